@@ -1,0 +1,285 @@
+//! The kiosk-facing routes: catalogue, quotes and orders.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiJson;
+use super::AppState;
+use crate::manifest::Item;
+use crate::money::Minor;
+use crate::orders::{Captured, Contact, NewOrder, OrderView, PaymentMethod, MAX_IDEMPOTENCY_KEY};
+use crate::pricing::{AppliedDiscount, Basket, BasketLine, PricedLine, PromotionInfo};
+use crate::quote_token::{QuoteClaims, MAX_TOKEN_BYTES};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(catalogue))
+        .routes(routes!(create_quote))
+        .routes(routes!(create_order))
+        .routes(routes!(get_order))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CatalogueItem {
+    #[serde(flatten)]
+    #[schema(inline)]
+    item: ItemSchema,
+    /// Units left, for items whose stock is tracked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    available: Option<u32>,
+}
+
+/// Catalogue entry as served (mirrors `manifest::Item`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemSchema {
+    sku: String,
+    name: String,
+    /// Minor units.
+    price: Minor,
+    currency: String,
+    category: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stock: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+}
+
+impl From<&Item> for ItemSchema {
+    fn from(i: &Item) -> ItemSchema {
+        ItemSchema {
+            sku: i.sku.clone(),
+            name: i.name.clone(),
+            price: i.price,
+            currency: i.currency.to_string(),
+            category: i.category.clone(),
+            stock: i.stock,
+            description: i.description.clone(),
+            image: i.image.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Catalogue {
+    event: String,
+    currency: String,
+    manifest_version: u64,
+    tiers: Vec<String>,
+    items: Vec<CatalogueItem>,
+    promotions: Vec<PromotionInfo>,
+}
+
+/// The catalogue and promotions in force.
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "commerce",
+    responses((status = 200, body = Catalogue)))]
+async fn catalogue(State(state): State<AppState>) -> Json<Catalogue> {
+    let loaded = state.manifest.current();
+    let book = &loaded.book;
+    Json(Catalogue {
+        event: loaded.manifest.event.id.clone(),
+        currency: book.currency().to_string(),
+        manifest_version: loaded.version,
+        tiers: loaded.manifest.pricing.tiers.clone(),
+        items: book
+            .items()
+            .iter()
+            .map(|i| CatalogueItem { item: i.into(), available: i.stock.map(|s| state.orders.available(&i.sku, s)) })
+            .collect(),
+        promotions: book.promotions().to_vec(),
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    lines: Vec<BasketLine>,
+    #[serde(default)]
+    tier: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QuoteResponse {
+    quote_id: String,
+    currency: String,
+    lines: Vec<PricedLine>,
+    discounts: Vec<AppliedDiscount>,
+    subtotal: Minor,
+    discount: Minor,
+    total: Minor,
+    tier: Option<String>,
+    manifest_version: u64,
+    #[schema(value_type = String, format = DateTime)]
+    priced_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
+    /// Pass this to `POST /api/v1/orders` before `expires_at`. Opaque; signed.
+    token: String,
+}
+
+/// Prices a basket with the promotions in force and returns a signed quote token.
+#[utoipa::path(post, path = "/api/v1/quotes", tag = "commerce", request_body = QuoteRequest,
+    responses((status = 200, body = QuoteResponse),
+              (status = 409, description = "not enough stock", body = ErrorBody),
+              (status = 422, description = "unknown sku, bad quantity, oversize basket, unknown tier", body = ErrorBody)))]
+async fn create_quote(State(state): State<AppState>, ApiJson(req): ApiJson<QuoteRequest>) -> Result<Json<QuoteResponse>, ApiError> {
+    let loaded = state.manifest.current();
+    // Checked before pricing so an oversize request costs nothing to refuse.
+    let max_lines = loaded.manifest.pricing.max_lines as usize;
+    if req.lines.len() > max_lines {
+        return Err(crate::pricing::PricingError::TooManyLines { lines: req.lines.len(), max: max_lines as u32 }.into());
+    }
+    if let Some(line) = req.lines.iter().find(|l| l.sku.len() > 64) {
+        return Err(crate::pricing::PricingError::UnknownSku(format!("{}…", &line.sku[..line.sku.floor_char_boundary(64)])).into());
+    }
+    let now = state.clock.now();
+    let basket = Basket { lines: req.lines, tier: req.tier };
+    let priced = loaded.book.price(&basket, now)?;
+    for line in &priced.lines {
+        if let Some(stock) = loaded.book.item(&line.sku).and_then(|i| i.stock) {
+            let available = state.orders.available(&line.sku, stock);
+            if line.qty > available {
+                return Err(crate::orders::OrderError::OutOfStock { sku: line.sku.clone(), available }.into());
+            }
+        }
+    }
+    let expires_at = now.saturating_add(loaded.manifest.pricing.quote_ttl).unwrap_or(now);
+    let quote_id = uuid::Uuid::new_v4().to_string();
+    let claims = QuoteClaims::new(quote_id.clone(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires_at);
+    let token = state.signer.sign(&claims);
+    Ok(Json(QuoteResponse {
+        quote_id,
+        currency: priced.currency.to_string(),
+        lines: priced.lines,
+        discounts: priced.discounts,
+        subtotal: priced.subtotal,
+        discount: priced.discount,
+        total: priced.total,
+        tier: priced.tier,
+        manifest_version: loaded.version,
+        priced_at: now,
+        expires_at,
+        token,
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Payment {
+    method: PaymentMethod,
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRequest {
+    quote_token: String,
+    payment: Payment,
+    /// For a receipt; optional. Personal data: never logged, wiped at teardown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    customer: Option<Contact>,
+}
+
+/// Places an order for a quote. Durable in SQLite before the 201.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "commerce", request_body = OrderRequest,
+    params(("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters; a retry with the same key and body returns the first response")),
+    responses((status = 201, body = crate::orders::OrderReceipt, headers(("Location" = String), ("Idempotent-Replayed" = String))),
+              (status = 400, description = "missing or invalid Idempotency-Key, malformed JSON", body = ErrorBody),
+              (status = 409, description = "quote already used, or out of stock", body = ErrorBody),
+              (status = 422, description = "invalid or expired quote token, key reused with another body, bad contact", body = ErrorBody),
+              (status = 503, description = "storage unavailable; retry with the same key", body = ErrorBody)))]
+async fn create_order(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<OrderRequest>) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    check_contact(req.customer.as_ref())?;
+    if req.quote_token.len() > MAX_TOKEN_BYTES {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_quote_token", "the quote token is malformed"));
+    }
+    let request_hash: [u8; 32] = Sha256::digest(serde_json::to_vec(&req).map_err(ApiError::internal)?).into();
+
+    // A retry is answered from the first response even if its quote has since expired.
+    if let Some((hash, response)) = state.orders.find_by_key(&key).await? {
+        return if hash == request_hash {
+            Ok(receipt_response(response, true))
+        } else {
+            Err(crate::orders::OrderError::KeyConflict.into())
+        };
+    }
+
+    let now = state.clock.now();
+    let loaded = state.manifest.current();
+    let claims = state.signer.verify(&req.quote_token, &loaded.manifest.event.id, now)?;
+    let stock = claims.lines.iter().map(|l| loaded.book.item(&l.sku).and_then(|i| i.stock)).collect();
+    let order = NewOrder { idempotency_key: key, request_hash, claims, payment: req.payment.method, customer: req.customer, now, stock };
+    match state.orders.capture(order).await? {
+        Captured::New(response) => Ok(receipt_response(response, false)),
+        Captured::Replayed(response) => Ok(receipt_response(response, true)),
+    }
+}
+
+fn receipt_response(body: String, replayed: bool) -> Response {
+    let location = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("order_id").and_then(|id| id.as_str()).map(|id| format!("/api/v1/orders/{id}")));
+    let mut response = (StatusCode::CREATED, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, loc);
+    }
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get("idempotency-key").ok_or_else(|| {
+        ApiError::new(StatusCode::BAD_REQUEST, "missing_idempotency_key", "send an Idempotency-Key header (for example a UUID) so a retry cannot place the order twice")
+    })?;
+    let bytes = value.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_IDEMPOTENCY_KEY || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            format!("the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+        ));
+    }
+    Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
+fn check_contact(contact: Option<&Contact>) -> Result<(), ApiError> {
+    let bad = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contact", m.to_owned());
+    let Some(c) = contact else { return Ok(()) };
+    if let Some(email) = &c.email {
+        let ok = email.len() <= 254
+            && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
+            && !email.chars().any(|ch| ch.is_whitespace() || ch.is_control());
+        if !ok {
+            return Err(bad("customer.email is not an e-mail address"));
+        }
+    }
+    if let Some(phone) = &c.phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let ok = phone.len() <= 32 && digits >= 6 && phone.chars().all(|ch| ch.is_ascii_digit() || " +-()./".contains(ch));
+        if !ok {
+            return Err(bad("customer.phone is not a phone number"));
+        }
+    }
+    Ok(())
+}
+
+/// An order and where it is on its way upstream. Contact details are not shown here.
+#[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "commerce",
+    params(("order_id" = String, Path)),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+    if uuid::Uuid::parse_str(&order_id).is_err() {
+        return Err(crate::orders::OrderError::NotFound.into());
+    }
+    Ok(Json(state.orders.get(&order_id, false).await?))
+}

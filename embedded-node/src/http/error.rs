@@ -1,0 +1,100 @@
+//! The one HTTP error type. Every module's error becomes `{"error":{"code","message"}}`
+//! with the right status here, and nowhere else. Internal errors are logged in full
+//! and reach the client only as "internal".
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::orders::OrderError;
+use crate::pricing::PricingError;
+use crate::quote_token::TokenError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: clients branch on this.
+    pub code: String,
+    /// What happened and what to do, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found"))
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%error, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node hit an internal error; it has been logged")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        match self.status {
+            StatusCode::UNAUTHORIZED => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<PricingError> for ApiError {
+    fn from(e: PricingError) -> ApiError {
+        let code = match e {
+            PricingError::EmptyBasket => "empty_basket",
+            PricingError::TooManyLines { .. } => "too_many_lines",
+            PricingError::UnknownSku(_) => "unknown_sku",
+            PricingError::BadQuantity { .. } => "bad_quantity",
+            PricingError::TooManyUnits { .. } => "too_many_units",
+            PricingError::UnknownTier(_) => "unknown_tier",
+        };
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> ApiError {
+        let code = match e {
+            TokenError::Expired(_) => "quote_expired",
+            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongEvent => "invalid_quote_token",
+        };
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> ApiError {
+        match e {
+            OrderError::KeyConflict => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", e.to_string()),
+            OrderError::QuoteUsed => ApiError::new(StatusCode::CONFLICT, "quote_already_used", e.to_string()),
+            OrderError::OutOfStock { .. } => ApiError::new(StatusCode::CONFLICT, "out_of_stock", e.to_string()),
+            OrderError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string()),
+            OrderError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no order has this id"),
+            OrderError::Database(e) => ApiError::internal(e),
+        }
+    }
+}

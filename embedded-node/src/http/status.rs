@@ -1,0 +1,187 @@
+//! Health, the public status of the booth, and the operator's views.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiQuery, Operator};
+use super::AppState;
+use crate::manifest::watch::ReloadFailure;
+use crate::orders::{OrderView, QueueCounts, SyncState};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(status))
+        .routes(routes!(ops_status))
+        .routes(routes!(ops_orders))
+        .routes(routes!(ops_reload))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// Liveness and readiness: 200 when the database answers.
+#[utoipa::path(get, path = "/healthz", tag = "status",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    sqlx::query("SELECT 1")
+        .execute(&state.db)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the node's database does not answer"))?;
+    Ok(Json(Health { status: "ok" }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventStatus {
+    id: String,
+    name: String,
+    currency: String,
+    timezone: String,
+    #[schema(value_type = String, format = DateTime)]
+    starts_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    ends_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ManifestStatus {
+    /// A file path, or "embedded demo manifest".
+    source: String,
+    version: u64,
+    #[schema(value_type = String, format = DateTime)]
+    loaded_at: Timestamp,
+    items: usize,
+    promotions: usize,
+    /// The last edit that was refused (the previous version stayed in force), until a
+    /// valid edit replaces it.
+    last_failure: Option<ReloadFailure>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Status {
+    version: &'static str,
+    #[schema(value_type = String, format = DateTime)]
+    started_at: Timestamp,
+    event: EventStatus,
+    manifest: ManifestStatus,
+}
+
+fn public_status(state: &AppState) -> Status {
+    let loaded = state.manifest.current();
+    let e = &loaded.manifest.event;
+    Status {
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: state.started_at,
+        event: EventStatus {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            currency: e.currency.to_string(),
+            timezone: e.timezone_name.clone(),
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+            expires_at: e.expires_at,
+        },
+        manifest: ManifestStatus {
+            source: state.manifest.source().describe(),
+            version: loaded.version,
+            loaded_at: loaded.loaded_at,
+            items: loaded.manifest.catalogue.len(),
+            promotions: loaded.book.rule_count(),
+            last_failure: state.manifest.last_failure(),
+        },
+    }
+}
+
+/// The booth at a glance: event, manifest in force, any refused manifest edit.
+#[utoipa::path(get, path = "/api/v1/status", tag = "status", responses((status = 200, body = Status)))]
+async fn status(State(state): State<AppState>) -> Json<Status> {
+    Json(public_status(&state))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SecretsStatus {
+    /// "os-keyring" or "file".
+    store: &'static str,
+    /// Why the keyring is not used, when it is not.
+    fallback_reason: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OpsStatus {
+    #[serde(flatten)]
+    #[schema(inline)]
+    status: Status,
+    orders: QueueCounts,
+    secrets: SecretsStatus,
+}
+
+/// Everything in `/api/v1/status`, plus the order queue and where secrets are kept.
+#[utoipa::path(get, path = "/api/v1/ops/status", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = OpsStatus), (status = 401, body = ErrorBody)))]
+async fn ops_status(_: Operator, State(state): State<AppState>) -> Result<Json<OpsStatus>, ApiError> {
+    Ok(Json(OpsStatus {
+        status: public_status(&state),
+        orders: state.orders.counts().await?,
+        secrets: SecretsStatus { store: state.secrets_store, fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrderFilter {
+    /// Only orders in this state.
+    status: Option<SyncState>,
+    /// Page size, 1–500 (default 50).
+    limit: Option<u32>,
+    /// Orders created before this instant (the `next_before` of the previous page).
+    #[param(value_type = Option<String>, format = DateTime)]
+    before: Option<Timestamp>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrderPage {
+    orders: Vec<OrderView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    next_before: Option<Timestamp>,
+}
+
+/// Orders, newest first, with contact details (operator only).
+#[utoipa::path(get, path = "/api/v1/ops/orders", tag = "operator", security(("operator" = [])), params(OrderFilter),
+    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn ops_orders(_: Operator, State(state): State<AppState>, ApiQuery(filter): ApiQuery<OrderFilter>) -> Result<Json<OrderPage>, ApiError> {
+    let limit = filter.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 500"));
+    }
+    let orders = state.orders.list(filter.status, filter.before, limit, true).await?;
+    let next_before = (orders.len() == limit as usize).then(|| orders.last().map(|o| o.created_at)).flatten();
+    Ok(Json(OrderPage { orders, next_before }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReloadOutcome {
+    /// The manifest version in force after the reload.
+    version: u64,
+}
+
+/// Re-reads the manifest file now (it is also watched). A refused edit answers 422
+/// with the problems; the previous version stays in force.
+#[utoipa::path(post, path = "/api/v1/ops/manifest/reload", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = ReloadOutcome), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn ops_reload(_: Operator, State(state): State<AppState>) -> Result<Json<ReloadOutcome>, ApiError> {
+    let live = state.manifest.clone();
+    match tokio::task::spawn_blocking(move || live.reload()).await.map_err(ApiError::internal)? {
+        Ok(version) => Ok(Json(ReloadOutcome { version })),
+        Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest", e.to_string())),
+    }
+}

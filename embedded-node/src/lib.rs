@@ -1,0 +1,139 @@
+//! The Boothcloud node: the micro-cloud that serves a booth's kiosks, phones and
+//! printers over the local network and keeps selling when the venue's uplink dies.
+//!
+//! The same library runs inside the desktop app and as the headless
+//! `boothcloud-node` binary. Modules, named after what they are at the booth:
+//!
+//! - [`manifest`]: the deployment manifest — parsed into typed values with
+//!   line-precise problems, hot-reloaded, last good version kept.
+//! - [`pricing`]: the price engine — catalogue and promotions compiled into a
+//!   `PriceBook`; the rounding rule and stacking semantics are documented there.
+//! - [`quote_token`]: signed, short-lived quote tokens, so no client can change a price.
+//! - [`orders`]: the durable order queue — group commit, idempotency, explicit states.
+//! - [`secrets`]: the signing key and operator token, in the OS keyring.
+//! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
+//! - [`http`]: the HTTP API, its limits, its one error type, and its OpenAPI document.
+//! - [`money`], [`clock`]: integer minor units; injected time.
+//!
+//! Start a node with [`Node::build`], read its address with [`Node::local_addr`], and
+//! run it with [`Node::run_until_stopped`], passing the future that says when to stop.
+
+pub mod clock;
+pub mod http;
+pub mod manifest;
+pub mod money;
+pub mod orders;
+pub mod pricing;
+pub mod quote_token;
+pub mod secrets;
+pub mod storage;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::http::AppState;
+use crate::manifest::watch::{LiveManifest, ManifestError, ManifestSource};
+use crate::orders::OrderQueue;
+use crate::quote_token::QuoteSigner;
+use crate::secrets::{SecretBackend, SecretError, Secrets};
+use crate::storage::StorageError;
+
+/// Where the node listens when neither the command line nor the manifest says.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8787";
+
+/// How to start a node.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    /// `None`: the embedded demo manifest.
+    pub manifest: Option<PathBuf>,
+    /// Overrides the manifest's `node.listen`.
+    pub listen: Option<SocketAddr>,
+    pub secrets: SecretBackend,
+    /// `BOOTHCLOUD_OPERATOR_TOKEN`, for automation.
+    pub operator_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot start the order queue: {0}")]
+    Queue(#[from] sqlx::Error),
+}
+
+/// A node that is bound and ready, not yet serving.
+pub struct Node {
+    listener: TcpListener,
+    state: AppState,
+    writer: JoinHandle<()>,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl Node {
+    pub async fn build(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Node, NodeError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| NodeError::DataDir { path: config.data_dir.clone(), source })?;
+        let source = match &config.manifest {
+            Some(path) => ManifestSource::File(path.clone()),
+            None => ManifestSource::Embedded,
+        };
+        let live = Arc::new(LiveManifest::load(source, clock.clone())?);
+        let data_dir = config.data_dir.clone();
+        let secrets = tokio::task::spawn_blocking(move || Secrets::load(&data_dir, config.secrets, config.operator_token))
+            .await
+            .map_err(|e| SecretError::Keyring(e.to_string()))??;
+        let (db, writer_conn) = storage::open(&config.data_dir.join("boothcloud.db")).await?;
+        let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
+        let addr = config
+            .listen
+            .or(live.current().manifest.node.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
+        let watcher = manifest::watch::watch(live.clone())?;
+        let state = AppState {
+            manifest: live,
+            orders,
+            signer: QuoteSigner::new(secrets.quote_key),
+            db,
+            started_at: clock.now(),
+            clock,
+            operator_token: secrets.operator_token.clone().into(),
+            secrets_store: secrets.store.kind(),
+            secrets_fallback: secrets.fallback_reason.clone().map(Into::into),
+        };
+        Ok(Node { listener, state, writer, _watcher: watcher })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains requests in flight and lets the
+    /// order writer commit what it was handed before returning.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        let Node { listener, state, writer, _watcher } = self;
+        let app = http::app(state.clone());
+        http::serve::serve(listener, app, shutdown).await;
+        drop(state);
+        let _ = writer.await;
+        tracing::info!("node stopped");
+    }
+}

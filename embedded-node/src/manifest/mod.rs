@@ -1,0 +1,258 @@
+//! The deployment manifest: what this booth is, sells and may spend.
+//!
+//! Owns: the typed `Manifest` (parse, don't validate: once you hold one, every SKU a
+//! promotion names exists, every time is a real instant, every amount is in range),
+//! the TOML reader that turns text into it with line-precise problems, the embedded
+//! demo manifest, and the watcher that hot-reloads the file (`watch`).
+//! Never: prices a basket (that is `pricing`), or keeps a half-valid manifest — a
+//! manifest with one problem is rejected whole, and the last good one stays in force.
+
+mod parse;
+pub mod watch;
+
+use std::net::SocketAddr;
+
+use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::money::{Currency, Minor};
+
+pub use parse::parse;
+
+/// The demo manifest compiled into the binary: a believable winter-market booth.
+pub const DEMO_MANIFEST: &str = include_str!("demo.toml");
+
+/// Largest manifest file the node reads.
+pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_ITEMS: usize = 10_000;
+pub const MAX_PROMOTIONS: usize = 5_000;
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub event: Event,
+    pub node: NodeSettings,
+    pub uplink: UplinkSettings,
+    pub catalogue: Vec<Item>,
+    pub pricing: PricingSettings,
+    pub promotions: Vec<Promotion>,
+    pub costs: CostModel,
+    pub budgets: Budgets,
+    pub pairing: Pairing,
+    pub runbooks: Vec<Runbook>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: String,
+    pub name: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub timezone: TimeZone,
+    pub timezone_name: String,
+    /// How long the deployment may live from `starts_at`; past `expires_at` it is due
+    /// for teardown even if `ends_at` says otherwise.
+    pub ttl: SignedDuration,
+    pub expires_at: Timestamp,
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NodeSettings {
+    pub listen: Option<SocketAddr>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UplinkSettings {
+    /// Where cached assets come from: an http(s) base URL or a local folder.
+    pub origin: Option<Origin>,
+    /// The regional hub orders sync to.
+    pub upstream: Option<url::Url>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    Url(url::Url),
+    Folder(std::path::PathBuf),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub sku: String,
+    pub name: String,
+    pub price: Minor,
+    pub currency: Currency,
+    pub category: String,
+    /// Units the booth brought; `None` when stock is not tracked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PricingSettings {
+    /// Customer tiers a quote may name (e.g. "member", "staff").
+    pub tiers: Vec<String>,
+    /// How long a quote token stays valid.
+    pub quote_ttl: SignedDuration,
+    pub max_lines: u32,
+    pub max_qty_per_line: u32,
+    pub max_units: u32,
+}
+
+impl Default for PricingSettings {
+    fn default() -> Self {
+        PricingSettings {
+            tiers: Vec::new(),
+            quote_ttl: SignedDuration::from_mins(5),
+            max_lines: 50,
+            max_qty_per_line: 99,
+            max_units: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Promotion {
+    pub id: String,
+    pub name: String,
+    pub kind: PromotionKind,
+    /// Higher runs first; ties keep manifest order.
+    pub priority: i32,
+    pub stacking: Stacking,
+    /// Empty: everyone. Otherwise only quotes for one of these tiers.
+    pub tiers: Vec<String>,
+    /// Minimum basket subtotal at list prices.
+    pub min_basket: Option<Minor>,
+    /// Most this promotion may take off one order.
+    pub cap: Option<Minor>,
+    /// Most units (percent/amount off items) or sets (bundles, buy-X-get-Y) per order.
+    pub max_applications: Option<u32>,
+    pub windows: Vec<Window>,
+    pub valid_from: Option<Timestamp>,
+    pub valid_until: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stacking {
+    /// Applies only to units no other promotion has discounted, and then no other
+    /// promotion touches those units.
+    Exclusive,
+    /// Combines with other stackable promotions, each on the price left by the ones
+    /// before it.
+    Stackable,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromotionKind {
+    PercentOff { target: Target, percent: u32 },
+    AmountOff { target: Target, amount: Minor },
+    Bundle { components: Vec<(Selector, u32)>, price: Minor },
+    BuyXGetY { buy: (Selector, u32), get: (Selector, u32), percent: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Items(Selector),
+    Basket,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selector {
+    Skus(Vec<String>),
+    Category(String),
+}
+
+/// A weekly window in the event's time zone, e.g. Fri–Sat 17:00–19:00. A window whose
+/// end is not after its start runs past midnight into the next day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub days: Vec<civil::Weekday>,
+    /// Minutes after midnight.
+    pub from: u16,
+    pub to: u16,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CostModel {
+    pub edge_per_1k_executions: Option<Minor>,
+    pub egress_per_gb: Option<Minor>,
+    pub transcode_per_minute: Option<Minor>,
+    pub upstream_per_1k_calls: Option<Minor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Budgets {
+    pub total: Option<Minor>,
+    pub edge: Option<Minor>,
+    pub egress: Option<Minor>,
+    pub transcode: Option<Minor>,
+    pub upstream: Option<Minor>,
+    /// Percent of a budget at which spend turns from ok to warn.
+    pub warn_at_percent: u32,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets { total: None, edge: None, egress: None, transcode: None, upstream: None, warn_at_percent: 80 }
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct Pairing {
+    /// Shared secret of the booths of one event. Never logged.
+    pub key: Option<String>,
+    pub peers: Vec<Peer>,
+}
+
+impl std::fmt::Debug for Pairing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pairing")
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("peers", &self.peers)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub name: String,
+    pub url: url::Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct Runbook {
+    pub name: String,
+    pub trigger: String,
+    pub steps: Vec<String>,
+}
+
+/// One thing wrong with a manifest, where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+    }
+}
+
+/// Every problem found in a manifest (never empty).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the manifest has {} problem(s); first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+pub struct Problems(pub Vec<Problem>);
+
+impl Manifest {
+    pub fn item(&self, sku: &str) -> Option<&Item> {
+        self.catalogue.iter().find(|i| i.sku == sku)
+    }
+}
+

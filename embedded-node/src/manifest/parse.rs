@@ -1,0 +1,775 @@
+//! TOML text → `Manifest`, collecting every problem with its line and column.
+//!
+//! The TOML is first read into raw structures whose fields carry their byte spans
+//! (`Spanned`), then checked field by field; a problem points at the value that is
+//! wrong, not at the table that holds it.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use jiff::{civil::Weekday, tz::TimeZone, SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use toml::Value;
+
+use super::*;
+use crate::money::MAX_UNIT_PRICE;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    event: Spanned<RawEvent>,
+    #[serde(default)]
+    node: RawNode,
+    #[serde(default)]
+    uplink: RawUplink,
+    #[serde(default)]
+    catalogue: Vec<Spanned<RawItem>>,
+    #[serde(default)]
+    pricing: RawPricing,
+    #[serde(default)]
+    promotions: Vec<Spanned<RawPromotion>>,
+    #[serde(default)]
+    costs: RawCosts,
+    #[serde(default)]
+    budgets: RawBudgets,
+    #[serde(default)]
+    pairing: RawPairing,
+    #[serde(default)]
+    runbooks: Vec<Spanned<RawRunbook>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    starts_at: Spanned<Value>,
+    ends_at: Spanned<Value>,
+    timezone: Spanned<String>,
+    ttl: Spanned<String>,
+    currency: Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    listen: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUplink {
+    origin: Option<Spanned<String>>,
+    upstream: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    sku: Spanned<String>,
+    name: Spanned<String>,
+    price: Spanned<i64>,
+    currency: Option<Spanned<String>>,
+    category: Spanned<String>,
+    stock: Option<Spanned<i64>>,
+    description: Option<Spanned<String>>,
+    image: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPricing {
+    #[serde(default)]
+    tiers: Vec<Spanned<String>>,
+    quote_ttl: Option<Spanned<String>>,
+    max_lines: Option<Spanned<i64>>,
+    max_qty_per_line: Option<Spanned<i64>>,
+    max_units: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPromotion {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    applies_to: Option<Spanned<Value>>,
+    percent: Option<Spanned<i64>>,
+    amount: Option<Spanned<i64>>,
+    items: Option<Spanned<Vec<Spanned<Value>>>>,
+    price: Option<Spanned<i64>>,
+    buy: Option<Spanned<Value>>,
+    get: Option<Spanned<Value>>,
+    priority: Option<Spanned<i64>>,
+    stacking: Option<Spanned<String>>,
+    #[serde(default)]
+    tiers: Vec<Spanned<String>>,
+    min_basket: Option<Spanned<i64>>,
+    cap: Option<Spanned<i64>>,
+    max_applications: Option<Spanned<i64>>,
+    #[serde(default)]
+    windows: Vec<Spanned<RawWindow>>,
+    valid_from: Option<Spanned<Value>>,
+    valid_until: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    days: Spanned<Vec<Spanned<String>>>,
+    from: Spanned<String>,
+    to: Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCosts {
+    edge_per_1k_executions: Option<Spanned<i64>>,
+    egress_per_gb: Option<Spanned<i64>>,
+    transcode_per_minute: Option<Spanned<i64>>,
+    upstream_per_1k_calls: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBudgets {
+    total: Option<Spanned<i64>>,
+    edge: Option<Spanned<i64>>,
+    egress: Option<Spanned<i64>>,
+    transcode: Option<Spanned<i64>>,
+    upstream: Option<Spanned<i64>>,
+    warn_at_percent: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPairing {
+    key: Option<Spanned<String>>,
+    #[serde(default)]
+    peers: Vec<Spanned<RawPeer>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeer {
+    name: Spanned<String>,
+    url: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRunbook {
+    name: Spanned<String>,
+    trigger: Spanned<String>,
+    #[serde(default)]
+    steps: Vec<Spanned<String>>,
+}
+
+/// Collects problems against the source text.
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let (line, column) = line_column(self.text, span.start);
+        self.problems.push(Problem { line, column, message: message.into() });
+    }
+
+    /// A name or free text: trimmed, non-empty, at most `max` characters.
+    fn text(&mut self, value: &Spanned<String>, what: &str, max: usize) -> String {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            self.at(value.span(), format!("{what} must not be empty"));
+        } else if text.chars().count() > max {
+            self.at(value.span(), format!("{what} is longer than {max} characters"));
+        } else if text.chars().any(char::is_control) {
+            self.at(value.span(), format!("{what} contains control characters"));
+        }
+        text.to_owned()
+    }
+
+    /// An identifier: 1..=64 of letters, digits, '-', '_' and '.'.
+    fn ident(&mut self, value: &Spanned<String>, what: &str) -> String {
+        let text = value.get_ref();
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !ok {
+            self.at(
+                value.span(),
+                format!("{what} `{text}` must be 1 to 64 letters, digits, '-', '_' or '.'"),
+            );
+        }
+        text.clone()
+    }
+
+    fn amount(&mut self, value: &Spanned<i64>, what: &str, max: i64) -> Minor {
+        let v = *value.get_ref();
+        if !(0..=max).contains(&v) {
+            self.at(value.span(), format!("{what} must be between 0 and {max} (minor units), not {v}"));
+        }
+        v.clamp(0, max)
+    }
+
+    fn int(&mut self, value: &Spanned<i64>, what: &str, min: i64, max: i64) -> i64 {
+        let v = *value.get_ref();
+        if !(min..=max).contains(&v) {
+            self.at(value.span(), format!("{what} must be between {min} and {max}, not {v}"));
+        }
+        v.clamp(min, max)
+    }
+
+    fn count(&mut self, value: &Spanned<i64>, what: &str, min: u32, max: u32) -> u32 {
+        self.int(value, what, i64::from(min), i64::from(max)) as u32
+    }
+
+    fn duration(&mut self, value: &Spanned<String>, what: &str, min: SignedDuration, max: SignedDuration) -> SignedDuration {
+        match parse_duration(value.get_ref()) {
+            Some(d) if d >= min && d <= max => d,
+            Some(_) => {
+                self.at(value.span(), format!("{what} must be between {min:#} and {max:#}"));
+                min
+            }
+            None => {
+                self.at(value.span(), format!("{what} `{}` is not a duration such as \"90s\", \"5m\", \"72h\" or \"3d 12h\"", value.get_ref()));
+                min
+            }
+        }
+    }
+
+    fn instant(&mut self, value: &Spanned<Value>, what: &str) -> Option<Timestamp> {
+        let text = match value.get_ref() {
+            Value::String(s) => s.clone(),
+            Value::Datetime(d) => d.to_string(),
+            _ => {
+                self.at(value.span(), format!("{what} must be a date-time such as 2026-12-05T10:00:00+01:00"));
+                return None;
+            }
+        };
+        match text.parse::<Timestamp>() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                self.at(
+                    value.span(),
+                    format!("{what} `{text}` must be a date-time with an offset, such as 2026-12-05T10:00:00+01:00"),
+                );
+                None
+            }
+        }
+    }
+
+    fn url(&mut self, value: &Spanned<String>, what: &str) -> Option<url::Url> {
+        match url::Url::parse(value.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+            _ => {
+                self.at(value.span(), format!("{what} `{}` must be an http:// or https:// URL", value.get_ref()));
+                None
+            }
+        }
+    }
+}
+
+/// "90s", "5m", "72h", "3d 12h": whole numbers with units s, m, h, d (a day is 24 h).
+pub(super) fn parse_duration(text: &str) -> Option<SignedDuration> {
+    let mut total: i64 = 0;
+    let mut parts = 0;
+    for part in text.split_whitespace() {
+        let split = part.find(|c: char| !c.is_ascii_digit())?;
+        let (number, unit) = part.split_at(split);
+        let n: i64 = number.parse().ok()?;
+        let seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(seconds)?)?;
+        parts += 1;
+    }
+    (parts > 0).then(|| SignedDuration::from_secs(total))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// Parses and checks a manifest. On failure, every problem found, in text order.
+pub fn parse(text: &str) -> Result<Manifest, Problems> {
+    if text.len() > MAX_MANIFEST_BYTES {
+        return Err(Problems(vec![Problem {
+            line: 1,
+            column: 1,
+            message: format!("the manifest is larger than {} bytes", MAX_MANIFEST_BYTES),
+        }]));
+    }
+    let raw: RawManifest = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
+            return Err(Problems(vec![Problem { line, column, message: e.message().trim().to_owned() }]));
+        }
+    };
+    let mut c = Checker { text, problems: Vec::new() };
+    let manifest = check(&mut c, raw);
+    if c.problems.is_empty() {
+        Ok(manifest)
+    } else {
+        c.problems.sort_by_key(|p| (p.line, p.column));
+        Err(Problems(c.problems))
+    }
+}
+
+fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
+    let event = check_event(c, raw.event);
+    let node = NodeSettings {
+        listen: raw.node.listen.as_ref().and_then(|l| match l.get_ref().parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                c.at(l.span(), format!("node.listen `{}` must be an address and port such as 0.0.0.0:8787", l.get_ref()));
+                None
+            }
+        }),
+        name: raw.node.name.as_ref().map(|n| c.text(n, "node.name", 64)),
+    };
+    let uplink = UplinkSettings {
+        origin: raw.uplink.origin.as_ref().and_then(|o| {
+            let text = o.get_ref();
+            if text.starts_with('/') {
+                Some(Origin::Folder(text.into()))
+            } else {
+                c.url(o, "uplink.origin").map(Origin::Url)
+            }
+        }),
+        upstream: raw.uplink.upstream.as_ref().and_then(|u| c.url(u, "uplink.upstream")),
+    };
+    let pricing = check_pricing(c, raw.pricing);
+    let catalogue = check_catalogue(c, &raw.catalogue, event.currency);
+    let promotions = check_promotions(c, &raw.promotions, &catalogue, &pricing.tiers);
+    let costs = RawCostsChecked::from(c, raw.costs);
+    let budgets = check_budgets(c, raw.budgets);
+    let pairing = check_pairing(c, raw.pairing);
+    let runbooks = raw
+        .runbooks
+        .iter()
+        .map(|r| {
+            let r = r.get_ref();
+            Runbook {
+                name: c.text(&r.name, "runbook name", 120),
+                trigger: c.text(&r.trigger, "runbook trigger", 200),
+                steps: r.steps.iter().map(|s| c.text(s, "runbook step", 200)).collect(),
+            }
+        })
+        .collect();
+    Manifest { event, node, uplink, catalogue, pricing, promotions, costs, budgets, pairing, runbooks }
+}
+
+fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    let id = c.ident(&raw.id, "event.id");
+    let name = c.text(&raw.name, "event.name", 120);
+    let starts_at = c.instant(&raw.starts_at, "event.starts_at");
+    let ends_at = c.instant(&raw.ends_at, "event.ends_at");
+    if let (Some(s), Some(e)) = (starts_at, ends_at) {
+        if e <= s {
+            c.at(raw.ends_at.span(), "event.ends_at must be after event.starts_at");
+        }
+    }
+    let timezone = match TimeZone::get(raw.timezone.get_ref()) {
+        Ok(tz) => tz,
+        Err(_) => {
+            c.at(raw.timezone.span(), format!("event.timezone `{}` is not a known time zone such as Europe/Berlin", raw.timezone.get_ref()));
+            TimeZone::UTC
+        }
+    };
+    let ttl = c.duration(&raw.ttl, "event.ttl", SignedDuration::from_mins(1), SignedDuration::from_hours(24 * 1000));
+    let currency = Currency::parse(raw.currency.get_ref()).unwrap_or_else(|| {
+        c.at(raw.currency.span(), format!("event.currency `{}` must be a three-letter code such as EUR", raw.currency.get_ref()));
+        Currency::parse("XXX").expect("XXX is a currency code")
+    });
+    let starts_at = starts_at.unwrap_or(Timestamp::UNIX_EPOCH);
+    let ends_at = ends_at.unwrap_or(starts_at);
+    let expires_at = starts_at.checked_add(ttl).unwrap_or_else(|_| {
+        c.at(span.clone(), "event.starts_at + event.ttl is out of range");
+        starts_at
+    });
+    Event { id, name, starts_at, ends_at, timezone, timezone_name: raw.timezone.into_inner(), ttl, expires_at, currency }
+}
+
+fn check_pricing(c: &mut Checker, raw: RawPricing) -> PricingSettings {
+    let d = PricingSettings::default();
+    let mut seen = HashSet::new();
+    let tiers = raw
+        .tiers
+        .iter()
+        .map(|t| {
+            let tier = c.ident(t, "tier");
+            if !seen.insert(tier.clone()) {
+                c.at(t.span(), format!("tier `{tier}` is listed twice"));
+            }
+            tier
+        })
+        .collect::<Vec<_>>();
+    if tiers.len() > 32 {
+        c.at(raw.tiers[32].span(), "at most 32 tiers");
+    }
+    PricingSettings {
+        tiers,
+        quote_ttl: raw.quote_ttl.as_ref().map_or(d.quote_ttl, |t| {
+            c.duration(t, "pricing.quote_ttl", SignedDuration::from_secs(1), SignedDuration::from_hours(24))
+        }),
+        max_lines: raw.max_lines.as_ref().map_or(d.max_lines, |v| c.count(v, "pricing.max_lines", 1, 200)),
+        max_qty_per_line: raw
+            .max_qty_per_line
+            .as_ref()
+            .map_or(d.max_qty_per_line, |v| c.count(v, "pricing.max_qty_per_line", 1, 10_000)),
+        max_units: raw.max_units.as_ref().map_or(d.max_units, |v| c.count(v, "pricing.max_units", 1, 10_000)),
+    }
+}
+
+fn check_catalogue(c: &mut Checker, raw: &[Spanned<RawItem>], currency: Currency) -> Vec<Item> {
+    if raw.len() > MAX_ITEMS {
+        c.at(raw[MAX_ITEMS].span(), format!("the catalogue has more than {MAX_ITEMS} items"));
+    }
+    let mut seen = HashSet::new();
+    raw.iter()
+        .map(|item| {
+            let r = item.get_ref();
+            let sku = c.ident(&r.sku, "sku");
+            if !seen.insert(sku.clone()) {
+                c.at(r.sku.span(), format!("sku `{sku}` appears twice in the catalogue"));
+            }
+            if let Some(cur) = &r.currency {
+                if cur.get_ref() != currency.as_str() {
+                    c.at(cur.span(), format!("item currency `{}` differs from the event currency {currency}", cur.get_ref()));
+                }
+            }
+            Item {
+                name: c.text(&r.name, "item name", 120),
+                price: c.amount(&r.price, "price", MAX_UNIT_PRICE),
+                currency,
+                category: c.ident(&r.category, "category"),
+                stock: r.stock.as_ref().map(|s| c.count(s, "stock", 0, 10_000_000)),
+                description: r.description.as_ref().map(|d| c.text(d, "description", 500)),
+                image: r.image.as_ref().map(|i| c.text(i, "image", 300)),
+                sku,
+            }
+        })
+        .collect()
+}
+
+/// Reads `{ sku = "X" }`, `{ skus = ["X", "Y"] }` or `{ category = "c" }`, with an
+/// optional `qty` where `with_qty` (bundle components, buy/get).
+fn selector(
+    c: &mut Checker,
+    value: &Spanned<Value>,
+    what: &str,
+    skus: &HashSet<&str>,
+    categories: &HashSet<&str>,
+    with_qty: bool,
+) -> Option<(Selector, u32)> {
+    let span = value.span();
+    let Value::Table(table) = value.get_ref() else {
+        c.at(span, format!("{what} must be a table such as {{ sku = \"TEE-01\" }} or {{ category = \"drinks\" }}"));
+        return None;
+    };
+    let mut qty = 1;
+    let mut sel = None;
+    for (key, v) in table {
+        match (key.as_str(), v) {
+            ("sku", Value::String(s)) => {
+                if !skus.contains(s.as_str()) {
+                    c.at(span.clone(), format!("{what} names sku `{s}`, which is not in the catalogue"));
+                }
+                sel = Some(Selector::Skus(vec![s.clone()]));
+            }
+            ("skus", Value::Array(list)) => {
+                let mut out = Vec::new();
+                for s in list {
+                    match s {
+                        Value::String(s) if skus.contains(s.as_str()) => out.push(s.clone()),
+                        Value::String(s) => c.at(span.clone(), format!("{what} names sku `{s}`, which is not in the catalogue")),
+                        _ => c.at(span.clone(), format!("{what}: skus must be strings")),
+                    }
+                }
+                if list.is_empty() {
+                    c.at(span.clone(), format!("{what}: skus must not be empty"));
+                }
+                sel = Some(Selector::Skus(out));
+            }
+            ("category", Value::String(s)) => {
+                if !categories.contains(s.as_str()) {
+                    c.at(span.clone(), format!("{what} names category `{s}`, which no catalogue item has"));
+                }
+                sel = Some(Selector::Category(s.clone()));
+            }
+            ("qty", Value::Integer(q)) if with_qty => {
+                if !(1..=100).contains(q) {
+                    c.at(span.clone(), format!("{what}: qty must be between 1 and 100"));
+                }
+                qty = (*q).clamp(1, 100) as u32;
+            }
+            (other, _) => {
+                c.at(span.clone(), format!("{what}: unexpected key `{other}` (expected sku, skus, category{})", if with_qty { " or qty" } else { "" }));
+            }
+        }
+    }
+    if sel.is_none() {
+        c.at(span, format!("{what} must name a sku, skus or a category"));
+    }
+    sel.map(|s| (s, qty))
+}
+
+fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &[Item], tiers: &[String]) -> Vec<Promotion> {
+    if raw.len() > MAX_PROMOTIONS {
+        c.at(raw[MAX_PROMOTIONS].span(), format!("more than {MAX_PROMOTIONS} promotions"));
+    }
+    let skus: HashSet<&str> = catalogue.iter().map(|i| i.sku.as_str()).collect();
+    let categories: HashSet<&str> = catalogue.iter().map(|i| i.category.as_str()).collect();
+    let mut seen = HashMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for spanned in raw {
+        let span = spanned.span();
+        let r = spanned.get_ref();
+        let id = c.ident(&r.id, "promotion id");
+        if seen.insert(id.clone(), ()).is_some() {
+            c.at(r.id.span(), format!("promotion id `{id}` is used twice"));
+        }
+        let name = c.text(&r.name, "promotion name", 120);
+        let percent = |c: &mut Checker, default: Option<u32>| match (&r.percent, default) {
+            (Some(p), _) => Some(c.count(p, "percent", 1, 100)),
+            (None, Some(d)) => Some(d),
+            (None, None) => {
+                c.at(span.clone(), format!("promotion `{id}` of kind {} needs `percent`", r.kind.get_ref()));
+                None
+            }
+        };
+        let target = |c: &mut Checker| match &r.applies_to {
+            Some(v) if matches!(v.get_ref(), Value::String(s) if s == "basket") => Some(Target::Basket),
+            Some(v) => selector(c, v, "applies_to", &skus, &categories, false).map(|(s, _)| Target::Items(s)),
+            None => {
+                c.at(span.clone(), format!("promotion `{id}` needs `applies_to` (\"basket\", {{ sku = .. }}, {{ skus = [..] }} or {{ category = .. }})"));
+                None
+            }
+        };
+        let kind = match r.kind.get_ref().as_str() {
+            "percent_off" => {
+                let t = target(c);
+                let p = percent(c, None);
+                t.zip(p).map(|(target, percent)| PromotionKind::PercentOff { target, percent })
+            }
+            "amount_off" => {
+                let t = target(c);
+                let a = match &r.amount {
+                    Some(a) => Some(c.amount(a, "amount", MAX_UNIT_PRICE)),
+                    None => {
+                        c.at(span.clone(), format!("promotion `{id}` of kind amount_off needs `amount`"));
+                        None
+                    }
+                };
+                t.zip(a).map(|(target, amount)| PromotionKind::AmountOff { target, amount })
+            }
+            "bundle" => {
+                let components: Vec<_> = match &r.items {
+                    Some(items) if !items.get_ref().is_empty() => items
+                        .get_ref()
+                        .iter()
+                        .filter_map(|v| selector(c, v, "bundle item", &skus, &categories, true))
+                        .collect(),
+                    _ => {
+                        c.at(span.clone(), format!("promotion `{id}` of kind bundle needs `items`, e.g. [{{ sku = \"TEE\", qty = 1 }}]"));
+                        Vec::new()
+                    }
+                };
+                let price = match &r.price {
+                    Some(p) => Some(c.amount(p, "bundle price", MAX_UNIT_PRICE)),
+                    None => {
+                        c.at(span.clone(), format!("promotion `{id}` of kind bundle needs `price`"));
+                        None
+                    }
+                };
+                price.filter(|_| !components.is_empty()).map(|price| PromotionKind::Bundle { components, price })
+            }
+            "buy_x_get_y" => {
+                let side = |c: &mut Checker, v: &Option<Spanned<Value>>, what: &str| match v {
+                    Some(v) => selector(c, v, what, &skus, &categories, true),
+                    None => {
+                        c.at(span.clone(), format!("promotion `{id}` of kind buy_x_get_y needs `{what}`, e.g. {{ category = \"stickers\", qty = 2 }}"));
+                        None
+                    }
+                };
+                let buy = side(c, &r.buy, "buy");
+                let get = side(c, &r.get, "get");
+                let p = percent(c, Some(100));
+                match (buy, get, p) {
+                    (Some(buy), Some(get), Some(percent)) => Some(PromotionKind::BuyXGetY { buy, get, percent }),
+                    _ => None,
+                }
+            }
+            other => {
+                c.at(r.kind.span(), format!("promotion kind `{other}` is not one of percent_off, amount_off, bundle, buy_x_get_y"));
+                None
+            }
+        };
+        let stacking = match r.stacking.as_ref().map(|s| s.get_ref().as_str()) {
+            None | Some("stackable") => Stacking::Stackable,
+            Some("exclusive") => Stacking::Exclusive,
+            Some(other) => {
+                c.at(r.stacking.as_ref().map(Spanned::span).unwrap_or(span.clone()), format!("stacking `{other}` must be \"stackable\" or \"exclusive\""));
+                Stacking::Stackable
+            }
+        };
+        let promo_tiers = r
+            .tiers
+            .iter()
+            .map(|t| {
+                if !tiers.contains(t.get_ref()) {
+                    c.at(t.span(), format!("tier `{}` is not declared in pricing.tiers", t.get_ref()));
+                }
+                t.get_ref().clone()
+            })
+            .collect();
+        let windows = r.windows.iter().filter_map(|w| check_window(c, w)).collect();
+        let valid_from = r.valid_from.as_ref().and_then(|v| c.instant(v, "valid_from"));
+        let valid_until = r.valid_until.as_ref().and_then(|v| c.instant(v, "valid_until"));
+        if let (Some(f), Some(u)) = (valid_from, valid_until) {
+            if u <= f {
+                c.at(r.valid_until.as_ref().map(Spanned::span).unwrap_or(span.clone()), "valid_until must be after valid_from");
+            }
+        }
+        let promotion = Promotion {
+            priority: r.priority.as_ref().map_or(0, |p| c.int(p, "priority", -1_000_000, 1_000_000) as i32),
+            stacking,
+            tiers: promo_tiers,
+            min_basket: r.min_basket.as_ref().map(|v| c.amount(v, "min_basket", i64::MAX / 4)),
+            cap: r.cap.as_ref().map(|v| c.amount(v, "cap", i64::MAX / 4)),
+            max_applications: r.max_applications.as_ref().map(|v| c.count(v, "max_applications", 1, 10_000)),
+            windows,
+            valid_from,
+            valid_until,
+            id,
+            name,
+            kind: PromotionKind::PercentOff { target: Target::Basket, percent: 0 },
+        };
+        if let Some(kind) = kind {
+            out.push(Promotion { kind, ..promotion });
+        }
+    }
+    out
+}
+
+fn check_window(c: &mut Checker, w: &Spanned<RawWindow>) -> Option<Window> {
+    let r = w.get_ref();
+    let mut days = Vec::new();
+    for d in r.days.get_ref() {
+        let day = match d.get_ref().to_ascii_lowercase().as_str() {
+            "mon" | "monday" => Weekday::Monday,
+            "tue" | "tuesday" => Weekday::Tuesday,
+            "wed" | "wednesday" => Weekday::Wednesday,
+            "thu" | "thursday" => Weekday::Thursday,
+            "fri" | "friday" => Weekday::Friday,
+            "sat" | "saturday" => Weekday::Saturday,
+            "sun" | "sunday" => Weekday::Sunday,
+            "daily" => {
+                days.extend([
+                    Weekday::Monday,
+                    Weekday::Tuesday,
+                    Weekday::Wednesday,
+                    Weekday::Thursday,
+                    Weekday::Friday,
+                    Weekday::Saturday,
+                    Weekday::Sunday,
+                ]);
+                continue;
+            }
+            other => {
+                c.at(d.span(), format!("`{other}` is not a day (mon..sun, or daily)"));
+                continue;
+            }
+        };
+        days.push(day);
+    }
+    if r.days.get_ref().is_empty() {
+        c.at(r.days.span(), "a window needs at least one day");
+    }
+    let from = clock_time(c, &r.from)?;
+    let to = clock_time(c, &r.to)?;
+    if from == to {
+        c.at(r.to.span(), "a window's `to` must differ from its `from`");
+        return None;
+    }
+    days.sort_by_key(|d| d.to_monday_zero_offset());
+    days.dedup();
+    Some(Window { days, from, to })
+}
+
+/// "HH:MM" → minutes after midnight; "24:00" is allowed as an end.
+fn clock_time(c: &mut Checker, value: &Spanned<String>) -> Option<u16> {
+    let text = value.get_ref();
+    let parsed = text.split_once(':').and_then(|(h, m)| {
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        (m < 60 && (h < 24 || (h == 24 && m == 0)) && text.len() == 5).then_some(h * 60 + m)
+    });
+    if parsed.is_none() {
+        c.at(value.span(), format!("`{text}` is not a time of day such as 17:30"));
+    }
+    parsed
+}
+
+struct RawCostsChecked;
+
+impl RawCostsChecked {
+    fn from(c: &mut Checker, raw: RawCosts) -> CostModel {
+        let mut rate = |v: &Option<Spanned<i64>>, what: &str| v.as_ref().map(|v| c.amount(v, what, MAX_UNIT_PRICE));
+        CostModel {
+            edge_per_1k_executions: rate(&raw.edge_per_1k_executions, "costs.edge_per_1k_executions"),
+            egress_per_gb: rate(&raw.egress_per_gb, "costs.egress_per_gb"),
+            transcode_per_minute: rate(&raw.transcode_per_minute, "costs.transcode_per_minute"),
+            upstream_per_1k_calls: rate(&raw.upstream_per_1k_calls, "costs.upstream_per_1k_calls"),
+        }
+    }
+}
+
+fn check_budgets(c: &mut Checker, raw: RawBudgets) -> Budgets {
+    let mut budget = |v: &Option<Spanned<i64>>, what: &str| v.as_ref().map(|v| c.amount(v, what, i64::MAX / 4));
+    let b = Budgets {
+        total: budget(&raw.total, "budgets.total"),
+        edge: budget(&raw.edge, "budgets.edge"),
+        egress: budget(&raw.egress, "budgets.egress"),
+        transcode: budget(&raw.transcode, "budgets.transcode"),
+        upstream: budget(&raw.upstream, "budgets.upstream"),
+        warn_at_percent: 80,
+    };
+    Budgets { warn_at_percent: raw.warn_at_percent.as_ref().map_or(80, |w| c.count(w, "budgets.warn_at_percent", 1, 100)), ..b }
+}
+
+fn check_pairing(c: &mut Checker, raw: RawPairing) -> Pairing {
+    let key = raw.key.as_ref().map(|k| {
+        let len = k.get_ref().chars().count();
+        if !(32..=256).contains(&len) {
+            c.at(k.span(), "pairing.key must be 32 to 256 characters (a long random string)");
+        }
+        k.get_ref().clone()
+    });
+    let peers = raw
+        .peers
+        .iter()
+        .filter_map(|p| {
+            let r = p.get_ref();
+            let name = c.text(&r.name, "peer name", 64);
+            c.url(&r.url, "peer url").map(|url| Peer { name, url })
+        })
+        .collect();
+    Pairing { key, peers }
+}

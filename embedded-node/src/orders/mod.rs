@@ -1,0 +1,158 @@
+//! The order queue: capture an order durably, answer retries the same way, and hold
+//! every order in an explicit state until it is synced upstream.
+//!
+//! Owns: the `orders` and `stock_sold` tables. An order's life is
+//! `captured → syncing → synced`, or `quarantined` with a reason; the sync worker only
+//! ever takes `captured` orders that are due, so a quarantined (poisonous) order never
+//! blocks the ones behind it.
+//!
+//! Invariants:
+//! - An order is acknowledged only after the transaction holding it has committed
+//!   (WAL, synchronous = FULL). Many concurrent orders share one commit (`queue`).
+//! - One `Idempotency-Key`, one order: a retry with the same body gets the first
+//!   response verbatim; another body gets `KeyConflict`.
+//! - One quote token, one order (`quote_id` is unique).
+//! - Tracked stock never goes below zero: the check and the decrement are in the same
+//!   transaction as the order.
+
+mod queue;
+mod states;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Minor;
+use crate::quote_token::{QuoteClaims, TokenLine};
+
+pub use queue::OrderQueue;
+pub use states::SyncState;
+
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error("this Idempotency-Key was already used for a different order")]
+    KeyConflict,
+    #[error("this quote was already used for another order; ask for a new quote")]
+    QuoteUsed,
+    #[error("only {available} of `{sku}` left in stock")]
+    OutOfStock { sku: String, available: u32 },
+    #[error("the order could not be stored ({0}); nothing was charged — retry with the same Idempotency-Key")]
+    Unavailable(String),
+    #[error("no such order")]
+    NotFound,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Card,
+    Cash,
+    Mobile,
+    Voucher,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Card => "card",
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Mobile => "mobile",
+            PaymentMethod::Voucher => "voucher",
+        }
+    }
+}
+
+/// Contact details a customer chose to leave (for a receipt). Personal data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// An order ready to be stored: the token is verified, the request hashed.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub idempotency_key: String,
+    pub request_hash: [u8; 32],
+    pub claims: QuoteClaims,
+    pub payment: PaymentMethod,
+    pub customer: Option<Contact>,
+    pub now: Timestamp,
+    /// For each line, the SKU's stock in the manifest now in force (`None`: not tracked).
+    pub stock: Vec<Option<u32>>,
+}
+
+/// The answer to a successful `POST /api/v1/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderReceipt {
+    pub order_id: String,
+    pub status: SyncState,
+    pub currency: String,
+    pub lines: Vec<TokenLine>,
+    pub subtotal: Minor,
+    pub discount: Minor,
+    pub total: Minor,
+    pub payment: PaymentMethod,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// How a capture ended.
+#[derive(Debug, Clone)]
+pub enum Captured {
+    /// Stored now.
+    New(String),
+    /// The same key and body were seen before: the first response, verbatim.
+    Replayed(String),
+}
+
+/// An order as staff and kiosks see it. Contact details are included only in the
+/// operator's view.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrderView {
+    pub order_id: String,
+    pub status: SyncState,
+    /// Why an order is quarantined or was retried.
+    pub status_reason: Option<String>,
+    pub currency: String,
+    pub lines: Vec<TokenLine>,
+    pub subtotal: Minor,
+    pub discount: Minor,
+    pub total: Minor,
+    pub payment: String,
+    pub sync_attempts: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub synced_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Contact>,
+}
+
+/// Orders per state, for the dashboard and the status API.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct QueueCounts {
+    pub captured: i64,
+    pub syncing: i64,
+    pub synced: i64,
+    pub quarantined: i64,
+    /// Sum of totals of every order.
+    pub revenue: Minor,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub oldest_unsynced: Option<Timestamp>,
+}
+
+pub(crate) fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub(crate) fn from_millis(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}

@@ -1,0 +1,193 @@
+//! Reading orders and moving them between states on their way upstream.
+//!
+//! The sync worker (uplink issue) drives these transitions; they are here, next to the
+//! table, so the rules live in one place: only `captured` orders that are due are
+//! claimed, oldest first; a failed attempt goes back to `captured` with a later due
+//! time; a permanent rejection is `quarantined` with its reason and skipped from then
+//! on; staff can put a quarantined order back in line.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Stored on this node, waiting for the upstream.
+    Captured,
+    /// Being sent upstream now.
+    Syncing,
+    /// The upstream has it.
+    Synced,
+    /// The upstream refused it for good; see the reason. Never blocks other orders.
+    Quarantined,
+}
+
+impl SyncState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncState::Captured => "captured",
+            SyncState::Syncing => "syncing",
+            SyncState::Synced => "synced",
+            SyncState::Quarantined => "quarantined",
+        }
+    }
+
+    fn parse(s: &str) -> SyncState {
+        match s {
+            "syncing" => SyncState::Syncing,
+            "synced" => SyncState::Synced,
+            "quarantined" => SyncState::Quarantined,
+            _ => SyncState::Captured,
+        }
+    }
+}
+
+const VIEW_COLUMNS: &str = "order_id, status, status_reason, currency, lines, subtotal, discount, total, payment_method, \
+     sync_attempts, created_ms, updated_ms, synced_ms, customer_email, customer_phone";
+
+fn view(row: &SqliteRow, with_contact: bool) -> OrderView {
+    let contact = Contact { email: row.get(13), phone: row.get(14) };
+    let has_contact = contact.email.is_some() || contact.phone.is_some();
+    OrderView {
+        order_id: row.get(0),
+        status: SyncState::parse(row.get::<&str, _>(1)),
+        status_reason: row.get(2),
+        currency: row.get(3),
+        lines: serde_json::from_str(row.get::<&str, _>(4)).unwrap_or_default(),
+        subtotal: row.get(5),
+        discount: row.get(6),
+        total: row.get(7),
+        payment: row.get(8),
+        sync_attempts: row.get(9),
+        created_at: from_millis(row.get(10)),
+        updated_at: from_millis(row.get(11)),
+        synced_at: row.get::<Option<i64>, _>(12).map(from_millis),
+        customer: (with_contact && has_contact).then_some(contact),
+    }
+}
+
+impl OrderQueue {
+    /// One order. Contact details only when `with_contact` (operator views).
+    pub async fn get(&self, order_id: &str, with_contact: bool) -> Result<OrderView, OrderError> {
+        let row = sqlx::query(&format!("SELECT {VIEW_COLUMNS} FROM orders WHERE order_id = ?"))
+            .bind(order_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(OrderError::NotFound)?;
+        Ok(view(&row, with_contact))
+    }
+
+    /// Newest first, optionally in one state, created before `before` (for paging).
+    pub async fn list(
+        &self,
+        state: Option<SyncState>,
+        before: Option<Timestamp>,
+        limit: u32,
+        with_contact: bool,
+    ) -> Result<Vec<OrderView>, OrderError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VIEW_COLUMNS} FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_ms < ?2 \
+             ORDER BY created_ms DESC, order_id DESC LIMIT ?3"
+        ))
+        .bind(state.map(SyncState::as_str))
+        .bind(before.map_or(i64::MAX, millis))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| view(r, with_contact)).collect())
+    }
+
+    pub async fn counts(&self) -> Result<QueueCounts, OrderError> {
+        let row = sqlx::query(
+            "SELECT \
+               COALESCE(SUM(status = 'captured'), 0), COALESCE(SUM(status = 'syncing'), 0), \
+               COALESCE(SUM(status = 'synced'), 0), COALESCE(SUM(status = 'quarantined'), 0), \
+               COALESCE(SUM(total), 0), MIN(CASE WHEN status IN ('captured', 'syncing') THEN created_ms END) \
+             FROM orders",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueCounts {
+            captured: row.get(0),
+            syncing: row.get(1),
+            synced: row.get(2),
+            quarantined: row.get(3),
+            revenue: row.get(4),
+            oldest_unsynced: row.get::<Option<i64>, _>(5).map(from_millis),
+        })
+    }
+
+    /// After a crash, orders caught mid-sync go back in line (the upstream deduplicates
+    /// by order id, so sending one twice is safe; losing one is not).
+    pub(super) async fn recover_in_flight(&self) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("UPDATE orders SET status = 'captured' WHERE status = 'syncing'").execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Claims up to `limit` due orders, oldest first, and marks them `syncing`.
+    pub async fn claim_due(&self, now: Timestamp, limit: u32) -> Result<Vec<OrderView>, OrderError> {
+        let rows = sqlx::query(&format!(
+            "UPDATE orders SET status = 'syncing', sync_attempts = sync_attempts + 1, updated_ms = ?1 \
+             WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'captured' AND next_attempt_ms <= ?1 \
+                                ORDER BY created_ms LIMIT ?2) \
+             RETURNING {VIEW_COLUMNS}"
+        ))
+        .bind(millis(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed: Vec<OrderView> = rows.iter().map(|r| view(r, false)).collect();
+        claimed.sort_by_key(|o| (o.created_at, o.order_id.clone()));
+        Ok(claimed)
+    }
+
+    pub async fn mark_synced(&self, order_ids: &[String], now: Timestamp) -> Result<(), OrderError> {
+        let mut tx = self.pool.begin().await?;
+        for id in order_ids {
+            sqlx::query("UPDATE orders SET status = 'synced', status_reason = NULL, synced_ms = ?2, updated_ms = ?2 WHERE order_id = ?1")
+                .bind(id)
+                .bind(millis(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A failed attempt: back in line, due again at `next_attempt`.
+    pub async fn retry_later(&self, order_id: &str, reason: &str, next_attempt: Timestamp, now: Timestamp) -> Result<(), OrderError> {
+        self.set_state(order_id, "captured", Some(reason), Some(millis(next_attempt)), now).await
+    }
+
+    /// A permanent rejection: set aside with its reason; the rest keep flowing.
+    pub async fn quarantine(&self, order_id: &str, reason: &str, now: Timestamp) -> Result<(), OrderError> {
+        self.set_state(order_id, "quarantined", Some(reason), None, now).await
+    }
+
+    /// Staff put a quarantined order back in line.
+    pub async fn requeue(&self, order_id: &str, now: Timestamp) -> Result<(), OrderError> {
+        self.set_state(order_id, "captured", None, Some(0), now).await
+    }
+
+    async fn set_state(&self, id: &str, state: &str, reason: Option<&str>, next_ms: Option<i64>, now: Timestamp) -> Result<(), OrderError> {
+        let done = sqlx::query(
+            "UPDATE orders SET status = ?2, status_reason = ?3, next_attempt_ms = COALESCE(?4, next_attempt_ms), updated_ms = ?5 \
+             WHERE order_id = ?1",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(reason)
+        .bind(next_ms)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(OrderError::NotFound);
+        }
+        Ok(())
+    }
+}
