@@ -1,1 +1,219 @@
+//! Helpers for black-box tests: start the real `boothcloud-node` binary on a random port
+//! with a fresh data directory, and talk to it over HTTP like a kiosk would.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The operator token every test node is started with.
+pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
+
+/// Builds the binary once per test process (a no-op when it is fresh) and returns its path.
+pub fn node_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("BOOTHCLOUD_NODE_BIN") {
+            return PathBuf::from(bin);
+        }
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "boothcloud-node", "--bin", "boothcloud-node"])
+            .current_dir(&workspace)
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building boothcloud-node failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+        target.join("debug").join("boothcloud-node")
+    })
+}
+
+/// A running node. Killed when dropped.
+pub struct TestNode {
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub manifest: Option<PathBuf>,
+    child: Child,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct Options {
+    pub manifest: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: String,
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { manifest: None, data_dir: None, listen: "127.0.0.1:0".into(), env: Vec::new() }
+    }
+}
+
+impl TestNode {
+    pub fn start() -> TestNode {
+        TestNode::start_with(Options::default())
+    }
+
+    pub fn start_with(opts: Options) -> TestNode {
+        let (dir, data_dir) = match opts.data_dir {
+            Some(d) => (None, d),
+            None => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().to_path_buf();
+                (Some(dir), path)
+            }
+        };
+        let mut cmd = Command::new(node_binary());
+        cmd.arg("serve").arg("--data-dir").arg(&data_dir).arg("--listen").arg(&opts.listen).arg("--secrets").arg("file");
+        if let Some(m) = &opts.manifest {
+            cmd.arg("--manifest").arg(m);
+        }
+        cmd.env("BOOTHCLOUD_OPERATOR_TOKEN", OPERATOR_TOKEN)
+            .env("BOOTHCLOUD_LOG", "warn")
+            .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("start boothcloud-node");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(first)) = lines.next() {
+                let _ = tx.send(first);
+            }
+            // Keep draining so the node never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let first = rx.recv_timeout(Duration::from_secs(30)).expect("the node printed its URL");
+        let url = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {first}")).to_owned();
+        TestNode { url, data_dir, manifest: opts.manifest, child, _dir: dir }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(mut self) -> Option<tempfile::TempDir> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self._dir.take()
+    }
+
+    /// SIGTERM, then wait for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the node did not stop within 20 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client")
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A kiosk: quotes and orders against one node.
+#[derive(Clone)]
+pub struct Kiosk {
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Kiosk {
+    pub fn new(url: &str) -> Kiosk {
+        Kiosk { url: url.to_owned(), http: TestNode::client() }
+    }
+
+    pub async fn answer_of(r: reqwest::Response) -> Answer {
+        Kiosk::answer(r).await
+    }
+
+    async fn answer(r: reqwest::Response) -> Answer {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("status {status}: body is not JSON: {text:.300}"));
+        Answer { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        Kiosk::answer(self.http.get(format!("{}{path}", self.url)).send().await.expect("GET")).await
+    }
+
+    pub async fn ops_get(&self, path: &str) -> Answer {
+        Kiosk::answer(self.http.get(format!("{}{path}", self.url)).bearer_auth(OPERATOR_TOKEN).send().await.expect("GET")).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Answer {
+        let r = self.http.post(format!("{}{path}", self.url)).header("content-type", content_type).body(body).send().await.expect("POST");
+        Kiosk::answer(r).await
+    }
+
+    pub async fn quote(&self, lines: &[(&str, i64)], tier: Option<&str>) -> Answer {
+        let lines: Vec<Value> = lines.iter().map(|(s, q)| json!({"sku": s, "qty": q})).collect();
+        self.post_raw("/api/v1/quotes", "application/json", json!({"lines": lines, "tier": tier}).to_string()).await
+    }
+
+    pub async fn order(&self, key: &str, body: &Value) -> Answer {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/orders", self.url))
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("POST order");
+        Kiosk::answer(r).await
+    }
+
+    /// Quote then order, returning the order answer.
+    pub async fn buy(&self, key: &str, lines: &[(&str, i64)]) -> Answer {
+        let q = self.quote(lines, None).await;
+        assert_eq!(q.status, 200, "{}", q.body);
+        self.order(key, &json!({"quote_token": q.body["token"], "payment": {"method": "card"}})).await
+    }
+}
+
+/// A manifest file in a temporary folder, starting from the embedded demo.
+pub fn demo_manifest_in(dir: &Path) -> PathBuf {
+    let out = Command::new(node_binary()).args(["manifest", "example"]).output().expect("manifest example");
+    assert!(out.status.success());
+    let path = dir.join("booth.toml");
+    std::fs::write(&path, out.stdout).expect("write manifest");
+    path
+}

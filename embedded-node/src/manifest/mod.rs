@@ -7,7 +7,7 @@
 //! Never: prices a basket (that is `pricing`), or keeps a half-valid manifest — a
 //! manifest with one problem is rejected whole, and the last good one stays in force.
 
-mod parse;
+pub(crate) mod parse;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -256,3 +256,6 @@ impl Manifest {
     }
 }
 
+
+#[cfg(test)]
+mod tests;

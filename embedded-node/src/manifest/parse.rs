@@ -231,7 +231,7 @@ impl Checker<'_> {
         match parse_duration(value.get_ref()) {
             Some(d) if d >= min && d <= max => d,
             Some(_) => {
-                self.at(value.span(), format!("{what} must be between {min:#} and {max:#}"));
+                self.at(value.span(), format!("{what} must be between {} and {}", show_duration(min), show_duration(max)));
                 min
             }
             None => {
@@ -292,6 +292,17 @@ pub(super) fn parse_duration(text: &str) -> Option<SignedDuration> {
         parts += 1;
     }
     (parts > 0).then(|| SignedDuration::from_secs(total))
+}
+
+/// The largest whole unit that divides the duration: "1000d", "5m", "90s".
+fn show_duration(d: SignedDuration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

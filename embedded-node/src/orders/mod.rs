@@ -156,3 +156,6 @@ pub(crate) fn millis(t: Timestamp) -> i64 {
 pub(crate) fn from_millis(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
+
+#[cfg(test)]
+mod tests;

@@ -55,3 +55,8 @@ pub enum PricingError {
     UnknownTier(String),
 }
 
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,113 @@
+use super::*;
+
+#[test]
+fn the_demo_manifest_is_valid_and_believable() {
+    let m = parse(DEMO_MANIFEST).unwrap_or_else(|p| panic!("{:?}", p.0));
+    assert_eq!(m.event.currency.as_str(), "EUR");
+    assert!((18..=25).contains(&m.catalogue.len()), "about 20 items, not {}", m.catalogue.len());
+    assert!(m.promotions.len() >= 4);
+    assert!(m.budgets.total.is_some());
+    assert!(matches!(m.uplink.origin, Some(Origin::Url(_))));
+    assert_eq!(m.event.expires_at, m.event.starts_at + m.event.ttl);
+}
+
+fn problems(text: &str) -> Vec<(usize, usize, String)> {
+    parse(text).err().expect("should be invalid").0.into_iter().map(|p| (p.line, p.column, p.message)).collect()
+}
+
+/// The demo with one line replaced.
+fn demo_with(from: &str, to: &str) -> String {
+    assert!(DEMO_MANIFEST.contains(from), "demo lacks {from}");
+    DEMO_MANIFEST.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).expect("needle present") + 1
+}
+
+#[test]
+fn syntax_errors_point_at_the_line() {
+    let text = demo_with("name = \"Stand 14 laptop\"", "name = \"Stand 14 laptop");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].0, line_of(&text, "Stand 14 laptop"));
+}
+
+#[test]
+fn semantic_problems_point_at_the_value_and_all_are_reported() {
+    let text = demo_with("price = 1400", "price = -5")
+        .replacen("percent = 20", "percent = 120", 1)
+        .replacen("currency = \"EUR\"", "currency = \"euro\"", 1)
+        .replacen("applies_to = { skus = [\"MUG-GLOW\", \"MUG-CLASSIC\"] }", "applies_to = { skus = [\"MUG-GLOW\", \"MUG-GOLD\"] }", 1);
+    let p = problems(&text);
+    let at = |needle: &str| {
+        let line = line_of(&text, needle);
+        p.iter().find(|(l, _, _)| *l == line).unwrap_or_else(|| panic!("no problem on line {line} ({needle}): {p:?}")).clone()
+    };
+    let (_, col, msg) = at("price = -5");
+    assert_eq!(col, "price = ".len() + 1, "column points at the value");
+    assert!(msg.contains("price must be between 0"), "{msg}");
+    assert!(at("percent = 120").2.contains("percent must be between 1 and 100"));
+    assert!(at("currency = \"euro\"").2.contains("three-letter code"));
+    assert!(at("MUG-GOLD").2.contains("`MUG-GOLD`, which is not in the catalogue"));
+    assert_eq!(p.len(), 4, "{p:?}");
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_position() {
+    let text = demo_with("percent = 20", "percent = 20\npercnet = 5");
+    let p = problems(&text);
+    assert_eq!(p[0].0, line_of(&text, "percnet"));
+    assert!(p[0].2.contains("unknown field `percnet`"), "{}", p[0].2);
+}
+
+#[test]
+fn cross_references_and_duplicates_are_checked() {
+    let text = demo_with("sku = \"MUG-CLASSIC\"", "sku = \"MUG-GLOW\"");
+    assert!(problems(&text).iter().any(|(_, _, m)| m.contains("appears twice")));
+    let text = demo_with("tiers = [\"member\"]", "tiers = [\"gold\"]");
+    assert!(problems(&text).iter().any(|(_, _, m)| m.contains("tier `gold` is not declared")));
+    let text = demo_with("id = \"mug-euro-off\"", "id = \"happy-hour-drinks\"");
+    assert!(problems(&text).iter().any(|(_, _, m)| m.contains("used twice")));
+}
+
+#[test]
+fn times_durations_and_windows_are_checked() {
+    let p = problems(&demo_with("ends_at = 2027-12-31T22:00:00+01:00", "ends_at = 2025-12-31T22:00:00+01:00"));
+    assert!(p.iter().any(|(_, _, m)| m.contains("ends_at must be after")), "{p:?}");
+    let p = problems(&demo_with("ttl = \"800d\"", "ttl = \"forever\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("not a duration")), "{p:?}");
+    let p = problems(&demo_with("timezone = \"Europe/Berlin\"", "timezone = \"Mars/Olympus\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("not a known time zone")), "{p:?}");
+    let p = problems(&demo_with("from = \"16:00\"", "from = \"25:00\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("not a time of day")), "{p:?}");
+    let p = problems(&demo_with("days = [\"daily\"]", "days = [\"someday\"]"));
+    assert!(p.iter().any(|(_, _, m)| m.contains("is not a day")), "{p:?}");
+    let p = problems(&demo_with("starts_at = 2026-01-01T09:00:00+01:00", "starts_at = \"next tuesday\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("must be a date-time")), "{p:?}");
+}
+
+#[test]
+fn durations_accept_units_up_to_days() {
+    use jiff::SignedDuration;
+    assert_eq!(parse::parse_duration("90s"), Some(SignedDuration::from_secs(90)));
+    assert_eq!(parse::parse_duration("3d 12h"), Some(SignedDuration::from_hours(84)));
+    assert_eq!(parse::parse_duration("5m"), Some(SignedDuration::from_mins(5)));
+    for bad in ["", "5", "m", "5x", "-5m", "99999999999999999999d"] {
+        assert_eq!(parse::parse_duration(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn pairing_key_must_be_long_and_is_never_printed() {
+    let p = problems(&demo_with("key = \"demo-only-pairing-key-change-me-0123456789abcdef\"", "key = \"short\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("pairing.key must be 32")));
+    let m = parse(DEMO_MANIFEST).unwrap();
+    assert!(!format!("{:?}", m.pairing).contains("demo-only"));
+}
+
+#[test]
+fn oversize_manifests_are_refused() {
+    let text = format!("{DEMO_MANIFEST}\n#{}", "x".repeat(MAX_MANIFEST_BYTES));
+    assert!(problems(&text)[0].2.contains("larger than"));
+}

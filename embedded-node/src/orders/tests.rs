@@ -1,0 +1,162 @@
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::money::Currency;
+
+async fn queue(dir: &std::path::Path) -> (OrderQueue, tokio::task::JoinHandle<()>) {
+    let (pool, writer) = crate::storage::open(&dir.join("test.db")).await.unwrap();
+    OrderQueue::start(pool, writer).await.unwrap()
+}
+
+fn t0() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+fn order(key: &str, qid: &str, sku: &str, qty: u32, stock: Option<u32>) -> NewOrder {
+    let claims = QuoteClaims {
+        qid: qid.into(),
+        event: "ev".into(),
+        currency: Currency::parse("EUR").unwrap(),
+        lines: vec![TokenLine { sku: sku.into(), qty, unit_price: 100, total: 100 * i64::from(qty) }],
+        subtotal: 100 * i64::from(qty),
+        discount: 0,
+        total: 100 * i64::from(qty),
+        tier: None,
+        manifest_version: 1,
+        issued_at: t0(),
+        expires_at: t0() + SignedDuration::from_mins(5),
+    };
+    let mut hash = [0u8; 32];
+    hash[..key.len().min(32)].copy_from_slice(&key.as_bytes()[..key.len().min(32)]);
+    hash[31] = qty as u8;
+    NewOrder {
+        idempotency_key: key.into(),
+        request_hash: hash,
+        claims,
+        payment: PaymentMethod::Card,
+        customer: Some(Contact { email: Some("ann@example.org".into()), phone: None }),
+        now: t0(),
+        stock: vec![stock],
+    }
+}
+
+fn id_of(c: &Captured) -> String {
+    let body = match c {
+        Captured::New(b) | Captured::Replayed(b) => b,
+    };
+    serde_json::from_str::<OrderReceipt>(body).unwrap().order_id
+}
+
+#[tokio::test]
+async fn concurrent_orders_are_all_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    let q = Arc::new(q);
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let q = q.clone();
+            tokio::spawn(async move { q.capture(order(&format!("k{i}"), &format!("q{i}"), "A", 1, None)).await })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let c = t.await.unwrap().unwrap();
+        assert!(matches!(c, Captured::New(_)));
+        ids.insert(id_of(&c));
+    }
+    assert_eq!(ids.len(), 200);
+    let counts = q.counts().await.unwrap();
+    assert_eq!(counts.captured, 200);
+    assert_eq!(counts.revenue, 200 * 100);
+}
+
+#[tokio::test]
+async fn replay_conflict_and_reused_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    let first = q.capture(order("k1", "q1", "A", 1, None)).await.unwrap();
+    let again = q.capture(order("k1", "q1", "A", 1, None)).await.unwrap();
+    assert!(matches!(again, Captured::Replayed(_)));
+    assert_eq!(id_of(&first), id_of(&again));
+    // Same key, different body.
+    assert!(matches!(q.capture(order("k1", "q9", "A", 2, None)).await, Err(OrderError::KeyConflict)));
+    // Same quote, another key.
+    assert!(matches!(q.capture(order("k2", "q1", "A", 1, None)).await, Err(OrderError::QuoteUsed)));
+    assert_eq!(q.counts().await.unwrap().captured, 1);
+}
+
+#[tokio::test]
+async fn tracked_stock_never_oversells_even_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    let q = Arc::new(q);
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let q = q.clone();
+            tokio::spawn(async move { q.capture(order(&format!("k{i}"), &format!("q{i}"), "MUG", 2, Some(15))).await })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(OrderError::OutOfStock { sku, .. }) => {
+                assert_eq!(sku, "MUG");
+                refused += 1
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((ok, refused), (7, 13), "15 units in stock, 2 per order");
+    assert_eq!(q.available("MUG", 15), 1);
+    // The count survives a restart.
+    drop(q);
+    let (q2, _w) = queue(dir.path()).await;
+    assert_eq!(q2.available("MUG", 15), 1);
+}
+
+#[tokio::test]
+async fn a_quarantined_order_never_blocks_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let mut o = order(&format!("k{i}"), &format!("q{i}"), "A", 1, None);
+        o.now = t0() + SignedDuration::from_secs(i);
+        ids.push(id_of(&q.capture(o).await.unwrap()));
+    }
+    let now = t0() + SignedDuration::from_mins(1);
+    let claimed = q.claim_due(now, 1).await.unwrap();
+    assert_eq!(claimed[0].order_id, ids[0], "oldest first");
+    q.quarantine(&ids[0], "upstream: unknown sku", now).await.unwrap();
+    let next = q.claim_due(now, 10).await.unwrap();
+    assert_eq!(next.iter().map(|o| o.order_id.clone()).collect::<Vec<_>>(), ids[1..].to_vec());
+    q.mark_synced(&[ids[1].clone()], now).await.unwrap();
+    q.retry_later(&ids[2], "timeout", now + SignedDuration::from_secs(30), now).await.unwrap();
+    assert!(q.claim_due(now, 10).await.unwrap().is_empty(), "not due yet");
+    assert_eq!(q.claim_due(now + SignedDuration::from_secs(30), 10).await.unwrap().len(), 1);
+    let view = q.get(&ids[0], false).await.unwrap();
+    assert_eq!((view.status, view.status_reason.as_deref()), (SyncState::Quarantined, Some("upstream: unknown sku")));
+    assert!(view.customer.is_none(), "contact hidden outside operator views");
+    assert!(q.get(&ids[0], true).await.unwrap().customer.is_some());
+    q.requeue(&ids[0], now).await.unwrap();
+    assert_eq!(q.get(&ids[0], false).await.unwrap().status, SyncState::Captured);
+    let c = q.counts().await.unwrap();
+    assert_eq!((c.captured, c.syncing, c.synced, c.quarantined), (1, 1, 1, 0));
+    assert!(matches!(q.quarantine("nope", "x", now).await, Err(OrderError::NotFound)));
+}
+
+#[tokio::test]
+async fn orders_caught_mid_sync_go_back_in_line_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, writer) = queue(dir.path()).await;
+    q.capture(order("k", "q", "A", 1, None)).await.unwrap();
+    assert_eq!(q.claim_due(t0(), 10).await.unwrap().len(), 1);
+    drop(q);
+    writer.await.unwrap();
+    let (q, _w) = queue(dir.path()).await;
+    assert_eq!(q.counts().await.unwrap().captured, 1);
+}
