@@ -14,12 +14,14 @@
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
 //! - [`http`]: the HTTP API, its limits, its one error type, and its OpenAPI document.
 //! - [`money`], [`clock`]: integer minor units; injected time.
+//! - [`launch`]: what both binaries do to start a node and stop it on a signal.
 //!
 //! Start a node with [`Node::build`], read its address with [`Node::local_addr`], and
 //! run it with [`Node::run_until_stopped`], passing the future that says when to stop.
 
 pub mod clock;
 pub mod http;
+pub mod launch;
 pub mod manifest;
 pub mod money;
 pub mod orders;

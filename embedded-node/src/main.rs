@@ -3,13 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use boothcloud_node::clock::SystemClock;
 use boothcloud_node::manifest::{self, watch::read_file};
-use boothcloud_node::secrets::SecretBackend;
-use boothcloud_node::{Node, NodeConfig};
+use boothcloud_node::secrets::{SecretBackend, Secrets};
+use boothcloud_node::{launch, NodeConfig};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -42,6 +40,14 @@ enum Command {
         #[arg(long, env = "BOOTHCLOUD_LISTEN")]
         listen: Option<SocketAddr>,
         /// Where secrets are kept.
+        #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
+        secrets: SecretBackend,
+    },
+    /// Print the operator token (from the OS keyring, or the file fallback), creating it
+    /// on first use. `BOOTHCLOUD_OPERATOR_TOKEN`, when set, wins.
+    OperatorToken {
+        #[arg(long, env = "BOOTHCLOUD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
         secrets: SecretBackend,
     },
@@ -101,78 +107,30 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::OperatorToken { data_dir, secrets } => {
+            let data_dir = match data_dir {
+                Some(d) => d,
+                None => launch::default_data_dir().context("no data directory: pass --data-dir")?,
+            };
+            std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+            let loaded = Secrets::load(&data_dir, secrets, std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok())?;
+            println!("{}", loaded.operator_token);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { data_dir, manifest, listen, secrets } => {
             let data_dir = match data_dir {
                 Some(d) => d,
-                None => default_data_dir().context("no data directory: pass --data-dir")?,
+                None => launch::default_data_dir().context("no data directory: pass --data-dir")?,
             };
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
             let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(serve(config))?;
+            runtime.block_on(launch::serve_until_signal(config))?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-async fn serve(config: NodeConfig) -> anyhow::Result<()> {
-    let data_dir = config.data_dir.clone();
-    let node = Node::build(config, Arc::new(SystemClock)).await?;
-    let addr = node.local_addr();
-    let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
-    let state = node.state();
-    let loaded = state.manifest.current();
-    // The first line is for scripts: the URL the node answers on.
-    println!("listening on http://{shown}");
-    println!("event: {} ({})", loaded.manifest.event.name, state.manifest.source().describe());
-    println!("data: {}", data_dir.display());
-    println!("secrets: {}", state.secrets_store);
-    if addr.ip().is_unspecified() {
-        println!("serving on every interface, port {}", addr.port());
-    }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    node.run_until_stopped(shutdown_signal()).await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("stopping: finishing requests in flight");
-}
-
-/// `$XDG_DATA_HOME/boothcloud`, else `~/.local/share/boothcloud`.
-fn default_data_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .map(|d| d.join("boothcloud"))
-}
-
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BOOTHCLOUD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    launch::init_logging(matches!(format, LogFormat::Json));
 }
