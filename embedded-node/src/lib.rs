@@ -36,12 +36,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::http::AppState;
 use crate::manifest::watch::{LiveManifest, ManifestError, ManifestSource};
-use crate::orders::OrderQueue;
+use crate::orders::{OrderQueue, QueueWriter};
 use crate::quote_token::QuoteSigner;
 use crate::secrets::{SecretBackend, SecretError, Secrets};
 use crate::storage::StorageError;
@@ -82,7 +81,7 @@ pub enum NodeError {
 pub struct Node {
     listener: TcpListener,
     state: AppState,
-    writer: JoinHandle<()>,
+    writer: QueueWriter,
     _watcher: Option<notify::RecommendedWatcher>,
 }
 
@@ -132,10 +131,8 @@ impl Node {
     /// order writer commit what it was handed before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let Node { listener, state, writer, _watcher } = self;
-        let app = http::app(state.clone());
-        http::serve::serve(listener, app, shutdown).await;
-        drop(state);
-        let _ = writer.await;
+        http::serve::serve(listener, http::app(state), shutdown).await;
+        writer.stop().await;
         tracing::info!("node stopped");
     }
 }

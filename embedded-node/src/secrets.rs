@@ -29,6 +29,8 @@ pub enum SecretError {
     File { path: PathBuf, source: std::io::Error },
     #[error("the stored secret `{0}` is not in the expected format")]
     BadFormat(String),
+    #[error("BOOTHCLOUD_OPERATOR_TOKEN must be at least {MIN_OPERATOR_TOKEN} characters")]
+    WeakOperatorToken,
 }
 
 /// A place secrets can be kept.
@@ -185,6 +187,8 @@ impl std::fmt::Debug for Secrets {
 }
 
 pub const QUOTE_KEY: &str = "quote-signing-key";
+/// Shortest operator token accepted from the environment.
+pub const MIN_OPERATOR_TOKEN: usize = 16;
 pub const OPERATOR_TOKEN: &str = "operator-token";
 
 impl Secrets {
@@ -210,6 +214,7 @@ impl Secrets {
     ) -> Result<Secrets, SecretError> {
         let quote_key = get_or_create(store.as_ref(), QUOTE_KEY)?;
         let (operator_token, operator_token_source) = match operator_token_env.filter(|t| !t.is_empty()) {
+            Some(t) if t.chars().count() < MIN_OPERATOR_TOKEN => return Err(SecretError::WeakOperatorToken),
             Some(t) => (t, TokenSource::Environment),
             None => (URL_SAFE_NO_PAD.encode(get_or_create(store.as_ref(), OPERATOR_TOKEN)?), TokenSource::Store),
         };
@@ -256,9 +261,10 @@ mod tests {
     #[test]
     fn environment_token_wins_and_corrupt_secret_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Secrets::load(dir.path(), SecretBackend::File, Some("from-env".into())).unwrap();
-        assert_eq!(s.operator_token, "from-env");
+        let s = Secrets::load(dir.path(), SecretBackend::File, Some("from-the-environment".into())).unwrap();
+        assert_eq!(s.operator_token, "from-the-environment");
         assert_eq!(s.operator_token_source, TokenSource::Environment);
+        assert!(matches!(Secrets::load(dir.path(), SecretBackend::File, Some("short".into())), Err(SecretError::WeakOperatorToken)));
         std::fs::write(dir.path().join("secrets").join(QUOTE_KEY), b"short").unwrap();
         assert!(matches!(Secrets::load(dir.path(), SecretBackend::File, None), Err(SecretError::BadFormat(_))));
     }

@@ -203,18 +203,21 @@ async fn create_order(State(state): State<AppState>, headers: HeaderMap, ApiJson
     }
     let request_hash: [u8; 32] = Sha256::digest(serde_json::to_vec(&req).map_err(ApiError::internal)?).into();
 
-    // A retry is answered from the first response even if its quote has since expired.
-    if let Some((hash, response)) = state.orders.find_by_key(&key).await? {
-        return if hash == request_hash {
-            Ok(receipt_response(response, true))
-        } else {
-            Err(crate::orders::OrderError::KeyConflict.into())
-        };
-    }
-
     let now = state.clock.now();
     let loaded = state.manifest.current();
-    let claims = state.signer.verify(&req.quote_token, &loaded.manifest.event.id, now)?;
+    let claims = match state.signer.verify(&req.quote_token, &loaded.manifest.event.id, now) {
+        Ok(claims) => claims,
+        // A retry is answered from the first response even if its quote has since
+        // expired; the lookup is only paid when the token fails. (A retry with a valid
+        // token is recognised by the order writer itself.)
+        Err(token_error) => {
+            return match state.orders.find_by_key(&key).await? {
+                Some((hash, response)) if hash == request_hash => Ok(receipt_response(response, true)),
+                Some(_) => Err(crate::orders::OrderError::KeyConflict.into()),
+                None => Err(token_error.into()),
+            };
+        }
+    };
     let stock = claims.lines.iter().map(|l| loaded.book.item(&l.sku).and_then(|i| i.stock)).collect();
     let order = NewOrder { idempotency_key: key, request_hash, claims, payment: req.payment.method, customer: req.customer, now, stock };
     match state.orders.capture(order).await? {

@@ -27,7 +27,7 @@ async fn harness() -> Harness {
     let clock = ManualClock::new("2026-06-10T07:00:00Z".parse::<Timestamp>().unwrap());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let manifest = Arc::new(LiveManifest::load(ManifestSource::Embedded, shared.clone()).unwrap());
-    let secrets = Secrets::from_store(Arc::new(FileVault::open(dir.path()).unwrap()), None, Some("op".into())).unwrap();
+    let secrets = Secrets::from_store(Arc::new(FileVault::open(dir.path()).unwrap()), None, Some("operator-token-for-tests".into())).unwrap();
     let (db, writer) = crate::storage::open(&dir.path().join("t.db")).await.unwrap();
     let (orders, _task) = OrderQueue::start(db.clone(), writer).await.unwrap();
     let state = AppState {
@@ -36,7 +36,7 @@ async fn harness() -> Harness {
         signer: QuoteSigner::new(secrets.quote_key),
         db,
         clock: shared,
-        operator_token: "op".into(),
+        operator_token: "operator-token-for-tests".into(),
         secrets_store: "file",
         secrets_fallback: None,
         started_at: clock.now(),
@@ -96,13 +96,13 @@ async fn operator_routes_need_the_token() {
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
     let (s, _) = call(&h.app, "GET", "/api/v1/ops/status", None, &[("authorization", "Bearer nope")]).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, body) = call(&h.app, "GET", "/api/v1/ops/status", None, &[("authorization", "Bearer op")]).await;
+    let (s, body) = call(&h.app, "GET", "/api/v1/ops/status", None, &[("authorization", "Bearer operator-token-for-tests")]).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["orders"]["captured"], 0);
     assert_eq!(body["secrets"]["store"], "file");
-    let (s, e) = call(&h.app, "GET", "/api/v1/ops/orders?limit=0", None, &[("authorization", "Bearer op")]).await;
+    let (s, e) = call(&h.app, "GET", "/api/v1/ops/orders?limit=0", None, &[("authorization", "Bearer operator-token-for-tests")]).await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")));
-    let (s, e) = call(&h.app, "GET", "/api/v1/ops/orders?status=lost", None, &[("authorization", "Bearer op")]).await;
+    let (s, e) = call(&h.app, "GET", "/api/v1/ops/orders?status=lost", None, &[("authorization", "Bearer operator-token-for-tests")]).await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")));
 }
 
@@ -116,7 +116,7 @@ async fn operator_order_list_pages_newest_first() {
         assert_eq!(s, StatusCode::CREATED);
         h.clock.advance(SignedDuration::from_secs(1));
     }
-    let auth = [("authorization", "Bearer op")];
+    let auth = [("authorization", "Bearer operator-token-for-tests")];
     let (_, page) = call(&h.app, "GET", "/api/v1/ops/orders?limit=3", None, &auth).await;
     assert_eq!(page["orders"].as_array().unwrap().len(), 3);
     let before = page["next_before"].as_str().unwrap().to_owned();

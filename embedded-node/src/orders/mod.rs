@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::money::Minor;
 use crate::quote_token::{QuoteClaims, TokenLine};
 
-pub use queue::OrderQueue;
+pub use queue::{OrderQueue, QueueWriter};
 pub use states::SyncState;
 
 /// Longest `Idempotency-Key` accepted.

@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::*;
 use crate::money::Currency;
 
-async fn queue(dir: &std::path::Path) -> (OrderQueue, tokio::task::JoinHandle<()>) {
+async fn queue(dir: &std::path::Path) -> (OrderQueue, QueueWriter) {
     let (pool, writer) = crate::storage::open(&dir.join("test.db")).await.unwrap();
     OrderQueue::start(pool, writer).await.unwrap()
 }
@@ -155,8 +155,46 @@ async fn orders_caught_mid_sync_go_back_in_line_after_a_restart() {
     let (q, writer) = queue(dir.path()).await;
     q.capture(order("k", "q", "A", 1, None)).await.unwrap();
     assert_eq!(q.claim_due(t0(), 10).await.unwrap().len(), 1);
+    writer.stop().await;
+    assert!(matches!(q.capture(order("k2", "q2", "A", 1, None)).await, Err(OrderError::Unavailable(_))), "a stopped queue takes no orders");
     drop(q);
-    writer.await.unwrap();
     let (q, _w) = queue(dir.path()).await;
+    assert_eq!(q.counts().await.unwrap().captured, 1);
+}
+
+#[tokio::test]
+async fn duplicates_inside_one_group_are_settled_in_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    let q = Arc::new(q);
+    // Twenty kiosks retry the same order at once; two others reuse its key or its quote.
+    let mut tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let q = q.clone();
+            tokio::spawn(async move { q.capture(order("dup", "q-dup", "A", 1, None)).await })
+        })
+        .collect();
+    let q2 = q.clone();
+    tasks.push(tokio::spawn(async move { q2.capture(order("dup", "q-other", "A", 2, None)).await }));
+    let q3 = q.clone();
+    tasks.push(tokio::spawn(async move { q3.capture(order("other-key", "q-dup", "A", 1, None)).await }));
+    let (mut new, mut replayed, mut conflict, mut quote_used, mut ids) = (0, 0, 0, 0, std::collections::HashSet::new());
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(c @ Captured::New(_)) => {
+                new += 1;
+                ids.insert(id_of(&c));
+            }
+            Ok(c @ Captured::Replayed(_)) => {
+                replayed += 1;
+                ids.insert(id_of(&c));
+            }
+            Err(OrderError::KeyConflict) => conflict += 1,
+            Err(OrderError::QuoteUsed) => quote_used += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((new, replayed, conflict, quote_used), (1, 19, 1, 1));
+    assert_eq!(ids.len(), 1, "every replay names the one stored order");
     assert_eq!(q.counts().await.unwrap().captured, 1);
 }
