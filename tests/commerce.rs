@@ -17,7 +17,7 @@ currency = "EUR"
 
 [pricing]
 tiers = ["member"]
-quote_ttl = "2s"
+quote_ttl = "QUOTE_TTL"
 
 [[catalogue]]
 sku = "TEE"
@@ -95,10 +95,12 @@ tiers = ["member"]
 cap = 200
 "#;
 
-fn pricing_node() -> (TestNode, tempfile::TempDir) {
+/// `quote_ttl`: short only where a test waits for expiry, so a loaded machine cannot
+/// expire a quote between the quote and the order of other tests.
+fn pricing_node(quote_ttl: &str) -> (TestNode, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("booth.toml");
-    std::fs::write(&path, PRICING_MANIFEST).unwrap();
+    std::fs::write(&path, PRICING_MANIFEST.replace("QUOTE_TTL", quote_ttl)).unwrap();
     (TestNode::start_with(Options { manifest: Some(path), ..Options::default() }), dir)
 }
 
@@ -179,7 +181,7 @@ async fn idempotent_replay_and_conflicting_replay() {
 
 #[tokio::test]
 async fn forged_expired_and_foreign_tokens_are_refused() {
-    let (node, _dir) = pricing_node();
+    let (node, _dir) = pricing_node("2s");
     let k = Kiosk::new(&node.url);
     let q = k.quote(&[("TEE", 1)], None).await;
     let token = q.body["token"].as_str().unwrap().to_owned();
@@ -200,7 +202,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     }
 
     // A token from another node (its own signing key) is worthless here.
-    let (other, _d2) = pricing_node();
+    let (other, _d2) = pricing_node("5m");
     let foreign = Kiosk::new(&other.url).quote(&[("TEE", 1)], None).await;
     let r = k.order("foreign", &json!({"quote_token": foreign.body["token"], "payment": {"method": "card"}})).await;
     assert_eq!((r.status, r.code()), (422, "invalid_quote_token"));
@@ -214,7 +216,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
 
 #[tokio::test]
 async fn every_promotion_kind_over_http() {
-    let (node, _dir) = pricing_node();
+    let (node, _dir) = pricing_node("5m");
     let k = Kiosk::new(&node.url);
     // (basket, tier, expected total, expected promotions)
     let cases: &[(&[(&str, i64)], Option<&str>, i64, &[&str])] = &[
@@ -244,7 +246,7 @@ async fn every_promotion_kind_over_http() {
 
 #[tokio::test]
 async fn bad_baskets_and_stock_give_clear_errors() {
-    let (node, _dir) = pricing_node();
+    let (node, _dir) = pricing_node("5m");
     let k = Kiosk::new(&node.url);
     let cases: &[(&[(&str, i64)], Option<&str>, u16, &str)] = &[
         (&[("NOPE", 1)], None, 422, "unknown_sku"),

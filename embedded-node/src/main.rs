@@ -108,20 +108,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::OperatorToken { data_dir, secrets } => {
-            let data_dir = match data_dir {
-                Some(d) => d,
-                None => launch::default_data_dir().context("no data directory: pass --data-dir")?,
-            };
+            let data_dir = data_dir_or_default(data_dir)?;
             std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
             let loaded = Secrets::load(&data_dir, secrets, std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok())?;
             println!("{}", loaded.operator_token);
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { data_dir, manifest, listen, secrets } => {
-            let data_dir = match data_dir {
-                Some(d) => d,
-                None => launch::default_data_dir().context("no data directory: pass --data-dir")?,
-            };
+            let data_dir = data_dir_or_default(data_dir)?;
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
             let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -129,6 +123,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn data_dir_or_default(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    given.or_else(launch::default_data_dir).context("no data directory: pass --data-dir")
 }
 
 fn init_logging(format: LogFormat) {

@@ -14,7 +14,10 @@ mkdir -p "$XDG_DATA_HOME"
 timeout 120 dbus-run-session -- bash -s "$bin" "$work" <<'INNER'
 set -euo pipefail
 bin=$1; work=$2; data="$work/data"
+pid=""
 fail() { echo "keyring scenario FAILED: $*" >&2; exit 1; }
+# Never leave a node behind, whatever happens.
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; true' EXIT
 echo -n scenario-pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 
 start() {
@@ -24,7 +27,7 @@ start() {
   url=$(sed -n 's/^listening on //p' "$work/out")
   [ -n "$url" ] || { cat "$work/err" >&2; fail "node did not start"; }
 }
-stop() { kill -TERM "$pid"; wait "$pid" || fail "node exited badly after SIGTERM"; }
+stop() { kill -TERM "$pid"; wait "$pid" || fail "node exited badly after SIGTERM"; pid=""; }
 
 start
 grep -q '^secrets: os-keyring$' "$work/out" || fail "node is not using the OS keyring: $(cat "$work/out")"

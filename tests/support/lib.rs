@@ -13,6 +13,10 @@ use serde_json::{json, Value};
 pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
 
 /// Builds the binary once per test process (a no-op when it is fresh) and returns its path.
+///
+/// The build is workspace-wide with every target, like `scripts/test`: building one
+/// package alone resolves dependency features differently and would compile a second
+/// copy of the whole dependency graph.
 pub fn node_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -22,7 +26,7 @@ pub fn node_binary() -> &'static Path {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "boothcloud-node", "--bin", "boothcloud-node"])
+            .args(["build", "--quiet", "--workspace", "--all-targets"])
             .current_dir(&workspace)
             .status()
             .expect("run cargo build");

@@ -29,43 +29,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CatalogueItem {
     #[serde(flatten)]
-    #[schema(inline)]
-    item: ItemSchema,
+    item: Item,
     /// Units left, for items whose stock is tracked.
     #[serde(skip_serializing_if = "Option::is_none")]
     available: Option<u32>,
-}
-
-/// Catalogue entry as served (mirrors `manifest::Item`).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ItemSchema {
-    sku: String,
-    name: String,
-    /// Minor units.
-    price: Minor,
-    currency: String,
-    category: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stock: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<String>,
-}
-
-impl From<&Item> for ItemSchema {
-    fn from(i: &Item) -> ItemSchema {
-        ItemSchema {
-            sku: i.sku.clone(),
-            name: i.name.clone(),
-            price: i.price,
-            currency: i.currency.to_string(),
-            category: i.category.clone(),
-            stock: i.stock,
-            description: i.description.clone(),
-            image: i.image.clone(),
-        }
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -92,7 +59,7 @@ async fn catalogue(State(state): State<AppState>) -> Json<Catalogue> {
         items: book
             .items()
             .iter()
-            .map(|i| CatalogueItem { item: i.into(), available: i.stock.map(|s| state.orders.available(&i.sku, s)) })
+            .map(|i| CatalogueItem { item: i.clone(), available: i.stock.map(|s| state.orders.available(&i.sku, s)) })
             .collect(),
         promotions: book.promotions().to_vec(),
     })

@@ -76,11 +76,13 @@ pub enum Origin {
     Folder(std::path::PathBuf),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Item {
     pub sku: String,
     pub name: String,
+    /// Minor units of `currency`.
     pub price: Minor,
+    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     pub category: String,
     /// Units the booth brought; `None` when stock is not tracked.

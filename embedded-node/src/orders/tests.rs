@@ -198,3 +198,18 @@ async fn duplicates_inside_one_group_are_settled_in_arrival_order() {
     assert_eq!(ids.len(), 1, "every replay names the one stored order");
     assert_eq!(q.counts().await.unwrap().captured, 1);
 }
+
+#[tokio::test]
+async fn a_failed_commit_acknowledges_nothing_and_the_writer_keeps_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    q.capture(order("before", "q0", "A", 1, None)).await.unwrap();
+    // Break the table under the writer: every statement of the next group fails.
+    sqlx::query("ALTER TABLE orders RENAME TO orders_away").execute(&q.pool).await.unwrap();
+    assert!(matches!(q.capture(order("during", "q1", "A", 1, None)).await, Err(OrderError::Unavailable(_))));
+    sqlx::query("ALTER TABLE orders_away RENAME TO orders").execute(&q.pool).await.unwrap();
+    // The same order, retried with the same key, now goes through: nothing half-stored.
+    let c = q.capture(order("during", "q1", "A", 1, None)).await.unwrap();
+    assert!(matches!(c, Captured::New(_)), "the failed attempt left no trace");
+    assert_eq!(q.counts().await.unwrap().captured, 2);
+}
