@@ -141,6 +141,7 @@ async fn http_orders(n: usize, clients: usize) -> anyhow::Result<f64> {
         let _ = stop_rx.await;
     }));
     let tokens = Arc::new(tokens);
+    let cpu0 = cpu_seconds();
     let start = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|c| {
@@ -160,10 +161,21 @@ async fn http_orders(n: usize, clients: usize) -> anyhow::Result<f64> {
     for w in workers {
         w.await??;
     }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
+    let wall = start.elapsed().as_secs_f64();
+    let rate = n as f64 / wall;
+    eprintln!("http orders: {rate:.0}/s, process CPU {:.0}% of one core", 100.0 * (cpu_seconds() - cpu0) / wall);
     let _ = stop_tx.send(());
     server.await?;
     Ok(rate)
+}
+
+/// User + system CPU seconds this process has used so far (Linux `/proc/self/stat`).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<f64> = after.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+    fields.iter().sum::<f64>() / 100.0
 }
 
 fn histogram() -> Histogram<u64> {
