@@ -48,8 +48,10 @@ pub struct OsKeyring {
 }
 
 impl OsKeyring {
-    /// Opens the keyring and proves it works with one read, within `timeout` (a
-    /// session bus with no secret service must not hang start-up).
+    /// Opens the keyring and proves it works with a write and a read-back, within
+    /// `timeout` (a session bus with no secret service must not hang start-up). A read
+    /// alone is not proof: a locked keyring with no way to prompt answers searches but
+    /// refuses to store, and the node would only find out when creating its first key.
     pub fn open(data_dir: &Path, timeout: Duration) -> Result<OsKeyring, SecretError> {
         let canonical = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_path_buf());
         let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
@@ -57,7 +59,11 @@ impl OsKeyring {
         let (tx, rx) = std::sync::mpsc::channel();
         let probe = OsKeyring { scope: store.scope.clone() };
         std::thread::spawn(move || {
-            let _ = tx.send(probe.get("probe").map(|_| ()));
+            let proof = probe.set("probe", b"boothcloud").and_then(|()| match probe.get("probe")? {
+                Some(v) if v == b"boothcloud" => Ok(()),
+                _ => Err(SecretError::KeyringUnavailable("the keyring did not give back what was stored".into())),
+            });
+            let _ = tx.send(proof);
         });
         match rx.recv_timeout(timeout) {
             Ok(Ok(())) => Ok(store),

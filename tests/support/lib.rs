@@ -25,11 +25,19 @@ pub fn node_binary() -> &'static Path {
         }
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--workspace", "--all-targets"])
-            .current_dir(&workspace)
-            .status()
-            .expect("run cargo build");
+        // `cargo test` runs this with the test package's CARGO_MANIFEST_DIR, CARGO_PKG_* and
+        // so on; some build scripts (ring's) rerun when those change, which would rebuild
+        // half the graph here and again in the next plain `cargo build`. Build as a user would.
+        let mut build = Command::new(cargo);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let per_package = ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR"];
+            if per_package.iter().any(|p| key.starts_with(p)) {
+                build.env_remove(key.as_ref());
+            }
+        }
+        let status =
+            build.args(["build", "--quiet", "--workspace", "--all-targets"]).current_dir(&workspace).status().expect("run cargo build");
         assert!(status.success(), "building boothcloud-node failed");
         let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
         target.join("debug").join("boothcloud-node")
