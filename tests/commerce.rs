@@ -214,12 +214,15 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     assert_eq!(k.ops_get("/api/v1/ops/status").await.body["orders"]["captured"], 0);
 }
 
+/// Lines of (SKU, quantity).
+type Basket<'a> = &'a [(&'a str, i64)];
+
 #[tokio::test]
 async fn every_promotion_kind_over_http() {
     let (node, _dir) = pricing_node("5m");
     let k = Kiosk::new(&node.url);
     // (basket, tier, expected total, expected promotions)
-    let cases: &[(&[(&str, i64)], Option<&str>, i64, &[&str])] = &[
+    let cases: &[(Basket, Option<&str>, i64, &[&str])] = &[
         // Happy hour (always on here): 20% of 450 = 90 -> 360 each.
         (&[("COCOA", 2)], None, 720, &["all-day-happy-hour"]),
         // Bundle: 2500 + 1500 -> 3500.
@@ -248,7 +251,7 @@ async fn every_promotion_kind_over_http() {
 async fn bad_baskets_and_stock_give_clear_errors() {
     let (node, _dir) = pricing_node("5m");
     let k = Kiosk::new(&node.url);
-    let cases: &[(&[(&str, i64)], Option<&str>, u16, &str)] = &[
+    let cases: &[(Basket, Option<&str>, u16, &str)] = &[
         (&[("NOPE", 1)], None, 422, "unknown_sku"),
         (&[("TEE", 0)], None, 422, "bad_quantity"),
         (&[("TEE", 100)], None, 422, "bad_quantity"),
@@ -280,11 +283,16 @@ async fn contact_details_are_checked() {
     let node = TestNode::start();
     let k = Kiosk::new(&node.url);
     let q = k.quote(&[("TOTE", 1)], None).await;
-    for (i, customer) in [json!({"email": "not-an-email"}), json!({"phone": "call me"}), json!({"email": "a@b.co", "fax": "1"})].iter().enumerate() {
-        let r = k.order(&format!("c{i}"), &json!({"quote_token": q.body["token"], "payment": {"method": "card"}, "customer": customer})).await;
+    for (i, customer) in
+        [json!({"email": "not-an-email"}), json!({"phone": "call me"}), json!({"email": "a@b.co", "fax": "1"})].iter().enumerate()
+    {
+        let r =
+            k.order(&format!("c{i}"), &json!({"quote_token": q.body["token"], "payment": {"method": "card"}, "customer": customer})).await;
         assert!(r.status == 422, "{customer}: {}", r.body);
     }
-    let r = k.order("ok", &json!({"quote_token": q.body["token"], "payment": {"method": "card"}, "customer": {"phone": "+49 30 1234567"}})).await;
+    let r = k
+        .order("ok", &json!({"quote_token": q.body["token"], "payment": {"method": "card"}, "customer": {"phone": "+49 30 1234567"}}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
@@ -294,7 +302,15 @@ async fn the_openapi_document_describes_the_api() {
     let doc = Kiosk::new(&node.url).get("/api/v1/openapi.json").await;
     assert_eq!(doc.status, 200);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/healthz", "/api/v1/catalogue", "/api/v1/quotes", "/api/v1/orders", "/api/v1/orders/{order_id}", "/api/v1/ops/orders", "/api/v1/ops/status"] {
+    for path in [
+        "/healthz",
+        "/api/v1/catalogue",
+        "/api/v1/quotes",
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/ops/orders",
+        "/api/v1/ops/status",
+    ] {
         assert!(doc.body["paths"].get(path).is_some(), "missing {path}");
     }
     assert!(doc.body["components"]["schemas"].get("OrderRequest").is_some());

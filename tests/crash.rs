@@ -45,7 +45,8 @@ async fn acknowledged_orders_survive_sigkill() {
     let first = TestNode::start_with(Options { data_dir: Some(dir.path().to_path_buf()), ..Options::default() });
     let url = first.url.clone();
     let listen = url.trim_start_matches("http://").to_owned();
-    let restart = || TestNode::start_with(Options { data_dir: Some(dir.path().to_path_buf()), listen: listen.clone(), ..Options::default() });
+    let restart =
+        || TestNode::start_with(Options { data_dir: Some(dir.path().to_path_buf()), listen: listen.clone(), ..Options::default() });
 
     let stop = Arc::new(AtomicBool::new(false));
     let acked: Arc<Mutex<HashMap<String, (String, Value)>>> = Arc::default();
@@ -62,10 +63,8 @@ async fn acknowledged_orders_survive_sigkill() {
                     let (status, quote) = with_retry(|| http.post(format!("{url}/api/v1/quotes")).json(&lines).send()).await;
                     assert_eq!(status, 200, "{quote}");
                     let body = json!({"quote_token": quote["token"], "payment": {"method": "card"}});
-                    let (status, receipt) = with_retry(|| {
-                        http.post(format!("{url}/api/v1/orders")).header("idempotency-key", &key).json(&body).send()
-                    })
-                    .await;
+                    let (status, receipt) =
+                        with_retry(|| http.post(format!("{url}/api/v1/orders")).header("idempotency-key", &key).json(&body).send()).await;
                     assert_eq!(status, 201, "{key}: {receipt}");
                     let id = receipt["order_id"].as_str().unwrap().to_owned();
                     acked.lock().unwrap().insert(key, (id, body));

@@ -103,10 +103,12 @@ async fn valid_edits_apply_live_and_invalid_edits_keep_the_last_good_manifest() 
     assert_eq!(k.quote(&[("TOTE", 1)], None).await.body["total"], 1200);
 
     // The operator can force a reload; a refused one says why.
-    let r = k.http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(boothcloud_tests::OPERATOR_TOKEN).send().await.unwrap();
+    let r =
+        k.http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(boothcloud_tests::OPERATOR_TOKEN).send().await.unwrap();
     assert_eq!(r.status(), 200);
     std::fs::write(&path, "not = [valid").unwrap();
-    let r = k.http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(boothcloud_tests::OPERATOR_TOKEN).send().await.unwrap();
+    let r =
+        k.http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(boothcloud_tests::OPERATOR_TOKEN).send().await.unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(k.quote(&[("TOTE", 1)], None).await.body["total"], 1200);
 }

@@ -61,8 +61,16 @@ fn main() -> anyhow::Result<()> {
 
     println!("| measure | boothcloud | reference | ratio |");
     println!("|---|---|---|---|");
-    println!("| durable orders/s, {} HTTP clients vs raw SQLite {}-row transactions (WAL, synchronous=FULL) | {http:.0} | {raw:.0} | {:.2} |", args.clients, args.clients, http / raw);
-    println!("| quote in-process (price + sign), p50 / p99 | {:.1} µs / {:.1} µs | price only: {:.1} µs / {:.1} µs | |", q50, q99, p50, p99);
+    println!(
+        "| durable orders/s, {} HTTP clients vs raw SQLite {}-row transactions (WAL, synchronous=FULL) | {http:.0} | {raw:.0} | {:.2} |",
+        args.clients,
+        args.clients,
+        http / raw
+    );
+    println!(
+        "| quote in-process (price + sign), p50 / p99 | {:.1} µs / {:.1} µs | price only: {:.1} µs / {:.1} µs | |",
+        q50, q99, p50, p99
+    );
     println!("| quote over HTTP, one client, p50 / p99 | {h50:.0} µs / {h99:.0} µs | | |");
     println!(
         "| cold start of a 1,000-rule catalogue ({} KiB manifest: parse, check, compile) | {cold:.2} ms | toml crate alone, parse to a plain value: {toml_floor:.2} ms | {:.2} |",
@@ -124,15 +132,13 @@ async fn http_orders(n: usize, clients: usize) -> anyhow::Result<f64> {
     let state = node.state().clone();
     let loaded = state.manifest.current();
     let now = jiff::Timestamp::now();
-    let basket = Basket {
-        lines: vec![BasketLine { sku: "TOTE".into(), qty: 1 }, BasketLine { sku: "COFFEE".into(), qty: 1 }],
-        tier: None,
-    };
+    let basket = Basket { lines: vec![BasketLine { sku: "TOTE".into(), qty: 1 }, BasketLine { sku: "COFFEE".into(), qty: 1 }], tier: None };
     let priced = loaded.book.price(&basket, now)?;
     let expires = now + jiff::SignedDuration::from_mins(30);
     let tokens: Vec<String> = (0..n)
         .map(|_| {
-            let claims = QuoteClaims::new(uuid::Uuid::new_v4().to_string(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires);
+            let claims =
+                QuoteClaims::new(uuid::Uuid::new_v4().to_string(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires);
             state.signer.sign(&claims)
         })
         .collect();
@@ -150,7 +156,12 @@ async fn http_orders(n: usize, clients: usize) -> anyhow::Result<f64> {
                 let http = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
                 for i in (c..tokens.len()).step_by(clients) {
                     let body = json!({"quote_token": tokens[i], "payment": {"method": "card"}});
-                    let r = http.post(format!("{url}/api/v1/orders")).header("idempotency-key", format!("bench-{i}")).json(&body).send().await?;
+                    let r = http
+                        .post(format!("{url}/api/v1/orders"))
+                        .header("idempotency-key", format!("bench-{i}"))
+                        .json(&body)
+                        .send()
+                        .await?;
                     anyhow::ensure!(r.status() == 201, "order {i}: {}", r.status());
                     r.bytes().await?;
                 }
@@ -196,7 +207,14 @@ fn quote_in_process() -> anyhow::Result<(f64, f64, f64, f64)> {
         let now = jiff::Timestamp::now();
         let priced = book.price(&basket, now)?;
         let t1 = Instant::now();
-        let claims = QuoteClaims::new(uuid::Uuid::new_v4().to_string(), m.event.id.clone(), &priced, 1, now, now + jiff::SignedDuration::from_mins(5));
+        let claims = QuoteClaims::new(
+            uuid::Uuid::new_v4().to_string(),
+            m.event.id.clone(),
+            &priced,
+            1,
+            now,
+            now + jiff::SignedDuration::from_mins(5),
+        );
         let token = signer.sign(&claims);
         let t2 = Instant::now();
         std::hint::black_box(token);
@@ -237,7 +255,11 @@ async fn quote_over_http() -> anyhow::Result<(f64, f64)> {
 fn thousand_rules() -> String {
     let mut text = DEMO_MANIFEST.split("# ---- Catalogue").next().unwrap_or_default().to_owned();
     for i in 0..200 {
-        text.push_str(&format!("[[catalogue]]\nsku = \"SKU-{i:04}\"\nname = \"Item {i}\"\nprice = {}\ncategory = \"cat-{}\"\n\n", 100 + i * 7, i % 12));
+        text.push_str(&format!(
+            "[[catalogue]]\nsku = \"SKU-{i:04}\"\nname = \"Item {i}\"\nprice = {}\ncategory = \"cat-{}\"\n\n",
+            100 + i * 7,
+            i % 12
+        ));
     }
     for i in 0..1000 {
         let body = match i % 6 {

@@ -85,7 +85,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Manifest { command: ManifestCommand::Check { file } } => {
-            let outcome = read_file(&file).map_err(anyhow::Error::from).and_then(|text| Ok(manifest::parse(&text)));
+            let outcome = read_file(&file).map_err(anyhow::Error::from).map(|text| manifest::parse(&text));
             match outcome? {
                 Ok(m) => {
                     println!(

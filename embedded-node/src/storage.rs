@@ -39,12 +39,7 @@ pub fn options(path: &Path) -> SqliteConnectOptions {
 pub async fn open(path: &Path) -> Result<(SqlitePool, SqliteConnection), StorageError> {
     let opts = options(path);
     let open_err = |source| StorageError::Open { path: path.display().to_string(), source };
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .min_connections(1)
-        .connect_with(opts.clone())
-        .await
-        .map_err(open_err)?;
+    let pool = SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(opts.clone()).await.map_err(open_err)?;
     MIGRATOR.run(&pool).await?;
     let writer = opts.connect().await.map_err(open_err)?;
     Ok((pool, writer))

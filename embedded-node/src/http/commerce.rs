@@ -19,11 +19,7 @@ use crate::pricing::{AppliedDiscount, Basket, BasketLine, PricedLine, PromotionI
 use crate::quote_token::{QuoteClaims, MAX_TOKEN_BYTES};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(catalogue))
-        .routes(routes!(create_quote))
-        .routes(routes!(create_order))
-        .routes(routes!(get_order))
+    OpenApiRouter::new().routes(routes!(catalogue)).routes(routes!(create_quote)).routes(routes!(create_order)).routes(routes!(get_order))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -162,7 +158,11 @@ pub struct OrderRequest {
               (status = 409, description = "quote already used, or out of stock", body = ErrorBody),
               (status = 422, description = "invalid or expired quote token, key reused with another body, bad contact", body = ErrorBody),
               (status = 503, description = "storage unavailable; retry with the same key", body = ErrorBody)))]
-async fn create_order(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<OrderRequest>) -> Result<Response, ApiError> {
+async fn create_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<OrderRequest>,
+) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     check_contact(req.customer.as_ref())?;
     if req.quote_token.len() > MAX_TOKEN_BYTES {
@@ -209,7 +209,11 @@ fn receipt_response(body: String, replayed: bool) -> Response {
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers.get("idempotency-key").ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "missing_idempotency_key", "send an Idempotency-Key header (for example a UUID) so a retry cannot place the order twice")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_idempotency_key",
+            "send an Idempotency-Key header (for example a UUID) so a retry cannot place the order twice",
+        )
     })?;
     let bytes = value.as_bytes();
     if bytes.is_empty() || bytes.len() > MAX_IDEMPOTENCY_KEY || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {

@@ -107,13 +107,7 @@ pub struct PricingSettings {
 
 impl Default for PricingSettings {
     fn default() -> Self {
-        PricingSettings {
-            tiers: Vec::new(),
-            quote_ttl: SignedDuration::from_mins(5),
-            max_lines: 50,
-            max_qty_per_line: 99,
-            max_units: 500,
-        }
+        PricingSettings { tiers: Vec::new(), quote_ttl: SignedDuration::from_mins(5), max_lines: 50, max_qty_per_line: 99, max_units: 500 }
     }
 }
 
@@ -213,10 +207,7 @@ pub struct Pairing {
 
 impl std::fmt::Debug for Pairing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pairing")
-            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
-            .field("peers", &self.peers)
-            .finish()
+        f.debug_struct("Pairing").field("key", &self.key.as_ref().map(|_| "<redacted>")).field("peers", &self.peers).finish()
     }
 }
 
@@ -257,7 +248,6 @@ impl Manifest {
         self.catalogue.iter().find(|i| i.sku == sku)
     }
 }
-
 
 #[cfg(test)]
 mod tests;

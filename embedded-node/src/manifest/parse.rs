@@ -195,14 +195,9 @@ impl Checker<'_> {
     /// An identifier: 1..=64 of letters, digits, '-', '_' and '.'.
     fn ident(&mut self, value: &Spanned<String>, what: &str) -> String {
         let text = value.get_ref();
-        let ok = !text.is_empty()
-            && text.len() <= 64
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        let ok = !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if !ok {
-            self.at(
-                value.span(),
-                format!("{what} `{text}` must be 1 to 64 letters, digits, '-', '_' or '.'"),
-            );
+            self.at(value.span(), format!("{what} `{text}` must be 1 to 64 letters, digits, '-', '_' or '.'"));
         }
         text.clone()
     }
@@ -235,7 +230,10 @@ impl Checker<'_> {
                 min
             }
             None => {
-                self.at(value.span(), format!("{what} `{}` is not a duration such as \"90s\", \"5m\", \"72h\" or \"3d 12h\"", value.get_ref()));
+                self.at(
+                    value.span(),
+                    format!("{what} `{}` is not a duration such as \"90s\", \"5m\", \"72h\" or \"3d 12h\"", value.get_ref()),
+                );
                 min
             }
         }
@@ -253,10 +251,7 @@ impl Checker<'_> {
         match text.parse::<Timestamp>() {
             Ok(t) => Some(t),
             Err(_) => {
-                self.at(
-                    value.span(),
-                    format!("{what} `{text}` must be a date-time with an offset, such as 2026-12-05T10:00:00+01:00"),
-                );
+                self.at(value.span(), format!("{what} `{text}` must be a date-time with an offset, such as 2026-12-05T10:00:00+01:00"));
                 None
             }
         }
@@ -400,7 +395,10 @@ fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
     let timezone = match TimeZone::get(raw.timezone.get_ref()) {
         Ok(tz) => tz,
         Err(_) => {
-            c.at(raw.timezone.span(), format!("event.timezone `{}` is not a known time zone such as Europe/Berlin", raw.timezone.get_ref()));
+            c.at(
+                raw.timezone.span(),
+                format!("event.timezone `{}` is not a known time zone such as Europe/Berlin", raw.timezone.get_ref()),
+            );
             TimeZone::UTC
         }
     };
@@ -437,14 +435,12 @@ fn check_pricing(c: &mut Checker, raw: RawPricing) -> PricingSettings {
     }
     PricingSettings {
         tiers,
-        quote_ttl: raw.quote_ttl.as_ref().map_or(d.quote_ttl, |t| {
-            c.duration(t, "pricing.quote_ttl", SignedDuration::from_secs(1), SignedDuration::from_hours(24))
-        }),
-        max_lines: raw.max_lines.as_ref().map_or(d.max_lines, |v| c.count(v, "pricing.max_lines", 1, 200)),
-        max_qty_per_line: raw
-            .max_qty_per_line
+        quote_ttl: raw
+            .quote_ttl
             .as_ref()
-            .map_or(d.max_qty_per_line, |v| c.count(v, "pricing.max_qty_per_line", 1, 10_000)),
+            .map_or(d.quote_ttl, |t| c.duration(t, "pricing.quote_ttl", SignedDuration::from_secs(1), SignedDuration::from_hours(24))),
+        max_lines: raw.max_lines.as_ref().map_or(d.max_lines, |v| c.count(v, "pricing.max_lines", 1, 200)),
+        max_qty_per_line: raw.max_qty_per_line.as_ref().map_or(d.max_qty_per_line, |v| c.count(v, "pricing.max_qty_per_line", 1, 10_000)),
         max_units: raw.max_units.as_ref().map_or(d.max_units, |v| c.count(v, "pricing.max_units", 1, 10_000)),
     }
 }
@@ -532,7 +528,10 @@ fn selector(
                 qty = (*q).clamp(1, 100) as u32;
             }
             (other, _) => {
-                c.at(span.clone(), format!("{what}: unexpected key `{other}` (expected sku, skus, category{})", if with_qty { " or qty" } else { "" }));
+                c.at(
+                    span.clone(),
+                    format!("{what}: unexpected key `{other}` (expected sku, skus, category{})", if with_qty { " or qty" } else { "" }),
+                );
             }
         }
     }
@@ -570,7 +569,10 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
             Some(v) if matches!(v.get_ref(), Value::String(s) if s == "basket") => Some(Target::Basket),
             Some(v) => selector(c, v, "applies_to", &skus, &categories, false).map(|(s, _)| Target::Items(s)),
             None => {
-                c.at(span.clone(), format!("promotion `{id}` needs `applies_to` (\"basket\", {{ sku = .. }}, {{ skus = [..] }} or {{ category = .. }})"));
+                c.at(
+                    span.clone(),
+                    format!("promotion `{id}` needs `applies_to` (\"basket\", {{ sku = .. }}, {{ skus = [..] }} or {{ category = .. }})"),
+                );
                 None
             }
         };
@@ -593,11 +595,9 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
             }
             "bundle" => {
                 let components: Vec<_> = match &r.items {
-                    Some(items) if !items.get_ref().is_empty() => items
-                        .get_ref()
-                        .iter()
-                        .filter_map(|v| selector(c, v, "bundle item", &skus, &categories, true))
-                        .collect(),
+                    Some(items) if !items.get_ref().is_empty() => {
+                        items.get_ref().iter().filter_map(|v| selector(c, v, "bundle item", &skus, &categories, true)).collect()
+                    }
                     _ => {
                         c.at(span.clone(), format!("promotion `{id}` of kind bundle needs `items`, e.g. [{{ sku = \"TEE\", qty = 1 }}]"));
                         Vec::new()
@@ -616,7 +616,10 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
                 let side = |c: &mut Checker, v: &Option<Spanned<Value>>, what: &str| match v {
                     Some(v) => selector(c, v, what, &skus, &categories, true),
                     None => {
-                        c.at(span.clone(), format!("promotion `{id}` of kind buy_x_get_y needs `{what}`, e.g. {{ category = \"stickers\", qty = 2 }}"));
+                        c.at(
+                            span.clone(),
+                            format!("promotion `{id}` of kind buy_x_get_y needs `{what}`, e.g. {{ category = \"stickers\", qty = 2 }}"),
+                        );
                         None
                     }
                 };
@@ -637,7 +640,10 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
             None | Some("stackable") => Stacking::Stackable,
             Some("exclusive") => Stacking::Exclusive,
             Some(other) => {
-                c.at(r.stacking.as_ref().map(Spanned::span).unwrap_or(span.clone()), format!("stacking `{other}` must be \"stackable\" or \"exclusive\""));
+                c.at(
+                    r.stacking.as_ref().map(Spanned::span).unwrap_or(span.clone()),
+                    format!("stacking `{other}` must be \"stackable\" or \"exclusive\""),
+                );
                 Stacking::Stackable
             }
         };

@@ -12,7 +12,7 @@ fn the_demo_manifest_is_valid_and_believable() {
 }
 
 fn problems(text: &str) -> Vec<(usize, usize, String)> {
-    parse(text).err().expect("should be invalid").0.into_iter().map(|p| (p.line, p.column, p.message)).collect()
+    parse(text).expect_err("should be invalid").0.into_iter().map(|p| (p.line, p.column, p.message)).collect()
 }
 
 /// The demo with one line replaced.

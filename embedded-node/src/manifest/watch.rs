@@ -134,8 +134,7 @@ impl LiveManifest {
                 for p in &problems {
                     tracing::warn!(line = p.line, column = p.column, problem = %p.message, "manifest edit refused; the last good manifest stays in force");
                 }
-                *self.last_failure.write().unwrap_or_else(|e| e.into_inner()) =
-                    Some(ReloadFailure { at: self.clock.now(), problems });
+                *self.last_failure.write().unwrap_or_else(|e| e.into_inner()) = Some(ReloadFailure { at: self.clock.now(), problems });
                 Err(e)
             }
         }
@@ -160,9 +159,7 @@ pub fn watch(live: Arc<LiveManifest>) -> Result<Option<notify::RecommendedWatche
         }
     })
     .map_err(|source| ManifestError::Watch { path: path.clone(), source })?;
-    watcher
-        .watch(&folder, RecursiveMode::NonRecursive)
-        .map_err(|source| ManifestError::Watch { path: path.clone(), source })?;
+    watcher.watch(&folder, RecursiveMode::NonRecursive).map_err(|source| ManifestError::Watch { path: path.clone(), source })?;
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             // Let a burst of events (truncate, write, rename) settle into one reload.

@@ -70,19 +70,14 @@ impl OrderQueue {
     /// Stores an order durably, or explains why not. Returns only after the commit.
     pub async fn capture(&self, order: NewOrder) -> Result<Captured, OrderError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { order, reply })
-            .await
-            .map_err(|_| OrderError::Unavailable("the node is shutting down".into()))?;
+        self.jobs.send(Job { order, reply }).await.map_err(|_| OrderError::Unavailable("the node is shutting down".into()))?;
         answer.await.map_err(|_| OrderError::Unavailable("the order writer stopped".into()))?
     }
 
     /// The stored request hash and first response for an idempotency key, if any.
     pub async fn find_by_key(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, OrderError> {
-        let row = sqlx::query("SELECT request_hash, response FROM orders WHERE idempotency_key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT request_hash, response FROM orders WHERE idempotency_key = ?").bind(key).fetch_optional(&self.pool).await?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
@@ -158,7 +153,10 @@ struct Earlier {
 
 /// What one order in the group will be, decided before anything is written.
 enum Plan {
-    Insert { order_id: String, response: String },
+    Insert {
+        order_id: String,
+        response: String,
+    },
     /// Same key as an earlier order in this group (index), to be settled after the insert.
     SameKeyAs(usize),
     Done(Result<Captured, OrderError>),

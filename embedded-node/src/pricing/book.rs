@@ -61,10 +61,7 @@ impl Rule {
             return false;
         }
         self.windows.is_empty()
-            || self
-                .windows
-                .iter()
-                .any(|&(start, len)| (minute_of_week + MINUTES_PER_WEEK - start) % MINUTES_PER_WEEK < len)
+            || self.windows.iter().any(|&(start, len)| (minute_of_week + MINUTES_PER_WEEK - start) % MINUTES_PER_WEEK < len)
     }
 }
 
@@ -135,19 +132,14 @@ impl PriceBook {
                     PromotionKind::Bundle { components, price } => {
                         Effect::Bundle(components.iter().map(|(s, q)| (matcher(s), *q)).collect(), *price)
                     }
-                    PromotionKind::BuyXGetY { buy, get, percent } => Effect::BuyXGetY {
-                        buy: (matcher(&buy.0), buy.1),
-                        get: (matcher(&get.0), get.1),
-                        percent: *percent,
-                    },
+                    PromotionKind::BuyXGetY { buy, get, percent } => {
+                        Effect::BuyXGetY { buy: (matcher(&buy.0), buy.1), get: (matcher(&get.0), get.1), percent: *percent }
+                    }
                 };
                 let tier_mask = if p.tiers.is_empty() {
                     u64::MAX
                 } else {
-                    p.tiers
-                        .iter()
-                        .filter_map(|t| tiers.iter().position(|x| x == t))
-                        .fold(0u64, |m, i| m | (1 << i))
+                    p.tiers.iter().filter_map(|t| tiers.iter().position(|x| x == t)).fold(0u64, |m, i| m | (1 << i))
                 };
                 let windows = p
                     .windows

@@ -325,8 +325,7 @@ fn apply(work: &mut Work, r: usize, rule: &Rule) {
             let mut used = vec![false; work.units.len()];
             // Fill the components with the fewest candidates first, so a broad component
             // (a whole category) does not take the only unit a narrow one could use.
-            let mut comps: Vec<(Vec<usize>, u32)> =
-                components.iter().map(|(m, q)| (work.candidates(excl, Some(m)), *q)).collect();
+            let mut comps: Vec<(Vec<usize>, u32)> = components.iter().map(|(m, q)| (work.candidates(excl, Some(m)), *q)).collect();
             comps.sort_by_key(|(c, _)| c.len());
             let mut applied = 0;
             'sets: while applied < rule.max_applications && cap_left > 0 {

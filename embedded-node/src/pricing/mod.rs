@@ -55,7 +55,6 @@ pub enum PricingError {
     UnknownTier(String),
 }
 
-
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -20,8 +20,7 @@ currency = "EUR"
 tiers = ["member"]
 "#;
 
-const SKUS: [(&str, i64, &str); 6] =
-    [("A", 1000, "x"), ("B", 499, "x"), ("C", 1, "x"), ("D", 333, "y"), ("E", 0, "y"), ("F", 12_345, "z")];
+const SKUS: [(&str, i64, &str); 6] = [("A", 1000, "x"), ("B", 499, "x"), ("C", 1, "x"), ("D", 333, "y"), ("E", 0, "y"), ("F", 12_345, "z")];
 
 fn selector(i: usize) -> String {
     match i % 4 {
@@ -34,7 +33,17 @@ fn selector(i: usize) -> String {
 
 /// A promotion drawn from every kind, with random caps, priorities and stacking.
 fn promotion() -> impl Strategy<Value = String> {
-    (0..6usize, 0..8usize, 1..=100u32, 0..2000i64, prop::option::of(0..3000i64), -3..3i32, any::<bool>(), prop::option::of(1..4u32), any::<bool>())
+    (
+        0..6usize,
+        0..8usize,
+        1..=100u32,
+        0..2000i64,
+        prop::option::of(0..3000i64),
+        -3..3i32,
+        any::<bool>(),
+        prop::option::of(1..4u32),
+        any::<bool>(),
+    )
         .prop_map(|(kind, sel, pct, amount, cap, priority, exclusive, max_apps, member)| {
             let body = match kind {
                 0 => format!("kind = \"percent_off\"\napplies_to = {}\npercent = {pct}", selector(sel)),

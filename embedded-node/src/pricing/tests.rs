@@ -54,10 +54,7 @@ fn book(promotions: &str) -> PriceBook {
 }
 
 fn basket(lines: &[(&str, i64)], tier: Option<&str>) -> Basket {
-    Basket {
-        lines: lines.iter().map(|(s, q)| BasketLine { sku: s.to_string(), qty: *q }).collect(),
-        tier: tier.map(str::to_owned),
-    }
+    Basket { lines: lines.iter().map(|(s, q)| BasketLine { sku: s.to_string(), qty: *q }).collect(), tier: tier.map(str::to_owned) }
 }
 
 /// Wednesday 2026-06-10 12:00 in Berlin (10:00 UTC).
