@@ -82,6 +82,7 @@ pub struct Node {
     listener: TcpListener,
     state: AppState,
     writer: QueueWriter,
+    stopping: tokio::sync::watch::Sender<bool>,
     _watcher: Option<notify::RecommendedWatcher>,
 }
 
@@ -99,12 +100,10 @@ impl Node {
             .map_err(|e| SecretError::Keyring(e.to_string()))??;
         let (db, writer_conn) = storage::open(&config.data_dir.join("boothcloud.db")).await?;
         let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
-        let addr = config
-            .listen
-            .or(live.current().manifest.node.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let addr = config.listen.or(live.current().manifest.node.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
         let watcher = manifest::watch::watch(live.clone())?;
+        let (stopping, stop_seen) = tokio::sync::watch::channel(false);
         let state = AppState {
             manifest: live,
             orders,
@@ -115,8 +114,9 @@ impl Node {
             operator_token: secrets.operator_token.clone().into(),
             secrets_store: secrets.store.kind(),
             secrets_fallback: secrets.fallback_reason.clone().map(Into::into),
+            stopping: stop_seen,
         };
-        Ok(Node { listener, state, writer, _watcher: watcher })
+        Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -130,7 +130,11 @@ impl Node {
     /// Serves until `shutdown` completes, then drains requests in flight and lets the
     /// order writer commit what it was handed before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
-        let Node { listener, state, writer, _watcher } = self;
+        let Node { listener, state, writer, stopping, _watcher } = self;
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
         http::serve::serve(listener, http::app(state), shutdown).await;
         writer.stop().await;
         tracing::info!("node stopped");

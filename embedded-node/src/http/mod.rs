@@ -3,8 +3,10 @@
 //! the code.
 
 mod commerce;
+mod dashboard;
 pub mod error;
 mod extract;
+mod live;
 pub mod serve;
 mod status;
 
@@ -41,6 +43,9 @@ pub struct AppState {
     pub secrets_store: &'static str,
     pub secrets_fallback: Option<Arc<str>>,
     pub started_at: Timestamp,
+    /// Turns true when the node begins to stop; long-lived responses (the live
+    /// stream) end then, so shutdown never waits for a dashboard.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 #[derive(OpenApi)]
@@ -63,10 +68,7 @@ impl Modify for OperatorAuth {
 
 /// The routes and the OpenAPI document describing exactly them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(commerce::routes())
-        .merge(status::routes())
-        .split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(commerce::routes()).merge(status::routes()).merge(live::routes()).split_for_parts()
 }
 
 /// The whole application, ready to serve.
@@ -75,13 +77,28 @@ pub fn app(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     router
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .merge(dashboard::routes())
         .fallback(|| async { ApiError::not_found("this path") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this path does not accept that method")
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(app_window_cors())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// The desktop app's window loads the dashboard from its own origin (`tauri://localhost`
+/// on Linux and macOS, `http://tauri.localhost` on Windows) and calls the embedded node
+/// across origins. Only those origins are allowed; the dashboard the node serves itself
+/// is same-origin and needs nothing.
+fn app_window_cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderName, HeaderValue, Method};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin([HeaderValue::from_static("tauri://localhost"), HeaderValue::from_static("http://tauri.localhost")])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -115,24 +115,67 @@ pub struct SecretsStatus {
     fallback_reason: Option<String>,
 }
 
+/// How the booth reaches the outside world.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Link {
+    /// `online`, `offline`, `degraded`, or `local` while the uplink is not watched.
+    mode: &'static str,
+    /// `up`, `down`, or `not_checked`.
+    uplink: &'static str,
+    /// The reason for the mode, in words staff understand.
+    detail: String,
+}
+
+/// Orders since the start of the booth's day, in the event's time zone.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Today {
+    #[schema(value_type = String, format = DateTime)]
+    since: Timestamp,
+    orders: i64,
+    /// Minor units of the event's currency.
+    revenue: i64,
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OpsStatus {
+    #[schema(value_type = String, format = DateTime)]
+    now: Timestamp,
     #[serde(flatten)]
     #[schema(inline)]
     status: Status,
+    link: Link,
+    today: Today,
     orders: QueueCounts,
     secrets: SecretsStatus,
 }
 
-/// Everything in `/api/v1/status`, plus the order queue and where secrets are kept.
+/// The operator's whole picture of the booth: what `/api/v1/ops/status` answers and
+/// what the live stream sends every second.
+pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
+    let now = state.clock.now();
+    let tz = state.manifest.current().manifest.event.timezone.clone();
+    let since = now.to_zoned(tz).start_of_day().map(|z| z.timestamp()).unwrap_or(now);
+    let (orders, revenue) = state.orders.taken_since(since).await?;
+    Ok(OpsStatus {
+        now,
+        status: public_status(state),
+        link: Link {
+            mode: "local",
+            uplink: "not_checked",
+            detail: "Selling on this laptop. The uplink is not watched yet; every order is kept safely here.".into(),
+        },
+        today: Today { since, orders, revenue },
+        orders: state.orders.counts().await?,
+        secrets: SecretsStatus { store: state.secrets_store, fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
+    })
+}
+
+/// Everything in `/api/v1/status`, plus the link, today's orders, the order queue and
+/// where secrets are kept.
 #[utoipa::path(get, path = "/api/v1/ops/status", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = OpsStatus), (status = 401, body = ErrorBody)))]
 async fn ops_status(_: Operator, State(state): State<AppState>) -> Result<Json<OpsStatus>, ApiError> {
-    Ok(Json(OpsStatus {
-        status: public_status(&state),
-        orders: state.orders.counts().await?,
-        secrets: SecretsStatus { store: state.secrets_store, fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
-    }))
+    Ok(Json(ops_snapshot(&state).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -158,7 +201,11 @@ pub struct OrderPage {
 /// Orders, newest first, with contact details (operator only).
 #[utoipa::path(get, path = "/api/v1/ops/orders", tag = "operator", security(("operator" = [])), params(OrderFilter),
     responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn ops_orders(_: Operator, State(state): State<AppState>, ApiQuery(filter): ApiQuery<OrderFilter>) -> Result<Json<OrderPage>, ApiError> {
+async fn ops_orders(
+    _: Operator,
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<OrderFilter>,
+) -> Result<Json<OrderPage>, ApiError> {
     let limit = filter.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 500"));

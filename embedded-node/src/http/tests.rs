@@ -18,6 +18,7 @@ use crate::secrets::{FileVault, Secrets};
 struct Harness {
     app: Router,
     clock: ManualClock,
+    stop: tokio::sync::watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
 
@@ -27,9 +28,11 @@ async fn harness() -> Harness {
     let clock = ManualClock::new("2026-06-10T07:00:00Z".parse::<Timestamp>().unwrap());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let manifest = Arc::new(LiveManifest::load(ManifestSource::Embedded, shared.clone()).unwrap());
-    let secrets = Secrets::from_store(Arc::new(FileVault::open(dir.path()).unwrap()), None, Some("operator-token-for-tests".into())).unwrap();
+    let secrets =
+        Secrets::from_store(Arc::new(FileVault::open(dir.path()).unwrap()), None, Some("operator-token-for-tests".into())).unwrap();
     let (db, writer) = crate::storage::open(&dir.path().join("t.db")).await.unwrap();
     let (orders, _task) = OrderQueue::start(db.clone(), writer).await.unwrap();
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let state = AppState {
         manifest,
         orders,
@@ -40,8 +43,9 @@ async fn harness() -> Harness {
         secrets_store: "file",
         secrets_fallback: None,
         started_at: clock.now(),
+        stopping,
     };
-    Harness { app: app(state), clock, _dir: dir }
+    Harness { app: app(state), clock, stop, _dir: dir }
 }
 
 async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>, headers: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -112,7 +116,14 @@ async fn operator_order_list_pages_newest_first() {
     for i in 0..5 {
         let (_, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "TOTE", "qty": 1}]})), &[]).await;
         let key = format!("k{i}");
-        let (s, _) = call(&h.app, "POST", "/api/v1/orders", Some(json!({"quote_token": q["token"], "payment": {"method": "cash"}})), &[("idempotency-key", &key)]).await;
+        let (s, _) = call(
+            &h.app,
+            "POST",
+            "/api/v1/orders",
+            Some(json!({"quote_token": q["token"], "payment": {"method": "cash"}})),
+            &[("idempotency-key", &key)],
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED);
         h.clock.advance(SignedDuration::from_secs(1));
     }
@@ -125,4 +136,130 @@ async fn operator_order_list_pages_newest_first() {
     assert!(rest["next_before"].is_null());
     let (_, captured) = call(&h.app, "GET", "/api/v1/ops/orders?status=captured", None, &auth).await;
     assert_eq!(captured["orders"].as_array().unwrap().len(), 5);
+}
+
+const AUTH: (&str, &str) = ("authorization", "Bearer operator-token-for-tests");
+
+async fn place(h: &Harness, key: &str) {
+    let (_, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "TOTE", "qty": 1}]})), &[]).await;
+    let (s, _) = call(
+        &h.app,
+        "POST",
+        "/api/v1/orders",
+        Some(json!({"quote_token": q["token"], "payment": {"method": "card"}})),
+        &[("idempotency-key", key)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn today_starts_at_midnight_in_the_event_time_zone() {
+    let h = harness().await;
+    // 23:30 Berlin on 9 June (21:30 UTC): yesterday for the booth on the 10th.
+    h.clock.set("2026-06-09T21:30:00Z".parse().unwrap());
+    place(&h, "yesterday").await;
+    // 00:30 Berlin on 10 June is 22:30 UTC on the 9th: already today.
+    h.clock.set("2026-06-09T22:30:00Z".parse().unwrap());
+    place(&h, "after-midnight").await;
+    h.clock.set("2026-06-10T07:00:00Z".parse().unwrap());
+    place(&h, "morning").await;
+    let (s, body) = call(&h.app, "GET", "/api/v1/ops/status", None, &[AUTH]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["today"]["since"], "2026-06-09T22:00:00Z");
+    assert_eq!(body["today"]["orders"], 2);
+    assert_eq!(body["today"]["revenue"], 2 * body["orders"]["revenue"].as_i64().unwrap() / 3);
+    assert_eq!(body["orders"]["captured"], 3);
+    assert_eq!(body["link"]["uplink"], "not_checked");
+}
+
+/// Reads the body of a streaming response until `want` SSE messages have arrived.
+async fn sse_messages(res: axum::response::Response, want: usize) -> Vec<(String, Value)> {
+    let mut body = res.into_body().into_data_stream();
+    let mut text = String::new();
+    let mut out = Vec::new();
+    use futures_util::StreamExt;
+    while out.len() < want {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next()).await.expect("a message within 5 s");
+        let Some(chunk) = chunk else { break };
+        text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let message: String = text.drain(..end + 2).collect();
+            let event = message.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("message").to_owned();
+            let data: String = message.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+            if !data.is_empty() {
+                out.push((event, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_live_stream_sends_snapshots_and_ends_when_the_node_stops() {
+    let h = harness().await;
+    let req = |auth: bool| {
+        let b = Request::builder().uri("/api/v1/ops/stream");
+        let b = if auth { b.header(AUTH.0, AUTH.1) } else { b };
+        b.body(Body::empty()).unwrap()
+    };
+    let res = h.app.clone().oneshot(req(false)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let res = h.app.clone().oneshot(req(true)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let first = sse_messages(res, 1).await;
+    assert_eq!(first[0].0, "snapshot");
+    assert_eq!(first[0].1["today"]["orders"], 0);
+    assert_eq!(first[0].1["event"]["id"], "harbour-lights-2026");
+
+    // A second stream sees an order placed after it opened, within a second or two.
+    let res = h.app.clone().oneshot(req(true)).await.unwrap();
+    place(&h, "live").await;
+    let later = sse_messages(res, 2).await;
+    assert_eq!(later.last().unwrap().1["today"]["orders"], 1);
+
+    // Stopping the node ends open streams instead of holding shutdown.
+    let res = h.app.clone().oneshot(req(true)).await.unwrap();
+    h.stop.send(true).unwrap();
+    let mut body = res.into_body().into_data_stream();
+    use futures_util::StreamExt;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        while let Some(chunk) = body.next().await {
+            chunk.unwrap();
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream must end when the node stops");
+}
+
+#[tokio::test]
+async fn only_the_app_window_may_call_across_origins() {
+    let h = harness().await;
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/v1/ops/status")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let res = h.app.clone().oneshot(preflight("tauri://localhost")).await.unwrap();
+    assert_eq!(res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("tauri://localhost"));
+    let res = h.app.clone().oneshot(preflight("http://evil.example")).await.unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn the_dashboard_is_served_at_the_root() {
+    let h = harness().await;
+    let res = h.app.clone().oneshot(Request::builder().uri("/").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let res = h.app.clone().oneshot(Request::builder().uri("/_app/../../etc/passwd").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

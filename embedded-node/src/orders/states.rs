@@ -121,6 +121,15 @@ impl OrderQueue {
         })
     }
 
+    /// Orders taken since `since` (the start of the booth's day) and their revenue.
+    pub async fn taken_since(&self, since: Timestamp) -> Result<(i64, Minor), OrderError> {
+        let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE created_ms >= ?")
+            .bind(millis(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.get(0), row.get(1)))
+    }
+
     /// After a crash, orders caught mid-sync go back in line (the upstream deduplicates
     /// by order id, so sending one twice is safe; losing one is not).
     pub(super) async fn recover_in_flight(&self) -> Result<u64, sqlx::Error> {
