@@ -1,39 +1,133 @@
 //! `boothcloud`: the desktop app, a thin shell over the embedded node.
 //!
-//! This first release runs the embedded node in-process with the embedded demo
-//! manifest (or `BOOTHCLOUD_MANIFEST`) and the per-user data folder, exactly as
-//! `boothcloud-node serve` does — same library, no second copy of any logic. The
-//! Tauri window and the touch dashboard are built on top of this in the desktop-app
-//! issue; until then the app serves kiosks and the API headless.
+//! Owns: the window, the hand-over of the node's address and operator token to the
+//! booth screen, kiosk (fullscreen) mode and native notifications. Everything else —
+//! the manifest, prices, orders, secrets in the OS keyring — is the `boothcloud-node`
+//! library, started in-process exactly as `boothcloud-node serve` starts it.
+//!
+//! With no display (no `DISPLAY`, no `WAYLAND_DISPLAY`) the app serves the node and its
+//! web dashboard headless instead of failing, so the same command works on a booth
+//! laptop and on a server.
+//!
+//! Settings come from the environment, as for a desktop launcher: `BOOTHCLOUD_DATA_DIR`,
+//! `BOOTHCLOUD_MANIFEST`, `BOOTHCLOUD_LISTEN`, `BOOTHCLOUD_OPERATOR_TOKEN`, and
+//! `BOOTHCLOUD_KIOSK=1` (or `--kiosk`) to start fullscreen on the booth touchscreen.
 
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use boothcloud_node::clock::SystemClock;
 use boothcloud_node::secrets::SecretBackend;
-use boothcloud_node::{launch, NodeConfig};
+use boothcloud_node::{launch, Node, NodeConfig};
+use tauri::{Manager, RunEvent};
+use tauri_plugin_notification::NotificationExt;
 
-fn main() -> ExitCode {
-    launch::init_logging(false);
-    let Some(data_dir) = std::env::var_os("BOOTHCLOUD_DATA_DIR").map(Into::into).or_else(launch::default_data_dir) else {
-        eprintln!("error: no data folder: set BOOTHCLOUD_DATA_DIR");
-        return ExitCode::FAILURE;
-    };
+/// Longest notification title and body the dashboard may send.
+const MAX_NOTIFICATION_CHARS: usize = 300;
+
+/// The node running inside the app.
+struct Embedded {
+    url: String,
+    operator_token: String,
+    stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    stopped: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    launched: Instant,
+    rendered: AtomicBool,
+}
+
+#[derive(serde::Serialize)]
+struct Endpoint {
+    /// The node's base URL, e.g. `http://127.0.0.1:8787`.
+    url: String,
+    /// The operator token (from the OS keyring), so staff never type it on the booth laptop.
+    operator_token: String,
+}
+
+/// Where the embedded node answers, and the operator token for it.
+#[tauri::command]
+fn node_endpoint(node: tauri::State<'_, Embedded>) -> Endpoint {
+    Endpoint { url: node.url.clone(), operator_token: node.operator_token.clone() }
+}
+
+/// Kiosk mode on the booth touchscreen: fullscreen, no window frame.
+#[tauri::command]
+fn set_kiosk(window: tauri::WebviewWindow, on: bool) -> Result<(), String> {
+    window.set_fullscreen(on).map_err(|e| e.to_string())?;
+    window.set_decorations(!on).map_err(|e| e.to_string())
+}
+
+/// A native notification, for news staff must see even with the window hidden.
+#[tauri::command]
+fn notify(app: tauri::AppHandle, title: String, body: String) -> Result<(), String> {
+    let clip = |s: String| s.chars().take(MAX_NOTIFICATION_CHARS).collect::<String>();
+    app.notification().builder().title(clip(title)).body(clip(body)).show().map_err(|e| e.to_string())
+}
+
+/// The dashboard has drawn its first live figures: logs the cold-start time once.
+#[tauri::command]
+fn dashboard_ready(node: tauri::State<'_, Embedded>) {
+    if !node.rendered.swap(true, Ordering::SeqCst) {
+        let ms = node.launched.elapsed().as_millis();
+        tracing::info!(ms, "dashboard rendered");
+        println!("dashboard rendered {ms} ms after launch");
+    }
+}
+
+fn config_from_env() -> Result<NodeConfig, String> {
+    let data_dir = std::env::var_os("BOOTHCLOUD_DATA_DIR")
+        .map(Into::into)
+        .or_else(launch::default_data_dir)
+        .ok_or("no data folder: set BOOTHCLOUD_DATA_DIR")?;
     let listen = match std::env::var("BOOTHCLOUD_LISTEN") {
         Err(_) => None,
-        Ok(text) => match text.parse() {
-            Ok(addr) => Some(addr),
-            Err(_) => {
-                eprintln!("error: BOOTHCLOUD_LISTEN `{text}` is not an address and port such as 0.0.0.0:8787");
-                return ExitCode::FAILURE;
-            }
-        },
+        Ok(text) => Some(
+            text.parse::<SocketAddr>()
+                .map_err(|_| format!("BOOTHCLOUD_LISTEN `{text}` is not an address and port such as 0.0.0.0:8787"))?,
+        ),
     };
-    let config = NodeConfig {
+    Ok(NodeConfig {
         data_dir,
         manifest: std::env::var_os("BOOTHCLOUD_MANIFEST").map(Into::into),
         listen,
         secrets: SecretBackend::Auto,
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
+    })
+}
+
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+fn main() -> ExitCode {
+    let launched = Instant::now();
+    launch::init_logging(false);
+    let config = match config_from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
     };
+    if !has_display() {
+        println!("no display: serving the node and its web dashboard headless");
+        return headless(config);
+    }
+    let kiosk = std::env::args().any(|a| a == "--kiosk") || std::env::var("BOOTHCLOUD_KIOSK").is_ok_and(|v| v == "1");
+    match desktop(config, kiosk, launched) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn headless(config: NodeConfig) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -47,5 +141,79 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box<dyn std::error::Error>> {
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .invoke_handler(tauri::generate_handler![node_endpoint, set_kiosk, notify, dashboard_ready])
+        .setup(move |app| {
+            let node = tauri::async_runtime::block_on(Node::build(config, Arc::new(SystemClock)))?;
+            let addr = node.local_addr();
+            let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
+            let url = format!("http://{shown}");
+            let state = node.state();
+            println!("node listening on {url}");
+            match &state.secrets_fallback {
+                None => println!("secrets: {}", state.secrets_store),
+                Some(why) => println!("secrets: {} ({why})", state.secrets_store),
+            }
+            let operator_token = state.operator_token.to_string();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let running = tauri::async_runtime::spawn(node.run_until_stopped(async {
+                let _ = stopped.await;
+            }));
+            app.manage(Embedded {
+                url,
+                operator_token,
+                stop: Mutex::new(Some(stop)),
+                stopped: Mutex::new(Some(running)),
+                launched,
+                rendered: AtomicBool::new(false),
+            });
+            // SIGINT/SIGTERM quit the app the same way closing the window does.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                launch::shutdown_signal().await;
+                handle.exit(0);
+            });
+            if kiosk {
+                if let Some(window) = app.get_webview_window("main") {
+                    window.set_fullscreen(true)?;
+                    window.set_decorations(false)?;
+                }
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            stop_node(app);
+        }
+    });
+    Ok(())
+}
+
+/// Stops the embedded node and waits until it has committed what it was handed.
+fn stop_node(app: &tauri::AppHandle) {
+    let Some(node) = app.try_state::<Embedded>() else {
+        return;
+    };
+    let stop = node.stop.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(stop) = stop {
+        let _ = stop.send(());
+    }
+    let running = node.stopped.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(running) = running {
+        let _ = tauri::async_runtime::block_on(running);
+        println!("node stopped");
     }
 }
