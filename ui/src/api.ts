@@ -1,0 +1,256 @@
+// The one module that talks to the booth node, and the only one that knows whether the
+// dashboard runs inside the desktop app (Tauri) or in a plain browser.
+//
+// - Desktop: the app hands over the embedded node's URL and the operator token (from
+//   the OS keyring) through the `node_endpoint` command; kiosk mode and notifications
+//   are app commands.
+// - Browser (an ops lead's tablet): the node served this page, so the API is on the same
+//   origin; the operator token is asked for once and kept in this browser.
+//
+// Live figures come from `GET /api/v1/ops/stream` (server-sent events), read with
+// `fetch` so the token travels in the Authorization header, never in a URL.
+
+import type { OrderPage, Snapshot, SyncState } from './types';
+
+const TOKEN_KEY = 'boothcloud.operatorToken';
+/** Waits between reconnection attempts, in ms; the last one repeats. */
+export const RECONNECT_DELAYS = [250, 500, 1000, 2000, 4000];
+/** A stream that has sent nothing (not even a keep-alive) for this long is dead. */
+export const STREAM_SILENCE_MS = 20_000;
+
+export type Runtime = 'desktop' | 'browser';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type StreamState =
+  | { kind: 'connecting' }
+  | { kind: 'live' }
+  | { kind: 'lost'; attempt: number; reason: string }
+  | { kind: 'unauthorized' };
+
+export type SseMessage = { event: string; data: string };
+
+/** Incremental parser for a `text/event-stream` body (the subset the node sends). */
+export class SseParser {
+  private buffer = '';
+
+  feed(chunk: string): SseMessage[] {
+    this.buffer += chunk.replace(/\r\n?/g, '\n');
+    const out: SseMessage[] = [];
+    let end: number;
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line === '' || line.startsWith(':')) continue; // comment or keep-alive
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+      if (data.length > 0) out.push({ event, data: data.join('\n') });
+    }
+    return out;
+  }
+}
+
+/** The wait before reconnection attempt `attempt` (1-based). */
+export function reconnectDelay(attempt: number): number {
+  return RECONNECT_DELAYS[Math.min(Math.max(attempt, 1), RECONNECT_DELAYS.length) - 1];
+}
+
+type TauriInvoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+
+function inDesktopApp(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+async function tauriInvoke(): Promise<TauriInvoke> {
+  const core = await import('@tauri-apps/api/core');
+  return core.invoke as TauriInvoke;
+}
+
+/** Finds the node: the app's embedded one, or the one that served this page. */
+export async function connect(): Promise<Connection> {
+  if (inDesktopApp()) {
+    const invoke = await tauriInvoke();
+    const endpoint = await invoke<{ url: string; operator_token: string }>('node_endpoint');
+    return new Connection('desktop', endpoint.url, endpoint.operator_token, invoke);
+  }
+  let token: string | null = null;
+  try {
+    token = window.localStorage.getItem(TOKEN_KEY);
+  } catch {
+    // Private browsing without storage: ask every time.
+  }
+  return new Connection('browser', '', token, null);
+}
+
+export class Connection {
+  constructor(
+    readonly runtime: Runtime,
+    private readonly base: string,
+    private token: string | null,
+    private readonly invoke: TauriInvoke | null,
+  ) {}
+
+  get hasToken(): boolean {
+    return !!this.token;
+  }
+
+  /** Keeps the operator token for this browser (the desktop app never asks). */
+  setToken(token: string): void {
+    this.token = token.trim();
+    try {
+      window.localStorage.setItem(TOKEN_KEY, this.token);
+    } catch {
+      // Kept for this page only.
+    }
+  }
+
+  forgetToken(): void {
+    this.token = null;
+    try {
+      window.localStorage.removeItem(TOKEN_KEY);
+    } catch {
+      // Nothing kept.
+    }
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}`, ...extra } : extra;
+  }
+
+  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, { ...init, headers: this.headers(init.headers as Record<string, string>) });
+    } catch {
+      throw new ApiError(0, 'unreachable', 'The booth node does not answer. Check that the booth laptop is on and on this network.');
+    }
+    const text = await response.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      // Not JSON: handled below.
+    }
+    if (!response.ok) {
+      const detail = (body as { error?: { code?: string; message?: string } } | null)?.error;
+      throw new ApiError(response.status, detail?.code ?? 'http_' + response.status, detail?.message ?? `The node answered ${response.status}.`);
+    }
+    return body as T;
+  }
+
+  status(): Promise<Snapshot> {
+    return this.request<Snapshot>('/api/v1/ops/status');
+  }
+
+  orders(status: SyncState | null, limit = 50): Promise<OrderPage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (status) query.set('status', status);
+    return this.request<OrderPage>(`/api/v1/ops/orders?${query}`);
+  }
+
+  /** Re-reads the manifest now; a refused edit rejects with the problems in words. */
+  reloadManifest(): Promise<{ version: number }> {
+    return this.request('/api/v1/ops/manifest/reload', { method: 'POST' });
+  }
+
+  /**
+   * Follows the live stream until `stop()` is called: `onSnapshot` for every snapshot,
+   * `onState` whenever the connection changes. Reconnects by itself, with backoff.
+   */
+  stream(onSnapshot: (s: Snapshot) => void, onState: (s: StreamState) => void): { stop: () => void } {
+    let stopped = false;
+    let controller: AbortController | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = async () => {
+      let attempt = 0;
+      while (!stopped) {
+        onState(attempt === 0 ? { kind: 'connecting' } : { kind: 'lost', attempt, reason: 'reconnecting' });
+        let reason = 'the connection closed';
+        controller = new AbortController();
+        try {
+          const response = await fetch(this.base + '/api/v1/ops/stream', { headers: this.headers({ accept: 'text/event-stream' }), signal: controller.signal });
+          if (response.status === 401) {
+            onState({ kind: 'unauthorized' });
+            return;
+          }
+          if (!response.ok || !response.body) throw new Error(`the node answered ${response.status}`);
+          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+          const parser = new SseParser();
+          let first = true;
+          let watchdog = setTimeout(() => controller?.abort(), STREAM_SILENCE_MS);
+          try {
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              clearTimeout(watchdog);
+              watchdog = setTimeout(() => controller?.abort(), STREAM_SILENCE_MS);
+              for (const message of parser.feed(value)) {
+                if (message.event === 'snapshot') {
+                  if (first) onState({ kind: 'live' });
+                  first = false;
+                  attempt = 0;
+                  onSnapshot(JSON.parse(message.data) as Snapshot);
+                }
+              }
+            }
+          } finally {
+            clearTimeout(watchdog);
+          }
+        } catch (e) {
+          reason = e instanceof Error ? e.message : String(e);
+        }
+        if (stopped) return;
+        attempt += 1;
+        onState({ kind: 'lost', attempt, reason });
+        await new Promise<void>((resolve) => (timer = setTimeout(resolve, reconnectDelay(attempt))));
+      }
+    };
+    void run();
+    return {
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+        controller?.abort();
+      },
+    };
+  }
+
+  /** Kiosk mode: the app's frameless fullscreen, or the browser's fullscreen. */
+  async setKiosk(on: boolean): Promise<void> {
+    if (this.invoke) {
+      await this.invoke('set_kiosk', { on });
+    } else if (on) {
+      await document.documentElement.requestFullscreen?.();
+    } else if (document.fullscreenElement) {
+      await document.exitFullscreen();
+    }
+  }
+
+  /** A native notification in the app; in a browser the page's own banner suffices. */
+  async notify(title: string, body: string): Promise<void> {
+    if (this.invoke) await this.invoke('notify', { title, body }).catch(() => undefined);
+  }
+
+  /** Marks the first live render (the app logs the cold-start time from it). */
+  dashboardReady(): void {
+    document.documentElement.dataset.ready = 'true';
+    performance.mark('boothcloud-dashboard-ready');
+    if (this.invoke) void this.invoke('dashboard_ready').catch(() => undefined);
+  }
+}

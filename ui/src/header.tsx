@@ -1,0 +1,49 @@
+// The header: event, mode, uplink and clock — always visible — and the live-feed state.
+
+import { useEffect, useState } from 'preact/hooks';
+import type { StreamState } from './api';
+import { ago, clock, linkMode, uplink } from './format';
+import type { Snapshot } from './types';
+
+export function Header({ snapshot, stream, lastUpdate }: { snapshot: Snapshot | null; stream: StreamState; lastUpdate: Date | null }) {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const t = setInterval(() => setNow(new Date()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  const mode = snapshot ? linkMode(snapshot.link) : null;
+  const lost = stream.kind === 'lost';
+  return (
+    <header class="header">
+      <div class="event">
+        <span class="brand" aria-hidden="true">Boothcloud</span>
+        <h1 data-testid="event-name">{snapshot?.event.name ?? '…'}</h1>
+      </div>
+      <div class="status-row">
+        {mode && (
+          <span class={`chip ${mode.tone}`} data-testid="mode" title={snapshot?.link.detail}>
+            {mode.label}
+          </span>
+        )}
+        {snapshot && (
+          <span class="chip quiet" data-testid="uplink">
+            {uplink(snapshot.link)}
+          </span>
+        )}
+        <time class="clock" data-testid="clock" aria-label="Booth time">
+          {snapshot ? clock(now, snapshot.event.timezone) : clock(now, Intl.DateTimeFormat().resolvedOptions().timeZone)}
+        </time>
+      </div>
+      <div class={`feed ${lost ? 'lost' : stream.kind}`} role="status" aria-live="polite" data-testid="feed">
+        {stream.kind === 'live' && <>Live</>}
+        {stream.kind === 'connecting' && <>Connecting…</>}
+        {lost && (
+          <>
+            Live figures paused — reconnecting{lastUpdate ? ` (last update ${ago(lastUpdate, now)})` : ''}. Sales are not affected.
+          </>
+        )}
+        {stream.kind === 'unauthorized' && <>The operator token was refused</>}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,75 @@
+// The tiles: what is selling, what waits to sync, the price engine, and the places the
+// telemetry, cache, spend, media and devices capabilities fill in.
+
+import { money, priceEngine } from './format';
+import type { Snapshot } from './types';
+
+function Tile({ title, testid, children, tone = '' }: { title: string; testid: string; children: preact.ComponentChildren; tone?: string }) {
+  return (
+    <section class={`tile ${tone}`} aria-label={title} data-testid={testid}>
+      <h2>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+function Pending({ title, testid, what }: { title: string; testid: string; what: string }) {
+  return (
+    <Tile title={title} testid={testid} tone="pending">
+      <p class="big muted">—</p>
+      <p class="sub">{what}</p>
+    </Tile>
+  );
+}
+
+export function Tiles({ snapshot }: { snapshot: Snapshot }) {
+  const { today, orders, event, manifest } = snapshot;
+  const queued = orders.captured + orders.syncing;
+  const engine = priceEngine(manifest);
+  return (
+    <>
+    <div class="tiles primary">
+      <Tile title="Orders today" testid="orders-today">
+        <p class="big" data-testid="orders-today-value">
+          {today.orders}
+        </p>
+        <p class="sub">{orders.captured + orders.syncing + orders.synced + orders.quarantined} since the booth opened</p>
+      </Tile>
+      <Tile title="Revenue today" testid="revenue-today">
+        <p class="big" data-testid="revenue-today-value">
+          {money(today.revenue, event.currency)}
+        </p>
+        <p class="sub">{money(orders.revenue, event.currency)} in all</p>
+      </Tile>
+      <Tile title="Waiting to sync" testid="queued" tone={orders.quarantined > 0 ? 'warn' : ''}>
+        <p class="big" data-testid="queued-value">
+          {queued}
+        </p>
+        <p class="sub">
+          {orders.quarantined > 0
+            ? `${orders.quarantined} need${orders.quarantined === 1 ? 's' : ''} attention — see the order list`
+            : queued === 0
+              ? 'Every order is sent'
+              : 'Kept safely on this laptop until sent'}
+        </p>
+      </Tile>
+      <Tile title="Price engine" testid="price-engine" tone={engine.problem ? 'bad' : ''}>
+        <p class="mid">{engine.headline}</p>
+        <p class="sub">{engine.detail}</p>
+        {engine.problem && (
+          <p class="problem" role="alert" data-testid="manifest-problem">
+            {engine.problem}
+          </p>
+        )}
+      </Tile>
+    </div>
+    <div class="tiles secondary">
+      <Pending title="Speed (p95 / p99)" testid="latency" what="Response times appear here once telemetry is on." />
+      <Pending title="Cache" testid="cache" what="Hit ratio appears here once the asset cache runs." />
+      <Pending title="Spend vs budget" testid="spend" what="Spend appears here once metering is on." />
+      <Pending title="Transcodes" testid="transcodes" what="Video minutes appear here once media is on." />
+      <Pending title="Devices" testid="devices" what="Printers, kiosks and peers appear here once discovery runs." />
+    </div>
+    </>
+  );
+}

@@ -1,0 +1,153 @@
+// The built dashboard, served by a real headless node, driven in Debian's Chromium:
+// token prompt, live figures as orders are placed through the public API, the order
+// filter, touch target sizes, and surviving a node restart.
+//
+// Run: `node tests/browser.mjs` after building the UI and the node (scripts/test does).
+// Screenshots go to ../target/artifacts/ (and to ../docs/screenshots/ with --screenshots).
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { eventually, freshDataDir, OPERATOR_TOKEN, placeOrder, startNode } from './node-process.mjs';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, 'target/artifacts');
+const DOCS = join(ROOT, 'docs/screenshots');
+const updateDocs = process.argv.includes('--screenshots');
+
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+const results = [];
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    throw e;
+  }
+}
+
+const text = (page, id) => page.getByTestId(id).innerText();
+
+async function main() {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dataDir = freshDataDir();
+  let node = await startNode({ dataDir });
+  const url = node.url;
+  const listen = url.replace('http://', '');
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(15_000);
+  try {
+    await step('asks for the operator token once, and refuses a wrong one', async () => {
+      await page.goto(url);
+      await page.getByLabel('Operator token').fill('definitely-not-the-token');
+      await page.getByRole('button', { name: 'Open dashboard' }).click();
+      await page.getByTestId('token-refused').waitFor();
+      await page.getByLabel('Operator token').fill(OPERATOR_TOKEN);
+      await page.getByRole('button', { name: 'Open dashboard' }).click();
+      await page.getByTestId('orders-today-value').waitFor();
+      assert.equal(await text(page, 'event-name'), 'Harbour Lights Winter Market — Stand 14');
+      await page.reload();
+      await page.getByTestId('orders-today-value').waitFor({ timeout: 5000 });
+    });
+
+    await step('shows the booth state in words', async () => {
+      await eventually('the live marker', async () => (await text(page, 'feed')).includes('Live'));
+      assert.equal(await text(page, 'orders-today-value'), '0');
+      assert.equal(await text(page, 'mode'), 'Selling locally');
+      assert.equal(await text(page, 'uplink'), 'Uplink not checked');
+      assert.match(await text(page, 'clock'), /^\d\d:\d\d:\d\d$/);
+      assert.match(await text(page, 'price-engine'), /\d+ items · \d+ offers/);
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.ready), 'true');
+    });
+
+    let revenue = 0;
+    await step('live figures follow orders placed through the public API', async () => {
+      const t0 = Date.now();
+      for (let i = 0; i < 3; i++) revenue += (await placeOrder(url)).total;
+      await eventually('3 orders on screen', async () => (await text(page, 'orders-today-value')) === '3', 5000);
+      console.log(`     figures updated ${Date.now() - t0} ms after the first order`);
+      assert.equal(await text(page, 'queued-value'), '3');
+      const shown = await text(page, 'revenue-today-value');
+      assert.equal(shown, `€${(revenue / 100).toFixed(2)}`);
+      await eventually('3 order rows', async () => (await page.getByTestId('order-row').count()) === 3);
+    });
+
+    await step('filters the order list by state', async () => {
+      await page.getByTestId('filter-synced').click();
+      await eventually('no synced orders', async () => (await page.getByTestId('order-row').count()) === 0 && (await page.getByText('No orders here yet.').isVisible()));
+      assert.equal(await page.getByTestId('filter-synced').getAttribute('aria-pressed'), 'true');
+      await page.getByTestId('filter-captured').click();
+      await eventually('3 waiting orders', async () => (await page.getByTestId('order-row').count()) === 3);
+      const states = await page.getByTestId('order-row').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+      assert.deepEqual(states, ['captured', 'captured', 'captured']);
+      await page.getByTestId('filter-all').click();
+    });
+
+    await step('every control is at least 48 px and has a name', async () => {
+      const small = await page.locator('button, input, [role=button]').evaluateAll((els) =>
+        els
+          .map((e) => ({ name: e.getAttribute('aria-label') || e.textContent?.trim(), box: e.getBoundingClientRect() }))
+          .filter((e) => !e.name || e.box.width < 48 || e.box.height < 48)
+          .map((e) => `${e.name || '(unnamed)'} ${Math.round(e.box.width)}x${Math.round(e.box.height)}`),
+      );
+      assert.deepEqual(small, []);
+    });
+
+    await step('survives a node restart and reconnects by itself', async () => {
+      await node.stop();
+      await eventually('the paused banner', async () => (await text(page, 'feed')).includes('reconnecting'), 10_000);
+      node = await startNode({ dataDir, listen });
+      const t0 = Date.now();
+      await eventually('live again', async () => (await text(page, 'feed')).includes('Live'), 15_000);
+      console.log(`     reconnected ${Date.now() - t0} ms after the node was back`);
+      assert.equal(await text(page, 'orders-today-value'), '3', 'orders survive the restart');
+      await placeOrder(url);
+      await eventually('4 orders on screen', async () => (await text(page, 'orders-today-value')) === '4', 5000);
+    });
+
+    await step('screenshots: 1920x1080 and 1280x800, light and dark', async () => {
+      if (updateDocs) mkdirSync(DOCS, { recursive: true });
+      for (const theme of ['light', 'dark']) {
+        const current = await page.evaluate(() => document.documentElement.dataset.theme);
+        if (current !== theme) await page.getByTestId('theme').click();
+        for (const [w, h] of [[1920, 1080], [1280, 800]]) {
+          await page.setViewportSize({ width: w, height: h });
+          await page.evaluate(() => window.scrollTo(0, 0));
+          await page.waitForTimeout(300);
+          const name = `booth-${w}x${h}-${theme}.png`;
+          await page.screenshot({ path: join(ARTIFACTS, name) });
+          if (updateDocs) await page.screenshot({ path: join(DOCS, name) });
+        }
+      }
+    });
+  } finally {
+    await browser.close();
+    await node.stop();
+  }
+}
+
+main()
+  .then(() => {
+    console.log(`browser tests: ${results.length} passed, 0 failed`);
+  })
+  .catch((e) => {
+    if (!results.some((r) => !r.ok)) console.log(`FAIL before the first step: ${e.stack ?? e}`);
+    const failed = results.filter((r) => !r.ok).length || 1;
+    console.log(`browser tests: ${results.filter((r) => r.ok).length} passed, ${failed} failed`);
+    process.exit(1);
+  });

@@ -1,0 +1,84 @@
+// Starts and stops a real `boothcloud-node` for the browser tests, and places orders
+// through its public API exactly as a kiosk does.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const OPERATOR_TOKEN = 'browser-test-operator-token';
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export function nodeBinary() {
+  return process.env.BOOTHCLOUD_NODE_BIN ?? join(ROOT, 'target/debug/boothcloud-node');
+}
+
+export function freshDataDir() {
+  return mkdtempSync(join(tmpdir(), 'boothcloud-ui-'));
+}
+
+/** Starts a node; resolves with { url, stop } once it prints where it listens. */
+export function startNode({ dataDir, listen = '127.0.0.1:0' }) {
+  const child = spawn(nodeBinary(), ['serve', '--data-dir', dataDir, '--listen', listen, '--secrets', 'file'], {
+    env: { ...process.env, BOOTHCLOUD_OPERATOR_TOKEN: OPERATOR_TOKEN, BOOTHCLOUD_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolveStart, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`node did not start in 30 s; said: ${out}`)), 30_000);
+    child.on('exit', (code) => reject(new Error(`node exited with ${code} before listening; said: ${out}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveStart({
+          url: m[1],
+          stop: () =>
+            new Promise((done) => {
+              if (child.exitCode !== null) return done(child.exitCode);
+              child.once('exit', (code) => done(code));
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+  });
+}
+
+let keys = 0;
+
+/** Quote + order through the public API; returns the 201 body. */
+export async function placeOrder(url, lines = [{ sku: 'TOTE', qty: 1 }]) {
+  const quote = await fetch(`${url}/api/v1/quotes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ lines, tier: null }),
+  });
+  if (quote.status !== 200) throw new Error(`quote: ${quote.status} ${await quote.text()}`);
+  const q = await quote.json();
+  const order = await fetch(`${url}/api/v1/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `ui-test-${process.pid}-${++keys}` },
+    body: JSON.stringify({ quote_token: q.token, payment: { method: 'card' } }),
+  });
+  if (order.status !== 201) throw new Error(`order: ${order.status} ${await order.text()}`);
+  return { ...(await order.json()), total: q.total };
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+export async function eventually(what, check, ms = 10_000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
