@@ -11,7 +11,9 @@
 //!
 //! Settings come from the environment, as for a desktop launcher: `BOOTHCLOUD_DATA_DIR`,
 //! `BOOTHCLOUD_MANIFEST`, `BOOTHCLOUD_LISTEN`, `BOOTHCLOUD_OPERATOR_TOKEN`, and
-//! `BOOTHCLOUD_KIOSK=1` (or `--kiosk`) to start fullscreen on the booth touchscreen.
+//! `BOOTHCLOUD_KIOSK=1` (or `--kiosk`) to start fullscreen on the booth touchscreen, and
+//! `BOOTHCLOUD_GPU=1` to let WebKitGTK composite on the GPU (off by default: see
+//! `render_without_gpu_compositing`).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -32,15 +34,16 @@ const MAX_NOTIFICATION_CHARS: usize = 300;
 
 /// The node running inside the app.
 struct Embedded {
-    url: String,
-    operator_token: String,
+    /// Filled once the node listens (or failed to start). The node starts beside the
+    /// window, not before it, so WebKit and the node warm up at the same time.
+    ready: tokio::sync::watch::Receiver<Option<Result<Endpoint, String>>>,
     stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     stopped: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     launched: Instant,
     rendered: AtomicBool,
 }
 
-#[derive(serde::Serialize)]
+#[derive(Clone, serde::Serialize)]
 struct Endpoint {
     /// The node's base URL, e.g. `http://127.0.0.1:8787`.
     url: String,
@@ -48,10 +51,14 @@ struct Endpoint {
     operator_token: String,
 }
 
-/// Where the embedded node answers, and the operator token for it.
+/// Where the embedded node answers, and the operator token for it; waits until the
+/// node listens, and answers the reason in words if it could not start.
 #[tauri::command]
-fn node_endpoint(node: tauri::State<'_, Embedded>) -> Endpoint {
-    Endpoint { url: node.url.clone(), operator_token: node.operator_token.clone() }
+async fn node_endpoint(node: tauri::State<'_, Embedded>) -> Result<Endpoint, String> {
+    tracing::debug!(ms = node.launched.elapsed().as_millis(), "the window asked for the node's endpoint");
+    let mut ready = node.ready.clone();
+    let outcome = ready.wait_for(Option::is_some).await.map_err(|_| "the booth node stopped before it started".to_owned())?;
+    outcome.clone().expect("waited for Some")
 }
 
 /// Kiosk mode on the booth touchscreen: fullscreen, no window frame.
@@ -105,6 +112,9 @@ fn has_display() -> bool {
 
 fn main() -> ExitCode {
     let launched = Instant::now();
+    if has_display() {
+        prefer_software_rendering();
+    }
     launch::init_logging(false);
     let config = match config_from_env() {
         Ok(c) => c,
@@ -156,24 +166,36 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![node_endpoint, set_kiosk, notify, dashboard_ready])
         .setup(move |app| {
-            let node = tauri::async_runtime::block_on(Node::build(config, Arc::new(SystemClock)))?;
-            let addr = node.local_addr();
-            let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
-            let url = format!("http://{shown}");
-            let state = node.state();
-            println!("node listening on {url}");
-            match &state.secrets_fallback {
-                None => println!("secrets: {}", state.secrets_store),
-                Some(why) => println!("secrets: {} ({why})", state.secrets_store),
-            }
-            let operator_token = state.operator_token.to_string();
+            let (announce, ready) = tokio::sync::watch::channel(None);
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let running = tauri::async_runtime::spawn(node.run_until_stopped(async {
-                let _ = stopped.await;
-            }));
+            let handle = app.handle().clone();
+            let running = tauri::async_runtime::spawn(async move {
+                let node = match Node::build(config, Arc::new(SystemClock)).await {
+                    Ok(node) => node,
+                    Err(e) => {
+                        eprintln!("error: the booth node could not start: {e}");
+                        let _ = announce.send(Some(Err(format!("The booth node could not start: {e}"))));
+                        handle.exit(1);
+                        return;
+                    }
+                };
+                let addr = node.local_addr();
+                let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
+                let url = format!("http://{shown}");
+                let state = node.state();
+                println!("node listening on {url}");
+                match &state.secrets_fallback {
+                    None => println!("secrets: {}", state.secrets_store),
+                    Some(why) => println!("secrets: {} ({why})", state.secrets_store),
+                }
+                let _ = announce.send(Some(Ok(Endpoint { url, operator_token: state.operator_token.to_string() })));
+                node.run_until_stopped(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            });
             app.manage(Embedded {
-                url,
-                operator_token,
+                ready,
                 stop: Mutex::new(Some(stop)),
                 stopped: Mutex::new(Some(running)),
                 launched,
@@ -185,6 +207,9 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
                 launch::shutdown_signal().await;
                 handle.exit(0);
             });
+            if let Some(window) = app.get_webview_window("main") {
+                render_without_gpu_compositing(&window)?;
+            }
             if kiosk {
                 if let Some(window) = app.get_webview_window("main") {
                     window.set_fullscreen(true)?;
@@ -199,6 +224,39 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
             stop_node(app);
         }
     });
+    Ok(())
+}
+
+/// The booth screen is text, numbers and a table: WebKitGTK's software renderer draws
+/// it as fast as GPU compositing does and holds about 100 MB less in the web process
+/// (measured with bench/app.sh), and it sidesteps the GPU-driver bugs that leave some
+/// Linux webviews blank. `BOOTHCLOUD_GPU=1` turns compositing back on.
+fn gpu_wanted() -> bool {
+    std::env::var("BOOTHCLOUD_GPU").is_ok_and(|v| v == "1")
+}
+
+/// Before GTK starts (and before any thread exists, as `set_var` requires): without GPU
+/// compositing, WebKitGTK's DMA-BUF renderer only costs memory (about 10 MB more).
+/// A value the user set wins.
+fn prefer_software_rendering() {
+    if !gpu_wanted() && std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+}
+
+fn render_without_gpu_compositing(window: &tauri::WebviewWindow) -> tauri::Result<()> {
+    if gpu_wanted() {
+        return Ok(());
+    }
+    #[cfg(target_os = "linux")]
+    window.with_webview(|webview| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+        if let Some(settings) = WebViewExt::settings(&webview.inner()) {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    })?;
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
     Ok(())
 }
 
