@@ -9,6 +9,8 @@
 //! - [`pricing`]: the price engine — catalogue and promotions compiled into a
 //!   `PriceBook`; the rounding rule and stacking semantics are documented there.
 //! - [`quote_token`]: signed, short-lived quote tokens, so no client can change a price.
+//! - [`assets`]: the cache-first asset cache — memory and disk tiers, HTTP caching
+//!   rules, coalescing, warm-up, the paired-booth mesh, and its figures.
 //! - [`orders`]: the durable order queue — group commit, idempotency, explicit states.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
@@ -19,6 +21,7 @@
 //! Start a node with [`Node::build`], read its address with [`Node::local_addr`], and
 //! run it with [`Node::run_until_stopped`], passing the future that says when to stop.
 
+pub mod assets;
 pub mod clock;
 pub mod http;
 pub mod launch;
@@ -75,6 +78,8 @@ pub enum NodeError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("cannot start the order queue: {0}")]
     Queue(#[from] sqlx::Error),
+    #[error("cannot open the asset cache: {0}")]
+    Assets(#[from] assets::OpenError),
 }
 
 /// A node that is bound and ready, not yet serving.
@@ -100,6 +105,7 @@ impl Node {
             .map_err(|e| SecretError::Keyring(e.to_string()))??;
         let (db, writer_conn) = storage::open(&config.data_dir.join("boothcloud.db")).await?;
         let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
+        let assets = assets::AssetCache::open(&config.data_dir.join("assets"), live.clone(), clock.clone(), &db).await?;
         let addr = config.listen.or(live.current().manifest.node.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
         let watcher = manifest::watch::watch(live.clone())?;
@@ -115,6 +121,7 @@ impl Node {
             secrets_store: secrets.store.kind(),
             secrets_fallback: secrets.fallback_reason.clone().map(Into::into),
             stopping: stop_seen,
+            assets,
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
@@ -131,11 +138,14 @@ impl Node {
     /// order writer commit what it was handed before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let Node { listener, state, writer, stopping, _watcher } = self;
+        let figures = tokio::spawn(assets::keep_figures(state.assets.clone(), state.db.clone(), state.stopping.clone()));
+        assets::warm::start(&state.assets);
         let shutdown = async move {
             shutdown.await;
             let _ = stopping.send(true);
         };
         http::serve::serve(listener, http::app(state), shutdown).await;
+        let _ = figures.await;
         writer.stop().await;
         tracing::info!("node stopped");
     }

@@ -229,3 +229,34 @@ pub fn demo_manifest_in(dir: &Path) -> PathBuf {
     std::fs::write(&path, out.stdout).expect("write manifest");
     path
 }
+
+/// A manifest for asset-cache tests: the demo booth with `origin` as its origin, and
+/// `assets` and `pairing` (TOML lines) as the whole of those sections (no warm-up
+/// unless `assets` says so).
+pub fn manifest_with_origin(dir: &Path, origin: &str, assets: &str, pairing: &str) -> PathBuf {
+    let path = demo_manifest_in(dir);
+    let text = std::fs::read_to_string(&path).expect("read manifest");
+    let mut out = String::new();
+    let mut section = String::new();
+    for line in text.lines() {
+        if line.starts_with('[') {
+            section = line.to_owned();
+        }
+        match section.as_str() {
+            "[uplink]" if line.starts_with("origin") => out.push_str(&format!("origin = \"{origin}\"\n")),
+            "[assets]" if line == "[assets]" => out.push_str(&format!("[assets]\n{assets}\n")),
+            "[assets]" => {}
+            "[pairing]" if line == "[pairing]" => out.push_str(&format!("[pairing]\n{pairing}\n")),
+            "[pairing]" => {}
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    if !text.contains("\n[pairing]") {
+        out.push_str(&format!("\n[pairing]\n{pairing}\n"));
+    }
+    std::fs::write(&path, out).expect("write manifest");
+    path
+}

@@ -2,6 +2,7 @@
 //! generated from the route handlers themselves (`utoipa`), so it cannot drift from
 //! the code.
 
+mod assets;
 mod commerce;
 mod dashboard;
 pub mod error;
@@ -46,6 +47,7 @@ pub struct AppState {
     /// Turns true when the node begins to stop; long-lived responses (the live
     /// stream) end then, so shutdown never waits for a dashboard.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    pub assets: Arc<crate::assets::AssetCache>,
 }
 
 #[derive(OpenApi)]
@@ -68,7 +70,12 @@ impl Modify for OperatorAuth {
 
 /// The routes and the OpenAPI document describing exactly them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(commerce::routes()).merge(status::routes()).merge(live::routes()).split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(commerce::routes())
+        .merge(status::routes())
+        .merge(live::routes())
+        .merge(assets::routes())
+        .split_for_parts()
 }
 
 /// The whole application, ready to serve.
@@ -84,6 +91,9 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(app_window_cors())
+        // After the CORS layer: cached assets carry the origin's own headers (its Vary),
+        // not the API's, so that what a peer or a client stores is what the origin said.
+        .route("/assets/{*path}", get(assets::serve_asset))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }

@@ -33,7 +33,9 @@ async fn harness() -> Harness {
     let (db, writer) = crate::storage::open(&dir.path().join("t.db")).await.unwrap();
     let (orders, _task) = OrderQueue::start(db.clone(), writer).await.unwrap();
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let assets = crate::assets::AssetCache::open(&dir.path().join("assets"), manifest.clone(), shared.clone(), &db).await.unwrap();
     let state = AppState {
+        assets,
         manifest,
         orders,
         signer: QuoteSigner::new(secrets.quote_key),

@@ -32,6 +32,7 @@ pub struct Manifest {
     pub event: Event,
     pub node: NodeSettings,
     pub uplink: UplinkSettings,
+    pub assets: AssetSettings,
     pub catalogue: Vec<Item>,
     pub pricing: PricingSettings,
     pub promotions: Vec<Promotion>,
@@ -74,6 +75,54 @@ pub struct UplinkSettings {
 pub enum Origin {
     Url(url::Url),
     Folder(std::path::PathBuf),
+    /// The demo storefront bundled in the binary (`origin = "demo:storefront"`), so the
+    /// demo booth's cache works with no network and no files.
+    DemoStorefront,
+}
+
+/// How the asset cache behaves (`[assets]`). Sizes are bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetSettings {
+    /// The memory tier: total size, and the largest object it holds.
+    pub memory_bytes: u64,
+    pub memory_object_bytes: u64,
+    /// The disk tier (in the data folder): total size, and the largest object cached.
+    pub disk_bytes: u64,
+    pub max_object_bytes: u64,
+    /// How long past its freshness an object may still be served while the origin
+    /// cannot be reached (the offline booth), unless the origin said must-revalidate.
+    pub offline_stale: SignedDuration,
+    /// Freshness given to objects from a folder or the demo storefront, which carry
+    /// no caching headers of their own.
+    pub folder_max_age: SignedDuration,
+    /// Origin fetch timeout (whole response).
+    pub origin_timeout: SignedDuration,
+    /// How long to wait for a paired peer before going to the origin.
+    pub peer_timeout_ms: u32,
+    /// Paths to fetch at start; one ending in '/' is a prefix (every file under it, for
+    /// folder and demo origins).
+    pub warm: Vec<String>,
+    /// A file at the origin listing paths to warm, one per line.
+    pub warm_listing: Option<String>,
+    pub warm_concurrency: u32,
+}
+
+impl Default for AssetSettings {
+    fn default() -> Self {
+        AssetSettings {
+            memory_bytes: 64 << 20,
+            memory_object_bytes: 1 << 20,
+            disk_bytes: 2 << 30,
+            max_object_bytes: 256 << 20,
+            offline_stale: SignedDuration::from_hours(24),
+            folder_max_age: SignedDuration::from_mins(5),
+            origin_timeout: SignedDuration::from_secs(30),
+            peer_timeout_ms: 150,
+            warm: Vec::new(),
+            warm_listing: None,
+            warm_concurrency: 8,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -24,6 +24,8 @@ struct RawManifest {
     #[serde(default)]
     uplink: RawUplink,
     #[serde(default)]
+    assets: RawAssets,
+    #[serde(default)]
     catalogue: Vec<Spanned<RawItem>>,
     #[serde(default)]
     pricing: RawPricing,
@@ -63,6 +65,23 @@ struct RawNode {
 struct RawUplink {
     origin: Option<Spanned<String>>,
     upstream: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAssets {
+    memory: Option<Spanned<String>>,
+    memory_object: Option<Spanned<String>>,
+    disk: Option<Spanned<String>>,
+    max_object: Option<Spanned<String>>,
+    offline_stale: Option<Spanned<String>>,
+    folder_max_age: Option<Spanned<String>>,
+    origin_timeout: Option<Spanned<String>>,
+    peer_timeout_ms: Option<Spanned<i64>>,
+    #[serde(default)]
+    warm: Vec<Spanned<String>>,
+    warm_listing: Option<Spanned<String>>,
+    warm_concurrency: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +276,31 @@ impl Checker<'_> {
         }
     }
 
+    /// "64 MiB", "2 GiB", "512 KiB", "1000 B" (binary units), between `min` and `max`.
+    fn size(&mut self, value: &Spanned<String>, what: &str, min: u64, max: u64) -> u64 {
+        match parse_size(value.get_ref()) {
+            Some(n) if (min..=max).contains(&n) => n,
+            Some(_) => {
+                self.at(value.span(), format!("{what} must be between {} and {}", show_size(min), show_size(max)));
+                min
+            }
+            None => {
+                self.at(value.span(), format!("{what} `{}` is not a size such as \"64 MiB\" or \"2 GiB\"", value.get_ref()));
+                min
+            }
+        }
+    }
+
+    /// An asset path as a client would request it under /assets/: relative, no `..`.
+    fn asset_path(&mut self, value: &Spanned<String>, what: &str) -> String {
+        let text = value.get_ref();
+        // A prefix ("img/") is checked as the folder it names.
+        if crate::assets::key::AssetPath::parse(text.strip_suffix('/').unwrap_or(text)).is_err() {
+            self.at(value.span(), format!("{what} `{text}` must be a relative path such as img/mug.jpg (no `..`, no leading `/`)"));
+        }
+        text.clone()
+    }
+
     fn url(&mut self, value: &Spanned<String>, what: &str) -> Option<url::Url> {
         match url::Url::parse(value.get_ref()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
@@ -287,6 +331,31 @@ pub(super) fn parse_duration(text: &str) -> Option<SignedDuration> {
         parts += 1;
     }
     (parts > 0).then(|| SignedDuration::from_secs(total))
+}
+
+/// "64 MiB", "2GiB", "512 KiB", "100 B", "1000": a whole number with a binary unit.
+pub(super) fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => return None,
+    };
+    n.checked_mul(1 << shift)
+}
+
+fn show_size(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} B"),
+    }
 }
 
 /// The largest whole unit that divides the duration: "1000d", "5m", "90s".
@@ -351,7 +420,9 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let uplink = UplinkSettings {
         origin: raw.uplink.origin.as_ref().and_then(|o| {
             let text = o.get_ref();
-            if text.starts_with('/') {
+            if text == "demo:storefront" {
+                Some(Origin::DemoStorefront)
+            } else if text.starts_with('/') {
                 Some(Origin::Folder(text.into()))
             } else {
                 c.url(o, "uplink.origin").map(Origin::Url)
@@ -359,6 +430,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         }),
         upstream: raw.uplink.upstream.as_ref().and_then(|u| c.url(u, "uplink.upstream")),
     };
+    let assets = check_assets(c, raw.assets);
     let pricing = check_pricing(c, raw.pricing);
     let catalogue = check_catalogue(c, &raw.catalogue, event.currency);
     let promotions = check_promotions(c, &raw.promotions, &catalogue, &pricing.tiers);
@@ -377,7 +449,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             }
         })
         .collect();
-    Manifest { event, node, uplink, catalogue, pricing, promotions, costs, budgets, pairing, runbooks }
+    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, runbooks }
 }
 
 fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
@@ -414,6 +486,60 @@ fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
         starts_at
     });
     Event { id, name, starts_at, ends_at, timezone, timezone_name: raw.timezone.into_inner(), ttl, expires_at, currency }
+}
+
+fn check_assets(c: &mut Checker, raw: RawAssets) -> AssetSettings {
+    const KIB: u64 = 1 << 10;
+    const GIB: u64 = 1 << 30;
+    let d = AssetSettings::default();
+    let size = |c: &mut Checker, v: &Option<Spanned<String>>, what: &str, min: u64, max: u64, default: u64| {
+        v.as_ref().map_or(default, |v| c.size(v, what, min, max))
+    };
+    let duration = |c: &mut Checker, v: &Option<Spanned<String>>, what: &str, min, max, default| {
+        v.as_ref().map_or(default, |v| c.duration(v, what, min, max))
+    };
+    let memory_bytes = size(c, &raw.memory, "assets.memory", 0, 16 * GIB, d.memory_bytes);
+    let memory_object_bytes = size(c, &raw.memory_object, "assets.memory_object", KIB, 64 << 20, d.memory_object_bytes);
+    let disk_bytes = size(c, &raw.disk, "assets.disk", 0, 1 << 40, d.disk_bytes);
+    let max_object_bytes = size(c, &raw.max_object, "assets.max_object", KIB, 16 * GIB, d.max_object_bytes);
+    if raw.warm.len() > 10_000 {
+        c.at(raw.warm[10_000].span(), "assets.warm lists more than 10000 paths; use assets.warm_listing");
+    }
+    let warm = raw.warm.iter().take(10_000).map(|p| c.asset_path(p, "assets.warm entry")).collect();
+    AssetSettings {
+        memory_bytes,
+        memory_object_bytes,
+        disk_bytes,
+        max_object_bytes,
+        offline_stale: duration(
+            c,
+            &raw.offline_stale,
+            "assets.offline_stale",
+            SignedDuration::ZERO,
+            SignedDuration::from_hours(24 * 30),
+            d.offline_stale,
+        ),
+        folder_max_age: duration(
+            c,
+            &raw.folder_max_age,
+            "assets.folder_max_age",
+            SignedDuration::ZERO,
+            SignedDuration::from_hours(24 * 365),
+            d.folder_max_age,
+        ),
+        origin_timeout: duration(
+            c,
+            &raw.origin_timeout,
+            "assets.origin_timeout",
+            SignedDuration::from_secs(1),
+            SignedDuration::from_mins(30),
+            d.origin_timeout,
+        ),
+        peer_timeout_ms: raw.peer_timeout_ms.as_ref().map_or(d.peer_timeout_ms, |v| c.count(v, "assets.peer_timeout_ms", 10, 5000)),
+        warm,
+        warm_listing: raw.warm_listing.as_ref().map(|p| c.asset_path(p, "assets.warm_listing")),
+        warm_concurrency: raw.warm_concurrency.as_ref().map_or(d.warm_concurrency, |v| c.count(v, "assets.warm_concurrency", 1, 64)),
+    }
 }
 
 fn check_pricing(c: &mut Checker, raw: RawPricing) -> PricingSettings {

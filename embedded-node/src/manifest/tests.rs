@@ -7,7 +7,8 @@ fn the_demo_manifest_is_valid_and_believable() {
     assert!((18..=25).contains(&m.catalogue.len()), "about 20 items, not {}", m.catalogue.len());
     assert!(m.promotions.len() >= 4);
     assert!(m.budgets.total.is_some());
-    assert!(matches!(m.uplink.origin, Some(Origin::Url(_))));
+    assert_eq!(m.uplink.origin, Some(Origin::DemoStorefront), "the demo caches its bundled storefront, no network needed");
+    assert!(m.assets.warm.iter().any(|w| w == "img/"), "the demo warms its product photos");
     assert_eq!(m.event.expires_at, m.event.starts_at + m.event.ttl);
 }
 

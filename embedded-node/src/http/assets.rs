@@ -1,0 +1,365 @@
+//! `/assets/` over HTTP: the asset cache as kiosks, phones and paired booths see it, and
+//! the operator's cache controls.
+//!
+//! Owns: reading the request (path from the raw URI, varied headers, `only-if-cached`,
+//! a peer's signed question), the client side of HTTP caching on what the cache returns
+//! — `If-None-Match`/`If-Modified-Since` → 304, single byte ranges → 206/416 with
+//! `If-Range` — the `X-Cache: HIT|STALE|PEER|MISS` header on every response, and the
+//! routes `GET /api/v1/ops/assets`, `POST /api/v1/ops/assets/purge`,
+//! `POST /api/v1/ops/assets/warm`. Bodies are streamed from disk, never read whole.
+
+use std::io::SeekFrom;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Operator};
+use super::AppState;
+use crate::assets::figures::{FiguresView, Outcome};
+use crate::assets::key::{AssetPath, VARY_HEADERS};
+use crate::assets::mesh::{self, PEER_HEADER, PROOF_HEADER};
+use crate::assets::store::Usage;
+use crate::assets::warm::WarmView;
+use crate::assets::{policy, AssetError, AssetRequest, PassedBody, Served};
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(ops_assets)).routes(routes!(purge)).routes(routes!(warm))
+}
+
+/// `GET`/`HEAD /assets/{path}`, registered outside the OpenAPI router (it serves files).
+pub async fn serve_asset(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let raw = uri.path().strip_prefix("/assets/").unwrap_or_default();
+    let text = match uri.query() {
+        Some(q) => format!("{raw}?{q}"),
+        None => raw.to_owned(),
+    };
+    let path = match AssetPath::parse(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            return with_x_cache(ApiError::new(StatusCode::BAD_REQUEST, "bad_asset_path", e.to_string()).into_response(), Outcome::Miss)
+        }
+    };
+    let question = headers.get(PEER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(q) = &question {
+        let key = state.assets.pairing_key();
+        if let Err(e) = mesh::verify_question(key.as_deref(), path.as_str(), q, state.assets.now_ms() / 1000) {
+            tracing::warn!(error = %e, "refused a peer question");
+            return with_x_cache(
+                ApiError::new(StatusCode::UNAUTHORIZED, "peer_not_authenticated", e.to_string()).into_response(),
+                Outcome::Miss,
+            );
+        }
+    }
+    let only_if_cached = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| policy::CacheControl::parse([v]).only_if_cached);
+    let forwarded =
+        VARY_HEADERS.iter().filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (*name, v.to_owned()))).collect();
+    let req = AssetRequest { path, headers: forwarded, only_if_cached, from_peer: question.is_some() };
+    let prefix = req.path.prefix().to_owned();
+    let figures = state.assets.figures().clone();
+    match state.assets.get(&req).await {
+        Ok(Served::Cached { entry, outcome, age }) => {
+            let proof = question.as_ref().zip(state.assets.pairing_key()).map(|(q, key)| mesh::sign_answer(&key, q, &entry.meta.sha256));
+            let (response, bytes) = cached_response(&method, &headers, &entry, outcome, age, proof).await;
+            figures.served(&prefix, outcome, bytes);
+            response
+        }
+        Ok(Served::Passed { status, headers: passed, body }) => {
+            figures.served(&prefix, Outcome::Miss, 0);
+            let mut response = Response::new(match body {
+                _ if method == Method::HEAD => Body::empty(),
+                PassedBody::Bytes(b) => Body::from(b),
+                PassedBody::Stream(s) => Body::from_stream(s),
+            });
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            copy_headers(response.headers_mut(), &passed);
+            with_x_cache(response, Outcome::Miss)
+        }
+        Err(e) => with_x_cache(asset_error(e).into_response(), Outcome::Miss),
+    }
+}
+
+fn asset_error(e: AssetError) -> ApiError {
+    use crate::assets::origin::OriginError;
+    match e {
+        AssetError::NotCached => ApiError::new(StatusCode::GATEWAY_TIMEOUT, "not_cached", "this file is not in the booth's cache"),
+        AssetError::Origin(OriginError::NotConfigured) => {
+            ApiError::new(StatusCode::NOT_FOUND, "no_origin", "this booth has no storefront origin; set [uplink] origin in the manifest")
+        }
+        AssetError::Origin(e) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "origin_unavailable",
+            format!("this file is not cached yet and the storefront's origin cannot help ({e}); files already cached keep working"),
+        ),
+        AssetError::TooLarge { limit } => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "asset_too_large",
+            format!("the file is larger than the booth caches ({limit} bytes; assets.max_object)"),
+        ),
+        AssetError::Store(m) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cache_unavailable", format!("the cache could not store or read the file: {m}"))
+        }
+    }
+}
+
+fn with_x_cache(mut response: Response, outcome: Outcome) -> Response {
+    response.headers_mut().insert(X_CACHE, HeaderValue::from_static(outcome.as_header()));
+    response
+}
+
+fn copy_headers(to: &mut HeaderMap, from: &[(String, String)]) {
+    for (name, value) in from {
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            to.append(n, v);
+        }
+    }
+}
+
+/// A byte range of a body of `len` bytes: `Some(Ok((first, last)))`, `Some(Err(()))`
+/// when it cannot be satisfied, `None` when the header is ignored (another unit,
+/// several ranges, or malformed), which serves the whole body.
+pub fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        let n: u64 = last.parse().ok()?;
+        if n == 0 || len == 0 {
+            return Some(Err(()));
+        }
+        return Some(Ok((len.saturating_sub(n), len - 1)));
+    }
+    let first: u64 = first.parse().ok()?;
+    let last: Option<u64> = if last.is_empty() { None } else { Some(last.parse().ok()?) };
+    if last.is_some_and(|l| l < first) {
+        return None;
+    }
+    if first >= len {
+        return Some(Err(()));
+    }
+    Some(Ok((first, last.map_or(len - 1, |l| l.min(len - 1)))))
+}
+
+async fn cached_response(
+    method: &Method,
+    request: &HeaderMap,
+    entry: &crate::assets::store::Entry,
+    outcome: Outcome,
+    age: u64,
+    proof: Option<String>,
+) -> (Response, u64) {
+    let meta = &entry.meta;
+    let mut headers = HeaderMap::new();
+    copy_headers(&mut headers, &meta.headers);
+    headers.insert(header::AGE, HeaderValue::from(age));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(X_CACHE, HeaderValue::from_static(outcome.as_header()));
+    if let Some(proof) = proof.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        headers.insert(PROOF_HEADER, proof);
+    }
+    let get = |name: header::HeaderName| request.get(name).and_then(|v| v.to_str().ok());
+
+    // Conditional requests: If-None-Match wins; If-Modified-Since only without it.
+    let not_modified = match (get(header::IF_NONE_MATCH), get(header::IF_MODIFIED_SINCE)) {
+        (Some(inm), _) => policy::none_match(inm, meta.etag.as_deref()),
+        (None, Some(ims)) => matches!(
+            (policy::parse_http_date(ims), meta.last_modified.as_deref().and_then(policy::parse_http_date)),
+            (Some(since), Some(lm)) if lm <= since
+        ),
+        _ => false,
+    };
+    if not_modified {
+        for name in [header::CONTENT_TYPE, header::CONTENT_LANGUAGE, header::CONTENT_ENCODING] {
+            headers.remove(name);
+        }
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        *response.headers_mut() = headers;
+        return (response, 0);
+    }
+
+    let len = meta.len;
+    let if_range_ok = match get(header::IF_RANGE) {
+        None => true,
+        Some(v) if v.starts_with('"') => meta.etag.as_deref() == Some(v.trim()),
+        Some(v) if v.starts_with("W/") => false,
+        Some(v) => meta.last_modified.as_deref().is_some_and(|lm| lm == v.trim()),
+    };
+    let range = if *method == Method::GET && if_range_ok { get(header::RANGE).and_then(|r| parse_range(r, len)) } else { None };
+    let (status, first, count) = match range {
+        Some(Err(())) => {
+            headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"));
+            let mut response =
+                ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", format!("the file has {len} bytes"))
+                    .into_response();
+            for (name, value) in
+                [header::CONTENT_RANGE, X_CACHE, header::ACCEPT_RANGES].iter().filter_map(|n| Some((n.clone(), headers.get(n)?.clone())))
+            {
+                response.headers_mut().insert(name, value);
+            }
+            return (response, 0);
+        }
+        Some(Ok((first, last))) => {
+            headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes {first}-{last}/{len}")).expect("ascii"));
+            (StatusCode::PARTIAL_CONTENT, first, last - first + 1)
+        }
+        None => (StatusCode::OK, 0, len),
+    };
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    let body = if *method == Method::HEAD {
+        Body::empty()
+    } else if let Some(bytes) = &entry.memory {
+        Body::from(bytes.slice(first as usize..(first + count) as usize))
+    } else if let Some(file) = &entry.file {
+        match open_at(file, first).await {
+            Ok(f) => Body::from_stream(
+                tokio_util::io::ReaderStream::with_capacity(f.take(count), 64 * 1024).map(|r| r.map_err(axum::Error::new)),
+            ),
+            // Evicted between lookup and read: the client retries and gets a fresh copy.
+            Err(e) => {
+                return (
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "cache_busy",
+                        format!("the cached file moved while it was read ({e}); try again"),
+                    )
+                    .into_response(),
+                    0,
+                )
+            }
+        }
+    } else {
+        Body::empty()
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    let sent = if *method == Method::HEAD { 0 } else { count };
+    (response, sent)
+}
+
+async fn open_at(path: &std::path::Path, offset: u64) -> std::io::Result<tokio::fs::File> {
+    let mut f = tokio::fs::File::open(path).await?;
+    if offset > 0 {
+        f.seek(SeekFrom::Start(offset)).await?;
+    }
+    Ok(f)
+}
+
+/// The cache as the operator sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AssetsStatus {
+    pub origin: Option<String>,
+    pub figures: FiguresView,
+    pub storage: Usage,
+    pub warm_up: WarmView,
+}
+
+pub fn assets_status(state: &AppState) -> AssetsStatus {
+    use crate::manifest::Origin;
+    let origin = state.manifest.current().manifest.uplink.origin.as_ref().map(|o| match o {
+        Origin::Url(u) => u.to_string(),
+        Origin::Folder(p) => p.display().to_string(),
+        Origin::DemoStorefront => "demo:storefront".to_owned(),
+    });
+    AssetsStatus {
+        origin,
+        figures: state.assets.figures().view(),
+        storage: state.assets.store().usage(),
+        warm_up: state.assets.warm_progress().view(state.assets.now_ms()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/ops/assets", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = AssetsStatus), (status = 401, body = ErrorBody)))]
+async fn ops_assets(_: Operator, State(state): State<AppState>) -> Json<AssetsStatus> {
+    Json(assets_status(&state))
+}
+
+/// What to purge: exactly one of `path`, `prefix` or `all: true`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeRequest {
+    pub path: Option<String>,
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Purged {
+    /// Stored variants removed.
+    pub purged: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/ops/assets/purge", tag = "operator", security(("operator" = [])), request_body = PurgeRequest,
+    responses((status = 200, body = Purged), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn purge(_: Operator, State(state): State<AppState>, ApiJson(req): ApiJson<PurgeRequest>) -> Result<Json<Purged>, ApiError> {
+    let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "bad_purge", m.to_owned());
+    let store = state.assets.store();
+    let purged = match (req.path, req.prefix, req.all) {
+        (Some(p), None, false) => {
+            let p = AssetPath::parse(&p).map_err(|e| bad(&e.to_string()))?;
+            store.purge(|stored| stored == p.as_str())
+        }
+        (None, Some(prefix), false) => {
+            if prefix.is_empty() || prefix.len() > crate::assets::key::MAX_PATH_BYTES {
+                return Err(bad("the prefix must be 1 to 1024 bytes, such as img/"));
+            }
+            store.purge(|stored| stored.starts_with(&prefix))
+        }
+        (None, None, true) => store.purge(|_| true),
+        _ => return Err(bad("give exactly one of path, prefix, or all: true")),
+    };
+    tracing::info!(purged, "cache purged by the operator");
+    Ok(Json(Purged { purged }))
+}
+
+#[utoipa::path(post, path = "/api/v1/ops/assets/warm", tag = "operator", security(("operator" = [])),
+    responses((status = 202, body = WarmView), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn warm(_: Operator, State(state): State<AppState>) -> Result<(StatusCode, Json<WarmView>), ApiError> {
+    if !crate::assets::warm::start(&state.assets) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "warm_up_running",
+            "a warm-up is already running; its progress is in GET /api/v1/ops/assets",
+        ));
+    }
+    Ok((StatusCode::ACCEPTED, Json(state.assets.warm_progress().view(state.assets.now_ms()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Some(Ok((0, 99))));
+        assert_eq!(parse_range("bytes=900-", 1000), Some(Ok((900, 999))));
+        assert_eq!(parse_range("bytes=-100", 1000), Some(Ok((900, 999))));
+        assert_eq!(parse_range("bytes=-5000", 1000), Some(Ok((0, 999))));
+        assert_eq!(parse_range("bytes=500-5000", 1000), Some(Ok((500, 999))));
+        assert_eq!(parse_range("bytes=1000-", 1000), Some(Err(())));
+        assert_eq!(parse_range("bytes=-0", 1000), Some(Err(())));
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
+        assert_eq!(parse_range("items=0-1", 1000), None);
+        assert_eq!(parse_range("bytes=5-1", 1000), None);
+        assert_eq!(parse_range("bytes=x-1", 1000), None);
+    }
+}
