@@ -205,6 +205,10 @@ impl AssetCache {
                 Verdict::Fresh => return Ok(self.promote_if_small(entry, Outcome::Hit, age).await),
                 _ if req.from_peer || req.only_if_cached => return Err(AssetError::NotCached),
                 Verdict::StaleWhileRevalidate => {
+                    // One refresh at a time: a burst of stale hits spawns one task, not one each.
+                    if self.inflight.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&req.coalescing_key()) {
+                        return Ok(self.promote_if_small(entry, Outcome::Stale, age).await);
+                    }
                     let this = self.clone();
                     let (req, stored) = (req.clone(), entry.clone());
                     tokio::spawn(async move {
