@@ -570,8 +570,7 @@ mod tests {
         Limits { memory_bytes: memory, memory_object_bytes: 4096, disk_bytes: disk, max_object_bytes: 1 << 20 }
     }
 
-    async fn body(store: &Store, e: &Entry) -> Vec<u8> {
-        let _ = store;
+    async fn body(e: &Entry) -> Vec<u8> {
         match (&e.memory, &e.file) {
             (Some(b), _) => b.to_vec(),
             (None, Some(f)) => tokio::fs::read(f).await.unwrap(),
@@ -597,7 +596,7 @@ mod tests {
 
         let store = Store::open(dir.path(), limits(1 << 20, 1 << 20)).unwrap();
         let a = store.lookup("a.txt", |_| String::new()).expect("a.txt survives");
-        assert_eq!(body(&store, &a).await, b"hello");
+        assert_eq!(body(&a).await, b"hello");
         assert!(store.lookup("b.txt", |_| String::new()).is_none(), "a half-written body is never served");
         let mut names: Vec<String> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
@@ -632,7 +631,7 @@ mod tests {
         }
         let first = store.lookup("1", |_| String::new()).unwrap();
         assert!(first.memory.is_none() && first.file.is_some(), "the oldest left memory but stayed on disk");
-        assert_eq!(body(&store, &first).await, vec![b'y'; 100]);
+        assert_eq!(body(&first).await, vec![b'y'; 100]);
         assert!(store.usage().memory_bytes <= 2 * (100 + ENTRY_OVERHEAD));
         let promoted = store.promote(&first, vec![b'y'; 100].into()).unwrap();
         assert!(promoted.memory.is_some());
@@ -665,7 +664,7 @@ mod tests {
         assert!(matches!(received, Received::File { len: 10_000, .. }));
         let e = store.insert(meta("video.mp4"), received).await.unwrap();
         assert!(e.memory.is_none());
-        assert_eq!(body(&store, &e).await.len(), 10_000);
+        assert_eq!(body(&e).await.len(), 10_000);
         let huge = futures_util::stream::iter((0..2000).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 1000]))));
         assert!(matches!(store.receive(huge).await, Err(StoreError::TooLarge { .. })));
         let leftovers =

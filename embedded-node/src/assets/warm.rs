@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::key::AssetPath;
-use super::{AssetCache, AssetRequest, PassedBody, Served};
+use super::{AssetCache, AssetRequest, Served};
 
 /// Most paths one warm-up takes (a listing may name more).
 pub const MAX_PATHS: usize = 100_000;
@@ -154,9 +154,7 @@ async fn read_listing(cache: &Arc<AssetCache>, listing: &str) -> Result<Vec<Stri
             (None, Some(f)) => tokio::fs::read(f).await.map_err(|e| e.to_string())?,
             _ => Vec::new(),
         },
-        Served::Passed { status, body: PassedBody::Bytes(_), .. } | Served::Passed { status, body: PassedBody::Stream(_), .. } => {
-            return Err(format!("the origin answered {status}"))
-        }
+        Served::Passed { status, .. } => return Err(format!("the origin answered {status}")),
     };
     let text = String::from_utf8(text).map_err(|_| "it is not UTF-8 text".to_owned())?;
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).take(MAX_PATHS).map(str::to_owned).collect())
