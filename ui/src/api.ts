@@ -10,7 +10,7 @@
 // Live figures come from `GET /api/v1/ops/stream` (server-sent events), read with
 // `fetch` so the token travels in the Authorization header, never in a URL.
 
-import type { OrderPage, Snapshot, SyncState } from './types';
+import type { OrderPage, Snapshot, SyncState, WarmUp } from './types';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
 /** Waits between reconnection attempts, in ms; the last one repeats. */
@@ -167,6 +167,16 @@ export class Connection {
   /** Re-reads the manifest now; a refused edit rejects with the problems in words. */
   reloadManifest(): Promise<{ version: number }> {
     return this.request('/api/v1/ops/manifest/reload', { method: 'POST' });
+  }
+
+  /** Empties the asset cache; answers how many stored files were removed. */
+  purgeCache(): Promise<{ purged: number }> {
+    return this.request('/api/v1/ops/assets/purge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true }) });
+  }
+
+  /** Starts fetching the manifest's warm-up list again (progress comes with the snapshots). */
+  warmCache(): Promise<WarmUp> {
+    return this.request('/api/v1/ops/assets/warm', { method: 'POST' });
   }
 
   /**

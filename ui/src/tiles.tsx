@@ -1,7 +1,7 @@
 // The tiles: what is selling, what waits to sync, the price engine, and the places the
-// telemetry, cache, spend, media and devices capabilities fill in.
+// telemetry, spend, media and devices capabilities fill in; the asset cache's figures.
 
-import { money, priceEngine } from './format';
+import { bytes, cacheTile, money, priceEngine } from './format';
 import type { Snapshot } from './types';
 
 function Tile({ title, testid, children, tone = '' }: { title: string; testid: string; children: preact.ComponentChildren; tone?: string }) {
@@ -65,11 +65,49 @@ export function Tiles({ snapshot }: { snapshot: Snapshot }) {
     </div>
     <div class="tiles secondary">
       <Pending title="Speed (p95 / p99)" testid="latency" what="Response times appear here once telemetry is on." />
-      <Pending title="Cache" testid="cache" what="Hit ratio appears here once the asset cache runs." />
+      <CacheTile cache={snapshot.cache} />
       <Pending title="Spend vs budget" testid="spend" what="Spend appears here once metering is on." />
       <Pending title="Transcodes" testid="transcodes" what="Video minutes appear here once media is on." />
       <Pending title="Devices" testid="devices" what="Printers, kiosks and peers appear here once discovery runs." />
     </div>
     </>
+  );
+}
+
+/** Files served from this laptop rather than the storefront's server, and the warm-up. */
+function CacheTile({ cache }: { cache: Snapshot['cache'] }) {
+  const t = cacheTile(cache);
+  return (
+    <Tile title="Cache" testid="cache" tone={t.tone}>
+      <p class="big" data-testid="cache-hit-ratio">
+        {t.headline}
+      </p>
+      <p class="sub">{t.caption}</p>
+      {t.event && <p class="sub">{t.event}</p>}
+      {t.warm && (
+        <div data-testid="cache-warm-up">
+          <div
+            class="meter"
+            role="progressbar"
+            aria-label="Storefront warm-up"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={Math.round(t.warm.share * 100)}
+          >
+            <span style={{ width: `${Math.round(t.warm.share * 100)}%` }} />
+          </div>
+          <p class="sub">{t.warm.label}</p>
+        </div>
+      )}
+      {t.stale && (
+        <p class="note" data-testid="cache-stale">
+          {t.stale}
+        </p>
+      )}
+      {t.ready && <p class="sub">{t.ready}</p>}
+      <p class="sub">
+        {cache.storage.objects} files kept · {bytes(cache.storage.disk_bytes)} on disk
+      </p>
+    </Tile>
   );
 }

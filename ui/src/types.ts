@@ -17,6 +17,22 @@ export type Snapshot = {
   today: { since: string; orders: number; revenue: number };
   orders: { captured: number; syncing: number; synced: number; quarantined: number; revenue: number; oldest_unsynced: string | null };
   secrets: { store: string; fallback_reason: string | null };
+  cache: CacheSummary;
+};
+
+export type WarmUp = { running: boolean; total: number; done: number; failed: number; bytes: number; duration_ms: number | null; problems: string[] };
+
+export type CacheSummary = {
+  hit_ratio_now: number | null;
+  hit_ratio_event: number | null;
+  stale_share: number | null;
+  requests_last_minute: number;
+  stale_last_minute: number;
+  origin_errors_last_minute: number;
+  requests: number;
+  bytes_from_origin: number;
+  storage: { objects: number; memory_bytes: number; memory_limit: number; disk_bytes: number; disk_limit: number };
+  warm_up: WarmUp;
 };
 
 export type OrderLine = { sku: string; qty: number; unit_price: number; total: number };

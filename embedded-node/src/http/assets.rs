@@ -286,6 +286,44 @@ pub fn assets_status(state: &AppState) -> AssetsStatus {
     }
 }
 
+/// The cache tile's figures, in every live snapshot: the headline ratios without the
+/// per-prefix table (that stays in `GET /api/v1/ops/assets`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CacheSummary {
+    /// Share of requests served without the origin over the last minute, 0–1; absent
+    /// when there were none.
+    pub hit_ratio_now: Option<f64>,
+    /// The same for the whole event (earlier runs of the node included).
+    pub hit_ratio_event: Option<f64>,
+    /// Share of the event's requests served stale.
+    pub stale_share: Option<f64>,
+    /// Requests and stale answers over the last minute, and origin failures in it.
+    pub requests_last_minute: u64,
+    pub stale_last_minute: u64,
+    pub origin_errors_last_minute: u64,
+    /// Requests for the event, and bytes fetched from the origin (egress).
+    pub requests: u64,
+    pub bytes_from_origin: u64,
+    pub storage: Usage,
+    pub warm_up: WarmView,
+}
+
+pub fn cache_summary(state: &AppState) -> CacheSummary {
+    let f = state.assets.figures().view();
+    CacheSummary {
+        hit_ratio_now: f.hit_ratio_now,
+        hit_ratio_event: f.hit_ratio_event,
+        stale_share: f.stale_share,
+        requests_last_minute: f.last_minute.requests(),
+        stale_last_minute: f.last_minute.stale,
+        origin_errors_last_minute: f.last_minute.origin_errors,
+        requests: f.total.requests(),
+        bytes_from_origin: f.total.bytes_from_origin,
+        storage: state.assets.store().usage(),
+        warm_up: state.assets.warm_progress().view(state.assets.now_ms()),
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/ops/assets", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = AssetsStatus), (status = 401, body = ErrorBody)))]
 async fn ops_assets(_: Operator, State(state): State<AppState>) -> Json<AssetsStatus> {

@@ -147,6 +147,7 @@ pub struct OpsStatus {
     today: Today,
     orders: QueueCounts,
     secrets: SecretsStatus,
+    cache: super::assets::CacheSummary,
 }
 
 /// The operator's whole picture of the booth: what `/api/v1/ops/status` answers and
@@ -167,11 +168,12 @@ pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
         today: Today { since, orders, revenue },
         orders: state.orders.counts().await?,
         secrets: SecretsStatus { store: state.secrets_store, fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
+        cache: super::assets::cache_summary(state),
     })
 }
 
-/// Everything in `/api/v1/status`, plus the link, today's orders, the order queue and
-/// where secrets are kept.
+/// Everything in `/api/v1/status`, plus the link, today's orders, the order queue,
+/// where secrets are kept and the cache's headline figures.
 #[utoipa::path(get, path = "/api/v1/ops/status", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = OpsStatus), (status = 401, body = ErrorBody)))]
 async fn ops_status(_: Operator, State(state): State<AppState>) -> Result<Json<OpsStatus>, ApiError> {
