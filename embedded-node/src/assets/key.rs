@@ -140,17 +140,46 @@ impl VariantKey {
     }
 }
 
-/// The value a header is compared by: trimmed, inner whitespace collapsed, and for
-/// Accept-Encoding the codings sorted, so `gzip, br` and `br,gzip` share a variant.
+/// The value a header is compared by: trimmed and inner whitespace collapsed; for
+/// Accept-Encoding, the one coding the cache will ask the origin for (see
+/// [`negotiate_encoding`]), so every browser that takes gzip shares one variant.
 pub fn normalise_header(name: &str, value: &str) -> String {
     if name == "accept-encoding" {
-        let mut codings: Vec<String> = value.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
-        codings.sort();
-        codings.dedup();
-        return codings.join(",");
+        return negotiate_encoding(value).unwrap_or_default().to_owned();
     }
     value.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// The Accept-Encoding the cache forwards for a client's: `br` if it takes Brotli, else
+/// `gzip`, else none (identity). Browsers differ in what they list (`gzip, deflate`,
+/// `gzip, deflate, br, zstd`, q-values); a variant per spelling would store the same
+/// body many times and leave most kiosks missing what warm-up fetched, so the cache
+/// asks the origin only for these, as CDNs do. A coding with `q=0` is refused; `*`
+/// with a non-zero q takes anything not named.
+pub fn negotiate_encoding(value: &str) -> Option<&'static str> {
+    let mut named = Vec::new();
+    let mut star = false;
+    for part in value.split(',') {
+        let mut fields = part.split(';');
+        let coding = fields.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = fields
+            .filter_map(|f| f.trim().strip_prefix("q=").or_else(|| f.trim().strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if coding == "*" {
+            star = q > 0.0;
+        } else if !coding.is_empty() {
+            named.push((coding, q > 0.0));
+        }
+    }
+    let takes = |c: &str| named.iter().find(|(n, _)| n == c || (c == "gzip" && n == "x-gzip")).map_or(star, |(_, ok)| *ok);
+    ["br", "gzip"].into_iter().find(|c| takes(c))
+}
+
+/// What warm-up asks with: kiosks and phones reach the node over plain HTTP on the
+/// LAN, where browsers offer gzip but not Brotli (they send `br` only over HTTPS), so
+/// this is the variant they will ask for when the origin varies on encoding.
+pub const WARM_ACCEPT_ENCODING: &str = "gzip";
 
 #[cfg(test)]
 mod tests {
@@ -180,6 +209,27 @@ mod tests {
     fn accept_encoding_variants_do_not_depend_on_order_or_spacing() {
         assert_eq!(normalise_header("accept-encoding", "gzip, br"), normalise_header("accept-encoding", "br,gzip"));
         assert_ne!(normalise_header("accept-encoding", "gzip"), normalise_header("accept-encoding", "br"));
+    }
+
+    #[test]
+    fn browsers_map_to_one_coding_each() {
+        let cases = [
+            ("gzip, deflate", Some("gzip")),               // Chromium and Firefox over plain HTTP
+            ("gzip, deflate, br, zstd", Some("br")),       // Chromium over HTTPS
+            ("br;q=1.0, gzip;q=0.8, *;q=0.1", Some("br")), // with q-values
+            ("gzip;q=0, deflate", None),                   // gzip refused
+            ("br;q=0, gzip", Some("gzip")),
+            ("x-gzip", Some("gzip")),
+            ("*", Some("br")),
+            ("*;q=0", None),
+            ("identity", None),
+            ("", None),
+            ("GZIP , Deflate", Some("gzip")),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(negotiate_encoding(value), expected, "{value:?}");
+        }
+        assert_eq!(normalise_header("accept-encoding", "gzip, deflate"), normalise_header("accept-encoding", "deflate, gzip;q=0.9"));
     }
 
     #[test]

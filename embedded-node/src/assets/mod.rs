@@ -82,6 +82,17 @@ pub struct AssetRequest {
 }
 
 impl AssetRequest {
+    /// A warm-up fetch: asks as a kiosk's browser on the LAN would, so the variant it
+    /// stores is the one kiosks ask for when the origin varies on encoding.
+    pub fn warm_up(path: AssetPath) -> AssetRequest {
+        AssetRequest {
+            path,
+            headers: vec![("accept-encoding", key::WARM_ACCEPT_ENCODING.to_owned())],
+            only_if_cached: false,
+            from_peer: false,
+        }
+    }
+
     fn value(&self, name: &str) -> String {
         self.headers.iter().find(|(n, _)| *n == name).map(|(n, v)| normalise_header(n, v)).unwrap_or_default()
     }
@@ -253,7 +264,7 @@ impl AssetCache {
     /// Fetches for warm-up: nothing counted as a client request. `Ok(bytes)` fetched
     /// (0 when the object was already fresh).
     pub async fn warm_one(self: &Arc<Self>, path: AssetPath) -> Result<u64, AssetError> {
-        let req = AssetRequest { path, headers: Vec::new(), only_if_cached: false, from_peer: false };
+        let req = AssetRequest::warm_up(path);
         let now = self.now_ms();
         let offline_stale = self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
         let stored = self.store.lookup(req.path.as_str(), |h| req.value(h));

@@ -146,8 +146,7 @@ async fn run(cache: &Arc<AssetCache>) {
 /// blank lines and `#` comments skipped.
 async fn read_listing(cache: &Arc<AssetCache>, listing: &str) -> Result<Vec<String>, String> {
     let path = AssetPath::parse(listing).map_err(|e| e.to_string())?;
-    let served =
-        cache.get(&AssetRequest { path, headers: Vec::new(), only_if_cached: false, from_peer: false }).await.map_err(|e| e.to_string())?;
+    let served = cache.get(&AssetRequest::warm_up(path)).await.map_err(|e| e.to_string())?;
     let text = match served {
         Served::Cached { entry, .. } => match (&entry.memory, &entry.file) {
             (Some(b), _) => b.to_vec(),

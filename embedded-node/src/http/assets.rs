@@ -24,7 +24,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Operator};
 use super::AppState;
 use crate::assets::figures::{FiguresView, Outcome};
-use crate::assets::key::{AssetPath, VARY_HEADERS};
+use crate::assets::key::{negotiate_encoding, AssetPath, VARY_HEADERS};
 use crate::assets::mesh::{self, PEER_HEADER, PROOF_HEADER};
 use crate::assets::store::Usage;
 use crate::assets::warm::WarmView;
@@ -65,8 +65,16 @@ pub async fn serve_asset(State(state): State<AppState>, method: Method, uri: Uri
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| policy::CacheControl::parse([v]).only_if_cached);
-    let forwarded =
-        VARY_HEADERS.iter().filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (*name, v.to_owned()))).collect();
+    // Accept-Encoding is forwarded as the one coding negotiated for it, so the stored
+    // variant is the one every client mapping to that coding can decode.
+    let forwarded = VARY_HEADERS
+        .iter()
+        .filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (*name, v)))
+        .filter_map(|(name, v)| match name {
+            "accept-encoding" => negotiate_encoding(v).map(|c| (name, c.to_owned())),
+            _ => Some((name, v.to_owned())),
+        })
+        .collect();
     let req = AssetRequest { path, headers: forwarded, only_if_cached, from_peer: question.is_some() };
     let prefix = req.path.prefix().to_owned();
     let figures = state.assets.figures().clone();
