@@ -22,7 +22,7 @@ pub fn default_data_dir() -> Option<PathBuf> {
 pub fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BOOTHCLOUD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(crate::telemetry::redact::Redacted(std::io::stderr));
     if json {
         builder.json().init();
     } else {

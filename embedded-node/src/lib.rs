@@ -14,6 +14,7 @@
 //! - [`orders`]: the durable order queue — group commit, idempotency, explicit states.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
+//! - [`telemetry`]: per-route latency over sliding windows, redaction, `/metrics`.
 //! - [`http`]: the HTTP API, its limits, its one error type, and its OpenAPI document.
 //! - [`money`], [`clock`]: integer minor units; injected time.
 //! - [`launch`]: what both binaries do to start a node and stop it on a signal.
@@ -32,6 +33,7 @@ pub mod pricing;
 pub mod quote_token;
 pub mod secrets;
 pub mod storage;
+pub mod telemetry;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -116,12 +118,13 @@ impl Node {
             signer: QuoteSigner::new(secrets.quote_key),
             db,
             started_at: clock.now(),
-            clock,
+            clock: clock.clone(),
             operator_token: secrets.operator_token.clone().into(),
             secrets_store: secrets.store.kind(),
             secrets_fallback: secrets.fallback_reason.clone().map(Into::into),
             stopping: stop_seen,
             assets,
+            telemetry: Arc::new(telemetry::Telemetry::new(clock.clone())),
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }

@@ -8,6 +8,7 @@ mod dashboard;
 pub mod error;
 mod extract;
 mod live;
+mod metrics;
 pub mod serve;
 mod status;
 
@@ -48,6 +49,7 @@ pub struct AppState {
     /// stream) end then, so shutdown never waits for a dashboard.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     pub assets: Arc<crate::assets::AssetCache>,
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
 }
 
 #[derive(OpenApi)]
@@ -75,6 +77,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(status::routes())
         .merge(live::routes())
         .merge(assets::routes())
+        .merge(metrics::routes())
         .split_for_parts()
 }
 
@@ -95,6 +98,8 @@ pub fn app(state: AppState) -> Router {
         // not the API's, so that what a peer or a client stores is what the origin said.
         .route("/assets/{*path}", get(assets::serve_asset))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        // Outermost, so that every answer is timed, a caught panic's 500 included.
+        .layer(axum::middleware::from_fn_with_state(state.telemetry.clone(), crate::telemetry::time_request))
         .with_state(state)
 }
 

@@ -40,6 +40,7 @@ async fn harness() -> Harness {
         orders,
         signer: QuoteSigner::new(secrets.quote_key),
         db,
+        telemetry: Arc::new(crate::telemetry::Telemetry::new(shared.clone())),
         clock: shared,
         operator_token: "operator-token-for-tests".into(),
         secrets_store: "file",
