@@ -16,8 +16,12 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Operator;
 use super::AppState;
+use crate::assets::figures::Totals;
 use crate::telemetry::prometheus::{self, Exposition, Kind};
 use crate::telemetry::RouteFigures;
+
+/// A per-prefix cache counter: name, help, and how to read it from a prefix's totals.
+type PerPrefix = (&'static str, &'static str, fn(&Totals) -> u64);
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(metrics)).routes(routes!(ops_telemetry))
@@ -36,21 +40,17 @@ async fn metrics(_: Operator, State(state): State<AppState>) -> Result<impl Into
             ex.sample("boothcloud_cache_requests_total", &[("prefix", prefix), ("outcome", outcome)], n);
         }
     }
-    ex.family("boothcloud_cache_revalidations_total", Kind::Counter, "Stored assets confirmed by the origin with a 304.");
-    for (prefix, t) in &totals {
-        ex.sample("boothcloud_cache_revalidations_total", &[("prefix", prefix)], t.revalidations);
-    }
-    ex.family("boothcloud_cache_served_bytes_total", Kind::Counter, "Body bytes sent to clients from the cache.");
-    for (prefix, t) in &totals {
-        ex.sample("boothcloud_cache_served_bytes_total", &[("prefix", prefix)], t.bytes_from_cache);
-    }
-    ex.family("boothcloud_cache_origin_bytes_total", Kind::Counter, "Bytes fetched from the origin (egress), warm-up included.");
-    for (prefix, t) in &totals {
-        ex.sample("boothcloud_cache_origin_bytes_total", &[("prefix", prefix)], t.bytes_from_origin);
-    }
-    ex.family("boothcloud_cache_origin_errors_total", Kind::Counter, "Origin fetches that failed.");
-    for (prefix, t) in &totals {
-        ex.sample("boothcloud_cache_origin_errors_total", &[("prefix", prefix)], t.origin_errors);
+    let per_prefix: [PerPrefix; 4] = [
+        ("boothcloud_cache_revalidations_total", "Stored assets confirmed by the origin with a 304.", |t| t.revalidations),
+        ("boothcloud_cache_served_bytes_total", "Body bytes sent to clients from the cache.", |t| t.bytes_from_cache),
+        ("boothcloud_cache_origin_bytes_total", "Bytes fetched from the origin (egress), warm-up included.", |t| t.bytes_from_origin),
+        ("boothcloud_cache_origin_errors_total", "Origin fetches that failed.", |t| t.origin_errors),
+    ];
+    for (name, help, value) in per_prefix {
+        ex.family(name, Kind::Counter, help);
+        for (prefix, t) in &totals {
+            ex.sample(name, &[("prefix", prefix)], value(t));
+        }
     }
     let usage = state.assets.store().usage();
     ex.family("boothcloud_cache_objects", Kind::Gauge, "Objects stored in the asset cache.");

@@ -165,6 +165,11 @@ impl RouteLatency {
         figures_of(&hist, errors, span_ms)
     }
 
+    /// 5xx answers over the whole event.
+    pub fn event_errors(&self) -> u64 {
+        self.event_errors
+    }
+
     /// Cumulative Prometheus buckets `(le_us, count)` (the last is +Inf), the sum in
     /// microseconds and the count, for the whole event.
     pub fn prometheus(&self) -> (Vec<(Option<u64>, u64)>, u64, u64) {

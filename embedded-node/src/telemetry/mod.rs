@@ -100,7 +100,8 @@ impl Telemetry {
 
     fn sampled(&self) -> bool {
         let ppm = self.sampling_ppm.load(Ordering::Relaxed);
-        ppm > 0 && (ppm >= PPM || rand::random_range(0..PPM) < ppm) && tracing::enabled!(tracing::Level::DEBUG)
+        // The level check first: with debug logging off (the default) no random draw is made.
+        ppm > 0 && tracing::enabled!(tracing::Level::DEBUG) && (ppm >= PPM || rand::random_range(0..PPM) < ppm)
     }
 
     /// Every route's figures, busiest (by requests in the last minute, then the event) first.

@@ -78,7 +78,7 @@ pub fn write_latency(ex: &mut Exposition, telemetry: &Telemetry) {
         }
         ex.sample(&format!("{NAME}_sum"), &[("method", method), ("route", route)], seconds(sum_us));
         ex.sample(&format!("{NAME}_count"), &[("method", method), ("route", route)], count);
-        errors.push((method.to_owned(), route.to_owned(), r.figures(super::Window::Event, telemetry.now_ms()).errors));
+        errors.push((method.to_owned(), route.to_owned(), r.event_errors()));
     });
     ex.family("boothcloud_http_request_errors_total", Kind::Counter, "Requests answered with a 5xx status, by route template.");
     for (method, route, n) in errors {
