@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use boothcloud_tests::{Kiosk, TestNode, OPERATOR_TOKEN};
+use boothcloud_tests::{Kiosk, Options, TestNode, OPERATOR_TOKEN};
 
 async fn metrics_text(node: &TestNode) -> String {
     let r = TestNode::client().get(format!("{}/metrics", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
@@ -90,4 +90,77 @@ print(len(fams), "families")
 "#;
     let (ok, said) = run_with_stdin(Path::new("/usr/bin/python3"), &["-c", parse], &metrics);
     assert!(ok, "prometheus_client could not read /metrics:\n{said}");
+    for family in ["boothcloud_spend_minor_units_total", "boothcloud_budget_minor_units", "boothcloud_sessions_open"] {
+        assert!(metrics.contains(&format!("# TYPE {family} ")), "{family} missing:\n{metrics}");
+    }
+    assert!(metrics.contains(r#"boothcloud_budget_minor_units{component="total",currency="EUR"} 15000"#), "{metrics}");
+}
+
+fn spend_of(status: &serde_json::Value, component: &str) -> (u64, i64) {
+    let c = status["spend"]["components"].as_array().unwrap().iter().find(|c| c["component"] == component).unwrap();
+    (c["usage"].as_u64().unwrap(), c["spent_micro"].as_i64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spend_is_metered_priced_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || TestNode::start_with(Options { data_dir: Some(dir.path().to_path_buf()), ..Options::default() });
+    let node = start();
+    let kiosk = Kiosk::new(&node.url);
+    for _ in 0..200 {
+        assert_eq!(kiosk.get("/api/v1/catalogue").await.status, 200);
+    }
+    let status = kiosk.ops_get("/api/v1/ops/status").await;
+    assert_eq!(status.status, 200);
+    let spend = &status.body["spend"];
+    assert_eq!((spend["currency"].as_str(), spend["total"]["budget"].as_i64()), (Some("EUR"), Some(15000)));
+    let (edge_usage, edge_micro) = spend_of(&status.body, "edge");
+    assert!(edge_usage >= 200, "every request is an edge execution: {spend}");
+    // The demo prices 1,000 executions at 2 cents: 2,000 micro-cents each.
+    assert_eq!(edge_micro, edge_usage as i64 * 2_000, "{spend}");
+    let (egress, _) = spend_of(&status.body, "egress");
+    assert!(egress > 0, "the warm-up fetched from the origin: {spend}");
+    assert_eq!(spend["state"], "ok");
+    assert_eq!(status.body["latency"]["p95_target_ms"], 250);
+    let routes = status.body["latency"]["routes"].as_array().unwrap();
+    assert_eq!(routes[0]["route"], "/api/v1/catalogue", "the busiest customer route first: {routes:?}");
+    assert!(routes.iter().all(|r| !r["route"].as_str().unwrap().starts_with("/api/v1/ops")), "operator routes are not the booth's latency");
+
+    // Sessions: one client, one shopping session, and no address in sight.
+    let telemetry = kiosk.ops_get("/api/v1/ops/telemetry").await.body;
+    let shopping = telemetry["sessions"].as_array().unwrap().iter().find(|s| s["feature"] == "shopping").unwrap().clone();
+    assert_eq!(shopping["open"], 1, "{telemetry}");
+    assert!(!telemetry.to_string().contains("127.0.0.1"));
+
+    // A clean stop saves the ledger; the next run starts from it.
+    assert!(node.terminate().success());
+    let node = start();
+    let kiosk = Kiosk::new(&node.url);
+    let again = kiosk.ops_get("/api/v1/ops/status").await;
+    let (usage, micro) = spend_of(&again.body, "edge");
+    assert!(usage > edge_usage && micro > edge_micro, "the money carried over: {usage} after {edge_usage}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn charts_are_served_as_svg_and_png_to_the_operator() {
+    let node = TestNode::start();
+    let kiosk = Kiosk::new(&node.url);
+    assert_eq!(kiosk.get("/api/v1/ops/charts/spend.svg").await.status, 401);
+    let client = TestNode::client();
+    let get = |path: &str| client.get(format!("{}{path}", node.url)).bearer_auth(OPERATOR_TOKEN).send();
+    for chart in ["latency", "hit-ratio", "spend", "transcodes"] {
+        let r = get(&format!("/api/v1/ops/charts/{chart}.svg?theme=dark&width=640&height=300")).await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "image/svg+xml"), "{chart}");
+        let body = r.text().await.unwrap();
+        assert!(body.starts_with("<svg") && body.contains(r#"width="640""#), "{chart}: {}", &body[..body.len().min(200)]);
+    }
+    let r = get("/api/v1/ops/charts/spend.png?span=event").await.unwrap();
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let png = r.bytes().await.unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(get("/api/v1/ops/charts/orders.svg").await.unwrap().status(), 404);
+    assert_eq!(get("/api/v1/ops/charts/spend.gif").await.unwrap().status(), 404);
+    assert_eq!(get("/api/v1/ops/charts/spend.svg?width=99999").await.unwrap().status(), 400);
+    assert_eq!(get("/api/v1/ops/charts/spend.svg?theme=neon").await.unwrap().status(), 400);
+    assert_eq!(get("/api/v1/ops/charts/spend.svg?span=forever").await.unwrap().status(), 400);
 }

@@ -44,3 +44,26 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+/// The pace of a background task: a tick every `period` of real time until the node
+/// starts to stop. `next` answers the tick's number (1, 2, ...) or `None` when stopping.
+pub struct Ticker {
+    interval: tokio::time::Interval,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    n: u64,
+}
+
+impl Ticker {
+    pub fn new(period: std::time::Duration, stopping: tokio::sync::watch::Receiver<bool>) -> Ticker {
+        Ticker { interval: tokio::time::interval(period), stopping, n: 0 }
+    }
+
+    pub async fn next(&mut self) -> Option<u64> {
+        tokio::select! {
+            _ = self.interval.tick() => {
+                self.n += 1;
+                Some(self.n)
+            }
+            _ = self.stopping.wait_for(|s| *s) => None,
+        }
+    }
+}

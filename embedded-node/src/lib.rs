@@ -15,6 +15,8 @@
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
 //! - [`telemetry`]: per-route latency over sliding windows, redaction, `/metrics`.
+//! - [`charts`]: the figures over time, drawn as SVG and PNG with plotters.
+//! - [`spend`]: metered usage priced by the manifest's cost model, against its budgets.
 //! - [`http`]: the HTTP API, its limits, its one error type, and its OpenAPI document.
 //! - [`money`], [`clock`]: integer minor units; injected time.
 //! - [`launch`]: what both binaries do to start a node and stop it on a signal.
@@ -23,6 +25,7 @@
 //! run it with [`Node::run_until_stopped`], passing the future that says when to stop.
 
 pub mod assets;
+pub mod charts;
 pub mod clock;
 pub mod http;
 pub mod launch;
@@ -32,6 +35,7 @@ pub mod orders;
 pub mod pricing;
 pub mod quote_token;
 pub mod secrets;
+pub mod spend;
 pub mod storage;
 pub mod telemetry;
 
@@ -107,7 +111,10 @@ impl Node {
             .map_err(|e| SecretError::Keyring(e.to_string()))??;
         let (db, writer_conn) = storage::open(&config.data_dir.join("boothcloud.db")).await?;
         let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
-        let assets = assets::AssetCache::open(&config.data_dir.join("assets"), live.clone(), clock.clone(), &db).await?;
+        let telemetry = Arc::new(telemetry::Telemetry::new(clock.clone()));
+        let meters = telemetry.meters().clone();
+        let assets = assets::AssetCache::open(&config.data_dir.join("assets"), live.clone(), clock.clone(), &db, meters.clone()).await?;
+        let spend = Arc::new(spend::Ledger::load(&db, &live.current().manifest.event.id, meters).await?);
         let addr = config.listen.or(live.current().manifest.node.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
         let watcher = manifest::watch::watch(live.clone())?;
@@ -124,7 +131,9 @@ impl Node {
             secrets_fallback: secrets.fallback_reason.clone().map(Into::into),
             stopping: stop_seen,
             assets,
-            telemetry: Arc::new(telemetry::Telemetry::new(clock.clone())),
+            telemetry,
+            spend,
+            charts: Arc::default(),
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
@@ -142,6 +151,14 @@ impl Node {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let Node { listener, state, writer, stopping, _watcher } = self;
         let figures = tokio::spawn(assets::keep_figures(state.assets.clone(), state.db.clone(), state.stopping.clone()));
+        let ledger = tokio::spawn(spend::keep(
+            state.spend.clone(),
+            state.db.clone(),
+            state.manifest.clone(),
+            state.clock.clone(),
+            state.stopping.clone(),
+        ));
+        let history = tokio::spawn(http::charts::keep_history(state.clone()));
         assets::warm::start(&state.assets);
         let shutdown = async move {
             shutdown.await;
@@ -149,6 +166,8 @@ impl Node {
         };
         http::serve::serve(listener, http::app(state), shutdown).await;
         let _ = figures.await;
+        let _ = ledger.await;
+        let _ = history.await;
         writer.stop().await;
         tracing::info!("node stopped");
     }

@@ -33,6 +33,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::manifest::watch::LiveManifest;
+use crate::spend::{Component, Meters};
 use figures::{Figures, Outcome};
 use key::{normalise_header, AssetPath, VariantKey, VARY_HEADERS};
 use origin::{BodyStream, Fetcher, OriginError, OriginRequest};
@@ -144,18 +145,27 @@ pub struct AssetCache {
     manifest: Arc<LiveManifest>,
     clock: Arc<dyn Clock>,
     figures: Arc<Figures>,
+    /// Egress bytes and upstream calls, for the spend ledger.
+    meters: Arc<Meters>,
     inflight: Mutex<HashMap<String, watch::Receiver<Shared>>>,
     warm: warm::Progress,
 }
 
 impl AssetCache {
-    pub fn new(store: Arc<Store>, manifest: Arc<LiveManifest>, clock: Arc<dyn Clock>, figures: Arc<Figures>) -> AssetCache {
+    pub fn new(
+        store: Arc<Store>,
+        manifest: Arc<LiveManifest>,
+        clock: Arc<dyn Clock>,
+        figures: Arc<Figures>,
+        meters: Arc<Meters>,
+    ) -> AssetCache {
         AssetCache {
             store,
             fetcher: Fetcher::new(),
             manifest,
             clock,
             figures,
+            meters,
             inflight: Mutex::new(HashMap::new()),
             warm: warm::Progress::default(),
         }
@@ -168,6 +178,7 @@ impl AssetCache {
         manifest: Arc<LiveManifest>,
         clock: Arc<dyn Clock>,
         db: &sqlx::SqlitePool,
+        meters: Arc<Meters>,
     ) -> Result<Arc<AssetCache>, OpenError> {
         let s = &manifest.current().manifest.assets;
         let limits = store::Limits {
@@ -181,7 +192,7 @@ impl AssetCache {
             .await
             .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))??;
         let figures = Figures::load(db).await?;
-        Ok(Arc::new(AssetCache::new(Arc::new(store), manifest, clock, Arc::new(figures))))
+        Ok(Arc::new(AssetCache::new(Arc::new(store), manifest, clock, Arc::new(figures), meters)))
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -296,7 +307,7 @@ impl AssetCache {
                     None => {
                         // Someone else took the one stream: fetch our own, uncoalesced.
                         let res = self.fetch_origin(req, None).await?;
-                        self.figures.fetched(req.path.prefix(), content_length(&res.headers));
+                        self.fetched(req.path.prefix(), content_length(&res.headers));
                         Ok(Served::Passed { status: res.status, headers: res.headers, body: PassedBody::Stream(res.body) })
                     }
                 }
@@ -349,7 +360,14 @@ impl AssetCache {
         done.clone().unwrap_or(Err(AssetError::Store("the fetch stopped".into())))
     }
 
+    /// Counts bytes that came from the origin: the prefix's figures and the egress meter.
+    fn fetched(&self, prefix: &str, bytes: u64) {
+        self.figures.fetched(prefix, bytes);
+        self.meters.add(Component::Egress, bytes);
+    }
+
     async fn fetch_origin(&self, req: &AssetRequest, stored: Option<&Entry>) -> Result<origin::OriginResponse, AssetError> {
+        self.meters.add(Component::Upstream, 1);
         let current = self.manifest.current();
         let settings = &current.manifest.assets;
         let oreq = OriginRequest {
@@ -390,7 +408,7 @@ impl AssetCache {
                     VariantKey { path: req.path.as_str().to_owned(), vary: names.iter().map(|n| (n.to_string(), req.value(n))).collect() };
                 let headers = res.headers.clone();
                 let received = self.store.receive(res.body).await?;
-                self.figures.fetched(prefix, received.len());
+                self.fetched(prefix, received.len());
                 let entry = self.store.insert(meta_for(key, headers, request_time, response_time), received).await?;
                 Ok(Fetched::Stored { entry, revalidated: false })
             }
@@ -400,7 +418,7 @@ impl AssetCache {
                 let small = small || res.status == 404;
                 if small {
                     let received = self.store.receive(res.body).await?;
-                    self.figures.fetched(prefix, received.len());
+                    self.fetched(prefix, received.len());
                     let bytes = match received {
                         Received::Memory { bytes, .. } => bytes,
                         file @ Received::File { .. } => {
@@ -415,7 +433,7 @@ impl AssetCache {
                         stream: Mutex::new(None),
                     })))
                 } else {
-                    self.figures.fetched(prefix, content_length(&res.headers));
+                    self.fetched(prefix, content_length(&res.headers));
                     Ok(Fetched::Passed(Arc::new(PassedOn {
                         status: res.status,
                         headers: res.headers,
@@ -494,16 +512,10 @@ fn meta_for(key: VariantKey, mut headers: Vec<(String, String)>, request_time: i
 
 /// Keeps the figures' minute window sampled and the event's totals saved, until the
 /// node stops (then saves once more).
-pub async fn keep_figures(cache: Arc<AssetCache>, db: sqlx::SqlitePool, mut stopping: watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(1));
-    let mut n: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stopping.wait_for(|s| *s) => break,
-        }
+pub async fn keep_figures(cache: Arc<AssetCache>, db: sqlx::SqlitePool, stopping: watch::Receiver<bool>) {
+    let mut ticks = crate::clock::Ticker::new(Duration::from_secs(1), stopping);
+    while let Some(n) = ticks.next().await {
         cache.figures.sample(cache.now_ms() / 1000);
-        n += 1;
         if n.is_multiple_of(10) {
             if let Err(e) = cache.figures.persist(&db).await {
                 tracing::warn!(error = %e, "could not save the cache figures");

@@ -17,8 +17,9 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::Operator;
 use super::AppState;
 use crate::assets::figures::Totals;
+use crate::spend::MICRO;
 use crate::telemetry::prometheus::{self, Exposition, Kind};
-use crate::telemetry::RouteFigures;
+use crate::telemetry::{RouteFigures, SessionFigures};
 
 /// A per-prefix cache counter: name, help, and how to read it from a prefix's totals.
 type PerPrefix = (&'static str, &'static str, fn(&Totals) -> u64);
@@ -73,6 +74,18 @@ async fn metrics(_: Operator, State(state): State<AppState>) -> Result<impl Into
     let currency = state.manifest.current().manifest.event.currency.to_string();
     ex.sample("boothcloud_revenue_minor_units", &[("currency", &currency)], orders.revenue);
 
+    write_spend(&mut ex, &state);
+
+    let sessions = state.telemetry.sessions().figures(state.telemetry.now_ms());
+    ex.family("boothcloud_sessions_open", Kind::Gauge, "Sessions with a request in the last five minutes, by feature.");
+    for s in &sessions {
+        ex.sample("boothcloud_sessions_open", &[("feature", s.feature.name())], s.open);
+    }
+    ex.family("boothcloud_sessions_finished_total", Kind::Counter, "Sessions that ended (five idle minutes), by feature.");
+    for s in &sessions {
+        ex.sample("boothcloud_sessions_finished_total", &[("feature", s.feature.name())], s.finished);
+    }
+
     ex.family("boothcloud_telemetry_sampling_ratio", Kind::Gauge, "Share of requests whose detail is logged.");
     ex.sample("boothcloud_telemetry_sampling_ratio", &[], state.telemetry.sampling());
     ex.family("boothcloud_uptime_seconds", Kind::Gauge, "Seconds since this node started.");
@@ -82,16 +95,57 @@ async fn metrics(_: Operator, State(state): State<AppState>) -> Result<impl Into
     Ok(([(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)], ex.finish()))
 }
 
+/// Metered usage in base units, spend and budgets in minor units, transcodes now.
+fn write_spend(ex: &mut Exposition, state: &AppState) {
+    let current = state.manifest.current();
+    let view = state.spend.view(state.clock.now(), &current.manifest);
+    let usage: [(&str, &str, f64); 4] = [
+        ("boothcloud_edge_executions_total", "Requests the node answered, each an edge execution.", 1.0),
+        ("boothcloud_egress_bytes_total", "Bytes fetched from the origin or upstream.", 1.0),
+        ("boothcloud_transcode_seconds_total", "Seconds of media transcoded.", 1e-3),
+        ("boothcloud_upstream_calls_total", "Calls made to the origin or upstream.", 1.0),
+    ];
+    for (line, (name, help, scale)) in view.components.iter().zip(usage) {
+        ex.family(name, Kind::Counter, help);
+        ex.sample(name, &[], line.usage as f64 * scale);
+    }
+    let cur = view.currency.as_str();
+    let spent = "boothcloud_spend_minor_units_total";
+    ex.family(spent, Kind::Counter, "Spend for the event by component, in minor units of the event's currency (exact to 10^-6).");
+    for c in &view.components {
+        ex.sample(spent, &[("component", c.component.name()), ("currency", cur)], c.line.spent_micro as f64 / MICRO as f64);
+    }
+    let budget = "boothcloud_budget_minor_units";
+    ex.family(budget, Kind::Gauge, "Budgets from the manifest, by component and in total.");
+    let budgets = view.components.iter().map(|c| (c.component.name(), c.line.budget)).chain([("total", view.total.budget)]);
+    for (name, b) in budgets.filter_map(|(n, b)| b.map(|b| (n, b))) {
+        ex.sample(budget, &[("component", name), ("currency", cur)], b);
+    }
+    let projected = "boothcloud_spend_projected_minor_units";
+    ex.family(projected, Kind::Gauge, "Spend at the event's end at the last 15 minutes' burn rate.");
+    let projections = view.components.iter().map(|c| (c.component.name(), c.line.projected)).chain([("total", view.total.projected)]);
+    for (name, p) in projections.filter_map(|(n, p)| p.map(|p| (n, p))) {
+        ex.sample(projected, &[("component", name), ("currency", cur)], p);
+    }
+    ex.family("boothcloud_transcodes_running", Kind::Gauge, "Transcodes running now.");
+    ex.sample("boothcloud_transcodes_running", &[], view.transcodes_running);
+    ex.family("boothcloud_transcodes_peak", Kind::Gauge, "The most transcodes at once since the node started.");
+    ex.sample("boothcloud_transcodes_peak", &[], view.transcodes_peak);
+}
+
 /// Latency per route, busiest first, and the sampling rate.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TelemetryView {
     /// Share of requests whose detail is logged (0–1).
     sampling: f64,
     routes: Vec<RouteFigures>,
+    /// Sessions per interactive feature.
+    sessions: Vec<SessionFigures>,
 }
 
 #[utoipa::path(get, path = "/api/v1/ops/telemetry", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = TelemetryView), (status = 401, body = ErrorBody)))]
 async fn ops_telemetry(_: Operator, State(state): State<AppState>) -> Json<TelemetryView> {
-    Json(TelemetryView { sampling: state.telemetry.sampling(), routes: state.telemetry.routes() })
+    let sessions = state.telemetry.sessions().figures(state.telemetry.now_ms());
+    Json(TelemetryView { sampling: state.telemetry.sampling(), routes: state.telemetry.routes(), sessions })
 }

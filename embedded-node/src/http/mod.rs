@@ -3,6 +3,7 @@
 //! the code.
 
 mod assets;
+pub mod charts;
 mod commerce;
 mod dashboard;
 pub mod error;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     pub assets: Arc<crate::assets::AssetCache>,
     pub telemetry: Arc<crate::telemetry::Telemetry>,
+    pub spend: Arc<crate::spend::Ledger>,
+    pub charts: Arc<crate::charts::Charts>,
 }
 
 #[derive(OpenApi)]
@@ -78,6 +81,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(live::routes())
         .merge(assets::routes())
         .merge(metrics::routes())
+        .merge(charts::routes())
         .split_for_parts()
 }
 

@@ -12,6 +12,10 @@ use super::extract::{ApiQuery, Operator};
 use super::AppState;
 use crate::manifest::watch::ReloadFailure;
 use crate::orders::{OrderView, QueueCounts, SyncState};
+use crate::telemetry::{serves_customers, RouteFigures};
+
+/// Routes the status shows latency for, busiest first.
+const BUSIEST_ROUTES: usize = 5;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -148,6 +152,17 @@ pub struct OpsStatus {
     orders: QueueCounts,
     secrets: SecretsStatus,
     cache: super::assets::CacheSummary,
+    /// Spend per component and in total, against the budgets, with the projection.
+    spend: crate::spend::SpendView,
+    latency: LatencySummary,
+}
+
+/// The busiest customer routes (at most five) and the manifest's latency targets.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LatencySummary {
+    p95_target_ms: u32,
+    p99_target_ms: u32,
+    routes: Vec<RouteFigures>,
 }
 
 /// The operator's whole picture of the booth: what `/api/v1/ops/status` answers and
@@ -169,11 +184,18 @@ pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
         orders: state.orders.counts().await?,
         secrets: SecretsStatus { store: state.secrets_store, fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
         cache: super::assets::cache_summary(state),
+        spend: state.spend.view(now, &state.manifest.current().manifest),
+        latency: LatencySummary {
+            p95_target_ms: state.manifest.current().manifest.telemetry.p95_target_ms,
+            p99_target_ms: state.manifest.current().manifest.telemetry.p99_target_ms,
+            routes: state.telemetry.routes().into_iter().filter(|r| serves_customers(&r.route)).take(BUSIEST_ROUTES).collect(),
+        },
     })
 }
 
 /// Everything in `/api/v1/status`, plus the link, today's orders, the order queue,
-/// where secrets are kept and the cache's headline figures.
+/// where secrets are kept, the cache's headline figures, spend against budget and the
+/// busiest routes' latency.
 #[utoipa::path(get, path = "/api/v1/ops/status", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = OpsStatus), (status = 401, body = ErrorBody)))]
 async fn ops_status(_: Operator, State(state): State<AppState>) -> Result<Json<OpsStatus>, ApiError> {

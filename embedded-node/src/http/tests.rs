@@ -33,14 +33,20 @@ async fn harness() -> Harness {
     let (db, writer) = crate::storage::open(&dir.path().join("t.db")).await.unwrap();
     let (orders, _task) = OrderQueue::start(db.clone(), writer).await.unwrap();
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let assets = crate::assets::AssetCache::open(&dir.path().join("assets"), manifest.clone(), shared.clone(), &db).await.unwrap();
+    let telemetry = Arc::new(crate::telemetry::Telemetry::new(shared.clone()));
+    let meters = telemetry.meters().clone();
+    let assets =
+        crate::assets::AssetCache::open(&dir.path().join("assets"), manifest.clone(), shared.clone(), &db, meters.clone()).await.unwrap();
+    let spend = Arc::new(crate::spend::Ledger::load(&db, &manifest.current().manifest.event.id, meters).await.unwrap());
     let state = AppState {
         assets,
         manifest,
         orders,
         signer: QuoteSigner::new(secrets.quote_key),
         db,
-        telemetry: Arc::new(crate::telemetry::Telemetry::new(shared.clone())),
+        telemetry,
+        spend,
+        charts: Arc::default(),
         clock: shared,
         operator_token: "operator-token-for-tests".into(),
         secrets_store: "file",

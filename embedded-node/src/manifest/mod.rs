@@ -39,7 +39,21 @@ pub struct Manifest {
     pub costs: CostModel,
     pub budgets: Budgets,
     pub pairing: Pairing,
+    pub telemetry: TelemetrySettings,
     pub runbooks: Vec<Runbook>,
+}
+
+/// What the dashboard colours as slow: per route, over the last minute.
+#[derive(Debug, Clone)]
+pub struct TelemetrySettings {
+    pub p95_target_ms: u32,
+    pub p99_target_ms: u32,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        TelemetrySettings { p95_target_ms: 250, p99_target_ms: 1_000 }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -38,6 +38,8 @@ struct RawManifest {
     #[serde(default)]
     pairing: RawPairing,
     #[serde(default)]
+    telemetry: RawTelemetry,
+    #[serde(default)]
     runbooks: Vec<Spanned<RawRunbook>>,
 }
 
@@ -58,6 +60,13 @@ struct RawEvent {
 struct RawNode {
     listen: Option<Spanned<String>>,
     name: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTelemetry {
+    p95_target_ms: Option<Spanned<i64>>,
+    p99_target_ms: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -437,6 +446,11 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let costs = RawCostsChecked::from(c, raw.costs);
     let budgets = check_budgets(c, raw.budgets);
     let pairing = check_pairing(c, raw.pairing);
+    let d = TelemetrySettings::default();
+    let telemetry = TelemetrySettings {
+        p95_target_ms: raw.telemetry.p95_target_ms.as_ref().map_or(d.p95_target_ms, |v| c.count(v, "telemetry.p95_target_ms", 1, 600_000)),
+        p99_target_ms: raw.telemetry.p99_target_ms.as_ref().map_or(d.p99_target_ms, |v| c.count(v, "telemetry.p99_target_ms", 1, 600_000)),
+    };
     let runbooks = raw
         .runbooks
         .iter()
@@ -449,7 +463,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             }
         })
         .collect();
-    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, runbooks }
+    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, telemetry, runbooks }
 }
 
 fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {

@@ -9,20 +9,25 @@
 pub mod latency;
 pub mod prometheus;
 pub mod redact;
+pub mod sessions;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 
 use crate::clock::Clock;
+use crate::spend::{Component, Meters};
 pub use latency::{Figures, RouteLatency, Window};
+pub use sessions::{Feature, SessionFigures, Sessions};
 
 /// Routes tracked; the router has far fewer, this only guards against a bug.
 pub const MAX_ROUTES: usize = 256;
@@ -35,11 +40,21 @@ type Shared = Arc<Mutex<RouteLatency>>;
 /// Route template → the methods seen on it, each with its latency.
 type Routes = HashMap<Box<str>, Vec<(Method, Shared)>>;
 
+/// Whether a route template is one the booth's customers (kiosks, phones, signage) use,
+/// as opposed to the operator's own views: what the latency tile and chart show.
+pub fn serves_customers(route: &str) -> bool {
+    route.starts_with("/assets/")
+        || (route.starts_with("/api/v1/") && !route.starts_with("/api/v1/ops/") && route != "/api/v1/openapi.json")
+}
+
 /// The registry. One per node, shared by handle.
 pub struct Telemetry {
     clock: Arc<dyn Clock>,
     routes: RwLock<Routes>,
     sampling_ppm: AtomicU32,
+    /// What costs money; every request is one edge execution.
+    meters: Arc<Meters>,
+    sessions: Sessions,
 }
 
 /// One route's figures over every window.
@@ -55,7 +70,22 @@ pub struct RouteFigures {
 
 impl Telemetry {
     pub fn new(clock: Arc<dyn Clock>) -> Telemetry {
-        Telemetry { clock, routes: RwLock::default(), sampling_ppm: AtomicU32::new(PPM / 10) }
+        Telemetry {
+            clock,
+            routes: RwLock::default(),
+            sampling_ppm: AtomicU32::new(PPM / 10),
+            meters: Arc::default(),
+            sessions: Sessions::default(),
+        }
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The usage meters the spend ledger prices.
+    pub fn meters(&self) -> &Arc<Meters> {
+        &self.meters
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -82,6 +112,7 @@ impl Telemetry {
     pub fn record(&self, method: &Method, route: &str, status: u16, us: u64) {
         let method = known_method(method);
         let now = self.now_ms();
+        self.meters.add(Component::Edge, 1);
         self.route(&method, route).lock().unwrap_or_else(|e| e.into_inner()).record(now, us, status >= 500);
         if self.sampled() {
             tracing::debug!(%method, route, status, us, "request");
@@ -163,9 +194,14 @@ pub async fn time_request(State(telemetry): State<Arc<Telemetry>>, req: Request,
     let started = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
+    let template = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    if let (Some(feature), Some(ConnectInfo(peer))) = (Feature::of_route(template), req.extensions().get::<ConnectInfo<SocketAddr>>()) {
+        let agent = req.headers().get(header::USER_AGENT).map_or(&b""[..], |v| v.as_bytes());
+        telemetry.sessions.seen(peer.ip(), agent, feature, telemetry.now_ms());
+    }
     let response = next.run(req).await;
     let us = started.elapsed().as_micros() as u64;
-    telemetry.record(&method, route.as_ref().map_or(UNMATCHED, MatchedPath::as_str), response.status().as_u16(), us);
+    telemetry.record(&method, template, response.status().as_u16(), us);
     response
 }
 
