@@ -164,3 +164,38 @@ async fn charts_are_served_as_svg_and_png_to_the_operator() {
     assert_eq!(get("/api/v1/ops/charts/spend.svg?theme=neon").await.unwrap().status(), 400);
     assert_eq!(get("/api/v1/ops/charts/spend.svg?span=forever").await.unwrap().status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_simulator_plays_a_booth_and_the_node_sees_it() {
+    let node = TestNode::start();
+    let out = tokio::process::Command::new(boothcloud_tests::node_binary())
+        .args(["simulate", "--target", &node.url, "--duration", "4s", "--pace", "0.1", "--kiosks", "2", "--phones", "4"])
+        .args(["--burst-every", "2s", "--burst-size", "3"])
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(said.trim()).unwrap();
+    assert!(report["orders"].as_u64() > Some(0) && report["assets"].as_u64() > Some(0), "{report}");
+    assert!(report["bursts"].as_u64() >= Some(1), "{report}");
+    assert_eq!(report["failures"], 0);
+
+    let kiosk = Kiosk::new(&node.url);
+    let status = kiosk.ops_get("/api/v1/ops/status").await.body;
+    let (edge, _) = spend_of(&status, "edge");
+    assert!(edge >= report["requests"].as_u64().unwrap(), "every simulated request was metered: {edge} < {report}");
+    assert!(status["today"]["orders"].as_u64() == report["orders"].as_u64(), "{status}");
+    // Each simulated device has its own user agent: one browsing session each.
+    let telemetry = kiosk.ops_get("/api/v1/ops/telemetry").await.body;
+    let browsing = telemetry["sessions"].as_array().unwrap().iter().find(|s| s["feature"] == "browsing").unwrap().clone();
+    assert!(browsing["open"].as_u64() >= Some(4 + 3), "{browsing}");
+
+    // A node that is not there: a clear message and a failing exit code.
+    let out = std::process::Command::new(boothcloud_tests::node_binary())
+        .args(["simulate", "--target", "http://127.0.0.1:9", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not answer"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -109,6 +109,7 @@ async fn start_node(manifest: Option<std::path::PathBuf>) -> anyhow::Result<(Nod
         listen: Some("127.0.0.1:0".parse()?),
         secrets: SecretBackend::File,
         operator_token: Some("benchmark-operator-token".into()),
+        timing: true,
     };
     Ok((Node::build(config, Arc::new(SystemClock)).await?, dir))
 }

@@ -5,7 +5,9 @@
 //!   same origin, both loaded by wrk on loopback (needs `nginx` and `wrk`;
 //!   `bench/cache.sh` installs them);
 //! - `hit-ratio`: a generated booth trace (a storefront of ~300 assets, Zipf
-//!   popularity, demo-video ranges, several browsers) replayed after warm-up.
+//!   popularity, demo-video ranges, several browsers) replayed after warm-up;
+//! - `telemetry`: ns per recorded request, and throughput with request timing on and
+//!   off (wrk on two hot paths, and the traffic simulator flat out).
 //!
 //! Each prints one Markdown table. The machine is shared: compare only within one run.
 
@@ -13,6 +15,7 @@ mod cache;
 mod commerce;
 mod hit_ratio;
 mod origin;
+mod telemetry;
 mod wrk;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +34,8 @@ enum Command {
     Cache(cache::Args),
     /// Hit ratio over a booth-like request trace after warm-up.
     HitRatio(hit_ratio::Args),
+    /// What telemetry costs: ns per recorded request, throughput with timing on vs off.
+    Telemetry(telemetry::Args),
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -56,6 +61,10 @@ fn main() -> anyhow::Result<()> {
         Command::Cache(args) => {
             use_sibling_node_binary()?;
             cache::run(args)
+        }
+        Command::Telemetry(args) => {
+            use_sibling_node_binary()?;
+            telemetry::run(args)
         }
         Command::HitRatio(args) => {
             use_sibling_node_binary()?;

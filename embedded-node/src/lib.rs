@@ -19,6 +19,7 @@
 //! - [`spend`]: metered usage priced by the manifest's cost model, against its budgets.
 //! - [`http`]: the HTTP API, its limits, its one error type, and its OpenAPI document.
 //! - [`money`], [`clock`]: integer minor units; injected time.
+//! - [`simulate`]: the traffic simulator that plays a booth against a node.
 //! - [`launch`]: what both binaries do to start a node and stop it on a signal.
 //!
 //! Start a node with [`Node::build`], read its address with [`Node::local_addr`], and
@@ -35,6 +36,7 @@ pub mod orders;
 pub mod pricing;
 pub mod quote_token;
 pub mod secrets;
+pub mod simulate;
 pub mod spend;
 pub mod storage;
 pub mod telemetry;
@@ -68,6 +70,9 @@ pub struct NodeConfig {
     pub secrets: SecretBackend,
     /// `BOOTHCLOUD_OPERATOR_TOKEN`, for automation.
     pub operator_token: Option<String>,
+    /// Time every request (per-route latency, edge-execution metering). Off only to
+    /// measure what timing costs (`serve --no-timing`, the telemetry benchmark).
+    pub timing: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +116,7 @@ impl Node {
             .map_err(|e| SecretError::Keyring(e.to_string()))??;
         let (db, writer_conn) = storage::open(&config.data_dir.join("boothcloud.db")).await?;
         let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
-        let telemetry = Arc::new(telemetry::Telemetry::new(clock.clone()));
+        let telemetry = Arc::new(telemetry::Telemetry::new(clock.clone()).timing(config.timing));
         let meters = telemetry.meters().clone();
         let assets = assets::AssetCache::open(&config.data_dir.join("assets"), live.clone(), clock.clone(), &db, meters.clone()).await?;
         let spend = Arc::new(spend::Ledger::load(&db, &live.current().manifest.event.id, meters).await?);
@@ -164,7 +169,8 @@ impl Node {
             shutdown.await;
             let _ = stopping.send(true);
         };
-        http::serve::serve(listener, http::app(state), shutdown).await;
+        let sessions = state.telemetry.is_timing().then(|| state.telemetry.clone());
+        http::serve::serve(listener, http::app(state), shutdown, sessions).await;
         let _ = figures.await;
         let _ = ledger.await;
         let _ = history.await;

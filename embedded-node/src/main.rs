@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use boothcloud_node::manifest::{self, watch::read_file};
 use boothcloud_node::secrets::{SecretBackend, Secrets};
-use boothcloud_node::{launch, NodeConfig};
+use boothcloud_node::{launch, simulate, NodeConfig};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -42,6 +42,10 @@ enum Command {
         /// Where secrets are kept.
         #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
         secrets: SecretBackend,
+        /// Do not time requests (no latency figures, no edge metering): only to measure
+        /// what timing costs.
+        #[arg(long, hide = true, env = "BOOTHCLOUD_NO_TIMING")]
+        no_timing: bool,
     },
     /// Print the operator token (from the OS keyring, or the file fallback), creating it
     /// on first use. `BOOTHCLOUD_OPERATOR_TOKEN`, when set, wins.
@@ -50,6 +54,34 @@ enum Command {
         data_dir: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
         secrets: SecretBackend,
+    },
+    /// Play a booth against a node: kiosks pricing and ordering, phones loading the
+    /// storefront, and bursts of visitors. Prints figures every 5 s and a JSON summary.
+    Simulate {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8787")]
+        target: url::Url,
+        /// Kiosks pricing baskets and ordering.
+        #[arg(long, default_value_t = 4)]
+        kiosks: u32,
+        /// Phones browsing the storefront.
+        #[arg(long, default_value_t = 20)]
+        phones: u32,
+        /// How long to play, e.g. "90s", "10m".
+        #[arg(long, default_value = "60s", value_parser = parse_duration)]
+        duration: std::time::Duration,
+        /// Think-time multiplier: 1 plays people, 0 plays as fast as the node answers.
+        #[arg(long, default_value_t = 1.0)]
+        pace: f64,
+        /// A crowd arrives this often ("0s" for none).
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        burst_every: std::time::Duration,
+        /// Phones in each crowd.
+        #[arg(long, default_value_t = 30)]
+        burst_size: u32,
+        /// Seed for the random choices, to repeat a run.
+        #[arg(long, default_value_t = 14)]
+        seed: u64,
     },
     /// Work with deployment manifests.
     Manifest {
@@ -114,15 +146,47 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", loaded.operator_token);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { data_dir, manifest, listen, secrets } => {
+        Command::Simulate { target, kiosks, phones, duration, pace, burst_every, burst_size, seed } => {
+            anyhow::ensure!(pace.is_finite() && pace >= 0.0, "--pace must be 0 or more");
+            anyhow::ensure!(kiosks + phones > 0, "nobody to play: give --kiosks or --phones");
+            let burst_every = (!burst_every.is_zero()).then_some(burst_every);
+            let plan = simulate::Plan { target, kiosks, phones, duration, pace, burst_every, burst_size, seed };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let report = runtime.block_on(simulate::run(plan, |r| {
+                eprintln!(
+                    "{:>5.0} s  {:>7} requests ({:.0}/s)  {} orders  {} failed  p95 {:.1} ms",
+                    r.seconds,
+                    r.requests,
+                    r.requests_per_second,
+                    r.orders,
+                    r.failures + r.unreachable,
+                    r.p95_ms
+                )
+            }))?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(if report.unreachable > 0 || report.failures > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Serve { data_dir, manifest, listen, secrets, no_timing } => {
             let data_dir = data_dir_or_default(data_dir)?;
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
-            let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token };
+            let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token, timing: !no_timing };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(launch::serve_until_signal(config))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = text.trim().split_at(text.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(text.trim().len()));
+    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 90s, 10m or 1h"))?;
+    let secs = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{text}` is not a duration such as 90s, 10m or 1h")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 fn data_dir_or_default(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {

@@ -103,6 +103,7 @@ fn config_from_env() -> Result<NodeConfig, String> {
         listen,
         secrets: SecretBackend::Auto,
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
+        timing: true,
     })
 }
 

@@ -10,7 +10,7 @@
 // Live figures come from `GET /api/v1/ops/stream` (server-sent events), read with
 // `fetch` so the token travels in the Authorization header, never in a URL.
 
-import type { OrderPage, Snapshot, SyncState, WarmUp } from './types';
+import type { OrderPage, Snapshot, SyncState, WarmUp, ChartName, ChartSpan } from './types';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
 /** Waits between reconnection attempts, in ms; the last one repeats. */
@@ -172,6 +172,27 @@ export class Connection {
   /** Empties the asset cache; answers how many stored files were removed. */
   purgeCache(): Promise<{ purged: number }> {
     return this.request('/api/v1/ops/assets/purge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true }) });
+  }
+
+  /** A chart as SVG text, in the dashboard's theme, sized for where it is shown. */
+  async chart(name: ChartName, span: ChartSpan, theme: 'light' | 'dark', width: number, height: number): Promise<string> {
+    const query = new URLSearchParams({ span, theme, width: String(Math.round(width)), height: String(Math.round(height)) });
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}/api/v1/ops/charts/${name}.svg?${query}`, { headers: this.headers() });
+    } catch {
+      throw new ApiError(0, 'unreachable', 'The booth node does not answer. Check that the booth laptop is on and on this network.');
+    }
+    if (!response.ok) throw new ApiError(response.status, 'http_' + response.status, `The chart could not be drawn (the node answered ${response.status}).`);
+    return response.text();
+  }
+
+  /** The same chart as a PNG for the post-event report. */
+  async chartPng(name: ChartName, span: ChartSpan): Promise<Blob> {
+    const query = new URLSearchParams({ span, theme: 'light', width: '1600', height: '700' });
+    const response = await fetch(`${this.base}/api/v1/ops/charts/${name}.png?${query}`, { headers: this.headers() });
+    if (!response.ok) throw new ApiError(response.status, 'http_' + response.status, `The picture could not be made (the node answered ${response.status}).`);
+    return response.blob();
   }
 
   /** Starts fetching the manifest's warm-up list again (progress comes with the snapshots). */

@@ -3,11 +3,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, connect, type Connection, type StreamState } from './api';
 import { Controls } from './controls';
+import { Detail } from './details';
 import { Header } from './header';
 import { Orders } from './orders';
 import { Tiles } from './tiles';
 import { TokenPrompt } from './token';
-import type { Snapshot } from './types';
+import type { ChartName, Snapshot } from './types';
 
 type Theme = 'light' | 'dark';
 const THEME_KEY = 'boothcloud.theme';
@@ -33,6 +34,7 @@ export function App() {
   const [stream, setStream] = useState<StreamState>({ kind: 'connecting' });
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
+  const [detail, setDetail] = useState<ChartName | null>(null);
   const readySent = useRef(false);
 
   useEffect(() => {
@@ -114,10 +116,11 @@ export function App() {
       <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} />
       <main class="content" id="main">
         {!snapshot && stream.kind !== 'lost' && <p class="loading" aria-busy="true">Loading live figures…</p>}
-        {snapshot && <Tiles snapshot={snapshot} />}
+        {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} />}
         <Controls conn={conn} theme={theme} onTheme={setTheme} />
         {snapshot && <Orders conn={conn} snapshot={snapshot} />}
       </main>
+      {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
     </div>
   );
 }

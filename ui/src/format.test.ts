@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ago, bytes, cacheTile, clock, duration, linkMode, money, percent, priceEngine, shortId } from './format';
-import type { CacheSummary } from './types';
+import { ago, bytes, cacheTile, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, shortId, spendTile, transcodeTile } from './format';
+import type { CacheSummary, Figures, LatencySummary, RouteFigures, Spend, SpendComponent, SpendLine } from './types';
 
 describe('money', () => {
   it('uses the currency’s own decimals, never floats in the input', () => {
@@ -115,5 +115,87 @@ describe('cache figures', () => {
     expect(done.ready).toBe('Storefront ready: 38 files in 1.4 s');
     expect(done.stale).toContain('2 files could not be fetched');
     expect(done.tone).toBe('warn');
+  });
+});
+
+const figures = (requests: number, p95_ms: number, p99_ms: number, errors = 0): Figures => ({
+  requests, errors, p50_us: p95_ms * 500, p95_us: p95_ms * 1000, p99_us: p99_ms * 1000, max_us: p99_ms * 1000, rate_per_s: requests / 60,
+});
+const route = (method: string, path: string, f: Figures): RouteFigures => ({ method, route: path, last_minute: f, last_15_minutes: f, event: f });
+
+describe('latencyTile', () => {
+  const targets = { p95_target_ms: 250, p99_target_ms: 1000 };
+  it('leads with the busiest route in words and stays calm under the targets', () => {
+    const l: LatencySummary = { ...targets, routes: [route('GET', '/assets/{*path}', figures(900, 2, 8)), route('POST', '/api/v1/orders', figures(40, 30, 90))] };
+    const t = latencyTile(l);
+    expect(t.headline).toBe('2.0 / 8.0 ms');
+    expect(t.caption).toBe('p95 / p99 of storefront files, last minute');
+    expect(t.rows[1]).toEqual({ name: 'Placing orders', figures: '30 ms / 90 ms', slow: false });
+    expect(t.tone).toBe('');
+  });
+  it('colours a route over its target, and failures more', () => {
+    const slow: LatencySummary = { ...targets, routes: [route('POST', '/api/v1/quotes', figures(50, 300, 400))] };
+    expect(latencyTile(slow).tone).toBe('warn');
+    expect(latencyTile(slow).caption).toBe('Slower than the target (250 ms / 1000 ms): Pricing baskets');
+    const failing: LatencySummary = { ...targets, routes: [route('POST', '/api/v1/orders', figures(50, 10, 20, 3))] };
+    expect(latencyTile(failing)).toMatchObject({ tone: 'bad', caption: '3 requests failed this minute' });
+  });
+  it('says so when nobody asked anything this minute', () => {
+    expect(latencyTile({ ...targets, routes: [route('GET', '/api/v1/catalogue', figures(0, 0, 0))] }).headline).toBe('—');
+  });
+  it('names routes and times plainly', () => {
+    expect(routeName('GET', '/api/v1/weird')).toBe('GET /api/v1/weird');
+    expect(micros(412)).toBe('0.4 ms');
+    expect(micros(45_000)).toBe('45 ms');
+    expect(micros(1_250_000)).toBe('1.3 s');
+  });
+});
+
+const line = (spent: number, budget: number | null, projected: number | null, state: SpendLine['state']): SpendLine => ({
+  spent, spent_micro: spent * 1_000_000, budget, percent_of_budget: budget ? (spent / budget) * 100 : null,
+  burn_per_hour: projected === null ? null : 250, projected, state, reason: '',
+});
+const component = (c: SpendComponent['component'], usage: number, l: SpendLine): SpendComponent => ({
+  ...l, component: c, label: c, usage, unit: '', rate: 1, rate_unit: '',
+});
+const spend = (total: SpendLine, state: Spend['state'] = total.state, detail = ''): Spend => ({
+  currency: 'EUR', warn_at_percent: 80, ends_at: '2026-06-13T20:00:00Z', state, detail, total,
+  components: [component('edge', 1000, line(2, 3000, null, 'ok')), component('transcode', 90_000, line(2, 6000, null, 'ok'))],
+  transcodes_running: 1, transcodes_peak: 3,
+});
+
+describe('spendTile', () => {
+  it('shows spent against the budget, the gauge and the projection to the end', () => {
+    const t = spendTile(spend(line(4500, 15000, 12000, 'ok')), 'Europe/Berlin');
+    expect(t.headline).toBe('€45.00');
+    expect(t.caption).toBe('of €150.00 budget (30%)');
+    expect(t.gauge?.share).toBeCloseTo(0.3);
+    expect(t.projection).toBe('At this rate: €120.00 by Sat 13 Jun, 22:00 (€2.50 an hour)');
+    expect(t.alert).toBeNull();
+    expect(t.tone).toBe('');
+  });
+  it('warns in words when the budget is in danger, and turns red when it is gone', () => {
+    const warn = spendTile(spend(line(4500, 15000, 18000, 'warn'), 'warn', 'Total: At this rate the event ends at 120% of the budget.'), 'UTC');
+    expect(warn.tone).toBe('warn');
+    expect(warn.alert).toBe('Total: At this rate the event ends at 120% of the budget.');
+    expect(spendTile(spend(line(16000, 15000, 20000, 'over'), 'over', 'x'), 'UTC').tone).toBe('bad');
+    expect(spendTile(spend(line(16000, 15000, 20000, 'over')), 'UTC').gauge?.share).toBe(1);
+  });
+  it('waits for a minute of figures before projecting, and copes with no budget', () => {
+    const t = spendTile(spend(line(10, null, null, 'unbudgeted')), 'UTC');
+    expect(t.projection).toBe('Projection after a minute of figures');
+    expect(t.caption).toBe('spent so far (no total budget set)');
+    expect(t.gauge).toBeNull();
+  });
+  it('gives the event end in its own time zone', () => {
+    expect(endsAt('2026-06-13T20:00:00Z', 'America/New_York')).toBe('Sat 13 Jun, 16:00');
+  });
+});
+
+describe('transcodeTile', () => {
+  it('counts minutes, running and peak', () => {
+    expect(transcodeTile(spend(line(0, null, null, 'ok')))).toEqual({
+      headline: '1.5 min', caption: 'transcoded this event · €0.02', running: '1 running now · at most 3 at once',
+    });
   });
 });

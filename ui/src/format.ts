@@ -1,6 +1,6 @@
 // Numbers, times and states in words a booth worker reads at arm's length.
 
-import type { CacheSummary, Snapshot, SyncState } from './types';
+import type { CacheSummary, LatencySummary, RouteFigures, Snapshot, Spend, SpendLine, SyncState } from './types';
 
 /** Integer minor units as money: 1250 EUR → "€12.50" (the currency's own decimals). */
 export function money(minor: number, currency: string, locale = 'en-GB'): string {
@@ -148,4 +148,125 @@ export function cacheTile(c: CacheSummary): {
     if (tone === '') tone = 'warn';
   }
   return { headline, caption, event, ready, warm, stale, tone };
+}
+
+/** A route template in words staff know. */
+export function routeName(method: string, route: string): string {
+  const known: Record<string, string> = {
+    'POST /api/v1/orders': 'Placing orders',
+    'GET /api/v1/orders/{order_id}': 'Order look-ups',
+    'POST /api/v1/quotes': 'Pricing baskets',
+    'GET /api/v1/catalogue': 'Catalogue',
+    'GET /assets/{*path}': 'Storefront files',
+    'GET /api/v1/status': 'Kiosk status checks',
+    'GET /healthz': 'Health checks',
+  };
+  return known[`${method} ${route}`] ?? `${method} ${route}`;
+}
+
+/** Microseconds as a short time: "0.4 ms", "12 ms", "1.2 s". */
+export function micros(us: number): string {
+  if (us < 10_000) return `${(us / 1000).toFixed(1)} ms`;
+  if (us < 1_000_000) return `${Math.round(us / 1000)} ms`;
+  return `${(us / 1_000_000).toFixed(1)} s`;
+}
+
+/** Whether a route's last minute passed a target. */
+export function overTarget(r: RouteFigures, l: LatencySummary): boolean {
+  const f = r.last_minute;
+  return f.requests > 0 && (f.p95_us > l.p95_target_ms * 1000 || f.p99_us > l.p99_target_ms * 1000);
+}
+
+/** The speed tile: the busiest customer routes of the last minute, coloured when slow. */
+export function latencyTile(l: LatencySummary): {
+  headline: string;
+  caption: string;
+  rows: { name: string; figures: string; slow: boolean }[];
+  tone: '' | 'warn' | 'bad';
+} {
+  const busy = l.routes.filter((r) => r.last_minute.requests > 0);
+  if (busy.length === 0) {
+    return { headline: '—', caption: 'No kiosk or phone has asked anything this minute', rows: [], tone: '' };
+  }
+  const top = busy[0];
+  const rows = busy.slice(0, 3).map((r) => ({
+    name: routeName(r.method, r.route),
+    figures: `${micros(r.last_minute.p95_us)} / ${micros(r.last_minute.p99_us)}`,
+    slow: overTarget(r, l),
+  }));
+  const slow = busy.filter((r) => overTarget(r, l));
+  const errors = busy.reduce((n, r) => n + r.last_minute.errors, 0);
+  const tone = errors > 0 ? 'bad' : slow.length > 0 ? 'warn' : '';
+  const caption = errors > 0
+    ? `${errors} request${errors === 1 ? '' : 's'} failed this minute`
+    : slow.length > 0
+      ? `Slower than the target (${l.p95_target_ms} ms / ${l.p99_target_ms} ms): ${slow.map((r) => routeName(r.method, r.route)).join(', ')}`
+      : `p95 / p99 of ${routeName(top.method, top.route).toLowerCase()}, last minute`;
+  const { p95_us, p99_us } = top.last_minute;
+  const headline = p99_us < 1_000_000 ? `${micros(p95_us).replace(' ms', '')} / ${micros(p99_us)}` : `${micros(p95_us)} / ${micros(p99_us)}`;
+  return { headline, caption, rows, tone };
+}
+
+const STATE_TONE: Record<SpendLine['state'], '' | 'warn' | 'bad'> = { unbudgeted: '', ok: '', warn: 'warn', over: 'bad' };
+
+/** The end of the event as a short date: "Sat 31 Dec, 22:00". */
+export function endsAt(iso: string, timeZone: string, locale = 'en-GB'): string {
+  return new Intl.DateTimeFormat(locale, { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(iso));
+}
+
+/** The spend tile: spent against the total budget as a gauge, and where it is heading. */
+export function spendTile(s: Spend, timeZone: string): {
+  headline: string;
+  caption: string;
+  gauge: { share: number; label: string } | null;
+  projection: string;
+  alert: string | null;
+  tone: '' | 'warn' | 'bad';
+} {
+  const t = s.total;
+  const m = (minor: number) => money(minor, s.currency);
+  const caption = t.budget !== null ? `of ${m(t.budget)} budget (${Math.round(t.percent_of_budget ?? 0)}%)` : 'spent so far (no total budget set)';
+  const gauge = t.budget !== null && t.budget > 0
+    ? { share: Math.min(1, t.spent_micro / (t.budget * 1_000_000)), label: `${Math.round(t.percent_of_budget ?? 0)}% of the budget spent` }
+    : null;
+  const projection = t.projected === null
+    ? 'Projection after a minute of figures'
+    : `At this rate: ${m(t.projected)} by ${endsAt(s.ends_at, timeZone)} (${m(t.burn_per_hour ?? 0)} an hour)`;
+  const alert = s.state === 'warn' || s.state === 'over' ? s.detail : null;
+  return { headline: m(t.spent), caption, gauge, projection, alert, tone: STATE_TONE[s.state] };
+}
+
+/** Money in a table cell; "—" when absent. */
+export function moneyOrDash(minor: number | null, currency: string): string {
+  return minor === null ? '—' : money(minor, currency);
+}
+
+/** A spend line's state in words. */
+export function budgetState(state: SpendLine['state']): string {
+  return { unbudgeted: 'No budget', ok: 'Within budget', warn: 'Watch', over: 'Over budget' }[state];
+}
+
+/** A component's usage in words: "12,345 requests", "1.2 GB", "3.5 min", "42 calls". */
+export function usage(c: Spend['components'][number]): string {
+  switch (c.component) {
+    case 'egress':
+      return bytes(c.usage);
+    case 'transcode':
+      return `${(c.usage / 60_000).toFixed(1)} min`;
+    case 'edge':
+      return `${c.usage.toLocaleString('en-GB')} requests`;
+    default:
+      return `${c.usage.toLocaleString('en-GB')} calls`;
+  }
+}
+
+/** The transcodes tile: minutes of media this event, running now and the peak. */
+export function transcodeTile(s: Spend): { headline: string; caption: string; running: string } {
+  const c = s.components.find((x) => x.component === 'transcode');
+  const minutes = (c?.usage ?? 0) / 60_000;
+  return {
+    headline: minutes > 0 ? `${minutes.toFixed(1)} min` : '0 min',
+    caption: minutes > 0 ? `transcoded this event · ${money(c?.spent ?? 0, s.currency)}` : 'No video transcoded yet this event',
+    running: `${s.transcodes_running} running now · at most ${s.transcodes_peak} at once`,
+  };
 }

@@ -1,8 +1,20 @@
-// The tiles: what is selling, what waits to sync, the price engine, and the places the
-// telemetry, spend, media and devices capabilities fill in; the asset cache's figures.
+// The tiles: what is selling, what waits to sync, the price engine; the booth's speed,
+// the asset cache, spend against budget and transcodes, each opening its detail view;
+// and the place the devices capability fills in.
 
-import { bytes, cacheTile, money, priceEngine } from './format';
-import type { Snapshot } from './types';
+import { bytes, cacheTile, latencyTile, money, priceEngine, spendTile, transcodeTile } from './format';
+import type { ChartName, Snapshot } from './types';
+
+type Open = (name: ChartName) => void;
+
+/** The big button that opens a tile's chart and figures. */
+function OpenDetail({ name, label, onOpen }: { name: ChartName; label: string; onOpen: Open }) {
+  return (
+    <button type="button" class="big-button tile-open" data-testid={`open-${name}`} aria-label={`${label}: chart and figures`} onClick={() => onOpen(name)}>
+      Chart and figures
+    </button>
+  );
+}
 
 function Tile({ title, testid, children, tone = '' }: { title: string; testid: string; children: preact.ComponentChildren; tone?: string }) {
   return (
@@ -22,7 +34,7 @@ function Pending({ title, testid, what }: { title: string; testid: string; what:
   );
 }
 
-export function Tiles({ snapshot }: { snapshot: Snapshot }) {
+export function Tiles({ snapshot, onOpen }: { snapshot: Snapshot; onOpen: Open }) {
   const { today, orders, event, manifest } = snapshot;
   const queued = orders.captured + orders.syncing;
   const engine = priceEngine(manifest);
@@ -64,10 +76,10 @@ export function Tiles({ snapshot }: { snapshot: Snapshot }) {
       </Tile>
     </div>
     <div class="tiles secondary">
-      <Pending title="Speed (p95 / p99)" testid="latency" what="Response times appear here once telemetry is on." />
-      <CacheTile cache={snapshot.cache} />
-      <Pending title="Spend vs budget" testid="spend" what="Spend appears here once metering is on." />
-      <Pending title="Transcodes" testid="transcodes" what="Video minutes appear here once media is on." />
+      <LatencyTile latency={snapshot.latency} onOpen={onOpen} />
+      <CacheTile cache={snapshot.cache} onOpen={onOpen} />
+      <SpendTile spend={snapshot.spend} timeZone={event.timezone} onOpen={onOpen} />
+      <TranscodeTile spend={snapshot.spend} onOpen={onOpen} />
       <Pending title="Devices" testid="devices" what="Printers, kiosks and peers appear here once discovery runs." />
     </div>
     </>
@@ -75,7 +87,70 @@ export function Tiles({ snapshot }: { snapshot: Snapshot }) {
 }
 
 /** Files served from this laptop rather than the storefront's server, and the warm-up. */
-function CacheTile({ cache }: { cache: Snapshot['cache'] }) {
+function LatencyTile({ latency, onOpen }: { latency: Snapshot['latency']; onOpen: Open }) {
+  const t = latencyTile(latency);
+  return (
+    <Tile title="Speed (p95 / p99)" testid="latency" tone={t.tone}>
+      <p class="big" data-testid="latency-value">
+        {t.headline}
+      </p>
+      <p class="sub">{t.caption}</p>
+      {t.rows.length > 1 && (
+        <ul class="rows">
+          {t.rows.slice(1).map((r) => (
+            <li key={r.name} class={r.slow ? 'slow' : ''}>
+              {r.name}: <strong>{r.figures}</strong>
+            </li>
+          ))}
+        </ul>
+      )}
+      <OpenDetail name="latency" label="Speed" onOpen={onOpen} />
+    </Tile>
+  );
+}
+
+/** Spend so far against the total budget, the gauge, and where the burn rate leads. */
+function SpendTile({ spend, timeZone, onOpen }: { spend: Snapshot['spend']; timeZone: string; onOpen: Open }) {
+  const t = spendTile(spend, timeZone);
+  return (
+    <Tile title="Spend vs budget" testid="spend" tone={t.tone}>
+      <p class="big" data-testid="spend-value">
+        {t.headline}
+      </p>
+      <p class="sub">{t.caption}</p>
+      {t.gauge && (
+        <div class="meter" role="meter" aria-label={t.gauge.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(t.gauge.share * 100)}>
+          <span class={t.tone} style={{ width: `${Math.round(t.gauge.share * 100)}%` }} />
+        </div>
+      )}
+      <p class="sub" data-testid="spend-projection">
+        {t.projection}
+      </p>
+      {t.alert && (
+        <p class="note" role="status" data-testid="spend-alert">
+          {t.alert}
+        </p>
+      )}
+      <OpenDetail name="spend" label="Spend" onOpen={onOpen} />
+    </Tile>
+  );
+}
+
+function TranscodeTile({ spend, onOpen }: { spend: Snapshot['spend']; onOpen: Open }) {
+  const t = transcodeTile(spend);
+  return (
+    <Tile title="Transcodes" testid="transcodes">
+      <p class="big" data-testid="transcodes-value">
+        {t.headline}
+      </p>
+      <p class="sub">{t.caption}</p>
+      <p class="sub">{t.running}</p>
+      <OpenDetail name="transcodes" label="Transcodes" onOpen={onOpen} />
+    </Tile>
+  );
+}
+
+function CacheTile({ cache, onOpen }: { cache: Snapshot['cache']; onOpen: Open }) {
   const t = cacheTile(cache);
   return (
     <Tile title="Cache" testid="cache" tone={t.tone}>
@@ -108,6 +183,7 @@ function CacheTile({ cache }: { cache: Snapshot['cache'] }) {
       <p class="sub">
         {cache.storage.objects} files kept · {bytes(cache.storage.disk_bytes)} on disk
       </p>
+      <OpenDetail name="hit-ratio" label="Cache" onOpen={onOpen} />
     </Tile>
   );
 }

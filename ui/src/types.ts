@@ -18,7 +18,54 @@ export type Snapshot = {
   orders: { captured: number; syncing: number; synced: number; quarantined: number; revenue: number; oldest_unsynced: string | null };
   secrets: { store: string; fallback_reason: string | null };
   cache: CacheSummary;
+  spend: Spend;
+  latency: LatencySummary;
 };
+
+/** One window's latency figures for a route (microseconds). */
+export type Figures = { requests: number; errors: number; p50_us: number; p95_us: number; p99_us: number; max_us: number; rate_per_s: number };
+
+export type RouteFigures = { method: string; route: string; last_minute: Figures; last_15_minutes: Figures; event: Figures };
+
+export type LatencySummary = { p95_target_ms: number; p99_target_ms: number; routes: RouteFigures[] };
+
+export type BudgetState = 'unbudgeted' | 'ok' | 'warn' | 'over';
+
+/** Spend against one budget; money in minor units. */
+export type SpendLine = {
+  spent: number;
+  spent_micro: number;
+  budget: number | null;
+  percent_of_budget: number | null;
+  burn_per_hour: number | null;
+  projected: number | null;
+  state: BudgetState;
+  reason: string;
+};
+
+export type SpendComponent = SpendLine & {
+  component: 'edge' | 'egress' | 'transcode' | 'upstream';
+  label: string;
+  usage: number;
+  unit: string;
+  rate: number | null;
+  rate_unit: string;
+};
+
+export type Spend = {
+  currency: string;
+  warn_at_percent: number;
+  ends_at: string;
+  state: BudgetState;
+  detail: string;
+  total: SpendLine;
+  components: SpendComponent[];
+  transcodes_running: number;
+  transcodes_peak: number;
+};
+
+export type ChartName = 'latency' | 'hit-ratio' | 'spend' | 'transcodes';
+export type ChartSpan = 'hour' | 'event';
 
 export type WarmUp = { running: boolean; total: number; done: number; failed: number; bytes: number; duration_ms: number | null; problems: string[] };
 

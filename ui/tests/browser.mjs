@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { eventually, freshDataDir, OPERATOR_TOKEN, placeOrder, startNode } from './node-process.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { eventually, freshDataDir, nodeBinary, OPERATOR_TOKEN, placeOrder, startNode } from './node-process.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'target/artifacts');
@@ -110,6 +112,46 @@ async function main() {
       assert.match(await text(page, 'cache'), /24 files kept/);
     });
 
+    await step('speed and spend move when the simulator plays the booth', async () => {
+      const opsStatus = async () => (await fetch(`${url}/api/v1/ops/status`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json();
+      const before = (await opsStatus()).spend.total.spent_micro;
+      const t0 = Date.now();
+      const { stdout } = await promisify(execFile)(nodeBinary(), [
+        'simulate', '--target', url, '--duration', '12s', '--kiosks', '3', '--phones', '8', '--pace', '0.2', '--burst-every', '5s', '--burst-size', '8',
+      ]);
+      const report = JSON.parse(stdout);
+      console.log(`     simulator: ${report.requests} requests, ${report.orders} orders in ${Date.now() - t0} ms`);
+      assert.equal(report.failures + report.unreachable, 0, stdout);
+      assert.ok(report.orders > 0 && report.assets > 0, stdout);
+      await eventually('busy routes on the speed tile', async () => /[\d.]+( m?s)? \/ [\d.]+ m?s/.test(await text(page, 'latency-value')), 5000);
+      assert.match(await text(page, 'latency'), /Placing orders|Pricing baskets|Storefront files/);
+      assert.match(await text(page, 'spend'), /of €150\.00 budget/);
+      assert.ok((await opsStatus()).spend.total.spent_micro > before, 'the requests were metered');
+      assert.match(await text(page, 'spend-projection'), /At this rate: €[\d,.]+ by|Projection after a minute/);
+      assert.match(await text(page, 'transcodes'), /No video transcoded yet/);
+    });
+
+    await step('a tile opens its chart and figures, and closes with one tap', async () => {
+      for (const [name, rows] of [['spend', 5], ['latency', 1], ['hit-ratio', 5], ['transcodes', 1]]) {
+        await page.getByTestId(`open-${name}`).click();
+        const dialog = page.getByTestId(`detail-${name}`);
+        await dialog.waitFor();
+        const chart = dialog.getByTestId('detail-chart');
+        await chart.waitFor();
+        await eventually(`the ${name} chart drawn`, async () => (await chart.evaluate((img) => img.complete && img.naturalWidth)) > 300);
+        assert.ok((await dialog.locator('[data-testid=detail-table] tbody tr').count()) >= rows, name);
+        await dialog.getByRole('button', { name: 'Whole event' }).click();
+        assert.equal(await dialog.getByRole('button', { name: 'Whole event' }).getAttribute('aria-pressed'), 'true');
+        if (name === 'spend' || name === 'latency') {
+          await page.waitForTimeout(400);
+          await page.screenshot({ path: join(ARTIFACTS, `detail-${name}-1280x800.png`) });
+          if (updateDocs) await page.screenshot({ path: join(DOCS, `detail-${name}-1280x800.png`) });
+        }
+        await dialog.getByRole('button', { name: 'Close' }).click();
+        await dialog.waitFor({ state: 'detached' });
+      }
+    });
+
     await step('emptying the cache needs a 2-second hold, then the storefront comes back', async () => {
       const objects = async () => (await (await fetch(`${url}/api/v1/ops/assets`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json()).storage.objects;
       assert.equal(await objects(), 24);
@@ -142,15 +184,16 @@ async function main() {
     });
 
     await step('survives a node restart and reconnects by itself', async () => {
+      const orders = Number(await text(page, 'orders-today-value'));
       await node.stop();
       await eventually('the paused banner', async () => (await text(page, 'feed')).includes('reconnecting'), 10_000);
       node = await startNode({ dataDir, listen });
       const t0 = Date.now();
       await eventually('live again', async () => (await text(page, 'feed')).includes('Live'), 15_000);
       console.log(`     reconnected ${Date.now() - t0} ms after the node was back`);
-      assert.equal(await text(page, 'orders-today-value'), '3', 'orders survive the restart');
+      assert.equal(await text(page, 'orders-today-value'), String(orders), 'orders survive the restart');
       await placeOrder(url);
-      await eventually('4 orders on screen', async () => (await text(page, 'orders-today-value')) === '4', 5000);
+      await eventually('one more order on screen', async () => (await text(page, 'orders-today-value')) === String(orders + 1), 5000);
     });
 
     await step('screenshots: 1920x1080 and 1280x800, light and dark', async () => {

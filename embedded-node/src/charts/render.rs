@@ -114,6 +114,16 @@ fn frame(root: &Area<'_>, theme: &Theme, size: Size, empty: Option<&str>) -> Res
     Ok(())
 }
 
+/// Decimals that keep a four-step axis up to `y_max` from repeating a label.
+fn decimals_for(y_max: f64) -> usize {
+    let step = y_max / 4.0;
+    if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil().clamp(0.0, 6.0) as usize
+    }
+}
+
 /// Runs of consecutive points where `value` has a figure: a gap breaks the line.
 fn runs(points: &[Point], value: impl Fn(&Point) -> Option<f64>) -> Vec<Vec<(i64, f64)>> {
     let mut out: Vec<Vec<(i64, f64)>> = Vec::new();
@@ -171,7 +181,8 @@ pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme:
         if empty.is_none() {
             let (x0, x1) = x_range(&points.iter().map(|p| p.at).collect::<Vec<_>>(), 300);
             let mut chart = chart(&root, theme, size, &title, x0..x1, 0.0..y_max)?;
-            mesh(&mut chart, axis, theme, size, x1 - x0, &|v| format!("{v:.0} ms"))?;
+            let decimals = decimals_for(y_max);
+            mesh(&mut chart, axis, theme, size, x1 - x0, &|v| format!("{v:.decimals$} ms"))?;
             for (ms, label) in [(targets_ms.0, "p95 target"), (targets_ms.1, "p99 target")] {
                 if f64::from(ms) <= y_max {
                     let style = theme.warn.stroke_width(2);
@@ -190,6 +201,9 @@ pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme:
                         drawn.label(name.clone()).legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(4)));
                     }
                 }
+                // Dots too, so that a lone point (a route just seen) still shows.
+                let dots = points.iter().filter_map(|p| find(p, name).map(|r| Circle::new((p.at, r.p95_ms), 4, colour.filled())));
+                chart.draw_series(dots).map_err(draw_err)?;
                 for run in runs(points, |p| find(p, name).map(|r| r.p99_ms)) {
                     chart.draw_series(DashedLineSeries::new(run, 10, 6, colour.stroke_width(2))).map_err(draw_err)?;
                 }
@@ -287,11 +301,20 @@ pub fn spend(s: &SpendSeries<'_>, axis: &Axis<'_>, theme: &Theme, size: Size) ->
             });
             let major = |v: f64| v / s.minor_per_major;
             let top = s.samples.iter().map(|p| p.1).chain(s.budget).chain(projection.map(|(_, (_, v))| v)).fold(0.0_f64, f64::max);
-            let y_max = major(top * 1.15).max(1.0);
-            let title = format!("Spend against budget ({})", s.currency);
+            // Scaled to what was spent and where it heads; a budget far above both is
+            // named in the title rather than flattening the line against the axis.
+            let seen = s.samples.iter().map(|p| p.1).chain(projection.map(|(_, (_, v))| v)).fold(0.0_f64, f64::max);
+            let budget_on_scale = s.budget.filter(|b| *b <= seen * 4.0);
+            let top = if budget_on_scale.is_some() { top } else { seen };
+            let y_max = major(top * 1.2).max(0.01);
+            let title = match (s.budget, budget_on_scale) {
+                (Some(b), None) => format!("Spend ({}); the budget of {:.2} is far above", s.currency, major(b)),
+                _ => format!("Spend against budget ({})", s.currency),
+            };
             let mut chart = chart(&root, theme, size, &title, x0..x1, 0.0..y_max)?;
-            mesh(&mut chart, axis, theme, size, x1 - x0, &|v| format!("{v:.0}"))?;
-            if let Some(b) = s.budget {
+            let decimals = decimals_for(y_max);
+            mesh(&mut chart, axis, theme, size, x1 - x0, &|v| format!("{v:.decimals$}"))?;
+            if let Some(b) = budget_on_scale {
                 let style = theme.bad.stroke_width(3);
                 chart
                     .draw_series(LineSeries::new([(x0, major(b)), (x1, major(b))], style))
@@ -322,8 +345,19 @@ pub fn spend(s: &SpendSeries<'_>, axis: &Axis<'_>, theme: &Theme, size: Size) ->
     Ok(svg)
 }
 
-type Chart<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordi64, plotters::coord::types::RangedCoordf64>>;
+type TimeAxis = plotters::coord::combinators::WithKeyPoints<plotters::coord::types::RangedCoordi64>;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TimeAxis, plotters::coord::types::RangedCoordf64>>;
+
+/// Round clock times for the time axis: at most `max` of them, on a step of whole
+/// minutes, hours or days.
+pub fn ticks(x0: i64, x1: i64, max: usize) -> Vec<i64> {
+    const STEPS: [i64; 14] = [60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
+    let span = (x1 - x0).max(1);
+    let max = max.max(2) as i64;
+    let step = STEPS.iter().copied().find(|s| span / s < max).unwrap_or(span / max + 1);
+    let first = x0.div_euclid(step) * step + if x0.rem_euclid(step) == 0 { 0 } else { step };
+    (0..).map(|i| first + i * step).take_while(|t| *t <= x1).collect()
+}
 
 fn chart<'a, 'b>(
     root: &'a Area<'b>,
@@ -334,6 +368,8 @@ fn chart<'a, 'b>(
     y: std::ops::Range<f64>,
 ) -> Result<Chart<'a, 'b>, ChartError> {
     let font = size.font();
+    let labels = ((size.width / (font * 6)) as usize).clamp(2, 8);
+    let x = (x.start..x.end).with_key_points(ticks(x.start, x.end, labels));
     ChartBuilder::on(root)
         .margin(font / 2 + 4)
         .caption(title, ("sans-serif", font + 2).into_font().style(FontStyle::Bold).color(&theme.text))
@@ -355,7 +391,6 @@ fn mesh(
     let x_label = |x: &i64| axis.label(*x, span_s);
     chart
         .configure_mesh()
-        .x_labels(((size.width / (font * 6)) as usize).clamp(2, 8))
         .y_labels(((size.height / (font * 3)) as usize).clamp(2, 6))
         .x_label_formatter(&x_label)
         .y_label_formatter(y_label)
@@ -467,6 +502,27 @@ mod tests {
         let png = to_png(&svg, Arc::new(load_fonts())).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         assert!(png.len() > 5_000, "a real picture, {} bytes", png.len());
+    }
+
+    #[test]
+    fn time_ticks_fall_on_round_clock_times() {
+        // 10:03:20 to 10:58:00 in six labels or fewer: every 10 minutes from 10:10.
+        let t0 = 1_781_000_000 - 1_781_000_000 % 3_600 + 200;
+        let t = ticks(t0, t0 + 3_280, 6);
+        assert_eq!(t.len(), 5, "{t:?}");
+        assert!(t.iter().all(|x| x % 600 == 0));
+        assert_eq!(t[0] - t0, 400);
+        // A week in four labels: days... or two days apart.
+        let week = ticks(0, 7 * 86_400, 4);
+        assert!(week.len() <= 4 && week.iter().all(|x| x % 86_400 == 0), "{week:?}");
+    }
+
+    #[test]
+    fn axis_labels_have_enough_decimals_to_differ() {
+        assert_eq!(decimals_for(150.0), 0);
+        assert_eq!(decimals_for(4.0), 0);
+        assert_eq!(decimals_for(2.0), 1);
+        assert_eq!(decimals_for(0.012), 3);
     }
 
     #[test]

@@ -75,7 +75,9 @@ async fn chart(
     let current = state.manifest.current();
     let m = &current.manifest;
     let axis = Axis { tz: &m.event.timezone };
-    let points = state.charts.history.points(span, now.as_second());
+    // The recorded points, and one for this moment, so a chart is never behind the tiles.
+    let mut points = state.charts.history.points(span, now.as_second());
+    points.push(point(&state));
     let svg = match name {
         "latency" => render::latency(&points, (m.telemetry.p95_target_ms, m.telemetry.p99_target_ms), &axis, &theme, size)?,
         "hit-ratio" => render::hit_ratio(&points, &axis, &theme, size)?,

@@ -89,7 +89,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn app(state: AppState) -> Router {
     let (router, openapi) = api();
     let openapi = Arc::new(openapi);
-    router
+    let router = router
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .merge(dashboard::routes())
         .fallback(|| async { ApiError::not_found("this path") })
@@ -101,10 +101,10 @@ pub fn app(state: AppState) -> Router {
         // After the CORS layer: cached assets carry the origin's own headers (its Vary),
         // not the API's, so that what a peer or a client stores is what the origin said.
         .route("/assets/{*path}", get(assets::serve_asset))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
-        // Outermost, so that every answer is timed, a caught panic's 500 included.
-        .layer(axum::middleware::from_fn_with_state(state.telemetry.clone(), crate::telemetry::time_request))
-        .with_state(state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+    // Outermost, so that every answer is timed, a caught panic's 500 included.
+    let router = if state.telemetry.is_timing() { router.layer(crate::telemetry::TimingLayer(state.telemetry.clone())) } else { router };
+    router.with_state(state)
 }
 
 /// The desktop app's window loads the dashboard from its own origin (`tauri://localhost`

@@ -6,6 +6,7 @@
 //! up to `DRAIN` to finish.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,6 +14,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+
+use crate::telemetry::Telemetry;
 use tower::ServiceExt;
 
 pub const MAX_HEADERS: usize = 64;
@@ -20,7 +23,9 @@ pub const MAX_HEAD_BYTES: usize = 32 * 1024;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN: Duration = Duration::from_secs(10);
 
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+/// With `sessions`, each request is counted in its client's session (see
+/// `telemetry::arrived`) here, where the connection's address is known.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>, sessions: Option<Arc<Telemetry>>) {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.max_buf_size(MAX_HEAD_BYTES)
@@ -42,9 +47,12 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                // The peer's address, for telemetry's sessions (hashed there, never kept).
-                let service = router.clone().map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                // The peer's address goes to telemetry's sessions (hashed there, never kept).
+                let telemetry = sessions.clone();
+                let service = router.clone().map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
+                    if let Some(t) = &telemetry {
+                        crate::telemetry::arrived(t, peer, &req);
+                    }
                     req
                 });
                 let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));

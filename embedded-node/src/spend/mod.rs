@@ -31,6 +31,7 @@ use crate::clock::{Clock, Ticker};
 use crate::manifest::watch::LiveManifest;
 use crate::manifest::{CostModel, Manifest};
 use crate::money::Minor;
+use crate::telemetry::shard::Counter;
 pub use tariff::{BudgetState, Component, MICRO};
 
 /// Samples kept (one a minute): two weeks.
@@ -41,19 +42,20 @@ pub const BURN_WINDOW_S: i64 = 15 * 60;
 /// Usage counters, shared by everything that uses something that costs money.
 #[derive(Default)]
 pub struct Meters {
-    usage: [AtomicU64; 4],
+    /// Sharded per thread: the edge counter is bumped by every request.
+    usage: [Counter; 4],
     transcodes_running: AtomicU64,
     transcodes_peak: AtomicU64,
 }
 
 impl Meters {
     pub fn add(&self, component: Component, amount: u64) {
-        self.usage[component.index()].fetch_add(amount, Ordering::Relaxed);
+        self.usage[component.index()].add(amount);
     }
 
     /// Usage since the node started, per component.
     pub fn read(&self) -> [u64; 4] {
-        std::array::from_fn(|i| self.usage[i].load(Ordering::Relaxed))
+        std::array::from_fn(|i| self.usage[i].sum())
     }
 
     /// A transcode begins; it counts as running until the returned guard is dropped.

@@ -54,6 +54,7 @@ fn histogram() -> Histogram<u32> {
     Histogram::new_with_bounds(LOWEST_US, HIGHEST_US, SIGFIG).expect("constant bounds are valid")
 }
 
+#[derive(Clone)]
 struct Slot {
     /// Start of the slot, Unix ms; `i64::MIN` while unused.
     start_ms: i64,
@@ -62,6 +63,7 @@ struct Slot {
 }
 
 /// A ring of `n` slots of `width_ms` each.
+#[derive(Clone)]
 struct Ring {
     width_ms: i64,
     slots: Vec<Slot>,
@@ -98,12 +100,26 @@ impl Ring {
         (out, errors)
     }
 
+    /// Adds another ring of the same shape: slots of the same period add up; the newer
+    /// period wins where they differ.
+    fn absorb(&mut self, other: &Ring) {
+        for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
+            if theirs.start_ms > mine.start_ms {
+                *mine = theirs.clone();
+            } else if theirs.start_ms == mine.start_ms && theirs.start_ms != i64::MIN {
+                let _ = mine.hist.add(&theirs.hist);
+                mine.errors += theirs.errors;
+            }
+        }
+    }
+
     fn span_ms(&self) -> i64 {
         self.width_ms * self.slots.len() as i64
     }
 }
 
 /// The latency of one route.
+#[derive(Clone)]
 pub struct RouteLatency {
     fine: Ring,
     coarse: Ring,
@@ -163,6 +179,22 @@ impl RouteLatency {
             }
         };
         figures_of(&hist, errors, span_ms)
+    }
+
+    /// Adds another record of the same route (another thread's shard).
+    pub fn absorb(&mut self, other: &RouteLatency) {
+        self.fine.absorb(&other.fine);
+        self.coarse.absorb(&other.coarse);
+        let _ = self.event.add(&other.event);
+        self.event_errors += other.event_errors;
+        self.first_ms = match (self.first_ms, other.first_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
+            *mine += theirs;
+        }
+        self.sum_us += other.sum_us;
     }
 
     /// 5xx answers over the whole event.
@@ -308,5 +340,33 @@ mod tests {
     fn an_idle_route_reads_zero() {
         let r = RouteLatency::default();
         assert_eq!(r.figures(Window::Event, T0), Figures::default());
+    }
+
+    #[test]
+    fn shards_add_up_to_what_one_record_would_hold() {
+        let (mut one, mut a, mut b) = (RouteLatency::default(), RouteLatency::default(), RouteLatency::default());
+        for i in 0..1_000u64 {
+            // Two periods: the first 500 a minute before the rest.
+            let at = if i < 500 { T0 } else { T0 + 60_000 };
+            one.record(at, i + 1, i % 100 == 0);
+            if i % 2 == 0 {
+                a.record(at, i + 1, i % 100 == 0)
+            } else {
+                b.record(at, i + 1, i % 100 == 0)
+            }
+        }
+        let now = T0 + 60_000;
+        a.absorb(&b);
+        for w in Window::ALL {
+            assert_eq!(a.figures(w, now), one.figures(w, now), "{w:?}");
+        }
+        assert_eq!(a.prometheus(), one.prometheus());
+        // A shard that saw only an older period does not bring it back.
+        let mut fresh = RouteLatency::default();
+        fresh.record(T0 + 120_000, 5, false);
+        let mut stale = RouteLatency::default();
+        stale.record(T0, 5, false);
+        fresh.absorb(&stale);
+        assert_eq!(fresh.figures(Window::LastMinute, T0 + 120_000).requests, 1);
     }
 }

@@ -10,6 +10,7 @@ pub mod latency;
 pub mod prometheus;
 pub mod redact;
 pub mod sessions;
+pub mod shard;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,9 +19,8 @@ use std::time::Instant;
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{header, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 
@@ -36,9 +36,16 @@ pub const UNMATCHED: &str = "(unmatched)";
 /// Sampling is stored in parts per million.
 const PPM: u32 = 1_000_000;
 
-type Shared = Arc<Mutex<RouteLatency>>;
-/// Route template → the methods seen on it, each with its latency.
-type Routes = HashMap<Box<str>, Vec<(Method, Shared)>>;
+/// One route (template and method) as one shard sees it.
+pub struct RouteSlot {
+    method: Method,
+    route: Box<str>,
+    latency: Mutex<RouteLatency>,
+}
+
+type Slot = Arc<RouteSlot>;
+/// Route template → the methods seen on it, for one shard.
+type Routes = HashMap<Box<str>, Vec<Slot>>;
 
 /// Whether a route template is one the booth's customers (kiosks, phones, signage) use,
 /// as opposed to the operator's own views: what the latency tile and chart show.
@@ -50,11 +57,14 @@ pub fn serves_customers(route: &str) -> bool {
 /// The registry. One per node, shared by handle.
 pub struct Telemetry {
     clock: Arc<dyn Clock>,
-    routes: RwLock<Routes>,
+    /// One registry per shard: a worker thread only ever locks its own, so requests on
+    /// different threads never wait for each other. Reads add the shards up.
+    shards: [RwLock<Routes>; shard::SHARDS],
     sampling_ppm: AtomicU32,
     /// What costs money; every request is one edge execution.
     meters: Arc<Meters>,
     sessions: Sessions,
+    timing: bool,
 }
 
 /// One route's figures over every window.
@@ -72,11 +82,22 @@ impl Telemetry {
     pub fn new(clock: Arc<dyn Clock>) -> Telemetry {
         Telemetry {
             clock,
-            routes: RwLock::default(),
+            shards: Default::default(),
             sampling_ppm: AtomicU32::new(PPM / 10),
             meters: Arc::default(),
             sessions: Sessions::default(),
+            timing: true,
         }
+    }
+
+    /// With `false`, requests are not timed (nor metered as edge executions): only for
+    /// measuring what timing costs.
+    pub fn timing(self, on: bool) -> Telemetry {
+        Telemetry { timing: on, ..self }
+    }
+
+    pub fn is_timing(&self) -> bool {
+        self.timing
     }
 
     pub fn sessions(&self) -> &Sessions {
@@ -92,31 +113,56 @@ impl Telemetry {
         self.clock.now().as_millisecond()
     }
 
-    fn route(&self, method: &Method, route: &str) -> Shared {
-        if let Some(found) = self.routes.read().unwrap_or_else(|e| e.into_inner()).get(route).and_then(|ms| find(ms, method)) {
+    /// This thread's slot for a route, made on first use (bounded: past `MAX_ROUTES`
+    /// per shard, new templates count as `(unmatched)`).
+    fn slot(&self, method: &Method, route: &str) -> Slot {
+        let method = known_method(method);
+        let shard = &self.shards[shard::current()];
+        if let Some(found) = shard.read().unwrap_or_else(|e| e.into_inner()).get(route).and_then(|ms| find(ms, &method)) {
             return found;
         }
-        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        let mut routes = shard.write().unwrap_or_else(|e| e.into_inner());
         let count: usize = routes.values().map(Vec::len).sum();
         let route = if count >= MAX_ROUTES && !routes.contains_key(route) { UNMATCHED } else { route };
         let methods = routes.entry(route.into()).or_default();
-        if let Some(found) = find(methods, method) {
+        if let Some(found) = find(methods, &method) {
             return found;
         }
-        let shared = Shared::default();
-        methods.push((method.clone(), shared.clone()));
-        shared
+        let slot = Arc::new(RouteSlot { method, route: route.into(), latency: Mutex::default() });
+        methods.push(slot.clone());
+        slot
     }
 
     /// Records one request: `route` is its template, `us` the time to the response head.
     pub fn record(&self, method: &Method, route: &str, status: u16, us: u64) {
-        let method = known_method(method);
-        let now = self.now_ms();
+        self.record_in(&self.slot(method, route), status, us);
+    }
+
+    fn record_in(&self, slot: &RouteSlot, status: u16, us: u64) {
+        let now_ms = self.now_ms();
         self.meters.add(Component::Edge, 1);
-        self.route(&method, route).lock().unwrap_or_else(|e| e.into_inner()).record(now, us, status >= 500);
+        slot.latency.lock().unwrap_or_else(|e| e.into_inner()).record(now_ms, us, status >= 500);
         if self.sampled() {
-            tracing::debug!(%method, route, status, us, "request");
+            tracing::debug!(method = %slot.method, route = &*slot.route, status, us, "request");
         }
+    }
+
+    /// Every route's latency, the shards added up, in (route, method) order.
+    fn merged(&self) -> Vec<(String, String, RouteLatency)> {
+        let mut all: std::collections::BTreeMap<(String, String), RouteLatency> = std::collections::BTreeMap::new();
+        for shard in &self.shards {
+            let routes = shard.read().unwrap_or_else(|e| e.into_inner());
+            for slot in routes.values().flatten() {
+                let latency = slot.latency.lock().unwrap_or_else(|e| e.into_inner());
+                match all.entry((slot.route.to_string(), slot.method.to_string())) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(latency.clone());
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().absorb(&latency),
+                }
+            }
+        }
+        all.into_iter().map(|((route, method), l)| (route, method, l)).collect()
     }
 
     /// The share of requests whose detail is logged (at debug level), 0.0–1.0.
@@ -138,19 +184,15 @@ impl Telemetry {
     /// Every route's figures, busiest (by requests in the last minute, then the event) first.
     pub fn routes(&self) -> Vec<RouteFigures> {
         let now = self.now_ms();
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<RouteFigures> = routes
-            .iter()
-            .flat_map(|(route, methods)| methods.iter().map(move |(m, r)| (route, m, r)))
-            .map(|(route, method, r)| {
-                let r = r.lock().unwrap_or_else(|e| e.into_inner());
-                RouteFigures {
-                    method: method.to_string(),
-                    route: route.to_string(),
-                    last_minute: r.figures(Window::LastMinute, now),
-                    last_15_minutes: r.figures(Window::Last15Minutes, now),
-                    event: r.figures(Window::Event, now),
-                }
+        let mut out: Vec<RouteFigures> = self
+            .merged()
+            .into_iter()
+            .map(|(route, method, r)| RouteFigures {
+                method,
+                route,
+                last_minute: r.figures(Window::LastMinute, now),
+                last_15_minutes: r.figures(Window::Last15Minutes, now),
+                event: r.figures(Window::Event, now),
             })
             .collect();
         out.sort_by(|a, b| {
@@ -166,20 +208,15 @@ impl Telemetry {
 
     /// Visits every route's latency (for the exposition), in a stable order.
     pub fn each_route(&self, mut visit: impl FnMut(&str, &str, &RouteLatency)) {
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
-        let mut keys: Vec<(&str, &Method, &Shared)> =
-            routes.iter().flat_map(|(route, ms)| ms.iter().map(move |(m, r)| (&**route, m, r))).collect();
-        keys.sort_by(|a, b| (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str())));
-        for (route, method, r) in keys {
-            visit(route, method.as_str(), &r.lock().unwrap_or_else(|e| e.into_inner()));
+        for (route, method, r) in self.merged() {
+            visit(&route, &method, &r);
         }
     }
 }
 
-fn find(methods: &[(Method, Shared)], method: &Method) -> Option<Shared> {
-    methods.iter().find(|(m, _)| m == method).map(|(_, r)| r.clone())
+fn find(methods: &[Slot], method: &Method) -> Option<Slot> {
+    methods.iter().find(|s| s.method == *method).cloned()
 }
-
 /// A client may send any method token; only the standard ones become labels.
 fn known_method(m: &Method) -> Method {
     match *m {
@@ -188,21 +225,82 @@ fn known_method(m: &Method) -> Method {
     }
 }
 
-/// The middleware: times each request to its response head and records it under the
-/// route template the router matched.
-pub async fn time_request(State(telemetry): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let template = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    if let (Some(feature), Some(ConnectInfo(peer))) = (Feature::of_route(template), req.extensions().get::<ConnectInfo<SocketAddr>>()) {
+/// A request from `peer` arrives: counts it in its client's session when it is part of
+/// an interactive feature. Called by the accept loop, which knows the connection's
+/// address (so nothing is added to every request to carry it).
+pub fn arrived<B>(telemetry: &Telemetry, peer: SocketAddr, req: &axum::http::Request<B>) {
+    if let Some(feature) = Feature::of_path(req.uri().path()) {
         let agent = req.headers().get(header::USER_AGENT).map_or(&b""[..], |v| v.as_bytes());
         telemetry.sessions.seen(peer.ip(), agent, feature, telemetry.now_ms());
     }
-    let response = next.run(req).await;
-    let us = started.elapsed().as_micros() as u64;
-    telemetry.record(&method, template, response.status().as_u16(), us);
-    response
+}
+
+/// The timing layer: wraps every route (and the fallback) so that each request is timed
+/// to its response head and recorded under the route template the router matched. A
+/// hand-written service rather than `axum::middleware::from_fn`, which boxes two
+/// futures and a service per request.
+#[derive(Clone)]
+pub struct TimingLayer(pub Arc<Telemetry>);
+
+impl<S> tower::Layer<S> for TimingLayer {
+    type Service = Timed<S>;
+
+    fn layer(&self, inner: S) -> Timed<S> {
+        Timed { inner, telemetry: self.0.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct Timed<S> {
+    inner: S,
+    telemetry: Arc<Telemetry>,
+}
+
+impl<S> tower::Service<Request> for Timed<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = TimedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let started = Instant::now();
+        let template = req.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str);
+        let slot = self.telemetry.slot(req.method(), template);
+        TimedFuture { inner: self.inner.call(req), started, slot, telemetry: self.telemetry.clone() }
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct TimedFuture<F> {
+        #[pin]
+        inner: F,
+        started: Instant,
+        slot: Slot,
+        telemetry: Arc<Telemetry>,
+    }
+}
+
+impl<F, E> std::future::Future for TimedFuture<F>
+where
+    F: std::future::Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let out = std::task::ready!(this.inner.poll(cx));
+        if let Ok(response) = &out {
+            let us = this.started.elapsed().as_micros() as u64;
+            this.telemetry.record_in(this.slot, response.status().as_u16(), us);
+        }
+        std::task::Poll::Ready(out)
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,9 @@ use serde::Serialize;
 pub const IDLE_GAP_MS: i64 = 5 * 60_000;
 /// Open sessions tracked at once.
 pub const MAX_OPEN: usize = 10_000;
+/// The open sessions are split by client hash so that requests from different clients
+/// rarely wait for one another; each part holds at most `MAX_OPEN / PARTS`.
+const PARTS: usize = 16;
 /// The longest duration recorded exactly (longer ones are recorded as this): a day.
 const MAX_DURATION_MS: u64 = 24 * 3_600_000;
 
@@ -40,12 +43,16 @@ pub enum Feature {
 impl Feature {
     const ALL: [Feature; 2] = [Feature::Shopping, Feature::Browsing];
 
-    /// The feature a route template belongs to, if it is interactive.
-    pub fn of_route(route: &str) -> Option<Feature> {
-        match route {
-            "/api/v1/catalogue" | "/api/v1/quotes" | "/api/v1/orders" | "/api/v1/orders/{order_id}" => Some(Feature::Shopping),
-            "/assets/{*path}" => Some(Feature::Browsing),
-            _ => None,
+    /// The feature a request path belongs to, if it is interactive. Read from the path
+    /// before routing (where the connection's address is at hand), so it mirrors the
+    /// router's templates: `/assets/{*path}`, the catalogue, quotes and orders.
+    pub fn of_path(path: &str) -> Option<Feature> {
+        if path.starts_with("/assets/") {
+            Some(Feature::Browsing)
+        } else if matches!(path, "/api/v1/catalogue" | "/api/v1/quotes" | "/api/v1/orders") || path.starts_with("/api/v1/orders/") {
+            Some(Feature::Shopping)
+        } else {
+            None
         }
     }
 
@@ -81,7 +88,7 @@ impl Finished {
 /// The sessions of one node.
 pub struct Sessions {
     keys: std::collections::hash_map::RandomState,
-    state: Mutex<State>,
+    parts: [Mutex<State>; PARTS],
 }
 
 struct State {
@@ -109,7 +116,9 @@ impl Default for Sessions {
     fn default() -> Self {
         Sessions {
             keys: std::collections::hash_map::RandomState::new(),
-            state: Mutex::new(State { open: HashMap::new(), finished: [Finished::new(), Finished::new()], untracked: 0 }),
+            parts: std::array::from_fn(|_| {
+                Mutex::new(State { open: HashMap::new(), finished: [Finished::new(), Finished::new()], untracked: 0 })
+            }),
         }
     }
 }
@@ -145,14 +154,14 @@ impl Sessions {
         h.finish()
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn part(&self, client: u64) -> std::sync::MutexGuard<'_, State> {
+        self.parts[(client % PARTS as u64) as usize].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A request from `addr` (with its `User-Agent`) to `feature` at `now_ms`.
     pub fn seen(&self, addr: IpAddr, user_agent: &[u8], feature: Feature, now_ms: i64) {
         let key = (self.client(addr, user_agent), feature);
-        let mut st = self.state();
+        let mut st = self.part(key.0);
         if let Some(s) = st.open.get_mut(&key) {
             if now_ms - s.last_ms <= IDLE_GAP_MS {
                 s.last_ms = s.last_ms.max(now_ms);
@@ -163,9 +172,9 @@ impl Sessions {
             st.open.remove(&key);
             st.finish(feature, ended);
         }
-        if st.open.len() >= MAX_OPEN {
+        if st.open.len() >= MAX_OPEN / PARTS {
             st.sweep(now_ms);
-            if st.open.len() >= MAX_OPEN {
+            if st.open.len() >= MAX_OPEN / PARTS {
                 st.untracked += 1;
                 return;
             }
@@ -175,26 +184,41 @@ impl Sessions {
 
     /// Ends the sessions idle for longer than the gap.
     pub fn sweep(&self, now_ms: i64) {
-        self.state().sweep(now_ms);
+        for part in &self.parts {
+            part.lock().unwrap_or_else(|e| e.into_inner()).sweep(now_ms);
+        }
     }
 
     pub fn figures(&self, now_ms: i64) -> Vec<SessionFigures> {
-        let mut st = self.state();
-        st.sweep(now_ms);
+        let mut open = [0u64; 2];
+        let mut finished = [Finished::new(), Finished::new()];
+        let mut untracked = 0;
+        for part in &self.parts {
+            let mut st = part.lock().unwrap_or_else(|e| e.into_inner());
+            st.sweep(now_ms);
+            for (_, feature) in st.open.keys() {
+                open[index(*feature)] += 1;
+            }
+            for (all, f) in finished.iter_mut().zip(&st.finished) {
+                let _ = all.durations_ms.add(&f.durations_ms);
+                let _ = all.requests.add(&f.requests);
+            }
+            untracked += st.untracked;
+        }
         Feature::ALL
             .into_iter()
             .map(|feature| {
-                let f = &st.finished[index(feature)];
+                let f = &finished[index(feature)];
                 let n = f.durations_ms.len();
                 let q = |p: f64| (n > 0).then(|| f.durations_ms.value_at_quantile(p) as f64 / 1000.0);
                 SessionFigures {
                     feature,
-                    open: st.open.keys().filter(|(_, ft)| *ft == feature).count() as u64,
+                    open: open[index(feature)],
                     finished: n,
                     p50_seconds: q(0.5),
                     p95_seconds: q(0.95),
                     median_requests: (n > 0).then(|| f.requests.value_at_quantile(0.5)),
-                    untracked: st.untracked,
+                    untracked,
                 }
             })
             .collect()
@@ -251,17 +275,21 @@ mod tests {
         for i in 0..(MAX_OPEN as u32 + 5) {
             s.seen(IpAddr::from(i.to_be_bytes()), UA, Feature::Browsing, 0);
         }
+        // Each part of the map is bounded, so a few are refused before the total is reached.
         let f = &s.figures(1)[1];
-        assert_eq!((f.open, f.untracked), (MAX_OPEN as u64, 5));
+        assert!(f.open <= MAX_OPEN as u64 && f.untracked >= 5, "{f:?}");
+        assert_eq!(f.open + f.untracked, MAX_OPEN as u64 + 5);
         // Once they go idle, there is room again.
         s.seen(ip(1), UA, Feature::Browsing, IDLE_GAP_MS + 10);
         assert_eq!(s.figures(IDLE_GAP_MS + 10)[1].open, 1);
     }
 
     #[test]
-    fn routes_map_to_features() {
-        assert_eq!(Feature::of_route("/api/v1/quotes"), Some(Feature::Shopping));
-        assert_eq!(Feature::of_route("/assets/{*path}"), Some(Feature::Browsing));
-        assert_eq!(Feature::of_route("/metrics"), None);
+    fn paths_map_to_features() {
+        assert_eq!(Feature::of_path("/api/v1/quotes"), Some(Feature::Shopping));
+        assert_eq!(Feature::of_path("/api/v1/orders/0193e5d2-7c1a"), Some(Feature::Shopping));
+        assert_eq!(Feature::of_path("/assets/img/tee.jpg"), Some(Feature::Browsing));
+        assert_eq!(Feature::of_path("/api/v1/ops/orders"), None);
+        assert_eq!(Feature::of_path("/metrics"), None);
     }
 }

@@ -1,0 +1,170 @@
+// A tile's detail view: its chart over the last hour or the whole event (drawn by the
+// node, in this screen's theme), the figures behind it in a table, and the chart as a
+// picture for the post-event report. Opened from a tile; closed with one big button.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Connection } from './api';
+import { budgetState, bytes, micros, moneyOrDash, overTarget, percent, routeName, usage } from './format';
+import type { ChartName, ChartSpan, Snapshot } from './types';
+
+const TITLES: Record<ChartName, string> = {
+  latency: 'Speed of the booth',
+  'hit-ratio': 'Cache',
+  spend: 'Spend against budget',
+  transcodes: 'Transcodes',
+};
+
+/** The chart refreshes as often as the node records a point. */
+const REFRESH_MS = 10_000;
+
+export function Detail({ conn, snapshot, theme, name, onClose }: {
+  conn: Connection;
+  snapshot: Snapshot;
+  theme: 'light' | 'dark';
+  name: ChartName;
+  onClose: () => void;
+}) {
+  const [span, setSpan] = useState<ChartSpan>('hour');
+  const [svg, setSvg] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const frame = useRef<HTMLDivElement>(null);
+  const close = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    close.current?.focus();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
+  useEffect(() => {
+    let live = true;
+    const draw = async () => {
+      const width = Math.min(2400, Math.max(320, frame.current?.clientWidth ?? 960));
+      const height = Math.min(1600, Math.max(200, Math.round(width * 0.42)));
+      try {
+        const text = await conn.chart(name, span, theme, width, height);
+        if (live) {
+          setSvg(text);
+          setProblem(null);
+        }
+      } catch (e) {
+        if (live) setProblem(e instanceof Error ? e.message : String(e));
+      }
+    };
+    void draw();
+    const timer = setInterval(draw, REFRESH_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [conn, name, span, theme]);
+
+  const savePicture = async () => {
+    try {
+      const blob = await conn.chartPng(name, span);
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = `boothcloud-${snapshot.event.id}-${name}-${span}.png`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    } catch (e) {
+      setProblem(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  return (
+    <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="detail-title" data-testid={`detail-${name}`}>
+      <div class="detail">
+        <div class="detail-head">
+          <h2 id="detail-title">{TITLES[name]}</h2>
+          <div class="buttons">
+            <button type="button" class="filter" aria-pressed={span === 'hour'} onClick={() => setSpan('hour')}>Last hour</button>
+            <button type="button" class="filter" aria-pressed={span === 'event'} onClick={() => setSpan('event')}>Whole event</button>
+            <button type="button" class="big-button" onClick={savePicture}>Save picture</button>
+            <button type="button" class="big-button primary" ref={close} onClick={onClose}>Close</button>
+          </div>
+        </div>
+        <div class="chart" ref={frame}>
+          {svg ? (
+            <img data-testid="detail-chart" alt={`${TITLES[name]} chart`} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`} />
+          ) : (
+            <p class="loading" aria-busy="true">Drawing the chart…</p>
+          )}
+        </div>
+        {problem && <p class="notice bad" role="alert">{problem}</p>}
+        <Figures name={name} snapshot={snapshot} />
+      </div>
+    </div>
+  );
+}
+
+function Figures({ name, snapshot }: { name: ChartName; snapshot: Snapshot }) {
+  const { spend, latency, cache } = snapshot;
+  if (name === 'latency') {
+    if (latency.routes.length === 0) return <p class="empty">No kiosk or phone has asked anything yet.</p>;
+    return (
+      <table class="order-table" data-testid="detail-table">
+        <thead>
+          <tr><th>What</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th><th class="num">Requests (min)</th><th class="num">Failed (min)</th><th class="num">p99 this event</th></tr>
+        </thead>
+        <tbody>
+          {latency.routes.map((r) => (
+            <tr key={`${r.method} ${r.route}`} class={overTarget(r, latency) ? 'slow' : ''}>
+              <td>{routeName(r.method, r.route)}</td>
+              <td class="num">{micros(r.last_minute.p50_us)}</td>
+              <td class="num">{micros(r.last_minute.p95_us)}</td>
+              <td class="num">{micros(r.last_minute.p99_us)}</td>
+              <td class="num">{r.last_minute.requests}</td>
+              <td class="num">{r.last_minute.errors}</td>
+              <td class="num">{micros(r.event.p99_us)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    );
+  }
+  if (name === 'spend' || name === 'transcodes') {
+    const rows = name === 'spend' ? spend.components : spend.components.filter((c) => c.component === 'transcode');
+    return (
+      <table class="order-table" data-testid="detail-table">
+        <thead>
+          <tr><th>What</th><th class="num">Used</th><th class="num">Price</th><th class="num">Spent</th><th class="num">Budget</th><th class="num">At this rate</th><th>State</th></tr>
+        </thead>
+        <tbody>
+          {rows.map((c) => (
+            <tr key={c.component}>
+              <td>{c.label}</td>
+              <td class="num">{usage(c)}</td>
+              <td class="num">{c.rate === null ? 'Free' : `${moneyOrDash(c.rate, spend.currency)} ${c.rate_unit}`}</td>
+              <td class="num">{moneyOrDash(c.spent, spend.currency)}</td>
+              <td class="num">{moneyOrDash(c.budget, spend.currency)}</td>
+              <td class="num">{moneyOrDash(c.projected, spend.currency)}</td>
+              <td class={`state ${c.state}`}>{budgetState(c.state)}</td>
+            </tr>
+          ))}
+          {name === 'spend' && (
+            <tr class="total">
+              <td>Total</td><td /><td />
+              <td class="num">{moneyOrDash(spend.total.spent, spend.currency)}</td>
+              <td class="num">{moneyOrDash(spend.total.budget, spend.currency)}</td>
+              <td class="num">{moneyOrDash(spend.total.projected, spend.currency)}</td>
+              <td class={`state ${spend.total.state}`}>{budgetState(spend.total.state)}</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    );
+  }
+  return (
+    <table class="order-table" data-testid="detail-table">
+      <tbody>
+        <tr><td>Served from this laptop, last minute</td><td class="num">{percent(cache.hit_ratio_now)}</td></tr>
+        <tr><td>Served from this laptop, this event</td><td class="num">{percent(cache.hit_ratio_event)}</td></tr>
+        <tr><td>Requests this event</td><td class="num">{cache.requests}</td></tr>
+        <tr><td>Downloaded from the storefront's server</td><td class="num">{bytes(cache.bytes_from_origin)}</td></tr>
+        <tr><td>Files kept</td><td class="num">{cache.storage.objects}</td></tr>
+      </tbody>
+    </table>
+  );
+}
