@@ -11,7 +11,7 @@ type Open = (name: ChartName) => void;
 function OpenDetail({ name, label, onOpen }: { name: ChartName; label: string; onOpen: Open }) {
   return (
     <button type="button" class="big-button tile-open" data-testid={`open-${name}`} aria-label={`${label}: chart and figures`} onClick={() => onOpen(name)}>
-      Chart and figures
+      Details
     </button>
   );
 }
