@@ -117,58 +117,57 @@ fn start_pair() -> Pair {
     Pair { on, off }
 }
 
-fn wrk_rounds(pair: &Pair, path: &str, args: &Args) -> anyhow::Result<(Vec<Round>, Vec<Round>)> {
+/// Runs `load` on each node in turn for `rounds` rounds, alternating which goes first so
+/// drift on the machine falls on both, and reads the node's CPU time around each load.
+/// `load` answers the requests it made and how long it ran (seconds).
+fn alternate(
+    pair: &Pair,
+    rounds: usize,
+    mut load: impl FnMut(&TestNode, usize) -> anyhow::Result<(f64, f64)>,
+) -> anyhow::Result<(Vec<Round>, Vec<Round>)> {
     let (mut on, mut off) = (Vec::new(), Vec::new());
-    for round in 0..args.rounds {
-        // Alternate which goes first, so drift on the machine falls on both.
-        let order: [(&TestNode, bool); 2] =
-            if round % 2 == 0 { [(&pair.on, true), (&pair.off, false)] } else { [(&pair.off, false), (&pair.on, true)] };
+    for round in 0..rounds {
+        let order = if round % 2 == 0 { [(&pair.on, true), (&pair.off, false)] } else { [(&pair.off, false), (&pair.on, true)] };
         for (node, timing) in order {
             let cpu0 = cpu_ms(node.pid())?;
-            let load = wrk::run(&format!("{}{path}", node.url), 2, args.connections, args.seconds)?;
+            let (requests, seconds) = load(node, round)?;
             let cpu = cpu_ms(node.pid())? - cpu0;
-            anyhow::ensure!(load.errors == 0, "{path}: {} errors", load.errors);
-            let round = Round { rps: load.requests_per_s, cpu_us: cpu * 1000.0 / (load.requests_per_s * args.seconds as f64) };
+            let measured = Round { rps: requests / seconds, cpu_us: cpu * 1000.0 / requests.max(1.0) };
             if timing {
-                on.push(round)
+                on.push(measured)
             } else {
-                off.push(round)
+                off.push(measured)
             }
         }
     }
     Ok((on, off))
 }
 
+fn wrk_rounds(pair: &Pair, path: &str, args: &Args) -> anyhow::Result<(Vec<Round>, Vec<Round>)> {
+    alternate(pair, args.rounds, |node, _| {
+        let load = wrk::run(&format!("{}{path}", node.url), 2, args.connections, args.seconds)?;
+        anyhow::ensure!(load.errors == 0, "{path}: {} errors", load.errors);
+        Ok((load.requests_per_s * args.seconds as f64, args.seconds as f64))
+    })
+}
+
 fn simulator_rounds(pair: &Pair, rounds: usize) -> anyhow::Result<(Vec<Round>, Vec<Round>)> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let (mut on, mut off) = (Vec::new(), Vec::new());
-    for round in 0..rounds {
-        let order: [(&TestNode, bool); 2] =
-            if round % 2 == 0 { [(&pair.on, true), (&pair.off, false)] } else { [(&pair.off, false), (&pair.on, true)] };
-        for (node, timing) in order {
-            let plan = Plan {
-                target: node.url.parse()?,
-                kiosks: 8,
-                phones: 24,
-                duration: std::time::Duration::from_secs(8),
-                pace: 0.0,
-                burst_every: None,
-                burst_size: 0,
-                seed: 14 + round as u64,
-            };
-            let cpu0 = cpu_ms(node.pid())?;
-            let report = runtime.block_on(simulate::run(plan, |_| {}))?;
-            let cpu = cpu_ms(node.pid())? - cpu0;
-            anyhow::ensure!(report.failures + report.unreachable == 0, "simulator: {report:?}");
-            let round = Round { rps: report.requests_per_second, cpu_us: cpu * 1000.0 / report.requests as f64 };
-            if timing {
-                on.push(round)
-            } else {
-                off.push(round)
-            }
-        }
-    }
-    Ok((on, off))
+    alternate(pair, rounds, |node, round| {
+        let plan = Plan {
+            target: node.url.parse()?,
+            kiosks: 8,
+            phones: 24,
+            duration: std::time::Duration::from_secs(8),
+            pace: 0.0,
+            burst_every: None,
+            burst_size: 0,
+            seed: 14 + round as u64,
+        };
+        let report = runtime.block_on(simulate::run(plan, |_| {}))?;
+        anyhow::ensure!(report.failures + report.unreachable == 0, "simulator: {report:?}");
+        Ok((report.requests as f64, report.seconds))
+    })
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
