@@ -455,7 +455,7 @@ async fn a_miss_is_served_by_a_paired_booth_before_the_origin() {
     let (c, _mc) =
         node_for(dead, "", &format!("key = \"another-event-pairing-key-0123456789\"\npeers = [{{ name = \"a\", url = \"{}/\" }}]", a.url));
     assert_eq!(get(&c, "img/poster.jpg", &[]).await.status, 502);
-    let stranger = get(&a, "img/poster.jpg", &[("x-boothcloud-peer", "1.deadbeef")]).await;
+    let stranger = get(&a, "img/poster.jpg", &[("x-boothcloud-signature", "v1 from=x to=y ts=1 nonce=00 mac=00")]).await;
     assert_eq!(stranger.status, 401);
     // A peer's question about something A does not hold is not passed on.
     let unknown = get(&a, "img/unknown.jpg", &[("cache-control", "only-if-cached")]).await;

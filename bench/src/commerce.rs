@@ -110,6 +110,7 @@ async fn start_node(manifest: Option<std::path::PathBuf>) -> anyhow::Result<(Nod
         secrets: SecretBackend::File,
         operator_token: Some("benchmark-operator-token".into()),
         timing: true,
+        discovery: false,
     };
     Ok((Node::build(config, Arc::new(SystemClock)).await?, dir))
 }

@@ -12,6 +12,10 @@
 //! - [`assets`]: the cache-first asset cache — memory and disk tiers, HTTP caching
 //!   rules, coalescing, warm-up, the paired-booth mesh, and its figures.
 //! - [`orders`]: the durable order queue — group commit, idempotency, explicit states.
+//! - [`discovery`]: this node on the LAN over mDNS, and the inventory of devices
+//!   around it (booths, printers, web devices), with reachability probes.
+//! - [`peers`]: whom this node trusts — pairing (manifest key or pairing code),
+//!   signed peer requests with replay protection, and the fleet view.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
 //! - [`telemetry`]: per-route latency over sliding windows, redaction, `/metrics`.
@@ -28,11 +32,13 @@
 pub mod assets;
 pub mod charts;
 pub mod clock;
+pub mod discovery;
 pub mod http;
 pub mod launch;
 pub mod manifest;
 pub mod money;
 pub mod orders;
+pub mod peers;
 pub mod pricing;
 pub mod quote_token;
 pub mod secrets;
@@ -73,6 +79,9 @@ pub struct NodeConfig {
     /// Time every request (per-route latency, edge-execution metering). Off only to
     /// measure what timing costs (`serve --no-timing`, the telemetry benchmark).
     pub timing: bool,
+    /// Advertise and browse over mDNS (when the manifest's `[discovery]` allows). Off
+    /// for nodes that share a machine with unrelated nodes: tests, benchmarks.
+    pub discovery: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +100,8 @@ pub enum NodeError {
     Queue(#[from] sqlx::Error),
     #[error("cannot open the asset cache: {0}")]
     Assets(#[from] assets::OpenError),
+    #[error("cannot load the peers: {0}")]
+    Peers(#[from] peers::PeersError),
 }
 
 /// A node that is bound and ready, not yet serving.
@@ -118,11 +129,33 @@ impl Node {
         let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
         let telemetry = Arc::new(telemetry::Telemetry::new(clock.clone()).timing(config.timing));
         let meters = telemetry.meters().clone();
-        let assets = assets::AssetCache::open(&config.data_dir.join("assets"), live.clone(), clock.clone(), &db, meters.clone()).await?;
+        let peers = Arc::new(peers::Peers::load(&db, secrets.store.clone(), live.clone(), clock.clone()).await?);
+        let assets = assets::AssetCache::open(
+            &config.data_dir.join("assets"),
+            live.clone(),
+            clock.clone(),
+            &db,
+            meters.clone(),
+            Some(peers.clone()),
+        )
+        .await?;
         let spend = Arc::new(spend::Ledger::load(&db, &live.current().manifest.event.id, meters).await?);
         let addr = config.listen.or(live.current().manifest.node.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
         let watcher = manifest::watch::watch(live.clone())?;
+        // A booth without mDNS (a network that forbids multicast) still sells and still
+        // serves the peers its manifest names; it just lists no neighbours.
+        let discovery = if config.discovery && live.current().manifest.discovery.enabled {
+            match discovery::Discovery::start(peers.id(), live.clone(), clock.clone()) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::warn!(error = %e, "discovery is off: mDNS could not start");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let (stopping, stop_seen) = tokio::sync::watch::channel(false);
         let state = AppState {
             manifest: live,
@@ -139,6 +172,8 @@ impl Node {
             telemetry,
             spend,
             charts: Arc::default(),
+            peers,
+            discovery,
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
@@ -164,6 +199,39 @@ impl Node {
             state.stopping.clone(),
         ));
         let history = tokio::spawn(http::charts::keep_history(state.clone()));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let listen_ip = listener.local_addr().map(|a| a.ip()).ok();
+        let manifest = state.manifest.clone();
+        let advert = move |p: &peers::Peers| -> Option<discovery::Advert> {
+            // Bound to loopback only, nobody on the LAN could reach it: browse, do not advertise.
+            let ip = listen_ip.filter(|ip| !ip.is_unspecified());
+            if ip.is_some_and(|ip| ip.is_loopback()) {
+                return None;
+            }
+            let loaded = manifest.current();
+            let m = &loaded.manifest;
+            Some(discovery::Advert {
+                id: p.id().to_owned(),
+                event: m.event.id.clone(),
+                role: m.discovery.role.clone(),
+                name: m.node.name.clone(),
+                fingerprint: p.fingerprint(),
+                port,
+                ip,
+            })
+        };
+        let fleet = tokio::spawn(peers::keep_fleet(state.peers.clone(), state.discovery.clone(), advert, state.stopping.clone()));
+        let lan: Vec<_> = state
+            .discovery
+            .iter()
+            .flat_map(|d| {
+                [
+                    tokio::spawn(discovery::keep_probing(d.clone(), state.stopping.clone())),
+                    tokio::spawn(discovery::follow_addresses(d.clone(), state.stopping.clone())),
+                ]
+            })
+            .collect();
+        let discovery = state.discovery.clone();
         assets::warm::start(&state.assets);
         let shutdown = async move {
             shutdown.await;
@@ -174,6 +242,14 @@ impl Node {
         let _ = figures.await;
         let _ = ledger.await;
         let _ = history.await;
+        let _ = fleet.await;
+        for task in lan {
+            let _ = task.await;
+        }
+        if let Some(d) = discovery {
+            d.withdraw().await;
+            d.shutdown().await;
+        }
         writer.stop().await;
         tracing::info!("node stopped");
     }

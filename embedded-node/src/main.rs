@@ -46,6 +46,10 @@ enum Command {
         /// what timing costs.
         #[arg(long, hide = true, env = "BOOTHCLOUD_NO_TIMING")]
         no_timing: bool,
+        /// Neither advertise nor browse over mDNS (the manifest's [discovery] enabled = false
+        /// does the same); peers named in the manifest are still served.
+        #[arg(long, env = "BOOTHCLOUD_NO_DISCOVERY")]
+        no_discovery: bool,
     },
     /// Print the operator token (from the OS keyring, or the file fallback), creating it
     /// on first use. `BOOTHCLOUD_OPERATOR_TOKEN`, when set, wins.
@@ -166,10 +170,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(if report.unreachable > 0 || report.failures > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Serve { data_dir, manifest, listen, secrets, no_timing } => {
+        Command::Serve { data_dir, manifest, listen, secrets, no_timing, no_discovery } => {
             let data_dir = data_dir_or_default(data_dir)?;
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
-            let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token, timing: !no_timing };
+            let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token, timing: !no_timing, discovery: !no_discovery };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(launch::serve_until_signal(config))?;
             Ok(ExitCode::SUCCESS)

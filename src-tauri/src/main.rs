@@ -104,6 +104,7 @@ fn config_from_env() -> Result<NodeConfig, String> {
         secrets: SecretBackend::Auto,
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
         timing: true,
+        discovery: true,
     })
 }
 

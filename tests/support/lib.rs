@@ -85,8 +85,11 @@ impl TestNode {
         if let Some(m) = &opts.manifest {
             cmd.arg("--manifest").arg(m);
         }
+        // Nodes of parallel tests share this machine's network: they must not find and
+        // pair with each other. Discovery is tested in network namespaces of its own.
         cmd.env("BOOTHCLOUD_OPERATOR_TOKEN", OPERATOR_TOKEN)
             .env("BOOTHCLOUD_LOG", "warn")
+            .env("BOOTHCLOUD_NO_DISCOVERY", "true")
             .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

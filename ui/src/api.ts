@@ -10,7 +10,7 @@
 // Live figures come from `GET /api/v1/ops/stream` (server-sent events), read with
 // `fetch` so the token travels in the Authorization header, never in a URL.
 
-import type { OrderPage, Snapshot, SyncState, WarmUp, ChartName, ChartSpan } from './types';
+import type { Booth, ChartName, ChartSpan, DevicesView, FleetView, OrderPage, PairingCode, Snapshot, SyncState, WarmUp } from './types';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
 /** Waits between reconnection attempts, in ms; the last one repeats. */
@@ -172,6 +172,39 @@ export class Connection {
   /** Empties the asset cache; answers how many stored files were removed. */
   purgeCache(): Promise<{ purged: number }> {
     return this.request('/api/v1/ops/assets/purge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true }) });
+  }
+
+  /** Every device found on the booth's network, and how this booth shows itself. */
+  devices(): Promise<DevicesView> {
+    return this.request('/api/v1/ops/devices');
+  }
+
+  /** The other booths of the event, with their last reported health. */
+  fleet(): Promise<FleetView> {
+    return this.request('/api/v1/ops/fleet');
+  }
+
+  /** Pairs with a booth; `code` is the pairing code shown on that booth, when needed. */
+  pair(id: string, code: string | null): Promise<Booth> {
+    return this.request(`/api/v1/ops/peers/${encodeURIComponent(id)}/pair`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(code ? { code } : {}),
+    });
+  }
+
+  /** Stops trusting a booth until it is paired again. */
+  unpair(id: string): Promise<{ id: string; unpaired: boolean }> {
+    return this.request(`/api/v1/ops/peers/${encodeURIComponent(id)}/unpair`, { method: 'POST' });
+  }
+
+  /** Shows a new pairing code on this booth, for another booth to type. */
+  showPairingCode(): Promise<PairingCode> {
+    return this.request('/api/v1/ops/pairing-code', { method: 'POST' });
+  }
+
+  async hidePairingCode(): Promise<void> {
+    await this.request('/api/v1/ops/pairing-code', { method: 'DELETE' });
   }
 
   /** A chart as SVG text, in the dashboard's theme, sized for where it is shown. */

@@ -5,6 +5,7 @@ import { ApiError, connect, type Connection, type StreamState } from './api';
 import { Controls } from './controls';
 import { Detail } from './details';
 import { Header } from './header';
+import { Devices, Fleet } from './neighbours';
 import { Orders } from './orders';
 import { Tiles } from './tiles';
 import { TokenPrompt } from './token';
@@ -35,6 +36,7 @@ export function App() {
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [detail, setDetail] = useState<ChartName | null>(null);
+  const [sheet, setSheet] = useState<'devices' | 'fleet' | null>(null);
   const readySent = useRef(false);
 
   useEffect(() => {
@@ -116,10 +118,12 @@ export function App() {
       <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} />
       <main class="content" id="main">
         {!snapshot && stream.kind !== 'lost' && <p class="loading" aria-busy="true">Loading live figures…</p>}
-        {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} />}
+        {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} onSheet={setSheet} />}
         <Controls conn={conn} theme={theme} onTheme={setTheme} />
         {snapshot && <Orders conn={conn} snapshot={snapshot} />}
       </main>
+      {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
+      {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}
       {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
     </div>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ago, bytes, cacheTile, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, shortId, spendTile, transcodeTile } from './format';
-import type { CacheSummary, Figures, LatencySummary, RouteFigures, Spend, SpendComponent, SpendLine } from './types';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, shortId, spendTile, transcodeTile } from './format';
+import type { Booth, CacheSummary, Device, Figures, LatencySummary, RouteFigures, Spend, SpendComponent, SpendLine } from './types';
 
 describe('money', () => {
   it('uses the currency’s own decimals, never floats in the input', () => {
@@ -197,5 +197,35 @@ describe('transcodeTile', () => {
     expect(transcodeTile(spend(line(0, null, null, 'ok')))).toEqual({
       headline: '1.5 min', caption: 'transcoded this event · €0.02', running: '1 running now · at most 3 at once',
     });
+  });
+});
+
+describe('neighbours', () => {
+  const device = (kind: Device['kind'], paired: boolean | null): Device => ({
+    key: 'k', kind, service_type: '_x._tcp', name: 'n', host: 'h', port: 1, addresses: [], state: 'alive', first_seen: '', last_seen: '',
+    rtt_ms: null, failed_probes: 0, moves: 0, txt: {}, booth: null, paired,
+  });
+  it('names devices and their pairing in words', () => {
+    expect(deviceKind('web_device')).toBe('Web device');
+    expect(pairing(device('booth', true))).toEqual({ label: 'Paired', tone: 'good' });
+    expect(pairing(device('booth', false))).toEqual({ label: 'Not paired', tone: 'warn' });
+    expect(pairing(device('printer', null)).label).toBe('—');
+  });
+  it('shows round trips to a useful precision', () => {
+    expect(roundTrip(null)).toBe('No answer');
+    expect(roundTrip(0.234)).toBe('0.2 ms');
+    expect(roundTrip(42.6)).toBe('43 ms');
+  });
+  it('sums a booth up, worst news first', () => {
+    const status = { spend_state: 'ok', quarantined: 0 } as Booth['status'];
+    const booth = (over: Partial<Booth>): Booth => ({
+      id: 'b', name: 'B', url: 'http://b/', found_by: 'lan', event: 'e', fingerprint: 'f', paired: true, reachable: true, detail: '',
+      status, status_at: null, checked_at: null, rtt_ms: null, ...over,
+    });
+    expect(boothHealth(booth({}))).toEqual({ label: 'Selling', tone: 'good' });
+    expect(boothHealth(booth({ paired: false })).label).toBe('Not paired');
+    expect(boothHealth(booth({ reachable: false })).label).toBe('Not answering');
+    expect(boothHealth(booth({ status: { ...status!, quarantined: 2 } })).label).toBe('Needs attention');
+    expect(boothHealth(booth({ status: { ...status!, spend_state: 'warn' } })).label).toBe('Watch spend');
   });
 });

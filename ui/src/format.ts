@@ -1,6 +1,6 @@
 // Numbers, times and states in words a booth worker reads at arm's length.
 
-import type { CacheSummary, LatencySummary, RouteFigures, Snapshot, Spend, SpendLine, SyncState } from './types';
+import type { Booth, CacheSummary, Device, DeviceKind, LatencySummary, RouteFigures, Snapshot, Spend, SpendLine, SyncState } from './types';
 
 /** Integer minor units as money: 1250 EUR → "€12.50" (the currency's own decimals). */
 export function money(minor: number, currency: string, locale = 'en-GB'): string {
@@ -269,4 +269,31 @@ export function transcodeTile(s: Spend): { headline: string; caption: string; ru
     caption: minutes > 0 ? `transcoded this event · ${money(c?.spent ?? 0, s.currency)}` : 'No video transcoded yet this event',
     running: `${s.transcodes_running} running now · at most ${s.transcodes_peak} at once`,
   };
+}
+
+/** What a device is, in words. */
+export function deviceKind(kind: DeviceKind): string {
+  return { booth: 'Booth', printer: 'Printer', web_device: 'Web device', other: 'Other device' }[kind];
+}
+
+/** A round trip: "0.4 ms", "12 ms", "No answer". */
+export function roundTrip(ms: number | null): string {
+  if (ms === null) return 'No answer';
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** Whether a booth on the network is paired with this one, in words and a tone. */
+export function pairing(d: Device): { label: string; tone: Tone } {
+  if (d.kind !== 'booth') return { label: '—', tone: 'quiet' };
+  return d.paired ? { label: 'Paired', tone: 'good' } : { label: 'Not paired', tone: 'warn' };
+}
+
+/** A booth of the fleet at a glance: its health in words and a tone. */
+export function boothHealth(b: Booth): { label: string; tone: Tone } {
+  if (!b.paired) return { label: 'Not paired', tone: 'warn' };
+  if (!b.reachable) return { label: 'Not answering', tone: 'bad' };
+  const s = b.status;
+  if (s && (s.spend_state === 'over' || s.quarantined > 0)) return { label: 'Needs attention', tone: 'bad' };
+  if (s && s.spend_state === 'warn') return { label: 'Watch spend', tone: 'warn' };
+  return { label: 'Selling', tone: 'good' };
 }

@@ -25,16 +25,7 @@ function Tile({ title, testid, children, tone = '' }: { title: string; testid: s
   );
 }
 
-function Pending({ title, testid, what }: { title: string; testid: string; what: string }) {
-  return (
-    <Tile title={title} testid={testid} tone="pending">
-      <p class="big muted">—</p>
-      <p class="sub">{what}</p>
-    </Tile>
-  );
-}
-
-export function Tiles({ snapshot, onOpen }: { snapshot: Snapshot; onOpen: Open }) {
+export function Tiles({ snapshot, onOpen, onSheet }: { snapshot: Snapshot; onOpen: Open; onSheet: (s: 'devices' | 'fleet') => void }) {
   const { today, orders, event, manifest } = snapshot;
   const queued = orders.captured + orders.syncing;
   const engine = priceEngine(manifest);
@@ -80,7 +71,13 @@ export function Tiles({ snapshot, onOpen }: { snapshot: Snapshot; onOpen: Open }
       <CacheTile cache={snapshot.cache} onOpen={onOpen} />
       <SpendTile spend={snapshot.spend} timeZone={event.timezone} onOpen={onOpen} />
       <TranscodeTile spend={snapshot.spend} onOpen={onOpen} />
-      <Pending title="Devices" testid="devices" what="Printers, kiosks and peers appear here once discovery runs." />
+      <Tile title="Neighbours" testid="neighbours">
+        <p class="sub">Other booths, printers and devices on this network, and the event's fleet.</p>
+        <div class="buttons">
+          <button type="button" class="big-button" onClick={() => onSheet('devices')} data-testid="open-devices">Devices nearby</button>
+          <button type="button" class="big-button" onClick={() => onSheet('fleet')} data-testid="open-fleet">Fleet</button>
+        </div>
+      </Tile>
     </div>
     </>
   );

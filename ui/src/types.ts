@@ -99,3 +99,82 @@ export type Order = {
 };
 
 export type OrderPage = { orders: Order[]; next_before: string | null };
+
+export type DeviceKind = 'booth' | 'printer' | 'web_device' | 'other';
+
+export type Device = {
+  key: string;
+  kind: DeviceKind;
+  service_type: string;
+  name: string;
+  host: string;
+  port: number;
+  addresses: string[];
+  state: 'alive' | 'gone';
+  first_seen: string;
+  last_seen: string;
+  rtt_ms: number | null;
+  failed_probes: number;
+  moves: number;
+  txt: Record<string, string>;
+  booth: { id: string; event: string; role: string; version: string; fingerprint: string; name: string | null } | null;
+  paired: boolean | null;
+};
+
+export type DevicesView = {
+  discovery: {
+    enabled: boolean;
+    node_id: string;
+    advertised_as: string | null;
+    port: number | null;
+    fingerprint: string;
+    key_source: 'manifest' | 'pairing_code' | 'none';
+    events_seen: number;
+    refused: number;
+  };
+  alive: number;
+  gone: number;
+  devices: Device[];
+};
+
+export type PeerStatus = {
+  id: string;
+  name: string | null;
+  event: string;
+  role: string;
+  version: string;
+  mode: string;
+  uplink: string;
+  queue_depth: number;
+  oldest_unsynced: string | null;
+  quarantined: number;
+  orders_today: number;
+  revenue_today: number;
+  currency: string;
+  p99_ms: number | null;
+  hit_ratio: number | null;
+  spend: number;
+  budget: number | null;
+  spend_state: 'ok' | 'warn' | 'over' | 'unbudgeted';
+  at: string;
+};
+
+export type Booth = {
+  id: string | null;
+  name: string;
+  url: string;
+  found_by: 'lan' | 'manifest';
+  event: string | null;
+  fingerprint: string | null;
+  paired: boolean;
+  reachable: boolean;
+  detail: string;
+  status: PeerStatus | null;
+  status_at: string | null;
+  checked_at: string | null;
+  rtt_ms: number | null;
+};
+
+export type FleetView = { me: PeerStatus; fingerprint: string; key_source: string; booths: Booth[] };
+
+export type PairingCode = { code: string; expires_at: string };

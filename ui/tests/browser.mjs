@@ -6,7 +6,7 @@
 // Screenshots go to ../target/artifacts/ (and to ../docs/screenshots/ with --screenshots).
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { execFile } from 'node:child_process';
@@ -171,6 +171,47 @@ async function main() {
       await eventually('the emptied message', async () => /Cache emptied \(24 saved files removed\); fetching the storefront again/.test(await text(page, 'control-message')), 5000);
       await eventually('the storefront warmed again', async () => (await objects()) === 24, 10_000);
       await eventually('the tile says so', async () => (await text(page, 'cache')).includes('Storefront ready: 24 files'), 5000);
+    });
+
+    await step('the Devices screen shows a pairing code; the Fleet screen a paired booth and its details', async () => {
+      await page.getByTestId('open-devices').click();
+      await page.getByTestId('devices').waitFor();
+      await eventually('the discovery summary', async () => (await text(page, 'discovery-summary')).includes('Pairing key: from the price list file'), 5000);
+      await page.getByTestId('show-code').click();
+      const code = await page.getByTestId('pairing-code').locator('strong').innerText();
+      assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      await page.screenshot({ path: join(ARTIFACTS, 'devices-1280x800.png') });
+      if (updateDocs) await page.screenshot({ path: join(DOCS, 'devices-1280x800.png') });
+      await page.getByRole('button', { name: 'Close' }).click();
+
+      // A second booth names this one by address (a remote booth): its Fleet screen
+      // pairs with it over the signed peer API and shows its figures.
+      const manifest = join(freshDataDir(), 'booth.toml');
+      const example = await promisify(execFile)(nodeBinary(), ['manifest', 'example']);
+      writeFileSync(manifest, example.stdout
+        .replace(/^name = "Stand 14 laptop"$/m, 'name = "Stand 15 laptop"')
+        .replace(/^peers = \[\]$/m, `peers = [{ name = "Stand 14", url = "${url}/" }]`));
+      const peer = await startNode({ dataDir: freshDataDir(), manifest });
+      const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      other.setDefaultTimeout(15_000);
+      try {
+        await other.goto(peer.url);
+        await other.getByLabel('Operator token').fill(OPERATOR_TOKEN);
+        await other.getByRole('button', { name: 'Open dashboard' }).click();
+        await other.getByTestId('open-fleet').click();
+        const card = other.getByTestId('booth-card').first();
+        await eventually('the paired booth', async () => /Stand 14 laptop[\s\S]*Selling/.test(await card.innerText()), 10_000);
+        assert.match(await card.innerText(), /Waiting to sync\s+\d+/);
+        await card.getByRole('button').first().click();
+        const detail = await other.getByTestId('booth-detail').innerText();
+        assert.match(detail, /Paired: every request between the booths is signed/);
+        assert.match(detail, /By address in the price list file/);
+        await other.screenshot({ path: join(ARTIFACTS, 'fleet-1280x800.png') });
+        if (updateDocs) await other.screenshot({ path: join(DOCS, 'fleet-1280x800.png') });
+      } finally {
+        await other.close();
+        await peer.stop();
+      }
     });
 
     await step('every control is at least 48 px and has a name', async () => {

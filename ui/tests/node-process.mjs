@@ -18,8 +18,9 @@ export function freshDataDir() {
 }
 
 /** Starts a node; resolves with { url, stop } once it prints where it listens. */
-export function startNode({ dataDir, listen = '127.0.0.1:0' }) {
-  const child = spawn(nodeBinary(), ['serve', '--data-dir', dataDir, '--listen', listen, '--secrets', 'file'], {
+export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null }) {
+  const args = ['serve', '--data-dir', dataDir, '--listen', listen, '--secrets', 'file', ...(manifest ? ['--manifest', manifest] : [])];
+  const child = spawn(nodeBinary(), args, {
     env: { ...process.env, BOOTHCLOUD_OPERATOR_TOKEN: OPERATOR_TOKEN, BOOTHCLOUD_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -149,6 +149,8 @@ pub struct AssetCache {
     meters: Arc<Meters>,
     inflight: Mutex<HashMap<String, watch::Receiver<Shared>>>,
     warm: warm::Progress,
+    /// The paired booths asked on a miss; none in unit tests.
+    peers: Option<Arc<crate::peers::Peers>>,
 }
 
 impl AssetCache {
@@ -158,6 +160,7 @@ impl AssetCache {
         clock: Arc<dyn Clock>,
         figures: Arc<Figures>,
         meters: Arc<Meters>,
+        peers: Option<Arc<crate::peers::Peers>>,
     ) -> AssetCache {
         AssetCache {
             store,
@@ -168,6 +171,7 @@ impl AssetCache {
             meters,
             inflight: Mutex::new(HashMap::new()),
             warm: warm::Progress::default(),
+            peers,
         }
     }
 
@@ -179,6 +183,7 @@ impl AssetCache {
         clock: Arc<dyn Clock>,
         db: &sqlx::SqlitePool,
         meters: Arc<Meters>,
+        peers: Option<Arc<crate::peers::Peers>>,
     ) -> Result<Arc<AssetCache>, OpenError> {
         let s = &manifest.current().manifest.assets;
         let limits = store::Limits {
@@ -192,7 +197,7 @@ impl AssetCache {
             .await
             .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))??;
         let figures = Figures::load(db).await?;
-        Ok(Arc::new(AssetCache::new(Arc::new(store), manifest, clock, Arc::new(figures), meters)))
+        Ok(Arc::new(AssetCache::new(Arc::new(store), manifest, clock, Arc::new(figures), meters, peers)))
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -209,11 +214,6 @@ impl AssetCache {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
-    }
-
-    /// The manifest's pairing key, if this booth is paired.
-    pub fn pairing_key(&self) -> Option<String> {
-        self.manifest.current().manifest.pairing.key.clone()
     }
 
     /// Serves a request cache-first.
@@ -447,21 +447,11 @@ impl AssetCache {
 
     /// Asks the paired booths, when this one is paired and has peers.
     async fn ask_peers(&self, req: &AssetRequest) -> Option<Arc<Entry>> {
-        let current = self.manifest.current();
-        let pairing = &current.manifest.pairing;
-        let key = pairing.key.as_deref()?;
-        if pairing.peers.is_empty() {
-            return None;
-        }
-        let settings = &current.manifest.assets;
+        let peers = self.peers.as_ref()?;
+        let settings = self.manifest.current().manifest.assets.clone();
         let request_time = self.now_ms();
-        let mesh = mesh::Mesh {
-            key,
-            peers: &pairing.peers,
-            timeout: Duration::from_millis(u64::from(settings.peer_timeout_ms)),
-            max_bytes: settings.max_object_bytes,
-        };
-        let object = mesh::ask(self.fetcher.http(), &mesh, &req.path, &req.headers, request_time / 1000).await?;
+        let mesh = mesh::Mesh { timeout: Duration::from_millis(u64::from(settings.peer_timeout_ms)), max_bytes: settings.max_object_bytes };
+        let object = mesh::ask(self.fetcher.http(), peers, &mesh, &req.path, &req.headers).await?;
         let cc = CacheControl::parse(object.headers.iter().filter(|(n, _)| n == "cache-control").map(|(_, v)| v.as_str()));
         let vary: Vec<&str> = object.headers.iter().filter(|(n, _)| n == "vary").map(|(_, v)| v.as_str()).collect();
         let names = policy::storable(200, &cc, &vary).ok()?;

@@ -25,10 +25,10 @@ use super::extract::{ApiJson, Operator};
 use super::AppState;
 use crate::assets::figures::{FiguresView, Outcome};
 use crate::assets::key::{negotiate_encoding, AssetPath, VARY_HEADERS};
-use crate::assets::mesh::{self, PEER_HEADER, PROOF_HEADER};
 use crate::assets::store::Usage;
 use crate::assets::warm::WarmView;
 use crate::assets::{policy, AssetError, AssetRequest, PassedBody, Served};
+use crate::peers::auth::{Request, PROOF_HEADER, SIGNATURE_HEADER};
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
@@ -49,17 +49,21 @@ pub async fn serve_asset(State(state): State<AppState>, method: Method, uri: Uri
             return with_x_cache(ApiError::new(StatusCode::BAD_REQUEST, "bad_asset_path", e.to_string()).into_response(), Outcome::Miss)
         }
     };
-    let question = headers.get(PEER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if let Some(q) = &question {
-        let key = state.assets.pairing_key();
-        if let Err(e) = mesh::verify_question(key.as_deref(), path.as_str(), q, state.assets.now_ms() / 1000) {
-            tracing::warn!(error = %e, "refused a peer question");
-            return with_x_cache(
-                ApiError::new(StatusCode::UNAUTHORIZED, "peer_not_authenticated", e.to_string()).into_response(),
-                Outcome::Miss,
-            );
+    // A paired booth's question: signed over exactly what was sent.
+    let question = match headers.get(SIGNATURE_HEADER) {
+        None => None,
+        Some(header) => {
+            let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+            let signed = state.peers.verify(header.to_str().ok(), &Request { method: method.as_str(), target, body: b"" });
+            match signed {
+                Ok(sig) => Some(sig),
+                Err(e) => {
+                    tracing::warn!(error = %e, "refused a peer question");
+                    return with_x_cache(super::peers::refusal(e).into_response(), Outcome::Miss);
+                }
+            }
         }
-    }
+    };
     let only_if_cached = headers
         .get_all(header::CACHE_CONTROL)
         .iter()
@@ -80,7 +84,7 @@ pub async fn serve_asset(State(state): State<AppState>, method: Method, uri: Uri
     let figures = state.assets.figures().clone();
     match state.assets.get(&req).await {
         Ok(Served::Cached { entry, outcome, age }) => {
-            let proof = question.as_ref().zip(state.assets.pairing_key()).map(|(q, key)| mesh::sign_answer(&key, q, &entry.meta.sha256));
+            let proof = question.as_ref().and_then(|sig| state.peers.prove(sig, 200, &entry.meta.sha256));
             let (response, bytes) = cached_response(&method, &headers, &entry, outcome, age, proof).await;
             figures.served(&prefix, outcome, bytes);
             response

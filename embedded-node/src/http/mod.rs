@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 mod live;
 mod metrics;
+pub mod peers;
 pub mod serve;
 mod status;
 
@@ -53,6 +54,9 @@ pub struct AppState {
     pub telemetry: Arc<crate::telemetry::Telemetry>,
     pub spend: Arc<crate::spend::Ledger>,
     pub charts: Arc<crate::charts::Charts>,
+    pub peers: Arc<crate::peers::Peers>,
+    /// `None` when mDNS is off or could not start.
+    pub discovery: Option<Arc<crate::discovery::Discovery>>,
 }
 
 #[derive(OpenApi)]
@@ -60,7 +64,8 @@ pub struct AppState {
     info(title = "Boothcloud node API", description = "The booth's micro-cloud node: catalogue, quotes, orders and operator controls. \
         Money is always an integer number of minor units of the event's currency. Errors are `{\"error\":{\"code\",\"message\"}}`."),
     modifiers(&OperatorAuth),
-    tags((name = "commerce", description = "What kiosks use"), (name = "status"), (name = "operator", description = "Needs the operator token"))
+    tags((name = "commerce", description = "What kiosks use"), (name = "status"), (name = "operator", description = "Needs the operator token"),
+        (name = "peers", description = "Booth to booth: signed with the pairing key"))
 )]
 struct ApiDoc;
 
@@ -82,6 +87,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(assets::routes())
         .merge(metrics::routes())
         .merge(charts::routes())
+        .merge(peers::routes())
         .split_for_parts()
 }
 

@@ -35,8 +35,17 @@ async fn harness() -> Harness {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let telemetry = Arc::new(crate::telemetry::Telemetry::new(shared.clone()));
     let meters = telemetry.meters().clone();
-    let assets =
-        crate::assets::AssetCache::open(&dir.path().join("assets"), manifest.clone(), shared.clone(), &db, meters.clone()).await.unwrap();
+    let peers = Arc::new(crate::peers::Peers::load(&db, secrets.store.clone(), manifest.clone(), shared.clone()).await.unwrap());
+    let assets = crate::assets::AssetCache::open(
+        &dir.path().join("assets"),
+        manifest.clone(),
+        shared.clone(),
+        &db,
+        meters.clone(),
+        Some(peers.clone()),
+    )
+    .await
+    .unwrap();
     let spend = Arc::new(crate::spend::Ledger::load(&db, &manifest.current().manifest.event.id, meters).await.unwrap());
     let state = AppState {
         assets,
@@ -53,6 +62,8 @@ async fn harness() -> Harness {
         secrets_fallback: None,
         started_at: clock.now(),
         stopping,
+        peers,
+        discovery: None,
     };
     Harness { app: app(state), clock, stop, _dir: dir }
 }

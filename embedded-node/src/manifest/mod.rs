@@ -40,7 +40,46 @@ pub struct Manifest {
     pub budgets: Budgets,
     pub pairing: Pairing,
     pub telemetry: TelemetrySettings,
+    pub discovery: DiscoverySettings,
     pub runbooks: Vec<Runbook>,
+}
+
+/// Service types every node browses for besides its own: printers and web-configurable
+/// devices, the booth's usual neighbours.
+pub const DEFAULT_DEVICE_TYPES: [&str; 3] = ["_ipp._tcp", "_ipps._tcp", "_http._tcp"];
+/// Most service types a manifest may add.
+pub const MAX_EXTRA_DEVICE_TYPES: usize = 16;
+
+/// How the node finds its neighbours on the LAN (`[discovery]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscoverySettings {
+    /// Advertise and browse over mDNS. Off, the node still serves paired peers named
+    /// in `[pairing]` by address.
+    pub enabled: bool,
+    /// What this node is in the fleet (TXT `role`): `booth` or `hub`.
+    pub role: String,
+    /// Service types browsed besides `_boothcloud._tcp` and the defaults (a POS
+    /// vendor's, say), each `_name._tcp` or `_name._udp`.
+    pub extra_types: Vec<String>,
+    /// How often each device is probed for reachability.
+    pub probe_every: SignedDuration,
+    /// A device neither announced nor reachable for this long is gone.
+    pub gone_after: SignedDuration,
+    /// Most devices kept in the inventory; past it, new devices are not added.
+    pub max_devices: u32,
+}
+
+impl Default for DiscoverySettings {
+    fn default() -> Self {
+        DiscoverySettings {
+            enabled: true,
+            role: "booth".into(),
+            extra_types: Vec::new(),
+            probe_every: SignedDuration::from_secs(5),
+            gone_after: SignedDuration::from_secs(20),
+            max_devices: 512,
+        }
+    }
 }
 
 /// What the dashboard colours as slow: per route, over the last minute.

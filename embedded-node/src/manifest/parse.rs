@@ -40,6 +40,8 @@ struct RawManifest {
     #[serde(default)]
     telemetry: RawTelemetry,
     #[serde(default)]
+    discovery: RawDiscovery,
+    #[serde(default)]
     runbooks: Vec<Spanned<RawRunbook>>,
 }
 
@@ -67,6 +69,18 @@ struct RawNode {
 struct RawTelemetry {
     p95_target_ms: Option<Spanned<i64>>,
     p99_target_ms: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDiscovery {
+    enabled: Option<bool>,
+    role: Option<Spanned<String>>,
+    #[serde(default)]
+    extra_types: Vec<Spanned<String>>,
+    probe_every: Option<Spanned<String>>,
+    gone_after: Option<Spanned<String>>,
+    max_devices: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -451,6 +465,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         p95_target_ms: raw.telemetry.p95_target_ms.as_ref().map_or(d.p95_target_ms, |v| c.count(v, "telemetry.p95_target_ms", 1, 600_000)),
         p99_target_ms: raw.telemetry.p99_target_ms.as_ref().map_or(d.p99_target_ms, |v| c.count(v, "telemetry.p99_target_ms", 1, 600_000)),
     };
+    let discovery = check_discovery(c, raw.discovery);
     let runbooks = raw
         .runbooks
         .iter()
@@ -463,7 +478,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             }
         })
         .collect();
-    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, telemetry, runbooks }
+    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, telemetry, discovery, runbooks }
 }
 
 fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
@@ -909,6 +924,68 @@ fn check_budgets(c: &mut Checker, raw: RawBudgets) -> Budgets {
         warn_at_percent: 80,
     };
     Budgets { warn_at_percent: raw.warn_at_percent.as_ref().map_or(80, |w| c.count(w, "budgets.warn_at_percent", 1, 100)), ..b }
+}
+
+fn check_discovery(c: &mut Checker, raw: RawDiscovery) -> DiscoverySettings {
+    let d = DiscoverySettings::default();
+    let role = raw.role.as_ref().map_or(d.role.clone(), |r| {
+        if !matches!(r.get_ref().as_str(), "booth" | "hub") {
+            c.at(r.span(), format!("discovery.role `{}` must be `booth` or `hub`", r.get_ref()));
+        }
+        r.get_ref().clone()
+    });
+    if raw.extra_types.len() > MAX_EXTRA_DEVICE_TYPES {
+        c.at(
+            raw.extra_types[MAX_EXTRA_DEVICE_TYPES].span(),
+            format!("discovery.extra_types may list at most {MAX_EXTRA_DEVICE_TYPES} service types"),
+        );
+    }
+    let extra_types = raw
+        .extra_types
+        .iter()
+        .filter_map(|t| {
+            if is_service_type(t.get_ref()) {
+                Some(t.get_ref().clone())
+            } else {
+                c.at(t.span(), format!("`{}` is not a DNS-SD service type such as `_pos._tcp` (a name of 1 to 15 letters, digits or '-', then _tcp or _udp)", t.get_ref()));
+                None
+            }
+        })
+        .collect();
+    let probe_every = raw
+        .probe_every
+        .as_ref()
+        .map_or(d.probe_every, |v| c.duration(v, "discovery.probe_every", SignedDuration::from_secs(1), SignedDuration::from_secs(300)));
+    let gone_after = raw
+        .gone_after
+        .as_ref()
+        .map_or(d.gone_after, |v| c.duration(v, "discovery.gone_after", SignedDuration::from_secs(2), SignedDuration::from_secs(3600)));
+    if gone_after < probe_every * 2 {
+        if let Some(v) = raw.gone_after.as_ref().or(raw.probe_every.as_ref()) {
+            c.at(
+                v.span(),
+                "discovery.gone_after must be at least twice discovery.probe_every, or a device flickers between alive and gone",
+            );
+        }
+    }
+    DiscoverySettings {
+        enabled: raw.enabled.unwrap_or(d.enabled),
+        role,
+        extra_types,
+        probe_every,
+        gone_after,
+        max_devices: raw.max_devices.as_ref().map_or(d.max_devices, |v| c.count(v, "discovery.max_devices", 16, 10_000)),
+    }
+}
+
+/// `_name._tcp` or `_name._udp`, the name 1–15 letters, digits or '-' (RFC 6335).
+pub(crate) fn is_service_type(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('_') else { return false };
+    let Some((name, proto)) = rest.split_once("._") else { return false };
+    (1..=15).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && matches!(proto, "tcp" | "udp")
 }
 
 fn check_pairing(c: &mut Checker, raw: RawPairing) -> Pairing {

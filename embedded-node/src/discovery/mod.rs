@@ -1,0 +1,311 @@
+//! Discovery: this node on the LAN over mDNS/DNS-SD, and the devices around it.
+//!
+//! Owns: the mDNS daemon (mdns-sd), the `_boothcloud._tcp` advertisement and its TXT
+//! record, the browsers for other booths, printers, web-configurable devices and the
+//! manifest's extra service types, the reachability probes, and the inventory they
+//! feed ([`inventory`]). Never: decides whom to trust — a booth found here is only a
+//! candidate; `peers` pairs it (or not) through signed requests.
+//!
+//! - **Advertise.** Instance `boothcloud-<id8>` on host `boothcloud-<id8>.local.`, TXT
+//!   `id`, `event`, `role`, `version`, `port`, `fp` (the pairing fingerprint, public),
+//!   `name`. Addresses follow the machine's (mdns-sd's `addr_auto`, checked every
+//!   [`IP_CHECK_SECS`] s). When the machine's IPv4 addresses change (a new lease, a
+//!   Wi-Fi roam) the daemon is restarted and the service announced afresh: mdns-sd
+//!   0.21 cannot join the multicast group again on an interface that lost its only
+//!   IPv4 address and kept an IPv6 one, and would go on announcing no IPv4 address.
+//!   The advertisement is withdrawn (goodbye packets) when the node stops.
+//! - **Browse.** One browser per service type; events are folded into the inventory as
+//!   they come, on one task per type. Nothing is allocated per packet here beyond
+//!   what mdns-sd hands over; the inventory is bounded.
+//! - **Probe.** Every `probe_every`, each device is probed with a TCP connect to its
+//!   service port (at most [`PROBE_CONCURRENCY`] at once, [`PROBE_TIMEOUT`] each); the
+//!   connect time is its round-trip time.
+
+pub mod inventory;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
+
+use crate::clock::Clock;
+use crate::manifest::watch::LiveManifest;
+use crate::manifest::DEFAULT_DEVICE_TYPES;
+use inventory::{Inventory, Resolved, BOOTH_TYPE};
+
+/// How often mdns-sd looks for address changes to re-announce.
+pub const IP_CHECK_SECS: u32 = 2;
+pub const PROBE_CONCURRENCY: usize = 32;
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("mDNS is not available: {0}")]
+    Mdns(#[from] mdns_sd::Error),
+}
+
+/// What this node says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advert {
+    pub id: String,
+    pub event: String,
+    pub role: String,
+    pub name: Option<String>,
+    /// Empty when the node holds no pairing key.
+    pub fingerprint: String,
+    pub port: u16,
+    /// A specific address to advertise; `None` follows every address of the machine.
+    pub ip: Option<IpAddr>,
+}
+
+impl Advert {
+    pub fn instance(&self) -> String {
+        format!("boothcloud-{}", &self.id[..self.id.len().min(8)])
+    }
+
+    fn info(&self) -> Result<ServiceInfo, mdns_sd::Error> {
+        let instance = self.instance();
+        let port = self.port.to_string();
+        let mut txt = vec![
+            ("id", self.id.as_str()),
+            ("event", self.event.as_str()),
+            ("role", self.role.as_str()),
+            ("version", env!("CARGO_PKG_VERSION")),
+            ("port", port.as_str()),
+            ("fp", self.fingerprint.as_str()),
+        ];
+        if let Some(name) = &self.name {
+            txt.push(("name", name.as_str()));
+        }
+        let host = format!("{instance}.local.");
+        let ty = format!("{BOOTH_TYPE}.local.");
+        match self.ip {
+            Some(ip) => ServiceInfo::new(&ty, &instance, &host, ip, self.port, &txt[..]),
+            None => Ok(ServiceInfo::new(&ty, &instance, &host, "", self.port, &txt[..])?.enable_addr_auto()),
+        }
+    }
+}
+
+/// The running discovery: the daemon, what it advertises, and the inventory.
+pub struct Discovery {
+    daemon: std::sync::RwLock<ServiceDaemon>,
+    inventory: Mutex<Inventory>,
+    advertised: Mutex<Option<(Advert, String)>>,
+    manifest: Arc<LiveManifest>,
+    clock: Arc<dyn Clock>,
+    /// mDNS events folded into the inventory (for the flood benchmark).
+    events: AtomicU64,
+    started: Instant,
+}
+
+impl Discovery {
+    /// Starts the daemon and the browsers; `me` (this node's id) is never listed.
+    pub fn start(me: &str, manifest: Arc<LiveManifest>, clock: Arc<dyn Clock>) -> Result<Arc<Discovery>, DiscoveryError> {
+        let settings = manifest.current().manifest.discovery.clone();
+        let discovery = Arc::new(Discovery {
+            daemon: std::sync::RwLock::new(ServiceDaemon::new()?),
+            inventory: Mutex::new(Inventory::new(me, settings.max_devices as usize)),
+            advertised: Mutex::new(None),
+            manifest,
+            clock,
+            events: AtomicU64::new(0),
+            started: Instant::now(),
+        });
+        discovery.browse(&discovery.daemon())?;
+        Ok(discovery)
+    }
+
+    fn daemon(&self) -> std::sync::RwLockReadGuard<'_, ServiceDaemon> {
+        self.daemon.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a browser per service type on `daemon`, each folding into the inventory.
+    fn browse(self: &Arc<Self>, daemon: &ServiceDaemon) -> Result<(), DiscoveryError> {
+        daemon.set_ip_check_interval(IP_CHECK_SECS)?;
+        let settings = &self.manifest.current().manifest.discovery;
+        let mut types: Vec<String> = std::iter::once(BOOTH_TYPE.to_owned())
+            .chain(DEFAULT_DEVICE_TYPES.iter().map(|t| (*t).to_owned()))
+            .chain(settings.extra_types.iter().cloned())
+            .collect();
+        types.dedup();
+        for ty in types {
+            let rx = daemon.browse(&format!("{ty}.local."))?;
+            tokio::spawn(follow(Arc::downgrade(self), ty, rx));
+        }
+        Ok(())
+    }
+
+    /// A fresh daemon, browsers and advertisement, after the machine's addresses
+    /// changed. The old daemon stops without goodbyes: peers keep this booth listed
+    /// and take its new address from the new announcement.
+    pub fn restart(self: &Arc<Self>) -> Result<(), DiscoveryError> {
+        let fresh = ServiceDaemon::new()?;
+        self.browse(&fresh)?;
+        let old = std::mem::replace(&mut *self.daemon.write().unwrap_or_else(|p| p.into_inner()), fresh);
+        let _ = old.shutdown();
+        let advert = self.advertised.lock().unwrap_or_else(|p| p.into_inner()).take().map(|(a, _)| a);
+        if let Some(advert) = advert {
+            self.advertise(&advert)?;
+        }
+        tracing::info!("the machine's addresses changed: mDNS restarted and this booth announced again");
+        Ok(())
+    }
+
+    /// Advertises (or re-advertises, when anything in it changed) this node.
+    pub fn advertise(&self, advert: &Advert) -> Result<(), DiscoveryError> {
+        let mut current = self.advertised.lock().unwrap_or_else(|p| p.into_inner());
+        if current.as_ref().is_some_and(|(a, _)| a == advert) {
+            return Ok(());
+        }
+        let info = advert.info()?;
+        let fullname = info.get_fullname().to_owned();
+        if let Some((_, old)) = current.as_ref().filter(|(_, old)| *old != fullname) {
+            let _ = self.daemon().unregister(old);
+        }
+        self.daemon().register(info)?;
+        tracing::info!(instance = %advert.instance(), port = advert.port, "advertising over mDNS as {BOOTH_TYPE}");
+        *current = Some((advert.clone(), fullname));
+        Ok(())
+    }
+
+    /// What is advertised now, if anything.
+    pub fn advertised(&self) -> Option<Advert> {
+        self.advertised.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(a, _)| a.clone())
+    }
+
+    /// Withdraws the advertisement with goodbye packets, waiting up to a second for
+    /// them to be sent.
+    pub async fn withdraw(&self) {
+        let fullname = self.advertised.lock().unwrap_or_else(|p| p.into_inner()).take().map(|(_, f)| f);
+        if let Some(fullname) = fullname {
+            let unregistered = self.daemon().unregister(&fullname);
+            if let Ok(rx) = unregistered {
+                let _ = tokio::time::timeout(Duration::from_secs(1), rx.recv_async()).await;
+                tracing::info!("withdrew the mDNS advertisement");
+            }
+        }
+    }
+
+    /// Stops the daemon (after [`withdraw`](Self::withdraw)).
+    pub async fn shutdown(&self) {
+        let stopped = self.daemon().shutdown();
+        if let Ok(rx) = stopped {
+            let _ = tokio::time::timeout(Duration::from_secs(1), rx.recv_async()).await;
+        }
+    }
+
+    pub fn inventory(&self) -> MutexGuard<'_, Inventory> {
+        self.inventory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn events_seen(&self) -> u64 {
+        self.events.load(Ordering::Relaxed)
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().as_millisecond()
+    }
+
+    pub fn gone_after_ms(&self) -> i64 {
+        self.manifest.current().manifest.discovery.gone_after.as_millis() as i64
+    }
+
+    fn fold(&self, ty: &str, event: ServiceEvent) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        let now = self.now_ms();
+        match event {
+            ServiceEvent::ServiceResolved(s) => {
+                let resolved = Resolved {
+                    service_type: ty.to_owned(),
+                    fullname: s.fullname.clone(),
+                    host: s.host.clone(),
+                    port: s.port,
+                    addresses: s.addresses.iter().map(|a| a.to_ip_addr()).collect(),
+                    txt: s.txt_properties.iter().map(|p| (p.key().to_owned(), p.val_str().to_owned())).collect(),
+                };
+                let change = self.inventory().resolved(resolved, now, self.gone_after_ms());
+                tracing::debug!(fullname = %s.fullname, ?change, "mDNS: resolved");
+            }
+            ServiceEvent::ServiceRemoved(_, fullname) if self.inventory().withdrawn(&fullname, now) => {
+                tracing::debug!(%fullname, "mDNS: said goodbye");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Folds one browser's events into the inventory until the daemon stops or the
+/// discovery is dropped.
+async fn follow(discovery: std::sync::Weak<Discovery>, ty: String, rx: mdns_sd::Receiver<ServiceEvent>) {
+    while let Ok(event) = rx.recv_async().await {
+        let Some(d) = discovery.upgrade() else { break };
+        d.fold(&ty, event);
+    }
+}
+
+/// One TCP connect: its time, or `None` when refused or too slow.
+pub async fn probe(at: SocketAddr) -> Option<u64> {
+    let started = Instant::now();
+    match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(at)).await {
+        Ok(Ok(_)) => Some(started.elapsed().as_micros() as u64),
+        _ => None,
+    }
+}
+
+/// The machine's IPv4 addresses, loopback aside.
+fn ipv4_addresses() -> std::collections::BTreeSet<IpAddr> {
+    if_addrs::get_if_addrs()
+        .map(|list| list.into_iter().map(|i| i.ip()).filter(|ip| ip.is_ipv4() && !ip.is_loopback()).collect())
+        .unwrap_or_default()
+}
+
+/// Restarts mDNS when the machine's IPv4 addresses change, until the node stops.
+pub async fn follow_addresses(discovery: Arc<Discovery>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let mut known = ipv4_addresses();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(u64::from(IP_CHECK_SECS))) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        let now = ipv4_addresses();
+        if now != known && !now.is_empty() {
+            if let Err(e) = discovery.restart() {
+                tracing::warn!(error = %e, "could not restart mDNS after an address change");
+                continue;
+            }
+        }
+        known = now;
+    }
+}
+
+/// Probes every device each `probe_every` and forgets the long gone, until the node stops.
+pub async fn keep_probing(discovery: Arc<Discovery>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let every = discovery.manifest.current().manifest.discovery.probe_every.unsigned_abs();
+        let targets = discovery.inventory().probe_targets();
+        let results: Vec<_> = futures_util::stream::iter(targets)
+            .map(|(key, at)| async move { (key, at, probe(at).await) })
+            .buffer_unordered(PROBE_CONCURRENCY)
+            .collect()
+            .await;
+        {
+            let now = discovery.now_ms();
+            let mut inventory = discovery.inventory();
+            for (key, at, rtt) in results {
+                inventory.probed(&key, at, rtt, now);
+            }
+            inventory.sweep(now);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+    }
+}

@@ -1,0 +1,698 @@
+//! Peers: the booths this node trusts, and the fleet view of them.
+//!
+//! Owns: this node's identity (a node id made at first start, kept in SQLite), the
+//! pairing key in force (the manifest's, else one handed over with a pairing code and
+//! kept in the secret store), the operator's unpairings (SQLite), the replay guard for
+//! signed requests, the pairing code on show, and the fleet: every candidate booth —
+//! found on the LAN by `discovery` or named by address in `[pairing] peers` — with its
+//! last status fetched over the signed peer API.
+//! Never: answers HTTP (that is `http::peers`) or speaks mDNS (that is `discovery`).
+//!
+//! A booth is **paired** when both hold the same pairing key, it is of the same event,
+//! the operator has not unpaired it, and its last signed exchange checked out both
+//! ways. Anything else is listed as unpaired, with the reason in words, and is sent
+//! nothing and answered nothing.
+
+pub mod auth;
+pub mod code;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use crate::clock::Clock;
+use crate::discovery::inventory::{Kind, Liveness};
+use crate::discovery::Discovery;
+use crate::manifest::watch::LiveManifest;
+use crate::secrets::{SecretError, SecretStore};
+use auth::{PeerAuthError, ReplayGuard, Signature, PROOF_HEADER, SIGNATURE_HEADER};
+
+/// The secret-store name of a pairing key handed over with a pairing code.
+pub const ADOPTED_KEY: &str = "pairing-key";
+/// How long one fleet status request may take.
+pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+/// Largest answer read from a peer.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+/// Most booths in the fleet view (LAN and manifest together).
+pub const MAX_FLEET: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PeersError {
+    #[error("cannot read or write the peer tables: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    #[error(transparent)]
+    Code(#[from] code::CodeError),
+    #[error("no booth {0} is known here")]
+    UnknownBooth(String),
+    #[error("this booth's manifest sets its own pairing key; give both booths the same key in their manifests instead")]
+    ManifestKey,
+    #[error("that booth holds another pairing key: type the pairing code shown on that booth")]
+    NeedsCode,
+    #[error("that booth could not be reached: {0}")]
+    Unreachable(String),
+    #[error("that booth refused: {0}")]
+    Refused(String),
+}
+
+/// What any node tells anyone about itself (`GET /api/v1/peer/hello`): nothing secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Hello {
+    pub id: String,
+    pub name: Option<String>,
+    pub event: String,
+    pub role: String,
+    pub version: String,
+    /// The pairing fingerprint; empty when the node holds no key.
+    pub fingerprint: String,
+}
+
+/// A booth's health, as it reports it to its paired peers (`GET /api/v1/peer/status`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct PeerStatus {
+    pub id: String,
+    pub name: Option<String>,
+    pub event: String,
+    pub role: String,
+    pub version: String,
+    /// `local`, `online`, `offline`, `relaying`.
+    pub mode: String,
+    /// `up`, `down` or `not_checked`.
+    pub uplink: String,
+    /// Orders not yet delivered upstream, and the oldest of them.
+    pub queue_depth: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub oldest_unsynced: Option<Timestamp>,
+    pub quarantined: i64,
+    pub orders_today: i64,
+    pub revenue_today: i64,
+    pub currency: String,
+    /// The slowest customer route's p99 over the last minute, when there was traffic.
+    pub p99_ms: Option<f64>,
+    pub hit_ratio: Option<f64>,
+    /// Minor units spent, the budget, and `ok`, `warn`, `over` or `unbudgeted`.
+    pub spend: i64,
+    pub budget: Option<i64>,
+    pub spend_state: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundBy {
+    /// Discovered over mDNS on this LAN.
+    Lan,
+    /// Named by address in the manifest (a remote booth).
+    Manifest,
+}
+
+/// One booth in the fleet view.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Booth {
+    /// Its node id, once known (mDNS says it; a manifest peer tells it when asked).
+    pub id: Option<String>,
+    pub name: String,
+    pub url: String,
+    pub found_by: FoundBy,
+    pub event: Option<String>,
+    pub fingerprint: Option<String>,
+    pub paired: bool,
+    /// Whether it answered the last time it was asked.
+    pub reachable: bool,
+    /// Why it is (not) paired or reachable, in words.
+    pub detail: String,
+    /// Its last status; kept (and marked by `status_at`) when it stops answering.
+    pub status: Option<PeerStatus>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub status_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub checked_at: Option<Timestamp>,
+    /// Round trip of the last status request, milliseconds.
+    pub rtt_ms: Option<f64>,
+}
+
+/// Someone to ask: a LAN booth or a manifest peer.
+#[derive(Debug, Clone)]
+struct Target {
+    key: String,
+    id: Option<String>,
+    name: String,
+    url: url::Url,
+    found_by: FoundBy,
+    event: Option<String>,
+    fingerprint: Option<String>,
+}
+
+/// A booth to ask for cached objects.
+#[derive(Debug, Clone)]
+pub struct MeshPeer {
+    /// `None` for a manifest peer not yet asked who it is ([`Peers::identify`]).
+    pub id: Option<String>,
+    pub name: String,
+    pub url: url::Url,
+}
+
+pub struct Peers {
+    id: String,
+    manifest: Arc<LiveManifest>,
+    clock: Arc<dyn Clock>,
+    db: SqlitePool,
+    store: Arc<dyn SecretStore>,
+    adopted: RwLock<Option<Arc<[u8]>>>,
+    unpaired: RwLock<HashSet<String>>,
+    guard: ReplayGuard,
+    code: Mutex<code::Shown>,
+    fleet: RwLock<BTreeMap<String, Booth>>,
+    /// Node ids learnt from manifest peers' hellos, by URL.
+    learnt: RwLock<HashMap<String, Hello>>,
+    http: reqwest::Client,
+}
+
+impl Peers {
+    /// Loads (or makes, at first start) this node's identity and the peer decisions.
+    pub async fn load(
+        db: &SqlitePool,
+        store: Arc<dyn SecretStore>,
+        manifest: Arc<LiveManifest>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Peers, PeersError> {
+        let now = clock.now().as_second();
+        sqlx::query("INSERT OR IGNORE INTO node_identity (singleton, node_id, created_at) VALUES (1, ?, ?)")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(now)
+            .execute(db)
+            .await?;
+        let id: String = sqlx::query_scalar("SELECT node_id FROM node_identity WHERE singleton = 1").fetch_one(db).await?;
+        let unpaired: Vec<String> = sqlx::query_scalar("SELECT node_id FROM peer_unpaired").fetch_all(db).await?;
+        let adopted = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.get(ADOPTED_KEY)).await.map_err(|e| SecretError::Keyring(e.to_string()))??
+        };
+        Ok(Peers {
+            id,
+            manifest,
+            clock,
+            db: db.clone(),
+            store,
+            adopted: RwLock::new(adopted.map(Into::into)),
+            unpaired: RwLock::new(unpaired.into_iter().collect()),
+            guard: ReplayGuard::default(),
+            code: Mutex::default(),
+            fleet: RwLock::default(),
+            learnt: RwLock::default(),
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .timeout(STATUS_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a plain HTTP client builds"),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().as_second()
+    }
+
+    /// The pairing key in force: the manifest's, else one received with a pairing code.
+    pub fn key(&self) -> Option<Arc<[u8]>> {
+        match &self.manifest.current().manifest.pairing.key {
+            Some(k) => Some(k.as_bytes().into()),
+            None => self.adopted.read().unwrap_or_else(|p| p.into_inner()).clone(),
+        }
+    }
+
+    /// `manifest`, `pairing_code` or `none`.
+    pub fn key_source(&self) -> &'static str {
+        if self.manifest.current().manifest.pairing.key.is_some() {
+            "manifest"
+        } else if self.adopted.read().unwrap_or_else(|p| p.into_inner()).is_some() {
+            "pairing_code"
+        } else {
+            "none"
+        }
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.key().map(|k| auth::fingerprint(&k)).unwrap_or_default()
+    }
+
+    pub fn hello(&self) -> Hello {
+        let loaded = self.manifest.current();
+        let m = &loaded.manifest;
+        Hello {
+            id: self.id.clone(),
+            name: m.node.name.clone(),
+            event: m.event.id.clone(),
+            role: m.discovery.role.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            fingerprint: self.fingerprint(),
+        }
+    }
+
+    pub fn is_unpaired(&self, id: &str) -> bool {
+        self.unpaired.read().unwrap_or_else(|p| p.into_inner()).contains(id)
+    }
+
+    /// Checks a signed request to this node: key held, signature good and fresh, nonce
+    /// new, sender not unpaired by the operator.
+    pub fn verify(&self, header: Option<&str>, req: &auth::Request<'_>) -> Result<Signature, PeerAuthError> {
+        let key = self.key().ok_or(PeerAuthError::NotPaired)?;
+        let sig = Signature::parse(header.ok_or(PeerAuthError::Missing)?)?;
+        sig.check(&key, req, &self.id, self.now())?;
+        if self.is_unpaired(&sig.from) {
+            return Err(PeerAuthError::Unpaired);
+        }
+        self.guard.admit(sig.nonce, sig.ts, self.now())?;
+        Ok(sig)
+    }
+
+    /// Signs a request to node `to`, when this node holds a key.
+    pub fn sign(&self, to: &str, req: &auth::Request<'_>) -> Option<Signature> {
+        let key = self.key()?;
+        Some(Signature::sign(&key, req, &self.id, to, self.now()))
+    }
+
+    /// The proof for an answer to `sig`.
+    pub fn prove(&self, sig: &Signature, status: u16, body_sha256: &str) -> Option<String> {
+        Some(sig.prove_answer(&self.key()?, status, body_sha256))
+    }
+
+    pub fn check_answer(&self, sig: &Signature, status: u16, body: &[u8], proof: &str) -> bool {
+        self.key().is_some_and(|k| sig.answer_is_proven(&k, status, body, proof))
+    }
+
+    /// The operator stops trusting a booth: its requests are refused and it is asked
+    /// nothing, until paired again.
+    pub async fn unpair(&self, id: &str) -> Result<(), PeersError> {
+        sqlx::query("INSERT INTO peer_unpaired (node_id, unpaired_at) VALUES (?, ?) ON CONFLICT (node_id) DO NOTHING")
+            .bind(id)
+            .bind(self.now())
+            .execute(&self.db)
+            .await?;
+        self.unpaired.write().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned());
+        if let Some(b) = self.fleet.write().unwrap_or_else(|p| p.into_inner()).values_mut().find(|b| b.id.as_deref() == Some(id)) {
+            b.paired = false;
+            b.detail = "Unpaired by the operator: it is sent nothing and answered nothing.".into();
+        }
+        Ok(())
+    }
+
+    /// Lifts an unpairing.
+    async fn forgive(&self, id: &str) -> Result<(), PeersError> {
+        sqlx::query("DELETE FROM peer_unpaired WHERE node_id = ?").bind(id).execute(&self.db).await?;
+        self.unpaired.write().unwrap_or_else(|p| p.into_inner()).remove(id);
+        Ok(())
+    }
+
+    /// Shows a new pairing code on this booth (making a pairing key first if it holds
+    /// none). Returns the code as shown and when it expires.
+    pub async fn show_code(&self) -> Result<(String, Timestamp), PeersError> {
+        if self.key().is_none() {
+            let mut key = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+            self.adopt(auth::hex(&key).as_bytes()).await?;
+        }
+        let (code, expires) = self.code.lock().unwrap_or_else(|p| p.into_inner()).show_new(self.now());
+        Ok((code::show(&code), Timestamp::from_second(expires).unwrap_or(Timestamp::MAX)))
+    }
+
+    pub fn withdraw_code(&self) {
+        self.code.lock().unwrap_or_else(|p| p.into_inner()).withdraw();
+    }
+
+    /// The code on show, if any, and its expiry.
+    pub fn code_on_show(&self) -> Option<(String, Timestamp)> {
+        let shown = self.code.lock().unwrap_or_else(|p| p.into_inner());
+        shown.current(self.now()).map(|(c, e)| (code::show(c), Timestamp::from_second(e).unwrap_or(Timestamp::MAX)))
+    }
+
+    /// Answers a claim of the code on show with the wrapped key.
+    pub fn grant(&self, claim: &ClaimBody) -> Result<GrantBody, PeersError> {
+        let nonce = u128::from_str_radix(&claim.nonce, 16).map_err(|_| code::CodeError::Malformed)?;
+        let key = self.key().ok_or(code::CodeError::NoCode)?;
+        let code =
+            self.code.lock().unwrap_or_else(|p| p.into_inner()).claim(&claim.node, &self.id, claim.ts, nonce, &claim.proof, self.now())?;
+        let grant = code::grant(&code, &claim.proof, nonce, &key);
+        tracing::info!(peer = %claim.node, "a booth paired with this one by pairing code");
+        Ok(GrantBody { node: self.id.clone(), wrapped: STANDARD.encode(&grant.wrapped), proof: grant.proof })
+    }
+
+    async fn adopt(&self, key: &[u8]) -> Result<(), PeersError> {
+        let store = self.store.clone();
+        let value = key.to_vec();
+        tokio::task::spawn_blocking(move || store.set(ADOPTED_KEY, &value)).await.map_err(|e| SecretError::Keyring(e.to_string()))??;
+        *self.adopted.write().unwrap_or_else(|p| p.into_inner()) = Some(key.into());
+        Ok(())
+    }
+
+    /// Pairs with a booth of the fleet: lifts an unpairing and, given the code shown on
+    /// that booth, takes its pairing key. Then asks it for its status at once.
+    pub async fn pair(&self, id: &str, typed_code: Option<&str>) -> Result<Booth, PeersError> {
+        let target = self.target_by_id(id).ok_or_else(|| PeersError::UnknownBooth(id.to_owned()))?;
+        self.forgive(id).await?;
+        if let Some(typed) = typed_code {
+            if self.manifest.current().manifest.pairing.key.is_some() {
+                return Err(PeersError::ManifestKey);
+            }
+            let code = code::normalise(typed)?;
+            let nonce: u128 = rand::random();
+            let ts = self.now();
+            let proof = code::claim_proof(&code, &self.id, id, ts, nonce);
+            let claim = ClaimBody { node: self.id.clone(), ts, nonce: format!("{nonce:032x}"), proof: proof.clone() };
+            let url = target.url.join("api/v1/peer/pair").map_err(|e| PeersError::Unreachable(e.to_string()))?;
+            let res = self.http.post(url).json(&claim).send().await.map_err(|e| PeersError::Unreachable(e.without_url().to_string()))?;
+            if !res.status().is_success() {
+                let text = res.text().await.unwrap_or_default();
+                let message = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                    .unwrap_or(text);
+                return Err(PeersError::Refused(message));
+            }
+            let body: GrantBody = res.json().await.map_err(|e| PeersError::Refused(e.to_string()))?;
+            let wrapped = STANDARD.decode(&body.wrapped).map_err(|_| code::CodeError::BadGrant)?;
+            let key = code::unwrap(&code, &proof, nonce, &code::Grant { wrapped, proof: body.proof })?;
+            if target.fingerprint.as_deref().is_some_and(|fp| !fp.is_empty() && fp != auth::fingerprint(&key)) {
+                return Err(code::CodeError::BadGrant.into());
+            }
+            self.adopt(&key).await?;
+        } else if target.fingerprint.as_deref().is_some_and(|fp| fp != self.fingerprint()) {
+            return Err(PeersError::NeedsCode);
+        }
+        let booth = self.check(&target).await;
+        self.fleet.write().unwrap_or_else(|p| p.into_inner()).insert(target.key.clone(), booth.clone());
+        Ok(booth)
+    }
+
+    fn target_by_id(&self, id: &str) -> Option<Target> {
+        let fleet = self.fleet.read().unwrap_or_else(|p| p.into_inner());
+        let (key, b) = fleet.iter().find(|(_, b)| b.id.as_deref() == Some(id))?;
+        Some(Target {
+            key: key.clone(),
+            id: b.id.clone(),
+            name: b.name.clone(),
+            url: b.url.parse().ok()?,
+            found_by: b.found_by,
+            event: b.event.clone(),
+            fingerprint: b.fingerprint.clone(),
+        })
+    }
+
+    /// Everyone to keep in the fleet view: booths alive on the LAN, and the manifest's.
+    fn targets(&self, discovery: Option<&Discovery>) -> Vec<Target> {
+        let mut out = Vec::new();
+        if let Some(d) = discovery {
+            let gone_after = d.gone_after_ms();
+            let now = self.clock.now().as_millisecond();
+            for dev in d.inventory().devices().filter(|d| d.kind == Kind::Booth) {
+                let (Some(b), Some(at)) = (&dev.booth, dev.endpoint()) else { continue };
+                if dev.liveness(now, gone_after) == Liveness::Gone {
+                    continue;
+                }
+                let Ok(url) = url::Url::parse(&format!("http://{at}/")) else { continue };
+                out.push(Target {
+                    key: format!("lan:{}", b.id),
+                    id: Some(b.id.clone()),
+                    name: b.name.clone().unwrap_or_else(|| dev.name.clone()),
+                    url,
+                    found_by: FoundBy::Lan,
+                    event: Some(b.event.clone()),
+                    fingerprint: Some(b.fingerprint.clone()),
+                });
+            }
+        }
+        let learnt = self.learnt.read().unwrap_or_else(|p| p.into_inner());
+        for p in &self.manifest.current().manifest.pairing.peers {
+            let hello = learnt.get(p.url.as_str());
+            if hello.is_some_and(|h| out.iter().any(|t| t.id.as_deref() == Some(h.id.as_str()))) {
+                continue; // Also on the LAN: listed once.
+            }
+            out.push(Target {
+                key: format!("manifest:{}", p.url),
+                id: hello.map(|h| h.id.clone()),
+                name: p.name.clone(),
+                url: p.url.clone(),
+                found_by: FoundBy::Manifest,
+                event: hello.map(|h| h.event.clone()),
+                fingerprint: hello.map(|h| h.fingerprint.clone()),
+            });
+        }
+        out.truncate(MAX_FLEET);
+        out
+    }
+
+    /// Asks a manifest peer who it is (once; remembered).
+    pub async fn identify(&self, url: &url::Url) -> Option<Hello> {
+        if let Some(h) = self.learnt.read().unwrap_or_else(|p| p.into_inner()).get(url.as_str()) {
+            return Some(h.clone());
+        }
+        let res = self.http.get(url.join("api/v1/peer/hello").ok()?).send().await.ok()?;
+        if !res.status().is_success() {
+            return None;
+        }
+        let hello: Hello = res.json().await.ok()?;
+        self.learnt.write().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), hello.clone());
+        Some(hello)
+    }
+
+    /// Booths to ask for cached objects: the fleet's paired, reachable booths, and the
+    /// manifest's peers (their id learnt on first contact; their answers prove
+    /// themselves), less any the operator unpaired.
+    pub fn mesh(&self) -> Vec<MeshPeer> {
+        let mut out: Vec<MeshPeer> = self
+            .fleet
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|b| b.paired && b.reachable)
+            .filter_map(|b| Some(MeshPeer { id: b.id.clone(), name: b.name.clone(), url: b.url.parse().ok()? }))
+            .collect();
+        let learnt = self.learnt.read().unwrap_or_else(|p| p.into_inner());
+        for p in &self.manifest.current().manifest.pairing.peers {
+            let id = learnt.get(p.url.as_str()).map(|h| h.id.clone());
+            if id.as_deref().is_some_and(|id| self.is_unpaired(id) || out.iter().any(|m| m.id.as_deref() == Some(id))) {
+                continue;
+            }
+            out.push(MeshPeer { id, name: p.name.clone(), url: p.url.clone() });
+        }
+        out
+    }
+
+    /// Checks one booth: decides from what it advertises whether to ask at all, then
+    /// asks for its status with a signed request and checks the answer's proof.
+    async fn check(&self, t: &Target) -> Booth {
+        let previous = self.fleet.read().unwrap_or_else(|p| p.into_inner()).get(&t.key).cloned();
+        let mut t = t.clone();
+        if t.found_by == FoundBy::Manifest && t.id.is_none() {
+            if let Some(h) = self.identify(&t.url).await {
+                (t.id, t.event, t.fingerprint) = (Some(h.id), Some(h.event), Some(h.fingerprint));
+            }
+        }
+        let mut booth = Booth {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            url: t.url.to_string(),
+            found_by: t.found_by,
+            event: t.event.clone(),
+            fingerprint: t.fingerprint.clone(),
+            paired: false,
+            reachable: false,
+            detail: String::new(),
+            status: previous.as_ref().and_then(|p| p.status.clone()),
+            status_at: previous.as_ref().and_then(|p| p.status_at),
+            checked_at: Some(self.clock.now()),
+            rtt_ms: None,
+        };
+        let my_event = self.manifest.current().manifest.event.id.clone();
+        let Some(id) = t.id.clone() else {
+            booth.detail = "Not answering: its node id is not known yet.".into();
+            return booth;
+        };
+        let unpaired_reason = if self.is_unpaired(&id) {
+            Some("Unpaired by the operator: it is sent nothing and answered nothing.".to_owned())
+        } else if self.key().is_none() {
+            Some("This booth holds no pairing key: show a pairing code on one booth and type it on the other.".to_owned())
+        } else if t.event.as_deref().is_some_and(|e| e != my_event) {
+            Some(format!("It serves another event ({}).", t.event.as_deref().unwrap_or_default()))
+        } else if t.fingerprint.as_deref().is_some_and(|fp| fp != self.fingerprint()) {
+            Some("It holds another pairing key: pair it with the pairing code shown on that booth.".to_owned())
+        } else {
+            None
+        };
+        if let Some(reason) = unpaired_reason {
+            booth.reachable = previous.is_some_and(|p| p.reachable);
+            booth.detail = reason;
+            return booth;
+        }
+        let target = "/api/v1/peer/status";
+        let Some(sig) = self.sign(&id, &auth::Request { method: "GET", target, body: b"" }) else {
+            booth.detail = "This booth holds no pairing key.".into();
+            return booth;
+        };
+        let Ok(url) = t.url.join(target.trim_start_matches('/')) else { return booth };
+        let started = Instant::now();
+        let res = match self.http.get(url).header(SIGNATURE_HEADER, sig.to_header()).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                booth.paired = previous.is_some_and(|p| p.paired);
+                booth.detail = format!("Not answering ({}).", if e.is_timeout() { "timed out" } else { "connection failed" });
+                return booth;
+            }
+        };
+        let status = res.status().as_u16();
+        let proof = res.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = match read_capped(res).await {
+            Some(b) => b,
+            None => {
+                booth.detail = "Its answer was too large or broken off.".into();
+                return booth;
+            }
+        };
+        booth.reachable = true;
+        booth.rtt_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            if t.found_by == FoundBy::Manifest {
+                // It may be another node at that address now: ask who it is next time.
+                self.learnt.write().unwrap_or_else(|p| p.into_inner()).remove(t.url.as_str());
+            }
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("status {status}"));
+            booth.detail = format!("It refused this booth: {message}.");
+            return booth;
+        }
+        if !proof.is_some_and(|p| self.check_answer(&sig, status, &body, &p)) {
+            booth.detail = "Its answer did not prove it holds the pairing key: not trusted.".into();
+            return booth;
+        }
+        match serde_json::from_slice::<PeerStatus>(&body) {
+            Ok(s) if s.id == id => {
+                booth.paired = true;
+                booth.detail = "Paired: every request between the booths is signed.".into();
+                booth.name = s.name.clone().unwrap_or(booth.name);
+                booth.status = Some(s);
+                booth.status_at = Some(self.clock.now());
+            }
+            _ => booth.detail = "Its status could not be read.".into(),
+        }
+        booth
+    }
+
+    /// Checks every candidate once and replaces the fleet view. A LAN booth that is no
+    /// longer alive stays listed, unreachable, until discovery forgets it.
+    pub async fn refresh(&self, discovery: Option<&Discovery>) {
+        let targets = self.targets(discovery);
+        let checked = futures_util::future::join_all(targets.iter().map(|t| async { (t.key.clone(), self.check(t).await) })).await;
+        let known_lan: HashSet<String> = discovery
+            .map(|d| d.inventory().devices().filter_map(|d| d.booth.as_ref().map(|b| format!("lan:{}", b.id))).collect())
+            .unwrap_or_default();
+        let mut next: BTreeMap<String, Booth> = checked.into_iter().collect();
+        let mut fleet = self.fleet.write().unwrap_or_else(|p| p.into_inner());
+        for (key, mut booth) in std::mem::take(&mut *fleet) {
+            if !next.contains_key(&key) && known_lan.contains(&key) {
+                booth.reachable = false;
+                "It is no longer seen on the network.".clone_into(&mut booth.detail);
+                next.insert(key, booth);
+            }
+        }
+        *fleet = next;
+    }
+
+    /// Whether a candidate has appeared that the fleet view has not checked yet.
+    fn has_unchecked(&self, discovery: Option<&Discovery>) -> bool {
+        let targets = self.targets(discovery);
+        let fleet = self.fleet.read().unwrap_or_else(|p| p.into_inner());
+        targets.iter().any(|t| !fleet.contains_key(&t.key))
+    }
+
+    pub fn fleet(&self) -> Vec<Booth> {
+        self.fleet.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Whether a LAN booth with this id is paired now.
+    pub fn is_paired(&self, id: &str) -> bool {
+        self.fleet.read().unwrap_or_else(|p| p.into_inner()).values().any(|b| b.id.as_deref() == Some(id) && b.paired)
+    }
+}
+
+/// A pairing-code claim (`POST /api/v1/peer/pair`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClaimBody {
+    /// The claimant's node id.
+    pub node: String,
+    /// Unix seconds.
+    pub ts: i64,
+    /// 32 hex digits.
+    pub nonce: String,
+    /// HMAC under the code (see `peers::code`).
+    pub proof: String,
+}
+
+/// The answer to a good claim.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GrantBody {
+    pub node: String,
+    /// The pairing key, wrapped under the code (base64).
+    pub wrapped: String,
+    pub proof: String,
+}
+
+async fn read_capped(res: reqwest::Response) -> Option<Vec<u8>> {
+    use futures_util::StreamExt;
+    if res.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
+        return None;
+    }
+    let mut body = Vec::new();
+    let mut stream = res.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.ok()?);
+        if body.len() > MAX_ANSWER_BYTES {
+            return None;
+        }
+    }
+    Some(body)
+}
+
+/// Keeps the fleet view current (every `probe_every`) and the advertisement in step
+/// with the pairing key and the event, until the node stops.
+pub async fn keep_fleet(
+    peers: Arc<Peers>,
+    discovery: Option<Arc<Discovery>>,
+    advert: impl Fn(&Peers) -> Option<crate::discovery::Advert> + Send + 'static,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if let (Some(d), Some(a)) = (&discovery, advert(&peers)) {
+            if let Err(e) = d.advertise(&a) {
+                tracing::warn!(error = %e, "could not advertise over mDNS");
+            }
+        }
+        peers.refresh(discovery.as_deref()).await;
+        let every = peers.manifest.current().manifest.discovery.probe_every.unsigned_abs();
+        // Check sooner while a LAN booth has not been asked yet, so a new peer is
+        // paired within about a second of being found.
+        let deadline = tokio::time::Instant::now() + every;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = stopping.wait_for(|s| *s) => return,
+            }
+            if tokio::time::Instant::now() >= deadline || peers.has_unchecked(discovery.as_deref()) {
+                break;
+            }
+        }
+    }
+}
