@@ -4,6 +4,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection } from './api';
+import { usePolled } from './polled';
 import { budgetState, bytes, micros, moneyOrDash, overTarget, percent, routeName, usage } from './format';
 import type { ChartName, ChartSpan, Snapshot } from './types';
 
@@ -25,8 +26,7 @@ export function Detail({ conn, snapshot, theme, name, onClose }: {
   onClose: () => void;
 }) {
   const [span, setSpan] = useState<ChartSpan>('hour');
-  const [svg, setSvg] = useState<string | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [pictureProblem, setPictureProblem] = useState<string | null>(null);
   const frame = useRef<HTMLDivElement>(null);
   const close = useRef<HTMLButtonElement>(null);
 
@@ -37,28 +37,12 @@ export function Detail({ conn, snapshot, theme, name, onClose }: {
     return () => window.removeEventListener('keydown', onKey);
   }, [onClose]);
 
-  useEffect(() => {
-    let live = true;
-    const draw = async () => {
-      const width = Math.min(2400, Math.max(320, frame.current?.clientWidth ?? 960));
-      const height = Math.min(1600, Math.max(200, Math.round(width * 0.42)));
-      try {
-        const text = await conn.chart(name, span, theme, width, height);
-        if (live) {
-          setSvg(text);
-          setProblem(null);
-        }
-      } catch (e) {
-        if (live) setProblem(e instanceof Error ? e.message : String(e));
-      }
-    };
-    void draw();
-    const timer = setInterval(draw, REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [conn, name, span, theme]);
+  const { data: svg, problem: chartProblem } = usePolled(() => {
+    const width = Math.min(2400, Math.max(320, frame.current?.clientWidth ?? 960));
+    const height = Math.min(1600, Math.max(200, Math.round(width * 0.42)));
+    return conn.chart(name, span, theme, width, height);
+  }, REFRESH_MS, [conn, name, span, theme]);
+  const problem = pictureProblem ?? chartProblem;
 
   const savePicture = async () => {
     try {
@@ -68,8 +52,9 @@ export function Detail({ conn, snapshot, theme, name, onClose }: {
       a.download = `boothcloud-${snapshot.event.id}-${name}-${span}.png`;
       a.click();
       setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      setPictureProblem(null);
     } catch (e) {
-      setProblem(e instanceof Error ? e.message : String(e));
+      setPictureProblem(e instanceof Error ? e.message : String(e));
     }
   };
 

@@ -7,37 +7,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Connection } from './api';
 import { ago, boothHealth, deviceKind, moneyOrDash, pairing, percent, roundTrip } from './format';
 import { HoldButton } from './hold';
+import { usePolled } from './polled';
 import type { Booth, DevicesView, FleetView, PairingCode } from './types';
 
 const REFRESH_MS = 2_000;
-
-/** Polls `load` every two seconds while open. */
-function usePolled<T>(load: () => Promise<T>): { data: T | null; problem: string | null; refresh: () => void } {
-  const [data, setData] = useState<T | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    const run = async () => {
-      try {
-        const d = await load();
-        if (live) {
-          setData(d);
-          setProblem(null);
-        }
-      } catch (e) {
-        if (live) setProblem(e instanceof Error ? e.message : String(e));
-      }
-    };
-    void run();
-    const timer = setInterval(run, REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [tick]);
-  return { data, problem, refresh: () => setTick((t) => t + 1) };
-}
 
 function Sheet({ title, testid, onClose, actions, children }: {
   title: string;
@@ -70,7 +43,7 @@ function Sheet({ title, testid, onClose, actions, children }: {
 }
 
 export function Devices({ conn, onClose }: { conn: Connection; onClose: () => void }) {
-  const { data, problem, refresh } = usePolled<DevicesView>(() => conn.devices());
+  const { data, problem, refresh } = usePolled<DevicesView>(() => conn.devices(), REFRESH_MS);
   const [code, setCode] = useState<PairingCode | null>(null);
   const [pairingWith, setPairingWith] = useState<string | null>(null);
   const [typed, setTyped] = useState('');
@@ -182,7 +155,7 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
 }
 
 export function Fleet({ conn, onClose }: { conn: Connection; onClose: () => void }) {
-  const { data, problem } = usePolled<FleetView>(() => conn.fleet());
+  const { data, problem } = usePolled<FleetView>(() => conn.fleet(), REFRESH_MS);
   const [open, setOpen] = useState<string | null>(null);
   const now = new Date();
   return (

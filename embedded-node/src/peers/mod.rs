@@ -375,10 +375,7 @@ impl Peers {
             let res = self.http.post(url).json(&claim).send().await.map_err(|e| PeersError::Unreachable(e.without_url().to_string()))?;
             if !res.status().is_success() {
                 let text = res.text().await.unwrap_or_default();
-                let message = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
-                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                    .unwrap_or(text);
+                let message = error_message(text.as_bytes()).unwrap_or(text);
                 return Err(PeersError::Refused(message));
             }
             let body: GrantBody = res.json().await.map_err(|e| PeersError::Refused(e.to_string()))?;
@@ -567,10 +564,7 @@ impl Peers {
                 // It may be another node at that address now: ask who it is next time.
                 self.learnt.write().unwrap_or_else(|p| p.into_inner()).remove(t.url.as_str());
             }
-            let message = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| format!("status {status}"));
+            let message = error_message(&body).unwrap_or_else(|| format!("status {status}"));
             booth.detail = format!("It refused this booth: {message}.");
             return booth;
         }
@@ -648,6 +642,11 @@ pub struct GrantBody {
     /// The pairing key, wrapped under the code (base64).
     pub wrapped: String,
     pub proof: String,
+}
+
+/// The message of a node's `{"error":{"code","message"}}` answer.
+fn error_message(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(body).ok()?["error"]["message"].as_str().map(str::to_owned)
 }
 
 async fn read_capped(res: reqwest::Response) -> Option<Vec<u8>> {
