@@ -14,6 +14,8 @@
 //! - [`orders`]: the durable order queue — group commit, idempotency, explicit states.
 //! - [`discovery`]: this node on the LAN over mDNS, and the inventory of devices
 //!   around it (booths, printers, web devices), with reachability probes.
+//! - [`media`]: resumable uploads (tus) from the booth's devices, ffmpeg transcodes
+//!   into the manifest's presets, metered, and forwarding to the upstream.
 //! - [`peers`]: whom this node trusts — pairing (manifest key or pairing code),
 //!   signed peer requests with replay protection, and the fleet view.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
@@ -36,6 +38,7 @@ pub mod discovery;
 pub mod http;
 pub mod launch;
 pub mod manifest;
+pub mod media;
 pub mod money;
 pub mod orders;
 pub mod peers;
@@ -102,6 +105,8 @@ pub enum NodeError {
     Assets(#[from] assets::OpenError),
     #[error("cannot load the peers: {0}")]
     Peers(#[from] peers::PeersError),
+    #[error("cannot open the media store: {0}")]
+    Media(#[from] media::MediaError),
 }
 
 /// A node that is bound and ready, not yet serving.
@@ -140,6 +145,7 @@ impl Node {
         )
         .await?;
         let spend = Arc::new(spend::Ledger::load(&db, &live.current().manifest.event.id, meters).await?);
+        let media = Arc::new(media::Media::open(&config.data_dir, db.clone(), live.clone(), clock.clone(), spend.clone()).await?);
         let addr = config.listen.or(live.current().manifest.node.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
         let watcher = manifest::watch::watch(live.clone())?;
@@ -174,6 +180,7 @@ impl Node {
             charts: Arc::default(),
             peers,
             discovery,
+            media,
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
@@ -199,6 +206,11 @@ impl Node {
             state.stopping.clone(),
         ));
         let history = tokio::spawn(http::charts::keep_history(state.clone()));
+        let media = [
+            tokio::spawn(state.media.transcoder.clone().keep(state.stopping.clone())),
+            tokio::spawn(state.media.forwarder.clone().keep(state.stopping.clone())),
+            tokio::spawn(state.media.clone().keep_sweeping(state.stopping.clone())),
+        ];
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let listen_ip = listener.local_addr().map(|a| a.ip()).ok();
         let manifest = state.manifest.clone();
@@ -243,6 +255,9 @@ impl Node {
         let _ = ledger.await;
         let _ = history.await;
         let _ = fleet.await;
+        for task in media {
+            let _ = task.await;
+        }
         for task in lan {
             let _ = task.await;
         }

@@ -131,6 +131,8 @@ fn write_spend(ex: &mut Exposition, state: &AppState) {
     ex.sample("boothcloud_transcodes_running", &[], view.transcodes_running);
     ex.family("boothcloud_transcodes_peak", Kind::Gauge, "The most transcodes at once since the node started.");
     ex.sample("boothcloud_transcodes_peak", &[], view.transcodes_peak);
+    ex.family("boothcloud_transcode_wall_seconds_total", Kind::Counter, "Wall-clock seconds transcodes ran since the node started.");
+    ex.sample("boothcloud_transcode_wall_seconds_total", &[], state.spend.meters().transcode_wall_ms() as f64 / 1e3);
 }
 
 /// Latency per route, busiest first, and the sampling rate.

@@ -9,6 +9,7 @@ mod dashboard;
 pub mod error;
 mod extract;
 mod live;
+mod media;
 mod metrics;
 pub mod peers;
 pub mod serve;
@@ -57,6 +58,7 @@ pub struct AppState {
     pub peers: Arc<crate::peers::Peers>,
     /// `None` when mDNS is off or could not start.
     pub discovery: Option<Arc<crate::discovery::Discovery>>,
+    pub media: Arc<crate::media::Media>,
 }
 
 #[derive(OpenApi)]
@@ -88,6 +90,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(metrics::routes())
         .merge(charts::routes())
         .merge(peers::routes())
+        .merge(media::routes())
         .split_for_parts()
 }
 
@@ -107,6 +110,9 @@ pub fn app(state: AppState) -> Router {
         // After the CORS layer: cached assets carry the origin's own headers (its Vary),
         // not the API's, so that what a peer or a client stores is what the origin said.
         .route("/assets/{*path}", get(assets::serve_asset))
+        // Also after it: tus answers its own OPTIONS (protocol discovery), which the CORS
+        // layer would take for a preflight; it gets CORS of its own (`media::tus_cors`).
+        .merge(media::tus_routes())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
     // Outermost, so that every answer is timed, a caught panic's 500 included.
     let router = if state.telemetry.is_timing() { router.layer(crate::telemetry::TimingLayer(state.telemetry.clone())) } else { router };
@@ -117,10 +123,12 @@ pub fn app(state: AppState) -> Router {
 /// on Linux and macOS, `http://tauri.localhost` on Windows) and calls the embedded node
 /// across origins. Only those origins are allowed; the dashboard the node serves itself
 /// is same-origin and needs nothing.
+pub const APP_WINDOW_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
+
 fn app_window_cors() -> tower_http::cors::CorsLayer {
     use axum::http::{header, HeaderName, HeaderValue, Method};
     tower_http::cors::CorsLayer::new()
-        .allow_origin([HeaderValue::from_static("tauri://localhost"), HeaderValue::from_static("http://tauri.localhost")])
+        .allow_origin(APP_WINDOW_ORIGINS.map(HeaderValue::from_static))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
         .max_age(std::time::Duration::from_secs(600))

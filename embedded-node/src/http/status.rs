@@ -155,6 +155,8 @@ pub struct OpsStatus {
     /// Spend per component and in total, against the budgets, with the projection.
     spend: crate::spend::SpendView,
     latency: LatencySummary,
+    /// Uploads, transcodes (minutes today, running, peak) and forwarding.
+    media: crate::media::MediaSummary,
 }
 
 /// The busiest customer routes (at most five) and the manifest's latency targets.
@@ -190,6 +192,7 @@ pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
             p99_target_ms: state.manifest.current().manifest.telemetry.p99_target_ms,
             routes: state.telemetry.routes().into_iter().filter(|r| serves_customers(&r.route)).take(BUSIEST_ROUTES).collect(),
         },
+        media: state.media.summary().await?,
     })
 }
 

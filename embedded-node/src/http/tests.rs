@@ -47,6 +47,7 @@ async fn harness() -> Harness {
     .await
     .unwrap();
     let spend = Arc::new(crate::spend::Ledger::load(&db, &manifest.current().manifest.event.id, meters).await.unwrap());
+    let media = Arc::new(crate::media::Media::open(dir.path(), db.clone(), manifest.clone(), shared.clone(), spend.clone()).await.unwrap());
     let state = AppState {
         assets,
         manifest,
@@ -64,6 +65,7 @@ async fn harness() -> Harness {
         stopping,
         peers,
         discovery: None,
+        media,
     };
     Harness { app: app(state), clock, stop, _dir: dir }
 }

@@ -41,7 +41,97 @@ pub struct Manifest {
     pub pairing: Pairing,
     pub telemetry: TelemetrySettings,
     pub discovery: DiscoverySettings,
+    pub media: MediaSettings,
     pub runbooks: Vec<Runbook>,
+}
+
+/// Most presets a manifest may define.
+pub const MAX_PRESETS: usize = 32;
+
+/// Uploads from the booth's cameras and phones, and the clips made from them (`[media]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaSettings {
+    /// Largest single upload (tus `Tus-Max-Size`).
+    pub max_upload_bytes: u64,
+    /// Disk the media folder may use: uploads (counted at their declared length from
+    /// the moment they are created, so unfinished ones cannot overfill it) and clips.
+    pub quota_bytes: u64,
+    /// Most uploads unfinished at once.
+    pub max_open_uploads: u32,
+    /// An unfinished upload with no data for this long expires and its bytes are freed.
+    pub unfinished_expire_after: SignedDuration,
+    /// Send finished uploads and clips to the upstream (`uplink.upstream`, over tus).
+    pub forward: bool,
+    /// The programs run, by name (looked up on PATH) or absolute path.
+    pub ffmpeg: String,
+    pub ffprobe: String,
+    /// Transcodes at once, normally and while degraded.
+    pub max_transcodes: u32,
+    pub degraded_transcodes: u32,
+    /// A transcode running longer than this is stopped.
+    pub transcode_timeout: SignedDuration,
+    /// Most transcode jobs waiting at once.
+    pub max_queued_transcodes: u32,
+    pub presets: Vec<Preset>,
+}
+
+impl MediaSettings {
+    pub fn preset(&self, name: &str) -> Option<&Preset> {
+        self.presets.iter().find(|p| p.name == name)
+    }
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        let video = |name: &str, height, degraded: Option<&str>| Preset {
+            name: name.into(),
+            output: PresetOutput::Video { height, crf: 23, speed: "veryfast".into(), audio_kbps: 128 },
+            essential: true,
+            degraded: degraded.map(Into::into),
+        };
+        MediaSettings {
+            max_upload_bytes: 4 << 30,
+            quota_bytes: 20 << 30,
+            max_open_uploads: 64,
+            unfinished_expire_after: SignedDuration::from_hours(24),
+            forward: false,
+            ffmpeg: "ffmpeg".into(),
+            ffprobe: "ffprobe".into(),
+            max_transcodes: 2,
+            degraded_transcodes: 1,
+            transcode_timeout: SignedDuration::from_mins(20),
+            max_queued_transcodes: 200,
+            presets: vec![
+                video("720p", 720, Some("480p")),
+                video("480p", 480, None),
+                Preset {
+                    name: "poster".into(),
+                    output: PresetOutput::Poster { height: 720, at_ms: 1_000 },
+                    essential: false,
+                    degraded: None,
+                },
+            ],
+        }
+    }
+}
+
+/// What a transcode makes (`[[media.presets]]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preset {
+    pub name: String,
+    pub output: PresetOutput,
+    /// Essential jobs keep running when the transcode budget is spent; others stop.
+    pub essential: bool,
+    /// The preset used instead while the booth is degraded.
+    pub degraded: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PresetOutput {
+    /// H.264/AAC in MP4, scaled to `height` (never up), x264 `crf` and `speed`.
+    Video { height: u32, crf: u32, speed: String, audio_kbps: u32 },
+    /// One JPEG frame at `at_ms` into the clip.
+    Poster { height: u32, at_ms: u64 },
 }
 
 /// Service types every node browses for besides its own: printers and web-configurable
@@ -122,6 +212,8 @@ pub struct UplinkSettings {
     pub origin: Option<Origin>,
     /// The regional hub orders sync to.
     pub upstream: Option<url::Url>,
+    /// This booth's credential at the upstream, sent as `Authorization: Bearer`.
+    pub credential: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -42,6 +42,8 @@ struct RawManifest {
     #[serde(default)]
     discovery: RawDiscovery,
     #[serde(default)]
+    media: RawMedia,
+    #[serde(default)]
     runbooks: Vec<Spanned<RawRunbook>>,
 }
 
@@ -88,6 +90,40 @@ struct RawDiscovery {
 struct RawUplink {
     origin: Option<Spanned<String>>,
     upstream: Option<Spanned<String>>,
+    credential: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMedia {
+    max_upload: Option<Spanned<String>>,
+    quota: Option<Spanned<String>>,
+    max_open_uploads: Option<Spanned<i64>>,
+    unfinished_expire_after: Option<Spanned<String>>,
+    forward: Option<Spanned<bool>>,
+    ffmpeg: Option<Spanned<String>>,
+    ffprobe: Option<Spanned<String>>,
+    max_transcodes: Option<Spanned<i64>>,
+    degraded_transcodes: Option<Spanned<i64>>,
+    transcode_timeout: Option<Spanned<String>>,
+    max_queued_transcodes: Option<Spanned<i64>>,
+    presets: Option<Vec<Spanned<RawPreset>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreset {
+    name: Spanned<String>,
+    /// `mp4` or `jpeg`.
+    format: Spanned<String>,
+    height: Spanned<i64>,
+    crf: Option<Spanned<i64>>,
+    speed: Option<Spanned<String>>,
+    audio_kbps: Option<Spanned<i64>>,
+    /// Posters: where in the clip, e.g. "1s".
+    at: Option<Spanned<String>>,
+    essential: Option<bool>,
+    degraded: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -219,6 +255,11 @@ impl Checker<'_> {
     fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_column(self.text, span.start);
         self.problems.push(Problem { line, column, message: message.into() });
+    }
+
+    /// At `span` when there is one, else at the top of the file.
+    fn at_opt(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+        self.at(span.unwrap_or(0..0), message);
     }
 
     /// A name or free text: trimmed, non-empty, at most `max` characters.
@@ -382,7 +423,7 @@ fn show_size(n: u64) -> String {
 }
 
 /// The largest whole unit that divides the duration: "1000d", "5m", "90s".
-fn show_duration(d: SignedDuration) -> String {
+pub(crate) fn show_duration(d: SignedDuration) -> String {
     let s = d.as_secs();
     match s {
         s if s % 86_400 == 0 => format!("{}d", s / 86_400),
@@ -452,6 +493,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             }
         }),
         upstream: raw.uplink.upstream.as_ref().and_then(|u| c.url(u, "uplink.upstream")),
+        credential: raw.uplink.credential.as_ref().map(|v| c.text(v, "uplink.credential", 512)),
     };
     let assets = check_assets(c, raw.assets);
     let pricing = check_pricing(c, raw.pricing);
@@ -466,6 +508,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         p99_target_ms: raw.telemetry.p99_target_ms.as_ref().map_or(d.p99_target_ms, |v| c.count(v, "telemetry.p99_target_ms", 1, 600_000)),
     };
     let discovery = check_discovery(c, raw.discovery);
+    let media = check_media(c, raw.media, uplink.upstream.is_some());
     let runbooks = raw
         .runbooks
         .iter()
@@ -478,7 +521,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             }
         })
         .collect();
-    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, telemetry, discovery, runbooks }
+    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, telemetry, discovery, media, runbooks }
 }
 
 fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
@@ -975,6 +1018,122 @@ fn check_discovery(c: &mut Checker, raw: RawDiscovery) -> DiscoverySettings {
         probe_every,
         gone_after,
         max_devices: raw.max_devices.as_ref().map_or(d.max_devices, |v| c.count(v, "discovery.max_devices", 16, 10_000)),
+    }
+}
+
+fn check_media(c: &mut Checker, raw: RawMedia, has_upstream: bool) -> MediaSettings {
+    let d = MediaSettings::default();
+    let program = |c: &mut Checker, v: &Option<Spanned<String>>, what: &str, default: &str| {
+        v.as_ref().map_or(default.to_owned(), |v| {
+            let text = c.text(v, what, 4096);
+            if text.is_empty() || (text.contains('/') && !text.starts_with('/')) {
+                c.at(v.span(), format!("{what} must be a program name on PATH or an absolute path"));
+            }
+            text
+        })
+    };
+    let forward = raw.forward.as_ref().map_or(d.forward, |f| *f.get_ref());
+    if let Some(f) = raw.forward.as_ref().filter(|f| *f.get_ref() && !has_upstream) {
+        c.at(f.span(), "media.forward needs uplink.upstream: where would the clips go?");
+    }
+    let max_transcodes = raw.max_transcodes.as_ref().map_or(d.max_transcodes, |v| c.count(v, "media.max_transcodes", 1, 64));
+    let presets = match &raw.presets {
+        None => d.presets.clone(),
+        Some(list) => {
+            if list.len() > MAX_PRESETS {
+                c.at(list[MAX_PRESETS].span(), format!("media.presets may list at most {MAX_PRESETS} presets"));
+            }
+            list.iter().take(MAX_PRESETS).map(|p| check_preset(c, p)).collect()
+        }
+    };
+    for (i, p) in presets.iter().enumerate() {
+        let raw_preset = raw.presets.as_ref().map(|l| &l[i]);
+        let span = raw_preset.map(|r| r.span());
+        if presets[..i].iter().any(|q| q.name == p.name) {
+            c.at_opt(span.clone(), format!("media preset `{}` is defined twice", p.name));
+        }
+        if let Some(to) = &p.degraded {
+            match presets.iter().find(|q| &q.name == to) {
+                None => c.at_opt(span, format!("media preset `{}` degrades to `{to}`, which is not a preset", p.name)),
+                Some(q) if std::mem::discriminant(&q.output) != std::mem::discriminant(&p.output) || q.degraded.is_some() => c.at_opt(
+                    span,
+                    format!(
+                        "media preset `{}` degrades to `{to}`, which must make the same kind of output and not degrade further",
+                        p.name
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    MediaSettings {
+        max_upload_bytes: raw.max_upload.as_ref().map_or(d.max_upload_bytes, |v| c.size(v, "media.max_upload", 1 << 10, 1 << 40)),
+        quota_bytes: raw.quota.as_ref().map_or(d.quota_bytes, |v| c.size(v, "media.quota", 1 << 20, 1 << 44)),
+        max_open_uploads: raw.max_open_uploads.as_ref().map_or(d.max_open_uploads, |v| c.count(v, "media.max_open_uploads", 1, 10_000)),
+        unfinished_expire_after: raw.unfinished_expire_after.as_ref().map_or(d.unfinished_expire_after, |v| {
+            c.duration(v, "media.unfinished_expire_after", SignedDuration::from_secs(1), SignedDuration::from_hours(24 * 30))
+        }),
+        forward,
+        ffmpeg: program(c, &raw.ffmpeg, "media.ffmpeg", &d.ffmpeg),
+        ffprobe: program(c, &raw.ffprobe, "media.ffprobe", &d.ffprobe),
+        max_transcodes,
+        degraded_transcodes: raw
+            .degraded_transcodes
+            .as_ref()
+            .map_or(d.degraded_transcodes.min(max_transcodes), |v| c.count(v, "media.degraded_transcodes", 1, max_transcodes)),
+        transcode_timeout: raw.transcode_timeout.as_ref().map_or(d.transcode_timeout, |v| {
+            c.duration(v, "media.transcode_timeout", SignedDuration::from_secs(1), SignedDuration::from_hours(24))
+        }),
+        max_queued_transcodes: raw
+            .max_queued_transcodes
+            .as_ref()
+            .map_or(d.max_queued_transcodes, |v| c.count(v, "media.max_queued_transcodes", 1, 100_000)),
+        presets,
+    }
+}
+
+fn check_preset(c: &mut Checker, raw: &Spanned<RawPreset>) -> Preset {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let name = c.ident(&raw.name, "media preset name");
+    let height = c.count(&raw.height, "media preset height", 16, 4320);
+    let output = match raw.format.get_ref().as_str() {
+        "mp4" => PresetOutput::Video {
+            // Even heights: H.264 in 4:2:0 needs them.
+            height: height & !1,
+            crf: raw.crf.as_ref().map_or(23, |v| c.count(v, "media preset crf", 0, 51)),
+            speed: raw.speed.as_ref().map_or_else(
+                || "veryfast".to_owned(),
+                |v| {
+                    const SPEEDS: [&str; 9] =
+                        ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"];
+                    if !SPEEDS.contains(&v.get_ref().as_str()) {
+                        c.at(v.span(), format!("media preset speed `{}` must be one of {}", v.get_ref(), SPEEDS.join(", ")));
+                    }
+                    v.get_ref().clone()
+                },
+            ),
+            audio_kbps: raw.audio_kbps.as_ref().map_or(128, |v| c.count(v, "media preset audio_kbps", 16, 512)),
+        },
+        "jpeg" => PresetOutput::Poster {
+            height,
+            at_ms: raw.at.as_ref().map_or(1_000, |v| {
+                c.duration(v, "media preset at", SignedDuration::ZERO, SignedDuration::from_hours(24)).as_millis() as u64
+            }),
+        },
+        other => {
+            c.at(raw.format.span(), format!("media preset format `{other}` must be `mp4` or `jpeg`"));
+            PresetOutput::Poster { height, at_ms: 0 }
+        }
+    };
+    if matches!(output, PresetOutput::Poster { .. }) && (raw.crf.is_some() || raw.speed.is_some() || raw.audio_kbps.is_some()) {
+        c.at(span, format!("media preset `{name}` is a jpeg: crf, speed and audio_kbps are for mp4"));
+    }
+    Preset {
+        name,
+        output,
+        essential: raw.essential.unwrap_or(true),
+        degraded: raw.degraded.as_ref().map(|v| c.ident(v, "media preset degraded")),
     }
 }
 

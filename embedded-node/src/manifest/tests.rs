@@ -112,3 +112,29 @@ fn oversize_manifests_are_refused() {
     let text = format!("{DEMO_MANIFEST}\n#{}", "x".repeat(MAX_MANIFEST_BYTES));
     assert!(problems(&text)[0].2.contains("larger than"));
 }
+
+#[test]
+fn media_presets_are_checked_where_they_are_written() {
+    let m = parse(DEMO_MANIFEST).unwrap();
+    assert_eq!(m.media.preset("720p").and_then(|p| p.degraded.as_deref()), Some("480p"));
+    assert!(!m.media.preset("poster").unwrap().essential);
+
+    let text = demo_with("degraded = \"480p\"", "degraded = \"360p\"");
+    let p = problems(&text);
+    assert!(p.iter().any(|(_, _, m)| m.contains("degrades to `360p`, which is not a preset")), "{p:?}");
+
+    let text =
+        demo_with("forward = false", "forward = true").replacen("upstream = \"https://hub.harbour-lights.example/api/v1/\"\n", "", 1);
+    let p = problems(&text);
+    assert!(
+        p.iter().any(|(line, _, m)| m.contains("media.forward needs uplink.upstream") && *line == line_of(&text, "forward = true")),
+        "{p:?}"
+    );
+
+    let p = problems(&demo_with("format = \"jpeg\"", "format = \"gif\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("`mp4` or `jpeg`")), "{p:?}");
+    let p = problems(&demo_with("speed = \"veryfast\"", "speed = \"warp\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("speed `warp`")), "{p:?}");
+    let p = problems(&demo_with("degraded_transcodes = 1", "degraded_transcodes = 3"));
+    assert!(p.iter().any(|(_, _, m)| m.contains("media.degraded_transcodes must be between 1 and 2")), "{p:?}");
+}

@@ -46,6 +46,8 @@ pub struct Meters {
     usage: [Counter; 4],
     transcodes_running: AtomicU64,
     transcodes_peak: AtomicU64,
+    /// Wall-clock milliseconds transcodes took (not priced: the cost model prices media).
+    transcode_wall_ms: AtomicU64,
 }
 
 impl Meters {
@@ -63,6 +65,14 @@ impl Meters {
         let now = self.transcodes_running.fetch_add(1, Ordering::Relaxed) + 1;
         self.transcodes_peak.fetch_max(now, Ordering::Relaxed);
         TranscodeRun { meters: self.clone() }
+    }
+
+    pub fn add_transcode_wall(&self, wall_ms: u64) {
+        self.transcode_wall_ms.fetch_add(wall_ms, Ordering::Relaxed);
+    }
+
+    pub fn transcode_wall_ms(&self) -> u64 {
+        self.transcode_wall_ms.load(Ordering::Relaxed)
     }
 
     /// (running now, the most at once since the node started).

@@ -1,0 +1,432 @@
+//! Forwarding: finished uploads and clips sent on to the upstream (the regional hub)
+//! over tus, with the write-back discipline of the order queue.
+//!
+//! Owns the `media_forwards` queue. An item is queued in the same transaction that
+//! finishes its upload or clip, so nothing finished is forgotten. The forwarder creates
+//! the upload at the upstream once and keeps its URL; after a link cut it asks the
+//! upstream how far it got (HEAD) and continues from there, each chunk checksummed.
+//! Network trouble and 5xx answers are retried with capped exponential backoff and
+//! jitter; an upstream that refuses an item for good (a 4xx) quarantines it with the
+//! reason, and it never blocks the items behind it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use jiff::Timestamp;
+use rand::Rng;
+use reqwest::StatusCode;
+use serde::Serialize;
+use sqlx::SqlitePool;
+use tokio::sync::{watch, Notify};
+
+use super::tus;
+use crate::clock::Clock;
+use crate::manifest::watch::LiveManifest;
+use crate::spend::{Component, Meters};
+
+/// Bytes per PATCH to the upstream.
+pub const CHUNK: u64 = 8 << 20;
+const MAX_BACKOFF: Duration = Duration::from_secs(15);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Queues an item (inside the caller's transaction). Queuing twice is harmless.
+pub async fn queue(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    kind: &str,
+    source_id: &str,
+    path: &str,
+    length: u64,
+    metadata: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO media_forwards (kind, source_id, path, length, metadata, state, next_attempt_at, created_at) \
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+    )
+    .bind(kind)
+    .bind(source_id)
+    .bind(path)
+    .bind(length as i64)
+    .bind(metadata)
+    .bind(now.as_millisecond())
+    .bind(now.as_millisecond())
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// An `Upload-Metadata` header from text pairs.
+pub fn metadata(pairs: &[(&str, &str)]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    pairs.iter().map(|(k, v)| format!("{k} {}", b64.encode(v))).collect::<Vec<_>>().join(",")
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ForwardSummary {
+    /// Forwarding is on in the manifest (and an upstream is set).
+    pub enabled: bool,
+    pub pending: u64,
+    pub pending_bytes: u64,
+    pub sent: u64,
+    pub quarantined: u64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub oldest_pending: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_sent_at: Option<Timestamp>,
+    /// The most recent problem, in words.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    /// Try again later: the link, a timeout, a 5xx.
+    #[error("{0}")]
+    Retry(String),
+    /// The upstream forgot the upload: create it again.
+    #[error("the upstream no longer has this upload; starting it again")]
+    Restart,
+    /// Refused for good.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+struct Item {
+    kind: String,
+    source_id: String,
+    path: String,
+    length: u64,
+    metadata: String,
+    remote_url: Option<String>,
+    sent: u64,
+    attempts: u32,
+}
+
+pub struct Forwarder {
+    db: SqlitePool,
+    media_dir: PathBuf,
+    live: Arc<LiveManifest>,
+    clock: Arc<dyn Clock>,
+    meters: Arc<Meters>,
+    http: reqwest::Client,
+    wake: Notify,
+}
+
+impl Forwarder {
+    pub fn new(db: SqlitePool, media_dir: PathBuf, live: Arc<LiveManifest>, clock: Arc<dyn Clock>, meters: Arc<Meters>) -> Forwarder {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("an HTTP client with rustls");
+        Forwarder { db, media_dir, live, clock, meters, http, wake: Notify::new() }
+    }
+
+    /// Something was queued or released: look now rather than at the next tick.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    pub async fn summary(&self) -> Result<ForwardSummary, sqlx::Error> {
+        let loaded = self.live.current();
+        let m = &loaded.manifest;
+        let (pending, pending_bytes, sent, quarantined, oldest, last_sent): (i64, i64, i64, i64, Option<i64>, Option<i64>) =
+            sqlx::query_as(
+                "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(CASE WHEN state = 'pending' THEN length - sent END), 0), \
+                    COALESCE(SUM(state = 'sent'), 0), COALESCE(SUM(state = 'quarantined'), 0), \
+                    MIN(CASE WHEN state = 'pending' THEN created_at END), MAX(finished_at) FROM media_forwards",
+            )
+            .fetch_one(&self.db)
+            .await?;
+        let last_error: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT last_error FROM media_forwards WHERE state != 'sent' AND last_error IS NOT NULL ORDER BY next_attempt_at DESC LIMIT 1",
+        )
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(ForwardSummary {
+            enabled: m.media.forward && m.uplink.upstream.is_some(),
+            pending: pending as u64,
+            pending_bytes: pending_bytes.max(0) as u64,
+            sent: sent as u64,
+            quarantined: quarantined as u64,
+            oldest_pending: oldest.and_then(|t| Timestamp::from_millisecond(t).ok()),
+            last_sent_at: last_sent.and_then(|t| Timestamp::from_millisecond(t).ok()),
+            last_error: last_error.and_then(|e| e.0),
+        })
+    }
+
+    /// Puts quarantined items back in the queue (the operator's retry).
+    pub async fn retry_quarantined(&self) -> Result<u64, sqlx::Error> {
+        let done =
+            sqlx::query("UPDATE media_forwards SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'quarantined'")
+                .bind(self.clock.now().as_millisecond())
+                .execute(&self.db)
+                .await?;
+        self.nudge();
+        Ok(done.rows_affected())
+    }
+
+    /// Sends what is due until the node stops.
+    pub async fn keep(self: Arc<Self>, mut stopping: watch::Receiver<bool>) {
+        loop {
+            if *stopping.borrow() {
+                return;
+            }
+            let pause = match self.send_due(&mut stopping).await {
+                Ok(pause) => pause,
+                Err(e) => {
+                    tracing::warn!(error = %e, "media forwarding could not read its queue");
+                    Duration::from_secs(2)
+                }
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+                _ = stopping.changed() => {}
+            }
+        }
+    }
+
+    /// Sends every due item, one at a time; answers how long to wait before looking again.
+    async fn send_due(&self, stopping: &mut watch::Receiver<bool>) -> Result<Duration, sqlx::Error> {
+        let loaded = self.live.current();
+        let m = &loaded.manifest;
+        let (Some(upstream), true) = (m.uplink.upstream.clone(), m.media.forward) else {
+            return Ok(Duration::from_secs(5));
+        };
+        let credential = m.uplink.credential.clone();
+        drop(loaded);
+        loop {
+            if *stopping.borrow() {
+                return Ok(Duration::ZERO);
+            }
+            let now = self.clock.now().as_millisecond();
+            type Due = (String, String, String, i64, String, Option<String>, i64, i64);
+            let due: Option<Due> = sqlx::query_as(
+                "SELECT kind, source_id, path, length, metadata, remote_url, sent, attempts FROM media_forwards \
+                 WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT 1",
+            )
+            .bind(now)
+            .fetch_optional(&self.db)
+            .await?;
+            let Some((kind, source_id, path, length, metadata, remote_url, sent, attempts)) = due else {
+                let next: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM media_forwards WHERE state = 'pending'")
+                    .fetch_one(&self.db)
+                    .await?;
+                let wait = next.map_or(Duration::from_secs(5), |t| Duration::from_millis((t - now).clamp(50, 5_000) as u64));
+                return Ok(wait);
+            };
+            let mut item =
+                Item { kind, source_id, path, length: length as u64, metadata, remote_url, sent: sent as u64, attempts: attempts as u32 };
+            let upload = upstream.join("uploads/").expect("a base URL joins a relative path");
+            let result = tokio::select! {
+                r = self.send(&mut item, &upload, credential.as_deref()) => r,
+                _ = stopping.changed() => return Ok(Duration::ZERO),
+            };
+            let now = self.clock.now().as_millisecond();
+            match result {
+                Ok(()) => {
+                    sqlx::query("UPDATE media_forwards SET state = 'sent', sent = length, finished_at = ?, last_error = NULL WHERE kind = ? AND source_id = ?")
+                        .bind(now)
+                        .bind(&item.kind)
+                        .bind(&item.source_id)
+                        .execute(&self.db)
+                        .await?;
+                    tracing::info!(kind = %item.kind, id = %item.source_id, bytes = item.length, "forwarded to the upstream");
+                }
+                Err(SendError::Refused(why)) => {
+                    tracing::warn!(kind = %item.kind, id = %item.source_id, %why, "the upstream refused a media item; quarantined");
+                    self.set_state(&item, "quarantined", &why, now).await?;
+                }
+                Err(SendError::Restart) => {
+                    sqlx::query("UPDATE media_forwards SET remote_url = NULL, sent = 0, last_error = ? WHERE kind = ? AND source_id = ?")
+                        .bind(SendError::Restart.to_string())
+                        .bind(&item.kind)
+                        .bind(&item.source_id)
+                        .execute(&self.db)
+                        .await?;
+                }
+                Err(SendError::Retry(why)) => {
+                    let backoff = backoff(item.attempts);
+                    tracing::debug!(kind = %item.kind, id = %item.source_id, %why, ?backoff, "media forwarding will retry");
+                    sqlx::query("UPDATE media_forwards SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE kind = ? AND source_id = ?")
+                        .bind(now + backoff.as_millis() as i64)
+                        .bind(&why)
+                        .bind(&item.kind)
+                        .bind(&item.source_id)
+                        .execute(&self.db)
+                        .await?;
+                }
+                Err(SendError::Database(e)) => return Err(e),
+            }
+        }
+    }
+
+    async fn set_state(&self, item: &Item, state: &str, why: &str, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE media_forwards SET state = ?, last_error = ?, finished_at = ? WHERE kind = ? AND source_id = ?")
+            .bind(state)
+            .bind(why)
+            .bind(now)
+            .bind(&item.kind)
+            .bind(&item.source_id)
+            .execute(&self.db)
+            .await
+            .map(drop)
+    }
+
+    /// Creates (once), asks where the upstream stands, and sends the rest in chunks,
+    /// recording each confirmed offset.
+    async fn send(&self, item: &mut Item, upload: &url::Url, credential: Option<&str>) -> Result<(), SendError> {
+        let auth = |r: reqwest::RequestBuilder| {
+            let r = r.header("Tus-Resumable", tus::VERSION);
+            match credential {
+                Some(c) => r.bearer_auth(c),
+                None => r,
+            }
+        };
+        let remote = match &item.remote_url {
+            Some(u) => u.clone(),
+            None => {
+                self.meters.add(Component::Upstream, 1);
+                let res = auth(self.http.post(upload.clone()))
+                    .header("Upload-Length", item.length)
+                    .header("Upload-Metadata", &item.metadata)
+                    .send()
+                    .await
+                    .map_err(link)?;
+                if res.status() != StatusCode::CREATED {
+                    return Err(refusal(res).await);
+                }
+                let location = res
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| SendError::Refused("the upstream created the upload but sent no Location".into()))?;
+                let url =
+                    upload.join(location).map_err(|_| SendError::Refused("the upstream sent an unusable Location".into()))?.to_string();
+                sqlx::query("UPDATE media_forwards SET remote_url = ?, sent = 0 WHERE kind = ? AND source_id = ?")
+                    .bind(&url)
+                    .bind(&item.kind)
+                    .bind(&item.source_id)
+                    .execute(&self.db)
+                    .await?;
+                item.remote_url = Some(url.clone());
+                item.sent = 0;
+                url
+            }
+        };
+        // Where the upstream stands: after a cut, what it has may differ from what we recorded.
+        self.meters.add(Component::Upstream, 1);
+        let res = auth(self.http.head(&remote)).send().await.map_err(link)?;
+        match res.status() {
+            StatusCode::OK | StatusCode::NO_CONTENT => {}
+            StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),
+            _ => return Err(refusal(res).await),
+        }
+        let mut offset = upload_offset(&res).ok_or_else(|| SendError::Retry("the upstream's HEAD had no Upload-Offset".into()))?;
+        if offset > item.length {
+            return Err(SendError::Refused(format!("the upstream reports {offset} bytes of a {}-byte file", item.length)));
+        }
+        let path = self.media_dir.join(&item.path);
+        while offset < item.length {
+            let len = CHUNK.min(item.length - offset);
+            let chunk = read_chunk(path.clone(), offset, len)
+                .await
+                .map_err(|e| SendError::Refused(format!("cannot read {} (was it deleted?): {e}", item.path)))?;
+            self.meters.add(Component::Upstream, 1);
+            let res = auth(self.http.patch(&remote))
+                .header("Upload-Offset", offset)
+                .header("Content-Type", tus::OFFSET_STREAM)
+                .header("Upload-Checksum", tus::sha1_header(&chunk))
+                .body(chunk)
+                .send()
+                .await
+                .map_err(link)?;
+            match res.status() {
+                StatusCode::NO_CONTENT => {}
+                StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),
+                // Another offset than ours (a request that got through before a cut): ask again.
+                StatusCode::CONFLICT => return Err(SendError::Retry("the upstream is at another offset; asking again".into())),
+                s if s.as_u16() == tus::CHECKSUM_MISMATCH => {
+                    return Err(SendError::Retry("a chunk arrived damaged; sending it again".into()))
+                }
+                _ => return Err(refusal(res).await),
+            }
+            offset = upload_offset(&res).ok_or_else(|| SendError::Retry("the upstream's PATCH answer had no Upload-Offset".into()))?;
+            sqlx::query("UPDATE media_forwards SET sent = ? WHERE kind = ? AND source_id = ?")
+                .bind(offset as i64)
+                .bind(&item.kind)
+                .bind(&item.source_id)
+                .execute(&self.db)
+                .await?;
+            item.sent = offset;
+        }
+        Ok(())
+    }
+}
+
+fn upload_offset(res: &reqwest::Response) -> Option<u64> {
+    res.headers().get("upload-offset")?.to_str().ok()?.parse().ok()
+}
+
+fn link(e: reqwest::Error) -> SendError {
+    SendError::Retry(format!("the upstream could not be reached: {e}"))
+}
+
+/// A 4xx is for good (except the ones that mean "later"); anything else is retried.
+async fn refusal(res: reqwest::Response) -> SendError {
+    let status = res.status();
+    let text: String = res.text().await.unwrap_or_default().chars().take(300).collect();
+    let why = format!("the upstream answered {status}: {text}");
+    let later = matches!(status, StatusCode::REQUEST_TIMEOUT | StatusCode::LOCKED | StatusCode::TOO_MANY_REQUESTS);
+    if status.is_client_error() && !later {
+        SendError::Refused(why)
+    } else {
+        SendError::Retry(why)
+    }
+}
+
+/// 0.5 s, 1 s, 2 s … up to 15 s, each with up to half of it as jitter.
+fn backoff(attempts: u32) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1 << attempts.min(10)).min(MAX_BACKOFF);
+    base.mul_f64(rand::rng().random_range(0.5..=1.0))
+}
+
+async fn read_chunk(path: PathBuf, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut buf = vec![0; len as usize];
+        f.read_exact(&mut buf)?;
+        Ok(buf)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter() {
+        assert!(backoff(0) <= Duration::from_millis(500) && backoff(0) >= Duration::from_millis(250));
+        assert!(backoff(3) <= Duration::from_secs(4));
+        for _ in 0..20 {
+            let b = backoff(30);
+            assert!(b <= MAX_BACKOFF && b >= MAX_BACKOFF / 2, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn metadata_round_trips_through_the_tus_parser() {
+        let header = metadata(&[("filename", "demo clip.mp4"), ("preset", "720p")]);
+        let parsed = tus::parse_metadata(&header).unwrap();
+        assert_eq!(parsed.text("filename").as_deref(), Some("demo clip.mp4"));
+        assert_eq!(parsed.text("preset").as_deref(), Some("720p"));
+    }
+}
