@@ -10,7 +10,10 @@
 // Live figures come from `GET /api/v1/ops/stream` (server-sent events), read with
 // `fetch` so the token travels in the Authorization header, never in a URL.
 
-import type { Booth, ChartName, ChartSpan, DevicesView, FleetView, OrderPage, PairingCode, Snapshot, SyncState, WarmUp } from './types';
+import type {
+  Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, MediaSummary, OrderPage, PairingCode, Snapshot, SyncState, Upload,
+  UploadToken, WarmUp,
+} from './types';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
 /** Waits between reconnection attempts, in ms; the last one repeats. */
@@ -205,6 +208,64 @@ export class Connection {
 
   async hidePairingCode(): Promise<void> {
     await this.request('/api/v1/ops/pairing-code', { method: 'DELETE' });
+  }
+
+  /** Uploads, transcodes, quota and forwarding at a glance. */
+  media(): Promise<MediaSummary> {
+    return this.request('/api/v1/ops/media');
+  }
+
+  uploads(): Promise<Upload[]> {
+    return this.request('/api/v1/ops/uploads?limit=100');
+  }
+
+  async transcodes(): Promise<Job[]> {
+    return (await this.request<{ jobs: Job[] }>('/api/v1/ops/transcodes?limit=100')).jobs;
+  }
+
+  /** Queues a clip of an upload in a preset, optionally trimmed (seconds). */
+  startTranscode(uploadId: string, preset: string, startS: number | null = null, endS: number | null = null): Promise<Job> {
+    return this.request('/api/v1/ops/transcodes', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ upload_id: uploadId, preset, start_s: startS, end_s: endS }),
+    });
+  }
+
+  cancelTranscode(id: string): Promise<Job> {
+    return this.request(`/api/v1/ops/transcodes/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+  }
+
+  /** Deletes a clip's file (frees its space); the job's record stays. */
+  removeClip(id: string): Promise<Job> {
+    return this.request(`/api/v1/ops/transcodes/${encodeURIComponent(id)}/output`, { method: 'DELETE' });
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.request(`/api/v1/ops/uploads/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  uploadTokens(): Promise<UploadToken[]> {
+    return this.request('/api/v1/ops/upload-tokens');
+  }
+
+  /** A new upload token for a device; its secret is only in this answer. */
+  issueUploadToken(label: string): Promise<IssuedToken> {
+    return this.request('/api/v1/ops/upload-tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label }) });
+  }
+
+  revokeUploadToken(id: string): Promise<UploadToken> {
+    return this.request(`/api/v1/ops/upload-tokens/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** Reduced-quality presets and fewer transcodes at once, or back to normal. */
+  setMediaDegraded(degraded: boolean): Promise<MediaSummary> {
+    return this.request('/api/v1/ops/media/degraded', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ degraded }) });
+  }
+
+  /** An absolute URL for a path the node serves (a clip, for preview). */
+  url(path: string): string {
+    return this.base + path;
   }
 
   /** A chart as SVG text, in the dashboard's theme, sized for where it is shown. */

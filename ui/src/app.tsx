@@ -5,6 +5,7 @@ import { ApiError, connect, type Connection, type StreamState } from './api';
 import { Controls } from './controls';
 import { Detail } from './details';
 import { Header } from './header';
+import { Media } from './media';
 import { Devices, Fleet } from './neighbours';
 import { Orders } from './orders';
 import { Tiles } from './tiles';
@@ -36,7 +37,7 @@ export function App() {
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [detail, setDetail] = useState<ChartName | null>(null);
-  const [sheet, setSheet] = useState<'devices' | 'fleet' | null>(null);
+  const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | null>(null);
   const readySent = useRef(false);
 
   useEffect(() => {
@@ -124,6 +125,7 @@ export function App() {
       </main>
       {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}
+      {sheet === 'media' && <Media conn={conn} onClose={() => setSheet(null)} />}
       {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
     </div>
   );

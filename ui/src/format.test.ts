@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, shortId, spendTile, transcodeTile } from './format';
-import type { Booth, CacheSummary, Device, Figures, LatencySummary, RouteFigures, Spend, SpendComponent, SpendLine } from './types';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, shortId, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
+import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, Upload } from './types';
 
 describe('money', () => {
   it('uses the currency’s own decimals, never floats in the input', () => {
@@ -193,10 +193,48 @@ describe('spendTile', () => {
 });
 
 describe('transcodeTile', () => {
-  it('counts minutes, running and peak', () => {
-    expect(transcodeTile(spend(line(0, null, null, 'ok')))).toEqual({
-      headline: '1.5 min', caption: 'transcoded this event · €0.02', running: '1 running now · at most 3 at once',
+  const media = (over: Partial<MediaSummary['transcodes']> = {}): MediaSummary => ({
+    quota_bytes: 100, used_bytes: 10, max_upload_bytes: 50, open_uploads: 0, presets: [],
+    forwarding: { enabled: false, pending: 0, pending_bytes: 0, sent: 0, quarantined: 0, oldest_pending: null, last_sent_at: null, last_error: null },
+    transcodes: {
+      ffmpeg: 'ffmpeg version 5.1', ffmpeg_ok: true, degraded: false, budget_held: false, running: 1, queued: 0, peak: 3, concurrency: 2,
+      media_minutes_today: 0.75, wall_minutes_today: 0.5, ...over,
+    },
+  });
+  it('counts minutes today, running and peak', () => {
+    expect(transcodeTile(spend(line(0, null, null, 'ok')), media())).toEqual({
+      headline: '0.8 min', caption: 'of video today · 1.5 min this event · €0.02', running: '1 running now · at most 3 at once', tone: 'quiet',
     });
+  });
+  it('says when clips cannot be made, wait, or are reduced', () => {
+    expect(transcodeTile(spend(line(0, null, null, 'ok')), media({ ffmpeg_ok: false })).tone).toBe('bad');
+    const t = transcodeTile(spend(line(0, null, null, 'ok')), media({ queued: 2, degraded: true }));
+    expect(t.running).toBe('1 running now · 2 waiting · at most 3 at once · reduced quality');
+    expect(t.tone).toBe('warn');
+  });
+});
+
+describe('media', () => {
+  const job = (over: Partial<Job>): Job => ({
+    id: 'j', upload_id: 'u', filename: 'demo.mp4', preset: '720p', ran_preset: null, start_ms: null, end_ms: null, essential: true,
+    state: 'queued', reason: null, progress: 0, created_at: '', started_at: null, finished_at: null, media_ms: 0, wall_ms: 0,
+    output_url: null, output_bytes: null, command: null, ...over,
+  });
+  it('puts jobs in words', () => {
+    expect(jobState(job({ state: 'running', progress: 0.426 }))).toEqual({ label: 'Working · 42%', tone: 'warn' });
+    expect(jobState(job({ reason: 'Waiting: the transcode budget is spent' })).label).toBe('Held');
+    expect(jobState(job({ state: 'timed_out' }))).toEqual({ label: 'Took too long', tone: 'bad' });
+    expect(jobWhat(job({ ran_preset: '480p', start_ms: 1_500, end_ms: 62_000 }))).toBe('480p (asked 720p), 0:01–1:02');
+    expect(jobWhat(job({ start_ms: 2_000 }))).toBe('720p, 0:02–end');
+  });
+  it('shows how much of an upload arrived', () => {
+    const u: Upload = {
+      id: 'u', filename: null, filetype: null, device: 'Camera 1', length: 200, received: 50, state: 'receiving',
+      created_at: '', updated_at: '', expires_at: null, finished_at: null,
+    };
+    expect(uploadState(u)).toEqual({ label: 'Arriving · 25%', tone: 'warn', share: 0.25 });
+    expect(uploadState({ ...u, state: 'done', received: 200 }).label).toBe('Uploaded');
+    expect(uploadState({ ...u, length: 0, received: 0, state: 'done' }).share).toBe(1);
   });
 });
 

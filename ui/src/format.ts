@@ -1,6 +1,8 @@
 // Numbers, times and states in words a booth worker reads at arm's length.
 
-import type { Booth, CacheSummary, Device, DeviceKind, LatencySummary, RouteFigures, Snapshot, Spend, SpendLine, SyncState } from './types';
+import type {
+  Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, MediaSummary, RouteFigures, Snapshot, Spend, SpendLine, SyncState, Upload,
+} from './types';
 
 /** Integer minor units as money: 1250 EUR → "€12.50" (the currency's own decimals). */
 export function money(minor: number, currency: string, locale = 'en-GB'): string {
@@ -261,14 +263,66 @@ export function usage(c: Spend['components'][number]): string {
 }
 
 /** The transcodes tile: minutes of media this event, running now and the peak. */
-export function transcodeTile(s: Spend): { headline: string; caption: string; running: string } {
+export function transcodeTile(s: Spend, m: MediaSummary): { headline: string; caption: string; running: string; tone: Tone } {
   const c = s.components.find((x) => x.component === 'transcode');
-  const minutes = (c?.usage ?? 0) / 60_000;
+  const t = m.transcodes;
+  const today = t.media_minutes_today;
+  const event = (c?.usage ?? 0) / 60_000;
+  const caption = !t.ffmpeg_ok
+    ? 'Transcoding is unavailable: ffmpeg is missing'
+    : event > 0
+      ? `of video today · ${event.toFixed(1)} min this event · ${money(c?.spent ?? 0, s.currency)}`
+      : 'No video transcoded yet this event';
+  const waiting = t.queued > 0 ? ` · ${t.queued} waiting` : '';
   return {
-    headline: minutes > 0 ? `${minutes.toFixed(1)} min` : '0 min',
-    caption: minutes > 0 ? `transcoded this event · ${money(c?.spent ?? 0, s.currency)}` : 'No video transcoded yet this event',
-    running: `${s.transcodes_running} running now · at most ${s.transcodes_peak} at once`,
+    headline: `${today.toFixed(1)} min`,
+    caption,
+    running: `${t.running} running now${waiting} · at most ${t.peak} at once${t.degraded ? ' · reduced quality' : ''}`,
+    tone: !t.ffmpeg_ok ? 'bad' : t.budget_held || t.degraded ? 'warn' : 'quiet',
   };
+}
+
+/** An upload's state and progress, in words. */
+export function uploadState(u: Upload): { label: string; tone: Tone; share: number } {
+  const share = u.length === 0 ? 1 : u.received / u.length;
+  switch (u.state) {
+    case 'receiving':
+      return { label: `Arriving · ${Math.floor(share * 100)}%`, tone: 'warn', share };
+    case 'done':
+      return { label: 'Uploaded', tone: 'good', share: 1 };
+    case 'expired':
+      return { label: 'Abandoned (expired)', tone: 'quiet', share };
+    default:
+      return { label: 'Deleted', tone: 'quiet', share };
+  }
+}
+
+/** A transcode job's state in words: what it makes and where it stands. */
+export function jobState(j: Job): { label: string; tone: Tone } {
+  switch (j.state) {
+    case 'queued':
+      return { label: j.reason ? 'Held' : 'Waiting', tone: j.reason ? 'warn' : 'quiet' };
+    case 'running':
+      return { label: `Working · ${Math.floor(j.progress * 100)}%`, tone: 'warn' };
+    case 'done':
+      return { label: 'Ready', tone: 'good' };
+    case 'cancelled':
+      return { label: 'Cancelled', tone: 'quiet' };
+    case 'timed_out':
+      return { label: 'Took too long', tone: 'bad' };
+    case 'stopped':
+      return { label: 'Stopped (budget)', tone: 'bad' };
+    default:
+      return { label: 'Failed', tone: 'bad' };
+  }
+}
+
+/** What a job makes: "480p, 0:01–0:03" or "poster". */
+export function jobWhat(j: Job): string {
+  const preset = j.ran_preset && j.ran_preset !== j.preset ? `${j.ran_preset} (asked ${j.preset})` : j.preset;
+  if (j.start_ms === null && j.end_ms === null) return preset;
+  const at = (ms: number | null) => (ms === null ? '' : `${Math.floor(ms / 60_000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`);
+  return `${preset}, ${at(j.start_ms ?? 0)}–${j.end_ms === null ? 'end' : at(j.end_ms)}`;
 }
 
 /** What a device is, in words. */

@@ -12,7 +12,8 @@ import type { Booth, DevicesView, FleetView, PairingCode } from './types';
 
 const REFRESH_MS = 2_000;
 
-function Sheet({ title, testid, onClose, actions, children }: {
+/** A full-screen view over the booth screen with a title, actions and one big Close button. */
+export function Sheet({ title, testid, onClose, actions, children }: {
   title: string;
   testid: string;
   onClose: () => void;

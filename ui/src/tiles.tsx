@@ -25,7 +25,7 @@ function Tile({ title, testid, children, tone = '' }: { title: string; testid: s
   );
 }
 
-export function Tiles({ snapshot, onOpen, onSheet }: { snapshot: Snapshot; onOpen: Open; onSheet: (s: 'devices' | 'fleet') => void }) {
+export function Tiles({ snapshot, onOpen, onSheet }: { snapshot: Snapshot; onOpen: Open; onSheet: (s: 'devices' | 'fleet' | 'media') => void }) {
   const { today, orders, event, manifest } = snapshot;
   const queued = orders.captured + orders.syncing;
   const engine = priceEngine(manifest);
@@ -70,7 +70,7 @@ export function Tiles({ snapshot, onOpen, onSheet }: { snapshot: Snapshot; onOpe
       <LatencyTile latency={snapshot.latency} onOpen={onOpen} />
       <CacheTile cache={snapshot.cache} onOpen={onOpen} />
       <SpendTile spend={snapshot.spend} timeZone={event.timezone} onOpen={onOpen} />
-      <TranscodeTile spend={snapshot.spend} onOpen={onOpen} />
+      <TranscodeTile snapshot={snapshot} onOpen={onOpen} onMedia={() => onSheet('media')} />
       <Tile title="Neighbours" testid="neighbours">
         <p class="sub">Other booths, printers and devices on this network, and the event's fleet.</p>
         <div class="buttons">
@@ -133,16 +133,19 @@ function SpendTile({ spend, timeZone, onOpen }: { spend: Snapshot['spend']; time
   );
 }
 
-function TranscodeTile({ spend, onOpen }: { spend: Snapshot['spend']; onOpen: Open }) {
-  const t = transcodeTile(spend);
+function TranscodeTile({ snapshot, onOpen, onMedia }: { snapshot: Snapshot; onOpen: Open; onMedia: () => void }) {
+  const t = transcodeTile(snapshot.spend, snapshot.media);
   return (
-    <Tile title="Transcodes" testid="transcodes">
+    <Tile title="Transcodes" testid="transcodes" tone={t.tone === 'quiet' ? undefined : t.tone}>
       <p class="big" data-testid="transcodes-value">
         {t.headline}
       </p>
       <p class="sub">{t.caption}</p>
-      <p class="sub">{t.running}</p>
-      <OpenDetail name="transcodes" label="Transcodes" onOpen={onOpen} />
+      <p class="sub" data-testid="transcodes-running">{t.running}</p>
+      <div class="buttons">
+        <button type="button" class="big-button" onClick={onMedia} data-testid="open-media">Media</button>
+        <OpenDetail name="transcodes" label="Transcodes" onOpen={onOpen} />
+      </div>
     </Tile>
   );
 }

@@ -20,7 +20,98 @@ export type Snapshot = {
   cache: CacheSummary;
   spend: Spend;
   latency: LatencySummary;
+  media: MediaSummary;
 };
+
+export type TranscodeSummary = {
+  ffmpeg: string;
+  ffmpeg_ok: boolean;
+  degraded: boolean;
+  budget_held: boolean;
+  running: number;
+  queued: number;
+  peak: number;
+  concurrency: number;
+  media_minutes_today: number;
+  wall_minutes_today: number;
+};
+
+export type ForwardSummary = {
+  enabled: boolean;
+  pending: number;
+  pending_bytes: number;
+  sent: number;
+  quarantined: number;
+  oldest_pending: string | null;
+  last_sent_at: string | null;
+  last_error: string | null;
+};
+
+export type PresetInfo = { name: string; format: 'mp4' | 'jpeg'; height: number; essential: boolean; degraded: string | null };
+
+export type MediaSummary = {
+  quota_bytes: number;
+  used_bytes: number;
+  max_upload_bytes: number;
+  open_uploads: number;
+  transcodes: TranscodeSummary;
+  forwarding: ForwardSummary;
+  presets: PresetInfo[];
+};
+
+export type UploadState = 'receiving' | 'done' | 'expired' | 'deleted';
+
+export type Upload = {
+  id: string;
+  filename: string | null;
+  filetype: string | null;
+  device: string;
+  length: number;
+  received: number;
+  state: UploadState;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+  finished_at: string | null;
+};
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'timed_out' | 'stopped';
+
+export type Job = {
+  id: string;
+  upload_id: string;
+  filename: string | null;
+  preset: string;
+  ran_preset: string | null;
+  start_ms: number | null;
+  end_ms: number | null;
+  essential: boolean;
+  state: JobState;
+  reason: string | null;
+  progress: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  media_ms: number;
+  wall_ms: number;
+  output_url: string | null;
+  output_bytes: number | null;
+  command: string[] | null;
+};
+
+export type UploadToken = {
+  id: string;
+  label: string;
+  created_at: string;
+  expires_at: string;
+  max_bytes: number;
+  max_uploads: number;
+  used_bytes: number;
+  uploads: number;
+  state: 'active' | 'expired' | 'revoked';
+};
+
+export type IssuedToken = UploadToken & { token: string };
 
 /** One window's latency figures for a route (microseconds). */
 export type Figures = { requests: number; errors: number; p50_us: number; p95_us: number; p99_us: number; max_us: number; rate_per_s: number };

@@ -6,7 +6,7 @@
 // Screenshots go to ../target/artifacts/ (and to ../docs/screenshots/ with --screenshots).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { execFile } from 'node:child_process';
@@ -212,6 +212,55 @@ async function main() {
         await other.close();
         await peer.stop();
       }
+    });
+
+    await step('the Media screen issues an upload token; an upload arrives; clips are made and previewed', async () => {
+      await page.getByTestId('open-media').click();
+      await page.getByTestId('media').waitFor();
+      await page.getByTestId('token-label').fill('Camera 1');
+      await page.getByTestId('issue-token').click();
+      const token = await page.getByTestId('issued-token').locator('strong').innerText();
+      assert.match(token, /^bcu_[A-Za-z0-9_-]{43}$/);
+
+      // The camera: a 2-second clip sent with tus creation-with-upload and that token.
+      const clip = join(freshDataDir(), 'clip.mp4');
+      await promisify(execFile)('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine',
+        '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', clip]);
+      const bytes = readFileSync(clip);
+      const created = await fetch(`${url}/api/v1/uploads/`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', 'upload-length': String(bytes.length),
+          'upload-metadata': `filename ${Buffer.from('stand demo.mp4').toString('base64')}`, 'content-type': 'application/offset+octet-stream',
+        },
+        body: bytes,
+      });
+      assert.equal(created.status, 201);
+      const row = page.getByTestId('upload-row').filter({ hasText: 'stand demo.mp4' });
+      await eventually('the upload row', async () => /Camera 1[\s\S]*Uploaded/.test(await row.innerText()), 5000);
+
+      await row.getByTestId('make-poster').click();
+      await row.getByTestId('make-480p').click();
+      const ready = page.getByTestId('job-row').filter({ hasText: 'Ready' });
+      await eventually('two clips ready', async () => (await ready.count()) === 2, 30_000);
+      const poster = page.getByTestId('job-row').filter({ hasText: 'poster' });
+      await poster.getByTestId('preview').click();
+      const shown = page.getByTestId('clip-preview');
+      await eventually('the poster shows', async () => shown.locator('img').evaluate((img) => img.complete && img.naturalWidth === 640), 5000);
+      const video = page.getByTestId('job-row').filter({ hasText: '480p' });
+      await video.getByTestId('preview').click();
+      await eventually('the clip plays', async () => shown.locator('video').evaluate((v) => v.readyState >= 1 && Math.abs(v.duration - 2) < 0.2), 10_000);
+      await eventually('the tile counts the minutes', async () => (await text(page, 'transcodes-running')).includes('at most'), 5000);
+
+      const small = await page.getByTestId('media').locator('button, input').evaluateAll((els) =>
+        els.map((e) => ({ name: e.getAttribute('aria-label') || e.textContent?.trim(), box: e.getBoundingClientRect() }))
+          .filter((e) => e.box.width > 0 && (!e.name || e.box.width < 48 || e.box.height < 48))
+          .map((e) => `${e.name || '(unnamed)'} ${Math.round(e.box.width)}x${Math.round(e.box.height)}`));
+      assert.deepEqual(small, []);
+      await page.screenshot({ path: join(ARTIFACTS, 'media-1280x800.png') });
+      if (updateDocs) await page.screenshot({ path: join(DOCS, 'media-1280x800.png') });
+      await page.getByTestId('media').getByRole('button', { name: 'Close' }).click();
+      assert.match(await text(page, 'transcodes'), /min/);
     });
 
     await step('every control is at least 48 px and has a name', async () => {
