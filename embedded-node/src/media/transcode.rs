@@ -662,6 +662,22 @@ impl Transcoder {
         tx.commit().await
     }
 
+    /// The upload's duration: probed by the first job, remembered for the next ones.
+    async fn duration(&self, ffprobe: &str, upload_id: &str, input: &Path) -> Result<u64, String> {
+        let known: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT duration_ms FROM uploads WHERE id = ?").bind(upload_id).fetch_optional(&self.db).await.ok().flatten();
+        if let Some((Some(ms),)) = known {
+            return Ok(ms as u64);
+        }
+        let ms = probe_duration(ffprobe, input).await?;
+        if let Err(e) =
+            sqlx::query("UPDATE uploads SET duration_ms = ? WHERE id = ?").bind(ms as i64).bind(upload_id).execute(&self.db).await
+        {
+            tracing::warn!(error = %e, "could not remember an upload's duration");
+        }
+        Ok(ms)
+    }
+
     /// Probes the input, runs ffmpeg and watches it. `progress` gets the media
     /// milliseconds done so far, as they grow.
     async fn run_ffmpeg(&self, job: &Job, running: &Running, media: &MediaSettings, progress: &(dyn Fn(u64) + Sync)) -> Outcome {
@@ -676,7 +692,7 @@ impl Transcoder {
         if !input.exists() {
             return Outcome::failed("the upload was deleted before it could be transcoded".into(), Some(&preset.name), None);
         }
-        let duration_ms = match probe_duration(&media.ffprobe, &input).await {
+        let duration_ms = match self.duration(&media.ffprobe, &job.upload_id, &input).await {
             Ok(d) => d,
             Err(why) => return Outcome::failed(why, Some(&preset.name), None),
         };
