@@ -99,6 +99,10 @@ impl Tus {
     }
 }
 
+fn res_upload_id(location: &str) -> String {
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
 async fn issue(http: &reqwest::Client, url: &str, body: Value) -> Value {
     let res = http.post(format!("{url}/api/v1/ops/upload-tokens")).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.unwrap();
     assert_eq!(res.status(), 201);
@@ -286,6 +290,7 @@ async fn quota_expiry_allowances_and_revocation() {
         .unwrap();
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["upload-offset"], "2000");
+    let small_location = res.headers()["location"].to_str().unwrap().to_owned();
 
     // Unfinished uploads count at their declared size: the quota is full before a byte arrives.
     let half = tus.location(600_000, "a").await;
@@ -298,6 +303,14 @@ async fn quota_expiry_allowances_and_revocation() {
     assert_eq!(tus.patch(&half, 0, vec![0; 10], None).await.status(), 410);
     let again = tus.create(600_000, "b").await;
     assert_eq!(again.status(), 201, "the expired upload no longer holds the quota");
+    // A clip is not started on a full quota either.
+    let fill = tus.create(1_048_576 - 2_000 - 600_000, "fill").await;
+    assert_eq!(fill.status(), 201);
+    let done = res_upload_id(&small_location);
+    let (status, e) =
+        ops(&node, reqwest::Method::POST, "/api/v1/ops/transcodes", Some(json!({ "upload_id": done, "preset": "480p" }))).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (507, Some("media_quota_full")));
+    assert_eq!(tus.req(reqwest::Method::DELETE, fill.headers()["location"].to_str().unwrap()).send().await.unwrap().status(), 204);
 
     // Open uploads are bounded.
     for _ in 0..2 {

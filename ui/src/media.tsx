@@ -9,7 +9,7 @@ import { ApiError, type Connection } from './api';
 import { ago, bytes, jobState, jobWhat, uploadState } from './format';
 import { HoldButton } from './hold';
 import { Sheet } from './neighbours';
-import { usePolled } from './polled';
+import { useAction, usePolled } from './polled';
 import type { IssuedToken, Job, MediaSummary, Upload, UploadToken } from './types';
 
 const REFRESH_MS = 2_000;
@@ -33,21 +33,11 @@ export function Media({ conn, onClose }: { conn: Connection; onClose: () => void
     },
     REFRESH_MS,
   );
-  const [message, setMessage] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
+  const { message, setMessage, act } = useAction(refresh);
   const [issued, setIssued] = useState<IssuedToken | null>(null);
   const [label, setLabel] = useState('');
   const [preview, setPreview] = useState<string | null>(null);
   const now = new Date();
-
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    try {
-      await what();
-      setMessage({ tone: 'good', text: done });
-      refresh();
-    } catch (e) {
-      setMessage({ tone: 'bad', text: e instanceof ApiError ? e.message : String(e) });
-    }
-  };
 
   const issue = async () => {
     try {

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Connection } from './api';
 import { ago, boothHealth, deviceKind, moneyOrDash, pairing, percent, roundTrip } from './format';
 import { HoldButton } from './hold';
-import { usePolled } from './polled';
+import { useAction, usePolled } from './polled';
 import type { Booth, DevicesView, FleetView, PairingCode } from './types';
 
 const REFRESH_MS = 2_000;
@@ -48,18 +48,8 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
   const [code, setCode] = useState<PairingCode | null>(null);
   const [pairingWith, setPairingWith] = useState<string | null>(null);
   const [typed, setTyped] = useState('');
-  const [message, setMessage] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
+  const { message, setMessage, act } = useAction(refresh);
   const now = new Date();
-
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    try {
-      await what();
-      setMessage({ tone: 'good', text: done });
-      refresh();
-    } catch (e) {
-      setMessage({ tone: 'bad', text: e instanceof ApiError ? e.message : String(e) });
-    }
-  };
 
   const pair = async (id: string, name: string) => {
     try {

@@ -33,3 +33,27 @@ export function usePolled<T>(
   }, [tick, everyMs, ...deps]);
   return { data, problem, refresh: () => setTick((t) => t + 1) };
 }
+
+export type Message = { tone: 'good' | 'bad'; text: string };
+
+/**
+ * An operator action on a polled view: runs it, says what happened in words (the
+ * node's message when it refuses), and refreshes the view.
+ */
+export function useAction(refresh: () => void): {
+  message: Message | null;
+  setMessage: (m: Message | null) => void;
+  act: (what: () => Promise<unknown>, done: string) => Promise<void>;
+} {
+  const [message, setMessage] = useState<Message | null>(null);
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    try {
+      await what();
+      setMessage({ tone: 'good', text: done });
+      refresh();
+    } catch (e) {
+      setMessage({ tone: 'bad', text: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  return { message, setMessage, act };
+}

@@ -471,12 +471,18 @@ async fn list_transcodes(_: Operator, State(state): State<AppState>, ApiQuery(li
 
 /// Queues a transcode of a finished upload into a preset, optionally trimmed.
 #[utoipa::path(post, path = "/api/v1/ops/transcodes", tag = "operator", security(("operator" = [])), request_body = StartRequest,
-    responses((status = 202, body = JobView), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 202, body = JobView), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 507, body = ErrorBody)))]
 async fn start_transcode(
     _: Operator,
     State(state): State<AppState>,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    // Clips take space too: none is started on a full quota.
+    let quota = state.manifest.current().manifest.media.quota_bytes;
+    let used = state.media.uploads.used_bytes().await?;
+    if used >= quota {
+        return Err(UploadError::QuotaFull { used, quota }.into());
+    }
     Ok((StatusCode::ACCEPTED, Json(state.media.transcoder.start(req).await?)))
 }
 
