@@ -477,13 +477,7 @@ async fn start_transcode(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    // Clips take space too: none is started on a full quota.
-    let quota = state.manifest.current().manifest.media.quota_bytes;
-    let used = state.media.uploads.used_bytes().await?;
-    if used >= quota {
-        return Err(UploadError::QuotaFull { used, quota }.into());
-    }
-    Ok((StatusCode::ACCEPTED, Json(state.media.transcoder.start(req).await?)))
+    Ok((StatusCode::ACCEPTED, Json(state.media.start_transcode(req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/ops/transcodes/{id}", tag = "operator", security(("operator" = [])),

@@ -100,6 +100,16 @@ impl Media {
         }
     }
 
+    /// Queues a transcode, unless the media quota is already full: clips take space too.
+    pub async fn start_transcode(&self, req: transcode::StartRequest) -> Result<transcode::JobView, MediaError> {
+        let quota = self.live.current().manifest.media.quota_bytes;
+        let used = self.uploads.used_bytes().await?;
+        if used >= quota {
+            return Err(uploads::UploadError::QuotaFull { used, quota }.into());
+        }
+        Ok(self.transcoder.start(req).await?)
+    }
+
     pub async fn summary(&self) -> Result<MediaSummary, MediaError> {
         let loaded = self.live.current();
         let m = &loaded.manifest.media;
