@@ -16,6 +16,9 @@
 //!   around it (booths, printers, web devices), with reachability probes.
 //! - [`media`]: resumable uploads (tus) from the booth's devices, ffmpeg transcodes
 //!   into the manifest's presets, metered, and forwarding to the upstream.
+//! - [`uplink`]: watching the link to the regional hub, syncing the order queue to it
+//!   (directly, or relayed through a paired booth), offline limits and the runway.
+//! - [`hub`]: the regional hub itself (`boothcloud-node hub`), on PostgreSQL.
 //! - [`peers`]: whom this node trusts — pairing (manifest key or pairing code),
 //!   signed peer requests with replay protection, and the fleet view.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
@@ -36,6 +39,7 @@ pub mod charts;
 pub mod clock;
 pub mod discovery;
 pub mod http;
+pub mod hub;
 pub mod launch;
 pub mod manifest;
 pub mod media;
@@ -49,6 +53,7 @@ pub mod simulate;
 pub mod spend;
 pub mod storage;
 pub mod telemetry;
+pub mod uplink;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -146,6 +151,7 @@ impl Node {
         .await?;
         let spend = Arc::new(spend::Ledger::load(&db, &live.current().manifest.event.id, meters).await?);
         let media = Arc::new(media::Media::open(&config.data_dir, db.clone(), live.clone(), clock.clone(), spend.clone()).await?);
+        let uplink = Arc::new(uplink::Uplink::new(live.clone(), clock.clone(), orders.clone(), peers.clone(), config.data_dir.clone()));
         let addr = config.listen.or(live.current().manifest.node.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
         let watcher = manifest::watch::watch(live.clone())?;
@@ -181,6 +187,7 @@ impl Node {
             peers,
             discovery,
             media,
+            uplink,
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
@@ -210,6 +217,10 @@ impl Node {
             tokio::spawn(state.media.transcoder.clone().keep(state.stopping.clone())),
             tokio::spawn(state.media.forwarder.clone().keep(state.stopping.clone())),
             tokio::spawn(state.media.clone().keep_sweeping(state.stopping.clone())),
+        ];
+        let link = [
+            tokio::spawn(state.uplink.clone().keep_watching(state.stopping.clone())),
+            tokio::spawn(state.uplink.clone().keep_syncing(state.stopping.clone())),
         ];
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let listen_ip = listener.local_addr().map(|a| a.ip()).ok();
@@ -255,7 +266,7 @@ impl Node {
         let _ = ledger.await;
         let _ = history.await;
         let _ = fleet.await;
-        for task in media {
+        for task in media.into_iter().chain(link) {
             let _ = task.await;
         }
         for task in lan {

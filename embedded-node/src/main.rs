@@ -87,11 +87,37 @@ enum Command {
         #[arg(long, default_value_t = 14)]
         seed: u64,
     },
+    /// Run the regional hub that booths sync orders to (PostgreSQL). Needs
+    /// BOOTHCLOUD_HUB_KEY (32+ characters; booth credentials derive from it);
+    /// BOOTHCLOUD_HUB_OPERATOR_TOKEN opens GET /api/v1/hub/booths.
+    #[command(args_conflicts_with_subcommands = true)]
+    Hub {
+        #[command(subcommand)]
+        command: Option<HubCommand>,
+        /// postgres://user:password@host:port/database
+        #[arg(long, env = "BOOTHCLOUD_HUB_DATABASE_URL")]
+        database_url: Option<String>,
+        #[arg(long, default_value = "0.0.0.0:8790", env = "BOOTHCLOUD_HUB_LISTEN")]
+        listen: SocketAddr,
+    },
     /// Work with deployment manifests.
     Manifest {
         #[command(subcommand)]
         command: ManifestCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum HubCommand {
+    /// Print the credential of a booth (its manifest's `[uplink] credential`, with
+    /// `[uplink] booth` set to the same id).
+    Credential { booth: String },
+}
+
+fn hub_key() -> anyhow::Result<Vec<u8>> {
+    let key = std::env::var("BOOTHCLOUD_HUB_KEY").context("set BOOTHCLOUD_HUB_KEY: the hub's secret, 32 characters or more")?;
+    anyhow::ensure!(key.len() >= boothcloud_node::hub::auth::MIN_KEY_BYTES, "BOOTHCLOUD_HUB_KEY must be 32 characters or more");
+    Ok(key.into_bytes())
 }
 
 #[derive(Subcommand)]
@@ -169,6 +195,30 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }))?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(if report.unreachable > 0 || report.failures > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Hub { command: Some(HubCommand::Credential { booth }), .. } => {
+            anyhow::ensure!(boothcloud_node::hub::auth::valid_booth(&booth), "a booth id is 1 to 64 letters, digits, '-', '_' or '.'");
+            println!("{}", boothcloud_node::hub::auth::credential(&hub_key()?, &booth));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hub { command: None, database_url, listen } => {
+            let database_url = database_url.context("pass --database-url postgres://…")?;
+            let config = boothcloud_node::hub::HubConfig {
+                database_url,
+                listen,
+                key: hub_key()?,
+                operator_token: std::env::var("BOOTHCLOUD_HUB_OPERATOR_TOKEN").ok().filter(|t| t.len() >= 16),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let clock: std::sync::Arc<dyn boothcloud_node::clock::Clock> = std::sync::Arc::new(boothcloud_node::clock::SystemClock);
+                let (listener, router) = boothcloud_node::hub::bind(config, clock).await?;
+                println!("listening on http://{}", listener.local_addr()?);
+                println!("role: regional hub");
+                boothcloud_node::hub::run(listener, router, launch::shutdown_signal()).await;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Serve { data_dir, manifest, listen, secrets, no_timing, no_discovery } => {
             let data_dir = data_dir_or_default(data_dir)?;

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub mod postgres;
+
 /// The operator token every test node is started with.
 pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
 
@@ -42,6 +44,22 @@ pub fn node_binary() -> &'static Path {
         let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
         target.join("debug").join("boothcloud-node")
     })
+}
+
+/// The URL a node (or hub) prints first ("listening on URL"); the rest of its output is
+/// drained so it never blocks on a full pipe.
+pub fn listening_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(first)) = lines.next() {
+            let _ = tx.send(first);
+        }
+        for _ in lines {}
+    });
+    let first = rx.recv_timeout(Duration::from_secs(60)).expect("the process printed its URL");
+    first.strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {first}")).to_owned()
 }
 
 /// A running node. Killed when dropped.
@@ -95,18 +113,7 @@ impl TestNode {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("start boothcloud-node");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(first)) = lines.next() {
-                let _ = tx.send(first);
-            }
-            // Keep draining so the node never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let first = rx.recv_timeout(Duration::from_secs(30)).expect("the node printed its URL");
-        let url = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {first}")).to_owned();
+        let url = listening_url(&mut child);
         TestNode { url, data_dir, manifest: opts.manifest, child, _dir: dir }
     }
 

@@ -155,6 +155,7 @@ pub struct OrderRequest {
     params(("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters; a retry with the same key and body returns the first response")),
     responses((status = 201, body = crate::orders::OrderReceipt, headers(("Location" = String), ("Idempotent-Replayed" = String))),
               (status = 400, description = "missing or invalid Idempotency-Key, malformed JSON", body = ErrorBody),
+              (status = 403, description = "offline and over an offline limit: the operator must approve it first (`offline_limit`)", body = ErrorBody),
               (status = 409, description = "quote already used, or out of stock", body = ErrorBody),
               (status = 422, description = "invalid or expired quote token, key reused with another body, bad contact", body = ErrorBody),
               (status = 503, description = "storage unavailable; retry with the same key", body = ErrorBody)))]
@@ -185,6 +186,14 @@ async fn create_order(
             };
         }
     };
+    // Offline, past a limit, an order waits for the operator's approval — unless it is
+    // a retry of one already taken.
+    if let Err(needs) = state.uplink.admit(&claims.qid, claims.total, req.payment.method.as_str()).await {
+        return match state.orders.find_by_key(&key).await? {
+            Some((hash, response)) if hash == request_hash => Ok(receipt_response(response, true)),
+            _ => Err(ApiError::new(StatusCode::FORBIDDEN, "offline_limit", needs.to_string())),
+        };
+    }
     let stock = claims.lines.iter().map(|l| loaded.book.item(&l.sku).and_then(|i| i.stock)).collect();
     let order = NewOrder { idempotency_key: key, request_hash, claims, payment: req.payment.method, customer: req.customer, now, stock };
     match state.orders.capture(order).await? {

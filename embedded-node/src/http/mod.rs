@@ -14,6 +14,7 @@ mod metrics;
 pub mod peers;
 pub mod serve;
 mod status;
+mod uplink;
 
 use std::sync::Arc;
 
@@ -59,6 +60,7 @@ pub struct AppState {
     /// `None` when mDNS is off or could not start.
     pub discovery: Option<Arc<crate::discovery::Discovery>>,
     pub media: Arc<crate::media::Media>,
+    pub uplink: Arc<crate::uplink::Uplink>,
 }
 
 #[derive(OpenApi)]
@@ -91,6 +93,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(charts::routes())
         .merge(peers::routes())
         .merge(media::routes())
+        .merge(uplink::routes())
         .split_for_parts()
 }
 

@@ -24,11 +24,13 @@ use crate::peers::auth::{self, PeerAuthError, Signature, PROOF_HEADER, SIGNATURE
 use crate::peers::code::CodeError;
 use crate::peers::{Booth, ClaimBody, GrantBody, Hello, PeerStatus, PeersError};
 use crate::telemetry::serves_customers;
+use crate::uplink::sync::{RelayEnvelope, MAX_RELAY_BYTES, RELAYED_HEADER, RELAY_PATH};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(hello))
         .routes(routes!(peer_status))
+        .routes(routes!(relay_orders))
         .routes(routes!(claim))
         .routes(routes!(devices))
         .routes(routes!(fleet))
@@ -79,7 +81,9 @@ impl FromRequest<AppState> for SignedPeer {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
-        let body = axum::body::to_bytes(body, super::MAX_BODY_BYTES)
+        // A relayed batch may be larger than any other peer request.
+        let limit = if parts.uri.path() == RELAY_PATH { MAX_RELAY_BYTES } else { super::MAX_BODY_BYTES };
+        let body = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is too large"))?;
         let target = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
@@ -119,6 +123,32 @@ async fn peer_status(State(state): State<AppState>, signed: SignedPeer) -> Resul
     proven(&state, &signed.sig, &status)
 }
 
+/// Carries a paired booth's batch of orders to the hub while that booth's uplink is
+/// down: the batch goes as that booth signed it, with this booth's signature added, and
+/// the hub's answer comes back verbatim (`X-Boothcloud-Relayed`) with a proof. Only
+/// while this booth's own uplink is up.
+#[utoipa::path(post, path = "/api/v1/peer/relay/orders", tag = "peers", request_body = RelayEnvelope,
+    params(("x-boothcloud-signature" = String, Header, description = "v1 from=… to=… ts=… nonce=… mac=…")),
+    responses((status = 200, body = crate::hub::wire::BatchAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, description = "this booth cannot relay now", body = ErrorBody)))]
+async fn relay_orders(State(state): State<AppState>, signed: SignedPeer) -> Result<Response, ApiError> {
+    let envelope: RelayEnvelope = serde_json::from_slice(&signed.body).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_relay", format!("the relay request could not be read: {e}"))
+    })?;
+    let (status, body) =
+        state.uplink.relay_for_peer(&envelope).await.map_err(|why| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cannot_relay", format!("This booth cannot relay now: {why}."))
+        })?;
+    tracing::info!(from = %signed.sig.from, status, "relayed a batch of orders to the hub");
+    let proof = state.peers.prove(&signed.sig, status, &auth::body_digest(&body)).ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
+    let mut res =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), [(axum::http::header::CONTENT_TYPE, "application/json")], body)
+            .into_response();
+    res.headers_mut().insert(PROOF_HEADER, HeaderValue::from_str(&proof).map_err(ApiError::internal)?);
+    res.headers_mut().insert(RELAYED_HEADER, HeaderValue::from_static("hub"));
+    Ok(res)
+}
+
 /// What this booth tells its peers about itself.
 pub async fn own_status(state: &AppState) -> Result<PeerStatus, ApiError> {
     let now = state.clock.now();
@@ -141,8 +171,13 @@ pub async fn own_status(state: &AppState) -> Result<PeerStatus, ApiError> {
         event: m.event.id.clone(),
         role: m.discovery.role.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        mode: "local".into(),
-        uplink: "not_checked".into(),
+        mode: state.uplink.mode().as_str().into(),
+        uplink: match state.uplink.health() {
+            crate::uplink::watch::Health::Up => "up",
+            crate::uplink::watch::Health::Down => "down",
+            crate::uplink::watch::Health::Checking => "not_checked",
+        }
+        .into(),
         queue_depth: counts.captured + counts.syncing,
         oldest_unsynced: counts.oldest_unsynced,
         quarantined: counts.quarantined,

@@ -119,17 +119,6 @@ pub struct SecretsStatus {
     fallback_reason: Option<String>,
 }
 
-/// How the booth reaches the outside world.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Link {
-    /// `online`, `offline`, `degraded`, or `local` while the uplink is not watched.
-    mode: &'static str,
-    /// `up`, `down`, or `not_checked`.
-    uplink: &'static str,
-    /// The reason for the mode, in words staff understand.
-    detail: String,
-}
-
 /// Orders since the start of the booth's day, in the event's time zone.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Today {
@@ -147,7 +136,9 @@ pub struct OpsStatus {
     #[serde(flatten)]
     #[schema(inline)]
     status: Status,
-    link: Link,
+    /// The uplink: mode (`local`, `online`, `offline`, `relay`), reason, time in mode,
+    /// queue depth, the oldest unsynced order, the last sync and the offline runway.
+    link: crate::uplink::UplinkView,
     today: Today,
     orders: QueueCounts,
     secrets: SecretsStatus,
@@ -177,11 +168,7 @@ pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
     Ok(OpsStatus {
         now,
         status: public_status(state),
-        link: Link {
-            mode: "local",
-            uplink: "not_checked",
-            detail: "Selling on this laptop. The uplink is not watched yet; every order is kept safely here.".into(),
-        },
+        link: state.uplink.view().await?,
         today: Today { since, orders, revenue },
         orders: state.orders.counts().await?,
         secrets: SecretsStatus { store: state.secrets_store, fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },

@@ -48,7 +48,10 @@ async fn harness() -> Harness {
     .unwrap();
     let spend = Arc::new(crate::spend::Ledger::load(&db, &manifest.current().manifest.event.id, meters).await.unwrap());
     let media = Arc::new(crate::media::Media::open(dir.path(), db.clone(), manifest.clone(), shared.clone(), spend.clone()).await.unwrap());
+    let uplink =
+        Arc::new(crate::uplink::Uplink::new(manifest.clone(), shared.clone(), orders.clone(), peers.clone(), dir.path().to_owned()));
     let state = AppState {
+        uplink,
         assets,
         manifest,
         orders,

@@ -42,7 +42,53 @@ pub struct Manifest {
     pub telemetry: TelemetrySettings,
     pub discovery: DiscoverySettings,
     pub media: MediaSettings,
+    pub offline: OfflineLimits,
     pub runbooks: Vec<Runbook>,
+}
+
+/// What the booth may sell while its uplink is down (`[offline]`), like a card
+/// terminal's floor limits. Past a limit an order needs the operator's approval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfflineLimits {
+    /// Largest single order, minor units.
+    pub max_order: Option<Minor>,
+    /// Most money in orders not yet delivered upstream, minor units.
+    pub max_exposure: Option<Minor>,
+    /// Oldest an undelivered order may get before new orders need approval.
+    pub max_queue_age: Option<SignedDuration>,
+    /// Payment methods the limits apply to (cash carries no payment risk).
+    pub applies_to: Vec<String>,
+}
+
+impl Default for OfflineLimits {
+    fn default() -> Self {
+        OfflineLimits { max_order: None, max_exposure: None, max_queue_age: None, applies_to: vec!["card".into(), "mobile".into()] }
+    }
+}
+
+/// How the uplink is watched and the queue synced (part of `[uplink]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SyncSettings {
+    pub probe_every: SignedDuration,
+    pub probe_timeout: SignedDuration,
+    /// Failed probes in a row before the uplink counts as down.
+    pub down_after: u32,
+    /// Good probes in a row before it counts as up again.
+    pub up_after: u32,
+    /// Most orders in one batch to the hub.
+    pub batch: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            probe_every: SignedDuration::from_millis(500),
+            probe_timeout: SignedDuration::from_millis(600),
+            down_after: 2,
+            up_after: 3,
+            batch: 200,
+        }
+    }
 }
 
 /// Most presets a manifest may define.
@@ -206,14 +252,25 @@ pub struct NodeSettings {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct UplinkSettings {
     /// Where cached assets come from: an http(s) base URL or a local folder.
     pub origin: Option<Origin>,
     /// The regional hub orders sync to.
     pub upstream: Option<url::Url>,
-    /// This booth's credential at the upstream, sent as `Authorization: Bearer`.
+    /// This booth's credential at the upstream: it signs order batches and heartbeats
+    /// (and is sent as `Authorization: Bearer` with forwarded media).
     pub credential: Option<String>,
+    /// This booth's id at the hub; the credential is issued for it.
+    pub booth: Option<String>,
+    pub sync: SyncSettings,
+}
+
+impl UplinkSettings {
+    /// Where and as whom orders sync, when the manifest says enough to sync at all.
+    pub fn hub(&self) -> Option<(&url::Url, &str, &str)> {
+        Some((self.upstream.as_ref()?, self.booth.as_deref()?, self.credential.as_deref()?))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

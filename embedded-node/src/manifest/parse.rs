@@ -44,6 +44,8 @@ struct RawManifest {
     #[serde(default)]
     media: RawMedia,
     #[serde(default)]
+    offline: RawOffline,
+    #[serde(default)]
     runbooks: Vec<Spanned<RawRunbook>>,
 }
 
@@ -91,6 +93,21 @@ struct RawUplink {
     origin: Option<Spanned<String>>,
     upstream: Option<Spanned<String>>,
     credential: Option<Spanned<String>>,
+    booth: Option<Spanned<String>>,
+    probe_every: Option<Spanned<String>>,
+    probe_timeout: Option<Spanned<String>>,
+    down_after: Option<Spanned<i64>>,
+    up_after: Option<Spanned<i64>>,
+    batch: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOffline {
+    max_order: Option<Spanned<i64>>,
+    max_exposure: Option<Spanned<i64>>,
+    max_queue_age: Option<Spanned<String>>,
+    applies_to: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -376,7 +393,8 @@ impl Checker<'_> {
     }
 }
 
-/// "90s", "5m", "72h", "3d 12h": whole numbers with units s, m, h, d (a day is 24 h).
+/// "90s", "5m", "72h", "3d 12h", "500ms": whole numbers with units ms, s, m, h, d (a
+/// day is 24 h).
 pub(super) fn parse_duration(text: &str) -> Option<SignedDuration> {
     let mut total: i64 = 0;
     let mut parts = 0;
@@ -384,17 +402,18 @@ pub(super) fn parse_duration(text: &str) -> Option<SignedDuration> {
         let split = part.find(|c: char| !c.is_ascii_digit())?;
         let (number, unit) = part.split_at(split);
         let n: i64 = number.parse().ok()?;
-        let seconds = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
+        let millis = match unit {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
             _ => return None,
         };
-        total = total.checked_add(n.checked_mul(seconds)?)?;
+        total = total.checked_add(n.checked_mul(millis)?)?;
         parts += 1;
     }
-    (parts > 0).then(|| SignedDuration::from_secs(total))
+    (parts > 0).then(|| SignedDuration::from_millis(total))
 }
 
 /// "64 MiB", "2GiB", "512 KiB", "100 B", "1000": a whole number with a binary unit.
@@ -424,6 +443,9 @@ fn show_size(n: u64) -> String {
 
 /// The largest whole unit that divides the duration: "1000d", "5m", "90s".
 pub(crate) fn show_duration(d: SignedDuration) -> String {
+    if d.subsec_millis() != 0 {
+        return format!("{}ms", d.as_millis());
+    }
     let s = d.as_secs();
     match s {
         s if s % 86_400 == 0 => format!("{}d", s / 86_400),
@@ -494,7 +516,34 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         }),
         upstream: raw.uplink.upstream.as_ref().and_then(|u| c.url(u, "uplink.upstream")),
         credential: raw.uplink.credential.as_ref().map(|v| c.text(v, "uplink.credential", 512)),
+        booth: raw.uplink.booth.as_ref().map(|v| c.ident(v, "uplink.booth")),
+        sync: {
+            let d = SyncSettings::default();
+            let ms = SignedDuration::from_millis;
+            SyncSettings {
+                probe_every: raw
+                    .uplink
+                    .probe_every
+                    .as_ref()
+                    .map_or(d.probe_every, |v| c.duration(v, "uplink.probe_every", ms(100), ms(60_000))),
+                probe_timeout: raw
+                    .uplink
+                    .probe_timeout
+                    .as_ref()
+                    .map_or(d.probe_timeout, |v| c.duration(v, "uplink.probe_timeout", ms(100), ms(30_000))),
+                down_after: raw.uplink.down_after.as_ref().map_or(d.down_after, |v| c.count(v, "uplink.down_after", 1, 20)),
+                up_after: raw.uplink.up_after.as_ref().map_or(d.up_after, |v| c.count(v, "uplink.up_after", 1, 20)),
+                batch: raw
+                    .uplink
+                    .batch
+                    .as_ref()
+                    .map_or(d.batch, |v| c.count(v, "uplink.batch", 1, crate::hub::wire::MAX_BATCH_ORDERS as u32)),
+            }
+        },
     };
+    if let (Some(b), None) = (&raw.uplink.booth, &raw.uplink.credential) {
+        c.at(b.span(), "uplink.booth needs uplink.credential (print it on the hub with `boothcloud-node hub credential ID`)");
+    }
     let assets = check_assets(c, raw.assets);
     let pricing = check_pricing(c, raw.pricing);
     let catalogue = check_catalogue(c, &raw.catalogue, event.currency);
@@ -509,6 +558,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     };
     let discovery = check_discovery(c, raw.discovery);
     let media = check_media(c, raw.media, uplink.upstream.is_some());
+    let offline = check_offline(c, raw.offline);
     let runbooks = raw
         .runbooks
         .iter()
@@ -521,7 +571,23 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             }
         })
         .collect();
-    Manifest { event, node, uplink, assets, catalogue, pricing, promotions, costs, budgets, pairing, telemetry, discovery, media, runbooks }
+    Manifest {
+        event,
+        node,
+        uplink,
+        assets,
+        catalogue,
+        pricing,
+        promotions,
+        costs,
+        budgets,
+        pairing,
+        telemetry,
+        discovery,
+        media,
+        offline,
+        runbooks,
+    }
 }
 
 fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
@@ -967,6 +1033,32 @@ fn check_budgets(c: &mut Checker, raw: RawBudgets) -> Budgets {
         warn_at_percent: 80,
     };
     Budgets { warn_at_percent: raw.warn_at_percent.as_ref().map_or(80, |w| c.count(w, "budgets.warn_at_percent", 1, 100)), ..b }
+}
+
+fn check_offline(c: &mut Checker, raw: RawOffline) -> OfflineLimits {
+    let d = OfflineLimits::default();
+    let applies_to = match &raw.applies_to {
+        None => d.applies_to,
+        Some(list) => list
+            .iter()
+            .filter_map(|m| {
+                let ok = matches!(m.get_ref().as_str(), "card" | "cash" | "mobile" | "voucher");
+                if !ok {
+                    c.at(m.span(), format!("offline.applies_to: `{}` is not card, cash, mobile or voucher", m.get_ref()));
+                }
+                ok.then(|| m.get_ref().clone())
+            })
+            .collect(),
+    };
+    OfflineLimits {
+        max_order: raw.max_order.as_ref().map(|v| c.amount(v, "offline.max_order", crate::money::MAX_UNIT_PRICE * 1000)),
+        max_exposure: raw.max_exposure.as_ref().map(|v| c.amount(v, "offline.max_exposure", i64::MAX / 4)),
+        max_queue_age: raw
+            .max_queue_age
+            .as_ref()
+            .map(|v| c.duration(v, "offline.max_queue_age", SignedDuration::from_mins(1), SignedDuration::from_hours(24 * 30))),
+        applies_to,
+    }
 }
 
 fn check_discovery(c: &mut Checker, raw: RawDiscovery) -> DiscoverySettings {

@@ -49,6 +49,8 @@ pub struct OrderQueue {
     jobs: mpsc::Sender<Job>,
     pub(super) pool: SqlitePool,
     sold: Sold,
+    /// Notified after a commit that stored new orders (the sync worker waits on it).
+    arrivals: Arc<tokio::sync::Notify>,
 }
 
 impl OrderQueue {
@@ -61,8 +63,9 @@ impl OrderQueue {
         let sold = Arc::new(Mutex::new(sold));
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(write_loop(writer, rx, stopped, sold.clone()));
-        let queue = OrderQueue { jobs, pool, sold };
+        let arrivals = Arc::new(tokio::sync::Notify::new());
+        let task = tokio::spawn(write_loop(writer, rx, stopped, sold.clone(), arrivals.clone()));
+        let queue = OrderQueue { jobs, pool, sold, arrivals };
         queue.recover_in_flight().await?;
         Ok((queue, QueueWriter { stop, task }))
     }
@@ -81,6 +84,11 @@ impl OrderQueue {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
+    /// Wakes whoever waits for new orders (one waiter: the sync worker).
+    pub fn arrivals(&self) -> Arc<tokio::sync::Notify> {
+        self.arrivals.clone()
+    }
+
     /// Units of a tracked SKU still available.
     pub fn available(&self, sku: &str, stock: u32) -> u32 {
         let sold = self.sold.lock().unwrap_or_else(|e| e.into_inner());
@@ -88,7 +96,13 @@ impl OrderQueue {
     }
 }
 
-async fn write_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, mut stop: tokio::sync::watch::Receiver<bool>, sold: Sold) {
+async fn write_loop(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<Job>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    sold: Sold,
+    arrivals: Arc<tokio::sync::Notify>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // `listening`: the stop handle still exists; dropping it detaches the writer,
     // which then runs until every sender is gone.
@@ -124,6 +138,9 @@ async fn write_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, mut
                     for (sku, n) in deltas {
                         *sold.entry(sku).or_default() += n;
                     }
+                }
+                if results.iter().any(|r| matches!(r, Ok(Captured::New(_)))) {
+                    arrivals.notify_one();
                 }
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(result);

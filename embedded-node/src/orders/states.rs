@@ -154,6 +154,105 @@ impl OrderQueue {
         Ok(claimed)
     }
 
+    /// Claims up to `limit` due orders, oldest first, as the hub receives them.
+    pub async fn claim_for_hub(&self, now: Timestamp, limit: u32) -> Result<Vec<crate::hub::wire::HubOrder>, OrderError> {
+        let rows = sqlx::query(
+            "UPDATE orders SET status = 'syncing', sync_attempts = sync_attempts + 1, updated_ms = ?1 \
+             WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'captured' AND next_attempt_ms <= ?1 \
+                                ORDER BY created_ms LIMIT ?2) \
+             RETURNING order_id, event_id, currency, lines, subtotal, discount, total, payment_method, created_ms",
+        )
+        .bind(millis(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed: Vec<crate::hub::wire::HubOrder> = rows
+            .iter()
+            .map(|r| crate::hub::wire::HubOrder {
+                order_id: r.get(0),
+                event_id: r.get(1),
+                currency: r.get(2),
+                lines: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or_default(),
+                subtotal: r.get(4),
+                discount: r.get(5),
+                total: r.get(6),
+                payment: r.get(7),
+                created_at: from_millis(r.get(8)),
+            })
+            .collect();
+        claimed.sort_by(|a, b| (a.created_at, &a.order_id).cmp(&(b.created_at, &b.order_id)));
+        Ok(claimed)
+    }
+
+    /// Failed attempts: back in line, due again at `next_attempt`, in one transaction.
+    pub async fn retry_later_many(
+        &self,
+        order_ids: &[String],
+        reason: &str,
+        next_attempt: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
+        let mut tx = self.pool.begin().await?;
+        for id in order_ids {
+            sqlx::query(
+                "UPDATE orders SET status = 'captured', status_reason = ?2, next_attempt_ms = ?3, updated_ms = ?4 WHERE order_id = ?1",
+            )
+            .bind(id)
+            .bind(reason)
+            .bind(millis(next_attempt))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The uplink is back: every waiting order is due now, whatever its backoff said.
+    pub async fn make_all_due(&self) -> Result<u64, OrderError> {
+        let done = sqlx::query("UPDATE orders SET next_attempt_ms = 0 WHERE status = 'captured' AND next_attempt_ms > 0")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The earliest time a waiting order is due, if any waits.
+    pub async fn next_due(&self) -> Result<Option<Timestamp>, OrderError> {
+        let row = sqlx::query("SELECT MIN(next_attempt_ms) FROM orders WHERE status = 'captured'").fetch_one(&self.pool).await?;
+        Ok(row.get::<Option<i64>, _>(0).map(from_millis))
+    }
+
+    /// What the offline limits and the runway are computed from: money in undelivered
+    /// orders paid by `methods`, the oldest undelivered order, sales since `since`
+    /// (all orders; money of `methods` only), and the database's bytes per order.
+    pub async fn offline_figures(&self, methods: &[String], since: Timestamp) -> Result<crate::uplink::runway::Figures, OrderError> {
+        let methods = serde_json::to_string(methods).expect("strings serialize");
+        let row = sqlx::query(
+            "SELECT \
+               (SELECT COALESCE(SUM(total), 0) FROM orders WHERE status IN ('captured', 'syncing') \
+                  AND payment_method IN (SELECT value FROM json_each(?1))), \
+               (SELECT MIN(created_ms) FROM orders WHERE status IN ('captured', 'syncing')), \
+               (SELECT COUNT(*) FROM orders WHERE created_ms >= ?2), \
+               (SELECT COALESCE(SUM(total), 0) FROM orders WHERE created_ms >= ?2 AND payment_method IN (SELECT value FROM json_each(?1))), \
+               (SELECT COUNT(*) FROM orders), \
+               (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())",
+        )
+        .bind(methods)
+        .bind(millis(since))
+        .fetch_one(&self.pool)
+        .await?;
+        let (orders, bytes): (i64, i64) = (row.get(4), row.get(5));
+        Ok(crate::uplink::runway::Figures {
+            exposure: row.get(0),
+            oldest_unsynced: row.get::<Option<i64>, _>(1).map(from_millis),
+            recent_orders: row.get(2),
+            recent_money: row.get(3),
+            disk_free_bytes: None,
+            // A young database says little; 2 KiB an order is a safe guess until then.
+            bytes_per_order: if orders >= 100 { (bytes / orders).max(512) as u64 } else { 2048 },
+        })
+    }
+
     pub async fn mark_synced(&self, order_ids: &[String], now: Timestamp) -> Result<(), OrderError> {
         let mut tx = self.pool.begin().await?;
         for id in order_ids {

@@ -1,0 +1,117 @@
+//! The operator's view of the link to the hub and its controls: the mode and runway,
+//! the way upstream (automatic, regional, a chosen booth, offline only), approving an
+//! order over an offline limit, and retrying or exporting quarantined orders.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery, Operator};
+use super::AppState;
+use crate::orders::{OrderView, SyncState};
+use crate::uplink::{Pending, Route, UplinkError, UplinkView};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(view))
+        .routes(routes!(set_route))
+        .routes(routes!(approve))
+        .routes(routes!(retry_order))
+        .routes(routes!(export_orders))
+}
+
+impl From<UplinkError> for ApiError {
+    fn from(e: UplinkError) -> ApiError {
+        match e {
+            UplinkError::UnknownPeer(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_booth", e.to_string()),
+            UplinkError::NoSuchApproval(_) => ApiError::new(StatusCode::NOT_FOUND, "no_such_approval", e.to_string()),
+            UplinkError::Orders(e) => e.into(),
+        }
+    }
+}
+
+/// The link: mode (`local`, `online`, `offline`, `relay`) with its reason and time in
+/// mode, the route, the booths that could relay, the queue, the last sync, the offline
+/// runway and the orders waiting for approval.
+#[utoipa::path(get, path = "/api/v1/ops/uplink", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = UplinkView), (status = 401, body = ErrorBody)))]
+async fn view(_: Operator, State(state): State<AppState>) -> Result<Json<UplinkView>, ApiError> {
+    Ok(Json(state.uplink.view().await?))
+}
+
+/// Chooses the way upstream: `{"route":"auto"}`, `{"route":"regional"}`,
+/// `{"route":"peer","peer":"<node id>"}` or `{"route":"offline_only"}`.
+#[utoipa::path(put, path = "/api/v1/ops/uplink/route", tag = "operator", security(("operator" = [])), request_body = Route,
+    responses((status = 200, body = UplinkView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_route(_: Operator, State(state): State<AppState>, ApiJson(route): ApiJson<Route>) -> Result<Json<UplinkView>, ApiError> {
+    state.uplink.set_route(route).await?;
+    Ok(Json(state.uplink.view().await?))
+}
+
+/// Approves an order refused over an offline limit (by its quote id); the kiosk sends
+/// it again within ten minutes.
+#[utoipa::path(post, path = "/api/v1/ops/uplink/approvals/{quote_id}", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = Pending), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn approve(_: Operator, State(state): State<AppState>, Path(quote_id): Path<String>) -> Result<Json<Pending>, ApiError> {
+    Ok(Json(state.uplink.approve(&quote_id)?))
+}
+
+/// Puts a quarantined order back in line (after the cause was fixed upstream).
+#[utoipa::path(post, path = "/api/v1/ops/orders/{order_id}/retry", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn retry_order(_: Operator, State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+    let order = state.orders.get(&order_id, false).await?;
+    if order.status != SyncState::Quarantined {
+        return Err(ApiError::new(StatusCode::CONFLICT, "not_quarantined", "only a quarantined order can be put back in line"));
+    }
+    state.orders.requeue(&order_id, state.clock.now()).await?;
+    state.uplink.refresh_mode().await;
+    Ok(Json(state.orders.get(&order_id, true).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportFilter {
+    /// `quarantined` (default) or `unsynced` (captured and syncing).
+    status: Option<String>,
+}
+
+/// Downloads orders as a JSON file, contact details included: the quarantined ones, or
+/// every order not yet delivered (to hand over by other means when the uplink stays down).
+#[utoipa::path(get, path = "/api/v1/ops/orders/export", tag = "operator", security(("operator" = [])), params(ExportFilter),
+    responses((status = 200, description = "a JSON array of orders", body = [OrderView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn export_orders(_: Operator, State(state): State<AppState>, ApiQuery(filter): ApiQuery<ExportFilter>) -> Result<Response, ApiError> {
+    let states: &[SyncState] = match filter.status.as_deref() {
+        None | Some("quarantined") => &[SyncState::Quarantined],
+        Some("unsynced") => &[SyncState::Captured, SyncState::Syncing],
+        Some(other) => {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("status `{other}` is not quarantined or unsynced")))
+        }
+    };
+    let mut all: Vec<OrderView> = Vec::new();
+    for s in states {
+        let mut before = None;
+        loop {
+            let page = state.orders.list(Some(*s), before, 500, true).await?;
+            let last = page.last().map(|o| o.created_at);
+            let full = page.len() == 500;
+            all.extend(page);
+            if !full {
+                break;
+            }
+            before = last;
+        }
+    }
+    let body = serde_json::to_vec_pretty(&all).map_err(ApiError::internal)?;
+    let name = format!("{}-{}-orders.json", state.manifest.current().manifest.event.id, filter.status.as_deref().unwrap_or("quarantined"));
+    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).map_err(ApiError::internal)?,
+    );
+    Ok(res)
+}

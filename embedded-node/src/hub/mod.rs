@@ -1,0 +1,190 @@
+//! The regional hub: the upstream that booths sync their orders to and report their
+//! health to, on PostgreSQL.
+//!
+//! Owns: `boothcloud-node hub`, its HTTP API (`/api/v1/hub/…`), and the hub's tables
+//! (`store`). The hub is stateless: booth credentials are derived from the hub key
+//! (`auth`), every order and report is in the database, so any number of hubs can
+//! serve one database behind a load balancer, on any engine that speaks PostgreSQL.
+//!
+//! Invariants:
+//! - An order is stored at most once: its id is the key (`INSERT … ON CONFLICT DO
+//!   NOTHING`), and a batch is answered only after its transaction committed.
+//! - A booth is trusted only with a valid signature under its credential; a relayed
+//!   batch also needs the relaying booth's own signature.
+//! - An order the hub can never accept is answered `rejected` with a reason (the booth
+//!   quarantines it); one bad order never fails its batch.
+
+pub mod auth;
+pub mod store;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use subtle::ConstantTimeEq;
+
+use crate::clock::Clock;
+use crate::http::error::ApiError;
+use auth::{HubAuthError, HubSignature, AUTH_HEADER, RELAY_HEADER};
+use wire::{BatchAnswer, BoothReport, HeartbeatAnswer, OrderBatch, MAX_BATCH_BYTES, MAX_BATCH_ORDERS};
+
+pub const ORDERS_PATH: &str = "/api/v1/hub/orders";
+pub const HEARTBEAT_PATH: &str = "/api/v1/hub/heartbeat";
+/// Largest heartbeat body.
+const MAX_REPORT_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("the hub key must be at least {} bytes (BOOTHCLOUD_HUB_KEY)", auth::MIN_KEY_BYTES)]
+    ShortKey,
+    #[error("cannot reach the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct HubConfig {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// The secret every booth credential derives from.
+    pub key: Vec<u8>,
+    /// Bearer token for `GET /api/v1/hub/booths`; `None` closes that view.
+    pub operator_token: Option<String>,
+}
+
+#[derive(Clone)]
+struct Hub {
+    db: PgPool,
+    key: Arc<[u8]>,
+    operator_token: Option<Arc<str>>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Connects (retrying for up to 30 s while the database starts), migrates, binds.
+pub async fn bind(config: HubConfig, clock: Arc<dyn Clock>) -> Result<(tokio::net::TcpListener, Router), HubError> {
+    if config.key.len() < auth::MIN_KEY_BYTES {
+        return Err(HubError::ShortKey);
+    }
+    let options = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let db = loop {
+        match options.clone().connect(&config.database_url).await {
+            Ok(db) => break db,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, "the database is not answering yet; trying again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    store::MIGRATOR.run(&db).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| HubError::Listen { addr: config.listen, source })?;
+    let hub = Hub { db, key: config.key.into(), operator_token: config.operator_token.map(Into::into), clock };
+    Ok((listener, router(hub)))
+}
+
+fn router(hub: Hub) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route(ORDERS_PATH, post(orders).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)))
+        .route(HEARTBEAT_PATH, post(heartbeat).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)))
+        .route("/api/v1/hub/booths", get(booths))
+        .fallback(|| async { ApiError::not_found("this path") })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the hub hit an internal error",
+            ))
+        }))
+        .with_state(hub)
+}
+
+fn refused(e: HubAuthError) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "booth_not_authenticated", e.to_string())
+}
+
+fn db_error(e: sqlx::Error) -> ApiError {
+    tracing::error!(error = %e, "hub database error");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the hub's database did not answer; send it again")
+}
+
+/// The booth that signed the request, and the booth that carried it, if relayed.
+fn authenticate(hub: &Hub, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(String, Option<String>), ApiError> {
+    let now = hub.clock.now().as_second();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let sig = HubSignature::parse(header(AUTH_HEADER)).map_err(refused)?;
+    sig.check(&hub.key, "POST", path, body, now).map_err(refused)?;
+    let relay = match header(RELAY_HEADER) {
+        None => None,
+        Some(h) => {
+            let by = HubSignature::parse(Some(h)).map_err(refused)?;
+            by.check(&hub.key, "POST", path, body, now).map_err(refused)?;
+            (by.booth != sig.booth).then_some(by.booth)
+        }
+    };
+    Ok((sig.booth, relay))
+}
+
+/// Healthy when the database answers.
+async fn healthz(State(hub): State<Hub>) -> Result<Json<serde_json::Value>, ApiError> {
+    sqlx::query("SELECT 1").execute(&hub.db).await.map_err(db_error)?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+/// A batch of orders from one booth (perhaps carried by another): each stored once,
+/// answered per order once the transaction committed.
+async fn orders(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<BatchAnswer>, ApiError> {
+    let (booth, relayed_by) = authenticate(&hub, &headers, ORDERS_PATH, &body)?;
+    let batch: OrderBatch = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_batch", format!("the batch could not be read: {e}")))?;
+    if batch.orders.len() > MAX_BATCH_ORDERS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("send at most {MAX_BATCH_ORDERS} orders at once"),
+        ));
+    }
+    let results = store::store_orders(&hub.db, &booth, relayed_by.as_deref(), &batch.orders).await.map_err(db_error)?;
+    let stored = results.iter().filter(|r| r.outcome == wire::Outcome::Stored).count();
+    tracing::info!(booth, relayed_by, orders = batch.orders.len(), stored, "batch received");
+    Ok(Json(BatchAnswer { results }))
+}
+
+/// A booth's heartbeat: its report is kept, and the answer proves the hub and its
+/// database both work (a booth counts its uplink as up only on this answer).
+async fn heartbeat(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<HeartbeatAnswer>, ApiError> {
+    let (booth, _) = authenticate(&hub, &headers, HEARTBEAT_PATH, &body)?;
+    let report: BoothReport = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_report", format!("the report could not be read: {e}")))?;
+    let now = hub.clock.now();
+    store::store_report(&hub.db, &booth, &report, now).await.map_err(db_error)?;
+    Ok(Json(HeartbeatAnswer { now }))
+}
+
+/// Every booth: its newest report and what it delivered (hub operator token).
+async fn booths(State(hub): State<Hub>, headers: HeaderMap) -> Result<Json<Vec<store::BoothAtHub>>, ApiError> {
+    let presented = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let ok = match (&hub.operator_token, presented) {
+        (Some(t), Some(p)) => bool::from(t.as_bytes().ct_eq(p.trim().as_bytes())),
+        _ => false,
+    };
+    if !ok {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <hub operator token>"));
+    }
+    Ok(Json(store::booths(&hub.db).await.map_err(db_error)?))
+}
+
+/// Serves until `shutdown` completes.
+pub async fn run(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()>) {
+    crate::http::serve::serve(listener, router, shutdown, None).await;
+}

@@ -1,0 +1,174 @@
+//! What booths and the hub say to each other: an order as the hub stores it, a batch
+//! and its per-order answer, and a booth's report. Shared by both sides so they cannot
+//! drift apart.
+//!
+//! The hub checks an order's arithmetic (lines, subtotal, discount, total) and refuses
+//! a bad one for good, with a reason the booth shows its staff; contact details never
+//! leave the booth (they are wiped at teardown).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::quote_token::TokenLine;
+
+/// Most orders in one batch, and the largest batch body the hub reads.
+pub const MAX_BATCH_ORDERS: usize = 1000;
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// Most lines in one order the hub accepts.
+pub const MAX_LINES: usize = 500;
+
+/// One order on its way upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HubOrder {
+    pub order_id: String,
+    pub event_id: String,
+    pub currency: String,
+    pub lines: Vec<TokenLine>,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub total: i64,
+    pub payment: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBatch {
+    pub orders: Vec<HubOrder>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Stored now.
+    Stored,
+    /// Already stored by an earlier delivery: nothing new was written.
+    Duplicate,
+    /// Refused for good; see the reason. Sending it again will not help.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderOutcome {
+    pub order_id: String,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The hub's answer to a batch: one outcome per order, in the batch's order.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchAnswer {
+    pub results: Vec<OrderOutcome>,
+}
+
+/// What a booth reports with every heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoothReport {
+    pub event_id: String,
+    pub name: Option<String>,
+    /// `online`, `offline` or `relay`, as the booth sees itself.
+    pub mode: String,
+    pub queue_depth: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub oldest_unsynced: Option<Timestamp>,
+    pub quarantined: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+}
+
+/// The hub's answer to a heartbeat: its clock, so a booth can see a skew.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HeartbeatAnswer {
+    #[schema(value_type = String, format = DateTime)]
+    pub now: Timestamp,
+}
+
+fn short_text(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control)
+}
+
+/// Why the hub will never accept this order, if it will not.
+pub fn check_order(o: &HubOrder) -> Result<(), String> {
+    if !short_text(&o.order_id, 64) {
+        return Err("the order id is empty, too long or has control characters".into());
+    }
+    if !crate::hub::auth::valid_booth(&o.event_id) {
+        return Err("the event id is not a valid identifier".into());
+    }
+    if o.currency.len() != 3 || !o.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(format!("`{}` is not a currency code", o.currency.escape_debug()));
+    }
+    if !matches!(o.payment.as_str(), "card" | "cash" | "mobile" | "voucher") {
+        return Err(format!("`{}` is not a payment method", o.payment.escape_debug()));
+    }
+    if o.lines.is_empty() || o.lines.len() > MAX_LINES {
+        return Err(format!("an order has 1 to {MAX_LINES} lines, this one {}", o.lines.len()));
+    }
+    let mut subtotal: i64 = 0;
+    for l in &o.lines {
+        if !short_text(&l.sku, 64) || l.qty == 0 || l.unit_price < 0 {
+            return Err(format!("line `{}` is not a valid line", l.sku.escape_debug()));
+        }
+        if l.unit_price.checked_mul(i64::from(l.qty)) != Some(l.total) {
+            return Err(format!("line `{}`: {} × {} is not {}", l.sku, l.qty, l.unit_price, l.total));
+        }
+        subtotal = subtotal.checked_add(l.total).ok_or("the lines add up past any real amount")?;
+    }
+    if subtotal != o.subtotal {
+        return Err(format!("the lines add up to {subtotal}, the order says {}", o.subtotal));
+    }
+    if o.discount < 0 || o.discount > o.subtotal || o.subtotal - o.discount != o.total {
+        return Err(format!("subtotal {} less discount {} is not the total {}", o.subtotal, o.discount, o.total));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> HubOrder {
+        HubOrder {
+            order_id: "0190a1b2-0000-7000-8000-000000000001".into(),
+            event_id: "harbour-lights-2026".into(),
+            currency: "EUR".into(),
+            lines: vec![TokenLine { sku: "MUG".into(), qty: 2, unit_price: 1400, total: 2800 }],
+            subtotal: 2800,
+            discount: 280,
+            total: 2520,
+            payment: "card".into(),
+            created_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_consistent_order_passes() {
+        assert_eq!(check_order(&order()), Ok(()));
+    }
+
+    #[test]
+    fn inconsistent_arithmetic_and_bad_fields_are_refused_with_a_reason() {
+        type Spoil = fn(&mut HubOrder);
+        let cases: Vec<(Spoil, &str)> = vec![
+            (|o| o.total = 2600, "is not the total"),
+            (|o| o.lines[0].total = 2700, "is not 2700"),
+            (|o| o.subtotal = 100, "add up to 2800"),
+            (|o| o.discount = 5000, "less discount"),
+            (|o| o.currency = "eur".into(), "currency"),
+            (|o| o.payment = "iou".into(), "payment"),
+            (|o| o.lines.clear(), "lines"),
+            (|o| o.order_id = String::new(), "order id"),
+            (|o| o.lines[0].qty = 0, "not a valid line"),
+        ];
+        for (spoil, why) in cases {
+            let mut o = order();
+            spoil(&mut o);
+            let reason = check_order(&o).unwrap_err();
+            assert!(reason.contains(why), "{reason} should mention {why}");
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! The uplink against a real hub on a real PostgreSQL: orders reach the hub exactly
+//! once; with the uplink cut (a TCP link the test switches off, or the hub killed)
+//! orders are kept, capped by the offline limits, relayed through a paired booth, and
+//! all delivered once when the way returns; a poisonous order is quarantined without
+//! blocking the rest. The same with network namespaces and nft rules is
+//! `tests/scenarios/uplink.sh`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use boothcloud_tests::postgres::{free_port, Hub, Postgres, HUB_OPERATOR_TOKEN};
+use boothcloud_tests::{demo_manifest_in, Kiosk, Options, TestNode, OPERATOR_TOKEN};
+use serde_json::{json, Value};
+
+/// A link the test can cut and restore: a TCP relay to `to`. Cut, it resets every open
+/// connection and refuses new ones.
+struct Link {
+    url: String,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Link {
+    async fn to(to: &str) -> Link {
+        let target: std::net::SocketAddr = to.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let up = Arc::new(AtomicBool::new(true));
+        let open: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let (up2, open2) = (up.clone(), open.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                open2.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Link { url, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for t in self.open.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The demo booth synced to `hub` as `booth`, probing fast, with `extra` TOML sections
+/// and `peers` (a TOML array) in [pairing].
+fn booth_manifest(dir: &std::path::Path, hub: &str, booth: &str, credential: &str, extra: &str, peers: &str) -> std::path::PathBuf {
+    let path = demo_manifest_in(dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uplink = format!(
+        "[uplink]\norigin = \"demo:storefront\"\nupstream = \"{hub}/api/v1/\"\nbooth = \"{booth}\"\ncredential = \"{credential}\"\n\
+         probe_every = \"300ms\"\nprobe_timeout = \"500ms\"\n"
+    );
+    let start = text.find("[uplink]").unwrap();
+    let end = start + text[start..].find("\n[assets]").unwrap();
+    let text = format!("{}{uplink}{}", &text[..start], &text[end..]);
+    // The demo's offline limits go; `extra` brings a test's own.
+    let start = text.find("\n[offline]").unwrap();
+    let end = start + text[start..].find("\n# ----").unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..])
+        .replace("peers = []", &format!("peers = {peers}"))
+        .replace("probe_every = \"5s\"", "probe_every = \"1s\"");
+    std::fs::write(&path, format!("{text}\n{extra}\n")).unwrap();
+    path
+}
+
+fn start_booth(manifest: std::path::PathBuf) -> TestNode {
+    TestNode::start_with(Options { manifest: Some(manifest), ..Options::default() })
+}
+
+async fn link_view(node: &TestNode) -> Value {
+    let a = Kiosk::new(&node.url).ops_get("/api/v1/ops/uplink").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.body
+}
+
+/// Waits until `check` holds for the link view; returns how long it took.
+async fn until(node: &TestNode, what: &str, within: Duration, check: impl Fn(&Value) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        let v = link_view(node).await;
+        if check(&v) {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < within, "{what}: not within {within:?}; last view: {v:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn mode_is(mode: &'static str) -> impl Fn(&Value) -> bool {
+    // "Offline" while still checking at start does not count: the uplink must be known down.
+    move |v| v["mode"] == mode && (mode != "offline" || v["uplink"] == "down" || v["route"]["route"] == "offline_only")
+}
+
+fn drained(v: &Value) -> bool {
+    v["queue_depth"] == 0
+}
+
+/// Buys `n` orders with up to 8 kiosks at once; returns the order ids.
+async fn buy_many(node: &TestNode, n: usize, tag: &str) -> Vec<String> {
+    let kiosk = Kiosk::new(&node.url);
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (kiosk, ids, next, tag) = (kiosk.clone(), ids.clone(), next.clone(), tag.to_owned());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        return;
+                    }
+                    let q = kiosk.quote(&[("TOTE", 1)], None).await;
+                    assert_eq!(q.status, 200, "{}", q.body);
+                    let o =
+                        kiosk.order(&format!("{tag}-{i}"), &json!({"quote_token": q.body["token"], "payment": {"method": "cash"}})).await;
+                    assert_eq!(o.status, 201, "{}", o.body);
+                    ids.lock().unwrap().push(o.body["order_id"].as_str().unwrap().to_owned());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    Arc::try_unwrap(ids).unwrap().into_inner().unwrap()
+}
+
+fn at_hub(pg: &Postgres, booth: &str) -> (i64, i64) {
+    (
+        pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE booth_id = '{booth}'")),
+        pg.count(&format!("SELECT COUNT(DISTINCT order_id) FROM hub_orders WHERE booth_id = '{booth}'")),
+    )
+}
+
+#[tokio::test]
+async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    let link = Link::to(&hub.url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_booth(booth_manifest(dir.path(), &link.url, "stand-14", &Hub::credential("stand-14"), "", "[]"));
+
+    until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
+    let first = buy_many(&node, 40, "online").await;
+    until(&node, "drained", Duration::from_secs(20), drained).await;
+    assert_eq!(at_hub(&pg, "stand-14"), (40, 40));
+    let v = link_view(&node).await;
+    assert_eq!(v["uplink"], "up");
+    assert!(v["last_sync"].is_string() && v["delivered"].as_u64().unwrap() >= 40, "{v}");
+    let status = Kiosk::new(&node.url).ops_get("/api/v1/ops/status").await;
+    assert_eq!(status.body["link"]["mode"], "online", "the status API carries the mode");
+
+    // The uplink dies: the booth notices in seconds and keeps selling.
+    link.cut();
+    let noticed = until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
+    eprintln!("uplink loss → offline in {} ms", noticed.as_millis());
+    let v = link_view(&node).await;
+    assert_eq!(v["uplink"], "down");
+    assert!(v["detail"].as_str().unwrap().contains("uplink is down"), "{v}");
+    let during = buy_many(&node, 150, "outage").await;
+    let v = link_view(&node).await;
+    assert_eq!(v["queue_depth"], 150);
+    assert!(v["oldest_unsynced_seconds"].is_number());
+
+    // Back: hysteresis first, then every order is delivered once.
+    link.restore();
+    until(&node, "online again", Duration::from_secs(20), mode_is("online")).await;
+    until(&node, "drained after the outage", Duration::from_secs(30), drained).await;
+    assert_eq!(at_hub(&pg, "stand-14"), (190, 190));
+    for id in first.iter().chain(&during) {
+        assert_eq!(pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")), 1, "{id}");
+    }
+
+    // The hub's operator sees the booth, its report and what it delivered.
+    let booths: Value = TestNode::client()
+        .get(format!("{}/api/v1/hub/booths", hub.url))
+        .bearer_auth(HUB_OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(booths[0]["booth_id"], "stand-14");
+    assert_eq!(booths[0]["orders"], 190);
+    assert_eq!(booths[0]["report"]["event_id"], "harbour-lights-2026");
+}
+
+#[tokio::test]
+async fn a_flapping_link_and_a_hub_killed_mid_sync_lose_and_double_nothing() {
+    let pg = Postgres::start();
+    let port = free_port();
+    let hub = Hub::start(&pg, &format!("127.0.0.1:{port}"));
+    let link = Link::to(&hub.url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = booth_manifest(dir.path(), &link.url, "stand-7", &Hub::credential("stand-7"), "", "[]");
+    // Small batches, so the hub is killed with most of the backlog still to come.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("probe_timeout = \"500ms\"", "probe_timeout = \"500ms\"\nbatch = 50")).unwrap();
+    let node = start_booth(manifest);
+    until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
+
+    // Flapping: cut and restored every 400 ms while kiosks keep buying.
+    let flapping = {
+        let (up, open) = (link.up.clone(), link.open.clone());
+        tokio::spawn(async move {
+            for i in 0..20 {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                if i % 2 == 0 {
+                    up.store(false, Ordering::SeqCst);
+                    for t in open.lock().unwrap().drain(..) {
+                        t.abort();
+                    }
+                } else {
+                    up.store(true, Ordering::SeqCst);
+                }
+            }
+            up.store(true, Ordering::SeqCst);
+        })
+    };
+    let mut ids = buy_many(&node, 300, "flap").await;
+    flapping.await.unwrap();
+    let changes = link_view(&node).await["mode_changes"].as_u64().unwrap();
+    assert!(changes <= 6, "the mode flapped {changes} times with the link");
+
+    // A backlog, then the hub dies in the middle of draining it and comes back.
+    link.cut();
+    until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
+    ids.extend(buy_many(&node, 600, "backlog").await);
+    link.restore();
+    until(&node, "syncing", Duration::from_secs(20), |v| v["queue_depth"].as_i64().unwrap() < 600).await;
+    hub.kill();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _hub = Hub::start(&pg, &format!("127.0.0.1:{port}"));
+    until(&node, "drained after the hub's restart", Duration::from_secs(60), |v| drained(v) && v["mode"] == "online").await;
+    assert_eq!(at_hub(&pg, "stand-7"), (900, 900));
+    let stored: std::collections::HashSet<String> =
+        pg.query("SELECT order_id FROM hub_orders WHERE booth_id = 'stand-7'").lines().map(str::to_owned).collect();
+    assert!(ids.iter().all(|id| stored.contains(id)), "every order the booth acknowledged is at the hub");
+}
+
+#[tokio::test]
+async fn a_rejected_order_is_quarantined_without_blocking_the_others_and_can_be_retried_or_exported() {
+    let pg = Postgres::start();
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let hub_url = format!("http://127.0.0.1:{port}");
+    let node = start_booth(booth_manifest(dir.path(), &hub_url, "stand-3", &Hub::credential("stand-3"), "", "[]"));
+    // No hub yet: the booth is offline and keeps the orders.
+    until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
+    let ids = buy_many(&node, 30, "q").await;
+    // One order is damaged on disk (its total no longer matches its lines).
+    let bad = &ids[10];
+    let db = node.data_dir.join("boothcloud.db");
+    let out = std::process::Command::new("sqlite3")
+        .args(["-bail", "-cmd", ".timeout 5000"])
+        .arg(&db)
+        .arg(format!("UPDATE orders SET total = total + 1 WHERE order_id = '{bad}'; SELECT changes();"))
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1", "one order damaged");
+
+    let _hub = Hub::start(&pg, &format!("127.0.0.1:{port}"));
+    until(&node, "drained", Duration::from_secs(30), |v| drained(v) && v["quarantined"] == 1).await;
+    assert_eq!(at_hub(&pg, "stand-3"), (29, 29), "every other order went through");
+    let kiosk = Kiosk::new(&node.url);
+    let q = kiosk.ops_get("/api/v1/ops/orders?status=quarantined").await;
+    assert_eq!(q.body["orders"][0]["order_id"], bad.as_str());
+    let reason = q.body["orders"][0]["status_reason"].as_str().unwrap();
+    assert!(reason.contains("is not the total"), "the hub's reason is kept: {reason}");
+
+    // Export: a JSON file of the quarantined orders.
+    let res = TestNode::client().get(format!("{}/api/v1/ops/orders/export", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("quarantined-orders.json"));
+    let exported: Value = res.json().await.unwrap();
+    assert_eq!(exported.as_array().unwrap().len(), 1);
+    assert_eq!(exported[0]["order_id"], bad.as_str());
+
+    // Retry: refused for a synced order; a quarantined one goes back in line (and,
+    // still damaged, comes back quarantined with one more attempt).
+    let http = TestNode::client();
+    let synced = http.post(format!("{}/api/v1/ops/orders/{}/retry", node.url, ids[0])).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    assert_eq!(synced.status(), 409);
+    let attempts = exported[0]["sync_attempts"].as_i64().unwrap();
+    let retried = http.post(format!("{}/api/v1/ops/orders/{bad}/retry", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    assert_eq!(retried.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let page = kiosk.ops_get("/api/v1/ops/orders?status=quarantined").await;
+        if page.body["orders"][0]["sync_attempts"].as_i64().unwrap_or(0) > attempts {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the retried order was not sent again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(at_hub(&pg, "stand-3"), (29, 29));
+}
+
+#[tokio::test]
+async fn offline_limits_need_the_operators_approval_and_the_runway_says_how_far() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let limits = "[offline]\nmax_order = 5000\nmax_exposure = 8000\nmax_queue_age = \"2h\"\napplies_to = [\"card\", \"mobile\"]\n";
+    let node = start_booth(booth_manifest(dir.path(), &dead, "stand-9", &Hub::credential("stand-9"), limits, "[]"));
+    until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
+    let kiosk = Kiosk::new(&node.url);
+
+    // Over the per-order cap: refused in words, waiting for approval.
+    let q = kiosk.quote(&[("TOTE", 6)], None).await;
+    let body = json!({"quote_token": q.body["token"], "payment": {"method": "card"}});
+    let refused = kiosk.order("big-1", &body).await;
+    assert_eq!((refused.status, refused.code()), (403, "offline_limit"), "{}", refused.body);
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("50.00 EUR per order"), "{}", refused.body);
+    let v = link_view(&node).await;
+    let qid = v["approvals"][0]["quote_id"].as_str().unwrap().to_owned();
+    assert_eq!(v["approvals"][0]["total"], 5400);
+
+    // Approving needs the operator token; then the kiosk's retry goes through.
+    let http = TestNode::client();
+    let anon = http.post(format!("{}/api/v1/ops/uplink/approvals/{qid}", node.url)).send().await.unwrap();
+    assert_eq!(anon.status(), 401);
+    let ok = http.post(format!("{}/api/v1/ops/uplink/approvals/{qid}", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let taken = kiosk.order("big-1", &body).await;
+    assert_eq!(taken.status, 201, "{}", taken.body);
+
+    // Exposure: 54.00 undelivered; 27.00 more by card would pass 80.00 — but cash is free.
+    let q = kiosk.quote(&[("TOTE", 3)], None).await;
+    let card = kiosk.order("card-2", &json!({"quote_token": q.body["token"], "payment": {"method": "card"}})).await;
+    assert_eq!((card.status, card.code()), (403, "offline_limit"));
+    assert!(card.body["error"]["message"].as_str().unwrap().contains("over the offline limit of 80.00 EUR"), "{}", card.body);
+    let cash = kiosk.order("cash-2", &json!({"quote_token": q.body["token"], "payment": {"method": "cash"}})).await;
+    assert_eq!(cash.status, 201, "{}", cash.body);
+
+    // The runway: each limit with where the booth stands.
+    let v = link_view(&node).await;
+    let limits = v["runway"]["limits"].as_array().unwrap();
+    let exposure = limits.iter().find(|l| l["limit"] == "exposure").unwrap();
+    assert_eq!(exposure["left"], 2600);
+    assert!(exposure["seconds"].as_i64().unwrap() > 0);
+    assert!(limits.iter().any(|l| l["limit"] == "queue_age" && l["seconds"].as_i64().unwrap() <= 7200));
+    assert!(limits.iter().any(|l| l["limit"] == "disk" && l["left"].as_i64().unwrap() > 0));
+    assert!(v["runway"]["seconds"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn with_its_uplink_cut_a_booth_relays_through_a_paired_booth_and_returns_to_direct() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    let link_a = Link::to(&hub.url).await;
+    let dir_b = tempfile::tempdir().unwrap();
+    let b = start_booth(booth_manifest(dir_b.path(), &hub.url, "stand-b", &Hub::credential("stand-b"), "", "[]"));
+    let dir_a = tempfile::tempdir().unwrap();
+    let peers = format!("[{{ name = \"Stand B\", url = \"{}/\" }}]", b.url);
+    let a = start_booth(booth_manifest(dir_a.path(), &link_a.url, "stand-a", &Hub::credential("stand-a"), "", &peers));
+    until(&a, "A online", Duration::from_secs(20), mode_is("online")).await;
+    until(&a, "A sees B as a relay", Duration::from_secs(20), |v| v["relay_candidates"].as_array().is_some_and(|c| !c.is_empty())).await;
+
+    link_a.cut();
+    let relaying = until(&a, "A relays", Duration::from_secs(10), mode_is("relay")).await;
+    eprintln!("uplink loss → relaying through a peer in {} ms", relaying.as_millis());
+    let v = link_view(&a).await;
+    let b_id = Kiosk::new(&b.url).get("/api/v1/peer/hello").await.body["id"].clone();
+    assert_eq!(v["relay_via"]["id"], b_id, "{v}");
+    let ids = buy_many(&a, 120, "relayed").await;
+    until(&a, "drained through B", Duration::from_secs(30), drained).await;
+    assert_eq!(at_hub(&pg, "stand-a"), (120, 120), "A's orders are A's at the hub, once");
+    assert_eq!(pg.count("SELECT COUNT(*) FROM hub_orders WHERE booth_id = 'stand-a' AND relayed_by = 'stand-b'"), 120);
+    assert_eq!(at_hub(&pg, "stand-b"), (0, 0));
+    for id in &ids {
+        assert_eq!(pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")), 1);
+    }
+
+    // The operator may pin the route: offline only keeps everything here.
+    let http = TestNode::client();
+    let set = |route: Value| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/ops/uplink/route", a.url);
+        async move { http.put(url).bearer_auth(OPERATOR_TOKEN).json(&route).send().await.unwrap() }
+    };
+    assert_eq!(set(json!({"route": "offline_only"})).await.status(), 200);
+    until(&a, "offline only", Duration::from_secs(5), mode_is("offline")).await;
+    buy_many(&a, 5, "kept").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(link_view(&a).await["queue_depth"], 5);
+    assert_eq!(set(json!({"route": "peer", "peer": "no-such-booth"})).await.status(), 404);
+    assert_eq!(set(json!({"route": "sideways"})).await.status(), 422);
+
+    // The uplink returns (still offline only: the link is watched all the same); back
+    // to automatic, the rest is delivered straight, not relayed.
+    link_a.restore();
+    until(&a, "A's uplink up", Duration::from_secs(20), |v| v["uplink"] == "up" && v["mode"] == "offline").await;
+    assert_eq!(set(json!({"route": "auto"})).await.status(), 200);
+    until(&a, "A direct again", Duration::from_secs(20), |v| v["mode"] == "online" && drained(v)).await;
+    assert_eq!(at_hub(&pg, "stand-a"), (125, 125));
+    assert_eq!(pg.count("SELECT COUNT(*) FROM hub_orders WHERE booth_id = 'stand-a' AND relayed_by IS NULL"), 5);
+}
+
+#[tokio::test]
+async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_named() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    let http = TestNode::client();
+    let batch = json!({"orders": []});
+    let unsigned = http.post(format!("{}/api/v1/hub/orders", hub.url)).json(&batch).send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let body: Value = unsigned.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "booth_not_authenticated");
+    let forged = http
+        .post(format!("{}/api/v1/hub/orders", hub.url))
+        .header("x-boothcloud-hub-auth", format!("v1 booth=stand-1 ts={} mac={}", jiff::Timestamp::now().as_second(), "00".repeat(32)))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let booths = http.get(format!("{}/api/v1/hub/booths", hub.url)).send().await.unwrap();
+    assert_eq!(booths.status(), 401, "the hub's booth list needs its operator token");
+
+    // A booth holding another booth's credential never counts its uplink as up.
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_booth(booth_manifest(dir.path(), &hub.url, "stand-1", &Hub::credential("stand-2"), "", "[]"));
+    until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
+    let v = link_view(&node).await;
+    assert!(v["detail"].as_str().unwrap().contains("credential"), "{v}");
+    buy_many(&node, 3, "kept").await;
+    assert_eq!(pg.count("SELECT COUNT(*) FROM hub_orders"), 0);
+}
