@@ -11,8 +11,8 @@
 // `fetch` so the token travels in the Authorization header, never in a URL.
 
 import type {
-  Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, MediaSummary, OrderPage, PairingCode, Snapshot, SyncState, Upload,
-  UploadToken, WarmUp,
+  Approval, Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, Link, MediaSummary, Order, OrderPage, PairingCode, Route,
+  Snapshot, SyncState, Upload, UploadToken, WarmUp,
 } from './types';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
@@ -261,6 +261,30 @@ export class Connection {
   /** Reduced-quality presets and fewer transcodes at once, or back to normal. */
   setMediaDegraded(degraded: boolean): Promise<MediaSummary> {
     return this.request('/api/v1/ops/media/degraded', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ degraded }) });
+  }
+
+  uplink(): Promise<Link> {
+    return this.request('/api/v1/ops/uplink');
+  }
+
+  /** The way orders go upstream: automatic, the regional hub only, a chosen booth, or none. */
+  setRoute(route: Route): Promise<Link> {
+    return this.request('/api/v1/ops/uplink/route', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(route) });
+  }
+
+  /** Lets an order over an offline limit through; the kiosk sends it again. */
+  approve(quoteId: string): Promise<Approval> {
+    return this.request(`/api/v1/ops/uplink/approvals/${encodeURIComponent(quoteId)}`, { method: 'POST' });
+  }
+
+  retryOrder(orderId: string): Promise<Order> {
+    return this.request(`/api/v1/ops/orders/${encodeURIComponent(orderId)}/retry`, { method: 'POST' });
+  }
+
+  /** The quarantined (or every undelivered) order as a JSON file. */
+  async exportOrders(status: 'quarantined' | 'unsynced'): Promise<Blob> {
+    const orders = await this.request<Order[]>(`/api/v1/ops/orders/export?status=${status}`);
+    return new Blob([JSON.stringify(orders, null, 2)], { type: 'application/json' });
   }
 
   /** An absolute URL for a path the node serves (a clip, for preview). */

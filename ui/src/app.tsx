@@ -8,6 +8,7 @@ import { Header } from './header';
 import { Media } from './media';
 import { Devices, Fleet } from './neighbours';
 import { Orders } from './orders';
+import { Sync } from './sync';
 import { Tiles } from './tiles';
 import { TokenPrompt } from './token';
 import type { ChartName, Snapshot } from './types';
@@ -37,7 +38,7 @@ export function App() {
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [detail, setDetail] = useState<ChartName | null>(null);
-  const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | null>(null);
+  const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | 'sync' | null>(null);
   const readySent = useRef(false);
 
   useEffect(() => {
@@ -116,7 +117,7 @@ export function App() {
   }
   return (
     <div class="booth">
-      <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} />
+      <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} onSync={() => setSheet('sync')} />
       <main class="content" id="main">
         {!snapshot && stream.kind !== 'lost' && <p class="loading" aria-busy="true">Loading live figures…</p>}
         {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} onSheet={setSheet} />}
@@ -126,6 +127,7 @@ export function App() {
       {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'media' && <Media conn={conn} onClose={() => setSheet(null)} />}
+      {sheet === 'sync' && <Sync conn={conn} currency={snapshot?.event.currency ?? 'EUR'} onClose={() => setSheet(null)} />}
       {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
     </div>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, shortId, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
-import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, Upload } from './types';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
+import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, Upload } from './types';
 
 describe('money', () => {
   it('uses the currency’s own decimals, never floats in the input', () => {
@@ -29,10 +29,50 @@ describe('ago', () => {
   });
 });
 
+const link = (over: Partial<Link>): Link => ({
+  mode: 'online', uplink: 'up', detail: '', since: '2026-06-10T12:00:00Z', seconds_in_mode: 0, route: { route: 'auto' }, relay_via: null,
+  relay_candidates: [], hub: null, booth: null, probe_rtt_ms: null, last_heartbeat: null, last_probe_error: null, mode_changes: 0,
+  queue_depth: 0, quarantined: 0, oldest_unsynced: null, oldest_unsynced_seconds: null, last_sync: null, last_sync_error: null, delivered: 0,
+  runway: { seconds: null, binding: null, limits: [] }, approvals: [], ...over,
+});
+
 describe('linkMode', () => {
-  it('never shows a code', () => {
-    expect(linkMode({ mode: 'offline', uplink: 'down', detail: '' })).toEqual({ label: 'Offline — selling from this laptop', tone: 'bad' });
-    expect(linkMode({ mode: 'local', uplink: 'not_checked', detail: '' }).label).toBe('Selling locally');
+  it('never shows a code, and says how many orders wait', () => {
+    expect(linkMode(link({ mode: 'offline', uplink: 'down', queue_depth: 37 }))).toEqual({ label: 'Offline — 37 orders queued', tone: 'bad' });
+    expect(linkMode(link({ mode: 'offline', queue_depth: 1 })).label).toBe('Offline — 1 order queued');
+    expect(linkMode(link({ mode: 'relay', relay_via: { id: 'b', name: 'Stand 15' }, queue_depth: 2 })).label).toBe('Relaying via Stand 15 — 2 orders queued');
+    expect(linkMode(link({ mode: 'online' }))).toEqual({ label: 'Online', tone: 'good' });
+    expect(linkMode(link({ mode: 'local', uplink: 'not_checked' })).label).toBe('Selling locally');
+  });
+});
+
+describe('runway and ways', () => {
+  it('names the first limit and says how long is left', () => {
+    const r = runway(link({
+      runway: {
+        seconds: 6000,
+        binding: 'exposure',
+        limits: [
+          { limit: 'exposure', detail: '600.00 EUR of 1000.00 EUR', seconds: 6000, left: 40000, reached: false },
+          { limit: 'per_order', detail: 'Each order up to 150.00 EUR', seconds: null, left: null, reached: false },
+          { limit: 'disk', detail: 'Room', seconds: 0, left: 0, reached: true },
+        ],
+      },
+    }));
+    expect(r.headline).toBe('About 1 h 40 min of selling before a limit (money not yet delivered).');
+    expect(r.lines.map((l) => [l.name, l.left, l.tone])).toEqual([
+      ['Money not yet delivered', '1 h 40 min', 'quiet'],
+      ['Each order', null, 'quiet'],
+      ['Disk', '0 s', 'bad'],
+    ]);
+    expect(runway(link({})).headline).toBe('No limit in sight at the current pace.');
+  });
+
+  it('says the chosen way in words', () => {
+    expect(wayName({ route: 'peer', peer: 'b' }, [{ id: 'b', name: 'Stand 15' }])).toBe('Via Stand 15');
+    expect(wayName({ route: 'offline_only' }, [])).toBe('Offline only');
+    expect(span(45)).toBe('45 s');
+    expect(span(3 * 86_400)).toBe('3 days');
   });
 });
 

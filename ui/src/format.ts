@@ -1,7 +1,8 @@
 // Numbers, times and states in words a booth worker reads at arm's length.
 
 import type {
-  Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, MediaSummary, RouteFigures, Snapshot, Spend, SpendLine, SyncState, Upload,
+  Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, RunwayLimit, Snapshot, Spend,
+  SpendLine, SyncState, Upload,
 } from './types';
 
 /** Integer minor units as money: 1250 EUR → "€12.50" (the currency's own decimals). */
@@ -39,17 +40,68 @@ export function orderState(state: SyncState): string {
 
 export type Tone = 'good' | 'warn' | 'bad' | 'quiet';
 
+function queued(n: number): string {
+  return `${n} order${n === 1 ? '' : 's'} queued`;
+}
+
 /** The header's mode chip: words and a tone, never a code. */
 export function linkMode(link: Snapshot['link']): { label: string; tone: Tone } {
   switch (link.mode) {
     case 'online':
-      return { label: 'Online', tone: 'good' };
-    case 'degraded':
-      return { label: 'Degraded', tone: 'warn' };
+      return { label: link.queue_depth > 0 ? `Online — sending ${queued(link.queue_depth)}` : 'Online', tone: 'good' };
+    case 'relay':
+      return { label: `Relaying via ${link.relay_via?.name ?? 'a nearby booth'} — ${queued(link.queue_depth)}`, tone: 'warn' };
     case 'offline':
-      return { label: 'Offline — selling from this laptop', tone: 'bad' };
+      return { label: `Offline — ${queued(link.queue_depth)}`, tone: 'bad' };
     default:
       return { label: 'Selling locally', tone: 'good' };
+  }
+}
+
+/** "40 s", "12 min", "3 h 20 min", "2 days". */
+export function span(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 2 * 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s > 60 * 86_400) return 'over two months';
+  return `${Math.floor(s / 86_400)} days`;
+}
+
+const RUNWAY_NAMES: Record<RunwayLimit['limit'], string> = {
+  per_order: 'Each order',
+  exposure: 'Money not yet delivered',
+  queue_age: 'Oldest waiting order',
+  prices: 'Price list',
+  disk: 'Disk',
+};
+
+/** The offline runway: the headline and one line per limit. */
+export function runway(link: Link): { headline: string; lines: { name: string; detail: string; left: string | null; tone: Tone }[] } {
+  const r = link.runway;
+  const headline = r.seconds === null || r.binding === null
+    ? 'No limit in sight at the current pace.'
+    : `About ${span(r.seconds)} of selling before a limit (${RUNWAY_NAMES[r.binding].toLowerCase()}).`;
+  const lines = r.limits.map((l) => ({
+    name: RUNWAY_NAMES[l.limit],
+    detail: l.detail,
+    left: l.seconds === null ? null : span(l.seconds),
+    tone: (l.reached ? 'bad' : l.seconds !== null && l.seconds < 3600 ? 'warn' : 'quiet') as Tone,
+  }));
+  return { headline, lines };
+}
+
+/** The way upstream the operator chose, in words. */
+export function wayName(route: Route, candidates: RelayPeer[]): string {
+  switch (route.route) {
+    case 'auto':
+      return 'Automatic';
+    case 'regional':
+      return 'Regional hub only';
+    case 'offline_only':
+      return 'Offline only';
+    case 'peer':
+      return `Via ${candidates.find((c) => c.id === route.peer)?.name ?? 'a chosen booth'}`;
   }
 }
 
@@ -349,5 +401,6 @@ export function boothHealth(b: Booth): { label: string; tone: Tone } {
   const s = b.status;
   if (s && (s.spend_state === 'over' || s.quarantined > 0)) return { label: 'Needs attention', tone: 'bad' };
   if (s && s.spend_state === 'warn') return { label: 'Watch spend', tone: 'warn' };
+  if (s && s.mode === 'offline') return { label: 'Offline, still selling', tone: 'warn' };
   return { label: 'Selling', tone: 'good' };
 }

@@ -1,11 +1,17 @@
-// The header: event, mode, uplink and clock — always visible — and the live-feed state.
+// The header: event, mode (a tap opens the Sync screen), uplink and clock — always
+// visible — and the live-feed state.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { StreamState } from './api';
-import { ago, clock, linkMode, uplink } from './format';
+import { ago, clock, linkMode, span, uplink } from './format';
 import type { Snapshot } from './types';
 
-export function Header({ snapshot, stream, lastUpdate }: { snapshot: Snapshot | null; stream: StreamState; lastUpdate: Date | null }) {
+export function Header({ snapshot, stream, lastUpdate, onSync }: {
+  snapshot: Snapshot | null;
+  stream: StreamState;
+  lastUpdate: Date | null;
+  onSync: () => void;
+}) {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
     const t = setInterval(() => setNow(new Date()), 1000);
@@ -20,10 +26,13 @@ export function Header({ snapshot, stream, lastUpdate }: { snapshot: Snapshot | 
         <h1 data-testid="event-name">{snapshot?.event.name ?? '…'}</h1>
       </div>
       <div class="status-row">
-        {mode && (
-          <span class={`chip ${mode.tone}`} data-testid="mode" title={snapshot?.link.detail}>
+        {mode && snapshot && (
+          // The mode is also the way in to the Sync screen: one tap, no hover.
+          <button type="button" class={`chip ${mode.tone}`} data-testid="mode" onClick={onSync}
+            aria-label={`${mode.label}. ${snapshot.link.detail} Open the Sync screen.`}>
             {mode.label}
-          </span>
+            {snapshot.link.mode !== 'local' && snapshot.link.mode !== 'online' && <span class="chip-since"> · {span(snapshot.link.seconds_in_mode)}</span>}
+          </button>
         )}
         {snapshot && (
           <span class="chip quiet" data-testid="uplink">

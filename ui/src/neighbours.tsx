@@ -13,6 +13,13 @@ import type { Booth, DevicesView, FleetView, PairingCode } from './types';
 const REFRESH_MS = 2_000;
 
 /** A full-screen view over the booth screen with a title, actions and one big Close button. */
+const PEER_MODES: Record<string, string> = {
+  local: 'Selling locally',
+  online: 'Online',
+  offline: 'Offline, still selling',
+  relay: 'Relaying through a nearby booth',
+};
+
 export function Sheet({ title, testid, onClose, actions, children }: {
   title: string;
   testid: string;
@@ -196,7 +203,7 @@ function BoothDetail({ b, now }: { b: Booth; now: Date }) {
           {s && <tr><td>Orders today</td><td>{s.orders_today} ({moneyOrDash(s.revenue_today, s.currency)})</td></tr>}
           {s && <tr><td>Needs attention</td><td>{s.quarantined}</td></tr>}
           {s && <tr><td>Oldest order waiting</td><td>{s.oldest_unsynced ? ago(new Date(s.oldest_unsynced), now) : 'None'}</td></tr>}
-          {s && <tr><td>Link</td><td>{s.mode === 'local' ? 'Selling locally' : s.mode} · uplink {s.uplink.replace('_', ' ')}</td></tr>}
+          {s && <tr><td>Link</td><td>{PEER_MODES[s.mode] ?? s.mode} · uplink {s.uplink.replace('_', ' ')}</td></tr>}
           {s && <tr><td>Version</td><td>{s.version}</td></tr>}
         </tbody>
       </table>

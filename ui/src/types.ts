@@ -13,7 +13,7 @@ export type Snapshot = {
   started_at: string;
   event: { id: string; name: string; currency: string; timezone: string; starts_at: string; ends_at: string; expires_at: string };
   manifest: { source: string; version: number; loaded_at: string; items: number; promotions: number; last_failure: ReloadFailure | null };
-  link: { mode: 'online' | 'offline' | 'degraded' | 'local'; uplink: 'up' | 'down' | 'not_checked'; detail: string };
+  link: Link;
   today: { since: string; orders: number; revenue: number };
   orders: { captured: number; syncing: number; synced: number; quarantined: number; revenue: number; oldest_unsynced: string | null };
   secrets: { store: string; fallback_reason: string | null };
@@ -21,6 +21,50 @@ export type Snapshot = {
   spend: Spend;
   latency: LatencySummary;
   media: MediaSummary;
+};
+
+export type LinkMode = 'online' | 'offline' | 'relay' | 'local';
+
+export type Route = { route: 'auto' } | { route: 'regional' } | { route: 'peer'; peer: string } | { route: 'offline_only' };
+
+export type RelayPeer = { id: string; name: string };
+
+export type RunwayLimit = {
+  limit: 'per_order' | 'exposure' | 'queue_age' | 'prices' | 'disk';
+  detail: string;
+  seconds: number | null;
+  left: number | null;
+  reached: boolean;
+};
+
+/** An order refused over an offline limit, waiting for the operator. */
+export type Approval = { quote_id: string; total: number; currency: string; reason: string; asked_at: string; approved_until: string | null };
+
+/** The link to the regional hub (`/api/v1/ops/uplink`, and `link` in the snapshot). */
+export type Link = {
+  mode: LinkMode;
+  uplink: 'up' | 'down' | 'not_checked';
+  detail: string;
+  since: string;
+  seconds_in_mode: number;
+  route: Route;
+  relay_via: RelayPeer | null;
+  relay_candidates: RelayPeer[];
+  hub: string | null;
+  booth: string | null;
+  probe_rtt_ms: number | null;
+  last_heartbeat: string | null;
+  last_probe_error: string | null;
+  mode_changes: number;
+  queue_depth: number;
+  quarantined: number;
+  oldest_unsynced: string | null;
+  oldest_unsynced_seconds: number | null;
+  last_sync: string | null;
+  last_sync_error: string | null;
+  delivered: number;
+  runway: { seconds: number | null; binding: RunwayLimit['limit'] | null; limits: RunwayLimit[] };
+  approvals: Approval[];
 };
 
 export type TranscodeSummary = {

@@ -263,6 +263,60 @@ async function main() {
       assert.match(await text(page, 'transcodes'), /min/);
     });
 
+    await step('offline: the header counts the queue; an order over the cap waits for approval on the Sync screen', async () => {
+      // A booth whose hub cannot be reached (nothing listens on its port).
+      const manifest = join(freshDataDir(), 'offline.toml');
+      const example = await promisify(execFile)(nodeBinary(), ['manifest', 'example']);
+      writeFileSync(manifest, example.stdout
+        .replace(/^# booth = .*$/m, 'booth = "stand-14"')
+        .replace(/^# credential = .*$/m, 'credential = "not-checked-while-the-hub-is-unreachable"')
+        .replace(/^upstream = .*$/m, 'upstream = "http://127.0.0.1:9/api/v1/"')
+        .replace(/^max_order = .*$/m, 'max_order = 5000'));
+      const booth = await startNode({ dataDir: freshDataDir(), manifest });
+      const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      other.setDefaultTimeout(15_000);
+      try {
+        await other.goto(booth.url);
+        await other.getByLabel('Operator token').fill(OPERATOR_TOKEN);
+        await other.getByRole('button', { name: 'Open dashboard' }).click();
+        await eventually('the offline chip', async () => /^Offline — 0 orders queued/.test(await text(other, 'mode')), 10_000);
+        await placeOrder(booth.url, [{ sku: 'TOTE', qty: 2 }]);
+        await eventually('the queue in the header', async () => /^Offline — 1 order queued/.test(await text(other, 'mode')), 5000);
+
+        // Over the cap: the kiosk is refused in words; staff approve on the Sync screen;
+        // the kiosk sends the same order again and it is taken.
+        const quote = await (await fetch(`${booth.url}/api/v1/quotes`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines: [{ sku: 'TOTE', qty: 6 }], tier: null }),
+        })).json();
+        const send = () => fetch(`${booth.url}/api/v1/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': `big-${process.pid}` },
+          body: JSON.stringify({ quote_token: quote.token, payment: { method: 'card' } }),
+        });
+        const refused = await send();
+        assert.equal(refused.status, 403);
+        assert.match((await refused.json()).error.message, /over the offline limit of 50\.00 EUR per order/);
+        await other.getByTestId('mode').click();
+        await other.getByTestId('sync').waitFor();
+        assert.match(await text(other, 'sync-detail'), /uplink is down/);
+        const approval = other.getByTestId('approval');
+        await approval.waitFor();
+        assert.match(await approval.innerText(), /€54\.00[\s\S]*over the offline limit/);
+        assert.match(await text(other, 'runway-table'), /each order[\s\S]*price list/i);
+        await other.screenshot({ path: join(ARTIFACTS, 'sync-1280x800.png') });
+        if (updateDocs) await other.screenshot({ path: join(DOCS, 'sync-1280x800.png') });
+        await other.getByTestId('approve').click();
+        await eventually('approved', async () => /Approved/.test(await approval.innerText()), 5000);
+        assert.equal((await send()).status, 201);
+        await eventually('two waiting', async () => (await text(other, 'sync-queue')) === '2', 5000);
+        await other.getByTestId('route').filter({ hasText: 'Offline only' }).click();
+        await eventually('offline only chosen', async () => /Now: Offline only/.test(await other.getByTestId('sync').innerText()), 5000);
+      } finally {
+        await other.close();
+        await booth.stop();
+      }
+    });
+
     await step('every control is at least 48 px and has a name', async () => {
       const small = await page.locator('button, input, [role=button]').evaluateAll((els) =>
         els
