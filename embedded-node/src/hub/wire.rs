@@ -108,20 +108,28 @@ pub fn check_order(o: &HubOrder) -> Result<(), String> {
     if o.lines.is_empty() || o.lines.len() > MAX_LINES {
         return Err(format!("an order has 1 to {MAX_LINES} lines, this one {}", o.lines.len()));
     }
-    let mut subtotal: i64 = 0;
+    // As the price engine makes them: a line's total is after its share of the
+    // discounts, at most quantity × unit price; the subtotal is before any discount,
+    // the total the sum of the lines, the discount the difference.
+    let (mut subtotal, mut total): (i64, i64) = (0, 0);
     for l in &o.lines {
-        if !short_text(&l.sku, 64) || l.qty == 0 || l.unit_price < 0 {
+        if !short_text(&l.sku, 64) || l.qty == 0 || l.unit_price < 0 || l.total < 0 {
             return Err(format!("line `{}` is not a valid line", l.sku.escape_debug()));
         }
-        if l.unit_price.checked_mul(i64::from(l.qty)) != Some(l.total) {
-            return Err(format!("line `{}`: {} × {} is not {}", l.sku, l.qty, l.unit_price, l.total));
+        let full = l.unit_price.checked_mul(i64::from(l.qty)).ok_or("a line adds up past any real amount")?;
+        if l.total > full {
+            return Err(format!("line `{}`: {} is more than {} × {}", l.sku, l.total, l.qty, l.unit_price));
         }
-        subtotal = subtotal.checked_add(l.total).ok_or("the lines add up past any real amount")?;
+        subtotal = subtotal.checked_add(full).ok_or("the lines add up past any real amount")?;
+        total = total.checked_add(l.total).ok_or("the lines add up past any real amount")?;
     }
     if subtotal != o.subtotal {
-        return Err(format!("the lines add up to {subtotal}, the order says {}", o.subtotal));
+        return Err(format!("the lines add up to a subtotal of {subtotal}, the order says {}", o.subtotal));
     }
-    if o.discount < 0 || o.discount > o.subtotal || o.subtotal - o.discount != o.total {
+    if total != o.total {
+        return Err(format!("the lines add up to {total}, the order says its total is {}", o.total));
+    }
+    if o.discount != o.subtotal - o.total {
         return Err(format!("subtotal {} less discount {} is not the total {}", o.subtotal, o.discount, o.total));
     }
     Ok(())
@@ -136,10 +144,13 @@ mod tests {
             order_id: "0190a1b2-0000-7000-8000-000000000001".into(),
             event_id: "harbour-lights-2026".into(),
             currency: "EUR".into(),
-            lines: vec![TokenLine { sku: "MUG".into(), qty: 2, unit_price: 1400, total: 2800 }],
-            subtotal: 2800,
+            lines: vec![
+                TokenLine { sku: "MUG".into(), qty: 2, unit_price: 1400, total: 2520 },
+                TokenLine { sku: "TOTE".into(), qty: 1, unit_price: 900, total: 900 },
+            ],
+            subtotal: 3700,
             discount: 280,
-            total: 2520,
+            total: 3420,
             payment: "card".into(),
             created_at: Timestamp::UNIX_EPOCH,
         }
@@ -154,10 +165,11 @@ mod tests {
     fn inconsistent_arithmetic_and_bad_fields_are_refused_with_a_reason() {
         type Spoil = fn(&mut HubOrder);
         let cases: Vec<(Spoil, &str)> = vec![
-            (|o| o.total = 2600, "is not the total"),
-            (|o| o.lines[0].total = 2700, "is not 2700"),
-            (|o| o.subtotal = 100, "add up to 2800"),
+            (|o| o.total = 3500, "its total is 3500"),
+            (|o| o.lines[0].total = 2900, "more than 2 × 1400"),
+            (|o| o.subtotal = 100, "subtotal of 3700"),
             (|o| o.discount = 5000, "less discount"),
+            (|o| o.lines[1].total = -1, "not a valid line"),
             (|o| o.currency = "eur".into(), "currency"),
             (|o| o.payment = "iou".into(), "payment"),
             (|o| o.lines.clear(), "lines"),

@@ -82,7 +82,7 @@ pub struct PeerStatus {
     pub event: String,
     pub role: String,
     pub version: String,
-    /// `local`, `online`, `offline`, `relaying`.
+    /// `local`, `online`, `offline` or `relay` (see `uplink::Mode`).
     pub mode: String,
     /// `up`, `down` or `not_checked`.
     pub uplink: String,
