@@ -449,3 +449,55 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
     buy_many(&node, 3, "kept").await;
     assert_eq!(pg.count("SELECT COUNT(*) FROM hub_orders"), 0);
 }
+
+/// A load balancer in front of several hubs: each new connection goes to the next hub
+/// that accepts it.
+async fn balancer(hubs: Vec<String>) -> String {
+    let targets: Vec<std::net::SocketAddr> =
+        hubs.iter().map(|h| h.trim_start_matches("http://").trim_end_matches('/').parse().unwrap()).collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut next = 0usize;
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else { continue };
+            let order: Vec<std::net::SocketAddr> = (0..targets.len()).map(|i| targets[(next + i) % targets.len()]).collect();
+            next += 1;
+            tokio::spawn(async move {
+                for t in order {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(t).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn two_hubs_on_one_database_share_the_work_and_one_can_die() {
+    let pg = Postgres::start();
+    let first = Hub::start(&pg, "127.0.0.1:0");
+    let second = Hub::start(&pg, "127.0.0.1:0");
+    let lb = balancer(vec![first.url.clone(), second.url.clone()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_booth(booth_manifest(dir.path(), &lb, "stand-lb", &Hub::credential("stand-lb"), "", "[]"));
+    until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
+    buy_many(&node, 100, "lb-1").await;
+    first.kill();
+    buy_many(&node, 100, "lb-2").await;
+    until(&node, "drained through the surviving hub", Duration::from_secs(30), |v| drained(v) && v["mode"] == "online").await;
+    assert_eq!(at_hub(&pg, "stand-lb"), (200, 200));
+    let booths: Value = TestNode::client()
+        .get(format!("{}/api/v1/hub/booths", second.url))
+        .bearer_auth(HUB_OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(booths[0]["orders"], 200, "any hub answers for every booth: the state is in the database");
+}

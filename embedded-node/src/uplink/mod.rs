@@ -371,7 +371,12 @@ impl Uplink {
         Some(match sent {
             Ok(res) if res.status().is_success() => Ok(started.elapsed().as_secs_f64() * 1000.0),
             Ok(res) if res.status() == reqwest::StatusCode::UNAUTHORIZED => {
-                Err("the hub does not accept this booth's credential (check [uplink] booth and credential)".into())
+                // The hub says why: a wrong credential, or a clock too far from the hub's.
+                let why = res.json::<serde_json::Value>().await.ok().and_then(|v| v["error"]["message"].as_str().map(str::to_owned));
+                Err(format!(
+                    "the hub refused this booth: {} (check [uplink] booth and credential, and this laptop's clock)",
+                    why.unwrap_or_else(|| "not authenticated".into())
+                ))
             }
             Ok(res) => Err(format!("the hub answered {}", res.status().as_u16())),
             Err(e) if e.is_timeout() => Err("the hub did not answer in time".into()),
