@@ -501,3 +501,51 @@ async fn two_hubs_on_one_database_share_the_work_and_one_can_die() {
         .unwrap();
     assert_eq!(booths[0]["orders"], 200, "any hub answers for every booth: the state is in the database");
 }
+
+#[tokio::test]
+async fn failover_is_one_call_and_every_control_action_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let node = start_booth(booth_manifest(dir.path(), &dead, "stand-5", &Hub::credential("stand-5"), "", "[]"));
+    let http = TestNode::client();
+    let failover = |path: &str, client: &str| {
+        let req = http.post(format!("{}/api/v1/ops/failover", node.url)).json(&json!({ "path": path }));
+        let req = if client.is_empty() { req } else { req.bearer_auth(OPERATOR_TOKEN).header("x-boothcloud-client", client) };
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(failover("offline", "").await.status(), 401, "controls need the operator token");
+    assert_eq!(failover("sideways", "api").await.status(), 422);
+    let to_offline = failover("offline", "dashboard").await;
+    assert_eq!(to_offline.status(), 200);
+    let view: Value = to_offline.json().await.unwrap();
+    assert_eq!((view["route"]["route"].as_str(), view["mode"].as_str()), (Some("offline_only"), Some("offline")));
+    assert_eq!(failover("peer:no-such-booth", "app").await.status(), 404);
+    assert_eq!(failover("auto", "app").await.status(), 200);
+    let reload = http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    assert_eq!(reload.status(), 200);
+
+    let kiosk = Kiosk::new(&node.url);
+    let log = kiosk.ops_get("/api/v1/ops/audit").await;
+    assert_eq!(log.status, 200);
+    let entries: Vec<(String, String, String, String, String)> = log
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or("").to_owned();
+            (s("action"), s("client"), s("before"), s("after"), s("result"))
+        })
+        .collect();
+    // Newest first; refusals are recorded too (422 never reached the control).
+    assert_eq!(entries.len(), 4, "{entries:?}");
+    assert_eq!(entries[0].0, "reload price list");
+    assert_eq!(entries[1], ("failover".into(), "app".into(), "offline".into(), "auto".into(), "ok".into()));
+    assert_eq!((entries[2].0.as_str(), entries[2].1.as_str(), entries[2].3.as_str()), ("failover", "app", "peer:no-such-booth"));
+    assert!(entries[2].4.contains("no booth no-such-booth"), "{:?}", entries[2]);
+    assert_eq!(entries[3], ("failover".into(), "dashboard".into(), "auto".into(), "offline".into(), "ok".into()));
+    assert!(log.body[0]["at"].is_string() && log.body[0]["actor"] == "operator" && log.body[0]["why"] == "manual");
+    assert_eq!(kiosk.ops_get("/api/v1/ops/audit?limit=0").await.status, 400);
+    let older = kiosk.ops_get(&format!("/api/v1/ops/audit?before={}", log.body[1]["id"])).await;
+    assert_eq!(older.body.as_array().unwrap().len(), 2, "paging");
+}

@@ -21,6 +21,7 @@
 //! - [`hub`]: the regional hub itself (`boothcloud-node hub`), on PostgreSQL.
 //! - [`peers`]: whom this node trusts — pairing (manifest key or pairing code),
 //!   signed peer requests with replay protection, and the fleet view.
+//! - [`audit`]: the append-only log of every control action.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
 //! - [`telemetry`]: per-route latency over sliding windows, redaction, `/metrics`.
@@ -35,6 +36,7 @@
 //! run it with [`Node::run_until_stopped`], passing the future that says when to stop.
 
 pub mod assets;
+pub mod audit;
 pub mod charts;
 pub mod clock;
 pub mod discovery;
@@ -168,6 +170,7 @@ impl Node {
         } else {
             None
         };
+        let db_for_audit = db.clone();
         let (stopping, stop_seen) = tokio::sync::watch::channel(false);
         let state = AppState {
             manifest: live,
@@ -188,6 +191,7 @@ impl Node {
             discovery,
             media,
             uplink,
+            audit: Arc::new(audit::Audit::new(db_for_audit, clock.clone())),
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }

@@ -11,7 +11,7 @@
 // `fetch` so the token travels in the Authorization header, never in a URL.
 
 import type {
-  Approval, Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, Link, MediaSummary, Order, OrderPage, PairingCode, Route,
+  Approval, AuditEntry, Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, Link, MediaSummary, Order, OrderPage, PairingCode, Route,
   Snapshot, SyncState, Upload, UploadToken, WarmUp,
 } from './types';
 
@@ -132,8 +132,10 @@ export class Connection {
     }
   }
 
+  /** The token, and which client this is (for the node's audit log). */
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return this.token ? { authorization: `Bearer ${this.token}`, ...extra } : extra;
+    const client = { 'x-boothcloud-client': this.runtime === 'desktop' ? 'app' : 'dashboard' };
+    return this.token ? { authorization: `Bearer ${this.token}`, ...client, ...extra } : { ...client, ...extra };
   }
 
   private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
@@ -261,6 +263,10 @@ export class Connection {
   /** Reduced-quality presets and fewer transcodes at once, or back to normal. */
   setMediaDegraded(degraded: boolean): Promise<MediaSummary> {
     return this.request('/api/v1/ops/media/degraded', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ degraded }) });
+  }
+
+  audit(limit = 20): Promise<AuditEntry[]> {
+    return this.request(`/api/v1/ops/audit?limit=${limit}`);
   }
 
   uplink(): Promise<Link> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
 import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, Upload } from './types';
 
 describe('money', () => {
@@ -66,6 +66,13 @@ describe('runway and ways', () => {
       ['Disk', '0 s', 'bad'],
     ]);
     expect(runway(link({})).headline).toBe('No limit in sight at the current pace.');
+  });
+
+  it('writes an audit entry in one line, refusals included', () => {
+    const e = { id: 1, at: '2026-06-10T12:00:00Z', actor: 'operator', client: 'dashboard', action: 'failover', before: 'auto', after: 'offline', why: 'manual', result: 'ok' };
+    expect(auditLine(e)).toEqual({ text: 'Failover: auto → offline, by hand from a browser', ok: true });
+    expect(auditLine({ ...e, client: 'app', after: 'peer:x', result: 'no booth x is paired' }).text)
+      .toBe('Failover: auto → peer:x, by hand from the booth screen — refused: no booth x is paired');
   });
 
   it('says the chosen way in words', () => {

@@ -1,7 +1,7 @@
 // Numbers, times and states in words a booth worker reads at arm's length.
 
 import type {
-  Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, RunwayLimit, Snapshot, Spend,
+  AuditEntry, Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, RunwayLimit, Snapshot, Spend,
   SpendLine, SyncState, Upload,
 } from './types';
 
@@ -89,6 +89,17 @@ export function runway(link: Link): { headline: string; lines: { name: string; d
     tone: (l.reached ? 'bad' : l.seconds !== null && l.seconds < 3600 ? 'warn' : 'quiet') as Tone,
   }));
   return { headline, lines };
+}
+
+const CLIENTS: Record<string, string> = { app: 'the booth screen', dashboard: 'a browser', api: 'another program' };
+
+/** An audit entry in one line: "Failover: automatic → offline, from a browser". */
+export function auditLine(e: AuditEntry): { text: string; ok: boolean } {
+  const change = e.before && e.after ? `: ${e.before} → ${e.after}` : e.after ? `: ${e.after}` : '';
+  const from = CLIENTS[e.client] ?? e.client;
+  const who = e.why === 'manual' ? `by hand from ${from}` : `by runbook ${e.why}`;
+  const action = e.action.charAt(0).toUpperCase() + e.action.slice(1);
+  return { text: `${action}${change}, ${who}${e.result === 'ok' ? '' : ` — refused: ${e.result}`}`, ok: e.result === 'ok' };
 }
 
 /** The way upstream the operator chose, in words. */

@@ -6,14 +6,14 @@
 
 import { useState } from 'preact/hooks';
 import type { Connection } from './api';
-import { ago, money, wayName, runway, span } from './format';
+import { ago, auditLine, money, wayName, runway, span } from './format';
 import { Sheet } from './neighbours';
 import { useAction, usePolled } from './polled';
-import type { Link, Order, Route } from './types';
+import type { AuditEntry, Link, Order, Route } from './types';
 
 const REFRESH_MS = 2_000;
 
-type Everything = { link: Link; quarantined: Order[] };
+type Everything = { link: Link; quarantined: Order[]; audit: AuditEntry[] };
 
 function save(blob: Blob, name: string) {
   const a = document.createElement('a');
@@ -26,8 +26,8 @@ function save(blob: Blob, name: string) {
 export function Sync({ conn, currency, onClose }: { conn: Connection; currency: string; onClose: () => void }) {
   const { data, problem, refresh } = usePolled<Everything>(
     async () => {
-      const [link, page] = await Promise.all([conn.uplink(), conn.orders('quarantined', 100)]);
-      return { link, quarantined: page.orders };
+      const [link, page, audit] = await Promise.all([conn.uplink(), conn.orders('quarantined', 100), conn.audit(10)]);
+      return { link, quarantined: page.orders, audit };
     },
     REFRESH_MS,
   );
@@ -132,6 +132,20 @@ export function Sync({ conn, currency, onClose }: { conn: Connection; currency: 
             <button type="button" class="big-button" disabled={exporting || l.queue_depth === 0} onClick={() => void exportAll('unsynced')}
               data-testid="export-unsynced">Save waiting orders to a file</button>
           </div>
+
+          <h3>Recent control actions</h3>
+          {data.audit.length === 0 && <p class="empty">None yet.</p>}
+          <ul class="plain-list" data-testid="audit">
+            {data.audit.map((e) => {
+              const line = auditLine(e);
+              return (
+                <li data-testid="audit-entry">
+                  <span class={line.ok ? '' : 'state over'}>{line.text}</span>
+                  <span class="sub">{ago(new Date(e.at), now)}</span>
+                </li>
+              );
+            })}
+          </ul>
         </>
       )}
     </Sheet>

@@ -67,6 +67,19 @@ export type Link = {
   approvals: Approval[];
 };
 
+/** One control action in the node's append-only audit log. */
+export type AuditEntry = {
+  id: number;
+  at: string;
+  actor: string;
+  client: string;
+  action: string;
+  before: string | null;
+  after: string | null;
+  why: string;
+  result: string;
+};
+
 export type TranscodeSummary = {
   ffmpeg: string;
   ffmpeg_ok: boolean;

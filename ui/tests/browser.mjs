@@ -311,6 +311,11 @@ async function main() {
         await eventually('two waiting', async () => (await text(other, 'sync-queue')) === '2', 5000);
         await other.getByTestId('route').filter({ hasText: 'Offline only' }).click();
         await eventually('offline only chosen', async () => /Now: Offline only/.test(await other.getByTestId('sync').innerText()), 5000);
+        // Both control actions are in the audit log, from this browser.
+        await eventually('the audit log', async () => {
+          const log = await text(other, 'audit');
+          return /Failover: auto → offline, by hand from a browser/.test(log) && /Approve offline order: quote .*5400 EUR/.test(log);
+        }, 5000);
       } finally {
         await other.close();
         await booth.stop();

@@ -360,7 +360,12 @@ pub struct Purged {
 
 #[utoipa::path(post, path = "/api/v1/ops/assets/purge", tag = "operator", security(("operator" = [])), request_body = PurgeRequest,
     responses((status = 200, body = Purged), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn purge(_: Operator, State(state): State<AppState>, ApiJson(req): ApiJson<PurgeRequest>) -> Result<Json<Purged>, ApiError> {
+async fn purge(op: Operator, State(state): State<AppState>, ApiJson(req): ApiJson<PurgeRequest>) -> Result<Json<Purged>, ApiError> {
+    let what = match (&req.path, &req.prefix, req.all) {
+        (Some(p), _, _) => format!("path {p}"),
+        (_, Some(p), _) => format!("prefix {p}"),
+        _ => "everything".to_owned(),
+    };
     let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "bad_purge", m.to_owned());
     let store = state.assets.store();
     let purged = match (req.path, req.prefix, req.all) {
@@ -378,6 +383,7 @@ async fn purge(_: Operator, State(state): State<AppState>, ApiJson(req): ApiJson
         _ => return Err(bad("give exactly one of path, prefix, or all: true")),
     };
     tracing::info!(purged, "cache purged by the operator");
+    state.audit.record(op.who, "empty cache", Some(what), Some(format!("{purged} objects removed")), Ok(())).await;
     Ok(Json(Purged { purged }))
 }
 

@@ -74,8 +74,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Proof that the request carries the operator token.
-pub struct Operator;
+/// Says which client sent an operator request, for the audit log: `app` (the desktop
+/// window) or `dashboard` (the web dashboard); anything else is `api`.
+pub const CLIENT_HEADER: &str = "x-boothcloud-client";
+
+/// Proof that the request carries the operator token, and who to write in the audit log.
+pub struct Operator {
+    pub who: crate::audit::Who,
+}
 
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
@@ -84,7 +90,14 @@ impl FromRequestParts<AppState> for Operator {
         let presented =
             parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         match presented {
-            Some(token) if bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes())) => Ok(Operator),
+            Some(token) if bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes())) => {
+                let client = match parts.headers.get(CLIENT_HEADER).and_then(|v| v.to_str().ok()) {
+                    Some("app") => "app",
+                    Some("dashboard") => "dashboard",
+                    _ => "api",
+                };
+                Ok(Operator { who: crate::audit::Who::operator(client) })
+            }
             _ => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

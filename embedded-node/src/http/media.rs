@@ -517,9 +517,15 @@ pub struct Degraded {
 /// The degrade control for media: reduced-quality presets and fewer transcodes at once.
 #[utoipa::path(put, path = "/api/v1/ops/media/degraded", tag = "operator", security(("operator" = [])), request_body = Degraded,
     responses((status = 200, body = MediaSummary), (status = 401, body = ErrorBody)))]
-async fn set_degraded(_: Operator, State(state): State<AppState>, ApiJson(req): ApiJson<Degraded>) -> Result<Json<MediaSummary>, ApiError> {
+async fn set_degraded(
+    op: Operator,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<Degraded>,
+) -> Result<Json<MediaSummary>, ApiError> {
+    let words = |d: bool| if d { "reduced quality" } else { "full quality" }.to_owned();
+    let before = state.media.summary().await?.transcodes.degraded;
     state.media.transcoder.set_degraded(req.degraded);
-    tracing::info!(degraded = req.degraded, "media degrade switched by the operator");
+    state.audit.record(op.who, "media quality", Some(words(before)), Some(words(req.degraded)), Ok(())).await;
     Ok(Json(state.media.summary().await?))
 }
 

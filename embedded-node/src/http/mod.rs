@@ -61,6 +61,7 @@ pub struct AppState {
     pub discovery: Option<Arc<crate::discovery::Discovery>>,
     pub media: Arc<crate::media::Media>,
     pub uplink: Arc<crate::uplink::Uplink>,
+    pub audit: Arc<crate::audit::Audit>,
 }
 
 #[derive(OpenApi)]
@@ -133,7 +134,12 @@ fn app_window_cors() -> tower_http::cors::CorsLayer {
     tower_http::cors::CorsLayer::new()
         .allow_origin(APP_WINDOW_ORIGINS.map(HeaderValue::from_static))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(extract::CLIENT_HEADER),
+        ])
         .max_age(std::time::Duration::from_secs(600))
 }
 

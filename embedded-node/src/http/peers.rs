@@ -358,7 +358,7 @@ pub struct PairBody {
     params(("id" = String, Path, description = "The booth's node id")), request_body = PairBody,
     responses((status = 200, body = Booth), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn pair(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PairBody>,
@@ -366,7 +366,13 @@ async fn pair(
     if body.code.as_ref().is_some_and(|c| c.len() > 64) {
         return Err(PeersError::Code(CodeError::Malformed).into());
     }
-    Ok(Json(state.peers.pair(&id, body.code.as_deref()).await?))
+    let how = if body.code.is_some() { "with a pairing code" } else { "again" };
+    let done = state.peers.pair(&id, body.code.as_deref()).await;
+    state
+        .audit
+        .record(op.who, "pair booth", None, Some(format!("{id} ({how})")), done.as_ref().map(|_| ()).map_err(ToString::to_string))
+        .await;
+    Ok(Json(done?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -380,11 +386,13 @@ pub struct Unpaired {
 #[utoipa::path(post, path = "/api/v1/ops/peers/{id}/unpair", tag = "operator", security(("operator" = [])),
     params(("id" = String, Path, description = "The booth's node id")),
     responses((status = 200, body = Unpaired), (status = 422, body = ErrorBody)))]
-async fn unpair(_: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Unpaired>, ApiError> {
+async fn unpair(op: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Unpaired>, ApiError> {
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_node_id", "a node id is 1 to 64 letters, digits or '-'"));
     }
-    state.peers.unpair(&id).await?;
+    let done = state.peers.unpair(&id).await;
+    state.audit.record(op.who, "unpair booth", None, Some(id.clone()), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    done?;
     Ok(Json(Unpaired { id, unpaired: true }))
 }
 

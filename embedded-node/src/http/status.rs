@@ -239,9 +239,13 @@ pub struct ReloadOutcome {
 /// with the problems; the previous version stays in force.
 #[utoipa::path(post, path = "/api/v1/ops/manifest/reload", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = ReloadOutcome), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn ops_reload(_: Operator, State(state): State<AppState>) -> Result<Json<ReloadOutcome>, ApiError> {
+async fn ops_reload(op: Operator, State(state): State<AppState>) -> Result<Json<ReloadOutcome>, ApiError> {
     let live = state.manifest.clone();
-    match tokio::task::spawn_blocking(move || live.reload()).await.map_err(ApiError::internal)? {
+    let before = format!("version {}", state.manifest.current().version);
+    let done = tokio::task::spawn_blocking(move || live.reload()).await.map_err(ApiError::internal)?;
+    let after = done.as_ref().ok().map(|v| format!("version {v}"));
+    state.audit.record(op.who, "reload price list", Some(before), after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    match done {
         Ok(version) => Ok(Json(ReloadOutcome { version })),
         Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest", e.to_string())),
     }

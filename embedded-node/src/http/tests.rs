@@ -50,7 +50,9 @@ async fn harness() -> Harness {
     let media = Arc::new(crate::media::Media::open(dir.path(), db.clone(), manifest.clone(), shared.clone(), spend.clone()).await.unwrap());
     let uplink =
         Arc::new(crate::uplink::Uplink::new(manifest.clone(), shared.clone(), orders.clone(), peers.clone(), dir.path().to_owned()));
+    let audit = Arc::new(crate::audit::Audit::new(db.clone(), shared.clone()));
     let state = AppState {
+        audit,
         uplink,
         assets,
         manifest,
@@ -268,12 +270,15 @@ async fn only_the_app_window_may_call_across_origins() {
             .uri("/api/v1/ops/status")
             .header("origin", origin)
             .header("access-control-request-method", "GET")
-            .header("access-control-request-headers", "authorization")
+            .header("access-control-request-headers", "authorization,content-type,x-boothcloud-client")
             .body(Body::empty())
             .unwrap()
     };
     let res = h.app.clone().oneshot(preflight("tauri://localhost")).await.unwrap();
     assert_eq!(res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("tauri://localhost"));
+    // The app names itself for the audit log: that header must pass the preflight.
+    let allowed = res.headers().get("access-control-allow-headers").map(|v| v.to_str().unwrap().to_ascii_lowercase()).unwrap_or_default();
+    assert!(allowed.contains("x-boothcloud-client") && allowed.contains("authorization"), "{allowed}");
     let res = h.app.clone().oneshot(preflight("http://evil.example")).await.unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }

@@ -81,6 +81,28 @@ pub enum Route {
     OfflineOnly,
 }
 
+impl Route {
+    /// As the audit log and `POST /api/v1/ops/failover` write it.
+    pub fn path(&self) -> String {
+        match self {
+            Route::Auto => "auto".into(),
+            Route::Regional => "regional".into(),
+            Route::Peer { peer } => format!("peer:{peer}"),
+            Route::OfflineOnly => "offline".into(),
+        }
+    }
+
+    /// `regional`, `offline`, `peer:<node id>` or `auto`.
+    pub fn from_path(path: &str) -> Option<Route> {
+        match path {
+            "auto" => Some(Route::Auto),
+            "regional" => Some(Route::Regional),
+            "offline" => Some(Route::OfflineOnly),
+            p => p.strip_prefix("peer:").filter(|id| !id.is_empty() && id.len() <= 64).map(|id| Route::Peer { peer: id.to_owned() }),
+        }
+    }
+}
+
 /// A booth orders are relayed through.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RelayPeer {
@@ -224,6 +246,10 @@ impl Uplink {
 
     pub fn mode(&self) -> Mode {
         self.lock().mode
+    }
+
+    pub fn route(&self) -> Route {
+        self.lock().route.clone()
     }
 
     /// The way orders go now: the mode and, when relaying, the booth.

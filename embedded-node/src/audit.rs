@@ -1,0 +1,140 @@
+//! The audit log: every control action — who took it (the operator token, later a
+//! runbook), from what (the desktop app, a browser, another client), what it changed
+//! from and to, why, and how it ended — in an append-only table.
+//!
+//! Owns: the `audit` table (its triggers refuse updates and deletes) and the words an
+//! entry is written in. Never: decides whether an action is allowed (the handlers do,
+//! then record what happened, refusals included).
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::{Row, SqlitePool};
+
+use crate::clock::Clock;
+
+/// Most entries one page of the log returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// Who acted, and from what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Who {
+    pub actor: &'static str,
+    pub client: &'static str,
+    pub why: &'static str,
+}
+
+impl Who {
+    /// The operator, by hand, from `client` (`app`, `dashboard` or `api`).
+    pub fn operator(client: &'static str) -> Who {
+        Who { actor: "operator", client, why: "manual" }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub actor: String,
+    pub client: String,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub why: String,
+    pub result: String,
+}
+
+pub struct Audit {
+    db: SqlitePool,
+    clock: Arc<dyn Clock>,
+}
+
+impl Audit {
+    pub fn new(db: SqlitePool, clock: Arc<dyn Clock>) -> Audit {
+        Audit { db, clock }
+    }
+
+    /// Writes one entry. A failure to write is logged, never hidden: the action itself
+    /// has already happened (or been refused) and is not undone for it.
+    pub async fn record(&self, who: Who, action: &str, before: Option<String>, after: Option<String>, result: Result<(), String>) {
+        let result = match result {
+            Ok(()) => "ok".to_owned(),
+            Err(why) => why,
+        };
+        let written =
+            sqlx::query("INSERT INTO audit (at_ms, actor, client, action, before, after, why, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(self.clock.now().as_millisecond())
+                .bind(who.actor)
+                .bind(who.client)
+                .bind(action)
+                .bind(before)
+                .bind(after)
+                .bind(who.why)
+                .bind(&result)
+                .execute(&self.db)
+                .await;
+        match written {
+            Ok(_) => tracing::info!(actor = who.actor, client = who.client, action, result, "control action"),
+            Err(e) => tracing::error!(error = %e, action, "could not write the audit log"),
+        }
+    }
+
+    /// Newest first, before entry `before` (for paging).
+    pub async fn list(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, at_ms, actor, client, action, before, after, why, result FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit.min(MAX_PAGE)))
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at: Timestamp::from_millisecond(r.get(1)).unwrap_or(Timestamp::UNIX_EPOCH),
+                actor: r.get(2),
+                client: r.get(3),
+                action: r.get(4),
+                before: r.get(5),
+                after: r.get(6),
+                why: r.get(7),
+                result: r.get(8),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn entries_are_kept_newest_first_and_can_be_neither_changed_nor_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _writer) = crate::storage::open(&dir.path().join("a.db")).await.unwrap();
+        let clock = ManualClock::new("2026-06-10T07:00:00Z".parse().unwrap());
+        let audit = Audit::new(db.clone(), Arc::new(clock.clone()));
+        audit.record(Who::operator("app"), "uplink route", Some("auto".into()), Some("offline_only".into()), Ok(())).await;
+        clock.advance(jiff::SignedDuration::from_secs(5));
+        audit.record(Who::operator("api"), "approve offline order", None, Some("q-1".into()), Err("no such approval".into())).await;
+        let all = audit.list(None, 10).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            (all[0].action.as_str(), all[0].result.as_str(), all[0].client.as_str()),
+            ("approve offline order", "no such approval", "api")
+        );
+        assert_eq!(
+            (all[1].before.as_deref(), all[1].after.as_deref(), all[1].why.as_str()),
+            (Some("auto"), Some("offline_only"), "manual")
+        );
+        assert_eq!(audit.list(Some(all[0].id), 10).await.unwrap().len(), 1, "paging by id");
+        for sql in ["UPDATE audit SET result = 'ok'", "DELETE FROM audit"] {
+            let e = sqlx::query(sql).execute(&db).await.unwrap_err();
+            assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+        }
+    }
+}
