@@ -95,3 +95,41 @@ for round in $(seq 1 "$rounds"); do
 done
 md=$(printf '%s\n' "${drain[@]}" | median); mr=$(printf '%s\n' "${raw[@]}" | median)
 echo "drain median: $md orders/s through the hub, $mr rows/s with psql, ratio $(awk -v a="$md" -v b="$mr" 'BEGIN {printf "%.2f", a / b}')"
+
+# The hub's ingest with several booths draining at once (one hub, one database).
+booths=${BOOTHS:-3}
+echo "hub ingest: $booths booths drain ≥ $((want / booths)) orders each at the same moment"
+urls=()
+for b in $(seq 1 "$booths"); do
+  port=$((hubport + 10 + b))
+  booth=many-$b
+  "$bin" manifest example | sed "s|^upstream = \"https://hub.*|upstream = \"http://127.0.0.1:$hubport/api/v1/\"|;
+    s|^# booth = .*|booth = \"$booth\"|; s|^# credential = .*|credential = \"$(BOOTHCLOUD_HUB_KEY=$hubkey "$bin" hub credential $booth)\"|;
+    /^max_order = /d; /^max_exposure = /d; /^max_queue_age = /d" >"$work/$booth.toml"
+  BOOTHCLOUD_OPERATOR_TOKEN=$token BOOTHCLOUD_LOG=error BOOTHCLOUD_NO_DISCOVERY=true \
+    "$bin" serve --data-dir "$work/$booth" --manifest "$work/$booth.toml" --listen 127.0.0.1:$port --secrets file >/dev/null 2>&1 &
+  pids+=($!)
+  urls+=("http://127.0.0.1:$port")
+done
+ops() { curl -sf -H "Authorization: Bearer $token" "$@"; }
+depth() { ops "$1/api/v1/ops/uplink" | jq .queue_depth; }
+for url in "${urls[@]}"; do
+  until ops "$url/api/v1/ops/uplink" | jq -e '.mode == "online"' >/dev/null 2>&1; do sleep 0.1; done
+  ops -X PUT -H 'content-type: application/json' -d '{"route":"offline_only"}' "$url/api/v1/ops/uplink/route" >/dev/null
+  "$bin" simulate --target "$url" --kiosks 16 --phones 0 --pace 0 --burst-every 0s --duration 600s >/dev/null 2>&1 &
+  sim=$!
+  until [ "$(depth "$url")" -ge $((want / booths)) ]; do sleep 0.2; done
+  kill $sim; wait $sim 2>/dev/null || true
+done
+total=0
+for url in "${urls[@]}"; do total=$((total + $(depth "$url"))); done
+t0=$(ms)
+for url in "${urls[@]}"; do
+  ops -X PUT -H 'content-type: application/json' -d '{"route":"auto"}' "$url/api/v1/ops/uplink/route" >/dev/null &
+done
+wait_all() { for url in "${urls[@]}"; do [ "$(depth "$url")" = 0 ] || return 1; done; }
+until wait_all; do sleep 0.02; done
+t1=$(ms)
+stored=$(psql_ -tAc "SELECT COUNT(*) FROM hub_orders WHERE booth_id LIKE 'many-%'")
+[ "$stored" = "$total" ] || { echo "the hub has $stored of $total orders" >&2; exit 1; }
+echo "hub ingest: $total orders from $booths booths in $((t1 - t0)) ms = $(awk -v n="$total" -v t=$((t1 - t0)) 'BEGIN {printf "%.0f", n / t * 1000}') orders/s"
