@@ -45,21 +45,28 @@ BOOTHCLOUD_HUB_KEY=$hubkey BOOTHCLOUD_LOG=error "$bin" hub --database-url "postg
 pids+=($!)
 until curl -sf "http://127.0.0.1:$hubport/healthz" >/dev/null; do sleep 0.1; done
 
+ops() { curl -sf -H "Authorization: Bearer $token" "$@"; }
+# A booth syncing to the hub as BOOTH, on PORT, in the background ($! is its pid): no
+# offline caps (the backlog is the point).
+start_booth() {
+  local booth=$1 port=$2
+  "$bin" manifest example | sed "s|^upstream = \"https://hub.*|upstream = \"http://127.0.0.1:$hubport/api/v1/\"|;
+    s|^# booth = .*|booth = \"$booth\"|; s|^# credential = .*|credential = \"$(BOOTHCLOUD_HUB_KEY=$hubkey "$bin" hub credential "$booth")\"|;
+    /^max_order = /d; /^max_exposure = /d; /^max_queue_age = /d" >"$work/$booth.toml"
+  BOOTHCLOUD_OPERATOR_TOKEN=$token BOOTHCLOUD_LOG=error BOOTHCLOUD_NO_DISCOVERY=true \
+    "$bin" serve --data-dir "$work/$booth" --manifest "$work/$booth.toml" --listen 127.0.0.1:"$port" --secrets file >/dev/null 2>&1 &
+  pids+=($!)
+}
+
 echo "drain ≥ $want queued orders to the hub vs the same rows into PostgreSQL with psql (orders/s)"
 drain=() raw=()
 for round in $(seq 1 "$rounds"); do
-  # A fresh booth each round, its own id at the hub; no offline caps (the backlog is the point).
+  # A fresh booth each round, with its own id at the hub.
   port=$((hubport + 1 + round))
   booth=bench-$round
-  "$bin" manifest example | sed "s|^upstream = \"https://hub.*|upstream = \"http://127.0.0.1:$hubport/api/v1/\"|;
-    s|^# booth = .*|booth = \"$booth\"|; s|^# credential = .*|credential = \"$(BOOTHCLOUD_HUB_KEY=$hubkey "$bin" hub credential $booth)\"|;
-    /^max_order = /d; /^max_exposure = /d; /^max_queue_age = /d" >"$work/$booth.toml"
-  BOOTHCLOUD_OPERATOR_TOKEN=$token BOOTHCLOUD_LOG=error BOOTHCLOUD_NO_DISCOVERY=true \
-    "$bin" serve --data-dir "$work/$booth" --manifest "$work/$booth.toml" --listen 127.0.0.1:$port --secrets file >/dev/null 2>&1 &
+  start_booth "$booth" "$port"
   node=$!
-  pids+=($node)
   url=http://127.0.0.1:$port
-  ops() { curl -sf -H "Authorization: Bearer $token" "$@"; }
   until ops "$url/api/v1/ops/uplink" | jq -e '.mode == "online"' >/dev/null 2>&1; do sleep 0.1; done
   ops -X PUT -H 'content-type: application/json' -d '{"route":"offline_only"}' "$url/api/v1/ops/uplink/route" >/dev/null
   "$bin" simulate --target "$url" --kiosks 16 --phones 0 --pace 0 --burst-every 0s --duration 600s >/dev/null 2>&1 &
@@ -102,16 +109,9 @@ echo "hub ingest: $booths booths drain ≥ $((want / booths)) orders each at the
 urls=()
 for b in $(seq 1 "$booths"); do
   port=$((hubport + 10 + b))
-  booth=many-$b
-  "$bin" manifest example | sed "s|^upstream = \"https://hub.*|upstream = \"http://127.0.0.1:$hubport/api/v1/\"|;
-    s|^# booth = .*|booth = \"$booth\"|; s|^# credential = .*|credential = \"$(BOOTHCLOUD_HUB_KEY=$hubkey "$bin" hub credential $booth)\"|;
-    /^max_order = /d; /^max_exposure = /d; /^max_queue_age = /d" >"$work/$booth.toml"
-  BOOTHCLOUD_OPERATOR_TOKEN=$token BOOTHCLOUD_LOG=error BOOTHCLOUD_NO_DISCOVERY=true \
-    "$bin" serve --data-dir "$work/$booth" --manifest "$work/$booth.toml" --listen 127.0.0.1:$port --secrets file >/dev/null 2>&1 &
-  pids+=($!)
+  start_booth "many-$b" "$port"
   urls+=("http://127.0.0.1:$port")
 done
-ops() { curl -sf -H "Authorization: Bearer $token" "$@"; }
 depth() { ops "$1/api/v1/ops/uplink" | jq .queue_depth; }
 for url in "${urls[@]}"; do
   until ops "$url/api/v1/ops/uplink" | jq -e '.mode == "online"' >/dev/null 2>&1; do sleep 0.1; done

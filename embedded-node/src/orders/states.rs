@@ -222,6 +222,23 @@ impl OrderQueue {
         Ok(row.get::<Option<i64>, _>(0).map(from_millis))
     }
 
+    /// What an offline order is checked against, and nothing more (it runs for every
+    /// order while offline): money in undelivered orders paid by `methods`, and the
+    /// oldest undelivered order.
+    pub async fn offline_exposure(&self, methods: &[String]) -> Result<(Minor, Option<Timestamp>), OrderError> {
+        let methods = serde_json::to_string(methods).expect("strings serialize");
+        let row = sqlx::query(
+            "SELECT \
+               (SELECT COALESCE(SUM(total), 0) FROM orders WHERE status IN ('captured', 'syncing') \
+                  AND payment_method IN (SELECT value FROM json_each(?1))), \
+               (SELECT MIN(created_ms) FROM orders WHERE status IN ('captured', 'syncing'))",
+        )
+        .bind(methods)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.get(0), row.get::<Option<i64>, _>(1).map(from_millis)))
+    }
+
     /// What the offline limits and the runway are computed from: money in undelivered
     /// orders paid by `methods`, the oldest undelivered order, sales since `since`
     /// (all orders; money of `methods` only), and the database's bytes per order.

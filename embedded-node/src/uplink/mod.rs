@@ -453,8 +453,8 @@ impl Uplink {
                 return Ok(());
             }
         }
-        let figures = match self.orders.offline_figures(&m.offline.applies_to, now - runway::RATE_WINDOW).await {
-            Ok(f) => f,
+        let figures = match self.orders.offline_exposure(&m.offline.applies_to).await {
+            Ok((exposure, oldest_unsynced)) => runway::Figures { exposure, oldest_unsynced, ..runway::Figures::default() },
             Err(e) => {
                 // Cannot tell: sell (the order itself is stored safely either way).
                 tracing::warn!(error = %e, "could not read the offline figures");
