@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use boothcloud_tests::postgres::{free_port, Hub, Postgres, HUB_OPERATOR_TOKEN};
+use boothcloud_tests::postgres::{free_port, Hub, Postgres};
 use boothcloud_tests::{demo_manifest_in, Kiosk, Options, TestNode, OPERATOR_TOKEN};
 use serde_json::{json, Value};
 
@@ -193,15 +193,7 @@ async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
     }
 
     // The hub's operator sees the booth, its report and what it delivered.
-    let booths: Value = TestNode::client()
-        .get(format!("{}/api/v1/hub/booths", hub.url))
-        .bearer_auth(HUB_OPERATOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let booths = hub.booths().await;
     assert_eq!(booths[0]["booth_id"], "stand-14");
     assert_eq!(booths[0]["orders"], 190);
     assert_eq!(booths[0]["report"]["event_id"], "harbour-lights-2026");
@@ -490,15 +482,7 @@ async fn two_hubs_on_one_database_share_the_work_and_one_can_die() {
     buy_many(&node, 100, "lb-2").await;
     until(&node, "drained through the surviving hub", Duration::from_secs(30), |v| drained(v) && v["mode"] == "online").await;
     assert_eq!(at_hub(&pg, "stand-lb"), (200, 200));
-    let booths: Value = TestNode::client()
-        .get(format!("{}/api/v1/hub/booths", second.url))
-        .bearer_auth(HUB_OPERATOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let booths = second.booths().await;
     assert_eq!(booths[0]["orders"], 200, "any hub answers for every booth: the state is in the database");
 }
 

@@ -165,6 +165,14 @@ impl Hub {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
+    /// `GET /api/v1/hub/booths` with the hub operator token.
+    pub async fn booths(&self) -> serde_json::Value {
+        let res =
+            reqwest::Client::new().get(format!("{}/api/v1/hub/booths", self.url)).bearer_auth(HUB_OPERATOR_TOKEN).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
     /// SIGKILL.
     pub fn kill(mut self) {
         let _ = self.child.kill();
