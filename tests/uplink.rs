@@ -440,6 +440,26 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
     assert!(v["detail"].as_str().unwrap().contains("credential"), "{v}");
     buy_many(&node, 3, "kept").await;
     assert_eq!(pg.count("SELECT COUNT(*) FROM hub_orders"), 0);
+
+    // A revoked booth: online with its own credential, then refused; its orders wait,
+    // none is quarantined for it.
+    let dir = tempfile::tempdir().unwrap();
+    let good = start_booth(booth_manifest(dir.path(), &hub.url, "stand-3", &Hub::credential("stand-3"), "", "[]"));
+    until(&good, "online", Duration::from_secs(20), mode_is("online")).await;
+    buy_many(&good, 5, "before").await;
+    until(&good, "drained", Duration::from_secs(20), drained).await;
+    let out = std::process::Command::new(boothcloud_tests::node_binary())
+        .args(["hub", "revoke", "stand-3", "--database-url", &pg.url, "--reason", "laptop stolen"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    until(&good, "offline once revoked", Duration::from_secs(10), mode_is("offline")).await;
+    assert!(link_view(&good).await["detail"].as_str().unwrap().contains("revoked booth stand-3"));
+    buy_many(&good, 5, "after").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let v = link_view(&good).await;
+    assert_eq!((v["queue_depth"].as_i64(), v["quarantined"].as_i64()), (Some(5), Some(0)), "{v}");
+    assert_eq!(at_hub(&pg, "stand-3"), (5, 5));
 }
 
 /// A load balancer in front of several hubs: each new connection goes to the next hub

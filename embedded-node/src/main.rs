@@ -112,6 +112,15 @@ enum HubCommand {
     /// Print the credential of a booth (its manifest's `[uplink] credential`, with
     /// `[uplink] booth` set to the same id).
     Credential { booth: String },
+    /// Stop trusting a booth: its requests, and batches it relays, are refused from now
+    /// on. (To trust that laptop again, give it a new booth id and credential.)
+    Revoke {
+        booth: String,
+        #[arg(long, env = "BOOTHCLOUD_HUB_DATABASE_URL")]
+        database_url: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 fn hub_key() -> anyhow::Result<Vec<u8>> {
@@ -199,6 +208,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Hub { command: Some(HubCommand::Credential { booth }), .. } => {
             anyhow::ensure!(boothcloud_node::hub::auth::valid_booth(&booth), "a booth id is 1 to 64 letters, digits, '-', '_' or '.'");
             println!("{}", boothcloud_node::hub::auth::credential(&hub_key()?, &booth));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hub { command: Some(HubCommand::Revoke { booth, database_url, reason }), .. } => {
+            anyhow::ensure!(boothcloud_node::hub::auth::valid_booth(&booth), "a booth id is 1 to 64 letters, digits, '-', '_' or '.'");
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(boothcloud_node::hub::revoke(&database_url, &booth, reason.as_deref()))?;
+            println!("booth {booth} revoked");
             Ok(ExitCode::SUCCESS)
         }
         Command::Hub { command: None, database_url, listen } => {

@@ -118,8 +118,18 @@ fn db_error(e: sqlx::Error) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the hub's database did not answer; send it again")
 }
 
-/// The booth that signed the request, and the booth that carried it, if relayed.
-fn authenticate(hub: &Hub, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(String, Option<String>), ApiError> {
+/// The booth that signed the request, and the booth that carried it, if relayed —
+/// both with valid signatures, neither revoked.
+async fn authenticate(hub: &Hub, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(String, Option<String>), ApiError> {
+    let (booth, relayed_by) = check_signatures(hub, headers, path, body)?;
+    let parties: Vec<&str> = std::iter::once(booth.as_str()).chain(relayed_by.as_deref()).collect();
+    if let Some(revoked) = store::revoked(&hub.db, &parties).await.map_err(db_error)?.first() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "booth_revoked", format!("the hub's operator revoked booth {revoked}")));
+    }
+    Ok((booth, relayed_by))
+}
+
+fn check_signatures(hub: &Hub, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(String, Option<String>), ApiError> {
     let now = hub.clock.now().as_second();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let sig = HubSignature::parse(header(AUTH_HEADER)).map_err(refused)?;
@@ -144,7 +154,7 @@ async fn healthz(State(hub): State<Hub>) -> Result<Json<serde_json::Value>, ApiE
 /// A batch of orders from one booth (perhaps carried by another): each stored once,
 /// answered per order once the transaction committed.
 async fn orders(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<BatchAnswer>, ApiError> {
-    let (booth, relayed_by) = authenticate(&hub, &headers, ORDERS_PATH, &body)?;
+    let (booth, relayed_by) = authenticate(&hub, &headers, ORDERS_PATH, &body).await?;
     let batch: OrderBatch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_batch", format!("the batch could not be read: {e}")))?;
     if batch.orders.len() > MAX_BATCH_ORDERS {
@@ -163,7 +173,7 @@ async fn orders(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Resu
 /// A booth's heartbeat: its report is kept, and the answer proves the hub and its
 /// database both work (a booth counts its uplink as up only on this answer).
 async fn heartbeat(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<HeartbeatAnswer>, ApiError> {
-    let (booth, _) = authenticate(&hub, &headers, HEARTBEAT_PATH, &body)?;
+    let (booth, _) = authenticate(&hub, &headers, HEARTBEAT_PATH, &body).await?;
     let report: BoothReport = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_report", format!("the report could not be read: {e}")))?;
     let now = hub.clock.now();
@@ -182,6 +192,14 @@ async fn booths(State(hub): State<Hub>, headers: HeaderMap) -> Result<Json<Vec<s
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <hub operator token>"));
     }
     Ok(Json(store::booths(&hub.db).await.map_err(db_error)?))
+}
+
+/// Revokes a booth at the hub behind `database_url` (`boothcloud-node hub revoke`).
+pub async fn revoke(database_url: &str, booth: &str, reason: Option<&str>) -> Result<(), HubError> {
+    let db = PgPoolOptions::new().max_connections(1).connect(database_url).await?;
+    store::MIGRATOR.run(&db).await?;
+    store::revoke(&db, booth, reason).await?;
+    Ok(())
 }
 
 /// Serves until `shutdown` completes.

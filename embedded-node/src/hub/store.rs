@@ -102,6 +102,22 @@ pub async fn store_orders(
     Ok(outcomes)
 }
 
+/// The ones among `booths` the hub's operator revoked.
+pub async fn revoked(db: &PgPool, booths: &[&str]) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT booth_id FROM hub_revoked WHERE booth_id = ANY($1)").bind(booths).fetch_all(db).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Stops trusting a booth (idempotent).
+pub async fn revoke(db: &PgPool, booth: &str, reason: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO hub_revoked (booth_id, reason) VALUES ($1, $2) ON CONFLICT (booth_id) DO NOTHING")
+        .bind(booth)
+        .bind(reason)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Keeps the newest report of each booth (an old report played again changes nothing).
 pub async fn store_report(db: &PgPool, booth: &str, report: &BoothReport, now: Timestamp) -> Result<(), sqlx::Error> {
     sqlx::query(

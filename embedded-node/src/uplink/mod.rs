@@ -396,8 +396,9 @@ impl Uplink {
             .await;
         Some(match sent {
             Ok(res) if res.status().is_success() => Ok(started.elapsed().as_secs_f64() * 1000.0),
-            Ok(res) if res.status() == reqwest::StatusCode::UNAUTHORIZED => {
-                // The hub says why: a wrong credential, or a clock too far from the hub's.
+            Ok(res) if matches!(res.status().as_u16(), 401 | 403) => {
+                // The hub says why: a wrong credential, a clock too far from the hub's, or
+                // a booth its operator revoked.
                 let why = res.json::<serde_json::Value>().await.ok().and_then(|v| v["error"]["message"].as_str().map(str::to_owned));
                 Err(format!(
                     "the hub refused this booth: {} (check [uplink] booth and credential, and this laptop's clock)",

@@ -131,7 +131,7 @@ impl Uplink {
         while let Some(chunk) = work.pop() {
             match self.send(&chunk, via).await {
                 Ok(answer) => self.settle(&chunk, answer).await,
-                Err(Failure::Refused(status, message)) if chunk.len() > 1 && status != 401 && status != 429 => {
+                Err(Failure::Refused(status, message)) if chunk.len() > 1 && !about_the_booth(status) => {
                     // One bad order spoils a whole request only if the hub cannot read
                     // it; halve until the bad one is alone.
                     tracing::warn!(status, %message, orders = chunk.len(), "the hub refused a batch; splitting it");
@@ -140,7 +140,7 @@ impl Uplink {
                     work.push(second);
                     work.push(chunk);
                 }
-                Err(Failure::Refused(status, message)) if status != 401 && status != 429 => {
+                Err(Failure::Refused(status, message)) if !about_the_booth(status) => {
                     let reason = format!("the hub refused it: {message}");
                     self.quarantine(&chunk[0].order_id, &reason).await;
                 }
@@ -299,6 +299,12 @@ impl Uplink {
         let body = sent.bytes().await.map_err(|e| transport_words(&e, "the hub"))?;
         Ok((status, body.to_vec()))
     }
+}
+
+/// A refusal that says nothing about the orders: the booth is not authenticated (401),
+/// revoked (403) or sending too much (429). The orders wait; none is quarantined.
+fn about_the_booth(status: u16) -> bool {
+    matches!(status, 401 | 403 | 429)
 }
 
 fn read_answer(status: u16, body: &[u8]) -> Result<BatchAnswer, Failure> {
