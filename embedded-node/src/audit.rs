@@ -18,17 +18,26 @@ use crate::clock::Clock;
 pub const MAX_PAGE: u32 = 500;
 
 /// Who acted, and from what.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Who {
     pub actor: &'static str,
     pub client: &'static str,
-    pub why: &'static str,
+    pub why: std::borrow::Cow<'static, str>,
 }
 
 impl Who {
     /// The operator, by hand, from `client` (`app`, `dashboard` or `api`).
     pub fn operator(client: &'static str) -> Who {
-        Who { actor: "operator", client, why: "manual" }
+        Who { actor: "operator", client, why: "manual".into() }
+    }
+
+    /// A runbook's step: run by the operator (`by`), or by its trigger (`None`).
+    pub fn runbook(name: &str, by: Option<&Who>) -> Who {
+        let why = format!("runbook {name}").into();
+        match by {
+            Some(op) => Who { actor: op.actor, client: op.client, why },
+            None => Who { actor: "runbook", client: "node", why },
+        }
     }
 }
 
@@ -58,7 +67,7 @@ impl Audit {
 
     /// Writes one entry. A failure to write is logged, never hidden: the action itself
     /// has already happened (or been refused) and is not undone for it.
-    pub async fn record(&self, who: Who, action: &str, before: Option<String>, after: Option<String>, result: Result<(), String>) {
+    pub async fn record(&self, who: &Who, action: &str, before: Option<String>, after: Option<String>, result: Result<(), String>) {
         let result = match result {
             Ok(()) => "ok".to_owned(),
             Err(why) => why,
@@ -71,7 +80,7 @@ impl Audit {
                 .bind(action)
                 .bind(before)
                 .bind(after)
-                .bind(who.why)
+                .bind(who.why.as_ref())
                 .bind(&result)
                 .execute(&self.db)
                 .await;
@@ -118,9 +127,9 @@ mod tests {
         let (db, _writer) = crate::storage::open(&dir.path().join("a.db")).await.unwrap();
         let clock = ManualClock::new("2026-06-10T07:00:00Z".parse().unwrap());
         let audit = Audit::new(db.clone(), Arc::new(clock.clone()));
-        audit.record(Who::operator("app"), "uplink route", Some("auto".into()), Some("offline_only".into()), Ok(())).await;
+        audit.record(&Who::operator("app"), "uplink route", Some("auto".into()), Some("offline_only".into()), Ok(())).await;
         clock.advance(jiff::SignedDuration::from_secs(5));
-        audit.record(Who::operator("api"), "approve offline order", None, Some("q-1".into()), Err("no such approval".into())).await;
+        audit.record(&Who::operator("api"), "approve offline order", None, Some("q-1".into()), Err("no such approval".into())).await;
         let all = audit.list(None, 10).await.unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(

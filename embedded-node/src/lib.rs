@@ -21,6 +21,8 @@
 //! - [`hub`]: the regional hub itself (`boothcloud-node hub`), on PostgreSQL.
 //! - [`peers`]: whom this node trusts — pairing (manifest key or pairing code),
 //!   signed peer requests with replay protection, and the fleet view.
+//! - [`controls`]: the one-tap controls — degrade levels and their effects, failover,
+//!   pausing media forwarding — and the runbooks that press them.
 //! - [`audit`]: the append-only log of every control action.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
@@ -39,6 +41,7 @@ pub mod assets;
 pub mod audit;
 pub mod charts;
 pub mod clock;
+pub mod controls;
 pub mod discovery;
 pub mod http;
 pub mod hub;
@@ -112,6 +115,8 @@ pub enum NodeError {
     Assets(#[from] assets::OpenError),
     #[error("cannot load the peers: {0}")]
     Peers(#[from] peers::PeersError),
+    #[error("cannot load the controls' state: {0}")]
+    Controls(#[source] sqlx::Error),
     #[error("cannot open the media store: {0}")]
     Media(#[from] media::MediaError),
 }
@@ -170,7 +175,17 @@ impl Node {
         } else {
             None
         };
-        let db_for_audit = db.clone();
+        let audit = Arc::new(audit::Audit::new(db.clone(), clock.clone()));
+        let parts = controls::Parts {
+            telemetry: telemetry.clone(),
+            media: media.clone(),
+            assets: assets.clone(),
+            uplink: uplink.clone(),
+            spend: spend.clone(),
+            audit: audit.clone(),
+        };
+        let controls =
+            Arc::new(controls::Controls::load(live.clone(), clock.clone(), db.clone(), parts).await.map_err(NodeError::Controls)?);
         let (stopping, stop_seen) = tokio::sync::watch::channel(false);
         let state = AppState {
             manifest: live,
@@ -191,7 +206,8 @@ impl Node {
             discovery,
             media,
             uplink,
-            audit: Arc::new(audit::Audit::new(db_for_audit, clock.clone())),
+            audit,
+            controls,
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
@@ -225,6 +241,7 @@ impl Node {
         let link = [
             tokio::spawn(state.uplink.clone().keep_watching(state.stopping.clone())),
             tokio::spawn(state.uplink.clone().keep_syncing(state.stopping.clone())),
+            tokio::spawn(state.controls.clone().keep_watching(state.stopping.clone())),
         ];
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let listen_ip = listener.local_addr().map(|a| a.ip()).ok();

@@ -25,6 +25,7 @@ pub mod store;
 pub mod warm;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -151,6 +152,8 @@ pub struct AssetCache {
     warm: warm::Progress,
     /// The paired booths asked on a miss; none in unit tests.
     peers: Option<Arc<crate::peers::Peers>>,
+    /// The degrade level's stale allowance, seconds (0 at normal).
+    serve_stale: AtomicU64,
 }
 
 impl AssetCache {
@@ -172,7 +175,17 @@ impl AssetCache {
             inflight: Mutex::new(HashMap::new()),
             warm: warm::Progress::default(),
             peers,
+            serve_stale: AtomicU64::new(0),
         }
+    }
+
+    /// The degrade control: serve objects up to `seconds` past freshness at once.
+    pub fn set_serve_stale(&self, seconds: u64) {
+        self.serve_stale.store(seconds, Ordering::Relaxed);
+    }
+
+    pub fn serve_stale(&self) -> u64 {
+        self.serve_stale.load(Ordering::Relaxed)
     }
 
     /// Opens the store in `dir` with the manifest's bounds (read once: changing them
@@ -219,11 +232,12 @@ impl AssetCache {
     /// Serves a request cache-first.
     pub async fn get(self: &Arc<Self>, req: &AssetRequest) -> Result<Served, AssetError> {
         let offline_stale = self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
+        let serve_stale = self.serve_stale();
         let now = self.now_ms();
         let prefix = req.path.prefix().to_owned();
         if let Some(entry) = self.store.lookup(req.path.as_str(), |h| req.value(h)) {
             let age = policy::current_age(entry.meta.initial_age, entry.meta.response_time_ms, now);
-            match entry.meta.freshness.verdict(age, offline_stale) {
+            match entry.meta.freshness.verdict(age, offline_stale, serve_stale) {
                 Verdict::Fresh => return Ok(self.promote_if_small(entry, Outcome::Hit, age).await),
                 _ if req.from_peer || req.only_if_cached => return Err(AssetError::NotCached),
                 Verdict::StaleWhileRevalidate => {
@@ -243,7 +257,9 @@ impl AssetCache {
                 Verdict::Revalidate { .. } => {
                     return match self.fetch(req, Some(entry.clone())).await {
                         Ok(fetched) => self.hand_over(req, fetched).await,
-                        Err(AssetError::Origin(e)) if e.is_outage() && entry.meta.freshness.may_serve_on_error(age, offline_stale) => {
+                        Err(AssetError::Origin(e))
+                            if e.is_outage() && entry.meta.freshness.may_serve_on_error(age, offline_stale, serve_stale) =>
+                        {
                             self.figures.origin_error(&prefix);
                             tracing::debug!(path = %req.path, error = %e, "origin failed; serving stale");
                             Ok(self.promote_if_small(entry, Outcome::Stale, age).await)
@@ -281,7 +297,7 @@ impl AssetCache {
         let stored = self.store.lookup(req.path.as_str(), |h| req.value(h));
         if let Some(e) = &stored {
             let age = policy::current_age(e.meta.initial_age, e.meta.response_time_ms, now);
-            if e.meta.freshness.verdict(age, offline_stale) == Verdict::Fresh {
+            if e.meta.freshness.verdict(age, offline_stale, 0) == Verdict::Fresh {
                 return Ok(0);
             }
         }

@@ -203,23 +203,25 @@ pub enum Verdict {
 
 impl Freshness {
     /// `offline_stale` is the manifest's allowance for serving stale while the origin
-    /// cannot be reached.
-    pub fn verdict(&self, age: u64, offline_stale: u64) -> Verdict {
+    /// cannot be reached; `serve_stale` the degrade level's, which also serves that
+    /// long past freshness at once (refreshing in the background), as if the origin had
+    /// said `stale-while-revalidate`. Neither overrides `must-revalidate` or `no-cache`.
+    pub fn verdict(&self, age: u64, offline_stale: u64, serve_stale: u64) -> Verdict {
         if !self.no_cache && age < self.lifetime {
             return Verdict::Fresh;
         }
         if self.no_cache || self.must_revalidate {
             return Verdict::Revalidate { stale_allowed: 0 };
         }
-        if age < self.lifetime.saturating_add(self.stale_while_revalidate) {
+        if age < self.lifetime.saturating_add(self.stale_while_revalidate.max(serve_stale)) {
             return Verdict::StaleWhileRevalidate;
         }
-        Verdict::Revalidate { stale_allowed: self.stale_if_error.max(offline_stale) }
+        Verdict::Revalidate { stale_allowed: self.stale_if_error.max(offline_stale).max(serve_stale) }
     }
 
     /// Whether a response of this age may still be served when the origin failed.
-    pub fn may_serve_on_error(&self, age: u64, offline_stale: u64) -> bool {
-        match self.verdict(age, offline_stale) {
+    pub fn may_serve_on_error(&self, age: u64, offline_stale: u64, serve_stale: u64) -> bool {
+        match self.verdict(age, offline_stale, serve_stale) {
             Verdict::Fresh | Verdict::StaleWhileRevalidate => true,
             Verdict::Revalidate { stale_allowed } => age < self.lifetime.saturating_add(stale_allowed),
         }
@@ -312,18 +314,28 @@ mod tests {
     #[test]
     fn verdicts_follow_the_directives() {
         let f = Freshness::of(&cc("max-age=60, stale-while-revalidate=30, stale-if-error=300"), &HeaderTimes::default(), 0);
-        assert_eq!(f.verdict(59, 0), Verdict::Fresh);
-        assert_eq!(f.verdict(60, 0), Verdict::StaleWhileRevalidate);
-        assert_eq!(f.verdict(90, 0), Verdict::Revalidate { stale_allowed: 300 });
-        assert!(f.may_serve_on_error(359, 0) && !f.may_serve_on_error(360, 0));
-        assert!(f.may_serve_on_error(3000, 86_400), "the offline allowance extends stale-if-error");
+        assert_eq!(f.verdict(59, 0, 0), Verdict::Fresh);
+        assert_eq!(f.verdict(60, 0, 0), Verdict::StaleWhileRevalidate);
+        assert_eq!(f.verdict(90, 0, 0), Verdict::Revalidate { stale_allowed: 300 });
+        assert!(f.may_serve_on_error(359, 0, 0) && !f.may_serve_on_error(360, 0, 0));
+        assert!(f.may_serve_on_error(3000, 86_400, 0), "the offline allowance extends stale-if-error");
 
         let strict = Freshness::of(&cc("max-age=60, must-revalidate, stale-if-error=300"), &HeaderTimes::default(), 0);
-        assert_eq!(strict.verdict(61, 86_400), Verdict::Revalidate { stale_allowed: 0 });
-        assert!(!strict.may_serve_on_error(61, 86_400));
+        assert_eq!(strict.verdict(61, 86_400, 3600), Verdict::Revalidate { stale_allowed: 0 });
+        assert!(!strict.may_serve_on_error(61, 86_400, 3600));
 
         let no_cache = Freshness::of(&cc("no-cache, max-age=600"), &HeaderTimes::default(), 0);
-        assert_eq!(no_cache.verdict(0, 86_400), Verdict::Revalidate { stale_allowed: 0 });
+        assert_eq!(no_cache.verdict(0, 86_400, 3600), Verdict::Revalidate { stale_allowed: 0 });
+    }
+
+    #[test]
+    fn a_degraded_booth_serves_stale_at_once_for_as_long_as_its_level_says() {
+        let f = Freshness::of(&cc("max-age=60"), &HeaderTimes::default(), 0);
+        assert_eq!(f.verdict(61, 0, 0), Verdict::Revalidate { stale_allowed: 0 });
+        assert_eq!(f.verdict(61, 0, 600), Verdict::StaleWhileRevalidate);
+        assert_eq!(f.verdict(659, 0, 600), Verdict::StaleWhileRevalidate);
+        assert_eq!(f.verdict(660, 0, 600), Verdict::Revalidate { stale_allowed: 600 });
+        assert!(f.may_serve_on_error(659, 0, 600) && !f.may_serve_on_error(661, 0, 600));
     }
 
     #[test]

@@ -383,7 +383,7 @@ async fn purge(op: Operator, State(state): State<AppState>, ApiJson(req): ApiJso
         _ => return Err(bad("give exactly one of path, prefix, or all: true")),
     };
     tracing::info!(purged, "cache purged by the operator");
-    state.audit.record(op.who, "empty cache", Some(what), Some(format!("{purged} objects removed")), Ok(())).await;
+    state.audit.record(&op.who, "empty cache", Some(what), Some(format!("{purged} objects removed")), Ok(())).await;
     Ok(Json(Purged { purged }))
 }
 

@@ -3,6 +3,8 @@
 //! the finished clips (`/media/clips/<job>/<file>`, whose unguessable job id is the key,
 //! so the screen wall and phones can play them; byte ranges for seeking).
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
@@ -18,19 +20,22 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Operator};
 use super::AppState;
+use crate::controls::shed::{ShedGate, ShedLayer};
+use crate::manifest::Sheddable;
 use crate::media::tokens::{Grant, IssueRequest, Issued, TokenError, TokenView};
 use crate::media::transcode::{JobView, StartRequest, TranscodeError};
 use crate::media::tus::{self, TusError};
 use crate::media::uploads::{UploadError, UploadInfo, UploadView};
 use crate::media::{MediaError, MediaSummary};
 
-/// The tus endpoint: every answer carries `Tus-Resumable`, errors included.
-pub fn tus_routes() -> Router<AppState> {
+/// The tus endpoint: every answer carries `Tus-Resumable`, errors included (a shed
+/// upload's `503` too, so a tus client reads it as "come back later").
+pub fn tus_routes(gate: Arc<ShedGate>) -> Router<AppState> {
     Router::new()
         .route("/api/v1/uploads", options(tus_options).post(tus_create))
         .route("/api/v1/uploads/", options(tus_options).post(tus_create))
         .route("/api/v1/uploads/{id}", axum::routing::head(tus_head).patch(tus_patch).delete(tus_delete).options(tus_options))
-        .route("/media/clips/{id}/{file}", axum::routing::get(clip_file))
+        .route_layer(ShedLayer { gate, what: Sheddable::Uploads })
         .layer(axum::middleware::map_response(|mut res: Response| async move {
             res.headers_mut().insert("tus-resumable", HeaderValue::from_static(tus::VERSION));
             if res.status() == StatusCode::PRECONDITION_FAILED {
@@ -39,6 +44,11 @@ pub fn tus_routes() -> Router<AppState> {
             res
         }))
         .layer(axum::middleware::from_fn(tus_cors))
+}
+
+/// Finished clips, as files.
+pub fn clip_routes(gate: Arc<ShedGate>) -> Router<AppState> {
+    Router::new().route("/media/clips/{id}/{file}", axum::routing::get(clip_file)).route_layer(ShedLayer { gate, what: Sheddable::Clips })
 }
 
 /// CORS for the app window's uploads. A preflight is an OPTIONS with
@@ -525,7 +535,7 @@ async fn set_degraded(
     let words = |d: bool| if d { "reduced quality" } else { "full quality" }.to_owned();
     let before = state.media.summary().await?.transcodes.degraded;
     state.media.transcoder.set_degraded(req.degraded);
-    state.audit.record(op.who, "media quality", Some(words(before)), Some(words(req.degraded)), Ok(())).await;
+    state.audit.record(&op.who, "media quality", Some(words(before)), Some(words(req.degraded)), Ok(())).await;
     Ok(Json(state.media.summary().await?))
 }
 

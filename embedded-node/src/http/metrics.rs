@@ -25,7 +25,12 @@ use crate::telemetry::{RouteFigures, SessionFigures};
 type PerPrefix = (&'static str, &'static str, fn(&Totals) -> u64);
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(metrics)).routes(routes!(ops_telemetry))
+    OpenApiRouter::new().routes(routes!(ops_telemetry))
+}
+
+/// The Prometheus scrape, apart: a degrade level may shed it.
+pub fn scrape_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operator", security(("operator" = [])),

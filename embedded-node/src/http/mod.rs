@@ -5,6 +5,7 @@
 mod assets;
 pub mod charts;
 mod commerce;
+mod controls;
 mod dashboard;
 pub mod error;
 mod extract;
@@ -29,7 +30,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
+use crate::controls::shed::{ShedGate, ShedLayer};
 use crate::manifest::watch::LiveManifest;
+use crate::manifest::Sheddable;
 use crate::orders::OrderQueue;
 use crate::quote_token::QuoteSigner;
 use error::ApiError;
@@ -62,6 +65,7 @@ pub struct AppState {
     pub media: Arc<crate::media::Media>,
     pub uplink: Arc<crate::uplink::Uplink>,
     pub audit: Arc<crate::audit::Audit>,
+    pub controls: Arc<crate::controls::Controls>,
 }
 
 #[derive(OpenApi)]
@@ -85,22 +89,38 @@ impl Modify for OperatorAuth {
 
 /// The routes and the OpenAPI document describing exactly them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    api_with(None)
+}
+
+/// The routes, the sheddable ones behind `gate` (none for the document alone).
+fn api_with(gate: Option<&Arc<ShedGate>>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(commerce::routes())
         .merge(status::routes())
         .merge(live::routes())
         .merge(assets::routes())
         .merge(metrics::routes())
-        .merge(charts::routes())
+        .merge(gated(metrics::scrape_routes(), gate, Sheddable::Metrics))
+        .merge(gated(charts::routes(), gate, Sheddable::Charts))
         .merge(peers::routes())
         .merge(media::routes())
         .merge(uplink::routes())
+        .merge(controls::routes())
         .split_for_parts()
+}
+
+/// `router` behind the shed gate for `what`: only these routers pay for the check.
+fn gated(router: OpenApiRouter<AppState>, gate: Option<&Arc<ShedGate>>, what: Sheddable) -> OpenApiRouter<AppState> {
+    match gate {
+        None => router,
+        Some(gate) => router.route_layer(ShedLayer { gate: gate.clone(), what }),
+    }
 }
 
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = api();
+    let gate = state.controls.gate().clone();
+    let (router, openapi) = api_with(Some(&gate));
     let openapi = Arc::new(openapi);
     let router = router
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
@@ -116,7 +136,8 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve_asset))
         // Also after it: tus answers its own OPTIONS (protocol discovery), which the CORS
         // layer would take for a preflight; it gets CORS of its own (`media::tus_cors`).
-        .merge(media::tus_routes())
+        .merge(media::tus_routes(gate.clone()))
+        .merge(media::clip_routes(gate))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
     // Outermost, so that every answer is timed, a caught panic's 500 included.
     let router = if state.telemetry.is_timing() { router.layer(crate::telemetry::TimingLayer(state.telemetry.clone())) } else { router };
@@ -149,4 +170,4 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -370,7 +370,7 @@ async fn pair(
     let done = state.peers.pair(&id, body.code.as_deref()).await;
     state
         .audit
-        .record(op.who, "pair booth", None, Some(format!("{id} ({how})")), done.as_ref().map(|_| ()).map_err(ToString::to_string))
+        .record(&op.who, "pair booth", None, Some(format!("{id} ({how})")), done.as_ref().map(|_| ()).map_err(ToString::to_string))
         .await;
     Ok(Json(done?))
 }
@@ -391,7 +391,7 @@ async fn unpair(op: Operator, State(state): State<AppState>, Path(id): Path<Stri
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_node_id", "a node id is 1 to 64 letters, digits or '-'"));
     }
     let done = state.peers.unpair(&id).await;
-    state.audit.record(op.who, "unpair booth", None, Some(id.clone()), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    state.audit.record(&op.who, "unpair booth", None, Some(id.clone()), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
     done?;
     Ok(Json(Unpaired { id, unpaired: true }))
 }

@@ -244,7 +244,7 @@ async fn ops_reload(op: Operator, State(state): State<AppState>) -> Result<Json<
     let before = format!("version {}", state.manifest.current().version);
     let done = tokio::task::spawn_blocking(move || live.reload()).await.map_err(ApiError::internal)?;
     let after = done.as_ref().ok().map(|v| format!("version {v}"));
-    state.audit.record(op.who, "reload price list", Some(before), after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    state.audit.record(&op.who, "reload price list", Some(before), after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
     match done {
         Ok(version) => Ok(Json(ReloadOutcome { version })),
         Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest", e.to_string())),

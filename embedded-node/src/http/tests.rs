@@ -15,19 +15,33 @@ use crate::clock::ManualClock;
 use crate::manifest::watch::ManifestSource;
 use crate::secrets::{FileVault, Secrets};
 
-struct Harness {
-    app: Router,
-    clock: ManualClock,
+pub(crate) struct Harness {
+    pub(crate) app: Router,
+    pub(crate) state: AppState,
+    pub(crate) clock: ManualClock,
     stop: tokio::sync::watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
 
-async fn harness() -> Harness {
+pub(crate) async fn harness() -> Harness {
+    harness_with(None).await
+}
+
+/// The app on `manifest` (TOML text), or on the demo manifest.
+pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     // Wednesday 2026-06-10 09:00 in Berlin: outside the demo's 16:00-18:00 happy hour.
     let clock = ManualClock::new("2026-06-10T07:00:00Z".parse::<Timestamp>().unwrap());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let manifest = Arc::new(LiveManifest::load(ManifestSource::Embedded, shared.clone()).unwrap());
+    let source = match manifest {
+        None => ManifestSource::Embedded,
+        Some(text) => {
+            let path = dir.path().join("booth.toml");
+            std::fs::write(&path, text).unwrap();
+            ManifestSource::File(path)
+        }
+    };
+    let manifest = Arc::new(LiveManifest::load(source, shared.clone()).unwrap());
     let secrets =
         Secrets::from_store(Arc::new(FileVault::open(dir.path()).unwrap()), None, Some("operator-token-for-tests".into())).unwrap();
     let (db, writer) = crate::storage::open(&dir.path().join("t.db")).await.unwrap();
@@ -51,7 +65,17 @@ async fn harness() -> Harness {
     let uplink =
         Arc::new(crate::uplink::Uplink::new(manifest.clone(), shared.clone(), orders.clone(), peers.clone(), dir.path().to_owned()));
     let audit = Arc::new(crate::audit::Audit::new(db.clone(), shared.clone()));
+    let parts = crate::controls::Parts {
+        telemetry: telemetry.clone(),
+        media: media.clone(),
+        assets: assets.clone(),
+        uplink: uplink.clone(),
+        spend: spend.clone(),
+        audit: audit.clone(),
+    };
+    let controls = Arc::new(crate::controls::Controls::load(manifest.clone(), shared.clone(), db.clone(), parts).await.unwrap());
     let state = AppState {
+        controls,
         audit,
         uplink,
         assets,
@@ -72,10 +96,10 @@ async fn harness() -> Harness {
         discovery: None,
         media,
     };
-    Harness { app: app(state), clock, stop, _dir: dir }
+    Harness { app: app(state.clone()), state, clock, stop, _dir: dir }
 }
 
-async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(crate) async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>, headers: &[(&str, &str)]) -> (StatusCode, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -165,7 +189,7 @@ async fn operator_order_list_pages_newest_first() {
     assert_eq!(captured["orders"].as_array().unwrap().len(), 5);
 }
 
-const AUTH: (&str, &str) = ("authorization", "Bearer operator-token-for-tests");
+pub(crate) const AUTH: (&str, &str) = ("authorization", "Bearer operator-token-for-tests");
 
 async fn place(h: &Harness, key: &str) {
     let (_, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "TOTE", "qty": 1}]})), &[]).await;

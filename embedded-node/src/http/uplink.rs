@@ -54,13 +54,9 @@ async fn set_route(op: Operator, State(state): State<AppState>, ApiJson(route): 
     choose(&op, &state, route).await
 }
 
-/// Sets the route and writes the change, or the refusal, in the audit log.
+/// Sets the route (the controls write the change, or the refusal, in the audit log).
 async fn choose(op: &Operator, state: &AppState, route: Route) -> Result<Json<UplinkView>, ApiError> {
-    let before = state.uplink.route().path();
-    let after = route.path();
-    let done = state.uplink.set_route(route).await;
-    state.audit.record(op.who, "failover", Some(before), Some(after), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
-    done?;
+    state.controls.failover(route, &op.who).await?;
     Ok(Json(state.uplink.view().await?))
 }
 
@@ -121,7 +117,7 @@ async fn audit_log(
 async fn approve(op: Operator, State(state): State<AppState>, Path(quote_id): Path<String>) -> Result<Json<Pending>, ApiError> {
     let done = state.uplink.approve(&quote_id);
     let after = done.as_ref().ok().map(|p| format!("quote {quote_id}, {} {}", p.total, p.currency));
-    state.audit.record(op.who, "approve offline order", None, after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    state.audit.record(&op.who, "approve offline order", None, after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
     Ok(Json(done?))
 }
 
@@ -134,7 +130,7 @@ async fn retry_order(op: Operator, State(state): State<AppState>, Path(order_id)
         return Err(ApiError::new(StatusCode::CONFLICT, "not_quarantined", "only a quarantined order can be put back in line"));
     }
     state.orders.requeue(&order_id, state.clock.now()).await?;
-    state.audit.record(op.who, "send order again", Some(format!("{order_id} quarantined")), Some("captured".into()), Ok(())).await;
+    state.audit.record(&op.who, "send order again", Some(format!("{order_id} quarantined")), Some("captured".into()), Ok(())).await;
     state.uplink.refresh_mode().await;
     Ok(Json(state.orders.get(&order_id, true).await?))
 }
@@ -178,7 +174,7 @@ async fn export_orders(
     }
     // Contact details leave the node in this file: the log says so.
     let what = format!("{} orders ({})", all.len(), filter.status.as_deref().unwrap_or("quarantined"));
-    state.audit.record(op.who, "export orders", None, Some(what), Ok(())).await;
+    state.audit.record(&op.who, "export orders", None, Some(what), Ok(())).await;
     let body = serde_json::to_vec_pretty(&all).map_err(ApiError::internal)?;
     let name = format!("{}-{}-orders.json", state.manifest.current().manifest.event.id, filter.status.as_deref().unwrap_or("quarantined"));
     let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();

@@ -7,6 +7,7 @@
 //! Never: prices a basket (that is `pricing`), or keeps a half-valid manifest — a
 //! manifest with one problem is rejected whole, and the last good one stays in force.
 
+pub mod controls;
 pub(crate) mod parse;
 pub mod watch;
 
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use crate::money::{Currency, Minor};
 
+pub use controls::{DegradeLevel, Runbook, Sheddable, Step, TranscodeMode, Trigger};
 pub use parse::parse;
 
 /// The demo manifest compiled into the binary: a believable winter-market booth.
@@ -43,6 +45,8 @@ pub struct Manifest {
     pub discovery: DiscoverySettings,
     pub media: MediaSettings,
     pub offline: OfflineLimits,
+    /// Degrade levels, lightest first (`normal` is implicit).
+    pub degrade: Vec<DegradeLevel>,
     pub runbooks: Vec<Runbook>,
 }
 
@@ -468,13 +472,6 @@ pub struct Peer {
     pub url: url::Url,
 }
 
-#[derive(Debug, Clone)]
-pub struct Runbook {
-    pub name: String,
-    pub trigger: String,
-    pub steps: Vec<String>,
-}
-
 /// One thing wrong with a manifest, where it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -497,6 +494,14 @@ pub struct Problems(pub Vec<Problem>);
 impl Manifest {
     pub fn item(&self, sku: &str) -> Option<&Item> {
         self.catalogue.iter().find(|i| i.sku == sku)
+    }
+
+    /// A degrade level by name; `normal` is always there.
+    pub fn level(&self, name: &str) -> Option<DegradeLevel> {
+        if name == controls::NORMAL {
+            return Some(DegradeLevel::normal());
+        }
+        self.degrade.iter().find(|l| l.name == name).cloned()
     }
 }
 

@@ -46,7 +46,9 @@ struct RawManifest {
     #[serde(default)]
     offline: RawOffline,
     #[serde(default)]
-    runbooks: Vec<Spanned<RawRunbook>>,
+    degrade: Vec<Spanned<controls::RawDegrade>>,
+    #[serde(default)]
+    runbooks: Vec<Spanned<controls::RawRunbook>>,
 }
 
 #[derive(Deserialize)]
@@ -253,34 +255,25 @@ struct RawPeer {
     url: Spanned<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRunbook {
-    name: Spanned<String>,
-    trigger: Spanned<String>,
-    #[serde(default)]
-    steps: Vec<Spanned<String>>,
-}
-
 /// Collects problems against the source text.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     text: &'a str,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
-    fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_column(self.text, span.start);
         self.problems.push(Problem { line, column, message: message.into() });
     }
 
     /// At `span` when there is one, else at the top of the file.
-    fn at_opt(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+    pub(super) fn at_opt(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
         self.at(span.unwrap_or(0..0), message);
     }
 
     /// A name or free text: trimmed, non-empty, at most `max` characters.
-    fn text(&mut self, value: &Spanned<String>, what: &str, max: usize) -> String {
+    pub(super) fn text(&mut self, value: &Spanned<String>, what: &str, max: usize) -> String {
         let text = value.get_ref().trim();
         if text.is_empty() {
             self.at(value.span(), format!("{what} must not be empty"));
@@ -293,7 +286,7 @@ impl Checker<'_> {
     }
 
     /// An identifier: 1..=64 of letters, digits, '-', '_' and '.'.
-    fn ident(&mut self, value: &Spanned<String>, what: &str) -> String {
+    pub(super) fn ident(&mut self, value: &Spanned<String>, what: &str) -> String {
         let text = value.get_ref();
         let ok = !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if !ok {
@@ -302,7 +295,7 @@ impl Checker<'_> {
         text.clone()
     }
 
-    fn amount(&mut self, value: &Spanned<i64>, what: &str, max: i64) -> Minor {
+    pub(super) fn amount(&mut self, value: &Spanned<i64>, what: &str, max: i64) -> Minor {
         let v = *value.get_ref();
         if !(0..=max).contains(&v) {
             self.at(value.span(), format!("{what} must be between 0 and {max} (minor units), not {v}"));
@@ -310,7 +303,7 @@ impl Checker<'_> {
         v.clamp(0, max)
     }
 
-    fn int(&mut self, value: &Spanned<i64>, what: &str, min: i64, max: i64) -> i64 {
+    pub(super) fn int(&mut self, value: &Spanned<i64>, what: &str, min: i64, max: i64) -> i64 {
         let v = *value.get_ref();
         if !(min..=max).contains(&v) {
             self.at(value.span(), format!("{what} must be between {min} and {max}, not {v}"));
@@ -318,11 +311,11 @@ impl Checker<'_> {
         v.clamp(min, max)
     }
 
-    fn count(&mut self, value: &Spanned<i64>, what: &str, min: u32, max: u32) -> u32 {
+    pub(super) fn count(&mut self, value: &Spanned<i64>, what: &str, min: u32, max: u32) -> u32 {
         self.int(value, what, i64::from(min), i64::from(max)) as u32
     }
 
-    fn duration(&mut self, value: &Spanned<String>, what: &str, min: SignedDuration, max: SignedDuration) -> SignedDuration {
+    pub(super) fn duration(&mut self, value: &Spanned<String>, what: &str, min: SignedDuration, max: SignedDuration) -> SignedDuration {
         match parse_duration(value.get_ref()) {
             Some(d) if d >= min && d <= max => d,
             Some(_) => {
@@ -339,7 +332,7 @@ impl Checker<'_> {
         }
     }
 
-    fn instant(&mut self, value: &Spanned<Value>, what: &str) -> Option<Timestamp> {
+    pub(super) fn instant(&mut self, value: &Spanned<Value>, what: &str) -> Option<Timestamp> {
         let text = match value.get_ref() {
             Value::String(s) => s.clone(),
             Value::Datetime(d) => d.to_string(),
@@ -358,7 +351,7 @@ impl Checker<'_> {
     }
 
     /// "64 MiB", "2 GiB", "512 KiB", "1000 B" (binary units), between `min` and `max`.
-    fn size(&mut self, value: &Spanned<String>, what: &str, min: u64, max: u64) -> u64 {
+    pub(super) fn size(&mut self, value: &Spanned<String>, what: &str, min: u64, max: u64) -> u64 {
         match parse_size(value.get_ref()) {
             Some(n) if (min..=max).contains(&n) => n,
             Some(_) => {
@@ -373,7 +366,7 @@ impl Checker<'_> {
     }
 
     /// An asset path as a client would request it under /assets/: relative, no `..`.
-    fn asset_path(&mut self, value: &Spanned<String>, what: &str) -> String {
+    pub(super) fn asset_path(&mut self, value: &Spanned<String>, what: &str) -> String {
         let text = value.get_ref();
         // A prefix ("img/") is checked as the folder it names.
         if crate::assets::key::AssetPath::parse(text.strip_suffix('/').unwrap_or(text)).is_err() {
@@ -382,7 +375,7 @@ impl Checker<'_> {
         text.clone()
     }
 
-    fn url(&mut self, value: &Spanned<String>, what: &str) -> Option<url::Url> {
+    pub(super) fn url(&mut self, value: &Spanned<String>, what: &str) -> Option<url::Url> {
         match url::Url::parse(value.get_ref()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
             _ => {
@@ -559,18 +552,8 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let discovery = check_discovery(c, raw.discovery);
     let media = check_media(c, raw.media, uplink.upstream.is_some());
     let offline = check_offline(c, raw.offline);
-    let runbooks = raw
-        .runbooks
-        .iter()
-        .map(|r| {
-            let r = r.get_ref();
-            Runbook {
-                name: c.text(&r.name, "runbook name", 120),
-                trigger: c.text(&r.trigger, "runbook trigger", 200),
-                steps: r.steps.iter().map(|s| c.text(s, "runbook step", 200)).collect(),
-            }
-        })
-        .collect();
+    let degrade = controls::check_degrade(c, &raw.degrade);
+    let runbooks = controls::check_runbooks(c, &raw.runbooks, &degrade);
     Manifest {
         event,
         node,
@@ -586,6 +569,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         discovery,
         media,
         offline,
+        degrade,
         runbooks,
     }
 }

@@ -10,6 +10,7 @@
 //! reason, and it never blocks the items behind it.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,6 +68,8 @@ pub fn metadata(pairs: &[(&str, &str)]) -> String {
 pub struct ForwardSummary {
     /// Forwarding is on in the manifest (and an upstream is set).
     pub enabled: bool,
+    /// Paused by the degrade control or a runbook.
+    pub paused: bool,
     pub pending: u64,
     pub pending_bytes: u64,
     pub sent: u64,
@@ -113,6 +116,8 @@ pub struct Forwarder {
     meters: Arc<Meters>,
     http: reqwest::Client,
     wake: Notify,
+    /// Paused by the degrade control or a runbook: items wait, durably, in the queue.
+    paused: AtomicBool,
 }
 
 impl Forwarder {
@@ -122,12 +127,22 @@ impl Forwarder {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("an HTTP client with rustls");
-        Forwarder { db, media_dir, live, clock, meters, http, wake: Notify::new() }
+        Forwarder { db, media_dir, live, clock, meters, http, wake: Notify::new(), paused: AtomicBool::new(false) }
     }
 
     /// Something was queued or released: look now rather than at the next tick.
     pub fn nudge(&self) {
         self.wake.notify_one();
+    }
+
+    /// Stops sending (the item being sent is finished first) or starts again.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Relaxed);
+        self.nudge();
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
     }
 
     pub async fn summary(&self) -> Result<ForwardSummary, sqlx::Error> {
@@ -148,6 +163,7 @@ impl Forwarder {
         .await?;
         Ok(ForwardSummary {
             enabled: m.media.forward && m.uplink.upstream.is_some(),
+            paused: self.is_paused(),
             pending: pending as u64,
             pending_bytes: pending_bytes.max(0) as u64,
             sent: sent as u64,
@@ -202,6 +218,9 @@ impl Forwarder {
         loop {
             if *stopping.borrow() {
                 return Ok(Duration::ZERO);
+            }
+            if self.is_paused() {
+                return Ok(Duration::from_secs(5));
             }
             let now = self.clock.now().as_millisecond();
             type Due = (String, String, String, i64, String, Option<String>, i64, i64);

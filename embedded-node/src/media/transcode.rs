@@ -31,7 +31,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::clock::Clock;
 use crate::manifest::watch::LiveManifest;
-use crate::manifest::{Manifest, MediaSettings, Preset, PresetOutput};
+use crate::manifest::{Manifest, MediaSettings, Preset, PresetOutput, TranscodeMode};
 use crate::spend::{BudgetState, Component, Ledger, Meters};
 
 /// Longest trimmed clip or poster time accepted, in milliseconds.
@@ -160,6 +160,8 @@ pub struct Transcoder {
     meters: Arc<Meters>,
     ledger: Arc<Ledger>,
     degraded: AtomicBool,
+    /// The degrade control's `essential` mode: only essential presets start.
+    essential_only: AtomicBool,
     budget_held: AtomicBool,
     wake: Notify,
     running: Mutex<HashMap<String, Arc<Running>>>,
@@ -240,6 +242,7 @@ impl Transcoder {
             meters: ledger.meters().clone(),
             ledger,
             degraded: AtomicBool::new(false),
+            essential_only: AtomicBool::new(false),
             budget_held: AtomicBool::new(false),
             wake: Notify::new(),
             running: Mutex::default(),
@@ -348,6 +351,21 @@ impl Transcoder {
 
     pub fn is_degraded(&self) -> bool {
         self.degraded.load(Ordering::Relaxed)
+    }
+
+    /// The degrade level's transcode mode: full, reduced, or reduced with only essential
+    /// presets starting (the others wait in the queue; running ones finish).
+    pub fn set_mode(&self, mode: TranscodeMode) {
+        self.essential_only.store(mode == TranscodeMode::EssentialOnly, Ordering::Relaxed);
+        self.set_degraded(mode != TranscodeMode::Full);
+    }
+
+    pub fn mode(&self) -> TranscodeMode {
+        match (self.is_degraded(), self.essential_only.load(Ordering::Relaxed)) {
+            (_, true) => TranscodeMode::EssentialOnly,
+            (true, false) => TranscodeMode::Reduced,
+            (false, false) => TranscodeMode::Full,
+        }
     }
 
     /// A finished job's output file, if `file` is its name.
@@ -487,6 +505,7 @@ impl Transcoder {
                     r.stop(Stop::Budget);
                 }
             }
+            let held = held || self.essential_only.load(Ordering::Relaxed);
             if let Err(e) = self.start_due(&loaded.manifest.media, held).await {
                 tracing::warn!(error = %e, "could not start transcodes");
             }

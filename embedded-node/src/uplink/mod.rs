@@ -262,6 +262,12 @@ impl Uplink {
         self.lock().watch.health()
     }
 
+    /// Since when the uplink has been down, while it is (for the runbooks' triggers).
+    pub fn down_since(&self) -> Option<Timestamp> {
+        let inner = self.lock();
+        (inner.watch.health() == Health::Down).then(|| inner.watch.since())
+    }
+
     /// Paired, reachable booths of this event whose own uplink is up.
     fn candidates(&self) -> Vec<RelayPeer> {
         let event = self.manifest.current().manifest.event.id.clone();
