@@ -76,11 +76,13 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     pub listen: String,
     pub env: Vec<(String, String)>,
+    /// Where the node's log goes; `None`: the test's own stderr.
+    pub stderr: Option<PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { manifest: None, data_dir: None, listen: "127.0.0.1:0".into(), env: Vec::new() }
+        Options { manifest: None, data_dir: None, listen: "127.0.0.1:0".into(), env: Vec::new(), stderr: None }
     }
 }
 
@@ -111,7 +113,10 @@ impl TestNode {
             .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(match &opts.stderr {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("create the log file")),
+                None => Stdio::inherit(),
+            });
         let mut child = cmd.spawn().expect("start boothcloud-node");
         let url = listening_url(&mut child);
         TestNode { url, data_dir, manifest: opts.manifest, child, _dir: dir }

@@ -1,0 +1,141 @@
+//! The controls against the real binary: degrading measured in what the node actually
+//! does (its own log, its answers to kiosks and tus clients), a level that outlives a
+//! crash, and the audit trail of it all.
+
+use std::time::Duration;
+
+use boothcloud_tests::{Kiosk, Options, TestNode, OPERATOR_TOKEN};
+use serde_json::{json, Value};
+
+async fn control(node: &TestNode, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+    let res =
+        TestNode::client().request(method, format!("{}{path}", node.url)).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.unwrap();
+    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+}
+
+async fn degrade(node: &TestNode, level: &str) {
+    let (status, body) = control(node, reqwest::Method::POST, "/api/v1/ops/degrade", json!({ "level": level })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["level"], level);
+}
+
+/// Lines of per-request detail the node has logged so far.
+fn sampled_lines(log: &std::path::Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("boothcloud_node::telemetry") && l.contains(" request "))
+        .count()
+}
+
+/// Sends `n` kiosk requests, then waits until the log has stopped growing.
+async fn traffic(kiosk: &Kiosk, n: usize, log: &std::path::Path) -> usize {
+    let before = sampled_lines(log);
+    for _ in 0..n {
+        assert_eq!(kiosk.get("/api/v1/catalogue").await.status, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sampled_lines(log) - before
+}
+
+#[tokio::test]
+async fn degrading_lowers_the_sampling_the_node_actually_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("node.log");
+    let node = TestNode::start_with(Options {
+        env: vec![("BOOTHCLOUD_LOG".into(), "warn,boothcloud_node::telemetry=debug".into())],
+        stderr: Some(log.clone()),
+        ..Options::default()
+    });
+    let kiosk = Kiosk::new(&node.url);
+    // 800 requests each: normal samples 10% (mean 80), reduced 1% (mean 8), essential none.
+    let normal = traffic(&kiosk, 800, &log).await;
+    degrade(&node, "reduced").await;
+    let reduced = traffic(&kiosk, 800, &log).await;
+    degrade(&node, "essential").await;
+    let essential = traffic(&kiosk, 800, &log).await;
+    eprintln!("sampled lines per 800 requests: normal {normal}, reduced {reduced}, essential {essential}");
+    assert!(normal >= 40, "normal sampling logs about 10%: {normal}");
+    assert!(reduced <= 30, "reduced logs about 1%: {reduced}");
+    assert_eq!(essential, 0, "essential logs no request detail");
+    degrade(&node, "normal").await;
+    assert!(traffic(&kiosk, 800, &log).await >= 40, "back to 10%");
+}
+
+#[tokio::test]
+async fn a_degraded_booth_stays_degraded_after_a_crash_and_keeps_selling() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let node = TestNode::start_with(Options { data_dir: Some(data.clone()), ..Options::default() });
+    degrade(&node, "essential").await;
+    node.kill();
+
+    let node = TestNode::start_with(Options { data_dir: Some(data.clone()), ..Options::default() });
+    let kiosk = Kiosk::new(&node.url);
+    let view = kiosk.ops_get("/api/v1/ops/controls").await;
+    assert_eq!(view.body["level"], "essential", "{}", view.body);
+    assert_eq!(view.body["set_by"], "operator (api)");
+    assert_eq!(view.body["uploads_paused"], true);
+
+    // Shed: a tus client is told, tus-style, to come back later.
+    let http = TestNode::client();
+    let res = http
+        .post(format!("{}/api/v1/uploads/", node.url))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "60");
+    assert_eq!(res.headers()["tus-resumable"], "1.0.0");
+    let metrics = http.get(format!("{}/metrics", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    assert_eq!(metrics.status(), 503);
+
+    // Essential: the storefront, quotes and orders.
+    let asset = http.get(format!("{}/assets/index.html", node.url)).send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(kiosk.buy("crash-then-sell-1", &[("COCOA", 2)]).await.status, 201);
+
+    degrade(&node, "normal").await;
+    let res = http
+        .post(format!("{}/api/v1/uploads/", node.url))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "uploads are open again (and need an upload token)");
+
+    let audit = kiosk.ops_get("/api/v1/ops/audit").await;
+    let levels: Vec<(&str, &str)> = audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "degrade")
+        .map(|e| (e["before"].as_str().unwrap(), e["after"].as_str().unwrap()))
+        .collect();
+    assert_eq!(levels, [("essential", "normal"), ("normal", "essential")], "both changes, across the crash");
+}
+
+#[tokio::test]
+async fn a_runbook_run_by_hand_fails_over_and_pauses_forwarding_and_says_so() {
+    let node = TestNode::start();
+    let kiosk = Kiosk::new(&node.url);
+    let (status, report) = control(&node, reqwest::Method::POST, "/api/v1/ops/runbooks/uplink-trouble/run", json!({})).await;
+    assert_eq!(status, 200, "{report}");
+    let view = kiosk.ops_get("/api/v1/ops/controls").await.body;
+    assert_eq!((view["level"].as_str(), view["path"].as_str()), (Some("essential"), Some("offline")));
+    assert_eq!(view["uploads_paused_by_hand"], true);
+    assert_eq!(view["notices"][0]["text"], "Selling offline: orders sync when the network is back");
+    let media = kiosk.ops_get("/api/v1/ops/media").await.body;
+    assert_eq!(media["forwarding"]["paused"], true);
+    assert_eq!(media["transcodes"]["degraded"], true);
+    let runbook = view["runbooks"].as_array().unwrap().iter().find(|r| r["name"] == "uplink-trouble").unwrap().clone();
+    assert_eq!(runbook["last_run"]["by"], "operator");
+    // Without the token, nothing can be pressed.
+    let res = TestNode::client().post(format!("{}/api/v1/ops/runbooks/all-clear/run", node.url)).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(kiosk.ops_get("/api/v1/ops/controls").await.body["level"], "essential");
+}
