@@ -12,7 +12,7 @@
 
 import type {
   Approval, AuditEntry, Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, Link, MediaSummary, Order, OrderPage, PairingCode, Route,
-  Snapshot, SyncState, Upload, UploadToken, WarmUp,
+  ControlsView, RunReport, Snapshot, SyncState, Upload, UploadToken, WarmUp,
 } from './types';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
@@ -263,6 +263,33 @@ export class Connection {
   /** Reduced-quality presets and fewer transcodes at once, or back to normal. */
   setMediaDegraded(degraded: boolean): Promise<MediaSummary> {
     return this.request('/api/v1/ops/media/degraded', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ degraded }) });
+  }
+
+  controls(): Promise<ControlsView> {
+    return this.request('/api/v1/ops/controls');
+  }
+
+  /** Moves the booth to a degrade level (`normal` undoes it), at once. */
+  degrade(level: string): Promise<ControlsView> {
+    return this.request('/api/v1/ops/degrade', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ level }) });
+  }
+
+  /** One tap to switch the way upstream: `auto`, `regional`, `offline` or `peer:<id>`. */
+  failover(path: string): Promise<Link> {
+    return this.request('/api/v1/ops/failover', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
+  }
+
+  setForwarding(paused: boolean): Promise<ControlsView> {
+    return this.request('/api/v1/ops/media/forwarding', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paused }) });
+  }
+
+  /** What a runbook would do, changing nothing. */
+  dryRun(name: string): Promise<RunReport> {
+    return this.request(`/api/v1/ops/runbooks/${encodeURIComponent(name)}/dry-run`, { method: 'POST' });
+  }
+
+  runRunbook(name: string): Promise<RunReport> {
+    return this.request(`/api/v1/ops/runbooks/${encodeURIComponent(name)}/run`, { method: 'POST' });
   }
 
   audit(limit = 20): Promise<AuditEntry[]> {

@@ -1,14 +1,68 @@
-// The controls area: big, one-tap actions. Degrade, failover and teardown join these
-// when the controls capability lands; what works today is here: the price list, the
-// asset cache (re-warm; empty with hold-to-confirm), full screen and the theme.
+// The controls area: big, one-tap actions. First the booth's mode (the degrade levels,
+// each with what it changes, in words) and the way upstream (failover), with the
+// notices runbooks left and the Runbooks screen; then the price list, the asset cache
+// (re-warm; empty with hold-to-confirm), full screen and the theme. Teardown joins them
+// with its own pipeline.
 
 import { useState } from 'preact/hooks';
 import { ApiError, type Connection } from './api';
+import { ago, levelName, pathName } from './format';
 import { HoldButton } from './hold';
+import { useAction, usePolled } from './polled';
+
+const FAILOVER_PATHS = ['auto', 'regional', 'offline'] as const;
+
+/** The three one-tap controls that matter when things go wrong: mode and way upstream. */
+function BoothMode({ conn, onRunbooks }: { conn: Connection; onRunbooks: () => void }) {
+  const { data, problem, refresh } = usePolled(() => conn.controls(), 2_000);
+  const { message, act } = useAction(refresh);
+  if (!data) return problem ? <p class="notice bad" role="alert">{problem}</p> : null;
+  const current = data.levels.find((l) => l.current);
+  return (
+    <div class="booth-mode" data-testid="booth-mode">
+      {data.notices.map((n) => (
+        <p class="notice warn" role="status" data-testid="runbook-notice" key={n.at + n.text}>
+          {n.text} <span>({ago(new Date(n.at), new Date())}, {n.runbook} runbook)</span>
+        </p>
+      ))}
+      <h3>Booth mode: <span data-testid="current-level">{levelName(data.level)}</span></h3>
+      <div class="buttons" role="group" aria-label="Booth mode">
+        {data.levels.map((l) => (
+          <button type="button" class={`big-button ${l.current && l.name !== 'normal' ? 'warn' : ''}`} aria-pressed={l.current} key={l.name}
+            data-testid={`level-${l.name}`}
+            onClick={() => void act(() => conn.degrade(l.name), l.name === 'normal' ? 'Back to normal: everything is on.' : `${levelName(l.name)} mode is on.`)}>
+            {levelName(l.name)}
+          </button>
+        ))}
+      </div>
+      {current && (
+        <ul class="effects" data-testid="level-effects">
+          {current.effects.map((e) => <li key={e}>{e}</li>)}
+        </ul>
+      )}
+      <h3>Orders go upstream: <span data-testid="current-path">{pathName(data.path)}</span></h3>
+      <div class="buttons" role="group" aria-label="Way upstream">
+        {FAILOVER_PATHS.map((p) => (
+          <button type="button" class="big-button" aria-pressed={data.path === p} key={p} data-testid={`path-${p}`}
+            onClick={() => void act(() => conn.failover(p), `From now on: ${pathName(p).toLowerCase()}.`)}>
+            {pathName(p)}
+          </button>
+        ))}
+        <button type="button" class="big-button" data-testid="open-runbooks" onClick={onRunbooks}>Runbooks</button>
+      </div>
+      {message && <p class={`notice ${message.tone}`} role="status" data-testid="mode-message">{message.text}</p>}
+    </div>
+  );
+}
 
 type Theme = 'light' | 'dark';
 
-export function Controls({ conn, theme, onTheme }: { conn: Connection; theme: Theme; onTheme: (t: Theme) => void }) {
+export function Controls({ conn, theme, onTheme, onRunbooks }: {
+  conn: Connection;
+  theme: Theme;
+  onTheme: (t: Theme) => void;
+  onRunbooks: () => void;
+}) {
   const [kiosk, setKiosk] = useState(false);
   const [message, setMessage] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -74,6 +128,8 @@ export function Controls({ conn, theme, onTheme }: { conn: Connection; theme: Th
   return (
     <section class="controls" aria-labelledby="controls-title">
       <h2 id="controls-title">Controls</h2>
+      <BoothMode conn={conn} onRunbooks={onRunbooks} />
+      <h3>Booth</h3>
       <div class="buttons">
         <button type="button" class="big-button" onClick={reload} disabled={busy} data-testid="reload-prices">
           Reload price list

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
 import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, Upload } from './types';
 
 describe('money', () => {
@@ -73,6 +73,23 @@ describe('runway and ways', () => {
     expect(auditLine(e)).toEqual({ text: 'Failover: auto → offline, by hand from a browser', ok: true });
     expect(auditLine({ ...e, client: 'app', after: 'peer:x', result: 'no booth x is paired' }).text)
       .toBe('Failover: auto → peer:x, by hand from the booth screen — refused: no booth x is paired');
+  });
+
+  it('names the runbook that acted, and whether staff or its trigger ran it', () => {
+    const e = { id: 2, at: '2026-06-10T07:00:00Z', actor: 'runbook', client: 'node', action: 'degrade', before: 'normal', after: 'reduced', why: 'runbook rush-hour', result: 'ok' };
+    expect(auditLine(e).text).toBe('Degrade: normal → reduced, by the rush-hour runbook (its trigger fired)');
+    expect(auditLine({ ...e, actor: 'operator', client: 'app' }).text).toBe('Degrade: normal → reduced, by the rush-hour runbook, run by hand from the booth screen');
+  });
+
+  it('puts levels, failover paths and triggers in words', () => {
+    expect(levelName('essential')).toBe('Essential');
+    expect(pathName('offline')).toBe('Offline only');
+    expect(pathName('auto')).toBe('Automatic');
+    expect(pathName('peer:b', [{ id: 'b', name: 'Stand 15' }])).toBe('Via Stand 15');
+    const r = { name: 'slow', title: 'Slow', trigger: 'p99 over 1s for 1m', automatic: true, condition: false, steps: [], last_run: null };
+    expect(runbookWhen(r)).toBe('Runs by itself when the slowest kiosk answers (p99) take over 1s for 1m.');
+    expect(runbookWhen({ ...r, condition: true })).toContain('The condition holds now.');
+    expect(runbookWhen({ ...r, automatic: false, trigger: 'manual' })).toBe('Runs only when staff run it.');
   });
 
   it('says the chosen way in words', () => {

@@ -2,7 +2,7 @@
 
 import type {
   AuditEntry, Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, RunwayLimit, Snapshot, Spend,
-  SpendLine, SyncState, Upload,
+  RunbookView, SpendLine, SyncState, Upload,
 } from './types';
 
 /** Integer minor units as money: 1250 EUR → "€12.50" (the currency's own decimals). */
@@ -97,9 +97,33 @@ const CLIENTS: Record<string, string> = { app: 'the booth screen', dashboard: 'a
 export function auditLine(e: AuditEntry): { text: string; ok: boolean } {
   const change = e.before && e.after ? `: ${e.before} → ${e.after}` : e.after ? `: ${e.after}` : '';
   const from = CLIENTS[e.client] ?? e.client;
-  const who = e.why === 'manual' ? `by hand from ${from}` : `by runbook ${e.why}`;
+  const runbook = e.why.startsWith('runbook ') ? e.why.slice('runbook '.length) : null;
+  const who = runbook === null
+    ? e.why === 'manual' ? `by hand from ${from}` : `by ${e.actor} (${e.why})`
+    : e.actor === 'runbook' ? `by the ${runbook} runbook (its trigger fired)` : `by the ${runbook} runbook, run by hand from ${from}`;
   const action = e.action.charAt(0).toUpperCase() + e.action.slice(1);
   return { text: `${action}${change}, ${who}${e.result === 'ok' ? '' : ` — refused: ${e.result}`}`, ok: e.result === 'ok' };
+}
+
+/** A degrade level's name as a label: "normal" → "Normal". */
+export function levelName(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1).replace(/[-_]/g, ' ');
+}
+
+/** A failover path (`auto`, `regional`, `offline`, `peer:<id>`) in words. */
+export function pathName(path: string, candidates: RelayPeer[] = []): string {
+  if (path.startsWith('peer:')) {
+    const id = path.slice('peer:'.length);
+    return wayName({ route: 'peer', peer: id }, candidates);
+  }
+  return wayName({ route: path === 'offline' ? 'offline_only' : path === 'regional' ? 'regional' : 'auto' }, candidates);
+}
+
+/** When a runbook runs, in words. */
+export function runbookWhen(r: RunbookView): string {
+  if (!r.automatic) return 'Runs only when staff run it.';
+  const now = r.condition ? ' The condition holds now.' : '';
+  return `Runs by itself when ${r.trigger.replace(/^p99 over/, 'the slowest kiosk answers (p99) take over')}.${now}`;
 }
 
 /** The way upstream the operator chose, in words. */

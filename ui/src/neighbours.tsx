@@ -28,12 +28,17 @@ export function Sheet({ title, testid, onClose, actions, children }: {
   children: preact.ComponentChildren;
 }) {
   const close = useRef<HTMLButtonElement>(null);
+  // The latest onClose, read by the key handler: the booth screen re-renders with every
+  // live update, and re-running the effect then would move focus (and scroll the sheet)
+  // back to Close under the operator's finger.
+  const latest = useRef(onClose);
+  latest.current = onClose;
   useEffect(() => {
     close.current?.focus();
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && latest.current();
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
+  }, []);
   return (
     <div class="overlay" role="dialog" aria-modal="true" aria-labelledby={`${testid}-title`} data-testid={testid}>
       <div class="detail">

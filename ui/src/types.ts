@@ -326,3 +326,34 @@ export type Booth = {
 export type FleetView = { me: PeerStatus; fingerprint: string; key_source: string; booths: Booth[] };
 
 export type PairingCode = { code: string; expires_at: string };
+
+// The controls (GET /api/v1/ops/controls).
+export type Sheddable = 'uploads' | 'clips' | 'metrics' | 'charts';
+export type Notice = { at: string; text: string; runbook: string };
+export type LastRun = { at: string; by: 'operator' | 'trigger'; result: string };
+export type LevelView = { name: string; current: boolean; effects: string[] };
+export type RunbookView = {
+  name: string;
+  title: string;
+  trigger: string;
+  automatic: boolean;
+  condition: boolean | null;
+  steps: string[];
+  last_run: LastRun | null;
+};
+export type ControlsView = {
+  level: string;
+  since: string;
+  set_by: string;
+  levels: LevelView[];
+  shed: Sheddable[];
+  transcodes: 'full' | 'reduced' | 'essential_only';
+  uploads_paused: boolean;
+  uploads_paused_by_hand: boolean;
+  path: string;
+  mode: LinkMode;
+  notices: Notice[];
+  runbooks: RunbookView[];
+};
+export type StepReport = { step: string; before: string; after: string; changes: boolean; result: string };
+export type RunReport = { runbook: string; dry_run: boolean; steps: StepReport[] };

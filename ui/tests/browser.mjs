@@ -322,6 +322,46 @@ async function main() {
       }
     });
 
+    await step('the controls: a mode in one tap, a way upstream in one tap, a runbook by dry run then a hold', async () => {
+      const controls = async () => (await fetch(`${url}/api/v1/ops/controls`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json();
+      await page.getByTestId('level-reduced').click();
+      await eventually('reduced on screen', async () => (await text(page, 'current-level')) === 'Reduced', 5000);
+      assert.match(await text(page, 'level-effects'), /Clips at reduced quality[\s\S]*Paused: charts[\s\S]*Quotes, orders and the storefront keep working/);
+      assert.equal((await controls()).level, 'reduced');
+      await page.getByTestId('path-offline').click();
+      await eventually('offline on screen', async () => (await text(page, 'current-path')) === 'Offline only', 5000);
+      assert.equal((await controls()).path, 'offline');
+
+      await page.getByTestId('open-runbooks').click();
+      const sheet = page.getByTestId('runbooks');
+      await sheet.waitFor();
+      const clear = sheet.getByTestId('runbook').filter({ hasText: 'All clear' });
+      await clear.getByTestId('dry-run').click();
+      await eventually('the dry run', async () => /degrade normal — reduced → normal · would change/.test(await clear.getByTestId('run-report').innerText()), 5000);
+      assert.match(await clear.getByTestId('run-report').innerText(), /failover auto — offline → auto · would change/);
+      assert.equal((await controls()).level, 'reduced', 'a dry run changes nothing');
+      const run = clear.getByTestId('run-runbook');
+      await run.scrollIntoViewIfNeeded();
+      await run.click();
+      assert.equal((await controls()).level, 'reduced', 'a tap runs nothing');
+      const box = await run.boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.waitForTimeout(2400);
+      await page.mouse.up();
+      await eventually('the runbook ran', async () => {
+        const c = await controls();
+        return c.level === 'normal' && c.path === 'auto';
+      }, 5000);
+      await eventually('the audit says who and why', async () =>
+        /Degrade: reduced → normal, by the all-clear runbook, run by hand from a browser/.test(await text(page, 'runbooks-audit')), 5000);
+      assert.match(await text(page, 'runbooks-audit'), /Degrade: normal → reduced, by hand from a browser/);
+      await page.screenshot({ path: join(ARTIFACTS, 'runbooks-1280x800.png') });
+      if (updateDocs) await page.screenshot({ path: join(DOCS, 'runbooks-1280x800.png') });
+      await sheet.getByRole('button', { name: 'Close' }).click();
+      await eventually('back on the booth screen', async () => (await text(page, 'current-level')) === 'Normal', 5000);
+    });
+
     await step('every control is at least 48 px and has a name', async () => {
       const small = await page.locator('button, input, [role=button]').evaluateAll((els) =>
         els

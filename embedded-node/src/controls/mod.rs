@@ -361,8 +361,9 @@ impl Controls {
         if !dry_run {
             let failed = steps.iter().filter(|s| s.result != "ok").count();
             let result = if failed == 0 { "ok".to_owned() } else { format!("{failed} of {} steps failed", steps.len()) };
-            let trigger = if by.is_some() { "run by hand".to_owned() } else { format!("trigger: {}", runbook.trigger) };
-            self.parts.audit.record(&who, "run runbook", None, Some(trigger), if failed == 0 { Ok(()) } else { Err(result.clone()) }).await;
+            // Run by hand, the entry's who says so; by its trigger, the after says which.
+            let trigger = by.is_none().then(|| format!("trigger: {}", runbook.trigger));
+            self.parts.audit.record(&who, "run runbook", None, trigger, if failed == 0 { Ok(()) } else { Err(result.clone()) }).await;
             let last = LastRun { at: self.clock.now(), by: if by.is_some() { "operator" } else { "trigger" }.into(), result };
             self.lock().last_runs.insert(runbook.name.clone(), last);
         }
