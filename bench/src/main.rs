@@ -6,6 +6,8 @@
 //!   `bench/cache.sh` installs them);
 //! - `hit-ratio`: a generated booth trace (a storefront of ~300 assets, Zipf
 //!   popularity, demo-video ranges, several browsers) replayed after warm-up;
+//! - `degrade`: p99 of the essential routes under a simulated burst with back-office
+//!   load, at `normal` and at `essential`;
 //! - `telemetry`: ns per recorded request, and throughput with request timing on and
 //!   off (wrk on two hot paths, and the traffic simulator flat out).
 //!
@@ -13,6 +15,7 @@
 
 mod cache;
 mod commerce;
+mod degrade;
 mod hit_ratio;
 mod origin;
 mod telemetry;
@@ -36,6 +39,8 @@ enum Command {
     HitRatio(hit_ratio::Args),
     /// What telemetry costs: ns per recorded request, throughput with timing on vs off.
     Telemetry(telemetry::Args),
+    /// Essential routes' p99 under a burst, before and after degrading.
+    Degrade(degrade::Args),
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -65,6 +70,10 @@ fn main() -> anyhow::Result<()> {
         Command::Telemetry(args) => {
             use_sibling_node_binary()?;
             telemetry::run(args)
+        }
+        Command::Degrade(args) => {
+            use_sibling_node_binary()?;
+            degrade::run(args)
         }
         Command::HitRatio(args) => {
             use_sibling_node_binary()?;
