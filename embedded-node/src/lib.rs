@@ -175,6 +175,7 @@ impl Node {
         } else {
             None
         };
+        let signer = QuoteSigner::new(secrets.quote_key);
         let audit = Arc::new(audit::Audit::new(db.clone(), clock.clone()));
         let parts = controls::Parts {
             telemetry: telemetry.clone(),
@@ -183,6 +184,8 @@ impl Node {
             uplink: uplink.clone(),
             spend: spend.clone(),
             audit: audit.clone(),
+            signer: signer.clone(),
+            secrets: secrets.store.clone(),
         };
         let controls =
             Arc::new(controls::Controls::load(live.clone(), clock.clone(), db.clone(), parts).await.map_err(NodeError::Controls)?);
@@ -190,7 +193,7 @@ impl Node {
         let state = AppState {
             manifest: live,
             orders,
-            signer: QuoteSigner::new(secrets.quote_key),
+            signer,
             db,
             started_at: clock.now(),
             clock: clock.clone(),

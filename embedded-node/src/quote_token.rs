@@ -91,9 +91,11 @@ pub enum TokenError {
 }
 
 /// Signs and verifies quote tokens with one HMAC key.
+/// Signs and verifies quote tokens. Clones share the key, so a rotation (a runbook step,
+/// and teardown) reaches every handler at once.
 #[derive(Clone)]
 pub struct QuoteSigner {
-    key: [u8; 32],
+    key: std::sync::Arc<std::sync::RwLock<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for QuoteSigner {
@@ -104,11 +106,26 @@ impl std::fmt::Debug for QuoteSigner {
 
 impl QuoteSigner {
     pub fn new(key: [u8; 32]) -> QuoteSigner {
-        QuoteSigner { key }
+        QuoteSigner { key: std::sync::Arc::new(std::sync::RwLock::new(key)) }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length")
+        let key = *self.key.read().unwrap_or_else(|e| e.into_inner());
+        Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length")
+    }
+
+    /// Signs with `key` from now on. Tokens signed with the old key stop verifying at
+    /// once: a key is rotated because it may be known to someone else (or the booth is
+    /// closing), and kiosks holding an old quote simply ask for a new one.
+    pub fn rotate(&self, key: [u8; 32]) {
+        *self.key.write().unwrap_or_else(|e| e.into_inner()) = key;
+    }
+
+    /// A short fingerprint of the key in use (for the audit log; reveals nothing of it).
+    pub fn fingerprint(&self) -> String {
+        let key = *self.key.read().unwrap_or_else(|e| e.into_inner());
+        let digest = <Sha256 as sha2::Digest>::digest(key);
+        digest[..4].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn sign(&self, claims: &QuoteClaims) -> String {
@@ -163,6 +180,20 @@ mod tests {
             issued_at: now,
             expires_at: now + SignedDuration::from_mins(5),
         }
+    }
+
+    #[test]
+    fn a_rotated_key_refuses_tokens_of_the_old_one_in_every_clone() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let signer = QuoteSigner::new([7; 32]);
+        let handler = signer.clone();
+        let old = signer.sign(&claims(now));
+        let before = signer.fingerprint();
+        signer.rotate([8; 32]);
+        assert_ne!(signer.fingerprint(), before);
+        assert_eq!(handler.verify(&old, "ev", now), Err(TokenError::BadSignature));
+        let new = handler.sign(&claims(now));
+        assert!(signer.verify(&new, "ev", now).is_ok());
     }
 
     #[test]

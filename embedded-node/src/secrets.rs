@@ -228,6 +228,15 @@ impl Secrets {
     }
 }
 
+/// A new quote-signing key, saved in the store before it is returned (so a crash right
+/// after a rotation cannot bring the old key back).
+pub fn new_quote_key(store: &dyn SecretStore) -> Result<[u8; 32], SecretError> {
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    store.set(QUOTE_KEY, &key)?;
+    Ok(key)
+}
+
 /// Reads a 32-byte secret, creating it from the OS's CSPRNG on first use.
 fn get_or_create(store: &dyn SecretStore, name: &str) -> Result<[u8; 32], SecretError> {
     if let Some(bytes) = store.get(name)? {

@@ -29,6 +29,8 @@ use crate::manifest::controls::NORMAL;
 use crate::manifest::watch::LiveManifest;
 use crate::manifest::{DegradeLevel, Manifest, Runbook, Sheddable, Step, TranscodeMode, Trigger};
 use crate::media::Media;
+use crate::quote_token::QuoteSigner;
+use crate::secrets::SecretStore;
 use crate::spend::Ledger;
 use crate::telemetry::{serves_customers, Telemetry};
 use crate::uplink::{Route, Uplink, UplinkError};
@@ -50,6 +52,8 @@ pub enum ControlError {
     Uplink(#[from] UplinkError),
     #[error("cannot keep the control state: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("cannot save a new signing key: {0}")]
+    Secrets(#[from] crate::secrets::SecretError),
 }
 
 /// The parts of the node the controls act on.
@@ -60,6 +64,8 @@ pub struct Parts {
     pub uplink: Arc<Uplink>,
     pub spend: Arc<Ledger>,
     pub audit: Arc<Audit>,
+    pub signer: QuoteSigner,
+    pub secrets: Arc<dyn SecretStore>,
 }
 
 struct State {
@@ -321,6 +327,33 @@ impl Controls {
         Ok(())
     }
 
+    /// A new quote-signing key: saved in the keyring first, then in force for every
+    /// handler; quotes signed with the old key are refused from then on.
+    pub async fn rotate_signing_key(&self, who: &Who) -> Result<(), ControlError> {
+        let _one = self.acting.lock().await;
+        self.rotate_signing_key_locked(who).await
+    }
+
+    async fn rotate_signing_key_locked(&self, who: &Who) -> Result<(), ControlError> {
+        let before = format!("key {}", self.parts.signer.fingerprint());
+        let store = self.parts.secrets.clone();
+        let made = tokio::task::spawn_blocking(move || crate::secrets::new_quote_key(store.as_ref()))
+            .await
+            .unwrap_or_else(|e| Err(crate::secrets::SecretError::Keyring(e.to_string())));
+        match made {
+            Ok(key) => {
+                self.parts.signer.rotate(key);
+                let after = format!("key {}", self.parts.signer.fingerprint());
+                self.parts.audit.record(who, "rotate signing key", Some(before), Some(after), Ok(())).await;
+                Ok(())
+            }
+            Err(e) => {
+                self.parts.audit.record(who, "rotate signing key", Some(before), None, Err(e.to_string())).await;
+                Err(e.into())
+            }
+        }
+    }
+
     /// Switches the way upstream (`auto` hands it back to automatic failover).
     pub async fn failover(&self, route: Route, who: &Who) -> Result<(), ControlError> {
         let _one = self.acting.lock().await;
@@ -378,6 +411,7 @@ impl Controls {
             Step::Failover(path) => (self.parts.uplink.route().path(), Route::from_path(path).map_or_else(|| path.clone(), |r| r.path())),
             Step::PauseUploads => (paused_words(st.uploads_paused), paused_words(true)),
             Step::ResumeUploads => (paused_words(st.uploads_paused), paused_words(false)),
+            Step::RotateSigningKey => (format!("key {}", self.parts.signer.fingerprint()), "a new key".into()),
             Step::Notify(text) => (String::new(), text.clone()),
         }
     }
@@ -391,6 +425,7 @@ impl Controls {
             }
             Step::PauseUploads => self.pause_uploads_locked(true, who).await,
             Step::ResumeUploads => self.pause_uploads_locked(false, who).await,
+            Step::RotateSigningKey => self.rotate_signing_key_locked(who).await,
             Step::Notify(text) => {
                 let notice = Notice { at: self.clock.now(), text: text.clone(), runbook: runbook.to_owned() };
                 {

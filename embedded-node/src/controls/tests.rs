@@ -29,6 +29,11 @@ async fn get(h: &Harness, uri: &str, auth: bool) -> (StatusCode, Option<String>)
     (res.status(), res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned()))
 }
 
+async fn order(h: &Harness, token: &Value, key: &str) -> (StatusCode, Value) {
+    let body = json!({"quote_token": token, "payment": {"method": "cash"}});
+    call(&h.app, "POST", "/api/v1/orders", Some(body), &[("idempotency-key", key)]).await
+}
+
 async fn audit(h: &Harness) -> Vec<Value> {
     let (s, body) = call(&h.app, "GET", "/api/v1/ops/audit?limit=50", None, &[AUTH]).await;
     assert_eq!(s, StatusCode::OK);
@@ -199,4 +204,36 @@ async fn a_dry_run_changes_nothing_and_a_run_by_hand_is_the_operators() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!((h.state.controls.level().as_str(), h.state.uplink.route().path().as_str()), ("normal", "auto"));
     assert!(!h.state.media.forwarder.is_paused());
+}
+
+#[tokio::test]
+async fn rotating_the_signing_key_refuses_old_quotes_and_survives_in_the_store() {
+    let h = harness().await;
+    let quote = || call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})), &[]);
+    let (_, old) = quote().await;
+    let (_, dry) = call(&h.app, "POST", "/api/v1/ops/runbooks/key-compromise/dry-run", None, &[AUTH]).await;
+    let before = h.state.signer.fingerprint();
+    assert_eq!(dry["steps"][0]["before"], format!("key {before}"));
+    assert_eq!(dry["steps"][0]["result"], "would change");
+    assert_eq!(h.state.signer.fingerprint(), before, "a dry run keeps the key");
+
+    let (status, run) = call(&h.app, "POST", "/api/v1/ops/runbooks/key-compromise/run", None, &[AUTH]).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    let after = h.state.signer.fingerprint();
+    assert_ne!(after, before);
+    // The keyring (here the file vault) holds the new key: a restart signs with it.
+    let stored: [u8; 32] = h.secrets.get(crate::secrets::QUOTE_KEY).unwrap().unwrap().try_into().unwrap();
+    assert_eq!(crate::quote_token::QuoteSigner::new(stored).fingerprint(), after);
+
+    let (status, e) = order(&h, &old["token"], "old-key-order").await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_quote_token")), "{e}");
+    let (_, new) = quote().await;
+    assert_eq!(order(&h, &new["token"], "new-key-order").await.0, StatusCode::CREATED);
+
+    let log = audit(&h).await;
+    let rotation = log.iter().find(|e| e["action"] == "rotate signing key").unwrap();
+    assert_eq!(
+        (rotation["before"].as_str(), rotation["after"].as_str()),
+        (Some(&*format!("key {before}")), Some(&*format!("key {after}")))
+    );
 }

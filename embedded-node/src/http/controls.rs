@@ -28,6 +28,7 @@ impl From<ControlError> for ApiError {
             ControlError::UnknownRunbook(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_runbook", e.to_string()),
             ControlError::Uplink(e) => e.into(),
             ControlError::Db(e) => ApiError::internal(e),
+            ControlError::Secrets(e) => ApiError::internal(e),
         }
     }
 }

@@ -19,6 +19,7 @@ pub(crate) struct Harness {
     pub(crate) app: Router,
     pub(crate) state: AppState,
     pub(crate) clock: ManualClock,
+    pub(crate) secrets: Arc<dyn crate::secrets::SecretStore>,
     stop: tokio::sync::watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
@@ -64,6 +65,7 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
     let media = Arc::new(crate::media::Media::open(dir.path(), db.clone(), manifest.clone(), shared.clone(), spend.clone()).await.unwrap());
     let uplink =
         Arc::new(crate::uplink::Uplink::new(manifest.clone(), shared.clone(), orders.clone(), peers.clone(), dir.path().to_owned()));
+    let signer = QuoteSigner::new(secrets.quote_key);
     let audit = Arc::new(crate::audit::Audit::new(db.clone(), shared.clone()));
     let parts = crate::controls::Parts {
         telemetry: telemetry.clone(),
@@ -72,6 +74,8 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
         uplink: uplink.clone(),
         spend: spend.clone(),
         audit: audit.clone(),
+        signer: signer.clone(),
+        secrets: secrets.store.clone(),
     };
     let controls = Arc::new(crate::controls::Controls::load(manifest.clone(), shared.clone(), db.clone(), parts).await.unwrap());
     let state = AppState {
@@ -81,7 +85,7 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
         assets,
         manifest,
         orders,
-        signer: QuoteSigner::new(secrets.quote_key),
+        signer,
         db,
         telemetry,
         spend,
@@ -96,7 +100,7 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
         discovery: None,
         media,
     };
-    Harness { app: app(state.clone()), state, clock, stop, _dir: dir }
+    Harness { app: app(state.clone()), state, clock, secrets: secrets.store.clone(), stop, _dir: dir }
 }
 
 pub(crate) async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>, headers: &[(&str, &str)]) -> (StatusCode, Value) {

@@ -164,6 +164,8 @@ pub enum Step {
     Failover(String),
     PauseUploads,
     ResumeUploads,
+    /// A new quote-signing key, in the keyring; quotes signed with the old one are refused.
+    RotateSigningKey,
     /// A message shown on the booth screen.
     Notify(String),
 }
@@ -175,6 +177,7 @@ impl std::fmt::Display for Step {
             Step::Failover(path) => write!(f, "failover {path}"),
             Step::PauseUploads => write!(f, "pause uploads"),
             Step::ResumeUploads => write!(f, "resume uploads"),
+            Step::RotateSigningKey => write!(f, "rotate signing key"),
             Step::Notify(text) => write!(f, "notify {text}"),
         }
     }
@@ -326,7 +329,7 @@ pub fn parse_trigger(text: &str) -> Result<Trigger, String> {
 }
 
 /// `degrade <level>` · `failover regional|offline|auto|peer:<id>` · `pause uploads` ·
-/// `resume uploads` · `notify <text>`.
+/// `resume uploads` · `rotate signing key` · `notify <text>`.
 pub fn parse_step(text: &str, levels: &[DegradeLevel]) -> Result<Step, String> {
     let text = text.trim();
     let (verb, rest) = text.split_once(char::is_whitespace).map_or((text, ""), |(v, r)| (v, r.trim()));
@@ -340,11 +343,14 @@ pub fn parse_step(text: &str, levels: &[DegradeLevel]) -> Result<Step, String> {
         ("failover", _) => Err("say failover regional, failover offline, failover auto or failover peer:<node id>".into()),
         ("pause", "uploads") => Ok(Step::PauseUploads),
         ("resume", "uploads") => Ok(Step::ResumeUploads),
+        ("rotate", "signing key") => Ok(Step::RotateSigningKey),
         ("notify", message) if !message.is_empty() && message.chars().count() <= 200 && !message.chars().any(char::is_control) => {
             Ok(Step::Notify(message.to_owned()))
         }
         ("notify", _) => Err("say notify and a message of 1 to 200 characters".into()),
-        _ => Err("a step is degrade <level>, failover <path>, pause uploads, resume uploads or notify <message>".into()),
+        _ => {
+            Err("a step is degrade <level>, failover <path>, pause uploads, resume uploads, rotate signing key or notify <message>".into())
+        }
     }
 }
 
@@ -379,7 +385,7 @@ mod tests {
         assert!(parse_step("notify", &levels).is_err());
         assert_eq!(parse_step("pause uploads", &levels), Ok(Step::PauseUploads));
         assert!(parse_step("rm -rf /", &levels).is_err());
-        for step in ["degrade reduced", "failover offline", "pause uploads", "resume uploads", "notify Hello"] {
+        for step in ["degrade reduced", "failover offline", "pause uploads", "resume uploads", "rotate signing key", "notify Hello"] {
             assert_eq!(parse_step(step, &levels).unwrap().to_string(), step);
         }
     }
