@@ -19,6 +19,11 @@ async fn degrade(node: &TestNode, level: &str) {
     assert_eq!(body["level"], level);
 }
 
+/// A tus client starting an upload (with no upload token).
+async fn tus_create(http: &reqwest::Client, node: &TestNode) -> reqwest::Response {
+    http.post(format!("{}/api/v1/uploads/", node.url)).header("Tus-Resumable", "1.0.0").header("Upload-Length", "10").send().await.unwrap()
+}
+
 /// Lines of per-request detail the node has logged so far.
 fn sampled_lines(log: &std::path::Path) -> usize {
     std::fs::read_to_string(log)
@@ -79,13 +84,7 @@ async fn a_degraded_booth_stays_degraded_after_a_crash_and_keeps_selling() {
 
     // Shed: a tus client is told, tus-style, to come back later.
     let http = TestNode::client();
-    let res = http
-        .post(format!("{}/api/v1/uploads/", node.url))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "10")
-        .send()
-        .await
-        .unwrap();
+    let res = tus_create(&http, &node).await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "60");
     assert_eq!(res.headers()["tus-resumable"], "1.0.0");
@@ -98,13 +97,7 @@ async fn a_degraded_booth_stays_degraded_after_a_crash_and_keeps_selling() {
     assert_eq!(kiosk.buy("crash-then-sell-1", &[("COCOA", 2)]).await.status, 201);
 
     degrade(&node, "normal").await;
-    let res = http
-        .post(format!("{}/api/v1/uploads/", node.url))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "10")
-        .send()
-        .await
-        .unwrap();
+    let res = tus_create(&http, &node).await;
     assert_eq!(res.status(), 401, "uploads are open again (and need an upload token)");
 
     let audit = kiosk.ops_get("/api/v1/ops/audit").await;

@@ -471,6 +471,9 @@ impl Controls {
                 let _ = self.save("level", NORMAL, &who).await;
             }
         }
+        if loaded.manifest.runbooks.iter().all(|r| r.trigger == Trigger::Manual) {
+            return Vec::new();
+        }
         let signals = self.signals(&loaded.manifest);
         let due: Vec<&Runbook> = {
             let mut st = self.lock();
