@@ -23,6 +23,8 @@
 //!   signed peer requests with replay protection, and the fleet view.
 //! - [`controls`]: the one-tap controls — degrade levels and their effects, failover,
 //!   pausing media forwarding — and the runbooks that press them.
+//! - [`teardown`]: the end of the event — close, sync or export, report, new keys,
+//!   wipe, leave the network, stop — resumable step by step.
 //! - [`audit`]: the append-only log of every control action.
 //! - [`secrets`]: the signing key and operator token, in the OS keyring.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
@@ -57,6 +59,7 @@ pub mod secrets;
 pub mod simulate;
 pub mod spend;
 pub mod storage;
+pub mod teardown;
 pub mod telemetry;
 pub mod uplink;
 
@@ -119,6 +122,8 @@ pub enum NodeError {
     Controls(#[source] sqlx::Error),
     #[error("cannot open the media store: {0}")]
     Media(#[from] media::MediaError),
+    #[error("cannot load the teardown's progress: {0}")]
+    Teardown(#[source] sqlx::Error),
 }
 
 /// A node that is bound and ready, not yet serving.
@@ -177,6 +182,12 @@ impl Node {
         };
         let signer = QuoteSigner::new(secrets.quote_key);
         let audit = Arc::new(audit::Audit::new(db.clone(), clock.clone()));
+        let event = live.current().manifest.event.id.clone();
+        let teardown = Arc::new(
+            teardown::Teardown::load(db.clone(), secrets.store.clone(), clock.clone(), &config.data_dir, &event)
+                .await
+                .map_err(NodeError::Teardown)?,
+        );
         let parts = controls::Parts {
             telemetry: telemetry.clone(),
             media: media.clone(),
@@ -186,6 +197,7 @@ impl Node {
             audit: audit.clone(),
             signer: signer.clone(),
             secrets: secrets.store.clone(),
+            teardown: teardown.clone(),
         };
         let controls =
             Arc::new(controls::Controls::load(live.clone(), clock.clone(), db.clone(), parts).await.map_err(NodeError::Controls)?);
@@ -211,6 +223,7 @@ impl Node {
             uplink,
             audit,
             controls,
+            teardown,
         };
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
@@ -245,6 +258,7 @@ impl Node {
             tokio::spawn(state.uplink.clone().keep_watching(state.stopping.clone())),
             tokio::spawn(state.uplink.clone().keep_syncing(state.stopping.clone())),
             tokio::spawn(state.controls.clone().keep_watching(state.stopping.clone())),
+            tokio::spawn(state.teardown.clone().keep_running(state.clone())),
         ];
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let listen_ip = listener.local_addr().map(|a| a.ip()).ok();
@@ -280,8 +294,13 @@ impl Node {
             .collect();
         let discovery = state.discovery.clone();
         assets::warm::start(&state.assets);
+        // The node stops on the caller's signal, or when teardown's last step asks.
+        let torn_down = state.teardown.stop_requested();
         let shutdown = async move {
-            shutdown.await;
+            tokio::select! {
+                () = shutdown => {}
+                () = torn_down => tracing::info!("teardown finished: the node stops"),
+            }
             let _ = stopping.send(true);
         };
         let sessions = state.telemetry.is_timing().then(|| state.telemetry.clone());

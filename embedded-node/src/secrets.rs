@@ -237,6 +237,14 @@ pub fn new_quote_key(store: &dyn SecretStore) -> Result<[u8; 32], SecretError> {
     Ok(key)
 }
 
+/// A new operator token in the store, in force from the next start (the running node
+/// keeps the one it started with, so the screen watching a teardown keeps working).
+pub fn new_operator_token(store: &dyn SecretStore) -> Result<(), SecretError> {
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    store.set(OPERATOR_TOKEN, &key)
+}
+
 /// Reads a 32-byte secret, creating it from the OS's CSPRNG on first use.
 fn get_or_create(store: &dyn SecretStore, name: &str) -> Result<[u8; 32], SecretError> {
     if let Some(bytes) = store.get(name)? {

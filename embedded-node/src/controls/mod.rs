@@ -54,6 +54,8 @@ pub enum ControlError {
     Db(#[from] sqlx::Error),
     #[error("cannot save a new signing key: {0}")]
     Secrets(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Teardown(#[from] crate::teardown::TeardownError),
 }
 
 /// The parts of the node the controls act on.
@@ -66,6 +68,7 @@ pub struct Parts {
     pub audit: Arc<Audit>,
     pub signer: QuoteSigner,
     pub secrets: Arc<dyn SecretStore>,
+    pub teardown: Arc<crate::teardown::Teardown>,
 }
 
 struct State {
@@ -412,6 +415,10 @@ impl Controls {
             Step::PauseUploads => (paused_words(st.uploads_paused), paused_words(true)),
             Step::ResumeUploads => (paused_words(st.uploads_paused), paused_words(false)),
             Step::RotateSigningKey => (format!("key {}", self.parts.signer.fingerprint()), "a new key".into()),
+            Step::Teardown => (
+                if self.parts.teardown.is_closed() { "closing" } else { "open" }.into(),
+                "teardown (closed, synced or exported, wiped, stopped)".into(),
+            ),
             Step::Notify(text) => (String::new(), text.clone()),
         }
     }
@@ -426,6 +433,14 @@ impl Controls {
             Step::PauseUploads => self.pause_uploads_locked(true, who).await,
             Step::ResumeUploads => self.pause_uploads_locked(false, who).await,
             Step::RotateSigningKey => self.rotate_signing_key_locked(who).await,
+            Step::Teardown => {
+                let loaded = self.live.current();
+                let m = &loaded.manifest;
+                let started = self.parts.teardown.request(&m.event.id, who, m.teardown.export_dir.as_deref()).await?;
+                let after = if started { "started" } else { "continued" };
+                self.parts.audit.record(who, "teardown", None, Some(after.into()), Ok(())).await;
+                Ok(())
+            }
             Step::Notify(text) => {
                 let notice = Notice { at: self.clock.now(), text: text.clone(), runbook: runbook.to_owned() };
                 {
@@ -552,7 +567,8 @@ impl Controls {
     }
 }
 
-fn said_by(who: &Who) -> String {
+/// Who did something, in the words the booth screen shows: "operator (app)", "runbook rush-hour".
+pub(crate) fn said_by(who: &Who) -> String {
     if who.why == "manual" {
         format!("{} ({})", who.actor, who.client)
     } else {

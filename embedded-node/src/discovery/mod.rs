@@ -99,6 +99,8 @@ pub struct Discovery {
     /// mDNS events folded into the inventory (for the flood benchmark).
     events: AtomicU64,
     started: Instant,
+    /// Set at teardown: the booth is never announced again by this process.
+    silent: std::sync::atomic::AtomicBool,
 }
 
 impl Discovery {
@@ -113,6 +115,7 @@ impl Discovery {
             clock,
             events: AtomicU64::new(0),
             started: Instant::now(),
+            silent: std::sync::atomic::AtomicBool::new(false),
         });
         discovery.browse(&discovery.daemon())?;
         Ok(discovery)
@@ -156,6 +159,9 @@ impl Discovery {
 
     /// Advertises (or re-advertises, when anything in it changed) this node.
     pub fn advertise(&self, advert: &Advert) -> Result<(), DiscoveryError> {
+        if self.silent.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(());
+        }
         let mut current = self.advertised.lock().unwrap_or_else(|p| p.into_inner());
         if current.as_ref().is_some_and(|(a, _)| a == advert) {
             return Ok(());
@@ -174,6 +180,11 @@ impl Discovery {
     /// What is advertised now, if anything.
     pub fn advertised(&self) -> Option<Advert> {
         self.advertised.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(a, _)| a.clone())
+    }
+
+    /// From now on nothing is advertised (teardown); follow with [`withdraw`](Self::withdraw).
+    pub fn stop_advertising(&self) {
+        self.silent.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Withdraws the advertisement with goodbye packets, waiting up to a second for

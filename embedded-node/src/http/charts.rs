@@ -69,19 +69,29 @@ async fn chart(
     if !(320..=2400).contains(&width) || !(200..=1600).contains(&height) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "width must be 320–2400 and height 200–1600 pixels"));
     }
-    let size = Size { width, height };
-    let span = q.span.unwrap_or_default();
+    let svg = draw(&state, name, q.span.unwrap_or_default(), &theme, Size { width, height })?;
+    let cache = [(header::CACHE_CONTROL, "no-store")];
+    if format == "svg" {
+        return Ok((cache, [(header::CONTENT_TYPE, "image/svg+xml")], svg.into_bytes()).into_response());
+    }
+    let charts = state.charts.clone();
+    let png = tokio::task::spawn_blocking(move || render::to_png(&svg, charts.fonts())).await.map_err(ApiError::internal)??;
+    Ok((cache, [(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// One chart as SVG: `latency`, `hit-ratio`, `transcodes` or `spend` (anything else).
+pub fn draw(state: &AppState, name: &str, span: Span, theme: &Theme, size: Size) -> Result<String, ChartError> {
     let now = state.clock.now();
     let current = state.manifest.current();
     let m = &current.manifest;
     let axis = Axis { tz: &m.event.timezone };
     // The recorded points, and one for this moment, so a chart is never behind the tiles.
     let mut points = state.charts.history.points(span, now.as_second());
-    points.push(point(&state));
-    let svg = match name {
-        "latency" => render::latency(&points, (m.telemetry.p95_target_ms, m.telemetry.p99_target_ms), &axis, &theme, size)?,
-        "hit-ratio" => render::hit_ratio(&points, &axis, &theme, size)?,
-        "transcodes" => render::transcodes(&points, &axis, &theme, size)?,
+    points.push(point(state));
+    Ok(match name {
+        "latency" => render::latency(&points, (m.telemetry.p95_target_ms, m.telemetry.p99_target_ms), &axis, theme, size)?,
+        "hit-ratio" => render::hit_ratio(&points, &axis, theme, size)?,
+        "transcodes" => render::transcodes(&points, &axis, theme, size)?,
         _ => {
             let (mut samples, latest) = state.spend.history(now, &m.costs);
             samples.push(latest);
@@ -98,16 +108,9 @@ async fn chart(
                 currency: &currency,
                 minor_per_major: 100.0,
             };
-            render::spend(&series, &axis, &theme, size)?
+            render::spend(&series, &axis, theme, size)?
         }
-    };
-    let cache = [(header::CACHE_CONTROL, "no-store")];
-    if format == "svg" {
-        return Ok((cache, [(header::CONTENT_TYPE, "image/svg+xml")], svg.into_bytes()).into_response());
-    }
-    let charts = state.charts.clone();
-    let png = tokio::task::spawn_blocking(move || render::to_png(&svg, charts.fonts())).await.map_err(ApiError::internal)??;
-    Ok((cache, [(header::CONTENT_TYPE, "image/png")], png).into_response())
+    })
 }
 
 /// What the charts record now.

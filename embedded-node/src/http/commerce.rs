@@ -92,8 +92,12 @@ pub struct QuoteResponse {
 #[utoipa::path(post, path = "/api/v1/quotes", tag = "commerce", request_body = QuoteRequest,
     responses((status = 200, body = QuoteResponse),
               (status = 409, description = "not enough stock", body = ErrorBody),
+              (status = 410, description = "the booth has closed (teardown) (`booth_closed`)", body = ErrorBody),
               (status = 422, description = "unknown sku, bad quantity, oversize basket, unknown tier", body = ErrorBody)))]
 async fn create_quote(State(state): State<AppState>, ApiJson(req): ApiJson<QuoteRequest>) -> Result<Json<QuoteResponse>, ApiError> {
+    if state.teardown.is_closed() {
+        return Err(ApiError::booth_closed("orders"));
+    }
     let loaded = state.manifest.current();
     // Checked before pricing so an oversize request costs nothing to refuse.
     let max_lines = loaded.manifest.pricing.max_lines as usize;
@@ -157,6 +161,7 @@ pub struct OrderRequest {
               (status = 400, description = "missing or invalid Idempotency-Key, malformed JSON", body = ErrorBody),
               (status = 403, description = "offline and over an offline limit: the operator must approve it first (`offline_limit`)", body = ErrorBody),
               (status = 409, description = "quote already used, or out of stock", body = ErrorBody),
+              (status = 410, description = "the booth has closed (teardown): no new orders (`booth_closed`)", body = ErrorBody),
               (status = 422, description = "invalid or expired quote token, key reused with another body, bad contact", body = ErrorBody),
               (status = 503, description = "storage unavailable; retry with the same key", body = ErrorBody)))]
 async fn create_order(
@@ -170,6 +175,13 @@ async fn create_order(
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_quote_token", "the quote token is malformed"));
     }
     let request_hash: [u8; 32] = Sha256::digest(serde_json::to_vec(&req).map_err(ApiError::internal)?).into();
+    // Closed: only a retry of an order already taken is answered (with its receipt).
+    if state.teardown.is_closed() {
+        return match state.orders.find_by_key(&key).await? {
+            Some((hash, response)) if hash == request_hash => Ok(receipt_response(response, true)),
+            _ => Err(ApiError::booth_closed("orders")),
+        };
+    }
 
     let now = state.clock.now();
     let loaded = state.manifest.current();

@@ -29,6 +29,7 @@ impl From<ControlError> for ApiError {
             ControlError::Uplink(e) => e.into(),
             ControlError::Db(e) => ApiError::internal(e),
             ControlError::Secrets(e) => ApiError::internal(e),
+            ControlError::Teardown(e) => e.into(),
         }
     }
 }

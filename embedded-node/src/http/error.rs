@@ -35,6 +35,11 @@ impl ApiError {
         ApiError { status, code, message: message.into() }
     }
 
+    /// The booth has begun its teardown: `410 Gone`, so kiosks stop retrying.
+    pub fn booth_closed(what: &str) -> ApiError {
+        ApiError::new(StatusCode::GONE, "booth_closed", format!("This booth has closed for the event and takes no new {what}."))
+    }
+
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found"))
     }
@@ -98,6 +103,7 @@ impl From<OrderError> for ApiError {
             OrderError::OutOfStock { .. } => ApiError::new(StatusCode::CONFLICT, "out_of_stock", e.to_string()),
             OrderError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string()),
             OrderError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no order has this id"),
+            OrderError::WouldLose(_) => ApiError::new(StatusCode::CONFLICT, "unsynced_orders", e.to_string()),
             OrderError::Database(e) => ApiError::internal(e),
         }
     }

@@ -274,6 +274,9 @@ async fn refused(e: ApiError, body: Option<Body>) -> Response {
 
 async fn create(state: &AppState, grant: &Grant, headers: &HeaderMap, body: &mut Option<Body>) -> Result<Response, ApiError> {
     check_version(headers)?;
+    if state.teardown.is_closed() {
+        return Err(ApiError::booth_closed("uploads"));
+    }
     if headers.contains_key("upload-defer-length") {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

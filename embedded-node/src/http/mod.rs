@@ -15,6 +15,7 @@ mod metrics;
 pub mod peers;
 pub mod serve;
 mod status;
+mod teardown;
 mod uplink;
 
 use std::sync::Arc;
@@ -66,6 +67,7 @@ pub struct AppState {
     pub uplink: Arc<crate::uplink::Uplink>,
     pub audit: Arc<crate::audit::Audit>,
     pub controls: Arc<crate::controls::Controls>,
+    pub teardown: Arc<crate::teardown::Teardown>,
 }
 
 #[derive(OpenApi)]
@@ -106,6 +108,7 @@ fn api_with(gate: Option<&Arc<ShedGate>>) -> (Router<AppState>, utoipa::openapi:
         .merge(media::routes())
         .merge(uplink::routes())
         .merge(controls::routes())
+        .merge(teardown::routes())
         .split_for_parts()
 }
 

@@ -24,6 +24,13 @@ pub(crate) struct Harness {
     _dir: tempfile::TempDir,
 }
 
+impl Harness {
+    /// The data folder (database `t.db`, media, assets).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
 pub(crate) async fn harness() -> Harness {
     harness_with(None).await
 }
@@ -67,6 +74,9 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
         Arc::new(crate::uplink::Uplink::new(manifest.clone(), shared.clone(), orders.clone(), peers.clone(), dir.path().to_owned()));
     let signer = QuoteSigner::new(secrets.quote_key);
     let audit = Arc::new(crate::audit::Audit::new(db.clone(), shared.clone()));
+    let event = manifest.current().manifest.event.id.clone();
+    let teardown =
+        Arc::new(crate::teardown::Teardown::load(db.clone(), secrets.store.clone(), shared.clone(), dir.path(), &event).await.unwrap());
     let parts = crate::controls::Parts {
         telemetry: telemetry.clone(),
         media: media.clone(),
@@ -76,9 +86,11 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
         audit: audit.clone(),
         signer: signer.clone(),
         secrets: secrets.store.clone(),
+        teardown: teardown.clone(),
     };
     let controls = Arc::new(crate::controls::Controls::load(manifest.clone(), shared.clone(), db.clone(), parts).await.unwrap());
     let state = AppState {
+        teardown,
         controls,
         audit,
         uplink,

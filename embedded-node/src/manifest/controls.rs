@@ -168,6 +168,9 @@ pub enum Step {
     RotateSigningKey,
     /// A message shown on the booth screen.
     Notify(String),
+    /// Starts the end-of-event teardown (exporting to `[teardown] export_dir` when
+    /// orders cannot be synced).
+    Teardown,
 }
 
 impl std::fmt::Display for Step {
@@ -179,6 +182,7 @@ impl std::fmt::Display for Step {
             Step::ResumeUploads => write!(f, "resume uploads"),
             Step::RotateSigningKey => write!(f, "rotate signing key"),
             Step::Notify(text) => write!(f, "notify {text}"),
+            Step::Teardown => write!(f, "teardown"),
         }
     }
 }
@@ -344,13 +348,15 @@ pub fn parse_step(text: &str, levels: &[DegradeLevel]) -> Result<Step, String> {
         ("pause", "uploads") => Ok(Step::PauseUploads),
         ("resume", "uploads") => Ok(Step::ResumeUploads),
         ("rotate", "signing key") => Ok(Step::RotateSigningKey),
+        ("teardown", "") => Ok(Step::Teardown),
         ("notify", message) if !message.is_empty() && message.chars().count() <= 200 && !message.chars().any(char::is_control) => {
             Ok(Step::Notify(message.to_owned()))
         }
         ("notify", _) => Err("say notify and a message of 1 to 200 characters".into()),
-        _ => {
-            Err("a step is degrade <level>, failover <path>, pause uploads, resume uploads, rotate signing key or notify <message>".into())
-        }
+        _ => Err(
+            "a step is degrade <level>, failover <path>, pause uploads, resume uploads, rotate signing key, notify <message> or teardown"
+                .into(),
+        ),
     }
 }
 

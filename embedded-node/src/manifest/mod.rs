@@ -48,6 +48,26 @@ pub struct Manifest {
     /// Degrade levels, lightest first (`normal` is implicit).
     pub degrade: Vec<DegradeLevel>,
     pub runbooks: Vec<Runbook>,
+    pub teardown: TeardownSettings,
+}
+
+/// The end of the event (`[teardown]`): when teardown starts by itself, where it
+/// exports what it could not send upstream, and how long it waits for the upstream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeardownSettings {
+    /// Start teardown this long after `event.ends_at` (not at all when absent).
+    pub after_end: Option<SignedDuration>,
+    /// Where an automatic teardown (or a runbook's) writes orders and media it could
+    /// not send upstream, and the report. An absolute path.
+    pub export_dir: Option<std::path::PathBuf>,
+    /// How long teardown waits for uploads, clips and syncing before it exports.
+    pub wait: SignedDuration,
+}
+
+impl Default for TeardownSettings {
+    fn default() -> Self {
+        TeardownSettings { after_end: None, export_dir: None, wait: SignedDuration::from_mins(2) }
+    }
 }
 
 /// What the booth may sell while its uplink is down (`[offline]`), like a card

@@ -49,6 +49,16 @@ struct RawManifest {
     degrade: Vec<Spanned<controls::RawDegrade>>,
     #[serde(default)]
     runbooks: Vec<Spanned<controls::RawRunbook>>,
+    #[serde(default)]
+    teardown: RawTeardown,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTeardown {
+    after_end: Option<Spanned<String>>,
+    export_dir: Option<Spanned<String>>,
+    wait: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -552,6 +562,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let discovery = check_discovery(c, raw.discovery);
     let media = check_media(c, raw.media, uplink.upstream.is_some());
     let offline = check_offline(c, raw.offline);
+    let teardown = check_teardown(c, raw.teardown);
     let degrade = controls::check_degrade(c, &raw.degrade);
     let runbooks = controls::check_runbooks(c, &raw.runbooks, &degrade);
     Manifest {
@@ -569,6 +580,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         discovery,
         media,
         offline,
+        teardown,
         degrade,
         runbooks,
     }
@@ -1017,6 +1029,29 @@ fn check_budgets(c: &mut Checker, raw: RawBudgets) -> Budgets {
         warn_at_percent: 80,
     };
     Budgets { warn_at_percent: raw.warn_at_percent.as_ref().map_or(80, |w| c.count(w, "budgets.warn_at_percent", 1, 100)), ..b }
+}
+
+fn check_teardown(c: &mut Checker, raw: RawTeardown) -> TeardownSettings {
+    let d = TeardownSettings::default();
+    let export_dir = raw.export_dir.as_ref().and_then(|v| {
+        let path = std::path::Path::new(v.get_ref());
+        if !path.is_absolute() || v.get_ref().len() > 1024 || v.get_ref().chars().any(char::is_control) {
+            c.at(v.span(), "teardown.export_dir must be an absolute folder path (at most 1024 characters)");
+            return None;
+        }
+        Some(path.to_path_buf())
+    });
+    TeardownSettings {
+        after_end: raw
+            .after_end
+            .as_ref()
+            .map(|v| c.duration(v, "teardown.after_end", SignedDuration::ZERO, SignedDuration::from_hours(24 * 30))),
+        export_dir,
+        wait: raw
+            .wait
+            .as_ref()
+            .map_or(d.wait, |v| c.duration(v, "teardown.wait", SignedDuration::from_secs(1), SignedDuration::from_hours(1))),
+    }
 }
 
 fn check_offline(c: &mut Checker, raw: RawOffline) -> OfflineLimits {

@@ -15,6 +15,7 @@
 //! - Tracked stock never goes below zero: the check and the decrement are in the same
 //!   transaction as the order.
 
+mod closing;
 mod queue;
 mod states;
 
@@ -42,6 +43,8 @@ pub enum OrderError {
     Unavailable(String),
     #[error("no such order")]
     NotFound,
+    #[error("{0} orders are neither synced upstream nor exported; wiping now would lose them")]
+    WouldLose(i64),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -46,10 +46,10 @@ impl SyncState {
     }
 }
 
-const VIEW_COLUMNS: &str = "order_id, status, status_reason, currency, lines, subtotal, discount, total, payment_method, \
+pub(super) const VIEW_COLUMNS: &str = "order_id, status, status_reason, currency, lines, subtotal, discount, total, payment_method, \
      sync_attempts, created_ms, updated_ms, synced_ms, customer_email, customer_phone";
 
-fn view(row: &SqliteRow, with_contact: bool) -> OrderView {
+pub(super) fn view(row: &SqliteRow, with_contact: bool) -> OrderView {
     let contact = Contact { email: row.get(13), phone: row.get(14) };
     let has_contact = contact.email.is_some() || contact.phone.is_some();
     OrderView {

@@ -357,6 +357,20 @@ impl Peers {
         Ok(())
     }
 
+    /// Replaces the pairing key held in the secret store with a new random one (at the
+    /// end of the event: the booths paired with it are paired no longer). Answers
+    /// `false` when the manifest sets the key, which only the manifest can change.
+    pub async fn rotate_key(&self) -> Result<bool, PeersError> {
+        if self.manifest.current().manifest.pairing.key.is_some() {
+            return Ok(false);
+        }
+        self.withdraw_code();
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+        self.adopt(auth::hex(&key).as_bytes()).await?;
+        Ok(true)
+    }
+
     /// Pairs with a booth of the fleet: lifts an unpairing and, given the code shown on
     /// that booth, takes its pairing key. Then asks it for its status at once.
     pub async fn pair(&self, id: &str, typed_code: Option<&str>) -> Result<Booth, PeersError> {

@@ -1,0 +1,81 @@
+//! Teardown over HTTP: start or continue it (`POST`, confirmed, with the folder for
+//! what cannot be sent upstream) and follow its progress (`GET`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Operator};
+use super::AppState;
+use crate::teardown::{TeardownError, TeardownView};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(progress, start))
+}
+
+impl From<TeardownError> for ApiError {
+    fn from(e: TeardownError) -> ApiError {
+        match e {
+            TeardownError::BadExportDir | TeardownError::ExportInsideData | TeardownError::ExportDirUnusable(..) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_export_dir", e.to_string())
+            }
+            TeardownError::Db(e) => ApiError::internal(e),
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeardownRequest {
+    /// Must be `true`: teardown cannot be undone.
+    confirm: bool,
+    /// An absolute folder (created if missing, outside the data folder) for orders and
+    /// media the upstream does not have, and for the report. Needed only when something
+    /// cannot be sent upstream; teardown stops and says so otherwise.
+    export_dir: Option<String>,
+}
+
+/// Where teardown stands: every step with its state and what it did, whether the booth
+/// is closed, the orders a wipe would lose, the report's folder.
+#[utoipa::path(get, path = "/api/v1/ops/teardown", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = TeardownView), (status = 401, body = ErrorBody)))]
+async fn progress(_: Operator, State(state): State<AppState>) -> Result<Json<TeardownView>, ApiError> {
+    Ok(Json(state.teardown.view(&state).await?))
+}
+
+/// Starts teardown — or continues it after it stopped for a folder, or after a crash.
+/// Answers at once (202) with the progress; the steps run behind it.
+#[utoipa::path(post, path = "/api/v1/ops/teardown", tag = "operator", security(("operator" = [])), request_body = TeardownRequest,
+    responses((status = 202, body = TeardownView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn start(
+    op: Operator,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TeardownRequest>,
+) -> Result<(StatusCode, Json<TeardownView>), ApiError> {
+    if !req.confirm {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "confirm_required",
+            "teardown closes the booth and wipes it; send \"confirm\": true to go ahead",
+        ));
+    }
+    let event = state.manifest.current().manifest.event.id.clone();
+    let dir = match req.export_dir.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => match state.teardown.check_export_dir(d) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                state.audit.record(&op.who, "teardown", None, Some(d.chars().take(200).collect()), Err(e.to_string())).await;
+                return Err(e.into());
+            }
+        },
+    };
+    let started = state.teardown.request(&event, &op.who, dir.as_deref()).await?;
+    let what = if started { "started" } else { "continued" };
+    let after = dir.as_ref().map_or_else(|| what.to_owned(), |d| format!("{what}; export folder {}", d.display()));
+    state.audit.record(&op.who, "teardown", None, Some(after), Ok(())).await;
+    Ok((StatusCode::ACCEPTED, Json(state.teardown.view(&state).await?)))
+}

@@ -1,0 +1,546 @@
+//! Teardown: the end of the event, leaving nothing behind and losing nothing.
+//!
+//! Owns: the sequenced pipeline and its progress — stop taking orders → finish or
+//! cancel uploads and clips → sync every order or export it → the post-event report →
+//! revoke tokens and rotate keys → wipe personal data, caches and media → leave the
+//! network → stop — kept in SQLite step by step, so running it again after a crash or
+//! a power cut continues at the first step not done. Also whether the booth is closed
+//! (kiosks are told so), and the automatic start after the manifest's end time.
+//! Never: decides what a synced order is (`orders`, `uplink`) or how a key is kept
+//! (`secrets`, `peers`).
+//!
+//! Invariants:
+//! - Closed stays closed: a booth that began tearing down refuses new orders and
+//!   uploads after a restart too (a retry of an order already taken is still answered).
+//! - Nothing is wiped that is not upstream or in an export file: the wipe step checks
+//!   the order table itself (`orders::closing`), not just that the steps before it ran.
+//! - A step's effect happens before its `done` row is written; every step can run twice.
+//!
+//! - [`export`]: files in the operator's folder, written durably.
+//! - [`report`]: the post-event report (HTML with the charts, CSV of orders, JSON summary).
+
+pub mod export;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::{Row, SqlitePool};
+
+use crate::audit::Who;
+use crate::clock::Clock;
+use crate::controls::said_by;
+use crate::http::AppState;
+use crate::secrets::SecretStore;
+
+/// Longest export folder path accepted.
+pub const MAX_EXPORT_DIR: usize = 1024;
+/// How long the node keeps answering after the last step, so screens can show the end.
+const STOP_AFTER: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TeardownError {
+    #[error("the export folder must be an absolute path of at most {MAX_EXPORT_DIR} characters")]
+    BadExportDir,
+    #[error("the export folder cannot be inside the node's data folder, which teardown wipes")]
+    ExportInsideData,
+    #[error("the export folder {0} cannot be used: {1}")]
+    ExportDirUnusable(String, String),
+    #[error("cannot keep the teardown's progress: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Close,
+    Media,
+    Orders,
+    Report,
+    Keys,
+    Wipe,
+    Withdraw,
+    Stop,
+}
+
+impl Step {
+    pub const ALL: [Step; 8] = [Step::Close, Step::Media, Step::Orders, Step::Report, Step::Keys, Step::Wipe, Step::Withdraw, Step::Stop];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Close => "close",
+            Step::Media => "media",
+            Step::Orders => "orders",
+            Step::Report => "report",
+            Step::Keys => "keys",
+            Step::Wipe => "wipe",
+            Step::Withdraw => "withdraw",
+            Step::Stop => "stop",
+        }
+    }
+
+    /// What the step does, in words for the progress screen.
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Close => "Stop taking new orders",
+            Step::Media => "Finish or cancel uploads and clips",
+            Step::Orders => "Sync every order, or export it",
+            Step::Report => "Write the post-event report",
+            Step::Keys => "Revoke tokens and replace the keys",
+            Step::Wipe => "Wipe personal data, caches and media",
+            Step::Withdraw => "Leave the network",
+            Step::Stop => "Stop the node",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done(String),
+    /// Cannot go on until the operator does something (e.g. chooses an export folder).
+    Blocked(String),
+    Failed(String),
+}
+
+/// Where teardown stands, for `GET /api/v1/ops/teardown` and the progress screen.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TeardownView {
+    /// `not_started`, `running`, `blocked`, `failed`, `interrupted` (started before the
+    /// node last stopped; run it again to continue) or `finished`.
+    pub state: String,
+    /// Whether the booth refuses new orders and uploads.
+    pub closed: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<Timestamp>,
+    pub started_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<Timestamp>,
+    pub export_dir: Option<String>,
+    /// A folder the operator may choose (outside the data folder).
+    pub suggested_export_dir: String,
+    /// Where the report is (or will be) written.
+    pub report_dir: String,
+    pub steps: Vec<StepView>,
+    /// Orders neither synced upstream nor exported: a wipe would lose them.
+    pub orders_at_risk: i64,
+    /// When teardown starts by itself (`[teardown] after_end` past the end, or `event.ttl`).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub automatic_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    pub step: Step,
+    pub title: String,
+    /// `pending`, `running`, `done`, `blocked` or `failed`.
+    pub state: String,
+    pub detail: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+struct Run {
+    event: String,
+    started_at: Timestamp,
+    started_by: String,
+    export_dir: Option<PathBuf>,
+    finished_at: Option<Timestamp>,
+}
+
+#[derive(Default)]
+struct Live {
+    /// The step being worked on now, if the pipeline is running.
+    running: Option<Step>,
+    /// Whether this process ran the pipeline (else a started run is `interrupted`).
+    ran_here: bool,
+}
+
+pub struct Teardown {
+    db: SqlitePool,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn Clock>,
+    data_dir: PathBuf,
+    closed: AtomicBool,
+    live: Mutex<Live>,
+    /// One pipeline at a time.
+    driving: tokio::sync::Mutex<()>,
+    wake: tokio::sync::Notify,
+    /// Turns true when the last step asks the node to stop.
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Teardown {
+    /// Loads the teardown of `event`, if one began: a booth that was closing stays closed.
+    pub async fn load(
+        db: SqlitePool,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+        data_dir: &Path,
+        event: &str,
+    ) -> Result<Teardown, sqlx::Error> {
+        let started: Option<i64> =
+            sqlx::query_scalar("SELECT started_ms FROM teardown WHERE event_id = ?").bind(event).fetch_optional(&db).await?;
+        Ok(Teardown {
+            db,
+            secrets,
+            clock,
+            data_dir: data_dir.to_owned(),
+            closed: AtomicBool::new(started.is_some()),
+            live: Mutex::default(),
+            driving: tokio::sync::Mutex::new(()),
+            wake: tokio::sync::Notify::new(),
+            stop: tokio::sync::watch::channel(false).0,
+        })
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the booth refuses new orders and uploads (from the first step on).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Resolves when the last step asks the node to stop.
+    pub fn stop_requested(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.stop.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    }
+
+    pub fn suggested_export_dir(&self, event: &str) -> PathBuf {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+        home.join("Boothcloud exports").join(event)
+    }
+
+    /// Checks an export folder and creates it: absolute, bounded, outside the data folder.
+    pub fn check_export_dir(&self, dir: &str) -> Result<PathBuf, TeardownError> {
+        let path = Path::new(dir);
+        if dir.is_empty() || dir.len() > MAX_EXPORT_DIR || !path.is_absolute() || dir.chars().any(char::is_control) {
+            return Err(TeardownError::BadExportDir);
+        }
+        if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(TeardownError::BadExportDir);
+        }
+        std::fs::create_dir_all(path).map_err(|e| TeardownError::ExportDirUnusable(dir.into(), e.to_string()))?;
+        let real = path.canonicalize().map_err(|e| TeardownError::ExportDirUnusable(dir.into(), e.to_string()))?;
+        let data = self.data_dir.canonicalize().unwrap_or_else(|_| self.data_dir.clone());
+        if real.starts_with(&data) {
+            return Err(TeardownError::ExportInsideData);
+        }
+        export::probe_writable(&real).map_err(|e| TeardownError::ExportDirUnusable(dir.into(), e.to_string()))?;
+        Ok(real)
+    }
+
+    /// Starts (or continues) the teardown of `event`: recorded before it is answered,
+    /// the booth closed at once, the pipeline woken. A folder given now replaces the
+    /// one given before. Answers whether this call started it.
+    pub async fn request(&self, event: &str, by: &Who, export_dir: Option<&Path>) -> Result<bool, TeardownError> {
+        let now = self.clock.now().as_millisecond();
+        let dir = export_dir.map(|d| d.to_string_lossy().into_owned());
+        let started = sqlx::query(
+            "INSERT INTO teardown (event_id, started_ms, started_by, export_dir) VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(event)
+        .bind(now)
+        .bind(said_by(by))
+        .bind(&dir)
+        .execute(&self.db)
+        .await?
+        .rows_affected()
+            == 1;
+        if !started && dir.is_some() {
+            sqlx::query("UPDATE teardown SET export_dir = ? WHERE event_id = ?").bind(&dir).bind(event).execute(&self.db).await?;
+        }
+        // A step stopped short is tried again.
+        sqlx::query("DELETE FROM teardown_steps WHERE event_id = ? AND state != 'done'").bind(event).execute(&self.db).await?;
+        self.closed.store(true, Ordering::Release);
+        self.live().ran_here = true;
+        self.wake.notify_one();
+        Ok(started)
+    }
+
+    async fn run_row(&self, event: &str) -> Result<Option<Run>, sqlx::Error> {
+        let row = sqlx::query("SELECT started_ms, started_by, export_dir, finished_ms FROM teardown WHERE event_id = ?")
+            .bind(event)
+            .fetch_optional(&self.db)
+            .await?;
+        Ok(row.map(|r| Run {
+            event: event.to_owned(),
+            started_at: ts(r.get(0)),
+            started_by: r.get(1),
+            export_dir: r.get::<Option<String>, _>(2).map(PathBuf::from),
+            finished_at: r.get::<Option<i64>, _>(3).map(ts),
+        }))
+    }
+
+    async fn steps(&self, event: &str) -> Result<Vec<(Step, String, String, Timestamp)>, sqlx::Error> {
+        let rows =
+            sqlx::query("SELECT step, state, detail, at_ms FROM teardown_steps WHERE event_id = ?").bind(event).fetch_all(&self.db).await?;
+        Ok(rows.iter().filter_map(|r| Some((Step::parse(r.get::<&str, _>(0))?, r.get(1), r.get(2), ts(r.get(3))))).collect())
+    }
+
+    async fn record(&self, event: &str, step: Step, outcome: &Outcome) -> Result<(), sqlx::Error> {
+        let (state, detail) = match outcome {
+            Outcome::Done(d) => ("done", d),
+            Outcome::Blocked(d) => ("blocked", d),
+            Outcome::Failed(d) => ("failed", d),
+        };
+        sqlx::query(
+            "INSERT INTO teardown_steps (event_id, step, state, detail, at_ms) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (event_id, step) DO UPDATE SET state = excluded.state, detail = excluded.detail, at_ms = excluded.at_ms",
+        )
+        .bind(event)
+        .bind(step.as_str())
+        .bind(state)
+        .bind(detail)
+        .bind(self.clock.now().as_millisecond())
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// The report's folder: in the export folder when there is one, else kept in the
+    /// data folder (which the wipe leaves alone: `reports/`).
+    pub fn report_dir(&self, event: &str, export_dir: Option<&Path>) -> PathBuf {
+        match export_dir {
+            Some(d) => d.join(format!("{event}-report")),
+            None => self.data_dir.join("reports").join(event),
+        }
+    }
+
+    pub async fn view(&self, state: &AppState) -> Result<TeardownView, TeardownError> {
+        let loaded = state.manifest.current();
+        let m = &loaded.manifest;
+        let event = &m.event.id;
+        let run = self.run_row(event).await?;
+        let done = self.steps(event).await?;
+        let (running, ran_here) = {
+            let live = self.live();
+            (live.running, live.ran_here)
+        };
+        let steps: Vec<StepView> = Step::ALL
+            .into_iter()
+            .map(|s| match done.iter().find(|(d, ..)| *d == s) {
+                Some((_, st, detail, at)) => {
+                    StepView { step: s, title: s.title().into(), state: st.clone(), detail: Some(detail.clone()), at: Some(*at) }
+                }
+                None => StepView {
+                    step: s,
+                    title: s.title().into(),
+                    state: if running == Some(s) { "running" } else { "pending" }.into(),
+                    detail: None,
+                    at: None,
+                },
+            })
+            .collect();
+        let overall = match &run {
+            None => "not_started",
+            Some(r) if r.finished_at.is_some() => "finished",
+            Some(_) if steps.iter().any(|s| s.state == "failed") => "failed",
+            Some(_) if steps.iter().any(|s| s.state == "blocked") => "blocked",
+            Some(_) if running.is_some() || ran_here => "running",
+            Some(_) => "interrupted",
+        };
+        let export_dir = run.as_ref().and_then(|r| r.export_dir.clone());
+        Ok(TeardownView {
+            state: overall.into(),
+            closed: self.is_closed(),
+            started_at: run.as_ref().map(|r| r.started_at),
+            started_by: run.as_ref().map(|r| r.started_by.clone()),
+            finished_at: run.as_ref().and_then(|r| r.finished_at),
+            suggested_export_dir: self.suggested_export_dir(event).to_string_lossy().into_owned(),
+            report_dir: self.report_dir(event, export_dir.as_deref()).to_string_lossy().into_owned(),
+            export_dir: export_dir.map(|d| d.to_string_lossy().into_owned()),
+            steps,
+            orders_at_risk: state.orders.unsafe_to_wipe().await.unwrap_or(-1),
+            automatic_at: automatic(m).map(|(t, _)| t),
+        })
+    }
+
+    /// Runs the pipeline from the first step not done, until it ends, blocks or fails.
+    /// `halt`: tests stop here as a crash would (after the step's effect when `true`,
+    /// before its `done` row either way).
+    pub async fn drive(&self, state: &AppState) -> Result<(), TeardownError> {
+        self.drive_until(state, None).await
+    }
+
+    pub(crate) async fn drive_until(&self, state: &AppState, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
+        let _one = self.driving.lock().await;
+        let event = state.manifest.current().manifest.event.id.clone();
+        let Some(run) = self.run_row(&event).await? else { return Ok(()) };
+        if run.finished_at.is_some() {
+            return Ok(());
+        }
+        self.live().ran_here = true;
+        let done: Vec<Step> = self.steps(&event).await?.into_iter().filter(|(_, st, ..)| st == "done").map(|(s, ..)| s).collect();
+        let who = Who { actor: "teardown", client: "node", why: run.started_by.clone().into() };
+        for step in Step::ALL.into_iter().filter(|s| !done.contains(s)) {
+            if halt == Some((step, false)) {
+                return Ok(());
+            }
+            self.live().running = Some(step);
+            tracing::info!(step = step.as_str(), "teardown step");
+            let outcome = self.take(step, state, &run).await;
+            self.live().running = None;
+            if halt == Some((step, true)) {
+                return Ok(());
+            }
+            self.record(&event, step, &outcome).await?;
+            let (result, detail) = match &outcome {
+                Outcome::Done(d) => (Ok(()), d.clone()),
+                Outcome::Blocked(d) | Outcome::Failed(d) => (Err(d.clone()), d.clone()),
+            };
+            state.audit.record(&who, &format!("teardown: {}", step.title().to_lowercase()), None, Some(detail), result).await;
+            if !matches!(outcome, Outcome::Done(_)) {
+                return Ok(());
+            }
+        }
+        sqlx::query("UPDATE teardown SET finished_ms = ? WHERE event_id = ?")
+            .bind(self.clock.now().as_millisecond())
+            .bind(&event)
+            .execute(&self.db)
+            .await?;
+        let stop = self.stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(STOP_AFTER).await;
+            let _ = stop.send(true);
+        });
+        Ok(())
+    }
+
+    async fn take(&self, step: Step, state: &AppState, run: &Run) -> Outcome {
+        let wait = state.manifest.current().manifest.teardown.wait.unsigned_abs();
+        let outcome = match step {
+            Step::Close => Ok(self.close(state)),
+            Step::Media => export::media(state, wait, run.export_dir.as_deref()).await,
+            Step::Orders => export::orders(state, wait, &run.event, run.export_dir.as_deref()).await,
+            Step::Report => report::write(state, &self.report_dir(&run.event, run.export_dir.as_deref()), run).await,
+            Step::Keys => self.keys(state).await,
+            Step::Wipe => wipe(state, &self.data_dir).await,
+            Step::Withdraw => Ok(withdraw(state).await),
+            Step::Stop => Ok(Outcome::Done(format!("the node stops in {} s", STOP_AFTER.as_secs()))),
+        };
+        outcome.unwrap_or_else(Outcome::Failed)
+    }
+
+    /// Upload tokens revoked, the pairing code withdrawn, a new quote-signing key (quotes
+    /// signed before are refused), a new pairing key (unless the manifest sets it), and a
+    /// new operator token in the secret store for the next start.
+    async fn keys(&self, state: &AppState) -> Result<Outcome, String> {
+        let now = state.clock.now().as_millisecond();
+        let revoked = sqlx::query("UPDATE upload_tokens SET revoked_at = ? WHERE revoked_at IS NULL")
+            .bind(now)
+            .execute(&state.db)
+            .await
+            .map_err(|e| e.to_string())?
+            .rows_affected();
+        state.peers.withdraw_code();
+        let who = Who { actor: "teardown", client: "node", why: "teardown".into() };
+        state.controls.rotate_signing_key(&who).await.map_err(|e| e.to_string())?;
+        let pairing = match state.peers.rotate_key().await {
+            Ok(true) => "a new pairing key".to_owned(),
+            Ok(false) => "the pairing key is the manifest's: change it there".to_owned(),
+            Err(e) => return Err(e.to_string()),
+        };
+        let store = self.secrets.clone();
+        tokio::task::spawn_blocking(move || crate::secrets::new_operator_token(store.as_ref()))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok(Outcome::Done(format!(
+            "{revoked} upload tokens revoked; a new signing key; {pairing}; a new operator token from the next start"
+        )))
+    }
+
+    fn close(&self, state: &AppState) -> Outcome {
+        self.closed.store(true, Ordering::Release);
+        state.peers.withdraw_code();
+        Outcome::Done("kiosks are told the booth is closed; new uploads are refused".into())
+    }
+
+    /// Starts teardown by itself once the manifest's end time (plus `after_end`) has
+    /// passed, and runs the pipeline whenever it is asked to, until the node stops.
+    pub async fn keep_running(self: Arc<Self>, state: AppState) {
+        let mut stopping = state.stopping.clone();
+        loop {
+            self.start_if_due(&state).await;
+            let woken = tokio::select! {
+                () = self.wake.notified() => true,
+                () = tokio::time::sleep(Duration::from_secs(1)) => false,
+                _ = stopping.changed() => return,
+            };
+            if woken {
+                if let Err(e) = self.drive(&state).await {
+                    tracing::warn!(error = %e, "teardown could not go on");
+                }
+            }
+        }
+    }
+
+    async fn start_if_due(&self, state: &AppState) {
+        let loaded = state.manifest.current();
+        let m = &loaded.manifest;
+        let Some((due, why)) = automatic(m) else { return };
+        if self.clock.now() < due || !matches!(self.run_row(&m.event.id).await, Ok(None)) {
+            return;
+        }
+        let who = Who { actor: "manifest", client: "node", why: why.into() };
+        if let Ok(true) = self.request(&m.event.id, &who, m.teardown.export_dir.as_deref()).await {
+            state.audit.record(&who, "teardown", None, Some(format!("started at {due}")), Ok(())).await;
+        }
+    }
+}
+
+/// When teardown starts by itself, and why: `[teardown] after_end` past the event's end,
+/// or the deployment's time to live (`event.ttl`) running out, whichever comes first.
+pub fn automatic(m: &crate::manifest::Manifest) -> Option<(Timestamp, &'static str)> {
+    let after_end = m.teardown.after_end.and_then(|a| m.event.ends_at.checked_add(a).ok()).map(|t| (t, "the event's end time"));
+    let ttl = Some((m.event.expires_at, "the manifest's time to live"));
+    [after_end, ttl].into_iter().flatten().min_by_key(|(t, _)| *t)
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// Contact details (from the database file itself), upload tokens' records, uploads,
+/// clips and the asset cache. Refused while an order is neither synced nor exported.
+async fn wipe(state: &AppState, data_dir: &Path) -> Result<Outcome, String> {
+    let at_risk = state.orders.unsafe_to_wipe().await.map_err(|e| e.to_string())?;
+    if at_risk > 0 {
+        return Ok(Outcome::Blocked(format!(
+            "{at_risk} orders are neither synced upstream nor exported; nothing was wiped. Choose an export folder and run teardown again."
+        )));
+    }
+    let media = export::wipe_media(state, data_dir).await.map_err(|e| e.to_string())?;
+    let contacts = state.orders.wipe_contacts().await.map_err(|e| e.to_string())?;
+    let cached = state.assets.store().purge(|_| true);
+    Ok(Outcome::Done(format!("contact details of {contacts} orders, {media}, {cached} cached files")))
+}
+
+async fn withdraw(state: &AppState) -> Outcome {
+    match &state.discovery {
+        Some(d) => {
+            d.stop_advertising();
+            d.withdraw().await;
+            Outcome::Done("the booth no longer announces itself over mDNS".into())
+        }
+        None => Outcome::Done("mDNS was off: nothing to withdraw".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
