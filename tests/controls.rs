@@ -132,3 +132,90 @@ async fn a_runbook_run_by_hand_fails_over_and_pauses_forwarding_and_says_so() {
     assert_eq!(res.status(), 401);
     assert_eq!(kiosk.ops_get("/api/v1/ops/controls").await.body["level"], "essential");
 }
+
+/// Polls the teardown's progress until `state` (or the node stops answering).
+async fn teardown_until(node: &TestNode, state: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let a = Kiosk::new(&node.url).ops_get("/api/v1/ops/teardown").await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        if a.body["state"] == state {
+            return a.body;
+        }
+        assert!(std::time::Instant::now() < deadline, "teardown not {state} within 60 s: {:#}", a.body);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn file_contains(path: &std::path::Path, needle: &str) -> bool {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn an_offline_teardown_survives_sigkill_exports_wipes_and_stops_the_node() {
+    let node = TestNode::start();
+    let kiosk = Kiosk::new(&node.url);
+    let mut sold = Vec::new();
+    for i in 0..4 {
+        let q = kiosk.quote(&[("TOTE", 1)], None).await;
+        let body = json!({"quote_token": q.body["token"], "payment": {"method": "card"}, "customer": {"email": format!("visitor{i}@example.net")}});
+        let o = kiosk.order(&format!("closing-{i}"), &body).await;
+        assert_eq!(o.status, 201, "{}", o.body);
+        sold.push(o.body["order_id"].as_str().unwrap().to_owned());
+    }
+
+    // Hold-to-confirm is the UI's; the API wants it said.
+    let (status, body) = control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": false})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("confirm_required")));
+    // No hub in the demo and no folder: closed at once, then it stops and asks.
+    let (status, body) = control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": true})).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["closed"], true);
+    let blocked = teardown_until(&node, "blocked").await;
+    assert_eq!(blocked["orders_at_risk"], 4, "{blocked:#}");
+    let q = kiosk.quote(&[("TOTE", 1)], None).await;
+    assert_eq!((q.status, q.code()), (410, "booth_closed"), "{}", q.body);
+
+    // Power cut.
+    let data = node.kill().expect("the data folder");
+    let node = TestNode::start_with(Options { data_dir: Some(data.path().to_owned()), ..Options::default() });
+    let kiosk = Kiosk::new(&node.url);
+    let q = kiosk.quote(&[("TOTE", 1)], None).await;
+    assert_eq!((q.status, q.code()), (410, "booth_closed"), "closed after the restart too");
+    let after = teardown_until(&node, "blocked").await;
+    assert_eq!(after["steps"][0]["state"], "done");
+    let held = ["boothcloud.db", "boothcloud.db-wal"].iter().any(|f| file_contains(&data.path().join(f), "visitor0@example.net"));
+    assert!(held, "nothing wiped yet");
+
+    // Continue with a folder.
+    let export = tempfile::tempdir().unwrap();
+    let (status, body) =
+        control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": true, "export_dir": export.path()})).await;
+    assert_eq!(status, 202, "{body}");
+    let mut node = node;
+    let exit = node.wait_for_exit(Duration::from_secs(90)).expect("the node stops by itself at the end of teardown");
+    assert!(exit.success(), "{exit:?}");
+
+    let exported: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(export.path().join("harbour-lights-2026-orders-not-synced.json")).unwrap()).unwrap();
+    let ids: Vec<&str> = exported.iter().map(|o| o["order_id"].as_str().unwrap()).collect();
+    for id in &sold {
+        assert!(ids.contains(&id.as_str()), "{id} exported");
+    }
+    assert!(exported.iter().all(|o| o["customer"]["email"].as_str().unwrap().ends_with("@example.net")));
+    let report = export.path().join("harbour-lights-2026-report");
+    for file in ["report.html", "summary.json", "orders.csv", "latency.png", "spend.png"] {
+        assert!(report.join(file).is_file(), "{file} in the report");
+    }
+    for file in ["boothcloud.db", "boothcloud.db-wal"] {
+        assert!(!file_contains(&data.path().join(file), "@example.net"), "an e-mail address is left in {file}");
+    }
+
+    // Started again for the same event, the booth is still closed and says it finished.
+    let node = TestNode::start_with(Options { data_dir: Some(data.path().to_owned()), ..Options::default() });
+    let q = Kiosk::new(&node.url).quote(&[("TOTE", 1)], None).await;
+    assert_eq!(q.status, 410);
+    let view = Kiosk::new(&node.url).ops_get("/api/v1/ops/teardown").await.body;
+    assert_eq!(view["state"], "finished", "{view:#}");
+}

@@ -553,3 +553,38 @@ async fn failover_is_one_call_and_every_control_action_is_audited() {
     let older = kiosk.ops_get(&format!("/api/v1/ops/audit?before={}", log.body[1]["id"])).await;
     assert_eq!(older.body.as_array().unwrap().len(), 2, "paging");
 }
+
+#[tokio::test]
+async fn an_online_teardown_syncs_every_order_to_the_hub_and_needs_no_export() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut node = TestNode::start_with(Options {
+        manifest: Some(booth_manifest(dir.path(), &hub.url, "stand-14", &Hub::credential("stand-14"), "", "[]")),
+        data_dir: Some(data.path().to_owned()),
+        ..Options::default()
+    });
+    until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
+    let sold = buy_many(&node, 60, "closing").await;
+    // At once, while the last orders may still be on their way: teardown waits for them.
+    let res = TestNode::client()
+        .post(format!("{}/api/v1/ops/teardown", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&json!({"confirm": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let exit = node.wait_for_exit(Duration::from_secs(90)).expect("the node stops by itself at the end of teardown");
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(at_hub(&pg, "stand-14"), (60, 60), "every order at the hub, once");
+    for id in &sold {
+        assert_eq!(pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")), 1, "{id}");
+    }
+    // No folder was needed; the report is kept in the data folder.
+    let report = data.path().join("reports").join("harbour-lights-2026");
+    let summary: Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["orders"]["synced"], 60, "{summary:#}");
+    assert!(std::fs::read_to_string(report.join("report.html")).unwrap().contains("all 60 orders are synced upstream"));
+}
