@@ -12,7 +12,7 @@
 
 import type {
   Approval, AuditEntry, Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, Link, MediaSummary, Order, OrderPage, PairingCode, Route,
-  ControlsView, RunReport, Snapshot, SyncState, Upload, UploadToken, WarmUp,
+  ControlsView, RunReport, Snapshot, SyncState, TeardownView, Upload, UploadToken, WarmUp,
 } from './types';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
@@ -290,6 +290,16 @@ export class Connection {
 
   runRunbook(name: string): Promise<RunReport> {
     return this.request(`/api/v1/ops/runbooks/${encodeURIComponent(name)}/run`, { method: 'POST' });
+  }
+
+  teardown(): Promise<TeardownView> {
+    return this.request('/api/v1/ops/teardown');
+  }
+
+  /** Starts teardown, or continues it (after it stopped for a folder, or a crash). */
+  startTeardown(exportDir: string | null): Promise<TeardownView> {
+    const body = { confirm: true, ...(exportDir ? { export_dir: exportDir } : {}) };
+    return this.request('/api/v1/ops/teardown', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   audit(limit = 20): Promise<AuditEntry[]> {

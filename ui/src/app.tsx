@@ -10,6 +10,7 @@ import { Devices, Fleet } from './neighbours';
 import { Orders } from './orders';
 import { Runbooks } from './runbooks';
 import { Sync } from './sync';
+import { Teardown } from './teardown';
 import { Tiles } from './tiles';
 import { TokenPrompt } from './token';
 import type { ChartName, Snapshot } from './types';
@@ -39,7 +40,7 @@ export function App() {
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [detail, setDetail] = useState<ChartName | null>(null);
-  const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | 'sync' | 'runbooks' | null>(null);
+  const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | 'sync' | 'runbooks' | 'teardown' | null>(null);
   const readySent = useRef(false);
 
   useEffect(() => {
@@ -122,13 +123,14 @@ export function App() {
       <main class="content" id="main">
         {!snapshot && stream.kind !== 'lost' && <p class="loading" aria-busy="true">Loading live figures…</p>}
         {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} onSheet={setSheet} />}
-        <Controls conn={conn} theme={theme} onTheme={setTheme} onRunbooks={() => setSheet('runbooks')} />
+        <Controls conn={conn} theme={theme} onTheme={setTheme} onRunbooks={() => setSheet('runbooks')} onTeardown={() => setSheet('teardown')} />
         {snapshot && <Orders conn={conn} snapshot={snapshot} />}
       </main>
       {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'media' && <Media conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'runbooks' && <Runbooks conn={conn} onClose={() => setSheet(null)} />}
+      {sheet === 'teardown' && <Teardown conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'sync' && <Sync conn={conn} currency={snapshot?.event.currency ?? 'EUR'} onClose={() => setSheet(null)} />}
       {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
     </div>

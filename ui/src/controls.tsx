@@ -1,8 +1,8 @@
 // The controls area: big, one-tap actions. First the booth's mode (the degrade levels,
 // each with what it changes, in words) and the way upstream (failover), with the
 // notices runbooks left and the Runbooks screen; then the price list, the asset cache
-// (re-warm; empty with hold-to-confirm), full screen and the theme. Teardown joins them
-// with its own pipeline.
+// (re-warm; empty with hold-to-confirm), full screen and the theme; and the end of the
+// event (teardown, on its own screen), with a banner while the booth is closed.
 
 import { useState } from 'preact/hooks';
 import { ApiError, type Connection } from './api';
@@ -13,13 +13,19 @@ import { useAction, usePolled } from './polled';
 const FAILOVER_PATHS = ['auto', 'regional', 'offline'] as const;
 
 /** The three one-tap controls that matter when things go wrong: mode and way upstream. */
-function BoothMode({ conn, onRunbooks }: { conn: Connection; onRunbooks: () => void }) {
+function BoothMode({ conn, onRunbooks, onTeardown }: { conn: Connection; onRunbooks: () => void; onTeardown: () => void }) {
   const { data, problem, refresh } = usePolled(() => conn.controls(), 2_000);
   const { message, act } = useAction(refresh);
   if (!data) return problem ? <p class="notice bad" role="alert">{problem}</p> : null;
   const current = data.levels.find((l) => l.current);
   return (
     <div class="booth-mode" data-testid="booth-mode">
+      {data.closed && (
+        <p class="notice closed" role="status" data-testid="booth-closed">
+          This booth is closed: teardown has begun and kiosks are told so.{' '}
+          <button type="button" class="big-button" data-testid="teardown-progress" onClick={onTeardown}>Show teardown</button>
+        </p>
+      )}
       {data.notices.map((n) => (
         <p class="notice warn" role="status" data-testid="runbook-notice" key={n.at + n.text}>
           {n.text} <span>({ago(new Date(n.at), new Date())}, {n.runbook} runbook)</span>
@@ -50,6 +56,12 @@ function BoothMode({ conn, onRunbooks }: { conn: Connection; onRunbooks: () => v
         ))}
         <button type="button" class="big-button" data-testid="open-runbooks" onClick={onRunbooks}>Runbooks</button>
       </div>
+      <h3>End of event</h3>
+      <div class="buttons">
+        <button type="button" class="big-button warn" data-testid="open-teardown" onClick={onTeardown}>
+          {data.closed ? 'Teardown progress' : 'Teardown…'}
+        </button>
+      </div>
       {message && <p class={`notice ${message.tone}`} role="status" data-testid="mode-message">{message.text}</p>}
     </div>
   );
@@ -57,11 +69,12 @@ function BoothMode({ conn, onRunbooks }: { conn: Connection; onRunbooks: () => v
 
 type Theme = 'light' | 'dark';
 
-export function Controls({ conn, theme, onTheme, onRunbooks }: {
+export function Controls({ conn, theme, onTheme, onRunbooks, onTeardown }: {
   conn: Connection;
   theme: Theme;
   onTheme: (t: Theme) => void;
   onRunbooks: () => void;
+  onTeardown: () => void;
 }) {
   const [kiosk, setKiosk] = useState(false);
   const [message, setMessage] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
@@ -128,7 +141,7 @@ export function Controls({ conn, theme, onTheme, onRunbooks }: {
   return (
     <section class="controls" aria-labelledby="controls-title">
       <h2 id="controls-title">Controls</h2>
-      <BoothMode conn={conn} onRunbooks={onRunbooks} />
+      <BoothMode conn={conn} onRunbooks={onRunbooks} onTeardown={onTeardown} />
       <h3>Booth</h3>
       <div class="buttons">
         <button type="button" class="big-button" onClick={reload} disabled={busy} data-testid="reload-prices">

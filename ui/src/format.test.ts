@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState } from './format';
-import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, Upload } from './types';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState, stepState, teardownSummary } from './format';
+import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, TeardownView, Upload } from './types';
 
 describe('money', () => {
   it('uses the currency’s own decimals, never floats in the input', () => {
@@ -329,5 +329,31 @@ describe('neighbours', () => {
     expect(boothHealth(booth({ reachable: false })).label).toBe('Not answering');
     expect(boothHealth(booth({ status: { ...status!, quarantined: 2 } })).label).toBe('Needs attention');
     expect(boothHealth(booth({ status: { ...status!, spend_state: 'warn' } })).label).toBe('Watch spend');
+  });
+});
+
+describe('teardown', () => {
+  const steps = (states: TeardownView['steps'][number]['state'][]): TeardownView['steps'] =>
+    (['close', 'media', 'orders', 'report', 'keys', 'wipe', 'withdraw', 'stop'] as const).map((step, i) => ({
+      step, title: `Step ${step}`, state: states[i] ?? 'pending', detail: states[i] === 'blocked' ? '3 orders are not upstream' : null, at: null,
+    }));
+  const view = (over: Partial<TeardownView>): TeardownView => ({
+    state: 'not_started', closed: false, started_at: null, started_by: null, finished_at: null, export_dir: null,
+    suggested_export_dir: '/home/booth/exports', report_dir: '/home/booth/exports/e-report', steps: steps([]), orders_at_risk: 0,
+    automatic_at: null, ...over,
+  });
+  it('says in one sentence where it stands, and what it waits for', () => {
+    expect(teardownSummary(view({})).tone).toBe('good');
+    expect(teardownSummary(view({ state: 'running', steps: steps(['done', 'running']) })).text).toBe('Tearing down: step media…');
+    const blocked = teardownSummary(view({ state: 'blocked', steps: steps(['done', 'done', 'blocked']) }));
+    expect(blocked).toEqual({ text: 'Teardown is waiting for you: 3 orders are not upstream', tone: 'bad' });
+    expect(teardownSummary(view({ state: 'interrupted' })).text).toContain('continue to finish it');
+    expect(teardownSummary(view({ state: 'finished' })).text).toBe('Teardown finished. The report is in /home/booth/exports/e-report.');
+    expect(stepState('blocked')).toBe('Needs you');
+  });
+  it('words the audit entries teardown writes', () => {
+    const e = { id: 1, at: '', actor: 'teardown', client: 'node', action: 'teardown: wipe personal data, caches and media', before: null,
+      after: 'contact details of 4 orders', why: 'operator (app)', result: 'ok' };
+    expect(auditLine(e).text).toBe('Teardown: wipe personal data, caches and media: contact details of 4 orders, during teardown');
   });
 });

@@ -2,7 +2,7 @@
 
 import type {
   AuditEntry, Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, RunwayLimit, Snapshot, Spend,
-  RunbookView, SpendLine, SyncState, Upload,
+  RunbookView, SpendLine, SyncState, TeardownStepView, TeardownView, Upload,
 } from './types';
 
 /** Integer minor units as money: 1250 EUR → "€12.50" (the currency's own decimals). */
@@ -98,7 +98,9 @@ export function auditLine(e: AuditEntry): { text: string; ok: boolean } {
   const change = e.before && e.after ? `: ${e.before} → ${e.after}` : e.after ? `: ${e.after}` : '';
   const from = CLIENTS[e.client] ?? e.client;
   const runbook = e.why.startsWith('runbook ') ? e.why.slice('runbook '.length) : null;
-  const who = runbook === null
+  const who = e.actor === 'teardown'
+    ? 'during teardown'
+    : runbook === null
     ? e.why === 'manual' ? `by hand from ${from}` : `by ${e.actor} (${e.why})`
     : e.actor === 'runbook' ? `by the ${runbook} runbook (its trigger fired)` : `by the ${runbook} runbook, run by hand from ${from}`;
   const action = e.action.charAt(0).toUpperCase() + e.action.slice(1);
@@ -438,4 +440,30 @@ export function boothHealth(b: Booth): { label: string; tone: Tone } {
   if (s && s.spend_state === 'warn') return { label: 'Watch spend', tone: 'warn' };
   if (s && s.mode === 'offline') return { label: 'Offline, still selling', tone: 'warn' };
   return { label: 'Selling', tone: 'good' };
+}
+
+/** Where teardown stands, in one sentence for the operator. */
+export function teardownSummary(t: TeardownView): { text: string; tone: 'good' | 'warn' | 'bad' } {
+  const stopped = t.steps.find((s) => s.state === 'blocked' || s.state === 'failed');
+  switch (t.state) {
+    case 'not_started':
+      return { text: 'The booth is open.', tone: 'good' };
+    case 'running': {
+      const now = t.steps.find((s) => s.state === 'running') ?? t.steps.find((s) => s.state === 'pending');
+      return { text: `Tearing down: ${now ? now.title.toLowerCase() : 'finishing'}…`, tone: 'warn' };
+    }
+    case 'blocked':
+      return { text: `Teardown is waiting for you: ${stopped?.detail ?? 'see the steps below'}`, tone: 'bad' };
+    case 'failed':
+      return { text: `A teardown step went wrong: ${stopped?.detail ?? 'see the steps below'}. Fix it and continue.`, tone: 'bad' };
+    case 'interrupted':
+      return { text: 'Teardown was interrupted (the laptop stopped). The booth stays closed; continue to finish it.', tone: 'bad' };
+    case 'finished':
+      return { text: `Teardown finished. The report is in ${t.report_dir}.`, tone: 'good' };
+  }
+}
+
+/** A teardown step's state in words. */
+export function stepState(state: TeardownStepView['state']): string {
+  return { pending: 'Waiting', running: 'Working…', done: 'Done', blocked: 'Needs you', failed: 'Went wrong' }[state];
 }

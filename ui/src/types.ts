@@ -354,6 +354,29 @@ export type ControlsView = {
   mode: LinkMode;
   notices: Notice[];
   runbooks: RunbookView[];
+  closed: boolean;
 };
 export type StepReport = { step: string; before: string; after: string; changes: boolean; result: string };
 export type RunReport = { runbook: string; dry_run: boolean; steps: StepReport[] };
+
+export type TeardownStep = 'close' | 'media' | 'orders' | 'report' | 'keys' | 'wipe' | 'withdraw' | 'stop';
+export type TeardownStepView = {
+  step: TeardownStep;
+  title: string;
+  state: 'pending' | 'running' | 'done' | 'blocked' | 'failed';
+  detail: string | null;
+  at: string | null;
+};
+export type TeardownView = {
+  state: 'not_started' | 'running' | 'blocked' | 'failed' | 'interrupted' | 'finished';
+  closed: boolean;
+  started_at: string | null;
+  started_by: string | null;
+  finished_at: string | null;
+  export_dir: string | null;
+  suggested_export_dir: string;
+  report_dir: string;
+  steps: TeardownStepView[];
+  orders_at_risk: number;
+  automatic_at: string | null;
+};

@@ -400,6 +400,51 @@ async function main() {
         }
       }
     });
+
+    // Last: teardown stops the node.
+    await step('teardown: a 3-second hold, it stops and asks for a folder, continues, and the node stops by itself', async () => {
+      const current = await page.evaluate(() => document.documentElement.dataset.theme);
+      if (current !== 'light') await page.getByTestId('theme').click();
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.getByTestId('open-teardown').click();
+      const sheet = page.getByTestId('teardown');
+      await sheet.waitFor();
+      assert.equal(await sheet.getByTestId('teardown-steps').locator('li').count(), 8);
+      const folder = sheet.getByTestId('export-dir');
+      assert.match(await folder.inputValue(), /Boothcloud exports\/harbour-lights-2026$/, 'a folder is suggested');
+      await folder.fill('');
+      const hold = async (id, ms) => {
+        const button = sheet.getByTestId(id);
+        await button.scrollIntoViewIfNeeded();
+        const box = await button.boundingBox();
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.waitForTimeout(ms);
+        await page.mouse.up();
+      };
+      await hold('start-teardown', 1500);
+      const view = async () => (await fetch(`${url}/api/v1/ops/teardown`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json();
+      assert.equal((await view()).state, 'not_started', 'a hold shorter than 3 s does nothing');
+      await hold('start-teardown', 3400);
+      await eventually('stopped for a folder', async () => (await view()).state === 'blocked', 20_000);
+      await eventually('it says so in words', async () => /waiting for you: .*choose an export folder/.test(await text(page, 'teardown-summary')), 5000);
+      const quote = await fetch(`${url}/api/v1/quotes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines: [{ sku: 'TOTE', qty: 1 }] }) });
+      assert.equal(quote.status, 410, 'kiosks hear the booth is closed');
+      assert.equal((await quote.json()).error.code, 'booth_closed');
+      await page.screenshot({ path: join(ARTIFACTS, 'teardown-1280x800.png') });
+      if (updateDocs) await page.screenshot({ path: join(DOCS, 'teardown-1280x800.png') });
+
+      const exportDir = freshDataDir();
+      await folder.fill(exportDir);
+      await hold('continue-teardown', 3400);
+      await eventually('the node stopped by itself', async () => node.exitCode() !== null, 60_000);
+      assert.equal(node.exitCode(), 0);
+      await eventually('the screen says so', async () => (await sheet.getByTestId('teardown-stopped').count()) === 1, 10_000);
+      assert.equal(await sheet.getByTestId('teardown-step-stop').getAttribute('data-state'), 'done');
+      const report = readFileSync(join(exportDir, 'harbour-lights-2026-report', 'report.html'), 'utf8');
+      assert.match(report, /<img src="latency.png"/);
+      assert.match(report, /Teardown started by<\/td><td>operator \(dashboard\)/);
+    });
   } finally {
     await browser.close();
     await node.stop();

@@ -35,6 +35,8 @@ export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null }) 
         clearTimeout(timer);
         resolveStart({
           url: m[1],
+          /** The exit code once the process has ended by itself, else null. */
+          exitCode: () => child.exitCode,
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null) return done(child.exitCode);

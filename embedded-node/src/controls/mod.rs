@@ -136,6 +136,8 @@ pub struct ControlsView {
     /// Notices from the last fifteen minutes, newest first.
     pub notices: Vec<Notice>,
     pub runbooks: Vec<RunbookView>,
+    /// The booth began its teardown: it takes no new orders.
+    pub closed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -550,6 +552,7 @@ impl Controls {
             path: self.parts.uplink.route().path(),
             mode: self.parts.uplink.mode(),
             notices: st.notices.iter().filter(|n| now.duration_since(n.at) < NOTICE_SHOWN_FOR).cloned().collect(),
+            closed: self.parts.teardown.is_closed(),
             runbooks: m
                 .runbooks
                 .iter()
