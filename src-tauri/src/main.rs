@@ -75,6 +75,18 @@ fn notify(app: tauri::AppHandle, title: String, body: String) -> Result<(), Stri
     app.notification().builder().title(clip(title)).body(clip(body)).show().map_err(|e| e.to_string())
 }
 
+/// The native folder chooser (teardown's export folder): the chosen absolute path, or
+/// `None` when the operator cancelled. The node checks the folder it is given.
+#[tauri::command]
+async fn choose_folder(app: tauri::AppHandle, title: String) -> Option<String> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_title(title.chars().take(120).collect::<String>()).pick_folder(move |folder| {
+        let _ = tx.send(folder.and_then(|f| f.into_path().ok()).map(|p| p.to_string_lossy().into_owned()));
+    });
+    rx.await.ok().flatten()
+}
+
 /// The dashboard has drawn its first live figures: logs the cold-start time once.
 #[tauri::command]
 fn dashboard_ready(node: tauri::State<'_, Embedded>) {
@@ -166,7 +178,8 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
-        .invoke_handler(tauri::generate_handler![node_endpoint, set_kiosk, notify, dashboard_ready])
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(tauri::generate_handler![node_endpoint, set_kiosk, notify, dashboard_ready, choose_folder])
         .setup(move |app| {
             let (announce, ready) = tokio::sync::watch::channel(None);
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -439,6 +439,17 @@ export class Connection {
     if (this.invoke) await this.invoke('notify', { title, body }).catch(() => undefined);
   }
 
+  /** Whether a native folder chooser is at hand (in the app; a browser may be on another machine). */
+  get canChooseFolder(): boolean {
+    return this.invoke !== null;
+  }
+
+  /** The app's native folder chooser: the chosen folder, or null when cancelled. */
+  async chooseFolder(title: string): Promise<string | null> {
+    if (!this.invoke) return null;
+    return ((await this.invoke('choose_folder', { title })) as string | null) ?? null;
+  }
+
   /** Marks the first live render (the app logs the cold-start time from it). */
   dashboardReady(): void {
     document.documentElement.dataset.ready = 'true';

@@ -66,6 +66,12 @@ export function Teardown({ conn, onClose }: { conn: Connection; onClose: () => v
               onInput={(e) => setFolder((e.currentTarget as HTMLInputElement).value)} />
           </label>
           <div class="buttons">
+            {conn.canChooseFolder && (
+              <button type="button" class="big-button" data-testid="choose-folder"
+                onClick={() => void conn.chooseFolder('Folder for the booth\'s orders, media and report').then((f) => f && setFolder(f))}>
+                Choose folder…
+              </button>
+            )}
             {data.state === 'not_started'
               ? <HoldButton label="Tear down the booth" hint="Hold 3 s · cannot be undone" holdMs={HOLD_TEARDOWN_MS} testid="start-teardown"
                   onConfirm={() => start('Teardown started')} />

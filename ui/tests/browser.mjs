@@ -410,6 +410,7 @@ async function main() {
       const sheet = page.getByTestId('teardown');
       await sheet.waitFor();
       assert.equal(await sheet.getByTestId('teardown-steps').locator('li').count(), 8);
+      assert.equal(await sheet.getByTestId('choose-folder').count(), 0, 'a browser may be on another machine: no folder chooser');
       const folder = sheet.getByTestId('export-dir');
       assert.match(await folder.inputValue(), /Boothcloud exports\/harbour-lights-2026$/, 'a folder is suggested');
       await folder.fill('');

@@ -81,11 +81,21 @@ async function main() {
     await browser.waitUntil(async () => (await value.getText()) === '2', { timeout: 5000, timeoutMsg: 'orders placed through the API did not reach the window' });
     console.log('ok   orders placed through the public API appear in the window');
 
+    // Teardown's export folder: in the app, the native folder chooser is offered (the
+    // window may call `choose_folder`; the browser dashboard has no such button).
+    const open = await browser.$('[data-testid="open-teardown"]');
+    await open.scrollIntoView();
+    await open.click();
+    await browser.$('[data-testid="choose-folder"]').waitForExist({ timeout: 5000 });
+    await browser.$('[data-testid="teardown"] button.primary').click();
+    await browser.$('[data-testid="teardown"]').waitForExist({ reverse: true, timeout: 5000 });
+    console.log('ok   the teardown screen offers the native folder chooser');
+
     const ready = await browser.execute(() => document.documentElement.dataset.ready);
     assert.equal(ready, 'true');
     await browser.saveScreenshot(join(ARTIFACTS, 'app-window.png'));
     console.log(`ok   screenshot kept in ${join(ARTIFACTS, 'app-window.png')}`);
-    console.log('window tests: 5 passed, 0 failed');
+    console.log('window tests: 6 passed, 0 failed');
   } finally {
     await browser?.deleteSession().catch(() => undefined);
     driver.kill('SIGTERM');
