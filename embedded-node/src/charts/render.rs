@@ -131,14 +131,23 @@ fn runs(points: &[Point], value: impl Fn(&Point) -> Option<f64>) -> Vec<Vec<(i64
     for p in points {
         match value(p) {
             Some(v) => current.push((p.at, v)),
-            None if !current.is_empty() => out.push(std::mem::take(&mut current)),
+            None if !current.is_empty() => out.push(drawable(std::mem::take(&mut current))),
             None => {}
         }
     }
     if !current.is_empty() {
-        out.push(current);
+        out.push(drawable(current));
     }
     out
+}
+
+/// A line of one point is drawn as a line of two (the same point twice): an SVG
+/// polyline needs two, and the PNG renderer warns about shorter ones.
+fn drawable(mut line: Vec<(i64, f64)>) -> Vec<(i64, f64)> {
+    if line.len() == 1 {
+        line.push(line[0]);
+    }
+    line
 }
 
 fn x_range(points: &[i64], min_span: i64) -> (i64, i64) {
@@ -261,7 +270,10 @@ pub fn transcodes(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) 
                 )
                 .map_err(draw_err)?;
             chart
-                .draw_series(LineSeries::new(points.iter().map(|p| (p.at, p.transcode_minutes)), theme.series[0].stroke_width(4)))
+                .draw_series(LineSeries::new(
+                    drawable(points.iter().map(|p| (p.at, p.transcode_minutes)).collect()),
+                    theme.series[0].stroke_width(4),
+                ))
                 .map_err(draw_err)?;
         }
         root.present().map_err(draw_err)?;
@@ -443,6 +455,17 @@ pub fn load_fonts() -> usvg::fontdb::Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_point_is_drawn_as_a_line_of_two() {
+        let one = &points()[..1];
+        assert!(runs(one, |p| p.hit_ratio).iter().all(|r| r.len() == 2));
+        let svg = transcodes(one, &Axis { tz: &jiff::tz::TimeZone::UTC }, &Theme::light(), Size { width: 640, height: 320 }).unwrap();
+        for polyline in svg.split("<polyline").skip(1) {
+            let pts = polyline.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+            assert!(pts.split_whitespace().count() >= 2, "a polyline of one point: {pts}");
+        }
+    }
 
     fn points() -> Vec<Point> {
         (0..60)
