@@ -41,6 +41,11 @@ function BoothMode({ conn, onRunbooks, onTeardown }: { conn: Connection; onRunbo
           </button>
         ))}
       </div>
+      {data.origin === 'fallback' && (
+        <p class="notice warn" role="status" data-testid="fallback-origin">
+          Storefront files come from the fallback origin (a runbook switched it; All clear switches back).
+        </p>
+      )}
       {current && (
         <ul class="effects" data-testid="level-effects">
           {current.effects.map((e) => <li key={e}>{e}</li>)}

@@ -78,6 +78,7 @@ export type AuditEntry = {
   after: string | null;
   why: string;
   result: string;
+  desktop_user?: string | null;
 };
 
 export type TranscodeSummary = {
@@ -355,6 +356,7 @@ export type ControlsView = {
   notices: Notice[];
   runbooks: RunbookView[];
   closed: boolean;
+  origin: 'primary' | 'fallback';
 };
 export type StepReport = { step: string; before: string; after: string; changes: boolean; result: string };
 export type RunReport = { runbook: string; dry_run: boolean; steps: StepReport[] };

@@ -154,6 +154,8 @@ pub struct AssetCache {
     peers: Option<Arc<crate::peers::Peers>>,
     /// The degrade level's stale allowance, seconds (0 at normal).
     serve_stale: AtomicU64,
+    /// A runbook switched fetching to the manifest's `fallback_origin`.
+    on_fallback: std::sync::atomic::AtomicBool,
 }
 
 impl AssetCache {
@@ -176,7 +178,17 @@ impl AssetCache {
             warm: warm::Progress::default(),
             peers,
             serve_stale: AtomicU64::new(0),
+            on_fallback: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The controls: fetch from `[uplink] fallback_origin` (when set) instead of `origin`.
+    pub fn set_fallback(&self, on: bool) {
+        self.on_fallback.store(on, Ordering::Relaxed);
+    }
+
+    pub fn on_fallback(&self) -> bool {
+        self.on_fallback.load(Ordering::Relaxed)
     }
 
     /// The degrade control: serve objects up to `seconds` past freshness at once.
@@ -394,7 +406,9 @@ impl AssetCache {
         };
         let timeout = Duration::from_secs(settings.origin_timeout.as_secs().max(1) as u64);
         let max_age = settings.folder_max_age.as_secs().max(0) as u64;
-        Ok(self.fetcher.fetch(current.manifest.uplink.origin.as_ref(), &oreq, timeout, max_age).await?)
+        let uplink = &current.manifest.uplink;
+        let origin = if self.on_fallback() { uplink.fallback_origin.as_ref().or(uplink.origin.as_ref()) } else { uplink.origin.as_ref() };
+        Ok(self.fetcher.fetch(origin, &oreq, timeout, max_age).await?)
     }
 
     async fn fetch_and_store(&self, req: &AssetRequest, stored: Option<Arc<Entry>>) -> Result<Fetched, AssetError> {

@@ -56,6 +56,8 @@ pub enum ControlError {
     Secrets(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Teardown(#[from] crate::teardown::TeardownError),
+    #[error("the manifest sets no [uplink] fallback_origin to switch to")]
+    NoFallbackOrigin,
 }
 
 /// The parts of the node the controls act on.
@@ -138,6 +140,8 @@ pub struct ControlsView {
     pub runbooks: Vec<RunbookView>,
     /// The booth began its teardown: it takes no new orders.
     pub closed: bool,
+    /// Storefront files come from `primary` (the manifest's `origin`) or `fallback`.
+    pub origin: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -202,6 +206,7 @@ impl Controls {
             None => (NORMAL.to_owned(), now, "start".to_owned()),
         };
         let uploads_paused = saved.get("uploads_paused").is_some_and(|(v, ..)| v == "true");
+        parts.assets.set_fallback(saved.get("origin").is_some_and(|(v, ..)| v == "fallback"));
         let normal_sampling = parts.telemetry.sampling();
         let controls = Controls {
             live,
@@ -359,6 +364,29 @@ impl Controls {
         }
     }
 
+    /// Fetches storefront files from the manifest's `fallback_origin` (or the primary
+    /// `origin` again); kept across a restart.
+    pub async fn switch_origin(&self, fallback: bool, who: &Who) -> Result<(), ControlError> {
+        let _one = self.acting.lock().await;
+        self.switch_origin_locked(fallback, who).await
+    }
+
+    async fn switch_origin_locked(&self, fallback: bool, who: &Who) -> Result<(), ControlError> {
+        let before = origin_words(self.parts.assets.on_fallback());
+        if fallback && self.live.current().manifest.uplink.fallback_origin.is_none() {
+            let err = ControlError::NoFallbackOrigin;
+            self.parts.audit.record(who, "asset origin", Some(before), Some(origin_words(true)), Err(err.to_string())).await;
+            return Err(err);
+        }
+        if let Err(e) = self.save("origin", if fallback { "fallback" } else { "primary" }, who).await {
+            self.parts.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Err(e.to_string())).await;
+            return Err(e.into());
+        }
+        self.parts.assets.set_fallback(fallback);
+        self.parts.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Ok(())).await;
+        Ok(())
+    }
+
     /// Switches the way upstream (`auto` hands it back to automatic failover).
     pub async fn failover(&self, route: Route, who: &Who) -> Result<(), ControlError> {
         let _one = self.acting.lock().await;
@@ -417,6 +445,7 @@ impl Controls {
             Step::PauseUploads => (paused_words(st.uploads_paused), paused_words(true)),
             Step::ResumeUploads => (paused_words(st.uploads_paused), paused_words(false)),
             Step::RotateSigningKey => (format!("key {}", self.parts.signer.fingerprint()), "a new key".into()),
+            Step::Origin(on) => (origin_words(self.parts.assets.on_fallback()), origin_words(*on)),
             Step::Teardown => (
                 if self.parts.teardown.is_closed() { "closing" } else { "open" }.into(),
                 "teardown (closed, synced or exported, wiped, stopped)".into(),
@@ -435,6 +464,7 @@ impl Controls {
             Step::PauseUploads => self.pause_uploads_locked(true, who).await,
             Step::ResumeUploads => self.pause_uploads_locked(false, who).await,
             Step::RotateSigningKey => self.rotate_signing_key_locked(who).await,
+            Step::Origin(on) => self.switch_origin_locked(*on, who).await,
             Step::Teardown => {
                 let loaded = self.live.current();
                 let m = &loaded.manifest;
@@ -553,6 +583,7 @@ impl Controls {
             mode: self.parts.uplink.mode(),
             notices: st.notices.iter().filter(|n| now.duration_since(n.at) < NOTICE_SHOWN_FOR).cloned().collect(),
             closed: self.parts.teardown.is_closed(),
+            origin: if self.parts.assets.on_fallback() { "fallback" } else { "primary" }.into(),
             runbooks: m
                 .runbooks
                 .iter()
@@ -577,6 +608,10 @@ pub(crate) fn said_by(who: &Who) -> String {
     } else {
         who.why.to_string()
     }
+}
+
+fn origin_words(fallback: bool) -> String {
+    if fallback { "fallback origin" } else { "primary origin" }.to_owned()
 }
 
 fn paused_words(paused: bool) -> String {

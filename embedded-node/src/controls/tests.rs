@@ -237,3 +237,56 @@ async fn rotating_the_signing_key_refuses_old_quotes_and_survives_in_the_store()
         (Some(&*format!("key {before}")), Some(&*format!("key {after}")))
     );
 }
+
+/// The body of `GET /assets/{path}`.
+async fn asset(h: &Harness, path: &str) -> String {
+    let req = Request::builder().method("GET").uri(format!("/assets/{path}")).body(Body::empty()).unwrap();
+    let res = h.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn a_runbook_switches_the_storefront_to_its_fallback_origin_and_back() {
+    let origins = tempfile::tempdir().unwrap();
+    for (name, text) in [("primary", "from the primary"), ("mirror", "from the mirror")] {
+        std::fs::create_dir_all(origins.path().join(name)).unwrap();
+        std::fs::write(origins.path().join(name).join("menu.txt"), text).unwrap();
+    }
+    let (primary, mirror) = (origins.path().join("primary"), origins.path().join("mirror"));
+    let manifest = format!(
+        "{}\n[[runbooks]]\nname = \"mirror\"\ntrigger = \"manual\"\nsteps = [\"origin fallback\"]\n\n\
+         [[runbooks]]\nname = \"primary\"\ntrigger = \"manual\"\nsteps = [\"origin primary\"]\n",
+        DEMO_MANIFEST.replacen(
+            "origin = \"demo:storefront\"",
+            &format!("origin = \"{}\"\nfallback_origin = \"{}\"", primary.display(), mirror.display()),
+            1
+        )
+    );
+    let h = harness_with(Some(&manifest)).await;
+    assert_eq!(asset(&h, "menu.txt").await, "from the primary");
+
+    let (_, dry) = call(&h.app, "POST", "/api/v1/ops/runbooks/mirror/dry-run", None, &[AUTH]).await;
+    assert_eq!((dry["steps"][0]["before"].as_str(), dry["steps"][0]["after"].as_str()), (Some("primary origin"), Some("fallback origin")));
+    let (status, run) = call(&h.app, "POST", "/api/v1/ops/runbooks/mirror/run", None, &[AUTH]).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    let (_, view) = call(&h.app, "GET", "/api/v1/ops/controls", None, &[AUTH]).await;
+    assert_eq!(view["origin"], "fallback");
+    h.state.assets.store().purge(|_| true);
+    assert_eq!(asset(&h, "menu.txt").await, "from the mirror", "a miss now goes to the mirror");
+    let saved: String = sqlx::query_scalar("SELECT value FROM control_state WHERE name = 'origin'").fetch_one(&h.state.db).await.unwrap();
+    assert_eq!(saved, "fallback", "kept for a restart");
+
+    call(&h.app, "POST", "/api/v1/ops/runbooks/primary/run", None, &[AUTH]).await;
+    h.state.assets.store().purge(|_| true);
+    assert_eq!(asset(&h, "menu.txt").await, "from the primary");
+    let log = audit(&h).await;
+    assert!(log.iter().any(|e| e["action"] == "asset origin" && e["after"] == "fallback origin" && e["result"] == "ok"), "{log:?}");
+}
+
+#[test]
+fn a_fallback_step_needs_a_fallback_origin_in_the_manifest() {
+    let text = format!("{DEMO_MANIFEST}\n[[runbooks]]\nname = \"mirror\"\ntrigger = \"manual\"\nsteps = [\"origin fallback\"]\n");
+    let problems = crate::manifest::parse(&text).unwrap_err();
+    assert!(problems.0.iter().any(|p| p.message.contains("set [uplink] fallback_origin first")), "{problems:?}");
+}

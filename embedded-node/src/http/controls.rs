@@ -30,6 +30,7 @@ impl From<ControlError> for ApiError {
             ControlError::Db(e) => ApiError::internal(e),
             ControlError::Secrets(e) => ApiError::internal(e),
             ControlError::Teardown(e) => e.into(),
+            ControlError::NoFallbackOrigin => ApiError::new(StatusCode::CONFLICT, "no_fallback_origin", e.to_string()),
         }
     }
 }

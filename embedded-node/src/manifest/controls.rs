@@ -168,6 +168,9 @@ pub enum Step {
     RotateSigningKey,
     /// A message shown on the booth screen.
     Notify(String),
+    /// Fetches storefront files from `[uplink] fallback_origin` (`true`) or the
+    /// primary `origin` again (`false`).
+    Origin(bool),
     /// Starts the end-of-event teardown (exporting to `[teardown] export_dir` when
     /// orders cannot be synced).
     Teardown,
@@ -182,6 +185,8 @@ impl std::fmt::Display for Step {
             Step::ResumeUploads => write!(f, "resume uploads"),
             Step::RotateSigningKey => write!(f, "rotate signing key"),
             Step::Notify(text) => write!(f, "notify {text}"),
+            Step::Origin(true) => write!(f, "origin fallback"),
+            Step::Origin(false) => write!(f, "origin primary"),
             Step::Teardown => write!(f, "teardown"),
         }
     }
@@ -268,7 +273,8 @@ pub(super) fn check_degrade(c: &mut Checker, raw: &[Spanned<RawDegrade>]) -> Vec
     levels
 }
 
-pub(super) fn check_runbooks(c: &mut Checker, raw: &[Spanned<RawRunbook>], levels: &[DegradeLevel]) -> Vec<Runbook> {
+/// `has_fallback`: whether `[uplink] fallback_origin` is set (`origin fallback` needs it).
+pub(super) fn check_runbooks(c: &mut Checker, raw: &[Spanned<RawRunbook>], levels: &[DegradeLevel], has_fallback: bool) -> Vec<Runbook> {
     if let Some(extra) = raw.get(MAX_RUNBOOKS) {
         c.at(extra.span(), format!("at most {MAX_RUNBOOKS} runbooks"));
     }
@@ -295,6 +301,10 @@ pub(super) fn check_runbooks(c: &mut Checker, raw: &[Spanned<RawRunbook>], level
             .iter()
             .take(MAX_STEPS)
             .filter_map(|s| match parse_step(s.get_ref(), levels) {
+                Ok(Step::Origin(true)) if !has_fallback => {
+                    c.at(s.span(), "runbook step `origin fallback`: set [uplink] fallback_origin first");
+                    None
+                }
                 Ok(step) => Some(step),
                 Err(why) => {
                     c.at(s.span(), format!("runbook step `{}`: {why}", s.get_ref()));
@@ -349,6 +359,9 @@ pub fn parse_step(text: &str, levels: &[DegradeLevel]) -> Result<Step, String> {
         ("resume", "uploads") => Ok(Step::ResumeUploads),
         ("rotate", "signing key") => Ok(Step::RotateSigningKey),
         ("teardown", "") => Ok(Step::Teardown),
+        ("origin", "fallback") => Ok(Step::Origin(true)),
+        ("origin", "primary") => Ok(Step::Origin(false)),
+        ("origin", _) => Err("say origin fallback or origin primary".into()),
         ("notify", message) if !message.is_empty() && message.chars().count() <= 200 && !message.chars().any(char::is_control) => {
             Ok(Step::Notify(message.to_owned()))
         }
@@ -391,7 +404,18 @@ mod tests {
         assert!(parse_step("notify", &levels).is_err());
         assert_eq!(parse_step("pause uploads", &levels), Ok(Step::PauseUploads));
         assert!(parse_step("rm -rf /", &levels).is_err());
-        for step in ["degrade reduced", "failover offline", "pause uploads", "resume uploads", "rotate signing key", "notify Hello"] {
+        assert!(parse_step("origin sideways", &levels).is_err());
+        for step in [
+            "degrade reduced",
+            "failover offline",
+            "pause uploads",
+            "resume uploads",
+            "rotate signing key",
+            "notify Hello",
+            "origin fallback",
+            "origin primary",
+            "teardown",
+        ] {
             assert_eq!(parse_step(step, &levels).unwrap().to_string(), step);
         }
     }

@@ -280,6 +280,9 @@ pub struct NodeSettings {
 pub struct UplinkSettings {
     /// Where cached assets come from: an http(s) base URL or a local folder.
     pub origin: Option<Origin>,
+    /// A second source of the same storefront (a mirror, or a folder with a copy), used
+    /// when a runbook says `origin fallback`.
+    pub fallback_origin: Option<Origin>,
     /// The regional hub orders sync to.
     pub upstream: Option<url::Url>,
     /// This booth's credential at the upstream: it signs order batches and heartbeats

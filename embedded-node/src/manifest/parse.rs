@@ -103,6 +103,7 @@ struct RawDiscovery {
 #[serde(deny_unknown_fields)]
 struct RawUplink {
     origin: Option<Spanned<String>>,
+    fallback_origin: Option<Spanned<String>>,
     upstream: Option<Spanned<String>>,
     credential: Option<Spanned<String>>,
     booth: Option<Spanned<String>>,
@@ -506,17 +507,19 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         }),
         name: raw.node.name.as_ref().map(|n| c.text(n, "node.name", 64)),
     };
+    let origin = |c: &mut Checker, o: &Spanned<String>, what: &str| {
+        let text = o.get_ref();
+        if text == "demo:storefront" {
+            Some(Origin::DemoStorefront)
+        } else if text.starts_with('/') {
+            Some(Origin::Folder(text.into()))
+        } else {
+            c.url(o, what).map(Origin::Url)
+        }
+    };
     let uplink = UplinkSettings {
-        origin: raw.uplink.origin.as_ref().and_then(|o| {
-            let text = o.get_ref();
-            if text == "demo:storefront" {
-                Some(Origin::DemoStorefront)
-            } else if text.starts_with('/') {
-                Some(Origin::Folder(text.into()))
-            } else {
-                c.url(o, "uplink.origin").map(Origin::Url)
-            }
-        }),
+        origin: raw.uplink.origin.as_ref().and_then(|o| origin(c, o, "uplink.origin")),
+        fallback_origin: raw.uplink.fallback_origin.as_ref().and_then(|o| origin(c, o, "uplink.fallback_origin")),
         upstream: raw.uplink.upstream.as_ref().and_then(|u| c.url(u, "uplink.upstream")),
         credential: raw.uplink.credential.as_ref().map(|v| c.text(v, "uplink.credential", 512)),
         booth: raw.uplink.booth.as_ref().map(|v| c.ident(v, "uplink.booth")),
@@ -564,7 +567,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let offline = check_offline(c, raw.offline);
     let teardown = check_teardown(c, raw.teardown);
     let degrade = controls::check_degrade(c, &raw.degrade);
-    let runbooks = controls::check_runbooks(c, &raw.runbooks, &degrade);
+    let runbooks = controls::check_runbooks(c, &raw.runbooks, &degrade, raw.uplink.fallback_origin.is_some());
     Manifest {
         event,
         node,
