@@ -53,16 +53,31 @@ pub struct AuditEntry {
     pub after: Option<String>,
     pub why: String,
     pub result: String,
+    /// For actions from the desktop app: the laptop's account the app runs under.
+    pub desktop_user: Option<String>,
 }
 
 pub struct Audit {
     db: SqlitePool,
     clock: Arc<dyn Clock>,
+    /// The operating-system account this process runs under: the desktop user, for
+    /// actions that come from the app's window.
+    desktop_user: Option<String>,
+}
+
+/// The account this process runs under (its name in the password database).
+pub fn os_user() -> Option<String> {
+    Some(whoami::username()).filter(|u| !u.is_empty() && u.len() <= 64 && u != "Unknown")
 }
 
 impl Audit {
     pub fn new(db: SqlitePool, clock: Arc<dyn Clock>) -> Audit {
-        Audit { db, clock }
+        Audit { db, clock, desktop_user: None }
+    }
+
+    /// Records `user` as the desktop user of actions from the app's window.
+    pub fn with_desktop_user(self, user: Option<String>) -> Audit {
+        Audit { desktop_user: user, ..self }
     }
 
     /// Writes one entry. A failure to write is logged, never hidden: the action itself
@@ -72,18 +87,20 @@ impl Audit {
             Ok(()) => "ok".to_owned(),
             Err(why) => why,
         };
-        let written =
-            sqlx::query("INSERT INTO audit (at_ms, actor, client, action, before, after, why, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(self.clock.now().as_millisecond())
-                .bind(who.actor)
-                .bind(who.client)
-                .bind(action)
-                .bind(before)
-                .bind(after)
-                .bind(who.why.as_ref())
-                .bind(&result)
-                .execute(&self.db)
-                .await;
+        let written = sqlx::query(
+            "INSERT INTO audit (at_ms, actor, client, action, before, after, why, result, desktop_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(self.clock.now().as_millisecond())
+        .bind(who.actor)
+        .bind(who.client)
+        .bind(action)
+        .bind(before)
+        .bind(after)
+        .bind(who.why.as_ref())
+        .bind(&result)
+        .bind(self.desktop_user.as_deref().filter(|_| who.client == "app"))
+        .execute(&self.db)
+        .await;
         match written {
             Ok(_) => tracing::info!(actor = who.actor, client = who.client, action, result, "control action"),
             Err(e) => tracing::error!(error = %e, action, "could not write the audit log"),
@@ -93,7 +110,7 @@ impl Audit {
     /// Newest first, before entry `before` (for paging).
     pub async fn list(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT id, at_ms, actor, client, action, before, after, why, result FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
+            "SELECT id, at_ms, actor, client, action, before, after, why, result, desktop_user FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
         )
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit.min(MAX_PAGE)))
@@ -111,6 +128,7 @@ impl Audit {
                 after: r.get(6),
                 why: r.get(7),
                 result: r.get(8),
+                desktop_user: r.get(9),
             })
             .collect())
     }
@@ -126,7 +144,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (db, _writer) = crate::storage::open(&dir.path().join("a.db")).await.unwrap();
         let clock = ManualClock::new("2026-06-10T07:00:00Z".parse().unwrap());
-        let audit = Audit::new(db.clone(), Arc::new(clock.clone()));
+        let audit = Audit::new(db.clone(), Arc::new(clock.clone())).with_desktop_user(Some("booth".into()));
         audit.record(&Who::operator("app"), "uplink route", Some("auto".into()), Some("offline_only".into()), Ok(())).await;
         clock.advance(jiff::SignedDuration::from_secs(5));
         audit.record(&Who::operator("api"), "approve offline order", None, Some("q-1".into()), Err("no such approval".into())).await;
@@ -139,6 +157,11 @@ mod tests {
         assert_eq!(
             (all[1].before.as_deref(), all[1].after.as_deref(), all[1].why.as_str()),
             (Some("auto"), Some("offline_only"), "manual")
+        );
+        assert_eq!(
+            (all[1].desktop_user.as_deref(), all[0].desktop_user.as_deref()),
+            (Some("booth"), None),
+            "the desktop user is named for the app's actions only"
         );
         assert_eq!(audit.list(Some(all[0].id), 10).await.unwrap().len(), 1, "paging by id");
         for sql in ["UPDATE audit SET result = 'ok'", "DELETE FROM audit"] {

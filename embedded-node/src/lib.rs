@@ -181,7 +181,7 @@ impl Node {
             None
         };
         let signer = QuoteSigner::new(secrets.quote_key);
-        let audit = Arc::new(audit::Audit::new(db.clone(), clock.clone()));
+        let audit = Arc::new(audit::Audit::new(db.clone(), clock.clone()).with_desktop_user(audit::os_user()));
         let event = live.current().manifest.event.id.clone();
         let teardown = Arc::new(
             teardown::Teardown::load(db.clone(), secrets.store.clone(), clock.clone(), &config.data_dir, &event)

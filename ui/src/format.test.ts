@@ -351,6 +351,10 @@ describe('teardown', () => {
     expect(teardownSummary(view({ state: 'finished' })).text).toBe('Teardown finished. The report is in /home/booth/exports/e-report.');
     expect(stepState('blocked')).toBe('Needs you');
   });
+  it('names the desktop user for actions from the booth screen', () => {
+    const e = { id: 2, at: '', actor: 'operator', client: 'app', action: 'degrade', before: 'normal', after: 'reduced', why: 'manual', result: 'ok', desktop_user: 'booth' };
+    expect(auditLine(e).text).toBe('Degrade: normal → reduced, by hand from the booth screen (booth)');
+  });
   it('words the audit entries teardown writes', () => {
     const e = { id: 1, at: '', actor: 'teardown', client: 'node', action: 'teardown: wipe personal data, caches and media', before: null,
       after: 'contact details of 4 orders', why: 'operator (app)', result: 'ok' };

@@ -96,7 +96,7 @@ const CLIENTS: Record<string, string> = { app: 'the booth screen', dashboard: 'a
 /** An audit entry in one line: "Failover: automatic → offline, from a browser". */
 export function auditLine(e: AuditEntry): { text: string; ok: boolean } {
   const change = e.before && e.after ? `: ${e.before} → ${e.after}` : e.after ? `: ${e.after}` : '';
-  const from = CLIENTS[e.client] ?? e.client;
+  const from = (CLIENTS[e.client] ?? e.client) + (e.client === 'app' && e.desktop_user ? ` (${e.desktop_user})` : '');
   const runbook = e.why.startsWith('runbook ') ? e.why.slice('runbook '.length) : null;
   const who = e.actor === 'teardown'
     ? 'during teardown'

@@ -408,7 +408,7 @@ async function main() {
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.getByTestId('open-teardown').click();
       const sheet = page.getByTestId('teardown');
-      await sheet.waitFor();
+      await sheet.getByTestId('teardown-step-stop').waitFor();
       assert.equal(await sheet.getByTestId('teardown-steps').locator('li').count(), 8);
       assert.equal(await sheet.getByTestId('choose-folder').count(), 0, 'a browser may be on another machine: no folder chooser');
       const folder = sheet.getByTestId('export-dir');

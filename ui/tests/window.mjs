@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { remote } from 'webdriverio';
 import { eventually, placeOrder } from './node-process.mjs';
@@ -91,11 +91,25 @@ async function main() {
     await browser.$('[data-testid="teardown"]').waitForExist({ reverse: true, timeout: 5000 });
     console.log('ok   the teardown screen offers the native folder chooser');
 
+    // A control tapped in the app is audited with the laptop's account as the desktop user.
+    // Clicked from the page (a sticky header may cover where WebDriver would click).
+    await browser.execute(() => document.querySelector('[data-testid="level-reduced"]').click());
+    const auth = { headers: { authorization: `Bearer ${endpoint.operator_token}` } };
+    let entry;
+    await browser.waitUntil(async () => {
+      entry = (await (await fetch(`${url}/api/v1/ops/audit?limit=5`, auth)).json()).find((e) => e.action === 'degrade');
+      return entry !== undefined;
+    }, { timeout: 5000, timeoutMsg: 'the tap was not audited' });
+    assert.equal(entry.client, 'app');
+    assert.equal(entry.desktop_user, userInfo().username, 'the desktop user is named');
+    await browser.execute(() => document.querySelector('[data-testid="level-normal"]').click());
+    console.log(`ok   a control tapped in the app is audited with the desktop user (${entry.desktop_user})`);
+
     const ready = await browser.execute(() => document.documentElement.dataset.ready);
     assert.equal(ready, 'true');
     await browser.saveScreenshot(join(ARTIFACTS, 'app-window.png'));
     console.log(`ok   screenshot kept in ${join(ARTIFACTS, 'app-window.png')}`);
-    console.log('window tests: 6 passed, 0 failed');
+    console.log('window tests: 7 passed, 0 failed');
   } finally {
     await browser?.deleteSession().catch(() => undefined);
     driver.kill('SIGTERM');

@@ -66,7 +66,15 @@ impl OrderQueue {
         .execute(&mut *conn)
         .await?;
         sqlx::query("VACUUM").execute(&mut *conn).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *conn).await?;
+        // Until the write-ahead log is emptied it still holds the old pages; a reader on
+        // another connection can hold the truncation off for a moment, so try again.
+        for _ in 0..50 {
+            let (busy, ..): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await?;
+            if busy == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         sqlx::query("PRAGMA secure_delete = OFF").execute(&mut *conn).await?;
         Ok(done.rows_affected())
     }

@@ -313,10 +313,11 @@ fn html(s: &Summary, audit: &[crate::audit::AuditEntry], state: &AppState) -> St
     );
     for a in audit {
         h.push_str(&format!(
-            "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{} ({}{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             a.at,
             esc(&a.actor),
             esc(&a.client),
+            a.desktop_user.as_deref().map(|u| format!(", {}", esc(u))).unwrap_or_default(),
             esc(&a.action),
             esc(a.before.as_deref().unwrap_or("")),
             esc(a.after.as_deref().unwrap_or("")),
