@@ -161,7 +161,8 @@ struct Run {
 struct Live {
     /// The step being worked on now, if the pipeline is running.
     running: Option<Step>,
-    /// Whether this process ran the pipeline (else a started run is `interrupted`).
+    /// The pipeline was asked to run and has not ended yet (else a started run that is
+    /// neither finished, blocked nor failed is `interrupted`).
     ran_here: bool,
 }
 
@@ -379,6 +380,14 @@ impl Teardown {
 
     pub(crate) async fn drive_until(&self, state: &AppState, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
         let _one = self.driving.lock().await;
+        let ended = self.run_steps(state, halt).await;
+        // However it ended, nothing runs now: a run that stopped short without a
+        // blocked or failed step reads as interrupted, never as running forever.
+        self.live().ran_here = false;
+        ended
+    }
+
+    async fn run_steps(&self, state: &AppState, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
         let event = state.manifest.current().manifest.event.id.clone();
         let Some(run) = self.run_row(&event).await? else { return Ok(()) };
         if run.finished_at.is_some() {

@@ -66,7 +66,14 @@ pub struct OrdersPart {
     pub synced: usize,
     pub not_synced: usize,
     pub quarantined: usize,
-    pub by_payment: Vec<(String, usize, Minor)>,
+    pub by_payment: Vec<PaymentPart>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaymentPart {
+    pub payment: String,
+    pub orders: usize,
+    pub total: Minor,
 }
 
 #[derive(Debug, Serialize)]
@@ -128,14 +135,14 @@ fn summarise(state: &AppState, orders: &[OrderView], run: &Run) -> Summary {
     let loaded = state.manifest.current();
     let m = &loaded.manifest;
     let count = |s: crate::orders::SyncState| orders.iter().filter(|o| o.status == s).count();
-    let mut by_payment: Vec<(String, usize, Minor)> = Vec::new();
+    let mut by_payment: Vec<PaymentPart> = Vec::new();
     for o in orders {
-        match by_payment.iter_mut().find(|(p, ..)| *p == o.payment) {
-            Some((_, n, sum)) => {
-                *n += 1;
-                *sum += o.total;
+        match by_payment.iter_mut().find(|p| p.payment == o.payment) {
+            Some(p) => {
+                p.orders += 1;
+                p.total += o.total;
             }
-            None => by_payment.push((o.payment.clone(), 1, o.total)),
+            None => by_payment.push(PaymentPart { payment: o.payment.clone(), orders: 1, total: o.total }),
         }
     }
     let latency: Vec<RoutePart> = state
@@ -276,8 +283,8 @@ fn html(s: &Summary, audit: &[crate::audit::AuditEntry], state: &AppState) -> St
         h.push_str(&format!("<tr><td>{}</td><td>{v}</td></tr>", esc(k)));
     }
     h.push_str("</table><h2>Orders by payment</h2><table><tr><th>Payment</th><th>Orders</th><th>Total</th></tr>");
-    for (p, n, sum) in &s.orders.by_payment {
-        h.push_str(&format!("<tr><td>{}</td><td>{n}</td><td>{}</td></tr>", esc(p), money(*sum)));
+    for p in &s.orders.by_payment {
+        h.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&p.payment), p.orders, money(p.total)));
     }
     h.push_str("</table><p>Every order, without contact details: <a href=\"orders.csv\">orders.csv</a>. The figures as data: <a href=\"summary.json\">summary.json</a>.</p>");
     h.push_str(

@@ -88,6 +88,8 @@ async fn assert_torn_down(state: &AppState, dir: &std::path::Path, sold: &[(Stri
     let revenue: i64 = sqlx::query_scalar("SELECT SUM(total) FROM orders").fetch_one(&state.db).await.unwrap();
     assert_eq!(summary["revenue"], revenue);
     assert_eq!(summary["orders"]["total"], sold.len());
+    assert_eq!(summary["orders"]["by_payment"][0]["payment"], "card");
+    assert_eq!(summary["orders"]["by_payment"][0]["orders"], sold.len());
     assert!(summary["latency"].as_array().unwrap().iter().any(|r| r["route"] == "POST /api/v1/orders"), "{summary}");
     // Each step ran to done once.
     let done = steps_done(state).await;
