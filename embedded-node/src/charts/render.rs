@@ -131,23 +131,20 @@ fn runs(points: &[Point], value: impl Fn(&Point) -> Option<f64>) -> Vec<Vec<(i64
     for p in points {
         match value(p) {
             Some(v) => current.push((p.at, v)),
-            None if !current.is_empty() => out.push(drawable(std::mem::take(&mut current))),
+            None if !current.is_empty() => out.push(std::mem::take(&mut current)),
             None => {}
         }
     }
     if !current.is_empty() {
-        out.push(drawable(current));
+        out.push(current);
     }
     out
 }
 
-/// A line of one point is drawn as a line of two (the same point twice): an SVG
-/// polyline needs two, and the PNG renderer warns about shorter ones.
-fn drawable(mut line: Vec<(i64, f64)>) -> Vec<(i64, f64)> {
-    if line.len() == 1 {
-        line.push(line[0]);
-    }
-    line
+/// Whether `run` makes a line: one point is drawn as a dot instead (a one-point
+/// polyline makes the SVG parser warn, and a zero-length one the PNG stroker).
+fn is_line(run: &[(i64, f64)]) -> bool {
+    run.len() > 1
 }
 
 fn x_range(points: &[i64], min_span: i64) -> (i64, i64) {
@@ -204,16 +201,18 @@ pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme:
             }
             for (i, name) in names.iter().enumerate() {
                 let colour = theme.series[i % theme.series.len()];
-                for (n, run) in runs(points, |p| find(p, name).map(|r| r.p95_ms)).into_iter().enumerate() {
-                    let drawn = chart.draw_series(LineSeries::new(run, colour.stroke_width(4))).map_err(draw_err)?;
-                    if n == 0 {
-                        drawn.label(name.clone()).legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(4)));
-                    }
+                for run in runs(points, |p| find(p, name).map(|r| r.p95_ms)).into_iter().filter(|r| is_line(r)) {
+                    chart.draw_series(LineSeries::new(run, colour.stroke_width(4))).map_err(draw_err)?;
                 }
-                // Dots too, so that a lone point (a route just seen) still shows.
+                // Dots too, so that a lone point (a route just seen) still shows; they
+                // carry the legend, as every route listed has at least one.
                 let dots = points.iter().filter_map(|p| find(p, name).map(|r| Circle::new((p.at, r.p95_ms), 4, colour.filled())));
-                chart.draw_series(dots).map_err(draw_err)?;
-                for run in runs(points, |p| find(p, name).map(|r| r.p99_ms)) {
+                chart
+                    .draw_series(dots)
+                    .map_err(draw_err)?
+                    .label(name.clone())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(4)));
+                for run in runs(points, |p| find(p, name).map(|r| r.p99_ms)).into_iter().filter(|r| is_line(r)) {
                     chart.draw_series(DashedLineSeries::new(run, 10, 6, colour.stroke_width(2))).map_err(draw_err)?;
                 }
             }
@@ -239,7 +238,11 @@ pub fn hit_ratio(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) -
             let mut chart = chart(&root, theme, size, "Cache hit ratio, last minute", x0..x1, y0..100.5)?;
             mesh(&mut chart, axis, theme, size, x1 - x0, &|v| format!("{v:.0}%"))?;
             for run in series {
-                chart.draw_series(LineSeries::new(run, theme.good.stroke_width(4))).map_err(draw_err)?;
+                if is_line(&run) {
+                    chart.draw_series(LineSeries::new(run, theme.good.stroke_width(4))).map_err(draw_err)?;
+                } else {
+                    chart.draw_series(run.into_iter().map(|p| Circle::new(p, 5, theme.good.filled()))).map_err(draw_err)?;
+                }
             }
         }
         root.present().map_err(draw_err)?;
@@ -269,12 +272,12 @@ pub fn transcodes(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) 
                         .map(|p| Rectangle::new([(p.at - 4, 0.0), (p.at + 4, p.transcodes_running as f64)], bar)),
                 )
                 .map_err(draw_err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    drawable(points.iter().map(|p| (p.at, p.transcode_minutes)).collect()),
-                    theme.series[0].stroke_width(4),
-                ))
-                .map_err(draw_err)?;
+            let line: Vec<(i64, f64)> = points.iter().map(|p| (p.at, p.transcode_minutes)).collect();
+            if is_line(&line) {
+                chart.draw_series(LineSeries::new(line, theme.series[0].stroke_width(4))).map_err(draw_err)?;
+            } else {
+                chart.draw_series(line.into_iter().map(|p| Circle::new(p, 5, theme.series[0].filled()))).map_err(draw_err)?;
+            }
         }
         root.present().map_err(draw_err)?;
     }
@@ -457,13 +460,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_lone_point_is_drawn_as_a_line_of_two() {
+    fn a_lone_point_is_drawn_as_a_dot_not_a_line() {
         let one = &points()[..1];
-        assert!(runs(one, |p| p.hit_ratio).iter().all(|r| r.len() == 2));
-        let svg = transcodes(one, &Axis { tz: &jiff::tz::TimeZone::UTC }, &Theme::light(), Size { width: 640, height: 320 }).unwrap();
-        for polyline in svg.split("<polyline").skip(1) {
-            let pts = polyline.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
-            assert!(pts.split_whitespace().count() >= 2, "a polyline of one point: {pts}");
+        let axis = Axis { tz: &jiff::tz::TimeZone::UTC };
+        let size = Size { width: 640, height: 320 };
+        for svg in [
+            transcodes(one, &axis, &Theme::light(), size).unwrap(),
+            hit_ratio(one, &axis, &Theme::light(), size).unwrap(),
+            latency(one, (250, 1000), &axis, &Theme::light(), size).unwrap(),
+        ] {
+            for polyline in svg.split("<polyline").skip(1) {
+                let pts: Vec<&str> = polyline.split("points=\"").nth(1).unwrap().split('"').next().unwrap().split_whitespace().collect();
+                assert!(pts.len() >= 2 && pts.iter().any(|p| *p != pts[0]), "a polyline of one point, or of no length: {pts:?}");
+            }
+            assert!(svg.contains("<circle"), "the lone point is shown");
         }
     }
 
