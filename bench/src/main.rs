@@ -8,6 +8,8 @@
 //!   popularity, demo-video ranges, several browsers) replayed after warm-up;
 //! - `degrade`: p99 of the essential routes under a simulated burst with back-office
 //!   load, at `normal` and at `essential`;
+//! - `teardown`: the end of a busy event, step by step, against the same export and
+//!   wipe done by hand with rusqlite;
 //! - `telemetry`: ns per recorded request, and throughput with request timing on and
 //!   off (wrk on two hot paths, and the traffic simulator flat out).
 //!
@@ -18,6 +20,7 @@ mod commerce;
 mod degrade;
 mod hit_ratio;
 mod origin;
+mod teardown;
 mod telemetry;
 mod wrk;
 
@@ -41,6 +44,8 @@ enum Command {
     Telemetry(telemetry::Args),
     /// Essential routes' p99 under a burst, before and after degrading.
     Degrade(degrade::Args),
+    /// Teardown of a busy booth, step by step, against export and wipe by hand.
+    Teardown(teardown::Args),
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -74,6 +79,10 @@ fn main() -> anyhow::Result<()> {
         Command::Degrade(args) => {
             use_sibling_node_binary()?;
             degrade::run(args)
+        }
+        Command::Teardown(args) => {
+            use_sibling_node_binary()?;
+            teardown::run(args)
         }
         Command::HitRatio(args) => {
             use_sibling_node_binary()?;

@@ -30,11 +30,13 @@ impl OrderQueue {
 
     /// Notes that these orders are in an export file (called after the file is synced).
     pub async fn mark_exported(&self, order_ids: &[String], now: Timestamp) -> Result<(), OrderError> {
-        let mut tx = self.pool.begin().await?;
-        for id in order_ids {
-            sqlx::query("UPDATE orders SET exported_ms = ? WHERE order_id = ?").bind(millis(now)).bind(id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
+        // One statement for the lot (the ids as a JSON array), not one per order.
+        let ids = serde_json::to_string(order_ids).map_err(|e| OrderError::Unavailable(e.to_string()))?;
+        sqlx::query("UPDATE orders SET exported_ms = ? WHERE order_id IN (SELECT value FROM json_each(?))")
+            .bind(millis(now))
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
