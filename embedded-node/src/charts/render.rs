@@ -141,10 +141,11 @@ fn runs(points: &[Point], value: impl Fn(&Point) -> Option<f64>) -> Vec<Vec<(i64
     out
 }
 
-/// Whether `run` makes a line: one point is drawn as a dot instead (a one-point
-/// polyline makes the SVG parser warn, and a zero-length one the PNG stroker).
+/// Whether `run` makes a line: a single point — or the same point twice, as when the
+/// sampler and the chart's own "now" fall in one second — is drawn as a dot instead (a
+/// one-point polyline makes the SVG parser warn, and a zero-length one the PNG stroker).
 fn is_line(run: &[(i64, f64)]) -> bool {
-    run.len() > 1
+    run.iter().any(|p| *p != run[0])
 }
 
 fn x_range(points: &[i64], min_span: i64) -> (i64, i64) {
@@ -462,13 +463,17 @@ mod tests {
     #[test]
     fn a_lone_point_is_drawn_as_a_dot_not_a_line() {
         let one = &points()[..1];
+        // At start the sampler's first point and the chart's "now" share one second.
+        let twice = [points()[0].clone(), points()[0].clone()];
         let axis = Axis { tz: &jiff::tz::TimeZone::UTC };
         let size = Size { width: 640, height: 320 };
-        for svg in [
-            transcodes(one, &axis, &Theme::light(), size).unwrap(),
-            hit_ratio(one, &axis, &Theme::light(), size).unwrap(),
-            latency(one, (250, 1000), &axis, &Theme::light(), size).unwrap(),
-        ] {
+        for svg in [one, &twice[..]].into_iter().flat_map(|pts| {
+            [
+                transcodes(pts, &axis, &Theme::light(), size).unwrap(),
+                hit_ratio(pts, &axis, &Theme::light(), size).unwrap(),
+                latency(pts, (250, 1000), &axis, &Theme::light(), size).unwrap(),
+            ]
+        }) {
             for polyline in svg.split("<polyline").skip(1) {
                 let pts: Vec<&str> = polyline.split("points=\"").nth(1).unwrap().split('"').next().unwrap().split_whitespace().collect();
                 assert!(pts.len() >= 2 && pts.iter().any(|p| *p != pts[0]), "a polyline of one point, or of no length: {pts:?}");
