@@ -17,7 +17,8 @@ export function Header({ snapshot, stream, lastUpdate, onSync }: {
     const t = setInterval(() => setNow(new Date()), 1000);
     return () => clearInterval(t);
   }, []);
-  const mode = snapshot ? linkMode(snapshot.link) : null;
+  // A closed booth says so first: "Selling locally" would be untrue.
+  const mode = snapshot ? (snapshot.closed ? { label: 'Closed — teardown', tone: 'bad' as const } : linkMode(snapshot.link)) : null;
   const lost = stream.kind === 'lost';
   return (
     <header class="header">

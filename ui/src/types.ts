@@ -13,6 +13,8 @@ export type Snapshot = {
   started_at: string;
   event: { id: string; name: string; currency: string; timezone: string; starts_at: string; ends_at: string; expires_at: string };
   manifest: { source: string; version: number; loaded_at: string; items: number; promotions: number; last_failure: ReloadFailure | null };
+  /** The booth has begun its teardown: no new orders. */
+  closed?: boolean;
   link: Link;
   today: { since: string; orders: number; revenue: number };
   orders: { captured: number; syncing: number; synced: number; quarantined: number; revenue: number; oldest_unsynced: string | null };

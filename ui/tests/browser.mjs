@@ -432,6 +432,7 @@ async function main() {
       const quote = await fetch(`${url}/api/v1/quotes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines: [{ sku: 'TOTE', qty: 1 }] }) });
       assert.equal(quote.status, 410, 'kiosks hear the booth is closed');
       assert.equal((await quote.json()).error.code, 'booth_closed');
+      await eventually('the header says the booth is closed', async () => (await text(page, 'mode')) === 'Closed — teardown', 5000);
       await page.screenshot({ path: join(ARTIFACTS, 'teardown-1280x800.png') });
       if (updateDocs) await page.screenshot({ path: join(DOCS, 'teardown-1280x800.png') });
 

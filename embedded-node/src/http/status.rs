@@ -77,6 +77,8 @@ pub struct Status {
     started_at: Timestamp,
     event: EventStatus,
     manifest: ManifestStatus,
+    /// The booth has begun its teardown: it takes no new orders (kiosks may say so).
+    closed: bool,
 }
 
 fn public_status(state: &AppState) -> Status {
@@ -102,6 +104,7 @@ fn public_status(state: &AppState) -> Status {
             promotions: loaded.book.rule_count(),
             last_failure: state.manifest.last_failure(),
         },
+        closed: state.teardown.is_closed(),
     }
 }
 
