@@ -442,6 +442,7 @@ async function main() {
       await eventually('the node stopped by itself', async () => node.exitCode() !== null, 60_000);
       assert.equal(node.exitCode(), 0);
       await eventually('the screen says so', async () => (await sheet.getByTestId('teardown-stopped').count()) === 1, 10_000);
+      await page.screenshot({ path: join(ARTIFACTS, 'teardown-finished-1280x800.png') });
       assert.equal(await sheet.getByTestId('teardown-step-stop').getAttribute('data-state'), 'done');
       const report = readFileSync(join(exportDir, 'harbour-lights-2026-report', 'report.html'), 'utf8');
       assert.match(report, /<img src="latency.png"/);

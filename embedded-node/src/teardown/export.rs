@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::Outcome;
+use super::{count, Outcome};
 use crate::http::AppState;
 use crate::uplink::Mode;
 
@@ -95,7 +95,7 @@ pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) 
             && (!forwarding || link_down || summary.forwarding.pending == 0)
     })
     .await;
-    let mut cancelled = 0;
+    let mut cancelled: u64 = 0;
     let busy: Vec<(String,)> = sqlx::query_as("SELECT id FROM transcodes WHERE state IN ('queued', 'running')")
         .fetch_all(&state.db)
         .await
@@ -110,10 +110,10 @@ pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) 
     let keep = unsent(state).await.map_err(|e| e.to_string())?;
     let mut words = vec![if settled { "uploads and clips finished".to_owned() } else { format!("waited {} s", wait.as_secs()) }];
     if cancelled > 0 {
-        words.push(format!("{cancelled} clips cancelled"));
+        words.push(format!("{} cancelled", count(cancelled, "clip")));
     }
     if dropped > 0 {
-        words.push(format!("{dropped} unfinished uploads dropped"));
+        words.push(format!("{} dropped", count(dropped, "unfinished upload")));
     }
     if keep.is_empty() {
         words.push("nothing left to send".into());
@@ -121,8 +121,8 @@ pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) 
     }
     let Some(export) = export_dir else {
         return Ok(Outcome::Blocked(format!(
-            "{} uploads and clips are not upstream; choose an export folder and run teardown again",
-            keep.len()
+            "{} (uploads and clips) not upstream; choose an export folder and run teardown again",
+            count(keep.len() as u64, "file")
         )));
     };
     let folder = export.join("media");
@@ -135,7 +135,7 @@ pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) 
     }
     let index = serde_json::to_vec_pretty(&items).map_err(|e| e.to_string())?;
     write_durably(&folder.join("media.json"), &index).map_err(|e| e.to_string())?;
-    words.push(format!("{} uploads and clips copied to {}", items.len(), folder.display()));
+    words.push(format!("{} (uploads and clips) copied to {}", count(items.len() as u64, "file"), folder.display()));
     Ok(Outcome::Done(words.join("; ")))
 }
 
@@ -240,5 +240,5 @@ pub async fn wipe_media(state: &AppState, data_dir: &Path) -> Result<String, Str
         }
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     }
-    Ok(format!("{uploads} uploads and {clips} clips"))
+    Ok(format!("{} and {}", count(uploads, "upload"), count(clips, "clip")))
 }

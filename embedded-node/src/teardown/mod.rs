@@ -470,7 +470,8 @@ impl Teardown {
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         Ok(Outcome::Done(format!(
-            "{revoked} upload tokens revoked; a new signing key; {pairing}; a new operator token from the next start"
+            "{} revoked; a new signing key; {pairing}; a new operator token from the next start",
+            count(revoked, "upload token")
         )))
     }
 
@@ -521,6 +522,16 @@ pub fn automatic(m: &crate::manifest::Manifest) -> Option<(Timestamp, &'static s
     [after_end, ttl].into_iter().flatten().min_by_key(|(t, _)| *t)
 }
 
+/// "1 order", "5 orders": the progress screen reads as sentences.
+pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -537,7 +548,7 @@ async fn wipe(state: &AppState, data_dir: &Path) -> Result<Outcome, String> {
     let media = export::wipe_media(state, data_dir).await.map_err(|e| e.to_string())?;
     let contacts = state.orders.wipe_contacts().await.map_err(|e| e.to_string())?;
     let cached = state.assets.store().purge(|_| true);
-    Ok(Outcome::Done(format!("contact details of {contacts} orders, {media}, {cached} cached files")))
+    Ok(Outcome::Done(format!("contact details of {}, {media}, {}", count(contacts, "order"), count(cached, "cached file"))))
 }
 
 async fn withdraw(state: &AppState) -> Outcome {

@@ -256,3 +256,29 @@ async fn teardown_starts_by_itself_after_the_end_time_and_from_a_runbook() {
     assert!(view.closed);
     assert_eq!(view.started_by.as_deref(), Some("runbook close-up"), "{view:?}");
 }
+
+#[tokio::test]
+async fn a_step_that_fails_stops_teardown_before_the_wipe_and_running_again_finishes() {
+    let h = harness().await;
+    let sold = sell(&h, 2).await;
+    let export = tempfile::tempdir().unwrap();
+    let folder = export.path().join("usb-stick");
+    std::fs::create_dir_all(&folder).unwrap();
+    h.state.teardown.request(EVENT, &operator(), Some(&folder)).await.unwrap();
+    // The stick is pulled and something else now has its name: the export cannot be written.
+    std::fs::remove_dir_all(&folder).unwrap();
+    std::fs::write(&folder, b"not a folder").unwrap();
+    h.state.teardown.drive(&h.state).await.unwrap();
+    let view = h.state.teardown.view(&h.state).await.unwrap();
+    assert_eq!(view.state, "failed", "{view:?}");
+    let orders = view.steps.iter().find(|s| s.step == Step::Orders).unwrap();
+    assert!(orders.state == "failed" && orders.detail.as_deref().unwrap().contains("cannot write"), "{orders:?}");
+    assert!(view.steps.iter().filter(|s| s.state == "pending").any(|s| s.step == Step::Wipe), "the wipe did not run");
+    assert!(contains(&database_bytes(h.dir()), "guest0@example.org"), "nothing was wiped");
+
+    std::fs::remove_file(&folder).unwrap();
+    std::fs::create_dir_all(&folder).unwrap();
+    h.state.teardown.request(EVENT, &operator(), None).await.unwrap();
+    h.state.teardown.drive(&h.state).await.unwrap();
+    assert_torn_down(&h.state, h.dir(), &sold, &folder).await;
+}
