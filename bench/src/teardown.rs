@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use boothcloud_tests::{Kiosk, TestNode, OPERATOR_TOKEN};
 use serde_json::json;
 
+use boothcloud_node::teardown::Step;
+
 use crate::median;
 
 #[derive(clap::Args)]
@@ -23,7 +25,8 @@ pub struct Args {
     rounds: usize,
 }
 
-const STEPS: [&str; 8] = ["close", "media", "orders", "report", "keys", "wipe", "withdraw", "stop"];
+/// The steps by name, in the node's own order.
+const STEPS: [&str; 8] = Step::ALL_NAMES;
 
 struct Round {
     /// POST to the process's exit.

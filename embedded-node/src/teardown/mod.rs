@@ -71,17 +71,12 @@ pub enum Step {
 impl Step {
     pub const ALL: [Step; 8] = [Step::Close, Step::Media, Step::Orders, Step::Report, Step::Keys, Step::Wipe, Step::Withdraw, Step::Stop];
 
+    /// The steps' names, in order (for tools that read the progress table).
+    pub const ALL_NAMES: [&'static str; 8] = ["close", "media", "orders", "report", "keys", "wipe", "withdraw", "stop"];
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Close => "close",
-            Step::Media => "media",
-            Step::Orders => "orders",
-            Step::Report => "report",
-            Step::Keys => "keys",
-            Step::Wipe => "wipe",
-            Step::Withdraw => "withdraw",
-            Step::Stop => "stop",
-        }
+        // The variants are declared in the pipeline's order, as the names are.
+        Self::ALL_NAMES[self as usize]
     }
 
     /// What the step does, in words for the progress screen.
@@ -235,13 +230,26 @@ impl Teardown {
         if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
             return Err(TeardownError::BadExportDir);
         }
-        std::fs::create_dir_all(path).map_err(|e| TeardownError::ExportDirUnusable(dir.into(), e.to_string()))?;
-        let real = path.canonicalize().map_err(|e| TeardownError::ExportDirUnusable(dir.into(), e.to_string()))?;
+        let unusable = |e: std::io::Error| TeardownError::ExportDirUnusable(dir.into(), e.to_string());
         let data = self.data_dir.canonicalize().unwrap_or_else(|_| self.data_dir.clone());
+        // Refused before anything is created: where the folder would be is its nearest
+        // existing parent, links resolved, plus the parts still to make.
+        let mut existing = path;
+        let mut missing = Vec::new();
+        while !existing.exists() {
+            missing.extend(existing.file_name());
+            existing = existing.parent().ok_or(TeardownError::BadExportDir)?;
+        }
+        let planned = missing.iter().rev().fold(existing.canonicalize().map_err(unusable)?, |p, part| p.join(part));
+        if planned.starts_with(&data) {
+            return Err(TeardownError::ExportInsideData);
+        }
+        std::fs::create_dir_all(path).map_err(unusable)?;
+        let real = path.canonicalize().map_err(unusable)?;
         if real.starts_with(&data) {
             return Err(TeardownError::ExportInsideData);
         }
-        export::probe_writable(&real).map_err(|e| TeardownError::ExportDirUnusable(dir.into(), e.to_string()))?;
+        export::probe_writable(&real).map_err(unusable)?;
         Ok(real)
     }
 

@@ -215,6 +215,7 @@ async fn the_http_contract_confirms_checks_the_folder_and_needs_the_operator() {
         assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_export_dir")), "{bad}");
     }
     assert!(!h.state.teardown.is_closed(), "a refused request closes nothing");
+    assert!(!h.dir().join("reports").exists(), "a folder refused inside the data folder is not made there");
 
     let export = tempfile::tempdir().unwrap();
     let folder = export.path().join("new-folder");
