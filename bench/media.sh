@@ -4,7 +4,7 @@
 #              streaming the file; the node fsyncs before it acknowledges) vs a plain
 #              copy of the same file on the same disk with fsync (dd conv=fsync).
 #   transcode: a 30 s 1280x720 clip to the 480p preset through the node's job queue
-#              (POST to "done", polled every 20 ms: queue, ffprobe, ffmpeg, rename) vs
+#              (POST to "done", one long poll `?wait=60`: queue, ffprobe, ffmpeg, fsync, rename) vs
 #              the very same ffmpeg command (the job's own `command`) run by hand, and
 #              by hand followed by the fsync the node does before it says "done".
 # Rounds alternate the two sides. Usage: bench/media.sh [path/to/boothcloud-node]
@@ -62,9 +62,11 @@ clip=$(tus_upload "$work/clip.mp4")
 job() { # → job JSON when done
   local id
   id=$(ops -X POST -H 'content-type: application/json' -d "{\"upload_id\":\"$clip\",\"preset\":\"480p\"}" "$url/api/v1/ops/transcodes" | jq -r .id)
+  # One long poll (the node answers when the job ends): nothing else competes with
+  # ffmpeg for the two cores while it runs, as on a booth.
   while :; do
-    j=$(ops "$url/api/v1/ops/transcodes/$id")
-    case $(jq -r .state <<<"$j") in done) echo "$j"; return ;; queued|running) sleep 0.02 ;; *) echo "job failed: $j" >&2; exit 1 ;; esac
+    j=$(ops "$url/api/v1/ops/transcodes/$id?wait=60")
+    case $(jq -r .state <<<"$j") in done) echo "$j"; return ;; queued|running) ;; *) echo "job failed: $j" >&2; exit 1 ;; esac
   done
 }
 first=$(job)

@@ -480,8 +480,23 @@ async fn transcodes_make_the_presets_and_are_metered() {
             http.get(url).send().await.unwrap().bytes().await.unwrap().to_vec()
         }
     };
-    let t = wait_for(&node, trimmed["id"].as_str().unwrap(), &["done", "failed"]).await;
+    // One long poll answers when the job has ended: no polling loop.
+    let res = TestNode::client()
+        .get(format!("{}/api/v1/ops/transcodes/{}?wait=60", node.url, trimmed["id"].as_str().unwrap()))
+        .bearer_auth(OPERATOR_TOKEN)
+        .timeout(Duration::from_secs(90))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let t: Value = res.json().await.unwrap();
     assert_eq!(t["state"], "done", "{t}");
+    for bad in ["wait=61", "wait=-1", "wait=soon", "until=5"] {
+        let (status, e) = ops(&node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{}?{bad}", t["id"].as_str().unwrap()), None).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{bad}: {e}");
+    }
+    let (status, e) = ops(&node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{}?wait=5", "0".repeat(32)), None).await;
+    assert_eq!(status, 404, "{e}");
     let (codec, height, audio, duration) = probe(&fetch(t.clone()).await, dir.path());
     assert_eq!((codec.as_str(), height, audio.as_deref()), ("h264", 480, Some("aac")));
     assert!((duration - 2.0).abs() < 0.15, "trimmed to 2 s: {duration}");
@@ -575,8 +590,24 @@ async fn cancel_and_timeout_leave_no_ffmpeg_running_and_failures_say_why() {
     assert_eq!(running["state"], "running");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!processes_with(cancel_id).is_empty(), "ffmpeg runs for the job");
+    // A caller waiting for the job hears of its end when it is cancelled, not when its
+    // wait runs out.
+    let waiting = {
+        let path = format!("/api/v1/ops/transcodes/{cancel_id}?wait=60");
+        let url = node.url.clone();
+        tokio::spawn(async move {
+            let began = Instant::now();
+            let v: Value =
+                TestNode::client().get(format!("{url}{path}")).bearer_auth(OPERATOR_TOKEN).send().await.unwrap().json().await.unwrap();
+            (v, began.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let (status, after) = ops(&node, reqwest::Method::POST, &format!("/api/v1/ops/transcodes/{cancel_id}/cancel"), None).await;
     assert_eq!((status, after["state"].as_str()), (200, Some("cancelled")), "{after}");
+    let (heard, waited) = waiting.await.unwrap();
+    assert_eq!(heard["state"], "cancelled", "{heard}");
+    assert!(waited < Duration::from_secs(30), "answered at the cancel, not at the end of the wait: {waited:?}");
     assert!(processes_with(cancel_id).is_empty(), "no ffmpeg left after cancel: {:?}", processes_with(cancel_id));
     let (status, _) = ops(&node, reqwest::Method::POST, &format!("/api/v1/ops/transcodes/{cancel_id}/cancel"), None).await;
     assert_eq!(status, 409, "a finished job cannot be cancelled again");

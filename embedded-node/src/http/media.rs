@@ -4,6 +4,7 @@
 //! so the screen wall and phones can play them; byte ranges for seeking).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
@@ -493,10 +494,42 @@ async fn start_transcode(
     Ok((StatusCode::ACCEPTED, Json(state.media.start_transcode(req).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/ops/transcodes/{id}", tag = "operator", security(("operator" = [])),
-    responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_transcode(_: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
-    Ok(Json(state.media.transcoder.get(&id).await?))
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    /// Seconds to wait for the job to end before answering, 0–60 (default 0: answer at
+    /// once). The answer comes as soon as the job is done, failed, cancelled, timed out
+    /// or stopped, or with the job as it is when the time is up.
+    wait: Option<u32>,
+}
+
+/// Longest a caller may wait for a job in one request.
+const MAX_WAIT_SECS: u32 = 60;
+
+/// A job, with its progress; with `wait`, once it has ended (a long poll).
+#[utoipa::path(get, path = "/api/v1/ops/transcodes/{id}", tag = "operator", security(("operator" = [])), params(Wait),
+    responses((status = 200, body = JobView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_transcode(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(wait): ApiQuery<Wait>,
+) -> Result<Json<JobView>, ApiError> {
+    match wait.wait.unwrap_or(0) {
+        0 => Ok(Json(state.media.transcoder.get(&id).await?)),
+        s if s <= MAX_WAIT_SECS => {
+            // A node that is stopping answers at once: a waiting caller never holds up
+            // the shutdown.
+            let mut stopping = state.stopping.clone();
+            let transcoder = &state.media.transcoder;
+            tokio::select! {
+                job = transcoder.wait(&id, Duration::from_secs(u64::from(s))) => Ok(Json(job?)),
+                // (The guard `wait_for` returns is not `Send`: dropped before the await.)
+                () = async { drop(stopping.wait_for(|stop| *stop).await) } => Ok(Json(transcoder.get(&id).await?)),
+            }
+        }
+        _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("wait must be between 0 and {MAX_WAIT_SECS} seconds"))),
+    }
 }
 
 /// Cancels a job: a queued one at once, a running one by stopping its ffmpeg.

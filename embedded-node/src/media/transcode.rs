@@ -166,6 +166,9 @@ pub struct Transcoder {
     wake: Notify,
     running: Mutex<HashMap<String, Arc<Running>>>,
     ffmpeg: Mutex<Option<Result<String, String>>>,
+    /// Bumped whenever a job ends, so a caller waiting for one ([`Transcoder::wait`])
+    /// is woken instead of polling.
+    ended: watch::Sender<u64>,
 }
 
 /// A queued job, as the runner needs it.
@@ -247,6 +250,7 @@ impl Transcoder {
             wake: Notify::new(),
             running: Mutex::default(),
             ffmpeg: Mutex::new(None),
+            ended: watch::Sender::new(0),
         })
     }
 
@@ -299,6 +303,28 @@ impl Transcoder {
         row.map(|r| self.view(r)).ok_or(TranscodeError::NotFound)
     }
 
+    /// The job once it has ended (done, failed, cancelled…), or as it is when `up_to`
+    /// has passed: a script or screen waiting for a clip asks once instead of polling
+    /// (polling costs the CPU the transcode itself needs on a two-core booth laptop).
+    pub async fn wait(&self, id: &str, up_to: Duration) -> Result<JobView, TranscodeError> {
+        let mut ended = self.ended.subscribe();
+        let deadline = tokio::time::Instant::now() + up_to;
+        loop {
+            // Subscribed before reading: an end recorded between the read and the
+            // wait below still wakes us.
+            ended.mark_unchanged();
+            let job = self.get(id).await?;
+            if !matches!(job.state.as_str(), "queued" | "running") {
+                return Ok(job);
+            }
+            match tokio::time::timeout_at(deadline, ended.changed()).await {
+                Ok(Ok(())) => {}
+                // Out of time (or the transcoder is gone): the job as it is now.
+                _ => return self.get(id).await,
+            }
+        }
+    }
+
     /// The newest jobs first.
     pub async fn list(&self, limit: u32) -> Result<Vec<JobView>, TranscodeError> {
         let rows: Vec<JobRow> =
@@ -325,6 +351,9 @@ impl Transcoder {
             .bind(id)
             .execute(&self.db)
             .await?;
+        if done.rows_affected() > 0 {
+            self.ended.send_modify(|n| *n += 1);
+        }
         let job = self.get(id).await?;
         if done.rows_affected() == 0 && job.state != "running" {
             return Err(TranscodeError::Finished(job.state));
@@ -634,6 +663,7 @@ impl Transcoder {
             Outcome::Again => {}
         }
         self.running.lock().expect("running jobs").remove(&job.id);
+        self.ended.send_modify(|n| *n += 1);
         self.wake.notify_one();
     }
 
