@@ -12,7 +12,9 @@
 #   - the operator's unpair is obeyed by both sides, and pairing again restores it;
 #   - a killed booth goes "gone"; a booth that stops says goodbye and goes at once;
 #   - Debian's avahi-browse sees our service and TXT, and our node lists a printer
-#     advertised with avahi-publish.
+#     advertised with avahi-publish;
+#   - a flood of thousands of names of one service type pauses browsing for that type
+#     only (bench/mdns-flood.py sends it from a host of the test LAN).
 # Needs root (namespaces), iproute2, curl, jq, openssl, avahi-daemon and avahi-utils.
 set -euo pipefail
 bin=$(realpath "${1:?usage: discovery.sh path/to/boothcloud-node}")
@@ -193,6 +195,21 @@ in_host "$p" av avahi-publish -s "Booth receipt printer" _ipp._tcp 631 "ty=Recei
 sees_printer() { api a /api/v1/ops/devices | jq -e '.devices[] | select(.kind == "printer" and .name == "Booth receipt printer" and .txt.ty == "Receipt printer" and .addresses[0] == "10.77.0.9")'; }
 wait_for 15 "A lists avahi's printer" sees_printer
 ok "avahi-browse sees our service; our node sees a printer published with avahi-publish"
+
+# 8. A flood of names — thousands of "web devices" within seconds, from one host — pauses
+# browsing for that type only: the booth stays bounded and answering, and a printer that
+# appears meanwhile is still found.
+lan_host "$p" fl 10.77.0.8
+in_host "$p" fl python3 "$here/../../bench/mdns-flood.py" --rate 2000 --seconds 4 --kinds web --subnet 10.77.0 >"$work/flood.json" ||
+  fail "the flood generator failed"
+paused_web() { api c /api/v1/ops/devices | jq -e '.discovery.paused | map(.service_type) == ["_http._tcp"]'; }
+wait_for 10 "C pauses browsing for web devices" paused_web
+api c /api/v1/ops/devices | jq -e '(.devices | length) <= 512 and .discovery.paused[0].names > 256' >/dev/null ||
+  fail "C's inventory went past its bound, or the flood was not counted"
+in_host "$p" av avahi-publish -s "Second receipt printer" _ipp._tcp 631 >/dev/null 2>&1 &
+sees_second() { api c /api/v1/ops/devices | jq -e '.devices[] | select(.kind == "printer" and .name == "Second receipt printer")'; }
+wait_for 15 "C still finds a new printer while web devices are paused" sees_second
+ok "a flood of names pauses only the flooded type; the booth stays bounded and still finds printers"
 
 # 7. A killed booth goes gone after the silence; a booth that stops says goodbye.
 kill -KILL "${pid[b]}"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState, stepState, teardownSummary } from './format';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clock, duration, endsAt, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState, stepState, teardownSummary, floodNotice, serviceKind } from './format';
 import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, TeardownView, Upload } from './types';
 
 describe('money', () => {
@@ -359,5 +359,20 @@ describe('teardown', () => {
     const e = { id: 1, at: '', actor: 'teardown', client: 'node', action: 'teardown: wipe personal data, caches and media', before: null,
       after: 'contact details of 4 orders', why: 'operator (app)', result: 'ok' };
     expect(auditLine(e).text).toBe('Teardown: wipe personal data, caches and media: contact details of 4 orders, during teardown');
+  });
+});
+
+describe('floodNotice', () => {
+  it('says which kind of device is no longer looked for, for how long, and why', () => {
+    const now = new Date('2026-12-01T19:00:00Z');
+    const text = floodNotice({ service_type: '_http._tcp', until: '2026-12-01T19:03:30Z', names: 3214 }, now);
+    expect(text).toContain('Not looking for web devices for the next 4 min');
+    expect(text).toContain('3,214 new ones appeared within 10 seconds');
+    expect(floodNotice({ service_type: '_ipp._tcp', until: '2026-12-01T19:00:05Z', names: 300 }, now)).toContain('printers for the next 1 min');
+  });
+  it('names the kinds in words', () => {
+    expect(serviceKind('_boothcloud._tcp')).toBe('other booths');
+    expect(serviceKind('_ipps._tcp')).toBe('printers');
+    expect(serviceKind('_acme-pos._tcp')).toBe('_acme-pos._tcp devices');
   });
 });

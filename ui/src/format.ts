@@ -2,7 +2,7 @@
 
 import type {
   AuditEntry, Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, RunwayLimit, Snapshot, Spend,
-  RunbookView, SpendLine, SyncState, TeardownStepView, TeardownView, Upload,
+  PausedType, RunbookView, SpendLine, SyncState, TeardownStepView, TeardownView, Upload,
 } from './types';
 
 /** Integer minor units as money: 1250 EUR → "€12.50" (the currency's own decimals). */
@@ -24,6 +24,20 @@ export function ago(then: Date, now: Date): string {
   if (s < 60) return `${s} s ago`;
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   return `${Math.floor(s / 3600)} h ago`;
+}
+
+/** What a service type is, in words: "_ipp._tcp" → "printers". */
+export function serviceKind(type: string): string {
+  if (type === '_boothcloud._tcp') return 'other booths';
+  if (type === '_ipp._tcp' || type === '_ipps._tcp') return 'printers';
+  if (type === '_http._tcp') return 'web devices';
+  return `${type} devices`;
+}
+
+/** Why the booth stopped looking for one kind of device, and for how long. */
+export function floodNotice(p: PausedType, now: Date): string {
+  const minutes = Math.max(1, Math.ceil((new Date(p.until).getTime() - now.getTime()) / 60_000));
+  return `Not looking for ${serviceKind(p.service_type)} for the next ${minutes} min: ${p.names.toLocaleString('en-GB')} new ones appeared within 10 seconds, so something on this network is flooding it. Devices already found stay listed; other kinds are still found.`;
 }
 
 export const ORDER_STATES: { value: SyncState | null; label: string }[] = [

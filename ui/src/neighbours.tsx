@@ -5,7 +5,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Connection } from './api';
-import { ago, boothHealth, deviceKind, moneyOrDash, pairing, percent, roundTrip } from './format';
+import { ago, boothHealth, deviceKind, floodNotice, moneyOrDash, pairing, percent, roundTrip } from './format';
 import { HoldButton } from './hold';
 import { useAction, usePolled } from './polled';
 import type { Booth, DevicesView, FleetView, PairingCode } from './types';
@@ -112,6 +112,9 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
             : 'Looking for devices is switched off on this booth.'}
         </p>
       )}
+      {d?.paused.map((p) => (
+        <p key={p.service_type} class="notice warn" role="status" data-testid="flood-notice">{floodNotice(p, now)}</p>
+      ))}
       {data && data.devices.length === 0 && <p class="empty">No devices found on this network yet.</p>}
       {data && data.devices.length > 0 && (
         <table class="order-table devices" data-testid="device-table">

@@ -272,6 +272,9 @@ export type Device = {
   paired: boolean | null;
 };
 
+/** A service type the node stopped browsing for a while: it flooded the network with names. */
+export type PausedType = { service_type: string; until: string; names: number };
+
 export type DevicesView = {
   discovery: {
     enabled: boolean;
@@ -280,8 +283,10 @@ export type DevicesView = {
     port: number | null;
     fingerprint: string;
     key_source: 'manifest' | 'pairing_code' | 'none';
+    browsing_since: string | null;
     events_seen: number;
     refused: number;
+    paused: PausedType[];
   };
   alive: number;
   gone: number;

@@ -20,7 +20,11 @@
 //! - **Probe.** Every `probe_every`, each device is probed with a TCP connect to its
 //!   service port (at most [`PROBE_CONCURRENCY`] at once, [`PROBE_TIMEOUT`] each); the
 //!   connect time is its round-trip time.
+//! - **Flood guard.** A service type that brings hundreds of new names within seconds
+//!   is no longer browsed for a while ([`flood`]): mdns-sd's cost grows with what it
+//!   caches, and a flood would otherwise keep its thread at a full core.
 
+pub mod flood;
 pub mod inventory;
 
 use std::net::{IpAddr, SocketAddr};
@@ -101,6 +105,10 @@ pub struct Discovery {
     started: Instant,
     /// Set at teardown: the booth is never announced again by this process.
     silent: std::sync::atomic::AtomicBool,
+    guard: Mutex<flood::FloodGuard>,
+    /// When the browsers started (wall clock, ms): with each device's first sighting, it
+    /// says how long discovery took, without the node's own start-up.
+    browsing_since_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Discovery {
@@ -116,7 +124,10 @@ impl Discovery {
             events: AtomicU64::new(0),
             started: Instant::now(),
             silent: std::sync::atomic::AtomicBool::new(false),
+            guard: Mutex::default(),
+            browsing_since_ms: std::sync::atomic::AtomicI64::new(0),
         });
+        discovery.browsing_since_ms.store(discovery.now_ms(), Ordering::Relaxed);
         discovery.browse(&discovery.daemon())?;
         Ok(discovery)
     }
@@ -125,20 +136,53 @@ impl Discovery {
         self.daemon.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a browser per service type on `daemon`, each folding into the inventory.
-    fn browse(self: &Arc<Self>, daemon: &ServiceDaemon) -> Result<(), DiscoveryError> {
-        daemon.set_ip_check_interval(IP_CHECK_SECS)?;
+    /// Every service type this node browses: booths, the common devices, the manifest's.
+    fn service_types(&self) -> Vec<String> {
         let settings = &self.manifest.current().manifest.discovery;
         let mut types: Vec<String> = std::iter::once(BOOTH_TYPE.to_owned())
             .chain(DEFAULT_DEVICE_TYPES.iter().map(|t| (*t).to_owned()))
             .chain(settings.extra_types.iter().cloned())
             .collect();
         types.dedup();
-        for ty in types {
-            let rx = daemon.browse(&format!("{ty}.local."))?;
-            tokio::spawn(follow(Arc::downgrade(self), ty, rx));
+        types
+    }
+
+    /// Starts a browser per service type on `daemon` (except the ones the flood guard
+    /// holds), each folding into the inventory.
+    fn browse(self: &Arc<Self>, daemon: &ServiceDaemon) -> Result<(), DiscoveryError> {
+        daemon.set_ip_check_interval(IP_CHECK_SECS)?;
+        for ty in self.service_types() {
+            if !self.guard().is_paused(&ty) {
+                self.browse_one(daemon, ty)?;
+            }
         }
         Ok(())
+    }
+
+    fn browse_one(self: &Arc<Self>, daemon: &ServiceDaemon, ty: String) -> Result<(), DiscoveryError> {
+        let rx = daemon.browse(&format!("{ty}.local."))?;
+        tokio::spawn(follow(Arc::downgrade(self), ty, rx));
+        Ok(())
+    }
+
+    fn guard(&self) -> MutexGuard<'_, flood::FloodGuard> {
+        self.guard.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Service types whose browsing the flood guard holds now.
+    pub fn paused(&self) -> Vec<flood::Paused> {
+        self.guard().paused()
+    }
+
+    /// Browses again the types whose pause is over.
+    fn resume_due(self: &Arc<Self>) {
+        let due = self.guard().due(self.now_ms());
+        for ty in due {
+            tracing::info!(service_type = %ty, "browsing for this service type again after a flood");
+            if let Err(e) = self.browse_one(&self.daemon(), ty) {
+                tracing::warn!(error = %e, "could not browse again after a flood");
+            }
+        }
     }
 
     /// A fresh daemon, browsers and advertisement, after the machine's addresses
@@ -146,6 +190,7 @@ impl Discovery {
     /// and take its new address from the new announcement.
     pub fn restart(self: &Arc<Self>) -> Result<(), DiscoveryError> {
         let fresh = ServiceDaemon::new()?;
+        self.browsing_since_ms.store(self.now_ms(), Ordering::Relaxed);
         self.browse(&fresh)?;
         let old = std::mem::replace(&mut *self.daemon.write().unwrap_or_else(|p| p.into_inner()), fresh);
         let _ = old.shutdown();
@@ -212,6 +257,11 @@ impl Discovery {
         self.inventory.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// When the browsers (re)started, wall clock in milliseconds.
+    pub fn browsing_since_ms(&self) -> i64 {
+        self.browsing_since_ms.load(Ordering::Relaxed)
+    }
+
     pub fn events_seen(&self) -> u64 {
         self.events.load(Ordering::Relaxed)
     }
@@ -232,6 +282,18 @@ impl Discovery {
         self.events.fetch_add(1, Ordering::Relaxed);
         let now = self.now_ms();
         match event {
+            // A new name in mdns-sd's cache: what the flood guard counts.
+            ServiceEvent::ServiceFound(..) => {
+                let tripped = self.guard().new_name(ty, now);
+                if let Some(until) = tripped {
+                    let names = self.guard().paused().into_iter().find(|p| p.service_type == ty).map_or(0, |p| p.names);
+                    tracing::warn!(
+                        service_type = %ty, names, pause_s = (until - now) / 1000,
+                        "a flood of mDNS names: browsing for this service type is paused"
+                    );
+                    let _ = self.daemon().stop_browse(&format!("{ty}.local."));
+                }
+            }
             ServiceEvent::ServiceResolved(s) => {
                 let resolved = Resolved {
                     service_type: ty.to_owned(),
@@ -277,7 +339,8 @@ fn ipv4_addresses() -> std::collections::BTreeSet<IpAddr> {
         .unwrap_or_default()
 }
 
-/// Restarts mDNS when the machine's IPv4 addresses change, until the node stops.
+/// Restarts mDNS when the machine's IPv4 addresses change, and browses again the
+/// service types whose flood pause is over, until the node stops.
 pub async fn follow_addresses(discovery: Arc<Discovery>, mut stopping: tokio::sync::watch::Receiver<bool>) {
     let mut known = ipv4_addresses();
     loop {
@@ -285,6 +348,7 @@ pub async fn follow_addresses(discovery: Arc<Discovery>, mut stopping: tokio::sy
             () = tokio::time::sleep(Duration::from_secs(u64::from(IP_CHECK_SECS))) => {}
             _ = stopping.wait_for(|s| *s) => return,
         }
+        discovery.resume_due();
         let now = ipv4_addresses();
         if now != known && !now.is_empty() {
             if let Err(e) = discovery.restart() {

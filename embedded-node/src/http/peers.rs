@@ -218,9 +218,27 @@ pub struct DiscoveryStatus {
     /// `pairing_code` or `none`.
     fingerprint: String,
     key_source: &'static str,
+    /// When this node began looking (its mDNS browsers started, or restarted after an
+    /// address change); a device's `first_seen` minus this is how long finding it took.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    browsing_since: Option<Timestamp>,
     /// mDNS events taken in, and devices turned away because the inventory was full.
     events_seen: u64,
     refused: u64,
+    /// Service types not browsed for now: each brought a flood of new names (hundreds
+    /// within seconds), which would keep mDNS busy on a full core.
+    paused: Vec<PausedType>,
+}
+
+/// A service type whose browsing the flood guard has paused.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PausedType {
+    service_type: String,
+    /// When it is browsed again.
+    #[schema(value_type = String, format = DateTime)]
+    until: Timestamp,
+    /// New names it brought within 10 s, the flood that paused it.
+    names: u32,
 }
 
 /// One device on the LAN.
@@ -312,8 +330,15 @@ async fn devices(_: Operator, State(state): State<AppState>) -> Json<DevicesView
             port: advert.as_ref().map(|a| a.port),
             fingerprint: state.peers.fingerprint(),
             key_source: state.peers.key_source(),
+            browsing_since: state.discovery.as_ref().map(|d| timestamp(d.browsing_since_ms())),
             events_seen: state.discovery.as_ref().map_or(0, |d| d.events_seen()),
             refused: state.discovery.as_ref().map_or(0, |d| d.inventory().refused),
+            paused: state.discovery.as_ref().map_or_else(Vec::new, |d| {
+                d.paused()
+                    .into_iter()
+                    .map(|p| PausedType { service_type: p.service_type, until: timestamp(p.until_ms), names: p.names })
+                    .collect()
+            }),
         },
         gone: list.len() - alive,
         alive,
