@@ -202,7 +202,7 @@ impl Node {
         let controls =
             Arc::new(controls::Controls::load(live.clone(), clock.clone(), db.clone(), parts).await.map_err(NodeError::Controls)?);
         let (stopping, stop_seen) = tokio::sync::watch::channel(false);
-        let state = AppState {
+        let state = AppState::from(http::Handles {
             manifest: live,
             orders,
             signer,
@@ -224,7 +224,7 @@ impl Node {
             audit,
             controls,
             teardown,
-        };
+        });
         Ok(Node { listener, state, writer, stopping, _watcher: watcher })
     }
 

@@ -9,6 +9,7 @@ mod controls;
 mod dashboard;
 pub mod error;
 mod extract;
+mod guard;
 mod live;
 mod media;
 mod metrics;
@@ -21,7 +22,6 @@ mod uplink;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use jiff::Timestamp;
@@ -41,9 +41,39 @@ use error::ApiError;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Everything a request handler may use; cloned per request (all handles).
+/// Everything a request handler may use: one `Arc`, cloned per request. (As a struct
+/// of handles, each clone bumped some twenty reference counts that every core shares;
+/// now it is one.) Fields are reached through `Deref`: `state.orders`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Handles>);
+
+impl std::ops::Deref for AppState {
+    type Target = Handles;
+
+    fn deref(&self) -> &Handles {
+        &self.0
+    }
+}
+
+impl From<Handles> for AppState {
+    fn from(handles: Handles) -> AppState {
+        AppState(Arc::new(handles))
+    }
+}
+
+impl AppState {
+    /// A copy with some handles replaced (tests: a node "restarted" over the same parts).
+    #[cfg(test)]
+    pub(crate) fn with(&self, change: impl FnOnce(&mut Handles)) -> AppState {
+        let mut handles = Handles::clone(&self.0);
+        change(&mut handles);
+        AppState::from(handles)
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct Handles {
     pub manifest: Arc<LiveManifest>,
     pub orders: OrderQueue,
     pub signer: QuoteSigner,
@@ -141,9 +171,8 @@ pub fn app(state: AppState) -> Router {
         // layer would take for a preflight; it gets CORS of its own (`media::tus_cors`).
         .merge(media::tus_routes(gate.clone()))
         .merge(media::clip_routes(gate))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
-    // Outermost, so that every answer is timed, a caught panic's 500 included.
-    let router = if state.telemetry.is_timing() { router.layer(crate::telemetry::TimingLayer(state.telemetry.clone())) } else { router };
+        // Outermost: a panic anywhere becomes the JSON 500, and every answer is timed.
+        .layer(guard::GuardLayer { telemetry: state.telemetry.is_timing().then(|| state.telemetry.clone()) });
     router.with_state(state)
 }
 
@@ -165,11 +194,6 @@ fn app_window_cors() -> tower_http::cors::CorsLayer {
             HeaderName::from_static(extract::CLIENT_HEADER),
         ])
         .max_age(std::time::Duration::from_secs(600))
-}
-
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node hit an internal error; it has been logged").into_response()
 }
 
 #[cfg(test)]

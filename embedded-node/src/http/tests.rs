@@ -89,7 +89,7 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
         teardown: teardown.clone(),
     };
     let controls = Arc::new(crate::controls::Controls::load(manifest.clone(), shared.clone(), db.clone(), parts).await.unwrap());
-    let state = AppState {
+    let state = AppState::from(super::Handles {
         teardown,
         controls,
         audit,
@@ -111,7 +111,7 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
         peers,
         discovery: None,
         media,
-    };
+    });
     Harness { app: app(state.clone()), state, clock, secrets: secrets.store.clone(), stop, _dir: dir }
 }
 

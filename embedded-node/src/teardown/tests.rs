@@ -157,8 +157,7 @@ async fn interrupted_at_any_step_a_restarted_node_stays_closed_and_continues_whe
 
             // "Restart": a fresh teardown read back from the database.
             let fresh = Teardown::load(h.state.db.clone(), h.secrets.clone(), h.state.clock.clone(), h.dir(), EVENT).await.unwrap();
-            let mut state = h.state.clone();
-            state.teardown = Arc::new(fresh);
+            let state = h.state.with(|s| s.teardown = Arc::new(fresh));
             assert!(state.teardown.is_closed(), "closed after a crash at {step:?}");
             let view = state.teardown.view(&state).await.unwrap();
             assert_eq!(view.state, "interrupted", "at {step:?}");

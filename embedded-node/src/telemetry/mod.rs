@@ -13,15 +13,14 @@ pub mod sessions;
 pub mod shard;
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use std::net::SocketAddr;
 
-use axum::extract::{MatchedPath, Request};
 use axum::http::{header, Method};
-use axum::response::Response;
 use serde::Serialize;
 
 use crate::clock::Clock;
@@ -41,11 +40,25 @@ pub struct RouteSlot {
     method: Method,
     route: Box<str>,
     latency: Mutex<RouteLatency>,
+    /// What recording needs besides the slot: reached through the slot, so a request
+    /// holds one reference (its thread's slot) and bumps no counter shared by every core.
+    recorder: Arc<Recorder>,
 }
 
 type Slot = Arc<RouteSlot>;
 /// Route template → the methods seen on it, for one shard.
-type Routes = HashMap<Box<str>, Vec<Slot>>;
+/// FxHash: route templates come from the node's own router, never from a client, so
+/// the flooding resistance of SipHash is not needed, and SipHash was the largest single
+/// cost of timing a request (measured with callgrind).
+type Routes = HashMap<Box<str>, Vec<Slot>, BuildHasherDefault<shard::FxHasher>>;
+
+/// The clock, the meters and the sampling rate: shared by every slot.
+struct Recorder {
+    clock: Arc<dyn Clock>,
+    /// What costs money; every request is one edge execution.
+    meters: Arc<Meters>,
+    sampling_ppm: AtomicU32,
+}
 
 /// Whether a route template is one the booth's customers (kiosks, phones, signage) use,
 /// as opposed to the operator's own views: what the latency tile and chart show.
@@ -56,13 +69,10 @@ pub fn serves_customers(route: &str) -> bool {
 
 /// The registry. One per node, shared by handle.
 pub struct Telemetry {
-    clock: Arc<dyn Clock>,
     /// One registry per shard: a worker thread only ever locks its own, so requests on
     /// different threads never wait for each other. Reads add the shards up.
     shards: [RwLock<Routes>; shard::SHARDS],
-    sampling_ppm: AtomicU32,
-    /// What costs money; every request is one edge execution.
-    meters: Arc<Meters>,
+    recorder: Arc<Recorder>,
     sessions: Sessions,
     timing: bool,
 }
@@ -81,10 +91,8 @@ pub struct RouteFigures {
 impl Telemetry {
     pub fn new(clock: Arc<dyn Clock>) -> Telemetry {
         Telemetry {
-            clock,
             shards: Default::default(),
-            sampling_ppm: AtomicU32::new(PPM / 10),
-            meters: Arc::default(),
+            recorder: Arc::new(Recorder { clock, meters: Arc::default(), sampling_ppm: AtomicU32::new(PPM / 10) }),
             sessions: Sessions::default(),
             timing: true,
         }
@@ -106,11 +114,11 @@ impl Telemetry {
 
     /// The usage meters the spend ledger prices.
     pub fn meters(&self) -> &Arc<Meters> {
-        &self.meters
+        &self.recorder.meters
     }
 
     pub fn now_ms(&self) -> i64 {
-        self.clock.now().as_millisecond()
+        self.recorder.now_ms()
     }
 
     /// This thread's slot for a route, made on first use (bounded: past `MAX_ROUTES`
@@ -128,23 +136,19 @@ impl Telemetry {
         if let Some(found) = find(methods, &method) {
             return found;
         }
-        let slot = Arc::new(RouteSlot { method, route: route.into(), latency: Mutex::default() });
+        let slot = Arc::new(RouteSlot { method, route: route.into(), latency: Mutex::default(), recorder: self.recorder.clone() });
         methods.push(slot.clone());
         slot
     }
 
     /// Records one request: `route` is its template, `us` the time to the response head.
     pub fn record(&self, method: &Method, route: &str, status: u16, us: u64) {
-        self.record_in(&self.slot(method, route), status, us);
+        self.slot(method, route).record(status, us);
     }
 
-    fn record_in(&self, slot: &RouteSlot, status: u16, us: u64) {
-        let now_ms = self.now_ms();
-        self.meters.add(Component::Edge, 1);
-        slot.latency.lock().unwrap_or_else(|e| e.into_inner()).record(now_ms, us, status >= 500);
-        if self.sampled() {
-            tracing::debug!(method = %slot.method, route = &*slot.route, status, us, "request");
-        }
+    /// Starts timing a request to `route` (its template); [`Timer::finish`] records it.
+    pub fn timer(&self, method: &Method, route: &str) -> Timer {
+        Timer { started: Instant::now(), slot: self.slot(method, route) }
     }
 
     /// Every route's latency, the shards added up, in (route, method) order.
@@ -167,18 +171,12 @@ impl Telemetry {
 
     /// The share of requests whose detail is logged (at debug level), 0.0–1.0.
     pub fn sampling(&self) -> f64 {
-        f64::from(self.sampling_ppm.load(Ordering::Relaxed)) / f64::from(PPM)
+        f64::from(self.recorder.sampling_ppm.load(Ordering::Relaxed)) / f64::from(PPM)
     }
 
     pub fn set_sampling(&self, share: f64) {
         let ppm = (share.clamp(0.0, 1.0) * f64::from(PPM)).round() as u32;
-        self.sampling_ppm.store(ppm, Ordering::Relaxed);
-    }
-
-    fn sampled(&self) -> bool {
-        let ppm = self.sampling_ppm.load(Ordering::Relaxed);
-        // The level check first: with debug logging off (the default) no random draw is made.
-        ppm > 0 && tracing::enabled!(tracing::Level::DEBUG) && (ppm >= PPM || rand::random_range(0..PPM) < ppm)
+        self.recorder.sampling_ppm.store(ppm, Ordering::Relaxed);
     }
 
     /// Every route's figures, busiest (by requests in the last minute, then the event) first.
@@ -235,71 +233,40 @@ pub fn arrived<B>(telemetry: &Telemetry, peer: SocketAddr, req: &axum::http::Req
     }
 }
 
-/// The timing layer: wraps every route (and the fallback) so that each request is timed
-/// to its response head and recorded under the route template the router matched. A
-/// hand-written service rather than `axum::middleware::from_fn`, which boxes two
-/// futures and a service per request.
-#[derive(Clone)]
-pub struct TimingLayer(pub Arc<Telemetry>);
+impl Recorder {
+    fn now_ms(&self) -> i64 {
+        self.clock.now().as_millisecond()
+    }
 
-impl<S> tower::Layer<S> for TimingLayer {
-    type Service = Timed<S>;
-
-    fn layer(&self, inner: S) -> Timed<S> {
-        Timed { inner, telemetry: self.0.clone() }
+    fn sampled(&self) -> bool {
+        let ppm = self.sampling_ppm.load(Ordering::Relaxed);
+        // The level check first: with debug logging off (the default) no random draw is made.
+        ppm > 0 && tracing::enabled!(tracing::Level::DEBUG) && (ppm >= PPM || rand::random_range(0..PPM) < ppm)
     }
 }
 
-#[derive(Clone)]
-pub struct Timed<S> {
-    inner: S,
-    telemetry: Arc<Telemetry>,
-}
-
-impl<S> tower::Service<Request> for Timed<S>
-where
-    S: tower::Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = TimedFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let started = Instant::now();
-        let template = req.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str);
-        let slot = self.telemetry.slot(req.method(), template);
-        TimedFuture { inner: self.inner.call(req), started, slot, telemetry: self.telemetry.clone() }
-    }
-}
-
-pin_project_lite::pin_project! {
-    pub struct TimedFuture<F> {
-        #[pin]
-        inner: F,
-        started: Instant,
-        slot: Slot,
-        telemetry: Arc<Telemetry>,
-    }
-}
-
-impl<F, E> std::future::Future for TimedFuture<F>
-where
-    F: std::future::Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        let this = self.project();
-        let out = std::task::ready!(this.inner.poll(cx));
-        if let Ok(response) = &out {
-            let us = this.started.elapsed().as_micros() as u64;
-            this.telemetry.record_in(this.slot, response.status().as_u16(), us);
+impl RouteSlot {
+    fn record(&self, status: u16, us: u64) {
+        let r = &self.recorder;
+        let now_ms = r.now_ms();
+        r.meters.add(Component::Edge, 1);
+        self.latency.lock().unwrap_or_else(|e| e.into_inner()).record(now_ms, us, status >= 500);
+        if r.sampled() {
+            tracing::debug!(method = %self.method, route = &*self.route, status, us, "request");
         }
-        std::task::Poll::Ready(out)
+    }
+}
+
+/// One request being timed, from the router's match to its response head. Holds only
+/// its thread's slot for the route.
+pub struct Timer {
+    started: Instant,
+    slot: Slot,
+}
+
+impl Timer {
+    pub fn finish(self, status: u16) {
+        self.slot.record(status, self.started.elapsed().as_micros() as u64);
     }
 }
 

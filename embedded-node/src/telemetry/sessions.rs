@@ -92,7 +92,8 @@ pub struct Sessions {
 }
 
 struct State {
-    open: HashMap<(u64, Feature), Open>,
+    /// Keyed by the client's keyed hash: hashed again only cheaply (see `FxHasher`).
+    open: HashMap<(u64, Feature), Open, std::hash::BuildHasherDefault<super::shard::FxHasher>>,
     finished: [Finished; 2],
     untracked: u64,
 }
@@ -117,7 +118,7 @@ impl Default for Sessions {
         Sessions {
             keys: std::collections::hash_map::RandomState::new(),
             parts: std::array::from_fn(|_| {
-                Mutex::new(State { open: HashMap::new(), finished: [Finished::new(), Finished::new()], untracked: 0 })
+                Mutex::new(State { open: HashMap::default(), finished: [Finished::new(), Finished::new()], untracked: 0 })
             }),
         }
     }
