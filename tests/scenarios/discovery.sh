@@ -14,8 +14,10 @@
 #   - Debian's avahi-browse sees our service and TXT, and our node lists a printer
 #     advertised with avahi-publish;
 #   - a flood of thousands of names of one service type pauses browsing for that type
-#     only (bench/mdns-flood.py sends it from a host of the test LAN).
-# Needs root (namespaces), iproute2, curl, jq, openssl, avahi-daemon and avahi-utils.
+#     only (bench/mdns-flood.py sends it from a host of the test LAN);
+#   - the Devices and Fleet screens show that LAN in Chromium (ui/tests/devices.mjs).
+# Needs root (namespaces), iproute2, curl, jq, openssl, avahi-daemon and avahi-utils, and
+# for the browser check Chromium and the UI's npm packages (scripts/setup installs them).
 set -euo pipefail
 bin=$(realpath "${1:?usage: discovery.sh path/to/boothcloud-node}")
 here=$(dirname "$(realpath "$0")")
@@ -196,7 +198,7 @@ sees_printer() { api a /api/v1/ops/devices | jq -e '.devices[] | select(.kind ==
 wait_for 15 "A lists avahi's printer" sees_printer
 ok "avahi-browse sees our service; our node sees a printer published with avahi-publish"
 
-# 8. A flood of names — thousands of "web devices" within seconds, from one host — pauses
+# 7. A flood of names — thousands of "web devices" within seconds, from one host — pauses
 # browsing for that type only: the booth stays bounded and answering, and a printer that
 # appears meanwhile is still found.
 lan_host "$p" fl 10.77.0.8
@@ -211,7 +213,19 @@ sees_second() { api c /api/v1/ops/devices | jq -e '.devices[] | select(.kind == 
 wait_for 15 "C still finds a new printer while web devices are paused" sees_second
 ok "a flood of names pauses only the flooded type; the booth stays bounded and still finds printers"
 
-# 7. A killed booth goes gone after the silence; a booth that stops says goodbye.
+# 8. The same in the browser: A's Devices screen lists paired B and Avahi's printer found
+# over mDNS and says web devices are paused; its Fleet screen shows B. (Chromium runs
+# inside A's namespace: the dashboard is A's own, at 127.0.0.1 there.)
+paused_on_a() { api a /api/v1/ops/devices | jq -e '.discovery.paused | map(.service_type) | index("_http._tcp")'; }
+wait_for 10 "A pauses web devices too" paused_on_a
+mkdir -p "$here/../../target/artifacts"
+(cd "$here/../../ui" && in_host "$p" a node tests/devices.mjs http://127.0.0.1:8787/ "$token" "Stand 15 laptop" "Booth receipt printer" \
+  "$(realpath "$here/../../target/artifacts")/devices-lan-1280x800.png") >"$work/browser.out" 2>&1 ||
+  { cat "$work/browser.out" >&2; fail "the Devices and Fleet screens did not show the LAN"; }
+sed 's/^/  /' "$work/browser.out"
+ok "the Devices and Fleet screens show the booth, the printer and the paused kind in Chromium"
+
+# 9. A killed booth goes gone after the silence; a booth that stops says goodbye.
 kill -KILL "${pid[b]}"
 gone_b() { device a "$B" | jq -e '.[0].state == "gone"'; }
 wait_for 20 "A marks the killed B gone" gone_b
