@@ -365,11 +365,16 @@ pub async fn keep_probing(discovery: Arc<Discovery>, mut stopping: tokio::sync::
     loop {
         let every = discovery.manifest.current().manifest.discovery.probe_every.unsigned_abs();
         let targets = discovery.inventory().probe_targets();
-        let results: Vec<_> = futures_util::stream::iter(targets)
+        let round = futures_util::stream::iter(targets)
             .map(|(key, at)| async move { (key, at, probe(at).await) })
             .buffer_unordered(PROBE_CONCURRENCY)
-            .collect()
-            .await;
+            .collect::<Vec<_>>();
+        // A round over hundreds of silent devices takes seconds (a second each, 32 at
+        // once); a stopping node does not wait for it, so its goodbye goes out at once.
+        let results = tokio::select! {
+            results = round => results,
+            _ = stopping.wait_for(|s| *s) => return,
+        };
         {
             let now = discovery.now_ms();
             let mut inventory = discovery.inventory();
