@@ -10,6 +10,9 @@ use boothcloud_node::secrets::{SecretBackend, Secrets};
 use boothcloud_node::{launch, simulate, NodeConfig};
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "boothcloud-node", version, about = "The Boothcloud micro-cloud node for pop-up booths")]
 struct Cli {
