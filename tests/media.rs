@@ -492,7 +492,8 @@ async fn transcodes_make_the_presets_and_are_metered() {
     let t: Value = res.json().await.unwrap();
     assert_eq!(t["state"], "done", "{t}");
     for bad in ["wait=61", "wait=-1", "wait=soon", "until=5"] {
-        let (status, e) = ops(&node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{}?{bad}", t["id"].as_str().unwrap()), None).await;
+        let (status, e) =
+            ops(&node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{}?{bad}", t["id"].as_str().unwrap()), None).await;
         assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{bad}: {e}");
     }
     let (status, e) = ops(&node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{}?wait=5", "0".repeat(32)), None).await;

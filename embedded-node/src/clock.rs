@@ -8,6 +8,13 @@ use jiff::{SignedDuration, Timestamp};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
+
+    /// Unix milliseconds, possibly a few behind [`Clock::now`]: for what the request
+    /// path stamps on every request (telemetry's windows and sessions, cache ages),
+    /// where a millisecond or four does not matter and the cost does.
+    fn now_ms(&self) -> i64 {
+        self.now().as_millisecond()
+    }
 }
 
 /// The wall clock.
@@ -17,6 +24,21 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::now()
+    }
+
+    /// Linux's coarse real-time clock: the time of the last timer tick (1–4 ms old),
+    /// read from the vDSO without touching the hardware clock. `Timestamp::now` cost
+    /// ~330 instructions per call, three calls per cache hit (callgrind).
+    #[cfg(target_os = "linux")]
+    fn now_ms(&self) -> i64 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid, writable timespec; CLOCK_REALTIME_COARSE exists on
+        // every Linux since 2.6.32.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+            ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
+        } else {
+            self.now().as_millisecond()
+        }
     }
 }
 
@@ -65,5 +87,17 @@ impl Ticker {
             }
             _ = self.stopping.wait_for(|s| *s) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_coarse_clock_is_within_a_few_milliseconds_of_the_wall_clock() {
+        use super::{Clock, SystemClock};
+        let before = SystemClock.now().as_millisecond();
+        let coarse = SystemClock.now_ms();
+        let after = SystemClock.now().as_millisecond();
+        assert!(coarse <= after && coarse >= before - 20, "{before} <= {coarse} <= {after}");
     }
 }

@@ -304,7 +304,7 @@ impl Node {
             let _ = stopping.send(true);
         };
         let sessions = state.telemetry.is_timing().then(|| state.telemetry.clone());
-        http::serve::serve(listener, http::app(state), shutdown, sessions).await;
+        http::serve::serve(listener, http::front_door(state), shutdown, sessions).await;
         let _ = figures.await;
         let _ = ledger.await;
         let _ = history.await;

@@ -1,21 +1,31 @@
 //! The cache's figures: per route prefix, what was served how, and how many bytes came
 //! from the cache and from the origin (the egress the spend issue costs).
 //!
-//! Owns: the counters (atomics, bumped on the request path with no lock held across
-//! anything slow), the bound on how many prefixes are tracked (a client chooses paths),
+//! Owns: the counters, the bound on how many prefixes are tracked (a client chooses paths),
 //! the one-minute window behind "hit ratio now", and their persistence in SQLite so
 //! that the event's totals survive a restart.
+//!
+//! The request path shares nothing between cores here: a hit finds its prefix's
+//! counters with atomic loads only (a fixed table of write-once slots, no lock, no
+//! reference count), and bumps counters split per worker thread (`shard::Counter`).
+//! With a lock and an `Arc` per prefix, every hit wrote the same few cache lines from
+//! both cores, which is what a cache serving one hot file at 80,000 requests a second
+//! pays for most.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::hash::{BuildHasher, BuildHasherDefault};
+use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 use sqlx::SqlitePool;
 
+use crate::telemetry::shard::{Counter, FxHasher};
+
 /// Prefixes tracked, `OTHER` included: past the first 63, the rest count as `OTHER`.
 pub const MAX_PREFIXES: usize = 64;
 pub const OTHER: &str = "(other)";
+/// Slots of the prefix table: twice the prefixes, so a probe ends soon.
+const SLOTS: usize = 2 * MAX_PREFIXES;
 
 /// How a request was served (the `X-Cache` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,14 +49,71 @@ impl Outcome {
 
 #[derive(Default)]
 struct Counters {
-    hits: AtomicU64,
-    stale: AtomicU64,
-    peer: AtomicU64,
-    misses: AtomicU64,
-    revalidations: AtomicU64,
-    bytes_from_cache: AtomicU64,
-    bytes_from_origin: AtomicU64,
-    origin_errors: AtomicU64,
+    hits: Counter,
+    stale: Counter,
+    peer: Counter,
+    misses: Counter,
+    revalidations: Counter,
+    bytes_from_cache: Counter,
+    bytes_from_origin: Counter,
+    origin_errors: Counter,
+}
+
+/// One prefix's slot in the table, written once.
+struct Tracked {
+    prefix: String,
+    counters: Counters,
+}
+
+/// The prefixes being counted: open addressing over write-once slots. Readers only
+/// load; a new prefix is placed under `adding`, which also keeps the count bounded.
+struct Table {
+    slots: Box<[OnceLock<Box<Tracked>>]>,
+    adding: Mutex<usize>,
+}
+
+impl Table {
+    fn new() -> Table {
+        Table { slots: (0..SLOTS).map(|_| OnceLock::new()).collect(), adding: Mutex::new(0) }
+    }
+
+    /// Where `prefix` is, or the empty slot where it would go (`Err`).
+    fn find(&self, prefix: &str) -> Result<&Tracked, usize> {
+        // FxHash of a client's path: at worst they collide, and a probe still ends
+        // within `SLOTS` steps, as at most `MAX_PREFIXES` slots are ever filled.
+        let start = BuildHasherDefault::<FxHasher>::default().hash_one(prefix) as usize % SLOTS;
+        for i in 0..SLOTS {
+            let slot = (start + i) % SLOTS;
+            match self.slots[slot].get() {
+                Some(t) if t.prefix == prefix => return Ok(&**t),
+                Some(_) => {}
+                None => return Err(slot),
+            }
+        }
+        Err(start)
+    }
+
+    fn get(&self, prefix: &str) -> &Tracked {
+        if let Ok(t) = self.find(prefix) {
+            return t;
+        }
+        let mut added = self.adding.lock().unwrap_or_else(|e| e.into_inner());
+        let prefix = if *added >= MAX_PREFIXES - 1 && self.find(prefix).is_err() { OTHER } else { prefix };
+        match self.find(prefix) {
+            Ok(t) => t,
+            Err(slot) => {
+                // Under `adding` no other slot is being filled, and with at most
+                // `MAX_PREFIXES` of `SLOTS` filled an empty one is always found.
+                *added += 1;
+                let tracked = Box::new(Tracked { prefix: prefix.to_owned(), counters: Counters::default() });
+                self.slots[slot].get_or_init(|| tracked)
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Tracked> {
+        self.slots.iter().filter_map(|s| s.get().map(|t| &**t))
+    }
 }
 
 /// One prefix's totals.
@@ -103,7 +170,7 @@ impl Totals {
 
 impl Counters {
     fn read(&self) -> Totals {
-        let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let r = |c: &Counter| c.sum();
         Totals {
             hits: r(&self.hits),
             stale: r(&self.stale),
@@ -124,7 +191,7 @@ type FigureRow = (String, i64, i64, i64, i64, i64, i64, i64, i64);
 pub struct Figures {
     /// Totals from earlier runs of this event (loaded at start).
     base: HashMap<String, Totals>,
-    live: RwLock<HashMap<String, Arc<Counters>>>,
+    live: Table,
     /// (Unix second, all-prefix totals) samples, the last minute.
     window: Mutex<VecDeque<(i64, Totals)>>,
 }
@@ -168,16 +235,11 @@ impl Figures {
                 )
             })
             .collect();
-        Ok(Figures { base, live: RwLock::new(HashMap::new()), window: Mutex::new(VecDeque::new()) })
+        Ok(Figures { base, live: Table::new(), window: Mutex::new(VecDeque::new()) })
     }
 
-    fn counters(&self, prefix: &str) -> Arc<Counters> {
-        if let Some(c) = self.live.read().unwrap_or_else(|e| e.into_inner()).get(prefix) {
-            return c.clone();
-        }
-        let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
-        let key = if live.len() >= MAX_PREFIXES - 1 && !live.contains_key(prefix) { OTHER } else { prefix };
-        live.entry(key.to_owned()).or_default().clone()
+    fn counters(&self, prefix: &str) -> &Counters {
+        &self.live.get(prefix).counters
     }
 
     /// A request served: its outcome and the bytes of body sent.
@@ -189,29 +251,29 @@ impl Figures {
             Outcome::Peer => &c.peer,
             Outcome::Miss => &c.misses,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.add(1);
         if outcome != Outcome::Miss {
-            c.bytes_from_cache.fetch_add(bytes, Ordering::Relaxed);
+            c.bytes_from_cache.add(bytes);
         }
     }
 
     pub fn fetched(&self, prefix: &str, bytes: u64) {
-        self.counters(prefix).bytes_from_origin.fetch_add(bytes, Ordering::Relaxed);
+        self.counters(prefix).bytes_from_origin.add(bytes);
     }
 
     pub fn revalidated(&self, prefix: &str) {
-        self.counters(prefix).revalidations.fetch_add(1, Ordering::Relaxed);
+        self.counters(prefix).revalidations.add(1);
     }
 
     pub fn origin_error(&self, prefix: &str) {
-        self.counters(prefix).origin_errors.fetch_add(1, Ordering::Relaxed);
+        self.counters(prefix).origin_errors.add(1);
     }
 
     /// Totals per prefix for the event (earlier runs plus this one).
     pub fn totals(&self) -> BTreeMap<String, Totals> {
         let mut out: BTreeMap<String, Totals> = self.base.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        for (prefix, c) in self.live.read().unwrap_or_else(|e| e.into_inner()).iter() {
-            out.entry(prefix.clone()).or_default().add(&c.read());
+        for t in self.live.iter() {
+            out.entry(t.prefix.clone()).or_default().add(&t.counters.read());
         }
         out
     }

@@ -47,10 +47,16 @@ impl AssetPath {
         if text.chars().any(|c| c.is_control() || c == '#') {
             return Err(PathError::BadCharacter);
         }
-        let decoded = percent_decode(path).ok_or(PathError::BadCharacter)?;
-        if decoded.chars().any(char::is_control) {
-            return Err(PathError::BadCharacter);
-        }
+        // Most paths have no escapes: checked as they are, with no decoded copy made.
+        let decoded = if path.contains('%') {
+            let decoded = percent_decode(path).ok_or(PathError::BadCharacter)?;
+            if decoded.chars().any(char::is_control) {
+                return Err(PathError::BadCharacter);
+            }
+            std::borrow::Cow::Owned(decoded)
+        } else {
+            std::borrow::Cow::Borrowed(path)
+        };
         if decoded.contains('\\') || decoded.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
             return Err(PathError::Escapes);
         }
@@ -115,6 +121,20 @@ fn percent_decode(text: &str) -> Option<String> {
 /// always empty and they cost nothing.
 pub const VARY_HEADERS: [&str; 6] =
     ["accept-encoding", "accept", "accept-language", "origin", "access-control-request-method", "access-control-request-headers"];
+
+/// `VARY_HEADERS` as header names, in the same order: a request's headers are looked
+/// up by these (a lookup by `&str` parses the name again each time).
+pub const VARY_HEADER_NAMES: [axum::http::HeaderName; 6] = {
+    use axum::http::header;
+    [
+        header::ACCEPT_ENCODING,
+        header::ACCEPT,
+        header::ACCEPT_LANGUAGE,
+        header::ORIGIN,
+        header::ACCESS_CONTROL_REQUEST_METHOD,
+        header::ACCESS_CONTROL_REQUEST_HEADERS,
+    ]
+};
 
 /// One stored variant: the path, plus the request's values of the headers the origin's
 /// `Vary` named, in `VARY_HEADERS` order (empty string for absent).
@@ -203,6 +223,12 @@ mod tests {
         }
         assert_eq!(AssetPath::parse(""), Err(PathError::Empty));
         assert_eq!(AssetPath::parse(&"a".repeat(MAX_PATH_BYTES + 1)), Err(PathError::TooLong));
+    }
+
+    #[test]
+    fn the_vary_header_names_are_the_vary_headers() {
+        let names: Vec<&str> = VARY_HEADER_NAMES.iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, VARY_HEADERS);
     }
 
     #[test]

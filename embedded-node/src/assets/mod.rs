@@ -238,17 +238,24 @@ impl AssetCache {
     }
 
     pub fn now_ms(&self) -> i64 {
-        self.clock.now().as_millisecond()
+        self.clock.now_ms()
     }
 
     /// Serves a request cache-first.
     pub async fn get(self: &Arc<Self>, req: &AssetRequest) -> Result<Served, AssetError> {
-        let offline_stale = self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
         let serve_stale = self.serve_stale();
         let now = self.now_ms();
-        let prefix = req.path.prefix().to_owned();
-        if let Some(entry) = self.store.lookup(req.path.as_str(), |h| req.value(h)) {
-            let age = policy::current_age(entry.meta.initial_age, entry.meta.response_time_ms, now);
+        let prefix = req.path.prefix();
+        let mut found = self.store.lookup(req.path.as_str(), |h| req.value(h));
+        let age_of = |e: &Entry| policy::current_age(e.meta.initial_age, e.meta.response_time_ms, now);
+        // A fresh hit reads nothing else shared (the manifest is read only past it).
+        if let Some(entry) = found.take_if(|e| e.meta.freshness.verdict(age_of(e), 0, serve_stale) == Verdict::Fresh) {
+            let age = age_of(&entry);
+            return Ok(self.promote_if_small(entry, Outcome::Hit, age).await);
+        }
+        let offline_stale = self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
+        if let Some(entry) = found {
+            let age = age_of(&entry);
             match entry.meta.freshness.verdict(age, offline_stale, serve_stale) {
                 Verdict::Fresh => return Ok(self.promote_if_small(entry, Outcome::Hit, age).await),
                 _ if req.from_peer || req.only_if_cached => return Err(AssetError::NotCached),
@@ -272,12 +279,12 @@ impl AssetCache {
                         Err(AssetError::Origin(e))
                             if e.is_outage() && entry.meta.freshness.may_serve_on_error(age, offline_stale, serve_stale) =>
                         {
-                            self.figures.origin_error(&prefix);
+                            self.figures.origin_error(prefix);
                             tracing::debug!(path = %req.path, error = %e, "origin failed; serving stale");
                             Ok(self.promote_if_small(entry, Outcome::Stale, age).await)
                         }
                         Err(e) => {
-                            self.figures.origin_error(&prefix);
+                            self.figures.origin_error(prefix);
                             Err(e)
                         }
                     };
@@ -294,7 +301,7 @@ impl AssetCache {
         match self.fetch(req, None).await {
             Ok(fetched) => self.hand_over(req, fetched).await,
             Err(e) => {
-                self.figures.origin_error(&prefix);
+                self.figures.origin_error(prefix);
                 Err(e)
             }
         }

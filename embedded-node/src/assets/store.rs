@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use axum::http::{HeaderName, HeaderValue};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -71,10 +72,22 @@ pub struct Entry {
     pub memory: Option<Bytes>,
     /// The body file, if the object is in the disk tier.
     pub file: Option<PathBuf>,
+    /// `meta.headers` as header names and values, parsed once when stored rather than
+    /// on every hit. Headers that are not valid HTTP are left out.
+    pub parsed_headers: Box<[(HeaderName, HeaderValue)]>,
     last_used: AtomicU64,
 }
 
 impl Entry {
+    fn new(meta: Meta, memory: Option<Bytes>, file: Option<PathBuf>, last_used: u64) -> Entry {
+        let parsed_headers = meta
+            .headers
+            .iter()
+            .filter_map(|(n, v)| Some((HeaderName::from_bytes(n.as_bytes()).ok()?, HeaderValue::from_str(v).ok()?)))
+            .collect();
+        Entry { meta, memory, file, parsed_headers, last_used: AtomicU64::new(last_used) }
+    }
+
     fn charge(&self) -> u64 {
         self.meta.len + ENTRY_OVERHEAD
     }
@@ -152,6 +165,10 @@ pub struct Store {
     dir: PathBuf,
     limits: Limits,
     index: RwLock<Index>,
+    /// The recency era: advanced each time an entry is stored (eviction only runs
+    /// then). A hit marks its entry with the current era; eviction takes the lowest
+    /// first. Entries used since the last store are equally recent, which is all an
+    /// eviction at the next store can tell apart (as Varnish's `lru_interval`).
     tick: AtomicU64,
     sequence: AtomicU64,
 }
@@ -206,7 +223,7 @@ impl Store {
             let file = Some(dir.join(&meta.body_file));
             index.disk_used += charge;
             index.entries += 1;
-            let entry = Arc::new(Entry { meta, memory: None, file, last_used: AtomicU64::new(0) });
+            let entry = Arc::new(Entry::new(meta, None, file, 0));
             index.by_path.entry(entry.meta.key.path.clone()).or_default().push(entry);
         }
         for meta in dropped {
@@ -227,8 +244,19 @@ impl Store {
         let entry =
             index.by_path.get(path)?.iter().find(|e| e.meta.key.vary.iter().all(|(name, value)| request_value(name) == *value))?.clone();
         drop(index);
-        entry.last_used.store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        // Recency by era (see `tick`): written only by the first hit of an era, so a
+        // hot object's hits do not all write one cache line from every core.
+        let era = self.tick.load(Ordering::Relaxed);
+        if entry.last_used.load(Ordering::Relaxed) < era {
+            entry.last_used.store(era, Ordering::Relaxed);
+        }
         Some(entry)
+    }
+
+    /// A new era, for an entry being stored: it is more recent than everything used
+    /// before it.
+    fn next_era(&self) -> u64 {
+        self.tick.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Reads an origin's body, keeping it in memory up to the memory tier's object size
@@ -315,7 +343,7 @@ impl Store {
             body.discard().await;
             None
         };
-        let entry = Arc::new(Entry { meta, memory, file, last_used: AtomicU64::new(self.tick.fetch_add(1, Ordering::Relaxed)) });
+        let entry = Arc::new(Entry::new(meta, memory, file, self.next_era()));
         let evicted = {
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             let old = {
@@ -351,12 +379,7 @@ impl Store {
             let m = meta.clone();
             tokio::task::spawn_blocking(move || this.write_meta(&m)).await.map_err(|e| std::io::Error::other(e.to_string()))??;
         }
-        let fresh = Arc::new(Entry {
-            meta,
-            memory: entry.memory.clone(),
-            file: entry.file.clone(),
-            last_used: AtomicU64::new(self.tick.fetch_add(1, Ordering::Relaxed)),
-        });
+        let fresh = Arc::new(Entry::new(meta, entry.memory.clone(), entry.file.clone(), self.next_era()));
         let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
         if let Some(slot) = index.by_path.get_mut(&fresh.meta.key.path).and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry))) {
             *slot = fresh.clone();
@@ -369,12 +392,7 @@ impl Store {
         if entry.memory.is_some() || body.len() as u64 != entry.meta.len || entry.meta.len > self.limits.memory_object_bytes {
             return None;
         }
-        let promoted = Arc::new(Entry {
-            meta: entry.meta.clone(),
-            memory: Some(body),
-            file: entry.file.clone(),
-            last_used: AtomicU64::new(self.tick.fetch_add(1, Ordering::Relaxed)),
-        });
+        let promoted = Arc::new(Entry::new(entry.meta.clone(), Some(body), entry.file.clone(), self.next_era()));
         let evicted = {
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             let slot = index.by_path.get_mut(&entry.meta.key.path).and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry)))?;
@@ -442,12 +460,7 @@ impl Store {
             let Some(i) = variants.iter().position(|e| Arc::ptr_eq(e, &entry)) else { continue };
             if over_memory && !over_disk && entry.file.is_some() {
                 // Leaves the memory tier only.
-                let demoted = Arc::new(Entry {
-                    meta: entry.meta.clone(),
-                    memory: None,
-                    file: entry.file.clone(),
-                    last_used: AtomicU64::new(entry.last_used.load(Ordering::Relaxed)),
-                });
+                let demoted = Arc::new(Entry::new(entry.meta.clone(), None, entry.file.clone(), entry.last_used.load(Ordering::Relaxed)));
                 variants[i] = demoted;
                 index.memory_used -= entry.charge();
                 continue;

@@ -12,7 +12,7 @@ use std::io::SeekFrom;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
@@ -24,7 +24,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Operator};
 use super::AppState;
 use crate::assets::figures::{FiguresView, Outcome};
-use crate::assets::key::{negotiate_encoding, AssetPath, VARY_HEADERS};
+use crate::assets::key::{negotiate_encoding, AssetPath, VARY_HEADERS, VARY_HEADER_NAMES};
 use crate::assets::store::Usage;
 use crate::assets::warm::WarmView;
 use crate::assets::{policy, AssetError, AssetRequest, PassedBody, Served};
@@ -37,13 +37,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// `GET`/`HEAD /assets/{path}`, registered outside the OpenAPI router (it serves files).
-pub async fn serve_asset(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+/// Takes the whole request (rather than extracting its parts): the request's headers
+/// are read in place, never copied.
+pub async fn serve_asset(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    // The body (nothing, for GET and HEAD) is not kept: the parts are what is read.
+    serve_parts(state, request.into_parts().0).await
+}
+
+/// The same, for the front door (`super::FrontDoor`), which reaches it without the router.
+pub async fn serve_parts(state: AppState, parts: axum::http::request::Parts) -> Response {
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     let raw = uri.path().strip_prefix("/assets/").unwrap_or_default();
+    let with_query;
     let text = match uri.query() {
-        Some(q) => format!("{raw}?{q}"),
-        None => raw.to_owned(),
+        Some(q) => {
+            with_query = format!("{raw}?{q}");
+            &with_query
+        }
+        None => raw,
     };
-    let path = match AssetPath::parse(&text) {
+    let path = match AssetPath::parse(text) {
         Ok(p) => p,
         Err(e) => {
             return with_x_cache(ApiError::new(StatusCode::BAD_REQUEST, "bad_asset_path", e.to_string()).into_response(), Outcome::Miss)
@@ -73,24 +86,24 @@ pub async fn serve_asset(State(state): State<AppState>, method: Method, uri: Uri
     // variant is the one every client mapping to that coding can decode.
     let forwarded = VARY_HEADERS
         .iter()
-        .filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (*name, v)))
+        .zip(&VARY_HEADER_NAMES)
+        .filter_map(|(name, header)| headers.get(header).and_then(|v| v.to_str().ok()).map(|v| (*name, v)))
         .filter_map(|(name, v)| match name {
             "accept-encoding" => negotiate_encoding(v).map(|c| (name, c.to_owned())),
             _ => Some((name, v.to_owned())),
         })
         .collect();
     let req = AssetRequest { path, headers: forwarded, only_if_cached, from_peer: question.is_some() };
-    let prefix = req.path.prefix().to_owned();
-    let figures = state.assets.figures().clone();
+    let figures = state.assets.figures();
     match state.assets.get(&req).await {
         Ok(Served::Cached { entry, outcome, age }) => {
             let proof = question.as_ref().and_then(|sig| state.peers.prove(sig, 200, &entry.meta.sha256));
-            let (response, bytes) = cached_response(&method, &headers, &entry, outcome, age, proof).await;
-            figures.served(&prefix, outcome, bytes);
+            let (response, bytes) = cached_response(method, headers, &entry, outcome, age, proof).await;
+            figures.served(req.path.prefix(), outcome, bytes);
             response
         }
         Ok(Served::Passed { status, headers: passed, body }) => {
-            figures.served(&prefix, Outcome::Miss, 0);
+            figures.served(req.path.prefix(), Outcome::Miss, 0);
             let mut response = Response::new(match body {
                 _ if method == Method::HEAD => Body::empty(),
                 PassedBody::Bytes(b) => Body::from(b),
@@ -177,8 +190,11 @@ async fn cached_response(
     proof: Option<String>,
 ) -> (Response, u64) {
     let meta = &entry.meta;
-    let mut headers = HeaderMap::new();
-    copy_headers(&mut headers, &meta.headers);
+    // Room for the stored headers and the few added here, so the map never regrows.
+    let mut headers = HeaderMap::with_capacity(entry.parsed_headers.len() + 6);
+    for (name, value) in &entry.parsed_headers {
+        headers.append(name.clone(), value.clone());
+    }
     headers.insert(header::AGE, HeaderValue::from(age));
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(X_CACHE, HeaderValue::from_static(outcome.as_header()));

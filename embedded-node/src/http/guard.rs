@@ -15,7 +15,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::MatchedPath;
+use axum::http::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -32,7 +33,7 @@ impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
 
     fn layer(&self, inner: S) -> Guard<S> {
-        Guard { inner, telemetry: self.telemetry.clone() }
+        Guard { inner, telemetry: self.telemetry.clone(), template: None }
     }
 }
 
@@ -40,6 +41,16 @@ impl<S> tower::Layer<S> for GuardLayer {
 pub struct Guard<S> {
     inner: S,
     telemetry: Option<Arc<Telemetry>>,
+    /// The route template to time under when the service is not behind the router
+    /// (which names it in `MatchedPath`).
+    template: Option<&'static str>,
+}
+
+impl<S> Guard<S> {
+    /// A guard for one service reached without the router, timed under `template`.
+    pub fn fixed(inner: S, telemetry: Option<Arc<Telemetry>>, template: &'static str) -> Guard<S> {
+        Guard { inner, telemetry, template: Some(template) }
+    }
 }
 
 fn panicked() -> Response {
@@ -47,9 +58,9 @@ fn panicked() -> Response {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node hit an internal error; it has been logged").into_response()
 }
 
-impl<S> tower::Service<Request> for Guard<S>
+impl<S, B> tower::Service<Request<B>> for Guard<S>
 where
-    S: tower::Service<Request, Response = Response>,
+    S: tower::Service<Request<B>, Response = Response>,
 {
     type Response = Response;
     type Error = S::Error;
@@ -59,9 +70,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&mut self, req: Request<B>) -> Self::Future {
         let timer = self.telemetry.as_ref().map(|t| {
-            let template = req.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str);
+            let template = self.template.unwrap_or_else(|| req.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str));
             t.timer(req.method(), template)
         });
         let inner = &mut self.inner;

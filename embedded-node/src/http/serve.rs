@@ -9,13 +9,16 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use std::convert::Infallible;
+
+use axum::http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::telemetry::Telemetry;
+use crate::telemetry::{ConnectionSessions, Telemetry};
 use tower::ServiceExt;
 
 pub const MAX_HEADERS: usize = 64;
@@ -24,8 +27,12 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// With `sessions`, each request is counted in its client's session (see
-/// `telemetry::arrived`) here, where the connection's address is known.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>, sessions: Option<Arc<Telemetry>>) {
+/// `telemetry::ConnectionSessions`) here, where the connection's address is known.
+pub async fn serve<S>(listener: TcpListener, router: S, shutdown: impl Future<Output = ()>, sessions: Option<Arc<Telemetry>>)
+where
+    S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.max_buf_size(MAX_HEAD_BYTES)
@@ -48,10 +55,10 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
                 };
                 let _ = stream.set_nodelay(true);
                 // The peer's address goes to telemetry's sessions (hashed there, never kept).
-                let telemetry = sessions.clone();
-                let service = router.clone().map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
-                    if let Some(t) = &telemetry {
-                        crate::telemetry::arrived(t, peer, &req);
+                let connection = sessions.clone().map(|t| Arc::new(ConnectionSessions::new(t, peer)));
+                let service = router.clone().map_request(move |req: Request<Incoming>| {
+                    if let Some(c) = &connection {
+                        c.arrived(&req);
                     }
                     req
                 });

@@ -60,6 +60,9 @@ struct Slot {
     start_ms: i64,
     hist: Histogram<u32>,
     errors: u64,
+    /// Of a fine slot: already added to the 15 minutes and the event (see
+    /// `RouteLatency::record`).
+    folded: bool,
 }
 
 /// A ring of `n` slots of `width_ms` each.
@@ -71,19 +74,29 @@ struct Ring {
 
 impl Ring {
     fn new(width_ms: i64, n: usize) -> Ring {
-        Ring { width_ms, slots: (0..n).map(|_| Slot { start_ms: i64::MIN, hist: histogram(), errors: 0 }).collect() }
+        Ring { width_ms, slots: (0..n).map(|_| Slot { start_ms: i64::MIN, hist: histogram(), errors: 0, folded: false }).collect() }
     }
 
-    fn slot(&mut self, now_ms: i64) -> &mut Slot {
-        let start = now_ms.div_euclid(self.width_ms) * self.width_ms;
-        let i = (now_ms.div_euclid(self.width_ms)).rem_euclid(self.slots.len() as i64) as usize;
+    fn index(&self, at_ms: i64) -> (usize, i64) {
+        let n = at_ms.div_euclid(self.width_ms);
+        (n.rem_euclid(self.slots.len() as i64) as usize, n * self.width_ms)
+    }
+
+    /// The slot for the period holding `at_ms`, emptied if it held an older period;
+    /// `None` if a newer period holds it (`at_ms` is older than the whole ring).
+    fn slot_at(&mut self, at_ms: i64) -> Option<&mut Slot> {
+        let (i, start) = self.index(at_ms);
         let slot = &mut self.slots[i];
+        if slot.start_ms > start {
+            return None;
+        }
         if slot.start_ms != start {
             slot.start_ms = start;
             slot.hist.reset();
             slot.errors = 0;
+            slot.folded = false;
         }
-        slot
+        Some(slot)
     }
 
     /// The slots still inside the window that ends at `now_ms`, merged.
@@ -147,20 +160,44 @@ impl Default for RouteLatency {
 
 impl RouteLatency {
     /// Records one request that took `us` microseconds, answered at `now_ms`.
+    ///
+    /// Only into the 10 s slot: a slot is added to the 15 minutes and the event when
+    /// the ring turns over it (and, for reading, whenever figures are asked for), so a
+    /// request costs one histogram record, not three.
     pub fn record(&mut self, now_ms: i64, us: u64, error: bool) {
         let us = us.clamp(LOWEST_US, HIGHEST_US);
-        let e = u64::from(error);
-        for ring in [&mut self.fine, &mut self.coarse] {
-            let slot = ring.slot(now_ms);
-            slot.hist.saturating_record(us);
-            slot.errors += e;
+        let (i, start) = self.fine.index(now_ms);
+        if self.fine.slots[i].start_ms < start {
+            self.fold(i);
         }
-        self.event.saturating_record(us);
-        self.event_errors += e;
+        if let Some(slot) = self.fine.slot_at(now_ms) {
+            slot.hist.saturating_record(us);
+            slot.errors += u64::from(error);
+        }
         self.first_ms.get_or_insert(now_ms);
         let bucket = BUCKETS_US.iter().position(|&b| us <= b).unwrap_or(BUCKETS_US.len());
         self.buckets[bucket] += 1;
         self.sum_us += us;
+    }
+
+    /// Adds fine slot `i` to the 15 minutes and the event, once.
+    fn fold(&mut self, i: usize) {
+        let slot = &mut self.fine.slots[i];
+        if slot.folded || slot.start_ms == i64::MIN {
+            return;
+        }
+        slot.folded = true;
+        let _ = self.event.add(&slot.hist);
+        self.event_errors += slot.errors;
+        if let Some(coarse) = self.coarse.slot_at(slot.start_ms) {
+            let _ = coarse.hist.add(&slot.hist);
+            coarse.errors += slot.errors;
+        }
+    }
+
+    /// Fine slots not yet folded.
+    fn unfolded(&self) -> impl Iterator<Item = &Slot> {
+        self.fine.slots.iter().filter(|s| !s.folded && s.start_ms != i64::MIN)
     }
 
     pub fn figures(&self, window: Window, now_ms: i64) -> Figures {
@@ -170,19 +207,43 @@ impl RouteLatency {
                 (h, e, self.fine.span_ms())
             }
             Window::Last15Minutes => {
-                let (h, e) = self.coarse.merged(now_ms);
+                let (mut h, mut e) = self.coarse.merged(now_ms);
+                // The slots not yet folded, where folding would put them.
+                let current = self.coarse.index(now_ms).1;
+                let oldest = current - self.coarse.width_ms * (self.coarse.slots.len() as i64 - 1);
+                for s in self.unfolded().filter(|s| self.coarse.index(s.start_ms).1 >= oldest && s.start_ms <= now_ms) {
+                    let _ = h.add(&s.hist);
+                    e += s.errors;
+                }
                 (h, e, self.coarse.span_ms())
             }
             Window::Event => {
                 let span = self.first_ms.map_or(0, |f| now_ms - f).max(1000);
-                (self.event.clone(), self.event_errors, span)
+                let mut h = self.event.clone();
+                for s in self.unfolded() {
+                    let _ = h.add(&s.hist);
+                }
+                (h, self.event_errors(), span)
             }
         };
         figures_of(&hist, errors, span_ms)
     }
 
+    /// Folds every fine slot (they stay for the last minute).
+    fn settle(&mut self) {
+        for i in 0..self.fine.slots.len() {
+            self.fold(i);
+        }
+    }
+
     /// Adds another record of the same route (another thread's shard).
     pub fn absorb(&mut self, other: &RouteLatency) {
+        // Both settled first: then the fine rings can be merged slot by slot (a newer
+        // period replacing an older one) without losing what the older one held.
+        self.settle();
+        let mut other = other.clone();
+        other.settle();
+        let other = &other;
         self.fine.absorb(&other.fine);
         self.coarse.absorb(&other.coarse);
         let _ = self.event.add(&other.event);
@@ -199,7 +260,7 @@ impl RouteLatency {
 
     /// 5xx answers over the whole event.
     pub fn event_errors(&self) -> u64 {
-        self.event_errors
+        self.event_errors + self.unfolded().map(|s| s.errors).sum::<u64>()
     }
 
     /// Cumulative Prometheus buckets `(le_us, count)` (the last is +Inf), the sum in

@@ -161,12 +161,18 @@ impl Sessions {
 
     /// A request from `addr` (with its `User-Agent`) to `feature` at `now_ms`.
     pub fn seen(&self, addr: IpAddr, user_agent: &[u8], feature: Feature, now_ms: i64) {
-        let key = (self.client(addr, user_agent), feature);
+        self.seen_many(self.client(addr, user_agent), feature, now_ms, now_ms, 1);
+    }
+
+    /// `requests` requests from `client` to `feature`, the first at `first_ms` and the
+    /// last at `last_ms`, all within the idle gap of each other.
+    fn seen_many(&self, client: u64, feature: Feature, first_ms: i64, last_ms: i64, requests: u64) {
+        let key = (client, feature);
         let mut st = self.part(key.0);
         if let Some(s) = st.open.get_mut(&key) {
-            if now_ms - s.last_ms <= IDLE_GAP_MS {
-                s.last_ms = s.last_ms.max(now_ms);
-                s.requests += 1;
+            if first_ms - s.last_ms <= IDLE_GAP_MS {
+                s.last_ms = s.last_ms.max(last_ms);
+                s.requests += requests;
                 return;
             }
             let ended = *s;
@@ -174,13 +180,13 @@ impl Sessions {
             st.finish(feature, ended);
         }
         if st.open.len() >= MAX_OPEN / PARTS {
-            st.sweep(now_ms);
+            st.sweep(last_ms);
             if st.open.len() >= MAX_OPEN / PARTS {
                 st.untracked += 1;
                 return;
             }
         }
-        st.open.insert(key, Open { started_ms: now_ms, last_ms: now_ms, requests: 1 });
+        st.open.insert(key, Open { started_ms: first_ms, last_ms, requests });
     }
 
     /// Ends the sessions idle for longer than the gap.
@@ -226,11 +232,90 @@ impl Sessions {
     }
 }
 
+/// How often a connection hands its requests over to the shared sessions: at most once
+/// a second, and when it closes.
+pub const HAND_OVER_MS: i64 = 1_000;
+
+/// One keep-alive connection's side of the sessions. A connection keeps its client's
+/// hash (made again only when its `User-Agent` changes) and counts its requests itself,
+/// handing them to the shared [`Sessions`] at most once a second and when it closes:
+/// a busy connection neither hashes nor takes a shared lock per request (both were
+/// most of what sessions cost a cache hit, and the lock was shared by every connection
+/// from one client).
+pub struct Connection {
+    addr: IpAddr,
+    /// The `User-Agent` the hash was made with, and the hash.
+    client: Option<(axum::http::HeaderValue, u64)>,
+    pending: [Pending; 2],
+}
+
+/// Requests of one feature not yet handed over.
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    requests: u64,
+    first_ms: i64,
+    last_ms: i64,
+    /// When requests were last handed over; `None` before the first.
+    handed_ms: Option<i64>,
+}
+
+impl Connection {
+    pub fn new(addr: IpAddr) -> Connection {
+        Connection { addr, client: None, pending: [Pending::default(); 2] }
+    }
+
+    /// A request on this connection to `feature` at `now_ms`, with its `User-Agent`.
+    pub fn seen(&mut self, sessions: &Sessions, user_agent: Option<&axum::http::HeaderValue>, feature: Feature, now_ms: i64) {
+        let agent = user_agent.map_or(&b""[..], |v| v.as_bytes());
+        let client = match &self.client {
+            Some((known, hash)) if known.as_bytes() == agent => *hash,
+            _ => {
+                // Another client on the same connection (a proxy): what the last one
+                // did is handed over first.
+                self.hand_over(sessions);
+                let hash = sessions.client(self.addr, agent);
+                self.client = Some((user_agent.cloned().unwrap_or_else(|| axum::http::HeaderValue::from_static("")), hash));
+                hash
+            }
+        };
+        let p = &mut self.pending[index(feature)];
+        // After an idle gap, what came before it is its own run.
+        if p.requests > 0 && now_ms - p.last_ms > IDLE_GAP_MS {
+            sessions.seen_many(client, feature, p.first_ms, p.last_ms, p.requests);
+            p.requests = 0;
+        }
+        if p.requests == 0 {
+            p.first_ms = now_ms;
+        }
+        p.requests += 1;
+        p.last_ms = p.last_ms.max(now_ms);
+        if p.handed_ms.is_none_or(|h| now_ms - h >= HAND_OVER_MS) {
+            sessions.seen_many(client, feature, p.first_ms, p.last_ms, p.requests);
+            p.requests = 0;
+            p.handed_ms = Some(now_ms);
+        }
+    }
+
+    /// Hands over every request not yet counted (the connection is closing, or its
+    /// client changed).
+    pub fn hand_over(&mut self, sessions: &Sessions) {
+        let Some((_, client)) = self.client else { return };
+        for feature in Feature::ALL {
+            let p = &mut self.pending[index(feature)];
+            if p.requests > 0 {
+                sessions.seen_many(client, feature, p.first_ms, p.last_ms, p.requests);
+                p.requests = 0;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const UA: &[u8] = b"Mozilla/5.0 (Linux; Android 14) Mobile";
+    const T0: i64 = 1_800_000_000_000;
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::from([192, 168, 1, last])
@@ -283,6 +368,43 @@ mod tests {
         // Once they go idle, there is room again.
         s.seen(ip(1), UA, Feature::Browsing, IDLE_GAP_MS + 10);
         assert_eq!(s.figures(IDLE_GAP_MS + 10)[1].open, 1);
+    }
+
+    #[test]
+    fn a_connection_counts_every_request_and_hands_them_over_at_most_once_a_second() {
+        let (batched, direct) = (Sessions::default(), Sessions::default());
+        let ua = axum::http::HeaderValue::from_static("Mozilla/5.0 kiosk");
+        let mut conn = Connection::new(ip(7));
+        // 50 requests 100 ms apart, then a 6-minute pause, then 3 more.
+        let mut times: Vec<i64> = (0..50).map(|i| T0 + i * 100).collect();
+        times.extend([T0 + 4_900 + 360_000, T0 + 5_000 + 360_000, T0 + 5_100 + 360_000]);
+        for &t in &times {
+            conn.seen(&batched, Some(&ua), Feature::Browsing, t);
+            direct.seen(ip(7), ua.as_bytes(), Feature::Browsing, t);
+        }
+        // Before the connection closes, at most a second's requests are still its own.
+        let open = |s: &Sessions| s.parts.iter().map(|p| p.lock().unwrap().open.values().map(|o| o.requests).sum::<u64>()).sum::<u64>();
+        assert_eq!(open(&batched), 1, "the first request after the pause was handed over, the two after it not yet");
+        conn.hand_over(&batched);
+        assert_eq!(open(&batched), open(&direct));
+        let end = T0 + 5_100 + 360_000 + IDLE_GAP_MS + 1;
+        assert_eq!(batched.figures(end), direct.figures(end), "the same sessions, durations and counts");
+        let browsing = &batched.figures(end)[1];
+        assert_eq!((browsing.open, browsing.finished), (0, 2), "the pause ended the first session: {browsing:?}");
+    }
+
+    #[test]
+    fn a_new_user_agent_on_a_connection_is_another_client() {
+        let s = Sessions::default();
+        let mut conn = Connection::new(ip(8));
+        let (a, b) = (axum::http::HeaderValue::from_static("a"), axum::http::HeaderValue::from_static("b"));
+        conn.seen(&s, Some(&a), Feature::Shopping, T0);
+        conn.seen(&s, Some(&a), Feature::Shopping, T0 + 10);
+        conn.seen(&s, Some(&b), Feature::Shopping, T0 + 20);
+        conn.seen(&s, None, Feature::Shopping, T0 + 30);
+        conn.hand_over(&s);
+        let shopping = &s.figures(T0 + 30)[0];
+        assert_eq!(shopping.open, 3);
     }
 
     #[test]
