@@ -305,6 +305,15 @@ async fn clients_get_304s_ranges_and_heads() {
     assert_eq!((bad.status, bad.x_cache.as_str()), (400, "MISS"));
     let body: serde_json::Value = serde_json::from_slice(&bad.body).unwrap();
     assert_eq!(body["error"]["code"], "bad_asset_path");
+
+    // Only GET and HEAD take the front door to the cache; another method gets the
+    // router's JSON 405, and the origin is not asked.
+    let post = TestNode::client().post(format!("{}/assets/video/reel.mp4", node.url)).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+    assert_eq!((post.headers()["allow"].to_str().unwrap(), post.headers()["x-cache"].to_str().unwrap()), ("GET, HEAD", "MISS"));
+    let body: serde_json::Value = post.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    assert_eq!(origin.requests("video/reel.mp4").len(), 1);
 }
 
 #[tokio::test]

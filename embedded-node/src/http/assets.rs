@@ -117,6 +117,15 @@ pub async fn serve_parts(state: AppState, parts: axum::http::request::Parts) -> 
     }
 }
 
+/// Any other method under `/assets/`: the JSON 405 every route gives (this route sits
+/// outside the router's own fallback), with `Allow` and `X-Cache`.
+pub async fn other_method() -> Response {
+    let mut response =
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "files are read with GET or HEAD").into_response();
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    with_x_cache(response, Outcome::Miss)
+}
+
 fn asset_error(e: AssetError) -> ApiError {
     use crate::assets::origin::OriginError;
     match e {

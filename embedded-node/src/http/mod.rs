@@ -166,7 +166,7 @@ pub fn app(state: AppState) -> Router {
         .layer(app_window_cors())
         // After the CORS layer: cached assets carry the origin's own headers (its Vary),
         // not the API's, so that what a peer or a client stores is what the origin said.
-        .route(ASSET_ROUTE, get(assets::serve_asset))
+        .route(ASSET_ROUTE, get(assets::serve_asset).fallback(assets::other_method))
         // Also after it: tus answers its own OPTIONS (protocol discovery), which the CORS
         // layer would take for a preflight; it gets CORS of its own (`media::tus_cors`).
         .merge(media::tus_routes(gate.clone()))
