@@ -8,8 +8,11 @@
 //! address changes); any other device is its DNS-SD instance full name, which mDNS
 //! keeps unique on the link. So a new address updates a device, never duplicates it.
 //! Bounded: at most `max` devices, each with at most [`MAX_ADDRESSES`] addresses and
-//! [`MAX_TXT`] TXT entries of bounded size; when full, a long-gone device makes room,
-//! else the newcomer is counted and refused.
+//! [`MAX_TXT`] TXT entries of bounded size. When full, a long-gone device makes room;
+//! else, when the newcomer's service type holds fewer devices than the largest one, the
+//! largest type's newest device makes room (so a flood of one type — thousands of web
+//! devices — cannot crowd out the booth's printers and peers); else the newcomer is
+//! counted and refused.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -138,9 +141,16 @@ impl Device {
         }
     }
 
-    /// Where to probe it: the first IPv4 address, else the first address.
+    /// Where to probe it: the first IPv4 address, else the first IPv6 address that is
+    /// not link-local. A link-local address (fe80::/10) names no interface, so nothing
+    /// can connect to it: a device announced with only that (mDNS often hands over
+    /// the AAAA record before the A record) has no endpoint until a usable one comes.
     pub fn endpoint(&self) -> Option<SocketAddr> {
-        let ip = self.addresses.iter().find(|a| a.is_ipv4()).or_else(|| self.addresses.first())?;
+        let usable = |a: &&IpAddr| match a {
+            IpAddr::V4(_) => true,
+            IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
+        };
+        let ip = self.addresses.iter().find(|a| a.is_ipv4()).or_else(|| self.addresses.iter().find(usable))?;
         Some(SocketAddr::new(*ip, self.port))
     }
 }
@@ -208,6 +218,16 @@ impl Inventory {
 
     /// A resolved announcement arrived at `now_ms`.
     pub fn resolved(&mut self, r: Resolved, now_ms: i64, gone_after_ms: i64) -> Change {
+        self.resolve(r, now_ms, gone_after_ms, true)
+    }
+
+    /// A resolved announcement of a type whose browsing is paused: it updates a device
+    /// already listed, and a new name is counted and refused.
+    pub fn resolved_known_only(&mut self, r: Resolved, now_ms: i64, gone_after_ms: i64) -> Change {
+        self.resolve(r, now_ms, gone_after_ms, false)
+    }
+
+    fn resolve(&mut self, r: Resolved, now_ms: i64, gone_after_ms: i64, admit_new: bool) -> Change {
         let txt: BTreeMap<String, String> =
             r.txt.into_iter().take(MAX_TXT).map(|(k, v)| (clip(k.to_ascii_lowercase(), 32), clip(v, MAX_TXT_VALUE))).collect();
         let kind = Kind::of(&r.service_type);
@@ -261,7 +281,7 @@ impl Inventory {
             }
             return Change::Updated;
         }
-        if self.devices.len() >= self.max && !self.evict_one(now_ms, gone_after_ms) {
+        if !admit_new || (self.devices.len() >= self.max && !self.evict_one(now_ms, gone_after_ms) && !self.evict_for(&r.service_type)) {
             self.refused += 1;
             return Change::Refused;
         }
@@ -298,6 +318,34 @@ impl Inventory {
             .min_by_key(|d| d.last_seen_ms())
             .map(|d| d.key.clone());
         match oldest {
+            Some(key) => {
+                self.forget(&key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes room for a newcomer of `service_type` when another type holds more
+    /// devices: that type's newest device goes (a flood's names are the newest).
+    fn evict_for(&mut self, service_type: &str) -> bool {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for d in self.devices.values() {
+            *counts.entry(d.service_type.as_str()).or_default() += 1;
+        }
+        let mine = counts.get(service_type).copied().unwrap_or(0);
+        let Some((&largest, &most)) = counts.iter().max_by_key(|(ty, n)| (**n, std::cmp::Reverse(**ty))) else { return false };
+        // Strictly more after the swap too, so two types never take turns evicting each other.
+        if largest == service_type || most <= mine + 1 {
+            return false;
+        }
+        let newest = self
+            .devices
+            .values()
+            .filter(|d| d.service_type == largest)
+            .max_by_key(|d| (d.first_seen_ms, d.key.clone()))
+            .map(|d| d.key.clone());
+        match newest {
             Some(key) => {
                 self.forget(&key);
                 true
@@ -454,6 +502,64 @@ mod tests {
         assert_eq!(inv.resolved(printer("p3", "10.0.0.6"), 25_000, GONE), Change::Added);
         assert!(inv.get("p0._ipp._tcp.local.").is_none());
         assert_eq!(inv.len(), 3);
+    }
+
+    fn web(name: &str) -> Resolved {
+        Resolved {
+            service_type: "_http._tcp".into(),
+            fullname: format!("{name}._http._tcp.local."),
+            host: "web.local.".into(),
+            port: 80,
+            addresses: vec!["10.0.0.8".parse().unwrap()],
+            txt: vec![],
+        }
+    }
+
+    #[test]
+    fn a_flood_of_one_type_cannot_crowd_out_the_others() {
+        let mut inv = Inventory::new("me", 6);
+        assert_eq!(inv.resolved(printer("Front", "10.0.0.5"), 0, GONE), Change::Added);
+        for n in 0..5 {
+            assert_eq!(inv.resolved(web(&format!("w{n}")), 10 + n, GONE), Change::Added);
+        }
+        // Full of live devices: more web devices are refused...
+        assert_eq!(inv.resolved(web("w5"), 100, GONE), Change::Refused);
+        // ...but a printer or a booth takes the newest web device's place.
+        assert_eq!(inv.resolved(printer("Back", "10.0.0.6"), 200, GONE), Change::Added);
+        assert!(inv.get("w4._http._tcp.local.").is_none(), "the newest web device made room");
+        assert_eq!(inv.resolved(booth("b1", "10.0.0.2"), 300, GONE), Change::Added);
+        assert_eq!(inv.len(), 6);
+        // Only while the flooded type holds more: one more printer would leave the web
+        // devices outnumbered, so it waits for room like any newcomer.
+        assert_eq!(inv.devices().filter(|d| d.kind == Kind::WebDevice).count(), 3);
+        assert_eq!(inv.resolved(printer("Side", "10.0.0.7"), 400, GONE), Change::Refused);
+        assert_eq!((inv.refused, inv.len()), (2, 6));
+    }
+
+    #[test]
+    fn a_link_local_address_alone_is_no_endpoint() {
+        let mut inv = Inventory::new("me", 10);
+        let mut b = booth("b1", "fe80::7cdb:b9ff:fe45:6761");
+        assert_eq!(inv.resolved(b.clone(), 0, GONE), Change::Added);
+        assert_eq!(inv.get("booth:b1").unwrap().endpoint(), None);
+        assert!(inv.probe_targets().is_empty());
+        b.addresses.push("fd00::2".parse().unwrap());
+        inv.resolved(b.clone(), 10, GONE);
+        assert_eq!(inv.get("booth:b1").unwrap().endpoint(), Some("[fd00::2]:8787".parse().unwrap()));
+        b.addresses.push("10.0.0.2".parse().unwrap());
+        inv.resolved(b, 20, GONE);
+        assert_eq!(inv.get("booth:b1").unwrap().endpoint(), Some("10.0.0.2:8787".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_paused_type_updates_known_devices_and_admits_no_new_ones() {
+        let mut inv = Inventory::new("me", 10);
+        assert_eq!(inv.resolved(web("w0"), 0, GONE), Change::Added);
+        let mut moved = web("w0");
+        moved.addresses = vec!["10.0.0.9".parse().unwrap()];
+        assert_eq!(inv.resolved_known_only(moved, 100, GONE), Change::Moved);
+        assert_eq!(inv.resolved_known_only(web("w1"), 100, GONE), Change::Refused);
+        assert_eq!((inv.len(), inv.refused), (1, 1));
     }
 
     #[test]

@@ -303,7 +303,14 @@ impl Discovery {
                     addresses: s.addresses.iter().map(|a| a.to_ip_addr()).collect(),
                     txt: s.txt_properties.iter().map(|p| (p.key().to_owned(), p.val_str().to_owned())).collect(),
                 };
-                let change = self.inventory().resolved(resolved, now, self.gone_after_ms());
+                // Names still in flight when the guard tripped are not let in: the
+                // flood stops at the guard, not at the inventory's bound.
+                let paused = self.guard().is_paused(ty);
+                let change = if paused {
+                    self.inventory().resolved_known_only(resolved, now, self.gone_after_ms())
+                } else {
+                    self.inventory().resolved(resolved, now, self.gone_after_ms())
+                };
                 tracing::debug!(fullname = %s.fullname, ?change, "mDNS: resolved");
             }
             ServiceEvent::ServiceRemoved(_, fullname) if self.inventory().withdrawn(&fullname, now) => {

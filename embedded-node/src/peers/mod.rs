@@ -211,6 +211,11 @@ impl Peers {
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(1))
                 .timeout(STATUS_TIMEOUT)
+                // A new connection for every check: a kept one may belong to an address
+                // this machine or the peer no longer has (a new lease), and would hang
+                // until the timeout at every check; a LAN connect costs well under a
+                // millisecond once a second.
+                .pool_max_idle_per_host(0)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("a plain HTTP client builds"),
@@ -604,6 +609,9 @@ impl Peers {
     pub async fn refresh(&self, discovery: Option<&Discovery>) {
         let targets = self.targets(discovery);
         let checked = futures_util::future::join_all(targets.iter().map(|t| async { (t.key.clone(), self.check(t).await) })).await;
+        for (key, b) in &checked {
+            tracing::debug!(booth = %key, paired = b.paired, reachable = b.reachable, detail = %b.detail, "fleet: checked");
+        }
         let known_lan: HashSet<String> = discovery
             .map(|d| d.inventory().devices().filter_map(|d| d.booth.as_ref().map(|b| format!("lan:{}", b.id))).collect())
             .unwrap_or_default();
