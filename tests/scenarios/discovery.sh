@@ -37,6 +37,7 @@ trap cleanup EXIT
 fail() {
   echo "discovery scenario FAILED: $*" >&2
   for f in "$work"/*.err; do echo "--- $f" >&2; tail -n ${SCENARIO_TAIL:-5} "$f" >&2; done
+  for h in a b c; do echo "--- fleet seen from $h: $(api "$h" /api/v1/ops/fleet 2>/dev/null | jq -c '[.booths[] | {id, url, paired, reachable, detail}]' 2>/dev/null)" >&2; done
   echo "discovery scenario: 0 passed, 1 failed"
   exit 1
 }
@@ -81,9 +82,11 @@ up() { api "$1" /healthz | jq -e '.status == "ok"'; }
 device() { # host id → the device entry for that booth
   api "$1" /api/v1/ops/devices | jq -c --arg id "$2" '[.devices[] | select(.booth.id == $id)]'
 }
-fleet_booth() { api "$1" /api/v1/ops/fleet | jq -c --arg id "$2" '.booths[] | select(.id == $id)'; }
-paired_in() { fleet_booth "$1" "$2" | jq -e '.paired and .reachable'; }
-unpaired_in() { fleet_booth "$1" "$2" | jq -e '.paired | not'; }
+# The booth's entry in a host's fleet view, or null. (Never empty output: jq -e passes
+# on no input at all, which would make every check below vacuous.)
+fleet_booth() { api "$1" /api/v1/ops/fleet | jq -c --arg id "$2" '[.booths[] | select(.id == $id)][0]'; }
+paired_in() { fleet_booth "$1" "$2" | jq -e '. != null and .paired and .reachable'; }
+unpaired_in() { fleet_booth "$1" "$2" | jq -e '. != null and (.paired | not)'; }
 
 start a "$work/paired.toml"
 start b "$work/b.toml"
@@ -128,9 +131,10 @@ expected=$(printf 'boothcloud-peer-v1-answer\n%s\n200\n%s' "$mac" "$(sha256sum <
 fresh=$(sign "$key" GET /api/v1/peer/status "$B" "$A" "$now" "$(openssl rand -hex 16)")
 [ "$(peer_get "$fresh" '/api/v1/peer/status?x=1')" = 401 ] && jq -e '.error.code == "peer_signature_invalid"' "$work/answer" >/dev/null ||
   fail "a request for another target with the same signature was not refused: $(cat "$work/answer")"
-tampered=$(sign "$key" GET /api/v1/peer/status "$B" "$A" "$now" "$(openssl rand -hex 16)")
-tampered="${tampered%?}0"
-[ "${tampered: -1}" != "${good: -1}" ] || tampered="${tampered%?}1"
+signed=$(sign "$key" GET /api/v1/peer/status "$B" "$A" "$now" "$(openssl rand -hex 16)")
+# The MAC's last digit changed (to 0, or to 1 where it was 0 already).
+tampered="${signed%?}0"
+[ "$tampered" != "$signed" ] || tampered="${signed%?}1"
 [ "$(peer_get "$tampered")" = 401 ] || fail "a tampered signature was not refused"
 stranger=$(sign "another-event-pairing-key-0123456789abcdef" GET /api/v1/peer/status "$B" "$A" "$now" "$(openssl rand -hex 16)")
 [ "$(peer_get "$stranger")" = 401 ] || fail "a request signed with another key was not refused"
@@ -175,7 +179,7 @@ ok "a booth's address change updates its entry, no duplicate"
 # 5. The operator unpairs B on A: both sides stop, until paired again.
 api a "/api/v1/ops/peers/$B/unpair" -X POST | jq -e '.unpaired' >/dev/null || fail "unpair failed"
 unpaired_in a "$B" >/dev/null || fail "A still shows B paired"
-refused_by_a() { fleet_booth b "$A" | jq -e '(.paired | not) and (.detail | test("unpaired"))'; }
+refused_by_a() { fleet_booth b "$A" | jq -e '. != null and (.paired | not) and (.detail | test("unpaired"))'; }
 wait_for 10 "B sees that A refuses it" refused_by_a
 api a "/api/v1/ops/peers/$B/pair" -X POST -H 'content-type: application/json' -d '{}' | jq -e '.paired' >/dev/null || fail "pairing B again failed"
 wait_for 10 "B pairs with A again" paired_in b "$A"
