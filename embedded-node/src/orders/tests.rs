@@ -213,3 +213,55 @@ async fn a_failed_commit_acknowledges_nothing_and_the_writer_keeps_going() {
     assert!(matches!(c, Captured::New(_)), "the failed attempt left no trace");
     assert_eq!(q.counts().await.unwrap().captured, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_commits_what_was_handed_over_and_refuses_what_comes_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, writer) = queue(dir.path()).await;
+    let racing: Vec<_> = (0..300)
+        .map(|i| {
+            let q = q.clone();
+            tokio::spawn(async move { q.capture(order(&format!("k{i}"), &format!("q{i}"), "A", 1, None)).await })
+        })
+        .collect();
+    writer.stop().await;
+    // Every order racing the stop is either acknowledged (and then stored) or refused
+    // as unavailable; none is acknowledged and lost.
+    let mut acknowledged = 0;
+    for t in racing {
+        match t.await.unwrap() {
+            Ok(Captured::New(_)) => acknowledged += 1,
+            Err(OrderError::Unavailable(_)) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(q.counts().await.unwrap().captured, acknowledged);
+    assert!(matches!(q.capture(order("late", "q-late", "A", 1, None)).await, Err(OrderError::Unavailable(_))));
+}
+
+/// The nice value of this process's thread named `name` (`/proc`, Linux).
+#[cfg(target_os = "linux")]
+fn nice_of_thread(name: &str) -> Option<i32> {
+    std::fs::read_dir("/proc/self/task").ok()?.flatten().find_map(|task| {
+        let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+        (comm.trim() == name).then_some(())?;
+        let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+        // Fields after the parenthesised name; nice is the 19th field of the line.
+        stat.rsplit_once(')')?.1.split_whitespace().nth(16)?.parse().ok()
+    })
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_writer_thread_runs_before_others_where_the_os_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    q.capture(order("k", "q", "A", 1, None)).await.unwrap();
+    let nice = nice_of_thread("order-writer").expect("the writer thread is listed");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        assert_eq!(nice, queue::WRITER_NICE, "root may raise a thread's priority");
+    } else {
+        assert!(nice == queue::WRITER_NICE || nice == 0, "either granted or left as it was: {nice}");
+    }
+}
