@@ -240,6 +240,9 @@ impl Node {
     /// order writer commit what it was handed before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let Node { listener, state, writer, stopping, _watcher } = self;
+        // First up, last down: requests may start work (a revalidation, a warm-up) that
+        // the drain below does not wait for.
+        let workers = http::serve::Workers::per_core();
         let figures = tokio::spawn(assets::keep_figures(state.assets.clone(), state.db.clone(), state.stopping.clone()));
         let ledger = tokio::spawn(spend::keep(
             state.spend.clone(),
@@ -304,7 +307,7 @@ impl Node {
             let _ = stopping.send(true);
         };
         let sessions = state.telemetry.is_timing().then(|| state.telemetry.clone());
-        http::serve::serve(listener, http::front_door(state), shutdown, sessions).await;
+        http::serve::serve(listener, http::front_door(state), shutdown, sessions, &workers).await;
         let _ = figures.await;
         let _ = ledger.await;
         let _ = history.await;
@@ -320,6 +323,7 @@ impl Node {
             d.shutdown().await;
         }
         writer.stop().await;
+        workers.stop().await;
         tracing::info!("node stopped");
     }
 }

@@ -1,11 +1,23 @@
-//! The accept loop: HTTP/1.1 with bounded headers and timeouts, and graceful shutdown.
+//! The accept loop: HTTP/1.1 with bounded headers and timeouts, connections spread
+//! over one single-threaded runtime per core, and graceful shutdown.
 //!
 //! Written out (instead of `axum::serve`) for the limits: at most 64 headers, 32 KiB of
 //! request head, and 10 s to send it — a client cannot hold the node with a slow or
 //! oversize header. On shutdown the listener closes at once and requests in flight get
 //! up to `DRAIN` to finish.
+//!
+//! Why connections live on [`Workers`] rather than on the node's multi-threaded
+//! runtime: a cache hit is a few microseconds of work, and on the work-stealing
+//! scheduler a good share of a hit went into the two workers waking and stealing from
+//! each other (perf: `finish_task_switch`, cross-core wake-ups) and into sharing the
+//! timer wheel that arms each request's header timeout. Each connection is handed to
+//! one worker thread (round robin, in accept order) and stays there: its socket, its
+//! timers and its request futures never change core — nginx's shape, one event loop
+//! per core. What handlers spawn (a background revalidation, a warm-up) runs on the
+//! same worker; the node's long-running jobs stay on the main runtime.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +28,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 
 use crate::telemetry::{ConnectionSessions, Telemetry};
 use tower::ServiceExt;
@@ -26,10 +39,100 @@ pub const MAX_HEAD_BYTES: usize = 32 * 1024;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// The threads that serve connections: one single-threaded tokio runtime per core,
+/// each on its own OS thread. Started before serving and stopped after everything the
+/// node runs has ended, so work a request started on a worker is never cut short by
+/// the worker going away first.
+pub struct Workers {
+    handles: Vec<Handle>,
+    stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    ended: Vec<tokio::sync::oneshot::Receiver<()>>,
+    next: AtomicUsize,
+}
+
+impl Workers {
+    /// One worker per core the process may use. A worker that cannot be started (no
+    /// threads left) is left out; with none, connections are served on the caller's
+    /// runtime, as before workers existed.
+    pub fn per_core() -> Workers {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Workers::start(cores)
+    }
+
+    /// `count` workers (0: serve on the caller's runtime).
+    pub fn start(count: usize) -> Workers {
+        let mut workers = Workers::none();
+        for i in 0..count {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot start an HTTP worker; serving on fewer");
+                    break;
+                }
+            };
+            let handle = runtime.handle().clone();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (ended_tx, ended) = tokio::sync::oneshot::channel::<()>();
+            let spawned = std::thread::Builder::new().name(format!("http-worker-{i}")).spawn(move || {
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+                // Dropping the runtime ends what is still on it (idle keep-alive
+                // connections: the drain has already waited for requests in flight).
+                drop(runtime);
+                let _ = ended_tx.send(());
+            });
+            match spawned {
+                Ok(_) => {
+                    workers.handles.push(handle);
+                    workers.stops.push(stop);
+                    workers.ended.push(ended);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot start an HTTP worker thread; serving on fewer");
+                    break;
+                }
+            }
+        }
+        workers
+    }
+
+    /// No workers: connections are served on the runtime that runs [`serve`].
+    pub fn none() -> Workers {
+        Workers { handles: Vec::new(), stops: Vec::new(), ended: Vec::new(), next: AtomicUsize::new(0) }
+    }
+
+    /// The worker for the next connection, round robin; `None` with no workers.
+    fn next(&self) -> Option<&Handle> {
+        if self.handles.is_empty() {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
+        Some(&self.handles[i])
+    }
+
+    /// Ends every worker and waits until each thread has dropped its runtime.
+    pub async fn stop(self) {
+        for stop in self.stops {
+            let _ = stop.send(());
+        }
+        for ended in self.ended {
+            let _ = ended.await;
+        }
+    }
+}
+
+/// Serves `listener` until `shutdown`, each connection on one of `workers`.
+///
 /// With `sessions`, each request is counted in its client's session (see
 /// `telemetry::ConnectionSessions`) here, where the connection's address is known.
-pub async fn serve<S>(listener: TcpListener, router: S, shutdown: impl Future<Output = ()>, sessions: Option<Arc<Telemetry>>)
-where
+pub async fn serve<S>(
+    listener: TcpListener,
+    router: S,
+    shutdown: impl Future<Output = ()>,
+    sessions: Option<Arc<Telemetry>>,
+    workers: &Workers,
+) where
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
 {
@@ -54,6 +157,18 @@ where
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let worker = workers.next();
+                let stream = match worker {
+                    None => stream,
+                    // The socket moves to the worker's own I/O driver.
+                    Some(worker) => match rehome(stream, worker) {
+                        Ok(stream) => stream,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "cannot hand a connection to a worker");
+                            continue;
+                        }
+                    },
+                };
                 // The peer's address goes to telemetry's sessions (hashed there, never kept).
                 let connection = sessions.clone().map(|t| Arc::new(ConnectionSessions::new(t, peer)));
                 let service = router.clone().map_request(move |req: Request<Incoming>| {
@@ -64,11 +179,15 @@ where
                 });
                 let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
                 let conn = graceful.watch(conn);
-                tokio::spawn(async move {
+                let task = async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
-                });
+                };
+                match worker {
+                    Some(worker) => drop(worker.spawn(task)),
+                    None => drop(tokio::spawn(task)),
+                }
             }
             () = &mut shutdown => break,
         }
@@ -76,5 +195,64 @@ where
     drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
         tracing::warn!("some requests were still running after {DRAIN:?}; closing them");
+    }
+}
+
+/// The same socket, registered with `worker`'s I/O driver instead of this runtime's.
+fn rehome(stream: TcpStream, worker: &Handle) -> std::io::Result<TcpStream> {
+    let std = stream.into_std()?;
+    let _inside = worker.enter();
+    TcpStream::from_std(std)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use axum::Router;
+
+    /// Each answer names the thread that served it; `Connection: close` makes every
+    /// request a new connection.
+    async fn threads_serving(workers: &Workers, requests: usize) -> Vec<String> {
+        let router = Router::new().route("/thread", get(|| async { std::thread::current().name().unwrap_or("unnamed").to_owned() }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let client = async move {
+            let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+            let mut names = Vec::new();
+            for _ in 0..requests {
+                let r = http.get(format!("http://{addr}/thread")).header("connection", "close").send().await.unwrap();
+                names.push(r.text().await.unwrap());
+            }
+            let _ = stop.send(());
+            names
+        };
+        let server = serve(
+            listener,
+            router,
+            async {
+                let _ = stopped.await;
+            },
+            None,
+            workers,
+        );
+        let (names, ()) = tokio::join!(client, server);
+        names
+    }
+
+    #[tokio::test]
+    async fn connections_are_dealt_round_robin_to_the_workers() {
+        let workers = Workers::start(2);
+        let names = threads_serving(&workers, 6).await;
+        workers.stop().await;
+        assert_eq!(names.iter().filter(|n| *n == "http-worker-0").count(), 3, "{names:?}");
+        assert_eq!(names.iter().filter(|n| *n == "http-worker-1").count(), 3, "{names:?}");
+    }
+
+    #[tokio::test]
+    async fn with_no_workers_the_callers_runtime_serves() {
+        let names = threads_serving(&Workers::none(), 2).await;
+        assert!(names.iter().all(|n| !n.starts_with("http-worker")), "{names:?}");
     }
 }
