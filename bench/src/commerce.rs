@@ -20,15 +20,30 @@ use crate::median;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Orders per run (HTTP and raw SQLite alike).
+    /// Orders per run of raw SQLite, and of the HTTP clients with `--client reqwest`.
     #[arg(long, default_value_t = 20_000)]
     orders: usize,
+    /// Who places the orders over HTTP: wrk (another process, as kiosks are; the
+    /// default) for `--seconds`, or reqwest clients inside this process.
+    #[arg(long, value_enum, default_value_t = Client::Wrk)]
+    client: Client,
+    /// Seconds of orders per run with wrk.
+    #[arg(long, default_value_t = 4)]
+    seconds: u64,
     /// Concurrent HTTP clients, and rows per raw-SQLite transaction.
     #[arg(long, default_value_t = 64)]
     clients: usize,
     /// Runs of each measurement; medians are reported.
     #[arg(long, default_value_t = 3)]
     runs: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Client {
+    /// wrk with `bench/lua/orders.lua`: the lightest client there is, in its own process.
+    Wrk,
+    /// reqwest, one client per connection, on this process's runtime (beside the node).
+    Reqwest,
 }
 
 fn basket() -> Basket {
@@ -41,7 +56,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!("boothcloud-bench: {} orders per run, {} clients, median of {} runs\n", args.orders, args.clients, args.runs);
 
     let raw: Vec<f64> = (0..args.runs).map(|_| raw_sqlite(args.orders, args.clients)).collect::<anyhow::Result<_>>()?;
-    let http: Vec<f64> = (0..args.runs).map(|_| runtime.block_on(http_orders(args.orders, args.clients))).collect::<anyhow::Result<_>>()?;
+    let http: Vec<f64> = (0..args.runs)
+        .map(|_| runtime.block_on(http_orders(args.client, args.orders, args.seconds, args.clients)))
+        .collect::<anyhow::Result<_>>()?;
     let (raw, http) = (median(raw), median(http));
 
     let (q50, q99, p50, p99) = quote_in_process()?;
@@ -51,8 +68,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!("| measure | boothcloud | reference | ratio |");
     println!("|---|---|---|---|");
     println!(
-        "| durable orders/s, {} HTTP clients vs raw SQLite {}-row transactions (WAL, synchronous=FULL) | {http:.0} | {raw:.0} | {:.2} |",
+        "| durable orders/s, {} HTTP clients ({}) vs raw SQLite {}-row transactions (WAL, synchronous=FULL) | {http:.0} | {raw:.0} | {:.2} |",
         args.clients,
+        match args.client {
+            Client::Wrk => "wrk",
+            Client::Reqwest => "reqwest, in this process",
+        },
         args.clients,
         http / raw
     );
@@ -115,18 +136,24 @@ async fn start_node(manifest: Option<std::path::PathBuf>) -> anyhow::Result<(Nod
     Ok((Node::build(config, Arc::new(SystemClock)).await?, dir))
 }
 
-/// 64 clients, each with its own keep-alive connection, placing pre-quoted orders.
-async fn http_orders(n: usize, clients: usize) -> anyhow::Result<f64> {
-    let (node, _dir) = start_node(None).await?;
+/// `clients` keep-alive connections placing pre-quoted orders: `n` orders with reqwest,
+/// or `seconds` of them with wrk.
+async fn http_orders(client: Client, n: usize, seconds: u64, clients: usize) -> anyhow::Result<f64> {
+    let (node, dir) = start_node(None).await?;
     let url = format!("http://{}", node.local_addr());
     // Quote tokens are made up front, in-process: this measures order capture only.
+    // wrk runs for a time: enough tokens for 40,000 orders a second.
+    let tokens = match client {
+        Client::Reqwest => n,
+        Client::Wrk => 40_000 * seconds as usize,
+    };
     let state = node.state().clone();
     let loaded = state.manifest.current();
     let now = jiff::Timestamp::now();
     let basket = Basket { lines: vec![BasketLine { sku: "TOTE".into(), qty: 1 }, BasketLine { sku: "COFFEE".into(), qty: 1 }], tier: None };
     let priced = loaded.book.price(&basket, now)?;
     let expires = now + jiff::SignedDuration::from_mins(30);
-    let tokens: Vec<String> = (0..n)
+    let tokens: Vec<String> = (0..tokens)
         .map(|_| {
             let claims =
                 QuoteClaims::new(uuid::Uuid::new_v4().to_string(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires);
@@ -137,12 +164,51 @@ async fn http_orders(n: usize, clients: usize) -> anyhow::Result<f64> {
     let server = tokio::spawn(node.run_until_stopped(async {
         let _ = stop_rx.await;
     }));
-    let tokens = Arc::new(tokens);
+    // wrk's input is written before the clock starts.
+    let wrk_input = match client {
+        Client::Reqwest => None,
+        Client::Wrk => {
+            let file = dir.path().join("tokens.txt");
+            std::fs::write(&file, tokens.join("\n") + "\n")?;
+            let script = dir.path().join("orders.lua");
+            std::fs::write(&script, include_str!("../lua/orders.lua"))?;
+            Some((script, vec!["2".to_owned(), file.display().to_string()]))
+        }
+    };
+    let groups0 = state.orders.groups_committed();
     let cpu0 = cpu_seconds();
     let start = Instant::now();
+    let (placed, rate) = match wrk_input {
+        None => {
+            let placed = reqwest_orders(&url, tokens, clients).await?;
+            (placed, placed as f64 / start.elapsed().as_secs_f64())
+        }
+        Some((script, args)) => {
+            let load =
+                tokio::task::spawn_blocking(move || crate::wrk::run_script(&url, 2, clients, seconds, Some(&script), &args)).await??;
+            anyhow::ensure!(load.errors == 0, "{} orders were refused (out of tokens? raise the 40,000/s in http_orders)", load.errors);
+            ((load.requests_per_s * seconds as f64) as usize, load.requests_per_s)
+        }
+    };
+    let wall = start.elapsed().as_secs_f64();
+    let groups = (state.orders.groups_committed() - groups0).max(1);
+    eprintln!(
+        "http orders: {rate:.0}/s, {:.1} orders per commit, this process's CPU {:.0}% of one core",
+        placed as f64 / groups as f64,
+        100.0 * (cpu_seconds() - cpu0) / wall
+    );
+    let _ = stop_tx.send(());
+    server.await?;
+    Ok(rate)
+}
+
+/// One reqwest client per connection, each placing its share of `tokens` in turn.
+async fn reqwest_orders(url: &str, tokens: Vec<String>, clients: usize) -> anyhow::Result<usize> {
+    let n = tokens.len();
+    let tokens = Arc::new(tokens);
     let workers: Vec<_> = (0..clients)
         .map(|c| {
-            let (tokens, url) = (tokens.clone(), url.clone());
+            let (tokens, url) = (tokens.clone(), url.to_owned());
             tokio::spawn(async move {
                 let http = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
                 for i in (c..tokens.len()).step_by(clients) {
@@ -163,12 +229,7 @@ async fn http_orders(n: usize, clients: usize) -> anyhow::Result<f64> {
     for w in workers {
         w.await??;
     }
-    let wall = start.elapsed().as_secs_f64();
-    let rate = n as f64 / wall;
-    eprintln!("http orders: {rate:.0}/s, process CPU {:.0}% of one core", 100.0 * (cpu_seconds() - cpu0) / wall);
-    let _ = stop_tx.send(());
-    server.await?;
-    Ok(rate)
+    Ok(n)
 }
 
 /// User + system CPU seconds this process has used so far (Linux `/proc/self/stat`).

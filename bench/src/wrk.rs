@@ -14,21 +14,29 @@ pub struct Load {
 
 /// `wrk -t{threads} -c{connections} -d{seconds}s --latency url`.
 pub fn run(url: &str, threads: usize, connections: usize, seconds: u64) -> anyhow::Result<Load> {
-    let out = Command::new("wrk")
-        .args([
-            "-t",
-            &threads.to_string(),
-            "-c",
-            &connections.to_string(),
-            "-d",
-            &format!("{seconds}s"),
-            "--timeout",
-            "10s",
-            "--latency",
-            url,
-        ])
-        .output()
-        .map_err(|e| anyhow::anyhow!("wrk could not be started ({e}); bench/cache.sh installs it"))?;
+    run_script(url, threads, connections, seconds, None, &[])
+}
+
+/// The same with a Lua script that makes the requests, and arguments for it
+/// (`-s script url -- args…`).
+pub fn run_script(
+    url: &str,
+    threads: usize,
+    connections: usize,
+    seconds: u64,
+    script: Option<&std::path::Path>,
+    script_args: &[String],
+) -> anyhow::Result<Load> {
+    let mut wrk = Command::new("wrk");
+    wrk.args(["-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--timeout", "10s", "--latency"]);
+    if let Some(script) = script {
+        wrk.arg("-s").arg(script);
+    }
+    wrk.arg(url);
+    if !script_args.is_empty() {
+        wrk.arg("--").args(script_args);
+    }
+    let out = wrk.output().map_err(|e| anyhow::anyhow!("wrk could not be started ({e}); bench/cache.sh installs it"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     anyhow::ensure!(out.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
     parse(&text).ok_or_else(|| anyhow::anyhow!("wrk's report was not understood:\n{text}"))
