@@ -61,7 +61,9 @@ impl Job {
     }
 }
 
-/// What the writer thread is sent: an order, or the word to stop.
+/// What the writer thread is sent: an order, or the word to stop. (Not boxed: every
+/// message but one is an order, and a box would be one more allocation per order.)
+#[allow(clippy::large_enum_variant)]
 enum Message {
     Order(Job),
     Stop,
@@ -391,7 +393,7 @@ fn stored_under_key(tx: &rusqlite::Transaction<'_>, o: &NewOrder) -> Result<Opti
 /// Whether an order stored earlier used this order's quote.
 fn quote_used(tx: &rusqlite::Transaction<'_>, o: &NewOrder) -> Result<bool, rusqlite::Error> {
     let mut by_quote = tx.prepare_cached(BY_QUOTE)?;
-    Ok(by_quote.exists([&o.claims.qid])?)
+    by_quote.exists([&o.claims.qid])
 }
 
 fn short_of_stock(order: &NewOrder, sold: &HashMap<String, u32>, deltas: &HashMap<String, u32>) -> Option<OrderError> {
