@@ -9,6 +9,7 @@
 
 pub mod controls;
 pub(crate) mod parse;
+mod pieces;
 pub mod watch;
 
 use std::net::SocketAddr;

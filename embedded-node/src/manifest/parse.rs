@@ -25,12 +25,14 @@ struct RawManifest {
     uplink: RawUplink,
     #[serde(default)]
     assets: RawAssets,
+    /// `None` when the text does not name it at all (`read_in_pieces` tells that apart
+    /// from an empty inline array, which tables elsewhere may not add to).
     #[serde(default)]
-    catalogue: Vec<Spanned<RawItem>>,
+    catalogue: Option<Vec<Spanned<RawItem>>>,
     #[serde(default)]
     pricing: RawPricing,
     #[serde(default)]
-    promotions: Vec<Spanned<RawPromotion>>,
+    promotions: Option<Vec<Spanned<RawPromotion>>>,
     #[serde(default)]
     costs: RawCosts,
     #[serde(default)]
@@ -478,7 +480,12 @@ pub fn parse(text: &str) -> Result<Manifest, Problems> {
             message: format!("the manifest is larger than {} bytes", MAX_MANIFEST_BYTES),
         }]));
     }
-    let raw: RawManifest = match toml::from_str(text) {
+    checked(text, read_raw(text))
+}
+
+/// Checks what was read; a TOML error is the one problem.
+fn checked(text: &str, read: Result<RawManifest, toml::de::Error>) -> Result<Manifest, Problems> {
+    let raw = match read {
         Ok(raw) => raw,
         Err(e) => {
             let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
@@ -493,6 +500,64 @@ pub fn parse(text: &str) -> Result<Manifest, Problems> {
         c.problems.sort_by_key(|p| (p.line, p.column));
         Err(Problems(c.problems))
     }
+}
+
+/// The catalogue and promotions of one piece of a cut manifest (`pieces`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawElements {
+    #[serde(default)]
+    catalogue: Vec<Spanned<RawItem>>,
+    #[serde(default)]
+    promotions: Vec<Spanned<RawPromotion>>,
+}
+
+/// Most threads a manifest is read on.
+const MAX_READERS: usize = 8;
+
+/// Reads the TOML into raw structures: a large manifest's catalogue and promotions on
+/// every core at once (`pieces`), anything else — and anything the pieces do not read
+/// cleanly — whole, so that a problem is always reported as reading it whole would.
+fn read_raw(text: &str) -> Result<RawManifest, toml::de::Error> {
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS);
+    match pieces::cut(text, parts).and_then(|cut| read_in_pieces(text, &cut)) {
+        Some(raw) => Ok(raw),
+        None => toml::from_str(text),
+    }
+}
+
+/// The head and tail on this thread with the first piece, the other pieces on threads
+/// of their own; `None` when any of them does not read on its own, or when the head
+/// names either array itself (an inline array, which the run's tables may not add to).
+fn read_in_pieces(text: &str, cut: &pieces::Cut) -> Option<RawManifest> {
+    let read = |range: &Range<usize>| toml::from_str::<RawElements>(&pieces::blanked(text, std::slice::from_ref(range))).ok();
+    std::thread::scope(|scope| {
+        let others: Vec<_> = cut.pieces[1..]
+            .iter()
+            .map(|range| std::thread::Builder::new().name("manifest-reader".into()).spawn_scoped(scope, move || read(range)))
+            .collect();
+        let outside = pieces::blanked(text, &[0..cut.run.start, cut.run.end..text.len()]);
+        let mut raw: RawManifest = toml::from_str(&outside).ok()?;
+        if raw.catalogue.is_some() || raw.promotions.is_some() {
+            return None;
+        }
+        let (mut catalogue, mut promotions) = (Vec::new(), Vec::new());
+        let mut all = vec![read(&cut.pieces[0])];
+        for (other, range) in others.into_iter().zip(&cut.pieces[1..]) {
+            // A thread that could not be started: that piece is read here.
+            all.push(match other {
+                Ok(handle) => handle.join().ok()?,
+                Err(_) => read(range),
+            });
+        }
+        for piece in all {
+            let piece = piece?;
+            catalogue.extend(piece.catalogue);
+            promotions.extend(piece.promotions);
+        }
+        (raw.catalogue, raw.promotions) = (Some(catalogue), Some(promotions));
+        Some(raw)
+    })
 }
 
 fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
@@ -552,8 +617,8 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     }
     let assets = check_assets(c, raw.assets);
     let pricing = check_pricing(c, raw.pricing);
-    let catalogue = check_catalogue(c, &raw.catalogue, event.currency);
-    let promotions = check_promotions(c, &raw.promotions, &catalogue, &pricing.tiers);
+    let catalogue = check_catalogue(c, raw.catalogue.as_deref().unwrap_or_default(), event.currency);
+    let promotions = check_promotions(c, raw.promotions.as_deref().unwrap_or_default(), &catalogue, &pricing.tiers);
     let costs = RawCostsChecked::from(c, raw.costs);
     let budgets = check_budgets(c, raw.budgets);
     let pairing = check_pairing(c, raw.pairing);
@@ -1279,4 +1344,68 @@ fn check_pairing(c: &mut Checker, raw: RawPairing) -> Pairing {
         })
         .collect();
     Pairing { key, peers }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo's settings, then `items` catalogue items and `rules` promotions.
+    fn large(items: usize, rules: usize) -> String {
+        let mut text = DEMO_MANIFEST.split("# ---- Catalogue").next().unwrap().to_owned();
+        for i in 0..items {
+            text.push_str(&format!(
+                "[[catalogue]]\nsku = \"SKU-{i:04}\"\nname = \"Item {i}\"\nprice = {}\ncategory = \"cat-{}\"\n\n",
+                100 + i,
+                i % 12
+            ));
+        }
+        for i in 0..rules {
+            text.push_str(&format!(
+                "[[promotions]]\nid = \"rule-{i}\"\nname = \"Rule {i}\"\nkind = \"percent_off\"\napplies_to = {{ sku = \"SKU-{:04}\" }}\npercent = {}\npriority = {}\n\n",
+                i % items,
+                5 + i % 30,
+                i % 50
+            ));
+        }
+        text.push_str("[budgets]\ntotal = 15000\n");
+        text
+    }
+
+    fn read_apart(text: &str) -> Option<RawManifest> {
+        read_in_pieces(text, &pieces::cut(text, 4).expect("large enough to cut"))
+    }
+
+    #[test]
+    fn a_manifest_read_in_pieces_is_the_manifest_read_whole() {
+        let text = large(200, 1_000);
+        let apart = checked(&text, Ok(read_apart(&text).expect("every piece reads")));
+        let whole = checked(&text, toml::from_str(&text));
+        let apart = apart.expect("valid");
+        assert_eq!(apart.promotions.len(), 1_000);
+        assert_eq!(format!("{apart:?}"), format!("{:?}", whole.expect("valid")));
+    }
+
+    #[test]
+    fn a_problem_in_a_piece_points_where_reading_whole_points() {
+        let text = large(200, 1_000)
+            .replace("applies_to = { sku = \"SKU-0150\" }\npercent = 25", "applies_to = { sku = \"SKU-9999\" }\npercent = 250");
+        let apart = checked(&text, Ok(read_apart(&text).expect("well-formed TOML"))).unwrap_err();
+        let whole = checked(&text, toml::from_str(&text)).unwrap_err();
+        assert!(apart.0.len() >= 2 && apart.0[0].line > 1_000, "{apart:?}");
+        assert_eq!(format!("{apart:?}"), format!("{whole:?}"));
+    }
+
+    #[test]
+    fn toml_a_piece_cannot_read_is_reported_as_reading_whole_reports_it() {
+        let text = large(200, 1_000).replace("name = \"Rule 700\"", "name = \"Rule 700");
+        assert!(read_apart(&text).is_none());
+        let problems = parse(&text).unwrap_err();
+        let whole = checked(&text, toml::from_str(&text)).unwrap_err();
+        assert_eq!(format!("{problems:?}"), format!("{whole:?}"));
+        // An inline catalogue in the head and tables in the run: not read in pieces.
+        let inline = large(200, 1_000).replacen("[event]", "catalogue = []\n[event]", 1);
+        assert!(read_apart(&inline).is_none());
+        assert!(parse(&inline).is_err());
+    }
 }
