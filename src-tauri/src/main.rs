@@ -29,6 +29,9 @@ use boothcloud_node::{launch, Node, NodeConfig};
 use tauri::{Manager, RunEvent};
 use tauri_plugin_notification::NotificationExt;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Longest notification title and body the dashboard may send.
 const MAX_NOTIFICATION_CHARS: usize = 300;
 
