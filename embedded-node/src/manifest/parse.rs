@@ -530,13 +530,13 @@ fn read_raw(text: &str) -> Result<RawManifest, toml::de::Error> {
 /// of their own; `None` when any of them does not read on its own, or when the head
 /// names either array itself (an inline array, which the run's tables may not add to).
 fn read_in_pieces(text: &str, cut: &pieces::Cut) -> Option<RawManifest> {
-    let read = |range: &Range<usize>| toml::from_str::<RawElements>(&pieces::blanked(text, std::slice::from_ref(range))).ok();
+    let read = |range: &Range<usize>| toml::from_str::<RawElements>(&pieces::blanked(text, std::slice::from_ref(range))?).ok();
     std::thread::scope(|scope| {
         let others: Vec<_> = cut.pieces[1..]
             .iter()
             .map(|range| std::thread::Builder::new().name("manifest-reader".into()).spawn_scoped(scope, move || read(range)))
             .collect();
-        let outside = pieces::blanked(text, &[0..cut.run.start, cut.run.end..text.len()]);
+        let outside = pieces::blanked(text, &[0..cut.run.start, cut.run.end..text.len()])?;
         let mut raw: RawManifest = toml::from_str(&outside).ok()?;
         if raw.catalogue.is_some() || raw.promotions.is_some() {
             return None;

@@ -82,15 +82,15 @@ pub fn cut(text: &str, parts: usize) -> Option<Cut> {
     (pieces.len() >= 2).then_some(Cut { run, pieces })
 }
 
-/// A copy of `text` with every byte outside `keep` turned into a space.
-pub fn blanked(text: &str, keep: &[Range<usize>]) -> String {
+/// A copy of `text` with every byte outside `keep` turned into a space. `None` if a
+/// range is out of bounds or splits a character (never for a [`Cut`]'s ranges, which
+/// start and end at line boundaries; the caller then reads the text whole).
+pub fn blanked(text: &str, keep: &[Range<usize>]) -> Option<String> {
     let mut out = vec![b' '; text.len()];
     for r in keep {
-        out[r.clone()].copy_from_slice(&text.as_bytes()[r.clone()]);
+        out.get_mut(r.clone())?.copy_from_slice(text.as_bytes().get(r.clone())?);
     }
-    // Kept ranges start and end at line boundaries, so every kept byte sequence is
-    // whole UTF-8 and the rest is ASCII.
-    String::from_utf8(out).expect("cut at line boundaries")
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -143,9 +143,11 @@ mod tests {
     fn a_blanked_copy_keeps_offsets_and_only_what_it_keeps() {
         let text = "[a]\nx = \"é\"\n[[catalogue]]\nsku = \"s\"\n";
         let keep = 0..13;
-        let copy = blanked(text, std::slice::from_ref(&keep));
+        let copy = blanked(text, std::slice::from_ref(&keep)).expect("whole lines");
         assert_eq!(copy.len(), text.len());
         assert_eq!(&copy[keep.clone()], &text[keep]);
         assert!(copy[13..].bytes().all(|b| b == b' '));
+        assert_eq!(blanked(text, std::slice::from_ref(&(0..10))), None, "a range that splits the é");
+        assert_eq!(blanked(text, std::slice::from_ref(&(0..100))), None, "a range past the end");
     }
 }
