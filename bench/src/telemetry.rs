@@ -15,7 +15,7 @@ use std::time::Instant;
 use axum::http::Method;
 use boothcloud_node::clock::SystemClock;
 use boothcloud_node::simulate::{self, Plan};
-use boothcloud_node::telemetry::{Feature, Telemetry};
+use boothcloud_node::telemetry::{Feature, RouteTiming, Telemetry};
 use boothcloud_tests::{Options, TestNode};
 
 use crate::{median, wrk};
@@ -50,10 +50,16 @@ fn per_call(calls: u64, mut f: impl FnMut(u64)) -> f64 {
     median(runs)
 }
 
+/// What the request path does per request: a timer from the route's [`RouteTiming`]
+/// (as the router's guard keeps one per route) and its finish.
 fn recording(calls: u64) -> Vec<(String, f64)> {
     let t = Arc::new(Telemetry::new(Arc::new(SystemClock)));
     let routes = ["/assets/{*path}", "/api/v1/quotes", "/api/v1/orders", "/api/v1/catalogue"];
-    let one = per_call(calls, |i| t.record(&Method::GET, routes[(i % 4) as usize], 200, 150 + i % 700));
+    let timings: Vec<RouteTiming> = routes.iter().map(|_| RouteTiming::new(t.clone())).collect();
+    let one = per_call(calls, |i| {
+        let i = (i % 4) as usize;
+        timings[i].timer(&Method::GET, routes[i]).finish(200);
+    });
     // Two threads on the same route: the contended case (both cores busy).
     let contended = {
         let runs: Vec<f64> = (0..5)
@@ -61,10 +67,10 @@ fn recording(calls: u64) -> Vec<(String, f64)> {
                 let t0 = Instant::now();
                 std::thread::scope(|s| {
                     for _ in 0..2 {
-                        let t = t.clone();
+                        let timing = &timings[0];
                         s.spawn(move || {
-                            for i in 0..calls / 2 {
-                                t.record(&Method::GET, "/assets/{*path}", 200, 150 + i % 700);
+                            for _ in 0..calls / 2 {
+                                timing.timer(&Method::GET, "/assets/{*path}").finish(200);
                             }
                         });
                     }
@@ -81,8 +87,8 @@ fn recording(calls: u64) -> Vec<(String, f64)> {
         sessions.seen(ip, b"Mozilla/5.0 (Linux; Android 14)", Feature::Browsing, (i / 1000) as i64);
     });
     vec![
-        ("record one request (4 routes, one thread)".into(), one),
-        ("record one request (one route, two threads at once)".into(), contended),
+        ("time and record one request (4 routes, one thread)".into(), one),
+        ("time and record one request (one route, two threads at once)".into(), contended),
         ("count it in a session (keyed hash + map)".into(), session),
     ]
 }

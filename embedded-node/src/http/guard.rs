@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use crate::telemetry::{Telemetry, Timer, UNMATCHED};
+use crate::telemetry::{RouteTiming, Telemetry, Timer, UNMATCHED};
 
 /// `telemetry`: `None` when timing is off (only to measure what timing costs).
 #[derive(Clone)]
@@ -32,15 +32,17 @@ pub struct GuardLayer {
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
 
+    /// Called once per route and method the router lays out: each gets its own
+    /// [`RouteTiming`], shared by the clones the router makes per request.
     fn layer(&self, inner: S) -> Guard<S> {
-        Guard { inner, telemetry: self.telemetry.clone(), template: None }
+        Guard { inner, timing: self.telemetry.clone().map(|t| Arc::new(RouteTiming::new(t))), template: None }
     }
 }
 
 #[derive(Clone)]
 pub struct Guard<S> {
     inner: S,
-    telemetry: Option<Arc<Telemetry>>,
+    timing: Option<Arc<RouteTiming>>,
     /// The route template to time under when the service is not behind the router
     /// (which names it in `MatchedPath`).
     template: Option<&'static str>,
@@ -49,7 +51,7 @@ pub struct Guard<S> {
 impl<S> Guard<S> {
     /// A guard for one service reached without the router, timed under `template`.
     pub fn fixed(inner: S, telemetry: Option<Arc<Telemetry>>, template: &'static str) -> Guard<S> {
-        Guard { inner, telemetry, template: Some(template) }
+        Guard { inner, timing: telemetry.map(|t| Arc::new(RouteTiming::new(t))), template: Some(template) }
     }
 }
 
@@ -71,7 +73,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let timer = self.telemetry.as_ref().map(|t| {
+        let timer = self.timing.as_ref().map(|t| {
             let template = self.template.unwrap_or_else(|| req.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str));
             t.timer(req.method(), template)
         });

@@ -27,7 +27,6 @@ use axum::http::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 
@@ -170,14 +169,11 @@ pub async fn serve<S>(
                     },
                 };
                 // The peer's address goes to telemetry's sessions (hashed there, never kept).
-                let connection = sessions.clone().map(|t| Arc::new(ConnectionSessions::new(t, peer)));
-                let service = router.clone().map_request(move |req: Request<Incoming>| {
-                    if let Some(c) = &connection {
-                        c.arrived(&req);
-                    }
-                    req
-                });
-                let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                let service = ConnectionService {
+                    service: std::cell::RefCell::new(router.clone()),
+                    sessions: sessions.clone().map(|t| ConnectionSessions::new(t, peer)),
+                };
+                let conn = http.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 let task = async move {
                     if let Err(e) = conn.await {
@@ -195,6 +191,44 @@ pub async fn serve<S>(
     drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
         tracing::warn!("some requests were still running after {DRAIN:?}; closing them");
+    }
+}
+
+/// One connection's service: counts each request in its client's session, then hands
+/// it to the connection's own copy of the node's service.
+///
+/// Owned by the connection alone and called once per request, in turn (hyper's HTTP/1
+/// dispatcher never calls it while a call is under way), so it needs no lock: the
+/// sessions and the service sit in `RefCell`s. Calling the connection's copy in place
+/// saves a clone of the node's service per request (as hyper-util's
+/// `TowerToHyperService` makes), and with it an increment and a decrement of reference
+/// counts that every core shares.
+struct ConnectionService<S> {
+    service: std::cell::RefCell<S>,
+    sessions: Option<ConnectionSessions>,
+}
+
+impl<S> hyper::service::Service<Request<Incoming>> for ConnectionService<S>
+where
+    S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = Infallible> + Clone,
+{
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = futures_util::future::Either<S::Future, tower::util::Oneshot<S, Request<Incoming>>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        use futures_util::future::Either;
+        use std::task::{Context, Poll, Waker};
+        if let Some(sessions) = &self.sessions {
+            sessions.arrived(&req);
+        }
+        let mut service = self.service.borrow_mut();
+        // The node's services are always ready; one that is not would be waited for
+        // on a clone, as hyper-util does.
+        match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => Either::Left(service.call(req)),
+            _ => Either::Right(service.clone().oneshot(req)),
+        }
     }
 }
 
