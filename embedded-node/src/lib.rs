@@ -307,7 +307,8 @@ impl Node {
             let _ = stopping.send(true);
         };
         let sessions = state.telemetry.is_timing().then(|| state.telemetry.clone());
-        http::serve::serve(listener, http::front_door(state), shutdown, sessions, &workers).await;
+        // One copy of the node's service per worker (see `serve`).
+        http::serve::serve(listener, move || http::front_door(state.clone()), shutdown, sessions, &workers).await;
         let _ = figures.await;
         let _ = ledger.await;
         let _ = history.await;

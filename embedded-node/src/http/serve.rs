@@ -101,13 +101,14 @@ impl Workers {
         Workers { handles: Vec::new(), stops: Vec::new(), ended: Vec::new(), next: AtomicUsize::new(0) }
     }
 
-    /// The worker for the next connection, round robin; `None` with no workers.
-    fn next(&self) -> Option<&Handle> {
+    /// The worker for the next connection (its number and runtime), round robin; `None`
+    /// with no workers.
+    fn next(&self) -> Option<(usize, &Handle)> {
         if self.handles.is_empty() {
             return None;
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
-        Some(&self.handles[i])
+        Some((i, &self.handles[i]))
     }
 
     /// Ends every worker and waits until each thread has dropped its runtime.
@@ -123,11 +124,16 @@ impl Workers {
 
 /// Serves `listener` until `shutdown`, each connection on one of `workers`.
 ///
+/// `make` builds the node's service once per worker: a connection gets a clone of its
+/// worker's copy, so the reference counts its requests bump (the router's, each route's
+/// guard's) belong to one core. With one copy shared by all, every request moved those
+/// cache lines between the cores.
+///
 /// With `sessions`, each request is counted in its client's session (see
 /// `telemetry::ConnectionSessions`) here, where the connection's address is known.
 pub async fn serve<S>(
     listener: TcpListener,
-    router: S,
+    make: impl Fn() -> S,
     shutdown: impl Future<Output = ()>,
     sessions: Option<Arc<Telemetry>>,
     workers: &Workers,
@@ -142,6 +148,7 @@ pub async fn serve<S>(
         .header_read_timeout(HEADER_TIMEOUT)
         .timer(TokioTimer::new())
         .keep_alive(true);
+    let copies: Vec<S> = (0..workers.handles.len().max(1)).map(|_| make()).collect();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -156,7 +163,10 @@ pub async fn serve<S>(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let worker = workers.next();
+                let (copy, worker) = match workers.next() {
+                    Some((i, worker)) => (&copies[i], Some(worker)),
+                    None => (&copies[0], None),
+                };
                 let stream = match worker {
                     None => stream,
                     // The socket moves to the worker's own I/O driver.
@@ -170,7 +180,7 @@ pub async fn serve<S>(
                 };
                 // The peer's address goes to telemetry's sessions (hashed there, never kept).
                 let service = ConnectionService {
-                    service: std::cell::RefCell::new(router.clone()),
+                    service: std::cell::RefCell::new(copy.clone()),
                     sessions: sessions.clone().map(|t| ConnectionSessions::new(t, peer)),
                 };
                 let conn = http.serve_connection(TokioIo::new(stream), service);
@@ -264,7 +274,7 @@ mod tests {
         };
         let server = serve(
             listener,
-            router,
+            move || router.clone(),
             async {
                 let _ = stopped.await;
             },
