@@ -2,9 +2,8 @@
 //! split into a few shards, one per worker thread, and added up when they are read.
 //!
 //! Owns the shard a thread writes to, the sharded counter, and the cheap hasher the
-//! per-request maps use. The thread numbering is one of the node's two `static`s: a
-//! counter handing each thread its shard once, holding no state anyone reads (the
-//! other is the per-thread memo of the last route slot, in `telemetry`).
+//! per-request maps use. The thread numbering is the node's one `static`: a counter
+//! handing each thread its shard once, holding no state anyone reads.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
