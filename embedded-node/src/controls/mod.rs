@@ -492,10 +492,10 @@ impl Controls {
         let p99 = self
             .parts
             .telemetry
-            .routes()
+            .last_minute()
             .into_iter()
-            .filter(|r| serves_customers(&r.route) && r.last_minute.requests >= triggers::MIN_REQUESTS_FOR_P99)
-            .map(|r| r.last_minute.p99_us)
+            .filter(|(_, route, minute)| serves_customers(route) && minute.requests >= triggers::MIN_REQUESTS_FOR_P99)
+            .map(|(_, _, minute)| minute.p99_us)
             .max()
             .map(|us| SignedDuration::from_micros(us as i64));
         Signals {

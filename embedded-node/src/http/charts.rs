@@ -116,16 +116,18 @@ pub fn draw(state: &AppState, name: &str, span: Span, theme: &Theme, size: Size)
 /// What the charts record now.
 pub fn point(state: &AppState) -> Point {
     let now = state.clock.now();
-    let routes = state
-        .telemetry
-        .routes()
+    // The last minute alone (not every window of every route, which clones them all).
+    let mut minute: Vec<_> =
+        state.telemetry.last_minute().into_iter().filter(|(_, route, m)| serves_customers(route) && m.requests > 0).collect();
+    // Busiest first.
+    minute.sort_by(|a, b| b.2.requests.cmp(&a.2.requests).then_with(|| (&a.1, &a.0).cmp(&(&b.1, &b.0))));
+    let routes = minute
         .into_iter()
-        .filter(|r| serves_customers(&r.route) && r.last_minute.requests > 0)
         .take(ROUTES_PER_POINT)
-        .map(|r| RoutePoint {
-            route: format!("{} {}", r.method, r.route),
-            p95_ms: r.last_minute.p95_us as f64 / 1000.0,
-            p99_ms: r.last_minute.p99_us as f64 / 1000.0,
+        .map(|(method, route, m)| RoutePoint {
+            route: format!("{method} {route}"),
+            p95_ms: m.p95_us as f64 / 1000.0,
+            p99_ms: m.p99_us as f64 / 1000.0,
         })
         .collect();
     let spend = state.spend.view(now, &state.manifest.current().manifest);

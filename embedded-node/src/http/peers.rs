@@ -160,10 +160,10 @@ pub async fn own_status(state: &AppState) -> Result<PeerStatus, ApiError> {
     let spend = state.spend.view(now, m);
     let p99 = state
         .telemetry
-        .routes()
+        .last_minute()
         .into_iter()
-        .filter(|r| serves_customers(&r.route) && r.last_minute.requests > 0)
-        .map(|r| r.last_minute.p99_us)
+        .filter(|(_, route, minute)| serves_customers(route) && minute.requests > 0)
+        .map(|(_, _, minute)| minute.p99_us)
         .max();
     Ok(PeerStatus {
         id: state.peers.id().to_owned(),

@@ -101,16 +101,23 @@ impl Ring {
 
     /// The slots still inside the window that ends at `now_ms`, merged.
     fn merged(&self, now_ms: i64) -> (Histogram<u32>, u64) {
+        let mut out = histogram();
+        let errors = self.add_window(now_ms, &mut out);
+        (out, errors)
+    }
+
+    /// Adds the slots still inside the window that ends at `now_ms` to `out`; answers
+    /// their errors.
+    fn add_window(&self, now_ms: i64, out: &mut Histogram<u32>) -> u64 {
         let current = now_ms.div_euclid(self.width_ms) * self.width_ms;
         let oldest = current - self.width_ms * (self.slots.len() as i64 - 1);
-        let mut out = histogram();
         let mut errors = 0;
         for s in self.slots.iter().filter(|s| s.start_ms >= oldest && s.start_ms <= current) {
             // Same bounds on both sides: adding cannot fail.
             let _ = out.add(&s.hist);
             errors += s.errors;
         }
-        (out, errors)
+        errors
     }
 
     /// Adds another ring of the same shape: slots of the same period add up; the newer
@@ -255,6 +262,14 @@ impl RouteLatency {
         figures_of(&hist, errors, span_ms)
     }
 
+    /// Adds this record's last minute to `acc` (another shard's record of the same
+    /// route may already be in it). Two shards never hold different periods inside one
+    /// minute at the same ring index, so adding them up is what [`RouteLatency::absorb`]
+    /// and [`RouteLatency::figures`] would give, without cloning either record.
+    pub fn add_last_minute(&self, now_ms: i64, acc: &mut LastMinute) {
+        acc.errors += self.fine.add_window(now_ms, &mut acc.hist);
+    }
+
     /// Folds every fine slot (they stay for the last minute).
     fn settle(&mut self) {
         for i in 0..self.fine.slots.len() {
@@ -299,6 +314,24 @@ impl RouteLatency {
             out.push((BUCKETS_US.get(i).copied(), running));
         }
         (out, self.sum_us, running)
+    }
+}
+
+/// One route's last minute being added up over the shards.
+pub struct LastMinute {
+    hist: Histogram<u32>,
+    errors: u64,
+}
+
+impl Default for LastMinute {
+    fn default() -> Self {
+        LastMinute { hist: histogram(), errors: 0 }
+    }
+}
+
+impl LastMinute {
+    pub fn figures(&self) -> Figures {
+        figures_of(&self.hist, self.errors, FINE_MS * FINE_SLOTS as i64)
     }
 }
 

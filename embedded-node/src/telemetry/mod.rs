@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::spend::{Component, Meters};
-pub use latency::{Figures, RouteLatency, Window};
+pub use latency::{Figures, LastMinute, RouteLatency, Window};
 pub use sessions::{Feature, SessionFigures, Sessions};
 
 /// Routes tracked; the router has far fewer, this only guards against a bug.
@@ -211,6 +211,22 @@ impl Telemetry {
         out
     }
 
+    /// Every route's figures over the last minute only, as (method, route): what the
+    /// controls' once-a-second look and a peer's status need. Each slot's last minute is
+    /// added up under its lock with nothing cloned; [`Telemetry::routes`] clones every
+    /// record (22 histograms) to give all three windows, which at once a second took
+    /// milliseconds of a core that the request workers were using.
+    pub fn last_minute(&self) -> Vec<(String, String, Figures)> {
+        let now = self.now_ms();
+        let mut all: std::collections::BTreeMap<(&str, &str), LastMinute> = std::collections::BTreeMap::new();
+        let shards: Vec<_> = self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner())).collect();
+        for slot in shards.iter().flat_map(|routes| routes.values().flatten()) {
+            let acc = all.entry((slot.method.as_str(), &slot.route)).or_default();
+            slot.latency.lock().unwrap_or_else(|e| e.into_inner()).add_last_minute(now, acc);
+        }
+        all.into_iter().map(|((method, route), acc)| (method.to_owned(), route.to_owned(), acc.figures())).collect()
+    }
+
     /// Visits every route's latency (for the exposition), in a stable order.
     pub fn each_route(&self, mut visit: impl FnMut(&str, &str, &RouteLatency)) {
         for (route, method, r) in self.merged() {
@@ -244,7 +260,10 @@ pub struct RouteTiming {
 
 /// A shard's slot, and where the template it was found for lay (address, length): the
 /// router hands every request the same template string, so the same address and length
-/// mean the same template without comparing its bytes.
+/// mean the same template without comparing its bytes. That holds because the strings
+/// a guard is given outlive it: `&'static` templates, and the router's own `MatchedPath`
+/// strings, dropped only with the router that holds the guard. Any other address falls
+/// back to comparing the bytes.
 struct Kept {
     slot: Slot,
     template: (usize, usize),
@@ -415,6 +434,41 @@ mod tests {
                 ("HEAD".into(), "/api/v1/orders/{id}".into(), 1)
             ]
         );
+    }
+
+    #[test]
+    fn the_last_minute_alone_matches_what_every_window_gives() {
+        let (t, clock) = telemetry();
+        // Two threads (two shards) on the same routes, an error, and a minute that has
+        // partly rolled over.
+        std::thread::scope(|s| {
+            for n in 0..2u64 {
+                let t = &t;
+                s.spawn(move || {
+                    for i in 0..500u64 {
+                        t.record(&Method::GET, "/assets/{*path}", if i % 50 == 0 { 500 } else { 200 }, 100 + i * (n + 1));
+                        t.record(&Method::POST, "/api/v1/quotes", 200, 2_000 + i);
+                    }
+                });
+            }
+        });
+        let both = |t: &Telemetry| {
+            let mut minute = t.last_minute();
+            let mut every: Vec<_> = t.routes().into_iter().map(|r| (r.method, r.route, r.last_minute)).collect();
+            minute.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            every.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            assert_eq!(minute, every);
+            minute
+        };
+        let minute = both(&t);
+        assert_eq!(minute.iter().map(|m| m.2.requests).sum::<u64>(), 2_000);
+        assert_eq!(minute.iter().map(|m| m.2.errors).sum::<u64>(), 20);
+        clock.advance(jiff::SignedDuration::from_secs(40));
+        t.record(&Method::GET, "/assets/{*path}", 200, 9_000);
+        clock.advance(jiff::SignedDuration::from_secs(30));
+        // The first 2,000 have left the minute; the late request has not.
+        let minute = both(&t);
+        assert_eq!(minute.iter().map(|m| m.2.requests).sum::<u64>(), 1);
     }
 
     #[test]
