@@ -116,13 +116,13 @@ pub fn draw(state: &AppState, name: &str, span: Span, theme: &Theme, size: Size)
 /// What the charts record now.
 pub fn point(state: &AppState) -> Point {
     let now = state.clock.now();
-    // The last minute alone (not every window of every route, which clones them all).
-    let mut minute: Vec<_> =
-        state.telemetry.last_minute().into_iter().filter(|(_, route, m)| serves_customers(route) && m.requests > 0).collect();
-    // Busiest first.
-    minute.sort_by(|a, b| b.2.requests.cmp(&a.2.requests).then_with(|| (&a.1, &a.0).cmp(&(&b.1, &b.0))));
-    let routes = minute
+    // The last minute alone (not every window of every route, which clones them all),
+    // busiest first.
+    let routes = state
+        .telemetry
+        .last_minute()
         .into_iter()
+        .filter(|(_, route, m)| serves_customers(route) && m.requests > 0)
         .take(ROUTES_PER_POINT)
         .map(|(method, route, m)| RoutePoint {
             route: format!("{method} {route}"),

@@ -211,7 +211,8 @@ impl Telemetry {
         out
     }
 
-    /// Every route's figures over the last minute only, as (method, route): what the
+    /// Every route's figures over the last minute only, as (method, route), busiest
+    /// first (then by route and method): what the
     /// controls' once-a-second look and a peer's status need. Each slot's last minute is
     /// added up under its lock with nothing cloned; [`Telemetry::routes`] clones every
     /// record (22 histograms) to give all three windows, which at once a second took
@@ -224,7 +225,10 @@ impl Telemetry {
             let acc = all.entry((slot.method.as_str(), &slot.route)).or_default();
             slot.latency.lock().unwrap_or_else(|e| e.into_inner()).add_last_minute(now, acc);
         }
-        all.into_iter().map(|((method, route), acc)| (method.to_owned(), route.to_owned(), acc.figures())).collect()
+        let mut out: Vec<(String, String, Figures)> =
+            all.into_iter().map(|((method, route), acc)| (method.to_owned(), route.to_owned(), acc.figures())).collect();
+        out.sort_by(|a, b| b.2.requests.cmp(&a.2.requests).then_with(|| (&a.1, &a.0).cmp(&(&b.1, &b.0))));
+        out
     }
 
     /// Visits every route's latency (for the exposition), in a stable order.
@@ -460,6 +464,7 @@ mod tests {
             assert_eq!(minute, every);
             minute
         };
+        assert!(t.last_minute().windows(2).all(|w| w[0].2.requests >= w[1].2.requests), "busiest first");
         let minute = both(&t);
         assert_eq!(minute.iter().map(|m| m.2.requests).sum::<u64>(), 2_000);
         assert_eq!(minute.iter().map(|m| m.2.errors).sum::<u64>(), 20);
