@@ -9,7 +9,7 @@
 
 pub mod controls;
 pub(crate) mod parse;
-mod pieces;
+mod reader;
 pub mod watch;
 
 use std::net::SocketAddr;

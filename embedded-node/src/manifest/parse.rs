@@ -1,8 +1,8 @@
 //! TOML text → `Manifest`, collecting every problem with its line and column.
 //!
-//! The TOML is first read into raw structures whose fields carry their byte spans
-//! (`Spanned`), then checked field by field; a problem points at the value that is
-//! wrong, not at the table that holds it.
+//! The TOML is first read (`reader`) into raw structures whose fields carry their byte
+//! spans (`Spanned`), then checked field by field; a problem points at the value that
+//! is wrong, not at the table that holds it.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -13,6 +13,7 @@ use serde_spanned::Spanned;
 use toml::Value;
 
 use super::*;
+use super::reader;
 use crate::money::MAX_UNIT_PRICE;
 
 #[derive(Deserialize)]
@@ -480,11 +481,11 @@ pub fn parse(text: &str) -> Result<Manifest, Problems> {
             message: format!("the manifest is larger than {} bytes", MAX_MANIFEST_BYTES),
         }]));
     }
-    checked(text, read_raw(text))
+    checked(text, reader::from_str(text))
 }
 
 /// Checks what was read; a TOML error is the one problem.
-fn checked(text: &str, read: Result<RawManifest, toml::de::Error>) -> Result<Manifest, Problems> {
+fn checked(text: &str, read: Result<RawManifest, reader::Error>) -> Result<Manifest, Problems> {
     let raw = match read {
         Ok(raw) => raw,
         Err(e) => {
@@ -500,64 +501,6 @@ fn checked(text: &str, read: Result<RawManifest, toml::de::Error>) -> Result<Man
         c.problems.sort_by_key(|p| (p.line, p.column));
         Err(Problems(c.problems))
     }
-}
-
-/// The catalogue and promotions of one piece of a cut manifest (`pieces`).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawElements {
-    #[serde(default)]
-    catalogue: Vec<Spanned<RawItem>>,
-    #[serde(default)]
-    promotions: Vec<Spanned<RawPromotion>>,
-}
-
-/// Most threads a manifest is read on.
-const MAX_READERS: usize = 8;
-
-/// Reads the TOML into raw structures: a large manifest's catalogue and promotions on
-/// every core at once (`pieces`), anything else — and anything the pieces do not read
-/// cleanly — whole, so that a problem is always reported as reading it whole would.
-fn read_raw(text: &str) -> Result<RawManifest, toml::de::Error> {
-    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS);
-    match pieces::cut(text, parts).and_then(|cut| read_in_pieces(text, &cut)) {
-        Some(raw) => Ok(raw),
-        None => toml::from_str(text),
-    }
-}
-
-/// The head and tail on this thread with the first piece, the other pieces on threads
-/// of their own; `None` when any of them does not read on its own, or when the head
-/// names either array itself (an inline array, which the run's tables may not add to).
-fn read_in_pieces(text: &str, cut: &pieces::Cut) -> Option<RawManifest> {
-    let read = |range: &Range<usize>| toml::from_str::<RawElements>(&pieces::blanked(text, std::slice::from_ref(range))?).ok();
-    std::thread::scope(|scope| {
-        let others: Vec<_> = cut.pieces[1..]
-            .iter()
-            .map(|range| std::thread::Builder::new().name("manifest-reader".into()).spawn_scoped(scope, move || read(range)))
-            .collect();
-        let outside = pieces::blanked(text, &[0..cut.run.start, cut.run.end..text.len()])?;
-        let mut raw: RawManifest = toml::from_str(&outside).ok()?;
-        if raw.catalogue.is_some() || raw.promotions.is_some() {
-            return None;
-        }
-        let (mut catalogue, mut promotions) = (Vec::new(), Vec::new());
-        let mut all = vec![read(&cut.pieces[0])];
-        for (other, range) in others.into_iter().zip(&cut.pieces[1..]) {
-            // A thread that could not be started: that piece is read here.
-            all.push(match other {
-                Ok(handle) => handle.join().ok()?,
-                Err(_) => read(range),
-            });
-        }
-        for piece in all {
-            let piece = piece?;
-            catalogue.extend(piece.catalogue);
-            promotions.extend(piece.promotions);
-        }
-        (raw.catalogue, raw.promotions) = (Some(catalogue), Some(promotions));
-        Some(raw)
-    })
 }
 
 fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
@@ -1372,40 +1315,33 @@ mod tests {
         text
     }
 
-    fn read_apart(text: &str) -> Option<RawManifest> {
-        read_in_pieces(text, &pieces::cut(text, 4).expect("large enough to cut"))
-    }
-
     #[test]
-    fn a_manifest_read_in_pieces_is_the_manifest_read_whole() {
+    fn a_large_manifest_reads_as_the_toml_crate_reads_it() {
         let text = large(200, 1_000);
-        let apart = checked(&text, Ok(read_apart(&text).expect("every piece reads")));
-        let whole = checked(&text, toml::from_str(&text));
-        let apart = apart.expect("valid");
-        assert_eq!(apart.promotions.len(), 1_000);
-        assert_eq!(format!("{apart:?}"), format!("{:?}", whole.expect("valid")));
+        let ours = parse(&text).expect("valid");
+        let theirs = checked(&text, Ok(toml::from_str(&text).expect("valid TOML")));
+        assert_eq!(ours.promotions.len(), 1_000);
+        assert_eq!(format!("{ours:?}"), format!("{:?}", theirs.expect("valid")));
     }
 
     #[test]
-    fn a_problem_in_a_piece_points_where_reading_whole_points() {
+    fn problems_deep_in_a_large_manifest_point_where_the_toml_crate_points() {
         let text = large(200, 1_000)
-            .replace("applies_to = { sku = \"SKU-0150\" }\npercent = 25", "applies_to = { sku = \"SKU-9999\" }\npercent = 250");
-        let apart = checked(&text, Ok(read_apart(&text).expect("well-formed TOML"))).unwrap_err();
-        let whole = checked(&text, toml::from_str(&text)).unwrap_err();
-        assert!(apart.0.len() >= 2 && apart.0[0].line > 1_000, "{apart:?}");
-        assert_eq!(format!("{apart:?}"), format!("{whole:?}"));
+            .replace("applies_to = { sku = \"SKU-0150\" }\npercent = 25", "applies_to = { sku = \"SKU-9999\" }\npercent = 250")
+            .replace("[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = 107", "[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = -107");
+        let ours = parse(&text).unwrap_err();
+        let theirs = checked(&text, Ok(toml::from_str(&text).expect("valid TOML"))).unwrap_err();
+        assert!(ours.0.len() >= 3 && ours.0.last().unwrap().line > 1_000, "{ours:?}");
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
     }
 
     #[test]
-    fn toml_a_piece_cannot_read_is_reported_as_reading_whole_reports_it() {
+    fn a_toml_error_is_the_one_problem_with_its_line() {
         let text = large(200, 1_000).replace("name = \"Rule 700\"", "name = \"Rule 700");
-        assert!(read_apart(&text).is_none());
-        let problems = parse(&text).unwrap_err();
-        let whole = checked(&text, toml::from_str(&text)).unwrap_err();
-        assert_eq!(format!("{problems:?}"), format!("{whole:?}"));
-        // An inline catalogue in the head and tables in the run: not read in pieces.
-        let inline = large(200, 1_000).replacen("[event]", "catalogue = []\n[event]", 1);
-        assert!(read_apart(&inline).is_none());
-        assert!(parse(&inline).is_err());
+        let problems = parse(&text).unwrap_err().0;
+        assert_eq!(problems.len(), 1);
+        let line = text.lines().position(|l| l == "name = \"Rule 700").unwrap() + 1;
+        assert_eq!((problems[0].line, problems[0].column), (line, 8), "{problems:?}");
+        assert_eq!(problems[0].message, "this string is not closed on its line");
     }
 }
