@@ -118,6 +118,7 @@ impl PriceBook {
             Selector::Category(c) => Matcher::Category(categories.get(c.as_str()).copied().unwrap_or(u32::MAX)),
         };
         let tiers = manifest.pricing.tiers.clone();
+        let mut described: Vec<String> = manifest.promotions.iter().map(|p| describe(&p.kind, currency)).collect();
         let mut order: Vec<usize> = (0..manifest.promotions.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(manifest.promotions[i].priority));
         let rules = order
@@ -153,7 +154,7 @@ impl PriceBook {
                 Rule {
                     id: p.id.clone(),
                     name: p.name.clone(),
-                    reason: describe(&p.kind, currency),
+                    reason: described[i].clone(),
                     effect,
                     exclusive: p.stacking == Stacking::Exclusive,
                     tiers: tier_mask,
@@ -169,10 +170,11 @@ impl PriceBook {
         let promotions = manifest
             .promotions
             .iter()
-            .map(|p| PromotionInfo {
+            .zip(described.iter_mut())
+            .map(|(p, description)| PromotionInfo {
                 id: p.id.clone(),
                 name: p.name.clone(),
-                description: describe(&p.kind, currency),
+                description: std::mem::take(description),
                 stacking: p.stacking,
                 tiers: p.tiers.clone(),
             })
@@ -217,34 +219,61 @@ fn day_index(d: Weekday) -> u32 {
     d.to_monday_zero_offset() as u32
 }
 
+/// What a promotion does, in words: written once per promotion at compile time, into
+/// one string (a 1,000-rule manifest's cold start counts every allocation).
 fn describe(kind: &PromotionKind, currency: Currency) -> String {
-    let target = |t: &Target| match t {
-        Target::Basket => "the basket".to_owned(),
-        Target::Items(s) => selector(s),
-    };
-    match kind {
-        PromotionKind::PercentOff { target: t, percent } => format!("{percent}% off {}", target(t)),
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(48);
+    // Writing to a String cannot fail.
+    let _ = match kind {
+        PromotionKind::PercentOff { target: Target::Basket, percent } => write!(out, "{percent}% off the basket"),
+        PromotionKind::PercentOff { target: Target::Items(s), percent } => {
+            let _ = write!(out, "{percent}% off ");
+            selector(&mut out, s)
+        }
         PromotionKind::AmountOff { target: Target::Basket, amount } => {
-            format!("{} off the basket", money::display(*amount, currency))
+            write!(out, "{} off the basket", money::display(*amount, currency))
         }
         PromotionKind::AmountOff { target: Target::Items(s), amount } => {
-            format!("{} off each of {}", money::display(*amount, currency), selector(s))
+            let _ = write!(out, "{} off each of ", money::display(*amount, currency));
+            selector(&mut out, s)
         }
-        PromotionKind::Bundle { components, price } => format!(
-            "{} for {}",
-            components.iter().map(|(s, q)| format!("{q} × {}", selector(s))).collect::<Vec<_>>().join(" + "),
-            money::display(*price, currency)
-        ),
+        PromotionKind::Bundle { components, price } => {
+            for (i, (s, q)) in components.iter().enumerate() {
+                let _ = write!(out, "{}{q} × ", if i == 0 { "" } else { " + " });
+                let _ = selector(&mut out, s);
+            }
+            write!(out, " for {}", money::display(*price, currency))
+        }
         PromotionKind::BuyXGetY { buy, get, percent } => {
-            let deal = if *percent == 100 { "free".to_owned() } else { format!("{percent}% off") };
-            format!("buy {} of {}, get {} of {} {deal}", buy.1, selector(&buy.0), get.1, selector(&get.0))
+            let _ = write!(out, "buy {} of ", buy.1);
+            let _ = selector(&mut out, &buy.0);
+            let _ = write!(out, ", get {} of ", get.1);
+            let _ = selector(&mut out, &get.0);
+            match percent {
+                100 => write!(out, " free"),
+                _ => write!(out, " {percent}% off"),
+            }
         }
-    }
+    };
+    out
 }
 
-fn selector(s: &Selector) -> String {
+fn selector(out: &mut String, s: &Selector) -> std::fmt::Result {
     match s {
-        Selector::Skus(skus) => skus.join(", "),
-        Selector::Category(c) => format!("category {c}"),
+        Selector::Skus(skus) => {
+            for (i, sku) in skus.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(sku);
+            }
+            Ok(())
+        }
+        Selector::Category(c) => {
+            out.push_str("category ");
+            out.push_str(c);
+            Ok(())
+        }
     }
 }
