@@ -9,8 +9,8 @@
 //! Never: checks what the values mean (that is `parse`).
 //!
 //! Every syntax error names what was expected and carries the span it was found at, so
-//! `parse` reports it with its line and column. Nesting is bounded (`MAX_DEPTH`), so no
-//! text can exhaust the stack.
+//! `parse` reports it with its line and column. Nesting and the parts of a key are
+//! bounded (`MAX_DEPTH`), so no text can exhaust the stack.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,7 +19,9 @@ use std::ops::Range;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use toml::value::Datetime;
 
-/// Deepest nesting of arrays and inline tables in one value.
+/// Deepest nesting of arrays and inline tables in one value, and most parts in one
+/// key (`a.b.c`): together they bound how deep the tree, its serde hand-over and its
+/// drop can recurse.
 const MAX_DEPTH: usize = 64;
 
 /// A table's keys are found by a linear search up to this many, by a hash map beyond.
@@ -347,6 +349,9 @@ impl<'a> Reader<'a> {
                 }
                 _ => return self.expected("a key"),
             };
+            if parts.len() == MAX_DEPTH {
+                return Err(Error::at(format!("a key may have at most {MAX_DEPTH} parts"), start..self.pos));
+            }
             parts.push((part, Span::new(start, self.pos)));
             self.spaces();
             if self.peek() == Some(b'.') {
@@ -890,13 +895,12 @@ impl<'de> de::Deserializer<'de> for ItemDe<'de> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
         if serde_spanned::de::is_spanned(name) {
             let span = self.0.span;
             let map = serde_spanned::de::SpannedDeserializer::<ItemDe<'de>, Error>::new(self, span.range());
             return visitor.visit_map(map).map_err(|e| e.within(span));
         }
-        let _ = fields;
         self.deserialize_any(visitor)
     }
 
@@ -950,10 +954,6 @@ struct MapDe<'a> {
     value: Option<Item<'a>>,
 }
 
-fn key_de<'de>(key: Cow<'de, str>) -> KeyDe<'de> {
-    KeyDe(key)
-}
-
 /// A table's key, handed over as a borrowed string when it has no escapes.
 struct KeyDe<'a>(Cow<'a, str>);
 
@@ -980,7 +980,7 @@ impl<'de> de::MapAccess<'de> for MapDe<'de> {
         match self.entries.next() {
             Some(Entry { key, key_span, item }) => {
                 self.value = Some(item);
-                seed.deserialize(key_de(key)).map(Some).map_err(|e| e.within(key_span))
+                seed.deserialize(KeyDe(key)).map(Some).map_err(|e| e.within(key_span))
             }
             None => Ok(None),
         }
@@ -1009,7 +1009,7 @@ impl<'de> de::EnumAccess<'de> for EnumDe<'de> {
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, ItemDe<'de>), Error> {
         let span = self.key_span;
-        let variant = seed.deserialize(key_de(self.key)).map_err(|e| e.within(span))?;
+        let variant = seed.deserialize(KeyDe(self.key)).map_err(|e| e.within(span))?;
         Ok((variant, ItemDe(self.item)))
     }
 }

@@ -210,6 +210,12 @@ fn deep_nesting_is_refused_without_exhausting_the_stack() {
         let err = from_str::<Value>(&text).unwrap_err();
         assert!(err.message().contains("nested too deeply"), "{err}");
     }
+    // Keys of many parts, dotted or in a header, would nest tables as deep.
+    for text in [format!("{} = 1", vec!["a"; 100_000].join(".")), format!("[{}]", vec!["a"; 100_000].join("."))] {
+        let err = from_str::<Value>(&text).unwrap_err();
+        assert!(err.message().contains("at most 64 parts"), "{err}");
+    }
+    agrees(&format!("{} = 1", vec!["a"; 64].join(".")));
     // Nesting up to the limit is read.
     let text = format!("a = {}1{}", "[".repeat(super::MAX_DEPTH), "]".repeat(super::MAX_DEPTH));
     agrees(&text);
