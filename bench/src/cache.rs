@@ -6,6 +6,13 @@
 //! node: its release binary, tokio's default of one worker per core). The objects are
 //! fetched once through each and checked to be hits before any load. The order of the
 //! two alternates between rounds so neither always runs on a warmer machine.
+//!
+//! Two kinds of load: **saturating** (each connection sends its next request as soon as
+//! the answer arrives: the most each can carry, with wrk on the same cores), and
+//! **paced** (each connection waits `--pace-ms` after each answer, via wrk's Lua
+//! `delay`), so both face about the same offered load and their latencies compare at
+//! equal work, as the kiosks of a booth load a node, rather than at whatever rate each
+//! happens to reach.
 
 use std::collections::HashMap;
 use std::net::TcpStream;
@@ -32,6 +39,13 @@ pub struct Args {
     /// Connection counts to measure.
     #[arg(long, value_delimiter = ',', default_value = "64,256")]
     connections: Vec<usize>,
+    /// Paced rounds: each connection waits this many ms after each answer
+    /// (`--pace-ms` with no value: no paced rounds).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "1")]
+    pace_ms: Vec<u64>,
+    /// Connection counts the paced rounds use.
+    #[arg(long, value_delimiter = ',', default_value = "64")]
+    paced_connections: Vec<usize>,
 }
 
 const OBJECTS: [(&str, usize); 2] = [("img/obj-10k.jpg", 10 * 1024), ("img/obj-200k.jpg", 200 * 1024)];
@@ -142,6 +156,8 @@ struct Row {
     object: &'static str,
     size: usize,
     connections: usize,
+    /// ms each connection waits after an answer; `None`: saturating.
+    pace_ms: Option<u64>,
     nginx: Vec<wrk::Load>,
     node: Vec<wrk::Load>,
 }
@@ -182,19 +198,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.threads,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    let scripts = tempfile::tempdir()?;
+    let cases: Vec<(usize, Option<u64>)> = args
+        .connections
+        .iter()
+        .map(|&c| (c, None))
+        .chain(args.paced_connections.iter().flat_map(|&c| args.pace_ms.iter().map(move |&ms| (c, Some(ms)))))
+        .collect();
     let mut rows = Vec::new();
     for (path, size) in OBJECTS {
-        for &connections in &args.connections {
-            let mut row = Row { object: path, size, connections, nginx: Vec::new(), node: Vec::new() };
+        for &(connections, pace_ms) in &cases {
+            let mut row = Row { object: path, size, connections, pace_ms, nginx: Vec::new(), node: Vec::new() };
+            let script = match pace_ms {
+                Some(ms) => {
+                    let file = scripts.path().join(format!("pace-{ms}.lua"));
+                    std::fs::write(&file, format!("function delay()\n  return {ms}\nend\n"))?;
+                    Some(file)
+                }
+                None => None,
+            };
+            let load = |url: &str, seconds: u64| wrk::run_script(url, args.threads, connections, seconds, script.as_deref(), &[]);
             // A short unmeasured load first: both get their connections and caches hot.
-            wrk::run(&format!("{nginx_base}{path}"), args.threads, connections, 2)?;
-            wrk::run(&format!("{node_base}{path}"), args.threads, connections, 2)?;
+            load(&format!("{nginx_base}{path}"), 2)?;
+            load(&format!("{node_base}{path}"), 2)?;
+            let case = match pace_ms {
+                Some(ms) => format!("c{connections} paced {ms} ms"),
+                None => format!("c{connections}"),
+            };
             for round in 0..args.runs {
                 for node_first in [round % 2 == 1, round % 2 == 0] {
                     let (label, url) = if node_first { ("node", &node_base) } else { ("nginx", &nginx_base) };
-                    let load = wrk::run(&format!("{url}{path}"), args.threads, connections, args.seconds)?;
+                    let load = load(&format!("{url}{path}"), args.seconds)?;
                     eprintln!(
-                        "{path} c{connections} round {round} {label}: {:.0} req/s, p50 {:.0} µs, p99 {:.0} µs, {} errors",
+                        "{path} {case} round {round} {label}: {:.0} req/s, p50 {:.0} µs, p99 {:.0} µs, {} errors",
                         load.requests_per_s, load.p50_us, load.p99_us, load.errors
                     );
                     if node_first { &mut row.node } else { &mut row.nginx }.push(load);
@@ -207,7 +243,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(after == origin_requests, "the origin was asked {} more times under load: not all hits", after - origin_requests);
 
     println!(
-        "| object | connections | nginx req/s | node req/s | node / nginx | nginx p50 / p99 | node p50 / p99 | p99 node / nginx | errors |"
+        "| object | connections (load) | nginx req/s | node req/s | node / nginx | nginx p50 / p99 | node p50 / p99 | p99 node / nginx | errors |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for r in rows {
@@ -216,11 +252,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (n50, n99) = (m(&r.nginx, |l| l.p50_us), m(&r.nginx, |l| l.p99_us));
         let (o50, o99) = (m(&r.node, |l| l.p50_us), m(&r.node, |l| l.p99_us));
         let errors: u64 = r.nginx.iter().chain(&r.node).map(|l| l.errors).sum();
+        let load = match r.pace_ms {
+            Some(ms) => format!("{} (paced: {ms} ms between requests)", r.connections),
+            None => format!("{} (saturating)", r.connections),
+        };
         println!(
             "| {} ({} KiB) | {} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {:.2} | {} |",
             r.object,
             r.size / 1024,
-            r.connections,
+            load,
             nr,
             or,
             or / nr,
