@@ -12,7 +12,11 @@
 //! **paced** (each connection waits `--pace-ms` after each answer, via wrk's Lua
 //! `delay`), so both face about the same offered load and their latencies compare at
 //! equal work, as the kiosks of a booth load a node, rather than at whatever rate each
-//! happens to reach.
+//! happens to reach. And **split cores**: saturating again, but with the server held to
+//! core 0 (every thread of the node, nginx's master and workers, by `taskset`) and wrk
+//! to the other cores, as kiosks are other devices; on the shared cores a server that
+//! answers faster leaves wrk less CPU, and wrk's own turns then show as the server's
+//! latency (BENCHMARKS.md, cache run 9).
 
 use std::collections::HashMap;
 use std::net::TcpStream;
@@ -46,6 +50,30 @@ pub struct Args {
     /// Connection counts the paced rounds use.
     #[arg(long, value_delimiter = ',', default_value = "64")]
     paced_connections: Vec<usize>,
+    /// Connection counts for split-core rounds (server on core 0, wrk on the rest; needs
+    /// two cores or more; `--split-connections` with no value: none).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "64")]
+    split_connections: Vec<usize>,
+}
+
+/// How the load is made: see the module's documentation.
+#[derive(Clone, Copy)]
+enum Load {
+    Saturating,
+    /// ms each connection waits after an answer.
+    Paced(u64),
+    SplitCores,
+}
+
+/// Holds `pid`, every thread of it and its child processes (nginx's workers) to `cpus`.
+fn pin(pid: u32, cpus: &str) -> anyhow::Result<()> {
+    let children = Command::new("pgrep").args(["-P", &pid.to_string()]).output()?;
+    let children = String::from_utf8_lossy(&children.stdout).into_owned();
+    for p in std::iter::once(pid.to_string()).chain(children.split_whitespace().map(str::to_owned)) {
+        let status = Command::new("taskset").args(["-a", "-p", "-c", cpus, &p]).stdout(Stdio::null()).status()?;
+        anyhow::ensure!(status.success(), "taskset could not hold process {p} to cores {cpus}");
+    }
+    Ok(())
 }
 
 const OBJECTS: [(&str, usize); 2] = [("img/obj-10k.jpg", 10 * 1024), ("img/obj-200k.jpg", 200 * 1024)];
@@ -156,8 +184,7 @@ struct Row {
     object: &'static str,
     size: usize,
     connections: usize,
-    /// ms each connection waits after an answer; `None`: saturating.
-    pace_ms: Option<u64>,
+    load: Load,
     nginx: Vec<wrk::Load>,
     node: Vec<wrk::Load>,
 }
@@ -199,31 +226,48 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let scripts = tempfile::tempdir()?;
-    let cases: Vec<(usize, Option<u64>)> = args
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let split = if cores >= 2 { args.split_connections.as_slice() } else { &[] };
+    if cores < 2 && !args.split_connections.is_empty() {
+        eprintln!("one core: no split-core rounds");
+    }
+    let cases: Vec<(usize, Load)> = args
         .connections
         .iter()
-        .map(|&c| (c, None))
-        .chain(args.paced_connections.iter().flat_map(|&c| args.pace_ms.iter().map(move |&ms| (c, Some(ms)))))
+        .map(|&c| (c, Load::Saturating))
+        .chain(args.paced_connections.iter().flat_map(|&c| args.pace_ms.iter().map(move |&ms| (c, Load::Paced(ms)))))
+        .chain(split.iter().map(|&c| (c, Load::SplitCores)))
         .collect();
+    let all_cores = format!("0-{}", cores - 1);
+    let client_cores = if cores == 2 { "1".to_owned() } else { format!("1-{}", cores - 1) };
     let mut rows = Vec::new();
     for (path, size) in OBJECTS {
-        for &(connections, pace_ms) in &cases {
-            let mut row = Row { object: path, size, connections, pace_ms, nginx: Vec::new(), node: Vec::new() };
-            let script = match pace_ms {
-                Some(ms) => {
+        for &(connections, load_kind) in &cases {
+            let mut row = Row { object: path, size, connections, load: load_kind, nginx: Vec::new(), node: Vec::new() };
+            let script = match load_kind {
+                Load::Paced(ms) => {
                     let file = scripts.path().join(format!("pace-{ms}.lua"));
                     std::fs::write(&file, format!("function delay()\n  return {ms}\nend\n"))?;
                     Some(file)
                 }
-                None => None,
+                Load::Saturating | Load::SplitCores => None,
             };
-            let load = |url: &str, seconds: u64| wrk::run_script(url, args.threads, connections, seconds, script.as_deref(), &[]);
+            let (cpus, threads) = match load_kind {
+                Load::SplitCores => {
+                    pin(node.pid(), "0")?;
+                    pin(nginx.child.id(), "0")?;
+                    (Some(client_cores.as_str()), cores - 1)
+                }
+                Load::Saturating | Load::Paced(_) => (None, args.threads),
+            };
+            let load = |url: &str, seconds: u64| wrk::run_on(cpus, url, threads, connections, seconds, script.as_deref(), &[]);
             // A short unmeasured load first: both get their connections and caches hot.
             load(&format!("{nginx_base}{path}"), 2)?;
             load(&format!("{node_base}{path}"), 2)?;
-            let case = match pace_ms {
-                Some(ms) => format!("c{connections} paced {ms} ms"),
-                None => format!("c{connections}"),
+            let case = match load_kind {
+                Load::Paced(ms) => format!("c{connections} paced {ms} ms"),
+                Load::SplitCores => format!("c{connections} split cores"),
+                Load::Saturating => format!("c{connections}"),
             };
             for round in 0..args.runs {
                 for node_first in [round % 2 == 1, round % 2 == 0] {
@@ -235,6 +279,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     );
                     if node_first { &mut row.node } else { &mut row.nginx }.push(load);
                 }
+            }
+            if let Load::SplitCores = load_kind {
+                pin(node.pid(), &all_cores)?;
+                pin(nginx.child.id(), &all_cores)?;
             }
             rows.push(row);
         }
@@ -252,9 +300,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (n50, n99) = (m(&r.nginx, |l| l.p50_us), m(&r.nginx, |l| l.p99_us));
         let (o50, o99) = (m(&r.node, |l| l.p50_us), m(&r.node, |l| l.p99_us));
         let errors: u64 = r.nginx.iter().chain(&r.node).map(|l| l.errors).sum();
-        let load = match r.pace_ms {
-            Some(ms) => format!("{} (paced: {ms} ms between requests)", r.connections),
-            None => format!("{} (saturating)", r.connections),
+        let load = match r.load {
+            Load::Paced(ms) => format!("{} (paced: {ms} ms between requests)", r.connections),
+            Load::Saturating => format!("{} (saturating)", r.connections),
+            Load::SplitCores => format!("{} (saturating, server on core 0, wrk -t{} on core(s) {client_cores})", r.connections, cores - 1),
         };
         println!(
             "| {} ({} KiB) | {} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {:.2} | {} |",

@@ -193,7 +193,7 @@ async fn http_orders(client: Client, n: usize, seconds: u64, clients: usize) -> 
         }
         Some((script, args)) => {
             let load =
-                tokio::task::spawn_blocking(move || crate::wrk::run_script(&url, 2, clients, seconds, Some(&script), &args)).await??;
+                tokio::task::spawn_blocking(move || crate::wrk::run_on(None, &url, 2, clients, seconds, Some(&script), &args)).await??;
             anyhow::ensure!(load.errors == 0, "{} orders were refused (out of tokens? raise the 40,000/s in http_orders)", load.errors);
             ((load.requests_per_s * seconds as f64) as usize, load.requests_per_s)
         }

@@ -14,12 +14,14 @@ pub struct Load {
 
 /// `wrk -t{threads} -c{connections} -d{seconds}s --latency url`.
 pub fn run(url: &str, threads: usize, connections: usize, seconds: u64) -> anyhow::Result<Load> {
-    run_script(url, threads, connections, seconds, None, &[])
+    run_on(None, url, threads, connections, seconds, None, &[])
 }
 
 /// The same with a Lua script that makes the requests, and arguments for it
-/// (`-s script url -- args…`).
-pub fn run_script(
+/// (`-s script url -- args…`), and wrk held to `cpus` (a `taskset` list such as "1" or
+/// "1-3") when given.
+pub fn run_on(
+    cpus: Option<&str>,
     url: &str,
     threads: usize,
     connections: usize,
@@ -27,7 +29,14 @@ pub fn run_script(
     script: Option<&std::path::Path>,
     script_args: &[String],
 ) -> anyhow::Result<Load> {
-    let mut wrk = Command::new("wrk");
+    let mut wrk = match cpus {
+        Some(cpus) => {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", cpus, "wrk"]);
+            taskset
+        }
+        None => Command::new("wrk"),
+    };
     wrk.args(["-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--timeout", "10s", "--latency"]);
     if let Some(script) = script {
         wrk.arg("-s").arg(script);
