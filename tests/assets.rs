@@ -185,6 +185,38 @@ async fn fresh_objects_are_hits_and_stale_ones_are_revalidated() {
     assert_eq!(f["figures"]["by_prefix"]["/"]["misses"], 4);
 }
 
+/// A folder origin answers a revalidation with a 304 that has no Date (a static file has
+/// none to give): the refreshed object must be young again, not revalidated on every
+/// request from then on.
+#[tokio::test]
+async fn a_folder_origin_revalidates_once_per_freshness_lifetime() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("menu.txt"), "hot cocoa").unwrap();
+    let origin = folder.path().display().to_string();
+    let (node, _m) = node_for(&origin, "folder_max_age = \"3s\"", "");
+
+    let first = get(&node, "menu.txt", &[]).await;
+    assert_eq!((first.x_cache.as_str(), first.body.as_slice()), ("MISS", &b"hot cocoa"[..]));
+    tokio::time::sleep(Duration::from_millis(4100)).await;
+    let revalidated = get(&node, "menu.txt", &[]).await;
+    assert_eq!((revalidated.x_cache.as_str(), revalidated.body.as_slice()), ("HIT", &b"hot cocoa"[..]));
+    let age = |g: &Got| g.headers["age"].to_str().unwrap().parse::<u64>().unwrap();
+    assert!(age(&revalidated) < 2, "the 304 made it young again (age {})", age(&revalidated));
+    let before = figures(&node).await["figures"]["total"]["revalidations"].as_u64().unwrap();
+    assert_eq!(before, 1);
+    for _ in 0..5 {
+        assert_eq!(get(&node, "menu.txt", &[]).await.x_cache, "HIT");
+    }
+    let after = figures(&node).await["figures"]["total"]["revalidations"].as_u64().unwrap();
+    assert_eq!(after, 1, "fresh again after the 304: nothing more went to the folder");
+
+    // A changed file replaces the stored one when it is next stale.
+    std::fs::write(folder.path().join("menu.txt"), "mulled apple").unwrap();
+    tokio::time::sleep(Duration::from_millis(4100)).await;
+    let changed = get(&node, "menu.txt", &[]).await;
+    assert_eq!((changed.x_cache.as_str(), changed.body.as_slice()), ("MISS", &b"mulled apple"[..]));
+}
+
 #[tokio::test]
 async fn no_store_and_private_are_never_stored_and_vary_keeps_variants_apart() {
     let origin = Origin::start().await;

@@ -426,6 +426,13 @@ impl AssetCache {
         if res.status == 304 {
             let Some(entry) = stored else { return Err(OriginError::Failed(304).into()) };
             let mut headers = entry.meta.headers.clone();
+            // A response without a Date is dated on arrival (RFC 9110 §6.6.1). The folder
+            // and demo origins send none, and keeping the stored Date would leave the
+            // refreshed entry as old as the first fetch: stale again at once, revalidated
+            // on every request from then on.
+            if res.header("date").is_none() {
+                headers.retain(|(n, _)| n != "date");
+            }
             for (name, value) in &res.headers {
                 if !name.starts_with("content-") {
                     headers.retain(|(n, _)| n != name);
