@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use toml::Value;
 
-use super::*;
 use super::reader;
+use super::*;
 use crate::money::MAX_UNIT_PRICE;
 
 #[derive(Deserialize)]
@@ -1328,7 +1328,10 @@ mod tests {
     fn problems_deep_in_a_large_manifest_point_where_the_toml_crate_points() {
         let text = large(200, 1_000)
             .replace("applies_to = { sku = \"SKU-0150\" }\npercent = 25", "applies_to = { sku = \"SKU-9999\" }\npercent = 250")
-            .replace("[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = 107", "[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = -107");
+            .replace(
+                "[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = 107",
+                "[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = -107",
+            );
         let ours = parse(&text).unwrap_err();
         let theirs = checked(&text, Ok(toml::from_str(&text).expect("valid TOML"))).unwrap_err();
         assert!(ours.0.len() >= 3 && ours.0.last().unwrap().line > 1_000, "{ours:?}");

@@ -545,7 +545,8 @@ impl<'a> Reader<'a> {
             "nan" => return Ok(Value::Float(if written.starts_with('-') { -f64::NAN } else { f64::NAN })),
             _ => {}
         }
-        if let Some((radix, digits)) = [("0x", 16), ("0o", 8), ("0b", 2)].iter().find_map(|(p, r)| written.strip_prefix(p).map(|d| (*r, d))) {
+        if let Some((radix, digits)) = [("0x", 16), ("0o", 8), ("0b", 2)].iter().find_map(|(p, r)| written.strip_prefix(p).map(|d| (*r, d)))
+        {
             if !underscores_between(digits, |c| c.is_digit(radix)) {
                 return Err(bad());
             }
@@ -576,7 +577,10 @@ impl<'a> Reader<'a> {
         if fraction.is_some() || exponent.is_some() {
             plain.parse::<f64>().map(Value::Float).map_err(|_| bad())
         } else {
-            plain.parse::<i64>().map(Value::Integer).map_err(|_| Error::at(format!("`{written}` does not fit in a 64-bit integer"), span.clone()))
+            plain
+                .parse::<i64>()
+                .map(Value::Integer)
+                .map_err(|_| Error::at(format!("`{written}` does not fit in a 64-bit integer"), span.clone()))
         }
     }
 
@@ -895,7 +899,12 @@ impl<'de> de::Deserializer<'de> for ItemDe<'de> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         if serde_spanned::de::is_spanned(name) {
             let span = self.0.span;
             let map = serde_spanned::de::SpannedDeserializer::<ItemDe<'de>, Error>::new(self, span.range());
@@ -904,7 +913,12 @@ impl<'de> de::Deserializer<'de> for ItemDe<'de> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         let Item { span, value } = self.0;
         let result = match value {
             Value::String(Cow::Borrowed(s)) => visitor.visit_enum(de::value::BorrowedStrDeserializer::<Error>::new(s)),

@@ -343,7 +343,12 @@ fn any_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Boolean),
         (1i32..9999, 1u8..13, 1u8..29, 0u8..24, 0u8..60, 0u8..60, prop::option::of(-720i16..720)).prop_map(|(y, mo, d, h, mi, s, off)| {
             let text = match off {
-                Some(off) => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}{:02}:{:02}", if off < 0 { '-' } else { '+' }, off.abs() / 60, off.abs() % 60),
+                Some(off) => format!(
+                    "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}{:02}:{:02}",
+                    if off < 0 { '-' } else { '+' },
+                    off.abs() / 60,
+                    off.abs() % 60
+                ),
                 None => format!("{y:04}-{mo:02}-{d:02}"),
             };
             Value::Datetime(text.parse().unwrap())
@@ -364,7 +369,9 @@ fn any_document() -> impl Strategy<Value = toml::Table> {
 /// One small edit of the demo: a character removed, doubled or replaced by one of
 /// TOML's own characters.
 fn any_edit() -> impl Strategy<Value = String> {
-    let special = prop::sample::select(vec!["", "\"", "'", "[", "]", "{", "}", "=", ".", ",", "#", "\n", "\\", " ", "0", "_", "e", "-", ":", "\"\"\"", "[[", "x"]);
+    let special = prop::sample::select(vec![
+        "", "\"", "'", "[", "]", "{", "}", "=", ".", ",", "#", "\n", "\\", " ", "0", "_", "e", "-", ":", "\"\"\"", "[[", "x",
+    ]);
     (0..DEMO_MANIFEST.len(), special, 0usize..3).prop_map(|(at, with, how)| {
         let at = (0..=at).rev().find(|&i| DEMO_MANIFEST.is_char_boundary(i)).unwrap_or(0);
         let next = DEMO_MANIFEST[at..].chars().next().map_or(at, |c| at + c.len_utf8());
