@@ -140,6 +140,7 @@ async fn start_node(manifest: Option<std::path::PathBuf>) -> anyhow::Result<(Nod
         operator_token: Some("benchmark-operator-token".into()),
         timing: true,
         discovery: false,
+        pin_workers: true,
     };
     Ok((Node::build(config, Arc::new(SystemClock)).await?, dir))
 }

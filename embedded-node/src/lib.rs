@@ -98,6 +98,10 @@ pub struct NodeConfig {
     /// Advertise and browse over mDNS (when the manifest's `[discovery]` allows). Off
     /// for nodes that share a machine with unrelated nodes: tests, benchmarks.
     pub discovery: bool,
+    /// Hold each HTTP worker to its own core, so a connection is served on the core its
+    /// packets arrive on (see `http::serve::Workers`). Off leaves placement to the
+    /// kernel and deals connections in turn.
+    pub pin_workers: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +137,7 @@ pub struct Node {
     writer: QueueWriter,
     stopping: tokio::sync::watch::Sender<bool>,
     _watcher: Option<notify::RecommendedWatcher>,
+    pin_workers: bool,
 }
 
 impl Node {
@@ -225,7 +230,7 @@ impl Node {
             controls,
             teardown,
         });
-        Ok(Node { listener, state, writer, stopping, _watcher: watcher })
+        Ok(Node { listener, state, writer, stopping, _watcher: watcher, pin_workers: config.pin_workers })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -239,10 +244,10 @@ impl Node {
     /// Serves until `shutdown` completes, then drains requests in flight and lets the
     /// order writer commit what it was handed before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
-        let Node { listener, state, writer, stopping, _watcher } = self;
+        let Node { listener, state, writer, stopping, _watcher, pin_workers } = self;
         // First up, last down: requests may start work (a revalidation, a warm-up) that
         // the drain below does not wait for.
-        let workers = http::serve::Workers::per_core();
+        let workers = http::serve::Workers::per_core(pin_workers);
         let figures = tokio::spawn(assets::keep_figures(state.assets.clone(), state.db.clone(), state.stopping.clone()));
         let ledger = tokio::spawn(spend::keep(
             state.spend.clone(),

@@ -53,6 +53,10 @@ enum Command {
         /// does the same); peers named in the manifest are still served.
         #[arg(long, env = "BOOTHCLOUD_NO_DISCOVERY")]
         no_discovery: bool,
+        /// Let the kernel place the HTTP workers instead of holding each to its own core
+        /// (connections are then dealt in turn rather than to the core they arrive on).
+        #[arg(long, env = "BOOTHCLOUD_NO_PIN_WORKERS")]
+        no_pin_workers: bool,
     },
     /// Print the operator token (from the OS keyring, or the file fallback), creating it
     /// on first use. `BOOTHCLOUD_OPERATOR_TOKEN`, when set, wins.
@@ -239,10 +243,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { data_dir, manifest, listen, secrets, no_timing, no_discovery } => {
+        Command::Serve { data_dir, manifest, listen, secrets, no_timing, no_discovery, no_pin_workers } => {
             let data_dir = data_dir_or_default(data_dir)?;
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
-            let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token, timing: !no_timing, discovery: !no_discovery };
+            let config = NodeConfig {
+                data_dir,
+                manifest,
+                listen,
+                secrets,
+                operator_token,
+                timing: !no_timing,
+                discovery: !no_discovery,
+                pin_workers: !no_pin_workers,
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(launch::serve_until_signal(config))?;
             Ok(ExitCode::SUCCESS)

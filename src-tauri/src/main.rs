@@ -120,6 +120,7 @@ fn config_from_env() -> Result<NodeConfig, String> {
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
         timing: true,
         discovery: true,
+        pin_workers: std::env::var_os("BOOTHCLOUD_NO_PIN_WORKERS").is_none_or(|v| v.is_empty()),
     })
 }
 

@@ -6,6 +6,7 @@ mod assets;
 pub mod charts;
 mod commerce;
 mod controls;
+mod cores;
 mod dashboard;
 pub mod error;
 mod extract;

@@ -11,10 +11,11 @@
 //! scheduler a good share of a hit went into the two workers waking and stealing from
 //! each other (perf: `finish_task_switch`, cross-core wake-ups) and into sharing the
 //! timer wheel that arms each request's header timeout. Each connection is handed to
-//! one worker thread (round robin, in accept order) and stays there: its socket, its
-//! timers and its request futures never change core — nginx's shape, one event loop
-//! per core. What handlers spawn (a background revalidation, a warm-up) runs on the
-//! same worker; the node's long-running jobs stay on the main runtime.
+//! one worker thread (the one on the core its packets arrive on, see [`Workers`]) and
+//! stays there: its socket, its timers and its request futures never change core —
+//! nginx's shape, one event loop per core. What handlers spawn (a background
+//! revalidation, a warm-up) runs on the same worker; the node's long-running jobs stay
+//! on the main runtime.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +31,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 
+use super::cores;
 use crate::telemetry::{ConnectionSessions, Telemetry};
 use tower::ServiceExt;
 
@@ -39,28 +41,49 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// The threads that serve connections: one single-threaded tokio runtime per core,
-/// each on its own OS thread. Started before serving and stopped after everything the
-/// node runs has ended, so work a request started on a worker is never cut short by
-/// the worker going away first.
+/// each on its own OS thread, held to its core. Started before serving and stopped after
+/// everything the node runs has ended, so work a request started on a worker is never
+/// cut short by the worker going away first.
+///
+/// A new connection goes to the worker on the core its packets arrive on (see
+/// [`choose`]). On loopback that is the client's core: with kiosks simulated on the
+/// booth laptop itself (the benchmarks, the simulator), each client thread and the
+/// worker serving it then share a core's turns, and the worker answers in the gaps the
+/// client leaves. Dealt round robin instead, a connection's client and worker sat on
+/// different cores, each kept busy by the other core's traffic, and answers waited for
+/// whole scheduler ticks: the p99 of a cache hit was 7–8 ms against under 1 ms
+/// (BENCHMARKS.md, cache run 11). For a network card, it is the core that took the
+/// packets off its receive queue, whose caches already hold the connection's socket.
 pub struct Workers {
-    handles: Vec<Handle>,
-    stops: Vec<tokio::sync::oneshot::Sender<()>>,
-    ended: Vec<tokio::sync::oneshot::Receiver<()>>,
-    next: AtomicUsize,
+    workers: Vec<Worker>,
+    turn: AtomicUsize,
+}
+
+struct Worker {
+    handle: Handle,
+    /// The core the worker's thread is held to; `None` when not pinned.
+    cpu: Option<usize>,
+    /// Connections it serves now.
+    live: Arc<AtomicUsize>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    ended: tokio::sync::oneshot::Receiver<()>,
 }
 
 impl Workers {
-    /// One worker per core the process may use. A worker that cannot be started (no
-    /// threads left) is left out; with none, connections are served on the caller's
-    /// runtime, as before workers existed.
-    pub fn per_core() -> Workers {
+    /// One worker per core the process may use, each held to its core when `pin` (and
+    /// the process may run on as many cores as it has workers). A worker that cannot be
+    /// started (no threads left) is left out; with none, connections are served on the
+    /// caller's runtime, as before workers existed.
+    pub fn per_core(pin: bool) -> Workers {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        Workers::start(cores)
+        Workers::start(cores, pin)
     }
 
     /// `count` workers (0: serve on the caller's runtime).
-    pub fn start(count: usize) -> Workers {
+    pub fn start(count: usize, pin: bool) -> Workers {
         let mut workers = Workers::none();
+        let allowed = cores::allowed();
+        let pin = pin && allowed.len() >= count;
         for i in 0..count {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -81,44 +104,93 @@ impl Workers {
                 drop(runtime);
                 let _ = ended_tx.send(());
             });
-            match spawned {
-                Ok(_) => {
-                    workers.handles.push(handle);
-                    workers.stops.push(stop);
-                    workers.ended.push(ended);
-                }
+            let thread = match spawned {
+                Ok(thread) => thread,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot start an HTTP worker thread; serving on fewer");
                     break;
                 }
-            }
+            };
+            let cpu = allowed.get(i).copied().filter(|_| pin).filter(|&cpu| match cores::pin(&thread, cpu) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, cpu, "cannot hold an HTTP worker to its core; it runs unpinned");
+                    false
+                }
+            });
+            workers.workers.push(Worker { handle, cpu, live: Arc::new(AtomicUsize::new(0)), stop, ended });
         }
         workers
     }
 
     /// No workers: connections are served on the runtime that runs [`serve`].
     pub fn none() -> Workers {
-        Workers { handles: Vec::new(), stops: Vec::new(), ended: Vec::new(), next: AtomicUsize::new(0) }
+        Workers { workers: Vec::new(), turn: AtomicUsize::new(0) }
     }
 
-    /// The worker for the next connection (its number and runtime), round robin; `None`
-    /// with no workers.
-    fn next(&self) -> Option<(usize, &Handle)> {
-        if self.handles.is_empty() {
+    /// The worker for a connection whose packets arrive on core `incoming` (its number
+    /// and the worker); `None` with no workers.
+    fn pick(&self, incoming: Option<usize>) -> Option<(usize, &Worker)> {
+        if self.workers.is_empty() {
             return None;
         }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
-        Some((i, &self.handles[i]))
+        let live: Vec<usize> = self.workers.iter().map(|w| w.live.load(Ordering::Relaxed)).collect();
+        let local = incoming.and_then(|cpu| self.workers.iter().position(|w| w.cpu == Some(cpu)));
+        let i = choose(local, &live, self.turn.fetch_add(1, Ordering::Relaxed));
+        Some((i, &self.workers[i]))
     }
 
     /// Ends every worker and waits until each thread has dropped its runtime.
     pub async fn stop(self) {
-        for stop in self.stops {
+        let (stops, ended): (Vec<_>, Vec<_>) = self.workers.into_iter().map(|w| (w.stop, w.ended)).unzip();
+        for stop in stops {
             let _ = stop.send(());
         }
-        for ended in self.ended {
+        for ended in ended {
             let _ = ended.await;
         }
+    }
+}
+
+/// How many connections past its share (half as many again as an even share) the
+/// worker on a connection's own core may serve and still take it.
+const LOCAL_SLACK: usize = 8;
+
+/// Which worker takes a new connection, given the connections each serves now (`live`):
+/// the one on the connection's own core (`local`), unless it would then serve more than
+/// half as many again as an even share, plus [`LOCAL_SLACK`] — a network card with one
+/// receive queue hands every packet to one core, and locality alone would put every
+/// kiosk on one worker. Otherwise the least busy worker, taking turns among equals.
+///
+/// The bound is on the even share of all connections, not on the least busy worker's:
+/// clients connect in bursts, one core's at a time (a load generator's threads one
+/// after the other, a kiosk fleet behind one access point), and a bound on the least
+/// busy worker sent the second core's connections away while the first core's were
+/// still arriving.
+fn choose(local: Option<usize>, live: &[usize], turn: usize) -> usize {
+    let after: usize = live.iter().sum::<usize>() + 1;
+    let bound = (3 * after).div_ceil(2 * live.len()) + LOCAL_SLACK;
+    if let Some(i) = local.filter(|&i| live[i] < bound) {
+        return i;
+    }
+    let least = live.iter().copied().min().unwrap_or(0);
+    let idle: Vec<usize> = (0..live.len()).filter(|&i| live[i] == least).collect();
+    idle[turn % idle.len()]
+}
+
+/// Counts a connection in its worker's `live` while it is served.
+struct Serving(Arc<AtomicUsize>);
+
+impl Serving {
+    fn start(live: &Arc<AtomicUsize>) -> Serving {
+        live.fetch_add(1, Ordering::Relaxed);
+        Serving(live.clone())
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -148,7 +220,7 @@ pub async fn serve<S>(
         .header_read_timeout(HEADER_TIMEOUT)
         .timer(TokioTimer::new())
         .keep_alive(true);
-    let copies: Vec<S> = (0..workers.handles.len().max(1)).map(|_| make()).collect();
+    let copies: Vec<S> = (0..workers.workers.len().max(1)).map(|_| make()).collect();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -163,14 +235,14 @@ pub async fn serve<S>(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let (copy, worker) = match workers.next() {
+                let (copy, worker) = match workers.pick(cores::incoming(&stream)) {
                     Some((i, worker)) => (&copies[i], Some(worker)),
                     None => (&copies[0], None),
                 };
                 let stream = match worker {
                     None => stream,
                     // The socket moves to the worker's own I/O driver.
-                    Some(worker) => match rehome(stream, worker) {
+                    Some(worker) => match rehome(stream, &worker.handle) {
                         Ok(stream) => stream,
                         Err(e) => {
                             tracing::debug!(error = %e, "cannot hand a connection to a worker");
@@ -185,13 +257,15 @@ pub async fn serve<S>(
                 };
                 let conn = http.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
+                let serving = worker.map(|w| Serving::start(&w.live));
                 let task = async move {
+                    let _serving = serving;
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 };
                 match worker {
-                    Some(worker) => drop(worker.spawn(task)),
+                    Some(worker) => drop(worker.handle.spawn(task)),
                     None => drop(tokio::spawn(task)),
                 }
             }
@@ -254,20 +328,20 @@ mod tests {
     use super::*;
     use axum::routing::get;
     use axum::Router;
+    use std::io::{Read, Write};
 
-    /// Each answer names the thread that served it; `Connection: close` makes every
-    /// request a new connection.
-    async fn threads_serving(workers: &Workers, requests: usize) -> Vec<String> {
+    /// One request per entry of `clients`, each on a new connection from a thread held
+    /// to that core (`None`: anywhere), one after the other. Each answer names the
+    /// thread that served it.
+    async fn threads_serving(workers: &Workers, clients: Vec<Option<usize>>) -> Vec<String> {
         let router = Router::new().route("/thread", get(|| async { std::thread::current().name().unwrap_or("unnamed").to_owned() }));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let client = async move {
-            let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
             let mut names = Vec::new();
-            for _ in 0..requests {
-                let r = http.get(format!("http://{addr}/thread")).header("connection", "close").send().await.unwrap();
-                names.push(r.text().await.unwrap());
+            for core in clients {
+                names.push(tokio::task::spawn_blocking(move || ask_from(core, addr)).await.unwrap());
             }
             let _ = stop.send(());
             names
@@ -285,18 +359,100 @@ mod tests {
         names
     }
 
+    /// `GET /thread` with `Connection: close` from a thread held to `core`; the body.
+    fn ask_from(core: Option<usize>, addr: std::net::SocketAddr) -> String {
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let client = std::thread::spawn(move || {
+            wait.recv().unwrap();
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream.write_all(b"GET /thread HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n").unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).unwrap();
+            answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or(answer)
+        });
+        if let Some(core) = core {
+            cores::pin(&client, core).unwrap();
+        }
+        go.send(()).unwrap();
+        client.join().unwrap()
+    }
+
     #[tokio::test]
-    async fn connections_are_dealt_round_robin_to_the_workers() {
-        let workers = Workers::start(2);
-        let names = threads_serving(&workers, 6).await;
+    async fn a_connection_is_served_on_the_core_its_client_runs_on() {
+        let allowed = cores::allowed();
+        if allowed.len() < 2 {
+            eprintln!("skipped: this process may run on {} core(s); the test needs two", allowed.len());
+            return;
+        }
+        let workers = Workers::start(2, true);
+        let cpus: Vec<Option<usize>> = workers.workers.iter().map(|w| w.cpu).collect();
+        assert_eq!(cpus, vec![Some(allowed[0]), Some(allowed[1])], "each worker held to its own core");
+        let clients = [0, 0, 1, 1, 0, 1].map(|i| Some(allowed[i]));
+        let names = threads_serving(&workers, clients.to_vec()).await;
         workers.stop().await;
-        assert_eq!(names.iter().filter(|n| *n == "http-worker-0").count(), 3, "{names:?}");
-        assert_eq!(names.iter().filter(|n| *n == "http-worker-1").count(), 3, "{names:?}");
+        let expected: Vec<String> = [0, 0, 1, 1, 0, 1].iter().map(|i| format!("http-worker-{i}")).collect();
+        assert_eq!(names, expected);
+    }
+
+    #[tokio::test]
+    async fn unpinned_workers_take_connections_in_turn() {
+        let workers = Workers::start(2, false);
+        assert!(workers.workers.iter().all(|w| w.cpu.is_none()));
+        let names = threads_serving(&workers, vec![None; 6]).await;
+        workers.stop().await;
+        let expected: Vec<String> = (0..6).map(|i| format!("http-worker-{}", i % 2)).collect();
+        assert_eq!(names, expected);
     }
 
     #[tokio::test]
     async fn with_no_workers_the_callers_runtime_serves() {
-        let names = threads_serving(&Workers::none(), 2).await;
+        let names = threads_serving(&Workers::none(), vec![None; 2]).await;
         assert!(names.iter().all(|n| !n.starts_with("http-worker")), "{names:?}");
+    }
+
+    #[test]
+    fn the_worker_on_the_connections_core_takes_it_while_near_its_share() {
+        assert_eq!(choose(Some(1), &[0, 0], 0), 1);
+        // Alone with an idle worker, up to 34 connections: half again its share of 35
+        // (27) and the slack.
+        assert_eq!(choose(Some(0), &[34, 0], 1), 0);
+        assert_eq!(choose(Some(0), &[35, 0], 1), 1, "past it: the least busy");
+        assert_eq!(choose(Some(0), &[58, 8], 0), 0, "under half again its share of 67 (51), and the slack");
+        assert_eq!(choose(Some(0), &[59, 8], 0), 1, "at it");
+        assert_eq!(choose(Some(2), &[20, 20, 60], 0), 0, "past half again a third of 101, and the slack");
+        assert_eq!(choose(Some(2), &[20, 20, 60], 1), 1, "the least busy in turn");
+    }
+
+    /// A load generator's two threads connect one after the other, 32 each, from two
+    /// cores: every connection stays on its own core's worker.
+    #[test]
+    fn one_core_connecting_after_another_each_keeps_its_own() {
+        let mut live = vec![0usize; 2];
+        for (turn, core) in std::iter::repeat_n(0, 32).chain(std::iter::repeat_n(1, 32)).enumerate() {
+            let i = choose(Some(core), &live, turn);
+            assert_eq!(i, core, "connection {turn} with {live:?}");
+            live[i] += 1;
+        }
+    }
+
+    #[test]
+    fn without_a_worker_on_its_core_the_least_busy_takes_it_in_turn() {
+        assert_eq!(choose(None, &[3, 1, 2], 0), 1);
+        assert_eq!((0..4).map(|turn| choose(None, &[2, 5, 2], turn)).collect::<Vec<_>>(), vec![0, 2, 0, 2]);
+    }
+
+    /// Every connection arriving on one core (a network card with one receive queue)
+    /// still spreads: the local worker ends near half again its share, the others
+    /// level with each other.
+    #[test]
+    fn connections_all_arriving_on_one_core_still_spread() {
+        let mut live = vec![0usize; 4];
+        for turn in 0..400 {
+            let i = choose(Some(0), &live, turn);
+            live[i] += 1;
+        }
+        assert!(live[0] <= 150 + LOCAL_SLACK, "{live:?}");
+        let least = *live.iter().min().unwrap();
+        assert!(live[1..].iter().all(|&n| n - least <= 1), "{live:?}");
     }
 }
