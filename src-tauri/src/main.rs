@@ -13,7 +13,8 @@
 //! `BOOTHCLOUD_MANIFEST`, `BOOTHCLOUD_LISTEN`, `BOOTHCLOUD_OPERATOR_TOKEN`, and
 //! `BOOTHCLOUD_KIOSK=1` (or `--kiosk`) to start fullscreen on the booth touchscreen, and
 //! `BOOTHCLOUD_GPU=1` to let WebKitGTK composite on the GPU (off by default: see
-//! `render_without_gpu_compositing`).
+//! `render_without_gpu_compositing`), and `BOOTHCLOUD_NO_PIN_WORKERS=true` as for
+//! `boothcloud-node serve --no-pin-workers`.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -120,7 +121,8 @@ fn config_from_env() -> Result<NodeConfig, String> {
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
         timing: true,
         discovery: true,
-        pin_workers: std::env::var_os("BOOTHCLOUD_NO_PIN_WORKERS").is_none_or(|v| v.is_empty()),
+        // Read as `boothcloud-node serve` reads it (clap's `true` / `false`).
+        pin_workers: !std::env::var("BOOTHCLOUD_NO_PIN_WORKERS").is_ok_and(|v| v == "true"),
     })
 }
 
