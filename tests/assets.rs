@@ -217,6 +217,29 @@ async fn a_folder_origin_revalidates_once_per_freshness_lifetime() {
     assert_eq!((changed.x_cache.as_str(), changed.body.as_slice()), ("MISS", &b"mulled apple"[..]));
 }
 
+/// A 200 KiB object sits in the memory tier in a sealed memory file and is sent from it
+/// (`sendfile`): whole, in ranges, and to many clients at once, byte for byte.
+#[tokio::test]
+async fn a_large_memory_tier_object_arrives_byte_for_byte_whole_and_in_ranges() {
+    let origin = Origin::start().await;
+    let poster: Vec<u8> = (0..204_800u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    origin.set("img/poster.jpg", Spec::new("max-age=600", poster.clone()).header("etag", "\"p1\""));
+    let (node, _m) = node_for(&origin.url, "", "");
+
+    assert_eq!(get(&node, "img/poster.jpg", &[]).await.x_cache, "MISS");
+    let hits = futures_util::future::join_all((0..16).map(|_| get(&node, "img/poster.jpg", &[]))).await;
+    for hit in &hits {
+        assert_eq!(hit.x_cache, "HIT");
+        assert!(hit.body == poster, "a hit's body is the origin's");
+    }
+    for (from, to) in [(0usize, 99usize), (65_535, 65_536), (70_000, 204_799), (1, 150_000)] {
+        let part = get(&node, "img/poster.jpg", &[("range", &format!("bytes={from}-{to}"))]).await;
+        assert_eq!(part.status, 206);
+        assert!(part.body == poster[from..=to], "bytes {from}-{to}");
+    }
+    assert_eq!(origin.requests("img/poster.jpg").len(), 1);
+}
+
 #[tokio::test]
 async fn no_store_and_private_are_never_stored_and_vary_keeps_variants_apart() {
     let origin = Origin::start().await;

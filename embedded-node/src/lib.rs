@@ -313,7 +313,8 @@ impl Node {
         };
         let sessions = state.telemetry.is_timing().then(|| state.telemetry.clone());
         // One copy of the node's service per worker (see `serve`).
-        http::serve::serve(listener, move || http::front_door(state.clone()), shutdown, sessions, &workers).await;
+        let pages = Some(state.assets.store().pages().clone());
+        http::serve::serve(listener, move || http::front_door(state.clone()), shutdown, sessions, pages, &workers).await;
         let _ = figures.await;
         let _ = ledger.await;
         let _ = history.await;

@@ -20,6 +20,7 @@ pub mod figures;
 pub mod key;
 pub mod mesh;
 pub mod origin;
+pub mod pages;
 pub mod policy;
 pub mod store;
 pub mod warm;

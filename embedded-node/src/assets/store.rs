@@ -27,6 +27,7 @@ use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::key::VariantKey;
+use super::pages::Pages;
 use super::policy::Freshness;
 
 /// What each stored object costs beyond its body, for the size bounds.
@@ -171,9 +172,17 @@ pub struct Store {
     /// eviction at the next store can tell apart (as Varnish's `lru_interval`).
     tick: AtomicU64,
     sequence: AtomicU64,
+    /// The memory tier's large bodies, in sealed memory files the socket writer sends
+    /// from without a copy.
+    pages: Arc<Pages>,
 }
 
 impl Store {
+    /// The sealed memory files behind the memory tier's large bodies.
+    pub fn pages(&self) -> &Arc<Pages> {
+        &self.pages
+    }
+
     /// Opens the store in `dir`, keeping every complete object found there (up to the
     /// disk bound, most recently stored first) and removing everything else.
     pub fn open(dir: &Path, limits: Limits) -> Result<Store, StoreError> {
@@ -184,6 +193,7 @@ impl Store {
             index: RwLock::new(Index::default()),
             tick: AtomicU64::new(1),
             sequence: AtomicU64::new(0),
+            pages: Arc::new(Pages::default()),
         };
         let mut metas = Vec::new();
         let mut named = std::collections::HashSet::new();
@@ -327,7 +337,7 @@ impl Store {
             return Err(StoreError::TooLarge { limit: self.limits.disk_bytes.max(self.limits.memory_object_bytes) });
         }
         let memory = match (&body, in_memory) {
-            (Received::Memory { bytes, .. }, true) => Some(bytes.clone()),
+            (Received::Memory { bytes, .. }, true) => Some(self.pages.seal(bytes.clone())),
             _ => None,
         };
         let file = if to_disk {
@@ -392,7 +402,7 @@ impl Store {
         if entry.memory.is_some() || body.len() as u64 != entry.meta.len || entry.meta.len > self.limits.memory_object_bytes {
             return None;
         }
-        let promoted = Arc::new(Entry::new(entry.meta.clone(), Some(body), entry.file.clone(), self.next_era()));
+        let promoted = Arc::new(Entry::new(entry.meta.clone(), Some(self.pages.seal(body)), entry.file.clone(), self.next_era()));
         let evicted = {
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             let slot = index.by_path.get_mut(&entry.meta.key.path).and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry)))?;

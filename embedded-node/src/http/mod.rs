@@ -19,6 +19,7 @@ pub mod serve;
 mod status;
 mod teardown;
 mod uplink;
+mod wire;
 
 use std::sync::Arc;
 

@@ -32,6 +32,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 
 use super::cores;
+use super::wire::Wire;
+use crate::assets::pages::Pages;
 use crate::telemetry::{ConnectionSessions, Telemetry};
 use tower::ServiceExt;
 
@@ -207,11 +209,14 @@ impl Drop for Serving {
 ///
 /// With `sessions`, each request is counted in its client's session (see
 /// `telemetry::ConnectionSessions`) here, where the connection's address is known.
+/// With `pages`, answers from the memory tier's sealed bodies are sent from their
+/// memory files (see `http::wire`).
 pub async fn serve<S>(
     listener: TcpListener,
     make: impl Fn() -> S,
     shutdown: impl Future<Output = ()>,
     sessions: Option<Arc<Telemetry>>,
+    pages: Option<Arc<Pages>>,
     workers: &Workers,
 ) where
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = Infallible> + Clone + Send + Sync + 'static,
@@ -259,7 +264,7 @@ pub async fn serve<S>(
                     service: std::cell::RefCell::new(copy.clone()),
                     sessions: sessions.clone().map(|t| ConnectionSessions::new(t, peer)),
                 };
-                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let conn = http.serve_connection(TokioIo::new(Wire::new(stream, pages.clone())), service);
                 let conn = graceful.watch(conn);
                 let serving = worker.map(|w| Serving::start(&w.live));
                 let task = async move {
@@ -356,6 +361,7 @@ mod tests {
             async {
                 let _ = stopped.await;
             },
+            None,
             None,
             workers,
         );

@@ -206,5 +206,5 @@ pub async fn revoke(database_url: &str, booth: &str, reason: Option<&str>) -> Re
 /// a PostgreSQL pool whose sockets belong to the runtime that opened them, and the hub
 /// is not a booth's hot path.
 pub async fn run(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()>) {
-    crate::http::serve::serve(listener, move || router.clone(), shutdown, None, &crate::http::serve::Workers::none()).await;
+    crate::http::serve::serve(listener, move || router.clone(), shutdown, None, None, &crate::http::serve::Workers::none()).await;
 }
