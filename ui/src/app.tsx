@@ -1,19 +1,21 @@
-// The booth screen: connection to the node, the live snapshot, and the layout.
+// The booth screen: the connection to the node, the live snapshot, the theme, the
+// layout (header, tiles, controls, orders) and which sheet is open over it. Each screen
+// lives in its feature folder; this file only puts them together.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, connect, type Connection, type StreamState } from './api';
-import { Controls } from './controls';
-import { Detail } from './details';
-import { Header } from './header';
-import { Media } from './media';
-import { Devices, Fleet } from './neighbours';
-import { Orders } from './orders';
-import { Runbooks } from './runbooks';
-import { Sync } from './sync';
-import { Teardown } from './teardown';
-import { Tiles } from './tiles';
-import { TokenPrompt } from './token';
-import type { ChartName, Snapshot } from './types';
+import { ApiError, type ChartName, connect, type Connection, type Snapshot, type StreamState } from './api';
+import { Controls } from './features/booth/controls';
+import { Header } from './features/booth/header';
+import { Orders } from './features/booth/orders';
+import { Tiles } from './features/booth/tiles';
+import { Detail } from './features/details/detail';
+import { Media } from './features/media/media';
+import { Devices } from './features/neighbours/devices';
+import { Fleet } from './features/neighbours/fleet';
+import { Runbooks } from './features/runbooks/runbooks';
+import { Sync } from './features/sync/sync';
+import { Teardown } from './features/teardown/teardown';
+import { TokenPrompt } from './features/token/token-prompt';
 
 type Theme = 'light' | 'dark';
 const THEME_KEY = 'boothcloud.theme';
@@ -117,6 +119,8 @@ export function App() {
       />
     );
   }
+  // Times on the sheets are the event's, like the header's clock.
+  const timeZone = snapshot?.event.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   return (
     <div class="booth">
       <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} onSync={() => setSheet('sync')} />
@@ -128,10 +132,10 @@ export function App() {
       </main>
       {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}
-      {sheet === 'media' && <Media conn={conn} onClose={() => setSheet(null)} />}
+      {sheet === 'media' && <Media conn={conn} timeZone={timeZone} onClose={() => setSheet(null)} />}
       {sheet === 'runbooks' && <Runbooks conn={conn} onClose={() => setSheet(null)} />}
       {sheet === 'teardown' && <Teardown conn={conn} onClose={() => setSheet(null)} />}
-      {sheet === 'sync' && <Sync conn={conn} currency={snapshot?.event.currency ?? 'EUR'} onClose={() => setSheet(null)} />}
+      {sheet === 'sync' && <Sync conn={conn} currency={snapshot?.event.currency ?? 'EUR'} timeZone={timeZone} onClose={() => setSheet(null)} />}
       {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
     </div>
   );

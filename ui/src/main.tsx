@@ -1,4 +1,4 @@
-// Entry point: finds the node, then shows the booth screen.
+// Entry point: renders the booth screen (which finds the node first).
 import { render } from 'preact';
 import { App } from './app';
 import './styles.css';

@@ -1,8 +1,10 @@
 // The built dashboard, served by a real headless node, driven in Debian's Chromium:
-// token prompt, live figures as orders are placed through the public API, the order
-// filter, touch target sizes, and surviving a node restart.
+// token prompt, live figures as orders are placed through the public API, the browser's
+// language, the order filter, the sheets (focus kept inside, given back on close), the
+// screens, touch target sizes, and surviving a node restart.
 //
 // Run: `node tests/browser.mjs` after building the UI and the node (scripts/test does).
+// BOOTHCLOUD_UI_DIST=ui/dist tests that build against a node compiled with another one.
 // Screenshots go to ../target/artifacts/ (and to ../docs/screenshots/ with --screenshots).
 
 import assert from 'node:assert/strict';
@@ -44,6 +46,29 @@ async function step(name, fn) {
 
 const text = (page, id) => page.getByTestId(id).innerText();
 
+/** A page on the node's dashboard (a fresh browser context each), token entered when given. */
+async function openDashboard(browser, url, { token = null, ...context } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...context });
+  page.setDefaultTimeout(15_000);
+  await page.goto(url);
+  if (token) {
+    await page.getByLabel('Operator token').fill(token);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+  }
+  return page;
+}
+
+/** Where focus is: inside the sheet `testid` or not, and the focused control's name. */
+const focus = (page, testid) => page.evaluate((id) => {
+  const a = document.activeElement;
+  return { inside: !!a?.closest(`[data-testid="${id}"]`), name: a?.getAttribute('data-testid') || a?.textContent?.trim() || a?.tagName };
+}, testid);
+
+/** How many stops Tab has inside the sheet `testid`. */
+const tabStops = (page, testid) => page.getByTestId(testid).evaluate((sheet) =>
+  [...sheet.querySelectorAll('a[href], button, input, select, textarea, video[controls], [tabindex]')]
+    .filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0).length);
+
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = freshDataDir();
@@ -51,11 +76,10 @@ async function main() {
   const url = node.url;
   const listen = url.replace('http://', '');
   const browser = await launchChromium();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(15_000);
+  if (process.env.BOOTHCLOUD_UI_DIST) console.log(`     the dashboard's files come from ${process.env.BOOTHCLOUD_UI_DIST}, not from the node`);
+  const page = await openDashboard(browser, url);
   try {
     await step('asks for the operator token once, and refuses a wrong one', async () => {
-      await page.goto(url);
       await page.getByLabel('Operator token').fill('definitely-not-the-token');
       await page.getByRole('button', { name: 'Open dashboard' }).click();
       await page.getByTestId('token-refused').waitFor();
@@ -87,6 +111,20 @@ async function main() {
       const shown = await text(page, 'revenue-today-value');
       assert.equal(shown, `€${(revenue / 100).toFixed(2)}`);
       await eventually('3 order rows', async () => (await page.getByTestId('order-row').count()) === 3);
+    });
+
+    await step('numbers follow the browser\'s language; money stays in the event\'s currency', async () => {
+      const german = await openDashboard(browser, url, { token: OPERATOR_TOKEN, locale: 'de-DE' });
+      try {
+        await eventually('3 orders on the German screen', async () => (await text(german, 'orders-today-value')) === '3', 10_000);
+        const euros = `${(revenue / 100).toFixed(2).replace('.', ',')}\u00a0€`;
+        assert.equal(await text(german, 'revenue-today-value'), euros);
+        assert.match(await text(german, 'clock'), /^\d\d:\d\d:\d\d$/, 'the booth clock stays on 24 hours');
+        assert.match(await text(german, 'spend'), /von|of [\d.,]+\u00a0€ budget/);
+      } finally {
+        await german.close();
+      }
+      assert.equal(await text(page, 'revenue-today-value'), `€${(revenue / 100).toFixed(2)}`, 'English (the test browser) as before');
     });
 
     await step('filters the order list by state', async () => {
@@ -142,6 +180,13 @@ async function main() {
         assert.ok((await dialog.locator('[data-testid=detail-table] tbody tr').count()) >= rows, name);
         await dialog.getByRole('button', { name: 'Whole event' }).click();
         assert.equal(await dialog.getByRole('button', { name: 'Whole event' }).getAttribute('aria-pressed'), 'true');
+        if (name === 'spend') {
+          // A picture goes to the downloads: the screen says it started, not that it is saved.
+          const download = page.waitForEvent('download');
+          await dialog.getByTestId('save-picture').click();
+          assert.match((await download).suggestedFilename(), /^boothcloud-.+-spend-event\.png$/);
+          assert.equal(await text(page, 'picture-message'), 'Download started — check your downloads folder.');
+        }
         if (name === 'spend' || name === 'latency') {
           await page.waitForTimeout(400);
           await page.screenshot({ path: join(ARTIFACTS, `detail-${name}-1280x800.png`) });
@@ -173,6 +218,46 @@ async function main() {
       await eventually('the tile says so', async () => (await text(page, 'cache')).includes('Storefront ready: 24 files'), 5000);
     });
 
+    await step('a sheet keeps focus inside while open, closes with Escape, and gives focus back', async () => {
+      // By keyboard: Enter on the Devices button.
+      const opener = page.getByTestId('open-devices');
+      await opener.focus();
+      await page.keyboard.press('Enter');
+      await page.getByTestId('devices').waitFor();
+      assert.deepEqual(await focus(page, 'devices'), { inside: true, name: 'Close' }, 'focus moves into the sheet');
+      assert.deepEqual(await page.evaluate(() => [document.querySelector('header').inert, document.querySelector('main').inert]), [true, true],
+        'the booth screen behind is out of reach');
+      const stops = await tabStops(page, 'devices');
+      assert.ok(stops >= 2, `${stops} stops`);
+      for (const key of ['Tab', 'Shift+Tab']) {
+        const names = [];
+        for (let i = 0; i < stops; i++) {
+          await page.keyboard.press(key);
+          const f = await focus(page, 'devices');
+          assert.ok(f.inside, `${key} ${i + 1} of ${stops} left the sheet (to ${f.name})`);
+          names.push(f.name);
+        }
+        assert.equal(names.at(-1), 'Close', `${key} went round the sheet and back to Close: ${names.join(' → ')}`);
+      }
+      await page.keyboard.press('Escape');
+      await page.getByTestId('devices').waitFor({ state: 'detached' });
+      assert.equal((await focus(page, 'devices')).name, 'open-devices', 'focus is back on the button that opened it');
+      assert.equal(await page.evaluate(() => document.querySelector('main').inert), false);
+
+      // By touch, where a tap may not focus the button (iPad Safari): the sheet still
+      // gives focus back to it, here after its Close button.
+      await page.getByTestId('open-fleet').evaluate((b) => {
+        b.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, pointerType: 'touch' }));
+        b.click();
+      });
+      const fleet = page.getByTestId('fleet');
+      await fleet.waitFor();
+      assert.equal((await focus(page, 'fleet')).name, 'Close');
+      await fleet.getByRole('button', { name: 'Close' }).click();
+      await fleet.waitFor({ state: 'detached' });
+      assert.equal((await focus(page, 'fleet')).name, 'open-fleet');
+    });
+
     await step('the Devices screen shows a pairing code; the Fleet screen a paired booth and its details', async () => {
       await page.getByTestId('open-devices').click();
       await page.getByTestId('devices').waitFor();
@@ -192,12 +277,8 @@ async function main() {
         .replace(/^name = "Stand 14 laptop"$/m, 'name = "Stand 15 laptop"')
         .replace(/^peers = \[\]$/m, `peers = [{ name = "Stand 14", url = "${url}/" }]`));
       const peer = await startNode({ dataDir: freshDataDir(), manifest });
-      const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      other.setDefaultTimeout(15_000);
+      const other = await openDashboard(browser, peer.url, { token: OPERATOR_TOKEN });
       try {
-        await other.goto(peer.url);
-        await other.getByLabel('Operator token').fill(OPERATOR_TOKEN);
-        await other.getByRole('button', { name: 'Open dashboard' }).click();
         await other.getByTestId('open-fleet').click();
         const card = other.getByTestId('booth-card').first();
         await eventually('the paired booth', async () => /Stand 14 laptop[\s\S]*Selling/.test(await card.innerText()), 10_000);
@@ -239,21 +320,53 @@ async function main() {
       const row = page.getByTestId('upload-row').filter({ hasText: 'stand demo.mp4' });
       await eventually('the upload row', async () => /Camera 1[\s\S]*Uploaded/.test(await row.innerText()), 5000);
 
-      await row.getByTestId('make-poster').click();
-      await row.getByTestId('make-480p').click();
+      // A poster of the whole upload, then a clip of a part of it: a wrong part is
+      // explained in words and nothing is sent; the right one reaches the node as asked.
+      const jobs = async () => (await (await fetch(`${url}/api/v1/ops/transcodes?limit=100`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json()).jobs;
+      const form = page.getByTestId('clip-form');
+      await row.getByTestId('make-clip').click();
+      await form.getByTestId('make-poster').click();
+      await form.waitFor({ state: 'detached' });
+      await eventually('the poster asked for', async () => (await jobs()).length === 1, 5000);
+      await row.getByTestId('make-clip').click();
+      await form.getByTestId('clip-start').fill('1.5');
+      await form.getByTestId('clip-end').fill('0:01');
+      await form.getByTestId('make-480p').click();
+      assert.equal(await text(page, 'clip-problem'), 'The end (0:01) must come after the start (0:01.5).');
+      assert.equal(await form.getByTestId('clip-end').getAttribute('aria-invalid'), 'true');
+      await form.getByTestId('clip-start').fill('-1');
+      await form.getByTestId('clip-end').fill('');
+      await form.getByTestId('make-480p').click();
+      assert.match(await text(page, 'clip-problem'), /^The start cannot be before the beginning/);
+      assert.equal((await jobs()).length, 1, 'a wrong start or end sends nothing');
+      await form.getByTestId('clip-start').fill('0.5');
+      await form.getByTestId('clip-end').fill('0:01.5');
+      await form.getByTestId('make-480p').click();
+      await form.waitFor({ state: 'detached' });
+      assert.equal(await text(page, 'media-message'), 'Making 480p of stand demo.mp4 from 0:00.5 to 0:01.5.');
+      const trimmed = (await jobs()).find((j) => j.preset === '480p');
+      assert.ok(trimmed, 'the clip was asked for');
+      assert.deepEqual([trimmed.start_ms, trimmed.end_ms], [500, 1500], 'start_s and end_s reached the node');
       const ready = page.getByTestId('job-row').filter({ hasText: 'Ready' });
       await eventually('two clips ready', async () => (await ready.count()) === 2, 30_000);
+      assert.match(await page.getByTestId('job-row').filter({ hasText: '480p' }).innerText(), /480p, 0:00\.5–0:01\.5/, 'the job shows its part');
       const poster = page.getByTestId('job-row').filter({ hasText: 'poster' });
       await poster.getByTestId('preview').click();
       const shown = page.getByTestId('clip-preview');
       await eventually('the poster shows', async () => shown.locator('img').evaluate((img) => img.complete && img.naturalWidth === 640), 5000);
       const video = page.getByTestId('job-row').filter({ hasText: '480p' });
       await video.getByTestId('preview').click();
-      await eventually('the clip plays', async () => shown.locator('video').evaluate((v) => v.readyState >= 1 && Math.abs(v.duration - 2) < 0.2), 10_000);
+      await eventually('the clip plays, one second long', async () => shown.locator('video').evaluate((v) => v.readyState >= 1 && Math.abs(v.duration - 1) < 0.2), 10_000);
       await eventually('the tile counts the minutes', async () => (await text(page, 'transcodes-running')).includes('at most'), 5000);
 
+      // With a clip form open (and the preview closed), so its fields are measured and shown too.
+      await video.getByTestId('preview').click();
+      await shown.waitFor({ state: 'detached' });
+      await row.getByTestId('make-clip').click();
+      await form.getByTestId('clip-start').fill('0:05');
+      await form.scrollIntoViewIfNeeded();
       const small = await page.getByTestId('media').locator('button, input').evaluateAll((els) =>
-        els.map((e) => ({ name: e.getAttribute('aria-label') || e.textContent?.trim(), box: e.getBoundingClientRect() }))
+        els.map((e) => ({ name: e.getAttribute('aria-label') || e.labels?.[0]?.textContent?.trim() || e.textContent?.trim(), box: e.getBoundingClientRect() }))
           .filter((e) => e.box.width > 0 && (!e.name || e.box.width < 48 || e.box.height < 48))
           .map((e) => `${e.name || '(unnamed)'} ${Math.round(e.box.width)}x${Math.round(e.box.height)}`));
       assert.deepEqual(small, []);
@@ -273,12 +386,8 @@ async function main() {
         .replace(/^upstream = .*$/m, 'upstream = "http://127.0.0.1:9/api/v1/"')
         .replace(/^max_order = .*$/m, 'max_order = 5000'));
       const booth = await startNode({ dataDir: freshDataDir(), manifest });
-      const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      other.setDefaultTimeout(15_000);
+      const other = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN, acceptDownloads: true });
       try {
-        await other.goto(booth.url);
-        await other.getByLabel('Operator token').fill(OPERATOR_TOKEN);
-        await other.getByRole('button', { name: 'Open dashboard' }).click();
         await eventually('the offline chip', async () => /^Offline — 0 orders queued/.test(await text(other, 'mode')), 10_000);
         await placeOrder(booth.url, [{ sku: 'TOTE', qty: 2 }]);
         await eventually('the queue in the header', async () => /^Offline — 1 order queued/.test(await text(other, 'mode')), 5000);
@@ -309,6 +418,14 @@ async function main() {
         await eventually('approved', async () => /Approved/.test(await approval.innerText()), 5000);
         assert.equal((await send()).status, 201);
         await eventually('two waiting', async () => (await text(other, 'sync-queue')) === '2', 5000);
+        // In a browser, saving is a download: the screen says it started, never "saved".
+        const download = other.waitForEvent('download');
+        await other.getByTestId('export-unsynced').click();
+        const file = await download;
+        assert.equal(file.suggestedFilename(), 'unsynced-orders.json');
+        const exported = JSON.parse(readFileSync(await file.path(), 'utf8'));
+        assert.equal(exported.length, 2, 'both waiting orders are in the file');
+        assert.equal(await text(other, 'export-message'), 'Download started — check your downloads folder.');
         await other.getByTestId('route').filter({ hasText: 'Offline only' }).click();
         await eventually('offline only chosen', async () => /Now: Offline only/.test(await other.getByTestId('sync').innerText()), 5000);
         // Both control actions are in the audit log, from this browser.
@@ -365,7 +482,7 @@ async function main() {
     await step('every control is at least 48 px and has a name', async () => {
       const small = await page.locator('button, input, [role=button]').evaluateAll((els) =>
         els
-          .map((e) => ({ name: e.getAttribute('aria-label') || e.textContent?.trim(), box: e.getBoundingClientRect() }))
+          .map((e) => ({ name: e.getAttribute('aria-label') || e.labels?.[0]?.textContent?.trim() || e.textContent?.trim(), box: e.getBoundingClientRect() }))
           .filter((e) => !e.name || e.box.width < 48 || e.box.height < 48)
           .map((e) => `${e.name || '(unnamed)'} ${Math.round(e.box.width)}x${Math.round(e.box.height)}`),
       );

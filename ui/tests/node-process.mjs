@@ -85,3 +85,4 @@ export async function eventually(what, check, ms = 10_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+

@@ -1,7 +1,8 @@
 // The real desktop app in a real window (WebKitGTK under Xvfb), driven through
 // tauri-driver: the app starts, its embedded node answers on the address the app was
 // given, the dashboard renders live figures, and an order placed through the node's
-// public API shows up in the window. A screenshot is kept in target/artifacts/.
+// public API shows up in the window; the window may use the folder chooser and the save
+// dialog. A screenshot is kept in target/artifacts/.
 //
 // Run under a display, e.g. `xvfb-run -a node tests/window.mjs` (scripts/test does),
 // with `tauri-driver` on PATH and the app built (target/debug/boothcloud).
@@ -91,6 +92,14 @@ async function main() {
     await browser.$('[data-testid="teardown"]').waitForExist({ reverse: true, timeout: 5000 });
     console.log('ok   the teardown screen offers the native folder chooser');
 
+    // The Sync screen's save dialog: the window may call `save_export` (called here
+    // without its arguments, so no dialog opens: the app refuses the call, not the ACL).
+    const refusal = await browser.execute(() =>
+      window.__TAURI_INTERNALS__.invoke('save_export', {}).then(() => 'answered', (e) => String(e?.message ?? e)));
+    assert.doesNotMatch(refusal, /not allowed/i, 'save_export is granted to the window');
+    assert.match(refusal, /fileName/, `the missing argument is named: ${refusal}`);
+    console.log('ok   the window may use the native save dialog (save_export)');
+
     // A control tapped in the app is audited with the laptop's account as the desktop user.
     // Clicked from the page (a sticky header may cover where WebDriver would click).
     await browser.execute(() => document.querySelector('[data-testid="level-reduced"]').click());
@@ -109,7 +118,7 @@ async function main() {
     assert.equal(ready, 'true');
     await browser.saveScreenshot(join(ARTIFACTS, 'app-window.png'));
     console.log(`ok   screenshot kept in ${join(ARTIFACTS, 'app-window.png')}`);
-    console.log('window tests: 7 passed, 0 failed');
+    console.log('window tests: 8 passed, 0 failed');
   } finally {
     await browser?.deleteSession().catch(() => undefined);
     driver.kill('SIGTERM');
