@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-target/release/boothcloud-node}")
+hubbin=$(dirname "$bin")/boothcloud-hub
 rounds=${2:-3}
 want=${3:-10000}
 work=$(mktemp -d -p "${TMPDIR:-/tmp}")
@@ -40,7 +41,7 @@ runuser -u postgres -- "$pgbin/postgres" -D "$work/pg/data" -k "$work/pg" -p $pg
 pids+=($!)
 psql_() { psql -h 127.0.0.1 -p $pgport -U postgres -v ON_ERROR_STOP=1 -q "$@"; }
 until psql_ -tAc 'SELECT 1' >/dev/null 2>&1; do sleep 0.2; done
-BOOTHCLOUD_HUB_KEY=$hubkey BOOTHCLOUD_LOG=error "$bin" hub --database-url "postgres://postgres@127.0.0.1:$pgport/postgres" \
+BOOTHCLOUD_HUB_KEY=$hubkey BOOTHCLOUD_LOG=error "$hubbin" --database-url "postgres://postgres@127.0.0.1:$pgport/postgres" \
   --listen 127.0.0.1:$hubport >/dev/null 2>&1 &
 pids+=($!)
 until curl -sf "http://127.0.0.1:$hubport/healthz" >/dev/null; do sleep 0.1; done
@@ -51,7 +52,7 @@ ops() { curl -sf -H "Authorization: Bearer $token" "$@"; }
 start_booth() {
   local booth=$1 port=$2
   "$bin" manifest example | sed "s|^upstream = \"https://hub.*|upstream = \"http://127.0.0.1:$hubport/api/v1/\"|;
-    s|^# booth = .*|booth = \"$booth\"|; s|^# credential = .*|credential = \"$(BOOTHCLOUD_HUB_KEY=$hubkey "$bin" hub credential "$booth")\"|;
+    s|^# booth = .*|booth = \"$booth\"|; s|^# credential = .*|credential = \"$(BOOTHCLOUD_HUB_KEY=$hubkey "$hubbin" credential "$booth")\"|;
     /^max_order = /d; /^max_exposure = /d; /^max_queue_age = /d" >"$work/$booth.toml"
   BOOTHCLOUD_OPERATOR_TOKEN=$token BOOTHCLOUD_LOG=error BOOTHCLOUD_NO_DISCOVERY=true \
     "$bin" serve --data-dir "$work/$booth" --manifest "$work/$booth.toml" --listen 127.0.0.1:"$port" --secrets file >/dev/null 2>&1 &

@@ -7,11 +7,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use boothcloud_node::clock::SystemClock;
-use boothcloud_node::manifest::{self, DEMO_MANIFEST};
-use boothcloud_node::pricing::{Basket, BasketLine, PriceBook};
-use boothcloud_node::quote_token::QuoteClaims;
-use boothcloud_node::secrets::SecretBackend;
+use boothcloud_core::clock::SystemClock;
+use boothcloud_core::manifest::{self, DEMO_MANIFEST};
+use boothcloud_core::pricing::{Basket, BasketLine, PriceBook};
+use boothcloud_core::signing::quote::QuoteClaims;
 use boothcloud_node::{Node, NodeConfig};
 use hdrhistogram::Histogram;
 use serde_json::json;
@@ -133,14 +132,10 @@ fn raw_sqlite(n: usize, batch: usize) -> anyhow::Result<f64> {
 async fn start_node(manifest: Option<std::path::PathBuf>) -> anyhow::Result<(Node, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let config = NodeConfig {
-        data_dir: dir.path().to_path_buf(),
         manifest,
         listen: Some("127.0.0.1:0".parse()?),
-        secrets: SecretBackend::File,
         operator_token: Some("benchmark-operator-token".into()),
-        timing: true,
-        discovery: false,
-        pin_workers: true,
+        ..NodeConfig::local(dir.path().to_path_buf())
     };
     Ok((Node::build(config, Arc::new(SystemClock)).await?, dir))
 }
@@ -156,7 +151,7 @@ async fn http_orders(client: Client, n: usize, seconds: u64, clients: usize) -> 
         Client::Reqwest => n,
         Client::Wrk => 40_000 * seconds as usize,
     };
-    let state = node.state().clone();
+    let state = node.services().clone();
     let loaded = state.manifest.current();
     let now = jiff::Timestamp::now();
     let basket = Basket { lines: vec![BasketLine { sku: "TOTE".into(), qty: 1 }, BasketLine { sku: "COFFEE".into(), qty: 1 }], tier: None };
@@ -166,7 +161,7 @@ async fn http_orders(client: Client, n: usize, seconds: u64, clients: usize) -> 
         .map(|_| {
             let claims =
                 QuoteClaims::new(uuid::Uuid::new_v4().to_string(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires);
-            state.signer.sign(&claims)
+            state.keys.signer().sign(&claims)
         })
         .collect();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -259,7 +254,7 @@ fn histogram() -> Histogram<u64> {
 fn quote_in_process() -> anyhow::Result<(f64, f64, f64, f64)> {
     let m = manifest::parse(DEMO_MANIFEST).map_err(|p| anyhow::anyhow!("{p}"))?;
     let book = PriceBook::compile(&m);
-    let signer = boothcloud_node::quote_token::QuoteSigner::new([9; 32]);
+    let signer = boothcloud_core::signing::quote::QuoteSigner::new([9; 32]);
     let basket = basket();
     let mut full = histogram();
     let mut price_only = histogram();

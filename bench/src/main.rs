@@ -10,8 +10,6 @@
 //!   load, at `normal` and at `essential`;
 //! - `teardown`: the end of a busy event, step by step, against the same export and
 //!   wipe done by hand with rusqlite;
-//! - `telemetry`: ns per recorded request, and throughput with request timing on and
-//!   off (wrk on two hot paths, and the traffic simulator flat out).
 //!
 //! Each prints one Markdown table. The machine is shared: compare only within one run.
 
@@ -21,13 +19,9 @@ mod degrade;
 mod hit_ratio;
 mod origin;
 mod teardown;
-mod telemetry;
 mod wrk;
 
 use clap::{Parser, Subcommand};
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 struct Cli {
@@ -43,8 +37,6 @@ enum Command {
     Cache(cache::Args),
     /// Hit ratio over a booth-like request trace after warm-up.
     HitRatio(hit_ratio::Args),
-    /// What telemetry costs: ns per recorded request, throughput with timing on vs off.
-    Telemetry(telemetry::Args),
     /// Essential routes' p99 under a burst, before and after degrading.
     Degrade(degrade::Args),
     /// Teardown of a busy booth, step by step, against export and wipe by hand.
@@ -74,10 +66,6 @@ fn main() -> anyhow::Result<()> {
         Command::Cache(args) => {
             use_sibling_node_binary()?;
             cache::run(args)
-        }
-        Command::Telemetry(args) => {
-            use_sibling_node_binary()?;
-            telemetry::run(args)
         }
         Command::Degrade(args) => {
             use_sibling_node_binary()?;

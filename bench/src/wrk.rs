@@ -12,14 +12,9 @@ pub struct Load {
     pub errors: u64,
 }
 
-/// `wrk -t{threads} -c{connections} -d{seconds}s --latency url`.
-pub fn run(url: &str, threads: usize, connections: usize, seconds: u64) -> anyhow::Result<Load> {
-    run_on(None, url, threads, connections, seconds, None, &[])
-}
-
-/// The same with a Lua script that makes the requests, and arguments for it
-/// (`-s script url -- args…`), and wrk held to `cpus` (a `taskset` list such as "1" or
-/// "1-3") when given.
+/// `wrk -t{threads} -c{connections} -d{seconds}s --latency url`, with a Lua script that
+/// makes the requests and arguments for it (`-s script url -- args…`) when given, and
+/// wrk held to `cpus` (a `taskset` list such as "1" or "1-3") when given.
 pub fn run_on(
     cpus: Option<&str>,
     url: &str,

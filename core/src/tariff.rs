@@ -16,7 +16,8 @@ use crate::money::Minor;
 pub const MICRO: i64 = 1_000_000;
 
 /// What costs money at a booth, each with its own meter, rate and budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Component {
     /// Requests the node answered: each replaces an edge-function execution.
@@ -119,7 +120,8 @@ pub fn to_minor(micro: i64) -> Minor {
 }
 
 /// Where spend stands against a budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BudgetState {
     /// No budget is set for this.

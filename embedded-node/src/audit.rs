@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::{Row, SqlitePool};
 
-use crate::clock::Clock;
+use boothcloud_core::clock::Clock;
 
 /// Most entries one page of the log returns.
 pub const MAX_PAGE: u32 = 500;
@@ -37,6 +37,15 @@ impl Who {
         match by {
             Some(op) => Who { actor: op.actor, client: op.client, why },
             None => Who { actor: "runbook", client: "node", why },
+        }
+    }
+
+    /// Who, in a few words for a screen: "operator (app)", "runbook evening", "teardown".
+    pub fn said_by(&self) -> String {
+        if self.why == "manual" {
+            format!("{} ({})", self.actor, self.client)
+        } else {
+            self.why.to_string()
         }
     }
 }
@@ -137,7 +146,7 @@ impl Audit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use boothcloud_core::clock::ManualClock;
 
     #[tokio::test]
     async fn entries_are_kept_newest_first_and_can_be_neither_changed_nor_removed() {

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::clock::SystemClock;
 use crate::{Node, NodeConfig, NodeError};
+use boothcloud_core::clock::SystemClock;
 
 /// `$XDG_DATA_HOME/boothcloud`, else `~/.local/share/boothcloud`.
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -37,14 +37,14 @@ pub async fn serve_until_signal(config: NodeConfig) -> Result<(), NodeError> {
     let node = Node::build(config, Arc::new(SystemClock)).await?;
     let addr = node.local_addr();
     let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
-    let state = node.state();
-    let loaded = state.manifest.current();
+    let services = node.services();
+    let loaded = services.manifest.current();
     println!("listening on http://{shown}");
-    println!("event: {} ({})", loaded.manifest.event.name, state.manifest.source().describe());
+    println!("event: {} ({})", loaded.manifest.event.name, services.manifest.source().describe());
     println!("data: {}", data_dir.display());
-    match &state.secrets_fallback {
-        None => println!("secrets: {}", state.secrets_store),
-        Some(why) => println!("secrets: {} ({why})", state.secrets_store),
+    match &services.secrets_fallback {
+        None => println!("secrets: {}", services.secrets_kind()),
+        Some(why) => println!("secrets: {} ({why})", services.secrets_kind()),
     }
     if addr.ip().is_unspecified() {
         println!("serving kiosks on every interface, port {}", addr.port());

@@ -16,9 +16,9 @@ use notify::{RecursiveMode, Watcher};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{parse, Manifest, Problem, Problems, MAX_MANIFEST_BYTES};
-use crate::clock::Clock;
-use crate::pricing::PriceBook;
+use boothcloud_core::clock::Clock;
+use boothcloud_core::manifest::{parse, Manifest, Problem, Problems, DEMO_MANIFEST, MAX_MANIFEST_BYTES};
+use boothcloud_core::pricing::PriceBook;
 
 /// One manifest version, checked and compiled.
 #[derive(Debug)]
@@ -64,7 +64,7 @@ impl ManifestSource {
 
     pub fn read(&self) -> Result<String, ManifestError> {
         match self {
-            ManifestSource::Embedded => Ok(super::DEMO_MANIFEST.to_owned()),
+            ManifestSource::Embedded => Ok(DEMO_MANIFEST.to_owned()),
             ManifestSource::File(path) => read_file(path),
         }
     }

@@ -5,13 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use boothcloud_node::manifest::{self, watch::read_file};
+use boothcloud_core::manifest;
+use boothcloud_node::live_manifest::read_file;
 use boothcloud_node::secrets::{SecretBackend, Secrets};
 use boothcloud_node::{launch, simulate, NodeConfig};
 use clap::{Parser, Subcommand, ValueEnum};
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "boothcloud-node", version, about = "The Boothcloud micro-cloud node for pop-up booths")]
@@ -45,18 +43,10 @@ enum Command {
         /// Where secrets are kept.
         #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
         secrets: SecretBackend,
-        /// Do not time requests (no latency figures, no edge metering): only to measure
-        /// what timing costs.
-        #[arg(long, hide = true, env = "BOOTHCLOUD_NO_TIMING")]
-        no_timing: bool,
         /// Neither advertise nor browse over mDNS (the manifest's [discovery] enabled = false
         /// does the same); peers named in the manifest are still served.
         #[arg(long, env = "BOOTHCLOUD_NO_DISCOVERY")]
         no_discovery: bool,
-        /// Let the kernel place the HTTP workers instead of holding each to its own core
-        /// (connections are then dealt in turn rather than to the core they arrive on).
-        #[arg(long, env = "BOOTHCLOUD_NO_PIN_WORKERS")]
-        no_pin_workers: bool,
     },
     /// Print the operator token (from the OS keyring, or the file fallback), creating it
     /// on first use. `BOOTHCLOUD_OPERATOR_TOKEN`, when set, wins.
@@ -94,46 +84,11 @@ enum Command {
         #[arg(long, default_value_t = 14)]
         seed: u64,
     },
-    /// Run the regional hub that booths sync orders to (PostgreSQL). Needs
-    /// BOOTHCLOUD_HUB_KEY (32+ characters; booth credentials derive from it);
-    /// BOOTHCLOUD_HUB_OPERATOR_TOKEN opens GET /api/v1/hub/booths.
-    #[command(args_conflicts_with_subcommands = true)]
-    Hub {
-        #[command(subcommand)]
-        command: Option<HubCommand>,
-        /// postgres://user:password@host:port/database
-        #[arg(long, env = "BOOTHCLOUD_HUB_DATABASE_URL")]
-        database_url: Option<String>,
-        #[arg(long, default_value = "0.0.0.0:8790", env = "BOOTHCLOUD_HUB_LISTEN")]
-        listen: SocketAddr,
-    },
     /// Work with deployment manifests.
     Manifest {
         #[command(subcommand)]
         command: ManifestCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum HubCommand {
-    /// Print the credential of a booth (its manifest's `[uplink] credential`, with
-    /// `[uplink] booth` set to the same id).
-    Credential { booth: String },
-    /// Stop trusting a booth: its requests, and batches it relays, are refused from now
-    /// on. (To trust that laptop again, give it a new booth id and credential.)
-    Revoke {
-        booth: String,
-        #[arg(long, env = "BOOTHCLOUD_HUB_DATABASE_URL")]
-        database_url: String,
-        #[arg(long)]
-        reason: Option<String>,
-    },
-}
-
-fn hub_key() -> anyhow::Result<Vec<u8>> {
-    let key = std::env::var("BOOTHCLOUD_HUB_KEY").context("set BOOTHCLOUD_HUB_KEY: the hub's secret, 32 characters or more")?;
-    anyhow::ensure!(key.len() >= boothcloud_node::hub::auth::MIN_KEY_BYTES, "BOOTHCLOUD_HUB_KEY must be 32 characters or more");
-    Ok(key.into_bytes())
 }
 
 #[derive(Subcommand)]
@@ -212,50 +167,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(if report.unreachable > 0 || report.failures > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Hub { command: Some(HubCommand::Credential { booth }), .. } => {
-            anyhow::ensure!(boothcloud_node::hub::auth::valid_booth(&booth), "a booth id is 1 to 64 letters, digits, '-', '_' or '.'");
-            println!("{}", boothcloud_node::hub::auth::credential(&hub_key()?, &booth));
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Hub { command: Some(HubCommand::Revoke { booth, database_url, reason }), .. } => {
-            anyhow::ensure!(boothcloud_node::hub::auth::valid_booth(&booth), "a booth id is 1 to 64 letters, digits, '-', '_' or '.'");
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(boothcloud_node::hub::revoke(&database_url, &booth, reason.as_deref()))?;
-            println!("booth {booth} revoked");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Hub { command: None, database_url, listen } => {
-            let database_url = database_url.context("pass --database-url postgres://…")?;
-            let config = boothcloud_node::hub::HubConfig {
-                database_url,
-                listen,
-                key: hub_key()?,
-                operator_token: std::env::var("BOOTHCLOUD_HUB_OPERATOR_TOKEN").ok().filter(|t| t.len() >= 16),
-            };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(async {
-                let clock: std::sync::Arc<dyn boothcloud_node::clock::Clock> = std::sync::Arc::new(boothcloud_node::clock::SystemClock);
-                let (listener, router) = boothcloud_node::hub::bind(config, clock).await?;
-                println!("listening on http://{}", listener.local_addr()?);
-                println!("role: regional hub");
-                boothcloud_node::hub::run(listener, router, launch::shutdown_signal()).await;
-                anyhow::Ok(())
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Serve { data_dir, manifest, listen, secrets, no_timing, no_discovery, no_pin_workers } => {
+        Command::Serve { data_dir, manifest, listen, secrets, no_discovery } => {
             let data_dir = data_dir_or_default(data_dir)?;
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
-            let config = NodeConfig {
-                data_dir,
-                manifest,
-                listen,
-                secrets,
-                operator_token,
-                timing: !no_timing,
-                discovery: !no_discovery,
-                pin_workers: !no_pin_workers,
-            };
+            let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token, discovery: !no_discovery };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(launch::serve_until_signal(config))?;
             Ok(ExitCode::SUCCESS)

@@ -1,10 +1,12 @@
 //! The regional hub: the upstream that booths sync their orders to and report their
-//! health to, on PostgreSQL.
+//! health to, on PostgreSQL. A different program from the booth's node, run by an ops
+//! lead on another machine; it shares only the rules and the protocol (`boothcloud-core`).
 //!
-//! Owns: `boothcloud-node hub`, its HTTP API (`/api/v1/hub/…`), and the hub's tables
+//! Owns: `boothcloud-hub`, its HTTP API (`/api/v1/hub/…`), and the hub's tables
 //! (`store`). The hub is stateless: booth credentials are derived from the hub key
-//! (`auth`), every order and report is in the database, so any number of hubs can
-//! serve one database behind a load balancer, on any engine that speaks PostgreSQL.
+//! (`boothcloud_core::signing::hub`), every order and report is in the database, so any
+//! number of hubs can serve one database behind a load balancer, on any engine that
+//! speaks PostgreSQL.
 //!
 //! Invariants:
 //! - An order is stored at most once: its id is the key (`INSERT … ON CONFLICT DO
@@ -13,10 +15,12 @@
 //!   batch also needs the relaying booth's own signature.
 //! - An order the hub can never accept is answered `rejected` with a reason (the booth
 //!   quarantines it); one bad order never fails its batch.
+//!
+//! - [`store`]: the PostgreSQL tables.
+//! - [`error`]: the hub's one HTTP error type.
 
-pub mod auth;
+pub mod error;
 pub mod store;
-pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,18 +31,19 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use boothcloud_core::clock::Clock;
+use boothcloud_core::hub_protocol::wire::{self, BatchAnswer, BoothReport, HeartbeatAnswer, OrderBatch, MAX_BATCH_BYTES, MAX_BATCH_ORDERS};
+use boothcloud_core::hub_protocol::{BOOTHS_PATH, HEARTBEAT_PATH, ORDERS_PATH};
+use boothcloud_core::signing::hub::{self as auth, HubAuthError, HubSignature, AUTH_HEADER, RELAY_HEADER};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use subtle::ConstantTimeEq;
 
-use crate::clock::Clock;
-use crate::http::error::ApiError;
-use auth::{HubAuthError, HubSignature, AUTH_HEADER, RELAY_HEADER};
-use wire::{BatchAnswer, BoothReport, HeartbeatAnswer, OrderBatch, MAX_BATCH_BYTES, MAX_BATCH_ORDERS};
+use error::ApiError;
 
-pub const ORDERS_PATH: &str = "/api/v1/hub/orders";
-pub const HEARTBEAT_PATH: &str = "/api/v1/hub/heartbeat";
 /// Largest heartbeat body.
 const MAX_REPORT_BYTES: usize = 16 * 1024;
+/// Most requests served at once; past it new ones wait their turn.
+const MAX_REQUESTS: usize = 512;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -97,8 +102,8 @@ fn router(hub: Hub) -> Router {
         .route("/healthz", get(healthz))
         .route(ORDERS_PATH, post(orders).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)))
         .route(HEARTBEAT_PATH, post(heartbeat).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)))
-        .route("/api/v1/hub/booths", get(booths))
-        .fallback(|| async { ApiError::not_found("this path") })
+        .route(BOOTHS_PATH, get(booths))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "this path was not found") })
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -106,6 +111,7 @@ fn router(hub: Hub) -> Router {
                 "the hub hit an internal error",
             ))
         }))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_REQUESTS))
         .with_state(hub)
 }
 
@@ -194,7 +200,7 @@ async fn booths(State(hub): State<Hub>, headers: HeaderMap) -> Result<Json<Vec<s
     Ok(Json(store::booths(&hub.db).await.map_err(db_error)?))
 }
 
-/// Revokes a booth at the hub behind `database_url` (`boothcloud-node hub revoke`).
+/// Revokes a booth at the hub behind `database_url` (`boothcloud-hub revoke`).
 pub async fn revoke(database_url: &str, booth: &str, reason: Option<&str>) -> Result<(), HubError> {
     let db = PgPoolOptions::new().max_connections(1).connect(database_url).await?;
     store::MIGRATOR.run(&db).await?;
@@ -202,9 +208,9 @@ pub async fn revoke(database_url: &str, booth: &str, reason: Option<&str>) -> Re
     Ok(())
 }
 
-/// Serves until `shutdown` completes. On the caller's runtime: the hub's handlers share
-/// a PostgreSQL pool whose sockets belong to the runtime that opened them, and the hub
-/// is not a booth's hot path.
-pub async fn run(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()>) {
-    crate::http::serve::serve(listener, move || router.clone(), shutdown, None, None, &crate::http::serve::Workers::none()).await;
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn run(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
+    if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+        tracing::error!(error = %e, "the hub stopped serving");
+    }
 }

@@ -1,4 +1,4 @@
-//! The hub's PostgreSQL tables: storing a batch of orders exactly once, keeping each
+//! The hub's PostgreSQL tables (`migrations/hub`): storing a batch of orders exactly once, keeping each
 //! booth's newest report, and reading both back for the operator.
 
 use jiff::Timestamp;
@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
-use super::wire::{check_order, BoothReport, HubOrder, OrderOutcome, Outcome};
-use crate::peers::auth::hex;
+use boothcloud_core::hub_protocol::wire::{check_order, BoothReport, HubOrder, OrderOutcome, Outcome};
+use boothcloud_core::signing::hex;
 
 /// The hub's own migrations (`migrations/hub`), run at start under PostgreSQL's
 /// advisory lock, so hubs starting together migrate once.
@@ -137,13 +137,11 @@ pub async fn store_report(db: &PgPool, booth: &str, report: &BoothReport, now: T
 }
 
 /// One booth as the hub's operator sees it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize)]
 pub struct BoothAtHub {
     pub booth_id: String,
     /// Its newest report, if it has sent one.
-    #[schema(value_type = Option<Object>)]
     pub report: Option<serde_json::Value>,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub seen_at: Option<Timestamp>,
     pub orders: i64,
     /// Orders another booth carried for it.

@@ -1,7 +1,8 @@
 //! `boothcloud`: the desktop app, a thin shell over the embedded node.
 //!
 //! Owns: the window, the hand-over of the node's address and operator token to the
-//! booth screen, kiosk (fullscreen) mode and native notifications. Everything else —
+//! booth screen, kiosk (fullscreen) mode, native notifications, and the native folder
+//! chooser and save dialog (with writing the file the operator saves). Everything else —
 //! the manifest, prices, orders, secrets in the OS keyring — is the `boothcloud-node`
 //! library, started in-process exactly as `boothcloud-node serve` starts it.
 //!
@@ -11,27 +12,24 @@
 //!
 //! Settings come from the environment, as for a desktop launcher: `BOOTHCLOUD_DATA_DIR`,
 //! `BOOTHCLOUD_MANIFEST`, `BOOTHCLOUD_LISTEN`, `BOOTHCLOUD_OPERATOR_TOKEN`, and
-//! `BOOTHCLOUD_KIOSK=1` (or `--kiosk`) to start fullscreen on the booth touchscreen, and
+//! `BOOTHCLOUD_KIOSK=1` (or `--kiosk`) to start fullscreen on the booth touchscreen,, and
 //! `BOOTHCLOUD_GPU=1` to let WebKitGTK composite on the GPU (off by default: see
-//! `render_without_gpu_compositing`), and `BOOTHCLOUD_NO_PIN_WORKERS=true` as for
-//! `boothcloud-node serve --no-pin-workers`.
+//! `render_without_gpu_compositing`).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use boothcloud_node::clock::SystemClock;
+use boothcloud_core::clock::SystemClock;
 use boothcloud_node::secrets::SecretBackend;
 use boothcloud_node::{launch, Node, NodeConfig};
 use tauri::{Manager, RunEvent};
 use tauri_plugin_notification::NotificationExt;
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Longest notification title and body the dashboard may send.
 const MAX_NOTIFICATION_CHARS: usize = 300;
@@ -91,6 +89,81 @@ async fn choose_folder(app: tauri::AppHandle, title: String) -> Option<String> {
     rx.await.ok().flatten()
 }
 
+/// Why an export was not saved: the file and the system's reason. Crosses to the window
+/// as that sentence, which the booth screen shows after "Not saved:".
+#[derive(Debug)]
+struct SaveError {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for SaveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} could not be written: {}", self.path.display(), self.source)
+    }
+}
+
+impl std::error::Error for SaveError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl serde::Serialize for SaveError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The native save dialog for an export (the Sync screen's orders): writes `contents`
+/// where the operator chose and answers that path once the file is on disk, or `None`
+/// when they cancelled. The booth screen says "saved" only on that answer.
+#[tauri::command]
+async fn save_export(app: tauri::AppHandle, file_name: String, contents: String) -> Result<Option<String>, SaveError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_file_name(file_name.chars().take(120).collect::<String>()).save_file(move |file| {
+        let _ = tx.send(file.and_then(|f| f.into_path().ok()));
+    });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let target = path.clone();
+    let written = tauri::async_runtime::spawn_blocking(move || write_whole(&target, contents.as_bytes()))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    match written {
+        Ok(()) => Ok(Some(path.to_string_lossy().into_owned())),
+        Err(source) => {
+            tracing::warn!(path = %path.display(), error = %source, "an export could not be saved");
+            Err(SaveError { path, source })
+        }
+    }
+}
+
+/// Writes `contents` to `path` whole or not at all: into a temporary file in the same
+/// folder, synced to disk, then renamed over `path` (and the folder synced, so the new
+/// name survives a power cut). A failure leaves no temporary file behind.
+fn write_whole(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let temporary = folder.join(format!(".{}.{}.part", name.to_string_lossy(), std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)?;
+        #[cfg(unix)]
+        std::fs::File::open(folder)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
 /// The dashboard has drawn its first live figures: logs the cold-start time once.
 #[tauri::command]
 fn dashboard_ready(node: tauri::State<'_, Embedded>) {
@@ -119,10 +192,7 @@ fn config_from_env() -> Result<NodeConfig, String> {
         listen,
         secrets: SecretBackend::Auto,
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
-        timing: true,
         discovery: true,
-        // Read as `boothcloud-node serve` reads it (clap's `true` / `false`).
-        pin_workers: !std::env::var("BOOTHCLOUD_NO_PIN_WORKERS").is_ok_and(|v| v == "true"),
     })
 }
 
@@ -185,7 +255,7 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![node_endpoint, set_kiosk, notify, dashboard_ready, choose_folder])
+        .invoke_handler(tauri::generate_handler![node_endpoint, set_kiosk, notify, dashboard_ready, choose_folder, save_export])
         .setup(move |app| {
             let (announce, ready) = tokio::sync::watch::channel(None);
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -203,13 +273,13 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
                 let addr = node.local_addr();
                 let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
                 let url = format!("http://{shown}");
-                let state = node.state();
+                let services = node.services();
                 println!("node listening on {url}");
-                match &state.secrets_fallback {
-                    None => println!("secrets: {}", state.secrets_store),
-                    Some(why) => println!("secrets: {} ({why})", state.secrets_store),
+                match &services.secrets_fallback {
+                    None => println!("secrets: {}", services.secrets_kind()),
+                    Some(why) => println!("secrets: {} ({why})", services.secrets_kind()),
                 }
-                let _ = announce.send(Some(Ok(Endpoint { url, operator_token: state.operator_token.to_string() })));
+                let _ = announce.send(Some(Ok(Endpoint { url, operator_token: services.operator_token.to_string() })));
                 node.run_until_stopped(async {
                     let _ = stopped.await;
                 })

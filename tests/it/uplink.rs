@@ -448,8 +448,8 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
     until(&good, "online", Duration::from_secs(20), mode_is("online")).await;
     buy_many(&good, 5, "before").await;
     until(&good, "drained", Duration::from_secs(20), drained).await;
-    let out = std::process::Command::new(boothcloud_tests::node_binary())
-        .args(["hub", "revoke", "stand-3", "--database-url", &pg.url, "--reason", "laptop stolen"])
+    let out = std::process::Command::new(boothcloud_tests::hub_binary())
+        .args(["revoke", "stand-3", "--database-url", &pg.url, "--reason", "laptop stolen"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

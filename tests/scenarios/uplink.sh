@@ -15,6 +15,7 @@
 # Needs root (namespaces), iproute2, nftables, curl, jq, sqlite3 and PostgreSQL.
 set -euo pipefail
 bin=$(realpath "${1:?usage: uplink.sh path/to/boothcloud-node}")
+hubbin=$(dirname "$bin")/boothcloud-hub
 here=$(dirname "$(realpath "$0")")
 source "$here/lan.sh"
 p=bcu$$
@@ -55,11 +56,11 @@ psql_hub() { ip netns exec "$p-hub" psql -h 127.0.0.1 -p 5432 -U postgres -tAc "
 declare -A pid
 start_hub() {
   ip netns exec "$p-hub" env BOOTHCLOUD_HUB_KEY="$hubkey" BOOTHCLOUD_LOG=${SCENARIO_LOG:-warn} \
-    "$bin" hub --database-url postgres://postgres@127.0.0.1:5432/postgres --listen 0.0.0.0:8790 >"$work/hub.out" 2>>"$work/hub.err" &
+    "$hubbin" --database-url postgres://postgres@127.0.0.1:5432/postgres --listen 0.0.0.0:8790 >"$work/hub.out" 2>>"$work/hub.err" &
   pid[hub]=$!
   disown
 }
-credential() { BOOTHCLOUD_HUB_KEY="$hubkey" "$bin" hub credential "$1"; }
+credential() { BOOTHCLOUD_HUB_KEY="$hubkey" "$hubbin" credential "$1"; }
 manifest() { # booth-id name
   "$bin" manifest example | sed "s/^probe_every = \"5s\"/probe_every = \"1s\"/; s/^max_order = .*/max_order = 5000/; s/^name = \"Stand 14 laptop\"/name = \"$2\"/" |
     sed "s|^upstream = \"https://hub.*|upstream = \"http://10.78.0.10:8790/api/v1/\"\nbooth = \"$1\"\ncredential = \"$(credential "$1")\"|" \

@@ -14,36 +14,49 @@ pub mod postgres;
 /// The operator token every test node is started with.
 pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
 
-/// Builds the binary once per test process (a no-op when it is fresh) and returns its path.
+/// The node binary, built once per test process (a no-op when it is fresh).
+/// `BOOTHCLOUD_NODE_BIN` names another one (the benchmarks' release build).
+pub fn node_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| match std::env::var_os("BOOTHCLOUD_NODE_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => built("boothcloud-node"),
+    })
+}
+
+/// The regional hub's binary, built once per test process. `BOOTHCLOUD_HUB_BIN` names another.
+pub fn hub_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| match std::env::var_os("BOOTHCLOUD_HUB_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => built("boothcloud-hub"),
+    })
+}
+
+/// Builds the workspace's binaries and answers the path of `name`.
 ///
 /// The build is workspace-wide with every target, like `scripts/test`: building one
 /// package alone resolves dependency features differently and would compile a second
 /// copy of the whole dependency graph.
-pub fn node_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("BOOTHCLOUD_NODE_BIN") {
-            return PathBuf::from(bin);
+fn built(name: &str) -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // `cargo test` runs this with the test package's CARGO_MANIFEST_DIR, CARGO_PKG_* and
+    // so on; some build scripts (ring's) rerun when those change, which would rebuild
+    // half the graph here and again in the next plain `cargo build`. Build as a user would.
+    let mut build = Command::new(cargo);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let per_package = ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR"];
+        if per_package.iter().any(|p| key.starts_with(p)) {
+            build.env_remove(key.as_ref());
         }
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        // `cargo test` runs this with the test package's CARGO_MANIFEST_DIR, CARGO_PKG_* and
-        // so on; some build scripts (ring's) rerun when those change, which would rebuild
-        // half the graph here and again in the next plain `cargo build`. Build as a user would.
-        let mut build = Command::new(cargo);
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            let per_package = ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR"];
-            if per_package.iter().any(|p| key.starts_with(p)) {
-                build.env_remove(key.as_ref());
-            }
-        }
-        let status =
-            build.args(["build", "--quiet", "--workspace", "--all-targets"]).current_dir(&workspace).status().expect("run cargo build");
-        assert!(status.success(), "building boothcloud-node failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
-        target.join("debug").join("boothcloud-node")
-    })
+    }
+    let status =
+        build.args(["build", "--quiet", "--workspace", "--all-targets"]).current_dir(&workspace).status().expect("run cargo build");
+    assert!(status.success(), "building the workspace failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    target.join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// The URL a node (or hub) prints first ("listening on URL"); the rest of its output is

@@ -132,7 +132,7 @@ impl Drop for Postgres {
 pub const HUB_KEY: &str = "test-hub-key-0123456789-abcdefghijklmnop";
 pub const HUB_OPERATOR_TOKEN: &str = "test-hub-operator-token-0123";
 
-/// A running `boothcloud-node hub`. Killed when dropped.
+/// A running `boothcloud-hub`. Killed when dropped.
 pub struct Hub {
     pub url: String,
     child: Child,
@@ -140,8 +140,8 @@ pub struct Hub {
 
 impl Hub {
     pub fn start(pg: &Postgres, listen: &str) -> Hub {
-        let mut child = Command::new(crate::node_binary())
-            .args(["hub", "--database-url", &pg.url, "--listen", listen])
+        let mut child = Command::new(crate::hub_binary())
+            .args(["--database-url", &pg.url, "--listen", listen])
             .env("BOOTHCLOUD_HUB_KEY", HUB_KEY)
             .env("BOOTHCLOUD_HUB_OPERATOR_TOKEN", HUB_OPERATOR_TOKEN)
             .env("BOOTHCLOUD_LOG", "warn")
@@ -156,8 +156,8 @@ impl Hub {
 
     /// The credential of `booth` under the test hub key.
     pub fn credential(booth: &str) -> String {
-        let out = Command::new(crate::node_binary())
-            .args(["hub", "credential", booth])
+        let out = Command::new(crate::hub_binary())
+            .args(["credential", booth])
             .env("BOOTHCLOUD_HUB_KEY", HUB_KEY)
             .output()
             .expect("hub credential");

@@ -14,8 +14,8 @@
 //! devices — cannot crowd out the booth's printers and peers); else the newcomer is
 //! counted and refused.
 
+use core::net::{IpAddr, SocketAddr};
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
@@ -28,7 +28,8 @@ const MAX_NAME: usize = 128;
 /// A gone device is forgotten after this long.
 pub const FORGET_AFTER_MS: i64 = 10 * 60 * 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Another Boothcloud node.
@@ -66,7 +67,8 @@ pub struct Resolved {
 }
 
 /// What a Boothcloud node says about itself in TXT.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoothTxt {
     pub id: String,
     pub event: String,
@@ -96,7 +98,8 @@ impl BoothTxt {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Liveness {
     Alive,

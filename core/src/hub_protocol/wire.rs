@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::quote_token::TokenLine;
+use crate::signing::quote::TokenLine;
 
 /// Most orders in one batch, and the largest batch body the hub reads.
 pub const MAX_BATCH_ORDERS: usize = 1000;
@@ -18,7 +18,8 @@ pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_LINES: usize = 500;
 
 /// One order on its way upstream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HubOrder {
     pub order_id: String,
@@ -29,17 +30,19 @@ pub struct HubOrder {
     pub discount: i64,
     pub total: i64,
     pub payment: String,
-    #[schema(value_type = String, format = DateTime)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderBatch {
     pub orders: Vec<HubOrder>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Stored now.
@@ -50,7 +53,8 @@ pub enum Outcome {
     Rejected,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderOutcome {
     pub order_id: String,
     pub outcome: Outcome,
@@ -59,13 +63,15 @@ pub struct OrderOutcome {
 }
 
 /// The hub's answer to a batch: one outcome per order, in the batch's order.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchAnswer {
     pub results: Vec<OrderOutcome>,
 }
 
 /// What a booth reports with every heartbeat.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BoothReport {
     pub event_id: String,
@@ -73,17 +79,18 @@ pub struct BoothReport {
     /// `online`, `offline` or `relay`, as the booth sees itself.
     pub mode: String,
     pub queue_depth: i64,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub oldest_unsynced: Option<Timestamp>,
     pub quarantined: i64,
-    #[schema(value_type = String, format = DateTime)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
 }
 
 /// The hub's answer to a heartbeat: its clock, so a booth can see a skew.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeartbeatAnswer {
-    #[schema(value_type = String, format = DateTime)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub now: Timestamp,
 }
 
@@ -96,7 +103,7 @@ pub fn check_order(o: &HubOrder) -> Result<(), String> {
     if !short_text(&o.order_id, 64) {
         return Err("the order id is empty, too long or has control characters".into());
     }
-    if !crate::hub::auth::valid_booth(&o.event_id) {
+    if !crate::signing::hub::valid_booth(&o.event_id) {
         return Err("the event id is not a valid identifier".into());
     }
     if o.currency.len() != 3 || !o.currency.bytes().all(|b| b.is_ascii_uppercase()) {

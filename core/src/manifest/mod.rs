@@ -2,17 +2,16 @@
 //!
 //! Owns: the typed `Manifest` (parse, don't validate: once you hold one, every SKU a
 //! promotion names exists, every time is a real instant, every amount is in range),
-//! the TOML reader that turns text into it with line-precise problems, the embedded
-//! demo manifest, and the watcher that hot-reloads the file (`watch`).
-//! Never: prices a basket (that is `pricing`), or keeps a half-valid manifest — a
-//! manifest with one problem is rejected whole, and the last good one stays in force.
+//! the checks that turn TOML text into it with line-precise problems (`parse`, reading
+//! with the `toml` crate), the degrade and runbook grammar (`controls`), and the
+//! embedded demo manifest. Never: reads a file or watches one (the node does), prices a
+//! basket (that is `pricing`), or keeps a half-valid manifest — a manifest with one
+//! problem is rejected whole.
 
 pub mod controls;
-pub(crate) mod parse;
-mod reader;
-pub mod watch;
+pub mod parse;
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp};
 use serde::Serialize;
@@ -355,13 +354,14 @@ impl Default for AssetSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     pub sku: String,
     pub name: String,
     /// Minor units of `currency`.
     pub price: Minor,
-    #[schema(value_type = String, example = "EUR")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     pub currency: Currency,
     pub category: String,
     /// Units the booth brought; `None` when stock is not tracked.
@@ -411,7 +411,8 @@ pub struct Promotion {
     pub valid_until: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stacking {
     /// Applies only to units no other promotion has discounted, and then no other
@@ -497,7 +498,8 @@ pub struct Peer {
 }
 
 /// One thing wrong with a manifest, where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     pub line: usize,
     pub column: usize,

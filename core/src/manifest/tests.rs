@@ -138,3 +138,10 @@ fn media_presets_are_checked_where_they_are_written() {
     let p = problems(&demo_with("degraded_transcodes = 1", "degraded_transcodes = 3"));
     assert!(p.iter().any(|(_, _, m)| m.contains("media.degraded_transcodes must be between 1 and 2")), "{p:?}");
 }
+
+#[test]
+fn a_fallback_step_needs_a_fallback_origin_in_the_manifest() {
+    let text = format!("{DEMO_MANIFEST}\n[[runbooks]]\nname = \"mirror\"\ntrigger = \"manual\"\nsteps = [\"origin fallback\"]\n");
+    let problems = parse(&text).unwrap_err();
+    assert!(problems.0.iter().any(|p| p.message.contains("set [uplink] fallback_origin first")), "{problems:?}");
+}

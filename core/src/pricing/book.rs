@@ -66,7 +66,8 @@ impl Rule {
 }
 
 /// What a kiosk is told about a promotion.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PromotionInfo {
     pub id: String,
     pub name: String,

@@ -7,14 +7,16 @@ use super::book::{Effect, Matcher, PriceBook, Rule};
 use super::PricingError;
 use crate::money::{percent_of, Currency, Minor};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BasketLine {
     pub sku: String,
     /// Whole units; 1 up to the manifest's `max_qty_per_line`.
     pub qty: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Basket {
     pub lines: Vec<BasketLine>,
     /// A customer tier declared in the manifest, or none.
@@ -23,7 +25,8 @@ pub struct Basket {
 }
 
 /// One promotion's effect on a line (or on the whole basket).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppliedDiscount {
     pub promotion: String,
     pub name: String,
@@ -33,7 +36,8 @@ pub struct AppliedDiscount {
     pub amount: Minor,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PricedLine {
     pub sku: String,
     pub name: String,
@@ -47,9 +51,10 @@ pub struct PricedLine {
     pub discounts: Vec<AppliedDiscount>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PricedBasket {
-    #[schema(value_type = String, example = "EUR")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     pub currency: Currency,
     pub lines: Vec<PricedLine>,
     /// Each promotion that applied, with what it took off the whole basket.

@@ -7,7 +7,7 @@
 //! or the database.
 //!
 //! A booth's credential is `HMAC-SHA256(hub key, "boothcloud-booth-credential-v1\n" +
-//! booth id)`, in hex; the operator prints it with `boothcloud-node hub credential ID`
+//! booth id)`, in hex; the operator prints it with `boothcloud-hub credential ID`
 //! and puts it in that booth's manifest (`[uplink] credential`). A request is signed
 //! with HMAC-SHA256 under the credential over
 //!
@@ -21,11 +21,11 @@
 //! time more than [`MAX_SKEW_SECS`] from its own. There is no nonce: everything a booth
 //! sends is idempotent (orders by id, reports by time), so a replay changes nothing.
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::peers::auth::{hex, unhex};
+use super::{hex, mac, unhex};
 
 pub const AUTH_HEADER: &str = "x-boothcloud-hub-auth";
 pub const RELAY_HEADER: &str = "x-boothcloud-hub-relay";
@@ -50,10 +50,6 @@ pub enum HubAuthError {
 /// A booth id at the hub: 1 to 64 letters, digits, '-', '_' or '.'.
 pub fn valid_booth(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-}
-
-fn mac(key: &[u8]) -> Hmac<Sha256> {
-    Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length")
 }
 
 /// The credential the hub holding `hub_key` expects from booth `booth`.

@@ -22,9 +22,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use super::{hex, mac, unhex};
 
 pub const SIGNATURE_HEADER: &str = "x-boothcloud-signature";
 pub const PROOF_HEADER: &str = "x-boothcloud-proof";
@@ -77,29 +79,6 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-fn mac(key: &[u8]) -> Hmac<Sha256> {
-    Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length")
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != N * 2 {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(out)
-}
-
 fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_ID && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
@@ -112,13 +91,9 @@ impl Signature {
         m.finalize().into_bytes().into()
     }
 
-    /// Signs `req` from node `from` to node `to` at `ts` (Unix seconds), with a fresh
-    /// random nonce.
-    pub fn sign(key: &[u8], req: &Request<'_>, from: &str, to: &str, ts: i64) -> Signature {
-        Self::sign_with_nonce(key, req, from, to, ts, rand::random())
-    }
-
-    pub fn sign_with_nonce(key: &[u8], req: &Request<'_>, from: &str, to: &str, ts: i64, nonce: u128) -> Signature {
+    /// Signs `req` from node `from` to node `to` at `ts` (Unix seconds). `nonce` must be
+    /// fresh and random (the caller brings it: this crate draws no randomness).
+    pub fn sign(key: &[u8], req: &Request<'_>, from: &str, to: &str, ts: i64, nonce: u128) -> Signature {
         let mac = Self::compute(key, req, from, to, ts, nonce);
         Signature { from: from.to_owned(), to: to.to_owned(), ts, nonce, mac }
     }
@@ -253,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_signature_round_trips_through_its_header_and_checks_out() {
-        let sig = Signature::sign(KEY, &req(b""), A, B, 1_000);
+        let sig = Signature::sign(KEY, &req(b""), A, B, 1_000, 7);
         let parsed = Signature::parse(&sig.to_header()).unwrap();
         assert_eq!(parsed, sig);
         assert_eq!(parsed.check(KEY, &req(b""), B, 1_010), Ok(()));
@@ -261,7 +236,7 @@ mod tests {
 
     #[test]
     fn any_change_to_what_was_signed_breaks_the_signature() {
-        let sig = Signature::sign(KEY, &req(b"{}"), A, B, 1_000);
+        let sig = Signature::sign(KEY, &req(b"{}"), A, B, 1_000, 7);
         let other = |method, target, body| Request { method, target, body };
         assert_eq!(sig.check(KEY, &other("POST", "/api/v1/peer/status", b"{}"), B, 1_000), Err(PeerAuthError::BadSignature));
         assert_eq!(sig.check(KEY, &other("GET", "/api/v1/peer/status?x=1", b"{}"), B, 1_000), Err(PeerAuthError::BadSignature));
@@ -280,7 +255,7 @@ mod tests {
 
     #[test]
     fn a_request_for_one_booth_is_refused_by_another_and_stale_ones_by_all() {
-        let sig = Signature::sign(KEY, &req(b""), A, B, 1_000);
+        let sig = Signature::sign(KEY, &req(b""), A, B, 1_000, 7);
         assert_eq!(sig.check(KEY, &req(b""), "node-c", 1_000), Err(PeerAuthError::WrongAudience));
         assert_eq!(sig.check(KEY, &req(b""), B, 1_000 + MAX_SKEW_SECS + 1), Err(PeerAuthError::Expired));
         assert_eq!(sig.check(KEY, &req(b""), B, 1_000 - MAX_SKEW_SECS - 1), Err(PeerAuthError::Expired));
@@ -288,7 +263,7 @@ mod tests {
 
     #[test]
     fn malformed_headers_are_refused_not_guessed_at() {
-        let good = Signature::sign(KEY, &req(b""), A, B, 1_000).to_header();
+        let good = Signature::sign(KEY, &req(b""), A, B, 1_000, 7).to_header();
         assert!(Signature::parse(&good).is_ok());
         for bad in [
             "",
@@ -329,12 +304,12 @@ mod tests {
 
     #[test]
     fn an_answer_proof_binds_the_request_the_status_and_the_body() {
-        let sig = Signature::sign(KEY, &req(b""), A, B, 1_000);
+        let sig = Signature::sign(KEY, &req(b""), A, B, 1_000, 7);
         let proof = sig.prove_answer(KEY, 200, &body_digest(b"{\"ok\":true}"));
         assert!(sig.answer_is_proven(KEY, 200, b"{\"ok\":true}", &proof));
         assert!(!sig.answer_is_proven(KEY, 200, b"{\"ok\":false}", &proof));
         assert!(!sig.answer_is_proven(KEY, 500, b"{\"ok\":true}", &proof));
-        let other = Signature::sign(KEY, &req(b""), A, B, 1_000);
+        let other = Signature::sign(KEY, &req(b""), A, B, 1_000, 8);
         assert!(!other.answer_is_proven(KEY, 200, b"{\"ok\":true}", &proof));
         assert!(!sig.answer_is_proven(b"another-pairing-key-also-32-characters!", 200, b"{\"ok\":true}", &proof));
     }

@@ -41,7 +41,8 @@ pub struct QuoteClaims {
     pub expires_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenLine {
     pub sku: String,
     pub qty: u32,
@@ -90,7 +91,6 @@ pub enum TokenError {
     WrongEvent,
 }
 
-/// Signs and verifies quote tokens with one HMAC key.
 /// Signs and verifies quote tokens. Clones share the key, so a rotation (a runbook step,
 /// and teardown) reaches every handler at once.
 #[derive(Clone)]
@@ -111,7 +111,7 @@ impl QuoteSigner {
 
     fn mac(&self) -> Hmac<Sha256> {
         let key = *self.key.read().unwrap_or_else(|e| e.into_inner());
-        Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length")
+        super::mac(&key)
     }
 
     /// Signs with `key` from now on. Tokens signed with the old key stop verifying at

@@ -32,7 +32,8 @@ pub struct Figures {
     pub bytes_per_order: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunwayLimit {
     /// `per_order`, `exposure`, `queue_age`, `prices`, `disk`.
     pub limit: &'static str,
@@ -46,7 +47,8 @@ pub struct RunwayLimit {
     pub reached: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Runway {
     /// Seconds until the first limit is reached at the recent pace (none in sight: absent).
     pub seconds: Option<i64>,

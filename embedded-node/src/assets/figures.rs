@@ -5,27 +5,15 @@
 //! the one-minute window behind "hit ratio now", and their persistence in SQLite so
 //! that the event's totals survive a restart.
 //!
-//! The request path shares nothing between cores here: a hit finds its prefix's
-//! counters with atomic loads only (a fixed table of write-once slots, no lock, no
-//! reference count), and bumps counters split per worker thread (`shard::Counter`).
-//! With a lock and an `Arc` per prefix, every hit wrote the same few cache lines from
-//! both cores, which is what a cache serving one hot file at 80,000 requests a second
-//! pays for most.
-
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::telemetry::shard::{Counter, FxHasher};
-
 /// Prefixes tracked, `OTHER` included: past the first 63, the rest count as `OTHER`.
 pub const MAX_PREFIXES: usize = 64;
 pub const OTHER: &str = "(other)";
-/// Slots of the prefix table: twice the prefixes, so a probe ends soon.
-const SLOTS: usize = 2 * MAX_PREFIXES;
 
 /// How a request was served (the `X-Cache` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,75 +32,6 @@ impl Outcome {
             Outcome::Peer => "PEER",
             Outcome::Miss => "MISS",
         }
-    }
-}
-
-#[derive(Default)]
-struct Counters {
-    hits: Counter,
-    stale: Counter,
-    peer: Counter,
-    misses: Counter,
-    revalidations: Counter,
-    bytes_from_cache: Counter,
-    bytes_from_origin: Counter,
-    origin_errors: Counter,
-}
-
-/// One prefix's slot in the table, written once.
-struct Tracked {
-    prefix: String,
-    counters: Counters,
-}
-
-/// The prefixes being counted: open addressing over write-once slots. Readers only
-/// load; a new prefix is placed under `adding`, which also keeps the count bounded.
-struct Table {
-    slots: Box<[OnceLock<Box<Tracked>>]>,
-    adding: Mutex<usize>,
-}
-
-impl Table {
-    fn new() -> Table {
-        Table { slots: (0..SLOTS).map(|_| OnceLock::new()).collect(), adding: Mutex::new(0) }
-    }
-
-    /// Where `prefix` is, or the empty slot where it would go (`Err`).
-    fn find(&self, prefix: &str) -> Result<&Tracked, usize> {
-        // FxHash of a client's path: at worst they collide, and a probe still ends
-        // within `SLOTS` steps, as at most `MAX_PREFIXES` slots are ever filled.
-        let start = BuildHasherDefault::<FxHasher>::default().hash_one(prefix) as usize % SLOTS;
-        for i in 0..SLOTS {
-            let slot = (start + i) % SLOTS;
-            match self.slots[slot].get() {
-                Some(t) if t.prefix == prefix => return Ok(&**t),
-                Some(_) => {}
-                None => return Err(slot),
-            }
-        }
-        Err(start)
-    }
-
-    fn get(&self, prefix: &str) -> &Tracked {
-        if let Ok(t) = self.find(prefix) {
-            return t;
-        }
-        let mut added = self.adding.lock().unwrap_or_else(|e| e.into_inner());
-        let prefix = if *added >= MAX_PREFIXES - 1 && self.find(prefix).is_err() { OTHER } else { prefix };
-        match self.find(prefix) {
-            Ok(t) => t,
-            Err(slot) => {
-                // Under `adding` no other slot is being filled, and with at most
-                // `MAX_PREFIXES` of `SLOTS` filled an empty one is always found.
-                *added += 1;
-                let tracked = Box::new(Tracked { prefix: prefix.to_owned(), counters: Counters::default() });
-                self.slots[slot].get_or_init(|| tracked)
-            }
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Tracked> {
-        self.slots.iter().filter_map(|s| s.get().map(|t| &**t))
     }
 }
 
@@ -168,22 +87,6 @@ impl Totals {
     }
 }
 
-impl Counters {
-    fn read(&self) -> Totals {
-        let r = |c: &Counter| c.sum();
-        Totals {
-            hits: r(&self.hits),
-            stale: r(&self.stale),
-            peer: r(&self.peer),
-            misses: r(&self.misses),
-            revalidations: r(&self.revalidations),
-            bytes_from_cache: r(&self.bytes_from_cache),
-            bytes_from_origin: r(&self.bytes_from_origin),
-            origin_errors: r(&self.origin_errors),
-        }
-    }
-}
-
 /// A row of `asset_figures`: the prefix and its eight counters.
 type FigureRow = (String, i64, i64, i64, i64, i64, i64, i64, i64);
 
@@ -191,7 +94,8 @@ type FigureRow = (String, i64, i64, i64, i64, i64, i64, i64, i64);
 pub struct Figures {
     /// Totals from earlier runs of this event (loaded at start).
     base: HashMap<String, Totals>,
-    live: Table,
+    /// This run's totals per prefix, at most `MAX_PREFIXES` (a client chooses paths).
+    live: Mutex<BTreeMap<String, Totals>>,
     /// (Unix second, all-prefix totals) samples, the last minute.
     window: Mutex<VecDeque<(i64, Totals)>>,
 }
@@ -235,45 +139,51 @@ impl Figures {
                 )
             })
             .collect();
-        Ok(Figures { base, live: Table::new(), window: Mutex::new(VecDeque::new()) })
+        Ok(Figures { base, live: Mutex::default(), window: Mutex::new(VecDeque::new()) })
     }
 
-    fn counters(&self, prefix: &str) -> &Counters {
-        &self.live.get(prefix).counters
+    /// Adds to `prefix`'s totals; past the first `MAX_PREFIXES - 1` prefixes, to `OTHER`'s.
+    fn count(&self, prefix: &str, add: impl FnOnce(&mut Totals)) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let prefix = if live.len() >= MAX_PREFIXES - 1 && !live.contains_key(prefix) { OTHER } else { prefix };
+        match live.get_mut(prefix) {
+            Some(t) => add(t),
+            None => add(live.entry(prefix.to_owned()).or_default()),
+        }
     }
 
     /// A request served: its outcome and the bytes of body sent.
     pub fn served(&self, prefix: &str, outcome: Outcome, bytes: u64) {
-        let c = self.counters(prefix);
-        let counter = match outcome {
-            Outcome::Hit => &c.hits,
-            Outcome::Stale => &c.stale,
-            Outcome::Peer => &c.peer,
-            Outcome::Miss => &c.misses,
-        };
-        counter.add(1);
-        if outcome != Outcome::Miss {
-            c.bytes_from_cache.add(bytes);
-        }
+        self.count(prefix, |t| {
+            match outcome {
+                Outcome::Hit => t.hits += 1,
+                Outcome::Stale => t.stale += 1,
+                Outcome::Peer => t.peer += 1,
+                Outcome::Miss => t.misses += 1,
+            }
+            if outcome != Outcome::Miss {
+                t.bytes_from_cache += bytes;
+            }
+        });
     }
 
     pub fn fetched(&self, prefix: &str, bytes: u64) {
-        self.counters(prefix).bytes_from_origin.add(bytes);
+        self.count(prefix, |t| t.bytes_from_origin += bytes);
     }
 
     pub fn revalidated(&self, prefix: &str) {
-        self.counters(prefix).revalidations.add(1);
+        self.count(prefix, |t| t.revalidations += 1);
     }
 
     pub fn origin_error(&self, prefix: &str) {
-        self.counters(prefix).origin_errors.add(1);
+        self.count(prefix, |t| t.origin_errors += 1);
     }
 
     /// Totals per prefix for the event (earlier runs plus this one).
     pub fn totals(&self) -> BTreeMap<String, Totals> {
         let mut out: BTreeMap<String, Totals> = self.base.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        for t in self.live.iter() {
-            out.entry(t.prefix.clone()).or_default().add(&t.counters.read());
+        for (prefix, t) in self.live.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            out.entry(prefix.clone()).or_default().add(t);
         }
         out
     }

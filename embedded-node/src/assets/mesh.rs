@@ -17,10 +17,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
 
-use super::key::AssetPath;
 use super::origin::kept_header;
-use crate::peers::auth::{Request, PROOF_HEADER, SIGNATURE_HEADER};
 use crate::peers::{MeshPeer, Peers};
+use boothcloud_core::cache::key::AssetPath;
+use boothcloud_core::signing::peer::{Request, PROOF_HEADER, SIGNATURE_HEADER};
 
 /// What a peer handed over, checked.
 pub struct PeerObject {

@@ -5,8 +5,8 @@
 //! refreshes, revalidate it, ask the paired booths, or fetch it — and the coalescing of
 //! concurrent fetches of one object into one origin request. The parts:
 //!
-//! - [`key`]: checked asset paths and variant keys (`Vary`).
-//! - [`policy`]: the HTTP caching rules (RFC 9111 + stale extensions), pure.
+//! - `boothcloud_core::cache`: checked asset paths and variant keys (`Vary`), and the
+//!   HTTP caching rules (RFC 9111 + stale extensions), pure.
 //! - [`store`]: the memory and disk tiers, eviction, the crash-safe disk format.
 //! - [`origin`]: fetching from an HTTP origin, a folder, or the bundled demo storefront.
 //! - [`mesh`]: the paired-peer handshake and lookup.
@@ -17,11 +17,8 @@
 //! conditionals and byte ranges to what this returns).
 
 pub mod figures;
-pub mod key;
 pub mod mesh;
 pub mod origin;
-pub mod pages;
-pub mod policy;
 pub mod store;
 pub mod warm;
 
@@ -33,13 +30,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use crate::clock::Clock;
-use crate::manifest::watch::LiveManifest;
+use crate::live_manifest::LiveManifest;
 use crate::spend::{Component, Meters};
+use boothcloud_core::cache::key::{normalise_header, AssetPath, VariantKey, VARY_HEADERS};
+use boothcloud_core::cache::policy::{self, CacheControl, Freshness, HeaderTimes, Verdict};
+use boothcloud_core::clock::Clock;
 use figures::{Figures, Outcome};
-use key::{normalise_header, AssetPath, VariantKey, VARY_HEADERS};
 use origin::{BodyStream, Fetcher, OriginError, OriginRequest};
-use policy::{CacheControl, Freshness, HeaderTimes, Verdict};
 use store::{Entry, Meta, Received, Store, StoreError};
 
 #[derive(Debug, thiserror::Error, Clone)]
@@ -90,7 +87,7 @@ impl AssetRequest {
     pub fn warm_up(path: AssetPath) -> AssetRequest {
         AssetRequest {
             path,
-            headers: vec![("accept-encoding", key::WARM_ACCEPT_ENCODING.to_owned())],
+            headers: vec![("accept-encoding", boothcloud_core::cache::key::WARM_ACCEPT_ENCODING.to_owned())],
             only_if_cached: false,
             from_peer: false,
         }
@@ -548,7 +545,7 @@ fn meta_for(key: VariantKey, mut headers: Vec<(String, String)>, request_time: i
 /// Keeps the figures' minute window sampled and the event's totals saved, until the
 /// node stops (then saves once more).
 pub async fn keep_figures(cache: Arc<AssetCache>, db: sqlx::SqlitePool, stopping: watch::Receiver<bool>) {
-    let mut ticks = crate::clock::Ticker::new(Duration::from_secs(1), stopping);
+    let mut ticks = crate::ticker::Ticker::new(Duration::from_secs(1), stopping);
     while let Some(n) = ticks.next().await {
         cache.figures.sample(cache.now_ms() / 1000);
         if n.is_multiple_of(10) {

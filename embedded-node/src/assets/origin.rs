@@ -15,8 +15,9 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use include_dir::{include_dir, Dir};
 
-use super::key::AssetPath;
-use crate::manifest::Origin;
+use boothcloud_core::cache::key::AssetPath;
+use boothcloud_core::cache::policy;
+use boothcloud_core::manifest::Origin;
 
 /// The demo storefront: a real-looking booth storefront served as the demo's origin.
 pub static DEMO_STOREFRONT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/assets/demo-storefront");
@@ -185,15 +186,15 @@ fn file_headers(path: &str, etag: &str, last_modified: Option<i64>, max_age: u64
         ("cache-control".to_owned(), format!("max-age={max_age}")),
     ];
     if let Some(lm) = last_modified {
-        headers.push(("last-modified".to_owned(), super::policy::format_http_date(lm)));
+        headers.push(("last-modified".to_owned(), policy::format_http_date(lm)));
     }
     headers
 }
 
 fn not_modified(req: &OriginRequest<'_>, etag: &str, last_modified: Option<i64>) -> bool {
     match (&req.if_none_match, &req.if_modified_since) {
-        (Some(inm), _) => super::policy::none_match(inm, Some(etag)),
-        (None, Some(ims)) => matches!((super::policy::parse_http_date(ims), last_modified), (Some(since), Some(lm)) if lm <= since),
+        (Some(inm), _) => policy::none_match(inm, Some(etag)),
+        (None, Some(ims)) => matches!((policy::parse_http_date(ims), last_modified), (Some(since), Some(lm)) if lm <= since),
         _ => false,
     }
 }

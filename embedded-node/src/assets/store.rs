@@ -26,9 +26,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::key::VariantKey;
-use super::pages::Pages;
-use super::policy::Freshness;
+use boothcloud_core::cache::key::VariantKey;
+use boothcloud_core::cache::policy::Freshness;
 
 /// What each stored object costs beyond its body, for the size bounds.
 pub const ENTRY_OVERHEAD: u64 = 512;
@@ -103,7 +102,7 @@ pub enum Received {
 impl Received {
     pub fn memory(bytes: Bytes) -> Received {
         use sha2::{Digest, Sha256};
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = boothcloud_core::signing::hex(&Sha256::digest(&bytes));
         Received::Memory { bytes, sha256 }
     }
 
@@ -130,10 +129,6 @@ impl Received {
             let _ = tokio::fs::remove_file(path).await;
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -172,17 +167,9 @@ pub struct Store {
     /// eviction at the next store can tell apart (as Varnish's `lru_interval`).
     tick: AtomicU64,
     sequence: AtomicU64,
-    /// The memory tier's large bodies, in sealed memory files the socket writer sends
-    /// from without a copy.
-    pages: Arc<Pages>,
 }
 
 impl Store {
-    /// The sealed memory files behind the memory tier's large bodies.
-    pub fn pages(&self) -> &Arc<Pages> {
-        &self.pages
-    }
-
     /// Opens the store in `dir`, keeping every complete object found there (up to the
     /// disk bound, most recently stored first) and removing everything else.
     pub fn open(dir: &Path, limits: Limits) -> Result<Store, StoreError> {
@@ -193,7 +180,6 @@ impl Store {
             index: RwLock::new(Index::default()),
             tick: AtomicU64::new(1),
             sequence: AtomicU64::new(0),
-            pages: Arc::new(Pages::default()),
         };
         let mut metas = Vec::new();
         let mut named = std::collections::HashSet::new();
@@ -313,7 +299,7 @@ impl Store {
                 None => memory.push(chunk),
             }
         }
-        let sha256 = hex(&digest.finalize());
+        let sha256 = boothcloud_core::signing::hex(&digest.finalize());
         Ok(match file {
             Some((mut f, path)) => {
                 tokio::io::AsyncWriteExt::flush(&mut f).await?;
@@ -337,7 +323,7 @@ impl Store {
             return Err(StoreError::TooLarge { limit: self.limits.disk_bytes.max(self.limits.memory_object_bytes) });
         }
         let memory = match (&body, in_memory) {
-            (Received::Memory { bytes, .. }, true) => Some(self.pages.seal(bytes.clone())),
+            (Received::Memory { bytes, .. }, true) => Some(bytes.clone()),
             _ => None,
         };
         let file = if to_disk {
@@ -402,7 +388,7 @@ impl Store {
         if entry.memory.is_some() || body.len() as u64 != entry.meta.len || entry.meta.len > self.limits.memory_object_bytes {
             return None;
         }
-        let promoted = Arc::new(Entry::new(entry.meta.clone(), Some(self.pages.seal(body)), entry.file.clone(), self.next_era()));
+        let promoted = Arc::new(Entry::new(entry.meta.clone(), Some(body), entry.file.clone(), self.next_era()));
         let evicted = {
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             let slot = index.by_path.get_mut(&entry.meta.key.path).and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry)))?;
@@ -572,7 +558,7 @@ fn body_sequence(name: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assets::policy::Freshness;
+    use boothcloud_core::cache::policy::Freshness;
 
     fn meta(path: &str) -> Meta {
         Meta {

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::key::AssetPath;
 use super::{AssetCache, AssetRequest, Served};
+use boothcloud_core::cache::key::AssetPath;
 
 /// Most paths one warm-up takes (a listing may name more).
 pub const MAX_PATHS: usize = 100_000;

@@ -8,11 +8,10 @@
 //! recording every action in the audit log. Never: decides what a level means (the
 //! manifest does) or how the link to the hub is watched (`uplink`).
 //!
-//! - [`triggers`]: when a runbook's trigger fires (pure; tested with made-up figures).
+//! - `boothcloud_core::triggers`: when a runbook's trigger fires (pure).
 //! - [`shed`]: the gate in front of the non-essential routes.
 
 pub mod shed;
-pub mod triggers;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -24,18 +23,18 @@ use sqlx::SqlitePool;
 
 use crate::assets::AssetCache;
 use crate::audit::{Audit, Who};
-use crate::clock::Clock;
-use crate::manifest::controls::NORMAL;
-use crate::manifest::watch::LiveManifest;
-use crate::manifest::{DegradeLevel, Manifest, Runbook, Sheddable, Step, TranscodeMode, Trigger};
+use crate::live_manifest::LiveManifest;
 use crate::media::Media;
-use crate::quote_token::QuoteSigner;
-use crate::secrets::SecretStore;
+use crate::quote_keys::QuoteKeys;
 use crate::spend::Ledger;
 use crate::telemetry::{serves_customers, Telemetry};
-use crate::uplink::{Route, Uplink, UplinkError};
+use crate::uplink::{Uplink, UplinkError};
+use boothcloud_core::clock::Clock;
+use boothcloud_core::manifest::controls::NORMAL;
+use boothcloud_core::manifest::{DegradeLevel, Manifest, Runbook, Sheddable, Step, TranscodeMode, Trigger};
+use boothcloud_core::triggers::{self, Arming, Signals};
+use boothcloud_core::uplink::Route;
 use shed::ShedGate;
-use triggers::{Arming, Signals};
 
 /// Notices kept; older ones drop off.
 const MAX_NOTICES: usize = 20;
@@ -60,16 +59,15 @@ pub enum ControlError {
     NoFallbackOrigin,
 }
 
-/// The parts of the node the controls act on.
-pub struct Parts {
+/// What the controls act on and read: exactly these services of the booth.
+pub struct Targets {
     pub telemetry: Arc<Telemetry>,
     pub media: Arc<Media>,
     pub assets: Arc<AssetCache>,
     pub uplink: Arc<Uplink>,
     pub spend: Arc<Ledger>,
     pub audit: Arc<Audit>,
-    pub signer: QuoteSigner,
-    pub secrets: Arc<dyn SecretStore>,
+    pub keys: QuoteKeys,
     pub teardown: Arc<crate::teardown::Teardown>,
 }
 
@@ -90,7 +88,7 @@ pub struct Controls {
     live: Arc<LiveManifest>,
     clock: Arc<dyn Clock>,
     db: SqlitePool,
-    parts: Parts,
+    targets: Targets,
     /// The telemetry sampling the node started with: what `normal` goes back to.
     normal_sampling: f64,
     gate: Arc<ShedGate>,
@@ -134,7 +132,7 @@ pub struct ControlsView {
     pub uploads_paused_by_hand: bool,
     /// The way upstream: `auto`, `regional`, `offline` or `peer:<id>`.
     pub path: String,
-    pub mode: crate::uplink::Mode,
+    pub mode: boothcloud_core::uplink::Mode,
     /// Notices from the last fifteen minutes, newest first.
     pub notices: Vec<Notice>,
     pub runbooks: Vec<RunbookView>,
@@ -186,7 +184,7 @@ pub struct StepReport {
 
 impl Controls {
     /// Starts at the level saved before a restart (if the manifest still has it).
-    pub async fn load(live: Arc<LiveManifest>, clock: Arc<dyn Clock>, db: SqlitePool, parts: Parts) -> Result<Controls, sqlx::Error> {
+    pub async fn load(live: Arc<LiveManifest>, clock: Arc<dyn Clock>, db: SqlitePool, targets: Targets) -> Result<Controls, sqlx::Error> {
         let saved: HashMap<String, (String, i64, String)> =
             sqlx::query_as::<_, (String, String, i64, String)>("SELECT name, value, at_ms, set_by FROM control_state")
                 .fetch_all(&db)
@@ -206,13 +204,13 @@ impl Controls {
             None => (NORMAL.to_owned(), now, "start".to_owned()),
         };
         let uploads_paused = saved.get("uploads_paused").is_some_and(|(v, ..)| v == "true");
-        parts.assets.set_fallback(saved.get("origin").is_some_and(|(v, ..)| v == "fallback"));
-        let normal_sampling = parts.telemetry.sampling();
+        targets.assets.set_fallback(saved.get("origin").is_some_and(|(v, ..)| v == "fallback"));
+        let normal_sampling = targets.telemetry.sampling();
         let controls = Controls {
             live,
             clock,
             db,
-            parts,
+            targets,
             normal_sampling,
             gate: Arc::default(),
             state: Mutex::new(State {
@@ -261,7 +259,7 @@ impl Controls {
     }
 
     fn apply(&self, level: &DegradeLevel, uploads_paused: bool) {
-        let p = &self.parts;
+        let p = &self.targets;
         p.telemetry.set_sampling(level.sampling.unwrap_or(self.normal_sampling));
         p.media.transcoder.set_mode(level.transcodes);
         p.media.forwarder.set_paused(uploads_paused || !level.forward_media);
@@ -277,7 +275,7 @@ impl Controls {
         .bind(name)
         .bind(value)
         .bind(self.clock.now().as_millisecond())
-        .bind(said_by(who))
+        .bind(who.said_by())
         .execute(&self.db)
         .await?;
         Ok(())
@@ -295,12 +293,12 @@ impl Controls {
         let loaded = self.live.current();
         let Some(level) = loaded.manifest.level(name) else {
             let err = ControlError::UnknownLevel(name.chars().take(64).collect(), level_names(&loaded.manifest));
-            self.parts.audit.record(who, "degrade", Some(before), Some(name.chars().take(64).collect()), Err(err.to_string())).await;
+            self.targets.audit.record(who, "degrade", Some(before), Some(name.chars().take(64).collect()), Err(err.to_string())).await;
             return Err(err);
         };
         let done = self.save("level", name, who).await;
         if let Err(e) = done {
-            self.parts.audit.record(who, "degrade", Some(before), Some(name.into()), Err(e.to_string())).await;
+            self.targets.audit.record(who, "degrade", Some(before), Some(name.into()), Err(e.to_string())).await;
             return Err(e.into());
         }
         let paused = {
@@ -309,11 +307,11 @@ impl Controls {
                 st.since = self.clock.now();
             }
             st.level = name.to_owned();
-            st.set_by = said_by(who);
+            st.set_by = who.said_by();
             st.uploads_paused
         };
         self.apply(&level, paused);
-        self.parts.audit.record(who, "degrade", Some(before), Some(name.into()), Ok(())).await;
+        self.targets.audit.record(who, "degrade", Some(before), Some(name.into()), Ok(())).await;
         Ok(())
     }
 
@@ -327,13 +325,13 @@ impl Controls {
         let before = self.lock().uploads_paused;
         let words = |p: bool| if p { "paused" } else { "sending" }.to_owned();
         if let Err(e) = self.save("uploads_paused", if paused { "true" } else { "false" }, who).await {
-            self.parts.audit.record(who, "media forwarding", Some(words(before)), Some(words(paused)), Err(e.to_string())).await;
+            self.targets.audit.record(who, "media forwarding", Some(words(before)), Some(words(paused)), Err(e.to_string())).await;
             return Err(e.into());
         }
         self.lock().uploads_paused = paused;
         let level = self.live.current().manifest.level(&self.level()).unwrap_or_else(DegradeLevel::normal);
         self.apply(&level, paused);
-        self.parts.audit.record(who, "media forwarding", Some(words(before)), Some(words(paused)), Ok(())).await;
+        self.targets.audit.record(who, "media forwarding", Some(words(before)), Some(words(paused)), Ok(())).await;
         Ok(())
     }
 
@@ -341,27 +339,7 @@ impl Controls {
     /// handler; quotes signed with the old key are refused from then on.
     pub async fn rotate_signing_key(&self, who: &Who) -> Result<(), ControlError> {
         let _one = self.acting.lock().await;
-        self.rotate_signing_key_locked(who).await
-    }
-
-    async fn rotate_signing_key_locked(&self, who: &Who) -> Result<(), ControlError> {
-        let before = format!("key {}", self.parts.signer.fingerprint());
-        let store = self.parts.secrets.clone();
-        let made = tokio::task::spawn_blocking(move || crate::secrets::new_quote_key(store.as_ref()))
-            .await
-            .unwrap_or_else(|e| Err(crate::secrets::SecretError::Keyring(e.to_string())));
-        match made {
-            Ok(key) => {
-                self.parts.signer.rotate(key);
-                let after = format!("key {}", self.parts.signer.fingerprint());
-                self.parts.audit.record(who, "rotate signing key", Some(before), Some(after), Ok(())).await;
-                Ok(())
-            }
-            Err(e) => {
-                self.parts.audit.record(who, "rotate signing key", Some(before), None, Err(e.to_string())).await;
-                Err(e.into())
-            }
-        }
+        Ok(self.targets.keys.rotate(who).await?)
     }
 
     /// Fetches storefront files from the manifest's `fallback_origin` (or the primary
@@ -372,18 +350,18 @@ impl Controls {
     }
 
     async fn switch_origin_locked(&self, fallback: bool, who: &Who) -> Result<(), ControlError> {
-        let before = origin_words(self.parts.assets.on_fallback());
+        let before = origin_words(self.targets.assets.on_fallback());
         if fallback && self.live.current().manifest.uplink.fallback_origin.is_none() {
             let err = ControlError::NoFallbackOrigin;
-            self.parts.audit.record(who, "asset origin", Some(before), Some(origin_words(true)), Err(err.to_string())).await;
+            self.targets.audit.record(who, "asset origin", Some(before), Some(origin_words(true)), Err(err.to_string())).await;
             return Err(err);
         }
         if let Err(e) = self.save("origin", if fallback { "fallback" } else { "primary" }, who).await {
-            self.parts.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Err(e.to_string())).await;
+            self.targets.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Err(e.to_string())).await;
             return Err(e.into());
         }
-        self.parts.assets.set_fallback(fallback);
-        self.parts.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Ok(())).await;
+        self.targets.assets.set_fallback(fallback);
+        self.targets.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Ok(())).await;
         Ok(())
     }
 
@@ -394,10 +372,10 @@ impl Controls {
     }
 
     async fn failover_locked(&self, route: Route, who: &Who) -> Result<(), ControlError> {
-        let before = self.parts.uplink.route().path();
+        let before = self.targets.uplink.route().path();
         let after = route.path();
-        let done = self.parts.uplink.set_route(route).await;
-        self.parts.audit.record(who, "failover", Some(before), Some(after), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+        let done = self.targets.uplink.set_route(route).await;
+        self.targets.audit.record(who, "failover", Some(before), Some(after), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
         Ok(done?)
     }
 
@@ -429,7 +407,7 @@ impl Controls {
             let result = if failed == 0 { "ok".to_owned() } else { format!("{failed} of {} steps failed", steps.len()) };
             // Run by hand, the entry's who says so; by its trigger, the after says which.
             let trigger = by.is_none().then(|| format!("trigger: {}", runbook.trigger));
-            self.parts.audit.record(&who, "run runbook", None, trigger, if failed == 0 { Ok(()) } else { Err(result.clone()) }).await;
+            self.targets.audit.record(&who, "run runbook", None, trigger, if failed == 0 { Ok(()) } else { Err(result.clone()) }).await;
             let last = LastRun { at: self.clock.now(), by: if by.is_some() { "operator" } else { "trigger" }.into(), result };
             self.lock().last_runs.insert(runbook.name.clone(), last);
         }
@@ -441,13 +419,13 @@ impl Controls {
         let st = self.lock();
         match step {
             Step::Degrade(level) => (st.level.clone(), level.clone()),
-            Step::Failover(path) => (self.parts.uplink.route().path(), Route::from_path(path).map_or_else(|| path.clone(), |r| r.path())),
+            Step::Failover(path) => (self.targets.uplink.route().path(), Route::from_path(path).map_or_else(|| path.clone(), |r| r.path())),
             Step::PauseUploads => (paused_words(st.uploads_paused), paused_words(true)),
             Step::ResumeUploads => (paused_words(st.uploads_paused), paused_words(false)),
-            Step::RotateSigningKey => (format!("key {}", self.parts.signer.fingerprint()), "a new key".into()),
-            Step::Origin(on) => (origin_words(self.parts.assets.on_fallback()), origin_words(*on)),
+            Step::RotateSigningKey => (format!("key {}", self.targets.keys.signer().fingerprint()), "a new key".into()),
+            Step::Origin(on) => (origin_words(self.targets.assets.on_fallback()), origin_words(*on)),
             Step::Teardown => (
-                if self.parts.teardown.is_closed() { "closing" } else { "open" }.into(),
+                if self.targets.teardown.is_closed() { "closing" } else { "open" }.into(),
                 "teardown (closed, synced or exported, wiped, stopped)".into(),
             ),
             Step::Notify(text) => (String::new(), text.clone()),
@@ -463,14 +441,14 @@ impl Controls {
             }
             Step::PauseUploads => self.pause_uploads_locked(true, who).await,
             Step::ResumeUploads => self.pause_uploads_locked(false, who).await,
-            Step::RotateSigningKey => self.rotate_signing_key_locked(who).await,
+            Step::RotateSigningKey => Ok(self.targets.keys.rotate(who).await?),
             Step::Origin(on) => self.switch_origin_locked(*on, who).await,
             Step::Teardown => {
                 let loaded = self.live.current();
                 let m = &loaded.manifest;
-                let started = self.parts.teardown.request(&m.event.id, who, m.teardown.export_dir.as_deref()).await?;
+                let started = self.targets.teardown.request(&m.event.id, who, m.teardown.export_dir.as_deref()).await?;
                 let after = if started { "started" } else { "continued" };
-                self.parts.audit.record(who, "teardown", None, Some(after.into()), Ok(())).await;
+                self.targets.audit.record(who, "teardown", None, Some(after.into()), Ok(())).await;
                 Ok(())
             }
             Step::Notify(text) => {
@@ -480,7 +458,7 @@ impl Controls {
                     st.notices.push_front(notice);
                     st.notices.truncate(MAX_NOTICES);
                 }
-                self.parts.audit.record(who, "notify", None, Some(text.clone()), Ok(())).await;
+                self.targets.audit.record(who, "notify", None, Some(text.clone()), Ok(())).await;
                 Ok(())
             }
         }
@@ -490,7 +468,7 @@ impl Controls {
     pub fn signals(&self, manifest: &Manifest) -> Signals {
         let now = self.clock.now();
         let p99 = self
-            .parts
+            .targets
             .telemetry
             .last_minute()
             .into_iter()
@@ -501,8 +479,8 @@ impl Controls {
         Signals {
             now,
             p99,
-            uplink_down_since: self.parts.uplink.down_since(),
-            budget_percent: self.parts.spend.view(now, manifest).total.percent_of_budget,
+            uplink_down_since: self.targets.uplink.down_since(),
+            budget_percent: self.targets.spend.view(now, manifest).total.percent_of_budget,
             ends_at: manifest.event.ends_at,
         }
     }
@@ -514,7 +492,7 @@ impl Controls {
         if loaded.version != self.lock().applied_version {
             if let Some(dropped) = self.reapply() {
                 let who = Who { actor: "manifest", client: "node", why: "the level is no longer in the manifest".into() };
-                self.parts.audit.record(&who, "degrade", Some(dropped), Some(NORMAL.into()), Ok(())).await;
+                self.targets.audit.record(&who, "degrade", Some(dropped), Some(NORMAL.into()), Ok(())).await;
                 let _ = self.save("level", NORMAL, &who).await;
             }
         }
@@ -579,11 +557,11 @@ impl Controls {
             transcodes: current.transcodes,
             uploads_paused: st.uploads_paused || !current.forward_media,
             uploads_paused_by_hand: st.uploads_paused,
-            path: self.parts.uplink.route().path(),
-            mode: self.parts.uplink.mode(),
+            path: self.targets.uplink.route().path(),
+            mode: self.targets.uplink.mode(),
             notices: st.notices.iter().filter(|n| now.duration_since(n.at) < NOTICE_SHOWN_FOR).cloned().collect(),
-            closed: self.parts.teardown.is_closed(),
-            origin: if self.parts.assets.on_fallback() { "fallback" } else { "primary" }.into(),
+            closed: self.targets.teardown.is_closed(),
+            origin: if self.targets.assets.on_fallback() { "fallback" } else { "primary" }.into(),
             runbooks: m
                 .runbooks
                 .iter()
@@ -602,14 +580,6 @@ impl Controls {
 }
 
 /// Who did something, in the words the booth screen shows: "operator (app)", "runbook rush-hour".
-pub(crate) fn said_by(who: &Who) -> String {
-    if who.why == "manual" {
-        format!("{} ({})", who.actor, who.client)
-    } else {
-        who.why.to_string()
-    }
-}
-
 fn origin_words(fallback: bool) -> String {
     if fallback { "fallback origin" } else { "primary origin" }.to_owned()
 }
@@ -646,13 +616,13 @@ pub fn effects(level: &DegradeLevel, m: &Manifest, normal_sampling: f64) -> Vec<
         out.push(format!(
             "Paused: {} (asked to come back in {}).",
             names.join(", "),
-            crate::manifest::parse::show_duration(level.retry_after)
+            boothcloud_core::manifest::parse::show_duration(level.retry_after)
         ));
     }
     if level.serve_stale.is_positive() {
         out.push(format!(
             "Storefront files up to {} past fresh are served at once.",
-            crate::manifest::parse::show_duration(level.serve_stale)
+            boothcloud_core::manifest::parse::show_duration(level.serve_stale)
         ));
     }
     out.push("Quotes, orders and the storefront keep working.".into());

@@ -24,9 +24,6 @@
 //!   is no longer browsed for a while ([`flood`]): mdns-sd's cost grows with what it
 //!   caches, and a flood would otherwise keep its thread at a full core.
 
-pub mod flood;
-pub mod inventory;
-
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,10 +32,11 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
 
-use crate::clock::Clock;
-use crate::manifest::watch::LiveManifest;
-use crate::manifest::DEFAULT_DEVICE_TYPES;
-use inventory::{Inventory, Resolved, BOOTH_TYPE};
+use crate::live_manifest::LiveManifest;
+use boothcloud_core::clock::Clock;
+use boothcloud_core::devices::flood;
+use boothcloud_core::devices::inventory::{Inventory, Resolved, BOOTH_TYPE};
+use boothcloud_core::manifest::DEFAULT_DEVICE_TYPES;
 
 /// How often mdns-sd looks for address changes to re-announce.
 pub const IP_CHECK_SECS: u32 = 2;

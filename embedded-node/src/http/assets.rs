@@ -12,7 +12,7 @@ use std::io::SeekFrom;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
@@ -22,31 +22,24 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Operator};
-use super::AppState;
 use crate::assets::figures::{FiguresView, Outcome};
-use crate::assets::key::{negotiate_encoding, AssetPath, VARY_HEADERS, VARY_HEADER_NAMES};
 use crate::assets::store::Usage;
 use crate::assets::warm::WarmView;
-use crate::assets::{policy, AssetError, AssetRequest, PassedBody, Served};
-use crate::peers::auth::{Request, PROOF_HEADER, SIGNATURE_HEADER};
+use crate::assets::{AssetError, AssetRequest, PassedBody, Served};
+use crate::services::Services;
+use boothcloud_core::cache::key::{negotiate_encoding, AssetPath, VARY_HEADERS};
+use boothcloud_core::cache::policy;
+use boothcloud_core::signing::peer::{Request, PROOF_HEADER, SIGNATURE_HEADER};
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(ops_assets)).routes(routes!(purge)).routes(routes!(warm))
 }
 
 /// `GET`/`HEAD /assets/{path}`, registered outside the OpenAPI router (it serves files).
-/// Takes the whole request (rather than extracting its parts): the request's headers
-/// are read in place, never copied.
-pub async fn serve_asset(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    // The body (nothing, for GET and HEAD) is not kept: the parts are what is read.
-    serve_parts(state, request.into_parts().0).await
-}
-
-/// The same, for the front door (`super::FrontDoor`), which reaches it without the router.
-pub async fn serve_parts(state: AppState, parts: axum::http::request::Parts) -> Response {
-    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+pub async fn serve_asset(State(state): State<Services>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let (method, uri, headers) = (&method, &uri, &headers);
     let raw = uri.path().strip_prefix("/assets/").unwrap_or_default();
     let with_query;
     let text = match uri.query() {
@@ -116,6 +109,16 @@ pub async fn serve_parts(state: AppState, parts: axum::http::request::Parts) -> 
         Err(e) => with_x_cache(asset_error(e).into_response(), Outcome::Miss),
     }
 }
+
+/// `VARY_HEADERS` as header names, in the same order.
+const VARY_HEADER_NAMES: [HeaderName; 6] = [
+    header::ACCEPT_ENCODING,
+    header::ACCEPT,
+    header::ACCEPT_LANGUAGE,
+    header::ORIGIN,
+    header::ACCESS_CONTROL_REQUEST_METHOD,
+    header::ACCESS_CONTROL_REQUEST_HEADERS,
+];
 
 /// Any other method under `/assets/`: the JSON 405 every route gives (this route sits
 /// outside the router's own fallback), with `Allow` and `X-Cache`.
@@ -308,8 +311,8 @@ pub struct AssetsStatus {
     pub warm_up: WarmView,
 }
 
-pub fn assets_status(state: &AppState) -> AssetsStatus {
-    use crate::manifest::Origin;
+pub fn assets_status(state: &Services) -> AssetsStatus {
+    use boothcloud_core::manifest::Origin;
     let origin = state.manifest.current().manifest.uplink.origin.as_ref().map(|o| match o {
         Origin::Url(u) => u.to_string(),
         Origin::Folder(p) => p.display().to_string(),
@@ -345,7 +348,7 @@ pub struct CacheSummary {
     pub warm_up: WarmView,
 }
 
-pub fn cache_summary(state: &AppState) -> CacheSummary {
+pub fn cache_summary(state: &Services) -> CacheSummary {
     let f = state.assets.figures().view();
     CacheSummary {
         hit_ratio_now: f.hit_ratio_now,
@@ -363,7 +366,7 @@ pub fn cache_summary(state: &AppState) -> CacheSummary {
 
 #[utoipa::path(get, path = "/api/v1/ops/assets", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = AssetsStatus), (status = 401, body = ErrorBody)))]
-async fn ops_assets(_: Operator, State(state): State<AppState>) -> Json<AssetsStatus> {
+async fn ops_assets(_: Operator, State(state): State<Services>) -> Json<AssetsStatus> {
     Json(assets_status(&state))
 }
 
@@ -385,7 +388,7 @@ pub struct Purged {
 
 #[utoipa::path(post, path = "/api/v1/ops/assets/purge", tag = "operator", security(("operator" = [])), request_body = PurgeRequest,
     responses((status = 200, body = Purged), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn purge(op: Operator, State(state): State<AppState>, ApiJson(req): ApiJson<PurgeRequest>) -> Result<Json<Purged>, ApiError> {
+async fn purge(op: Operator, State(state): State<Services>, ApiJson(req): ApiJson<PurgeRequest>) -> Result<Json<Purged>, ApiError> {
     let what = match (&req.path, &req.prefix, req.all) {
         (Some(p), _, _) => format!("path {p}"),
         (_, Some(p), _) => format!("prefix {p}"),
@@ -399,7 +402,7 @@ async fn purge(op: Operator, State(state): State<AppState>, ApiJson(req): ApiJso
             store.purge(|stored| stored == p.as_str())
         }
         (None, Some(prefix), false) => {
-            if prefix.is_empty() || prefix.len() > crate::assets::key::MAX_PATH_BYTES {
+            if prefix.is_empty() || prefix.len() > boothcloud_core::cache::key::MAX_PATH_BYTES {
                 return Err(bad("the prefix must be 1 to 1024 bytes, such as img/"));
             }
             store.purge(|stored| stored.starts_with(&prefix))
@@ -414,7 +417,7 @@ async fn purge(op: Operator, State(state): State<AppState>, ApiJson(req): ApiJso
 
 #[utoipa::path(post, path = "/api/v1/ops/assets/warm", tag = "operator", security(("operator" = [])),
     responses((status = 202, body = WarmView), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn warm(_: Operator, State(state): State<AppState>) -> Result<(StatusCode, Json<WarmView>), ApiError> {
+async fn warm(_: Operator, State(state): State<Services>) -> Result<(StatusCode, Json<WarmView>), ApiError> {
     if !crate::assets::warm::start(&state.assets) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -427,7 +430,13 @@ async fn warm(_: Operator, State(state): State<AppState>) -> Result<(StatusCode,
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{parse_range, VARY_HEADERS, VARY_HEADER_NAMES};
+
+    #[test]
+    fn the_vary_header_names_are_the_vary_headers() {
+        let names: Vec<&str> = VARY_HEADER_NAMES.iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, VARY_HEADERS);
+    }
 
     #[test]
     fn ranges() {

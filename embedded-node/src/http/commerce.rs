@@ -11,14 +11,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use super::AppState;
-use crate::manifest::Item;
-use crate::money::Minor;
-use crate::orders::{Captured, Contact, NewOrder, OrderView, PaymentMethod, MAX_IDEMPOTENCY_KEY};
-use crate::pricing::{AppliedDiscount, Basket, BasketLine, PricedLine, PromotionInfo};
-use crate::quote_token::{QuoteClaims, MAX_TOKEN_BYTES};
+use crate::checkout::OrderAttempt;
+use crate::orders::{Captured, Contact, OrderView, PaymentMethod, MAX_IDEMPOTENCY_KEY};
+use crate::services::Services;
+use boothcloud_core::manifest::Item;
+use boothcloud_core::money::Minor;
+use boothcloud_core::pricing::{AppliedDiscount, BasketLine, PricedLine, PromotionInfo};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(catalogue)).routes(routes!(create_quote)).routes(routes!(create_order)).routes(routes!(get_order))
 }
 
@@ -44,7 +44,7 @@ pub struct Catalogue {
 /// The catalogue and promotions in force.
 #[utoipa::path(get, path = "/api/v1/catalogue", tag = "commerce",
     responses((status = 200, body = Catalogue)))]
-async fn catalogue(State(state): State<AppState>) -> Json<Catalogue> {
+async fn catalogue(State(state): State<Services>) -> Json<Catalogue> {
     let loaded = state.manifest.current();
     let book = &loaded.book;
     Json(Catalogue {
@@ -94,36 +94,11 @@ pub struct QuoteResponse {
               (status = 409, description = "not enough stock", body = ErrorBody),
               (status = 410, description = "the booth has closed (teardown) (`booth_closed`)", body = ErrorBody),
               (status = 422, description = "unknown sku, bad quantity, oversize basket, unknown tier", body = ErrorBody)))]
-async fn create_quote(State(state): State<AppState>, ApiJson(req): ApiJson<QuoteRequest>) -> Result<Json<QuoteResponse>, ApiError> {
-    if state.teardown.is_closed() {
-        return Err(ApiError::booth_closed("orders"));
-    }
-    let loaded = state.manifest.current();
-    // Checked before pricing so an oversize request costs nothing to refuse.
-    let max_lines = loaded.manifest.pricing.max_lines as usize;
-    if req.lines.len() > max_lines {
-        return Err(crate::pricing::PricingError::TooManyLines { lines: req.lines.len(), max: max_lines as u32 }.into());
-    }
-    if let Some(line) = req.lines.iter().find(|l| l.sku.len() > 64) {
-        return Err(crate::pricing::PricingError::UnknownSku(format!("{}…", &line.sku[..line.sku.floor_char_boundary(64)])).into());
-    }
-    let now = state.clock.now();
-    let basket = Basket { lines: req.lines, tier: req.tier };
-    let priced = loaded.book.price(&basket, now)?;
-    for line in &priced.lines {
-        if let Some(stock) = loaded.book.item(&line.sku).and_then(|i| i.stock) {
-            let available = state.orders.available(&line.sku, stock);
-            if line.qty > available {
-                return Err(crate::orders::OrderError::OutOfStock { sku: line.sku.clone(), available }.into());
-            }
-        }
-    }
-    let expires_at = now.saturating_add(loaded.manifest.pricing.quote_ttl).unwrap_or(now);
-    let quote_id = uuid::Uuid::new_v4().to_string();
-    let claims = QuoteClaims::new(quote_id.clone(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires_at);
-    let token = state.signer.sign(&claims);
+async fn create_quote(State(state): State<Services>, ApiJson(req): ApiJson<QuoteRequest>) -> Result<Json<QuoteResponse>, ApiError> {
+    let quote = state.checkout.quote(req.lines, req.tier)?;
+    let priced = quote.priced;
     Ok(Json(QuoteResponse {
-        quote_id,
+        quote_id: quote.quote_id,
         currency: priced.currency.to_string(),
         lines: priced.lines,
         discounts: priced.discounts,
@@ -131,10 +106,10 @@ async fn create_quote(State(state): State<AppState>, ApiJson(req): ApiJson<Quote
         discount: priced.discount,
         total: priced.total,
         tier: priced.tier,
-        manifest_version: loaded.version,
-        priced_at: now,
-        expires_at,
-        token,
+        manifest_version: quote.manifest_version,
+        priced_at: quote.priced_at,
+        expires_at: quote.expires_at,
+        token: quote.token,
     }))
 }
 
@@ -165,53 +140,18 @@ pub struct OrderRequest {
               (status = 422, description = "invalid or expired quote token, key reused with another body, bad contact", body = ErrorBody),
               (status = 503, description = "storage unavailable; retry with the same key", body = ErrorBody)))]
 async fn create_order(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    check_contact(req.customer.as_ref())?;
-    if req.quote_token.len() > MAX_TOKEN_BYTES {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_quote_token", "the quote token is malformed"));
-    }
+    let idempotency_key = idempotency_key(&headers)?;
     let request_hash: [u8; 32] = Sha256::digest(serde_json::to_vec(&req).map_err(ApiError::internal)?).into();
-    // Closed: only a retry of an order already taken is answered (with its receipt).
-    if state.teardown.is_closed() {
-        return match state.orders.find_by_key(&key).await? {
-            Some((hash, response)) if hash == request_hash => Ok(receipt_response(response, true)),
-            _ => Err(ApiError::booth_closed("orders")),
-        };
-    }
-
-    let now = state.clock.now();
-    let loaded = state.manifest.current();
-    let claims = match state.signer.verify(&req.quote_token, &loaded.manifest.event.id, now) {
-        Ok(claims) => claims,
-        // A retry is answered from the first response even if its quote has since
-        // expired; the lookup is only paid when the token fails. (A retry with a valid
-        // token is recognised by the order writer itself.)
-        Err(token_error) => {
-            return match state.orders.find_by_key(&key).await? {
-                Some((hash, response)) if hash == request_hash => Ok(receipt_response(response, true)),
-                Some(_) => Err(crate::orders::OrderError::KeyConflict.into()),
-                None => Err(token_error.into()),
-            };
-        }
-    };
-    // Offline, past a limit, an order waits for the operator's approval — unless it is
-    // a retry of one already taken.
-    if let Err(needs) = state.uplink.admit(&claims.qid, claims.total, req.payment.method.as_str()).await {
-        return match state.orders.find_by_key(&key).await? {
-            Some((hash, response)) if hash == request_hash => Ok(receipt_response(response, true)),
-            _ => Err(ApiError::new(StatusCode::FORBIDDEN, "offline_limit", needs.to_string())),
-        };
-    }
-    let stock = claims.lines.iter().map(|l| loaded.book.item(&l.sku).and_then(|i| i.stock)).collect();
-    let order = NewOrder { idempotency_key: key, request_hash, claims, payment: req.payment.method, customer: req.customer, now, stock };
-    match state.orders.capture(order).await? {
-        Captured::New(response) => Ok(receipt_response(response, false)),
-        Captured::Replayed(response) => Ok(receipt_response(response, true)),
-    }
+    let attempt =
+        OrderAttempt { idempotency_key, request_hash, quote_token: req.quote_token, payment: req.payment.method, customer: req.customer };
+    Ok(match state.checkout.place_order(attempt).await? {
+        Captured::New(response) => receipt_response(response, false),
+        Captured::Replayed(response) => receipt_response(response, true),
+    })
 }
 
 fn receipt_response(body: String, replayed: bool) -> Response {
@@ -247,32 +187,11 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
-fn check_contact(contact: Option<&Contact>) -> Result<(), ApiError> {
-    let bad = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contact", m.to_owned());
-    let Some(c) = contact else { return Ok(()) };
-    if let Some(email) = &c.email {
-        let ok = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
-            && !email.chars().any(|ch| ch.is_whitespace() || ch.is_control());
-        if !ok {
-            return Err(bad("customer.email is not an e-mail address"));
-        }
-    }
-    if let Some(phone) = &c.phone {
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        let ok = phone.len() <= 32 && digits >= 6 && phone.chars().all(|ch| ch.is_ascii_digit() || " +-()./".contains(ch));
-        if !ok {
-            return Err(bad("customer.phone is not a phone number"));
-        }
-    }
-    Ok(())
-}
-
 /// An order and where it is on its way upstream. Contact details are not shown here.
 #[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "commerce",
     params(("order_id" = String, Path)),
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
-async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+async fn get_order(State(state): State<Services>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
     if uuid::Uuid::parse_str(&order_id).is_err() {
         return Err(crate::orders::OrderError::NotFound.into());
     }

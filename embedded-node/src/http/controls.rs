@@ -9,10 +9,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Operator};
-use super::AppState;
 use crate::controls::{ControlError, ControlsView, RunReport};
+use crate::services::Services;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(view))
         .routes(routes!(degrade))
@@ -39,7 +39,7 @@ impl From<ControlError> for ApiError {
 /// runbooks (trigger, whether its condition holds, last run) and recent notices.
 #[utoipa::path(get, path = "/api/v1/ops/controls", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = ControlsView), (status = 401, body = ErrorBody)))]
-async fn view(_: Operator, State(state): State<AppState>) -> Json<ControlsView> {
+async fn view(_: Operator, State(state): State<Services>) -> Json<ControlsView> {
     Json(state.controls.view())
 }
 
@@ -56,7 +56,7 @@ pub struct DegradeRequest {
     responses((status = 200, body = ControlsView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn degrade(
     op: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(req): ApiJson<DegradeRequest>,
 ) -> Result<Json<ControlsView>, ApiError> {
     state.controls.degrade(&req.level, &op.who).await?;
@@ -75,7 +75,7 @@ pub struct Forwarding {
     responses((status = 200, body = ControlsView), (status = 401, body = ErrorBody)))]
 async fn forwarding(
     op: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(req): ApiJson<Forwarding>,
 ) -> Result<Json<ControlsView>, ApiError> {
     state.controls.pause_uploads(req.paused, &op.who).await?;
@@ -85,13 +85,13 @@ async fn forwarding(
 /// What a runbook would do, step by step (before → after), changing nothing.
 #[utoipa::path(post, path = "/api/v1/ops/runbooks/{name}/dry-run", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = RunReport), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn dry_run(_: Operator, State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<RunReport>, ApiError> {
+async fn dry_run(_: Operator, State(state): State<Services>, Path(name): Path<String>) -> Result<Json<RunReport>, ApiError> {
     Ok(Json(state.controls.run(&name, None, true).await?))
 }
 
 /// Runs a runbook now, whatever its trigger; every step is in the audit log.
 #[utoipa::path(post, path = "/api/v1/ops/runbooks/{name}/run", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = RunReport), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn run(op: Operator, State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<RunReport>, ApiError> {
+async fn run(op: Operator, State(state): State<Services>, Path(name): Path<String>) -> Result<Json<RunReport>, ApiError> {
     Ok(Json(state.controls.run(&name, Some(&op.who), false).await?))
 }

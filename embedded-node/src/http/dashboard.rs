@@ -12,11 +12,11 @@ use axum::Router;
 use include_dir::{include_dir, Dir};
 
 use super::error::ApiError;
-use super::AppState;
+use crate::services::Services;
 
 static UI: Dir<'static> = include_dir!("$BOOTHCLOUD_UI_DIR");
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Services> {
     Router::new()
         .route("/", get(|| async { file("index.html", false) }))
         .route("/index.html", get(|| async { file("index.html", false) }))

@@ -6,9 +6,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::checkout::CheckoutError;
 use crate::orders::OrderError;
-use crate::pricing::PricingError;
-use crate::quote_token::TokenError;
+use boothcloud_core::pricing::PricingError;
+use boothcloud_core::signing::quote::TokenError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -105,6 +106,19 @@ impl From<OrderError> for ApiError {
             OrderError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no order has this id"),
             OrderError::WouldLose(_) => ApiError::new(StatusCode::CONFLICT, "unsynced_orders", e.to_string()),
             OrderError::Database(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<CheckoutError> for ApiError {
+    fn from(e: CheckoutError) -> ApiError {
+        match e {
+            CheckoutError::Closed => ApiError::booth_closed("orders"),
+            CheckoutError::Pricing(e) => e.into(),
+            CheckoutError::Token(e) => e.into(),
+            CheckoutError::Order(e) => e.into(),
+            CheckoutError::OfflineLimit(why) => ApiError::new(StatusCode::FORBIDDEN, "offline_limit", why),
+            CheckoutError::BadContact(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contact", why),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
-use super::AppState;
+use crate::services::Services;
 
 /// A JSON body, with JSON errors.
 pub struct ApiJson<T>(pub T);
@@ -83,10 +83,10 @@ pub struct Operator {
     pub who: crate::audit::Who,
 }
 
-impl FromRequestParts<AppState> for Operator {
+impl FromRequestParts<Services> for Operator {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &Services) -> Result<Self, ApiError> {
         let presented =
             parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         match presented {

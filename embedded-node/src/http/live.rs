@@ -19,12 +19,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::ErrorBody;
 use super::extract::Operator;
 use super::status::ops_snapshot;
-use super::AppState;
+use crate::services::Services;
 
 /// How often a snapshot is sent.
 pub const PERIOD: Duration = Duration::from_secs(1);
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(stream))
 }
 
@@ -34,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 200, content_type = "text/event-stream",
             description = "`event: snapshot` with an `OpsStatus` as data, every second; `event: problem` with an error body when a snapshot fails"),
         (status = 401, body = ErrorBody)))]
-async fn stream(_: Operator, State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn stream(_: Operator, State(state): State<Services>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut ticks = tokio::time::interval(PERIOD);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let stopping = state.stopping.clone();

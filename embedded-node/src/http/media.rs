@@ -20,23 +20,24 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Operator};
-use super::AppState;
-use crate::controls::shed::{ShedGate, ShedLayer};
-use crate::manifest::Sheddable;
+use crate::controls::shed::ShedGate;
 use crate::media::tokens::{Grant, IssueRequest, Issued, TokenError, TokenView};
 use crate::media::transcode::{JobView, StartRequest, TranscodeError};
 use crate::media::tus::{self, TusError};
 use crate::media::uploads::{UploadError, UploadInfo, UploadView};
 use crate::media::{MediaError, MediaSummary};
+use crate::services::Services;
+use boothcloud_core::manifest::Sheddable;
 
 /// The tus endpoint: every answer carries `Tus-Resumable`, errors included (a shed
 /// upload's `503` too, so a tus client reads it as "come back later").
-pub fn tus_routes(gate: Arc<ShedGate>) -> Router<AppState> {
-    Router::new()
+pub fn tus_routes(gate: Arc<ShedGate>) -> Router<Services> {
+    let routes = Router::new()
         .route("/api/v1/uploads", options(tus_options).post(tus_create))
         .route("/api/v1/uploads/", options(tus_options).post(tus_create))
-        .route("/api/v1/uploads/{id}", axum::routing::head(tus_head).patch(tus_patch).delete(tus_delete).options(tus_options))
-        .route_layer(ShedLayer { gate, what: Sheddable::Uploads })
+        .route("/api/v1/uploads/{id}", axum::routing::head(tus_head).patch(tus_patch).delete(tus_delete).options(tus_options));
+    // Shed inside the tus headers, so a paused upload's 503 still speaks tus.
+    super::shed::gated_plain(routes, gate, Sheddable::Uploads)
         .layer(axum::middleware::map_response(|mut res: Response| async move {
             res.headers_mut().insert("tus-resumable", HeaderValue::from_static(tus::VERSION));
             if res.status() == StatusCode::PRECONDITION_FAILED {
@@ -48,8 +49,8 @@ pub fn tus_routes(gate: Arc<ShedGate>) -> Router<AppState> {
 }
 
 /// Finished clips, as files.
-pub fn clip_routes(gate: Arc<ShedGate>) -> Router<AppState> {
-    Router::new().route("/media/clips/{id}/{file}", axum::routing::get(clip_file)).route_layer(ShedLayer { gate, what: Sheddable::Clips })
+pub fn clip_routes() -> Router<Services> {
+    Router::new().route("/media/clips/{id}/{file}", axum::routing::get(clip_file))
 }
 
 /// CORS for the app window's uploads. A preflight is an OPTIONS with
@@ -86,7 +87,7 @@ async fn tus_cors(req: Request, next: axum::middleware::Next) -> Response {
     res
 }
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(issue_token, list_tokens))
         .routes(routes!(revoke_token))
@@ -171,10 +172,10 @@ impl From<TusError> for ApiError {
 /// A device with a valid upload token (or the operator).
 pub struct Uploader(pub Grant);
 
-impl FromRequestParts<AppState> for Uploader {
+impl FromRequestParts<Services> for Uploader {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &Services) -> Result<Self, ApiError> {
         let presented =
             parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         let Some(token) = presented else {
@@ -242,7 +243,7 @@ fn with_progress(mut res: Response, info: &UploadInfo) -> Response {
     res
 }
 
-async fn tus_options(State(state): State<AppState>) -> Response {
+async fn tus_options(State(state): State<Services>) -> Response {
     let mut res = StatusCode::NO_CONTENT.into_response();
     set(&mut res, "tus-version", tus::VERSION);
     set(&mut res, "tus-extension", tus::EXTENSIONS);
@@ -251,7 +252,7 @@ async fn tus_options(State(state): State<AppState>) -> Response {
     res
 }
 
-async fn tus_create(State(state): State<AppState>, headers: HeaderMap, req: Request) -> Result<Response, Response> {
+async fn tus_create(State(state): State<Services>, headers: HeaderMap, req: Request) -> Result<Response, Response> {
     let (mut parts, body) = req.into_parts();
     let mut body = Some(body);
     let answer = match Uploader::from_request_parts(&mut parts, &state).await {
@@ -273,7 +274,7 @@ async fn refused(e: ApiError, body: Option<Body>) -> Response {
     e.into_response()
 }
 
-async fn create(state: &AppState, grant: &Grant, headers: &HeaderMap, body: &mut Option<Body>) -> Result<Response, ApiError> {
+async fn create(state: &Services, grant: &Grant, headers: &HeaderMap, body: &mut Option<Body>) -> Result<Response, ApiError> {
     check_version(headers)?;
     if state.teardown.is_closed() {
         return Err(ApiError::booth_closed("uploads"));
@@ -311,7 +312,7 @@ async fn create(state: &AppState, grant: &Grant, headers: &HeaderMap, body: &mut
 }
 
 async fn tus_head(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Uploader(grant): Uploader,
@@ -327,7 +328,7 @@ async fn tus_head(
     Ok(res)
 }
 
-async fn tus_patch(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, req: Request) -> Result<Response, Response> {
+async fn tus_patch(State(state): State<Services>, Path(id): Path<String>, headers: HeaderMap, req: Request) -> Result<Response, Response> {
     let (mut parts, body) = req.into_parts();
     let mut body = Some(body);
     let answer = match Uploader::from_request_parts(&mut parts, &state).await {
@@ -340,7 +341,7 @@ async fn tus_patch(State(state): State<AppState>, Path(id): Path<String>, header
     }
 }
 
-async fn patch(state: &AppState, id: &str, grant: &Grant, headers: &HeaderMap, body: &mut Option<Body>) -> Result<Response, ApiError> {
+async fn patch(state: &Services, id: &str, grant: &Grant, headers: &HeaderMap, body: &mut Option<Body>) -> Result<Response, ApiError> {
     check_version(headers)?;
     if !is_offset_stream(headers) {
         return Err(ApiError::new(
@@ -361,7 +362,7 @@ async fn patch(state: &AppState, id: &str, grant: &Grant, headers: &HeaderMap, b
 }
 
 async fn tus_delete(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Uploader(grant): Uploader,
@@ -379,7 +380,7 @@ async fn send_file(path: std::path::PathBuf, req: Request) -> Response {
     }
 }
 
-async fn clip_file(State(state): State<AppState>, Path((id, file)): Path<(String, String)>, req: Request) -> Response {
+async fn clip_file(State(state): State<Services>, Path((id, file)): Path<(String, String)>, req: Request) -> Response {
     match state.media.transcoder.output(&id, &file).await {
         Some(path) => {
             let mut res = send_file(path, req).await;
@@ -396,7 +397,7 @@ async fn clip_file(State(state): State<AppState>, Path((id, file)): Path<(String
     responses((status = 201, body = Issued), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn issue_token(
     _: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(req): ApiJson<IssueRequest>,
 ) -> Result<(StatusCode, Json<Issued>), ApiError> {
     let quota = state.manifest.current().manifest.media.quota_bytes;
@@ -406,14 +407,14 @@ async fn issue_token(
 /// Upload tokens, newest first (never their secrets).
 #[utoipa::path(get, path = "/api/v1/ops/upload-tokens", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorBody)))]
-async fn list_tokens(_: Operator, State(state): State<AppState>) -> Result<Json<Vec<TokenView>>, ApiError> {
+async fn list_tokens(_: Operator, State(state): State<Services>) -> Result<Json<Vec<TokenView>>, ApiError> {
     Ok(Json(state.media.tokens.list(state.clock.now()).await?))
 }
 
 /// Revokes an upload token at once (what it uploaded stays).
 #[utoipa::path(delete, path = "/api/v1/ops/upload-tokens/{id}", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn revoke_token(_: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<TokenView>, ApiError> {
+async fn revoke_token(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<TokenView>, ApiError> {
     match state.media.tokens.revoke(&id, state.clock.now()).await {
         Err(TokenError::Unknown) => Err(ApiError::not_found("this upload token")),
         other => Ok(Json(other?)),
@@ -443,7 +444,7 @@ impl Limit {
     responses((status = 200, body = Vec<UploadView>), (status = 401, body = ErrorBody)))]
 async fn list_uploads(
     _: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiQuery(limit): ApiQuery<Limit>,
 ) -> Result<Json<Vec<UploadView>>, ApiError> {
     Ok(Json(state.media.uploads.list(limit.get()?).await?))
@@ -452,7 +453,7 @@ async fn list_uploads(
 /// Deletes an upload (finished or not) and frees its bytes.
 #[utoipa::path(delete, path = "/api/v1/ops/uploads/{id}", tag = "operator", security(("operator" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete_upload(_: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete_upload(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.media.uploads.terminate(&id, &Grant::operator()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -460,7 +461,7 @@ async fn delete_upload(_: Operator, State(state): State<AppState>, Path(id): Pat
 /// A finished upload's bytes, with byte ranges.
 #[utoipa::path(get, path = "/api/v1/ops/uploads/{id}/file", tag = "operator", security(("operator" = [])),
     responses((status = 200, description = "The file"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn upload_file(_: Operator, State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Result<Response, ApiError> {
+async fn upload_file(_: Operator, State(state): State<Services>, Path(id): Path<String>, req: Request) -> Result<Response, ApiError> {
     if !crate::media::is_id(&id) {
         return Err(ApiError::not_found("this upload"));
     }
@@ -479,7 +480,7 @@ pub struct JobList {
 /// Transcode jobs, newest first, with progress.
 #[utoipa::path(get, path = "/api/v1/ops/transcodes", tag = "operator", security(("operator" = [])), params(Limit),
     responses((status = 200, body = JobList), (status = 401, body = ErrorBody)))]
-async fn list_transcodes(_: Operator, State(state): State<AppState>, ApiQuery(limit): ApiQuery<Limit>) -> Result<Json<JobList>, ApiError> {
+async fn list_transcodes(_: Operator, State(state): State<Services>, ApiQuery(limit): ApiQuery<Limit>) -> Result<Json<JobList>, ApiError> {
     Ok(Json(JobList { jobs: state.media.transcoder.list(limit.get()?).await? }))
 }
 
@@ -488,7 +489,7 @@ async fn list_transcodes(_: Operator, State(state): State<AppState>, ApiQuery(li
     responses((status = 202, body = JobView), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 507, body = ErrorBody)))]
 async fn start_transcode(
     _: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     Ok((StatusCode::ACCEPTED, Json(state.media.start_transcode(req).await?)))
@@ -511,7 +512,7 @@ const MAX_WAIT_SECS: u32 = 60;
     responses((status = 200, body = JobView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_transcode(
     _: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Path(id): Path<String>,
     ApiQuery(wait): ApiQuery<Wait>,
 ) -> Result<Json<JobView>, ApiError> {
@@ -535,14 +536,14 @@ async fn get_transcode(
 /// Cancels a job: a queued one at once, a running one by stopping its ffmpeg.
 #[utoipa::path(post, path = "/api/v1/ops/transcodes/{id}/cancel", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn cancel_transcode(_: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+async fn cancel_transcode(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
     Ok(Json(state.media.transcoder.cancel(&id).await?))
 }
 
 /// Deletes a finished job's output, freeing its bytes from the quota.
 #[utoipa::path(delete, path = "/api/v1/ops/transcodes/{id}/output", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn remove_output(_: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+async fn remove_output(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
     Ok(Json(state.media.transcoder.remove_output(&id).await?))
 }
 
@@ -550,7 +551,7 @@ async fn remove_output(_: Operator, State(state): State<AppState>, Path(id): Pat
 /// forwarding, presets.
 #[utoipa::path(get, path = "/api/v1/ops/media", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = MediaSummary), (status = 401, body = ErrorBody)))]
-async fn media_summary(_: Operator, State(state): State<AppState>) -> Result<Json<MediaSummary>, ApiError> {
+async fn media_summary(_: Operator, State(state): State<Services>) -> Result<Json<MediaSummary>, ApiError> {
     Ok(Json(state.media.summary().await?))
 }
 
@@ -565,7 +566,7 @@ pub struct Degraded {
     responses((status = 200, body = MediaSummary), (status = 401, body = ErrorBody)))]
 async fn set_degraded(
     op: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(req): ApiJson<Degraded>,
 ) -> Result<Json<MediaSummary>, ApiError> {
     let words = |d: bool| if d { "reduced quality" } else { "full quality" }.to_owned();
@@ -583,6 +584,6 @@ pub struct Requeued {
 /// Sends quarantined media items to the upstream again.
 #[utoipa::path(post, path = "/api/v1/ops/media/forwards/retry", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = Requeued), (status = 401, body = ErrorBody)))]
-async fn retry_forwards(_: Operator, State(state): State<AppState>) -> Result<Json<Requeued>, ApiError> {
+async fn retry_forwards(_: Operator, State(state): State<Services>) -> Result<Json<Requeued>, ApiError> {
     Ok(Json(Requeued { requeued: state.media.forwarder.retry_quarantined().await.map_err(ApiError::internal)? }))
 }

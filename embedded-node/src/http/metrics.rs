@@ -15,8 +15,8 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::Operator;
-use super::AppState;
 use crate::assets::figures::Totals;
+use crate::services::Services;
 use crate::spend::MICRO;
 use crate::telemetry::prometheus::{self, Exposition, Kind};
 use crate::telemetry::{RouteFigures, SessionFigures};
@@ -24,18 +24,18 @@ use crate::telemetry::{RouteFigures, SessionFigures};
 /// A per-prefix cache counter: name, help, and how to read it from a prefix's totals.
 type PerPrefix = (&'static str, &'static str, fn(&Totals) -> u64);
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(ops_telemetry))
 }
 
 /// The Prometheus scrape, apart: a degrade level may shed it.
-pub fn scrape_routes() -> OpenApiRouter<AppState> {
+pub fn scrape_routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(metrics))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operator", security(("operator" = [])),
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"), (status = 401, body = ErrorBody)))]
-async fn metrics(_: Operator, State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+async fn metrics(_: Operator, State(state): State<Services>) -> Result<impl IntoResponse, ApiError> {
     let mut ex = Exposition::default();
     prometheus::write_latency(&mut ex, &state.telemetry);
 
@@ -101,7 +101,7 @@ async fn metrics(_: Operator, State(state): State<AppState>) -> Result<impl Into
 }
 
 /// Metered usage in base units, spend and budgets in minor units, transcodes now.
-fn write_spend(ex: &mut Exposition, state: &AppState) {
+fn write_spend(ex: &mut Exposition, state: &Services) {
     let current = state.manifest.current();
     let view = state.spend.view(state.clock.now(), &current.manifest);
     let usage: [(&str, &str, f64); 4] = [
@@ -152,7 +152,7 @@ pub struct TelemetryView {
 
 #[utoipa::path(get, path = "/api/v1/ops/telemetry", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = TelemetryView), (status = 401, body = ErrorBody)))]
-async fn ops_telemetry(_: Operator, State(state): State<AppState>) -> Json<TelemetryView> {
+async fn ops_telemetry(_: Operator, State(state): State<Services>) -> Json<TelemetryView> {
     let sessions = state.telemetry.sessions().figures(state.telemetry.now_ms());
-    Json(TelemetryView { sampling: state.telemetry.sampling(), routes: state.telemetry.routes(), sessions })
+    Json(TelemetryView { sampling: state.telemetry.sampling(), routes: state.telemetry.route_figures(), sessions })
 }

@@ -18,15 +18,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Operator};
-use super::AppState;
-use crate::discovery::inventory::{BoothTxt, Kind, Liveness};
-use crate::peers::auth::{self, PeerAuthError, Signature, PROOF_HEADER, SIGNATURE_HEADER};
 use crate::peers::code::CodeError;
 use crate::peers::{Booth, ClaimBody, GrantBody, Hello, PeerStatus, PeersError};
+use crate::services::Services;
 use crate::telemetry::serves_customers;
 use crate::uplink::sync::{RelayEnvelope, MAX_RELAY_BYTES, RELAYED_HEADER, RELAY_PATH};
+use boothcloud_core::devices::inventory::{BoothTxt, Kind, Liveness};
+use boothcloud_core::signing::peer::{self, PeerAuthError, Signature, PROOF_HEADER, SIGNATURE_HEADER};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(hello))
         .routes(routes!(peer_status))
@@ -76,10 +76,10 @@ pub struct SignedPeer {
     pub body: Bytes,
 }
 
-impl FromRequest<AppState> for SignedPeer {
+impl FromRequest<Services> for SignedPeer {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &Services) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
         // A relayed batch may be larger than any other peer request.
         let limit = if parts.uri.path() == RELAY_PATH { MAX_RELAY_BYTES } else { super::MAX_BODY_BYTES };
@@ -90,7 +90,7 @@ impl FromRequest<AppState> for SignedPeer {
         let header = parts.headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
         let sig = state
             .peers
-            .verify(header, &auth::Request { method: parts.method.as_str(), target, body: &body })
+            .verify(header, &peer::Request { method: parts.method.as_str(), target, body: &body })
             .inspect_err(|e| tracing::warn!(error = %e, "refused a peer request"))
             .map_err(refusal)?;
         Ok(SignedPeer { sig, body })
@@ -98,9 +98,9 @@ impl FromRequest<AppState> for SignedPeer {
 }
 
 /// A JSON answer to a signed request, with its proof.
-fn proven<T: Serialize>(state: &AppState, sig: &Signature, value: &T) -> Result<Response, ApiError> {
+fn proven<T: Serialize>(state: &Services, sig: &Signature, value: &T) -> Result<Response, ApiError> {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
-    let proof = state.peers.prove(sig, 200, &auth::body_digest(&body)).ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
+    let proof = state.peers.prove(sig, 200, &peer::body_digest(&body)).ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
     let mut res = ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
     res.headers_mut().insert(PROOF_HEADER, HeaderValue::from_str(&proof).map_err(ApiError::internal)?);
     Ok(res)
@@ -109,7 +109,7 @@ fn proven<T: Serialize>(state: &AppState, sig: &Signature, value: &T) -> Result<
 /// Who this node is: id, event, role, version and pairing fingerprint. Public and
 /// secret-free; a booth named by address in a manifest learns the node id from it.
 #[utoipa::path(get, path = "/api/v1/peer/hello", tag = "peers", responses((status = 200, body = Hello)))]
-async fn hello(State(state): State<AppState>) -> Json<Hello> {
+async fn hello(State(state): State<Services>) -> Json<Hello> {
     Json(state.peers.hello())
 }
 
@@ -118,7 +118,7 @@ async fn hello(State(state): State<AppState>) -> Json<Hello> {
 #[utoipa::path(get, path = "/api/v1/peer/status", tag = "peers",
     params(("x-boothcloud-signature" = String, Header, description = "v1 from=… to=… ts=… nonce=… mac=…")),
     responses((status = 200, body = PeerStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn peer_status(State(state): State<AppState>, signed: SignedPeer) -> Result<Response, ApiError> {
+async fn peer_status(State(state): State<Services>, signed: SignedPeer) -> Result<Response, ApiError> {
     let status = own_status(&state).await?;
     proven(&state, &signed.sig, &status)
 }
@@ -129,9 +129,9 @@ async fn peer_status(State(state): State<AppState>, signed: SignedPeer) -> Resul
 /// while this booth's own uplink is up.
 #[utoipa::path(post, path = "/api/v1/peer/relay/orders", tag = "peers", request_body = RelayEnvelope,
     params(("x-boothcloud-signature" = String, Header, description = "v1 from=… to=… ts=… nonce=… mac=…")),
-    responses((status = 200, body = crate::hub::wire::BatchAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = boothcloud_core::hub_protocol::wire::BatchAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 503, description = "this booth cannot relay now", body = ErrorBody)))]
-async fn relay_orders(State(state): State<AppState>, signed: SignedPeer) -> Result<Response, ApiError> {
+async fn relay_orders(State(state): State<Services>, signed: SignedPeer) -> Result<Response, ApiError> {
     let envelope: RelayEnvelope = serde_json::from_slice(&signed.body).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_relay", format!("the relay request could not be read: {e}"))
     })?;
@@ -140,7 +140,7 @@ async fn relay_orders(State(state): State<AppState>, signed: SignedPeer) -> Resu
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cannot_relay", format!("This booth cannot relay now: {why}."))
         })?;
     tracing::info!(from = %signed.sig.from, status, "relayed a batch of orders to the hub");
-    let proof = state.peers.prove(&signed.sig, status, &auth::body_digest(&body)).ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
+    let proof = state.peers.prove(&signed.sig, status, &peer::body_digest(&body)).ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
     let mut res =
         (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), [(axum::http::header::CONTENT_TYPE, "application/json")], body)
             .into_response();
@@ -150,7 +150,7 @@ async fn relay_orders(State(state): State<AppState>, signed: SignedPeer) -> Resu
 }
 
 /// What this booth tells its peers about itself.
-pub async fn own_status(state: &AppState) -> Result<PeerStatus, ApiError> {
+pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
     let now = state.clock.now();
     let loaded = state.manifest.current();
     let m = &loaded.manifest;
@@ -173,9 +173,9 @@ pub async fn own_status(state: &AppState) -> Result<PeerStatus, ApiError> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         mode: state.uplink.mode().as_str().into(),
         uplink: match state.uplink.health() {
-            crate::uplink::watch::Health::Up => "up",
-            crate::uplink::watch::Health::Down => "down",
-            crate::uplink::watch::Health::Checking => "not_checked",
+            boothcloud_core::uplink::watch::Health::Up => "up",
+            boothcloud_core::uplink::watch::Health::Down => "down",
+            boothcloud_core::uplink::watch::Health::Checking => "not_checked",
         }
         .into(),
         queue_depth: counts.captured + counts.syncing,
@@ -197,7 +197,7 @@ pub async fn own_status(state: &AppState) -> Result<PeerStatus, ApiError> {
 /// under the code. A code works once, for five minutes, and five wrong claims burn it.
 #[utoipa::path(post, path = "/api/v1/peer/pair", tag = "peers", request_body = ClaimBody,
     responses((status = 200, body = GrantBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn claim(State(state): State<AppState>, ApiJson(body): ApiJson<ClaimBody>) -> Result<Json<GrantBody>, ApiError> {
+async fn claim(State(state): State<Services>, ApiJson(body): ApiJson<ClaimBody>) -> Result<Json<GrantBody>, ApiError> {
     if body.node.len() > 64 || body.nonce.len() != 32 || body.proof.len() > 128 {
         return Err(PeersError::Code(CodeError::Malformed).into());
     }
@@ -284,7 +284,7 @@ fn timestamp(ms: i64) -> Timestamp {
 /// before gone.
 #[utoipa::path(get, path = "/api/v1/ops/devices", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = DevicesView), (status = 401, body = ErrorBody)))]
-async fn devices(_: Operator, State(state): State<AppState>) -> Json<DevicesView> {
+async fn devices(_: Operator, State(state): State<Services>) -> Json<DevicesView> {
     let now = state.clock.now().as_millisecond();
     let advert = state.discovery.as_ref().and_then(|d| d.advertised());
     let mut list: Vec<DeviceView> = match &state.discovery {
@@ -359,7 +359,7 @@ pub struct FleetView {
 /// The booths of the fleet — paired ones with their last status — and this one.
 #[utoipa::path(get, path = "/api/v1/ops/fleet", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = FleetView), (status = 401, body = ErrorBody)))]
-async fn fleet(_: Operator, State(state): State<AppState>) -> Result<Json<FleetView>, ApiError> {
+async fn fleet(_: Operator, State(state): State<Services>) -> Result<Json<FleetView>, ApiError> {
     let mut booths = state.peers.fleet();
     booths.sort_by(|a, b| (!a.paired, !a.reachable, &a.name).cmp(&(!b.paired, !b.reachable, &b.name)));
     Ok(Json(FleetView {
@@ -384,7 +384,7 @@ pub struct PairBody {
     responses((status = 200, body = Booth), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn pair(
     op: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PairBody>,
 ) -> Result<Json<Booth>, ApiError> {
@@ -411,7 +411,7 @@ pub struct Unpaired {
 #[utoipa::path(post, path = "/api/v1/ops/peers/{id}/unpair", tag = "operator", security(("operator" = [])),
     params(("id" = String, Path, description = "The booth's node id")),
     responses((status = 200, body = Unpaired), (status = 422, body = ErrorBody)))]
-async fn unpair(op: Operator, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Unpaired>, ApiError> {
+async fn unpair(op: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<Unpaired>, ApiError> {
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_node_id", "a node id is 1 to 64 letters, digits or '-'"));
     }
@@ -433,7 +433,7 @@ pub struct CodeOnShow {
 /// pairing key makes one first.
 #[utoipa::path(post, path = "/api/v1/ops/pairing-code", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = CodeOnShow), (status = 401, body = ErrorBody)))]
-async fn show_code(_: Operator, State(state): State<AppState>) -> Result<Json<CodeOnShow>, ApiError> {
+async fn show_code(_: Operator, State(state): State<Services>) -> Result<Json<CodeOnShow>, ApiError> {
     let (code, expires_at) = state.peers.show_code().await?;
     Ok(Json(CodeOnShow { code, expires_at }))
 }
@@ -441,7 +441,7 @@ async fn show_code(_: Operator, State(state): State<AppState>) -> Result<Json<Co
 /// The pairing code on show, if any.
 #[utoipa::path(get, path = "/api/v1/ops/pairing-code", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = CodeOnShow), (status = 404, body = ErrorBody)))]
-async fn code_on_show(_: Operator, State(state): State<AppState>) -> Result<Json<CodeOnShow>, ApiError> {
+async fn code_on_show(_: Operator, State(state): State<Services>) -> Result<Json<CodeOnShow>, ApiError> {
     let (code, expires_at) = state.peers.code_on_show().ok_or_else(|| ApiError::not_found("a pairing code on show"))?;
     Ok(Json(CodeOnShow { code, expires_at }))
 }
@@ -449,7 +449,7 @@ async fn code_on_show(_: Operator, State(state): State<AppState>) -> Result<Json
 /// Takes the pairing code off the screen; it can no longer be claimed.
 #[utoipa::path(delete, path = "/api/v1/ops/pairing-code", tag = "operator", security(("operator" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn withdraw_code(_: Operator, State(state): State<AppState>) -> StatusCode {
+async fn withdraw_code(_: Operator, State(state): State<Services>) -> StatusCode {
     state.peers.withdraw_code();
     StatusCode::NO_CONTENT
 }

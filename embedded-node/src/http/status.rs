@@ -9,15 +9,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, Operator};
-use super::AppState;
-use crate::manifest::watch::ReloadFailure;
+use crate::live_manifest::ReloadFailure;
 use crate::orders::{OrderView, QueueCounts, SyncState};
+use crate::services::Services;
 use crate::telemetry::{serves_customers, RouteFigures};
 
 /// Routes the status shows latency for, busiest first.
 const BUSIEST_ROUTES: usize = 5;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(status))
@@ -34,7 +34,7 @@ pub struct Health {
 /// Liveness and readiness: 200 when the database answers.
 #[utoipa::path(get, path = "/healthz", tag = "status",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
-async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+async fn healthz(State(state): State<Services>) -> Result<Json<Health>, ApiError> {
     sqlx::query("SELECT 1")
         .execute(&state.db)
         .await
@@ -81,7 +81,7 @@ pub struct Status {
     closed: bool,
 }
 
-fn public_status(state: &AppState) -> Status {
+fn public_status(state: &Services) -> Status {
     let loaded = state.manifest.current();
     let e = &loaded.manifest.event;
     Status {
@@ -110,7 +110,7 @@ fn public_status(state: &AppState) -> Status {
 
 /// The booth at a glance: event, manifest in force, any refused manifest edit.
 #[utoipa::path(get, path = "/api/v1/status", tag = "status", responses((status = 200, body = Status)))]
-async fn status(State(state): State<AppState>) -> Json<Status> {
+async fn status(State(state): State<Services>) -> Json<Status> {
     Json(public_status(&state))
 }
 
@@ -163,7 +163,7 @@ pub struct LatencySummary {
 
 /// The operator's whole picture of the booth: what `/api/v1/ops/status` answers and
 /// what the live stream sends every second.
-pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
+pub async fn ops_snapshot(state: &Services) -> Result<OpsStatus, ApiError> {
     let now = state.clock.now();
     let tz = state.manifest.current().manifest.event.timezone.clone();
     let since = now.to_zoned(tz).start_of_day().map(|z| z.timestamp()).unwrap_or(now);
@@ -174,13 +174,13 @@ pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
         link: state.uplink.view().await?,
         today: Today { since, orders, revenue },
         orders: state.orders.counts().await?,
-        secrets: SecretsStatus { store: state.secrets_store, fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
+        secrets: SecretsStatus { store: state.secrets_kind(), fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
         cache: super::assets::cache_summary(state),
         spend: state.spend.view(now, &state.manifest.current().manifest),
         latency: LatencySummary {
             p95_target_ms: state.manifest.current().manifest.telemetry.p95_target_ms,
             p99_target_ms: state.manifest.current().manifest.telemetry.p99_target_ms,
-            routes: state.telemetry.routes().into_iter().filter(|r| serves_customers(&r.route)).take(BUSIEST_ROUTES).collect(),
+            routes: state.telemetry.route_figures().into_iter().filter(|r| serves_customers(&r.route)).take(BUSIEST_ROUTES).collect(),
         },
         media: state.media.summary().await?,
     })
@@ -191,7 +191,7 @@ pub async fn ops_snapshot(state: &AppState) -> Result<OpsStatus, ApiError> {
 /// busiest routes' latency.
 #[utoipa::path(get, path = "/api/v1/ops/status", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = OpsStatus), (status = 401, body = ErrorBody)))]
-async fn ops_status(_: Operator, State(state): State<AppState>) -> Result<Json<OpsStatus>, ApiError> {
+async fn ops_status(_: Operator, State(state): State<Services>) -> Result<Json<OpsStatus>, ApiError> {
     Ok(Json(ops_snapshot(&state).await?))
 }
 
@@ -220,7 +220,7 @@ pub struct OrderPage {
     responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn ops_orders(
     _: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiQuery(filter): ApiQuery<OrderFilter>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let limit = filter.limit.unwrap_or(50);
@@ -242,7 +242,7 @@ pub struct ReloadOutcome {
 /// with the problems; the previous version stays in force.
 #[utoipa::path(post, path = "/api/v1/ops/manifest/reload", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = ReloadOutcome), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn ops_reload(op: Operator, State(state): State<AppState>) -> Result<Json<ReloadOutcome>, ApiError> {
+async fn ops_reload(op: Operator, State(state): State<Services>) -> Result<Json<ReloadOutcome>, ApiError> {
     let live = state.manifest.clone();
     let before = format!("version {}", state.manifest.current().version);
     let done = tokio::task::spawn_blocking(move || live.reload()).await.map_err(ApiError::internal)?;

@@ -9,10 +9,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Operator};
-use super::AppState;
+use crate::services::Services;
 use crate::teardown::{TeardownError, TeardownView};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(progress, start))
 }
 
@@ -42,8 +42,8 @@ pub struct TeardownRequest {
 /// is closed, the orders a wipe would lose, the report's folder.
 #[utoipa::path(get, path = "/api/v1/ops/teardown", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = TeardownView), (status = 401, body = ErrorBody)))]
-async fn progress(_: Operator, State(state): State<AppState>) -> Result<Json<TeardownView>, ApiError> {
-    Ok(Json(state.teardown.view(&state).await?))
+async fn progress(_: Operator, State(state): State<Services>) -> Result<Json<TeardownView>, ApiError> {
+    Ok(Json(state.teardown.view().await?))
 }
 
 /// Starts teardown — or continues it after it stopped for a folder, or after a crash.
@@ -52,7 +52,7 @@ async fn progress(_: Operator, State(state): State<AppState>) -> Result<Json<Tea
     responses((status = 202, body = TeardownView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start(
     op: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(req): ApiJson<TeardownRequest>,
 ) -> Result<(StatusCode, Json<TeardownView>), ApiError> {
     if !req.confirm {
@@ -77,5 +77,5 @@ async fn start(
     let what = if started { "started" } else { "continued" };
     let after = dir.as_ref().map_or_else(|| what.to_owned(), |d| format!("{what}; export folder {}", d.display()));
     state.audit.record(&op.who, "teardown", None, Some(after), Ok(())).await;
-    Ok((StatusCode::ACCEPTED, Json(state.teardown.view(&state).await?)))
+    Ok((StatusCode::ACCEPTED, Json(state.teardown.view().await?)))
 }

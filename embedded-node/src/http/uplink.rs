@@ -11,12 +11,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Operator};
-use super::AppState;
 use crate::audit::AuditEntry;
 use crate::orders::{OrderView, SyncState};
-use crate::uplink::{Pending, Route, UplinkError, UplinkView};
+use crate::services::Services;
+use crate::uplink::{Pending, UplinkError, UplinkView};
+use boothcloud_core::uplink::Route;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(view))
         .routes(routes!(set_route))
@@ -42,7 +43,7 @@ impl From<UplinkError> for ApiError {
 /// runway and the orders waiting for approval.
 #[utoipa::path(get, path = "/api/v1/ops/uplink", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = UplinkView), (status = 401, body = ErrorBody)))]
-async fn view(_: Operator, State(state): State<AppState>) -> Result<Json<UplinkView>, ApiError> {
+async fn view(_: Operator, State(state): State<Services>) -> Result<Json<UplinkView>, ApiError> {
     Ok(Json(state.uplink.view().await?))
 }
 
@@ -50,12 +51,12 @@ async fn view(_: Operator, State(state): State<AppState>) -> Result<Json<UplinkV
 /// `{"route":"peer","peer":"<node id>"}` or `{"route":"offline_only"}`.
 #[utoipa::path(put, path = "/api/v1/ops/uplink/route", tag = "operator", security(("operator" = [])), request_body = Route,
     responses((status = 200, body = UplinkView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn set_route(op: Operator, State(state): State<AppState>, ApiJson(route): ApiJson<Route>) -> Result<Json<UplinkView>, ApiError> {
+async fn set_route(op: Operator, State(state): State<Services>, ApiJson(route): ApiJson<Route>) -> Result<Json<UplinkView>, ApiError> {
     choose(&op, &state, route).await
 }
 
 /// Sets the route (the controls write the change, or the refusal, in the audit log).
-async fn choose(op: &Operator, state: &AppState, route: Route) -> Result<Json<UplinkView>, ApiError> {
+async fn choose(op: &Operator, state: &Services, route: Route) -> Result<Json<UplinkView>, ApiError> {
     state.controls.failover(route, &op.who).await?;
     Ok(Json(state.uplink.view().await?))
 }
@@ -73,7 +74,7 @@ pub struct FailoverRequest {
     responses((status = 200, body = UplinkView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn failover(
     op: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiJson(req): ApiJson<FailoverRequest>,
 ) -> Result<Json<UplinkView>, ApiError> {
     let route = Route::from_path(&req.path).ok_or_else(|| {
@@ -100,7 +101,7 @@ pub struct AuditPage {
     responses((status = 200, body = [AuditEntry]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn audit_log(
     _: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiQuery(page): ApiQuery<AuditPage>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let limit = page.limit.unwrap_or(100);
@@ -114,7 +115,7 @@ async fn audit_log(
 /// it again within ten minutes.
 #[utoipa::path(post, path = "/api/v1/ops/uplink/approvals/{quote_id}", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = Pending), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn approve(op: Operator, State(state): State<AppState>, Path(quote_id): Path<String>) -> Result<Json<Pending>, ApiError> {
+async fn approve(op: Operator, State(state): State<Services>, Path(quote_id): Path<String>) -> Result<Json<Pending>, ApiError> {
     let done = state.uplink.approve(&quote_id);
     let after = done.as_ref().ok().map(|p| format!("quote {quote_id}, {} {}", p.total, p.currency));
     state.audit.record(&op.who, "approve offline order", None, after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
@@ -124,7 +125,7 @@ async fn approve(op: Operator, State(state): State<AppState>, Path(quote_id): Pa
 /// Puts a quarantined order back in line (after the cause was fixed upstream).
 #[utoipa::path(post, path = "/api/v1/ops/orders/{order_id}/retry", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn retry_order(op: Operator, State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+async fn retry_order(op: Operator, State(state): State<Services>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
     let order = state.orders.get(&order_id, false).await?;
     if order.status != SyncState::Quarantined {
         return Err(ApiError::new(StatusCode::CONFLICT, "not_quarantined", "only a quarantined order can be put back in line"));
@@ -148,7 +149,7 @@ pub struct ExportFilter {
     responses((status = 200, description = "a JSON array of orders", body = [OrderView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn export_orders(
     op: Operator,
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ApiQuery(filter): ApiQuery<ExportFilter>,
 ) -> Result<Response, ApiError> {
     let states: &[SyncState] = match filter.status.as_deref() {

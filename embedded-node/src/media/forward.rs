@@ -23,9 +23,9 @@ use sqlx::SqlitePool;
 use tokio::sync::{watch, Notify};
 
 use super::tus;
-use crate::clock::Clock;
-use crate::manifest::watch::LiveManifest;
+use crate::live_manifest::LiveManifest;
 use crate::spend::{Component, Meters};
+use boothcloud_core::clock::Clock;
 
 /// Bytes per PATCH to the upstream.
 pub const CHUNK: u64 = 8 << 20;

@@ -128,7 +128,7 @@ impl UploadTokens {
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
         let token = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
-        let id = crate::peers::auth::hex(&secret_hash(&token)[..6]);
+        let id = boothcloud_core::signing::hex(&secret_hash(&token)[..6]);
         let expires_at = now + lifetime;
         sqlx::query(
             "INSERT INTO upload_tokens (id, secret_hash, label, created_at, expires_at, max_bytes, max_uploads) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -166,6 +166,15 @@ impl UploadTokens {
     }
 
     /// The grant a presented secret carries, if it is valid now.
+    /// Revokes every token still in force (teardown); answers how many.
+    pub async fn revoke_all(&self, now_ms: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("UPDATE upload_tokens SET revoked_at = ? WHERE revoked_at IS NULL")
+            .bind(now_ms)
+            .execute(&self.db)
+            .await?
+            .rows_affected())
+    }
+
     pub async fn check(&self, secret: &str, now: Timestamp) -> Result<Grant, TokenError> {
         if !secret.starts_with(PREFIX) || secret.len() > 128 {
             return Err(TokenError::Unknown);

@@ -29,10 +29,10 @@ use sqlx::SqlitePool;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::{watch, Notify};
 
-use crate::clock::Clock;
-use crate::manifest::watch::LiveManifest;
-use crate::manifest::{Manifest, MediaSettings, Preset, PresetOutput, TranscodeMode};
+use crate::live_manifest::LiveManifest;
 use crate::spend::{BudgetState, Component, Ledger, Meters};
+use boothcloud_core::clock::Clock;
+use boothcloud_core::manifest::{Manifest, MediaSettings, Preset, PresetOutput, TranscodeMode};
 
 /// Longest trimmed clip or poster time accepted, in milliseconds.
 const MAX_MEDIA_MS: u64 = 24 * 3_600_000;
@@ -333,6 +333,11 @@ impl Transcoder {
     }
 
     /// Cancels a queued job at once, or a running one by killing its ffmpeg.
+    /// The jobs queued or running.
+    pub async fn unfinished(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM transcodes WHERE state IN ('queued', 'running')").fetch_all(&self.db).await
+    }
+
     pub async fn cancel(&self, id: &str) -> Result<JobView, TranscodeError> {
         let running = self.running.lock().expect("running jobs").get(id).cloned();
         if let Some(r) = running {
@@ -819,7 +824,7 @@ impl Transcoder {
                         "timed_out",
                         format!(
                             "Stopped after {} (media.transcode_timeout).",
-                            crate::manifest::parse::show_duration(media.transcode_timeout)
+                            boothcloud_core::manifest::parse::show_duration(media.transcode_timeout)
                         ),
                     ),
                 };

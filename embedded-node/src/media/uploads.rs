@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 
 use super::tokens::Grant;
 use super::tus::{Checksum, Hasher, Metadata};
-use crate::clock::Clock;
+use boothcloud_core::clock::Clock;
 
 /// Bytes gathered before a write to the file.
 const WRITE_BATCH: usize = 1 << 20;

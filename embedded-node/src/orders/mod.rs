@@ -22,8 +22,8 @@ mod states;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::money::Minor;
-use crate::quote_token::{QuoteClaims, TokenLine};
+use boothcloud_core::money::Minor;
+use boothcloud_core::signing::quote::{QuoteClaims, TokenLine};
 
 pub use queue::{OrderQueue, QueueWriter};
 pub use states::SyncState;
@@ -75,6 +75,31 @@ impl PaymentMethod {
 pub struct Contact {
     pub email: Option<String>,
     pub phone: Option<String>,
+}
+
+impl Contact {
+    /// Whether the details look like an e-mail address and a phone number; the problem
+    /// in words otherwise.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if let Some(email) = &self.email {
+            let ok = email.len() <= 254
+                && email
+                    .split_once('@')
+                    .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
+                && !email.chars().any(|ch| ch.is_whitespace() || ch.is_control());
+            if !ok {
+                return Err("customer.email is not an e-mail address");
+            }
+        }
+        if let Some(phone) = &self.phone {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let ok = phone.len() <= 32 && digits >= 6 && phone.chars().all(|ch| ch.is_ascii_digit() || " +-()./".contains(ch));
+            if !ok {
+                return Err("customer.phone is not a phone number");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An order ready to be stored: the token is verified, the request hashed.

@@ -155,7 +155,11 @@ impl OrderQueue {
     }
 
     /// Claims up to `limit` due orders, oldest first, as the hub receives them.
-    pub async fn claim_for_hub(&self, now: Timestamp, limit: u32) -> Result<Vec<crate::hub::wire::HubOrder>, OrderError> {
+    pub async fn claim_for_hub(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<boothcloud_core::hub_protocol::wire::HubOrder>, OrderError> {
         let rows = sqlx::query(
             "UPDATE orders SET status = 'syncing', sync_attempts = sync_attempts + 1, updated_ms = ?1 \
              WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'captured' AND next_attempt_ms <= ?1 \
@@ -166,9 +170,9 @@ impl OrderQueue {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed: Vec<crate::hub::wire::HubOrder> = rows
+        let mut claimed: Vec<boothcloud_core::hub_protocol::wire::HubOrder> = rows
             .iter()
-            .map(|r| crate::hub::wire::HubOrder {
+            .map(|r| boothcloud_core::hub_protocol::wire::HubOrder {
                 order_id: r.get(0),
                 event_id: r.get(1),
                 currency: r.get(2),
@@ -242,7 +246,11 @@ impl OrderQueue {
     /// What the offline limits and the runway are computed from: money in undelivered
     /// orders paid by `methods`, the oldest undelivered order, sales since `since`
     /// (all orders; money of `methods` only), and the database's bytes per order.
-    pub async fn offline_figures(&self, methods: &[String], since: Timestamp) -> Result<crate::uplink::runway::Figures, OrderError> {
+    pub async fn offline_figures(
+        &self,
+        methods: &[String],
+        since: Timestamp,
+    ) -> Result<boothcloud_core::uplink::runway::Figures, OrderError> {
         let methods = serde_json::to_string(methods).expect("strings serialize");
         let row = sqlx::query(
             "SELECT \
@@ -259,7 +267,7 @@ impl OrderQueue {
         .fetch_one(&self.pool)
         .await?;
         let (orders, bytes): (i64, i64) = (row.get(4), row.get(5));
-        Ok(crate::uplink::runway::Figures {
+        Ok(boothcloud_core::uplink::runway::Figures {
             exposure: row.get(0),
             oldest_unsynced: row.get::<Option<i64>, _>(1).map(from_millis),
             recent_orders: row.get(2),

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use super::*;
-use crate::money::Currency;
+use boothcloud_core::money::Currency;
 
 async fn queue(dir: &std::path::Path) -> (OrderQueue, QueueWriter) {
     let (pool, writer) = crate::storage::open(&dir.join("test.db")).await.unwrap();

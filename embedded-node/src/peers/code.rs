@@ -17,7 +17,7 @@ use rand::Rng;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::auth::hex;
+use boothcloud_core::signing::hex;
 
 /// How long a code may be claimed.
 pub const CODE_LIFETIME_SECS: i64 = 300;
@@ -171,7 +171,7 @@ impl Shown {
             return Err(CodeError::Expired);
         }
         let expected = claim_proof(&active.code, claimant, holder, ts, nonce);
-        if (now - ts).abs() > super::auth::MAX_SKEW_SECS || !bool::from(expected.as_bytes().ct_eq(proof.as_bytes())) {
+        if (now - ts).abs() > boothcloud_core::signing::peer::MAX_SKEW_SECS || !bool::from(expected.as_bytes().ct_eq(proof.as_bytes())) {
             active.wrong += 1;
             return Err(if active.wrong >= MAX_WRONG_CLAIMS { CodeError::Burnt } else { CodeError::Wrong });
         }

@@ -13,7 +13,6 @@
 //! ways. Anything else is listed as unpaired, with the reason in words, and is sent
 //! nothing and answered nothing.
 
-pub mod auth;
 pub mod code;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -26,12 +25,13 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use crate::clock::Clock;
-use crate::discovery::inventory::{Kind, Liveness};
 use crate::discovery::Discovery;
-use crate::manifest::watch::LiveManifest;
+use crate::live_manifest::LiveManifest;
 use crate::secrets::{SecretError, SecretStore};
-use auth::{PeerAuthError, ReplayGuard, Signature, PROOF_HEADER, SIGNATURE_HEADER};
+use boothcloud_core::clock::Clock;
+use boothcloud_core::devices::inventory::{Kind, Liveness};
+use boothcloud_core::signing::hex;
+use boothcloud_core::signing::peer::{self as auth, PeerAuthError, ReplayGuard, Signature, PROOF_HEADER, SIGNATURE_HEADER};
 
 /// The secret-store name of a pairing key handed over with a pairing code.
 pub const ADOPTED_KEY: &str = "pairing-key";
@@ -286,7 +286,7 @@ impl Peers {
     /// Signs a request to node `to`, when this node holds a key.
     pub fn sign(&self, to: &str, req: &auth::Request<'_>) -> Option<Signature> {
         let key = self.key()?;
-        Some(Signature::sign(&key, req, &self.id, to, self.now()))
+        Some(Signature::sign(&key, req, &self.id, to, self.now(), rand::random()))
     }
 
     /// The proof for an answer to `sig`.
@@ -327,7 +327,7 @@ impl Peers {
         if self.key().is_none() {
             let mut key = [0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
-            self.adopt(auth::hex(&key).as_bytes()).await?;
+            self.adopt(hex(&key).as_bytes()).await?;
         }
         let (code, expires) = self.code.lock().unwrap_or_else(|p| p.into_inner()).show_new(self.now());
         Ok((code::show(&code), Timestamp::from_second(expires).unwrap_or(Timestamp::MAX)))
@@ -372,7 +372,7 @@ impl Peers {
         self.withdraw_code();
         let mut key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
-        self.adopt(auth::hex(&key).as_bytes()).await?;
+        self.adopt(hex(&key).as_bytes()).await?;
         Ok(true)
     }
 

@@ -15,8 +15,6 @@
 //!
 //! The arithmetic itself is in [`tariff`]. Nothing here knows who a client is.
 
-pub mod tariff;
-
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,12 +25,13 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 use tokio::sync::watch;
 
-use crate::clock::{Clock, Ticker};
-use crate::manifest::watch::LiveManifest;
-use crate::manifest::{CostModel, Manifest};
-use crate::money::Minor;
-use crate::telemetry::shard::Counter;
-pub use tariff::{BudgetState, Component, MICRO};
+use crate::live_manifest::LiveManifest;
+use crate::ticker::Ticker;
+use boothcloud_core::clock::Clock;
+use boothcloud_core::manifest::{CostModel, Manifest};
+use boothcloud_core::money::Minor;
+use boothcloud_core::tariff;
+pub use boothcloud_core::tariff::{BudgetState, Component, MICRO};
 
 /// Samples kept (one a minute): two weeks.
 pub const MAX_SAMPLES: usize = 14 * 24 * 60;
@@ -42,8 +41,8 @@ pub const BURN_WINDOW_S: i64 = 15 * 60;
 /// Usage counters, shared by everything that uses something that costs money.
 #[derive(Default)]
 pub struct Meters {
-    /// Sharded per thread: the edge counter is bumped by every request.
-    usage: [Counter; 4],
+    /// Per component: the edge counter is bumped by every request.
+    usage: [AtomicU64; 4],
     transcodes_running: AtomicU64,
     transcodes_peak: AtomicU64,
     /// Wall-clock milliseconds transcodes took (not priced: the cost model prices media).
@@ -52,12 +51,12 @@ pub struct Meters {
 
 impl Meters {
     pub fn add(&self, component: Component, amount: u64) {
-        self.usage[component.index()].add(amount);
+        self.usage[component.index()].fetch_add(amount, Ordering::Relaxed);
     }
 
     /// Usage since the node started, per component.
     pub fn read(&self) -> [u64; 4] {
-        std::array::from_fn(|i| self.usage[i].sum())
+        std::array::from_fn(|i| self.usage[i].load(Ordering::Relaxed))
     }
 
     /// A transcode begins; it counts as running until the returned guard is dropped.

@@ -3,12 +3,12 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::*;
-use crate::manifest::parse::parse;
+use boothcloud_core::manifest::parse::parse;
 
 const T0: &str = "2026-06-10T10:00:00Z";
 
 fn manifest() -> Manifest {
-    let mut m = parse(include_str!("../manifest/demo.toml")).unwrap();
+    let mut m = parse(boothcloud_core::manifest::DEMO_MANIFEST).unwrap();
     // 2 per 1k executions, 9 per GB, 1 per minute, 4 per 1k calls (the demo's rates).
     m.costs = CostModel {
         edge_per_1k_executions: Some(2),

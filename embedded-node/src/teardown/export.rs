@@ -10,11 +10,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::Row;
 
+use super::Scope;
 use super::{count, Outcome};
-use crate::http::AppState;
-use crate::uplink::Mode;
+use boothcloud_core::uplink::Mode;
 
 /// How often teardown looks whether uploads, clips and orders are done.
 const POLL: Duration = Duration::from_millis(200);
@@ -52,7 +51,7 @@ fn copy_durably(from: &Path, to: &Path) -> std::io::Result<u64> {
 }
 
 /// Waits (up to `wait`, or until the node stops) for `done`.
-async fn wait_for<F, Fut>(state: &AppState, wait: Duration, mut done: F) -> bool
+async fn wait_for<F, Fut>(scope: &Scope, wait: Duration, mut done: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -62,7 +61,7 @@ where
         if done().await {
             return true;
         }
-        if tokio::time::Instant::now() >= deadline || *state.stopping.borrow() {
+        if tokio::time::Instant::now() >= deadline || *scope.stopping.borrow() {
             return false;
         }
         tokio::time::sleep(POLL).await;
@@ -82,13 +81,13 @@ struct MediaItem {
 /// can upstream, then cancels the rest and copies every finished upload and clip the
 /// upstream does not have into `<export>/media/`. Blocks without a folder when there is
 /// something to keep.
-pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) -> Result<Outcome, String> {
-    let media = &state.media;
+pub async fn media(scope: &Scope, wait: Duration, export_dir: Option<&Path>) -> Result<Outcome, String> {
+    let media = &scope.media;
     media.forwarder.set_paused(false);
     let forwarding = media.limits().forward;
-    let settled = wait_for(state, wait, || async {
+    let settled = wait_for(scope, wait, || async {
         let Ok(summary) = media.summary().await else { return false };
-        let link_down = matches!(state.uplink.mode(), Mode::Offline | Mode::Local);
+        let link_down = matches!(scope.uplink.mode(), Mode::Offline | Mode::Local);
         summary.open_uploads == 0
             && summary.transcodes.queued == 0
             && summary.transcodes.running == 0
@@ -96,18 +95,15 @@ pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) 
     })
     .await;
     let mut cancelled: u64 = 0;
-    let busy: Vec<(String,)> = sqlx::query_as("SELECT id FROM transcodes WHERE state IN ('queued', 'running')")
-        .fetch_all(&state.db)
-        .await
-        .map_err(|e| e.to_string())?;
-    for (id,) in busy {
+    let busy = media.transcoder.unfinished().await.map_err(|e| e.to_string())?;
+    for id in busy {
         if media.transcoder.cancel(&id).await.is_ok() {
             cancelled += 1;
         }
     }
-    let far = state.clock.now().checked_add(jiff::SignedDuration::from_hours(24 * 365)).unwrap_or(state.clock.now());
+    let far = scope.clock.now().checked_add(jiff::SignedDuration::from_hours(24 * 365)).unwrap_or(scope.clock.now());
     let dropped = media.uploads.sweep(far).await.map_err(|e| e.to_string())?;
-    let keep = unsent(state).await.map_err(|e| e.to_string())?;
+    let keep = media.unsent().await.map_err(|e| e.to_string())?;
     let mut words = vec![if settled { "uploads and clips finished".to_owned() } else { format!("waited {} s", wait.as_secs()) }];
     if cancelled > 0 {
         words.push(format!("{} cancelled", count(cancelled, "clip")));
@@ -127,7 +123,7 @@ pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) 
     };
     let folder = export.join("media");
     let mut items = Vec::with_capacity(keep.len());
-    for (kind, id, from, filename) in keep {
+    for crate::media::Unsent { kind, id, path: from, filename } in keep {
         let name = from.file_name().and_then(|n| n.to_str()).unwrap_or("file").to_owned();
         let file = format!("{kind}s/{id}-{name}");
         let bytes = copy_durably(&from, &folder.join(&file)).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
@@ -139,49 +135,15 @@ pub async fn media(state: &AppState, wait: Duration, export_dir: Option<&Path>) 
     Ok(Outcome::Done(words.join("; ")))
 }
 
-/// Finished uploads and clips whose file exists and which the upstream does not have:
-/// (kind, id, file, the name the device gave).
-async fn unsent(state: &AppState) -> Result<Vec<(&'static str, String, std::path::PathBuf, Option<String>)>, sqlx::Error> {
-    let mut out = Vec::new();
-    let uploads = sqlx::query(
-        "SELECT u.id, u.filename FROM uploads u LEFT JOIN media_forwards f ON f.kind = 'upload' AND f.source_id = u.id \
-         WHERE u.state = 'done' AND (f.state IS NULL OR f.state != 'sent') ORDER BY u.created_at",
-    )
-    .fetch_all(&state.db)
-    .await?;
-    for r in uploads {
-        let id: String = r.get(0);
-        let path = state.media.uploads.path(&id);
-        if path.exists() {
-            out.push(("upload", id, path, r.get(1)));
-        }
-    }
-    let clips = sqlx::query(
-        "SELECT t.id, t.output FROM transcodes t LEFT JOIN media_forwards f ON f.kind = 'clip' AND f.source_id = t.id \
-         WHERE t.state = 'done' AND t.output IS NOT NULL AND (f.state IS NULL OR f.state != 'sent') ORDER BY t.created_at",
-    )
-    .fetch_all(&state.db)
-    .await?;
-    for r in clips {
-        let id: String = r.get(0);
-        let name: String = r.get(1);
-        let path = state.media.transcoder.clips_dir().join(&id).join(&name);
-        if path.exists() {
-            out.push(("clip", id, path, Some(name)));
-        }
-    }
-    Ok(out)
-}
-
 /// Syncs every order (waiting up to `wait` while the link is up), then exports those
 /// the upstream still does not have — contact details included, as staff need them to
 /// hand the orders over — and marks them exported once the file is on disk.
-pub async fn orders(state: &AppState, wait: Duration, event: &str, export_dir: Option<&Path>) -> Result<Outcome, String> {
-    let orders = &state.orders;
+pub async fn orders(scope: &Scope, wait: Duration, event: &str, export_dir: Option<&Path>) -> Result<Outcome, String> {
+    let orders = &scope.orders;
     orders.make_all_due().await.map_err(|e| e.to_string())?;
     orders.arrivals().notify_one();
-    wait_for(state, wait, || async {
-        let link_down = matches!(state.uplink.mode(), Mode::Offline | Mode::Local);
+    wait_for(scope, wait, || async {
+        let link_down = matches!(scope.uplink.mode(), Mode::Offline | Mode::Local);
         let waiting = orders.counts().await.map(|c| c.captured + c.syncing).unwrap_or(1);
         waiting == 0 || link_down
     })
@@ -195,14 +157,14 @@ pub async fn orders(state: &AppState, wait: Duration, event: &str, export_dir: O
         return Ok(Outcome::Blocked(format!(
             "{} orders are not upstream ({}); choose an export folder and run teardown again",
             left.len(),
-            why_not(state.uplink.mode())
+            why_not(scope.uplink.mode())
         )));
     };
     let file = export.join(format!("{event}-orders-not-synced.json"));
     let body = serde_json::to_vec_pretty(&left).map_err(|e| e.to_string())?;
     write_durably(&file, &body).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     let ids: Vec<String> = left.iter().map(|o| o.order_id.clone()).collect();
-    orders.mark_exported(&ids, state.clock.now()).await.map_err(|e| e.to_string())?;
+    orders.mark_exported(&ids, scope.clock.now()).await.map_err(|e| e.to_string())?;
     Ok(Outcome::Done(format!("{} orders synced upstream; {} exported to {}", counts.synced, left.len(), file.display())))
 }
 
@@ -212,33 +174,4 @@ fn why_not(mode: Mode) -> &'static str {
         Mode::Offline => "the uplink is down",
         Mode::Online | Mode::Relay => "the hub has not taken them yet",
     }
-}
-
-/// Removes every upload and clip from disk and their names from the database (the
-/// records of what was made stay, for the figures). Answers what it removed, in words.
-pub async fn wipe_media(state: &AppState, data_dir: &Path) -> Result<String, String> {
-    let db = &state.db;
-    let uploads = sqlx::query("UPDATE uploads SET state = 'deleted', metadata = '', filename = NULL, filetype = NULL, expires_at = NULL WHERE state != 'deleted' OR filename IS NOT NULL")
-        .execute(db)
-        .await
-        .map_err(|e| e.to_string())?
-        .rows_affected();
-    let clips = sqlx::query(
-        "UPDATE transcodes SET output = NULL, output_bytes = NULL, command = NULL WHERE output IS NOT NULL OR command IS NOT NULL",
-    )
-    .execute(db)
-    .await
-    .map_err(|e| e.to_string())?
-    .rows_affected();
-    sqlx::query("DELETE FROM media_forwards").execute(db).await.map_err(|e| e.to_string())?;
-    for sub in ["uploads", "clips"] {
-        let dir = data_dir.join("media").join(sub);
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("cannot remove {}: {e}", dir.display())),
-        }
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    }
-    Ok(format!("{} and {}", count(uploads, "upload"), count(clips, "clip")))
 }

@@ -31,11 +31,21 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::{Row, SqlitePool};
 
-use crate::audit::Who;
-use crate::clock::Clock;
-use crate::controls::said_by;
-use crate::http::AppState;
+use boothcloud_core::clock::Clock;
+
+use crate::assets::AssetCache;
+use crate::audit::{Audit, Who};
+use crate::charts::Charts;
+use crate::discovery::Discovery;
+use crate::live_manifest::LiveManifest;
+use crate::media::Media;
+use crate::orders::OrderQueue;
+use crate::peers::Peers;
+use crate::quote_keys::QuoteKeys;
 use crate::secrets::SecretStore;
+use crate::spend::Ledger;
+use crate::telemetry::Telemetry;
+use crate::uplink::Uplink;
 
 /// Longest export folder path accepted.
 pub const MAX_EXPORT_DIR: usize = 1024;
@@ -161,10 +171,31 @@ struct Live {
     ran_here: bool,
 }
 
+/// What teardown closes, exports, reports on and wipes: exactly these services.
+#[derive(Clone)]
+pub struct Scope {
+    pub manifest: Arc<LiveManifest>,
+    pub clock: Arc<dyn Clock>,
+    pub orders: OrderQueue,
+    pub media: Arc<Media>,
+    pub uplink: Arc<Uplink>,
+    pub assets: Arc<AssetCache>,
+    pub peers: Arc<Peers>,
+    pub discovery: Option<Arc<Discovery>>,
+    pub keys: QuoteKeys,
+    pub audit: Arc<Audit>,
+    pub spend: Arc<Ledger>,
+    pub telemetry: Arc<Telemetry>,
+    pub charts: Arc<Charts>,
+    /// Turns true when the node begins to stop.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+}
+
 pub struct Teardown {
     db: SqlitePool,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
+    scope: Scope,
     data_dir: PathBuf,
     closed: AtomicBool,
     live: Mutex<Live>,
@@ -180,16 +211,17 @@ impl Teardown {
     pub async fn load(
         db: SqlitePool,
         secrets: Arc<dyn SecretStore>,
-        clock: Arc<dyn Clock>,
         data_dir: &Path,
         event: &str,
+        scope: Scope,
     ) -> Result<Teardown, sqlx::Error> {
         let started: Option<i64> =
             sqlx::query_scalar("SELECT started_ms FROM teardown WHERE event_id = ?").bind(event).fetch_optional(&db).await?;
         Ok(Teardown {
             db,
             secrets,
-            clock,
+            clock: scope.clock.clone(),
+            scope,
             data_dir: data_dir.to_owned(),
             closed: AtomicBool::new(started.is_some()),
             live: Mutex::default(),
@@ -197,6 +229,12 @@ impl Teardown {
             wake: tokio::sync::Notify::new(),
             stop: tokio::sync::watch::channel(false).0,
         })
+    }
+
+    /// What this teardown works on (tests build a "restarted" teardown over the same).
+    #[cfg(test)]
+    pub(crate) fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, Live> {
@@ -264,7 +302,7 @@ impl Teardown {
         )
         .bind(event)
         .bind(now)
-        .bind(said_by(by))
+        .bind(by.said_by())
         .bind(&dir)
         .execute(&self.db)
         .await?
@@ -330,8 +368,9 @@ impl Teardown {
         }
     }
 
-    pub async fn view(&self, state: &AppState) -> Result<TeardownView, TeardownError> {
-        let loaded = state.manifest.current();
+    pub async fn view(&self) -> Result<TeardownView, TeardownError> {
+        let scope = &self.scope;
+        let loaded = scope.manifest.current();
         let m = &loaded.manifest;
         let event = &m.event.id;
         let run = self.run_row(event).await?;
@@ -374,7 +413,7 @@ impl Teardown {
             report_dir: self.report_dir(event, export_dir.as_deref()).to_string_lossy().into_owned(),
             export_dir: export_dir.map(|d| d.to_string_lossy().into_owned()),
             steps,
-            orders_at_risk: state.orders.unsafe_to_wipe().await.unwrap_or(-1),
+            orders_at_risk: scope.orders.unsafe_to_wipe().await.unwrap_or(-1),
             automatic_at: automatic(m).map(|(t, _)| t),
         })
     }
@@ -382,21 +421,22 @@ impl Teardown {
     /// Runs the pipeline from the first step not done, until it ends, blocks or fails.
     /// `halt`: tests stop here as a crash would (after the step's effect when `true`,
     /// before its `done` row either way).
-    pub async fn drive(&self, state: &AppState) -> Result<(), TeardownError> {
-        self.drive_until(state, None).await
+    pub async fn drive(&self) -> Result<(), TeardownError> {
+        self.drive_until(None).await
     }
 
-    pub(crate) async fn drive_until(&self, state: &AppState, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
+    pub(crate) async fn drive_until(&self, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
         let _one = self.driving.lock().await;
-        let ended = self.run_steps(state, halt).await;
+        let ended = self.run_steps(halt).await;
         // However it ended, nothing runs now: a run that stopped short without a
         // blocked or failed step reads as interrupted, never as running forever.
         self.live().ran_here = false;
         ended
     }
 
-    async fn run_steps(&self, state: &AppState, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
-        let event = state.manifest.current().manifest.event.id.clone();
+    async fn run_steps(&self, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
+        let scope = &self.scope;
+        let event = scope.manifest.current().manifest.event.id.clone();
         let Some(run) = self.run_row(&event).await? else { return Ok(()) };
         if run.finished_at.is_some() {
             return Ok(());
@@ -410,7 +450,7 @@ impl Teardown {
             }
             self.live().running = Some(step);
             tracing::info!(step = step.as_str(), "teardown step");
-            let outcome = self.take(step, state, &run).await;
+            let outcome = self.take(step, &run).await;
             self.live().running = None;
             if halt == Some((step, true)) {
                 return Ok(());
@@ -420,7 +460,7 @@ impl Teardown {
                 Outcome::Done(d) => (Ok(()), d.clone()),
                 Outcome::Blocked(d) | Outcome::Failed(d) => (Err(d.clone()), d.clone()),
             };
-            state.audit.record(&who, &format!("teardown: {}", step.title().to_lowercase()), None, Some(detail), result).await;
+            scope.audit.record(&who, &format!("teardown: {}", step.title().to_lowercase()), None, Some(detail), result).await;
             if !matches!(outcome, Outcome::Done(_)) {
                 return Ok(());
             }
@@ -438,16 +478,17 @@ impl Teardown {
         Ok(())
     }
 
-    async fn take(&self, step: Step, state: &AppState, run: &Run) -> Outcome {
-        let wait = state.manifest.current().manifest.teardown.wait.unsigned_abs();
+    async fn take(&self, step: Step, run: &Run) -> Outcome {
+        let scope = &self.scope;
+        let wait = scope.manifest.current().manifest.teardown.wait.unsigned_abs();
         let outcome = match step {
-            Step::Close => Ok(self.close(state)),
-            Step::Media => export::media(state, wait, run.export_dir.as_deref()).await,
-            Step::Orders => export::orders(state, wait, &run.event, run.export_dir.as_deref()).await,
-            Step::Report => report::write(state, &self.report_dir(&run.event, run.export_dir.as_deref()), run).await,
-            Step::Keys => self.keys(state).await,
-            Step::Wipe => wipe(state, &self.data_dir).await,
-            Step::Withdraw => Ok(withdraw(state).await),
+            Step::Close => Ok(self.close()),
+            Step::Media => export::media(scope, wait, run.export_dir.as_deref()).await,
+            Step::Orders => export::orders(scope, wait, &run.event, run.export_dir.as_deref()).await,
+            Step::Report => report::write(scope, &self.report_dir(&run.event, run.export_dir.as_deref()), run).await,
+            Step::Keys => self.keys().await,
+            Step::Wipe => wipe(scope).await,
+            Step::Withdraw => Ok(withdraw(scope).await),
             Step::Stop => Ok(Outcome::Done(format!("the node stops in {} s", STOP_AFTER.as_secs()))),
         };
         outcome.unwrap_or_else(Outcome::Failed)
@@ -456,18 +497,14 @@ impl Teardown {
     /// Upload tokens revoked, the pairing code withdrawn, a new quote-signing key (quotes
     /// signed before are refused), a new pairing key (unless the manifest sets it), and a
     /// new operator token in the secret store for the next start.
-    async fn keys(&self, state: &AppState) -> Result<Outcome, String> {
-        let now = state.clock.now().as_millisecond();
-        let revoked = sqlx::query("UPDATE upload_tokens SET revoked_at = ? WHERE revoked_at IS NULL")
-            .bind(now)
-            .execute(&state.db)
-            .await
-            .map_err(|e| e.to_string())?
-            .rows_affected();
-        state.peers.withdraw_code();
+    async fn keys(&self) -> Result<Outcome, String> {
+        let scope = &self.scope;
+        let now = scope.clock.now().as_millisecond();
+        let revoked = scope.media.tokens.revoke_all(now).await.map_err(|e| e.to_string())?;
+        scope.peers.withdraw_code();
         let who = Who { actor: "teardown", client: "node", why: "teardown".into() };
-        state.controls.rotate_signing_key(&who).await.map_err(|e| e.to_string())?;
-        let pairing = match state.peers.rotate_key().await {
+        scope.keys.rotate(&who).await.map_err(|e| e.to_string())?;
+        let pairing = match scope.peers.rotate_key().await {
             Ok(true) => "a new pairing key".to_owned(),
             Ok(false) => "the pairing key is the manifest's: change it there".to_owned(),
             Err(e) => return Err(e.to_string()),
@@ -483,33 +520,35 @@ impl Teardown {
         )))
     }
 
-    fn close(&self, state: &AppState) -> Outcome {
+    fn close(&self) -> Outcome {
+        let scope = &self.scope;
         self.closed.store(true, Ordering::Release);
-        state.peers.withdraw_code();
+        scope.peers.withdraw_code();
         Outcome::Done("kiosks are told the booth is closed; new uploads are refused".into())
     }
 
     /// Starts teardown by itself once the manifest's end time (plus `after_end`) has
     /// passed, and runs the pipeline whenever it is asked to, until the node stops.
-    pub async fn keep_running(self: Arc<Self>, state: AppState) {
-        let mut stopping = state.stopping.clone();
+    pub async fn keep_running(self: Arc<Self>) {
+        let mut stopping = self.scope.stopping.clone();
         loop {
-            self.start_if_due(&state).await;
+            self.start_if_due().await;
             let woken = tokio::select! {
                 () = self.wake.notified() => true,
                 () = tokio::time::sleep(Duration::from_secs(1)) => false,
                 _ = stopping.changed() => return,
             };
             if woken {
-                if let Err(e) = self.drive(&state).await {
+                if let Err(e) = self.drive().await {
                     tracing::warn!(error = %e, "teardown could not go on");
                 }
             }
         }
     }
 
-    async fn start_if_due(&self, state: &AppState) {
-        let loaded = state.manifest.current();
+    async fn start_if_due(&self) {
+        let scope = &self.scope;
+        let loaded = scope.manifest.current();
         let m = &loaded.manifest;
         let Some((due, why)) = automatic(m) else { return };
         if self.clock.now() < due || !matches!(self.run_row(&m.event.id).await, Ok(None)) {
@@ -517,14 +556,14 @@ impl Teardown {
         }
         let who = Who { actor: "manifest", client: "node", why: why.into() };
         if let Ok(true) = self.request(&m.event.id, &who, m.teardown.export_dir.as_deref()).await {
-            state.audit.record(&who, "teardown", None, Some(format!("started at {due}")), Ok(())).await;
+            scope.audit.record(&who, "teardown", None, Some(format!("started at {due}")), Ok(())).await;
         }
     }
 }
 
 /// When teardown starts by itself, and why: `[teardown] after_end` past the event's end,
 /// or the deployment's time to live (`event.ttl`) running out, whichever comes first.
-pub fn automatic(m: &crate::manifest::Manifest) -> Option<(Timestamp, &'static str)> {
+pub fn automatic(m: &boothcloud_core::manifest::Manifest) -> Option<(Timestamp, &'static str)> {
     let after_end = m.teardown.after_end.and_then(|a| m.event.ends_at.checked_add(a).ok()).map(|t| (t, "the event's end time"));
     let ttl = Some((m.event.expires_at, "the manifest's time to live"));
     [after_end, ttl].into_iter().flatten().min_by_key(|(t, _)| *t)
@@ -546,21 +585,22 @@ fn ts(ms: i64) -> Timestamp {
 
 /// Contact details (from the database file itself), upload tokens' records, uploads,
 /// clips and the asset cache. Refused while an order is neither synced nor exported.
-async fn wipe(state: &AppState, data_dir: &Path) -> Result<Outcome, String> {
-    let at_risk = state.orders.unsafe_to_wipe().await.map_err(|e| e.to_string())?;
+async fn wipe(scope: &Scope) -> Result<Outcome, String> {
+    let at_risk = scope.orders.unsafe_to_wipe().await.map_err(|e| e.to_string())?;
     if at_risk > 0 {
         return Ok(Outcome::Blocked(format!(
             "{at_risk} orders are neither synced upstream nor exported; nothing was wiped. Choose an export folder and run teardown again."
         )));
     }
-    let media = export::wipe_media(state, data_dir).await.map_err(|e| e.to_string())?;
-    let contacts = state.orders.wipe_contacts().await.map_err(|e| e.to_string())?;
-    let cached = state.assets.store().purge(|_| true);
+    let (uploads, clips) = scope.media.wipe().await.map_err(|e| e.to_string())?;
+    let media = format!("{} and {}", count(uploads, "upload"), count(clips, "clip"));
+    let contacts = scope.orders.wipe_contacts().await.map_err(|e| e.to_string())?;
+    let cached = scope.assets.store().purge(|_| true);
     Ok(Outcome::Done(format!("contact details of {}, {media}, {}", count(contacts, "order"), count(cached, "cached file"))))
 }
 
-async fn withdraw(state: &AppState) -> Outcome {
-    match &state.discovery {
+async fn withdraw(scope: &Scope) -> Outcome {
+    match &scope.discovery {
         Some(d) => {
             d.stop_advertising();
             d.withdraw().await;

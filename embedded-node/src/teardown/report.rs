@@ -11,14 +11,14 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::export::write_durably;
+use super::Scope;
 use super::{Outcome, Run};
-use crate::charts::render::{self, Size, Theme};
+use crate::charts::render::{Size, Theme};
 use crate::charts::Span;
-use crate::http::AppState;
-use crate::money::{display, Minor};
 use crate::orders::OrderView;
 use crate::spend::Component;
 use crate::telemetry::serves_customers;
+use boothcloud_core::money::{display, Minor};
 
 /// Audit entries the report lists (newest first).
 const AUDIT_IN_REPORT: u32 = 500;
@@ -95,24 +95,19 @@ pub struct SpendPart {
 }
 
 /// Writes the report into `dir`.
-pub(super) async fn write(state: &AppState, dir: &Path, run: &Run) -> Result<Outcome, String> {
-    let orders = state.orders.all_for_report().await.map_err(|e| e.to_string())?;
-    let summary = summarise(state, &orders, run);
-    let audit = state.audit.list(None, AUDIT_IN_REPORT).await.map_err(|e| e.to_string())?;
+pub(super) async fn write(scope: &Scope, dir: &Path, run: &Run) -> Result<Outcome, String> {
+    let orders = scope.orders.all_for_report().await.map_err(|e| e.to_string())?;
+    let summary = summarise(scope, &orders, run);
+    let audit = scope.audit.list(None, AUDIT_IN_REPORT).await.map_err(|e| e.to_string())?;
     let mut pngs = Vec::new();
     for (name, _) in CHARTS {
-        let svg = crate::http::charts::draw(state, name, Span::Event, &Theme::light(), Size { width: 1200, height: 480 })
-            .map_err(|e| e.to_string())?;
-        let fonts = state.charts.fonts();
-        let png = tokio::task::spawn_blocking(move || render::to_png(&svg, fonts))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let svg = scope.charts.draw(name, Span::Event, &Theme::light(), Size { width: 1200, height: 480 }).map_err(|e| e.to_string())?;
+        let png = scope.charts.to_png(svg).await.map_err(|e| e.to_string())?;
         pngs.push((name, png));
     }
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| e.to_string())?;
     let csv = orders_csv(&orders);
-    let html = html(&summary, &audit, state);
+    let html = html(&summary, &audit, scope);
     let shown = dir.display().to_string();
     let dir = dir.to_owned();
     let n = orders.len();
@@ -130,9 +125,9 @@ pub(super) async fn write(state: &AppState, dir: &Path, run: &Run) -> Result<Out
     Ok(Outcome::Done(format!("report.html, summary.json, orders.csv ({n} orders) and 4 charts in {shown}")))
 }
 
-fn summarise(state: &AppState, orders: &[OrderView], run: &Run) -> Summary {
-    let now = state.clock.now();
-    let loaded = state.manifest.current();
+fn summarise(scope: &Scope, orders: &[OrderView], run: &Run) -> Summary {
+    let now = scope.clock.now();
+    let loaded = scope.manifest.current();
     let m = &loaded.manifest;
     let count = |s: crate::orders::SyncState| orders.iter().filter(|o| o.status == s).count();
     let mut by_payment: Vec<PaymentPart> = Vec::new();
@@ -145,9 +140,9 @@ fn summarise(state: &AppState, orders: &[OrderView], run: &Run) -> Summary {
             None => by_payment.push(PaymentPart { payment: o.payment.clone(), orders: 1, total: o.total }),
         }
     }
-    let latency: Vec<RoutePart> = state
+    let latency: Vec<RoutePart> = scope
         .telemetry
-        .routes()
+        .route_figures()
         .into_iter()
         .filter(|r| serves_customers(&r.route) && r.event.requests > 0)
         .map(|r| RoutePart {
@@ -159,7 +154,7 @@ fn summarise(state: &AppState, orders: &[OrderView], run: &Run) -> Summary {
         })
         .collect();
     let worst = |f: fn(&RoutePart) -> f64| latency.iter().map(f).reduce(f64::max);
-    let spend = state.spend.view(now, m);
+    let spend = scope.spend.view(now, m);
     let transcode_ms = spend.components.iter().find(|c| c.component == Component::Transcode).map_or(0, |c| c.usage);
     Summary {
         event: EventPart {
@@ -183,7 +178,7 @@ fn summarise(state: &AppState, orders: &[OrderView], run: &Run) -> Summary {
         p95_ms: worst(|r| r.p95_ms),
         p99_ms: worst(|r| r.p99_ms),
         latency,
-        cache_hit_ratio: state.assets.figures().view().hit_ratio_event,
+        cache_hit_ratio: scope.assets.figures().view().hit_ratio_event,
         transcode_minutes: (transcode_ms as f64 / 60_000.0 * 10.0).round() / 10.0,
         spend: spend.total.spent,
         budget: spend.total.budget,
@@ -202,7 +197,7 @@ fn summarise(state: &AppState, orders: &[OrderView], run: &Run) -> Summary {
     }
 }
 
-/// One line per order: id, time, state, money, payment and the lines as `sku×qty`.
+/// One line per order: id, time, scope, money, payment and the lines as `sku×qty`.
 /// No contact details: the report outlives the wipe.
 pub fn orders_csv(orders: &[OrderView]) -> String {
     let mut out = String::from("order_id,created_at,status,currency,subtotal,discount,total,payment,lines,synced_at\n");
@@ -242,8 +237,8 @@ fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn html(s: &Summary, audit: &[crate::audit::AuditEntry], state: &AppState) -> String {
-    let currency = state.manifest.current().manifest.event.currency;
+fn html(s: &Summary, audit: &[crate::audit::AuditEntry], scope: &Scope) -> String {
+    let currency = scope.manifest.current().manifest.event.currency;
     let money = |m: Minor| esc(&display(m, currency));
     let ms = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.1} ms"));
     let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0}%"));

@@ -1,32 +1,39 @@
-//! Teardown in-process: the whole app on a data folder, orders with contact details,
-//! the pipeline run to its end, stopped short for a folder, and "crashed" at every
-//! step (before and after the step's effect) and continued by a fresh `Teardown` read
-//! back from the same database, as after a restart.
+//! Teardown in-process, without HTTP: a test booth on a data folder, orders with contact
+//! details, the pipeline run to its end, stopped short for a folder, and "crashed" at
+//! every step (before and after the step's effect) and continued by a fresh `Teardown`
+//! read back from the same database, as after a restart.
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{Step, Teardown};
 use crate::audit::Who;
-use crate::http::tests::{call, harness, harness_with, Harness, AUTH};
-use crate::http::AppState;
-use crate::manifest::DEMO_MANIFEST;
+use crate::checkout::{CheckoutError, OrderAttempt};
+use crate::orders::{Captured, Contact, PaymentMethod};
+use crate::services::Services;
+use crate::testing::TestBooth;
+use boothcloud_core::manifest::DEMO_MANIFEST;
+use boothcloud_core::pricing::BasketLine;
 
 const EVENT: &str = "harbour-lights-2026";
 
-async fn sell(h: &Harness, n: usize) -> Vec<(String, String)> {
+/// Sells `n` orders, each with a customer's contact details: (order id, key).
+async fn sell(b: &TestBooth, n: usize) -> Vec<(String, String)> {
     let mut sold = Vec::new();
     for i in 0..n {
-        let (s, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "COCOA", "qty": 1 + i % 3}]})), &[]).await;
-        assert_eq!(s, StatusCode::OK, "{q}");
+        let quote = b.services.checkout.quote(vec![BasketLine { sku: "COCOA".into(), qty: 1 + i as i64 % 3 }], None).unwrap();
         let key = format!("teardown-order-{i}");
-        let body = json!({"quote_token": q["token"], "payment": {"method": "card"},
-            "customer": {"email": format!("guest{i}@example.org"), "phone": format!("+4917000000{i:02}")}});
-        let (s, o) = call(&h.app, "POST", "/api/v1/orders", Some(body), &[("idempotency-key", &key)]).await;
-        assert_eq!(s, StatusCode::CREATED, "{o}");
-        sold.push((o["order_id"].as_str().unwrap().to_owned(), key));
+        let attempt = OrderAttempt {
+            idempotency_key: key.clone(),
+            request_hash: [i as u8; 32],
+            quote_token: quote.token,
+            payment: PaymentMethod::Card,
+            customer: Some(Contact { email: Some(format!("guest{i}@example.org")), phone: Some(format!("+4917000000{i:02}")) }),
+        };
+        let Captured::New(receipt) = b.services.checkout.place_order(attempt).await.unwrap() else { panic!("a new order") };
+        let receipt: Value = serde_json::from_str(&receipt).unwrap();
+        sold.push((receipt["order_id"].as_str().unwrap().to_owned(), key));
     }
     sold
 }
@@ -38,7 +45,7 @@ fn operator() -> Who {
 /// Every byte of the database, its WAL included.
 fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
     let mut all = Vec::new();
-    for name in ["t.db", "t.db-wal"] {
+    for name in ["boothcloud.db", "boothcloud.db-wal"] {
         if let Ok(b) = std::fs::read(dir.join(name)) {
             all.extend(b);
         }
@@ -50,13 +57,19 @@ fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-async fn steps_done(state: &AppState) -> Vec<String> {
-    sqlx::query_scalar("SELECT step FROM teardown_steps WHERE state = 'done' ORDER BY at_ms, rowid").fetch_all(&state.db).await.unwrap()
+async fn steps_done(services: &Services) -> Vec<String> {
+    sqlx::query_scalar("SELECT step FROM teardown_steps WHERE state = 'done' ORDER BY at_ms, rowid").fetch_all(&services.db).await.unwrap()
 }
 
-/// What must hold after a finished teardown of `sold` exported to `export`.
-async fn assert_torn_down(state: &AppState, dir: &std::path::Path, sold: &[(String, String)], export: &std::path::Path) {
-    let view = state.teardown.view(state).await.unwrap();
+/// What must hold after `teardown` finished tearing down `sold`, exported to `export`.
+async fn assert_torn_down(
+    teardown: &Teardown,
+    services: &Services,
+    dir: &std::path::Path,
+    sold: &[(String, String)],
+    export: &std::path::Path,
+) {
+    let view = teardown.view().await.unwrap();
     assert_eq!(view.state, "finished", "{view:?}");
     assert!(view.steps.iter().all(|s| s.state == "done"), "{:?}", view.steps);
     assert_eq!(view.orders_at_risk, 0);
@@ -85,30 +98,32 @@ async fn assert_torn_down(state: &AppState, dir: &std::path::Path, sold: &[(Stri
     assert_eq!(csv.lines().count(), sold.len() + 1);
     assert!(!csv.contains("@example.org"));
     let summary: Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
-    let revenue: i64 = sqlx::query_scalar("SELECT SUM(total) FROM orders").fetch_one(&state.db).await.unwrap();
+    let revenue = services.orders.counts().await.unwrap().revenue;
     assert_eq!(summary["revenue"], revenue);
     assert_eq!(summary["orders"]["total"], sold.len());
     assert_eq!(summary["orders"]["by_payment"][0]["payment"], "card");
     assert_eq!(summary["orders"]["by_payment"][0]["orders"], sold.len());
-    assert!(summary["latency"].as_array().unwrap().iter().any(|r| r["route"] == "POST /api/v1/orders"), "{summary}");
     // Each step ran to done once.
-    let done = steps_done(state).await;
+    let done = steps_done(services).await;
     assert_eq!(done.len(), Step::ALL.len(), "{done:?}");
 }
 
 #[tokio::test]
 async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stops() {
-    let h = harness().await;
-    h.state.telemetry.set_sampling(1.0);
+    let h = TestBooth::demo().await;
     let sold = sell(&h, 5).await;
+    // The kiosks' requests as the edge timed them: the report shows each route's latency.
+    for _ in 0..5 {
+        h.services.telemetry.record(&axum::http::Method::POST, "/api/v1/orders", 201, 4_000);
+    }
     let export = tempfile::tempdir().unwrap();
-    let before = h.state.signer.fingerprint();
+    let before = h.services.keys.signer().fingerprint();
 
     // Without a folder: closed at once, then stopped at the orders (none synced: no hub).
-    assert!(h.state.teardown.request(EVENT, &operator(), None).await.unwrap());
-    assert!(h.state.teardown.is_closed());
-    h.state.teardown.drive(&h.state).await.unwrap();
-    let view = h.state.teardown.view(&h.state).await.unwrap();
+    assert!(h.services.teardown.request(EVENT, &operator(), None).await.unwrap());
+    assert!(h.services.teardown.is_closed());
+    h.services.teardown.drive().await.unwrap();
+    let view = h.services.teardown.view().await.unwrap();
     assert_eq!(view.state, "blocked", "{view:?}");
     let orders_step = view.steps.iter().find(|s| s.step == Step::Orders).unwrap();
     assert_eq!(orders_step.state, "blocked");
@@ -117,29 +132,31 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
     assert!(view.steps.iter().filter(|s| s.state == "done").count() == 2, "close and media only: {:?}", view.steps);
     assert!(contains(&database_bytes(h.dir()), "guest0@example.org"), "nothing was wiped");
 
-    // Closed: kiosks hear so, in words; a retry of an order already taken still gets its receipt.
-    let (s, body) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})), &[]).await;
-    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::GONE, Some("booth_closed")));
-    assert!(body["error"]["message"].as_str().unwrap().contains("closed"));
-    let (s, body) = call(
-        &h.app,
-        "POST",
-        "/api/v1/orders",
-        Some(json!({"quote_token": "x", "payment": {"method": "cash"}})),
-        &[("idempotency-key", "new-one")],
-    )
-    .await;
-    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::GONE, Some("booth_closed")));
+    // Closed: no new quote or order; a retry of an order already taken still gets its receipt.
+    let checkout = &h.services.checkout;
+    assert!(matches!(checkout.quote(vec![BasketLine { sku: "COCOA".into(), qty: 1 }], None), Err(CheckoutError::Closed)));
+    let attempt = |key: &str, hash: u8| OrderAttempt {
+        idempotency_key: key.into(),
+        request_hash: [hash; 32],
+        quote_token: "x".into(),
+        payment: PaymentMethod::Cash,
+        customer: None,
+    };
+    assert!(matches!(checkout.place_order(attempt("new-one", 9)).await, Err(CheckoutError::Closed)));
+    assert!(matches!(checkout.place_order(attempt(&sold[0].1, 0)).await, Ok(Captured::Replayed(_))));
 
     // Run again with a folder: it continues at the orders and finishes.
-    assert!(!h.state.teardown.request(EVENT, &operator(), Some(export.path())).await.unwrap());
-    h.state.teardown.drive(&h.state).await.unwrap();
-    assert_torn_down(&h.state, h.dir(), &sold, export.path()).await;
-    assert_ne!(h.state.signer.fingerprint(), before, "a new signing key");
-    let stop = h.state.teardown.stop_requested();
+    assert!(!h.services.teardown.request(EVENT, &operator(), Some(export.path())).await.unwrap());
+    h.services.teardown.drive().await.unwrap();
+    assert_torn_down(&h.services.teardown, &h.services, h.dir(), &sold, export.path()).await;
+    let summary = export.path().join(format!("{EVENT}-report")).join("summary.json");
+    let summary: Value = serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
+    assert!(summary["latency"].as_array().unwrap().iter().any(|r| r["route"] == "POST /api/v1/orders"), "{summary}");
+    assert_ne!(h.services.keys.signer().fingerprint(), before, "a new signing key");
+    let stop = h.services.teardown.stop_requested();
     tokio::time::timeout(std::time::Duration::from_secs(10), stop).await.expect("the node is asked to stop");
 
-    let entries: Vec<String> = h.state.audit.list(None, 100).await.unwrap().into_iter().map(|e| e.action).collect();
+    let entries: Vec<String> = h.services.audit.list(None, 100).await.unwrap().into_iter().map(|e| e.action).collect();
     for step in Step::ALL {
         assert!(entries.iter().any(|a| *a == format!("teardown: {}", step.title().to_lowercase())), "{step:?} audited: {entries:?}");
     }
@@ -149,83 +166,51 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
 async fn interrupted_at_any_step_a_restarted_node_stays_closed_and_continues_where_it_stopped() {
     for step in Step::ALL {
         for after_effect in [false, true] {
-            let h = harness().await;
+            let h = TestBooth::demo().await;
             let sold = sell(&h, 3).await;
             let export = tempfile::tempdir().unwrap();
-            h.state.teardown.request(EVENT, &operator(), Some(export.path())).await.unwrap();
-            h.state.teardown.drive_until(&h.state, Some((step, after_effect))).await.unwrap();
+            let s = &h.services;
+            s.teardown.request(EVENT, &operator(), Some(export.path())).await.unwrap();
+            s.teardown.drive_until(Some((step, after_effect))).await.unwrap();
 
             // "Restart": a fresh teardown read back from the database.
-            let fresh = Teardown::load(h.state.db.clone(), h.secrets.clone(), h.state.clock.clone(), h.dir(), EVENT).await.unwrap();
-            let state = h.state.with(|s| s.teardown = Arc::new(fresh));
-            assert!(state.teardown.is_closed(), "closed after a crash at {step:?}");
-            let view = state.teardown.view(&state).await.unwrap();
+            let fresh = Teardown::load(s.db.clone(), s.secrets.clone(), h.dir(), EVENT, s.teardown.scope().clone()).await.unwrap();
+            let fresh = Arc::new(fresh);
+            assert!(fresh.is_closed(), "closed after a crash at {step:?}");
+            let view = fresh.view().await.unwrap();
             assert_eq!(view.state, "interrupted", "at {step:?}");
-            let done_before = steps_done(&state).await;
-            let index = Step::ALL.iter().position(|s| *s == step).unwrap();
+            let done_before = steps_done(s).await;
+            let index = Step::ALL.iter().position(|st| *st == step).unwrap();
             assert_eq!(done_before.len(), index, "steps before {step:?} are done, it is not");
 
-            state.teardown.request(EVENT, &operator(), None).await.unwrap();
-            state.teardown.drive(&state).await.unwrap();
-            assert_torn_down(&state, h.dir(), &sold, export.path()).await;
+            fresh.request(EVENT, &operator(), None).await.unwrap();
+            fresh.drive().await.unwrap();
+            assert_torn_down(&fresh, s, h.dir(), &sold, export.path()).await;
         }
     }
 }
 
 #[tokio::test]
 async fn the_wipe_itself_refuses_while_an_order_is_neither_synced_nor_exported() {
-    let h = harness().await;
+    let h = TestBooth::demo().await;
     sell(&h, 2).await;
-    h.state.teardown.request(EVENT, &operator(), None).await.unwrap();
+    h.services.teardown.request(EVENT, &operator(), None).await.unwrap();
     // As if the steps before the wipe had been recorded done without exporting anything.
     for step in [Step::Close, Step::Media, Step::Orders, Step::Report, Step::Keys] {
         sqlx::query("INSERT INTO teardown_steps (event_id, step, state, detail, at_ms) VALUES (?, ?, 'done', 'test', 0)")
             .bind(EVENT)
             .bind(step.as_str())
-            .execute(&h.state.db)
+            .execute(&h.services.db)
             .await
             .unwrap();
     }
-    h.state.teardown.drive(&h.state).await.unwrap();
-    let view = h.state.teardown.view(&h.state).await.unwrap();
+    h.services.teardown.drive().await.unwrap();
+    let view = h.services.teardown.view().await.unwrap();
     let wipe = view.steps.iter().find(|s| s.step == Step::Wipe).unwrap();
     assert_eq!(wipe.state, "blocked", "{wipe:?}");
     assert!(wipe.detail.as_deref().unwrap().contains("2 orders are neither synced upstream nor exported"));
     assert!(contains(&database_bytes(h.dir()), "guest1@example.org"), "nothing was wiped");
-    assert!(matches!(h.state.orders.wipe_contacts().await, Err(crate::orders::OrderError::WouldLose(2))));
-}
-
-#[tokio::test]
-async fn the_http_contract_confirms_checks_the_folder_and_needs_the_operator() {
-    let h = harness().await;
-    let body = json!({"confirm": true});
-    let (s, _) = call(&h.app, "POST", "/api/v1/ops/teardown", Some(body.clone()), &[]).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _) = call(&h.app, "GET", "/api/v1/ops/teardown", None, &[]).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, v) = call(&h.app, "GET", "/api/v1/ops/teardown", None, &[AUTH]).await;
-    assert_eq!((s, v["state"].as_str(), v["closed"].as_bool()), (StatusCode::OK, Some("not_started"), Some(false)));
-    assert_eq!(v["steps"].as_array().unwrap().len(), 8);
-
-    let (s, v) = call(&h.app, "POST", "/api/v1/ops/teardown", Some(json!({"confirm": false})), &[AUTH]).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("confirm_required")));
-    for bad in ["relative/folder", "/tmp/../etc", &h.dir().join("reports").to_string_lossy(), &"/x".repeat(600)] {
-        let (s, v) = call(&h.app, "POST", "/api/v1/ops/teardown", Some(json!({"confirm": true, "export_dir": bad})), &[AUTH]).await;
-        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_export_dir")), "{bad}");
-    }
-    assert!(!h.state.teardown.is_closed(), "a refused request closes nothing");
-    assert!(!h.dir().join("reports").exists(), "a folder refused inside the data folder is not made there");
-
-    let export = tempfile::tempdir().unwrap();
-    let folder = export.path().join("new-folder");
-    let (s, v) =
-        call(&h.app, "POST", "/api/v1/ops/teardown", Some(json!({"confirm": true, "export_dir": folder.to_str().unwrap()})), &[AUTH]).await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    assert!(v["closed"].as_bool().unwrap() && folder.is_dir(), "closed at once; the folder made");
-    assert_eq!(v["export_dir"].as_str().unwrap(), folder.canonicalize().unwrap().to_str().unwrap());
-    let audit = h.state.audit.list(None, 10).await.unwrap();
-    assert!(audit.iter().any(|e| e.action == "teardown" && e.result == "ok"), "{audit:?}");
-    assert!(audit.iter().any(|e| e.action == "teardown" && e.result != "ok"), "refusals are audited too");
+    assert!(matches!(h.services.orders.wipe_contacts().await, Err(crate::orders::OrderError::WouldLose(2))));
 }
 
 #[tokio::test]
@@ -233,43 +218,43 @@ async fn teardown_starts_by_itself_after_the_end_time_and_from_a_runbook() {
     let manifest = DEMO_MANIFEST
         .replace("ends_at = 2027-12-31T22:00:00+01:00", "ends_at = 2026-06-10T10:00:00+02:00")
         .replace("# after_end = \"1h\"", "after_end = \"30m\"");
-    let h = harness_with(Some(&manifest)).await;
-    h.state.teardown.start_if_due(&h.state).await;
-    assert!(!h.state.teardown.is_closed(), "09:00 is before the end");
+    let h = TestBooth::with(Some(&manifest)).await;
+    h.services.teardown.start_if_due().await;
+    assert!(!h.services.teardown.is_closed(), "09:00 is before the end");
     h.clock.advance(jiff::SignedDuration::from_mins(89));
-    h.state.teardown.start_if_due(&h.state).await;
-    assert!(!h.state.teardown.is_closed(), "10:29 is before end + 30 min");
+    h.services.teardown.start_if_due().await;
+    assert!(!h.services.teardown.is_closed(), "10:29 is before end + 30 min");
     h.clock.advance(jiff::SignedDuration::from_mins(2));
-    h.state.teardown.start_if_due(&h.state).await;
-    let view = h.state.teardown.view(&h.state).await.unwrap();
+    h.services.teardown.start_if_due().await;
+    let view = h.services.teardown.view().await.unwrap();
     assert!(view.closed);
     assert_eq!(view.started_by.as_deref(), Some("the event's end time"));
 
     let manifest =
         format!("{DEMO_MANIFEST}\n[[runbooks]]\nname = \"close-up\"\ntrigger = \"manual\"\nsteps = [\"notify Closing\", \"teardown\"]\n");
-    let h = harness_with(Some(&manifest)).await;
-    let dry = h.state.controls.run("close-up", Some(&operator()), true).await.unwrap();
-    assert!(!h.state.teardown.is_closed(), "a dry run closes nothing");
+    let h = TestBooth::with(Some(&manifest)).await;
+    let dry = h.services.controls.run("close-up", Some(&operator()), true).await.unwrap();
+    assert!(!h.services.teardown.is_closed(), "a dry run closes nothing");
     assert_eq!(dry.steps[1].result, "would change");
-    h.state.controls.run("close-up", Some(&operator()), false).await.unwrap();
-    let view = h.state.teardown.view(&h.state).await.unwrap();
+    h.services.controls.run("close-up", Some(&operator()), false).await.unwrap();
+    let view = h.services.teardown.view().await.unwrap();
     assert!(view.closed);
     assert_eq!(view.started_by.as_deref(), Some("runbook close-up"), "{view:?}");
 }
 
 #[tokio::test]
 async fn a_step_that_fails_stops_teardown_before_the_wipe_and_running_again_finishes() {
-    let h = harness().await;
+    let h = TestBooth::demo().await;
     let sold = sell(&h, 2).await;
     let export = tempfile::tempdir().unwrap();
     let folder = export.path().join("usb-stick");
     std::fs::create_dir_all(&folder).unwrap();
-    h.state.teardown.request(EVENT, &operator(), Some(&folder)).await.unwrap();
+    h.services.teardown.request(EVENT, &operator(), Some(&folder)).await.unwrap();
     // The stick is pulled and something else now has its name: the export cannot be written.
     std::fs::remove_dir_all(&folder).unwrap();
     std::fs::write(&folder, b"not a folder").unwrap();
-    h.state.teardown.drive(&h.state).await.unwrap();
-    let view = h.state.teardown.view(&h.state).await.unwrap();
+    h.services.teardown.drive().await.unwrap();
+    let view = h.services.teardown.view().await.unwrap();
     assert_eq!(view.state, "failed", "{view:?}");
     let orders = view.steps.iter().find(|s| s.step == Step::Orders).unwrap();
     assert!(orders.state == "failed" && orders.detail.as_deref().unwrap().contains("cannot write"), "{orders:?}");
@@ -278,7 +263,7 @@ async fn a_step_that_fails_stops_teardown_before_the_wipe_and_running_again_fini
 
     std::fs::remove_file(&folder).unwrap();
     std::fs::create_dir_all(&folder).unwrap();
-    h.state.teardown.request(EVENT, &operator(), None).await.unwrap();
-    h.state.teardown.drive(&h.state).await.unwrap();
-    assert_torn_down(&h.state, h.dir(), &sold, &folder).await;
+    h.services.teardown.request(EVENT, &operator(), None).await.unwrap();
+    h.services.teardown.drive().await.unwrap();
+    assert_torn_down(&h.services.teardown, &h.services, h.dir(), &sold, &folder).await;
 }

@@ -99,16 +99,9 @@ impl Ring {
         Some(slot)
     }
 
-    /// The slots still inside the window that ends at `now_ms`, merged.
+    /// The slots still inside the window that ends at `now_ms`, merged, and their errors.
     fn merged(&self, now_ms: i64) -> (Histogram<u32>, u64) {
         let mut out = histogram();
-        let errors = self.add_window(now_ms, &mut out);
-        (out, errors)
-    }
-
-    /// Adds the slots still inside the window that ends at `now_ms` to `out`; answers
-    /// their errors.
-    fn add_window(&self, now_ms: i64, out: &mut Histogram<u32>) -> u64 {
         let current = now_ms.div_euclid(self.width_ms) * self.width_ms;
         let oldest = current - self.width_ms * (self.slots.len() as i64 - 1);
         let mut errors = 0;
@@ -117,20 +110,7 @@ impl Ring {
             let _ = out.add(&s.hist);
             errors += s.errors;
         }
-        errors
-    }
-
-    /// Adds another ring of the same shape: slots of the same period add up; the newer
-    /// period wins where they differ.
-    fn absorb(&mut self, other: &Ring) {
-        for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
-            if theirs.start_ms > mine.start_ms {
-                *mine = theirs.clone();
-            } else if theirs.start_ms == mine.start_ms && theirs.start_ms != i64::MIN {
-                let _ = mine.hist.add(&theirs.hist);
-                mine.errors += theirs.errors;
-            }
-        }
+        (out, errors)
     }
 
     fn span_ms(&self) -> i64 {
@@ -149,21 +129,7 @@ pub struct RouteLatency {
     /// Exact counts per `BUCKETS_US` bound (not cumulative; the last is +Inf).
     buckets: [u64; BUCKETS_US.len() + 1],
     sum_us: u64,
-    /// The fine slot requests go to now and the period it covers, `[from_ms, to_ms)`:
-    /// a request inside it needs no division to find its slot (two 64-bit divisions
-    /// per request were most of finding it).
-    hot: Hot,
 }
-
-#[derive(Clone, Copy)]
-struct Hot {
-    from_ms: i64,
-    to_ms: i64,
-    index: usize,
-}
-
-/// No period: nothing is inside it.
-const COLD: Hot = Hot { from_ms: i64::MAX, to_ms: i64::MIN, index: 0 };
 
 impl Default for RouteLatency {
     fn default() -> Self {
@@ -175,7 +141,6 @@ impl Default for RouteLatency {
             first_ms: None,
             buckets: [0; BUCKETS_US.len() + 1],
             sum_us: 0,
-            hot: COLD,
         }
     }
 }
@@ -188,9 +153,11 @@ impl RouteLatency {
     /// request costs one histogram record, not three.
     pub fn record(&mut self, now_ms: i64, us: u64, error: bool) {
         let us = us.clamp(LOWEST_US, HIGHEST_US);
-        let hot = if (self.hot.from_ms..self.hot.to_ms).contains(&now_ms) { Some(self.hot.index) } else { self.turn(now_ms) };
-        if let Some(i) = hot {
-            let slot = &mut self.fine.slots[i];
+        let (i, start) = self.fine.index(now_ms);
+        if self.fine.slots[i].start_ms < start {
+            self.fold(i);
+        }
+        if let Some(slot) = self.fine.slot_at(now_ms) {
             slot.hist.saturating_record(us);
             slot.errors += u64::from(error);
         }
@@ -198,19 +165,6 @@ impl RouteLatency {
         let bucket = BUCKETS_US.iter().position(|&b| us <= b).unwrap_or(BUCKETS_US.len());
         self.buckets[bucket] += 1;
         self.sum_us += us;
-    }
-
-    /// The fine slot for `now_ms` becomes the hot one: the slot it replaces is folded
-    /// first. `None` when `now_ms` is older than the whole ring.
-    #[cold]
-    fn turn(&mut self, now_ms: i64) -> Option<usize> {
-        let (i, start) = self.fine.index(now_ms);
-        if self.fine.slots[i].start_ms < start {
-            self.fold(i);
-        }
-        self.fine.slot_at(now_ms)?;
-        self.hot = Hot { from_ms: start, to_ms: start + self.fine.width_ms, index: i };
-        Some(i)
     }
 
     /// Adds fine slot `i` to the 15 minutes and the event, once.
@@ -262,43 +216,6 @@ impl RouteLatency {
         figures_of(&hist, errors, span_ms)
     }
 
-    /// Adds this record's last minute to `acc` (another shard's record of the same
-    /// route may already be in it). Two shards never hold different periods inside one
-    /// minute at the same ring index, so adding them up is what [`RouteLatency::absorb`]
-    /// and [`RouteLatency::figures`] would give, without cloning either record.
-    pub fn add_last_minute(&self, now_ms: i64, acc: &mut LastMinute) {
-        acc.errors += self.fine.add_window(now_ms, &mut acc.hist);
-    }
-
-    /// Folds every fine slot (they stay for the last minute).
-    fn settle(&mut self) {
-        for i in 0..self.fine.slots.len() {
-            self.fold(i);
-        }
-    }
-
-    /// Adds another record of the same route (another thread's shard).
-    pub fn absorb(&mut self, other: &RouteLatency) {
-        // Both settled first: then the fine rings can be merged slot by slot (a newer
-        // period replacing an older one) without losing what the older one held.
-        self.settle();
-        let mut other = other.clone();
-        other.settle();
-        let other = &other;
-        self.fine.absorb(&other.fine);
-        self.coarse.absorb(&other.coarse);
-        let _ = self.event.add(&other.event);
-        self.event_errors += other.event_errors;
-        self.first_ms = match (self.first_ms, other.first_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
-            *mine += theirs;
-        }
-        self.sum_us += other.sum_us;
-    }
-
     /// 5xx answers over the whole event.
     pub fn event_errors(&self) -> u64 {
         self.event_errors + self.unfolded().map(|s| s.errors).sum::<u64>()
@@ -314,24 +231,6 @@ impl RouteLatency {
             out.push((BUCKETS_US.get(i).copied(), running));
         }
         (out, self.sum_us, running)
-    }
-}
-
-/// One route's last minute being added up over the shards.
-pub struct LastMinute {
-    hist: Histogram<u32>,
-    errors: u64,
-}
-
-impl Default for LastMinute {
-    fn default() -> Self {
-        LastMinute { hist: histogram(), errors: 0 }
-    }
-}
-
-impl LastMinute {
-    pub fn figures(&self) -> Figures {
-        figures_of(&self.hist, self.errors, FINE_MS * FINE_SLOTS as i64)
     }
 }
 
@@ -481,33 +380,5 @@ mod tests {
     fn an_idle_route_reads_zero() {
         let r = RouteLatency::default();
         assert_eq!(r.figures(Window::Event, T0), Figures::default());
-    }
-
-    #[test]
-    fn shards_add_up_to_what_one_record_would_hold() {
-        let (mut one, mut a, mut b) = (RouteLatency::default(), RouteLatency::default(), RouteLatency::default());
-        for i in 0..1_000u64 {
-            // Two periods: the first 500 a minute before the rest.
-            let at = if i < 500 { T0 } else { T0 + 60_000 };
-            one.record(at, i + 1, i % 100 == 0);
-            if i % 2 == 0 {
-                a.record(at, i + 1, i % 100 == 0)
-            } else {
-                b.record(at, i + 1, i % 100 == 0)
-            }
-        }
-        let now = T0 + 60_000;
-        a.absorb(&b);
-        for w in Window::ALL {
-            assert_eq!(a.figures(w, now), one.figures(w, now), "{w:?}");
-        }
-        assert_eq!(a.prometheus(), one.prometheus());
-        // A shard that saw only an older period does not bring it back.
-        let mut fresh = RouteLatency::default();
-        fresh.record(T0 + 120_000, 5, false);
-        let mut stale = RouteLatency::default();
-        stale.record(T0, 5, false);
-        fresh.absorb(&stale);
-        assert_eq!(fresh.figures(Window::LastMinute, T0 + 120_000).requests, 1);
     }
 }

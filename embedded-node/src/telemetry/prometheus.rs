@@ -94,7 +94,7 @@ mod tests {
     use axum::http::Method;
 
     use super::*;
-    use crate::clock::SystemClock;
+    use boothcloud_core::clock::SystemClock;
 
     #[test]
     fn a_histogram_is_written_in_the_text_format() {

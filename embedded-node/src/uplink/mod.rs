@@ -16,27 +16,26 @@
 //!   the hub gets the booth's own signed batch: the order ids never change on the way.
 //! - Offline limits apply only in `offline` mode, to the manifest's payment methods.
 
-pub mod runway;
 pub mod sync;
-pub mod watch;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
-use crate::hub::auth::{HubSignature, AUTH_HEADER};
-use crate::hub::wire::BoothReport;
-use crate::hub::HEARTBEAT_PATH;
-use crate::manifest::watch::LiveManifest;
+use crate::live_manifest::LiveManifest;
 use crate::orders::OrderQueue;
 use crate::peers::Peers;
-use runway::Runway;
-use watch::{Health, LinkWatch};
+use boothcloud_core::clock::Clock;
+use boothcloud_core::hub_protocol::wire::BoothReport;
+use boothcloud_core::hub_protocol::HEARTBEAT_PATH;
+use boothcloud_core::signing::hub::{HubSignature, AUTH_HEADER};
+use boothcloud_core::uplink::runway::{self, Runway};
+use boothcloud_core::uplink::watch::{Health, LinkWatch};
+use boothcloud_core::uplink::{Mode, Route};
 
 /// A booth that failed to relay is not asked again for this long.
 const RELAY_PENALTY: SignedDuration = SignedDuration::from_secs(10);
@@ -44,64 +43,6 @@ const RELAY_PENALTY: SignedDuration = SignedDuration::from_secs(10);
 const APPROVAL_LIFETIME: SignedDuration = SignedDuration::from_mins(10);
 /// Most orders waiting for approval at once; past it the oldest is dropped.
 const MAX_PENDING: usize = 64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// No hub in the manifest: orders stay on this laptop.
-    Local,
-    Online,
-    Offline,
-    Relay,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Local => "local",
-            Mode::Online => "online",
-            Mode::Offline => "offline",
-            Mode::Relay => "relay",
-        }
-    }
-}
-
-/// The operator's choice of way upstream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "route", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Route {
-    /// Straight to the hub while the uplink works, else through a paired booth, else
-    /// kept here.
-    Auto,
-    /// Straight to the hub only; never through a booth.
-    Regional,
-    /// Through this paired booth only.
-    Peer { peer: String },
-    /// Keep every order here; send nothing.
-    OfflineOnly,
-}
-
-impl Route {
-    /// As the audit log and `POST /api/v1/ops/failover` write it.
-    pub fn path(&self) -> String {
-        match self {
-            Route::Auto => "auto".into(),
-            Route::Regional => "regional".into(),
-            Route::Peer { peer } => format!("peer:{peer}"),
-            Route::OfflineOnly => "offline".into(),
-        }
-    }
-
-    /// `regional`, `offline`, `peer:<node id>` or `auto`.
-    pub fn from_path(path: &str) -> Option<Route> {
-        match path {
-            "auto" => Some(Route::Auto),
-            "regional" => Some(Route::Regional),
-            "offline" => Some(Route::OfflineOnly),
-            p => p.strip_prefix("peer:").filter(|id| !id.is_empty() && id.len() <= 64).map(|id| Route::Peer { peer: id.to_owned() }),
-        }
-    }
-}
 
 /// A booth orders are relayed through.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -585,10 +526,5 @@ fn decide(inner: &Inner, configured: bool, candidates: &[RelayPeer], _now: Times
 
 /// Free bytes on the file system holding `dir`.
 fn free_bytes(dir: &std::path::Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `path` is a valid C string and `stat` a properly sized, writable struct.
-    let rc = unsafe { libc::statvfs(path.as_ptr(), &mut stat) };
-    (rc == 0).then(|| stat.f_bavail * stat.f_frsize)
+    fs4::available_space(dir).ok()
 }

@@ -17,10 +17,10 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
 use super::{Mode, RelayPeer, Uplink};
-use crate::hub::auth::{HubSignature, AUTH_HEADER, RELAY_HEADER};
-use crate::hub::wire::{BatchAnswer, HubOrder, OrderBatch, Outcome};
-use crate::hub::ORDERS_PATH;
-use crate::peers::auth::{self, PROOF_HEADER, SIGNATURE_HEADER};
+use boothcloud_core::hub_protocol::wire::{BatchAnswer, HubOrder, OrderBatch, Outcome};
+use boothcloud_core::hub_protocol::ORDERS_PATH;
+use boothcloud_core::signing::hub::{HubSignature, AUTH_HEADER, RELAY_HEADER};
+use boothcloud_core::signing::peer::{PROOF_HEADER, SIGNATURE_HEADER};
 
 /// The peer route a booth relays through.
 pub const RELAY_PATH: &str = "/api/v1/peer/relay/orders";
@@ -126,7 +126,7 @@ impl Uplink {
 
     /// Sends claimed orders and records every outcome; nothing claimed is left `syncing`.
     async fn deliver(&self, claimed: Vec<HubOrder>, via: Option<&RelayPeer>) {
-        let max = if via.is_some() { MAX_RELAY_BYTES / 2 } else { crate::hub::wire::MAX_BATCH_BYTES / 2 };
+        let max = if via.is_some() { MAX_RELAY_BYTES / 2 } else { boothcloud_core::hub_protocol::wire::MAX_BATCH_BYTES / 2 };
         let mut work: Vec<Vec<HubOrder>> = chunks(claimed, max);
         while let Some(chunk) = work.pop() {
             match self.send(&chunk, via).await {
@@ -240,7 +240,7 @@ impl Uplink {
         let body = serde_json::to_vec(&envelope).expect("envelopes serialize");
         let sig = self
             .peers
-            .sign(&peer.id, &auth::Request { method: "POST", target: RELAY_PATH, body: &body })
+            .sign(&peer.id, &boothcloud_core::signing::peer::Request { method: "POST", target: RELAY_PATH, body: &body })
             .ok_or_else(|| Failure::Transport("this booth holds no pairing key".into()))?;
         let url = peer
             .url
@@ -328,7 +328,7 @@ fn transport_words(e: &reqwest::Error, whom: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quote_token::TokenLine;
+    use boothcloud_core::signing::quote::TokenLine;
     use jiff::Timestamp;
 
     fn order(i: usize, lines: usize) -> HubOrder {

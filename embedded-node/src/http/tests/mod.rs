@@ -1,33 +1,30 @@
-//! Router tests: the whole app in-process with `oneshot`, a real SQLite file, and a
-//! manual clock so expiry is tested without waiting.
-
-use std::sync::Arc;
+//! Router tests: the whole app in-process with `oneshot` over a test booth (a real
+//! SQLite file, and a manual clock so expiry is tested without waiting).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use super::*;
-use crate::clock::ManualClock;
-use crate::manifest::watch::ManifestSource;
-use crate::secrets::{FileVault, Secrets};
+use crate::testing::TestBooth;
 
+mod controls;
+mod teardown;
+
+/// A test booth and its app, called in-process with `oneshot`.
 pub(crate) struct Harness {
+    pub(crate) booth: TestBooth,
     pub(crate) app: Router,
-    pub(crate) state: AppState,
-    pub(crate) clock: ManualClock,
-    pub(crate) secrets: Arc<dyn crate::secrets::SecretStore>,
-    stop: tokio::sync::watch::Sender<bool>,
-    _dir: tempfile::TempDir,
 }
 
-impl Harness {
-    /// The data folder (database `t.db`, media, assets).
-    pub(crate) fn dir(&self) -> &std::path::Path {
-        self._dir.path()
+impl std::ops::Deref for Harness {
+    type Target = TestBooth;
+
+    fn deref(&self) -> &TestBooth {
+        &self.booth
     }
 }
 
@@ -37,82 +34,8 @@ pub(crate) async fn harness() -> Harness {
 
 /// The app on `manifest` (TOML text), or on the demo manifest.
 pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    // Wednesday 2026-06-10 09:00 in Berlin: outside the demo's 16:00-18:00 happy hour.
-    let clock = ManualClock::new("2026-06-10T07:00:00Z".parse::<Timestamp>().unwrap());
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let source = match manifest {
-        None => ManifestSource::Embedded,
-        Some(text) => {
-            let path = dir.path().join("booth.toml");
-            std::fs::write(&path, text).unwrap();
-            ManifestSource::File(path)
-        }
-    };
-    let manifest = Arc::new(LiveManifest::load(source, shared.clone()).unwrap());
-    let secrets =
-        Secrets::from_store(Arc::new(FileVault::open(dir.path()).unwrap()), None, Some("operator-token-for-tests".into())).unwrap();
-    let (db, writer) = crate::storage::open(&dir.path().join("t.db")).await.unwrap();
-    let (orders, _task) = OrderQueue::start(db.clone(), writer).await.unwrap();
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let telemetry = Arc::new(crate::telemetry::Telemetry::new(shared.clone()));
-    let meters = telemetry.meters().clone();
-    let peers = Arc::new(crate::peers::Peers::load(&db, secrets.store.clone(), manifest.clone(), shared.clone()).await.unwrap());
-    let assets = crate::assets::AssetCache::open(
-        &dir.path().join("assets"),
-        manifest.clone(),
-        shared.clone(),
-        &db,
-        meters.clone(),
-        Some(peers.clone()),
-    )
-    .await
-    .unwrap();
-    let spend = Arc::new(crate::spend::Ledger::load(&db, &manifest.current().manifest.event.id, meters).await.unwrap());
-    let media = Arc::new(crate::media::Media::open(dir.path(), db.clone(), manifest.clone(), shared.clone(), spend.clone()).await.unwrap());
-    let uplink =
-        Arc::new(crate::uplink::Uplink::new(manifest.clone(), shared.clone(), orders.clone(), peers.clone(), dir.path().to_owned()));
-    let signer = QuoteSigner::new(secrets.quote_key);
-    let audit = Arc::new(crate::audit::Audit::new(db.clone(), shared.clone()));
-    let event = manifest.current().manifest.event.id.clone();
-    let teardown =
-        Arc::new(crate::teardown::Teardown::load(db.clone(), secrets.store.clone(), shared.clone(), dir.path(), &event).await.unwrap());
-    let parts = crate::controls::Parts {
-        telemetry: telemetry.clone(),
-        media: media.clone(),
-        assets: assets.clone(),
-        uplink: uplink.clone(),
-        spend: spend.clone(),
-        audit: audit.clone(),
-        signer: signer.clone(),
-        secrets: secrets.store.clone(),
-        teardown: teardown.clone(),
-    };
-    let controls = Arc::new(crate::controls::Controls::load(manifest.clone(), shared.clone(), db.clone(), parts).await.unwrap());
-    let state = AppState::from(super::Handles {
-        teardown,
-        controls,
-        audit,
-        uplink,
-        assets,
-        manifest,
-        orders,
-        signer,
-        db,
-        telemetry,
-        spend,
-        charts: Arc::default(),
-        clock: shared,
-        operator_token: "operator-token-for-tests".into(),
-        secrets_store: "file",
-        secrets_fallback: None,
-        started_at: clock.now(),
-        stopping,
-        peers,
-        discovery: None,
-        media,
-    });
-    Harness { app: app(state.clone()), state, clock, secrets: secrets.store.clone(), stop, _dir: dir }
+    let booth = TestBooth::with(manifest).await;
+    Harness { app: app(booth.services.clone()), booth }
 }
 
 pub(crate) async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>, headers: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -289,7 +212,7 @@ async fn the_live_stream_sends_snapshots_and_ends_when_the_node_stops() {
 
     // Stopping the node ends open streams instead of holding shutdown.
     let res = h.app.clone().oneshot(req(true)).await.unwrap();
-    h.stop.send(true).unwrap();
+    h.lifecycle.begin_stopping();
     let mut body = res.into_body().into_data_stream();
     use futures_util::StreamExt;
     let ended = tokio::time::timeout(std::time::Duration::from_secs(3), async {

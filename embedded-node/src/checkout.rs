@@ -1,0 +1,170 @@
+//! Checkout: a basket priced into a signed quote, and a quote turned into an order.
+//!
+//! Owns the use cases kiosks, phones and the counter run: [`Checkout::quote`] (closed
+//! booths refuse, oversize baskets are refused before pricing, stock is checked, the
+//! quote is sealed) and [`Checkout::place_order`] (the token checked, a retry answered
+//! from the first response, offline limits applied, the order captured durably).
+//! Never: speaks HTTP (the edge parses requests into these calls), prices by itself
+//! (`boothcloud_core::pricing`), or stores anything but through the order queue.
+
+use std::sync::Arc;
+
+use boothcloud_core::clock::Clock;
+use boothcloud_core::pricing::{Basket, BasketLine, PricedBasket, PricingError};
+use boothcloud_core::signing::quote::{QuoteClaims, QuoteSigner, TokenError, MAX_TOKEN_BYTES};
+use jiff::Timestamp;
+
+use crate::live_manifest::LiveManifest;
+use crate::orders::{Captured, Contact, NewOrder, OrderError, OrderQueue, PaymentMethod};
+use crate::teardown::Teardown;
+use crate::uplink::Uplink;
+
+/// Longest SKU a basket line may name (checked before pricing).
+pub const MAX_SKU_BYTES: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    /// The booth began its teardown: it takes no new quotes or orders.
+    #[error("this booth has closed for the event")]
+    Closed,
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    /// Offline, past a limit the manifest sets: the lead must approve it first.
+    #[error("{0}")]
+    OfflineLimit(String),
+    #[error("{0}")]
+    BadContact(&'static str),
+}
+
+/// A priced basket, sealed.
+#[derive(Debug, Clone)]
+pub struct Quote {
+    pub quote_id: String,
+    pub priced: PricedBasket,
+    pub manifest_version: u64,
+    pub priced_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Pass this back to place the order before `expires_at`. Opaque; signed.
+    pub token: String,
+}
+
+/// One attempt at placing an order, as a client sent it.
+#[derive(Debug, Clone)]
+pub struct OrderAttempt {
+    pub idempotency_key: String,
+    /// SHA-256 of the request as sent: a retry must send the same.
+    pub request_hash: [u8; 32],
+    pub quote_token: String,
+    pub payment: PaymentMethod,
+    pub customer: Option<Contact>,
+}
+
+/// What checkout uses: exactly these services.
+#[derive(Clone)]
+pub struct Checkout {
+    pub manifest: Arc<LiveManifest>,
+    pub clock: Arc<dyn Clock>,
+    pub orders: OrderQueue,
+    pub signer: QuoteSigner,
+    pub uplink: Arc<Uplink>,
+    pub teardown: Arc<Teardown>,
+}
+
+impl Checkout {
+    /// Prices `lines` (for `tier`) with the promotions in force now and seals the quote.
+    pub fn quote(&self, lines: Vec<BasketLine>, tier: Option<String>) -> Result<Quote, CheckoutError> {
+        if self.teardown.is_closed() {
+            return Err(CheckoutError::Closed);
+        }
+        let loaded = self.manifest.current();
+        // Checked before pricing so an oversize request costs nothing to refuse.
+        let max_lines = loaded.manifest.pricing.max_lines;
+        if lines.len() > max_lines as usize {
+            return Err(PricingError::TooManyLines { lines: lines.len(), max: max_lines }.into());
+        }
+        if let Some(line) = lines.iter().find(|l| l.sku.len() > MAX_SKU_BYTES) {
+            let shown = &line.sku[..line.sku.floor_char_boundary(MAX_SKU_BYTES)];
+            return Err(PricingError::UnknownSku(format!("{shown}…")).into());
+        }
+        let now = self.clock.now();
+        let priced = loaded.book.price(&Basket { lines, tier }, now)?;
+        for line in &priced.lines {
+            if let Some(stock) = loaded.book.item(&line.sku).and_then(|i| i.stock) {
+                let available = self.orders.available(&line.sku, stock);
+                if line.qty > available {
+                    return Err(OrderError::OutOfStock { sku: line.sku.clone(), available }.into());
+                }
+            }
+        }
+        let expires_at = now.saturating_add(loaded.manifest.pricing.quote_ttl).unwrap_or(now);
+        let quote_id = uuid::Uuid::new_v4().to_string();
+        let claims = QuoteClaims::new(quote_id.clone(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires_at);
+        let token = self.signer.sign(&claims);
+        Ok(Quote { quote_id, priced, manifest_version: loaded.version, priced_at: now, expires_at, token })
+    }
+
+    /// Places the order a quote token promises. Durable before it answers; a retry with
+    /// the same key and request is answered with the first receipt (`Captured::Replayed`),
+    /// even once the booth has closed or the quote has expired.
+    pub async fn place_order(&self, attempt: OrderAttempt) -> Result<Captured, CheckoutError> {
+        if let Some(contact) = &attempt.customer {
+            contact.check().map_err(CheckoutError::BadContact)?;
+        }
+        if attempt.quote_token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Malformed.into());
+        }
+        // Closed: only a retry of an order already taken is answered.
+        if self.teardown.is_closed() {
+            return match self.replay(&attempt).await? {
+                Some(receipt) => Ok(receipt),
+                None => Err(CheckoutError::Closed),
+            };
+        }
+        let now = self.clock.now();
+        let loaded = self.manifest.current();
+        let claims = match self.signer.verify(&attempt.quote_token, &loaded.manifest.event.id, now) {
+            Ok(claims) => claims,
+            // A retry is answered from the first response even if its quote has since
+            // expired; the lookup is only paid when the token fails. (A retry with a
+            // valid token is recognised by the order writer itself.)
+            Err(token_error) => {
+                return match self.orders.find_by_key(&attempt.idempotency_key).await? {
+                    Some((hash, response)) if hash == attempt.request_hash => Ok(Captured::Replayed(response)),
+                    Some(_) => Err(OrderError::KeyConflict.into()),
+                    None => Err(token_error.into()),
+                };
+            }
+        };
+        // Offline, past a limit, an order waits for the lead's approval — unless it is a
+        // retry of one already taken.
+        if let Err(needs) = self.uplink.admit(&claims.qid, claims.total, attempt.payment.as_str()).await {
+            return match self.replay(&attempt).await? {
+                Some(receipt) => Ok(receipt),
+                None => Err(CheckoutError::OfflineLimit(needs.to_string())),
+            };
+        }
+        let stock = claims.lines.iter().map(|l| loaded.book.item(&l.sku).and_then(|i| i.stock)).collect();
+        let order = NewOrder {
+            idempotency_key: attempt.idempotency_key,
+            request_hash: attempt.request_hash,
+            claims,
+            payment: attempt.payment,
+            customer: attempt.customer,
+            now,
+            stock,
+        };
+        Ok(self.orders.capture(order).await?)
+    }
+
+    /// The first receipt for this attempt's key, if the same request was taken before.
+    async fn replay(&self, attempt: &OrderAttempt) -> Result<Option<Captured>, CheckoutError> {
+        Ok(match self.orders.find_by_key(&attempt.idempotency_key).await? {
+            Some((hash, response)) if hash == attempt.request_hash => Some(Captured::Replayed(response)),
+            _ => None,
+        })
+    }
+}

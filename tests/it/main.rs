@@ -1,0 +1,14 @@
+//! The black-box tests: the real `boothcloud-node` (and `boothcloud-hub`) binaries, each
+//! started on port 0 with a fresh data folder, driven over HTTP as kiosks, phones,
+//! paired booths and the operator drive them. One module per capability; the helpers
+//! that start nodes, hubs and PostgreSQL are the `boothcloud-tests` library (`support/`).
+
+mod assets;
+mod commerce;
+mod controls;
+mod crash;
+mod manifest;
+mod media;
+mod robustness;
+mod telemetry;
+mod uplink;
