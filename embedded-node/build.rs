@@ -14,7 +14,8 @@ fn main() {
     } else if built.join("index.html").is_file() {
         built.canonicalize().expect("ui/dist resolves")
     } else {
-        let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("ui-missing");
+        let out =
+            PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("ui-missing");
         std::fs::create_dir_all(&out).expect("create OUT_DIR/ui-missing");
         std::fs::write(
             out.join("index.html"),

@@ -10,5 +10,6 @@ fn main() {
         "choose_folder",
         "save_export",
     ]);
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build");
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri build");
 }

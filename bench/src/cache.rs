@@ -69,14 +69,19 @@ enum Load {
 fn pin(pid: u32, cpus: &str) -> anyhow::Result<()> {
     let children = Command::new("pgrep").args(["-P", &pid.to_string()]).output()?;
     let children = String::from_utf8_lossy(&children.stdout).into_owned();
-    for p in std::iter::once(pid.to_string()).chain(children.split_whitespace().map(str::to_owned)) {
-        let status = Command::new("taskset").args(["-a", "-p", "-c", cpus, &p]).stdout(Stdio::null()).status()?;
+    for p in std::iter::once(pid.to_string()).chain(children.split_whitespace().map(str::to_owned))
+    {
+        let status = Command::new("taskset")
+            .args(["-a", "-p", "-c", cpus, &p])
+            .stdout(Stdio::null())
+            .status()?;
         anyhow::ensure!(status.success(), "taskset could not hold process {p} to cores {cpus}");
     }
     Ok(())
 }
 
-const OBJECTS: [(&str, usize); 2] = [("img/obj-10k.jpg", 10 * 1024), ("img/obj-200k.jpg", 200 * 1024)];
+const OBJECTS: [(&str, usize); 2] =
+    [("img/obj-10k.jpg", 10 * 1024), ("img/obj-200k.jpg", 200 * 1024)];
 
 /// nginx with proxy_cache, from a temporary folder, stopped when dropped.
 struct Nginx {
@@ -92,7 +97,11 @@ impl Nginx {
         let d = dir.path().display();
         // Running as root, nginx's workers would switch to www-data and then fail to
         // write the cache in a root-owned temporary folder.
-        let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0"))
+            .unwrap_or(false);
         let user = if root { "user root;" } else { "" };
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let conf = format!(
@@ -134,7 +143,10 @@ http {{
         );
         let conf_path = dir.path().join("nginx.conf");
         std::fs::write(&conf_path, conf)?;
-        let nginx = ["/usr/sbin/nginx", "nginx"].into_iter().find(|p| Path::new(p).exists() || *p == "nginx").unwrap_or("nginx");
+        let nginx = ["/usr/sbin/nginx", "nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).exists() || *p == "nginx")
+            .unwrap_or("nginx");
         let child = Command::new(nginx)
             .arg("-p")
             .arg(dir.path())
@@ -143,10 +155,17 @@ http {{
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| anyhow::anyhow!("nginx could not be started ({e}); bench/cache.sh installs nginx-light"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "nginx could not be started ({e}); bench/cache.sh installs nginx-light"
+                )
+            })?;
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            anyhow::ensure!(Instant::now() < deadline, "nginx did not listen within 10 s; see {d}/error.log");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "nginx did not listen within 10 s; see {d}/error.log"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(Nginx { child, port, _dir: dir })
@@ -171,10 +190,14 @@ fn prime(url: &str) -> anyhow::Result<()> {
     for attempt in 0..2 {
         let r = client.get(url).send()?;
         anyhow::ensure!(r.status() == 200, "{url}: {}", r.status());
-        let x_cache = r.headers().get("x-cache").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let x_cache =
+            r.headers().get("x-cache").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         r.bytes()?;
         if attempt == 1 {
-            anyhow::ensure!(x_cache == "HIT", "{url} is not a cache hit on the second request (X-Cache: {x_cache})");
+            anyhow::ensure!(
+                x_cache == "HIT",
+                "{url} is not a cache hit on the second request (X-Cache: {x_cache})"
+            );
         }
     }
     Ok(())
@@ -193,7 +216,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let objects: HashMap<String, Object> = OBJECTS
         .iter()
         .map(|(path, size)| {
-            let body: Vec<u8> = (0..*size).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+            let body: Vec<u8> =
+                (0..*size).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
             (
                 (*path).to_owned(),
                 Object {
@@ -235,7 +259,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .connections
         .iter()
         .map(|&c| (c, Load::Saturating))
-        .chain(args.paced_connections.iter().flat_map(|&c| args.pace_ms.iter().map(move |&ms| (c, Load::Paced(ms)))))
+        .chain(
+            args.paced_connections
+                .iter()
+                .flat_map(|&c| args.pace_ms.iter().map(move |&ms| (c, Load::Paced(ms)))),
+        )
         .chain(split.iter().map(|&c| (c, Load::SplitCores)))
         .collect();
     let all_cores = format!("0-{}", cores - 1);
@@ -243,7 +271,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (path, size) in OBJECTS {
         for &(connections, load_kind) in &cases {
-            let mut row = Row { object: path, size, connections, load: load_kind, nginx: Vec::new(), node: Vec::new() };
+            let mut row = Row {
+                object: path,
+                size,
+                connections,
+                load: load_kind,
+                nginx: Vec::new(),
+                node: Vec::new(),
+            };
             let script = match load_kind {
                 Load::Paced(ms) => {
                     let file = scripts.path().join(format!("pace-{ms}.lua"));
@@ -260,7 +295,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 }
                 Load::Saturating | Load::Paced(_) => (None, args.threads),
             };
-            let load = |url: &str, seconds: u64| wrk::run_on(cpus, url, threads, connections, seconds, script.as_deref(), &[]);
+            let load = |url: &str, seconds: u64| {
+                wrk::run_on(cpus, url, threads, connections, seconds, script.as_deref(), &[])
+            };
             // A short unmeasured load first: both get their connections and caches hot.
             load(&format!("{nginx_base}{path}"), 2)?;
             load(&format!("{node_base}{path}"), 2)?;
@@ -271,7 +308,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             };
             for round in 0..args.runs {
                 for node_first in [round % 2 == 1, round % 2 == 0] {
-                    let (label, url) = if node_first { ("node", &node_base) } else { ("nginx", &nginx_base) };
+                    let (label, url) =
+                        if node_first { ("node", &node_base) } else { ("nginx", &nginx_base) };
                     let load = load(&format!("{url}{path}"), args.seconds)?;
                     eprintln!(
                         "{path} {case} round {round} {label}: {:.0} req/s, p50 {:.0} µs, p99 {:.0} µs, {} errors",
@@ -288,7 +326,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let after = origin.counts.requests.load(std::sync::atomic::Ordering::Relaxed);
-    anyhow::ensure!(after == origin_requests, "the origin was asked {} more times under load: not all hits", after - origin_requests);
+    anyhow::ensure!(
+        after == origin_requests,
+        "the origin was asked {} more times under load: not all hits",
+        after - origin_requests
+    );
 
     println!(
         "| object | connections (load) | nginx req/s | node req/s | node / nginx | nginx p50 / p99 | node p50 / p99 | p99 node / nginx | errors |"
@@ -303,7 +345,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let load = match r.load {
             Load::Paced(ms) => format!("{} (paced: {ms} ms between requests)", r.connections),
             Load::Saturating => format!("{} (saturating)", r.connections),
-            Load::SplitCores => format!("{} (saturating, server on core 0, wrk -t{} on core(s) {client_cores})", r.connections, cores - 1),
+            Load::SplitCores => format!(
+                "{} (saturating, server on core 0, wrk -t{} on core(s) {client_cores})",
+                r.connections,
+                cores - 1
+            ),
         };
         println!(
             "| {} ({} KiB) | {} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {:.2} | {} |",

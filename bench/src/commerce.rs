@@ -50,7 +50,10 @@ pub enum Client {
 
 fn basket() -> Basket {
     let lines = [("MUG-GLOW", 2), ("STICKER-SHIP", 3), ("TEE-M", 1), ("BEANIE", 1)];
-    Basket { lines: lines.iter().map(|(s, q)| BasketLine { sku: s.to_string(), qty: *q }).collect(), tier: Some("member".into()) }
+    Basket {
+        lines: lines.iter().map(|(s, q)| BasketLine { sku: s.to_string(), qty: *q }).collect(),
+        tier: Some("member".into()),
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -60,11 +63,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    println!("boothcloud-bench: {} orders per run, {} clients, median of {} runs\n", args.orders, args.clients, args.runs);
+    println!(
+        "boothcloud-bench: {} orders per run, {} clients, median of {} runs\n",
+        args.orders, args.clients, args.runs
+    );
 
-    let raw: Vec<f64> = (0..args.runs).map(|_| raw_sqlite(args.orders, args.clients)).collect::<anyhow::Result<_>>()?;
+    let raw: Vec<f64> = (0..args.runs)
+        .map(|_| raw_sqlite(args.orders, args.clients))
+        .collect::<anyhow::Result<_>>()?;
     let http: Vec<f64> = (0..args.runs)
-        .map(|_| runtime.block_on(http_orders(args.client, args.orders, args.seconds, args.clients)))
+        .map(|_| {
+            runtime.block_on(http_orders(args.client, args.orders, args.seconds, args.clients))
+        })
         .collect::<anyhow::Result<_>>()?;
     let (raw, http) = (median(raw), median(http));
 
@@ -104,8 +114,15 @@ fn raw_sqlite(n: usize, batch: usize) -> anyhow::Result<f64> {
     db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
     db.execute_batch(include_str!("../../migrations/20261122000001_orders.sql"))?;
     let lines = r#"[{"sku":"TOTE","qty":1,"unit_price":900,"total":900},{"sku":"COFFEE","qty":1,"unit_price":350,"total":350}]"#;
-    let rows: Vec<(String, String, String)> =
-        (0..n).map(|i| (uuid::Uuid::now_v7().to_string(), format!("bench-key-{i}"), uuid::Uuid::new_v4().to_string())).collect();
+    let rows: Vec<(String, String, String)> = (0..n)
+        .map(|i| {
+            (
+                uuid::Uuid::now_v7().to_string(),
+                format!("bench-key-{i}"),
+                uuid::Uuid::new_v4().to_string(),
+            )
+        })
+        .collect();
     let start = Instant::now();
     let mut stmt_sql = String::from(
         "INSERT INTO orders (order_id, idempotency_key, request_hash, quote_id, event_id, currency, subtotal, discount, total, \
@@ -121,7 +138,15 @@ fn raw_sqlite(n: usize, batch: usize) -> anyhow::Result<f64> {
                 let response = format!(
                     r#"{{"order_id":"{id}","status":"captured","currency":"EUR","lines":{lines},"subtotal":1250,"discount":0,"total":1250,"payment":"card","created_at":"2026-11-22T12:00:00Z"}}"#
                 );
-                stmt.execute(rusqlite::params![id, key, &[7u8; 32][..], qid, lines, 1_795_000_000_000i64, response])?;
+                stmt.execute(rusqlite::params![
+                    id,
+                    key,
+                    &[7u8; 32][..],
+                    qid,
+                    lines,
+                    1_795_000_000_000i64,
+                    response
+                ])?;
             }
         }
         tx.commit()?;
@@ -129,7 +154,9 @@ fn raw_sqlite(n: usize, batch: usize) -> anyhow::Result<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn start_node(manifest: Option<std::path::PathBuf>) -> anyhow::Result<(Node, tempfile::TempDir)> {
+async fn start_node(
+    manifest: Option<std::path::PathBuf>,
+) -> anyhow::Result<(Node, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let config = NodeConfig {
         manifest,
@@ -142,7 +169,12 @@ async fn start_node(manifest: Option<std::path::PathBuf>) -> anyhow::Result<(Nod
 
 /// `clients` keep-alive connections placing pre-quoted orders: `n` orders with reqwest,
 /// or `seconds` of them with wrk.
-async fn http_orders(client: Client, n: usize, seconds: u64, clients: usize) -> anyhow::Result<f64> {
+async fn http_orders(
+    client: Client,
+    n: usize,
+    seconds: u64,
+    clients: usize,
+) -> anyhow::Result<f64> {
     let (node, dir) = start_node(None).await?;
     let url = format!("http://{}", node.local_addr());
     // Quote tokens are made up front, in-process: this measures order capture only.
@@ -154,13 +186,25 @@ async fn http_orders(client: Client, n: usize, seconds: u64, clients: usize) -> 
     let state = node.services().clone();
     let loaded = state.manifest.current();
     let now = jiff::Timestamp::now();
-    let basket = Basket { lines: vec![BasketLine { sku: "TOTE".into(), qty: 1 }, BasketLine { sku: "COFFEE".into(), qty: 1 }], tier: None };
+    let basket = Basket {
+        lines: vec![
+            BasketLine { sku: "TOTE".into(), qty: 1 },
+            BasketLine { sku: "COFFEE".into(), qty: 1 },
+        ],
+        tier: None,
+    };
     let priced = loaded.book.price(&basket, now)?;
     let expires = now + jiff::SignedDuration::from_mins(30);
     let tokens: Vec<String> = (0..tokens)
         .map(|_| {
-            let claims =
-                QuoteClaims::new(uuid::Uuid::new_v4().to_string(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires);
+            let claims = QuoteClaims::new(
+                uuid::Uuid::new_v4().to_string(),
+                loaded.manifest.event.id.clone(),
+                &priced,
+                loaded.version,
+                now,
+                expires,
+            );
             state.keys.signer().sign(&claims)
         })
         .collect();
@@ -188,9 +232,15 @@ async fn http_orders(client: Client, n: usize, seconds: u64, clients: usize) -> 
             (placed, placed as f64 / start.elapsed().as_secs_f64())
         }
         Some((script, args)) => {
-            let load =
-                tokio::task::spawn_blocking(move || crate::wrk::run_on(None, &url, 2, clients, seconds, Some(&script), &args)).await??;
-            anyhow::ensure!(load.errors == 0, "{} orders were refused (out of tokens? raise the 40,000/s in http_orders)", load.errors);
+            let load = tokio::task::spawn_blocking(move || {
+                crate::wrk::run_on(None, &url, 2, clients, seconds, Some(&script), &args)
+            })
+            .await??;
+            anyhow::ensure!(
+                load.errors == 0,
+                "{} orders were refused (out of tokens? raise the 40,000/s in http_orders)",
+                load.errors
+            );
             ((load.requests_per_s * seconds as f64) as usize, load.requests_per_s)
         }
     };
@@ -241,7 +291,8 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<f64> = after.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+    let fields: Vec<f64> =
+        after.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
     fields.iter().sum::<f64>() / 100.0
 }
 
@@ -295,7 +346,12 @@ async fn quote_over_http() -> anyhow::Result<(f64, f64)> {
     let mut h = histogram();
     for i in 0..6_000 {
         let t0 = Instant::now();
-        let r = http.post(&url).header("content-type", "application/json").body(body.clone()).send().await?;
+        let r = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await?;
         anyhow::ensure!(r.status() == 200, "quote: {}", r.status());
         r.bytes().await?;
         if i >= 1_000 {
@@ -330,7 +386,10 @@ fn thousand_rules() -> String {
                 (i + 7) % 200
             ),
         };
-        text.push_str(&format!("[[promotions]]\nid = \"rule-{i}\"\nname = \"Rule {i}\"\n{body}\npriority = {}\n\n", i % 50));
+        text.push_str(&format!(
+            "[[promotions]]\nid = \"rule-{i}\"\nname = \"Rule {i}\"\n{body}\npriority = {}\n\n",
+            i % 50
+        ));
     }
     text
 }

@@ -54,9 +54,11 @@ async fn round(url: &str, level: &str, args: &Args, seed: u64) -> anyhow::Result
     let stop = Arc::new(tokio::sync::Notify::new());
     let mut loops = Vec::new();
     for i in 0..args.loops {
-        let (http, url, done, shed, stop) = (http.clone(), url.to_owned(), done.clone(), shed.clone(), stop.clone());
+        let (http, url, done, shed, stop) =
+            (http.clone(), url.to_owned(), done.clone(), shed.clone(), stop.clone());
         loops.push(tokio::spawn(async move {
-            let paths = ["/api/v1/ops/charts/latency.png?width=2400&height=1200&span=event", "/metrics"];
+            let paths =
+                ["/api/v1/ops/charts/latency.png?width=2400&height=1200&span=event", "/metrics"];
             let path = paths[i % paths.len()];
             loop {
                 let req = http.get(format!("{url}{path}")).bearer_auth(OPERATOR_TOKEN).send();
@@ -107,7 +109,8 @@ async fn round(url: &str, level: &str, args: &Args, seed: u64) -> anyhow::Result
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let node = TestNode::start_with(Options::default());
     let (mut normal, mut essential) = (Vec::new(), Vec::new());
     runtime.block_on(async {
@@ -117,7 +120,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 let measured = round(&node.url, level, &args, 14 + r as u64).await?;
                 eprintln!(
                     "round {r} {level}: p99 {:.1} ms, {:.0} req/s, back office {} done / {} shed",
-                    measured.p99, measured.rps, measured.back_office_done, measured.back_office_shed
+                    measured.p99,
+                    measured.rps,
+                    measured.back_office_done,
+                    measured.back_office_shed
                 );
                 if level == "normal" {
                     normal.push(measured)
@@ -140,7 +146,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             m(|r| r.back_office_shed as f64)
         );
     };
-    println!("### Essential routes under a burst, with back-office load (median of {} rounds × {} s)\n", args.rounds, args.seconds);
+    println!(
+        "### Essential routes under a burst, with back-office load (median of {} rounds × {} s)\n",
+        args.rounds, args.seconds
+    );
     println!("| Level | p50 ms | p95 ms | p99 ms | booth req/s | back-office answers | back-office shed (503) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     row("normal", &normal);

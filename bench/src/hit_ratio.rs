@@ -54,8 +54,12 @@ const TEXT: [(&str, &str, usize); 4] = [
 
 /// The browsers at the booth and their shares: Chromium kiosks and Android phones over
 /// plain HTTP, iPhones, and a few scripts and printers that send nothing.
-const BROWSERS: [(Option<&str>, f64); 4] =
-    [(Some("gzip, deflate"), 0.55), (Some("gzip, deflate, br"), 0.15), (Some("deflate, gzip;q=1.0, *;q=0.5"), 0.2), (None, 0.1)];
+const BROWSERS: [(Option<&str>, f64); 4] = [
+    (Some("gzip, deflate"), 0.55),
+    (Some("gzip, deflate, br"), 0.15),
+    (Some("deflate, gzip;q=1.0, *;q=0.5"), 0.2),
+    (None, 0.1),
+];
 
 struct Request {
     path: String,
@@ -65,12 +69,19 @@ struct Request {
 
 fn storefront(rng: &mut StdRng) -> HashMap<String, Object> {
     let mut objects = HashMap::new();
-    let bytes = |rng: &mut StdRng, n: usize| -> bytes::Bytes { (0..n).map(|_| rng.random::<u8>()).collect::<Vec<u8>>().into() };
-    let log_uniform = |rng: &mut StdRng, lo: f64, hi: f64| (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp() as usize;
+    let bytes = |rng: &mut StdRng, n: usize| -> bytes::Bytes {
+        (0..n).map(|_| rng.random::<u8>()).collect::<Vec<u8>>().into()
+    };
+    let log_uniform = |rng: &mut StdRng, lo: f64, hi: f64| {
+        (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp() as usize
+    };
     for (path, content_type, size) in TEXT {
         let body = bytes(rng, size);
         let cache_control = "public, max-age=10, stale-while-revalidate=60".into();
-        objects.insert(path.to_owned(), Object { body, content_type, cache_control, varies_on_encoding: true });
+        objects.insert(
+            path.to_owned(),
+            Object { body, content_type, cache_control, varies_on_encoding: true },
+        );
     }
     let media = |rng: &mut StdRng, size: usize, content_type| Object {
         body: bytes(rng, size),
@@ -94,12 +105,18 @@ fn storefront(rng: &mut StdRng) -> HashMap<String, Object> {
         objects.insert(format!("img/promo/late{i}.jpg"), media(rng, 90_000, "image/jpeg"));
     }
     // The storefront's published listing: everything but the late promos.
-    let mut listed: Vec<&String> = objects.keys().filter(|p| !p.starts_with("img/promo/")).collect();
+    let mut listed: Vec<&String> =
+        objects.keys().filter(|p| !p.starts_with("img/promo/")).collect();
     listed.sort();
     let listing = listed.iter().map(|p| format!("{p}\n")).collect::<String>();
     objects.insert(
         "warm.txt".into(),
-        Object { body: listing.into(), content_type: "text/plain", cache_control: "public, max-age=300".into(), varies_on_encoding: false },
+        Object {
+            body: listing.into(),
+            content_type: "text/plain",
+            cache_control: "public, max-age=300".into(),
+            varies_on_encoding: false,
+        },
     );
     objects
 }
@@ -185,7 +202,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let requests = trace(&args, &mut rng, &objects);
     let origin = Origin::start(objects)?;
     let dir = tempfile::tempdir()?;
-    let manifest = manifest_with_origin(dir.path(), &origin.url, "warm_listing = \"warm.txt\"\nwarm_concurrency = 8", "");
+    let manifest = manifest_with_origin(
+        dir.path(),
+        &origin.url,
+        "warm_listing = \"warm.txt\"\nwarm_concurrency = 8",
+        "",
+    );
     let node = TestNode::start_with(Options { manifest: Some(manifest), ..Options::default() });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 
@@ -201,7 +223,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })?;
-    let after_warm = (origin.counts.requests.load(Ordering::Relaxed), origin.counts.bytes.load(Ordering::Relaxed));
+    let after_warm = (
+        origin.counts.requests.load(Ordering::Relaxed),
+        origin.counts.bytes.load(Ordering::Relaxed),
+    );
 
     let requests = Arc::new(requests);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -209,7 +234,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let tallies: Vec<Tally> = runtime.block_on(async {
         let workers: Vec<_> = (0..args.clients)
             .map(|_| {
-                let (requests, next, base) = (requests.clone(), next.clone(), format!("{}/assets/", node.url));
+                let (requests, next, base) =
+                    (requests.clone(), next.clone(), format!("{}/assets/", node.url));
                 let rate = args.rate;
                 tokio::spawn(async move {
                     let http = reqwest::Client::new();
@@ -218,7 +244,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(r) = requests.get(i) else { break };
                         if rate > 0 {
-                            tokio::time::sleep_until((started + Duration::from_secs_f64(i as f64 / rate as f64)).into()).await;
+                            tokio::time::sleep_until(
+                                (started + Duration::from_secs_f64(i as f64 / rate as f64)).into(),
+                            )
+                            .await;
                         }
                         let mut req = http.get(format!("{base}{}", r.path));
                         if let Some(ae) = BROWSERS[r.browser].0 {
@@ -230,7 +259,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         match req.send().await {
                             Ok(res) => {
                                 let status = res.status().as_u16();
-                                let x = res.headers().get("x-cache").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                                let x = res
+                                    .headers()
+                                    .get("x-cache")
+                                    .and_then(|v| v.to_str().ok())
+                                    .unwrap_or("")
+                                    .to_owned();
                                 let body = res.bytes().await.map(|b| b.len() as u64).unwrap_or(0);
                                 t.bytes += body;
                                 let expected = if r.range.is_some() { 206 } else { 200 };
@@ -269,13 +303,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         t.bytes += x.bytes;
         t.errors.extend(x.errors);
     }
-    anyhow::ensure!(t.errors.is_empty(), "{} requests failed, first: {}", t.errors.len(), t.errors[0]);
+    anyhow::ensure!(
+        t.errors.is_empty(),
+        "{} requests failed, first: {}",
+        t.errors.len(),
+        t.errors[0]
+    );
     anyhow::ensure!(t.other == 0, "{} answers had no X-Cache", t.other);
     let total = t.hit + t.stale + t.peer + t.miss;
     let ratio = (t.hit + t.stale + t.peer) as f64 / total as f64;
     let origin_requests = origin.counts.requests.load(Ordering::Relaxed) - after_warm.0;
     let origin_bytes = origin.counts.bytes.load(Ordering::Relaxed) - after_warm.1;
-    let figures = runtime.block_on(async { Kiosk::new(&node.url).ops_get("/api/v1/ops/assets").await.body["figures"].clone() });
+    let figures = runtime.block_on(async {
+        Kiosk::new(&node.url).ops_get("/api/v1/ops/assets").await.body["figures"].clone()
+    });
 
     println!(
         "boothcloud-bench hit-ratio: {} requests from {} clients at {}, Zipf s = {}, seed {}; storefront of {} objects, {:.1} MB\n",
@@ -297,7 +338,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         warm["failed"]
     );
     println!("| replay | {total} requests in {wall:.1} s ({:.0} req/s) |", total as f64 / wall);
-    println!("| X-Cache HIT / STALE / PEER / MISS | {} / {} / {} / {} |", t.hit, t.stale, t.peer, t.miss);
+    println!(
+        "| X-Cache HIT / STALE / PEER / MISS | {} / {} / {} / {} |",
+        t.hit, t.stale, t.peer, t.miss
+    );
     println!("| **hit ratio (HIT + STALE + PEER)** | **{:.2}%** (target ≥ 97%) |", ratio * 100.0);
     println!(
         "| origin during the replay | {origin_requests} requests ({} answered 304), {:.1} MB, against {:.1} MB served |",

@@ -54,7 +54,11 @@ fn use_sibling_node_binary() -> anyhow::Result<()> {
     if std::env::var_os("BOOTHCLOUD_NODE_BIN").is_none() {
         let exe = std::env::current_exe()?;
         let node = exe.with_file_name("boothcloud-node");
-        anyhow::ensure!(node.exists(), "{} is missing: run `cargo build --release --workspace` first", node.display());
+        anyhow::ensure!(
+            node.exists(),
+            "{} is missing: run `cargo build --release --workspace` first",
+            node.display()
+        );
         std::env::set_var("BOOTHCLOUD_NODE_BIN", node);
     }
     Ok(())

@@ -46,7 +46,8 @@ impl Origin {
     /// Serves `objects` (path without a leading `/`) on its own one-thread runtime, so
     /// it never competes with the client for the bench's threads.
     pub fn start(objects: HashMap<String, Object>) -> anyhow::Result<Origin> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
         let counts = Arc::new(Counts::default());
         let shared = Arc::new(Shared { objects, counts: counts.clone() });
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
@@ -71,7 +72,10 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
     let counts = &shared.counts;
     counts.requests.fetch_add(1, Ordering::Relaxed);
     let Some(object) = shared.objects.get(path) else {
-        return Response::builder().status(404).body(Body::from("not found")).expect("valid response");
+        return Response::builder()
+            .status(404)
+            .body(Body::from("not found"))
+            .expect("valid response");
     };
     let tag = etag(&object.body);
     let mut b = Response::builder()
@@ -81,7 +85,10 @@ async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap)
         .header("last-modified", "Sat, 21 Nov 2026 09:00:00 GMT");
     if object.varies_on_encoding {
         b = b.header("vary", "Accept-Encoding");
-        let gzip = headers.get("accept-encoding").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("gzip"));
+        let gzip = headers
+            .get("accept-encoding")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("gzip"));
         if gzip {
             b = b.header("content-encoding", "gzip");
         }

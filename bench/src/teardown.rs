@@ -103,7 +103,9 @@ async fn round(args: &Args) -> anyhow::Result<Round> {
         .send()
         .await?;
     anyhow::ensure!(res.status() == 202, "teardown: {}", res.text().await?);
-    let exit = node.wait_for_exit(Duration::from_secs(600)).ok_or_else(|| anyhow::anyhow!("teardown did not end in 10 minutes"))?;
+    let exit = node
+        .wait_for_exit(Duration::from_secs(600))
+        .ok_or_else(|| anyhow::anyhow!("teardown did not end in 10 minutes"))?;
     anyhow::ensure!(exit.success(), "the node exited with {exit:?}");
     let total_ms = t0.elapsed().as_secs_f64() * 1000.0;
 
@@ -112,7 +114,11 @@ async fn round(args: &Args) -> anyhow::Result<Round> {
     let mut last = started;
     let mut steps_ms = Vec::new();
     for step in STEPS {
-        let at: i64 = db.query_row("SELECT at_ms FROM teardown_steps WHERE step = ?1 AND state = 'done'", [step], |r| r.get(0))?;
+        let at: i64 = db.query_row(
+            "SELECT at_ms FROM teardown_steps WHERE step = ?1 AND state = 'done'",
+            [step],
+            |r| r.get(0),
+        )?;
         steps_ms.push((at - last) as f64);
         last = at;
     }
@@ -125,7 +131,8 @@ async fn round(args: &Args) -> anyhow::Result<Round> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(measure(args))
 }
 
@@ -138,7 +145,12 @@ async fn measure(args: Args) -> anyhow::Result<()> {
             r + 1,
             args.orders,
             round.total_ms,
-            STEPS.iter().zip(&round.steps_ms).map(|(s, ms)| format!("{s} {ms:.0}")).collect::<Vec<_>>().join(", "),
+            STEPS
+                .iter()
+                .zip(&round.steps_ms)
+                .map(|(s, ms)| format!("{s} {ms:.0}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             round.by_hand_ms
         );
         rounds.push(round);
@@ -146,7 +158,10 @@ async fn measure(args: Args) -> anyhow::Result<()> {
     let step = |i: usize| median(rounds.iter().map(|r| r.steps_ms[i]).collect());
     let orders_and_wipe = median(rounds.iter().map(|r| r.steps_ms[2] + r.steps_ms[5]).collect());
     let by_hand = median(rounds.iter().map(|r| r.by_hand_ms).collect());
-    println!("median teardown, POST to exit: {:.0} ms", median(rounds.iter().map(|r| r.total_ms).collect()));
+    println!(
+        "median teardown, POST to exit: {:.0} ms",
+        median(rounds.iter().map(|r| r.total_ms).collect())
+    );
     for (i, s) in STEPS.iter().enumerate() {
         println!("  {s:<9} {:>7.0} ms", step(i));
     }

@@ -32,7 +32,17 @@ pub fn run_on(
         }
         None => Command::new("wrk"),
     };
-    wrk.args(["-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--timeout", "10s", "--latency"]);
+    wrk.args([
+        "-t",
+        &threads.to_string(),
+        "-c",
+        &connections.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+        "--timeout",
+        "10s",
+        "--latency",
+    ]);
     if let Some(script) = script {
         wrk.arg("-s").arg(script);
     }
@@ -40,9 +50,15 @@ pub fn run_on(
     if !script_args.is_empty() {
         wrk.arg("--").args(script_args);
     }
-    let out = wrk.output().map_err(|e| anyhow::anyhow!("wrk could not be started ({e}); bench/cache.sh installs it"))?;
+    let out = wrk.output().map_err(|e| {
+        anyhow::anyhow!("wrk could not be started ({e}); bench/cache.sh installs it")
+    })?;
     let text = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(out.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse(&text).ok_or_else(|| anyhow::anyhow!("wrk's report was not understood:\n{text}"))
 }
 
@@ -63,7 +79,10 @@ fn parse(text: &str) -> Option<Load> {
             load.errors += rest.trim().parse::<u64>().ok()?;
         } else if let Some(rest) = line.strip_prefix("Socket errors:") {
             // "connect 0, read 0, write 0, timeout 0"
-            load.errors += rest.split(',').filter_map(|f| f.split_whitespace().nth(1)?.parse::<u64>().ok()).sum::<u64>();
+            load.errors += rest
+                .split(',')
+                .filter_map(|f| f.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>();
         }
     }
     (load.requests_per_s > 0.0 && load.p99_us > 0.0).then_some(load)

@@ -53,7 +53,8 @@ impl Currency {
 impl TryFrom<String> for Currency {
     type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Currency::parse(&value).ok_or_else(|| format!("`{value}` is not a three-letter currency code"))
+        Currency::parse(&value)
+            .ok_or_else(|| format!("`{value}` is not a three-letter currency code"))
     }
 }
 

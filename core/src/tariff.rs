@@ -31,7 +31,8 @@ pub enum Component {
 }
 
 impl Component {
-    pub const ALL: [Component; 4] = [Component::Edge, Component::Egress, Component::Transcode, Component::Upstream];
+    pub const ALL: [Component; 4] =
+        [Component::Edge, Component::Egress, Component::Transcode, Component::Upstream];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -135,7 +136,12 @@ pub enum BudgetState {
 }
 
 /// Spend so far, the burn rate and the budget → the state and its reason in words.
-pub fn judge(spent_micro: i64, projected_micro: Option<i64>, budget: Option<Minor>, warn_at_percent: u32) -> (BudgetState, String) {
+pub fn judge(
+    spent_micro: i64,
+    projected_micro: Option<i64>,
+    budget: Option<Minor>,
+    warn_at_percent: u32,
+) -> (BudgetState, String) {
     let Some(budget) = budget else {
         return (BudgetState::Unbudgeted, "No budget is set.".into());
     };
@@ -150,7 +156,10 @@ pub fn judge(spent_micro: i64, projected_micro: Option<i64>, budget: Option<Mino
     if let Some(projected) = projected_micro {
         if i128::from(projected) > budget_micro {
             let share = i128::from(projected) * 100 / budget_micro.max(1);
-            return (BudgetState::Warn, format!("At this rate the event ends at {share}% of the budget."));
+            return (
+                BudgetState::Warn,
+                format!("At this rate the event ends at {share}% of the budget."),
+            );
         }
     }
     (BudgetState::Ok, "Within budget.".into())

@@ -40,7 +40,9 @@ pub fn condition(trigger: &Trigger, s: &Signals) -> Option<bool> {
     Some(match trigger {
         Trigger::Manual => return None,
         Trigger::P99 { over, .. } => s.p99.is_some_and(|p| p > *over),
-        Trigger::UplinkDown { held } => s.uplink_down_since.is_some_and(|since| s.now.duration_since(since) >= *held),
+        Trigger::UplinkDown { held } => {
+            s.uplink_down_since.is_some_and(|since| s.now.duration_since(since) >= *held)
+        }
         Trigger::Budget { percent } => s.budget_percent.is_some_and(|p| p >= f64::from(*percent)),
         Trigger::BeforeEnd(before) => s.now >= s.ends_at - *before && s.now < s.ends_at,
         Trigger::At(at) => s.now >= *at,
@@ -81,7 +83,13 @@ mod tests {
     }
 
     fn quiet(now: Timestamp) -> Signals {
-        Signals { now, p99: None, uplink_down_since: None, budget_percent: None, ends_at: at(100_000) }
+        Signals {
+            now,
+            p99: None,
+            uplink_down_since: None,
+            budget_percent: None,
+            ends_at: at(100_000),
+        }
     }
 
     fn ms(n: i64) -> Option<SignedDuration> {
@@ -90,18 +98,30 @@ mod tests {
 
     /// Feeds one signal a second from `from` to `to` (inclusive) and answers the seconds
     /// at which the runbook ran.
-    fn play(trigger: &str, cooldown_s: i64, from: i64, to: i64, signal: impl Fn(i64) -> Signals) -> Vec<i64> {
+    fn play(
+        trigger: &str,
+        cooldown_s: i64,
+        from: i64,
+        to: i64,
+        signal: impl Fn(i64) -> Signals,
+    ) -> Vec<i64> {
         let trigger = parse_trigger(trigger).unwrap();
         let mut arming = Arming::default();
-        (from..=to).filter(|&t| due(&trigger, &signal(t), &mut arming, SignedDuration::from_secs(cooldown_s))).collect()
+        (from..=to)
+            .filter(|&t| {
+                due(&trigger, &signal(t), &mut arming, SignedDuration::from_secs(cooldown_s))
+            })
+            .collect()
     }
 
     #[test]
     fn p99_fires_once_after_holding_for_its_time_and_again_only_after_clearing_and_cooldown() {
         // Slow from t=10 to t=100, fine until 130, slow again from 130 to 300.
         let slow = |t: i64| (10..=100).contains(&t) || t >= 130;
-        let fired =
-            play("p99 over 800ms for 30s", 60, 0, 300, |t| Signals { p99: if slow(t) { ms(950) } else { ms(120) }, ..quiet(at(t)) });
+        let fired = play("p99 over 800ms for 30s", 60, 0, 300, |t| Signals {
+            p99: if slow(t) { ms(950) } else { ms(120) },
+            ..quiet(at(t))
+        });
         // Held 30 s from t=10 → fires at 40; cleared at 101; held again from 130 → 160
         // (100 s after the last run, past the 60 s cooldown).
         assert_eq!(fired, [40, 160]);
@@ -110,8 +130,10 @@ mod tests {
     #[test]
     fn a_p99_that_dips_below_the_threshold_starts_the_hold_again() {
         // Slow every second except t=25: the 30 s hold restarts at 26.
-        let fired =
-            play("p99 over 800ms for 30s", 60, 0, 100, |t| Signals { p99: if t == 25 { ms(100) } else { ms(900) }, ..quiet(at(t)) });
+        let fired = play("p99 over 800ms for 30s", 60, 0, 100, |t| Signals {
+            p99: if t == 25 { ms(100) } else { ms(900) },
+            ..quiet(at(t))
+        });
         assert_eq!(fired, [56]);
     }
 
@@ -119,7 +141,10 @@ mod tests {
     fn the_cooldown_holds_back_a_condition_that_flaps() {
         // Slow for 5 s out of every 10, held 1 s: it would run every 10 s, but the
         // cooldown of 60 s lets it run at 1, 61 and 121 only.
-        let fired = play("p99 over 1ms for 1s", 60, 0, 125, |t| Signals { p99: if t % 10 < 5 { ms(5) } else { None }, ..quiet(at(t)) });
+        let fired = play("p99 over 1ms for 1s", 60, 0, 125, |t| Signals {
+            p99: if t % 10 < 5 { ms(5) } else { None },
+            ..quiet(at(t))
+        });
         assert_eq!(fired, [1, 61, 121]);
     }
 
@@ -131,13 +156,19 @@ mod tests {
     #[test]
     fn uplink_down_counts_from_when_the_link_went_down() {
         // Down since t=50 (the watch says so), looked at every second.
-        let fired = play("uplink down for 2m", 300, 0, 400, |t| Signals { uplink_down_since: (t >= 50).then(|| at(50)), ..quiet(at(t)) });
+        let fired = play("uplink down for 2m", 300, 0, 400, |t| Signals {
+            uplink_down_since: (t >= 50).then(|| at(50)),
+            ..quiet(at(t))
+        });
         assert_eq!(fired, [170]);
     }
 
     #[test]
     fn budget_and_end_time_triggers() {
-        let fired = play("budget 90%", 300, 0, 100, |t| Signals { budget_percent: Some(t as f64), ..quiet(at(t)) });
+        let fired = play("budget 90%", 300, 0, 100, |t| Signals {
+            budget_percent: Some(t as f64),
+            ..quiet(at(t))
+        });
         assert_eq!(fired, [90]);
         // 15 minutes before the end, once; not after the end.
         let fired = play("before end 15m", 60, 99_000, 100_500, |t| quiet(at(t)));
@@ -149,7 +180,12 @@ mod tests {
     #[test]
     fn manual_runbooks_never_fire_by_themselves() {
         let trigger = parse_trigger("manual").unwrap();
-        let loud = Signals { p99: ms(60_000), uplink_down_since: Some(at(0)), budget_percent: Some(500.0), ..quiet(at(10_000)) };
+        let loud = Signals {
+            p99: ms(60_000),
+            uplink_down_since: Some(at(0)),
+            budget_percent: Some(500.0),
+            ..quiet(at(10_000))
+        };
         assert_eq!(condition(&trigger, &loud), None);
         assert!(!due(&trigger, &loud, &mut Arming::default(), SignedDuration::ZERO));
     }

@@ -91,7 +91,14 @@ impl Audit {
 
     /// Writes one entry. A failure to write is logged, never hidden: the action itself
     /// has already happened (or been refused) and is not undone for it.
-    pub async fn record(&self, who: &Who, action: &str, before: Option<String>, after: Option<String>, result: Result<(), String>) {
+    pub async fn record(
+        &self,
+        who: &Who,
+        action: &str,
+        before: Option<String>,
+        after: Option<String>,
+        result: Result<(), String>,
+    ) {
         let result = match result {
             Ok(()) => "ok".to_owned(),
             Err(why) => why,
@@ -111,13 +118,23 @@ impl Audit {
         .execute(&self.db)
         .await;
         match written {
-            Ok(_) => tracing::info!(actor = who.actor, client = who.client, action, result, "control action"),
+            Ok(_) => tracing::info!(
+                actor = who.actor,
+                client = who.client,
+                action,
+                result,
+                "control action"
+            ),
             Err(e) => tracing::error!(error = %e, action, "could not write the audit log"),
         }
     }
 
     /// Newest first, before entry `before` (for paging).
-    pub async fn list(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    pub async fn list(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, at_ms, actor, client, action, before, after, why, result, desktop_user FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
         )
@@ -153,10 +170,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (db, _writer) = crate::storage::open(&dir.path().join("a.db")).await.unwrap();
         let clock = ManualClock::new("2026-06-10T07:00:00Z".parse().unwrap());
-        let audit = Audit::new(db.clone(), Arc::new(clock.clone())).with_desktop_user(Some("booth".into()));
-        audit.record(&Who::operator("app"), "uplink route", Some("auto".into()), Some("offline_only".into()), Ok(())).await;
+        let audit =
+            Audit::new(db.clone(), Arc::new(clock.clone())).with_desktop_user(Some("booth".into()));
+        audit
+            .record(
+                &Who::operator("app"),
+                "uplink route",
+                Some("auto".into()),
+                Some("offline_only".into()),
+                Ok(()),
+            )
+            .await;
         clock.advance(jiff::SignedDuration::from_secs(5));
-        audit.record(&Who::operator("api"), "approve offline order", None, Some("q-1".into()), Err("no such approval".into())).await;
+        audit
+            .record(
+                &Who::operator("api"),
+                "approve offline order",
+                None,
+                Some("q-1".into()),
+                Err("no such approval".into()),
+            )
+            .await;
         let all = audit.list(None, 10).await.unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(

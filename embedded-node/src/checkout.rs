@@ -76,7 +76,11 @@ pub struct Checkout {
 
 impl Checkout {
     /// Prices `lines` (for `tier`) with the promotions in force now and seals the quote.
-    pub fn quote(&self, lines: Vec<BasketLine>, tier: Option<String>) -> Result<Quote, CheckoutError> {
+    pub fn quote(
+        &self,
+        lines: Vec<BasketLine>,
+        tier: Option<String>,
+    ) -> Result<Quote, CheckoutError> {
         if self.teardown.is_closed() {
             return Err(CheckoutError::Closed);
         }
@@ -102,9 +106,23 @@ impl Checkout {
         }
         let expires_at = now.saturating_add(loaded.manifest.pricing.quote_ttl).unwrap_or(now);
         let quote_id = uuid::Uuid::new_v4().to_string();
-        let claims = QuoteClaims::new(quote_id.clone(), loaded.manifest.event.id.clone(), &priced, loaded.version, now, expires_at);
+        let claims = QuoteClaims::new(
+            quote_id.clone(),
+            loaded.manifest.event.id.clone(),
+            &priced,
+            loaded.version,
+            now,
+            expires_at,
+        );
         let token = self.signer.sign(&claims);
-        Ok(Quote { quote_id, priced, manifest_version: loaded.version, priced_at: now, expires_at, token })
+        Ok(Quote {
+            quote_id,
+            priced,
+            manifest_version: loaded.version,
+            priced_at: now,
+            expires_at,
+            token,
+        })
     }
 
     /// Places the order a quote token promises. Durable before it answers; a retry with
@@ -126,14 +144,17 @@ impl Checkout {
         }
         let now = self.clock.now();
         let loaded = self.manifest.current();
-        let claims = match self.signer.verify(&attempt.quote_token, &loaded.manifest.event.id, now) {
+        let claims = match self.signer.verify(&attempt.quote_token, &loaded.manifest.event.id, now)
+        {
             Ok(claims) => claims,
             // A retry is answered from the first response even if its quote has since
             // expired; the lookup is only paid when the token fails. (A retry with a
             // valid token is recognised by the order writer itself.)
             Err(token_error) => {
                 return match self.orders.find_by_key(&attempt.idempotency_key).await? {
-                    Some((hash, response)) if hash == attempt.request_hash => Ok(Captured::Replayed(response)),
+                    Some((hash, response)) if hash == attempt.request_hash => {
+                        Ok(Captured::Replayed(response))
+                    }
                     Some(_) => Err(OrderError::KeyConflict.into()),
                     None => Err(token_error.into()),
                 };
@@ -141,13 +162,16 @@ impl Checkout {
         };
         // Offline, past a limit, an order waits for the lead's approval — unless it is a
         // retry of one already taken.
-        if let Err(needs) = self.uplink.admit(&claims.qid, claims.total, attempt.payment.as_str()).await {
+        if let Err(needs) =
+            self.uplink.admit(&claims.qid, claims.total, attempt.payment.as_str()).await
+        {
             return match self.replay(&attempt).await? {
                 Some(receipt) => Ok(receipt),
                 None => Err(CheckoutError::OfflineLimit(needs.to_string())),
             };
         }
-        let stock = claims.lines.iter().map(|l| loaded.book.item(&l.sku).and_then(|i| i.stock)).collect();
+        let stock =
+            claims.lines.iter().map(|l| loaded.book.item(&l.sku).and_then(|i| i.stock)).collect();
         let order = NewOrder {
             idempotency_key: attempt.idempotency_key,
             request_hash: attempt.request_hash,
@@ -163,7 +187,9 @@ impl Checkout {
     /// The first receipt for this attempt's key, if the same request was taken before.
     async fn replay(&self, attempt: &OrderAttempt) -> Result<Option<Captured>, CheckoutError> {
         Ok(match self.orders.find_by_key(&attempt.idempotency_key).await? {
-            Some((hash, response)) if hash == attempt.request_hash => Some(Captured::Replayed(response)),
+            Some((hash, response)) if hash == attempt.request_hash => {
+                Some(Captured::Replayed(response))
+            }
             _ => None,
         })
     }

@@ -22,7 +22,9 @@ pub fn default_data_dir() -> Option<PathBuf> {
 pub fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BOOTHCLOUD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(crate::telemetry::redact::Redacted(std::io::stderr));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(crate::telemetry::redact::Redacted(std::io::stderr));
     if json {
         builder.json().init();
     } else {
@@ -36,7 +38,11 @@ pub async fn serve_until_signal(config: NodeConfig) -> Result<(), NodeError> {
     let data_dir = config.data_dir.clone();
     let node = Node::build(config, Arc::new(SystemClock)).await?;
     let addr = node.local_addr();
-    let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
+    let shown = if addr.ip().is_unspecified() {
+        SocketAddr::new([127, 0, 0, 1].into(), addr.port())
+    } else {
+        addr
+    };
     let services = node.services();
     let loaded = services.manifest.current();
     println!("listening on http://{shown}");

@@ -91,8 +91,10 @@ impl Node {
     pub async fn build(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Node, NodeError> {
         let (services, lifecycle) = Services::assemble(&config, clock).await?;
         let default: SocketAddr = DEFAULT_LISTEN.parse().expect("valid default");
-        let addr = config.listen.or(services.manifest.current().manifest.node.listen).unwrap_or(default);
-        let listener = TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
+        let addr =
+            config.listen.or(services.manifest.current().manifest.node.listen).unwrap_or(default);
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
         Ok(Node { listener, services, lifecycle })
     }
 

@@ -17,7 +17,9 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use boothcloud_core::clock::Clock;
-use boothcloud_core::manifest::{parse, Manifest, Problem, Problems, DEMO_MANIFEST, MAX_MANIFEST_BYTES};
+use boothcloud_core::manifest::{
+    parse, Manifest, Problem, Problems, DEMO_MANIFEST, MAX_MANIFEST_BYTES,
+};
 use boothcloud_core::pricing::PriceBook;
 
 /// One manifest version, checked and compiled.
@@ -93,11 +95,19 @@ pub struct LiveManifest {
 
 impl LiveManifest {
     /// Loads the first version; an invalid manifest here is fatal (there is no last good one).
-    pub fn load(source: ManifestSource, clock: Arc<dyn Clock>) -> Result<LiveManifest, ManifestError> {
+    pub fn load(
+        source: ManifestSource,
+        clock: Arc<dyn Clock>,
+    ) -> Result<LiveManifest, ManifestError> {
         let manifest = parse(&source.read()?)?;
         let book = PriceBook::compile(&manifest);
         let loaded = Loaded { manifest, book, version: 1, loaded_at: clock.now() };
-        Ok(LiveManifest { source, current: RwLock::new(Arc::new(loaded)), last_failure: RwLock::new(None), clock })
+        Ok(LiveManifest {
+            source,
+            current: RwLock::new(Arc::new(loaded)),
+            last_failure: RwLock::new(None),
+            clock,
+        })
     }
 
     pub fn current(&self) -> Arc<Loaded> {
@@ -121,7 +131,8 @@ impl LiveManifest {
                 let book = PriceBook::compile(&manifest);
                 let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
                 let version = current.version + 1;
-                *current = Arc::new(Loaded { manifest, book, version, loaded_at: self.clock.now() });
+                *current =
+                    Arc::new(Loaded { manifest, book, version, loaded_at: self.clock.now() });
                 *self.last_failure.write().unwrap_or_else(|e| e.into_inner()) = None;
                 tracing::info!(version, source = %self.source.describe(), "manifest reloaded");
                 Ok(version)
@@ -134,7 +145,8 @@ impl LiveManifest {
                 for p in &problems {
                     tracing::warn!(line = p.line, column = p.column, problem = %p.message, "manifest edit refused; the last good manifest stays in force");
                 }
-                *self.last_failure.write().unwrap_or_else(|e| e.into_inner()) = Some(ReloadFailure { at: self.clock.now(), problems });
+                *self.last_failure.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some(ReloadFailure { at: self.clock.now(), problems });
                 Err(e)
             }
         }
@@ -159,7 +171,9 @@ pub fn watch(live: Arc<LiveManifest>) -> Result<Option<notify::RecommendedWatche
         }
     })
     .map_err(|source| ManifestError::Watch { path: path.clone(), source })?;
-    watcher.watch(&folder, RecursiveMode::NonRecursive).map_err(|source| ManifestError::Watch { path: path.clone(), source })?;
+    watcher
+        .watch(&folder, RecursiveMode::NonRecursive)
+        .map_err(|source| ManifestError::Watch { path: path.clone(), source })?;
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             // Let a burst of events (truncate, write, rename) settle into one reload.

@@ -12,7 +12,11 @@ use boothcloud_node::{launch, simulate, NodeConfig};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "boothcloud-node", version, about = "The Boothcloud micro-cloud node for pop-up booths")]
+#[command(
+    name = "boothcloud-node",
+    version,
+    about = "The Boothcloud micro-cloud node for pop-up booths"
+)]
 struct Cli {
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "BOOTHCLOUD_LOG_FORMAT")]
@@ -118,7 +122,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Manifest { command: ManifestCommand::Check { file } } => {
-            let outcome = read_file(&file).map_err(anyhow::Error::from).map(|text| manifest::parse(&text));
+            let outcome =
+                read_file(&file).map_err(anyhow::Error::from).map(|text| manifest::parse(&text));
             match outcome? {
                 Ok(m) => {
                     println!(
@@ -142,16 +147,36 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::OperatorToken { data_dir, secrets } => {
             let data_dir = data_dir_or_default(data_dir)?;
-            std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-            let loaded = Secrets::load(&data_dir, secrets, std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok())?;
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("cannot create {}", data_dir.display()))?;
+            let loaded =
+                Secrets::load(&data_dir, secrets, std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok())?;
             println!("{}", loaded.operator_token);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Simulate { target, kiosks, phones, duration, pace, burst_every, burst_size, seed } => {
+        Command::Simulate {
+            target,
+            kiosks,
+            phones,
+            duration,
+            pace,
+            burst_every,
+            burst_size,
+            seed,
+        } => {
             anyhow::ensure!(pace.is_finite() && pace >= 0.0, "--pace must be 0 or more");
             anyhow::ensure!(kiosks + phones > 0, "nobody to play: give --kiosks or --phones");
             let burst_every = (!burst_every.is_zero()).then_some(burst_every);
-            let plan = simulate::Plan { target, kiosks, phones, duration, pace, burst_every, burst_size, seed };
+            let plan = simulate::Plan {
+                target,
+                kiosks,
+                phones,
+                duration,
+                pace,
+                burst_every,
+                burst_size,
+                seed,
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let report = runtime.block_on(simulate::run(plan, |r| {
                 eprintln!(
@@ -165,12 +190,23 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 )
             }))?;
             println!("{}", serde_json::to_string(&report)?);
-            Ok(if report.unreachable > 0 || report.failures > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+            Ok(if report.unreachable > 0 || report.failures > 0 {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Serve { data_dir, manifest, listen, secrets, no_discovery } => {
             let data_dir = data_dir_or_default(data_dir)?;
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
-            let config = NodeConfig { data_dir, manifest, listen, secrets, operator_token, discovery: !no_discovery };
+            let config = NodeConfig {
+                data_dir,
+                manifest,
+                listen,
+                secrets,
+                operator_token,
+                discovery: !no_discovery,
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(launch::serve_until_signal(config))?;
             Ok(ExitCode::SUCCESS)
@@ -179,8 +215,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let (number, unit) = text.trim().split_at(text.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(text.trim().len()));
-    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 90s, 10m or 1h"))?;
+    let (number, unit) = text
+        .trim()
+        .split_at(text.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(text.trim().len()));
+    let n: u64 =
+        number.parse().map_err(|_| format!("`{text}` is not a duration such as 90s, 10m or 1h"))?;
     let secs = match unit {
         "s" | "" => n,
         "m" => n * 60,

@@ -36,18 +36,23 @@ impl QuoteKeys {
         let _one = self.rotating.lock().await;
         let before = format!("key {}", self.signer.fingerprint());
         let store = self.store.clone();
-        let made = tokio::task::spawn_blocking(move || crate::secrets::new_quote_key(store.as_ref()))
-            .await
-            .unwrap_or_else(|e| Err(SecretError::Keyring(e.to_string())));
+        let made =
+            tokio::task::spawn_blocking(move || crate::secrets::new_quote_key(store.as_ref()))
+                .await
+                .unwrap_or_else(|e| Err(SecretError::Keyring(e.to_string())));
         match made {
             Ok(key) => {
                 self.signer.rotate(key);
                 let after = format!("key {}", self.signer.fingerprint());
-                self.audit.record(who, "rotate signing key", Some(before), Some(after), Ok(())).await;
+                self.audit
+                    .record(who, "rotate signing key", Some(before), Some(after), Ok(()))
+                    .await;
                 Ok(())
             }
             Err(e) => {
-                self.audit.record(who, "rotate signing key", Some(before), None, Err(e.to_string())).await;
+                self.audit
+                    .record(who, "rotate signing key", Some(before), None, Err(e.to_string()))
+                    .await;
                 Err(e)
             }
         }

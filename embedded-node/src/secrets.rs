@@ -59,10 +59,13 @@ impl OsKeyring {
         let (tx, rx) = std::sync::mpsc::channel();
         let probe = OsKeyring { scope: store.scope.clone() };
         std::thread::spawn(move || {
-            let proof = probe.set("probe", b"boothcloud").and_then(|()| match probe.get("probe")? {
-                Some(v) if v == b"boothcloud" => Ok(()),
-                _ => Err(SecretError::KeyringUnavailable("the keyring did not give back what was stored".into())),
-            });
+            let proof =
+                probe.set("probe", b"boothcloud").and_then(|()| match probe.get("probe")? {
+                    Some(v) if v == b"boothcloud" => Ok(()),
+                    _ => Err(SecretError::KeyringUnavailable(
+                        "the keyring did not give back what was stored".into(),
+                    )),
+                });
             let _ = tx.send(proof);
         });
         match rx.recv_timeout(timeout) {
@@ -73,15 +76,16 @@ impl OsKeyring {
     }
 
     fn entry(&self, name: &str) -> Result<keyring::Entry, SecretError> {
-        keyring::Entry::new(KEYRING_SERVICE, &format!("{name}@{}", self.scope)).map_err(keyring_error)
+        keyring::Entry::new(KEYRING_SERVICE, &format!("{name}@{}", self.scope))
+            .map_err(keyring_error)
     }
 }
 
 fn keyring_error(e: keyring::Error) -> SecretError {
     match e {
-        keyring::Error::NoDefaultStore | keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) => {
-            SecretError::KeyringUnavailable(e.to_string())
-        }
+        keyring::Error::NoDefaultStore
+        | keyring::Error::NoStorageAccess(_)
+        | keyring::Error::PlatformFailure(_) => SecretError::KeyringUnavailable(e.to_string()),
         other => SecretError::Keyring(other.to_string()),
     }
 }
@@ -198,10 +202,19 @@ pub const MIN_OPERATOR_TOKEN: usize = 16;
 pub const OPERATOR_TOKEN: &str = "operator-token";
 
 impl Secrets {
-    pub fn load(data_dir: &Path, backend: SecretBackend, operator_token_env: Option<String>) -> Result<Secrets, SecretError> {
+    pub fn load(
+        data_dir: &Path,
+        backend: SecretBackend,
+        operator_token_env: Option<String>,
+    ) -> Result<Secrets, SecretError> {
         let (store, fallback_reason): (Arc<dyn SecretStore>, _) = match backend {
-            SecretBackend::File => (Arc::new(FileVault::open(data_dir)?), Some("chosen with --secrets file".to_owned())),
-            SecretBackend::Keyring => (Arc::new(OsKeyring::open(data_dir, Duration::from_secs(5))?), None),
+            SecretBackend::File => (
+                Arc::new(FileVault::open(data_dir)?),
+                Some("chosen with --secrets file".to_owned()),
+            ),
+            SecretBackend::Keyring => {
+                (Arc::new(OsKeyring::open(data_dir, Duration::from_secs(5))?), None)
+            }
             SecretBackend::Auto => match OsKeyring::open(data_dir, Duration::from_secs(3)) {
                 Ok(k) => (Arc::new(k), None),
                 Err(e) => {
@@ -219,11 +232,17 @@ impl Secrets {
         operator_token_env: Option<String>,
     ) -> Result<Secrets, SecretError> {
         let quote_key = get_or_create(store.as_ref(), QUOTE_KEY)?;
-        let (operator_token, operator_token_source) = match operator_token_env.filter(|t| !t.is_empty()) {
-            Some(t) if t.chars().count() < MIN_OPERATOR_TOKEN => return Err(SecretError::WeakOperatorToken),
-            Some(t) => (t, TokenSource::Environment),
-            None => (URL_SAFE_NO_PAD.encode(get_or_create(store.as_ref(), OPERATOR_TOKEN)?), TokenSource::Store),
-        };
+        let (operator_token, operator_token_source) =
+            match operator_token_env.filter(|t| !t.is_empty()) {
+                Some(t) if t.chars().count() < MIN_OPERATOR_TOKEN => {
+                    return Err(SecretError::WeakOperatorToken)
+                }
+                Some(t) => (t, TokenSource::Environment),
+                None => (
+                    URL_SAFE_NO_PAD.encode(get_or_create(store.as_ref(), OPERATOR_TOKEN)?),
+                    TokenSource::Store,
+                ),
+            };
         Ok(Secrets { store, quote_key, operator_token, operator_token_source, fallback_reason })
     }
 }
@@ -276,7 +295,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secrets").join(QUOTE_KEY)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("secrets").join(QUOTE_KEY))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "secret file readable by others: {mode:o}");
         }
     }
@@ -284,11 +306,18 @@ mod tests {
     #[test]
     fn environment_token_wins_and_corrupt_secret_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Secrets::load(dir.path(), SecretBackend::File, Some("from-the-environment".into())).unwrap();
+        let s = Secrets::load(dir.path(), SecretBackend::File, Some("from-the-environment".into()))
+            .unwrap();
         assert_eq!(s.operator_token, "from-the-environment");
         assert_eq!(s.operator_token_source, TokenSource::Environment);
-        assert!(matches!(Secrets::load(dir.path(), SecretBackend::File, Some("short".into())), Err(SecretError::WeakOperatorToken)));
+        assert!(matches!(
+            Secrets::load(dir.path(), SecretBackend::File, Some("short".into())),
+            Err(SecretError::WeakOperatorToken)
+        ));
         std::fs::write(dir.path().join("secrets").join(QUOTE_KEY), b"short").unwrap();
-        assert!(matches!(Secrets::load(dir.path(), SecretBackend::File, None), Err(SecretError::BadFormat(_))));
+        assert!(matches!(
+            Secrets::load(dir.path(), SecretBackend::File, None),
+            Err(SecretError::BadFormat(_))
+        ));
     }
 }

@@ -59,7 +59,14 @@ impl NodeConfig {
     /// A booth in `data_dir` on the embedded demo, secrets in files, no mDNS: what tests
     /// and tools start from.
     pub fn local(data_dir: PathBuf) -> NodeConfig {
-        NodeConfig { data_dir, manifest: None, listen: None, secrets: SecretBackend::File, operator_token: None, discovery: false }
+        NodeConfig {
+            data_dir,
+            manifest: None,
+            listen: None,
+            secrets: SecretBackend::File,
+            operator_token: None,
+            discovery: false,
+        }
     }
 }
 
@@ -145,30 +152,54 @@ impl Lifecycle {
 impl Services {
     /// Builds the booth described by `config`: data folder, manifest, secrets, database
     /// and every service, wired once. Nothing runs yet (see [`Services::spawn_loops`]).
-    pub async fn assemble(config: &NodeConfig, clock: Arc<dyn Clock>) -> Result<(Services, Lifecycle), AssembleError> {
+    pub async fn assemble(
+        config: &NodeConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Services, Lifecycle), AssembleError> {
         let data_dir = &config.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|source| AssembleError::DataDir { path: data_dir.clone(), source })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| AssembleError::DataDir { path: data_dir.clone(), source })?;
         let source = match &config.manifest {
             Some(path) => ManifestSource::File(path.clone()),
             None => ManifestSource::Embedded,
         };
         let manifest = Arc::new(LiveManifest::load(source, clock.clone())?);
         let loaded = (data_dir.clone(), config.secrets, config.operator_token.clone());
-        let secrets = tokio::task::spawn_blocking(move || Secrets::load(&loaded.0, loaded.1, loaded.2))
-            .await
-            .map_err(|e| SecretError::Keyring(e.to_string()))??;
+        let secrets =
+            tokio::task::spawn_blocking(move || Secrets::load(&loaded.0, loaded.1, loaded.2))
+                .await
+                .map_err(|e| SecretError::Keyring(e.to_string()))??;
         let (db, writer_conn) = storage::open(&data_dir.join("boothcloud.db")).await?;
         let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
         let telemetry = Arc::new(Telemetry::new(clock.clone()));
         let meters = Arc::new(Meters::default());
         let event = manifest.current().manifest.event.id.clone();
-        let peers = Arc::new(Peers::load(&db, secrets.store.clone(), manifest.clone(), clock.clone()).await?);
-        let assets =
-            AssetCache::open(&data_dir.join("assets"), manifest.clone(), clock.clone(), &db, meters.clone(), Some(peers.clone())).await?;
+        let peers = Arc::new(
+            Peers::load(&db, secrets.store.clone(), manifest.clone(), clock.clone()).await?,
+        );
+        let assets = AssetCache::open(
+            &data_dir.join("assets"),
+            manifest.clone(),
+            clock.clone(),
+            &db,
+            meters.clone(),
+            Some(peers.clone()),
+        )
+        .await?;
         let spend = Arc::new(Ledger::load(&db, &event, meters.clone()).await?);
-        let media = Arc::new(Media::open(data_dir, db.clone(), manifest.clone(), clock.clone(), spend.clone()).await?);
-        let uplink = Arc::new(Uplink::new(manifest.clone(), clock.clone(), orders.clone(), peers.clone(), data_dir.clone()));
-        let watcher = crate::live_manifest::watch(manifest.clone()).map_err(AssembleError::Watch)?;
+        let media = Arc::new(
+            Media::open(data_dir, db.clone(), manifest.clone(), clock.clone(), spend.clone())
+                .await?,
+        );
+        let uplink = Arc::new(Uplink::new(
+            manifest.clone(),
+            clock.clone(),
+            orders.clone(),
+            peers.clone(),
+            data_dir.clone(),
+        ));
+        let watcher =
+            crate::live_manifest::watch(manifest.clone()).map_err(AssembleError::Watch)?;
         // A booth without mDNS (a network that forbids multicast) still sells and still
         // serves the peers its manifest names; it just lists no neighbours.
         let discovery = if config.discovery && manifest.current().manifest.discovery.enabled {
@@ -182,8 +213,13 @@ impl Services {
         } else {
             None
         };
-        let audit = Arc::new(Audit::new(db.clone(), clock.clone()).with_desktop_user(audit::os_user()));
-        let keys = QuoteKeys::new(QuoteSigner::new(secrets.quote_key), secrets.store.clone(), audit.clone());
+        let audit =
+            Arc::new(Audit::new(db.clone(), clock.clone()).with_desktop_user(audit::os_user()));
+        let keys = QuoteKeys::new(
+            QuoteSigner::new(secrets.quote_key),
+            secrets.store.clone(),
+            audit.clone(),
+        );
         let charts = Arc::new(Charts::new(charts::Sources {
             manifest: manifest.clone(),
             clock: clock.clone(),
@@ -208,8 +244,11 @@ impl Services {
             charts: charts.clone(),
             stopping: stopping.clone(),
         };
-        let teardown =
-            Arc::new(Teardown::load(db.clone(), secrets.store.clone(), data_dir, &event, scope).await.map_err(AssembleError::Teardown)?);
+        let teardown = Arc::new(
+            Teardown::load(db.clone(), secrets.store.clone(), data_dir, &event, scope)
+                .await
+                .map_err(AssembleError::Teardown)?,
+        );
         let targets = controls::Targets {
             telemetry: telemetry.clone(),
             media: media.clone(),
@@ -220,8 +259,11 @@ impl Services {
             keys: keys.clone(),
             teardown: teardown.clone(),
         };
-        let controls =
-            Arc::new(Controls::load(manifest.clone(), clock.clone(), db.clone(), targets).await.map_err(AssembleError::Controls)?);
+        let controls = Arc::new(
+            Controls::load(manifest.clone(), clock.clone(), db.clone(), targets)
+                .await
+                .map_err(AssembleError::Controls)?,
+        );
         let checkout = Checkout {
             manifest: manifest.clone(),
             clock: clock.clone(),
@@ -261,11 +303,20 @@ impl Services {
     /// Starts the booth's background loops: figures kept, spend saved, charts sampled,
     /// transcodes and forwarding, uplink watch and sync, controls and teardown, the fleet
     /// and the LAN. Each ends when the booth begins to stop.
-    pub fn spawn_loops(&self, advert: impl Fn(&Peers) -> Option<discovery::Advert> + Send + Sync + 'static) -> Vec<JoinHandle<()>> {
+    pub fn spawn_loops(
+        &self,
+        advert: impl Fn(&Peers) -> Option<discovery::Advert> + Send + Sync + 'static,
+    ) -> Vec<JoinHandle<()>> {
         let stopping = || self.stopping.clone();
         let mut loops = vec![
             tokio::spawn(assets::keep_figures(self.assets.clone(), self.db.clone(), stopping())),
-            tokio::spawn(spend::keep(self.spend.clone(), self.db.clone(), self.manifest.clone(), self.clock.clone(), stopping())),
+            tokio::spawn(spend::keep(
+                self.spend.clone(),
+                self.db.clone(),
+                self.manifest.clone(),
+                self.clock.clone(),
+                stopping(),
+            )),
             tokio::spawn(self.charts.clone().keep_recording(stopping())),
             tokio::spawn(self.media.transcoder.clone().keep(stopping())),
             tokio::spawn(self.media.forwarder.clone().keep(stopping())),
@@ -274,7 +325,12 @@ impl Services {
             tokio::spawn(self.uplink.clone().keep_syncing(stopping())),
             tokio::spawn(self.controls.clone().keep_watching(stopping())),
             tokio::spawn(self.teardown.clone().keep_running()),
-            tokio::spawn(peers::keep_fleet(self.peers.clone(), self.discovery.clone(), advert, stopping())),
+            tokio::spawn(peers::keep_fleet(
+                self.peers.clone(),
+                self.discovery.clone(),
+                advert,
+                stopping(),
+            )),
         ];
         if let Some(d) = &self.discovery {
             loops.push(tokio::spawn(discovery::keep_probing(d.clone(), stopping())));

@@ -123,7 +123,11 @@ impl Shared {
     async fn think(&self, rng: &mut StdRng, low: f64, high: f64) {
         let secs = rng.random_range(low..high) * self.plan.pace;
         if secs > 0.0 {
-            tokio::time::sleep(Duration::from_secs_f64(secs).min(self.until.saturating_duration_since(Instant::now()))).await;
+            tokio::time::sleep(
+                Duration::from_secs_f64(secs)
+                    .min(self.until.saturating_duration_since(Instant::now())),
+            )
+            .await;
         }
     }
 
@@ -162,7 +166,8 @@ impl Shared {
         let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let h = self.latency.lock().unwrap_or_else(|e| e.into_inner());
         let q = |p: f64| if h.is_empty() { 0.0 } else { h.value_at_quantile(p) as f64 / 1000.0 };
-        let seconds = self.started.elapsed().as_secs_f64().min(self.plan.duration.as_secs_f64()).max(0.001);
+        let seconds =
+            self.started.elapsed().as_secs_f64().min(self.plan.duration.as_secs_f64()).max(0.001);
         Report {
             seconds,
             requests: r(&t.requests),
@@ -183,7 +188,10 @@ impl Shared {
 
 /// Plays the plan; `progress` gets the running figures every five seconds.
 pub async fn run(plan: Plan, progress: impl Fn(&Report)) -> Result<Report, SimulateError> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(1024).build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(1024)
+        .build()?;
     let base = plan.target.as_str().trim_end_matches('/').to_owned();
     let catalogue: Value = http
         .get(format!("{base}/api/v1/catalogue"))
@@ -196,7 +204,11 @@ pub async fn run(plan: Plan, progress: impl Fn(&Report)) -> Result<Report, Simul
     let skus: Vec<String> = catalogue["items"]
         .as_array()
         .map(|items| {
-            items.iter().filter(|i| i["available"].as_u64() != Some(0)).filter_map(|i| i["sku"].as_str().map(str::to_owned)).collect()
+            items
+                .iter()
+                .filter(|i| i["available"].as_u64() != Some(0))
+                .filter_map(|i| i["sku"].as_str().map(str::to_owned))
+                .collect()
         })
         .unwrap_or_default();
     if skus.is_empty() {
@@ -225,7 +237,10 @@ pub async fn run(plan: Plan, progress: impl Fn(&Report)) -> Result<Report, Simul
         let s = shared.clone();
         tasks.spawn(async move { bursts(s, every).await });
     }
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(5), Duration::from_secs(5));
+    let mut ticker = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(5),
+        Duration::from_secs(5),
+    );
     loop {
         tokio::select! {
             _ = ticker.tick() => progress(&shared.report()),
@@ -247,7 +262,14 @@ async fn kiosk(s: &Shared, n: u32) {
         let lines: Vec<Value> = (0..rng.random_range(1..=4))
             .map(|_| json!({"sku": s.skus[rng.random_range(0..s.skus.len())], "qty": rng.random_range(1..=2)}))
             .collect();
-        let quote = s.send(s.http.post(s.url("/api/v1/quotes")).header("user-agent", &agent).json(&json!({"lines": lines}))).await;
+        let quote = s
+            .send(
+                s.http
+                    .post(s.url("/api/v1/quotes"))
+                    .header("user-agent", &agent)
+                    .json(&json!({"lines": lines})),
+            )
+            .await;
         s.tally.quotes.fetch_add(1, Ordering::Relaxed);
         let token = quote
             .filter(|(status, _)| *status == 200)
@@ -257,8 +279,15 @@ async fn kiosk(s: &Shared, n: u32) {
         if let Some(token) = token.filter(|_| rng.random_bool(0.85) && s.running()) {
             let body = json!({"quote_token": token, "payment": {"method": PAYMENTS[rng.random_range(0..PAYMENTS.len())]}});
             let key = uuid::Uuid::new_v4().to_string();
-            let placed =
-                s.send(s.http.post(s.url("/api/v1/orders")).header("user-agent", &agent).header("idempotency-key", key).json(&body)).await;
+            let placed = s
+                .send(
+                    s.http
+                        .post(s.url("/api/v1/orders"))
+                        .header("user-agent", &agent)
+                        .header("idempotency-key", key)
+                        .json(&body),
+                )
+                .await;
             match placed.map(|(status, _)| status) {
                 Some(201) => s.tally.orders.fetch_add(1, Ordering::Relaxed),
                 Some(409) => s.tally.sold_out.fetch_add(1, Ordering::Relaxed),
@@ -285,7 +314,12 @@ fn picture(rng: &mut StdRng) -> &'static str {
 async fn phone(s: &Shared, n: u32, crowd: bool) {
     let mut rng = StdRng::seed_from_u64(s.plan.seed ^ (0x7068_6f6e_0000 + u64::from(n)));
     let agent = format!("boothcloud-simulator {}-{n}", if crowd { "crowd" } else { "phone" });
-    let get = |path: &str| s.http.get(s.url(&format!("/assets/{path}"))).header("user-agent", &agent).header("accept-encoding", "gzip");
+    let get = |path: &str| {
+        s.http
+            .get(s.url(&format!("/assets/{path}")))
+            .header("user-agent", &agent)
+            .header("accept-encoding", "gzip")
+    };
     loop {
         for path in STOREFRONT {
             s.send(get(path)).await;
@@ -299,7 +333,8 @@ async fn phone(s: &Shared, n: u32, crowd: bool) {
             let req = if rng.random_bool(0.05) {
                 // The demo reel is 258 KB: four 64 KiB ranges fit.
                 let start = rng.random_range(0..4) * 65_536;
-                get("video/demo-reel.mp4").header("range", format!("bytes={start}-{}", start + 65_535))
+                get("video/demo-reel.mp4")
+                    .header("range", format!("bytes={start}-{}", start + 65_535))
             } else {
                 get(picture(&mut rng))
             };

@@ -9,7 +9,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -44,11 +46,17 @@ pub fn options(path: &Path) -> SqliteConnectOptions {
 pub async fn open(path: &Path) -> Result<(SqlitePool, rusqlite::Connection), StorageError> {
     let opts = options(path);
     let open_err = |source| StorageError::Open { path: path.display().to_string(), source };
-    let pool = SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(opts).await.map_err(open_err)?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .min_connections(1)
+        .connect_with(opts)
+        .await
+        .map_err(open_err)?;
     MIGRATOR.run(&pool).await?;
     // Opened in place: a file that exists and is migrated opens in well under a
     // millisecond, once, at start-up.
-    let writer = open_writer(path).map_err(|source| StorageError::Writer { path: path.display().to_string(), source })?;
+    let writer = open_writer(path)
+        .map_err(|source| StorageError::Writer { path: path.display().to_string(), source })?;
     Ok((pool, writer))
 }
 

@@ -32,7 +32,8 @@ impl TestBooth {
     /// A booth on `manifest` (TOML text), or on the demo manifest.
     pub async fn with(manifest: Option<&str>) -> TestBooth {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let clock = ManualClock::new("2026-06-10T07:00:00Z".parse::<Timestamp>().expect("a valid instant"));
+        let clock =
+            ManualClock::new("2026-06-10T07:00:00Z".parse::<Timestamp>().expect("a valid instant"));
         let mut config = NodeConfig::local(dir.path().to_owned());
         config.operator_token = Some(OPERATOR_TOKEN.into());
         if let Some(text) = manifest {
@@ -40,7 +41,8 @@ impl TestBooth {
             std::fs::write(&path, text).expect("write the manifest");
             config.manifest = Some(path);
         }
-        let (services, lifecycle) = Services::assemble(&config, Arc::new(clock.clone())).await.expect("the booth starts");
+        let (services, lifecycle) =
+            Services::assemble(&config, Arc::new(clock.clone())).await.expect("the booth starts");
         TestBooth { services, clock, lifecycle, dir }
     }
 
@@ -50,12 +52,23 @@ impl TestBooth {
     }
 
     /// Quotes `lines` and places the order under `key`, paid by `payment`; the receipt JSON.
-    pub async fn sell(&self, lines: &[(&str, i64)], payment: PaymentMethod, key: &str) -> serde_json::Value {
-        let lines = lines.iter().map(|(sku, qty)| BasketLine { sku: (*sku).to_owned(), qty: *qty }).collect();
+    pub async fn sell(
+        &self,
+        lines: &[(&str, i64)],
+        payment: PaymentMethod,
+        key: &str,
+    ) -> serde_json::Value {
+        let lines = lines
+            .iter()
+            .map(|(sku, qty)| BasketLine { sku: (*sku).to_owned(), qty: *qty })
+            .collect();
         let quote = self.services.checkout.quote(lines, None).expect("a quote");
         let attempt = OrderAttempt {
             idempotency_key: key.to_owned(),
-            request_hash: sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(key.as_bytes())).into(),
+            request_hash: sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(
+                key.as_bytes(),
+            ))
+            .into(),
             quote_token: quote.token,
             payment,
             customer: None,

@@ -10,7 +10,10 @@ pub struct Ticker {
 }
 
 impl Ticker {
-    pub fn new(period: std::time::Duration, stopping: tokio::sync::watch::Receiver<bool>) -> Ticker {
+    pub fn new(
+        period: std::time::Duration,
+        stopping: tokio::sync::watch::Receiver<bool>,
+    ) -> Ticker {
         Ticker { interval: tokio::time::interval(period), stopping, n: 0 }
     }
 

@@ -32,9 +32,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use boothcloud_core::clock::Clock;
-use boothcloud_core::hub_protocol::wire::{self, BatchAnswer, BoothReport, HeartbeatAnswer, OrderBatch, MAX_BATCH_BYTES, MAX_BATCH_ORDERS};
+use boothcloud_core::hub_protocol::wire::{
+    self, BatchAnswer, BoothReport, HeartbeatAnswer, OrderBatch, MAX_BATCH_BYTES, MAX_BATCH_ORDERS,
+};
 use boothcloud_core::hub_protocol::{BOOTHS_PATH, HEARTBEAT_PATH, ORDERS_PATH};
-use boothcloud_core::signing::hub::{self as auth, HubAuthError, HubSignature, AUTH_HEADER, RELAY_HEADER};
+use boothcloud_core::signing::hub::{
+    self as auth, HubAuthError, HubSignature, AUTH_HEADER, RELAY_HEADER,
+};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use subtle::ConstantTimeEq;
 
@@ -75,7 +79,10 @@ struct Hub {
 }
 
 /// Connects (retrying for up to 30 s while the database starts), migrates, binds.
-pub async fn bind(config: HubConfig, clock: Arc<dyn Clock>) -> Result<(tokio::net::TcpListener, Router), HubError> {
+pub async fn bind(
+    config: HubConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<(tokio::net::TcpListener, Router), HubError> {
     if config.key.len() < auth::MIN_KEY_BYTES {
         return Err(HubError::ShortKey);
     }
@@ -92,8 +99,15 @@ pub async fn bind(config: HubConfig, clock: Arc<dyn Clock>) -> Result<(tokio::ne
         }
     };
     store::MIGRATOR.run(&db).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| HubError::Listen { addr: config.listen, source })?;
-    let hub = Hub { db, key: config.key.into(), operator_token: config.operator_token.map(Into::into), clock };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| HubError::Listen { addr: config.listen, source })?;
+    let hub = Hub {
+        db,
+        key: config.key.into(),
+        operator_token: config.operator_token.map(Into::into),
+        clock,
+    };
     Ok((listener, router(hub)))
 }
 
@@ -103,7 +117,9 @@ fn router(hub: Hub) -> Router {
         .route(ORDERS_PATH, post(orders).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)))
         .route(HEARTBEAT_PATH, post(heartbeat).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)))
         .route(BOOTHS_PATH, get(booths))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "this path was not found") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "this path was not found")
+        })
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -121,21 +137,39 @@ fn refused(e: HubAuthError) -> ApiError {
 
 fn db_error(e: sqlx::Error) -> ApiError {
     tracing::error!(error = %e, "hub database error");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the hub's database did not answer; send it again")
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+        "the hub's database did not answer; send it again",
+    )
 }
 
 /// The booth that signed the request, and the booth that carried it, if relayed —
 /// both with valid signatures, neither revoked.
-async fn authenticate(hub: &Hub, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(String, Option<String>), ApiError> {
+async fn authenticate(
+    hub: &Hub,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<(String, Option<String>), ApiError> {
     let (booth, relayed_by) = check_signatures(hub, headers, path, body)?;
     let parties: Vec<&str> = std::iter::once(booth.as_str()).chain(relayed_by.as_deref()).collect();
     if let Some(revoked) = store::revoked(&hub.db, &parties).await.map_err(db_error)?.first() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "booth_revoked", format!("the hub's operator revoked booth {revoked}")));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "booth_revoked",
+            format!("the hub's operator revoked booth {revoked}"),
+        ));
     }
     Ok((booth, relayed_by))
 }
 
-fn check_signatures(hub: &Hub, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(String, Option<String>), ApiError> {
+fn check_signatures(
+    hub: &Hub,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<(String, Option<String>), ApiError> {
     let now = hub.clock.now().as_second();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let sig = HubSignature::parse(header(AUTH_HEADER)).map_err(refused)?;
@@ -159,10 +193,19 @@ async fn healthz(State(hub): State<Hub>) -> Result<Json<serde_json::Value>, ApiE
 
 /// A batch of orders from one booth (perhaps carried by another): each stored once,
 /// answered per order once the transaction committed.
-async fn orders(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<BatchAnswer>, ApiError> {
+async fn orders(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BatchAnswer>, ApiError> {
     let (booth, relayed_by) = authenticate(&hub, &headers, ORDERS_PATH, &body).await?;
-    let batch: OrderBatch = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_batch", format!("the batch could not be read: {e}")))?;
+    let batch: OrderBatch = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_batch",
+            format!("the batch could not be read: {e}"),
+        )
+    })?;
     if batch.orders.len() > MAX_BATCH_ORDERS {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -170,7 +213,9 @@ async fn orders(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Resu
             format!("send at most {MAX_BATCH_ORDERS} orders at once"),
         ));
     }
-    let results = store::store_orders(&hub.db, &booth, relayed_by.as_deref(), &batch.orders).await.map_err(db_error)?;
+    let results = store::store_orders(&hub.db, &booth, relayed_by.as_deref(), &batch.orders)
+        .await
+        .map_err(db_error)?;
     let stored = results.iter().filter(|r| r.outcome == wire::Outcome::Stored).count();
     tracing::info!(booth, relayed_by, orders = batch.orders.len(), stored, "batch received");
     Ok(Json(BatchAnswer { results }))
@@ -178,24 +223,43 @@ async fn orders(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Resu
 
 /// A booth's heartbeat: its report is kept, and the answer proves the hub and its
 /// database both work (a booth counts its uplink as up only on this answer).
-async fn heartbeat(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<HeartbeatAnswer>, ApiError> {
+async fn heartbeat(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<HeartbeatAnswer>, ApiError> {
     let (booth, _) = authenticate(&hub, &headers, HEARTBEAT_PATH, &body).await?;
-    let report: BoothReport = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_report", format!("the report could not be read: {e}")))?;
+    let report: BoothReport = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_report",
+            format!("the report could not be read: {e}"),
+        )
+    })?;
     let now = hub.clock.now();
     store::store_report(&hub.db, &booth, &report, now).await.map_err(db_error)?;
     Ok(Json(HeartbeatAnswer { now }))
 }
 
 /// Every booth: its newest report and what it delivered (hub operator token).
-async fn booths(State(hub): State<Hub>, headers: HeaderMap) -> Result<Json<Vec<store::BoothAtHub>>, ApiError> {
-    let presented = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+async fn booths(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<store::BoothAtHub>>, ApiError> {
+    let presented = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
     let ok = match (&hub.operator_token, presented) {
         (Some(t), Some(p)) => bool::from(t.as_bytes().ct_eq(p.trim().as_bytes())),
         _ => false,
     };
     if !ok {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <hub operator token>"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send Authorization: Bearer <hub operator token>",
+        ));
     }
     Ok(Json(store::booths(&hub.db).await.map_err(db_error)?))
 }
@@ -209,7 +273,11 @@ pub async fn revoke(database_url: &str, booth: &str, reason: Option<&str>) -> Re
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish.
-pub async fn run(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
     if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
         tracing::error!(error = %e, "the hub stopped serving");
     }

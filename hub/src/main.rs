@@ -56,7 +56,8 @@ fn main() -> ExitCode {
 }
 
 fn hub_key() -> anyhow::Result<Vec<u8>> {
-    let key = std::env::var("BOOTHCLOUD_HUB_KEY").context("set BOOTHCLOUD_HUB_KEY: the hub's secret, 32 characters or more")?;
+    let key = std::env::var("BOOTHCLOUD_HUB_KEY")
+        .context("set BOOTHCLOUD_HUB_KEY: the hub's secret, 32 characters or more")?;
     anyhow::ensure!(key.len() >= MIN_KEY_BYTES, "BOOTHCLOUD_HUB_KEY must be 32 characters or more");
     Ok(key.into_bytes())
 }
@@ -80,7 +81,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 database_url,
                 listen: cli.listen,
                 key: hub_key()?,
-                operator_token: std::env::var("BOOTHCLOUD_HUB_OPERATOR_TOKEN").ok().filter(|t| t.len() >= 16),
+                operator_token: std::env::var("BOOTHCLOUD_HUB_OPERATOR_TOKEN")
+                    .ok()
+                    .filter(|t| t.len() >= 16),
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async {

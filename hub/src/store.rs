@@ -6,7 +6,9 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
-use boothcloud_core::hub_protocol::wire::{check_order, BoothReport, HubOrder, OrderOutcome, Outcome};
+use boothcloud_core::hub_protocol::wire::{
+    check_order, BoothReport, HubOrder, OrderOutcome, Outcome,
+};
 use boothcloud_core::signing::hex;
 
 /// The hub's own migrations (`migrations/hub`), run at start under PostgreSQL's
@@ -36,13 +38,23 @@ pub async fn store_orders(
     let mut seen = std::collections::HashSet::new();
     for (i, o) in orders.iter().enumerate() {
         let outcome = match check_order(o) {
-            Err(reason) => OrderOutcome { order_id: o.order_id.clone(), outcome: Outcome::Rejected, reason: Some(reason) },
-            Ok(()) if !seen.insert(o.order_id.as_str()) => {
-                OrderOutcome { order_id: o.order_id.clone(), outcome: Outcome::Duplicate, reason: None }
-            }
+            Err(reason) => OrderOutcome {
+                order_id: o.order_id.clone(),
+                outcome: Outcome::Rejected,
+                reason: Some(reason),
+            },
+            Ok(()) if !seen.insert(o.order_id.as_str()) => OrderOutcome {
+                order_id: o.order_id.clone(),
+                outcome: Outcome::Duplicate,
+                reason: None,
+            },
             Ok(()) => {
                 fresh.push((i, digest(o)));
-                OrderOutcome { order_id: o.order_id.clone(), outcome: Outcome::Stored, reason: None }
+                OrderOutcome {
+                    order_id: o.order_id.clone(),
+                    outcome: Outcome::Stored,
+                    reason: None,
+                }
             }
         };
         outcomes.push(outcome);
@@ -71,16 +83,25 @@ pub async fn store_orders(
             .push_bind(digest.as_str());
     });
     insert.push(" ON CONFLICT (order_id) DO NOTHING RETURNING order_id");
-    let stored: std::collections::HashSet<String> = insert.build().fetch_all(&mut *tx).await?.iter().map(|r| r.get(0)).collect();
-    let earlier: Vec<&str> = fresh.iter().map(|(i, _)| orders[*i].order_id.as_str()).filter(|id| !stored.contains(*id)).collect();
+    let stored: std::collections::HashSet<String> =
+        insert.build().fetch_all(&mut *tx).await?.iter().map(|r| r.get(0)).collect();
+    let earlier: Vec<&str> = fresh
+        .iter()
+        .map(|(i, _)| orders[*i].order_id.as_str())
+        .filter(|id| !stored.contains(*id))
+        .collect();
     if !earlier.is_empty() {
-        let rows = sqlx::query("SELECT order_id, booth_id, digest FROM hub_orders WHERE order_id = ANY($1)")
-            .bind(&earlier)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT order_id, booth_id, digest FROM hub_orders WHERE order_id = ANY($1)",
+        )
+        .bind(&earlier)
+        .fetch_all(&mut *tx)
+        .await?;
         for row in rows {
             let (id, by, was): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            let Some(&(i, ref now)) = fresh.iter().find(|(i, _)| orders[*i].order_id == id) else { continue };
+            let Some(&(i, ref now)) = fresh.iter().find(|(i, _)| orders[*i].order_id == id) else {
+                continue;
+            };
             outcomes[i] = if by != booth {
                 OrderOutcome {
                     order_id: id,
@@ -91,7 +112,9 @@ pub async fn store_orders(
                 OrderOutcome {
                     order_id: id,
                     outcome: Outcome::Rejected,
-                    reason: Some("an order with this id was delivered before with different contents".into()),
+                    reason: Some(
+                        "an order with this id was delivered before with different contents".into(),
+                    ),
                 }
             } else {
                 OrderOutcome { order_id: id, outcome: Outcome::Duplicate, reason: None }
@@ -104,7 +127,10 @@ pub async fn store_orders(
 
 /// The ones among `booths` the hub's operator revoked.
 pub async fn revoked(db: &PgPool, booths: &[&str]) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT booth_id FROM hub_revoked WHERE booth_id = ANY($1)").bind(booths).fetch_all(db).await?;
+    let rows = sqlx::query("SELECT booth_id FROM hub_revoked WHERE booth_id = ANY($1)")
+        .bind(booths)
+        .fetch_all(db)
+        .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
@@ -119,7 +145,12 @@ pub async fn revoke(db: &PgPool, booth: &str, reason: Option<&str>) -> Result<()
 }
 
 /// Keeps the newest report of each booth (an old report played again changes nothing).
-pub async fn store_report(db: &PgPool, booth: &str, report: &BoothReport, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn store_report(
+    db: &PgPool,
+    booth: &str,
+    report: &BoothReport,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO hub_booths (booth_id, event_id, report, reported_at, seen_at) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz) \
          ON CONFLICT (booth_id) DO UPDATE SET event_id = excluded.event_id, report = excluded.report, \

@@ -57,9 +57,15 @@ struct Endpoint {
 /// node listens, and answers the reason in words if it could not start.
 #[tauri::command]
 async fn node_endpoint(node: tauri::State<'_, Embedded>) -> Result<Endpoint, String> {
-    tracing::debug!(ms = node.launched.elapsed().as_millis(), "the window asked for the node's endpoint");
+    tracing::debug!(
+        ms = node.launched.elapsed().as_millis(),
+        "the window asked for the node's endpoint"
+    );
     let mut ready = node.ready.clone();
-    let outcome = ready.wait_for(Option::is_some).await.map_err(|_| "the booth node stopped before it started".to_owned())?;
+    let outcome = ready
+        .wait_for(Option::is_some)
+        .await
+        .map_err(|_| "the booth node stopped before it started".to_owned())?;
     outcome.clone().expect("waited for Some")
 }
 
@@ -74,7 +80,12 @@ fn set_kiosk(window: tauri::WebviewWindow, on: bool) -> Result<(), String> {
 #[tauri::command]
 fn notify(app: tauri::AppHandle, title: String, body: String) -> Result<(), String> {
     let clip = |s: String| s.chars().take(MAX_NOTIFICATION_CHARS).collect::<String>();
-    app.notification().builder().title(clip(title)).body(clip(body)).show().map_err(|e| e.to_string())
+    app.notification()
+        .builder()
+        .title(clip(title))
+        .body(clip(body))
+        .show()
+        .map_err(|e| e.to_string())
 }
 
 /// The native folder chooser (teardown's export folder): the chosen absolute path, or
@@ -83,9 +94,13 @@ fn notify(app: tauri::AppHandle, title: String, body: String) -> Result<(), Stri
 async fn choose_folder(app: tauri::AppHandle, title: String) -> Option<String> {
     use tauri_plugin_dialog::DialogExt;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog().file().set_title(title.chars().take(120).collect::<String>()).pick_folder(move |folder| {
-        let _ = tx.send(folder.and_then(|f| f.into_path().ok()).map(|p| p.to_string_lossy().into_owned()));
-    });
+    app.dialog().file().set_title(title.chars().take(120).collect::<String>()).pick_folder(
+        move |folder| {
+            let _ = tx.send(
+                folder.and_then(|f| f.into_path().ok()).map(|p| p.to_string_lossy().into_owned()),
+            );
+        },
+    );
     rx.await.ok().flatten()
 }
 
@@ -119,19 +134,26 @@ impl serde::Serialize for SaveError {
 /// where the operator chose and answers that path once the file is on disk, or `None`
 /// when they cancelled. The booth screen says "saved" only on that answer.
 #[tauri::command]
-async fn save_export(app: tauri::AppHandle, file_name: String, contents: String) -> Result<Option<String>, SaveError> {
+async fn save_export(
+    app: tauri::AppHandle,
+    file_name: String,
+    contents: String,
+) -> Result<Option<String>, SaveError> {
     use tauri_plugin_dialog::DialogExt;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog().file().set_file_name(file_name.chars().take(120).collect::<String>()).save_file(move |file| {
-        let _ = tx.send(file.and_then(|f| f.into_path().ok()));
-    });
+    app.dialog().file().set_file_name(file_name.chars().take(120).collect::<String>()).save_file(
+        move |file| {
+            let _ = tx.send(file.and_then(|f| f.into_path().ok()));
+        },
+    );
     let Some(path) = rx.await.ok().flatten() else {
         return Ok(None);
     };
     let target = path.clone();
-    let written = tauri::async_runtime::spawn_blocking(move || write_whole(&target, contents.as_bytes()))
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    let written =
+        tauri::async_runtime::spawn_blocking(move || write_whole(&target, contents.as_bytes()))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
     match written {
         Ok(()) => Ok(Some(path.to_string_lossy().into_owned())),
         Err(source) => {
@@ -147,7 +169,9 @@ async fn save_export(app: tauri::AppHandle, file_name: String, contents: String)
 fn write_whole(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
     let temporary = folder.join(format!(".{}.{}.part", name.to_string_lossy(), std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temporary)?;
@@ -181,10 +205,9 @@ fn config_from_env() -> Result<NodeConfig, String> {
         .ok_or("no data folder: set BOOTHCLOUD_DATA_DIR")?;
     let listen = match std::env::var("BOOTHCLOUD_LISTEN") {
         Err(_) => None,
-        Ok(text) => Some(
-            text.parse::<SocketAddr>()
-                .map_err(|_| format!("BOOTHCLOUD_LISTEN `{text}` is not an address and port such as 0.0.0.0:8787"))?,
-        ),
+        Ok(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
+            format!("BOOTHCLOUD_LISTEN `{text}` is not an address and port such as 0.0.0.0:8787")
+        })?),
     };
     Ok(NodeConfig {
         data_dir,
@@ -197,7 +220,9 @@ fn config_from_env() -> Result<NodeConfig, String> {
 }
 
 fn has_display() -> bool {
-    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
 fn main() -> ExitCode {
@@ -217,7 +242,8 @@ fn main() -> ExitCode {
         println!("no display: serving the node and its web dashboard headless");
         return headless(config);
     }
-    let kiosk = std::env::args().any(|a| a == "--kiosk") || std::env::var("BOOTHCLOUD_KIOSK").is_ok_and(|v| v == "1");
+    let kiosk = std::env::args().any(|a| a == "--kiosk")
+        || std::env::var("BOOTHCLOUD_KIOSK").is_ok_and(|v| v == "1");
     match desktop(config, kiosk, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -244,7 +270,11 @@ fn headless(config: NodeConfig) -> ExitCode {
     }
 }
 
-fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box<dyn std::error::Error>> {
+fn desktop(
+    config: NodeConfig,
+    kiosk: bool,
+    launched: Instant,
+) -> Result<(), Box<dyn std::error::Error>> {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             if let Some(window) = app.get_webview_window("main") {
@@ -255,7 +285,14 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![node_endpoint, set_kiosk, notify, dashboard_ready, choose_folder, save_export])
+        .invoke_handler(tauri::generate_handler![
+            node_endpoint,
+            set_kiosk,
+            notify,
+            dashboard_ready,
+            choose_folder,
+            save_export
+        ])
         .setup(move |app| {
             let (announce, ready) = tokio::sync::watch::channel(None);
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -265,13 +302,18 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
                     Ok(node) => node,
                     Err(e) => {
                         eprintln!("error: the booth node could not start: {e}");
-                        let _ = announce.send(Some(Err(format!("The booth node could not start: {e}"))));
+                        let _ = announce
+                            .send(Some(Err(format!("The booth node could not start: {e}"))));
                         handle.exit(1);
                         return;
                     }
                 };
                 let addr = node.local_addr();
-                let shown = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
+                let shown = if addr.ip().is_unspecified() {
+                    SocketAddr::new([127, 0, 0, 1].into(), addr.port())
+                } else {
+                    addr
+                };
                 let url = format!("http://{shown}");
                 let services = node.services();
                 println!("node listening on {url}");
@@ -279,7 +321,10 @@ fn desktop(config: NodeConfig, kiosk: bool, launched: Instant) -> Result<(), Box
                     None => println!("secrets: {}", services.secrets_kind()),
                     Some(why) => println!("secrets: {} ({why})", services.secrets_kind()),
                 }
-                let _ = announce.send(Some(Ok(Endpoint { url, operator_token: services.operator_token.to_string() })));
+                let _ = announce.send(Some(Ok(Endpoint {
+                    url,
+                    operator_token: services.operator_token.to_string(),
+                })));
                 node.run_until_stopped(async {
                     let _ = stopped.await;
                 })

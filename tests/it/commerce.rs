@@ -113,7 +113,13 @@ async fn quote_order_status_round_trip() {
     let items = cat.body["items"].as_array().unwrap();
     assert!(items.len() >= 18);
     for item in items {
-        assert!(item["sku"].is_string() && item["name"].is_string() && item["price"].is_i64() && item["currency"] == "EUR", "{item}");
+        assert!(
+            item["sku"].is_string()
+                && item["name"].is_string()
+                && item["price"].is_i64()
+                && item["currency"] == "EUR",
+            "{item}"
+        );
     }
     assert!(!cat.body["promotions"].as_array().unwrap().is_empty());
 
@@ -190,21 +196,32 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     let parts: Vec<&str> = token.split('.').collect();
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut claims: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
     claims["total"] = json!(1);
     let forged = format!("bcq1.{}.{}", b64.encode(serde_json::to_vec(&claims).unwrap()), parts[2]);
     let r = k.order("forged", &json!({"quote_token": forged, "payment": {"method": "card"}})).await;
     assert_eq!((r.status, r.code()), (422, "invalid_quote_token"));
 
     for junk in ["", "bcq1.abc.def", "not-a-token"] {
-        let r = k.order(&format!("junk-{}", junk.len()), &json!({"quote_token": junk, "payment": {"method": "card"}})).await;
+        let r = k
+            .order(
+                &format!("junk-{}", junk.len()),
+                &json!({"quote_token": junk, "payment": {"method": "card"}}),
+            )
+            .await;
         assert_eq!((r.status, r.code()), (422, "invalid_quote_token"), "{junk}");
     }
 
     // A token from another node (its own signing key) is worthless here.
     let (other, _d2) = pricing_node("5m");
     let foreign = Kiosk::new(&other.url).quote(&[("TEE", 1)], None).await;
-    let r = k.order("foreign", &json!({"quote_token": foreign.body["token"], "payment": {"method": "card"}})).await;
+    let r = k
+        .order(
+            "foreign",
+            &json!({"quote_token": foreign.body["token"], "payment": {"method": "card"}}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (422, "invalid_quote_token"));
 
     // This manifest's quotes live 2 s.
@@ -234,7 +251,12 @@ async fn every_promotion_kind_over_http() {
         // Members: 10% of 2500 = 250, capped at 200.
         (&[("TEE", 1)], Some("member"), 2300, &["members"]),
         // Exclusive bundle locks tee and cap; members' 10% only on the cocoa (450 - 90 = 360 -> 36).
-        (&[("TEE", 1), ("CAP", 1), ("COCOA", 1)], Some("member"), 3500 + 324, &["tee-cap", "all-day-happy-hour", "members"]),
+        (
+            &[("TEE", 1), ("CAP", 1), ("COCOA", 1)],
+            Some("member"),
+            3500 + 324,
+            &["tee-cap", "all-day-happy-hour", "members"],
+        ),
         // The expired sale never applies.
         (&[("CAP", 1)], None, 1500, &[]),
     ];
@@ -242,7 +264,12 @@ async fn every_promotion_kind_over_http() {
         let q = k.quote(lines, *tier).await;
         assert_eq!(q.status, 200, "{lines:?}: {}", q.body);
         assert_eq!(q.body["total"], *total, "{lines:?} {tier:?}: {}", q.body);
-        let applied: Vec<&str> = q.body["discounts"].as_array().unwrap().iter().map(|d| d["promotion"].as_str().unwrap()).collect();
+        let applied: Vec<&str> = q.body["discounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["promotion"].as_str().unwrap())
+            .collect();
         assert_eq!(&applied, promos, "{lines:?}");
     }
 }
@@ -270,11 +297,19 @@ async fn bad_baskets_and_stock_give_clear_errors() {
     // Stock is 3: two orders of 2 pins, the second is refused at order time.
     let q1 = k.quote(&[("PIN", 2)], None).await;
     let q2 = k.quote(&[("PIN", 2)], None).await;
-    assert_eq!(k.order("p1", &json!({"quote_token": q1.body["token"], "payment": {"method": "card"}})).await.status, 201);
-    let r = k.order("p2", &json!({"quote_token": q2.body["token"], "payment": {"method": "card"}})).await;
+    assert_eq!(
+        k.order("p1", &json!({"quote_token": q1.body["token"], "payment": {"method": "card"}}))
+            .await
+            .status,
+        201
+    );
+    let r = k
+        .order("p2", &json!({"quote_token": q2.body["token"], "payment": {"method": "card"}}))
+        .await;
     assert_eq!((r.status, r.code()), (409, "out_of_stock"));
     let cat = k.get("/api/v1/catalogue").await;
-    let pin = cat.body["items"].as_array().unwrap().iter().find(|i| i["sku"] == "PIN").unwrap().clone();
+    let pin =
+        cat.body["items"].as_array().unwrap().iter().find(|i| i["sku"] == "PIN").unwrap().clone();
     assert_eq!(pin["available"], 1);
 }
 
@@ -283,8 +318,13 @@ async fn contact_details_are_checked() {
     let node = TestNode::start();
     let k = Kiosk::new(&node.url);
     let q = k.quote(&[("TOTE", 1)], None).await;
-    for (i, customer) in
-        [json!({"email": "not-an-email"}), json!({"phone": "call me"}), json!({"email": "a@b.co", "fax": "1"})].iter().enumerate()
+    for (i, customer) in [
+        json!({"email": "not-an-email"}),
+        json!({"phone": "call me"}),
+        json!({"email": "a@b.co", "fax": "1"}),
+    ]
+    .iter()
+    .enumerate()
     {
         let r =
             k.order(&format!("c{i}"), &json!({"quote_token": q.body["token"], "payment": {"method": "card"}, "customer": customer})).await;

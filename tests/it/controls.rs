@@ -7,21 +7,38 @@ use std::time::Duration;
 use boothcloud_tests::{Kiosk, Options, TestNode, OPERATOR_TOKEN};
 use serde_json::{json, Value};
 
-async fn control(node: &TestNode, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
-    let res =
-        TestNode::client().request(method, format!("{}{path}", node.url)).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.unwrap();
+async fn control(
+    node: &TestNode,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let res = TestNode::client()
+        .request(method, format!("{}{path}", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
 }
 
 async fn degrade(node: &TestNode, level: &str) {
-    let (status, body) = control(node, reqwest::Method::POST, "/api/v1/ops/degrade", json!({ "level": level })).await;
+    let (status, body) =
+        control(node, reqwest::Method::POST, "/api/v1/ops/degrade", json!({ "level": level }))
+            .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["level"], level);
 }
 
 /// A tus client starting an upload (with no upload token).
 async fn tus_create(http: &reqwest::Client, node: &TestNode) -> reqwest::Response {
-    http.post(format!("{}/api/v1/uploads/", node.url)).header("Tus-Resumable", "1.0.0").header("Upload-Length", "10").send().await.unwrap()
+    http.post(format!("{}/api/v1/uploads/", node.url))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Lines of per-request detail the node has logged so far.
@@ -59,7 +76,9 @@ async fn degrading_lowers_the_sampling_the_node_actually_logs() {
     let reduced = traffic(&kiosk, 800, &log).await;
     degrade(&node, "essential").await;
     let essential = traffic(&kiosk, 800, &log).await;
-    eprintln!("sampled lines per 800 requests: normal {normal}, reduced {reduced}, essential {essential}");
+    eprintln!(
+        "sampled lines per 800 requests: normal {normal}, reduced {reduced}, essential {essential}"
+    );
     assert!(normal >= 40, "normal sampling logs about 10%: {normal}");
     assert!(reduced <= 30, "reduced logs about 1%: {reduced}");
     assert_eq!(essential, 0, "essential logs no request detail");
@@ -88,7 +107,8 @@ async fn a_degraded_booth_stays_degraded_after_a_crash_and_keeps_selling() {
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "60");
     assert_eq!(res.headers()["tus-resumable"], "1.0.0");
-    let metrics = http.get(format!("{}/metrics", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let metrics =
+        http.get(format!("{}/metrics", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
     assert_eq!(metrics.status(), 503);
 
     // Essential: the storefront, quotes and orders.
@@ -109,26 +129,45 @@ async fn a_degraded_booth_stays_degraded_after_a_crash_and_keeps_selling() {
         .filter(|e| e["action"] == "degrade")
         .map(|e| (e["before"].as_str().unwrap(), e["after"].as_str().unwrap()))
         .collect();
-    assert_eq!(levels, [("essential", "normal"), ("normal", "essential")], "both changes, across the crash");
+    assert_eq!(
+        levels,
+        [("essential", "normal"), ("normal", "essential")],
+        "both changes, across the crash"
+    );
 }
 
 #[tokio::test]
 async fn a_runbook_run_by_hand_fails_over_and_pauses_forwarding_and_says_so() {
     let node = TestNode::start();
     let kiosk = Kiosk::new(&node.url);
-    let (status, report) = control(&node, reqwest::Method::POST, "/api/v1/ops/runbooks/uplink-trouble/run", json!({})).await;
+    let (status, report) =
+        control(&node, reqwest::Method::POST, "/api/v1/ops/runbooks/uplink-trouble/run", json!({}))
+            .await;
     assert_eq!(status, 200, "{report}");
     let view = kiosk.ops_get("/api/v1/ops/controls").await.body;
-    assert_eq!((view["level"].as_str(), view["path"].as_str()), (Some("essential"), Some("offline")));
+    assert_eq!(
+        (view["level"].as_str(), view["path"].as_str()),
+        (Some("essential"), Some("offline"))
+    );
     assert_eq!(view["uploads_paused_by_hand"], true);
     assert_eq!(view["notices"][0]["text"], "Selling offline: orders sync when the network is back");
     let media = kiosk.ops_get("/api/v1/ops/media").await.body;
     assert_eq!(media["forwarding"]["paused"], true);
     assert_eq!(media["transcodes"]["degraded"], true);
-    let runbook = view["runbooks"].as_array().unwrap().iter().find(|r| r["name"] == "uplink-trouble").unwrap().clone();
+    let runbook = view["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "uplink-trouble")
+        .unwrap()
+        .clone();
     assert_eq!(runbook["last_run"]["by"], "operator");
     // Without the token, nothing can be pressed.
-    let res = TestNode::client().post(format!("{}/api/v1/ops/runbooks/all-clear/run", node.url)).send().await.unwrap();
+    let res = TestNode::client()
+        .post(format!("{}/api/v1/ops/runbooks/all-clear/run", node.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(kiosk.ops_get("/api/v1/ops/controls").await.body["level"], "essential");
 }
@@ -142,7 +181,11 @@ async fn teardown_until(node: &TestNode, state: &str) -> Value {
         if a.body["state"] == state {
             return a.body;
         }
-        assert!(std::time::Instant::now() < deadline, "teardown not {state} within 60 s: {:#}", a.body);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "teardown not {state} within 60 s: {:#}",
+            a.body
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -166,10 +209,14 @@ async fn an_offline_teardown_survives_sigkill_exports_wipes_and_stops_the_node()
     }
 
     // Hold-to-confirm is the UI's; the API wants it said.
-    let (status, body) = control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": false})).await;
+    let (status, body) =
+        control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": false}))
+            .await;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("confirm_required")));
     // No hub in the demo and no folder: closed at once, then it stops and asks.
-    let (status, body) = control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": true})).await;
+    let (status, body) =
+        control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": true}))
+            .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["closed"], true);
     let blocked = teardown_until(&node, "blocked").await;
@@ -179,41 +226,63 @@ async fn an_offline_teardown_survives_sigkill_exports_wipes_and_stops_the_node()
 
     // Power cut.
     let data = node.kill().expect("the data folder");
-    let node = TestNode::start_with(Options { data_dir: Some(data.path().to_owned()), ..Options::default() });
+    let node = TestNode::start_with(Options {
+        data_dir: Some(data.path().to_owned()),
+        ..Options::default()
+    });
     let kiosk = Kiosk::new(&node.url);
     let q = kiosk.quote(&[("TOTE", 1)], None).await;
     assert_eq!((q.status, q.code()), (410, "booth_closed"), "closed after the restart too");
     let after = teardown_until(&node, "blocked").await;
     assert_eq!(after["steps"][0]["state"], "done");
-    let held = ["boothcloud.db", "boothcloud.db-wal"].iter().any(|f| file_contains(&data.path().join(f), "visitor0@example.net"));
+    let held = ["boothcloud.db", "boothcloud.db-wal"]
+        .iter()
+        .any(|f| file_contains(&data.path().join(f), "visitor0@example.net"));
     assert!(held, "nothing wiped yet");
 
     // Continue with a folder.
     let export = tempfile::tempdir().unwrap();
-    let (status, body) =
-        control(&node, reqwest::Method::POST, "/api/v1/ops/teardown", json!({"confirm": true, "export_dir": export.path()})).await;
+    let (status, body) = control(
+        &node,
+        reqwest::Method::POST,
+        "/api/v1/ops/teardown",
+        json!({"confirm": true, "export_dir": export.path()}),
+    )
+    .await;
     assert_eq!(status, 202, "{body}");
     let mut node = node;
-    let exit = node.wait_for_exit(Duration::from_secs(90)).expect("the node stops by itself at the end of teardown");
+    let exit = node
+        .wait_for_exit(Duration::from_secs(90))
+        .expect("the node stops by itself at the end of teardown");
     assert!(exit.success(), "{exit:?}");
 
-    let exported: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(export.path().join("harbour-lights-2026-orders-not-synced.json")).unwrap()).unwrap();
+    let exported: Vec<Value> = serde_json::from_slice(
+        &std::fs::read(export.path().join("harbour-lights-2026-orders-not-synced.json")).unwrap(),
+    )
+    .unwrap();
     let ids: Vec<&str> = exported.iter().map(|o| o["order_id"].as_str().unwrap()).collect();
     for id in &sold {
         assert!(ids.contains(&id.as_str()), "{id} exported");
     }
-    assert!(exported.iter().all(|o| o["customer"]["email"].as_str().unwrap().ends_with("@example.net")));
+    assert!(exported
+        .iter()
+        .all(|o| o["customer"]["email"].as_str().unwrap().ends_with("@example.net")));
     let report = export.path().join("harbour-lights-2026-report");
     for file in ["report.html", "summary.json", "orders.csv", "latency.png", "spend.png"] {
         assert!(report.join(file).is_file(), "{file} in the report");
     }
     for file in ["boothcloud.db", "boothcloud.db-wal"] {
-        assert!(!file_contains(&data.path().join(file), "@example.net"), "an e-mail address is left in {file}");
+        assert!(
+            !file_contains(&data.path().join(file), "@example.net"),
+            "an e-mail address is left in {file}"
+        );
     }
 
     // Started again for the same event, the booth is still closed and says it finished.
-    let node = TestNode::start_with(Options { data_dir: Some(data.path().to_owned()), ..Options::default() });
+    let node = TestNode::start_with(Options {
+        data_dir: Some(data.path().to_owned()),
+        ..Options::default()
+    });
     let q = Kiosk::new(&node.url).quote(&[("TOTE", 1)], None).await;
     assert_eq!(q.status, 410);
     let view = Kiosk::new(&node.url).ops_get("/api/v1/ops/teardown").await.body;

@@ -42,11 +42,19 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_orders_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let first = TestNode::start_with(Options { data_dir: Some(dir.path().to_path_buf()), ..Options::default() });
+    let first = TestNode::start_with(Options {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Options::default()
+    });
     let url = first.url.clone();
     let listen = url.trim_start_matches("http://").to_owned();
-    let restart =
-        || TestNode::start_with(Options { data_dir: Some(dir.path().to_path_buf()), listen: listen.clone(), ..Options::default() });
+    let restart = || {
+        TestNode::start_with(Options {
+            data_dir: Some(dir.path().to_path_buf()),
+            listen: listen.clone(),
+            ..Options::default()
+        })
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let acked: Arc<Mutex<HashMap<String, (String, Value)>>> = Arc::default();
@@ -101,6 +109,13 @@ async fn acknowledged_orders_survive_sigkill() {
         assert_eq!((r.status, r.body["order_id"].as_str()), (201, Some(id.as_str())), "{key}");
     }
     let stored = k.ops_get("/api/v1/ops/status").await.body["orders"]["captured"].as_i64().unwrap();
-    assert_eq!(stored as usize, acked.len(), "stored orders must equal acknowledged keys: none lost, none twice");
-    eprintln!("crash test: {} orders acknowledged across {KILLS} SIGKILLs, all present once", acked.len());
+    assert_eq!(
+        stored as usize,
+        acked.len(),
+        "stored orders must equal acknowledged keys: none lost, none twice"
+    );
+    eprintln!(
+        "crash test: {} orders acknowledged across {KILLS} SIGKILLs, all present once",
+        acked.len()
+    );
 }

@@ -23,14 +23,24 @@ fn manifest_example_and_check() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&format!("booth.toml:{line}:9: ")), "{stdout}");
 
-    let semantic = text.replacen("percent = 20", "percent = 0", 1).replacen("sku = \"TOTE\"", "sku = \"TOTE BAG\"", 1);
+    let semantic = text.replacen("percent = 20", "percent = 0", 1).replacen(
+        "sku = \"TOTE\"",
+        "sku = \"TOTE BAG\"",
+        1,
+    );
     std::fs::write(&path, &semantic).unwrap();
     let out = Command::new(node_binary()).args(["manifest", "check"]).arg(&path).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("percent must be between 1 and 100") && stdout.contains("sku `TOTE BAG`"), "{stdout}");
+    assert!(
+        stdout.contains("percent must be between 1 and 100") && stdout.contains("sku `TOTE BAG`"),
+        "{stdout}"
+    );
     assert!(stdout.contains("2 problem(s)"), "{stdout}");
 
-    let missing = Command::new(node_binary()).args(["manifest", "check", "/nonexistent/booth.toml"]).output().unwrap();
+    let missing = Command::new(node_binary())
+        .args(["manifest", "check", "/nonexistent/booth.toml"])
+        .output()
+        .unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read the manifest"));
 }
@@ -52,7 +62,12 @@ fn serve_refuses_an_invalid_manifest_with_its_position() {
     assert!(stderr.contains("line 1") && stderr.contains("missing field"), "{stderr}");
 }
 
-async fn wait_for<F: Fn(&serde_json::Value) -> bool>(k: &Kiosk, path: &str, what: &str, ok: F) -> serde_json::Value {
+async fn wait_for<F: Fn(&serde_json::Value) -> bool>(
+    k: &Kiosk,
+    path: &str,
+    what: &str,
+    ok: F,
+) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let body = k.get(path).await.body;
@@ -80,35 +95,62 @@ async fn valid_edits_apply_live_and_invalid_edits_keep_the_last_good_manifest() 
     wait_for(&k, "/api/v1/status", "version 2", |s| s["manifest"]["version"] == 2).await;
     assert_eq!(k.quote(&[("TOTE", 1)], None).await.body["total"], 1100);
     // A quote issued before the edit is honoured at its price until it expires.
-    let o = k.order("old", &json!({"quote_token": old_quote.body["token"], "payment": {"method": "card"}})).await;
+    let o = k
+        .order(
+            "old",
+            &json!({"quote_token": old_quote.body["token"], "payment": {"method": "card"}}),
+        )
+        .await;
     assert_eq!((o.status, o.body["total"].as_i64()), (201, Some(900)));
 
     // An invalid edit, replacing the file (rename), as many editors do.
-    let broken = text.replacen("price = 900", "price = 1100", 1).replacen("percent = 20", "percent = 250", 1);
+    let broken = text.replacen("price = 900", "price = 1100", 1).replacen(
+        "percent = 20",
+        "percent = 250",
+        1,
+    );
     let line = broken.lines().position(|l| l.contains("percent = 250")).unwrap() + 1;
     let tmp = dir.path().join("booth.toml.swp");
     std::fs::write(&tmp, &broken).unwrap();
     std::fs::rename(&tmp, &path).unwrap();
-    let status = wait_for(&k, "/api/v1/status", "a reload failure", |s| !s["manifest"]["last_failure"].is_null()).await;
+    let status = wait_for(&k, "/api/v1/status", "a reload failure", |s| {
+        !s["manifest"]["last_failure"].is_null()
+    })
+    .await;
     assert_eq!(status["manifest"]["version"], 2, "the last good manifest stays in force");
     let problem = &status["manifest"]["last_failure"]["problems"][0];
     assert_eq!(problem["line"], line);
     assert!(problem["message"].as_str().unwrap().contains("percent"));
-    assert_eq!(k.quote(&[("TOTE", 1)], None).await.body["total"], 1100, "still selling on version 2");
+    assert_eq!(
+        k.quote(&[("TOTE", 1)], None).await.body["total"],
+        1100,
+        "still selling on version 2"
+    );
 
     // Mending it applies it and clears the failure.
     std::fs::write(&path, text.replacen("price = 900", "price = 1200", 1)).unwrap();
-    let status = wait_for(&k, "/api/v1/status", "version 3", |s| s["manifest"]["version"] == 3).await;
+    let status =
+        wait_for(&k, "/api/v1/status", "version 3", |s| s["manifest"]["version"] == 3).await;
     assert!(status["manifest"]["last_failure"].is_null());
     assert_eq!(k.quote(&[("TOTE", 1)], None).await.body["total"], 1200);
 
     // The operator can force a reload; a refused one says why.
-    let r =
-        k.http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(boothcloud_tests::OPERATOR_TOKEN).send().await.unwrap();
+    let r = k
+        .http
+        .post(format!("{}/api/v1/ops/manifest/reload", node.url))
+        .bearer_auth(boothcloud_tests::OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     std::fs::write(&path, "not = [valid").unwrap();
-    let r =
-        k.http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(boothcloud_tests::OPERATOR_TOKEN).send().await.unwrap();
+    let r = k
+        .http
+        .post(format!("{}/api/v1/ops/manifest/reload", node.url))
+        .bearer_auth(boothcloud_tests::OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(k.quote(&[("TOTE", 1)], None).await.body["total"], 1200);
 }

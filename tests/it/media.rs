@@ -36,7 +36,10 @@ fn manifest(dir: &Path, media: &str, replace: &[(&str, &str)]) -> PathBuf {
 }
 
 fn start(dir: &Path, media: &str, replace: &[(&str, &str)]) -> TestNode {
-    TestNode::start_with(Options { manifest: Some(manifest(dir, media, replace)), ..Options::default() })
+    TestNode::start_with(Options {
+        manifest: Some(manifest(dir, media, replace)),
+        ..Options::default()
+    })
 }
 
 struct Tus {
@@ -48,17 +51,22 @@ struct Tus {
 impl Tus {
     async fn new(node: &TestNode, label: &str) -> Tus {
         let http = TestNode::client();
-        let token = issue(&http, &node.url, json!({ "label": label })).await["token"].as_str().unwrap().to_owned();
+        let token = issue(&http, &node.url, json!({ "label": label })).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         Tus { base: node.url.clone(), token, http }
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let url =
+            if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
         self.http.request(method, url).bearer_auth(&self.token).header("Tus-Resumable", "1.0.0")
     }
 
     async fn create(&self, length: usize, filename: &str) -> reqwest::Response {
-        let meta = format!("filename {}", base64::engine::general_purpose::STANDARD.encode(filename));
+        let meta =
+            format!("filename {}", base64::engine::general_purpose::STANDARD.encode(filename));
         self.req(reqwest::Method::POST, "/api/v1/uploads/")
             .header("Upload-Length", length)
             .header("Upload-Metadata", meta)
@@ -73,7 +81,13 @@ impl Tus {
         res.headers()["location"].to_str().unwrap().to_owned()
     }
 
-    async fn patch(&self, location: &str, offset: u64, body: Vec<u8>, checksum: Option<String>) -> reqwest::Response {
+    async fn patch(
+        &self,
+        location: &str,
+        offset: u64,
+        body: Vec<u8>,
+        checksum: Option<String>,
+    ) -> reqwest::Response {
         let mut r = self
             .req(reqwest::Method::PATCH, location)
             .header("Upload-Offset", offset)
@@ -86,7 +100,8 @@ impl Tus {
 
     async fn offset(&self, location: &str) -> (u16, Option<u64>) {
         let res = self.req(reqwest::Method::HEAD, location).send().await.unwrap();
-        let offset = res.headers().get("upload-offset").map(|v| v.to_str().unwrap().parse().unwrap());
+        let offset =
+            res.headers().get("upload-offset").map(|v| v.to_str().unwrap().parse().unwrap());
         (res.status().as_u16(), offset)
     }
 
@@ -104,13 +119,26 @@ fn res_upload_id(location: &str) -> String {
 }
 
 async fn issue(http: &reqwest::Client, url: &str, body: Value) -> Value {
-    let res = http.post(format!("{url}/api/v1/ops/upload-tokens")).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.unwrap();
+    let res = http
+        .post(format!("{url}/api/v1/ops/upload-tokens"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     res.json().await.unwrap()
 }
 
-async fn ops(node: &TestNode, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = TestNode::client().request(method, format!("{}{path}", node.url)).bearer_auth(OPERATOR_TOKEN);
+async fn ops(
+    node: &TestNode,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = TestNode::client()
+        .request(method, format!("{}{path}", node.url))
+        .bearer_auth(OPERATOR_TOKEN);
     if let Some(b) = body {
         r = r.json(&b);
     }
@@ -150,7 +178,11 @@ async fn tus_core_and_extensions_with_their_edge_cases() {
     let http = TestNode::client();
 
     // Discovery: OPTIONS needs no token and says what the node speaks.
-    let res = http.request(reqwest::Method::OPTIONS, format!("{}/api/v1/uploads/", node.url)).send().await.unwrap();
+    let res = http
+        .request(reqwest::Method::OPTIONS, format!("{}/api/v1/uploads/", node.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     let h = res.headers();
     assert_eq!(h["tus-version"], "1.0.0");
@@ -248,9 +280,18 @@ async fn tus_core_and_extensions_with_their_edge_cases() {
     assert_eq!(done.status(), 204);
     assert!(!done.headers().contains_key("upload-expires"), "a finished upload does not expire");
     let id = loc.rsplit('/').next().unwrap();
-    let file = http.get(format!("{}/api/v1/ops/uploads/{id}/file", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let file = http
+        .get(format!("{}/api/v1/ops/uploads/{id}/file", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(file.bytes().await.unwrap().to_vec(), data, "byte-identical");
-    assert_eq!(tus.patch(&loc, data.len() as u64, vec![1], None).await.status(), 409, "nothing goes after the end");
+    assert_eq!(
+        tus.patch(&loc, data.len() as u64, vec![1], None).await.status(),
+        409,
+        "nothing goes after the end"
+    );
 
     // Another device's upload does not exist for this token.
     let other = Tus::new(&node, "Phone").await;
@@ -274,7 +315,11 @@ async fn tus_core_and_extensions_with_their_edge_cases() {
 #[tokio::test]
 async fn quota_expiry_allowances_and_revocation() {
     let dir = tempfile::tempdir().unwrap();
-    let node = start(dir.path(), "[media]\nquota = \"1 MiB\"\nmax_open_uploads = 3\nunfinished_expire_after = \"2s\"\n", &[]);
+    let node = start(
+        dir.path(),
+        "[media]\nquota = \"1 MiB\"\nmax_open_uploads = 3\nunfinished_expire_after = \"2s\"\n",
+        &[],
+    );
     let tus = Tus::new(&node, "Camera 1").await;
 
     // creation-with-upload: a small file in one request.
@@ -307,10 +352,22 @@ async fn quota_expiry_allowances_and_revocation() {
     let fill = tus.create(1_048_576 - 2_000 - 600_000, "fill").await;
     assert_eq!(fill.status(), 201);
     let done = res_upload_id(&small_location);
-    let (status, e) =
-        ops(&node, reqwest::Method::POST, "/api/v1/ops/transcodes", Some(json!({ "upload_id": done, "preset": "480p" }))).await;
+    let (status, e) = ops(
+        &node,
+        reqwest::Method::POST,
+        "/api/v1/ops/transcodes",
+        Some(json!({ "upload_id": done, "preset": "480p" })),
+    )
+    .await;
     assert_eq!((status, e["error"]["code"].as_str()), (507, Some("media_quota_full")));
-    assert_eq!(tus.req(reqwest::Method::DELETE, fill.headers()["location"].to_str().unwrap()).send().await.unwrap().status(), 204);
+    assert_eq!(
+        tus.req(reqwest::Method::DELETE, fill.headers()["location"].to_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
 
     // Open uploads are bounded.
     for _ in 0..2 {
@@ -322,20 +379,33 @@ async fn quota_expiry_allowances_and_revocation() {
 
     // A token's own allowance, and revocation.
     let http = TestNode::client();
-    let issued = issue(&http, &node.url, json!({ "label": "Phone", "max_uploads": 1, "expires_in_s": 600 })).await;
-    let phone = Tus { base: node.url.clone(), token: issued["token"].as_str().unwrap().into(), http: http.clone() };
+    let issued =
+        issue(&http, &node.url, json!({ "label": "Phone", "max_uploads": 1, "expires_in_s": 600 }))
+            .await;
+    let phone = Tus {
+        base: node.url.clone(),
+        token: issued["token"].as_str().unwrap().into(),
+        http: http.clone(),
+    };
     tokio::time::sleep(Duration::from_millis(2_300)).await; // the open ones expire
     assert_eq!(phone.create(10, "e").await.status(), 201);
     let res = phone.create(10, "f").await;
     assert_eq!(res.status(), 403);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "upload_allowance_used");
     let id = issued["id"].as_str().unwrap();
-    let (status, revoked) = ops(&node, reqwest::Method::DELETE, &format!("/api/v1/ops/upload-tokens/{id}"), None).await;
+    let (status, revoked) =
+        ops(&node, reqwest::Method::DELETE, &format!("/api/v1/ops/upload-tokens/{id}"), None).await;
     assert_eq!((status, revoked["state"].as_str()), (200, Some("revoked")));
     let res = phone.create(10, "g").await;
     assert_eq!(res.status(), 401);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "upload_token_revoked");
-    let (status, _) = ops(&node, reqwest::Method::POST, "/api/v1/ops/upload-tokens", Some(json!({ "label": "" }))).await;
+    let (status, _) = ops(
+        &node,
+        reqwest::Method::POST,
+        "/api/v1/ops/upload-tokens",
+        Some(json!({ "label": "" })),
+    )
+    .await;
     assert_eq!(status, 422);
 }
 
@@ -344,7 +414,11 @@ async fn acknowledged_bytes_survive_a_cut_and_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let manifest = manifest(dir.path(), "", &[]);
-    let opts = || Options { manifest: Some(manifest.clone()), data_dir: Some(data_dir.clone()), ..Options::default() };
+    let opts = || Options {
+        manifest: Some(manifest.clone()),
+        data_dir: Some(data_dir.clone()),
+        ..Options::default()
+    };
     let node = TestNode::start_with(opts());
     let tus = Tus::new(&node, "Camera 1").await;
     let data = random_bytes(6 << 20);
@@ -352,7 +426,9 @@ async fn acknowledged_bytes_survive_a_cut_and_a_crash() {
 
     // A connection cut mid-body (no checksum): what arrived is kept and reported.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) }));
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|c| (c, rx))
+    }));
     let request = tus
         .req(reqwest::Method::PATCH, &loc)
         .header("Upload-Offset", 0)
@@ -380,7 +456,9 @@ async fn acknowledged_bytes_survive_a_cut_and_a_crash() {
     // A crash mid-body: the offset after restart is exactly what was acknowledged, and the
     // file holds exactly that (bytes received but never acknowledged are cut off).
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) }));
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|c| (c, rx))
+    }));
     let request = tus
         .req(reqwest::Method::PATCH, &loc)
         .header("Upload-Offset", 2 << 20)
@@ -402,7 +480,11 @@ async fn acknowledged_bytes_survive_a_cut_and_a_crash() {
     let offset = offset.unwrap();
     assert!((2 << 20..=3 << 20).contains(&offset), "offset {offset}");
     let on_disk = std::fs::read(data_dir.join("media/uploads").join(&upload_id)).unwrap();
-    assert_eq!(on_disk.len() as u64, offset, "nothing past the acknowledged offset stays in the file");
+    assert_eq!(
+        on_disk.len() as u64,
+        offset,
+        "nothing past the acknowledged offset stays in the file"
+    );
     assert_eq!(on_disk[..], data[..offset as usize]);
 
     // Resume to the end: byte-identical.
@@ -415,8 +497,30 @@ async fn acknowledged_bytes_survive_a_cut_and_a_crash() {
 fn clip(dir: &Path, seconds: u32) -> Vec<u8> {
     let path = dir.join(format!("clip-{seconds}.mp4"));
     let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440"])
-        .args(["-t", &seconds.to_string(), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=1280x720:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+        ])
+        .args([
+            "-t",
+            &seconds.to_string(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
         .arg(&path)
         .status()
         .expect("ffmpeg is needed for the media tests (scripts/setup installs it)");
@@ -429,22 +533,38 @@ fn probe(bytes: &[u8], dir: &Path) -> (String, u64, Option<String>, f64) {
     let path = dir.join("probe.bin");
     std::fs::write(&path, bytes).unwrap();
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name,height:format=duration", "-of", "json"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name,height:format=duration",
+            "-of",
+            "json",
+        ])
         .arg(&path)
         .output()
         .expect("ffprobe");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let streams = v["streams"].as_array().unwrap();
     let video = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
-    let audio = streams.iter().find(|s| s["codec_type"] == "audio").map(|s| s["codec_name"].as_str().unwrap().to_owned());
+    let audio = streams
+        .iter()
+        .find(|s| s["codec_type"] == "audio")
+        .map(|s| s["codec_name"].as_str().unwrap().to_owned());
     let duration = v["format"]["duration"].as_str().map_or(0.0, |d| d.parse().unwrap());
-    (video["codec_name"].as_str().unwrap().to_owned(), video["height"].as_u64().unwrap(), audio, duration)
+    (
+        video["codec_name"].as_str().unwrap().to_owned(),
+        video["height"].as_u64().unwrap(),
+        audio,
+        duration,
+    )
 }
 
 async fn wait_for(node: &TestNode, job: &str, states: &[&str]) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let (_, v) = ops(node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{job}"), None).await;
+        let (_, v) =
+            ops(node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{job}"), None).await;
         if states.contains(&v["state"].as_str().unwrap_or("")) {
             return v;
         }
@@ -465,7 +585,11 @@ async fn transcodes_make_the_presets_and_are_metered() {
     let source = clip(dir.path(), 3);
     let upload = tus.upload(&source, "demo.mp4").await;
 
-    let (s1, trimmed) = transcode(&node, json!({ "upload_id": upload, "preset": "480p", "start_s": 0.5, "end_s": 2.5 })).await;
+    let (s1, trimmed) = transcode(
+        &node,
+        json!({ "upload_id": upload, "preset": "480p", "start_s": 0.5, "end_s": 2.5 }),
+    )
+    .await;
     let (s2, full) = transcode(&node, json!({ "upload_id": upload, "preset": "720p" })).await;
     let (s3, poster) = transcode(&node, json!({ "upload_id": upload, "preset": "poster" })).await;
     assert_eq!((s1, s2, s3), (202, 202, 202));
@@ -482,7 +606,11 @@ async fn transcodes_make_the_presets_and_are_metered() {
     };
     // One long poll answers when the job has ended: no polling loop.
     let res = TestNode::client()
-        .get(format!("{}/api/v1/ops/transcodes/{}?wait=60", node.url, trimmed["id"].as_str().unwrap()))
+        .get(format!(
+            "{}/api/v1/ops/transcodes/{}?wait=60",
+            node.url,
+            trimmed["id"].as_str().unwrap()
+        ))
         .bearer_auth(OPERATOR_TOKEN)
         .timeout(Duration::from_secs(90))
         .send()
@@ -492,11 +620,26 @@ async fn transcodes_make_the_presets_and_are_metered() {
     let t: Value = res.json().await.unwrap();
     assert_eq!(t["state"], "done", "{t}");
     for bad in ["wait=61", "wait=-1", "wait=soon", "until=5"] {
-        let (status, e) =
-            ops(&node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{}?{bad}", t["id"].as_str().unwrap()), None).await;
-        assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{bad}: {e}");
+        let (status, e) = ops(
+            &node,
+            reqwest::Method::GET,
+            &format!("/api/v1/ops/transcodes/{}?{bad}", t["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (400, Some("invalid_query")),
+            "{bad}: {e}"
+        );
     }
-    let (status, e) = ops(&node, reqwest::Method::GET, &format!("/api/v1/ops/transcodes/{}?wait=5", "0".repeat(32)), None).await;
+    let (status, e) = ops(
+        &node,
+        reqwest::Method::GET,
+        &format!("/api/v1/ops/transcodes/{}?wait=5", "0".repeat(32)),
+        None,
+    )
+    .await;
     assert_eq!(status, 404, "{e}");
     let (codec, height, audio, duration) = probe(&fetch(t.clone()).await, dir.path());
     assert_eq!((codec.as_str(), height, audio.as_deref()), ("h264", 480, Some("aac")));
@@ -518,10 +661,19 @@ async fn transcodes_make_the_presets_and_are_metered() {
     assert_eq!((codec.as_str(), height), ("mjpeg", 720));
 
     // Served with byte ranges, for seeking in a player.
-    let range = http.get(format!("{}{}", node.url, f["output_url"].as_str().unwrap())).header("Range", "bytes=0-99").send().await.unwrap();
+    let range = http
+        .get(format!("{}{}", node.url, f["output_url"].as_str().unwrap()))
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(range.status(), 206);
     assert_eq!(range.bytes().await.unwrap().len(), 100);
-    let missing = http.get(format!("{}/media/clips/{}/other.mp4", node.url, f["id"].as_str().unwrap())).send().await.unwrap();
+    let missing = http
+        .get(format!("{}/media/clips/{}/other.mp4", node.url, f["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 
     // Metered: media minutes into spend and /metrics, today's minutes on the booth screen.
@@ -533,7 +685,12 @@ async fn transcodes_make_the_presets_and_are_metered() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let (_, status) = ops(&node, reqwest::Method::GET, "/api/v1/ops/status", None).await;
-        let usage = status["spend"]["components"].as_array().unwrap().iter().find(|c| c["component"] == "transcode").unwrap()["usage"]
+        let usage = status["spend"]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["component"] == "transcode")
+            .unwrap()["usage"]
             .as_u64()
             .unwrap();
         if usage == 5_000 {
@@ -544,9 +701,16 @@ async fn transcodes_make_the_presets_and_are_metered() {
     }
 
     // Degraded: 720p runs as its reduced preset.
-    let (status, _) = ops(&node, reqwest::Method::PUT, "/api/v1/ops/media/degraded", Some(json!({ "degraded": true }))).await;
+    let (status, _) = ops(
+        &node,
+        reqwest::Method::PUT,
+        "/api/v1/ops/media/degraded",
+        Some(json!({ "degraded": true })),
+    )
+    .await;
     assert_eq!(status, 200);
-    let (_, job) = transcode(&node, json!({ "upload_id": upload, "preset": "720p", "end_s": 1 })).await;
+    let (_, job) =
+        transcode(&node, json!({ "upload_id": upload, "preset": "720p", "end_s": 1 })).await;
     let d = wait_for(&node, job["id"].as_str().unwrap(), &["done", "failed"]).await;
     assert_eq!((d["preset"].as_str(), d["ran_preset"].as_str()), (Some("720p"), Some("480p")));
     assert_eq!(probe(&fetch(d).await, dir.path()).1, 480);
@@ -554,9 +718,14 @@ async fn transcodes_make_the_presets_and_are_metered() {
     // Bad requests: clear errors.
     let (status, e) = transcode(&node, json!({ "upload_id": upload, "preset": "8k" })).await;
     assert_eq!((status, e["error"]["code"].as_str()), (422, Some("unknown_preset")));
-    let (status, e) = transcode(&node, json!({ "upload_id": upload, "preset": "480p", "start_s": 2, "end_s": 1 })).await;
+    let (status, e) = transcode(
+        &node,
+        json!({ "upload_id": upload, "preset": "480p", "start_s": 2, "end_s": 1 }),
+    )
+    .await;
     assert_eq!((status, e["error"]["code"].as_str()), (422, Some("bad_trim")));
-    let (status, e) = transcode(&node, json!({ "upload_id": "0".repeat(32), "preset": "480p" })).await;
+    let (status, e) =
+        transcode(&node, json!({ "upload_id": "0".repeat(32), "preset": "480p" })).await;
     assert_eq!((status, e["error"]["code"].as_str()), (422, Some("upload_not_ready")));
 }
 
@@ -598,19 +767,45 @@ async fn cancel_and_timeout_leave_no_ffmpeg_running_and_failures_say_why() {
         let url = node.url.clone();
         tokio::spawn(async move {
             let began = Instant::now();
-            let v: Value =
-                TestNode::client().get(format!("{url}{path}")).bearer_auth(OPERATOR_TOKEN).send().await.unwrap().json().await.unwrap();
+            let v: Value = TestNode::client()
+                .get(format!("{url}{path}"))
+                .bearer_auth(OPERATOR_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             (v, began.elapsed())
         })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let (status, after) = ops(&node, reqwest::Method::POST, &format!("/api/v1/ops/transcodes/{cancel_id}/cancel"), None).await;
+    let (status, after) = ops(
+        &node,
+        reqwest::Method::POST,
+        &format!("/api/v1/ops/transcodes/{cancel_id}/cancel"),
+        None,
+    )
+    .await;
     assert_eq!((status, after["state"].as_str()), (200, Some("cancelled")), "{after}");
     let (heard, waited) = waiting.await.unwrap();
     assert_eq!(heard["state"], "cancelled", "{heard}");
-    assert!(waited < Duration::from_secs(30), "answered at the cancel, not at the end of the wait: {waited:?}");
-    assert!(processes_with(cancel_id).is_empty(), "no ffmpeg left after cancel: {:?}", processes_with(cancel_id));
-    let (status, _) = ops(&node, reqwest::Method::POST, &format!("/api/v1/ops/transcodes/{cancel_id}/cancel"), None).await;
+    assert!(
+        waited < Duration::from_secs(30),
+        "answered at the cancel, not at the end of the wait: {waited:?}"
+    );
+    assert!(
+        processes_with(cancel_id).is_empty(),
+        "no ffmpeg left after cancel: {:?}",
+        processes_with(cancel_id)
+    );
+    let (status, _) = ops(
+        &node,
+        reqwest::Method::POST,
+        &format!("/api/v1/ops/transcodes/{cancel_id}/cancel"),
+        None,
+    )
+    .await;
     assert_eq!(status, 409, "a finished job cannot be cancelled again");
 
     let timed_id = timed["id"].as_str().unwrap();
@@ -638,12 +833,16 @@ async fn a_missing_ffmpeg_and_a_spent_budget_are_clear() {
     // The budget is spent: non-essential presets are refused, essential ones still run.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let (status, e) = transcode(&node, json!({ "upload_id": upload, "preset": "poster" })).await;
+        let (status, e) =
+            transcode(&node, json!({ "upload_id": upload, "preset": "poster" })).await;
         if status == 409 {
             assert_eq!(e["error"]["code"], "transcode_budget_spent");
             break;
         }
-        assert!(Instant::now() < deadline, "the poster preset was not held by the spent budget: {e}");
+        assert!(
+            Instant::now() < deadline,
+            "the poster preset was not held by the spent budget: {e}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (status, job) = transcode(&node, json!({ "upload_id": upload, "preset": "480p" })).await;
@@ -658,7 +857,10 @@ async fn a_missing_ffmpeg_and_a_spent_budget_are_clear() {
 
 /// A TCP proxy that cuts its first connection after `cut_after` bytes toward the
 /// upstream, then lets everything through. Returns its address and the bytes it carried.
-async fn cutting_proxy(upstream: std::net::SocketAddr, cut_after: u64) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+async fn cutting_proxy(
+    upstream: std::net::SocketAddr,
+    cut_after: u64,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -705,14 +907,22 @@ async fn finished_uploads_and_clips_are_forwarded_and_resume_after_a_cut() {
     let hub_dir = dir.path().join("hub");
     std::fs::create_dir_all(&hub_dir).unwrap();
     let hub = start(&hub_dir, "", &[]);
-    let hub_token = issue(&TestNode::client(), &hub.url, json!({ "label": "Stand 14" })).await["token"].as_str().unwrap().to_owned();
+    let hub_token = issue(&TestNode::client(), &hub.url, json!({ "label": "Stand 14" })).await
+        ["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let hub_addr: std::net::SocketAddr = hub.url.trim_start_matches("http://").parse().unwrap();
     let (proxy, carried) = cutting_proxy(hub_addr, 10 << 20).await;
 
     let booth_dir = dir.path().join("booth");
     std::fs::create_dir_all(&booth_dir).unwrap();
     let upstream = format!("upstream = \"{proxy}/api/v1/\"\ncredential = \"{hub_token}\"");
-    let booth = start(&booth_dir, "[media]\nforward = true\n", &[("upstream = \"https://hub.harbour-lights.example/api/v1/\"", &upstream)]);
+    let booth = start(
+        &booth_dir,
+        "[media]\nforward = true\n",
+        &[("upstream = \"https://hub.harbour-lights.example/api/v1/\"", &upstream)],
+    );
     let tus = Tus::new(&booth, "Camera 1").await;
     let data = random_bytes(20 << 20);
     let upload = tus.upload(&data, "wide shot.mov").await;
@@ -732,12 +942,24 @@ async fn finished_uploads_and_clips_are_forwarded_and_resume_after_a_cut() {
     let (_, uploads) = ops(&hub, reqwest::Method::GET, "/api/v1/ops/uploads", None).await;
     let uploads = uploads.as_array().unwrap();
     assert_eq!(uploads.len(), 1, "{uploads:?}");
-    assert_eq!((uploads[0]["filename"].as_str(), uploads[0]["device"].as_str()), (Some("wide shot.mov"), Some("Stand 14")));
+    assert_eq!(
+        (uploads[0]["filename"].as_str(), uploads[0]["device"].as_str()),
+        (Some("wide shot.mov"), Some("Stand 14"))
+    );
     let id = uploads[0]["id"].as_str().unwrap();
-    let got = TestNode::client().get(format!("{}/api/v1/ops/uploads/{id}/file", hub.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let got = TestNode::client()
+        .get(format!("{}/api/v1/ops/uploads/{id}/file", hub.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.bytes().await.unwrap().to_vec(), data);
     let sent = carried.load(std::sync::atomic::Ordering::Relaxed);
-    assert!(sent < (data.len() as u64) * 3 / 2, "resumed from the hub's offset, not from zero: {sent} bytes for {}", data.len());
+    assert!(
+        sent < (data.len() as u64) * 3 / 2,
+        "resumed from the hub's offset, not from zero: {sent} bytes for {}",
+        data.len()
+    );
 
     // A clip is forwarded too, once done.
     let source = clip(&booth_dir, 1);

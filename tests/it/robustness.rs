@@ -20,9 +20,27 @@ async fn malformed_wrong_and_huge_bodies_get_json_errors() {
     let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
         ("/api/v1/quotes", "application/json", b"{\"lines\": [".to_vec(), 400, "malformed_json"),
         ("/api/v1/quotes", "application/json", b"\xff\xfe garbage".to_vec(), 400, "malformed_json"),
-        ("/api/v1/quotes", "application/json", br#"{"lines": "many"}"#.to_vec(), 422, "invalid_body"),
-        ("/api/v1/quotes", "application/json", br#"{"lines": [{"sku": 5, "qty": 1}]}"#.to_vec(), 422, "invalid_body"),
-        ("/api/v1/quotes", "application/json", br#"{"lines": [{"sku": "TOTE", "qty": 1e99}]}"#.to_vec(), 422, "invalid_body"),
+        (
+            "/api/v1/quotes",
+            "application/json",
+            br#"{"lines": "many"}"#.to_vec(),
+            422,
+            "invalid_body",
+        ),
+        (
+            "/api/v1/quotes",
+            "application/json",
+            br#"{"lines": [{"sku": 5, "qty": 1}]}"#.to_vec(),
+            422,
+            "invalid_body",
+        ),
+        (
+            "/api/v1/quotes",
+            "application/json",
+            br#"{"lines": [{"sku": "TOTE", "qty": 1e99}]}"#.to_vec(),
+            422,
+            "invalid_body",
+        ),
         (
             "/api/v1/quotes",
             "application/json",
@@ -30,8 +48,20 @@ async fn malformed_wrong_and_huge_bodies_get_json_errors() {
             422,
             "invalid_body",
         ),
-        ("/api/v1/quotes", "application/json", br#"{"lines": [], "extra": 1}"#.to_vec(), 422, "invalid_body"),
-        ("/api/v1/quotes", "text/plain", br#"{"lines": []}"#.to_vec(), 415, "unsupported_media_type"),
+        (
+            "/api/v1/quotes",
+            "application/json",
+            br#"{"lines": [], "extra": 1}"#.to_vec(),
+            422,
+            "invalid_body",
+        ),
+        (
+            "/api/v1/quotes",
+            "text/plain",
+            br#"{"lines": []}"#.to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
         ("/api/v1/orders", "application/json", b"[]".to_vec(), 422, "invalid_body"),
     ];
     for (path, ct, body, status, code) in cases {
@@ -44,7 +74,10 @@ async fn malformed_wrong_and_huge_bodies_get_json_errors() {
     let long_sku = "X".repeat(10_000);
     let r = k.quote(&[(&long_sku, 1)], None).await;
     assert_eq!(r.code(), "unknown_sku");
-    assert!(r.body["error"]["message"].as_str().unwrap().len() < 200, "error messages do not echo huge input");
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().len() < 200,
+        "error messages do not echo huge input"
+    );
     assert_alive(&k).await;
 }
 
@@ -72,9 +105,20 @@ async fn unknown_paths_and_methods_are_json() {
     let k = Kiosk::new(&node.url);
     let r = k.get("/api/v1/nothing-here").await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = Kiosk::answer_of(k.http.delete(format!("{}/api/v1/quotes", node.url)).send().await.unwrap()).await;
+    let r = Kiosk::answer_of(
+        k.http.delete(format!("{}/api/v1/quotes", node.url)).send().await.unwrap(),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
-    let r = Kiosk::answer_of(k.http.get(format!("{}/api/v1/ops/status", node.url)).bearer_auth("wrong").send().await.unwrap()).await;
+    let r = Kiosk::answer_of(
+        k.http
+            .get(format!("{}/api/v1/ops/status", node.url))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
     assert_eq!(r.headers["www-authenticate"], "Bearer");
 }
@@ -92,10 +136,13 @@ fn oversize_headers_are_refused_and_the_node_stays_up() {
         String::from_utf8_lossy(&out).into_owned()
     };
     let many: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
-    let reply = send(format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}Connection: close\r\n\r\n"));
+    let reply =
+        send(format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}Connection: close\r\n\r\n"));
     assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 431"), "too many headers: {reply:.80}");
     let huge = "a".repeat(100_000);
-    let reply = send(format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {huge}\r\nConnection: close\r\n\r\n"));
+    let reply = send(format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {huge}\r\nConnection: close\r\n\r\n"
+    ));
     assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 431"), "huge header: {reply:.80}");
     let reply = send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into());
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply:.80}");
@@ -130,7 +177,9 @@ async fn random_garbage_never_crashes_the_node() {
         "\"bcq1.a.b\"",
     ];
     for i in 0..300 {
-        let body: String = (0..rng.random_range(0..30)).map(|_| fragments[rng.random_range(0..fragments.len())]).collect();
+        let body: String = (0..rng.random_range(0..30))
+            .map(|_| fragments[rng.random_range(0..fragments.len())])
+            .collect();
         let path = if i % 2 == 0 { "/api/v1/quotes" } else { "/api/v1/orders" };
         let r = k
             .http
@@ -144,7 +193,8 @@ async fn random_garbage_never_crashes_the_node() {
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
         assert!((400..500).contains(&status) || status == 200, "{body} -> {status}");
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{body} -> not JSON: {text}"));
+        let v: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{body} -> not JSON: {text}"));
         if status != 200 {
             assert!(v["error"]["code"].is_string(), "{body} -> {text}");
         }
@@ -156,7 +206,10 @@ async fn random_garbage_never_crashes_the_node() {
 #[tokio::test]
 async fn sigterm_stops_cleanly_and_keeps_every_order() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = || boothcloud_tests::Options { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+    let opts = || boothcloud_tests::Options {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
     let node = TestNode::start_with(opts());
     let k = Kiosk::new(&node.url);
     let mut ids = Vec::new();

@@ -23,7 +23,8 @@ struct Link {
 
 impl Link {
     async fn to(to: &str) -> Link {
-        let target: std::net::SocketAddr = to.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+        let target: std::net::SocketAddr =
+            to.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let up = Arc::new(AtomicBool::new(true));
@@ -61,7 +62,14 @@ impl Link {
 
 /// The demo booth synced to `hub` as `booth`, probing fast, with `extra` TOML sections
 /// and `peers` (a TOML array) in [pairing].
-fn booth_manifest(dir: &std::path::Path, hub: &str, booth: &str, credential: &str, extra: &str, peers: &str) -> std::path::PathBuf {
+fn booth_manifest(
+    dir: &std::path::Path,
+    hub: &str,
+    booth: &str,
+    credential: &str,
+    extra: &str,
+    peers: &str,
+) -> std::path::PathBuf {
     let path = demo_manifest_in(dir);
     let text = std::fs::read_to_string(&path).unwrap();
     let uplink = format!(
@@ -92,7 +100,12 @@ async fn link_view(node: &TestNode) -> Value {
 }
 
 /// Waits until `check` holds for the link view; returns how long it took.
-async fn until(node: &TestNode, what: &str, within: Duration, check: impl Fn(&Value) -> bool) -> Duration {
+async fn until(
+    node: &TestNode,
+    what: &str,
+    within: Duration,
+    check: impl Fn(&Value) -> bool,
+) -> Duration {
     let started = Instant::now();
     loop {
         let v = link_view(node).await;
@@ -106,7 +119,10 @@ async fn until(node: &TestNode, what: &str, within: Duration, check: impl Fn(&Va
 
 fn mode_is(mode: &'static str) -> impl Fn(&Value) -> bool {
     // "Offline" while still checking at start does not count: the uplink must be known down.
-    move |v| v["mode"] == mode && (mode != "offline" || v["uplink"] == "down" || v["route"]["route"] == "offline_only")
+    move |v| {
+        v["mode"] == mode
+            && (mode != "offline" || v["uplink"] == "down" || v["route"]["route"] == "offline_only")
+    }
 }
 
 fn drained(v: &Value) -> bool {
@@ -120,7 +136,8 @@ async fn buy_many(node: &TestNode, n: usize, tag: &str) -> Vec<String> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let workers: Vec<_> = (0..8)
         .map(|_| {
-            let (kiosk, ids, next, tag) = (kiosk.clone(), ids.clone(), next.clone(), tag.to_owned());
+            let (kiosk, ids, next, tag) =
+                (kiosk.clone(), ids.clone(), next.clone(), tag.to_owned());
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
@@ -129,11 +146,19 @@ async fn buy_many(node: &TestNode, n: usize, tag: &str) -> Vec<String> {
                     }
                     // Every third basket carries a promotion (stickers: 3 for 2), so the
                     // hub sees discounted lines too.
-                    let basket: &[(&str, i64)] = if i % 3 == 0 { &[("STICKER-LIGHTHOUSE", 3), ("TOTE", 1)] } else { &[("TOTE", 1)] };
+                    let basket: &[(&str, i64)] = if i % 3 == 0 {
+                        &[("STICKER-LIGHTHOUSE", 3), ("TOTE", 1)]
+                    } else {
+                        &[("TOTE", 1)]
+                    };
                     let q = kiosk.quote(basket, None).await;
                     assert_eq!(q.status, 200, "{}", q.body);
-                    let o =
-                        kiosk.order(&format!("{tag}-{i}"), &json!({"quote_token": q.body["token"], "payment": {"method": "cash"}})).await;
+                    let o = kiosk
+                        .order(
+                            &format!("{tag}-{i}"),
+                            &json!({"quote_token": q.body["token"], "payment": {"method": "cash"}}),
+                        )
+                        .await;
                     assert_eq!(o.status, 201, "{}", o.body);
                     ids.lock().unwrap().push(o.body["order_id"].as_str().unwrap().to_owned());
                 }
@@ -149,7 +174,9 @@ async fn buy_many(node: &TestNode, n: usize, tag: &str) -> Vec<String> {
 fn at_hub(pg: &Postgres, booth: &str) -> (i64, i64) {
     (
         pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE booth_id = '{booth}'")),
-        pg.count(&format!("SELECT COUNT(DISTINCT order_id) FROM hub_orders WHERE booth_id = '{booth}'")),
+        pg.count(&format!(
+            "SELECT COUNT(DISTINCT order_id) FROM hub_orders WHERE booth_id = '{booth}'"
+        )),
     )
 }
 
@@ -159,7 +186,14 @@ async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
     let hub = Hub::start(&pg, "127.0.0.1:0");
     let link = Link::to(&hub.url).await;
     let dir = tempfile::tempdir().unwrap();
-    let node = start_booth(booth_manifest(dir.path(), &link.url, "stand-14", &Hub::credential("stand-14"), "", "[]"));
+    let node = start_booth(booth_manifest(
+        dir.path(),
+        &link.url,
+        "stand-14",
+        &Hub::credential("stand-14"),
+        "",
+        "[]",
+    ));
 
     until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
     let first = buy_many(&node, 40, "online").await;
@@ -189,7 +223,11 @@ async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
     until(&node, "drained after the outage", Duration::from_secs(30), drained).await;
     assert_eq!(at_hub(&pg, "stand-14"), (190, 190));
     for id in first.iter().chain(&during) {
-        assert_eq!(pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")), 1, "{id}");
+        assert_eq!(
+            pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")),
+            1,
+            "{id}"
+        );
     }
 
     // The hub's operator sees the booth, its report and what it delivered.
@@ -206,10 +244,15 @@ async fn a_flapping_link_and_a_hub_killed_mid_sync_lose_and_double_nothing() {
     let hub = Hub::start(&pg, &format!("127.0.0.1:{port}"));
     let link = Link::to(&hub.url).await;
     let dir = tempfile::tempdir().unwrap();
-    let manifest = booth_manifest(dir.path(), &link.url, "stand-7", &Hub::credential("stand-7"), "", "[]");
+    let manifest =
+        booth_manifest(dir.path(), &link.url, "stand-7", &Hub::credential("stand-7"), "", "[]");
     // Small batches, so the hub is killed with most of the backlog still to come.
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replace("probe_timeout = \"500ms\"", "probe_timeout = \"500ms\"\nbatch = 50")).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("probe_timeout = \"500ms\"", "probe_timeout = \"500ms\"\nbatch = 50"),
+    )
+    .unwrap();
     let node = start_booth(manifest);
     until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
 
@@ -241,24 +284,42 @@ async fn a_flapping_link_and_a_hub_killed_mid_sync_lose_and_double_nothing() {
     until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
     ids.extend(buy_many(&node, 600, "backlog").await);
     link.restore();
-    until(&node, "syncing", Duration::from_secs(20), |v| v["queue_depth"].as_i64().unwrap() < 600).await;
+    until(&node, "syncing", Duration::from_secs(20), |v| v["queue_depth"].as_i64().unwrap() < 600)
+        .await;
     hub.kill();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let _hub = Hub::start(&pg, &format!("127.0.0.1:{port}"));
-    until(&node, "drained after the hub's restart", Duration::from_secs(60), |v| drained(v) && v["mode"] == "online").await;
+    until(&node, "drained after the hub's restart", Duration::from_secs(60), |v| {
+        drained(v) && v["mode"] == "online"
+    })
+    .await;
     assert_eq!(at_hub(&pg, "stand-7"), (900, 900));
-    let stored: std::collections::HashSet<String> =
-        pg.query("SELECT order_id FROM hub_orders WHERE booth_id = 'stand-7'").lines().map(str::to_owned).collect();
-    assert!(ids.iter().all(|id| stored.contains(id)), "every order the booth acknowledged is at the hub");
+    let stored: std::collections::HashSet<String> = pg
+        .query("SELECT order_id FROM hub_orders WHERE booth_id = 'stand-7'")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        ids.iter().all(|id| stored.contains(id)),
+        "every order the booth acknowledged is at the hub"
+    );
 }
 
 #[tokio::test]
-async fn a_rejected_order_is_quarantined_without_blocking_the_others_and_can_be_retried_or_exported() {
+async fn a_rejected_order_is_quarantined_without_blocking_the_others_and_can_be_retried_or_exported(
+) {
     let pg = Postgres::start();
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let hub_url = format!("http://127.0.0.1:{port}");
-    let node = start_booth(booth_manifest(dir.path(), &hub_url, "stand-3", &Hub::credential("stand-3"), "", "[]"));
+    let node = start_booth(booth_manifest(
+        dir.path(),
+        &hub_url,
+        "stand-3",
+        &Hub::credential("stand-3"),
+        "",
+        "[]",
+    ));
     // No hub yet: the booth is offline and keeps the orders.
     until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
     let ids = buy_many(&node, 30, "q").await;
@@ -268,10 +329,16 @@ async fn a_rejected_order_is_quarantined_without_blocking_the_others_and_can_be_
     let out = std::process::Command::new("sqlite3")
         .args(["-bail", "-cmd", ".timeout 5000"])
         .arg(&db)
-        .arg(format!("UPDATE orders SET total = total + 1 WHERE order_id = '{bad}'; SELECT changes();"))
+        .arg(format!(
+            "UPDATE orders SET total = total + 1 WHERE order_id = '{bad}'; SELECT changes();"
+        ))
         .output()
         .unwrap();
-    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1", "one order damaged");
 
     let _hub = Hub::start(&pg, &format!("127.0.0.1:{port}"));
@@ -284,9 +351,17 @@ async fn a_rejected_order_is_quarantined_without_blocking_the_others_and_can_be_
     assert!(reason.contains("the order says its total is"), "the hub's reason is kept: {reason}");
 
     // Export: a JSON file of the quarantined orders.
-    let res = TestNode::client().get(format!("{}/api/v1/ops/orders/export", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let res = TestNode::client()
+        .get(format!("{}/api/v1/ops/orders/export", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("quarantined-orders.json"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("quarantined-orders.json"));
     let exported: Value = res.json().await.unwrap();
     assert_eq!(exported.as_array().unwrap().len(), 1);
     assert_eq!(exported[0]["order_id"], bad.as_str());
@@ -294,10 +369,20 @@ async fn a_rejected_order_is_quarantined_without_blocking_the_others_and_can_be_
     // Retry: refused for a synced order; a quarantined one goes back in line (and,
     // still damaged, comes back quarantined with one more attempt).
     let http = TestNode::client();
-    let synced = http.post(format!("{}/api/v1/ops/orders/{}/retry", node.url, ids[0])).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let synced = http
+        .post(format!("{}/api/v1/ops/orders/{}/retry", node.url, ids[0]))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(synced.status(), 409);
     let attempts = exported[0]["sync_attempts"].as_i64().unwrap();
-    let retried = http.post(format!("{}/api/v1/ops/orders/{bad}/retry", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let retried = http
+        .post(format!("{}/api/v1/ops/orders/{bad}/retry", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(retried.status(), 200);
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -316,7 +401,14 @@ async fn offline_limits_need_the_operators_approval_and_the_runway_says_how_far(
     let dir = tempfile::tempdir().unwrap();
     let dead = format!("http://127.0.0.1:{}", free_port());
     let limits = "[offline]\nmax_order = 5000\nmax_exposure = 8000\nmax_queue_age = \"2h\"\napplies_to = [\"card\", \"mobile\"]\n";
-    let node = start_booth(booth_manifest(dir.path(), &dead, "stand-9", &Hub::credential("stand-9"), limits, "[]"));
+    let node = start_booth(booth_manifest(
+        dir.path(),
+        &dead,
+        "stand-9",
+        &Hub::credential("stand-9"),
+        limits,
+        "[]",
+    ));
     until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
     let kiosk = Kiosk::new(&node.url);
 
@@ -325,26 +417,47 @@ async fn offline_limits_need_the_operators_approval_and_the_runway_says_how_far(
     let body = json!({"quote_token": q.body["token"], "payment": {"method": "card"}});
     let refused = kiosk.order("big-1", &body).await;
     assert_eq!((refused.status, refused.code()), (403, "offline_limit"), "{}", refused.body);
-    assert!(refused.body["error"]["message"].as_str().unwrap().contains("50.00 EUR per order"), "{}", refused.body);
+    assert!(
+        refused.body["error"]["message"].as_str().unwrap().contains("50.00 EUR per order"),
+        "{}",
+        refused.body
+    );
     let v = link_view(&node).await;
     let qid = v["approvals"][0]["quote_id"].as_str().unwrap().to_owned();
     assert_eq!(v["approvals"][0]["total"], 5400);
 
     // Approving needs the operator token; then the kiosk's retry goes through.
     let http = TestNode::client();
-    let anon = http.post(format!("{}/api/v1/ops/uplink/approvals/{qid}", node.url)).send().await.unwrap();
+    let anon =
+        http.post(format!("{}/api/v1/ops/uplink/approvals/{qid}", node.url)).send().await.unwrap();
     assert_eq!(anon.status(), 401);
-    let ok = http.post(format!("{}/api/v1/ops/uplink/approvals/{qid}", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let ok = http
+        .post(format!("{}/api/v1/ops/uplink/approvals/{qid}", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     let taken = kiosk.order("big-1", &body).await;
     assert_eq!(taken.status, 201, "{}", taken.body);
 
     // Exposure: 54.00 undelivered; 27.00 more by card would pass 80.00 — but cash is free.
     let q = kiosk.quote(&[("TOTE", 3)], None).await;
-    let card = kiosk.order("card-2", &json!({"quote_token": q.body["token"], "payment": {"method": "card"}})).await;
+    let card = kiosk
+        .order("card-2", &json!({"quote_token": q.body["token"], "payment": {"method": "card"}}))
+        .await;
     assert_eq!((card.status, card.code()), (403, "offline_limit"));
-    assert!(card.body["error"]["message"].as_str().unwrap().contains("over the offline limit of 80.00 EUR"), "{}", card.body);
-    let cash = kiosk.order("cash-2", &json!({"quote_token": q.body["token"], "payment": {"method": "cash"}})).await;
+    assert!(
+        card.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("over the offline limit of 80.00 EUR"),
+        "{}",
+        card.body
+    );
+    let cash = kiosk
+        .order("cash-2", &json!({"quote_token": q.body["token"], "payment": {"method": "cash"}}))
+        .await;
     assert_eq!(cash.status, 201, "{}", cash.body);
 
     // The runway: each limit with where the booth stands.
@@ -353,7 +466,9 @@ async fn offline_limits_need_the_operators_approval_and_the_runway_says_how_far(
     let exposure = limits.iter().find(|l| l["limit"] == "exposure").unwrap();
     assert_eq!(exposure["left"], 2600);
     assert!(exposure["seconds"].as_i64().unwrap() > 0);
-    assert!(limits.iter().any(|l| l["limit"] == "queue_age" && l["seconds"].as_i64().unwrap() <= 7200));
+    assert!(limits
+        .iter()
+        .any(|l| l["limit"] == "queue_age" && l["seconds"].as_i64().unwrap() <= 7200));
     assert!(limits.iter().any(|l| l["limit"] == "disk" && l["left"].as_i64().unwrap() > 0));
     assert!(v["runway"]["seconds"].as_i64().unwrap() > 0);
 }
@@ -364,12 +479,29 @@ async fn with_its_uplink_cut_a_booth_relays_through_a_paired_booth_and_returns_t
     let hub = Hub::start(&pg, "127.0.0.1:0");
     let link_a = Link::to(&hub.url).await;
     let dir_b = tempfile::tempdir().unwrap();
-    let b = start_booth(booth_manifest(dir_b.path(), &hub.url, "stand-b", &Hub::credential("stand-b"), "", "[]"));
+    let b = start_booth(booth_manifest(
+        dir_b.path(),
+        &hub.url,
+        "stand-b",
+        &Hub::credential("stand-b"),
+        "",
+        "[]",
+    ));
     let dir_a = tempfile::tempdir().unwrap();
     let peers = format!("[{{ name = \"Stand B\", url = \"{}/\" }}]", b.url);
-    let a = start_booth(booth_manifest(dir_a.path(), &link_a.url, "stand-a", &Hub::credential("stand-a"), "", &peers));
+    let a = start_booth(booth_manifest(
+        dir_a.path(),
+        &link_a.url,
+        "stand-a",
+        &Hub::credential("stand-a"),
+        "",
+        &peers,
+    ));
     until(&a, "A online", Duration::from_secs(20), mode_is("online")).await;
-    until(&a, "A sees B as a relay", Duration::from_secs(20), |v| v["relay_candidates"].as_array().is_some_and(|c| !c.is_empty())).await;
+    until(&a, "A sees B as a relay", Duration::from_secs(20), |v| {
+        v["relay_candidates"].as_array().is_some_and(|c| !c.is_empty())
+    })
+    .await;
 
     link_a.cut();
     let relaying = until(&a, "A relays", Duration::from_secs(10), mode_is("relay")).await;
@@ -380,10 +512,18 @@ async fn with_its_uplink_cut_a_booth_relays_through_a_paired_booth_and_returns_t
     let ids = buy_many(&a, 120, "relayed").await;
     until(&a, "drained through B", Duration::from_secs(30), drained).await;
     assert_eq!(at_hub(&pg, "stand-a"), (120, 120), "A's orders are A's at the hub, once");
-    assert_eq!(pg.count("SELECT COUNT(*) FROM hub_orders WHERE booth_id = 'stand-a' AND relayed_by = 'stand-b'"), 120);
+    assert_eq!(
+        pg.count(
+            "SELECT COUNT(*) FROM hub_orders WHERE booth_id = 'stand-a' AND relayed_by = 'stand-b'"
+        ),
+        120
+    );
     assert_eq!(at_hub(&pg, "stand-b"), (0, 0));
     for id in &ids {
-        assert_eq!(pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")), 1);
+        assert_eq!(
+            pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")),
+            1
+        );
     }
 
     // The operator may pin the route: offline only keeps everything here.
@@ -404,11 +544,20 @@ async fn with_its_uplink_cut_a_booth_relays_through_a_paired_booth_and_returns_t
     // The uplink returns (still offline only: the link is watched all the same); back
     // to automatic, the rest is delivered straight, not relayed.
     link_a.restore();
-    until(&a, "A's uplink up", Duration::from_secs(20), |v| v["uplink"] == "up" && v["mode"] == "offline").await;
+    until(&a, "A's uplink up", Duration::from_secs(20), |v| {
+        v["uplink"] == "up" && v["mode"] == "offline"
+    })
+    .await;
     assert_eq!(set(json!({"route": "auto"})).await.status(), 200);
-    until(&a, "A direct again", Duration::from_secs(20), |v| v["mode"] == "online" && drained(v)).await;
+    until(&a, "A direct again", Duration::from_secs(20), |v| v["mode"] == "online" && drained(v))
+        .await;
     assert_eq!(at_hub(&pg, "stand-a"), (125, 125));
-    assert_eq!(pg.count("SELECT COUNT(*) FROM hub_orders WHERE booth_id = 'stand-a' AND relayed_by IS NULL"), 5);
+    assert_eq!(
+        pg.count(
+            "SELECT COUNT(*) FROM hub_orders WHERE booth_id = 'stand-a' AND relayed_by IS NULL"
+        ),
+        5
+    );
 }
 
 #[tokio::test]
@@ -417,13 +566,21 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
     let hub = Hub::start(&pg, "127.0.0.1:0");
     let http = TestNode::client();
     let batch = json!({"orders": []});
-    let unsigned = http.post(format!("{}/api/v1/hub/orders", hub.url)).json(&batch).send().await.unwrap();
+    let unsigned =
+        http.post(format!("{}/api/v1/hub/orders", hub.url)).json(&batch).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     let body: Value = unsigned.json().await.unwrap();
     assert_eq!(body["error"]["code"], "booth_not_authenticated");
     let forged = http
         .post(format!("{}/api/v1/hub/orders", hub.url))
-        .header("x-boothcloud-hub-auth", format!("v1 booth=stand-1 ts={} mac={}", jiff::Timestamp::now().as_second(), "00".repeat(32)))
+        .header(
+            "x-boothcloud-hub-auth",
+            format!(
+                "v1 booth=stand-1 ts={} mac={}",
+                jiff::Timestamp::now().as_second(),
+                "00".repeat(32)
+            ),
+        )
         .json(&batch)
         .send()
         .await
@@ -434,7 +591,14 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
 
     // A booth holding another booth's credential never counts its uplink as up.
     let dir = tempfile::tempdir().unwrap();
-    let node = start_booth(booth_manifest(dir.path(), &hub.url, "stand-1", &Hub::credential("stand-2"), "", "[]"));
+    let node = start_booth(booth_manifest(
+        dir.path(),
+        &hub.url,
+        "stand-1",
+        &Hub::credential("stand-2"),
+        "",
+        "[]",
+    ));
     until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
     let v = link_view(&node).await;
     assert!(v["detail"].as_str().unwrap().contains("credential"), "{v}");
@@ -444,7 +608,14 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
     // A revoked booth: online with its own credential, then refused; its orders wait,
     // none is quarantined for it.
     let dir = tempfile::tempdir().unwrap();
-    let good = start_booth(booth_manifest(dir.path(), &hub.url, "stand-3", &Hub::credential("stand-3"), "", "[]"));
+    let good = start_booth(booth_manifest(
+        dir.path(),
+        &hub.url,
+        "stand-3",
+        &Hub::credential("stand-3"),
+        "",
+        "[]",
+    ));
     until(&good, "online", Duration::from_secs(20), mode_is("online")).await;
     buy_many(&good, 5, "before").await;
     until(&good, "drained", Duration::from_secs(20), drained).await;
@@ -465,15 +636,18 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
 /// A load balancer in front of several hubs: each new connection goes to the next hub
 /// that accepts it.
 async fn balancer(hubs: Vec<String>) -> String {
-    let targets: Vec<std::net::SocketAddr> =
-        hubs.iter().map(|h| h.trim_start_matches("http://").trim_end_matches('/').parse().unwrap()).collect();
+    let targets: Vec<std::net::SocketAddr> = hubs
+        .iter()
+        .map(|h| h.trim_start_matches("http://").trim_end_matches('/').parse().unwrap())
+        .collect();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         let mut next = 0usize;
         loop {
             let Ok((mut inbound, _)) = listener.accept().await else { continue };
-            let order: Vec<std::net::SocketAddr> = (0..targets.len()).map(|i| targets[(next + i) % targets.len()]).collect();
+            let order: Vec<std::net::SocketAddr> =
+                (0..targets.len()).map(|i| targets[(next + i) % targets.len()]).collect();
             next += 1;
             tokio::spawn(async move {
                 for t in order {
@@ -495,26 +669,51 @@ async fn two_hubs_on_one_database_share_the_work_and_one_can_die() {
     let second = Hub::start(&pg, "127.0.0.1:0");
     let lb = balancer(vec![first.url.clone(), second.url.clone()]).await;
     let dir = tempfile::tempdir().unwrap();
-    let node = start_booth(booth_manifest(dir.path(), &lb, "stand-lb", &Hub::credential("stand-lb"), "", "[]"));
+    let node = start_booth(booth_manifest(
+        dir.path(),
+        &lb,
+        "stand-lb",
+        &Hub::credential("stand-lb"),
+        "",
+        "[]",
+    ));
     until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
     buy_many(&node, 100, "lb-1").await;
     first.kill();
     buy_many(&node, 100, "lb-2").await;
-    until(&node, "drained through the surviving hub", Duration::from_secs(30), |v| drained(v) && v["mode"] == "online").await;
+    until(&node, "drained through the surviving hub", Duration::from_secs(30), |v| {
+        drained(v) && v["mode"] == "online"
+    })
+    .await;
     assert_eq!(at_hub(&pg, "stand-lb"), (200, 200));
     let booths = second.booths().await;
-    assert_eq!(booths[0]["orders"], 200, "any hub answers for every booth: the state is in the database");
+    assert_eq!(
+        booths[0]["orders"], 200,
+        "any hub answers for every booth: the state is in the database"
+    );
 }
 
 #[tokio::test]
 async fn failover_is_one_call_and_every_control_action_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     let dead = format!("http://127.0.0.1:{}", free_port());
-    let node = start_booth(booth_manifest(dir.path(), &dead, "stand-5", &Hub::credential("stand-5"), "", "[]"));
+    let node = start_booth(booth_manifest(
+        dir.path(),
+        &dead,
+        "stand-5",
+        &Hub::credential("stand-5"),
+        "",
+        "[]",
+    ));
     let http = TestNode::client();
     let failover = |path: &str, client: &str| {
-        let req = http.post(format!("{}/api/v1/ops/failover", node.url)).json(&json!({ "path": path }));
-        let req = if client.is_empty() { req } else { req.bearer_auth(OPERATOR_TOKEN).header("x-boothcloud-client", client) };
+        let req =
+            http.post(format!("{}/api/v1/ops/failover", node.url)).json(&json!({ "path": path }));
+        let req = if client.is_empty() {
+            req
+        } else {
+            req.bearer_auth(OPERATOR_TOKEN).header("x-boothcloud-client", client)
+        };
         async move { req.send().await.unwrap() }
     };
     assert_eq!(failover("offline", "").await.status(), 401, "controls need the operator token");
@@ -522,10 +721,18 @@ async fn failover_is_one_call_and_every_control_action_is_audited() {
     let to_offline = failover("offline", "dashboard").await;
     assert_eq!(to_offline.status(), 200);
     let view: Value = to_offline.json().await.unwrap();
-    assert_eq!((view["route"]["route"].as_str(), view["mode"].as_str()), (Some("offline_only"), Some("offline")));
+    assert_eq!(
+        (view["route"]["route"].as_str(), view["mode"].as_str()),
+        (Some("offline_only"), Some("offline"))
+    );
     assert_eq!(failover("peer:no-such-booth", "app").await.status(), 404);
     assert_eq!(failover("auto", "app").await.status(), 200);
-    let reload = http.post(format!("{}/api/v1/ops/manifest/reload", node.url)).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
+    let reload = http
+        .post(format!("{}/api/v1/ops/manifest/reload", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reload.status(), 200);
 
     let kiosk = Kiosk::new(&node.url);
@@ -544,11 +751,24 @@ async fn failover_is_one_call_and_every_control_action_is_audited() {
     // Newest first; refusals are recorded too (422 never reached the control).
     assert_eq!(entries.len(), 4, "{entries:?}");
     assert_eq!(entries[0].0, "reload price list");
-    assert_eq!(entries[1], ("failover".into(), "app".into(), "offline".into(), "auto".into(), "ok".into()));
-    assert_eq!((entries[2].0.as_str(), entries[2].1.as_str(), entries[2].3.as_str()), ("failover", "app", "peer:no-such-booth"));
+    assert_eq!(
+        entries[1],
+        ("failover".into(), "app".into(), "offline".into(), "auto".into(), "ok".into())
+    );
+    assert_eq!(
+        (entries[2].0.as_str(), entries[2].1.as_str(), entries[2].3.as_str()),
+        ("failover", "app", "peer:no-such-booth")
+    );
     assert!(entries[2].4.contains("no booth no-such-booth"), "{:?}", entries[2]);
-    assert_eq!(entries[3], ("failover".into(), "dashboard".into(), "auto".into(), "offline".into(), "ok".into()));
-    assert!(log.body[0]["at"].is_string() && log.body[0]["actor"] == "operator" && log.body[0]["why"] == "manual");
+    assert_eq!(
+        entries[3],
+        ("failover".into(), "dashboard".into(), "auto".into(), "offline".into(), "ok".into())
+    );
+    assert!(
+        log.body[0]["at"].is_string()
+            && log.body[0]["actor"] == "operator"
+            && log.body[0]["why"] == "manual"
+    );
     assert_eq!(kiosk.ops_get("/api/v1/ops/audit?limit=0").await.status, 400);
     let older = kiosk.ops_get(&format!("/api/v1/ops/audit?before={}", log.body[1]["id"])).await;
     assert_eq!(older.body.as_array().unwrap().len(), 2, "paging");
@@ -561,7 +781,14 @@ async fn an_online_teardown_syncs_every_order_to_the_hub_and_needs_no_export() {
     let dir = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut node = TestNode::start_with(Options {
-        manifest: Some(booth_manifest(dir.path(), &hub.url, "stand-14", &Hub::credential("stand-14"), "", "[]")),
+        manifest: Some(booth_manifest(
+            dir.path(),
+            &hub.url,
+            "stand-14",
+            &Hub::credential("stand-14"),
+            "",
+            "[]",
+        )),
         data_dir: Some(data.path().to_owned()),
         ..Options::default()
     });
@@ -576,15 +803,24 @@ async fn an_online_teardown_syncs_every_order_to_the_hub_and_needs_no_export() {
         .await
         .unwrap();
     assert_eq!(res.status(), 202);
-    let exit = node.wait_for_exit(Duration::from_secs(90)).expect("the node stops by itself at the end of teardown");
+    let exit = node
+        .wait_for_exit(Duration::from_secs(90))
+        .expect("the node stops by itself at the end of teardown");
     assert!(exit.success(), "{exit:?}");
     assert_eq!(at_hub(&pg, "stand-14"), (60, 60), "every order at the hub, once");
     for id in &sold {
-        assert_eq!(pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")), 1, "{id}");
+        assert_eq!(
+            pg.count(&format!("SELECT COUNT(*) FROM hub_orders WHERE order_id = '{id}'")),
+            1,
+            "{id}"
+        );
     }
     // No folder was needed; the report is kept in the data folder.
     let report = data.path().join("reports").join("harbour-lights-2026");
-    let summary: Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["orders"]["synced"], 60, "{summary:#}");
-    assert!(std::fs::read_to_string(report.join("report.html")).unwrap().contains("all 60 orders are synced upstream"));
+    assert!(std::fs::read_to_string(report.join("report.html"))
+        .unwrap()
+        .contains("all 60 orders are synced upstream"));
 }

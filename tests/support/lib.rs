@@ -39,7 +39,8 @@ pub fn hub_binary() -> &'static Path {
 /// package alone resolves dependency features differently and would compile a second
 /// copy of the whole dependency graph.
 fn built(name: &str) -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
+    let workspace =
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // `cargo test` runs this with the test package's CARGO_MANIFEST_DIR, CARGO_PKG_* and
     // so on; some build scripts (ring's) rerun when those change, which would rebuild
@@ -47,15 +48,27 @@ fn built(name: &str) -> PathBuf {
     let mut build = Command::new(cargo);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
-        let per_package = ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR"];
+        let per_package = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_",
+            "CARGO_TARGET_TMPDIR",
+        ];
         if per_package.iter().any(|p| key.starts_with(p)) {
             build.env_remove(key.as_ref());
         }
     }
-    let status =
-        build.args(["build", "--quiet", "--workspace", "--all-targets"]).current_dir(&workspace).status().expect("run cargo build");
+    let status = build
+        .args(["build", "--quiet", "--workspace", "--all-targets"])
+        .current_dir(&workspace)
+        .status()
+        .expect("run cargo build");
     assert!(status.success(), "building the workspace failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
     target.join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
@@ -72,7 +85,10 @@ pub fn listening_url(child: &mut Child) -> String {
         for _ in lines {}
     });
     let first = rx.recv_timeout(Duration::from_secs(60)).expect("the process printed its URL");
-    first.strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {first}")).to_owned()
+    first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned()
 }
 
 /// A running node. Killed when dropped.
@@ -95,7 +111,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { manifest: None, data_dir: None, listen: "127.0.0.1:0".into(), env: Vec::new(), stderr: None }
+        Options {
+            manifest: None,
+            data_dir: None,
+            listen: "127.0.0.1:0".into(),
+            env: Vec::new(),
+            stderr: None,
+        }
     }
 }
 
@@ -114,7 +136,13 @@ impl TestNode {
             }
         };
         let mut cmd = Command::new(node_binary());
-        cmd.arg("serve").arg("--data-dir").arg(&data_dir).arg("--listen").arg(&opts.listen).arg("--secrets").arg("file");
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("--listen")
+            .arg(&opts.listen)
+            .arg("--secrets")
+            .arg("file");
         if let Some(m) = &opts.manifest {
             cmd.arg("--manifest").arg(m);
         }
@@ -127,7 +155,9 @@ impl TestNode {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(match &opts.stderr {
-                Some(path) => Stdio::from(std::fs::File::create(path).expect("create the log file")),
+                Some(path) => {
+                    Stdio::from(std::fs::File::create(path).expect("create the log file"))
+                }
                 None => Stdio::inherit(),
             });
         let mut child = cmd.spawn().expect("start boothcloud-node");
@@ -222,7 +252,8 @@ impl Kiosk {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("status {status}: body is not JSON: {text:.300}"));
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("status {status}: body is not JSON: {text:.300}"));
         Answer { status, body, headers }
     }
 
@@ -231,17 +262,42 @@ impl Kiosk {
     }
 
     pub async fn ops_get(&self, path: &str) -> Answer {
-        Kiosk::answer(self.http.get(format!("{}{path}", self.url)).bearer_auth(OPERATOR_TOKEN).send().await.expect("GET")).await
+        Kiosk::answer(
+            self.http
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(OPERATOR_TOKEN)
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
     }
 
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Answer {
-        let r = self.http.post(format!("{}{path}", self.url)).header("content-type", content_type).body(body).send().await.expect("POST");
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Answer {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
         Kiosk::answer(r).await
     }
 
     pub async fn quote(&self, lines: &[(&str, i64)], tier: Option<&str>) -> Answer {
         let lines: Vec<Value> = lines.iter().map(|(s, q)| json!({"sku": s, "qty": q})).collect();
-        self.post_raw("/api/v1/quotes", "application/json", json!({"lines": lines, "tier": tier}).to_string()).await
+        self.post_raw(
+            "/api/v1/quotes",
+            "application/json",
+            json!({"lines": lines, "tier": tier}).to_string(),
+        )
+        .await
     }
 
     pub async fn order(&self, key: &str, body: &Value) -> Answer {
@@ -260,13 +316,17 @@ impl Kiosk {
     pub async fn buy(&self, key: &str, lines: &[(&str, i64)]) -> Answer {
         let q = self.quote(lines, None).await;
         assert_eq!(q.status, 200, "{}", q.body);
-        self.order(key, &json!({"quote_token": q.body["token"], "payment": {"method": "card"}})).await
+        self.order(key, &json!({"quote_token": q.body["token"], "payment": {"method": "card"}}))
+            .await
     }
 }
 
 /// A manifest file in a temporary folder, starting from the embedded demo.
 pub fn demo_manifest_in(dir: &Path) -> PathBuf {
-    let out = Command::new(node_binary()).args(["manifest", "example"]).output().expect("manifest example");
+    let out = Command::new(node_binary())
+        .args(["manifest", "example"])
+        .output()
+        .expect("manifest example");
     assert!(out.status.success());
     let path = dir.join("booth.toml");
     std::fs::write(&path, out.stdout).expect("write manifest");
@@ -286,7 +346,9 @@ pub fn manifest_with_origin(dir: &Path, origin: &str, assets: &str, pairing: &st
             section = line.to_owned();
         }
         match section.as_str() {
-            "[uplink]" if line.starts_with("origin") => out.push_str(&format!("origin = \"{origin}\"\n")),
+            "[uplink]" if line.starts_with("origin") => {
+                out.push_str(&format!("origin = \"{origin}\"\n"))
+            }
             "[assets]" if line == "[assets]" => out.push_str(&format!("[assets]\n{assets}\n")),
             "[assets]" => {}
             "[pairing]" if line == "[pairing]" => out.push_str(&format!("[pairing]\n{pairing}\n")),

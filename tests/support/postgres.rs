@@ -15,7 +15,12 @@ pub fn bin_dir() -> PathBuf {
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
         .filter(|p| p.join("postgres").exists())
         .collect();
-    dirs.sort_by_key(|p| p.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok()));
+    dirs.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+    });
     dirs.pop().expect("a PostgreSQL server under /usr/lib/postgresql")
 }
 
@@ -48,7 +53,11 @@ impl Postgres {
     pub fn start() -> Postgres {
         let dir = tempfile::Builder::new().prefix("boothcloud-pg").tempdir().expect("tempdir");
         if is_root() {
-            let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().expect("chown");
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
             assert!(ok.success(), "chown the cluster folder to postgres");
         }
         let data = dir.path().join("data");
@@ -72,7 +81,14 @@ impl Postgres {
             .arg(&data)
             .args(["-p", &port.to_string(), "-k"])
             .arg(self.dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "max_connections=200"])
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=on",
+                "-c",
+                "max_connections=200",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -167,8 +183,12 @@ impl Hub {
 
     /// `GET /api/v1/hub/booths` with the hub operator token.
     pub async fn booths(&self) -> serde_json::Value {
-        let res =
-            reqwest::Client::new().get(format!("{}/api/v1/hub/booths", self.url)).bearer_auth(HUB_OPERATOR_TOKEN).send().await.unwrap();
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/hub/booths", self.url))
+            .bearer_auth(HUB_OPERATOR_TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         res.json().await.unwrap()
     }

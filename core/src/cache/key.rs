@@ -57,7 +57,9 @@ impl AssetPath {
         } else {
             std::borrow::Cow::Borrowed(path)
         };
-        if decoded.contains('\\') || decoded.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        if decoded.contains('\\')
+            || decoded.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+        {
             return Err(PathError::Escapes);
         }
         let _ = query;
@@ -119,12 +121,20 @@ fn percent_decode(text: &str) -> Option<String> {
 /// `access-control-request-*` headers are what CORS-enabled origins (object stores, CDNs)
 /// put in `Vary` on every response; only preflights carry them, so a GET's value is
 /// always empty and they cost nothing.
-pub const VARY_HEADERS: [&str; 6] =
-    ["accept-encoding", "accept", "accept-language", "origin", "access-control-request-method", "access-control-request-headers"];
+pub const VARY_HEADERS: [&str; 6] = [
+    "accept-encoding",
+    "accept",
+    "accept-language",
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+];
 
 /// One stored variant: the path, plus the request's values of the headers the origin's
 /// `Vary` named, in `VARY_HEADERS` order (empty string for absent).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct VariantKey {
     pub path: String,
     pub vary: Vec<(String, String)>,
@@ -178,7 +188,12 @@ pub fn negotiate_encoding(value: &str) -> Option<&'static str> {
             named.push((coding, q > 0.0));
         }
     }
-    let takes = |c: &str| named.iter().find(|(n, _)| n == c || (c == "gzip" && n == "x-gzip")).map_or(star, |(_, ok)| *ok);
+    let takes = |c: &str| {
+        named
+            .iter()
+            .find(|(n, _)| n == c || (c == "gzip" && n == "x-gzip"))
+            .map_or(star, |(_, ok)| *ok)
+    };
     ["br", "gzip"].into_iter().find(|c| takes(c))
 }
 
@@ -204,7 +219,19 @@ mod tests {
 
     #[test]
     fn refuses_paths_that_escape_or_are_malformed() {
-        for bad in ["../etc/passwd", "img/../../x", "img//x", "./x", "img/%2e%2e/x", "a\\b", "a%5c..", "%zz", "/abs", "a\u{1}b", "a%00b"] {
+        for bad in [
+            "../etc/passwd",
+            "img/../../x",
+            "img//x",
+            "./x",
+            "img/%2e%2e/x",
+            "a\\b",
+            "a%5c..",
+            "%zz",
+            "/abs",
+            "a\u{1}b",
+            "a%00b",
+        ] {
             assert!(AssetPath::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert_eq!(AssetPath::parse(""), Err(PathError::Empty));
@@ -213,17 +240,23 @@ mod tests {
 
     #[test]
     fn accept_encoding_variants_do_not_depend_on_order_or_spacing() {
-        assert_eq!(normalise_header("accept-encoding", "gzip, br"), normalise_header("accept-encoding", "br,gzip"));
-        assert_ne!(normalise_header("accept-encoding", "gzip"), normalise_header("accept-encoding", "br"));
+        assert_eq!(
+            normalise_header("accept-encoding", "gzip, br"),
+            normalise_header("accept-encoding", "br,gzip")
+        );
+        assert_ne!(
+            normalise_header("accept-encoding", "gzip"),
+            normalise_header("accept-encoding", "br")
+        );
     }
 
     #[test]
     fn browsers_map_to_one_coding_each() {
         let cases = [
-            ("gzip, deflate", Some("gzip")),               // Chromium and Firefox over plain HTTP
-            ("gzip, deflate, br, zstd", Some("br")),       // Chromium over HTTPS
+            ("gzip, deflate", Some("gzip")), // Chromium and Firefox over plain HTTP
+            ("gzip, deflate, br, zstd", Some("br")), // Chromium over HTTPS
             ("br;q=1.0, gzip;q=0.8, *;q=0.1", Some("br")), // with q-values
-            ("gzip;q=0, deflate", None),                   // gzip refused
+            ("gzip;q=0, deflate", None),     // gzip refused
             ("br;q=0, gzip", Some("gzip")),
             ("x-gzip", Some("gzip")),
             ("*", Some("br")),
@@ -235,13 +268,18 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(negotiate_encoding(value), expected, "{value:?}");
         }
-        assert_eq!(normalise_header("accept-encoding", "gzip, deflate"), normalise_header("accept-encoding", "deflate, gzip;q=0.9"));
+        assert_eq!(
+            normalise_header("accept-encoding", "gzip, deflate"),
+            normalise_header("accept-encoding", "deflate, gzip;q=0.9")
+        );
     }
 
     #[test]
     fn variant_file_names_differ_by_vary_values() {
-        let a = VariantKey { path: "x".into(), vary: vec![("accept-encoding".into(), "gzip".into())] };
-        let b = VariantKey { path: "x".into(), vary: vec![("accept-encoding".into(), "br".into())] };
+        let a =
+            VariantKey { path: "x".into(), vary: vec![("accept-encoding".into(), "gzip".into())] };
+        let b =
+            VariantKey { path: "x".into(), vary: vec![("accept-encoding".into(), "br".into())] };
         assert_ne!(a.file_stem(), b.file_stem());
         assert_eq!(a.file_stem().len(), 40);
     }

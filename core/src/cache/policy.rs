@@ -46,11 +46,18 @@ impl CacheControl {
                     Some((n, a)) => (n.trim(), Some(a.trim().trim_matches('"'))),
                     None => (directive.trim(), None),
                 };
-                let seconds = || arg.and_then(|a| a.parse::<u64>().ok()).map(|s| s.min(MAX_SECONDS));
+                let seconds =
+                    || arg.and_then(|a| a.parse::<u64>().ok()).map(|s| s.min(MAX_SECONDS));
                 match name.to_ascii_lowercase().as_str() {
                     // A duplicated or malformed max-age is treated as already stale.
-                    "max-age" => cc.max_age = Some(if cc.max_age.is_some() { 0 } else { seconds().unwrap_or(0) }),
-                    "s-maxage" => cc.s_maxage = Some(if cc.s_maxage.is_some() { 0 } else { seconds().unwrap_or(0) }),
+                    "max-age" => {
+                        cc.max_age =
+                            Some(if cc.max_age.is_some() { 0 } else { seconds().unwrap_or(0) })
+                    }
+                    "s-maxage" => {
+                        cc.s_maxage =
+                            Some(if cc.s_maxage.is_some() { 0 } else { seconds().unwrap_or(0) })
+                    }
                     "no-store" => cc.no_store = true,
                     // The field-qualified forms are treated as the whole directive.
                     "no-cache" => cc.no_cache = true,
@@ -100,7 +107,11 @@ pub enum NotStored {
 }
 
 /// Whether a response may be stored, and which request headers it varies on.
-pub fn storable(status: u16, cc: &CacheControl, vary: &[&str]) -> Result<Vec<&'static str>, NotStored> {
+pub fn storable(
+    status: u16,
+    cc: &CacheControl,
+    vary: &[&str],
+) -> Result<Vec<&'static str>, NotStored> {
     if status != 200 {
         return Err(NotStored::Status);
     }
@@ -216,14 +227,18 @@ impl Freshness {
         if age < self.lifetime.saturating_add(self.stale_while_revalidate.max(serve_stale)) {
             return Verdict::StaleWhileRevalidate;
         }
-        Verdict::Revalidate { stale_allowed: self.stale_if_error.max(offline_stale).max(serve_stale) }
+        Verdict::Revalidate {
+            stale_allowed: self.stale_if_error.max(offline_stale).max(serve_stale),
+        }
     }
 
     /// Whether a response of this age may still be served when the origin failed.
     pub fn may_serve_on_error(&self, age: u64, offline_stale: u64, serve_stale: u64) -> bool {
         match self.verdict(age, offline_stale, serve_stale) {
             Verdict::Fresh | Verdict::StaleWhileRevalidate => true,
-            Verdict::Revalidate { stale_allowed } => age < self.lifetime.saturating_add(stale_allowed),
+            Verdict::Revalidate { stale_allowed } => {
+                age < self.lifetime.saturating_add(stale_allowed)
+            }
         }
     }
 }
@@ -231,7 +246,8 @@ impl Freshness {
 /// An HTTP date (IMF-fixdate, and the obsolete RFC 850 and asctime forms) as Unix seconds.
 pub fn parse_http_date(text: &str) -> Option<i64> {
     let text = text.trim();
-    for format in ["%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"] {
+    for format in ["%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+    {
         if let Ok(t) = jiff::fmt::strtime::parse(format, text).and_then(|t| t.to_datetime()) {
             if let Ok(ts) = t.to_zoned(jiff::tz::TimeZone::UTC) {
                 return Some(ts.timestamp().as_second());
@@ -244,7 +260,8 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
 /// Unix seconds as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
 pub fn format_http_date(seconds: i64) -> String {
     let t = jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    jiff::fmt::strtime::format("%a, %d %b %Y %H:%M:%S GMT", &t.to_zoned(jiff::tz::TimeZone::UTC)).unwrap_or_default()
+    jiff::fmt::strtime::format("%a, %d %b %Y %H:%M:%S GMT", &t.to_zoned(jiff::tz::TimeZone::UTC))
+        .unwrap_or_default()
 }
 
 /// Whether an `If-None-Match` list matches an entity tag (weak comparison, RFC 9110 13.1.2).
@@ -265,23 +282,48 @@ mod tests {
 
     #[test]
     fn parses_the_directives_a_shared_cache_acts_on() {
-        let c = CacheControl::parse(["public, max-age=60, s-maxage=\"120\"", "stale-while-revalidate=30, stale-if-error=600"]);
-        assert_eq!((c.max_age, c.s_maxage, c.stale_while_revalidate, c.stale_if_error), (Some(60), Some(120), Some(30), Some(600)));
-        assert!(cc("no-store").no_store && cc("private=\"set-cookie, x\"").private && cc("No-Cache").no_cache);
+        let c = CacheControl::parse([
+            "public, max-age=60, s-maxage=\"120\"",
+            "stale-while-revalidate=30, stale-if-error=600",
+        ]);
+        assert_eq!(
+            (c.max_age, c.s_maxage, c.stale_while_revalidate, c.stale_if_error),
+            (Some(60), Some(120), Some(30), Some(600))
+        );
+        assert!(
+            cc("no-store").no_store
+                && cc("private=\"set-cookie, x\"").private
+                && cc("No-Cache").no_cache
+        );
         assert_eq!(cc("max-age=abc").max_age, Some(0), "a malformed max-age is stale at once");
-        assert_eq!(cc("max-age=60, max-age=3600").max_age, Some(0), "a repeated max-age is stale at once");
+        assert_eq!(
+            cc("max-age=60, max-age=3600").max_age,
+            Some(0),
+            "a repeated max-age is stale at once"
+        );
     }
 
     #[test]
     fn lifetime_prefers_s_maxage_then_max_age_then_expires_then_heuristic() {
-        let t = HeaderTimes { date: Some(1000), expires: Some(1300), last_modified: Some(0), ..Default::default() };
+        let t = HeaderTimes {
+            date: Some(1000),
+            expires: Some(1300),
+            last_modified: Some(0),
+            ..Default::default()
+        };
         assert_eq!(Freshness::of(&cc("max-age=60, s-maxage=90"), &t, 1000).lifetime, 90);
         assert_eq!(Freshness::of(&cc("max-age=60"), &t, 1000).lifetime, 60);
         assert_eq!(Freshness::of(&cc(""), &t, 1000).lifetime, 300);
-        let heuristic = HeaderTimes { date: Some(100_000), last_modified: Some(0), ..Default::default() };
+        let heuristic =
+            HeaderTimes { date: Some(100_000), last_modified: Some(0), ..Default::default() };
         assert_eq!(Freshness::of(&cc(""), &heuristic, 100_000).lifetime, 10_000);
-        let old = HeaderTimes { date: Some(100_000_000), last_modified: Some(0), ..Default::default() };
-        assert_eq!(Freshness::of(&cc(""), &old, 100_000_000).lifetime, 86_400, "the heuristic is capped at a day");
+        let old =
+            HeaderTimes { date: Some(100_000_000), last_modified: Some(0), ..Default::default() };
+        assert_eq!(
+            Freshness::of(&cc(""), &old, 100_000_000).lifetime,
+            86_400,
+            "the heuristic is capped at a day"
+        );
         let invalid = HeaderTimes { expires_invalid: true, ..Default::default() };
         assert_eq!(Freshness::of(&cc(""), &invalid, 0).lifetime, 0);
     }
@@ -313,14 +355,25 @@ mod tests {
 
     #[test]
     fn verdicts_follow_the_directives() {
-        let f = Freshness::of(&cc("max-age=60, stale-while-revalidate=30, stale-if-error=300"), &HeaderTimes::default(), 0);
+        let f = Freshness::of(
+            &cc("max-age=60, stale-while-revalidate=30, stale-if-error=300"),
+            &HeaderTimes::default(),
+            0,
+        );
         assert_eq!(f.verdict(59, 0, 0), Verdict::Fresh);
         assert_eq!(f.verdict(60, 0, 0), Verdict::StaleWhileRevalidate);
         assert_eq!(f.verdict(90, 0, 0), Verdict::Revalidate { stale_allowed: 300 });
         assert!(f.may_serve_on_error(359, 0, 0) && !f.may_serve_on_error(360, 0, 0));
-        assert!(f.may_serve_on_error(3000, 86_400, 0), "the offline allowance extends stale-if-error");
+        assert!(
+            f.may_serve_on_error(3000, 86_400, 0),
+            "the offline allowance extends stale-if-error"
+        );
 
-        let strict = Freshness::of(&cc("max-age=60, must-revalidate, stale-if-error=300"), &HeaderTimes::default(), 0);
+        let strict = Freshness::of(
+            &cc("max-age=60, must-revalidate, stale-if-error=300"),
+            &HeaderTimes::default(),
+            0,
+        );
         assert_eq!(strict.verdict(61, 86_400, 3600), Verdict::Revalidate { stale_allowed: 0 });
         assert!(!strict.may_serve_on_error(61, 86_400, 3600));
 

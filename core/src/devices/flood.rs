@@ -61,7 +61,10 @@ impl FloodGuard {
         let state = match self.types.get_mut(ty) {
             Some(s) => s,
             // Bounded: only the types the node browses ever come here.
-            None => self.types.entry(ty.to_owned()).or_insert_with(|| TypeState { window_start_ms: now_ms, ..TypeState::default() }),
+            None => self
+                .types
+                .entry(ty.to_owned())
+                .or_insert_with(|| TypeState { window_start_ms: now_ms, ..TypeState::default() }),
         };
         if state.paused_until_ms.is_some() {
             // Stragglers already on their way when browsing stopped.
@@ -109,7 +112,13 @@ impl FloodGuard {
     pub fn paused(&self) -> Vec<Paused> {
         self.types
             .iter()
-            .filter_map(|(ty, s)| s.paused_until_ms.map(|until_ms| Paused { service_type: ty.clone(), until_ms, names: s.flood_names }))
+            .filter_map(|(ty, s)| {
+                s.paused_until_ms.map(|until_ms| Paused {
+                    service_type: ty.clone(),
+                    until_ms,
+                    names: s.flood_names,
+                })
+            })
             .collect()
     }
 }
@@ -142,7 +151,10 @@ mod tests {
         assert!(g.is_paused(HTTP));
         assert!(!g.is_paused("_ipp._tcp"));
         assert_eq!(g.new_name("_ipp._tcp", 2_000), None);
-        assert_eq!(g.paused(), vec![Paused { service_type: HTTP.into(), until_ms: until, names: FLOOD_NAMES + 1 }]);
+        assert_eq!(
+            g.paused(),
+            vec![Paused { service_type: HTTP.into(), until_ms: until, names: FLOOD_NAMES + 1 }]
+        );
         // Names still arriving while paused change nothing.
         assert_eq!(names(&mut g, HTTP, 1_000, 3_000), None);
         assert!(g.due(until - 1).is_empty());

@@ -83,7 +83,10 @@ pub struct BoothTxt {
 impl BoothTxt {
     fn from_txt(txt: &BTreeMap<String, String>) -> Option<BoothTxt> {
         let id = txt.get("id")?;
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if id.is_empty()
+            || id.len() > 64
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return None;
         }
         let get = |k: &str| txt.get(k).cloned().unwrap_or_default();
@@ -153,7 +156,11 @@ impl Device {
             IpAddr::V4(_) => true,
             IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
         };
-        let ip = self.addresses.iter().find(|a| a.is_ipv4()).or_else(|| self.addresses.iter().find(usable))?;
+        let ip = self
+            .addresses
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or_else(|| self.addresses.iter().find(usable))?;
         Some(SocketAddr::new(*ip, self.port))
     }
 }
@@ -200,7 +207,13 @@ fn instance_name(fullname: &str, service_type: &str) -> String {
 
 impl Inventory {
     pub fn new(me: &str, max: usize) -> Inventory {
-        Inventory { devices: HashMap::new(), by_fullname: HashMap::new(), max, me: me.to_owned(), refused: 0 }
+        Inventory {
+            devices: HashMap::new(),
+            by_fullname: HashMap::new(),
+            max,
+            me: me.to_owned(),
+            refused: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -231,8 +244,12 @@ impl Inventory {
     }
 
     fn resolve(&mut self, r: Resolved, now_ms: i64, gone_after_ms: i64, admit_new: bool) -> Change {
-        let txt: BTreeMap<String, String> =
-            r.txt.into_iter().take(MAX_TXT).map(|(k, v)| (clip(k.to_ascii_lowercase(), 32), clip(v, MAX_TXT_VALUE))).collect();
+        let txt: BTreeMap<String, String> = r
+            .txt
+            .into_iter()
+            .take(MAX_TXT)
+            .map(|(k, v)| (clip(k.to_ascii_lowercase(), 32), clip(v, MAX_TXT_VALUE)))
+            .collect();
         let kind = Kind::of(&r.service_type);
         let booth = if kind == Kind::Booth {
             match BoothTxt::from_txt(&txt) {
@@ -256,8 +273,12 @@ impl Inventory {
         };
         if let Some(d) = self.devices.get_mut(&key) {
             let moved = d.addresses != addresses;
-            let updated =
-                moved || d.port != r.port || d.txt != txt || d.host != r.host || d.fullname != r.fullname || d.withdrawn_ms.is_some();
+            let updated = moved
+                || d.port != r.port
+                || d.txt != txt
+                || d.host != r.host
+                || d.fullname != r.fullname
+                || d.withdrawn_ms.is_some();
             d.announced_ms = now_ms;
             d.withdrawn_ms = None;
             if !updated {
@@ -284,7 +305,11 @@ impl Inventory {
             }
             return Change::Updated;
         }
-        if !admit_new || (self.devices.len() >= self.max && !self.evict_one(now_ms, gone_after_ms) && !self.evict_for(&r.service_type)) {
+        if !admit_new
+            || (self.devices.len() >= self.max
+                && !self.evict_one(now_ms, gone_after_ms)
+                && !self.evict_for(&r.service_type))
+        {
             self.refused += 1;
             return Change::Refused;
         }
@@ -337,7 +362,11 @@ impl Inventory {
             *counts.entry(d.service_type.as_str()).or_default() += 1;
         }
         let mine = counts.get(service_type).copied().unwrap_or(0);
-        let Some((&largest, &most)) = counts.iter().max_by_key(|(ty, n)| (**n, std::cmp::Reverse(**ty))) else { return false };
+        let Some((&largest, &most)) =
+            counts.iter().max_by_key(|(ty, n)| (**n, std::cmp::Reverse(**ty)))
+        else {
+            return false;
+        };
         // Strictly more after the swap too, so two types never take turns evicting each other.
         if largest == service_type || most <= mine + 1 {
             return false;
@@ -397,7 +426,11 @@ impl Inventory {
 
     /// What to probe now: every device not withdrawn and not forgotten.
     pub fn probe_targets(&self) -> Vec<(String, SocketAddr)> {
-        self.devices.values().filter(|d| d.withdrawn_ms.is_none()).filter_map(|d| Some((d.key.clone(), d.endpoint()?))).collect()
+        self.devices
+            .values()
+            .filter(|d| d.withdrawn_ms.is_none())
+            .filter_map(|d| Some((d.key.clone(), d.endpoint()?)))
+            .collect()
     }
 
     /// Forgets devices gone for [`FORGET_AFTER_MS`].
@@ -405,7 +438,10 @@ impl Inventory {
         let stale: Vec<String> = self
             .devices
             .values()
-            .filter(|d| now_ms - d.withdrawn_ms.unwrap_or(d.last_seen_ms()).max(d.last_seen_ms()) > FORGET_AFTER_MS)
+            .filter(|d| {
+                now_ms - d.withdrawn_ms.unwrap_or(d.last_seen_ms()).max(d.last_seen_ms())
+                    > FORGET_AFTER_MS
+            })
             .map(|d| d.key.clone())
             .collect();
         for key in stale {
@@ -438,7 +474,11 @@ mod tests {
             host: format!("boothcloud-{id}.local."),
             port: 8787,
             addresses: vec![ip.parse().unwrap()],
-            txt: vec![("id".into(), id.into()), ("event".into(), "market".into()), ("fp".into(), "abc".into())],
+            txt: vec![
+                ("id".into(), id.into()),
+                ("event".into(), "market".into()),
+                ("fp".into(), "abc".into()),
+            ],
         }
     }
 
@@ -548,7 +588,10 @@ mod tests {
         assert!(inv.probe_targets().is_empty());
         b.addresses.push("fd00::2".parse().unwrap());
         inv.resolved(b.clone(), 10, GONE);
-        assert_eq!(inv.get("booth:b1").unwrap().endpoint(), Some("[fd00::2]:8787".parse().unwrap()));
+        assert_eq!(
+            inv.get("booth:b1").unwrap().endpoint(),
+            Some("[fd00::2]:8787".parse().unwrap())
+        );
         b.addresses.push("10.0.0.2".parse().unwrap());
         inv.resolved(b, 20, GONE);
         assert_eq!(inv.get("booth:b1").unwrap().endpoint(), Some("10.0.0.2:8787".parse().unwrap()));
@@ -573,7 +616,11 @@ mod tests {
         big.addresses = (0..100).map(|n| IpAddr::from([10, 0, 1, n])).collect();
         assert_eq!(inv.resolved(big, 0, GONE), Change::Added);
         let d = inv.devices().next().unwrap();
-        assert!(d.name.len() <= MAX_NAME && d.txt.len() <= MAX_TXT && d.addresses.len() <= MAX_ADDRESSES);
+        assert!(
+            d.name.len() <= MAX_NAME
+                && d.txt.len() <= MAX_TXT
+                && d.addresses.len() <= MAX_ADDRESSES
+        );
         assert!(d.txt.values().all(|v| v.len() <= MAX_TXT_VALUE));
         let mut no_id = booth("x", "10.0.0.2");
         no_id.txt.retain(|(k, _)| k != "id");
@@ -584,12 +631,19 @@ mod tests {
         let mut no_address = printer("p", "10.0.0.5");
         no_address.addresses.clear();
         assert_eq!(inv.resolved(no_address, 0, GONE), Change::Ignored);
-        assert_eq!(inv.resolved(booth("me", "10.0.0.2"), 0, GONE), Change::Ignored, "a node does not list itself");
+        assert_eq!(
+            inv.resolved(booth("me", "10.0.0.2"), 0, GONE),
+            Change::Ignored,
+            "a node does not list itself"
+        );
     }
 
     #[test]
     fn instance_names_are_unescaped_for_people() {
-        assert_eq!(instance_name("Front\\.desk printer._ipp._tcp.local.", "_ipp._tcp"), "Front.desk printer");
+        assert_eq!(
+            instance_name("Front\\.desk printer._ipp._tcp.local.", "_ipp._tcp"),
+            "Front.desk printer"
+        );
         assert_eq!(Kind::of("_ipps._tcp"), Kind::Printer);
         assert_eq!(Kind::of("_pos._tcp"), Kind::Other);
     }

@@ -123,21 +123,36 @@ pub fn check_order(o: &HubOrder) -> Result<(), String> {
         if !short_text(&l.sku, 64) || l.qty == 0 || l.unit_price < 0 || l.total < 0 {
             return Err(format!("line `{}` is not a valid line", l.sku.escape_debug()));
         }
-        let full = l.unit_price.checked_mul(i64::from(l.qty)).ok_or("a line adds up past any real amount")?;
+        let full = l
+            .unit_price
+            .checked_mul(i64::from(l.qty))
+            .ok_or("a line adds up past any real amount")?;
         if l.total > full {
-            return Err(format!("line `{}`: {} is more than {} × {}", l.sku, l.total, l.qty, l.unit_price));
+            return Err(format!(
+                "line `{}`: {} is more than {} × {}",
+                l.sku, l.total, l.qty, l.unit_price
+            ));
         }
         subtotal = subtotal.checked_add(full).ok_or("the lines add up past any real amount")?;
         total = total.checked_add(l.total).ok_or("the lines add up past any real amount")?;
     }
     if subtotal != o.subtotal {
-        return Err(format!("the lines add up to a subtotal of {subtotal}, the order says {}", o.subtotal));
+        return Err(format!(
+            "the lines add up to a subtotal of {subtotal}, the order says {}",
+            o.subtotal
+        ));
     }
     if total != o.total {
-        return Err(format!("the lines add up to {total}, the order says its total is {}", o.total));
+        return Err(format!(
+            "the lines add up to {total}, the order says its total is {}",
+            o.total
+        ));
     }
     if o.discount != o.subtotal - o.total {
-        return Err(format!("subtotal {} less discount {} is not the total {}", o.subtotal, o.discount, o.total));
+        return Err(format!(
+            "subtotal {} less discount {} is not the total {}",
+            o.subtotal, o.discount, o.total
+        ));
     }
     Ok(())
 }

@@ -94,7 +94,8 @@ pub enum Sheddable {
 }
 
 impl Sheddable {
-    pub const ALL: [Sheddable; 4] = [Sheddable::Uploads, Sheddable::Clips, Sheddable::Metrics, Sheddable::Charts];
+    pub const ALL: [Sheddable; 4] =
+        [Sheddable::Uploads, Sheddable::Clips, Sheddable::Metrics, Sheddable::Charts];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -149,7 +150,9 @@ impl std::fmt::Display for Trigger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Trigger::Manual => write!(f, "manual"),
-            Trigger::P99 { over, held } => write!(f, "p99 over {} for {}", show_duration(*over), show_duration(*held)),
+            Trigger::P99 { over, held } => {
+                write!(f, "p99 over {} for {}", show_duration(*over), show_duration(*held))
+            }
             Trigger::UplinkDown { held } => write!(f, "uplink down for {}", show_duration(*held)),
             Trigger::Budget { percent } => write!(f, "budget {percent}%"),
             Trigger::BeforeEnd(d) => write!(f, "before end {}", show_duration(*d)),
@@ -226,20 +229,32 @@ pub(super) fn check_degrade(c: &mut Checker, raw: &[Spanned<RawDegrade>]) -> Vec
         let r = r.get_ref();
         let name = c.ident(&r.level, "degrade.level");
         if name == NORMAL {
-            c.at(r.level.span(), "degrade.level `normal` is the manifest as written; name the reduced levels only");
+            c.at(
+                r.level.span(),
+                "degrade.level `normal` is the manifest as written; name the reduced levels only",
+            );
         } else if levels.iter().any(|l| l.name == name) {
             c.at(r.level.span(), format!("degrade level `{name}` is defined twice"));
         }
         let sampling = r.sampling.as_ref().map(|s| {
             let v = *s.get_ref();
             if !(0.0..=1.0).contains(&v) {
-                c.at(s.span(), format!("degrade.sampling must be a share between 0.0 and 1.0, not {v}"));
+                c.at(
+                    s.span(),
+                    format!("degrade.sampling must be a share between 0.0 and 1.0, not {v}"),
+                );
             }
             v.clamp(0.0, 1.0)
         });
         let transcodes = r.transcodes.as_ref().map_or(TranscodeMode::Full, |t| {
             TranscodeMode::parse(t.get_ref()).unwrap_or_else(|| {
-                c.at(t.span(), format!("degrade.transcodes `{}` is not full, reduced or essential", t.get_ref()));
+                c.at(
+                    t.span(),
+                    format!(
+                        "degrade.transcodes `{}` is not full, reduced or essential",
+                        t.get_ref()
+                    ),
+                );
                 TranscodeMode::Full
             })
         });
@@ -265,18 +280,24 @@ pub(super) fn check_degrade(c: &mut Checker, raw: &[Spanned<RawDegrade>]) -> Vec
             transcodes,
             forward_media: r.forward_media.unwrap_or(true),
             shed,
-            retry_after: r.retry_after.as_ref().map_or(d.retry_after, |v| c.duration(v, "degrade.retry_after", secs(1), secs(3600))),
-            serve_stale: r
-                .serve_stale
-                .as_ref()
-                .map_or(d.serve_stale, |v| c.duration(v, "degrade.serve_stale", SignedDuration::ZERO, secs(30 * 86_400))),
+            retry_after: r.retry_after.as_ref().map_or(d.retry_after, |v| {
+                c.duration(v, "degrade.retry_after", secs(1), secs(3600))
+            }),
+            serve_stale: r.serve_stale.as_ref().map_or(d.serve_stale, |v| {
+                c.duration(v, "degrade.serve_stale", SignedDuration::ZERO, secs(30 * 86_400))
+            }),
         });
     }
     levels
 }
 
 /// `has_fallback`: whether `[uplink] fallback_origin` is set (`origin fallback` needs it).
-pub(super) fn check_runbooks(c: &mut Checker, raw: &[Spanned<RawRunbook>], levels: &[DegradeLevel], has_fallback: bool) -> Vec<Runbook> {
+pub(super) fn check_runbooks(
+    c: &mut Checker,
+    raw: &[Spanned<RawRunbook>],
+    levels: &[DegradeLevel],
+    has_fallback: bool,
+) -> Vec<Runbook> {
     if let Some(extra) = raw.get(MAX_RUNBOOKS) {
         c.at(extra.span(), format!("at most {MAX_RUNBOOKS} runbooks"));
     }
@@ -287,7 +308,8 @@ pub(super) fn check_runbooks(c: &mut Checker, raw: &[Spanned<RawRunbook>], level
         if out.iter().any(|o| o.name == name) {
             c.at(r.name.span(), format!("runbook `{name}` is defined twice"));
         }
-        let title = r.title.as_ref().map_or_else(|| name.clone(), |t| c.text(t, "runbook title", 120));
+        let title =
+            r.title.as_ref().map_or_else(|| name.clone(), |t| c.text(t, "runbook title", 120));
         let trigger = parse_trigger(r.trigger.get_ref()).unwrap_or_else(|why| {
             c.at(r.trigger.span(), format!("runbook trigger `{}`: {why}", r.trigger.get_ref()));
             Trigger::Manual
@@ -304,7 +326,10 @@ pub(super) fn check_runbooks(c: &mut Checker, raw: &[Spanned<RawRunbook>], level
             .take(MAX_STEPS)
             .filter_map(|s| match parse_step(s.get_ref(), levels) {
                 Ok(Step::Origin(true)) if !has_fallback => {
-                    c.at(s.span(), "runbook step `origin fallback`: set [uplink] fallback_origin first");
+                    c.at(
+                        s.span(),
+                        "runbook step `origin fallback`: set [uplink] fallback_origin first",
+                    );
                     None
                 }
                 Ok(step) => Some(step),
@@ -315,7 +340,12 @@ pub(super) fn check_runbooks(c: &mut Checker, raw: &[Spanned<RawRunbook>], level
             })
             .collect();
         let cooldown = r.cooldown.as_ref().map_or(SignedDuration::from_mins(5), |v| {
-            c.duration(v, "runbook cooldown", SignedDuration::from_secs(1), SignedDuration::from_hours(24))
+            c.duration(
+                v,
+                "runbook cooldown",
+                SignedDuration::from_secs(1),
+                SignedDuration::from_hours(24),
+            )
         });
         out.push(Runbook { name, title, trigger, steps, cooldown });
     }
@@ -328,18 +358,30 @@ const TRIGGERS: &str = "say manual, p99 over 800ms for 30s, uplink down for 2m, 
 /// `before end 15m` · `at 2026-12-05T21:00:00+01:00`.
 pub fn parse_trigger(text: &str) -> Result<Trigger, String> {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let duration =
-        |w: &str| parse_duration(w).filter(|d| d.is_positive()).ok_or_else(|| format!("`{w}` is not a duration such as 30s or 2m"));
+    let duration = |w: &str| {
+        parse_duration(w)
+            .filter(|d| d.is_positive())
+            .ok_or_else(|| format!("`{w}` is not a duration such as 30s or 2m"))
+    };
     match words.as_slice() {
         ["manual"] => Ok(Trigger::Manual),
-        ["p99", "over", over, "for", held] => Ok(Trigger::P99 { over: duration(over)?, held: duration(held)? }),
+        ["p99", "over", over, "for", held] => {
+            Ok(Trigger::P99 { over: duration(over)?, held: duration(held)? })
+        }
         ["uplink", "down", "for", held] => Ok(Trigger::UplinkDown { held: duration(held)? }),
         ["budget", percent] => {
-            let n = percent.strip_suffix('%').and_then(|p| p.parse::<u32>().ok()).filter(|p| (1..=1000).contains(p));
-            n.map(|percent| Trigger::Budget { percent }).ok_or_else(|| format!("`{percent}` is not a percentage such as 90%"))
+            let n = percent
+                .strip_suffix('%')
+                .and_then(|p| p.parse::<u32>().ok())
+                .filter(|p| (1..=1000).contains(p));
+            n.map(|percent| Trigger::Budget { percent })
+                .ok_or_else(|| format!("`{percent}` is not a percentage such as 90%"))
         }
         ["before", "end", d] => Ok(Trigger::BeforeEnd(duration(d)?)),
-        ["at", t] => t.parse::<Timestamp>().map(Trigger::At).map_err(|_| format!("`{t}` is not a date-time with an offset")),
+        ["at", t] => t
+            .parse::<Timestamp>()
+            .map(Trigger::At)
+            .map_err(|_| format!("`{t}` is not a date-time with an offset")),
         _ => Err(TRIGGERS.to_owned()),
     }
 }
@@ -348,7 +390,8 @@ pub fn parse_trigger(text: &str) -> Result<Trigger, String> {
 /// `resume uploads` · `rotate signing key` · `notify <text>`.
 pub fn parse_step(text: &str, levels: &[DegradeLevel]) -> Result<Step, String> {
     let text = text.trim();
-    let (verb, rest) = text.split_once(char::is_whitespace).map_or((text, ""), |(v, r)| (v, r.trim()));
+    let (verb, rest) =
+        text.split_once(char::is_whitespace).map_or((text, ""), |(v, r)| (v, r.trim()));
     match (verb, rest) {
         ("degrade", level) if level == NORMAL || levels.iter().any(|l| l.name == level) => Ok(Step::Degrade(level.to_owned())),
         ("degrade", level) => {
@@ -381,7 +424,13 @@ mod tests {
 
     #[test]
     fn triggers_read_as_an_ops_lead_writes_them_and_print_back_the_same() {
-        for text in ["manual", "p99 over 800ms for 30s", "uplink down for 2m", "budget 90%", "before end 15m"] {
+        for text in [
+            "manual",
+            "p99 over 800ms for 30s",
+            "uplink down for 2m",
+            "budget 90%",
+            "before end 15m",
+        ] {
             assert_eq!(parse_trigger(text).unwrap().to_string(), text);
         }
         assert_eq!(
@@ -389,7 +438,15 @@ mod tests {
             Trigger::P99 { over: SignedDuration::from_secs(1), held: SignedDuration::from_mins(1) }
         );
         assert!(matches!(parse_trigger("at 2026-12-05T21:00:00+01:00"), Ok(Trigger::At(_))));
-        for bad in ["", "p99 over fast for 30s", "budget ninety", "budget 0%", "uplink down", "p99 over 0s for 1s", "sometimes"] {
+        for bad in [
+            "",
+            "p99 over fast for 30s",
+            "budget ninety",
+            "budget 0%",
+            "uplink down",
+            "p99 over 0s for 1s",
+            "sometimes",
+        ] {
             assert!(parse_trigger(bad).is_err(), "{bad}");
         }
     }
@@ -402,7 +459,10 @@ mod tests {
         assert!(parse_step("degrade panic", &levels).unwrap_err().contains("normal, reduced"));
         assert_eq!(parse_step("failover peer:abc", &levels), Ok(Step::Failover("peer:abc".into())));
         assert!(parse_step("failover moon", &levels).is_err());
-        assert_eq!(parse_step("notify  Doors close soon ", &levels), Ok(Step::Notify("Doors close soon".into())));
+        assert_eq!(
+            parse_step("notify  Doors close soon ", &levels),
+            Ok(Step::Notify("Doors close soon".into()))
+        );
         assert!(parse_step("notify", &levels).is_err());
         assert_eq!(parse_step("pause uploads", &levels), Ok(Step::PauseUploads));
         assert!(parse_step("rm -rf /", &levels).is_err());

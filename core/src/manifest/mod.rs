@@ -86,7 +86,12 @@ pub struct OfflineLimits {
 
 impl Default for OfflineLimits {
     fn default() -> Self {
-        OfflineLimits { max_order: None, max_exposure: None, max_queue_age: None, applies_to: vec!["card".into(), "mobile".into()] }
+        OfflineLimits {
+            max_order: None,
+            max_exposure: None,
+            max_queue_age: None,
+            applies_to: vec!["card".into(), "mobile".into()],
+        }
     }
 }
 
@@ -155,7 +160,12 @@ impl Default for MediaSettings {
     fn default() -> Self {
         let video = |name: &str, height, degraded: Option<&str>| Preset {
             name: name.into(),
-            output: PresetOutput::Video { height, crf: 23, speed: "veryfast".into(), audio_kbps: 128 },
+            output: PresetOutput::Video {
+                height,
+                crf: 23,
+                speed: "veryfast".into(),
+                audio_kbps: 128,
+            },
             essential: true,
             degraded: degraded.map(Into::into),
         };
@@ -386,7 +396,13 @@ pub struct PricingSettings {
 
 impl Default for PricingSettings {
     fn default() -> Self {
-        PricingSettings { tiers: Vec::new(), quote_ttl: SignedDuration::from_mins(5), max_lines: 50, max_qty_per_line: 99, max_units: 500 }
+        PricingSettings {
+            tiers: Vec::new(),
+            quote_ttl: SignedDuration::from_mins(5),
+            max_lines: 50,
+            max_qty_per_line: 99,
+            max_units: 500,
+        }
     }
 }
 
@@ -474,7 +490,14 @@ pub struct Budgets {
 
 impl Default for Budgets {
     fn default() -> Self {
-        Budgets { total: None, edge: None, egress: None, transcode: None, upstream: None, warn_at_percent: 80 }
+        Budgets {
+            total: None,
+            edge: None,
+            egress: None,
+            transcode: None,
+            upstream: None,
+            warn_at_percent: 80,
+        }
     }
 }
 
@@ -487,7 +510,10 @@ pub struct Pairing {
 
 impl std::fmt::Debug for Pairing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pairing").field("key", &self.key.as_ref().map(|_| "<redacted>")).field("peers", &self.peers).finish()
+        f.debug_struct("Pairing")
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("peers", &self.peers)
+            .finish()
     }
 }
 

@@ -301,9 +301,14 @@ impl Checker<'_> {
     /// An identifier: 1..=64 of letters, digits, '-', '_' and '.'.
     pub(super) fn ident(&mut self, value: &Spanned<String>, what: &str) -> String {
         let text = value.get_ref();
-        let ok = !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if !ok {
-            self.at(value.span(), format!("{what} `{text}` must be 1 to 64 letters, digits, '-', '_' or '.'"));
+            self.at(
+                value.span(),
+                format!("{what} `{text}` must be 1 to 64 letters, digits, '-', '_' or '.'"),
+            );
         }
         text.clone()
     }
@@ -311,7 +316,10 @@ impl Checker<'_> {
     pub(super) fn amount(&mut self, value: &Spanned<i64>, what: &str, max: i64) -> Minor {
         let v = *value.get_ref();
         if !(0..=max).contains(&v) {
-            self.at(value.span(), format!("{what} must be between 0 and {max} (minor units), not {v}"));
+            self.at(
+                value.span(),
+                format!("{what} must be between 0 and {max} (minor units), not {v}"),
+            );
         }
         v.clamp(0, max)
     }
@@ -328,11 +336,24 @@ impl Checker<'_> {
         self.int(value, what, i64::from(min), i64::from(max)) as u32
     }
 
-    pub(super) fn duration(&mut self, value: &Spanned<String>, what: &str, min: SignedDuration, max: SignedDuration) -> SignedDuration {
+    pub(super) fn duration(
+        &mut self,
+        value: &Spanned<String>,
+        what: &str,
+        min: SignedDuration,
+        max: SignedDuration,
+    ) -> SignedDuration {
         match parse_duration(value.get_ref()) {
             Some(d) if d >= min && d <= max => d,
             Some(_) => {
-                self.at(value.span(), format!("{what} must be between {} and {}", show_duration(min), show_duration(max)));
+                self.at(
+                    value.span(),
+                    format!(
+                        "{what} must be between {} and {}",
+                        show_duration(min),
+                        show_duration(max)
+                    ),
+                );
                 min
             }
             None => {
@@ -350,7 +371,10 @@ impl Checker<'_> {
             Value::String(s) => s.clone(),
             Value::Datetime(d) => d.to_string(),
             _ => {
-                self.at(value.span(), format!("{what} must be a date-time such as 2026-12-05T10:00:00+01:00"));
+                self.at(
+                    value.span(),
+                    format!("{what} must be a date-time such as 2026-12-05T10:00:00+01:00"),
+                );
                 return None;
             }
         };
@@ -368,11 +392,20 @@ impl Checker<'_> {
         match parse_size(value.get_ref()) {
             Some(n) if (min..=max).contains(&n) => n,
             Some(_) => {
-                self.at(value.span(), format!("{what} must be between {} and {}", show_size(min), show_size(max)));
+                self.at(
+                    value.span(),
+                    format!("{what} must be between {} and {}", show_size(min), show_size(max)),
+                );
                 min
             }
             None => {
-                self.at(value.span(), format!("{what} `{}` is not a size such as \"64 MiB\" or \"2 GiB\"", value.get_ref()));
+                self.at(
+                    value.span(),
+                    format!(
+                        "{what} `{}` is not a size such as \"64 MiB\" or \"2 GiB\"",
+                        value.get_ref()
+                    ),
+                );
                 min
             }
         }
@@ -392,7 +425,10 @@ impl Checker<'_> {
         match url::Url::parse(value.get_ref()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
             _ => {
-                self.at(value.span(), format!("{what} `{}` must be an http:// or https:// URL", value.get_ref()));
+                self.at(
+                    value.span(),
+                    format!("{what} `{}` must be an http:// or https:// URL", value.get_ref()),
+                );
                 None
             }
         }
@@ -489,7 +525,11 @@ fn checked(text: &str, read: Result<RawManifest, toml::de::Error>) -> Result<Man
         Ok(raw) => raw,
         Err(e) => {
             let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
-            return Err(Problems(vec![Problem { line, column, message: e.message().trim().to_owned() }]));
+            return Err(Problems(vec![Problem {
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+            }]));
         }
     };
     let mut c = Checker { text, problems: Vec::new() };
@@ -508,7 +548,13 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         listen: raw.node.listen.as_ref().and_then(|l| match l.get_ref().parse() {
             Ok(addr) => Some(addr),
             Err(_) => {
-                c.at(l.span(), format!("node.listen `{}` must be an address and port such as 0.0.0.0:8787", l.get_ref()));
+                c.at(
+                    l.span(),
+                    format!(
+                        "node.listen `{}` must be an address and port such as 0.0.0.0:8787",
+                        l.get_ref()
+                    ),
+                );
                 None
             }
         }),
@@ -526,7 +572,11 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     };
     let uplink = UplinkSettings {
         origin: raw.uplink.origin.as_ref().and_then(|o| origin(c, o, "uplink.origin")),
-        fallback_origin: raw.uplink.fallback_origin.as_ref().and_then(|o| origin(c, o, "uplink.fallback_origin")),
+        fallback_origin: raw
+            .uplink
+            .fallback_origin
+            .as_ref()
+            .and_then(|o| origin(c, o, "uplink.fallback_origin")),
         upstream: raw.uplink.upstream.as_ref().and_then(|u| c.url(u, "uplink.upstream")),
         credential: raw.uplink.credential.as_ref().map(|v| c.text(v, "uplink.credential", 512)),
         booth: raw.uplink.booth.as_ref().map(|v| c.ident(v, "uplink.booth")),
@@ -534,23 +584,30 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             let d = SyncSettings::default();
             let ms = SignedDuration::from_millis;
             SyncSettings {
-                probe_every: raw
+                probe_every: raw.uplink.probe_every.as_ref().map_or(d.probe_every, |v| {
+                    c.duration(v, "uplink.probe_every", ms(100), ms(60_000))
+                }),
+                probe_timeout: raw.uplink.probe_timeout.as_ref().map_or(d.probe_timeout, |v| {
+                    c.duration(v, "uplink.probe_timeout", ms(100), ms(30_000))
+                }),
+                down_after: raw
                     .uplink
-                    .probe_every
+                    .down_after
                     .as_ref()
-                    .map_or(d.probe_every, |v| c.duration(v, "uplink.probe_every", ms(100), ms(60_000))),
-                probe_timeout: raw
+                    .map_or(d.down_after, |v| c.count(v, "uplink.down_after", 1, 20)),
+                up_after: raw
                     .uplink
-                    .probe_timeout
+                    .up_after
                     .as_ref()
-                    .map_or(d.probe_timeout, |v| c.duration(v, "uplink.probe_timeout", ms(100), ms(30_000))),
-                down_after: raw.uplink.down_after.as_ref().map_or(d.down_after, |v| c.count(v, "uplink.down_after", 1, 20)),
-                up_after: raw.uplink.up_after.as_ref().map_or(d.up_after, |v| c.count(v, "uplink.up_after", 1, 20)),
-                batch: raw
-                    .uplink
-                    .batch
-                    .as_ref()
-                    .map_or(d.batch, |v| c.count(v, "uplink.batch", 1, crate::hub_protocol::wire::MAX_BATCH_ORDERS as u32)),
+                    .map_or(d.up_after, |v| c.count(v, "uplink.up_after", 1, 20)),
+                batch: raw.uplink.batch.as_ref().map_or(d.batch, |v| {
+                    c.count(
+                        v,
+                        "uplink.batch",
+                        1,
+                        crate::hub_protocol::wire::MAX_BATCH_ORDERS as u32,
+                    )
+                }),
             }
         },
     };
@@ -559,22 +616,37 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     }
     let assets = check_assets(c, raw.assets);
     let pricing = check_pricing(c, raw.pricing);
-    let catalogue = check_catalogue(c, raw.catalogue.as_deref().unwrap_or_default(), event.currency);
-    let promotions = check_promotions(c, raw.promotions.as_deref().unwrap_or_default(), &catalogue, &pricing.tiers);
+    let catalogue =
+        check_catalogue(c, raw.catalogue.as_deref().unwrap_or_default(), event.currency);
+    let promotions = check_promotions(
+        c,
+        raw.promotions.as_deref().unwrap_or_default(),
+        &catalogue,
+        &pricing.tiers,
+    );
     let costs = RawCostsChecked::from(c, raw.costs);
     let budgets = check_budgets(c, raw.budgets);
     let pairing = check_pairing(c, raw.pairing);
     let d = TelemetrySettings::default();
     let telemetry = TelemetrySettings {
-        p95_target_ms: raw.telemetry.p95_target_ms.as_ref().map_or(d.p95_target_ms, |v| c.count(v, "telemetry.p95_target_ms", 1, 600_000)),
-        p99_target_ms: raw.telemetry.p99_target_ms.as_ref().map_or(d.p99_target_ms, |v| c.count(v, "telemetry.p99_target_ms", 1, 600_000)),
+        p95_target_ms: raw
+            .telemetry
+            .p95_target_ms
+            .as_ref()
+            .map_or(d.p95_target_ms, |v| c.count(v, "telemetry.p95_target_ms", 1, 600_000)),
+        p99_target_ms: raw
+            .telemetry
+            .p99_target_ms
+            .as_ref()
+            .map_or(d.p99_target_ms, |v| c.count(v, "telemetry.p99_target_ms", 1, 600_000)),
     };
     let discovery = check_discovery(c, raw.discovery);
     let media = check_media(c, raw.media, uplink.upstream.is_some());
     let offline = check_offline(c, raw.offline);
     let teardown = check_teardown(c, raw.teardown);
     let degrade = controls::check_degrade(c, &raw.degrade);
-    let runbooks = controls::check_runbooks(c, &raw.runbooks, &degrade, raw.uplink.fallback_origin.is_some());
+    let runbooks =
+        controls::check_runbooks(c, &raw.runbooks, &degrade, raw.uplink.fallback_origin.is_some());
     Manifest {
         event,
         node,
@@ -613,14 +685,28 @@ fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
         Err(_) => {
             c.at(
                 raw.timezone.span(),
-                format!("event.timezone `{}` is not a known time zone such as Europe/Berlin", raw.timezone.get_ref()),
+                format!(
+                    "event.timezone `{}` is not a known time zone such as Europe/Berlin",
+                    raw.timezone.get_ref()
+                ),
             );
             TimeZone::UTC
         }
     };
-    let ttl = c.duration(&raw.ttl, "event.ttl", SignedDuration::from_mins(1), SignedDuration::from_hours(24 * 1000));
+    let ttl = c.duration(
+        &raw.ttl,
+        "event.ttl",
+        SignedDuration::from_mins(1),
+        SignedDuration::from_hours(24 * 1000),
+    );
     let currency = Currency::parse(raw.currency.get_ref()).unwrap_or_else(|| {
-        c.at(raw.currency.span(), format!("event.currency `{}` must be a three-letter code such as EUR", raw.currency.get_ref()));
+        c.at(
+            raw.currency.span(),
+            format!(
+                "event.currency `{}` must be a three-letter code such as EUR",
+                raw.currency.get_ref()
+            ),
+        );
         Currency::parse("XXX").expect("XXX is a currency code")
     });
     let starts_at = starts_at.unwrap_or(Timestamp::UNIX_EPOCH);
@@ -629,25 +715,44 @@ fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
         c.at(span.clone(), "event.starts_at + event.ttl is out of range");
         starts_at
     });
-    Event { id, name, starts_at, ends_at, timezone, timezone_name: raw.timezone.into_inner(), ttl, expires_at, currency }
+    Event {
+        id,
+        name,
+        starts_at,
+        ends_at,
+        timezone,
+        timezone_name: raw.timezone.into_inner(),
+        ttl,
+        expires_at,
+        currency,
+    }
 }
 
 fn check_assets(c: &mut Checker, raw: RawAssets) -> AssetSettings {
     const KIB: u64 = 1 << 10;
     const GIB: u64 = 1 << 30;
     let d = AssetSettings::default();
-    let size = |c: &mut Checker, v: &Option<Spanned<String>>, what: &str, min: u64, max: u64, default: u64| {
-        v.as_ref().map_or(default, |v| c.size(v, what, min, max))
-    };
+    let size =
+        |c: &mut Checker,
+         v: &Option<Spanned<String>>,
+         what: &str,
+         min: u64,
+         max: u64,
+         default: u64| { v.as_ref().map_or(default, |v| c.size(v, what, min, max)) };
     let duration = |c: &mut Checker, v: &Option<Spanned<String>>, what: &str, min, max, default| {
         v.as_ref().map_or(default, |v| c.duration(v, what, min, max))
     };
     let memory_bytes = size(c, &raw.memory, "assets.memory", 0, 16 * GIB, d.memory_bytes);
-    let memory_object_bytes = size(c, &raw.memory_object, "assets.memory_object", KIB, 64 << 20, d.memory_object_bytes);
+    let memory_object_bytes =
+        size(c, &raw.memory_object, "assets.memory_object", KIB, 64 << 20, d.memory_object_bytes);
     let disk_bytes = size(c, &raw.disk, "assets.disk", 0, 1 << 40, d.disk_bytes);
-    let max_object_bytes = size(c, &raw.max_object, "assets.max_object", KIB, 16 * GIB, d.max_object_bytes);
+    let max_object_bytes =
+        size(c, &raw.max_object, "assets.max_object", KIB, 16 * GIB, d.max_object_bytes);
     if raw.warm.len() > 10_000 {
-        c.at(raw.warm[10_000].span(), "assets.warm lists more than 10000 paths; use assets.warm_listing");
+        c.at(
+            raw.warm[10_000].span(),
+            "assets.warm lists more than 10000 paths; use assets.warm_listing",
+        );
     }
     let warm = raw.warm.iter().take(10_000).map(|p| c.asset_path(p, "assets.warm entry")).collect();
     AssetSettings {
@@ -679,10 +784,16 @@ fn check_assets(c: &mut Checker, raw: RawAssets) -> AssetSettings {
             SignedDuration::from_mins(30),
             d.origin_timeout,
         ),
-        peer_timeout_ms: raw.peer_timeout_ms.as_ref().map_or(d.peer_timeout_ms, |v| c.count(v, "assets.peer_timeout_ms", 10, 5000)),
+        peer_timeout_ms: raw
+            .peer_timeout_ms
+            .as_ref()
+            .map_or(d.peer_timeout_ms, |v| c.count(v, "assets.peer_timeout_ms", 10, 5000)),
         warm,
         warm_listing: raw.warm_listing.as_ref().map(|p| c.asset_path(p, "assets.warm_listing")),
-        warm_concurrency: raw.warm_concurrency.as_ref().map_or(d.warm_concurrency, |v| c.count(v, "assets.warm_concurrency", 1, 64)),
+        warm_concurrency: raw
+            .warm_concurrency
+            .as_ref()
+            .map_or(d.warm_concurrency, |v| c.count(v, "assets.warm_concurrency", 1, 64)),
     }
 }
 
@@ -705,13 +816,26 @@ fn check_pricing(c: &mut Checker, raw: RawPricing) -> PricingSettings {
     }
     PricingSettings {
         tiers,
-        quote_ttl: raw
-            .quote_ttl
+        quote_ttl: raw.quote_ttl.as_ref().map_or(d.quote_ttl, |t| {
+            c.duration(
+                t,
+                "pricing.quote_ttl",
+                SignedDuration::from_secs(1),
+                SignedDuration::from_hours(24),
+            )
+        }),
+        max_lines: raw
+            .max_lines
             .as_ref()
-            .map_or(d.quote_ttl, |t| c.duration(t, "pricing.quote_ttl", SignedDuration::from_secs(1), SignedDuration::from_hours(24))),
-        max_lines: raw.max_lines.as_ref().map_or(d.max_lines, |v| c.count(v, "pricing.max_lines", 1, 200)),
-        max_qty_per_line: raw.max_qty_per_line.as_ref().map_or(d.max_qty_per_line, |v| c.count(v, "pricing.max_qty_per_line", 1, 10_000)),
-        max_units: raw.max_units.as_ref().map_or(d.max_units, |v| c.count(v, "pricing.max_units", 1, 10_000)),
+            .map_or(d.max_lines, |v| c.count(v, "pricing.max_lines", 1, 200)),
+        max_qty_per_line: raw
+            .max_qty_per_line
+            .as_ref()
+            .map_or(d.max_qty_per_line, |v| c.count(v, "pricing.max_qty_per_line", 1, 10_000)),
+        max_units: raw
+            .max_units
+            .as_ref()
+            .map_or(d.max_units, |v| c.count(v, "pricing.max_units", 1, 10_000)),
     }
 }
 
@@ -729,7 +853,13 @@ fn check_catalogue(c: &mut Checker, raw: &[Spanned<RawItem>], currency: Currency
             }
             if let Some(cur) = &r.currency {
                 if cur.get_ref() != currency.as_str() {
-                    c.at(cur.span(), format!("item currency `{}` differs from the event currency {currency}", cur.get_ref()));
+                    c.at(
+                        cur.span(),
+                        format!(
+                            "item currency `{}` differs from the event currency {currency}",
+                            cur.get_ref()
+                        ),
+                    );
                 }
             }
             Item {
@@ -767,7 +897,10 @@ fn selector(
         match (key.as_str(), v) {
             ("sku", Value::String(s)) => {
                 if !skus.contains(s.as_str()) {
-                    c.at(span.clone(), format!("{what} names sku `{s}`, which is not in the catalogue"));
+                    c.at(
+                        span.clone(),
+                        format!("{what} names sku `{s}`, which is not in the catalogue"),
+                    );
                 }
                 sel = Some(Selector::Skus(vec![s.clone()]));
             }
@@ -776,7 +909,10 @@ fn selector(
                 for s in list {
                     match s {
                         Value::String(s) if skus.contains(s.as_str()) => out.push(s.clone()),
-                        Value::String(s) => c.at(span.clone(), format!("{what} names sku `{s}`, which is not in the catalogue")),
+                        Value::String(s) => c.at(
+                            span.clone(),
+                            format!("{what} names sku `{s}`, which is not in the catalogue"),
+                        ),
                         _ => c.at(span.clone(), format!("{what}: skus must be strings")),
                     }
                 }
@@ -787,7 +923,10 @@ fn selector(
             }
             ("category", Value::String(s)) => {
                 if !categories.contains(s.as_str()) {
-                    c.at(span.clone(), format!("{what} names category `{s}`, which no catalogue item has"));
+                    c.at(
+                        span.clone(),
+                        format!("{what} names category `{s}`, which no catalogue item has"),
+                    );
                 }
                 sel = Some(Selector::Category(s.clone()));
             }
@@ -800,7 +939,10 @@ fn selector(
             (other, _) => {
                 c.at(
                     span.clone(),
-                    format!("{what}: unexpected key `{other}` (expected sku, skus, category{})", if with_qty { " or qty" } else { "" }),
+                    format!(
+                        "{what}: unexpected key `{other}` (expected sku, skus, category{})",
+                        if with_qty { " or qty" } else { "" }
+                    ),
                 );
             }
         }
@@ -811,7 +953,12 @@ fn selector(
     sel.map(|s| (s, qty))
 }
 
-fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &[Item], tiers: &[String]) -> Vec<Promotion> {
+fn check_promotions(
+    c: &mut Checker,
+    raw: &[Spanned<RawPromotion>],
+    catalogue: &[Item],
+    tiers: &[String],
+) -> Vec<Promotion> {
     if raw.len() > MAX_PROMOTIONS {
         c.at(raw[MAX_PROMOTIONS].span(), format!("more than {MAX_PROMOTIONS} promotions"));
     }
@@ -831,13 +978,19 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
             (Some(p), _) => Some(c.count(p, "percent", 1, 100)),
             (None, Some(d)) => Some(d),
             (None, None) => {
-                c.at(span.clone(), format!("promotion `{id}` of kind {} needs `percent`", r.kind.get_ref()));
+                c.at(
+                    span.clone(),
+                    format!("promotion `{id}` of kind {} needs `percent`", r.kind.get_ref()),
+                );
                 None
             }
         };
         let target = |c: &mut Checker| match &r.applies_to {
-            Some(v) if matches!(v.get_ref(), Value::String(s) if s == "basket") => Some(Target::Basket),
-            Some(v) => selector(c, v, "applies_to", &skus, &categories, false).map(|(s, _)| Target::Items(s)),
+            Some(v) if matches!(v.get_ref(), Value::String(s) if s == "basket") => {
+                Some(Target::Basket)
+            }
+            Some(v) => selector(c, v, "applies_to", &skus, &categories, false)
+                .map(|(s, _)| Target::Items(s)),
             None => {
                 c.at(
                     span.clone(),
@@ -857,7 +1010,10 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
                 let a = match &r.amount {
                     Some(a) => Some(c.amount(a, "amount", MAX_UNIT_PRICE)),
                     None => {
-                        c.at(span.clone(), format!("promotion `{id}` of kind amount_off needs `amount`"));
+                        c.at(
+                            span.clone(),
+                            format!("promotion `{id}` of kind amount_off needs `amount`"),
+                        );
                         None
                     }
                 };
@@ -865,9 +1021,11 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
             }
             "bundle" => {
                 let components: Vec<_> = match &r.items {
-                    Some(items) if !items.get_ref().is_empty() => {
-                        items.get_ref().iter().filter_map(|v| selector(c, v, "bundle item", &skus, &categories, true)).collect()
-                    }
+                    Some(items) if !items.get_ref().is_empty() => items
+                        .get_ref()
+                        .iter()
+                        .filter_map(|v| selector(c, v, "bundle item", &skus, &categories, true))
+                        .collect(),
                     _ => {
                         c.at(span.clone(), format!("promotion `{id}` of kind bundle needs `items`, e.g. [{{ sku = \"TEE\", qty = 1 }}]"));
                         Vec::new()
@@ -876,11 +1034,16 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
                 let price = match &r.price {
                     Some(p) => Some(c.amount(p, "bundle price", MAX_UNIT_PRICE)),
                     None => {
-                        c.at(span.clone(), format!("promotion `{id}` of kind bundle needs `price`"));
+                        c.at(
+                            span.clone(),
+                            format!("promotion `{id}` of kind bundle needs `price`"),
+                        );
                         None
                     }
                 };
-                price.filter(|_| !components.is_empty()).map(|price| PromotionKind::Bundle { components, price })
+                price
+                    .filter(|_| !components.is_empty())
+                    .map(|price| PromotionKind::Bundle { components, price })
             }
             "buy_x_get_y" => {
                 let side = |c: &mut Checker, v: &Option<Spanned<Value>>, what: &str| match v {
@@ -897,7 +1060,9 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
                 let get = side(c, &r.get, "get");
                 let p = percent(c, Some(100));
                 match (buy, get, p) {
-                    (Some(buy), Some(get), Some(percent)) => Some(PromotionKind::BuyXGetY { buy, get, percent }),
+                    (Some(buy), Some(get), Some(percent)) => {
+                        Some(PromotionKind::BuyXGetY { buy, get, percent })
+                    }
                     _ => None,
                 }
             }
@@ -922,7 +1087,10 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
             .iter()
             .map(|t| {
                 if !tiers.contains(t.get_ref()) {
-                    c.at(t.span(), format!("tier `{}` is not declared in pricing.tiers", t.get_ref()));
+                    c.at(
+                        t.span(),
+                        format!("tier `{}` is not declared in pricing.tiers", t.get_ref()),
+                    );
                 }
                 t.get_ref().clone()
             })
@@ -932,16 +1100,25 @@ fn check_promotions(c: &mut Checker, raw: &[Spanned<RawPromotion>], catalogue: &
         let valid_until = r.valid_until.as_ref().and_then(|v| c.instant(v, "valid_until"));
         if let (Some(f), Some(u)) = (valid_from, valid_until) {
             if u <= f {
-                c.at(r.valid_until.as_ref().map(Spanned::span).unwrap_or(span.clone()), "valid_until must be after valid_from");
+                c.at(
+                    r.valid_until.as_ref().map(Spanned::span).unwrap_or(span.clone()),
+                    "valid_until must be after valid_from",
+                );
             }
         }
         let promotion = Promotion {
-            priority: r.priority.as_ref().map_or(0, |p| c.int(p, "priority", -1_000_000, 1_000_000) as i32),
+            priority: r
+                .priority
+                .as_ref()
+                .map_or(0, |p| c.int(p, "priority", -1_000_000, 1_000_000) as i32),
             stacking,
             tiers: promo_tiers,
             min_basket: r.min_basket.as_ref().map(|v| c.amount(v, "min_basket", i64::MAX / 4)),
             cap: r.cap.as_ref().map(|v| c.amount(v, "cap", i64::MAX / 4)),
-            max_applications: r.max_applications.as_ref().map(|v| c.count(v, "max_applications", 1, 10_000)),
+            max_applications: r
+                .max_applications
+                .as_ref()
+                .map(|v| c.count(v, "max_applications", 1, 10_000)),
             windows,
             valid_from,
             valid_until,
@@ -1018,9 +1195,14 @@ struct RawCostsChecked;
 
 impl RawCostsChecked {
     fn from(c: &mut Checker, raw: RawCosts) -> CostModel {
-        let mut rate = |v: &Option<Spanned<i64>>, what: &str| v.as_ref().map(|v| c.amount(v, what, MAX_UNIT_PRICE));
+        let mut rate = |v: &Option<Spanned<i64>>, what: &str| {
+            v.as_ref().map(|v| c.amount(v, what, MAX_UNIT_PRICE))
+        };
         CostModel {
-            edge_per_1k_executions: rate(&raw.edge_per_1k_executions, "costs.edge_per_1k_executions"),
+            edge_per_1k_executions: rate(
+                &raw.edge_per_1k_executions,
+                "costs.edge_per_1k_executions",
+            ),
             egress_per_gb: rate(&raw.egress_per_gb, "costs.egress_per_gb"),
             transcode_per_minute: rate(&raw.transcode_per_minute, "costs.transcode_per_minute"),
             upstream_per_1k_calls: rate(&raw.upstream_per_1k_calls, "costs.upstream_per_1k_calls"),
@@ -1029,7 +1211,8 @@ impl RawCostsChecked {
 }
 
 fn check_budgets(c: &mut Checker, raw: RawBudgets) -> Budgets {
-    let mut budget = |v: &Option<Spanned<i64>>, what: &str| v.as_ref().map(|v| c.amount(v, what, i64::MAX / 4));
+    let mut budget =
+        |v: &Option<Spanned<i64>>, what: &str| v.as_ref().map(|v| c.amount(v, what, i64::MAX / 4));
     let b = Budgets {
         total: budget(&raw.total, "budgets.total"),
         edge: budget(&raw.edge, "budgets.edge"),
@@ -1038,29 +1221,49 @@ fn check_budgets(c: &mut Checker, raw: RawBudgets) -> Budgets {
         upstream: budget(&raw.upstream, "budgets.upstream"),
         warn_at_percent: 80,
     };
-    Budgets { warn_at_percent: raw.warn_at_percent.as_ref().map_or(80, |w| c.count(w, "budgets.warn_at_percent", 1, 100)), ..b }
+    Budgets {
+        warn_at_percent: raw
+            .warn_at_percent
+            .as_ref()
+            .map_or(80, |w| c.count(w, "budgets.warn_at_percent", 1, 100)),
+        ..b
+    }
 }
 
 fn check_teardown(c: &mut Checker, raw: RawTeardown) -> TeardownSettings {
     let d = TeardownSettings::default();
     let export_dir = raw.export_dir.as_ref().and_then(|v| {
         let path = std::path::Path::new(v.get_ref());
-        if !path.is_absolute() || v.get_ref().len() > 1024 || v.get_ref().chars().any(char::is_control) {
-            c.at(v.span(), "teardown.export_dir must be an absolute folder path (at most 1024 characters)");
+        if !path.is_absolute()
+            || v.get_ref().len() > 1024
+            || v.get_ref().chars().any(char::is_control)
+        {
+            c.at(
+                v.span(),
+                "teardown.export_dir must be an absolute folder path (at most 1024 characters)",
+            );
             return None;
         }
         Some(path.to_path_buf())
     });
     TeardownSettings {
-        after_end: raw
-            .after_end
-            .as_ref()
-            .map(|v| c.duration(v, "teardown.after_end", SignedDuration::ZERO, SignedDuration::from_hours(24 * 30))),
+        after_end: raw.after_end.as_ref().map(|v| {
+            c.duration(
+                v,
+                "teardown.after_end",
+                SignedDuration::ZERO,
+                SignedDuration::from_hours(24 * 30),
+            )
+        }),
         export_dir,
-        wait: raw
-            .wait
-            .as_ref()
-            .map_or(d.wait, |v| c.duration(v, "teardown.wait", SignedDuration::from_secs(1), SignedDuration::from_hours(1))),
+        wait: raw.wait.as_ref().map_or(d.wait, |v| {
+            c.duration(
+                v,
+                "teardown.wait",
+                SignedDuration::from_secs(1),
+                SignedDuration::from_hours(1),
+            )
+        }),
     }
 }
 
@@ -1073,19 +1276,35 @@ fn check_offline(c: &mut Checker, raw: RawOffline) -> OfflineLimits {
             .filter_map(|m| {
                 let ok = matches!(m.get_ref().as_str(), "card" | "cash" | "mobile" | "voucher");
                 if !ok {
-                    c.at(m.span(), format!("offline.applies_to: `{}` is not card, cash, mobile or voucher", m.get_ref()));
+                    c.at(
+                        m.span(),
+                        format!(
+                            "offline.applies_to: `{}` is not card, cash, mobile or voucher",
+                            m.get_ref()
+                        ),
+                    );
                 }
                 ok.then(|| m.get_ref().clone())
             })
             .collect(),
     };
     OfflineLimits {
-        max_order: raw.max_order.as_ref().map(|v| c.amount(v, "offline.max_order", crate::money::MAX_UNIT_PRICE * 1000)),
-        max_exposure: raw.max_exposure.as_ref().map(|v| c.amount(v, "offline.max_exposure", i64::MAX / 4)),
-        max_queue_age: raw
-            .max_queue_age
+        max_order: raw
+            .max_order
             .as_ref()
-            .map(|v| c.duration(v, "offline.max_queue_age", SignedDuration::from_mins(1), SignedDuration::from_hours(24 * 30))),
+            .map(|v| c.amount(v, "offline.max_order", crate::money::MAX_UNIT_PRICE * 1000)),
+        max_exposure: raw
+            .max_exposure
+            .as_ref()
+            .map(|v| c.amount(v, "offline.max_exposure", i64::MAX / 4)),
+        max_queue_age: raw.max_queue_age.as_ref().map(|v| {
+            c.duration(
+                v,
+                "offline.max_queue_age",
+                SignedDuration::from_mins(1),
+                SignedDuration::from_hours(24 * 30),
+            )
+        }),
         applies_to,
     }
 }
@@ -1101,7 +1320,9 @@ fn check_discovery(c: &mut Checker, raw: RawDiscovery) -> DiscoverySettings {
     if raw.extra_types.len() > MAX_EXTRA_DEVICE_TYPES {
         c.at(
             raw.extra_types[MAX_EXTRA_DEVICE_TYPES].span(),
-            format!("discovery.extra_types may list at most {MAX_EXTRA_DEVICE_TYPES} service types"),
+            format!(
+                "discovery.extra_types may list at most {MAX_EXTRA_DEVICE_TYPES} service types"
+            ),
         );
     }
     let extra_types = raw
@@ -1116,14 +1337,22 @@ fn check_discovery(c: &mut Checker, raw: RawDiscovery) -> DiscoverySettings {
             }
         })
         .collect();
-    let probe_every = raw
-        .probe_every
-        .as_ref()
-        .map_or(d.probe_every, |v| c.duration(v, "discovery.probe_every", SignedDuration::from_secs(1), SignedDuration::from_secs(300)));
-    let gone_after = raw
-        .gone_after
-        .as_ref()
-        .map_or(d.gone_after, |v| c.duration(v, "discovery.gone_after", SignedDuration::from_secs(2), SignedDuration::from_secs(3600)));
+    let probe_every = raw.probe_every.as_ref().map_or(d.probe_every, |v| {
+        c.duration(
+            v,
+            "discovery.probe_every",
+            SignedDuration::from_secs(1),
+            SignedDuration::from_secs(300),
+        )
+    });
+    let gone_after = raw.gone_after.as_ref().map_or(d.gone_after, |v| {
+        c.duration(
+            v,
+            "discovery.gone_after",
+            SignedDuration::from_secs(2),
+            SignedDuration::from_secs(3600),
+        )
+    });
     if gone_after < probe_every * 2 {
         if let Some(v) = raw.gone_after.as_ref().or(raw.probe_every.as_ref()) {
             c.at(
@@ -1138,7 +1367,10 @@ fn check_discovery(c: &mut Checker, raw: RawDiscovery) -> DiscoverySettings {
         extra_types,
         probe_every,
         gone_after,
-        max_devices: raw.max_devices.as_ref().map_or(d.max_devices, |v| c.count(v, "discovery.max_devices", 16, 10_000)),
+        max_devices: raw
+            .max_devices
+            .as_ref()
+            .map_or(d.max_devices, |v| c.count(v, "discovery.max_devices", 16, 10_000)),
     }
 }
 
@@ -1148,7 +1380,10 @@ fn check_media(c: &mut Checker, raw: RawMedia, has_upstream: bool) -> MediaSetti
         v.as_ref().map_or(default.to_owned(), |v| {
             let text = c.text(v, what, 4096);
             if text.is_empty() || (text.contains('/') && !text.starts_with('/')) {
-                c.at(v.span(), format!("{what} must be a program name on PATH or an absolute path"));
+                c.at(
+                    v.span(),
+                    format!("{what} must be a program name on PATH or an absolute path"),
+                );
             }
             text
         })
@@ -1157,12 +1392,18 @@ fn check_media(c: &mut Checker, raw: RawMedia, has_upstream: bool) -> MediaSetti
     if let Some(f) = raw.forward.as_ref().filter(|f| *f.get_ref() && !has_upstream) {
         c.at(f.span(), "media.forward needs uplink.upstream: where would the clips go?");
     }
-    let max_transcodes = raw.max_transcodes.as_ref().map_or(d.max_transcodes, |v| c.count(v, "media.max_transcodes", 1, 64));
+    let max_transcodes = raw
+        .max_transcodes
+        .as_ref()
+        .map_or(d.max_transcodes, |v| c.count(v, "media.max_transcodes", 1, 64));
     let presets = match &raw.presets {
         None => d.presets.clone(),
         Some(list) => {
             if list.len() > MAX_PRESETS {
-                c.at(list[MAX_PRESETS].span(), format!("media.presets may list at most {MAX_PRESETS} presets"));
+                c.at(
+                    list[MAX_PRESETS].span(),
+                    format!("media.presets may list at most {MAX_PRESETS} presets"),
+                );
             }
             list.iter().take(MAX_PRESETS).map(|p| check_preset(c, p)).collect()
         }
@@ -1188,12 +1429,29 @@ fn check_media(c: &mut Checker, raw: RawMedia, has_upstream: bool) -> MediaSetti
         }
     }
     MediaSettings {
-        max_upload_bytes: raw.max_upload.as_ref().map_or(d.max_upload_bytes, |v| c.size(v, "media.max_upload", 1 << 10, 1 << 40)),
-        quota_bytes: raw.quota.as_ref().map_or(d.quota_bytes, |v| c.size(v, "media.quota", 1 << 20, 1 << 44)),
-        max_open_uploads: raw.max_open_uploads.as_ref().map_or(d.max_open_uploads, |v| c.count(v, "media.max_open_uploads", 1, 10_000)),
-        unfinished_expire_after: raw.unfinished_expire_after.as_ref().map_or(d.unfinished_expire_after, |v| {
-            c.duration(v, "media.unfinished_expire_after", SignedDuration::from_secs(1), SignedDuration::from_hours(24 * 30))
-        }),
+        max_upload_bytes: raw
+            .max_upload
+            .as_ref()
+            .map_or(d.max_upload_bytes, |v| c.size(v, "media.max_upload", 1 << 10, 1 << 40)),
+        quota_bytes: raw
+            .quota
+            .as_ref()
+            .map_or(d.quota_bytes, |v| c.size(v, "media.quota", 1 << 20, 1 << 44)),
+        max_open_uploads: raw
+            .max_open_uploads
+            .as_ref()
+            .map_or(d.max_open_uploads, |v| c.count(v, "media.max_open_uploads", 1, 10_000)),
+        unfinished_expire_after: raw.unfinished_expire_after.as_ref().map_or(
+            d.unfinished_expire_after,
+            |v| {
+                c.duration(
+                    v,
+                    "media.unfinished_expire_after",
+                    SignedDuration::from_secs(1),
+                    SignedDuration::from_hours(24 * 30),
+                )
+            },
+        ),
         forward,
         ffmpeg: program(c, &raw.ffmpeg, "media.ffmpeg", &d.ffmpeg),
         ffprobe: program(c, &raw.ffprobe, "media.ffprobe", &d.ffprobe),
@@ -1201,14 +1459,23 @@ fn check_media(c: &mut Checker, raw: RawMedia, has_upstream: bool) -> MediaSetti
         degraded_transcodes: raw
             .degraded_transcodes
             .as_ref()
-            .map_or(d.degraded_transcodes.min(max_transcodes), |v| c.count(v, "media.degraded_transcodes", 1, max_transcodes)),
+            .map_or(d.degraded_transcodes.min(max_transcodes), |v| {
+                c.count(v, "media.degraded_transcodes", 1, max_transcodes)
+            }),
         transcode_timeout: raw.transcode_timeout.as_ref().map_or(d.transcode_timeout, |v| {
-            c.duration(v, "media.transcode_timeout", SignedDuration::from_secs(1), SignedDuration::from_hours(24))
+            c.duration(
+                v,
+                "media.transcode_timeout",
+                SignedDuration::from_secs(1),
+                SignedDuration::from_hours(24),
+            )
         }),
         max_queued_transcodes: raw
             .max_queued_transcodes
             .as_ref()
-            .map_or(d.max_queued_transcodes, |v| c.count(v, "media.max_queued_transcodes", 1, 100_000)),
+            .map_or(d.max_queued_transcodes, |v| {
+                c.count(v, "media.max_queued_transcodes", 1, 100_000)
+            }),
         presets,
     }
 }
@@ -1226,29 +1493,62 @@ fn check_preset(c: &mut Checker, raw: &Spanned<RawPreset>) -> Preset {
             speed: raw.speed.as_ref().map_or_else(
                 || "veryfast".to_owned(),
                 |v| {
-                    const SPEEDS: [&str; 9] =
-                        ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"];
+                    const SPEEDS: [&str; 9] = [
+                        "ultrafast",
+                        "superfast",
+                        "veryfast",
+                        "faster",
+                        "fast",
+                        "medium",
+                        "slow",
+                        "slower",
+                        "veryslow",
+                    ];
                     if !SPEEDS.contains(&v.get_ref().as_str()) {
-                        c.at(v.span(), format!("media preset speed `{}` must be one of {}", v.get_ref(), SPEEDS.join(", ")));
+                        c.at(
+                            v.span(),
+                            format!(
+                                "media preset speed `{}` must be one of {}",
+                                v.get_ref(),
+                                SPEEDS.join(", ")
+                            ),
+                        );
                     }
                     v.get_ref().clone()
                 },
             ),
-            audio_kbps: raw.audio_kbps.as_ref().map_or(128, |v| c.count(v, "media preset audio_kbps", 16, 512)),
+            audio_kbps: raw
+                .audio_kbps
+                .as_ref()
+                .map_or(128, |v| c.count(v, "media preset audio_kbps", 16, 512)),
         },
         "jpeg" => PresetOutput::Poster {
             height,
             at_ms: raw.at.as_ref().map_or(1_000, |v| {
-                c.duration(v, "media preset at", SignedDuration::ZERO, SignedDuration::from_hours(24)).as_millis() as u64
+                c.duration(
+                    v,
+                    "media preset at",
+                    SignedDuration::ZERO,
+                    SignedDuration::from_hours(24),
+                )
+                .as_millis() as u64
             }),
         },
         other => {
-            c.at(raw.format.span(), format!("media preset format `{other}` must be `mp4` or `jpeg`"));
+            c.at(
+                raw.format.span(),
+                format!("media preset format `{other}` must be `mp4` or `jpeg`"),
+            );
             PresetOutput::Poster { height, at_ms: 0 }
         }
     };
-    if matches!(output, PresetOutput::Poster { .. }) && (raw.crf.is_some() || raw.speed.is_some() || raw.audio_kbps.is_some()) {
-        c.at(span, format!("media preset `{name}` is a jpeg: crf, speed and audio_kbps are for mp4"));
+    if matches!(output, PresetOutput::Poster { .. })
+        && (raw.crf.is_some() || raw.speed.is_some() || raw.audio_kbps.is_some())
+    {
+        c.at(
+            span,
+            format!("media preset `{name}` is a jpeg: crf, speed and audio_kbps are for mp4"),
+        );
     }
     Preset {
         name,
@@ -1326,7 +1626,10 @@ mod tests {
     #[test]
     fn problems_deep_in_a_large_manifest_point_at_the_values_that_are_wrong() {
         let text = large(200, 1_000)
-            .replace("applies_to = { sku = \"SKU-0150\" }\npercent = 25", "applies_to = { sku = \"SKU-9999\" }\npercent = 250")
+            .replace(
+                "applies_to = { sku = \"SKU-0150\" }\npercent = 25",
+                "applies_to = { sku = \"SKU-9999\" }\npercent = 250",
+            )
             .replace(
                 "[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = 107",
                 "[[catalogue]]\nsku = \"SKU-0007\"\nname = \"Item 7\"\nprice = -107",

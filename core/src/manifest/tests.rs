@@ -7,13 +7,22 @@ fn the_demo_manifest_is_valid_and_believable() {
     assert!((18..=25).contains(&m.catalogue.len()), "about 20 items, not {}", m.catalogue.len());
     assert!(m.promotions.len() >= 4);
     assert!(m.budgets.total.is_some());
-    assert_eq!(m.uplink.origin, Some(Origin::DemoStorefront), "the demo caches its bundled storefront, no network needed");
+    assert_eq!(
+        m.uplink.origin,
+        Some(Origin::DemoStorefront),
+        "the demo caches its bundled storefront, no network needed"
+    );
     assert!(m.assets.warm.iter().any(|w| w == "img/"), "the demo warms its product photos");
     assert_eq!(m.event.expires_at, m.event.starts_at + m.event.ttl);
 }
 
 fn problems(text: &str) -> Vec<(usize, usize, String)> {
-    parse(text).expect_err("should be invalid").0.into_iter().map(|p| (p.line, p.column, p.message)).collect()
+    parse(text)
+        .expect_err("should be invalid")
+        .0
+        .into_iter()
+        .map(|p| (p.line, p.column, p.message))
+        .collect()
 }
 
 /// The demo with one line replaced.
@@ -39,11 +48,18 @@ fn semantic_problems_point_at_the_value_and_all_are_reported() {
     let text = demo_with("price = 1400", "price = -5")
         .replacen("percent = 20", "percent = 120", 1)
         .replacen("currency = \"EUR\"", "currency = \"euro\"", 1)
-        .replacen("applies_to = { skus = [\"MUG-GLOW\", \"MUG-CLASSIC\"] }", "applies_to = { skus = [\"MUG-GLOW\", \"MUG-GOLD\"] }", 1);
+        .replacen(
+            "applies_to = { skus = [\"MUG-GLOW\", \"MUG-CLASSIC\"] }",
+            "applies_to = { skus = [\"MUG-GLOW\", \"MUG-GOLD\"] }",
+            1,
+        );
     let p = problems(&text);
     let at = |needle: &str| {
         let line = line_of(&text, needle);
-        p.iter().find(|(l, _, _)| *l == line).unwrap_or_else(|| panic!("no problem on line {line} ({needle}): {p:?}")).clone()
+        p.iter()
+            .find(|(l, _, _)| *l == line)
+            .unwrap_or_else(|| panic!("no problem on line {line} ({needle}): {p:?}"))
+            .clone()
     };
     let (_, col, msg) = at("price = -5");
     assert_eq!(col, "price = ".len() + 1, "column points at the value");
@@ -74,7 +90,10 @@ fn cross_references_and_duplicates_are_checked() {
 
 #[test]
 fn times_durations_and_windows_are_checked() {
-    let p = problems(&demo_with("ends_at = 2027-12-31T22:00:00+01:00", "ends_at = 2025-12-31T22:00:00+01:00"));
+    let p = problems(&demo_with(
+        "ends_at = 2027-12-31T22:00:00+01:00",
+        "ends_at = 2025-12-31T22:00:00+01:00",
+    ));
     assert!(p.iter().any(|(_, _, m)| m.contains("ends_at must be after")), "{p:?}");
     let p = problems(&demo_with("ttl = \"800d\"", "ttl = \"forever\""));
     assert!(p.iter().any(|(_, _, m)| m.contains("not a duration")), "{p:?}");
@@ -84,7 +103,10 @@ fn times_durations_and_windows_are_checked() {
     assert!(p.iter().any(|(_, _, m)| m.contains("not a time of day")), "{p:?}");
     let p = problems(&demo_with("days = [\"daily\"]", "days = [\"someday\"]"));
     assert!(p.iter().any(|(_, _, m)| m.contains("is not a day")), "{p:?}");
-    let p = problems(&demo_with("starts_at = 2026-01-01T09:00:00+01:00", "starts_at = \"next tuesday\""));
+    let p = problems(&demo_with(
+        "starts_at = 2026-01-01T09:00:00+01:00",
+        "starts_at = \"next tuesday\"",
+    ));
     assert!(p.iter().any(|(_, _, m)| m.contains("must be a date-time")), "{p:?}");
 }
 
@@ -101,7 +123,10 @@ fn durations_accept_units_up_to_days() {
 
 #[test]
 fn pairing_key_must_be_long_and_is_never_printed() {
-    let p = problems(&demo_with("key = \"demo-only-pairing-key-change-me-0123456789abcdef\"", "key = \"short\""));
+    let p = problems(&demo_with(
+        "key = \"demo-only-pairing-key-change-me-0123456789abcdef\"",
+        "key = \"short\"",
+    ));
     assert!(p.iter().any(|(_, _, m)| m.contains("pairing.key must be 32")));
     let m = parse(DEMO_MANIFEST).unwrap();
     assert!(!format!("{:?}", m.pairing).contains("demo-only"));
@@ -121,13 +146,20 @@ fn media_presets_are_checked_where_they_are_written() {
 
     let text = demo_with("degraded = \"480p\"", "degraded = \"360p\"");
     let p = problems(&text);
-    assert!(p.iter().any(|(_, _, m)| m.contains("degrades to `360p`, which is not a preset")), "{p:?}");
+    assert!(
+        p.iter().any(|(_, _, m)| m.contains("degrades to `360p`, which is not a preset")),
+        "{p:?}"
+    );
 
-    let text =
-        demo_with("forward = false", "forward = true").replacen("upstream = \"https://hub.harbour-lights.example/api/v1/\"\n", "", 1);
+    let text = demo_with("forward = false", "forward = true").replacen(
+        "upstream = \"https://hub.harbour-lights.example/api/v1/\"\n",
+        "",
+        1,
+    );
     let p = problems(&text);
     assert!(
-        p.iter().any(|(line, _, m)| m.contains("media.forward needs uplink.upstream") && *line == line_of(&text, "forward = true")),
+        p.iter().any(|(line, _, m)| m.contains("media.forward needs uplink.upstream")
+            && *line == line_of(&text, "forward = true")),
         "{p:?}"
     );
 
@@ -136,12 +168,18 @@ fn media_presets_are_checked_where_they_are_written() {
     let p = problems(&demo_with("speed = \"veryfast\"", "speed = \"warp\""));
     assert!(p.iter().any(|(_, _, m)| m.contains("speed `warp`")), "{p:?}");
     let p = problems(&demo_with("degraded_transcodes = 1", "degraded_transcodes = 3"));
-    assert!(p.iter().any(|(_, _, m)| m.contains("media.degraded_transcodes must be between 1 and 2")), "{p:?}");
+    assert!(
+        p.iter().any(|(_, _, m)| m.contains("media.degraded_transcodes must be between 1 and 2")),
+        "{p:?}"
+    );
 }
 
 #[test]
 fn a_fallback_step_needs_a_fallback_origin_in_the_manifest() {
     let text = format!("{DEMO_MANIFEST}\n[[runbooks]]\nname = \"mirror\"\ntrigger = \"manual\"\nsteps = [\"origin fallback\"]\n");
     let problems = parse(&text).unwrap_err();
-    assert!(problems.0.iter().any(|p| p.message.contains("set [uplink] fallback_origin first")), "{problems:?}");
+    assert!(
+        problems.0.iter().any(|p| p.message.contains("set [uplink] fallback_origin first")),
+        "{problems:?}"
+    );
 }

@@ -61,7 +61,9 @@ impl Rule {
             return false;
         }
         self.windows.is_empty()
-            || self.windows.iter().any(|&(start, len)| (minute_of_week + MINUTES_PER_WEEK - start) % MINUTES_PER_WEEK < len)
+            || self.windows.iter().any(|&(start, len)| {
+                (minute_of_week + MINUTES_PER_WEEK - start) % MINUTES_PER_WEEK < len
+            })
     }
 }
 
@@ -98,7 +100,8 @@ impl PriceBook {
     /// Compiles a manifest. Cannot fail: the manifest is already checked.
     pub fn compile(manifest: &Manifest) -> PriceBook {
         let items = manifest.catalogue.clone();
-        let by_sku: HashMap<String, u32> = items.iter().enumerate().map(|(i, it)| (it.sku.clone(), i as u32)).collect();
+        let by_sku: HashMap<String, u32> =
+            items.iter().enumerate().map(|(i, it)| (it.sku.clone(), i as u32)).collect();
         let mut categories: HashMap<&str, u32> = HashMap::new();
         let item_category = items
             .iter()
@@ -110,16 +113,20 @@ impl PriceBook {
         let currency = manifest.event.currency;
         let matcher = |s: &Selector| match s {
             Selector::Skus(skus) => {
-                let mut idx: Vec<u32> = skus.iter().filter_map(|s| by_sku.get(s).copied()).collect();
+                let mut idx: Vec<u32> =
+                    skus.iter().filter_map(|s| by_sku.get(s).copied()).collect();
                 idx.sort_unstable();
                 idx.dedup();
                 Matcher::Items(idx)
             }
             // An unknown category cannot reach here; u32::MAX matches nothing.
-            Selector::Category(c) => Matcher::Category(categories.get(c.as_str()).copied().unwrap_or(u32::MAX)),
+            Selector::Category(c) => {
+                Matcher::Category(categories.get(c.as_str()).copied().unwrap_or(u32::MAX))
+            }
         };
         let tiers = manifest.pricing.tiers.clone();
-        let mut described: Vec<String> = manifest.promotions.iter().map(|p| describe(&p.kind, currency)).collect();
+        let mut described: Vec<String> =
+            manifest.promotions.iter().map(|p| describe(&p.kind, currency)).collect();
         let mut order: Vec<usize> = (0..manifest.promotions.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(manifest.promotions[i].priority));
         let rules = order
@@ -127,21 +134,35 @@ impl PriceBook {
             .map(|&i| {
                 let p = &manifest.promotions[i];
                 let effect = match &p.kind {
-                    PromotionKind::PercentOff { target: Target::Items(s), percent } => Effect::PercentOffItems(matcher(s), *percent),
-                    PromotionKind::PercentOff { target: Target::Basket, percent } => Effect::PercentOffBasket(*percent),
-                    PromotionKind::AmountOff { target: Target::Items(s), amount } => Effect::AmountOffItems(matcher(s), *amount),
-                    PromotionKind::AmountOff { target: Target::Basket, amount } => Effect::AmountOffBasket(*amount),
-                    PromotionKind::Bundle { components, price } => {
-                        Effect::Bundle(components.iter().map(|(s, q)| (matcher(s), *q)).collect(), *price)
+                    PromotionKind::PercentOff { target: Target::Items(s), percent } => {
+                        Effect::PercentOffItems(matcher(s), *percent)
                     }
-                    PromotionKind::BuyXGetY { buy, get, percent } => {
-                        Effect::BuyXGetY { buy: (matcher(&buy.0), buy.1), get: (matcher(&get.0), get.1), percent: *percent }
+                    PromotionKind::PercentOff { target: Target::Basket, percent } => {
+                        Effect::PercentOffBasket(*percent)
                     }
+                    PromotionKind::AmountOff { target: Target::Items(s), amount } => {
+                        Effect::AmountOffItems(matcher(s), *amount)
+                    }
+                    PromotionKind::AmountOff { target: Target::Basket, amount } => {
+                        Effect::AmountOffBasket(*amount)
+                    }
+                    PromotionKind::Bundle { components, price } => Effect::Bundle(
+                        components.iter().map(|(s, q)| (matcher(s), *q)).collect(),
+                        *price,
+                    ),
+                    PromotionKind::BuyXGetY { buy, get, percent } => Effect::BuyXGetY {
+                        buy: (matcher(&buy.0), buy.1),
+                        get: (matcher(&get.0), get.1),
+                        percent: *percent,
+                    },
                 };
                 let tier_mask = if p.tiers.is_empty() {
                     u64::MAX
                 } else {
-                    p.tiers.iter().filter_map(|t| tiers.iter().position(|x| x == t)).fold(0u64, |m, i| m | (1 << i))
+                    p.tiers
+                        .iter()
+                        .filter_map(|t| tiers.iter().position(|x| x == t))
+                        .fold(0u64, |m, i| m | (1 << i))
                 };
                 let windows = p
                     .windows
@@ -227,7 +248,9 @@ fn describe(kind: &PromotionKind, currency: Currency) -> String {
     let mut out = String::with_capacity(48);
     // Writing to a String cannot fail.
     let _ = match kind {
-        PromotionKind::PercentOff { target: Target::Basket, percent } => write!(out, "{percent}% off the basket"),
+        PromotionKind::PercentOff { target: Target::Basket, percent } => {
+            write!(out, "{percent}% off the basket")
+        }
         PromotionKind::PercentOff { target: Target::Items(s), percent } => {
             let _ = write!(out, "{percent}% off ");
             selector(&mut out, s)

@@ -107,7 +107,8 @@ impl Work<'_> {
         let unit = &mut self.units[u];
         debug_assert!(amount <= unit.price);
         unit.price -= amount;
-        unit.state = if self.rules[rule].exclusive { State::Locked } else { unit.state.max_stacked() };
+        unit.state =
+            if self.rules[rule].exclusive { State::Locked } else { unit.state.max_stacked() };
         let line = unit.line;
         match self.ledger.iter_mut().find(|(l, r, _)| *l == line && *r == rule) {
             Some(entry) => entry.2 += amount,
@@ -124,7 +125,9 @@ impl Work<'_> {
         let mut c: Vec<usize> = (0..self.units.len())
             .filter(|&i| {
                 let u = &self.units[i];
-                u.usable(exclusive) && u.price > 0 && m.is_none_or(|m| m.matches(u.item, u.category))
+                u.usable(exclusive)
+                    && u.price > 0
+                    && m.is_none_or(|m| m.matches(u.item, u.category))
             })
             .collect();
         c.sort_by_key(|&i| (std::cmp::Reverse(self.units[i].price), self.units[i].item, i));
@@ -181,7 +184,10 @@ impl PriceBook {
             return Err(PricingError::EmptyBasket);
         }
         if basket.lines.len() > self.max_lines as usize {
-            return Err(PricingError::TooManyLines { lines: basket.lines.len(), max: self.max_lines });
+            return Err(PricingError::TooManyLines {
+                lines: basket.lines.len(),
+                max: self.max_lines,
+            });
         }
         let tier_bit = match &basket.tier {
             None => None,
@@ -194,9 +200,16 @@ impl PriceBook {
         let mut merged: Vec<(u32, u32)> = Vec::with_capacity(basket.lines.len());
         let mut units_total: u64 = 0;
         for line in &basket.lines {
-            let item = *self.by_sku.get(&line.sku).ok_or_else(|| PricingError::UnknownSku(line.sku.clone()))?;
+            let item = *self
+                .by_sku
+                .get(&line.sku)
+                .ok_or_else(|| PricingError::UnknownSku(line.sku.clone()))?;
             if line.qty < 1 || line.qty > i64::from(self.max_qty) {
-                return Err(PricingError::BadQuantity { sku: line.sku.clone(), qty: line.qty, max: self.max_qty });
+                return Err(PricingError::BadQuantity {
+                    sku: line.sku.clone(),
+                    qty: line.qty,
+                    max: self.max_qty,
+                });
             }
             let qty = line.qty as u32;
             units_total += u64::from(qty);
@@ -204,7 +217,11 @@ impl PriceBook {
                 Some(m) => {
                     m.1 += qty;
                     if m.1 > self.max_qty {
-                        return Err(PricingError::BadQuantity { sku: line.sku.clone(), qty: i64::from(m.1), max: self.max_qty });
+                        return Err(PricingError::BadQuantity {
+                            sku: line.sku.clone(),
+                            qty: i64::from(m.1),
+                            max: self.max_qty,
+                        });
                     }
                 }
                 None => merged.push((item, qty)),
@@ -218,7 +235,13 @@ impl PriceBook {
         for (line, &(item, qty)) in merged.iter().enumerate() {
             let price = self.items[item as usize].price;
             let category = self.item_category[item as usize];
-            units.extend((0..qty).map(|_| Unit { line, item, category, price, state: State::Free }));
+            units.extend((0..qty).map(|_| Unit {
+                line,
+                item,
+                category,
+                price,
+                state: State::Free,
+            }));
         }
         let subtotal: Minor = units.iter().map(|u| u.price).sum();
 
@@ -263,7 +286,12 @@ impl PriceBook {
         let mut discounts: Vec<AppliedDiscount> = Vec::new();
         for &(line, r, amount) in &ledger {
             let rule = &self.rules[r];
-            let applied = AppliedDiscount { promotion: rule.id.clone(), name: rule.name.clone(), reason: rule.reason.clone(), amount };
+            let applied = AppliedDiscount {
+                promotion: rule.id.clone(),
+                name: rule.name.clone(),
+                reason: rule.reason.clone(),
+                amount,
+            };
             match discounts.iter_mut().find(|d| d.promotion == rule.id) {
                 Some(d) => d.amount += amount,
                 None => discounts.push(applied.clone()),
@@ -330,7 +358,8 @@ fn apply(work: &mut Work, r: usize, rule: &Rule) {
             let mut used = vec![false; work.units.len()];
             // Fill the components with the fewest candidates first, so a broad component
             // (a whole category) does not take the only unit a narrow one could use.
-            let mut comps: Vec<(Vec<usize>, u32)> = components.iter().map(|(m, q)| (work.candidates(excl, Some(m)), *q)).collect();
+            let mut comps: Vec<(Vec<usize>, u32)> =
+                components.iter().map(|(m, q)| (work.candidates(excl, Some(m)), *q)).collect();
             comps.sort_by_key(|(c, _)| c.len());
             let mut applied = 0;
             'sets: while applied < rule.max_applications && cap_left > 0 {
@@ -374,7 +403,9 @@ fn apply(work: &mut Work, r: usize, rule: &Rule) {
                 let bought: Vec<usize> = all
                     .iter()
                     .copied()
-                    .filter(|&u| !used[u] && buy.0.matches(work.units[u].item, work.units[u].category))
+                    .filter(|&u| {
+                        !used[u] && buy.0.matches(work.units[u].item, work.units[u].category)
+                    })
                     .take(buy.1 as usize)
                     .collect();
                 if bought.len() < buy.1 as usize {
@@ -384,7 +415,11 @@ fn apply(work: &mut Work, r: usize, rule: &Rule) {
                     .iter()
                     .rev()
                     .copied()
-                    .filter(|&u| !used[u] && !bought.contains(&u) && get.0.matches(work.units[u].item, work.units[u].category))
+                    .filter(|&u| {
+                        !used[u]
+                            && !bought.contains(&u)
+                            && get.0.matches(work.units[u].item, work.units[u].category)
+                    })
                     .take(get.1 as usize)
                     .collect();
                 if got.len() < get.1 as usize {

@@ -20,7 +20,14 @@ currency = "EUR"
 tiers = ["member"]
 "#;
 
-const SKUS: [(&str, i64, &str); 6] = [("A", 1000, "x"), ("B", 499, "x"), ("C", 1, "x"), ("D", 333, "y"), ("E", 0, "y"), ("F", 12_345, "z")];
+const SKUS: [(&str, i64, &str); 6] = [
+    ("A", 1000, "x"),
+    ("B", 499, "x"),
+    ("C", 1, "x"),
+    ("D", 333, "y"),
+    ("E", 0, "y"),
+    ("F", 12_345, "z"),
+];
 
 fn selector(i: usize) -> String {
     match i % 4 {
@@ -91,7 +98,10 @@ fn lines() -> impl Strategy<Value = Vec<(usize, i64)>> {
 
 fn to_basket(lines: &[(usize, i64)], member: bool) -> Basket {
     Basket {
-        lines: lines.iter().map(|&(i, q)| BasketLine { sku: SKUS[i].0.to_owned(), qty: q }).collect(),
+        lines: lines
+            .iter()
+            .map(|&(i, q)| BasketLine { sku: SKUS[i].0.to_owned(), qty: q })
+            .collect(),
         tier: member.then(|| "member".to_owned()),
     }
 }

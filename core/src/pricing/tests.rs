@@ -54,7 +54,10 @@ fn book(promotions: &str) -> PriceBook {
 }
 
 fn basket(lines: &[(&str, i64)], tier: Option<&str>) -> Basket {
-    Basket { lines: lines.iter().map(|(s, q)| BasketLine { sku: s.to_string(), qty: *q }).collect(), tier: tier.map(str::to_owned) }
+    Basket {
+        lines: lines.iter().map(|(s, q)| BasketLine { sku: s.to_string(), qty: *q }).collect(),
+        tier: tier.map(str::to_owned),
+    }
 }
 
 /// Wednesday 2026-06-10 12:00 in Berlin (10:00 UTC).
@@ -477,14 +480,25 @@ fn every_promotion_kind_prices_as_documented() {
     for case in CASES {
         let book = book(case.promotions);
         let at: Timestamp = case.at.parse().unwrap();
-        let priced = book.price(&basket(case.lines, case.tier), at).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let priced = book
+            .price(&basket(case.lines, case.tier), at)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let totals: Vec<i64> = priced.lines.iter().map(|l| l.total).collect();
         assert_eq!(totals, case.line_totals, "{}: line totals", case.name);
         assert_eq!(priced.total, case.total, "{}: total", case.name);
-        assert_eq!(priced.subtotal - priced.discount, priced.total, "{}: subtotal - discount", case.name);
+        assert_eq!(
+            priced.subtotal - priced.discount,
+            priced.total,
+            "{}: subtotal - discount",
+            case.name
+        );
         for line in &priced.lines {
             let listed: i64 = line.discounts.iter().map(|d| d.amount).sum();
-            assert_eq!(listed, line.discount, "{}: line {} discounts explain its discount", case.name, line.sku);
+            assert_eq!(
+                listed, line.discount,
+                "{}: line {} discounts explain its discount",
+                case.name, line.sku
+            );
         }
     }
 }
@@ -517,18 +531,35 @@ fn lines_with_the_same_sku_are_merged() {
 #[test]
 fn bad_baskets_name_the_problem() {
     let book = book("");
-    let err = |lines: &[(&str, i64)], tier: Option<&str>| book.price(&basket(lines, tier), noon()).unwrap_err();
+    let err = |lines: &[(&str, i64)], tier: Option<&str>| {
+        book.price(&basket(lines, tier), noon()).unwrap_err()
+    };
     assert_eq!(err(&[], None), PricingError::EmptyBasket);
     assert_eq!(err(&[("Z", 1)], None), PricingError::UnknownSku("Z".into()));
-    assert_eq!(err(&[("A", 0)], None), PricingError::BadQuantity { sku: "A".into(), qty: 0, max: 99 });
-    assert_eq!(err(&[("A", -3)], None), PricingError::BadQuantity { sku: "A".into(), qty: -3, max: 99 });
-    assert_eq!(err(&[("A", 100)], None), PricingError::BadQuantity { sku: "A".into(), qty: 100, max: 99 });
-    assert_eq!(err(&[("A", 60), ("A", 60)], None), PricingError::BadQuantity { sku: "A".into(), qty: 120, max: 99 });
+    assert_eq!(
+        err(&[("A", 0)], None),
+        PricingError::BadQuantity { sku: "A".into(), qty: 0, max: 99 }
+    );
+    assert_eq!(
+        err(&[("A", -3)], None),
+        PricingError::BadQuantity { sku: "A".into(), qty: -3, max: 99 }
+    );
+    assert_eq!(
+        err(&[("A", 100)], None),
+        PricingError::BadQuantity { sku: "A".into(), qty: 100, max: 99 }
+    );
+    assert_eq!(
+        err(&[("A", 60), ("A", 60)], None),
+        PricingError::BadQuantity { sku: "A".into(), qty: 120, max: 99 }
+    );
     assert_eq!(err(&[("A", 1)], Some("vip")), PricingError::UnknownTier("vip".into()));
     let many: Vec<(&str, i64)> = ["A", "B", "C", "D", "E"].iter().map(|s| (*s, 99)).collect();
     let mut small = self::book("");
     small.max_units = 300;
-    assert_eq!(small.price(&basket(&many, None), noon()).unwrap_err(), PricingError::TooManyUnits { units: 495, max: 300 });
+    assert_eq!(
+        small.price(&basket(&many, None), noon()).unwrap_err(),
+        PricingError::TooManyUnits { units: 495, max: 300 }
+    );
     let too_many: Vec<(&str, i64)> = std::iter::repeat_n(("A", 1), 51).collect();
     assert_eq!(err(&too_many, None), PricingError::TooManyLines { lines: 51, max: 50 });
 }

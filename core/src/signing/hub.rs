@@ -49,7 +49,9 @@ pub enum HubAuthError {
 
 /// A booth id at the hub: 1 to 64 letters, digits, '-', '_' or '.'.
 pub fn valid_booth(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// The credential the hub holding `hub_key` expects from booth `booth`.
@@ -67,7 +69,14 @@ pub struct HubSignature {
     mac: [u8; 32],
 }
 
-fn compute(credential: &str, method: &str, path: &str, booth: &str, ts: i64, body: &[u8]) -> [u8; 32] {
+fn compute(
+    credential: &str,
+    method: &str,
+    path: &str,
+    booth: &str,
+    ts: i64,
+    body: &[u8],
+) -> [u8; 32] {
     let mut m = mac(credential.as_bytes());
     let digest = hex(&Sha256::digest(body));
     m.update(format!("boothcloud-hub-v1\n{method}\n{path}\n{booth}\n{ts}\n{digest}").as_bytes());
@@ -75,8 +84,19 @@ fn compute(credential: &str, method: &str, path: &str, booth: &str, ts: i64, bod
 }
 
 impl HubSignature {
-    pub fn sign(credential: &str, method: &str, path: &str, booth: &str, ts: i64, body: &[u8]) -> HubSignature {
-        HubSignature { booth: booth.to_owned(), ts, mac: compute(credential, method, path, booth, ts, body) }
+    pub fn sign(
+        credential: &str,
+        method: &str,
+        path: &str,
+        booth: &str,
+        ts: i64,
+        body: &[u8],
+    ) -> HubSignature {
+        HubSignature {
+            booth: booth.to_owned(),
+            ts,
+            mac: compute(credential, method, path, booth, ts, body),
+        }
     }
 
     pub fn to_header(&self) -> String {
@@ -103,11 +123,19 @@ impl HubSignature {
 
     /// Checks the signature under the hub key: the booth's credential is derived, never
     /// stored.
-    pub fn check(&self, hub_key: &[u8], method: &str, path: &str, body: &[u8], now: i64) -> Result<(), HubAuthError> {
+    pub fn check(
+        &self,
+        hub_key: &[u8],
+        method: &str,
+        path: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), HubAuthError> {
         if (self.ts - now).abs() > MAX_SKEW_SECS {
             return Err(HubAuthError::Expired);
         }
-        let expected = compute(&credential(hub_key, &self.booth), method, path, &self.booth, self.ts, body);
+        let expected =
+            compute(&credential(hub_key, &self.booth), method, path, &self.booth, self.ts, body);
         if bool::from(expected.ct_eq(&self.mac)) {
             Ok(())
         } else {
@@ -136,23 +164,61 @@ mod tests {
     #[test]
     fn tampering_another_booth_another_key_or_a_stale_time_is_refused() {
         let cred = credential(KEY, "stand-14");
-        let sig = HubSignature::sign(&cred, "POST", "/api/v1/hub/orders", "stand-14", 1000, b"{\"orders\":[]}");
-        assert_eq!(sig.check(KEY, "POST", "/api/v1/hub/orders", b"{\"orders\":[1]}", 1000), Err(HubAuthError::BadSignature));
-        assert_eq!(sig.check(KEY, "POST", "/api/v1/hub/heartbeat", b"{\"orders\":[]}", 1000), Err(HubAuthError::BadSignature));
+        let sig = HubSignature::sign(
+            &cred,
+            "POST",
+            "/api/v1/hub/orders",
+            "stand-14",
+            1000,
+            b"{\"orders\":[]}",
+        );
         assert_eq!(
-            sig.check(b"another hub key, also long enough....", "POST", "/api/v1/hub/orders", b"{\"orders\":[]}", 1000),
+            sig.check(KEY, "POST", "/api/v1/hub/orders", b"{\"orders\":[1]}", 1000),
             Err(HubAuthError::BadSignature)
         );
-        assert_eq!(sig.check(KEY, "POST", "/api/v1/hub/orders", b"{\"orders\":[]}", 1000 + MAX_SKEW_SECS + 1), Err(HubAuthError::Expired));
+        assert_eq!(
+            sig.check(KEY, "POST", "/api/v1/hub/heartbeat", b"{\"orders\":[]}", 1000),
+            Err(HubAuthError::BadSignature)
+        );
+        assert_eq!(
+            sig.check(
+                b"another hub key, also long enough....",
+                "POST",
+                "/api/v1/hub/orders",
+                b"{\"orders\":[]}",
+                1000
+            ),
+            Err(HubAuthError::BadSignature)
+        );
+        assert_eq!(
+            sig.check(
+                KEY,
+                "POST",
+                "/api/v1/hub/orders",
+                b"{\"orders\":[]}",
+                1000 + MAX_SKEW_SECS + 1
+            ),
+            Err(HubAuthError::Expired)
+        );
         // Claiming to be another booth with one's own credential fails.
-        let forged = HubSignature::sign(&cred, "POST", "/api/v1/hub/orders", "stand-15", 1000, b"{}");
-        assert_eq!(forged.check(KEY, "POST", "/api/v1/hub/orders", b"{}", 1000), Err(HubAuthError::BadSignature));
+        let forged =
+            HubSignature::sign(&cred, "POST", "/api/v1/hub/orders", "stand-15", 1000, b"{}");
+        assert_eq!(
+            forged.check(KEY, "POST", "/api/v1/hub/orders", b"{}", 1000),
+            Err(HubAuthError::BadSignature)
+        );
     }
 
     #[test]
     fn malformed_headers_are_refused() {
         assert_eq!(HubSignature::parse(None), Err(HubAuthError::Missing));
-        for bad in ["", "v2 booth=a ts=1 mac=00", "v1 booth=a ts=1", "v1 booth=a b ts=1 mac=00", "v1 booth=../x ts=1 mac=00"] {
+        for bad in [
+            "",
+            "v2 booth=a ts=1 mac=00",
+            "v1 booth=a ts=1",
+            "v1 booth=a b ts=1 mac=00",
+            "v1 booth=../x ts=1 mac=00",
+        ] {
             assert!(HubSignature::parse(Some(bad)).is_err(), "{bad}");
         }
     }

@@ -80,27 +80,56 @@ pub struct Request<'a> {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_ID && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !id.is_empty()
+        && id.len() <= MAX_ID
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 impl Signature {
-    fn compute(key: &[u8], req: &Request<'_>, from: &str, to: &str, ts: i64, nonce: u128) -> [u8; 32] {
+    fn compute(
+        key: &[u8],
+        req: &Request<'_>,
+        from: &str,
+        to: &str,
+        ts: i64,
+        nonce: u128,
+    ) -> [u8; 32] {
         let mut m = mac(key);
         let body = hex(&Sha256::digest(req.body));
-        m.update(format!("boothcloud-peer-v1\n{}\n{}\n{body}\n{from}\n{to}\n{ts}\n{nonce:032x}", req.method, req.target).as_bytes());
+        m.update(
+            format!(
+                "boothcloud-peer-v1\n{}\n{}\n{body}\n{from}\n{to}\n{ts}\n{nonce:032x}",
+                req.method, req.target
+            )
+            .as_bytes(),
+        );
         m.finalize().into_bytes().into()
     }
 
     /// Signs `req` from node `from` to node `to` at `ts` (Unix seconds). `nonce` must be
     /// fresh and random (the caller brings it: this crate draws no randomness).
-    pub fn sign(key: &[u8], req: &Request<'_>, from: &str, to: &str, ts: i64, nonce: u128) -> Signature {
+    pub fn sign(
+        key: &[u8],
+        req: &Request<'_>,
+        from: &str,
+        to: &str,
+        ts: i64,
+        nonce: u128,
+    ) -> Signature {
         let mac = Self::compute(key, req, from, to, ts, nonce);
         Signature { from: from.to_owned(), to: to.to_owned(), ts, nonce, mac }
     }
 
     /// `v1 from=… to=… ts=… nonce=… mac=…`
     pub fn to_header(&self) -> String {
-        format!("v1 from={} to={} ts={} nonce={:032x} mac={}", self.from, self.to, self.ts, self.nonce, hex(&self.mac))
+        format!(
+            "v1 from={} to={} ts={} nonce={:032x} mac={}",
+            self.from,
+            self.to,
+            self.ts,
+            self.nonce,
+            hex(&self.mac)
+        )
     }
 
     pub fn parse(header: &str) -> Result<Signature, PeerAuthError> {
@@ -109,7 +138,11 @@ impl Signature {
             return Err(PeerAuthError::Malformed);
         }
         let mut field = |name: &str| -> Result<&str, PeerAuthError> {
-            parts.next().and_then(|p| p.strip_prefix(name)).and_then(|p| p.strip_prefix('=')).ok_or(PeerAuthError::Malformed)
+            parts
+                .next()
+                .and_then(|p| p.strip_prefix(name))
+                .and_then(|p| p.strip_prefix('='))
+                .ok_or(PeerAuthError::Malformed)
         };
         let from = field("from")?.to_owned();
         let to = field("to")?.to_owned();
@@ -129,7 +162,13 @@ impl Signature {
 
     /// Checks everything but the nonce's freshness: meant for `me`, in time, and made
     /// with `key` over exactly this request.
-    pub fn check(&self, key: &[u8], req: &Request<'_>, me: &str, now: i64) -> Result<(), PeerAuthError> {
+    pub fn check(
+        &self,
+        key: &[u8],
+        req: &Request<'_>,
+        me: &str,
+        now: i64,
+    ) -> Result<(), PeerAuthError> {
         if self.to != me {
             return Err(PeerAuthError::WrongAudience);
         }
@@ -148,7 +187,10 @@ impl Signature {
     /// (a cached object's digest is already known; see [`body_digest`]).
     pub fn prove_answer(&self, key: &[u8], status: u16, body_sha256: &str) -> String {
         let mut m = mac(key);
-        m.update(format!("boothcloud-peer-v1-answer\n{}\n{status}\n{body_sha256}", hex(&self.mac)).as_bytes());
+        m.update(
+            format!("boothcloud-peer-v1-answer\n{}\n{status}\n{body_sha256}", hex(&self.mac))
+                .as_bytes(),
+        );
         hex(&m.finalize().into_bytes())
     }
 
@@ -238,10 +280,22 @@ mod tests {
     fn any_change_to_what_was_signed_breaks_the_signature() {
         let sig = Signature::sign(KEY, &req(b"{}"), A, B, 1_000, 7);
         let other = |method, target, body| Request { method, target, body };
-        assert_eq!(sig.check(KEY, &other("POST", "/api/v1/peer/status", b"{}"), B, 1_000), Err(PeerAuthError::BadSignature));
-        assert_eq!(sig.check(KEY, &other("GET", "/api/v1/peer/status?x=1", b"{}"), B, 1_000), Err(PeerAuthError::BadSignature));
-        assert_eq!(sig.check(KEY, &other("GET", "/api/v1/peer/status", b"{ }"), B, 1_000), Err(PeerAuthError::BadSignature));
-        assert_eq!(sig.check(b"another-pairing-key-also-32-characters!", &req(b"{}"), B, 1_000), Err(PeerAuthError::BadSignature));
+        assert_eq!(
+            sig.check(KEY, &other("POST", "/api/v1/peer/status", b"{}"), B, 1_000),
+            Err(PeerAuthError::BadSignature)
+        );
+        assert_eq!(
+            sig.check(KEY, &other("GET", "/api/v1/peer/status?x=1", b"{}"), B, 1_000),
+            Err(PeerAuthError::BadSignature)
+        );
+        assert_eq!(
+            sig.check(KEY, &other("GET", "/api/v1/peer/status", b"{ }"), B, 1_000),
+            Err(PeerAuthError::BadSignature)
+        );
+        assert_eq!(
+            sig.check(b"another-pairing-key-also-32-characters!", &req(b"{}"), B, 1_000),
+            Err(PeerAuthError::BadSignature)
+        );
         let mut from_c = sig.clone();
         from_c.from = "node-c".into();
         assert_eq!(from_c.check(KEY, &req(b"{}"), B, 1_000), Err(PeerAuthError::BadSignature));
@@ -257,8 +311,14 @@ mod tests {
     fn a_request_for_one_booth_is_refused_by_another_and_stale_ones_by_all() {
         let sig = Signature::sign(KEY, &req(b""), A, B, 1_000, 7);
         assert_eq!(sig.check(KEY, &req(b""), "node-c", 1_000), Err(PeerAuthError::WrongAudience));
-        assert_eq!(sig.check(KEY, &req(b""), B, 1_000 + MAX_SKEW_SECS + 1), Err(PeerAuthError::Expired));
-        assert_eq!(sig.check(KEY, &req(b""), B, 1_000 - MAX_SKEW_SECS - 1), Err(PeerAuthError::Expired));
+        assert_eq!(
+            sig.check(KEY, &req(b""), B, 1_000 + MAX_SKEW_SECS + 1),
+            Err(PeerAuthError::Expired)
+        );
+        assert_eq!(
+            sig.check(KEY, &req(b""), B, 1_000 - MAX_SKEW_SECS - 1),
+            Err(PeerAuthError::Expired)
+        );
     }
 
     #[test]
@@ -311,7 +371,12 @@ mod tests {
         assert!(!sig.answer_is_proven(KEY, 500, b"{\"ok\":true}", &proof));
         let other = Signature::sign(KEY, &req(b""), A, B, 1_000, 8);
         assert!(!other.answer_is_proven(KEY, 200, b"{\"ok\":true}", &proof));
-        assert!(!sig.answer_is_proven(b"another-pairing-key-also-32-characters!", 200, b"{\"ok\":true}", &proof));
+        assert!(!sig.answer_is_proven(
+            b"another-pairing-key-also-32-characters!",
+            200,
+            b"{\"ok\":true}",
+            &proof
+        ));
     }
 
     #[test]

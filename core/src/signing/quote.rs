@@ -66,7 +66,12 @@ impl QuoteClaims {
             lines: priced
                 .lines
                 .iter()
-                .map(|l| TokenLine { sku: l.sku.clone(), qty: l.qty, unit_price: l.unit_price, total: l.total })
+                .map(|l| TokenLine {
+                    sku: l.sku.clone(),
+                    qty: l.qty,
+                    unit_price: l.unit_price,
+                    total: l.total,
+                })
                 .collect(),
             subtotal: priced.subtotal,
             discount: priced.discount,
@@ -139,18 +144,27 @@ impl QuoteSigner {
 
     /// Checks the signature first (constant time), then the claims: a forged token learns
     /// nothing about why it failed beyond "bad signature".
-    pub fn verify(&self, token: &str, event: &str, now: Timestamp) -> Result<QuoteClaims, TokenError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<QuoteClaims, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Malformed);
         }
         let (signed, tag) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
-        let payload = signed.strip_prefix(PREFIX).and_then(|p| p.strip_prefix('.')).ok_or(TokenError::Malformed)?;
+        let payload = signed
+            .strip_prefix(PREFIX)
+            .and_then(|p| p.strip_prefix('.'))
+            .ok_or(TokenError::Malformed)?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Malformed)?;
         let mut mac = self.mac();
         mac.update(signed.as_bytes());
         mac.verify_slice(&tag).map_err(|_| TokenError::BadSignature)?;
         let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Malformed)?;
-        let claims: QuoteClaims = serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)?;
+        let claims: QuoteClaims =
+            serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)?;
         if claims.event != event {
             return Err(TokenError::WrongEvent);
         }
@@ -220,8 +234,12 @@ mod tests {
         // Swap the payload of a genuine token.
         let (_, tag) = token.rsplit_once('.').unwrap();
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cheap).unwrap());
-        assert_eq!(signer.verify(&format!("bcq1.{payload}.{tag}"), "ev", now), Err(TokenError::BadSignature));
-        for junk in ["", "bcq1", "bcq1..", "x.y.z", "bcq1.!!.??", &"a".repeat(MAX_TOKEN_BYTES + 1)] {
+        assert_eq!(
+            signer.verify(&format!("bcq1.{payload}.{tag}"), "ev", now),
+            Err(TokenError::BadSignature)
+        );
+        for junk in ["", "bcq1", "bcq1..", "x.y.z", "bcq1.!!.??", &"a".repeat(MAX_TOKEN_BYTES + 1)]
+        {
             assert!(signer.verify(junk, "ev", now).is_err(), "{junk:.20}");
         }
     }

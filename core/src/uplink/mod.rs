@@ -63,7 +63,10 @@ impl Route {
             "auto" => Some(Route::Auto),
             "regional" => Some(Route::Regional),
             "offline" => Some(Route::OfflineOnly),
-            p => p.strip_prefix("peer:").filter(|id| !id.is_empty() && id.len() <= 64).map(|id| Route::Peer { peer: id.to_owned() }),
+            p => p
+                .strip_prefix("peer:")
+                .filter(|id| !id.is_empty() && id.len() <= 64)
+                .map(|id| Route::Peer { peer: id.to_owned() }),
         }
     }
 }

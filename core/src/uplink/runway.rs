@@ -62,7 +62,13 @@ fn money(m: Minor, currency: Currency) -> String {
 }
 
 /// The runway now.
-pub fn runway(limits: &OfflineLimits, f: &Figures, prices_until: Timestamp, currency: Currency, now: Timestamp) -> Runway {
+pub fn runway(
+    limits: &OfflineLimits,
+    f: &Figures,
+    prices_until: Timestamp,
+    currency: Currency,
+    now: Timestamp,
+) -> Runway {
     let window = RATE_WINDOW.as_secs() as f64;
     let orders_per_s = f.recent_orders as f64 / window;
     let money_per_s = f.recent_money as f64 / window;
@@ -80,20 +86,34 @@ pub fn runway(limits: &OfflineLimits, f: &Figures, prices_until: Timestamp, curr
         let left = (cap - f.exposure).max(0);
         out.push(RunwayLimit {
             limit: "exposure",
-            detail: format!("{} of {} in orders not yet delivered.", money(f.exposure, currency), money(cap, currency)),
+            detail: format!(
+                "{} of {} in orders not yet delivered.",
+                money(f.exposure, currency),
+                money(cap, currency)
+            ),
             seconds: (money_per_s > 0.0).then(|| (left as f64 / money_per_s) as i64),
             left: Some(left),
             reached: left == 0,
         });
     }
     if let Some(cap) = limits.max_queue_age {
-        let age = f.oldest_unsynced.map_or(SignedDuration::ZERO, |t| now.duration_since(t)).max(SignedDuration::ZERO);
+        let age = f
+            .oldest_unsynced
+            .map_or(SignedDuration::ZERO, |t| now.duration_since(t))
+            .max(SignedDuration::ZERO);
         let left = (cap - age).as_secs().max(0);
         out.push(RunwayLimit {
             limit: "queue_age",
             detail: match f.oldest_unsynced {
-                Some(_) => format!("The oldest undelivered order is {} old; the limit is {}.", words(age.as_secs()), words(cap.as_secs())),
-                None => format!("Every order is delivered; an undelivered order may wait {}.", words(cap.as_secs())),
+                Some(_) => format!(
+                    "The oldest undelivered order is {} old; the limit is {}.",
+                    words(age.as_secs()),
+                    words(cap.as_secs())
+                ),
+                None => format!(
+                    "Every order is delivered; an undelivered order may wait {}.",
+                    words(cap.as_secs())
+                ),
             },
             // The clock runs only once an order is waiting.
             seconds: f.oldest_unsynced.map(|_| left),
@@ -110,7 +130,8 @@ pub fn runway(limits: &OfflineLimits, f: &Figures, prices_until: Timestamp, curr
         reached: prices_left == 0,
     });
     if let Some(free) = f.disk_free_bytes {
-        let orders_left = (free.saturating_sub(DISK_RESERVE_BYTES) / f.bytes_per_order.max(1)) as i64;
+        let orders_left =
+            (free.saturating_sub(DISK_RESERVE_BYTES) / f.bytes_per_order.max(1)) as i64;
         out.push(RunwayLimit {
             limit: "disk",
             detail: format!("Room on disk for about {orders_left} more orders."),
@@ -134,13 +155,22 @@ pub fn words(seconds: i64) -> String {
 }
 
 /// Why an order needs the operator's approval while offline, if it does.
-pub fn needs_approval(limits: &OfflineLimits, f: &Figures, total: Minor, currency: Currency, now: Timestamp) -> Option<String> {
+pub fn needs_approval(
+    limits: &OfflineLimits,
+    f: &Figures,
+    total: Minor,
+    currency: Currency,
+    now: Timestamp,
+) -> Option<String> {
     if let Some(cap) = limits.max_order.filter(|cap| total > *cap) {
         return Some(format!("it is over the offline limit of {} per order", money(cap, currency)));
     }
     if let (Some(cap), Some(oldest)) = (limits.max_queue_age, f.oldest_unsynced) {
         if now.duration_since(oldest) >= cap {
-            return Some(format!("orders have waited {} for the uplink, the offline limit", words(cap.as_secs())));
+            return Some(format!(
+                "orders have waited {} for the uplink, the offline limit",
+                words(cap.as_secs())
+            ));
         }
     }
     if let Some(cap) = limits.max_exposure.filter(|cap| f.exposure + total > *cap) {
@@ -209,10 +239,18 @@ mod tests {
     fn approval_is_needed_past_each_limit_with_the_reason_in_words() {
         let f = Figures { exposure: 95_000, oldest_unsynced: Some(at(-60)), ..Figures::default() };
         assert_eq!(needs_approval(&limits(), &f, 4_000, eur(), at(0)), None);
-        assert!(needs_approval(&limits(), &f, 12_000, eur(), at(0)).unwrap().contains("100.00 EUR per order"));
-        assert!(needs_approval(&limits(), &f, 6_000, eur(), at(0)).unwrap().contains("1010.00 EUR"));
+        assert!(needs_approval(&limits(), &f, 12_000, eur(), at(0))
+            .unwrap()
+            .contains("100.00 EUR per order"));
+        assert!(needs_approval(&limits(), &f, 6_000, eur(), at(0))
+            .unwrap()
+            .contains("1010.00 EUR"));
         let old = Figures { oldest_unsynced: Some(at(-5 * 3600)), ..Figures::default() };
         assert!(needs_approval(&limits(), &old, 100, eur(), at(0)).unwrap().contains("4 h 0 min"));
-        assert_eq!(needs_approval(&OfflineLimits::default(), &f, 1_000_000, eur(), at(0)), None, "no limits, no approvals");
+        assert_eq!(
+            needs_approval(&OfflineLimits::default(), &f, 1_000_000, eur(), at(0)),
+            None,
+            "no limits, no approvals"
+        );
     }
 }

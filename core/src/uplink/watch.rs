@@ -37,7 +37,15 @@ pub struct LinkWatch {
 
 impl LinkWatch {
     pub fn new(now: Timestamp) -> LinkWatch {
-        LinkWatch { health: Health::Checking, streak: 0, since: now, last_error: None, last_ok: None, rtt_ms: None, changes: 0 }
+        LinkWatch {
+            health: Health::Checking,
+            streak: 0,
+            since: now,
+            last_error: None,
+            last_ok: None,
+            rtt_ms: None,
+            changes: 0,
+        }
     }
 
     pub fn health(&self) -> Health {
@@ -55,7 +63,13 @@ impl LinkWatch {
     }
 
     /// Takes one probe result; returns the new health when it changed.
-    pub fn observe(&mut self, result: Result<f64, String>, down_after: u32, up_after: u32, now: Timestamp) -> Option<Health> {
+    pub fn observe(
+        &mut self,
+        result: Result<f64, String>,
+        down_after: u32,
+        up_after: u32,
+        now: Timestamp,
+    ) -> Option<Health> {
         let next = match (&result, self.health) {
             (Ok(_), Health::Checking | Health::Up) => {
                 self.streak = 0;
@@ -121,7 +135,11 @@ mod tests {
     fn down_after_failures_in_a_row_and_up_only_after_successes_in_a_row() {
         let mut w = LinkWatch::new(at(0));
         w.observe(Ok(1.0), 2, 3, at(0));
-        assert_eq!(w.observe(Err("timeout".into()), 2, 3, at(1)), None, "one failure is not an outage");
+        assert_eq!(
+            w.observe(Err("timeout".into()), 2, 3, at(1)),
+            None,
+            "one failure is not an outage"
+        );
         assert!(w.wavering());
         assert_eq!(w.observe(Ok(1.0), 2, 3, at(2)), None, "a success resets the streak");
         assert!(!w.wavering());

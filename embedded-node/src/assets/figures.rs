@@ -145,7 +145,11 @@ impl Figures {
     /// Adds to `prefix`'s totals; past the first `MAX_PREFIXES - 1` prefixes, to `OTHER`'s.
     fn count(&self, prefix: &str, add: impl FnOnce(&mut Totals)) {
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        let prefix = if live.len() >= MAX_PREFIXES - 1 && !live.contains_key(prefix) { OTHER } else { prefix };
+        let prefix = if live.len() >= MAX_PREFIXES - 1 && !live.contains_key(prefix) {
+            OTHER
+        } else {
+            prefix
+        };
         match live.get_mut(prefix) {
             Some(t) => add(t),
             None => add(live.entry(prefix.to_owned()).or_default()),
@@ -181,7 +185,8 @@ impl Figures {
 
     /// Totals per prefix for the event (earlier runs plus this one).
     pub fn totals(&self) -> BTreeMap<String, Totals> {
-        let mut out: BTreeMap<String, Totals> = self.base.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let mut out: BTreeMap<String, Totals> =
+            self.base.iter().map(|(k, v)| (k.clone(), *v)).collect();
         for (prefix, t) in self.live.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             out.entry(prefix.clone()).or_default().add(t);
         }
@@ -273,7 +278,14 @@ mod tests {
         let v = f.view();
         assert_eq!(
             v.by_prefix["img"],
-            Totals { hits: 1, stale: 1, misses: 1, bytes_from_cache: 150, bytes_from_origin: 70, ..Default::default() }
+            Totals {
+                hits: 1,
+                stale: 1,
+                misses: 1,
+                bytes_from_cache: 150,
+                bytes_from_origin: 70,
+                ..Default::default()
+            }
         );
         assert_eq!(v.hit_ratio_event, Some(0.75));
         assert_eq!(v.stale_share, Some(0.25));

@@ -49,7 +49,9 @@ pub async fn ask(
     if candidates.is_empty() {
         return None;
     }
-    let asks = candidates.into_iter().map(|peer| ask_one(http, peers, mesh.max_bytes, peer, path, forward).boxed());
+    let asks = candidates
+        .into_iter()
+        .map(|peer| ask_one(http, peers, mesh.max_bytes, peer, path, forward).boxed());
     let first = async {
         let mut pending: Vec<_> = asks.collect();
         while !pending.is_empty() {
@@ -83,12 +85,17 @@ async fn ask_one(
         None => url.path().to_owned(),
     };
     let sig = peers.sign(&id, &Request { method: "GET", target: &target, body: b"" })?;
-    let mut req = http.get(url).header("cache-control", "only-if-cached").header(SIGNATURE_HEADER, sig.to_header());
+    let mut req = http
+        .get(url)
+        .header("cache-control", "only-if-cached")
+        .header(SIGNATURE_HEADER, sig.to_header());
     for (name, value) in forward {
         req = req.header(*name, value);
     }
     let res = req.send().await.ok()?;
-    if res.status() != reqwest::StatusCode::OK || res.content_length().is_some_and(|n| n > max_bytes) {
+    if res.status() != reqwest::StatusCode::OK
+        || res.content_length().is_some_and(|n| n > max_bytes)
+    {
         return None;
     }
     let proof = res.headers().get(PROOF_HEADER)?.to_str().ok()?.to_owned();

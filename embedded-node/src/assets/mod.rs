@@ -87,14 +87,21 @@ impl AssetRequest {
     pub fn warm_up(path: AssetPath) -> AssetRequest {
         AssetRequest {
             path,
-            headers: vec![("accept-encoding", boothcloud_core::cache::key::WARM_ACCEPT_ENCODING.to_owned())],
+            headers: vec![(
+                "accept-encoding",
+                boothcloud_core::cache::key::WARM_ACCEPT_ENCODING.to_owned(),
+            )],
             only_if_cached: false,
             from_peer: false,
         }
     }
 
     fn value(&self, name: &str) -> String {
-        self.headers.iter().find(|(n, _)| *n == name).map(|(n, v)| normalise_header(n, v)).unwrap_or_default()
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, v)| normalise_header(n, v))
+            .unwrap_or_default()
     }
 
     fn coalescing_key(&self) -> String {
@@ -220,7 +227,14 @@ impl AssetCache {
             .await
             .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))??;
         let figures = Figures::load(db).await?;
-        Ok(Arc::new(AssetCache::new(Arc::new(store), manifest, clock, Arc::new(figures), meters, peers)))
+        Ok(Arc::new(AssetCache::new(
+            Arc::new(store),
+            manifest,
+            clock,
+            Arc::new(figures),
+            meters,
+            peers,
+        )))
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -245,13 +259,17 @@ impl AssetCache {
         let now = self.now_ms();
         let prefix = req.path.prefix();
         let mut found = self.store.lookup(req.path.as_str(), |h| req.value(h));
-        let age_of = |e: &Entry| policy::current_age(e.meta.initial_age, e.meta.response_time_ms, now);
+        let age_of =
+            |e: &Entry| policy::current_age(e.meta.initial_age, e.meta.response_time_ms, now);
         // A fresh hit reads nothing else shared (the manifest is read only past it).
-        if let Some(entry) = found.take_if(|e| e.meta.freshness.verdict(age_of(e), 0, serve_stale) == Verdict::Fresh) {
+        if let Some(entry) =
+            found.take_if(|e| e.meta.freshness.verdict(age_of(e), 0, serve_stale) == Verdict::Fresh)
+        {
             let age = age_of(&entry);
             return Ok(self.promote_if_small(entry, Outcome::Hit, age).await);
         }
-        let offline_stale = self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
+        let offline_stale =
+            self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
         if let Some(entry) = found {
             let age = age_of(&entry);
             match entry.meta.freshness.verdict(age, offline_stale, serve_stale) {
@@ -259,7 +277,12 @@ impl AssetCache {
                 _ if req.from_peer || req.only_if_cached => return Err(AssetError::NotCached),
                 Verdict::StaleWhileRevalidate => {
                     // One refresh at a time: a burst of stale hits spawns one task, not one each.
-                    if self.inflight.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&req.coalescing_key()) {
+                    if self
+                        .inflight
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .contains_key(&req.coalescing_key())
+                    {
                         return Ok(self.promote_if_small(entry, Outcome::Stale, age).await);
                     }
                     let this = self.clone();
@@ -275,7 +298,12 @@ impl AssetCache {
                     return match self.fetch(req, Some(entry.clone())).await {
                         Ok(fetched) => self.hand_over(req, fetched).await,
                         Err(AssetError::Origin(e))
-                            if e.is_outage() && entry.meta.freshness.may_serve_on_error(age, offline_stale, serve_stale) =>
+                            if e.is_outage()
+                                && entry.meta.freshness.may_serve_on_error(
+                                    age,
+                                    offline_stale,
+                                    serve_stale,
+                                ) =>
                         {
                             self.figures.origin_error(prefix);
                             tracing::debug!(path = %req.path, error = %e, "origin failed; serving stale");
@@ -293,7 +321,11 @@ impl AssetCache {
             return Err(AssetError::NotCached);
         }
         if let Some(entry) = self.ask_peers(req).await {
-            let age = policy::current_age(entry.meta.initial_age, entry.meta.response_time_ms, self.now_ms());
+            let age = policy::current_age(
+                entry.meta.initial_age,
+                entry.meta.response_time_ms,
+                self.now_ms(),
+            );
             return Ok(Served::Cached { entry, outcome: Outcome::Peer, age });
         }
         match self.fetch(req, None).await {
@@ -310,7 +342,8 @@ impl AssetCache {
     pub async fn warm_one(self: &Arc<Self>, path: AssetPath) -> Result<u64, AssetError> {
         let req = AssetRequest::warm_up(path);
         let now = self.now_ms();
-        let offline_stale = self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
+        let offline_stale =
+            self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
         let stored = self.store.lookup(req.path.as_str(), |h| req.value(h));
         if let Some(e) = &stored {
             let age = policy::current_age(e.meta.initial_age, e.meta.response_time_ms, now);
@@ -319,29 +352,55 @@ impl AssetCache {
             }
         }
         match self.fetch(&req, stored).await? {
-            Fetched::Stored { entry, revalidated } => Ok(if revalidated { 0 } else { entry.meta.len }),
+            Fetched::Stored { entry, revalidated } => {
+                Ok(if revalidated { 0 } else { entry.meta.len })
+            }
             Fetched::Passed(p) => Err(AssetError::Origin(OriginError::Failed(p.status))),
         }
     }
 
-    async fn hand_over(self: &Arc<Self>, req: &AssetRequest, fetched: Fetched) -> Result<Served, AssetError> {
+    async fn hand_over(
+        self: &Arc<Self>,
+        req: &AssetRequest,
+        fetched: Fetched,
+    ) -> Result<Served, AssetError> {
         match fetched {
             Fetched::Stored { entry, revalidated } => {
-                let age = policy::current_age(entry.meta.initial_age, entry.meta.response_time_ms, self.now_ms());
-                Ok(Served::Cached { entry, outcome: if revalidated { Outcome::Hit } else { Outcome::Miss }, age })
+                let age = policy::current_age(
+                    entry.meta.initial_age,
+                    entry.meta.response_time_ms,
+                    self.now_ms(),
+                );
+                Ok(Served::Cached {
+                    entry,
+                    outcome: if revalidated { Outcome::Hit } else { Outcome::Miss },
+                    age,
+                })
             }
             Fetched::Passed(p) => {
                 if let Some(bytes) = &p.bytes {
-                    return Ok(Served::Passed { status: p.status, headers: p.headers.clone(), body: PassedBody::Bytes(bytes.clone()) });
+                    return Ok(Served::Passed {
+                        status: p.status,
+                        headers: p.headers.clone(),
+                        body: PassedBody::Bytes(bytes.clone()),
+                    });
                 }
                 let taken = p.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
                 match taken {
-                    Some(stream) => Ok(Served::Passed { status: p.status, headers: p.headers.clone(), body: PassedBody::Stream(stream) }),
+                    Some(stream) => Ok(Served::Passed {
+                        status: p.status,
+                        headers: p.headers.clone(),
+                        body: PassedBody::Stream(stream),
+                    }),
                     None => {
                         // Someone else took the one stream: fetch our own, uncoalesced.
                         let res = self.fetch_origin(req, None).await?;
                         self.fetched(req.path.prefix(), content_length(&res.headers));
-                        Ok(Served::Passed { status: res.status, headers: res.headers, body: PassedBody::Stream(res.body) })
+                        Ok(Served::Passed {
+                            status: res.status,
+                            headers: res.headers,
+                            body: PassedBody::Stream(res.body),
+                        })
                     }
                 }
             }
@@ -369,7 +428,11 @@ impl AssetCache {
     /// One origin fetch per object at a time: a request that finds one in flight waits
     /// for it. The fetch runs in its own task, so a client that goes away does not
     /// cancel it for the others.
-    async fn fetch(self: &Arc<Self>, req: &AssetRequest, stored: Option<Arc<Entry>>) -> Result<Fetched, AssetError> {
+    async fn fetch(
+        self: &Arc<Self>,
+        req: &AssetRequest,
+        stored: Option<Arc<Entry>>,
+    ) -> Result<Fetched, AssetError> {
         let key = req.coalescing_key();
         let mut rx = {
             let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
@@ -389,7 +452,10 @@ impl AssetCache {
                 }
             }
         };
-        let done = rx.wait_for(Option::is_some).await.map_err(|_| AssetError::Store("the fetch stopped".into()))?;
+        let done = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| AssetError::Store("the fetch stopped".into()))?;
         done.clone().unwrap_or(Err(AssetError::Store("the fetch stopped".into())))
     }
 
@@ -399,7 +465,11 @@ impl AssetCache {
         self.meters.add(Component::Egress, bytes);
     }
 
-    async fn fetch_origin(&self, req: &AssetRequest, stored: Option<&Entry>) -> Result<origin::OriginResponse, AssetError> {
+    async fn fetch_origin(
+        &self,
+        req: &AssetRequest,
+        stored: Option<&Entry>,
+    ) -> Result<origin::OriginResponse, AssetError> {
         self.meters.add(Component::Upstream, 1);
         let current = self.manifest.current();
         let settings = &current.manifest.assets;
@@ -412,11 +482,19 @@ impl AssetCache {
         let timeout = Duration::from_secs(settings.origin_timeout.as_secs().max(1) as u64);
         let max_age = settings.folder_max_age.as_secs().max(0) as u64;
         let uplink = &current.manifest.uplink;
-        let origin = if self.on_fallback() { uplink.fallback_origin.as_ref().or(uplink.origin.as_ref()) } else { uplink.origin.as_ref() };
+        let origin = if self.on_fallback() {
+            uplink.fallback_origin.as_ref().or(uplink.origin.as_ref())
+        } else {
+            uplink.origin.as_ref()
+        };
         Ok(self.fetcher.fetch(origin, &oreq, timeout, max_age).await?)
     }
 
-    async fn fetch_and_store(&self, req: &AssetRequest, stored: Option<Arc<Entry>>) -> Result<Fetched, AssetError> {
+    async fn fetch_and_store(
+        &self,
+        req: &AssetRequest,
+        stored: Option<Arc<Entry>>,
+    ) -> Result<Fetched, AssetError> {
         let prefix = req.path.prefix();
         let request_time = self.now_ms();
         let res = self.fetch_origin(req, stored.as_deref()).await?;
@@ -446,17 +524,23 @@ impl AssetCache {
         let vary: Vec<&str> = res.headers_named("vary").collect();
         match policy::storable(res.status, &cc, &vary) {
             Ok(names) => {
-                let key =
-                    VariantKey { path: req.path.as_str().to_owned(), vary: names.iter().map(|n| (n.to_string(), req.value(n))).collect() };
+                let key = VariantKey {
+                    path: req.path.as_str().to_owned(),
+                    vary: names.iter().map(|n| (n.to_string(), req.value(n))).collect(),
+                };
                 let headers = res.headers.clone();
                 let received = self.store.receive(res.body).await?;
                 self.fetched(prefix, received.len());
-                let entry = self.store.insert(meta_for(key, headers, request_time, response_time), received).await?;
+                let entry = self
+                    .store
+                    .insert(meta_for(key, headers, request_time, response_time), received)
+                    .await?;
                 Ok(Fetched::Stored { entry, revalidated: false })
             }
             Err(_) => {
                 let limits = self.store.limits();
-                let small = content_length(&res.headers) <= limits.memory_object_bytes && res.header("content-length").is_some();
+                let small = content_length(&res.headers) <= limits.memory_object_bytes
+                    && res.header("content-length").is_some();
                 let small = small || res.status == 404;
                 if small {
                     let received = self.store.receive(res.body).await?;
@@ -492,12 +576,21 @@ impl AssetCache {
         let peers = self.peers.as_ref()?;
         let settings = self.manifest.current().manifest.assets.clone();
         let request_time = self.now_ms();
-        let mesh = mesh::Mesh { timeout: Duration::from_millis(u64::from(settings.peer_timeout_ms)), max_bytes: settings.max_object_bytes };
+        let mesh = mesh::Mesh {
+            timeout: Duration::from_millis(u64::from(settings.peer_timeout_ms)),
+            max_bytes: settings.max_object_bytes,
+        };
         let object = mesh::ask(self.fetcher.http(), peers, &mesh, &req.path, &req.headers).await?;
-        let cc = CacheControl::parse(object.headers.iter().filter(|(n, _)| n == "cache-control").map(|(_, v)| v.as_str()));
-        let vary: Vec<&str> = object.headers.iter().filter(|(n, _)| n == "vary").map(|(_, v)| v.as_str()).collect();
+        let cc = CacheControl::parse(
+            object.headers.iter().filter(|(n, _)| n == "cache-control").map(|(_, v)| v.as_str()),
+        );
+        let vary: Vec<&str> =
+            object.headers.iter().filter(|(n, _)| n == "vary").map(|(_, v)| v.as_str()).collect();
         let names = policy::storable(200, &cc, &vary).ok()?;
-        let key = VariantKey { path: req.path.as_str().to_owned(), vary: names.iter().map(|n| (n.to_string(), req.value(n))).collect() };
+        let key = VariantKey {
+            path: req.path.as_str().to_owned(),
+            vary: names.iter().map(|n| (n.to_string(), req.value(n))).collect(),
+        };
         tracing::debug!(path = %req.path, peer = %object.peer, "served by a paired booth");
         let response_time = self.now_ms();
         let meta = meta_for(key, object.headers, request_time, response_time);
@@ -506,11 +599,20 @@ impl AssetCache {
 }
 
 fn content_length(headers: &[(String, String)]) -> u64 {
-    headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0)
+    headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The metadata for a response that arrived at `response_time` (Unix ms).
-fn meta_for(key: VariantKey, mut headers: Vec<(String, String)>, request_time: i64, response_time: i64) -> Meta {
+fn meta_for(
+    key: VariantKey,
+    mut headers: Vec<(String, String)>,
+    request_time: i64,
+    response_time: i64,
+) -> Meta {
     let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let expires = get("expires");
     let times = HeaderTimes {
@@ -520,7 +622,9 @@ fn meta_for(key: VariantKey, mut headers: Vec<(String, String)>, request_time: i
         last_modified: get("last-modified").as_deref().and_then(policy::parse_http_date),
         age: get("age").and_then(|a| a.trim().parse().ok()),
     };
-    let cc = CacheControl::parse(headers.iter().filter(|(n, _)| n == "cache-control").map(|(_, v)| v.as_str()));
+    let cc = CacheControl::parse(
+        headers.iter().filter(|(n, _)| n == "cache-control").map(|(_, v)| v.as_str()),
+    );
     let freshness = Freshness::of(&cc, &times, response_time / 1000);
     let initial_age = policy::initial_age(&times, request_time, response_time);
     let (etag, last_modified) = (get("etag"), get("last-modified"));
@@ -544,7 +648,11 @@ fn meta_for(key: VariantKey, mut headers: Vec<(String, String)>, request_time: i
 
 /// Keeps the figures' minute window sampled and the event's totals saved, until the
 /// node stops (then saves once more).
-pub async fn keep_figures(cache: Arc<AssetCache>, db: sqlx::SqlitePool, stopping: watch::Receiver<bool>) {
+pub async fn keep_figures(
+    cache: Arc<AssetCache>,
+    db: sqlx::SqlitePool,
+    stopping: watch::Receiver<bool>,
+) {
     let mut ticks = crate::ticker::Ticker::new(Duration::from_secs(1), stopping);
     while let Some(n) = ticks.next().await {
         cache.figures.sample(cache.now_ms() / 1000);

@@ -20,7 +20,8 @@ use boothcloud_core::cache::policy;
 use boothcloud_core::manifest::Origin;
 
 /// The demo storefront: a real-looking booth storefront served as the demo's origin.
-pub static DEMO_STOREFRONT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/assets/demo-storefront");
+pub static DEMO_STOREFRONT: Dir<'static> =
+    include_dir!("$CARGO_MANIFEST_DIR/src/assets/demo-storefront");
 
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
@@ -125,8 +126,14 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_url(&self, base: &url::Url, req: &OriginRequest<'_>, timeout: Duration) -> Result<OriginResponse, OriginError> {
-        let url = base.join(req.path.as_str()).map_err(|e| OriginError::Unreachable(e.to_string()))?;
+    async fn fetch_url(
+        &self,
+        base: &url::Url,
+        req: &OriginRequest<'_>,
+        timeout: Duration,
+    ) -> Result<OriginResponse, OriginError> {
+        let url =
+            base.join(req.path.as_str()).map_err(|e| OriginError::Unreachable(e.to_string()))?;
         let mut request = self.http.get(url).timeout(timeout);
         for (name, value) in &req.forward {
             request = request.header(*name, value);
@@ -137,11 +144,13 @@ impl Fetcher {
         if let Some(v) = &req.if_modified_since {
             request = request.header("if-modified-since", v);
         }
-        let response =
-            request
-                .send()
-                .await
-                .map_err(|e| if e.is_timeout() { OriginError::Timeout } else { OriginError::Unreachable(root_cause(&e)) })?;
+        let response = request.send().await.map_err(|e| {
+            if e.is_timeout() {
+                OriginError::Timeout
+            } else {
+                OriginError::Unreachable(root_cause(&e))
+            }
+        })?;
         let status = response.status().as_u16();
         if status >= 500 {
             return Err(OriginError::Failed(status));
@@ -156,7 +165,11 @@ impl Fetcher {
             .bytes_stream()
             .map(|r| {
                 r.map_err(|e| {
-                    std::io::Error::other(if e.is_timeout() { "the origin timed out mid-body".to_owned() } else { root_cause(&e) })
+                    std::io::Error::other(if e.is_timeout() {
+                        "the origin timed out mid-body".to_owned()
+                    } else {
+                        root_cause(&e)
+                    })
                 })
             })
             .boxed();
@@ -179,7 +192,12 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A file's headers as a static origin would send them.
-fn file_headers(path: &str, etag: &str, last_modified: Option<i64>, max_age: u64) -> Vec<(String, String)> {
+fn file_headers(
+    path: &str,
+    etag: &str,
+    last_modified: Option<i64>,
+    max_age: u64,
+) -> Vec<(String, String)> {
     let mut headers = vec![
         ("content-type".to_owned(), content_type(path).to_owned()),
         ("etag".to_owned(), etag.to_owned()),
@@ -194,12 +212,18 @@ fn file_headers(path: &str, etag: &str, last_modified: Option<i64>, max_age: u64
 fn not_modified(req: &OriginRequest<'_>, etag: &str, last_modified: Option<i64>) -> bool {
     match (&req.if_none_match, &req.if_modified_since) {
         (Some(inm), _) => policy::none_match(inm, Some(etag)),
-        (None, Some(ims)) => matches!((policy::parse_http_date(ims), last_modified), (Some(since), Some(lm)) if lm <= since),
+        (None, Some(ims)) => {
+            matches!((policy::parse_http_date(ims), last_modified), (Some(since), Some(lm)) if lm <= since)
+        }
         _ => false,
     }
 }
 
-async fn fetch_folder(dir: &Path, req: &OriginRequest<'_>, max_age: u64) -> Result<OriginResponse, OriginError> {
+async fn fetch_folder(
+    dir: &Path,
+    req: &OriginRequest<'_>,
+    max_age: u64,
+) -> Result<OriginResponse, OriginError> {
     let path: PathBuf = dir.join(req.path.file_path());
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
@@ -221,7 +245,11 @@ async fn fetch_folder(dir: &Path, req: &OriginRequest<'_>, max_age: u64) -> Resu
         });
     }
     let body = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).boxed();
-    Ok(OriginResponse { status: 200, headers: file_headers(&req.path.file_path(), &etag, last_modified, max_age), body })
+    Ok(OriginResponse {
+        status: 200,
+        headers: file_headers(&req.path.file_path(), &etag, last_modified, max_age),
+        body,
+    })
 }
 
 fn fetch_demo(req: &OriginRequest<'_>, max_age: u64) -> OriginResponse {
@@ -230,7 +258,11 @@ fn fetch_demo(req: &OriginRequest<'_>, max_age: u64) -> OriginResponse {
     let contents = file.contents();
     let etag = format!("\"{}\"", demo_etag(contents));
     if not_modified(req, &etag, None) {
-        return OriginResponse { status: 304, headers: file_headers(&name, &etag, None, max_age), body: empty() };
+        return OriginResponse {
+            status: 304,
+            headers: file_headers(&name, &etag, None, max_age),
+            body: empty(),
+        };
     }
     OriginResponse {
         status: 200,

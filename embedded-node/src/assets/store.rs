@@ -83,7 +83,9 @@ impl Entry {
         let parsed_headers = meta
             .headers
             .iter()
-            .filter_map(|(n, v)| Some((HeaderName::from_bytes(n.as_bytes()).ok()?, HeaderValue::from_str(v).ok()?)))
+            .filter_map(|(n, v)| {
+                Some((HeaderName::from_bytes(n.as_bytes()).ok()?, HeaderValue::from_str(v).ok()?))
+            })
             .collect();
         Entry { meta, memory, file, parsed_headers, last_used: AtomicU64::new(last_used) }
     }
@@ -187,8 +189,12 @@ impl Store {
             let path = item?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
             if name.ends_with(".meta") {
-                let meta = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Meta>(&b).ok());
-                let body_len = meta.as_ref().and_then(|m| std::fs::metadata(dir.join(&m.body_file)).ok()).map(|m| m.len());
+                let meta =
+                    std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Meta>(&b).ok());
+                let body_len = meta
+                    .as_ref()
+                    .and_then(|m| std::fs::metadata(dir.join(&m.body_file)).ok())
+                    .map(|m| m.len());
                 match meta {
                     Some(meta) if body_len == Some(meta.len) && !meta.body_file.contains('/') => {
                         named.insert(meta.body_file.clone());
@@ -237,8 +243,12 @@ impl Store {
     /// `request_value` gives the request's normalised value of a header.
     pub fn lookup(&self, path: &str, request_value: impl Fn(&str) -> String) -> Option<Arc<Entry>> {
         let index = self.index.read().unwrap_or_else(|e| e.into_inner());
-        let entry =
-            index.by_path.get(path)?.iter().find(|e| e.meta.key.vary.iter().all(|(name, value)| request_value(name) == *value))?.clone();
+        let entry = index
+            .by_path
+            .get(path)?
+            .iter()
+            .find(|e| e.meta.key.vary.iter().all(|(name, value)| request_value(name) == *value))?
+            .clone();
         drop(index);
         // Recency by era (see `tick`): written only by the first hit of an era, so a
         // hot object's hits do not all write one cache line from every core.
@@ -305,22 +315,31 @@ impl Store {
                 tokio::io::AsyncWriteExt::flush(&mut f).await?;
                 Received::File { path, len, sha256 }
             }
-            None if memory.len() == 1 => Received::Memory { bytes: memory.pop().unwrap_or_default(), sha256 },
+            None if memory.len() == 1 => {
+                Received::Memory { bytes: memory.pop().unwrap_or_default(), sha256 }
+            }
             None => Received::Memory { bytes: memory.concat().into(), sha256 },
         })
     }
 
     /// Stores a new variant (replacing the one with the same key), durably on disk when
     /// it fits the disk tier, and in memory when it is small. Returns the entry.
-    pub async fn insert(self: &Arc<Self>, mut meta: Meta, body: Received) -> Result<Arc<Entry>, StoreError> {
+    pub async fn insert(
+        self: &Arc<Self>,
+        mut meta: Meta,
+        body: Received,
+    ) -> Result<Arc<Entry>, StoreError> {
         meta.len = body.len();
         meta.sha256 = body.sha256().to_owned();
         let charge = meta.len + ENTRY_OVERHEAD;
         let to_disk = charge <= self.limits.disk_bytes;
-        let in_memory = meta.len <= self.limits.memory_object_bytes && charge <= self.limits.memory_bytes;
+        let in_memory =
+            meta.len <= self.limits.memory_object_bytes && charge <= self.limits.memory_bytes;
         if !to_disk && !in_memory {
             body.discard().await;
-            return Err(StoreError::TooLarge { limit: self.limits.disk_bytes.max(self.limits.memory_object_bytes) });
+            return Err(StoreError::TooLarge {
+                limit: self.limits.disk_bytes.max(self.limits.memory_object_bytes),
+            });
         }
         let memory = match (&body, in_memory) {
             (Received::Memory { bytes, .. }, true) => Some(bytes.clone()),
@@ -344,7 +363,10 @@ impl Store {
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             let old = {
                 let variants = index.by_path.entry(entry.meta.key.path.clone()).or_default();
-                let old = variants.iter().position(|e| e.meta.key == entry.meta.key).map(|i| variants.swap_remove(i));
+                let old = variants
+                    .iter()
+                    .position(|e| e.meta.key == entry.meta.key)
+                    .map(|i| variants.swap_remove(i));
                 variants.push(entry.clone());
                 old
             };
@@ -366,18 +388,29 @@ impl Store {
     }
 
     /// Replaces a variant's metadata after a revalidation; the body is kept.
-    pub async fn refresh(self: &Arc<Self>, entry: &Arc<Entry>, meta: Meta) -> Result<Arc<Entry>, StoreError> {
+    pub async fn refresh(
+        self: &Arc<Self>,
+        entry: &Arc<Entry>,
+        meta: Meta,
+    ) -> Result<Arc<Entry>, StoreError> {
         let mut meta = meta;
         meta.len = entry.meta.len;
         meta.body_file = entry.meta.body_file.clone();
         if entry.file.is_some() {
             let this = self.clone();
             let m = meta.clone();
-            tokio::task::spawn_blocking(move || this.write_meta(&m)).await.map_err(|e| std::io::Error::other(e.to_string()))??;
+            tokio::task::spawn_blocking(move || this.write_meta(&m))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
         }
-        let fresh = Arc::new(Entry::new(meta, entry.memory.clone(), entry.file.clone(), self.next_era()));
+        let fresh =
+            Arc::new(Entry::new(meta, entry.memory.clone(), entry.file.clone(), self.next_era()));
         let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = index.by_path.get_mut(&fresh.meta.key.path).and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry))) {
+        if let Some(slot) = index
+            .by_path
+            .get_mut(&fresh.meta.key.path)
+            .and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry)))
+        {
             *slot = fresh.clone();
         }
         Ok(fresh)
@@ -385,13 +418,24 @@ impl Store {
 
     /// Puts a disk-only object's body into the memory tier after it was read from disk.
     pub fn promote(&self, entry: &Arc<Entry>, body: Bytes) -> Option<Arc<Entry>> {
-        if entry.memory.is_some() || body.len() as u64 != entry.meta.len || entry.meta.len > self.limits.memory_object_bytes {
+        if entry.memory.is_some()
+            || body.len() as u64 != entry.meta.len
+            || entry.meta.len > self.limits.memory_object_bytes
+        {
             return None;
         }
-        let promoted = Arc::new(Entry::new(entry.meta.clone(), Some(body), entry.file.clone(), self.next_era()));
+        let promoted = Arc::new(Entry::new(
+            entry.meta.clone(),
+            Some(body),
+            entry.file.clone(),
+            self.next_era(),
+        ));
         let evicted = {
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-            let slot = index.by_path.get_mut(&entry.meta.key.path).and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry)))?;
+            let slot = index
+                .by_path
+                .get_mut(&entry.meta.key.path)
+                .and_then(|v| v.iter_mut().find(|e| Arc::ptr_eq(e, entry)))?;
             *slot = promoted.clone();
             index.memory_used += promoted.charge();
             self.evict(&mut index)
@@ -438,16 +482,21 @@ impl Store {
     /// memory first (an object also on disk keeps its disk copy), then from disk.
     fn evict(&self, index: &mut Index) -> Vec<Arc<Entry>> {
         let mut removed = Vec::new();
-        if index.memory_used <= self.limits.memory_bytes && index.disk_used <= self.limits.disk_bytes {
+        if index.memory_used <= self.limits.memory_bytes
+            && index.disk_used <= self.limits.disk_bytes
+        {
             return removed;
         }
         let mut all: Vec<Arc<Entry>> = index.by_path.values().flatten().cloned().collect();
         all.sort_by_key(|e| e.last_used.load(Ordering::Relaxed));
         for entry in all {
-            let over_memory = index.memory_used > self.limits.memory_bytes && entry.memory.is_some();
+            let over_memory =
+                index.memory_used > self.limits.memory_bytes && entry.memory.is_some();
             let over_disk = index.disk_used > self.limits.disk_bytes && entry.file.is_some();
             if !over_memory && !over_disk {
-                if index.memory_used <= self.limits.memory_bytes && index.disk_used <= self.limits.disk_bytes {
+                if index.memory_used <= self.limits.memory_bytes
+                    && index.disk_used <= self.limits.disk_bytes
+                {
                     break;
                 }
                 continue;
@@ -456,7 +505,12 @@ impl Store {
             let Some(i) = variants.iter().position(|e| Arc::ptr_eq(e, &entry)) else { continue };
             if over_memory && !over_disk && entry.file.is_some() {
                 // Leaves the memory tier only.
-                let demoted = Arc::new(Entry::new(entry.meta.clone(), None, entry.file.clone(), entry.last_used.load(Ordering::Relaxed)));
+                let demoted = Arc::new(Entry::new(
+                    entry.meta.clone(),
+                    None,
+                    entry.file.clone(),
+                    entry.last_used.load(Ordering::Relaxed),
+                ));
                 variants[i] = demoted;
                 index.memory_used -= entry.charge();
                 continue;
@@ -472,7 +526,8 @@ impl Store {
     }
 
     fn remove_in_background(&self, entries: Vec<Arc<Entry>>) {
-        let entries: Vec<Meta> = entries.into_iter().filter(|e| e.file.is_some()).map(|e| e.meta.clone()).collect();
+        let entries: Vec<Meta> =
+            entries.into_iter().filter(|e| e.file.is_some()).map(|e| e.meta.clone()).collect();
         if entries.is_empty() {
             return;
         }
@@ -543,8 +598,10 @@ impl Index {
 /// version of the same key may have replaced it).
 fn remove_files(dir: &Path, meta: &Meta) {
     let meta_path = dir.join(format!("{}.meta", meta.key.file_stem()));
-    let still_ours =
-        std::fs::read(&meta_path).ok().and_then(|b| serde_json::from_slice::<Meta>(&b).ok()).is_some_and(|m| m.body_file == meta.body_file);
+    let still_ours = std::fs::read(&meta_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
+        .is_some_and(|m| m.body_file == meta.body_file);
     if still_ours {
         let _ = std::fs::remove_file(&meta_path);
     }
@@ -567,7 +624,13 @@ mod tests {
             len: 0,
             response_time_ms: 1,
             initial_age: 0,
-            freshness: Freshness { lifetime: 60, stale_while_revalidate: 0, stale_if_error: 0, no_cache: false, must_revalidate: false },
+            freshness: Freshness {
+                lifetime: 60,
+                stale_while_revalidate: 0,
+                stale_if_error: 0,
+                no_cache: false,
+                must_revalidate: false,
+            },
             etag: None,
             last_modified: None,
             body_file: String::new(),
@@ -576,7 +639,12 @@ mod tests {
     }
 
     fn limits(memory: u64, disk: u64) -> Limits {
-        Limits { memory_bytes: memory, memory_object_bytes: 4096, disk_bytes: disk, max_object_bytes: 1 << 20 }
+        Limits {
+            memory_bytes: memory,
+            memory_object_bytes: 4096,
+            disk_bytes: disk,
+            max_object_bytes: 1 << 20,
+        }
     }
 
     async fn body(e: &Entry) -> Vec<u8> {
@@ -592,23 +660,37 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Arc::new(Store::open(dir.path(), limits(1 << 20, 1 << 20)).unwrap());
-            store.insert(meta("a.txt"), Received::memory(Bytes::from_static(b"hello"))).await.unwrap();
-            store.insert(meta("b.txt"), Received::memory(Bytes::from_static(b"world"))).await.unwrap();
+            store
+                .insert(meta("a.txt"), Received::memory(Bytes::from_static(b"hello")))
+                .await
+                .unwrap();
+            store
+                .insert(meta("b.txt"), Received::memory(Bytes::from_static(b"world")))
+                .await
+                .unwrap();
         }
         // A crash mid-write leaves a temporary file, a body no metadata names, and a
         // metadata file whose body is short.
         std::fs::write(dir.path().join("receiving-9.tmp"), b"half").unwrap();
         std::fs::write(dir.path().join("deadbeef-77.body"), b"orphan").unwrap();
         let b = meta("b.txt");
-        let b_meta: Meta = serde_json::from_slice(&std::fs::read(dir.path().join(format!("{}.meta", b.key.file_stem()))).unwrap()).unwrap();
+        let b_meta: Meta = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("{}.meta", b.key.file_stem()))).unwrap(),
+        )
+        .unwrap();
         std::fs::write(dir.path().join(&b_meta.body_file), b"wor").unwrap();
 
         let store = Store::open(dir.path(), limits(1 << 20, 1 << 20)).unwrap();
         let a = store.lookup("a.txt", |_| String::new()).expect("a.txt survives");
         assert_eq!(body(&a).await, b"hello");
-        assert!(store.lookup("b.txt", |_| String::new()).is_none(), "a half-written body is never served");
-        let mut names: Vec<String> =
-            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert!(
+            store.lookup("b.txt", |_| String::new()).is_none(),
+            "a half-written body is never served"
+        );
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         names.sort();
         assert_eq!(names.len(), 2, "only a.txt's body and metadata remain: {names:?}");
         assert_eq!(store.usage().objects, 1);
@@ -624,7 +706,10 @@ mod tests {
         }
         store.lookup("1", |_| String::new()).unwrap();
         store.insert(meta("4"), Received::memory(vec![b'x'; 1000].into())).await.unwrap();
-        assert!(store.lookup("2", |_| String::new()).is_none(), "the least recently used goes first");
+        assert!(
+            store.lookup("2", |_| String::new()).is_none(),
+            "the least recently used goes first"
+        );
         for kept in ["1", "3", "4"] {
             assert!(store.lookup(kept, |_| String::new()).is_some(), "{kept} was evicted");
         }
@@ -634,12 +719,16 @@ mod tests {
     #[tokio::test]
     async fn the_memory_tier_drops_bodies_but_keeps_disk_copies() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path(), limits(2 * (100 + ENTRY_OVERHEAD), 1 << 20)).unwrap());
+        let store =
+            Arc::new(Store::open(dir.path(), limits(2 * (100 + ENTRY_OVERHEAD), 1 << 20)).unwrap());
         for name in ["1", "2", "3"] {
             store.insert(meta(name), Received::memory(vec![b'y'; 100].into())).await.unwrap();
         }
         let first = store.lookup("1", |_| String::new()).unwrap();
-        assert!(first.memory.is_none() && first.file.is_some(), "the oldest left memory but stayed on disk");
+        assert!(
+            first.memory.is_none() && first.file.is_some(),
+            "the oldest left memory but stayed on disk"
+        );
         assert_eq!(body(&first).await, vec![b'y'; 100]);
         assert!(store.usage().memory_bytes <= 2 * (100 + ENTRY_OVERHEAD));
         let promoted = store.promote(&first, vec![b'y'; 100].into()).unwrap();
@@ -655,7 +744,12 @@ mod tests {
             m.key.vary = vec![("accept-encoding".into(), coding.into())];
             store.insert(m, Received::memory(Bytes::from(format!("body-{coding}")))).await.unwrap();
         }
-        let gz = store.lookup("app.js", |h| if h == "accept-encoding" { "gzip".into() } else { String::new() }).unwrap();
+        let gz = store
+            .lookup(
+                "app.js",
+                |h| if h == "accept-encoding" { "gzip".into() } else { String::new() },
+            )
+            .unwrap();
         assert_eq!(gz.memory.as_deref(), Some(&b"body-gzip"[..]));
         let plain = store.lookup("app.js", |_| String::new()).unwrap();
         assert_eq!(plain.memory.as_deref(), Some(&b"body-"[..]));
@@ -668,16 +762,22 @@ mod tests {
     async fn large_bodies_spill_to_disk_and_oversize_ones_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path(), limits(1 << 20, 1 << 20)).unwrap());
-        let chunks = futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'z'; 1000]))));
+        let chunks = futures_util::stream::iter(
+            (0..10).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'z'; 1000]))),
+        );
         let received = store.receive(chunks).await.unwrap();
         assert!(matches!(received, Received::File { len: 10_000, .. }));
         let e = store.insert(meta("video.mp4"), received).await.unwrap();
         assert!(e.memory.is_none());
         assert_eq!(body(&e).await.len(), 10_000);
-        let huge = futures_util::stream::iter((0..2000).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 1000]))));
+        let huge = futures_util::stream::iter(
+            (0..2000).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 1000]))),
+        );
         assert!(matches!(store.receive(huge).await, Err(StoreError::TooLarge { .. })));
-        let leftovers =
-            std::fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tmp")).count();
+        let leftovers = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tmp"))
+            .count();
         assert_eq!(leftovers, 0);
     }
 }

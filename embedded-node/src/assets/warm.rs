@@ -80,7 +80,9 @@ pub fn start(cache: &Arc<AssetCache>) -> bool {
     if progress.running.swap(true, Ordering::SeqCst) {
         return false;
     }
-    for a in [&progress.total, &progress.done, &progress.failed, &progress.bytes, &progress.finished_ms] {
+    for a in
+        [&progress.total, &progress.done, &progress.failed, &progress.bytes, &progress.finished_ms]
+    {
         a.store(0, Ordering::Relaxed);
     }
     progress.started_ms.store(cache.now_ms().max(1) as u64, Ordering::Relaxed);
@@ -92,7 +94,13 @@ pub fn start(cache: &Arc<AssetCache>) -> bool {
         p.finished_ms.store(cache.now_ms().max(1) as u64, Ordering::Relaxed);
         p.running.store(false, Ordering::SeqCst);
         let v = p.view(cache.now_ms());
-        tracing::info!(done = v.done, failed = v.failed, bytes = v.bytes, ms = v.duration_ms.unwrap_or(0), "cache warm-up finished");
+        tracing::info!(
+            done = v.done,
+            failed = v.failed,
+            bytes = v.bytes,
+            ms = v.duration_ms.unwrap_or(0),
+            "cache warm-up finished"
+        );
     });
     true
 }
@@ -156,5 +164,11 @@ async fn read_listing(cache: &Arc<AssetCache>, listing: &str) -> Result<Vec<Stri
         Served::Passed { status, .. } => return Err(format!("the origin answered {status}")),
     };
     let text = String::from_utf8(text).map_err(|_| "it is not UTF-8 text".to_owned())?;
-    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).take(MAX_PATHS).map(str::to_owned).collect())
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .take(MAX_PATHS)
+        .map(str::to_owned)
+        .collect())
 }

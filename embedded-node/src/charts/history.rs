@@ -81,7 +81,9 @@ impl History {
                 let fine = self.fine.lock().unwrap_or_else(|e| e.into_inner());
                 fine.iter().filter(|p| p.at > now - 3_600).cloned().collect()
             }
-            Span::Event => self.coarse.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect(),
+            Span::Event => {
+                self.coarse.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+            }
         }
     }
 }
@@ -91,7 +93,13 @@ mod tests {
     use super::*;
 
     fn point(at: i64) -> Point {
-        Point { at, routes: Vec::new(), hit_ratio: Some(0.9), transcode_minutes: 0.0, transcodes_running: 0 }
+        Point {
+            at,
+            routes: Vec::new(),
+            hit_ratio: Some(0.9),
+            transcode_minutes: 0.0,
+            transcodes_running: 0,
+        }
     }
 
     #[test]

@@ -68,11 +68,19 @@ impl Charts {
     /// An SVG as a PNG, off the async threads (rasterising takes tens of milliseconds).
     pub async fn to_png(&self, svg: String) -> Result<Vec<u8>, ChartError> {
         let fonts = self.fonts();
-        tokio::task::spawn_blocking(move || render::to_png(&svg, fonts)).await.map_err(|e| ChartError::Png(e.to_string()))?
+        tokio::task::spawn_blocking(move || render::to_png(&svg, fonts))
+            .await
+            .map_err(|e| ChartError::Png(e.to_string()))?
     }
 
     /// One chart as SVG: `latency`, `hit-ratio`, `transcodes` or `spend` (anything else).
-    pub fn draw(&self, name: &str, span: Span, theme: &Theme, size: Size) -> Result<String, ChartError> {
+    pub fn draw(
+        &self,
+        name: &str,
+        span: Span,
+        theme: &Theme,
+        size: Size,
+    ) -> Result<String, ChartError> {
         let src = &self.sources;
         let now = src.clock.now();
         let current = src.manifest.current();
@@ -82,7 +90,13 @@ impl Charts {
         let mut points = self.history.points(span, now.as_second());
         points.push(self.point());
         Ok(match name {
-            "latency" => render::latency(&points, (m.telemetry.p95_target_ms, m.telemetry.p99_target_ms), &axis, theme, size)?,
+            "latency" => render::latency(
+                &points,
+                (m.telemetry.p95_target_ms, m.telemetry.p99_target_ms),
+                &axis,
+                theme,
+                size,
+            )?,
             "hit-ratio" => render::hit_ratio(&points, &axis, theme, size)?,
             "transcodes" => render::transcodes(&points, &axis, theme, size)?,
             _ => {
@@ -90,10 +104,15 @@ impl Charts {
                 samples.push(latest);
                 let since = if span == Span::Hour { now.as_second() - 3_600 } else { i64::MIN };
                 let total = |s: &[i64; 4]| s.iter().sum::<i64>() as f64 / MICRO as f64;
-                let samples: Vec<(i64, f64)> = samples.iter().filter(|(at, _)| *at >= since).map(|(at, s)| (*at, total(s))).collect();
+                let samples: Vec<(i64, f64)> = samples
+                    .iter()
+                    .filter(|(at, _)| *at >= since)
+                    .map(|(at, s)| (*at, total(s)))
+                    .collect();
                 let view = src.spend.view(now, m);
-                let projection =
-                    view.total.projected.map(|p| ((now.as_second(), total(&latest.1)), (m.event.ends_at.as_second(), p as f64)));
+                let projection = view.total.projected.map(|p| {
+                    ((now.as_second(), total(&latest.1)), (m.event.ends_at.as_second(), p as f64))
+                });
                 let currency = m.event.currency.to_string();
                 let series = SpendSeries {
                     samples: &samples,
@@ -124,7 +143,11 @@ impl Charts {
             })
             .collect();
         let spend = src.spend.view(now, &src.manifest.current().manifest);
-        let transcode_ms = spend.components.iter().find(|c| c.component == Component::Transcode).map_or(0, |c| c.usage);
+        let transcode_ms = spend
+            .components
+            .iter()
+            .find(|c| c.component == Component::Transcode)
+            .map_or(0, |c| c.usage);
         Point {
             at: now.as_second(),
             routes,

@@ -105,11 +105,24 @@ fn draw_err<E: std::fmt::Debug>(e: E) -> ChartError {
 }
 
 /// A frame: background, caption, and the "no figures yet" note when there is nothing.
-fn frame(root: &Area<'_>, theme: &Theme, size: Size, empty: Option<&str>) -> Result<(), ChartError> {
+fn frame(
+    root: &Area<'_>,
+    theme: &Theme,
+    size: Size,
+    empty: Option<&str>,
+) -> Result<(), ChartError> {
     root.fill(&theme.bg).map_err(draw_err)?;
     if let Some(note) = empty {
-        let style = ("sans-serif", size.font()).into_font().color(&theme.muted).pos(Pos::new(HPos::Center, VPos::Center));
-        root.draw(&Text::new(note.to_owned(), (size.width as i32 / 2, size.height as i32 / 2), style)).map_err(draw_err)?;
+        let style = ("sans-serif", size.font())
+            .into_font()
+            .color(&theme.muted)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        root.draw(&Text::new(
+            note.to_owned(),
+            (size.width as i32 / 2, size.height as i32 / 2),
+            style,
+        ))
+        .map_err(draw_err)?;
     }
     Ok(())
 }
@@ -155,7 +168,13 @@ fn x_range(points: &[i64], min_span: i64) -> (i64, i64) {
 }
 
 /// p95 (solid) and p99 (dashed) of the busiest routes, with the targets as lines.
-pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme: &Theme, size: Size) -> Result<String, ChartError> {
+pub fn latency(
+    points: &[Point],
+    targets_ms: (u32, u32),
+    axis: &Axis<'_>,
+    theme: &Theme,
+    size: Size,
+) -> Result<String, ChartError> {
     // The routes drawn: the busiest at the latest point first, at most five.
     let mut names: Vec<String> = Vec::new();
     for p in points.iter().rev() {
@@ -165,7 +184,9 @@ pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme:
             }
         }
     }
-    let find = |p: &Point, name: &str| -> Option<RoutePoint> { p.routes.iter().find(|r| r.route == name).cloned() };
+    let find = |p: &Point, name: &str| -> Option<RoutePoint> {
+        p.routes.iter().find(|r| r.route == name).cloned()
+    };
     let top = points.iter().flat_map(|p| p.routes.iter().map(|r| r.p99_ms)).fold(0.0_f64, f64::max);
     // Scaled to the figures, not the targets: a target far above them is named in the
     // title instead of flattening every line against the axis.
@@ -194,7 +215,12 @@ pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme:
                 if f64::from(ms) <= y_max {
                     let style = theme.warn.stroke_width(2);
                     chart
-                        .draw_series(DashedLineSeries::new([(x0, f64::from(ms)), (x1, f64::from(ms))], 4, 6, style))
+                        .draw_series(DashedLineSeries::new(
+                            [(x0, f64::from(ms)), (x1, f64::from(ms))],
+                            4,
+                            6,
+                            style,
+                        ))
                         .map_err(draw_err)?
                         .label(format!("{label} {ms} ms"))
                         .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], style));
@@ -202,19 +228,29 @@ pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme:
             }
             for (i, name) in names.iter().enumerate() {
                 let colour = theme.series[i % theme.series.len()];
-                for run in runs(points, |p| find(p, name).map(|r| r.p95_ms)).into_iter().filter(|r| is_line(r)) {
-                    chart.draw_series(LineSeries::new(run, colour.stroke_width(4))).map_err(draw_err)?;
+                for run in runs(points, |p| find(p, name).map(|r| r.p95_ms))
+                    .into_iter()
+                    .filter(|r| is_line(r))
+                {
+                    chart
+                        .draw_series(LineSeries::new(run, colour.stroke_width(4)))
+                        .map_err(draw_err)?;
                 }
                 // Dots too, so that a lone point (a route just seen) still shows; they
                 // carry the legend, as every route listed has at least one.
-                let dots = points.iter().filter_map(|p| find(p, name).map(|r| Circle::new((p.at, r.p95_ms), 4, colour.filled())));
-                chart
-                    .draw_series(dots)
-                    .map_err(draw_err)?
-                    .label(name.clone())
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(4)));
-                for run in runs(points, |p| find(p, name).map(|r| r.p99_ms)).into_iter().filter(|r| is_line(r)) {
-                    chart.draw_series(DashedLineSeries::new(run, 10, 6, colour.stroke_width(2))).map_err(draw_err)?;
+                let dots = points.iter().filter_map(|p| {
+                    find(p, name).map(|r| Circle::new((p.at, r.p95_ms), 4, colour.filled()))
+                });
+                chart.draw_series(dots).map_err(draw_err)?.label(name.clone()).legend(
+                    move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(4)),
+                );
+                for run in runs(points, |p| find(p, name).map(|r| r.p99_ms))
+                    .into_iter()
+                    .filter(|r| is_line(r))
+                {
+                    chart
+                        .draw_series(DashedLineSeries::new(run, 10, 6, colour.stroke_width(2)))
+                        .map_err(draw_err)?;
                 }
             }
             legend(&mut chart, theme, size)?;
@@ -225,7 +261,12 @@ pub fn latency(points: &[Point], targets_ms: (u32, u32), axis: &Axis<'_>, theme:
 }
 
 /// Share of asset requests served without the origin, per minute.
-pub fn hit_ratio(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) -> Result<String, ChartError> {
+pub fn hit_ratio(
+    points: &[Point],
+    axis: &Axis<'_>,
+    theme: &Theme,
+    size: Size,
+) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (size.width, size.height)).into_drawing_area();
@@ -236,13 +277,20 @@ pub fn hit_ratio(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) -
             let (x0, x1) = x_range(&points.iter().map(|p| p.at).collect::<Vec<_>>(), 300);
             let low = series.iter().flatten().map(|(_, v)| *v).fold(100.0_f64, f64::min);
             let y0 = if low >= 90.0 { 90.0 } else { 0.0 };
-            let mut chart = chart(&root, theme, size, "Cache hit ratio, last minute", x0..x1, y0..100.5)?;
+            let mut chart =
+                chart(&root, theme, size, "Cache hit ratio, last minute", x0..x1, y0..100.5)?;
             mesh(&mut chart, axis, theme, size, x1 - x0, &|v| format!("{v:.0}%"))?;
             for run in series {
                 if is_line(&run) {
-                    chart.draw_series(LineSeries::new(run, theme.good.stroke_width(4))).map_err(draw_err)?;
+                    chart
+                        .draw_series(LineSeries::new(run, theme.good.stroke_width(4)))
+                        .map_err(draw_err)?;
                 } else {
-                    chart.draw_series(run.into_iter().map(|p| Circle::new(p, 5, theme.good.filled()))).map_err(draw_err)?;
+                    chart
+                        .draw_series(
+                            run.into_iter().map(|p| Circle::new(p, 5, theme.good.filled())),
+                        )
+                        .map_err(draw_err)?;
                 }
             }
         }
@@ -252,7 +300,12 @@ pub fn hit_ratio(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) -
 }
 
 /// Transcode minutes so far (line) and transcodes running (steps), per point.
-pub fn transcodes(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) -> Result<String, ChartError> {
+pub fn transcodes(
+    points: &[Point],
+    axis: &Axis<'_>,
+    theme: &Theme,
+    size: Size,
+) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (size.width, size.height)).into_drawing_area();
@@ -260,24 +313,37 @@ pub fn transcodes(points: &[Point], axis: &Axis<'_>, theme: &Theme, size: Size) 
         frame(&root, theme, size, empty)?;
         if empty.is_none() {
             let (x0, x1) = x_range(&points.iter().map(|p| p.at).collect::<Vec<_>>(), 300);
-            let top = points.iter().map(|p| p.transcode_minutes.max(p.transcodes_running as f64)).fold(0.0_f64, f64::max);
-            let mut chart =
-                chart(&root, theme, size, "Transcode minutes (line) and running now (bars)", x0..x1, 0.0..(top * 1.15).max(5.0))?;
+            let top = points
+                .iter()
+                .map(|p| p.transcode_minutes.max(p.transcodes_running as f64))
+                .fold(0.0_f64, f64::max);
+            let mut chart = chart(
+                &root,
+                theme,
+                size,
+                "Transcode minutes (line) and running now (bars)",
+                x0..x1,
+                0.0..(top * 1.15).max(5.0),
+            )?;
             mesh(&mut chart, axis, theme, size, x1 - x0, &|v| format!("{v:.0}"))?;
             let bar = theme.series[0].mix(0.35).filled();
             chart
-                .draw_series(
-                    points
-                        .iter()
-                        .filter(|p| p.transcodes_running > 0)
-                        .map(|p| Rectangle::new([(p.at - 4, 0.0), (p.at + 4, p.transcodes_running as f64)], bar)),
-                )
+                .draw_series(points.iter().filter(|p| p.transcodes_running > 0).map(|p| {
+                    Rectangle::new([(p.at - 4, 0.0), (p.at + 4, p.transcodes_running as f64)], bar)
+                }))
                 .map_err(draw_err)?;
-            let line: Vec<(i64, f64)> = points.iter().map(|p| (p.at, p.transcode_minutes)).collect();
+            let line: Vec<(i64, f64)> =
+                points.iter().map(|p| (p.at, p.transcode_minutes)).collect();
             if is_line(&line) {
-                chart.draw_series(LineSeries::new(line, theme.series[0].stroke_width(4))).map_err(draw_err)?;
+                chart
+                    .draw_series(LineSeries::new(line, theme.series[0].stroke_width(4)))
+                    .map_err(draw_err)?;
             } else {
-                chart.draw_series(line.into_iter().map(|p| Circle::new(p, 5, theme.series[0].filled()))).map_err(draw_err)?;
+                chart
+                    .draw_series(
+                        line.into_iter().map(|p| Circle::new(p, 5, theme.series[0].filled())),
+                    )
+                    .map_err(draw_err)?;
             }
         }
         root.present().map_err(draw_err)?;
@@ -299,7 +365,12 @@ pub struct SpendSeries<'a> {
 
 /// Spend against the budget, with the projection line to the event's end. When the end
 /// is far off the chart stops at a horizon and the line shows where it is heading.
-pub fn spend(s: &SpendSeries<'_>, axis: &Axis<'_>, theme: &Theme, size: Size) -> Result<String, ChartError> {
+pub fn spend(
+    s: &SpendSeries<'_>,
+    axis: &Axis<'_>,
+    theme: &Theme,
+    size: Size,
+) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (size.width, size.height)).into_drawing_area();
@@ -309,22 +380,37 @@ pub fn spend(s: &SpendSeries<'_>, axis: &Axis<'_>, theme: &Theme, size: Size) ->
             let first = s.samples.first().map_or(0, |p| p.0);
             let now = s.samples.last().map_or(0, |p| p.0);
             // Horizon: the event's end, but never more than the time seen so far again (6 h at least).
-            let horizon = s.projection.map_or(now, |(_, (end, _))| end.min(now + (now - first).max(6 * 3_600)));
+            let horizon = s
+                .projection
+                .map_or(now, |(_, (end, _))| end.min(now + (now - first).max(6 * 3_600)));
             let (x0, x1) = (first.min(now - 300), horizon.max(now + 60));
             let projection = s.projection.map(|((t0, v0), (t1, v1))| {
                 let slope = if t1 > t0 { (v1 - v0) / (t1 - t0) as f64 } else { 0.0 };
                 ((t0, v0), (x1, v0 + slope * (x1 - t0) as f64))
             });
             let major = |v: f64| v / s.minor_per_major;
-            let top = s.samples.iter().map(|p| p.1).chain(s.budget).chain(projection.map(|(_, (_, v))| v)).fold(0.0_f64, f64::max);
+            let top = s
+                .samples
+                .iter()
+                .map(|p| p.1)
+                .chain(s.budget)
+                .chain(projection.map(|(_, (_, v))| v))
+                .fold(0.0_f64, f64::max);
             // Scaled to what was spent and where it heads; a budget far above both is
             // named in the title rather than flattening the line against the axis.
-            let seen = s.samples.iter().map(|p| p.1).chain(projection.map(|(_, (_, v))| v)).fold(0.0_f64, f64::max);
+            let seen = s
+                .samples
+                .iter()
+                .map(|p| p.1)
+                .chain(projection.map(|(_, (_, v))| v))
+                .fold(0.0_f64, f64::max);
             let budget_on_scale = s.budget.filter(|b| *b <= seen * 4.0);
             let top = if budget_on_scale.is_some() { top } else { seen };
             let y_max = major(top * 1.2).max(0.01);
             let title = match (s.budget, budget_on_scale) {
-                (Some(b), None) => format!("Spend ({}); the budget of {:.2} is far above", s.currency, major(b)),
+                (Some(b), None) => {
+                    format!("Spend ({}); the budget of {:.2} is far above", s.currency, major(b))
+                }
                 _ => format!("Spend against budget ({})", s.currency),
             };
             let mut chart = chart(&root, theme, size, &title, x0..x1, 0.0..y_max)?;
@@ -341,7 +427,12 @@ pub fn spend(s: &SpendSeries<'_>, axis: &Axis<'_>, theme: &Theme, size: Size) ->
             let line = theme.series[0].stroke_width(4);
             chart
                 .draw_series(
-                    AreaSeries::new(s.samples.iter().map(|(t, v)| (*t, major(*v))), 0.0, theme.series[0].mix(0.18)).border_style(line),
+                    AreaSeries::new(
+                        s.samples.iter().map(|(t, v)| (*t, major(*v))),
+                        0.0,
+                        theme.series[0].mix(0.18),
+                    )
+                    .border_style(line),
                 )
                 .map_err(draw_err)?
                 .label("spent")
@@ -349,7 +440,12 @@ pub fn spend(s: &SpendSeries<'_>, axis: &Axis<'_>, theme: &Theme, size: Size) ->
             if let Some(((t0, v0), (t1, v1))) = projection {
                 let style = theme.warn.stroke_width(3);
                 chart
-                    .draw_series(DashedLineSeries::new([(t0, major(v0)), (t1, major(v1))], 10, 8, style))
+                    .draw_series(DashedLineSeries::new(
+                        [(t0, major(v0)), (t1, major(v1))],
+                        10,
+                        8,
+                        style,
+                    ))
                     .map_err(draw_err)?
                     .label("at this rate")
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], style));
@@ -362,12 +458,16 @@ pub fn spend(s: &SpendSeries<'_>, axis: &Axis<'_>, theme: &Theme, size: Size) ->
 }
 
 type TimeAxis = plotters::coord::combinators::WithKeyPoints<plotters::coord::types::RangedCoordi64>;
-type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TimeAxis, plotters::coord::types::RangedCoordf64>>;
+type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<TimeAxis, plotters::coord::types::RangedCoordf64>>;
 
 /// Round clock times for the time axis: at most `max` of them, on a step of whole
 /// minutes, hours or days.
 pub fn ticks(x0: i64, x1: i64, max: usize) -> Vec<i64> {
-    const STEPS: [i64; 14] = [60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
+    const STEPS: [i64; 14] = [
+        60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400, 172_800,
+        604_800,
+    ];
     let span = (x1 - x0).max(1);
     let max = max.max(2) as i64;
     let step = STEPS.iter().copied().find(|s| span / s < max).unwrap_or(span / max + 1);
@@ -388,7 +488,10 @@ fn chart<'a, 'b>(
     let x = (x.start..x.end).with_key_points(ticks(x.start, x.end, labels));
     ChartBuilder::on(root)
         .margin(font / 2 + 4)
-        .caption(title, ("sans-serif", font + 2).into_font().style(FontStyle::Bold).color(&theme.text))
+        .caption(
+            title,
+            ("sans-serif", font + 2).into_font().style(FontStyle::Bold).color(&theme.text),
+        )
         .x_label_area_size(font * 2)
         .y_label_area_size(font * 4)
         .build_cartesian_2d(x, y)
@@ -419,7 +522,11 @@ fn mesh(
         .map_err(draw_err)
 }
 
-fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, theme: &Theme, size: Size) -> Result<(), ChartError> {
+fn legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    theme: &Theme,
+    size: Size,
+) -> Result<(), ChartError> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -435,7 +542,8 @@ pub fn to_png(svg: &str, fonts: Arc<usvg::fontdb::Database>) -> Result<Vec<u8>, 
     let options = usvg::Options { fontdb: fonts, ..usvg::Options::default() };
     let tree = usvg::Tree::from_str(svg, &options).map_err(|e| ChartError::Png(e.to_string()))?;
     let size = tree.size().to_int_size();
-    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| ChartError::Png("empty chart".into()))?;
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or_else(|| ChartError::Png("empty chart".into()))?;
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
     pixmap.encode_png().map_err(|e| ChartError::Png(e.to_string()))
 }
@@ -475,8 +583,19 @@ mod tests {
             ]
         }) {
             for polyline in svg.split("<polyline").skip(1) {
-                let pts: Vec<&str> = polyline.split("points=\"").nth(1).unwrap().split('"').next().unwrap().split_whitespace().collect();
-                assert!(pts.len() >= 2 && pts.iter().any(|p| *p != pts[0]), "a polyline of one point, or of no length: {pts:?}");
+                let pts: Vec<&str> = polyline
+                    .split("points=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .split_whitespace()
+                    .collect();
+                assert!(
+                    pts.len() >= 2 && pts.iter().any(|p| *p != pts[0]),
+                    "a polyline of one point, or of no length: {pts:?}"
+                );
             }
             assert!(svg.contains("<circle"), "the lone point is shown");
         }
@@ -487,7 +606,11 @@ mod tests {
             .map(|i| Point {
                 at: 1_781_000_000 + i * 10,
                 routes: vec![
-                    RoutePoint { route: "POST /api/v1/orders".into(), p95_ms: 12.0 + i as f64, p99_ms: 30.0 + i as f64 },
+                    RoutePoint {
+                        route: "POST /api/v1/orders".into(),
+                        p95_ms: 12.0 + i as f64,
+                        p99_ms: 30.0 + i as f64,
+                    },
                     RoutePoint { route: "GET /assets/{*path}".into(), p95_ms: 2.0, p99_ms: 5.0 },
                 ],
                 hit_ratio: (i % 20 != 5).then_some(0.97),
@@ -508,26 +631,47 @@ mod tests {
         let size = Size { width: 800, height: 360 };
         let svg = latency(&points(), (50, 1000), &axis, &Theme::light(), size).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
-        assert!(svg.contains("POST /api/v1/orders") && svg.contains("p95 target 50 ms"), "a target in range is a line");
-        assert!(svg.contains("targets p99 1000 ms"), "a target off the scale is named in the title");
-        assert!(svg.contains("#0050D0") || svg.contains("#0050d0"), "the light theme's first series colour");
+        assert!(
+            svg.contains("POST /api/v1/orders") && svg.contains("p95 target 50 ms"),
+            "a target in range is a line"
+        );
+        assert!(
+            svg.contains("targets p99 1000 ms"),
+            "a target off the scale is named in the title"
+        );
+        assert!(
+            svg.contains("#0050D0") || svg.contains("#0050d0"),
+            "the light theme's first series colour"
+        );
         let dark = latency(&points(), (250, 1000), &axis, &Theme::dark(), size).unwrap();
         assert!(dark.to_ascii_lowercase().contains("#1a1e24"), "the dark panel colour");
-        assert!(hit_ratio(&points(), &axis, &Theme::light(), size).unwrap().contains("Cache hit ratio"));
-        assert!(transcodes(&points(), &axis, &Theme::light(), size).unwrap().contains("Transcode minutes"));
+        assert!(hit_ratio(&points(), &axis, &Theme::light(), size)
+            .unwrap()
+            .contains("Cache hit ratio"));
+        assert!(transcodes(&points(), &axis, &Theme::light(), size)
+            .unwrap()
+            .contains("Transcode minutes"));
     }
 
     #[test]
     fn an_empty_chart_says_so() {
         let tz = tz();
-        let svg = latency(&[], (250, 1000), &Axis { tz: &tz }, &Theme::light(), Size { width: 400, height: 200 }).unwrap();
+        let svg = latency(
+            &[],
+            (250, 1000),
+            &Axis { tz: &tz },
+            &Theme::light(),
+            Size { width: 400, height: 200 },
+        )
+        .unwrap();
         assert!(svg.contains("No customer requests yet"));
     }
 
     #[test]
     fn the_spend_chart_draws_budget_and_projection_and_becomes_a_png() {
         let tz = tz();
-        let samples: Vec<(i64, f64)> = (0..30).map(|i| (1_781_000_000 + i * 60, i as f64 * 100.0)).collect();
+        let samples: Vec<(i64, f64)> =
+            (0..30).map(|i| (1_781_000_000 + i * 60, i as f64 * 100.0)).collect();
         let s = SpendSeries {
             samples: &samples,
             budget: Some(15_000.0),
@@ -535,7 +679,8 @@ mod tests {
             currency: "EUR",
             minor_per_major: 100.0,
         };
-        let svg = spend(&s, &Axis { tz: &tz }, &Theme::light(), Size { width: 800, height: 360 }).unwrap();
+        let svg = spend(&s, &Axis { tz: &tz }, &Theme::light(), Size { width: 800, height: 360 })
+            .unwrap();
         assert!(svg.contains("budget 150.00") && svg.contains("at this rate"), "{svg}");
         let png = to_png(&svg, Arc::new(load_fonts())).unwrap();
         assert_eq!(&png[1..4], b"PNG");

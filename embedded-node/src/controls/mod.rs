@@ -31,7 +31,9 @@ use crate::telemetry::{serves_customers, Telemetry};
 use crate::uplink::{Uplink, UplinkError};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::manifest::controls::NORMAL;
-use boothcloud_core::manifest::{DegradeLevel, Manifest, Runbook, Sheddable, Step, TranscodeMode, Trigger};
+use boothcloud_core::manifest::{
+    DegradeLevel, Manifest, Runbook, Sheddable, Step, TranscodeMode, Trigger,
+};
 use boothcloud_core::triggers::{self, Arming, Signals};
 use boothcloud_core::uplink::Route;
 use shed::ShedGate;
@@ -184,14 +186,21 @@ pub struct StepReport {
 
 impl Controls {
     /// Starts at the level saved before a restart (if the manifest still has it).
-    pub async fn load(live: Arc<LiveManifest>, clock: Arc<dyn Clock>, db: SqlitePool, targets: Targets) -> Result<Controls, sqlx::Error> {
+    pub async fn load(
+        live: Arc<LiveManifest>,
+        clock: Arc<dyn Clock>,
+        db: SqlitePool,
+        targets: Targets,
+    ) -> Result<Controls, sqlx::Error> {
         let saved: HashMap<String, (String, i64, String)> =
-            sqlx::query_as::<_, (String, String, i64, String)>("SELECT name, value, at_ms, set_by FROM control_state")
-                .fetch_all(&db)
-                .await?
-                .into_iter()
-                .map(|(name, value, at, by)| (name, (value, at, by)))
-                .collect();
+            sqlx::query_as::<_, (String, String, i64, String)>(
+                "SELECT name, value, at_ms, set_by FROM control_state",
+            )
+            .fetch_all(&db)
+            .await?
+            .into_iter()
+            .map(|(name, value, at, by)| (name, (value, at, by)))
+            .collect();
         let now = clock.now();
         let (level, since, set_by) = match saved.get("level") {
             Some((value, at, by)) if live.current().manifest.level(value).is_some() => {
@@ -292,13 +301,28 @@ impl Controls {
         let before = self.level();
         let loaded = self.live.current();
         let Some(level) = loaded.manifest.level(name) else {
-            let err = ControlError::UnknownLevel(name.chars().take(64).collect(), level_names(&loaded.manifest));
-            self.targets.audit.record(who, "degrade", Some(before), Some(name.chars().take(64).collect()), Err(err.to_string())).await;
+            let err = ControlError::UnknownLevel(
+                name.chars().take(64).collect(),
+                level_names(&loaded.manifest),
+            );
+            self.targets
+                .audit
+                .record(
+                    who,
+                    "degrade",
+                    Some(before),
+                    Some(name.chars().take(64).collect()),
+                    Err(err.to_string()),
+                )
+                .await;
             return Err(err);
         };
         let done = self.save("level", name, who).await;
         if let Err(e) = done {
-            self.targets.audit.record(who, "degrade", Some(before), Some(name.into()), Err(e.to_string())).await;
+            self.targets
+                .audit
+                .record(who, "degrade", Some(before), Some(name.into()), Err(e.to_string()))
+                .await;
             return Err(e.into());
         }
         let paused = {
@@ -324,14 +348,29 @@ impl Controls {
     async fn pause_uploads_locked(&self, paused: bool, who: &Who) -> Result<(), ControlError> {
         let before = self.lock().uploads_paused;
         let words = |p: bool| if p { "paused" } else { "sending" }.to_owned();
-        if let Err(e) = self.save("uploads_paused", if paused { "true" } else { "false" }, who).await {
-            self.targets.audit.record(who, "media forwarding", Some(words(before)), Some(words(paused)), Err(e.to_string())).await;
+        if let Err(e) =
+            self.save("uploads_paused", if paused { "true" } else { "false" }, who).await
+        {
+            self.targets
+                .audit
+                .record(
+                    who,
+                    "media forwarding",
+                    Some(words(before)),
+                    Some(words(paused)),
+                    Err(e.to_string()),
+                )
+                .await;
             return Err(e.into());
         }
         self.lock().uploads_paused = paused;
-        let level = self.live.current().manifest.level(&self.level()).unwrap_or_else(DegradeLevel::normal);
+        let level =
+            self.live.current().manifest.level(&self.level()).unwrap_or_else(DegradeLevel::normal);
         self.apply(&level, paused);
-        self.targets.audit.record(who, "media forwarding", Some(words(before)), Some(words(paused)), Ok(())).await;
+        self.targets
+            .audit
+            .record(who, "media forwarding", Some(words(before)), Some(words(paused)), Ok(()))
+            .await;
         Ok(())
     }
 
@@ -353,15 +392,38 @@ impl Controls {
         let before = origin_words(self.targets.assets.on_fallback());
         if fallback && self.live.current().manifest.uplink.fallback_origin.is_none() {
             let err = ControlError::NoFallbackOrigin;
-            self.targets.audit.record(who, "asset origin", Some(before), Some(origin_words(true)), Err(err.to_string())).await;
+            self.targets
+                .audit
+                .record(
+                    who,
+                    "asset origin",
+                    Some(before),
+                    Some(origin_words(true)),
+                    Err(err.to_string()),
+                )
+                .await;
             return Err(err);
         }
-        if let Err(e) = self.save("origin", if fallback { "fallback" } else { "primary" }, who).await {
-            self.targets.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Err(e.to_string())).await;
+        if let Err(e) =
+            self.save("origin", if fallback { "fallback" } else { "primary" }, who).await
+        {
+            self.targets
+                .audit
+                .record(
+                    who,
+                    "asset origin",
+                    Some(before),
+                    Some(origin_words(fallback)),
+                    Err(e.to_string()),
+                )
+                .await;
             return Err(e.into());
         }
         self.targets.assets.set_fallback(fallback);
-        self.targets.audit.record(who, "asset origin", Some(before), Some(origin_words(fallback)), Ok(())).await;
+        self.targets
+            .audit
+            .record(who, "asset origin", Some(before), Some(origin_words(fallback)), Ok(()))
+            .await;
         Ok(())
     }
 
@@ -375,7 +437,16 @@ impl Controls {
         let before = self.targets.uplink.route().path();
         let after = route.path();
         let done = self.targets.uplink.set_route(route).await;
-        self.targets.audit.record(who, "failover", Some(before), Some(after), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+        self.targets
+            .audit
+            .record(
+                who,
+                "failover",
+                Some(before),
+                Some(after),
+                done.as_ref().map(|_| ()).map_err(ToString::to_string),
+            )
+            .await;
         Ok(done?)
     }
 
@@ -383,9 +454,19 @@ impl Controls {
     /// and changes nothing. A step that fails does not stop the ones after it (a booth
     /// that cannot fail over should still degrade); the report says which failed.
     /// `by`: the operator who ran it, `None` when its trigger did.
-    pub async fn run(&self, name: &str, by: Option<&Who>, dry_run: bool) -> Result<RunReport, ControlError> {
+    pub async fn run(
+        &self,
+        name: &str,
+        by: Option<&Who>,
+        dry_run: bool,
+    ) -> Result<RunReport, ControlError> {
         let loaded = self.live.current();
-        let runbook = loaded.manifest.runbooks.iter().find(|r| r.name == name).ok_or_else(|| ControlError::UnknownRunbook(name.into()))?;
+        let runbook = loaded
+            .manifest
+            .runbooks
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| ControlError::UnknownRunbook(name.into()))?;
         let _one = self.acting.lock().await;
         let who = Who::runbook(&runbook.name, by);
         let mut steps = Vec::with_capacity(runbook.steps.len());
@@ -404,11 +485,28 @@ impl Controls {
         }
         if !dry_run {
             let failed = steps.iter().filter(|s| s.result != "ok").count();
-            let result = if failed == 0 { "ok".to_owned() } else { format!("{failed} of {} steps failed", steps.len()) };
+            let result = if failed == 0 {
+                "ok".to_owned()
+            } else {
+                format!("{failed} of {} steps failed", steps.len())
+            };
             // Run by hand, the entry's who says so; by its trigger, the after says which.
             let trigger = by.is_none().then(|| format!("trigger: {}", runbook.trigger));
-            self.targets.audit.record(&who, "run runbook", None, trigger, if failed == 0 { Ok(()) } else { Err(result.clone()) }).await;
-            let last = LastRun { at: self.clock.now(), by: if by.is_some() { "operator" } else { "trigger" }.into(), result };
+            self.targets
+                .audit
+                .record(
+                    &who,
+                    "run runbook",
+                    None,
+                    trigger,
+                    if failed == 0 { Ok(()) } else { Err(result.clone()) },
+                )
+                .await;
+            let last = LastRun {
+                at: self.clock.now(),
+                by: if by.is_some() { "operator" } else { "trigger" }.into(),
+                result,
+            };
             self.lock().last_runs.insert(runbook.name.clone(), last);
         }
         Ok(RunReport { runbook: runbook.name.clone(), dry_run, steps })
@@ -419,11 +517,18 @@ impl Controls {
         let st = self.lock();
         match step {
             Step::Degrade(level) => (st.level.clone(), level.clone()),
-            Step::Failover(path) => (self.targets.uplink.route().path(), Route::from_path(path).map_or_else(|| path.clone(), |r| r.path())),
+            Step::Failover(path) => (
+                self.targets.uplink.route().path(),
+                Route::from_path(path).map_or_else(|| path.clone(), |r| r.path()),
+            ),
             Step::PauseUploads => (paused_words(st.uploads_paused), paused_words(true)),
             Step::ResumeUploads => (paused_words(st.uploads_paused), paused_words(false)),
-            Step::RotateSigningKey => (format!("key {}", self.targets.keys.signer().fingerprint()), "a new key".into()),
-            Step::Origin(on) => (origin_words(self.targets.assets.on_fallback()), origin_words(*on)),
+            Step::RotateSigningKey => {
+                (format!("key {}", self.targets.keys.signer().fingerprint()), "a new key".into())
+            }
+            Step::Origin(on) => {
+                (origin_words(self.targets.assets.on_fallback()), origin_words(*on))
+            }
             Step::Teardown => (
                 if self.targets.teardown.is_closed() { "closing" } else { "open" }.into(),
                 "teardown (closed, synced or exported, wiped, stopped)".into(),
@@ -436,7 +541,8 @@ impl Controls {
         match step {
             Step::Degrade(level) => self.degrade_locked(level, who).await,
             Step::Failover(path) => {
-                let route = Route::from_path(path).ok_or_else(|| UplinkError::UnknownPeer(path.clone()))?;
+                let route =
+                    Route::from_path(path).ok_or_else(|| UplinkError::UnknownPeer(path.clone()))?;
                 self.failover_locked(route, who).await
             }
             Step::PauseUploads => self.pause_uploads_locked(true, who).await,
@@ -446,13 +552,21 @@ impl Controls {
             Step::Teardown => {
                 let loaded = self.live.current();
                 let m = &loaded.manifest;
-                let started = self.targets.teardown.request(&m.event.id, who, m.teardown.export_dir.as_deref()).await?;
+                let started = self
+                    .targets
+                    .teardown
+                    .request(&m.event.id, who, m.teardown.export_dir.as_deref())
+                    .await?;
                 let after = if started { "started" } else { "continued" };
                 self.targets.audit.record(who, "teardown", None, Some(after.into()), Ok(())).await;
                 Ok(())
             }
             Step::Notify(text) => {
-                let notice = Notice { at: self.clock.now(), text: text.clone(), runbook: runbook.to_owned() };
+                let notice = Notice {
+                    at: self.clock.now(),
+                    text: text.clone(),
+                    runbook: runbook.to_owned(),
+                };
                 {
                     let mut st = self.lock();
                     st.notices.push_front(notice);
@@ -472,7 +586,9 @@ impl Controls {
             .telemetry
             .last_minute()
             .into_iter()
-            .filter(|(_, route, minute)| serves_customers(route) && minute.requests >= triggers::MIN_REQUESTS_FOR_P99)
+            .filter(|(_, route, minute)| {
+                serves_customers(route) && minute.requests >= triggers::MIN_REQUESTS_FOR_P99
+            })
             .map(|(_, _, minute)| minute.p99_us)
             .max()
             .map(|us| SignedDuration::from_micros(us as i64));
@@ -491,8 +607,15 @@ impl Controls {
         let loaded = self.live.current();
         if loaded.version != self.lock().applied_version {
             if let Some(dropped) = self.reapply() {
-                let who = Who { actor: "manifest", client: "node", why: "the level is no longer in the manifest".into() };
-                self.targets.audit.record(&who, "degrade", Some(dropped), Some(NORMAL.into()), Ok(())).await;
+                let who = Who {
+                    actor: "manifest",
+                    client: "node",
+                    why: "the level is no longer in the manifest".into(),
+                };
+                self.targets
+                    .audit
+                    .record(&who, "degrade", Some(dropped), Some(NORMAL.into()), Ok(()))
+                    .await;
                 let _ = self.save("level", NORMAL, &who).await;
             }
         }
@@ -517,7 +640,9 @@ impl Controls {
             tracing::info!(runbook = %r.name, trigger = %r.trigger, "a runbook's trigger fired");
             match self.run(&r.name, None, false).await {
                 Ok(_) => ran.push(r.name.clone()),
-                Err(e) => tracing::warn!(runbook = %r.name, error = %e, "the runbook could not run"),
+                Err(e) => {
+                    tracing::warn!(runbook = %r.name, error = %e, "the runbook could not run")
+                }
             }
         }
         ran
@@ -546,7 +671,11 @@ impl Controls {
         let current = m.level(&st.level).unwrap_or_else(DegradeLevel::normal);
         let levels = std::iter::once(DegradeLevel::normal())
             .chain(m.degrade.iter().cloned())
-            .map(|l| LevelView { current: l.name == st.level, effects: effects(&l, m, self.normal_sampling), name: l.name })
+            .map(|l| LevelView {
+                current: l.name == st.level,
+                effects: effects(&l, m, self.normal_sampling),
+                name: l.name,
+            })
             .collect();
         ControlsView {
             level: st.level.clone(),
@@ -559,7 +688,12 @@ impl Controls {
             uploads_paused_by_hand: st.uploads_paused,
             path: self.targets.uplink.route().path(),
             mode: self.targets.uplink.mode(),
-            notices: st.notices.iter().filter(|n| now.duration_since(n.at) < NOTICE_SHOWN_FOR).cloned().collect(),
+            notices: st
+                .notices
+                .iter()
+                .filter(|n| now.duration_since(n.at) < NOTICE_SHOWN_FOR)
+                .cloned()
+                .collect(),
             closed: self.targets.teardown.is_closed(),
             origin: if self.targets.assets.on_fallback() { "fallback" } else { "primary" }.into(),
             runbooks: m
@@ -589,7 +723,10 @@ fn paused_words(paused: bool) -> String {
 }
 
 fn level_names(m: &Manifest) -> String {
-    std::iter::once(NORMAL).chain(m.degrade.iter().map(|l| l.name.as_str())).collect::<Vec<_>>().join(", ")
+    std::iter::once(NORMAL)
+        .chain(m.degrade.iter().map(|l| l.name.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What a level changes, in words staff understand.
@@ -599,14 +736,20 @@ pub fn effects(level: &DegradeLevel, m: &Manifest, normal_sampling: f64) -> Vec<
     }
     let mut out = Vec::new();
     if let Some(s) = level.sampling.filter(|s| (s - normal_sampling).abs() > f64::EPSILON) {
-        out.push(format!("Request details logged for {} of requests (normally {}).", percent(s), percent(normal_sampling)));
+        out.push(format!(
+            "Request details logged for {} of requests (normally {}).",
+            percent(s),
+            percent(normal_sampling)
+        ));
     }
     match level.transcodes {
         TranscodeMode::Full => {}
-        TranscodeMode::Reduced => out.push(format!("Clips at reduced quality, {} at a time.", m.media.degraded_transcodes)),
-        TranscodeMode::EssentialOnly => {
-            out.push(format!("Only essential clips are made, at reduced quality, {} at a time.", m.media.degraded_transcodes))
-        }
+        TranscodeMode::Reduced => out
+            .push(format!("Clips at reduced quality, {} at a time.", m.media.degraded_transcodes)),
+        TranscodeMode::EssentialOnly => out.push(format!(
+            "Only essential clips are made, at reduced quality, {} at a time.",
+            m.media.degraded_transcodes
+        )),
     }
     if !level.forward_media {
         out.push("Uploads and clips wait on this laptop instead of going upstream.".into());

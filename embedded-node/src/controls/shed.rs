@@ -30,7 +30,8 @@ pub struct Paused {
 impl ShedGate {
     pub fn set(&self, level: &DegradeLevel) {
         *self.level.lock().unwrap_or_else(|e| e.into_inner()) = level.name.as_str().into();
-        self.retry_after_s.store(level.retry_after.as_secs().clamp(1, 3600) as u32, Ordering::Relaxed);
+        self.retry_after_s
+            .store(level.retry_after.as_secs().clamp(1, 3600) as u32, Ordering::Relaxed);
         self.mask.store(level.shed.iter().fold(0, |m, s| m | s.bit()), Ordering::Release);
     }
 
@@ -58,7 +59,10 @@ mod tests {
     #[test]
     fn only_the_named_groups_are_paused_and_the_gate_says_when_to_come_back() {
         let gate = ShedGate::default();
-        assert!(Sheddable::ALL.iter().all(|s| gate.paused(*s).is_none()), "nothing is shed at first");
+        assert!(
+            Sheddable::ALL.iter().all(|s| gate.paused(*s).is_none()),
+            "nothing is shed at first"
+        );
         let level = DegradeLevel {
             name: "essential".into(),
             shed: vec![Sheddable::Uploads, Sheddable::Charts],
@@ -69,8 +73,13 @@ mod tests {
         let paused = gate.paused(Sheddable::Uploads).unwrap();
         assert_eq!((&*paused.level, paused.retry_after_s), ("essential", 45));
         assert!(gate.paused(Sheddable::Charts).is_some());
-        assert!(gate.paused(Sheddable::Metrics).is_none() && gate.paused(Sheddable::Clips).is_none());
+        assert!(
+            gate.paused(Sheddable::Metrics).is_none() && gate.paused(Sheddable::Clips).is_none()
+        );
         gate.set(&DegradeLevel::normal());
-        assert!(Sheddable::ALL.iter().all(|s| gate.paused(*s).is_none()), "back to normal sheds nothing");
+        assert!(
+            Sheddable::ALL.iter().all(|s| gate.paused(*s).is_none()),
+            "back to normal sheds nothing"
+        );
     }
 }

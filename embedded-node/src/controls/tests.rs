@@ -55,8 +55,11 @@ async fn a_slow_booth_runs_its_runbook_once_after_holding_for_thirty_seconds() {
 
     // Every step and the run itself are in the audit log, as the runbook's.
     let log = audit(&b).await;
-    let by_runbook: Vec<&str> =
-        log.iter().filter(|e| e.actor == "runbook" && e.why == "runbook slow-sheds").map(|e| e.action.as_str()).collect();
+    let by_runbook: Vec<&str> = log
+        .iter()
+        .filter(|e| e.actor == "runbook" && e.why == "runbook slow-sheds")
+        .map(|e| e.action.as_str())
+        .collect();
     assert_eq!(by_runbook, ["run runbook", "notify", "media forwarding", "degrade"]);
     assert_eq!(log[0].after.as_deref(), Some("trigger: p99 over 500ms for 30s"));
 
@@ -84,8 +87,11 @@ async fn a_dry_run_changes_nothing_and_a_run_by_hand_is_the_operators() {
     let b = TestBooth::demo().await;
     let controls = &b.services.controls;
     let dry = controls.run("uplink-trouble", Some(&operator()), true).await.unwrap();
-    let steps: Vec<(&str, &str, &str, &str)> =
-        dry.steps.iter().map(|s| (s.step.as_str(), s.before.as_str(), s.after.as_str(), s.result.as_str())).collect();
+    let steps: Vec<(&str, &str, &str, &str)> = dry
+        .steps
+        .iter()
+        .map(|s| (s.step.as_str(), s.before.as_str(), s.after.as_str(), s.result.as_str()))
+        .collect();
     assert_eq!(steps[0], ("failover offline", "auto", "offline", "would change"));
     assert_eq!(steps[1], ("degrade essential", "normal", "essential", "would change"));
     assert_eq!(steps[2], ("pause uploads", "uploads sending", "uploads paused", "would change"));
@@ -98,7 +104,9 @@ async fn a_dry_run_changes_nothing_and_a_run_by_hand_is_the_operators() {
     assert_eq!(controls.level(), "essential");
     assert_eq!(b.services.uplink.route().path(), "offline");
     let log = audit(&b).await;
-    assert!(log.iter().all(|e| e.actor == "operator" && e.client == "dashboard" && e.why == "runbook uplink-trouble"));
+    assert!(log.iter().all(|e| e.actor == "operator"
+        && e.client == "dashboard"
+        && e.why == "runbook uplink-trouble"));
     assert_eq!(log.len(), 5, "four steps and the run: {log:?}");
 
     // Run again: the same steps change nothing now.
@@ -106,7 +114,10 @@ async fn a_dry_run_changes_nothing_and_a_run_by_hand_is_the_operators() {
     assert!(dry.steps[..3].iter().all(|s| s.result == "nothing to do"), "{dry:?}");
     // And the all-clear undoes it.
     controls.run("all-clear", Some(&operator()), false).await.unwrap();
-    assert_eq!((controls.level().as_str(), b.services.uplink.route().path().as_str()), ("normal", "auto"));
+    assert_eq!(
+        (controls.level().as_str(), b.services.uplink.route().path().as_str()),
+        ("normal", "auto")
+    );
     assert!(!b.services.media.forwarder.is_paused());
 }
 
@@ -119,21 +130,31 @@ async fn rotating_the_signing_key_refuses_old_quotes_and_survives_in_the_store()
     let signer = services.keys.signer();
     let before = signer.fingerprint();
     let dry = controls.run("key-compromise", Some(&operator()), true).await.unwrap();
-    assert_eq!((dry.steps[0].before.as_str(), dry.steps[0].result.as_str()), (&*format!("key {before}"), "would change"));
+    assert_eq!(
+        (dry.steps[0].before.as_str(), dry.steps[0].result.as_str()),
+        (&*format!("key {before}"), "would change")
+    );
     assert_eq!(signer.fingerprint(), before, "a dry run keeps the key");
 
     controls.run("key-compromise", Some(&operator()), false).await.unwrap();
     let after = signer.fingerprint();
     assert_ne!(after, before);
     // The keyring (here the file vault) holds the new key: a restart signs with it.
-    let stored: [u8; 32] = services.secrets.get(crate::secrets::QUOTE_KEY).unwrap().unwrap().try_into().unwrap();
+    let stored: [u8; 32] =
+        services.secrets.get(crate::secrets::QUOTE_KEY).unwrap().unwrap().try_into().unwrap();
     assert_eq!(boothcloud_core::signing::quote::QuoteSigner::new(stored).fingerprint(), after);
 
     let event = &services.manifest.current().manifest.event.id;
-    assert!(signer.verify(&old.token, event, boothcloud_core::clock::Clock::now(&b.clock)).is_err(), "a quote signed before is refused");
+    assert!(
+        signer.verify(&old.token, event, boothcloud_core::clock::Clock::now(&b.clock)).is_err(),
+        "a quote signed before is refused"
+    );
     b.sell(&[("COCOA", 1)], PaymentMethod::Cash, "new-key-order").await;
 
     let log = audit(&b).await;
     let rotation = log.iter().find(|e| e.action == "rotate signing key").unwrap();
-    assert_eq!((rotation.before.as_deref(), rotation.after.as_deref()), (Some(&*format!("key {before}")), Some(&*format!("key {after}"))));
+    assert_eq!(
+        (rotation.before.as_deref(), rotation.after.as_deref()),
+        (Some(&*format!("key {before}")), Some(&*format!("key {after}")))
+    );
 }

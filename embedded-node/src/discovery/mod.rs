@@ -86,7 +86,8 @@ impl Advert {
         let ty = format!("{BOOTH_TYPE}.local.");
         match self.ip {
             Some(ip) => ServiceInfo::new(&ty, &instance, &host, ip, self.port, &txt[..]),
-            None => Ok(ServiceInfo::new(&ty, &instance, &host, "", self.port, &txt[..])?.enable_addr_auto()),
+            None => Ok(ServiceInfo::new(&ty, &instance, &host, "", self.port, &txt[..])?
+                .enable_addr_auto()),
         }
     }
 }
@@ -111,7 +112,11 @@ pub struct Discovery {
 
 impl Discovery {
     /// Starts the daemon and the browsers; `me` (this node's id) is never listed.
-    pub fn start(me: &str, manifest: Arc<LiveManifest>, clock: Arc<dyn Clock>) -> Result<Arc<Discovery>, DiscoveryError> {
+    pub fn start(
+        me: &str,
+        manifest: Arc<LiveManifest>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Discovery>, DiscoveryError> {
         let settings = manifest.current().manifest.discovery.clone();
         let discovery = Arc::new(Discovery {
             daemon: std::sync::RwLock::new(ServiceDaemon::new()?),
@@ -157,7 +162,11 @@ impl Discovery {
         Ok(())
     }
 
-    fn browse_one(self: &Arc<Self>, daemon: &ServiceDaemon, ty: String) -> Result<(), DiscoveryError> {
+    fn browse_one(
+        self: &Arc<Self>,
+        daemon: &ServiceDaemon,
+        ty: String,
+    ) -> Result<(), DiscoveryError> {
         let rx = daemon.browse(&format!("{ty}.local."))?;
         tokio::spawn(follow(Arc::downgrade(self), ty, rx));
         Ok(())
@@ -190,13 +199,17 @@ impl Discovery {
         let fresh = ServiceDaemon::new()?;
         self.browsing_since_ms.store(self.now_ms(), Ordering::Relaxed);
         self.browse(&fresh)?;
-        let old = std::mem::replace(&mut *self.daemon.write().unwrap_or_else(|p| p.into_inner()), fresh);
+        let old =
+            std::mem::replace(&mut *self.daemon.write().unwrap_or_else(|p| p.into_inner()), fresh);
         let _ = old.shutdown();
-        let advert = self.advertised.lock().unwrap_or_else(|p| p.into_inner()).take().map(|(a, _)| a);
+        let advert =
+            self.advertised.lock().unwrap_or_else(|p| p.into_inner()).take().map(|(a, _)| a);
         if let Some(advert) = advert {
             self.advertise(&advert)?;
         }
-        tracing::info!("the machine's addresses changed: mDNS restarted and this booth announced again");
+        tracing::info!(
+            "the machine's addresses changed: mDNS restarted and this booth announced again"
+        );
         Ok(())
     }
 
@@ -233,7 +246,8 @@ impl Discovery {
     /// Withdraws the advertisement with goodbye packets, waiting up to a second for
     /// them to be sent.
     pub async fn withdraw(&self) {
-        let fullname = self.advertised.lock().unwrap_or_else(|p| p.into_inner()).take().map(|(_, f)| f);
+        let fullname =
+            self.advertised.lock().unwrap_or_else(|p| p.into_inner()).take().map(|(_, f)| f);
         if let Some(fullname) = fullname {
             let unregistered = self.daemon().unregister(&fullname);
             if let Ok(rx) = unregistered {
@@ -284,7 +298,12 @@ impl Discovery {
             ServiceEvent::ServiceFound(..) => {
                 let tripped = self.guard().new_name(ty, now);
                 if let Some(until) = tripped {
-                    let names = self.guard().paused().into_iter().find(|p| p.service_type == ty).map_or(0, |p| p.names);
+                    let names = self
+                        .guard()
+                        .paused()
+                        .into_iter()
+                        .find(|p| p.service_type == ty)
+                        .map_or(0, |p| p.names);
                     tracing::warn!(
                         service_type = %ty, names, pause_s = (until - now) / 1000,
                         "a flood of mDNS names: browsing for this service type is paused"
@@ -299,7 +318,11 @@ impl Discovery {
                     host: s.host.clone(),
                     port: s.port,
                     addresses: s.addresses.iter().map(|a| a.to_ip_addr()).collect(),
-                    txt: s.txt_properties.iter().map(|p| (p.key().to_owned(), p.val_str().to_owned())).collect(),
+                    txt: s
+                        .txt_properties
+                        .iter()
+                        .map(|p| (p.key().to_owned(), p.val_str().to_owned()))
+                        .collect(),
                 };
                 // Names still in flight when the guard tripped are not let in: the
                 // flood stops at the guard, not at the inventory's bound.
@@ -311,7 +334,9 @@ impl Discovery {
                 };
                 tracing::debug!(fullname = %s.fullname, ?change, "mDNS: resolved");
             }
-            ServiceEvent::ServiceRemoved(_, fullname) if self.inventory().withdrawn(&fullname, now) => {
+            ServiceEvent::ServiceRemoved(_, fullname)
+                if self.inventory().withdrawn(&fullname, now) =>
+            {
                 tracing::debug!(%fullname, "mDNS: said goodbye");
             }
             _ => {}
@@ -321,7 +346,11 @@ impl Discovery {
 
 /// Folds one browser's events into the inventory until the daemon stops or the
 /// discovery is dropped.
-async fn follow(discovery: std::sync::Weak<Discovery>, ty: String, rx: mdns_sd::Receiver<ServiceEvent>) {
+async fn follow(
+    discovery: std::sync::Weak<Discovery>,
+    ty: String,
+    rx: mdns_sd::Receiver<ServiceEvent>,
+) {
     while let Ok(event) = rx.recv_async().await {
         let Some(d) = discovery.upgrade() else { break };
         d.fold(&ty, event);
@@ -340,13 +369,21 @@ pub async fn probe(at: SocketAddr) -> Option<u64> {
 /// The machine's IPv4 addresses, loopback aside.
 fn ipv4_addresses() -> std::collections::BTreeSet<IpAddr> {
     if_addrs::get_if_addrs()
-        .map(|list| list.into_iter().map(|i| i.ip()).filter(|ip| ip.is_ipv4() && !ip.is_loopback()).collect())
+        .map(|list| {
+            list.into_iter()
+                .map(|i| i.ip())
+                .filter(|ip| ip.is_ipv4() && !ip.is_loopback())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Restarts mDNS when the machine's IPv4 addresses change, and browses again the
 /// service types whose flood pause is over, until the node stops.
-pub async fn follow_addresses(discovery: Arc<Discovery>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+pub async fn follow_addresses(
+    discovery: Arc<Discovery>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
     let mut known = ipv4_addresses();
     loop {
         tokio::select! {
@@ -366,7 +403,10 @@ pub async fn follow_addresses(discovery: Arc<Discovery>, mut stopping: tokio::sy
 }
 
 /// Probes every device each `probe_every` and forgets the long gone, until the node stops.
-pub async fn keep_probing(discovery: Arc<Discovery>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+pub async fn keep_probing(
+    discovery: Arc<Discovery>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let every = discovery.manifest.current().manifest.discovery.probe_every.unsigned_abs();
         let targets = discovery.inventory().probe_targets();

@@ -38,7 +38,12 @@ pub fn routes() -> OpenApiRouter<Services> {
 }
 
 /// `GET`/`HEAD /assets/{path}`, registered outside the OpenAPI router (it serves files).
-pub async fn serve_asset(State(state): State<Services>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn serve_asset(
+    State(state): State<Services>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let (method, uri, headers) = (&method, &uri, &headers);
     let raw = uri.path().strip_prefix("/assets/").unwrap_or_default();
     let with_query;
@@ -52,7 +57,11 @@ pub async fn serve_asset(State(state): State<Services>, method: Method, uri: Uri
     let path = match AssetPath::parse(text) {
         Ok(p) => p,
         Err(e) => {
-            return with_x_cache(ApiError::new(StatusCode::BAD_REQUEST, "bad_asset_path", e.to_string()).into_response(), Outcome::Miss)
+            return with_x_cache(
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_asset_path", e.to_string())
+                    .into_response(),
+                Outcome::Miss,
+            )
         }
     };
     // A paired booth's question: signed over exactly what was sent.
@@ -60,7 +69,10 @@ pub async fn serve_asset(State(state): State<Services>, method: Method, uri: Uri
         None => None,
         Some(header) => {
             let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-            let signed = state.peers.verify(header.to_str().ok(), &Request { method: method.as_str(), target, body: b"" });
+            let signed = state.peers.verify(
+                header.to_str().ok(),
+                &Request { method: method.as_str(), target, body: b"" },
+            );
             match signed {
                 Ok(sig) => Some(sig),
                 Err(e) => {
@@ -80,18 +92,23 @@ pub async fn serve_asset(State(state): State<Services>, method: Method, uri: Uri
     let forwarded = VARY_HEADERS
         .iter()
         .zip(&VARY_HEADER_NAMES)
-        .filter_map(|(name, header)| headers.get(header).and_then(|v| v.to_str().ok()).map(|v| (*name, v)))
+        .filter_map(|(name, header)| {
+            headers.get(header).and_then(|v| v.to_str().ok()).map(|v| (*name, v))
+        })
         .filter_map(|(name, v)| match name {
             "accept-encoding" => negotiate_encoding(v).map(|c| (name, c.to_owned())),
             _ => Some((name, v.to_owned())),
         })
         .collect();
-    let req = AssetRequest { path, headers: forwarded, only_if_cached, from_peer: question.is_some() };
+    let req =
+        AssetRequest { path, headers: forwarded, only_if_cached, from_peer: question.is_some() };
     let figures = state.assets.figures();
     match state.assets.get(&req).await {
         Ok(Served::Cached { entry, outcome, age }) => {
-            let proof = question.as_ref().and_then(|sig| state.peers.prove(sig, 200, &entry.meta.sha256));
-            let (response, bytes) = cached_response(method, headers, &entry, outcome, age, proof).await;
+            let proof =
+                question.as_ref().and_then(|sig| state.peers.prove(sig, 200, &entry.meta.sha256));
+            let (response, bytes) =
+                cached_response(method, headers, &entry, outcome, age, proof).await;
             figures.served(req.path.prefix(), outcome, bytes);
             response
         }
@@ -102,7 +119,8 @@ pub async fn serve_asset(State(state): State<Services>, method: Method, uri: Uri
                 PassedBody::Bytes(b) => Body::from(b),
                 PassedBody::Stream(s) => Body::from_stream(s),
             });
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            *response.status_mut() =
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             copy_headers(response.headers_mut(), &passed);
             with_x_cache(response, Outcome::Miss)
         }
@@ -123,8 +141,12 @@ const VARY_HEADER_NAMES: [HeaderName; 6] = [
 /// Any other method under `/assets/`: the JSON 405 every route gives (this route sits
 /// outside the router's own fallback), with `Allow` and `X-Cache`.
 pub async fn other_method() -> Response {
-    let mut response =
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "files are read with GET or HEAD").into_response();
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "files are read with GET or HEAD",
+    )
+    .into_response();
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     with_x_cache(response, Outcome::Miss)
 }
@@ -159,7 +181,9 @@ fn with_x_cache(mut response: Response, outcome: Outcome) -> Response {
 
 fn copy_headers(to: &mut HeaderMap, from: &[(String, String)]) {
     for (name, value) in from {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(n), Ok(v)) =
+            (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+        {
             to.append(n, v);
         }
     }
@@ -241,22 +265,36 @@ async fn cached_response(
         Some(v) if v.starts_with("W/") => false,
         Some(v) => meta.last_modified.as_deref().is_some_and(|lm| lm == v.trim()),
     };
-    let range = if *method == Method::GET && if_range_ok { get(header::RANGE).and_then(|r| parse_range(r, len)) } else { None };
+    let range = if *method == Method::GET && if_range_ok {
+        get(header::RANGE).and_then(|r| parse_range(r, len))
+    } else {
+        None
+    };
     let (status, first, count) = match range {
         Some(Err(())) => {
-            headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"));
-            let mut response =
-                ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", format!("the file has {len} bytes"))
-                    .into_response();
-            for (name, value) in
-                [header::CONTENT_RANGE, X_CACHE, header::ACCEPT_RANGES].iter().filter_map(|n| Some((n.clone(), headers.get(n)?.clone())))
+            headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"),
+            );
+            let mut response = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                format!("the file has {len} bytes"),
+            )
+            .into_response();
+            for (name, value) in [header::CONTENT_RANGE, X_CACHE, header::ACCEPT_RANGES]
+                .iter()
+                .filter_map(|n| Some((n.clone(), headers.get(n)?.clone())))
             {
                 response.headers_mut().insert(name, value);
             }
             return (response, 0);
         }
         Some(Ok((first, last))) => {
-            headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes {first}-{last}/{len}")).expect("ascii"));
+            headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {first}-{last}/{len}")).expect("ascii"),
+            );
             (StatusCode::PARTIAL_CONTENT, first, last - first + 1)
         }
         None => (StatusCode::OK, 0, len),
@@ -269,7 +307,8 @@ async fn cached_response(
     } else if let Some(file) = &entry.file {
         match open_at(file, first).await {
             Ok(f) => Body::from_stream(
-                tokio_util::io::ReaderStream::with_capacity(f.take(count), 64 * 1024).map(|r| r.map_err(axum::Error::new)),
+                tokio_util::io::ReaderStream::with_capacity(f.take(count), 64 * 1024)
+                    .map(|r| r.map_err(axum::Error::new)),
             ),
             // Evicted between lookup and read: the client retries and gets a fresh copy.
             Err(e) => {
@@ -388,7 +427,11 @@ pub struct Purged {
 
 #[utoipa::path(post, path = "/api/v1/ops/assets/purge", tag = "operator", security(("operator" = [])), request_body = PurgeRequest,
     responses((status = 200, body = Purged), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn purge(op: Operator, State(state): State<Services>, ApiJson(req): ApiJson<PurgeRequest>) -> Result<Json<Purged>, ApiError> {
+async fn purge(
+    op: Operator,
+    State(state): State<Services>,
+    ApiJson(req): ApiJson<PurgeRequest>,
+) -> Result<Json<Purged>, ApiError> {
     let what = match (&req.path, &req.prefix, req.all) {
         (Some(p), _, _) => format!("path {p}"),
         (_, Some(p), _) => format!("prefix {p}"),
@@ -411,13 +454,25 @@ async fn purge(op: Operator, State(state): State<Services>, ApiJson(req): ApiJso
         _ => return Err(bad("give exactly one of path, prefix, or all: true")),
     };
     tracing::info!(purged, "cache purged by the operator");
-    state.audit.record(&op.who, "empty cache", Some(what), Some(format!("{purged} objects removed")), Ok(())).await;
+    state
+        .audit
+        .record(
+            &op.who,
+            "empty cache",
+            Some(what),
+            Some(format!("{purged} objects removed")),
+            Ok(()),
+        )
+        .await;
     Ok(Json(Purged { purged }))
 }
 
 #[utoipa::path(post, path = "/api/v1/ops/assets/warm", tag = "operator", security(("operator" = [])),
     responses((status = 202, body = WarmView), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn warm(_: Operator, State(state): State<Services>) -> Result<(StatusCode, Json<WarmView>), ApiError> {
+async fn warm(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<(StatusCode, Json<WarmView>), ApiError> {
     if !crate::assets::warm::start(&state.assets) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

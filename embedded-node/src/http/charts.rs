@@ -55,16 +55,29 @@ async fn chart(
     let theme = match q.theme.as_deref() {
         None | Some("light") => Theme::light(),
         Some("dark") => Theme::dark(),
-        Some(_) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "theme must be light or dark")),
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "theme must be light or dark",
+            ))
+        }
     };
     let (width, height) = (q.width.unwrap_or(960), q.height.unwrap_or(420));
     if !(320..=2400).contains(&width) || !(200..=1600).contains(&height) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "width must be 320–2400 and height 200–1600 pixels"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "width must be 320–2400 and height 200–1600 pixels",
+        ));
     }
-    let svg = state.charts.draw(name, q.span.unwrap_or_default(), &theme, Size { width, height })?;
+    let svg =
+        state.charts.draw(name, q.span.unwrap_or_default(), &theme, Size { width, height })?;
     let cache = [(header::CACHE_CONTROL, "no-store")];
     if format == "svg" {
-        return Ok((cache, [(header::CONTENT_TYPE, "image/svg+xml")], svg.into_bytes()).into_response());
+        return Ok(
+            (cache, [(header::CONTENT_TYPE, "image/svg+xml")], svg.into_bytes()).into_response()
+        );
     }
     let png = state.charts.to_png(svg).await?;
     Ok((cache, [(header::CONTENT_TYPE, "image/png")], png).into_response())

@@ -19,7 +19,11 @@ use boothcloud_core::money::Minor;
 use boothcloud_core::pricing::{AppliedDiscount, BasketLine, PricedLine, PromotionInfo};
 
 pub fn routes() -> OpenApiRouter<Services> {
-    OpenApiRouter::new().routes(routes!(catalogue)).routes(routes!(create_quote)).routes(routes!(create_order)).routes(routes!(get_order))
+    OpenApiRouter::new()
+        .routes(routes!(catalogue))
+        .routes(routes!(create_quote))
+        .routes(routes!(create_order))
+        .routes(routes!(get_order))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -55,7 +59,10 @@ async fn catalogue(State(state): State<Services>) -> Json<Catalogue> {
         items: book
             .items()
             .iter()
-            .map(|i| CatalogueItem { item: i.clone(), available: i.stock.map(|s| state.orders.available(&i.sku, s)) })
+            .map(|i| CatalogueItem {
+                item: i.clone(),
+                available: i.stock.map(|s| state.orders.available(&i.sku, s)),
+            })
             .collect(),
         promotions: book.promotions().to_vec(),
     })
@@ -94,7 +101,10 @@ pub struct QuoteResponse {
               (status = 409, description = "not enough stock", body = ErrorBody),
               (status = 410, description = "the booth has closed (teardown) (`booth_closed`)", body = ErrorBody),
               (status = 422, description = "unknown sku, bad quantity, oversize basket, unknown tier", body = ErrorBody)))]
-async fn create_quote(State(state): State<Services>, ApiJson(req): ApiJson<QuoteRequest>) -> Result<Json<QuoteResponse>, ApiError> {
+async fn create_quote(
+    State(state): State<Services>,
+    ApiJson(req): ApiJson<QuoteRequest>,
+) -> Result<Json<QuoteResponse>, ApiError> {
     let quote = state.checkout.quote(req.lines, req.tier)?;
     let priced = quote.priced;
     Ok(Json(QuoteResponse {
@@ -145,9 +155,15 @@ async fn create_order(
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> Result<Response, ApiError> {
     let idempotency_key = idempotency_key(&headers)?;
-    let request_hash: [u8; 32] = Sha256::digest(serde_json::to_vec(&req).map_err(ApiError::internal)?).into();
-    let attempt =
-        OrderAttempt { idempotency_key, request_hash, quote_token: req.quote_token, payment: req.payment.method, customer: req.customer };
+    let request_hash: [u8; 32] =
+        Sha256::digest(serde_json::to_vec(&req).map_err(ApiError::internal)?).into();
+    let attempt = OrderAttempt {
+        idempotency_key,
+        request_hash,
+        quote_token: req.quote_token,
+        payment: req.payment.method,
+        customer: req.customer,
+    };
     Ok(match state.checkout.place_order(attempt).await? {
         Captured::New(response) => receipt_response(response, false),
         Captured::Replayed(response) => receipt_response(response, true),
@@ -155,10 +171,15 @@ async fn create_order(
 }
 
 fn receipt_response(body: String, replayed: bool) -> Response {
-    let location = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("order_id").and_then(|id| id.as_str()).map(|id| format!("/api/v1/orders/{id}")));
-    let mut response = (StatusCode::CREATED, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    let location = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| {
+        v.get("order_id").and_then(|id| id.as_str()).map(|id| format!("/api/v1/orders/{id}"))
+    });
+    let mut response = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response();
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         response.headers_mut().insert(header::LOCATION, loc);
     }
@@ -177,11 +198,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
         )
     })?;
     let bytes = value.as_bytes();
-    if bytes.is_empty() || bytes.len() > MAX_IDEMPOTENCY_KEY || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
+    if bytes.is_empty()
+        || bytes.len() > MAX_IDEMPOTENCY_KEY
+        || !bytes.iter().all(|b| (0x21..=0x7e).contains(b))
+    {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_idempotency_key",
-            format!("the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+            format!(
+                "the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+            ),
         ));
     }
     Ok(String::from_utf8_lossy(bytes).into_owned())
@@ -191,7 +217,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 #[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "commerce",
     params(("order_id" = String, Path)),
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
-async fn get_order(State(state): State<Services>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+async fn get_order(
+    State(state): State<Services>,
+    Path(order_id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
     if uuid::Uuid::parse_str(&order_id).is_err() {
         return Err(crate::orders::OrderError::NotFound.into());
     }

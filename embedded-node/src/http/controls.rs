@@ -24,13 +24,19 @@ pub fn routes() -> OpenApiRouter<Services> {
 impl From<ControlError> for ApiError {
     fn from(e: ControlError) -> ApiError {
         match e {
-            ControlError::UnknownLevel(..) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_level", e.to_string()),
-            ControlError::UnknownRunbook(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_runbook", e.to_string()),
+            ControlError::UnknownLevel(..) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_level", e.to_string())
+            }
+            ControlError::UnknownRunbook(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_runbook", e.to_string())
+            }
             ControlError::Uplink(e) => e.into(),
             ControlError::Db(e) => ApiError::internal(e),
             ControlError::Secrets(e) => ApiError::internal(e),
             ControlError::Teardown(e) => e.into(),
-            ControlError::NoFallbackOrigin => ApiError::new(StatusCode::CONFLICT, "no_fallback_origin", e.to_string()),
+            ControlError::NoFallbackOrigin => {
+                ApiError::new(StatusCode::CONFLICT, "no_fallback_origin", e.to_string())
+            }
         }
     }
 }
@@ -85,13 +91,21 @@ async fn forwarding(
 /// What a runbook would do, step by step (before → after), changing nothing.
 #[utoipa::path(post, path = "/api/v1/ops/runbooks/{name}/dry-run", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = RunReport), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn dry_run(_: Operator, State(state): State<Services>, Path(name): Path<String>) -> Result<Json<RunReport>, ApiError> {
+async fn dry_run(
+    _: Operator,
+    State(state): State<Services>,
+    Path(name): Path<String>,
+) -> Result<Json<RunReport>, ApiError> {
     Ok(Json(state.controls.run(&name, None, true).await?))
 }
 
 /// Runs a runbook now, whatever its trigger; every step is in the audit log.
 #[utoipa::path(post, path = "/api/v1/ops/runbooks/{name}/run", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = RunReport), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn run(op: Operator, State(state): State<Services>, Path(name): Path<String>) -> Result<Json<RunReport>, ApiError> {
+async fn run(
+    op: Operator,
+    State(state): State<Services>,
+    Path(name): Path<String>,
+) -> Result<Json<RunReport>, ApiError> {
     Ok(Json(state.controls.run(&name, Some(&op.who), false).await?))
 }

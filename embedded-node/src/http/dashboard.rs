@@ -21,7 +21,10 @@ pub fn routes() -> Router<Services> {
         .route("/", get(|| async { file("index.html", false) }))
         .route("/index.html", get(|| async { file("index.html", false) }))
         .route("/favicon.png", get(|| async { file("favicon.png", false) }))
-        .route("/_app/{*file}", get(|Path(name): Path<String>| async move { file(&format!("_app/{name}"), true) }))
+        .route(
+            "/_app/{*file}",
+            get(|Path(name): Path<String>| async move { file(&format!("_app/{name}"), true) }),
+        )
 }
 
 fn file(path: &str, immutable: bool) -> Response {
@@ -63,7 +66,10 @@ mod tests {
 
     #[test]
     fn the_dashboard_page_is_embedded() {
-        assert!(UI.get_file("index.html").is_some(), "index.html must be embedded (built UI or the placeholder)");
+        assert!(
+            UI.get_file("index.html").is_some(),
+            "index.html must be embedded (built UI or the placeholder)"
+        );
     }
 
     #[test]

@@ -38,7 +38,11 @@ impl ApiError {
 
     /// The booth has begun its teardown: `410 Gone`, so kiosks stop retrying.
     pub fn booth_closed(what: &str) -> ApiError {
-        ApiError::new(StatusCode::GONE, "booth_closed", format!("This booth has closed for the event and takes no new {what}."))
+        ApiError::new(
+            StatusCode::GONE,
+            "booth_closed",
+            format!("This booth has closed for the event and takes no new {what}."),
+        )
     }
 
     pub fn not_found(what: &str) -> ApiError {
@@ -47,12 +51,18 @@ impl ApiError {
 
     /// The JSON body this error is sent as.
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message.clone() } }
+        ErrorBody {
+            error: ErrorDetail { code: self.code.to_owned(), message: self.message.clone() },
+        }
     }
 
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node hit an internal error; it has been logged")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the node hit an internal error; it has been logged",
+        )
     }
 }
 
@@ -61,7 +71,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         match self.status {
             StatusCode::UNAUTHORIZED => {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -90,7 +102,9 @@ impl From<TokenError> for ApiError {
     fn from(e: TokenError) -> ApiError {
         let code = match e {
             TokenError::Expired(_) => "quote_expired",
-            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongEvent => "invalid_quote_token",
+            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongEvent => {
+                "invalid_quote_token"
+            }
         };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }
@@ -99,12 +113,26 @@ impl From<TokenError> for ApiError {
 impl From<OrderError> for ApiError {
     fn from(e: OrderError) -> ApiError {
         match e {
-            OrderError::KeyConflict => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", e.to_string()),
-            OrderError::QuoteUsed => ApiError::new(StatusCode::CONFLICT, "quote_already_used", e.to_string()),
-            OrderError::OutOfStock { .. } => ApiError::new(StatusCode::CONFLICT, "out_of_stock", e.to_string()),
-            OrderError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string()),
-            OrderError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no order has this id"),
-            OrderError::WouldLose(_) => ApiError::new(StatusCode::CONFLICT, "unsynced_orders", e.to_string()),
+            OrderError::KeyConflict => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                e.to_string(),
+            ),
+            OrderError::QuoteUsed => {
+                ApiError::new(StatusCode::CONFLICT, "quote_already_used", e.to_string())
+            }
+            OrderError::OutOfStock { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "out_of_stock", e.to_string())
+            }
+            OrderError::Unavailable(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string())
+            }
+            OrderError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no order has this id")
+            }
+            OrderError::WouldLose(_) => {
+                ApiError::new(StatusCode::CONFLICT, "unsynced_orders", e.to_string())
+            }
             OrderError::Database(e) => ApiError::internal(e),
         }
     }
@@ -117,8 +145,12 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::Pricing(e) => e.into(),
             CheckoutError::Token(e) => e.into(),
             CheckoutError::Order(e) => e.into(),
-            CheckoutError::OfflineLimit(why) => ApiError::new(StatusCode::FORBIDDEN, "offline_limit", why),
-            CheckoutError::BadContact(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contact", why),
+            CheckoutError::OfflineLimit(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "offline_limit", why)
+            }
+            CheckoutError::BadContact(why) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contact", why)
+            }
         }
     }
 }

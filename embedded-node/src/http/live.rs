@@ -34,21 +34,25 @@ pub fn routes() -> OpenApiRouter<Services> {
         (status = 200, content_type = "text/event-stream",
             description = "`event: snapshot` with an `OpsStatus` as data, every second; `event: problem` with an error body when a snapshot fails"),
         (status = 401, body = ErrorBody)))]
-async fn stream(_: Operator, State(state): State<Services>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn stream(
+    _: Operator,
+    State(state): State<Services>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut ticks = tokio::time::interval(PERIOD);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let stopping = state.stopping.clone();
-    let feed = stream::unfold((state, ticks, stopping), |(state, mut ticks, mut stopping)| async move {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stopping.wait_for(|stop| *stop) => return None,
-        }
-        let event = match ops_snapshot(&state).await {
-            Ok(snapshot) => Event::default().event("snapshot").json_data(&snapshot),
-            Err(e) => Event::default().event("problem").json_data(e.body()),
-        };
-        let event = event.unwrap_or_else(|_| Event::default().event("problem").data("{}"));
-        Some((Ok(event), (state, ticks, stopping)))
-    });
+    let feed =
+        stream::unfold((state, ticks, stopping), |(state, mut ticks, mut stopping)| async move {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stopping.wait_for(|stop| *stop) => return None,
+            }
+            let event = match ops_snapshot(&state).await {
+                Ok(snapshot) => Event::default().event("snapshot").json_data(&snapshot),
+                Err(e) => Event::default().event("problem").json_data(e.body()),
+            };
+            let event = event.unwrap_or_else(|_| Event::default().event("problem").data("{}"));
+            Some((Ok(event), (state, ticks, stopping)))
+        });
     Sse::new(feed).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -35,7 +35,10 @@ pub fn tus_routes(gate: Arc<ShedGate>) -> Router<Services> {
     let routes = Router::new()
         .route("/api/v1/uploads", options(tus_options).post(tus_create))
         .route("/api/v1/uploads/", options(tus_options).post(tus_create))
-        .route("/api/v1/uploads/{id}", axum::routing::head(tus_head).patch(tus_patch).delete(tus_delete).options(tus_options));
+        .route(
+            "/api/v1/uploads/{id}",
+            axum::routing::head(tus_head).patch(tus_patch).delete(tus_delete).options(tus_options),
+        );
     // Shed inside the tus headers, so a paused upload's 503 still speaks tus.
     super::shed::gated_plain(routes, gate, Sheddable::Uploads)
         .layer(axum::middleware::map_response(|mut res: Response| async move {
@@ -56,14 +59,21 @@ pub fn clip_routes() -> Router<Services> {
 /// CORS for the app window's uploads. A preflight is an OPTIONS with
 /// `Access-Control-Request-Method`; a plain OPTIONS is tus asking what the node speaks.
 async fn tus_cors(req: Request, next: axum::middleware::Next) -> Response {
-    let origin =
-        req.headers().get(header::ORIGIN).filter(|o| super::APP_WINDOW_ORIGINS.iter().any(|a| o.as_bytes() == a.as_bytes())).cloned();
-    let preflight = req.method() == axum::http::Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| super::APP_WINDOW_ORIGINS.iter().any(|a| o.as_bytes() == a.as_bytes()))
+        .cloned();
+    let preflight = req.method() == axum::http::Method::OPTIONS
+        && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut res = match (&origin, preflight) {
         (Some(_), true) => {
             let mut res = StatusCode::NO_CONTENT.into_response();
             let h = res.headers_mut();
-            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, HEAD, PATCH, DELETE, OPTIONS"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("POST, HEAD, PATCH, DELETE, OPTIONS"),
+            );
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 HeaderValue::from_static(
@@ -109,7 +119,9 @@ impl From<UploadError> for ApiError {
             UploadError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             UploadError::Gone => (StatusCode::GONE, "upload_expired"),
             UploadError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch"),
-            UploadError::ChecksumMismatch => (StatusCode::from_u16(tus::CHECKSUM_MISMATCH).expect("460"), "checksum_mismatch"),
+            UploadError::ChecksumMismatch => {
+                (StatusCode::from_u16(tus::CHECKSUM_MISMATCH).expect("460"), "checksum_mismatch")
+            }
             UploadError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"),
             UploadError::PastLength => (StatusCode::PAYLOAD_TOO_LARGE, "past_upload_length"),
             UploadError::QuotaFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, "media_quota_full"),
@@ -129,7 +141,9 @@ impl From<TranscodeError> for ApiError {
         let (status, code) = match &e {
             TranscodeError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             TranscodeError::NoUpload(_) => (StatusCode::UNPROCESSABLE_ENTITY, "upload_not_ready"),
-            TranscodeError::UnknownPreset(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_preset"),
+            TranscodeError::UnknownPreset(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "unknown_preset")
+            }
             TranscodeError::BadTrim(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_trim"),
             TranscodeError::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "transcode_queue_full"),
             TranscodeError::Finished(_) => (StatusCode::CONFLICT, "job_finished"),
@@ -176,8 +190,12 @@ impl FromRequestParts<Services> for Uploader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Services) -> Result<Self, ApiError> {
-        let presented =
-            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
         let Some(token) = presented else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -204,7 +222,11 @@ fn check_version(headers: &HeaderMap) -> Result<(), ApiError> {
         other => Err(ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             "tus_version_unsupported",
-            format!("this node speaks tus {}; the request said {}", tus::VERSION, other.unwrap_or("nothing (no Tus-Resumable header)")),
+            format!(
+                "this node speaks tus {}; the request said {}",
+                tus::VERSION,
+                other.unwrap_or("nothing (no Tus-Resumable header)")
+            ),
         )),
     }
 }
@@ -212,11 +234,13 @@ fn check_version(headers: &HeaderMap) -> Result<(), ApiError> {
 fn number(headers: &HeaderMap, name: &'static str) -> Result<Option<u64>, ApiError> {
     match header_text(headers, name) {
         None => Ok(None),
-        Some(v) => {
-            v.trim().parse::<u64>().map(Some).map_err(|_| {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_tus_header", format!("{name} must be a non-negative whole number"))
-            })
-        }
+        Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_tus_header",
+                format!("{name} must be a non-negative whole number"),
+            )
+        }),
     }
 }
 
@@ -225,8 +249,9 @@ fn checksum(headers: &HeaderMap) -> Result<Option<tus::Checksum>, ApiError> {
 }
 
 fn is_offset_stream(headers: &HeaderMap) -> bool {
-    header_text(headers, "content-type")
-        .is_some_and(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(tus::OFFSET_STREAM)))
+    header_text(headers, "content-type").is_some_and(|t| {
+        t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(tus::OFFSET_STREAM))
+    })
 }
 
 fn set(res: &mut Response, name: &'static str, value: impl ToString) {
@@ -252,7 +277,11 @@ async fn tus_options(State(state): State<Services>) -> Response {
     res
 }
 
-async fn tus_create(State(state): State<Services>, headers: HeaderMap, req: Request) -> Result<Response, Response> {
+async fn tus_create(
+    State(state): State<Services>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, Response> {
     let (mut parts, body) = req.into_parts();
     let mut body = Some(body);
     let answer = match Uploader::from_request_parts(&mut parts, &state).await {
@@ -274,7 +303,12 @@ async fn refused(e: ApiError, body: Option<Body>) -> Response {
     e.into_response()
 }
 
-async fn create(state: &Services, grant: &Grant, headers: &HeaderMap, body: &mut Option<Body>) -> Result<Response, ApiError> {
+async fn create(
+    state: &Services,
+    grant: &Grant,
+    headers: &HeaderMap,
+    body: &mut Option<Body>,
+) -> Result<Response, ApiError> {
     check_version(headers)?;
     if state.teardown.is_closed() {
         return Err(ApiError::booth_closed("uploads"));
@@ -287,7 +321,11 @@ async fn create(state: &Services, grant: &Grant, headers: &HeaderMap, body: &mut
         ));
     }
     let length = number(headers, "upload-length")?.ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "upload_length_missing", "send Upload-Length with the file's size in bytes")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "upload_length_missing",
+            "send Upload-Length with the file's size in bytes",
+        )
     })?;
     let metadata = tus::parse_metadata(header_text(headers, "upload-metadata").unwrap_or(""))?;
     let limits = state.media.limits();
@@ -318,7 +356,12 @@ async fn tus_head(
     Uploader(grant): Uploader,
 ) -> Result<Response, Response> {
     check_version(&headers).map_err(IntoResponse::into_response)?;
-    let info = state.media.uploads.info(&id, &grant).await.map_err(|e| ApiError::from(e).into_response())?;
+    let info = state
+        .media
+        .uploads
+        .info(&id, &grant)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
     let mut res = with_progress(StatusCode::OK.into_response(), &info);
     set(&mut res, "upload-length", info.length);
     if !info.metadata.is_empty() {
@@ -328,7 +371,12 @@ async fn tus_head(
     Ok(res)
 }
 
-async fn tus_patch(State(state): State<Services>, Path(id): Path<String>, headers: HeaderMap, req: Request) -> Result<Response, Response> {
+async fn tus_patch(
+    State(state): State<Services>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, Response> {
     let (mut parts, body) = req.into_parts();
     let mut body = Some(body);
     let answer = match Uploader::from_request_parts(&mut parts, &state).await {
@@ -341,7 +389,13 @@ async fn tus_patch(State(state): State<Services>, Path(id): Path<String>, header
     }
 }
 
-async fn patch(state: &Services, id: &str, grant: &Grant, headers: &HeaderMap, body: &mut Option<Body>) -> Result<Response, ApiError> {
+async fn patch(
+    state: &Services,
+    id: &str,
+    grant: &Grant,
+    headers: &HeaderMap,
+    body: &mut Option<Body>,
+) -> Result<Response, ApiError> {
     check_version(headers)?;
     if !is_offset_stream(headers) {
         return Err(ApiError::new(
@@ -351,10 +405,15 @@ async fn patch(state: &Services, id: &str, grant: &Grant, headers: &HeaderMap, b
         ));
     }
     let offset = number(headers, "upload-offset")?.ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "upload_offset_missing", "send Upload-Offset: the offset this body starts at")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "upload_offset_missing",
+            "send Upload-Offset: the offset this body starts at",
+        )
     })?;
     let sum = checksum(headers)?;
-    let info = state.media.uploads.append(id, grant, offset, sum, body, &state.media.limits()).await?;
+    let info =
+        state.media.uploads.append(id, grant, offset, sum, body, &state.media.limits()).await?;
     if info.done {
         state.media.forwarder.nudge();
     }
@@ -368,7 +427,12 @@ async fn tus_delete(
     Uploader(grant): Uploader,
 ) -> Result<Response, Response> {
     check_version(&headers).map_err(IntoResponse::into_response)?;
-    state.media.uploads.terminate(&id, &grant).await.map_err(|e| ApiError::from(e).into_response())?;
+    state
+        .media
+        .uploads
+        .terminate(&id, &grant)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -380,12 +444,17 @@ async fn send_file(path: std::path::PathBuf, req: Request) -> Response {
     }
 }
 
-async fn clip_file(State(state): State<Services>, Path((id, file)): Path<(String, String)>, req: Request) -> Response {
+async fn clip_file(
+    State(state): State<Services>,
+    Path((id, file)): Path<(String, String)>,
+    req: Request,
+) -> Response {
     match state.media.transcoder.output(&id, &file).await {
         Some(path) => {
             let mut res = send_file(path, req).await;
             // The id is the key: caches may keep it, nobody else may list it.
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
             res
         }
         None => ApiError::not_found("this clip").into_response(),
@@ -407,14 +476,21 @@ async fn issue_token(
 /// Upload tokens, newest first (never their secrets).
 #[utoipa::path(get, path = "/api/v1/ops/upload-tokens", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorBody)))]
-async fn list_tokens(_: Operator, State(state): State<Services>) -> Result<Json<Vec<TokenView>>, ApiError> {
+async fn list_tokens(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
     Ok(Json(state.media.tokens.list(state.clock.now()).await?))
 }
 
 /// Revokes an upload token at once (what it uploaded stays).
 #[utoipa::path(delete, path = "/api/v1/ops/upload-tokens/{id}", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn revoke_token(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<TokenView>, ApiError> {
+async fn revoke_token(
+    _: Operator,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<Json<TokenView>, ApiError> {
     match state.media.tokens.revoke(&id, state.clock.now()).await {
         Err(TokenError::Unknown) => Err(ApiError::not_found("this upload token")),
         other => Ok(Json(other?)),
@@ -434,7 +510,11 @@ impl Limit {
         if (1..=500).contains(&n) {
             Ok(n)
         } else {
-            Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 500"))
+            Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "limit must be between 1 and 500",
+            ))
         }
     }
 }
@@ -453,7 +533,11 @@ async fn list_uploads(
 /// Deletes an upload (finished or not) and frees its bytes.
 #[utoipa::path(delete, path = "/api/v1/ops/uploads/{id}", tag = "operator", security(("operator" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete_upload(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete_upload(
+    _: Operator,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     state.media.uploads.terminate(&id, &Grant::operator()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -461,12 +545,21 @@ async fn delete_upload(_: Operator, State(state): State<Services>, Path(id): Pat
 /// A finished upload's bytes, with byte ranges.
 #[utoipa::path(get, path = "/api/v1/ops/uploads/{id}/file", tag = "operator", security(("operator" = [])),
     responses((status = 200, description = "The file"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn upload_file(_: Operator, State(state): State<Services>, Path(id): Path<String>, req: Request) -> Result<Response, ApiError> {
+async fn upload_file(
+    _: Operator,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
     if !crate::media::is_id(&id) {
         return Err(ApiError::not_found("this upload"));
     }
     let (path, _) = state.media.uploads.finished(&id).await.map_err(|e| match e {
-        UploadError::OffsetMismatch { .. } => ApiError::new(StatusCode::CONFLICT, "upload_unfinished", "this upload is still arriving"),
+        UploadError::OffsetMismatch { .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "upload_unfinished",
+            "this upload is still arriving",
+        ),
         e => e.into(),
     })?;
     Ok(send_file(path, req).await)
@@ -480,7 +573,11 @@ pub struct JobList {
 /// Transcode jobs, newest first, with progress.
 #[utoipa::path(get, path = "/api/v1/ops/transcodes", tag = "operator", security(("operator" = [])), params(Limit),
     responses((status = 200, body = JobList), (status = 401, body = ErrorBody)))]
-async fn list_transcodes(_: Operator, State(state): State<Services>, ApiQuery(limit): ApiQuery<Limit>) -> Result<Json<JobList>, ApiError> {
+async fn list_transcodes(
+    _: Operator,
+    State(state): State<Services>,
+    ApiQuery(limit): ApiQuery<Limit>,
+) -> Result<Json<JobList>, ApiError> {
     Ok(Json(JobList { jobs: state.media.transcoder.list(limit.get()?).await? }))
 }
 
@@ -529,21 +626,33 @@ async fn get_transcode(
                 () = async { drop(stopping.wait_for(|stop| *stop).await) } => Ok(Json(transcoder.get(&id).await?)),
             }
         }
-        _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("wait must be between 0 and {MAX_WAIT_SECS} seconds"))),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("wait must be between 0 and {MAX_WAIT_SECS} seconds"),
+        )),
     }
 }
 
 /// Cancels a job: a queued one at once, a running one by stopping its ffmpeg.
 #[utoipa::path(post, path = "/api/v1/ops/transcodes/{id}/cancel", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn cancel_transcode(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+async fn cancel_transcode(
+    _: Operator,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
     Ok(Json(state.media.transcoder.cancel(&id).await?))
 }
 
 /// Deletes a finished job's output, freeing its bytes from the quota.
 #[utoipa::path(delete, path = "/api/v1/ops/transcodes/{id}/output", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn remove_output(_: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+async fn remove_output(
+    _: Operator,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
     Ok(Json(state.media.transcoder.remove_output(&id).await?))
 }
 
@@ -551,7 +660,10 @@ async fn remove_output(_: Operator, State(state): State<Services>, Path(id): Pat
 /// forwarding, presets.
 #[utoipa::path(get, path = "/api/v1/ops/media", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = MediaSummary), (status = 401, body = ErrorBody)))]
-async fn media_summary(_: Operator, State(state): State<Services>) -> Result<Json<MediaSummary>, ApiError> {
+async fn media_summary(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<MediaSummary>, ApiError> {
     Ok(Json(state.media.summary().await?))
 }
 
@@ -572,7 +684,10 @@ async fn set_degraded(
     let words = |d: bool| if d { "reduced quality" } else { "full quality" }.to_owned();
     let before = state.media.summary().await?.transcodes.degraded;
     state.media.transcoder.set_degraded(req.degraded);
-    state.audit.record(&op.who, "media quality", Some(words(before)), Some(words(req.degraded)), Ok(())).await;
+    state
+        .audit
+        .record(&op.who, "media quality", Some(words(before)), Some(words(req.degraded)), Ok(()))
+        .await;
     Ok(Json(state.media.summary().await?))
 }
 
@@ -584,6 +699,11 @@ pub struct Requeued {
 /// Sends quarantined media items to the upstream again.
 #[utoipa::path(post, path = "/api/v1/ops/media/forwards/retry", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = Requeued), (status = 401, body = ErrorBody)))]
-async fn retry_forwards(_: Operator, State(state): State<Services>) -> Result<Json<Requeued>, ApiError> {
-    Ok(Json(Requeued { requeued: state.media.forwarder.retry_quarantined().await.map_err(ApiError::internal)? }))
+async fn retry_forwards(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<Requeued>, ApiError> {
+    Ok(Json(Requeued {
+        requeued: state.media.forwarder.retry_quarantined().await.map_err(ApiError::internal)?,
+    }))
 }

@@ -54,7 +54,10 @@ struct OperatorAuth;
 impl Modify for OperatorAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("operator", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -96,7 +99,11 @@ pub fn app(services: Services) -> Router {
         .merge(dashboard::routes())
         .fallback(|| async { ApiError::not_found("this path") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this path does not accept that method")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this path does not accept that method",
+            )
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(app_window_cors())
@@ -109,12 +116,21 @@ pub fn app(services: Services) -> Router {
         .merge(shed::gated_plain(media::clip_routes(), gate, Sheddable::Clips))
         // A panic anywhere becomes the JSON 500; outermost, every answer is timed
         // (under the route template the router matched) and metered.
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            tracing::error!("a request handler panicked");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node hit an internal error; it has been logged")
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the node hit an internal error; it has been logged",
+                )
                 .into_response()
-        }))
-        .layer(axum::middleware::from_fn_with_state(timing::Timing::of(&services), timing::time_request));
+            },
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            timing::Timing::of(&services),
+            timing::time_request,
+        ));
     router.with_state(services)
 }
 

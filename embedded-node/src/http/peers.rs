@@ -24,7 +24,9 @@ use crate::services::Services;
 use crate::telemetry::serves_customers;
 use crate::uplink::sync::{RelayEnvelope, MAX_RELAY_BYTES, RELAYED_HEADER, RELAY_PATH};
 use boothcloud_core::devices::inventory::{BoothTxt, Kind, Liveness};
-use boothcloud_core::signing::peer::{self, PeerAuthError, Signature, PROOF_HEADER, SIGNATURE_HEADER};
+use boothcloud_core::signing::peer::{
+    self, PeerAuthError, Signature, PROOF_HEADER, SIGNATURE_HEADER,
+};
 
 pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
@@ -46,7 +48,9 @@ pub fn refusal(e: PeerAuthError) -> ApiError {
         PeerAuthError::Unpaired => (StatusCode::FORBIDDEN, "peer_unpaired"),
         PeerAuthError::Missing => (StatusCode::UNAUTHORIZED, "peer_signature_missing"),
         PeerAuthError::Malformed => (StatusCode::UNAUTHORIZED, "peer_signature_malformed"),
-        PeerAuthError::WrongAudience | PeerAuthError::BadSignature => (StatusCode::UNAUTHORIZED, "peer_signature_invalid"),
+        PeerAuthError::WrongAudience | PeerAuthError::BadSignature => {
+            (StatusCode::UNAUTHORIZED, "peer_signature_invalid")
+        }
         PeerAuthError::Expired => (StatusCode::UNAUTHORIZED, "peer_signature_expired"),
         PeerAuthError::Replayed => (StatusCode::UNAUTHORIZED, "peer_request_replayed"),
         PeerAuthError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "peer_busy"),
@@ -58,11 +62,15 @@ impl From<PeersError> for ApiError {
     fn from(e: PeersError) -> ApiError {
         let (status, code) = match &e {
             PeersError::Database(_) | PeersError::Secrets(_) => return ApiError::internal(e),
-            PeersError::Code(CodeError::Malformed) => (StatusCode::UNPROCESSABLE_ENTITY, "pairing_code_malformed"),
+            PeersError::Code(CodeError::Malformed) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "pairing_code_malformed")
+            }
             PeersError::Code(CodeError::BadGrant) => (StatusCode::BAD_GATEWAY, "pairing_failed"),
             PeersError::Code(_) => (StatusCode::FORBIDDEN, "pairing_code_refused"),
             PeersError::UnknownBooth(_) => (StatusCode::NOT_FOUND, "unknown_booth"),
-            PeersError::ManifestKey | PeersError::NeedsCode => (StatusCode::CONFLICT, "pairing_key_differs"),
+            PeersError::ManifestKey | PeersError::NeedsCode => {
+                (StatusCode::CONFLICT, "pairing_key_differs")
+            }
             PeersError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "booth_unreachable"),
             PeersError::Refused(_) => (StatusCode::BAD_GATEWAY, "booth_refused"),
         };
@@ -82,10 +90,11 @@ impl FromRequest<Services> for SignedPeer {
     async fn from_request(req: Request, state: &Services) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
         // A relayed batch may be larger than any other peer request.
-        let limit = if parts.uri.path() == RELAY_PATH { MAX_RELAY_BYTES } else { super::MAX_BODY_BYTES };
-        let body = axum::body::to_bytes(body, limit)
-            .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is too large"))?;
+        let limit =
+            if parts.uri.path() == RELAY_PATH { MAX_RELAY_BYTES } else { super::MAX_BODY_BYTES };
+        let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is too large")
+        })?;
         let target = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
         let header = parts.headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
         let sig = state
@@ -98,11 +107,19 @@ impl FromRequest<Services> for SignedPeer {
 }
 
 /// A JSON answer to a signed request, with its proof.
-fn proven<T: Serialize>(state: &Services, sig: &Signature, value: &T) -> Result<Response, ApiError> {
+fn proven<T: Serialize>(
+    state: &Services,
+    sig: &Signature,
+    value: &T,
+) -> Result<Response, ApiError> {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
-    let proof = state.peers.prove(sig, 200, &peer::body_digest(&body)).ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
+    let proof = state
+        .peers
+        .prove(sig, 200, &peer::body_digest(&body))
+        .ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
     let mut res = ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
-    res.headers_mut().insert(PROOF_HEADER, HeaderValue::from_str(&proof).map_err(ApiError::internal)?);
+    res.headers_mut()
+        .insert(PROOF_HEADER, HeaderValue::from_str(&proof).map_err(ApiError::internal)?);
     Ok(res)
 }
 
@@ -118,7 +135,10 @@ async fn hello(State(state): State<Services>) -> Json<Hello> {
 #[utoipa::path(get, path = "/api/v1/peer/status", tag = "peers",
     params(("x-boothcloud-signature" = String, Header, description = "v1 from=… to=… ts=… nonce=… mac=…")),
     responses((status = 200, body = PeerStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn peer_status(State(state): State<Services>, signed: SignedPeer) -> Result<Response, ApiError> {
+async fn peer_status(
+    State(state): State<Services>,
+    signed: SignedPeer,
+) -> Result<Response, ApiError> {
     let status = own_status(&state).await?;
     proven(&state, &signed.sig, &status)
 }
@@ -131,20 +151,37 @@ async fn peer_status(State(state): State<Services>, signed: SignedPeer) -> Resul
     params(("x-boothcloud-signature" = String, Header, description = "v1 from=… to=… ts=… nonce=… mac=…")),
     responses((status = 200, body = boothcloud_core::hub_protocol::wire::BatchAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 503, description = "this booth cannot relay now", body = ErrorBody)))]
-async fn relay_orders(State(state): State<Services>, signed: SignedPeer) -> Result<Response, ApiError> {
+async fn relay_orders(
+    State(state): State<Services>,
+    signed: SignedPeer,
+) -> Result<Response, ApiError> {
     let envelope: RelayEnvelope = serde_json::from_slice(&signed.body).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_relay", format!("the relay request could not be read: {e}"))
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_relay",
+            format!("the relay request could not be read: {e}"),
+        )
     })?;
-    let (status, body) =
-        state.uplink.relay_for_peer(&envelope).await.map_err(|why| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cannot_relay", format!("This booth cannot relay now: {why}."))
-        })?;
+    let (status, body) = state.uplink.relay_for_peer(&envelope).await.map_err(|why| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cannot_relay",
+            format!("This booth cannot relay now: {why}."),
+        )
+    })?;
     tracing::info!(from = %signed.sig.from, status, "relayed a batch of orders to the hub");
-    let proof = state.peers.prove(&signed.sig, status, &peer::body_digest(&body)).ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
-    let mut res =
-        (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), [(axum::http::header::CONTENT_TYPE, "application/json")], body)
-            .into_response();
-    res.headers_mut().insert(PROOF_HEADER, HeaderValue::from_str(&proof).map_err(ApiError::internal)?);
+    let proof = state
+        .peers
+        .prove(&signed.sig, status, &peer::body_digest(&body))
+        .ok_or_else(|| refusal(PeerAuthError::NotPaired))?;
+    let mut res = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(PROOF_HEADER, HeaderValue::from_str(&proof).map_err(ApiError::internal)?);
     res.headers_mut().insert(RELAYED_HEADER, HeaderValue::from_static("hub"));
     Ok(res)
 }
@@ -154,7 +191,8 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
     let now = state.clock.now();
     let loaded = state.manifest.current();
     let m = &loaded.manifest;
-    let since = now.to_zoned(m.event.timezone.clone()).start_of_day().map(|z| z.timestamp()).unwrap_or(now);
+    let since =
+        now.to_zoned(m.event.timezone.clone()).start_of_day().map(|z| z.timestamp()).unwrap_or(now);
     let (orders_today, revenue_today) = state.orders.taken_since(since).await?;
     let counts = state.orders.counts().await?;
     let spend = state.spend.view(now, m);
@@ -188,7 +226,10 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
         hit_ratio: state.assets.figures().view().hit_ratio_now,
         spend: spend.total.spent,
         budget: spend.total.budget,
-        spend_state: serde_json::to_value(spend.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        spend_state: serde_json::to_value(spend.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         at: now,
     })
 }
@@ -197,11 +238,16 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
 /// under the code. A code works once, for five minutes, and five wrong claims burn it.
 #[utoipa::path(post, path = "/api/v1/peer/pair", tag = "peers", request_body = ClaimBody,
     responses((status = 200, body = GrantBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn claim(State(state): State<Services>, ApiJson(body): ApiJson<ClaimBody>) -> Result<Json<GrantBody>, ApiError> {
+async fn claim(
+    State(state): State<Services>,
+    ApiJson(body): ApiJson<ClaimBody>,
+) -> Result<Json<GrantBody>, ApiError> {
     if body.node.len() > 64 || body.nonce.len() != 32 || body.proof.len() > 128 {
         return Err(PeersError::Code(CodeError::Malformed).into());
     }
-    let grant = state.peers.grant(&body).inspect_err(|e| tracing::warn!(peer = %body.node, error = %e, "refused a pairing-code claim"))?;
+    let grant = state.peers.grant(&body).inspect_err(
+        |e| tracing::warn!(peer = %body.node, error = %e, "refused a pairing-code claim"),
+    )?;
     Ok(Json(grant))
 }
 
@@ -297,7 +343,11 @@ async fn devices(_: Operator, State(state): State<Services>) -> Json<DevicesView
                     key: dev.key.clone(),
                     kind: dev.kind,
                     service_type: dev.service_type.clone(),
-                    name: dev.booth.as_ref().and_then(|b| b.name.clone()).unwrap_or_else(|| dev.name.clone()),
+                    name: dev
+                        .booth
+                        .as_ref()
+                        .and_then(|b| b.name.clone())
+                        .unwrap_or_else(|| dev.name.clone()),
                     host: dev.host.clone(),
                     port: dev.port,
                     addresses: dev.addresses.iter().map(ToString::to_string).collect(),
@@ -320,7 +370,13 @@ async fn devices(_: Operator, State(state): State<Services>) -> Json<DevicesView
         Kind::Other => 2,
         Kind::WebDevice => 3,
     };
-    list.sort_by(|a, b| (a.state == Liveness::Gone, rank(a.kind), &a.name).cmp(&(b.state == Liveness::Gone, rank(b.kind), &b.name)));
+    list.sort_by(|a, b| {
+        (a.state == Liveness::Gone, rank(a.kind), &a.name).cmp(&(
+            b.state == Liveness::Gone,
+            rank(b.kind),
+            &b.name,
+        ))
+    });
     let alive = list.iter().filter(|d| d.state == Liveness::Alive).count();
     Json(DevicesView {
         discovery: DiscoveryStatus {
@@ -336,7 +392,11 @@ async fn devices(_: Operator, State(state): State<Services>) -> Json<DevicesView
             paused: state.discovery.as_ref().map_or_else(Vec::new, |d| {
                 d.paused()
                     .into_iter()
-                    .map(|p| PausedType { service_type: p.service_type, until: timestamp(p.until_ms), names: p.names })
+                    .map(|p| PausedType {
+                        service_type: p.service_type,
+                        until: timestamp(p.until_ms),
+                        names: p.names,
+                    })
                     .collect()
             }),
         },
@@ -361,7 +421,9 @@ pub struct FleetView {
     responses((status = 200, body = FleetView), (status = 401, body = ErrorBody)))]
 async fn fleet(_: Operator, State(state): State<Services>) -> Result<Json<FleetView>, ApiError> {
     let mut booths = state.peers.fleet();
-    booths.sort_by(|a, b| (!a.paired, !a.reachable, &a.name).cmp(&(!b.paired, !b.reachable, &b.name)));
+    booths.sort_by(|a, b| {
+        (!a.paired, !a.reachable, &a.name).cmp(&(!b.paired, !b.reachable, &b.name))
+    });
     Ok(Json(FleetView {
         me: own_status(&state).await?,
         fingerprint: state.peers.fingerprint(),
@@ -395,7 +457,13 @@ async fn pair(
     let done = state.peers.pair(&id, body.code.as_deref()).await;
     state
         .audit
-        .record(&op.who, "pair booth", None, Some(format!("{id} ({how})")), done.as_ref().map(|_| ()).map_err(ToString::to_string))
+        .record(
+            &op.who,
+            "pair booth",
+            None,
+            Some(format!("{id} ({how})")),
+            done.as_ref().map(|_| ()).map_err(ToString::to_string),
+        )
         .await;
     Ok(Json(done?))
 }
@@ -411,12 +479,30 @@ pub struct Unpaired {
 #[utoipa::path(post, path = "/api/v1/ops/peers/{id}/unpair", tag = "operator", security(("operator" = [])),
     params(("id" = String, Path, description = "The booth's node id")),
     responses((status = 200, body = Unpaired), (status = 422, body = ErrorBody)))]
-async fn unpair(op: Operator, State(state): State<Services>, Path(id): Path<String>) -> Result<Json<Unpaired>, ApiError> {
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_node_id", "a node id is 1 to 64 letters, digits or '-'"));
+async fn unpair(
+    op: Operator,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<Json<Unpaired>, ApiError> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_node_id",
+            "a node id is 1 to 64 letters, digits or '-'",
+        ));
     }
     let done = state.peers.unpair(&id).await;
-    state.audit.record(&op.who, "unpair booth", None, Some(id.clone()), done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    state
+        .audit
+        .record(
+            &op.who,
+            "unpair booth",
+            None,
+            Some(id.clone()),
+            done.as_ref().map(|_| ()).map_err(ToString::to_string),
+        )
+        .await;
     done?;
     Ok(Json(Unpaired { id, unpaired: true }))
 }
@@ -433,7 +519,10 @@ pub struct CodeOnShow {
 /// pairing key makes one first.
 #[utoipa::path(post, path = "/api/v1/ops/pairing-code", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = CodeOnShow), (status = 401, body = ErrorBody)))]
-async fn show_code(_: Operator, State(state): State<Services>) -> Result<Json<CodeOnShow>, ApiError> {
+async fn show_code(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<CodeOnShow>, ApiError> {
     let (code, expires_at) = state.peers.show_code().await?;
     Ok(Json(CodeOnShow { code, expires_at }))
 }
@@ -441,8 +530,12 @@ async fn show_code(_: Operator, State(state): State<Services>) -> Result<Json<Co
 /// The pairing code on show, if any.
 #[utoipa::path(get, path = "/api/v1/ops/pairing-code", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = CodeOnShow), (status = 404, body = ErrorBody)))]
-async fn code_on_show(_: Operator, State(state): State<Services>) -> Result<Json<CodeOnShow>, ApiError> {
-    let (code, expires_at) = state.peers.code_on_show().ok_or_else(|| ApiError::not_found("a pairing code on show"))?;
+async fn code_on_show(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<CodeOnShow>, ApiError> {
+    let (code, expires_at) =
+        state.peers.code_on_show().ok_or_else(|| ApiError::not_found("a pairing code on show"))?;
     Ok(Json(CodeOnShow { code, expires_at }))
 }
 

@@ -17,16 +17,28 @@ use crate::services::Services;
 use boothcloud_core::manifest::Sheddable;
 
 /// `router`'s routes behind the gate for `what`.
-pub fn gated(router: OpenApiRouter<Services>, gate: Arc<ShedGate>, what: Sheddable) -> OpenApiRouter<Services> {
+pub fn gated(
+    router: OpenApiRouter<Services>,
+    gate: Arc<ShedGate>,
+    what: Sheddable,
+) -> OpenApiRouter<Services> {
     router.route_layer(axum::middleware::from_fn_with_state((gate, what), refuse_if_paused))
 }
 
 /// The same, for a router outside the OpenAPI document.
-pub fn gated_plain(router: Router<Services>, gate: Arc<ShedGate>, what: Sheddable) -> Router<Services> {
+pub fn gated_plain(
+    router: Router<Services>,
+    gate: Arc<ShedGate>,
+    what: Sheddable,
+) -> Router<Services> {
     router.route_layer(axum::middleware::from_fn_with_state((gate, what), refuse_if_paused))
 }
 
-async fn refuse_if_paused(State((gate, what)): State<(Arc<ShedGate>, Sheddable)>, req: Request, next: Next) -> Response {
+async fn refuse_if_paused(
+    State((gate, what)): State<(Arc<ShedGate>, Sheddable)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(paused) = gate.paused(what) else { return next.run(req).await };
     let retry = paused.retry_after_s;
     let mut res = ApiError::new(

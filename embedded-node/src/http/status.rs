@@ -35,10 +35,13 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "status",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn healthz(State(state): State<Services>) -> Result<Json<Health>, ApiError> {
-    sqlx::query("SELECT 1")
-        .execute(&state.db)
-        .await
-        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the node's database does not answer"))?;
+    sqlx::query("SELECT 1").execute(&state.db).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the node's database does not answer",
+        )
+    })?;
     Ok(Json(Health { status: "ok" }))
 }
 
@@ -174,13 +177,22 @@ pub async fn ops_snapshot(state: &Services) -> Result<OpsStatus, ApiError> {
         link: state.uplink.view().await?,
         today: Today { since, orders, revenue },
         orders: state.orders.counts().await?,
-        secrets: SecretsStatus { store: state.secrets_kind(), fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned) },
+        secrets: SecretsStatus {
+            store: state.secrets_kind(),
+            fallback_reason: state.secrets_fallback.as_deref().map(str::to_owned),
+        },
         cache: super::assets::cache_summary(state),
         spend: state.spend.view(now, &state.manifest.current().manifest),
         latency: LatencySummary {
             p95_target_ms: state.manifest.current().manifest.telemetry.p95_target_ms,
             p99_target_ms: state.manifest.current().manifest.telemetry.p99_target_ms,
-            routes: state.telemetry.route_figures().into_iter().filter(|r| serves_customers(&r.route)).take(BUSIEST_ROUTES).collect(),
+            routes: state
+                .telemetry
+                .route_figures()
+                .into_iter()
+                .filter(|r| serves_customers(&r.route))
+                .take(BUSIEST_ROUTES)
+                .collect(),
         },
         media: state.media.summary().await?,
     })
@@ -191,7 +203,10 @@ pub async fn ops_snapshot(state: &Services) -> Result<OpsStatus, ApiError> {
 /// busiest routes' latency.
 #[utoipa::path(get, path = "/api/v1/ops/status", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = OpsStatus), (status = 401, body = ErrorBody)))]
-async fn ops_status(_: Operator, State(state): State<Services>) -> Result<Json<OpsStatus>, ApiError> {
+async fn ops_status(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<OpsStatus>, ApiError> {
     Ok(Json(ops_snapshot(&state).await?))
 }
 
@@ -225,10 +240,15 @@ async fn ops_orders(
 ) -> Result<Json<OrderPage>, ApiError> {
     let limit = filter.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 500"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit must be between 1 and 500",
+        ));
     }
     let orders = state.orders.list(filter.status, filter.before, limit, true).await?;
-    let next_before = (orders.len() == limit as usize).then(|| orders.last().map(|o| o.created_at)).flatten();
+    let next_before =
+        (orders.len() == limit as usize).then(|| orders.last().map(|o| o.created_at)).flatten();
     Ok(Json(OrderPage { orders, next_before }))
 }
 
@@ -242,14 +262,29 @@ pub struct ReloadOutcome {
 /// with the problems; the previous version stays in force.
 #[utoipa::path(post, path = "/api/v1/ops/manifest/reload", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = ReloadOutcome), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn ops_reload(op: Operator, State(state): State<Services>) -> Result<Json<ReloadOutcome>, ApiError> {
+async fn ops_reload(
+    op: Operator,
+    State(state): State<Services>,
+) -> Result<Json<ReloadOutcome>, ApiError> {
     let live = state.manifest.clone();
     let before = format!("version {}", state.manifest.current().version);
-    let done = tokio::task::spawn_blocking(move || live.reload()).await.map_err(ApiError::internal)?;
+    let done =
+        tokio::task::spawn_blocking(move || live.reload()).await.map_err(ApiError::internal)?;
     let after = done.as_ref().ok().map(|v| format!("version {v}"));
-    state.audit.record(&op.who, "reload price list", Some(before), after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    state
+        .audit
+        .record(
+            &op.who,
+            "reload price list",
+            Some(before),
+            after,
+            done.as_ref().map(|_| ()).map_err(ToString::to_string),
+        )
+        .await;
     match done {
         Ok(version) => Ok(Json(ReloadOutcome { version })),
-        Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest", e.to_string())),
+        Err(e) => {
+            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest", e.to_string()))
+        }
     }
 }

@@ -19,7 +19,9 @@ pub fn routes() -> OpenApiRouter<Services> {
 impl From<TeardownError> for ApiError {
     fn from(e: TeardownError) -> ApiError {
         match e {
-            TeardownError::BadExportDir | TeardownError::ExportInsideData | TeardownError::ExportDirUnusable(..) => {
+            TeardownError::BadExportDir
+            | TeardownError::ExportInsideData
+            | TeardownError::ExportDirUnusable(..) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_export_dir", e.to_string())
             }
             TeardownError::Db(e) => ApiError::internal(e),
@@ -42,7 +44,10 @@ pub struct TeardownRequest {
 /// is closed, the orders a wipe would lose, the report's folder.
 #[utoipa::path(get, path = "/api/v1/ops/teardown", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = TeardownView), (status = 401, body = ErrorBody)))]
-async fn progress(_: Operator, State(state): State<Services>) -> Result<Json<TeardownView>, ApiError> {
+async fn progress(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<TeardownView>, ApiError> {
     Ok(Json(state.teardown.view().await?))
 }
 
@@ -68,14 +73,25 @@ async fn start(
         Some(d) => match state.teardown.check_export_dir(d) {
             Ok(p) => Some(p),
             Err(e) => {
-                state.audit.record(&op.who, "teardown", None, Some(d.chars().take(200).collect()), Err(e.to_string())).await;
+                state
+                    .audit
+                    .record(
+                        &op.who,
+                        "teardown",
+                        None,
+                        Some(d.chars().take(200).collect()),
+                        Err(e.to_string()),
+                    )
+                    .await;
                 return Err(e.into());
             }
         },
     };
     let started = state.teardown.request(&event, &op.who, dir.as_deref()).await?;
     let what = if started { "started" } else { "continued" };
-    let after = dir.as_ref().map_or_else(|| what.to_owned(), |d| format!("{what}; export folder {}", d.display()));
+    let after = dir
+        .as_ref()
+        .map_or_else(|| what.to_owned(), |d| format!("{what}; export folder {}", d.display()));
     state.audit.record(&op.who, "teardown", None, Some(after), Ok(())).await;
     Ok((StatusCode::ACCEPTED, Json(state.teardown.view().await?)))
 }

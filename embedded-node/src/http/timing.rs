@@ -32,7 +32,10 @@ impl Timing {
 pub async fn time_request(State(timing): State<Timing>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| UNMATCHED.to_owned(), |m| m.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| UNMATCHED.to_owned(), |m| m.as_str().to_owned());
     if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
         let agent = req.headers().get(header::USER_AGENT).map_or(&b""[..], |v| v.as_bytes());
         timing.telemetry.client_seen(peer.ip(), agent, req.uri().path());

@@ -31,8 +31,12 @@ pub fn routes() -> OpenApiRouter<Services> {
 impl From<UplinkError> for ApiError {
     fn from(e: UplinkError) -> ApiError {
         match e {
-            UplinkError::UnknownPeer(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_booth", e.to_string()),
-            UplinkError::NoSuchApproval(_) => ApiError::new(StatusCode::NOT_FOUND, "no_such_approval", e.to_string()),
+            UplinkError::UnknownPeer(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_booth", e.to_string())
+            }
+            UplinkError::NoSuchApproval(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "no_such_approval", e.to_string())
+            }
             UplinkError::Orders(e) => e.into(),
         }
     }
@@ -51,12 +55,20 @@ async fn view(_: Operator, State(state): State<Services>) -> Result<Json<UplinkV
 /// `{"route":"peer","peer":"<node id>"}` or `{"route":"offline_only"}`.
 #[utoipa::path(put, path = "/api/v1/ops/uplink/route", tag = "operator", security(("operator" = [])), request_body = Route,
     responses((status = 200, body = UplinkView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn set_route(op: Operator, State(state): State<Services>, ApiJson(route): ApiJson<Route>) -> Result<Json<UplinkView>, ApiError> {
+async fn set_route(
+    op: Operator,
+    State(state): State<Services>,
+    ApiJson(route): ApiJson<Route>,
+) -> Result<Json<UplinkView>, ApiError> {
     choose(&op, &state, route).await
 }
 
 /// Sets the route (the controls write the change, or the refusal, in the audit log).
-async fn choose(op: &Operator, state: &Services, route: Route) -> Result<Json<UplinkView>, ApiError> {
+async fn choose(
+    op: &Operator,
+    state: &Services,
+    route: Route,
+) -> Result<Json<UplinkView>, ApiError> {
     state.controls.failover(route, &op.who).await?;
     Ok(Json(state.uplink.view().await?))
 }
@@ -106,7 +118,11 @@ async fn audit_log(
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let limit = page.limit.unwrap_or(100);
     if !(1..=crate::audit::MAX_PAGE).contains(&limit) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 500"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit must be between 1 and 500",
+        ));
     }
     Ok(Json(state.audit.list(page.before, limit).await.map_err(ApiError::internal)?))
 }
@@ -115,23 +131,53 @@ async fn audit_log(
 /// it again within ten minutes.
 #[utoipa::path(post, path = "/api/v1/ops/uplink/approvals/{quote_id}", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = Pending), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn approve(op: Operator, State(state): State<Services>, Path(quote_id): Path<String>) -> Result<Json<Pending>, ApiError> {
+async fn approve(
+    op: Operator,
+    State(state): State<Services>,
+    Path(quote_id): Path<String>,
+) -> Result<Json<Pending>, ApiError> {
     let done = state.uplink.approve(&quote_id);
     let after = done.as_ref().ok().map(|p| format!("quote {quote_id}, {} {}", p.total, p.currency));
-    state.audit.record(&op.who, "approve offline order", None, after, done.as_ref().map(|_| ()).map_err(ToString::to_string)).await;
+    state
+        .audit
+        .record(
+            &op.who,
+            "approve offline order",
+            None,
+            after,
+            done.as_ref().map(|_| ()).map_err(ToString::to_string),
+        )
+        .await;
     Ok(Json(done?))
 }
 
 /// Puts a quarantined order back in line (after the cause was fixed upstream).
 #[utoipa::path(post, path = "/api/v1/ops/orders/{order_id}/retry", tag = "operator", security(("operator" = [])),
     responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn retry_order(op: Operator, State(state): State<Services>, Path(order_id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+async fn retry_order(
+    op: Operator,
+    State(state): State<Services>,
+    Path(order_id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
     let order = state.orders.get(&order_id, false).await?;
     if order.status != SyncState::Quarantined {
-        return Err(ApiError::new(StatusCode::CONFLICT, "not_quarantined", "only a quarantined order can be put back in line"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_quarantined",
+            "only a quarantined order can be put back in line",
+        ));
     }
     state.orders.requeue(&order_id, state.clock.now()).await?;
-    state.audit.record(&op.who, "send order again", Some(format!("{order_id} quarantined")), Some("captured".into()), Ok(())).await;
+    state
+        .audit
+        .record(
+            &op.who,
+            "send order again",
+            Some(format!("{order_id} quarantined")),
+            Some("captured".into()),
+            Ok(()),
+        )
+        .await;
     state.uplink.refresh_mode().await;
     Ok(Json(state.orders.get(&order_id, true).await?))
 }
@@ -156,21 +202,42 @@ async fn export_orders(
         None | Some("quarantined") => &[SyncState::Quarantined],
         Some("unsynced") => &[SyncState::Captured, SyncState::Syncing],
         Some(other) => {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("status `{other}` is not quarantined or unsynced")))
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("status `{other}` is not quarantined or unsynced"),
+            ))
         }
     };
     // All of them at once: paging by creation time would skip orders committed in the
     // same millisecond (a group commit) at a page's edge.
-    let all: Vec<OrderView> = state.orders.not_synced().await?.into_iter().filter(|o| states.contains(&o.status)).collect();
+    let all: Vec<OrderView> = state
+        .orders
+        .not_synced()
+        .await?
+        .into_iter()
+        .filter(|o| states.contains(&o.status))
+        .collect();
     // Contact details leave the node in this file: the log says so.
-    let what = format!("{} orders ({})", all.len(), filter.status.as_deref().unwrap_or("quarantined"));
+    let what =
+        format!("{} orders ({})", all.len(), filter.status.as_deref().unwrap_or("quarantined"));
     state.audit.record(&op.who, "export orders", None, Some(what), Ok(())).await;
     let body = serde_json::to_vec_pretty(&all).map_err(ApiError::internal)?;
-    let name = format!("{}-{}-orders.json", state.manifest.current().manifest.event.id, filter.status.as_deref().unwrap_or("quarantined"));
-    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    let name = format!(
+        "{}-{}-orders.json",
+        state.manifest.current().manifest.event.id,
+        filter.status.as_deref().unwrap_or("quarantined")
+    );
+    let mut res = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response();
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).map_err(ApiError::internal)?,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+            .map_err(ApiError::internal)?,
     );
     Ok(res)
 }

@@ -121,13 +121,28 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    pub fn new(db: SqlitePool, media_dir: PathBuf, live: Arc<LiveManifest>, clock: Arc<dyn Clock>, meters: Arc<Meters>) -> Forwarder {
+    pub fn new(
+        db: SqlitePool,
+        media_dir: PathBuf,
+        live: Arc<LiveManifest>,
+        clock: Arc<dyn Clock>,
+        meters: Arc<Meters>,
+    ) -> Forwarder {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("an HTTP client with rustls");
-        Forwarder { db, media_dir, live, clock, meters, http, wake: Notify::new(), paused: AtomicBool::new(false) }
+        Forwarder {
+            db,
+            media_dir,
+            live,
+            clock,
+            meters,
+            http,
+            wake: Notify::new(),
+            paused: AtomicBool::new(false),
+        }
     }
 
     /// Something was queued or released: look now rather than at the next tick.
@@ -207,7 +222,10 @@ impl Forwarder {
     }
 
     /// Sends every due item, one at a time; answers how long to wait before looking again.
-    async fn send_due(&self, stopping: &mut watch::Receiver<bool>) -> Result<Duration, sqlx::Error> {
+    async fn send_due(
+        &self,
+        stopping: &mut watch::Receiver<bool>,
+    ) -> Result<Duration, sqlx::Error> {
         let loaded = self.live.current();
         let m = &loaded.manifest;
         let (Some(upstream), true) = (m.uplink.upstream.clone(), m.media.forward) else {
@@ -231,15 +249,28 @@ impl Forwarder {
             .bind(now)
             .fetch_optional(&self.db)
             .await?;
-            let Some((kind, source_id, path, length, metadata, remote_url, sent, attempts)) = due else {
-                let next: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM media_forwards WHERE state = 'pending'")
-                    .fetch_one(&self.db)
-                    .await?;
-                let wait = next.map_or(Duration::from_secs(5), |t| Duration::from_millis((t - now).clamp(50, 5_000) as u64));
+            let Some((kind, source_id, path, length, metadata, remote_url, sent, attempts)) = due
+            else {
+                let next: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(next_attempt_at) FROM media_forwards WHERE state = 'pending'",
+                )
+                .fetch_one(&self.db)
+                .await?;
+                let wait = next.map_or(Duration::from_secs(5), |t| {
+                    Duration::from_millis((t - now).clamp(50, 5_000) as u64)
+                });
                 return Ok(wait);
             };
-            let mut item =
-                Item { kind, source_id, path, length: length as u64, metadata, remote_url, sent: sent as u64, attempts: attempts as u32 };
+            let mut item = Item {
+                kind,
+                source_id,
+                path,
+                length: length as u64,
+                metadata,
+                remote_url,
+                sent: sent as u64,
+                attempts: attempts as u32,
+            };
             let upload = upstream.join("uploads/").expect("a base URL joins a relative path");
             let result = tokio::select! {
                 r = self.send(&mut item, &upload, credential.as_deref()) => r,
@@ -284,7 +315,13 @@ impl Forwarder {
         }
     }
 
-    async fn set_state(&self, item: &Item, state: &str, why: &str, now: i64) -> Result<(), sqlx::Error> {
+    async fn set_state(
+        &self,
+        item: &Item,
+        state: &str,
+        why: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE media_forwards SET state = ?, last_error = ?, finished_at = ? WHERE kind = ? AND source_id = ?")
             .bind(state)
             .bind(why)
@@ -298,7 +335,12 @@ impl Forwarder {
 
     /// Creates (once), asks where the upstream stands, and sends the rest in chunks,
     /// recording each confirmed offset.
-    async fn send(&self, item: &mut Item, upload: &url::Url, credential: Option<&str>) -> Result<(), SendError> {
+    async fn send(
+        &self,
+        item: &mut Item,
+        upload: &url::Url,
+        credential: Option<&str>,
+    ) -> Result<(), SendError> {
         let auth = |r: reqwest::RequestBuilder| {
             let r = r.header("Tus-Resumable", tus::VERSION);
             match credential {
@@ -319,13 +361,20 @@ impl Forwarder {
                 if res.status() != StatusCode::CREATED {
                     return Err(refusal(res).await);
                 }
-                let location = res
-                    .headers()
-                    .get("location")
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| SendError::Refused("the upstream created the upload but sent no Location".into()))?;
-                let url =
-                    upload.join(location).map_err(|_| SendError::Refused("the upstream sent an unusable Location".into()))?.to_string();
+                let location =
+                    res.headers().get("location").and_then(|v| v.to_str().ok()).ok_or_else(
+                        || {
+                            SendError::Refused(
+                                "the upstream created the upload but sent no Location".into(),
+                            )
+                        },
+                    )?;
+                let url = upload
+                    .join(location)
+                    .map_err(|_| {
+                        SendError::Refused("the upstream sent an unusable Location".into())
+                    })?
+                    .to_string();
                 sqlx::query("UPDATE media_forwards SET remote_url = ?, sent = 0 WHERE kind = ? AND source_id = ?")
                     .bind(&url)
                     .bind(&item.kind)
@@ -345,16 +394,20 @@ impl Forwarder {
             StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),
             _ => return Err(refusal(res).await),
         }
-        let mut offset = upload_offset(&res).ok_or_else(|| SendError::Retry("the upstream's HEAD had no Upload-Offset".into()))?;
+        let mut offset = upload_offset(&res)
+            .ok_or_else(|| SendError::Retry("the upstream's HEAD had no Upload-Offset".into()))?;
         if offset > item.length {
-            return Err(SendError::Refused(format!("the upstream reports {offset} bytes of a {}-byte file", item.length)));
+            return Err(SendError::Refused(format!(
+                "the upstream reports {offset} bytes of a {}-byte file",
+                item.length
+            )));
         }
         let path = self.media_dir.join(&item.path);
         while offset < item.length {
             let len = CHUNK.min(item.length - offset);
-            let chunk = read_chunk(path.clone(), offset, len)
-                .await
-                .map_err(|e| SendError::Refused(format!("cannot read {} (was it deleted?): {e}", item.path)))?;
+            let chunk = read_chunk(path.clone(), offset, len).await.map_err(|e| {
+                SendError::Refused(format!("cannot read {} (was it deleted?): {e}", item.path))
+            })?;
             self.meters.add(Component::Upstream, 1);
             let res = auth(self.http.patch(&remote))
                 .header("Upload-Offset", offset)
@@ -368,13 +421,21 @@ impl Forwarder {
                 StatusCode::NO_CONTENT => {}
                 StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),
                 // Another offset than ours (a request that got through before a cut): ask again.
-                StatusCode::CONFLICT => return Err(SendError::Retry("the upstream is at another offset; asking again".into())),
+                StatusCode::CONFLICT => {
+                    return Err(SendError::Retry(
+                        "the upstream is at another offset; asking again".into(),
+                    ))
+                }
                 s if s.as_u16() == tus::CHECKSUM_MISMATCH => {
-                    return Err(SendError::Retry("a chunk arrived damaged; sending it again".into()))
+                    return Err(SendError::Retry(
+                        "a chunk arrived damaged; sending it again".into(),
+                    ))
                 }
                 _ => return Err(refusal(res).await),
             }
-            offset = upload_offset(&res).ok_or_else(|| SendError::Retry("the upstream's PATCH answer had no Upload-Offset".into()))?;
+            offset = upload_offset(&res).ok_or_else(|| {
+                SendError::Retry("the upstream's PATCH answer had no Upload-Offset".into())
+            })?;
             sqlx::query("UPDATE media_forwards SET sent = ? WHERE kind = ? AND source_id = ?")
                 .bind(offset as i64)
                 .bind(&item.kind)
@@ -400,7 +461,10 @@ async fn refusal(res: reqwest::Response) -> SendError {
     let status = res.status();
     let text: String = res.text().await.unwrap_or_default().chars().take(300).collect();
     let why = format!("the upstream answered {status}: {text}");
-    let later = matches!(status, StatusCode::REQUEST_TIMEOUT | StatusCode::LOCKED | StatusCode::TOO_MANY_REQUESTS);
+    let later = matches!(
+        status,
+        StatusCode::REQUEST_TIMEOUT | StatusCode::LOCKED | StatusCode::TOO_MANY_REQUESTS
+    );
     if status.is_client_error() && !later {
         SendError::Refused(why)
     } else {
@@ -433,7 +497,9 @@ mod tests {
 
     #[test]
     fn backoff_grows_to_its_cap_with_jitter() {
-        assert!(backoff(0) <= Duration::from_millis(500) && backoff(0) >= Duration::from_millis(250));
+        assert!(
+            backoff(0) <= Duration::from_millis(500) && backoff(0) >= Duration::from_millis(250)
+        );
         assert!(backoff(3) <= Duration::from_secs(4));
         for _ in 0..20 {
             let b = backoff(30);

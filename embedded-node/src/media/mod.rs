@@ -105,10 +105,35 @@ impl Media {
         ledger: Arc<Ledger>,
     ) -> Result<Media, MediaError> {
         let dir = data_dir.join("media");
-        let uploads = uploads::Uploads::open(&dir.join("uploads"), db.clone(), clock.clone()).await?;
-        let transcoder = Arc::new(transcode::Transcoder::open(&dir, db.clone(), live.clone(), clock.clone(), ledger.clone()).await?);
-        let forwarder = Arc::new(forward::Forwarder::new(db.clone(), dir.clone(), live.clone(), clock.clone(), ledger.meters().clone()));
-        Ok(Media { uploads, tokens: tokens::UploadTokens::new(db.clone()), transcoder, forwarder, live, clock, db, dir })
+        let uploads =
+            uploads::Uploads::open(&dir.join("uploads"), db.clone(), clock.clone()).await?;
+        let transcoder = Arc::new(
+            transcode::Transcoder::open(
+                &dir,
+                db.clone(),
+                live.clone(),
+                clock.clone(),
+                ledger.clone(),
+            )
+            .await?,
+        );
+        let forwarder = Arc::new(forward::Forwarder::new(
+            db.clone(),
+            dir.clone(),
+            live.clone(),
+            clock.clone(),
+            ledger.meters().clone(),
+        ));
+        Ok(Media {
+            uploads,
+            tokens: tokens::UploadTokens::new(db.clone()),
+            transcoder,
+            forwarder,
+            live,
+            clock,
+            db,
+            dir,
+        })
     }
 
     /// The manifest's limits, as they are now.
@@ -125,7 +150,10 @@ impl Media {
     }
 
     /// Queues a transcode, unless the media quota is already full: clips take space too.
-    pub async fn start_transcode(&self, req: transcode::StartRequest) -> Result<transcode::JobView, MediaError> {
+    pub async fn start_transcode(
+        &self,
+        req: transcode::StartRequest,
+    ) -> Result<transcode::JobView, MediaError> {
         let quota = self.live.current().manifest.media.quota_bytes;
         let used = self.uploads.used_bytes().await?;
         if used >= quota {
@@ -150,10 +178,20 @@ impl Media {
                 .iter()
                 .map(|p| {
                     let (format, height) = match &p.output {
-                        boothcloud_core::manifest::PresetOutput::Video { height, .. } => ("mp4", *height),
-                        boothcloud_core::manifest::PresetOutput::Poster { height, .. } => ("jpeg", *height),
+                        boothcloud_core::manifest::PresetOutput::Video { height, .. } => {
+                            ("mp4", *height)
+                        }
+                        boothcloud_core::manifest::PresetOutput::Poster { height, .. } => {
+                            ("jpeg", *height)
+                        }
                     };
-                    PresetInfo { name: p.name.clone(), format, height, essential: p.essential, degraded: p.degraded.clone() }
+                    PresetInfo {
+                        name: p.name.clone(),
+                        format,
+                        height,
+                        essential: p.essential,
+                        degraded: p.degraded.clone(),
+                    }
                 })
                 .collect(),
         })
@@ -213,7 +251,8 @@ impl Media {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => return Err(WipeError::Files { dir, source }),
             }
-            std::fs::create_dir_all(&dir).map_err(|source| WipeError::Files { dir: dir.clone(), source })?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|source| WipeError::Files { dir: dir.clone(), source })?;
         }
         Ok((uploads, clips))
     }

@@ -103,31 +103,49 @@ impl UploadTokens {
         UploadTokens { db }
     }
 
-    pub async fn issue(&self, req: IssueRequest, default_max_bytes: u64, now: Timestamp) -> Result<Issued, TokenError> {
-        let label: String = req.label.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned();
+    pub async fn issue(
+        &self,
+        req: IssueRequest,
+        default_max_bytes: u64,
+        now: Timestamp,
+    ) -> Result<Issued, TokenError> {
+        let label: String =
+            req.label.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned();
         if label.is_empty() || label.chars().count() > 64 {
-            return Err(TokenError::Invalid("label must be 1 to 64 characters (which device is this for?)".into()));
+            return Err(TokenError::Invalid(
+                "label must be 1 to 64 characters (which device is this for?)".into(),
+            ));
         }
         let lifetime = match req.expires_in_s {
             None => DEFAULT_LIFETIME,
-            Some(s) if (60..=MAX_LIFETIME.as_secs() as u64).contains(&s) => SignedDuration::from_secs(s as i64),
-            Some(_) => return Err(TokenError::Invalid(format!("expires_in_s must be between 60 and {}", MAX_LIFETIME.as_secs()))),
+            Some(s) if (60..=MAX_LIFETIME.as_secs() as u64).contains(&s) => {
+                SignedDuration::from_secs(s as i64)
+            }
+            Some(_) => {
+                return Err(TokenError::Invalid(format!(
+                    "expires_in_s must be between 60 and {}",
+                    MAX_LIFETIME.as_secs()
+                )))
+            }
         };
         let max_bytes = req.max_bytes.unwrap_or(default_max_bytes).min(i64::MAX as u64);
         let max_uploads = req.max_uploads.unwrap_or(1_000);
         if max_bytes == 0 || max_uploads == 0 {
             return Err(TokenError::Invalid("max_bytes and max_uploads must be above zero".into()));
         }
-        let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM upload_tokens WHERE revoked_at IS NULL AND expires_at > ?")
-            .bind(now.as_millisecond())
-            .fetch_one(&self.db)
-            .await?;
+        let active: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM upload_tokens WHERE revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now.as_millisecond())
+        .fetch_one(&self.db)
+        .await?;
         if active >= MAX_ACTIVE {
             return Err(TokenError::TooMany);
         }
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
-        let token = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
+        let token =
+            format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
         let id = boothcloud_core::signing::hex(&secret_hash(&token)[..6]);
         let expires_at = now + lifetime;
         sqlx::query(
@@ -142,26 +160,44 @@ impl UploadTokens {
         .bind(i64::from(max_uploads))
         .execute(&self.db)
         .await?;
-        let view = TokenView { id, label, created_at: now, expires_at, max_bytes, max_uploads, used_bytes: 0, uploads: 0, state: "active" };
+        let view = TokenView {
+            id,
+            label,
+            created_at: now,
+            expires_at,
+            max_bytes,
+            max_uploads,
+            used_bytes: 0,
+            uploads: 0,
+            state: "active",
+        };
         Ok(Issued { token, view })
     }
 
     pub async fn list(&self, now: Timestamp) -> Result<Vec<TokenView>, TokenError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY t.created_at DESC LIMIT 500")).fetch_all(&self.db).await?;
+        let rows: Vec<Row> =
+            sqlx::query_as(&format!("{SELECT} ORDER BY t.created_at DESC LIMIT 500"))
+                .fetch_all(&self.db)
+                .await?;
         Ok(rows.into_iter().map(|r| view(r, now)).collect())
     }
 
     /// Revokes at once: the next request with it is refused (uploads it made stay).
     pub async fn revoke(&self, id: &str, now: Timestamp) -> Result<TokenView, TokenError> {
-        let done = sqlx::query("UPDATE upload_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-            .bind(now.as_millisecond())
-            .bind(id)
-            .execute(&self.db)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE upload_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+        )
+        .bind(now.as_millisecond())
+        .bind(id)
+        .execute(&self.db)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(TokenError::Unknown);
         }
-        let row: Row = sqlx::query_as(&format!("{SELECT} WHERE t.id = ?")).bind(id).fetch_one(&self.db).await?;
+        let row: Row = sqlx::query_as(&format!("{SELECT} WHERE t.id = ?"))
+            .bind(id)
+            .fetch_one(&self.db)
+            .await?;
         Ok(view(row, now))
     }
 
@@ -186,7 +222,8 @@ impl UploadTokens {
                 .bind(secret_hash(secret).to_vec())
                 .fetch_optional(&self.db)
                 .await?;
-        let (id, expires_at, max_bytes, max_uploads, revoked_at) = row.ok_or(TokenError::Unknown)?;
+        let (id, expires_at, max_bytes, max_uploads, revoked_at) =
+            row.ok_or(TokenError::Unknown)?;
         if revoked_at.is_some() {
             return Err(TokenError::Revoked);
         }
@@ -202,7 +239,17 @@ fn secret_hash(secret: &str) -> [u8; 32] {
 }
 
 fn view(r: Row, now: Timestamp) -> TokenView {
-    let (id, label, created_at, expires_at, max_bytes, max_uploads, revoked_at, used_bytes, uploads) = r;
+    let (
+        id,
+        label,
+        created_at,
+        expires_at,
+        max_bytes,
+        max_uploads,
+        revoked_at,
+        used_bytes,
+        uploads,
+    ) = r;
     let state = if revoked_at.is_some() {
         "revoked"
     } else if expires_at <= now.as_millisecond() {
@@ -234,7 +281,12 @@ mod tests {
     }
 
     fn ask(label: &str) -> IssueRequest {
-        IssueRequest { label: label.into(), expires_in_s: Some(600), max_bytes: None, max_uploads: None }
+        IssueRequest {
+            label: label.into(),
+            expires_in_s: Some(600),
+            max_bytes: None,
+            max_uploads: None,
+        }
     }
 
     #[tokio::test]
@@ -246,9 +298,15 @@ mod tests {
         let grant = t.check(&issued.token, now).await.unwrap();
         assert_eq!(grant.id, issued.view.id);
         assert_eq!(grant.max_bytes, 1 << 30);
-        assert!(matches!(t.check(&issued.token, now + SignedDuration::from_secs(600)).await, Err(TokenError::Expired)));
+        assert!(matches!(
+            t.check(&issued.token, now + SignedDuration::from_secs(600)).await,
+            Err(TokenError::Expired)
+        ));
         assert!(matches!(t.check("bcu_forged", now).await, Err(TokenError::Unknown)));
-        assert!(matches!(t.check(&issued.token.replace("bcu_", "xyz_"), now).await, Err(TokenError::Unknown)));
+        assert!(matches!(
+            t.check(&issued.token.replace("bcu_", "xyz_"), now).await,
+            Err(TokenError::Unknown)
+        ));
         let revoked = t.revoke(&issued.view.id, now).await.unwrap();
         assert_eq!(revoked.state, "revoked");
         assert!(matches!(t.check(&issued.token, now).await, Err(TokenError::Revoked)));
@@ -260,7 +318,8 @@ mod tests {
         let (t, _dir) = tokens().await;
         let now = Timestamp::UNIX_EPOCH + SignedDuration::from_hours(1);
         assert!(matches!(t.issue(ask("  "), 1, now).await, Err(TokenError::Invalid(_))));
-        let long = IssueRequest { expires_in_s: Some(MAX_LIFETIME.as_secs() as u64 + 1), ..ask("x") };
+        let long =
+            IssueRequest { expires_in_s: Some(MAX_LIFETIME.as_secs() as u64 + 1), ..ask("x") };
         assert!(matches!(t.issue(long, 1, now).await, Err(TokenError::Invalid(_))));
         let zero = IssueRequest { max_uploads: Some(0), ..ask("x") };
         assert!(matches!(t.issue(zero, 1, now).await, Err(TokenError::Invalid(_))));

@@ -234,7 +234,10 @@ impl Transcoder {
             let _ = std::fs::remove_dir_all(clips.join(id));
         }
         if !again.is_empty() {
-            tracing::info!(jobs = again.len(), "transcodes interrupted by the last stop will run again");
+            tracing::info!(
+                jobs = again.len(),
+                "transcodes interrupted by the last stop will run again"
+            );
         }
         Ok(Transcoder {
             db,
@@ -262,22 +265,28 @@ impl Transcoder {
     pub async fn start(&self, req: StartRequest) -> Result<JobView, TranscodeError> {
         let loaded = self.live.current();
         let media = &loaded.manifest.media;
-        let preset = media.preset(&req.preset).ok_or_else(|| TranscodeError::UnknownPreset(clip(&req.preset)))?;
+        let preset = media
+            .preset(&req.preset)
+            .ok_or_else(|| TranscodeError::UnknownPreset(clip(&req.preset)))?;
         let (start_ms, end_ms) = trim(req.start_s, req.end_s)?;
         if !super::is_id(&req.upload_id) {
             return Err(TranscodeError::NoUpload(clip(&req.upload_id)));
         }
-        let done: Option<(String,)> = sqlx::query_as("SELECT state FROM uploads WHERE id = ? AND state = 'done'")
-            .bind(&req.upload_id)
-            .fetch_optional(&self.db)
-            .await?;
+        let done: Option<(String,)> =
+            sqlx::query_as("SELECT state FROM uploads WHERE id = ? AND state = 'done'")
+                .bind(&req.upload_id)
+                .fetch_optional(&self.db)
+                .await?;
         if done.is_none() {
             return Err(TranscodeError::NoUpload(req.upload_id));
         }
         if !preset.essential && self.budget_spent(&loaded.manifest) {
             return Err(TranscodeError::BudgetSpent);
         }
-        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transcodes WHERE state = 'queued'").fetch_one(&self.db).await?;
+        let queued: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM transcodes WHERE state = 'queued'")
+                .fetch_one(&self.db)
+                .await?;
         if queued >= i64::from(media.max_queued_transcodes) {
             return Err(TranscodeError::QueueFull(media.max_queued_transcodes));
         }
@@ -299,7 +308,10 @@ impl Transcoder {
     }
 
     pub async fn get(&self, id: &str) -> Result<JobView, TranscodeError> {
-        let row: Option<JobRow> = sqlx::query_as(&format!("{SELECT} WHERE j.id = ?")).bind(id).fetch_optional(&self.db).await?;
+        let row: Option<JobRow> = sqlx::query_as(&format!("{SELECT} WHERE j.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.db)
+            .await?;
         row.map(|r| self.view(r)).ok_or(TranscodeError::NotFound)
     }
 
@@ -328,14 +340,19 @@ impl Transcoder {
     /// The newest jobs first.
     pub async fn list(&self, limit: u32) -> Result<Vec<JobView>, TranscodeError> {
         let rows: Vec<JobRow> =
-            sqlx::query_as(&format!("{SELECT} ORDER BY j.created_at DESC LIMIT ?")).bind(i64::from(limit)).fetch_all(&self.db).await?;
+            sqlx::query_as(&format!("{SELECT} ORDER BY j.created_at DESC LIMIT ?"))
+                .bind(i64::from(limit))
+                .fetch_all(&self.db)
+                .await?;
         Ok(rows.into_iter().map(|r| self.view(r)).collect())
     }
 
     /// Cancels a queued job at once, or a running one by killing its ffmpeg.
     /// The jobs queued or running.
     pub async fn unfinished(&self) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT id FROM transcodes WHERE state IN ('queued', 'running')").fetch_all(&self.db).await
+        sqlx::query_scalar("SELECT id FROM transcodes WHERE state IN ('queued', 'running')")
+            .fetch_all(&self.db)
+            .await
     }
 
     pub async fn cancel(&self, id: &str) -> Result<JobView, TranscodeError> {
@@ -373,7 +390,10 @@ impl Transcoder {
             return Err(TranscodeError::Finished(format!("{}; cancel it first", job.state)));
         }
         let _ = std::fs::remove_dir_all(self.clips.join(id));
-        sqlx::query("UPDATE transcodes SET output = NULL, output_bytes = NULL WHERE id = ?").bind(id).execute(&self.db).await?;
+        sqlx::query("UPDATE transcodes SET output = NULL, output_bytes = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.db)
+            .await?;
         self.get(id).await
     }
 
@@ -408,7 +428,11 @@ impl Transcoder {
             return None;
         }
         let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT output FROM transcodes WHERE id = ? AND state = 'done'").bind(id).fetch_optional(&self.db).await.ok()?;
+            sqlx::query_as("SELECT output FROM transcodes WHERE id = ? AND state = 'done'")
+                .bind(id)
+                .fetch_optional(&self.db)
+                .await
+                .ok()?;
         let name = row?.0?;
         (name == file).then(|| self.clips.join(id).join(name))
     }
@@ -417,15 +441,28 @@ impl Transcoder {
         let loaded = self.live.current();
         let m = &loaded.manifest;
         let now = self.clock.now();
-        let since = now.to_zoned(m.event.timezone.clone()).start_of_day().map(|z| z.timestamp()).unwrap_or(now);
+        let since = now
+            .to_zoned(m.event.timezone.clone())
+            .start_of_day()
+            .map(|z| z.timestamp())
+            .unwrap_or(now);
         let (media_ms, wall_ms): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE(SUM(media_ms), 0), COALESCE(SUM(wall_ms), 0) FROM transcodes WHERE finished_at >= ? AND state != 'running'",
         )
         .bind(ms(since))
         .fetch_one(&self.db)
         .await?;
-        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transcodes WHERE state = 'queued'").fetch_one(&self.db).await?;
-        let running_media: u64 = self.running.lock().expect("running jobs").values().map(|r| r.done_ms.load(Ordering::Relaxed)).sum();
+        let queued: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM transcodes WHERE state = 'queued'")
+                .fetch_one(&self.db)
+                .await?;
+        let running_media: u64 = self
+            .running
+            .lock()
+            .expect("running jobs")
+            .values()
+            .map(|r| r.done_ms.load(Ordering::Relaxed))
+            .sum();
         let (running, peak) = self.meters.transcodes();
         let ffmpeg = self.ffmpeg.lock().expect("ffmpeg version").clone();
         let (ffmpeg, ffmpeg_ok) = match ffmpeg {
@@ -458,7 +495,10 @@ impl Transcoder {
     fn budget_spent(&self, m: &Manifest) -> bool {
         let view = self.ledger.view(self.clock.now(), m);
         view.total.state == BudgetState::Over
-            || view.components.iter().any(|c| c.component == Component::Transcode && c.line.state == BudgetState::Over)
+            || view
+                .components
+                .iter()
+                .any(|c| c.component == Component::Transcode && c.line.state == BudgetState::Over)
     }
 
     fn view(&self, r: JobRow) -> JobView {
@@ -496,8 +536,12 @@ impl Transcoder {
             _ => 0.0,
         };
         let reason = reason.or_else(|| {
-            (state == "queued" && !essential && self.budget_held.load(Ordering::Relaxed))
-                .then(|| "Waiting: the transcode budget is spent and this preset is not essential.".to_owned())
+            (state == "queued" && !essential && self.budget_held.load(Ordering::Relaxed)).then(
+                || {
+                    "Waiting: the transcode budget is spent and this preset is not essential."
+                        .to_owned()
+                },
+            )
         });
         JobView {
             output_url: output.as_ref().map(|o| format!("/media/clips/{id}/{o}")),
@@ -535,7 +579,9 @@ impl Transcoder {
             let held = self.budget_spent(&loaded.manifest);
             self.budget_held.store(held, Ordering::Relaxed);
             if held {
-                for r in self.running.lock().expect("running jobs").values().filter(|r| !r.essential) {
+                for r in
+                    self.running.lock().expect("running jobs").values().filter(|r| !r.essential)
+                {
                     r.stop(Stop::Budget);
                 }
             }
@@ -563,25 +609,34 @@ impl Transcoder {
 
     async fn check_ffmpeg(&self) {
         let program = self.live.current().manifest.media.ffmpeg.clone();
-        let found =
-            match tokio::time::timeout(PROBE_TIMEOUT, tokio::process::Command::new(&program).arg("-version").kill_on_drop(true).output())
-                .await
-            {
-                Ok(Ok(out)) if out.status.success() => {
-                    Ok(String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("ffmpeg").to_owned())
-                }
-                Ok(Ok(out)) => Err(format!("`{program} -version` failed ({})", out.status)),
-                Ok(Err(e)) => Err(spawn_problem(&program, &e)),
-                Err(_) => Err(format!("`{program} -version` did not answer within 30 s")),
-            };
+        let found = match tokio::time::timeout(
+            PROBE_TIMEOUT,
+            tokio::process::Command::new(&program).arg("-version").kill_on_drop(true).output(),
+        )
+        .await
+        {
+            Ok(Ok(out)) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or("ffmpeg")
+                .to_owned()),
+            Ok(Ok(out)) => Err(format!("`{program} -version` failed ({})", out.status)),
+            Ok(Err(e)) => Err(spawn_problem(&program, &e)),
+            Err(_) => Err(format!("`{program} -version` did not answer within 30 s")),
+        };
         if let Err(why) = &found {
             tracing::warn!(%why, "transcodes will fail until ffmpeg is available");
         }
         *self.ffmpeg.lock().expect("ffmpeg version") = Some(found);
     }
 
-    async fn start_due(self: &Arc<Self>, media: &MediaSettings, held: bool) -> Result<(), TranscodeError> {
-        let free = (self.concurrency(media) as usize).saturating_sub(self.running.lock().expect("running jobs").len());
+    async fn start_due(
+        self: &Arc<Self>,
+        media: &MediaSettings,
+        held: bool,
+    ) -> Result<(), TranscodeError> {
+        let free = (self.concurrency(media) as usize)
+            .saturating_sub(self.running.lock().expect("running jobs").len());
         if free == 0 {
             return Ok(());
         }
@@ -594,7 +649,13 @@ impl Transcoder {
         .fetch_all(&self.db)
         .await?;
         for (id, upload_id, preset, start_ms, end_ms, essential) in rows {
-            let job = Job { id, upload_id, preset, start_ms: start_ms.map(|v| v as u64), end_ms: end_ms.map(|v| v as u64) };
+            let job = Job {
+                id,
+                upload_id,
+                preset,
+                start_ms: start_ms.map(|v| v as u64),
+                end_ms: end_ms.map(|v| v as u64),
+            };
             let running = Arc::new(Running {
                 cancel: Notify::new(),
                 why: Mutex::new(None),
@@ -634,13 +695,26 @@ impl Transcoder {
         let now = ms(self.clock.now());
         let saved = match &outcome {
             Outcome::Done { file, bytes, ran, command } => {
-                self.finish_done(&job, file, *bytes, ran, command, media_ms, wall_ms, now, media.forward).await
-            }
-            Outcome::Again => sqlx::query("UPDATE transcodes SET state = 'queued', started_at = NULL WHERE id = ?")
-                .bind(&job.id)
-                .execute(&self.db)
+                self.finish_done(
+                    &job,
+                    file,
+                    *bytes,
+                    ran,
+                    command,
+                    media_ms,
+                    wall_ms,
+                    now,
+                    media.forward,
+                )
                 .await
-                .map(drop),
+            }
+            Outcome::Again => sqlx::query(
+                "UPDATE transcodes SET state = 'queued', started_at = NULL WHERE id = ?",
+            )
+            .bind(&job.id)
+            .execute(&self.db)
+            .await
+            .map(drop),
             Outcome::Ended { state, reason, ran, command } => {
                 let _ = std::fs::remove_dir_all(self.clips.join(&job.id));
                 sqlx::query(
@@ -663,8 +737,12 @@ impl Transcoder {
             tracing::error!(job = %job.id, error = %e, "could not record a transcode's outcome");
         }
         match &outcome {
-            Outcome::Done { .. } => tracing::info!(job = %job.id, preset = %job.preset, media_ms, wall_ms, "transcode done"),
-            Outcome::Ended { state, reason, .. } => tracing::warn!(job = %job.id, %state, %reason, "transcode ended"),
+            Outcome::Done { .. } => {
+                tracing::info!(job = %job.id, preset = %job.preset, media_ms, wall_ms, "transcode done")
+            }
+            Outcome::Ended { state, reason, .. } => {
+                tracing::warn!(job = %job.id, %state, %reason, "transcode ended")
+            }
             Outcome::Again => {}
         }
         self.running.lock().expect("running jobs").remove(&job.id);
@@ -701,17 +779,30 @@ impl Transcoder {
         .await?;
         if forward {
             let name: Option<(Option<String>,)> =
-                sqlx::query_as("SELECT filename FROM uploads WHERE id = ?").bind(&job.upload_id).fetch_optional(&mut *tx).await?;
-            let stem = name
-                .and_then(|n| n.0)
-                .map_or_else(|| job.upload_id.clone(), |n| n.rsplit_once('.').map_or(n.clone(), |(s, _)| s.to_owned()));
+                sqlx::query_as("SELECT filename FROM uploads WHERE id = ?")
+                    .bind(&job.upload_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let stem = name.and_then(|n| n.0).map_or_else(
+                || job.upload_id.clone(),
+                |n| n.rsplit_once('.').map_or(n.clone(), |(s, _)| s.to_owned()),
+            );
             let metadata = super::forward::metadata(&[
                 ("filename", &format!("{stem}-{ran}.{}", file.rsplit('.').next().unwrap_or("bin"))),
                 ("filetype", if file.ends_with(".jpg") { "image/jpeg" } else { "video/mp4" }),
                 ("source", &job.upload_id),
                 ("preset", ran),
             ]);
-            super::forward::queue(&mut tx, "clip", &job.id, &format!("clips/{}/{file}", job.id), bytes, &metadata, at(now)).await?;
+            super::forward::queue(
+                &mut tx,
+                "clip",
+                &job.id,
+                &format!("clips/{}/{file}", job.id),
+                bytes,
+                &metadata,
+                at(now),
+            )
+            .await?;
         }
         tx.commit().await
     }
@@ -719,13 +810,21 @@ impl Transcoder {
     /// The upload's duration: probed by the first job, remembered for the next ones.
     async fn duration(&self, ffprobe: &str, upload_id: &str, input: &Path) -> Result<u64, String> {
         let known: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT duration_ms FROM uploads WHERE id = ?").bind(upload_id).fetch_optional(&self.db).await.ok().flatten();
+            sqlx::query_as("SELECT duration_ms FROM uploads WHERE id = ?")
+                .bind(upload_id)
+                .fetch_optional(&self.db)
+                .await
+                .ok()
+                .flatten();
         if let Some((Some(ms),)) = known {
             return Ok(ms as u64);
         }
         let ms = probe_duration(ffprobe, input).await?;
-        if let Err(e) =
-            sqlx::query("UPDATE uploads SET duration_ms = ? WHERE id = ?").bind(ms as i64).bind(upload_id).execute(&self.db).await
+        if let Err(e) = sqlx::query("UPDATE uploads SET duration_ms = ? WHERE id = ?")
+            .bind(ms as i64)
+            .bind(upload_id)
+            .execute(&self.db)
+            .await
         {
             tracing::warn!(error = %e, "could not remember an upload's duration");
         }
@@ -734,9 +833,19 @@ impl Transcoder {
 
     /// Probes the input, runs ffmpeg and watches it. `progress` gets the media
     /// milliseconds done so far, as they grow.
-    async fn run_ffmpeg(&self, job: &Job, running: &Running, media: &MediaSettings, progress: &(dyn Fn(u64) + Sync)) -> Outcome {
+    async fn run_ffmpeg(
+        &self,
+        job: &Job,
+        running: &Running,
+        media: &MediaSettings,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Outcome {
         let Some(asked) = media.preset(&job.preset) else {
-            return Outcome::failed(format!("the manifest no longer has the preset `{}`", job.preset), None, None);
+            return Outcome::failed(
+                format!("the manifest no longer has the preset `{}`", job.preset),
+                None,
+                None,
+            );
         };
         let preset = match (&asked.degraded, self.is_degraded()) {
             (Some(lower), true) => media.preset(lower).unwrap_or(asked),
@@ -744,7 +853,11 @@ impl Transcoder {
         };
         let input = self.uploads.join(&job.upload_id);
         if !input.exists() {
-            return Outcome::failed("the upload was deleted before it could be transcoded".into(), Some(&preset.name), None);
+            return Outcome::failed(
+                "the upload was deleted before it could be transcoded".into(),
+                Some(&preset.name),
+                None,
+            );
         }
         let duration_ms = match self.duration(&media.ffprobe, &job.upload_id, &input).await {
             Ok(d) => d,
@@ -757,7 +870,11 @@ impl Transcoder {
         running.total_ms.store(plan.media_ms, Ordering::Relaxed);
         let dir = self.clips.join(&job.id);
         if let Err(e) = std::fs::create_dir_all(&dir) {
-            return Outcome::failed(format!("cannot create the clip folder: {e}"), Some(&preset.name), None);
+            return Outcome::failed(
+                format!("cannot create the clip folder: {e}"),
+                Some(&preset.name),
+                None,
+            );
         }
         let file = format!("{}.{}", preset.name, plan.extension());
         let part = dir.join(format!("{}.part", preset.name));
@@ -769,7 +886,11 @@ impl Transcoder {
             command: Some(args.clone()),
         };
         let mut cmd = tokio::process::Command::new(&media.ffmpeg);
-        cmd.args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        cmd.args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
         die_with_parent(&mut cmd);
         let mut child = match cmd.spawn() {
             Ok(c) => c,
@@ -815,16 +936,22 @@ impl Transcoder {
                 let _ = child.kill().await;
                 let _ = std::fs::remove_file(&part);
                 return match why {
-                    Some(Stop::Cancelled) => ended("cancelled", "Cancelled by the operator.".into()),
-                    Some(Stop::Budget) => {
-                        ended("stopped", "Stopped: the transcode budget is spent and this preset is not essential.".into())
+                    Some(Stop::Cancelled) => {
+                        ended("cancelled", "Cancelled by the operator.".into())
                     }
+                    Some(Stop::Budget) => ended(
+                        "stopped",
+                        "Stopped: the transcode budget is spent and this preset is not essential."
+                            .into(),
+                    ),
                     Some(Stop::NodeStopping) => Outcome::Again,
                     None => ended(
                         "timed_out",
                         format!(
                             "Stopped after {} (media.transcode_timeout).",
-                            boothcloud_core::manifest::parse::show_duration(media.transcode_timeout)
+                            boothcloud_core::manifest::parse::show_duration(
+                                media.transcode_timeout
+                            )
                         ),
                     ),
                 };
@@ -887,10 +1014,16 @@ fn spawn_problem(program: &str, e: &std::io::Error) -> String {
 }
 
 /// The trim asked for, in milliseconds, checked.
-fn trim(start_s: Option<f64>, end_s: Option<f64>) -> Result<(Option<u64>, Option<u64>), TranscodeError> {
+fn trim(
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+) -> Result<(Option<u64>, Option<u64>), TranscodeError> {
     let to_ms = |s: f64, what: &str| {
         if !s.is_finite() || s < 0.0 || s * 1000.0 > MAX_MEDIA_MS as f64 {
-            Err(TranscodeError::BadTrim(format!("{what} must be between 0 and {} seconds", MAX_MEDIA_MS / 1000)))
+            Err(TranscodeError::BadTrim(format!(
+                "{what} must be between 0 and {} seconds",
+                MAX_MEDIA_MS / 1000
+            )))
         } else {
             Ok((s * 1000.0).round() as u64)
         }
@@ -920,22 +1053,39 @@ pub struct Plan {
 
 impl Plan {
     /// Fits the trim into the input's `duration_ms`, or says why it cannot.
-    pub fn new(preset: &Preset, start_ms: Option<u64>, end_ms: Option<u64>, duration_ms: u64) -> Result<Plan, String> {
+    pub fn new(
+        preset: &Preset,
+        start_ms: Option<u64>,
+        end_ms: Option<u64>,
+        duration_ms: u64,
+    ) -> Result<Plan, String> {
         let start = start_ms.unwrap_or(0);
         if duration_ms > 0 && start >= duration_ms {
-            return Err(format!("the clip is {} long; the trim starts after its end", seconds(duration_ms)));
+            return Err(format!(
+                "the clip is {} long; the trim starts after its end",
+                seconds(duration_ms)
+            ));
         }
-        let end = end_ms.map_or(duration_ms, |e| if duration_ms > 0 { e.min(duration_ms) } else { e });
+        let end =
+            end_ms.map_or(duration_ms, |e| if duration_ms > 0 { e.min(duration_ms) } else { e });
         let span = end.saturating_sub(start);
         Ok(match &preset.output {
-            PresetOutput::Video { .. } => {
-                Plan { output: preset.output.clone(), start_ms: start, span_ms: end_ms.map(|_| span), media_ms: span }
-            }
+            PresetOutput::Video { .. } => Plan {
+                output: preset.output.clone(),
+                start_ms: start,
+                span_ms: end_ms.map(|_| span),
+                media_ms: span,
+            },
             PresetOutput::Poster { at_ms, .. } => {
                 // The poster's moment, inside the (trimmed) clip: its middle if the
                 // clip is shorter than the preset's moment.
                 let into = if *at_ms < span { *at_ms } else { span / 2 };
-                Plan { output: preset.output.clone(), start_ms: start + into, span_ms: None, media_ms: 0 }
+                Plan {
+                    output: preset.output.clone(),
+                    start_ms: start + into,
+                    span_ms: None,
+                    media_ms: 0,
+                }
             }
         })
     }
@@ -949,8 +1099,18 @@ impl Plan {
 
     /// ffmpeg's arguments (after the program name).
     pub fn args(&self, input: &Path, output: &Path) -> Vec<String> {
-        let mut a: Vec<String> =
-            ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-progress", "pipe:1", "-nostats"].map(String::from).to_vec();
+        let mut a: Vec<String> = [
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-progress",
+            "pipe:1",
+            "-nostats",
+        ]
+        .map(String::from)
+        .to_vec();
         if self.start_ms > 0 {
             a.extend(["-ss".into(), seconds(self.start_ms)]);
         }
@@ -1027,10 +1187,17 @@ pub fn parse_progress(line: &str) -> Option<u64> {
 /// The input's duration in milliseconds, from ffprobe (0 for a still image).
 async fn probe_duration(ffprobe: &str, input: &Path) -> Result<u64, String> {
     let mut cmd = tokio::process::Command::new(ffprobe);
-    cmd.args(["-v", "error", "-show_entries", "format=duration", "-of", "default=noprint_wrappers=1:nokey=1"])
-        .arg(input)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    cmd.args([
+        "-v",
+        "error",
+        "-show_entries",
+        "format=duration",
+        "-of",
+        "default=noprint_wrappers=1:nokey=1",
+    ])
+    .arg(input)
+    .stdin(Stdio::null())
+    .kill_on_drop(true);
     die_with_parent(&mut cmd);
     let out = match tokio::time::timeout(PROBE_TIMEOUT, cmd.output()).await {
         Err(_) => return Err("ffprobe did not read the file within 30 s".into()),
@@ -1038,7 +1205,13 @@ async fn probe_duration(ffprobe: &str, input: &Path) -> Result<u64, String> {
         Ok(Ok(out)) => out,
     };
     if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("no message").chars().take(300).collect::<String>();
+        let why = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("no message")
+            .chars()
+            .take(300)
+            .collect::<String>();
         return Err(format!("this file is not a video ffprobe can read: {why}"));
     }
     let text = String::from_utf8_lossy(&out.stdout);
@@ -1070,7 +1243,12 @@ mod tests {
     fn video(height: u32) -> Preset {
         Preset {
             name: "v".into(),
-            output: PresetOutput::Video { height, crf: 23, speed: "veryfast".into(), audio_kbps: 128 },
+            output: PresetOutput::Video {
+                height,
+                crf: 23,
+                speed: "veryfast".into(),
+                audio_kbps: 128,
+            },
             essential: true,
             degraded: None,
         }
@@ -1098,8 +1276,12 @@ mod tests {
 
     #[test]
     fn a_poster_is_taken_inside_the_clip() {
-        let poster =
-            Preset { name: "p".into(), output: PresetOutput::Poster { height: 720, at_ms: 5_000 }, essential: false, degraded: None };
+        let poster = Preset {
+            name: "p".into(),
+            output: PresetOutput::Poster { height: 720, at_ms: 5_000 },
+            essential: false,
+            degraded: None,
+        };
         let p = Plan::new(&poster, Some(1_000), None, 3_000).unwrap();
         assert_eq!(p.start_ms, 2_000, "the middle of a clip shorter than the poster's moment");
         assert_eq!(p.media_ms, 0);
@@ -1114,7 +1296,13 @@ mod tests {
         let args = p.args(Path::new("/in.mov"), Path::new("/out.part"));
         let has = |a: &str, b: &str| args.windows(2).any(|w| w[0] == a && w[1] == b);
         assert!(has("-ss", "0.500") && has("-t", "1.000") && has("-i", "/in.mov"));
-        assert!(has("-c:v", "libx264") && has("-crf", "23") && has("-c:a", "aac") && has("-b:a", "128k") && has("-f", "mp4"));
+        assert!(
+            has("-c:v", "libx264")
+                && has("-crf", "23")
+                && has("-c:a", "aac")
+                && has("-b:a", "128k")
+                && has("-f", "mp4")
+        );
         assert!(has("-vf", "scale=-2:min(480\\,trunc(ih/2)*2)"), "never scaled up: {args:?}");
         assert_eq!(args.last().map(String::as_str), Some("/out.part"));
     }

@@ -33,7 +33,9 @@ pub enum TusError {
     DuplicateKey(String),
     #[error("Upload-Checksum must be `<algorithm> <base64 digest>`")]
     BadChecksum,
-    #[error("checksum algorithm `{0}` is not supported (this node supports {CHECKSUM_ALGORITHMS})")]
+    #[error(
+        "checksum algorithm `{0}` is not supported (this node supports {CHECKSUM_ALGORITHMS})"
+    )]
     UnsupportedAlgorithm(String),
 }
 
@@ -67,13 +69,17 @@ pub fn parse_metadata(header: &str) -> Result<Metadata, TusError> {
         let mut words = part.split(' ').filter(|w| !w.is_empty());
         let key = words.next().unwrap_or_default();
         let value = words.next();
-        let key_ok = !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+        let key_ok = !key.is_empty()
+            && key.len() <= 128
+            && key.bytes().all(|b| b.is_ascii_graphic() && b != b',');
         if !key_ok || words.next().is_some() {
             return Err(TusError::BadPair(clip(part)));
         }
         let value = match value {
             None => Vec::new(),
-            Some(v) => base64::engine::general_purpose::STANDARD.decode(v).map_err(|_| TusError::BadPair(clip(part)))?,
+            Some(v) => base64::engine::general_purpose::STANDARD
+                .decode(v)
+                .map_err(|_| TusError::BadPair(clip(part)))?,
         };
         if pairs.iter().any(|(k, _)| k == key) {
             return Err(TusError::DuplicateKey(clip(key)));
@@ -108,7 +114,9 @@ pub fn parse_checksum(header: &str) -> Result<Checksum, TusError> {
         "sha256" => Algorithm::Sha256,
         other => return Err(TusError::UnsupportedAlgorithm(clip(other))),
     };
-    let digest = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| TusError::BadChecksum)?;
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| TusError::BadChecksum)?;
     let expected_len = match algorithm {
         Algorithm::Sha1 => 20,
         Algorithm::Sha256 => 32,
@@ -164,7 +172,10 @@ mod tests {
 
     #[test]
     fn metadata_pairs_decode_and_keep_the_header() {
-        let m = parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, filetype dmlkZW8vbXA0").unwrap();
+        let m = parse_metadata(
+            "filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential, filetype dmlkZW8vbXA0",
+        )
+        .unwrap();
         assert_eq!(m.text("filename").as_deref(), Some("world_domination_plan.pdf"));
         assert_eq!(m.text("filetype").as_deref(), Some("video/mp4"));
         assert_eq!(m.pairs[1], ("is_confidential".to_owned(), Vec::new()));
@@ -185,7 +196,11 @@ mod tests {
 
     #[test]
     fn control_characters_never_reach_a_file_name() {
-        let m = parse_metadata(&format!("filename {}", base64::engine::general_purpose::STANDARD.encode("clip\n\u{7}.mp4"))).unwrap();
+        let m = parse_metadata(&format!(
+            "filename {}",
+            base64::engine::general_purpose::STANDARD.encode("clip\n\u{7}.mp4")
+        ))
+        .unwrap();
         assert_eq!(m.text("filename").as_deref(), Some("clip.mp4"));
     }
 
@@ -200,7 +215,11 @@ mod tests {
         h.update(&body[4..]);
         assert_eq!(h.finish(), c.digest);
         assert_eq!(parse_checksum("md5 Zg=="), Err(TusError::UnsupportedAlgorithm("md5".into())));
-        assert_eq!(parse_checksum("sha1 Zg=="), Err(TusError::BadChecksum), "a digest of the wrong length");
+        assert_eq!(
+            parse_checksum("sha1 Zg=="),
+            Err(TusError::BadChecksum),
+            "a digest of the wrong length"
+        );
         assert_eq!(parse_checksum("sha1"), Err(TusError::BadChecksum));
     }
 

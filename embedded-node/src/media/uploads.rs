@@ -51,7 +51,9 @@ pub enum UploadError {
     NotFound,
     #[error("this upload expired and its bytes were freed; start a new upload")]
     Gone,
-    #[error("the upload is at offset {expected}, not {got}: ask with HEAD and continue from there")]
+    #[error(
+        "the upload is at offset {expected}, not {got}: ask with HEAD and continue from there"
+    )]
     OffsetMismatch { expected: u64, got: u64 },
     #[error("the body does not match its Upload-Checksum; nothing of it was kept")]
     ChecksumMismatch,
@@ -152,17 +154,26 @@ fn at(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or_default()
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> std::io::Result<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(std::io::Error::other)?
 }
 
 impl Uploads {
     /// Opens the store and reconciles it with the disk after a crash: bytes past what
     /// was acknowledged are cut off, files nobody knows are removed.
-    pub async fn open(dir: &Path, db: SqlitePool, clock: Arc<dyn Clock>) -> Result<Uploads, UploadError> {
+    pub async fn open(
+        dir: &Path,
+        db: SqlitePool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Uploads, UploadError> {
         std::fs::create_dir_all(dir)?;
-        let rows: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT id, received, state FROM uploads WHERE state IN ('receiving', 'done')").fetch_all(&db).await?;
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT id, received, state FROM uploads WHERE state IN ('receiving', 'done')",
+        )
+        .fetch_all(&db)
+        .await?;
         let mut known = std::collections::HashSet::new();
         for (id, received, state) in rows {
             let path = dir.join(&id);
@@ -177,7 +188,10 @@ impl Uploads {
                 // Fewer bytes than acknowledged, or no file: the disk lost them. Say so, never pretend.
                 _ => {
                     tracing::error!(upload = %id, "an upload's file is missing or short; marking it deleted");
-                    sqlx::query("UPDATE uploads SET state = 'deleted' WHERE id = ?").bind(&id).execute(&db).await?;
+                    sqlx::query("UPDATE uploads SET state = 'deleted' WHERE id = ?")
+                        .bind(&id)
+                        .execute(&db)
+                        .await?;
                     let _ = std::fs::remove_file(&path);
                     continue;
                 }
@@ -190,7 +204,13 @@ impl Uploads {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
-        Ok(Uploads { db, dir: dir.to_owned(), clock, slots: Mutex::default(), creating: tokio::sync::Mutex::new(()) })
+        Ok(Uploads {
+            db,
+            dir: dir.to_owned(),
+            clock,
+            slots: Mutex::default(),
+            creating: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn path(&self, id: &str) -> PathBuf {
@@ -210,21 +230,35 @@ impl Uploads {
 
     /// Uploads started and not yet finished.
     pub async fn open_count(&self) -> Result<u64, UploadError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE state = 'receiving'").fetch_one(&self.db).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE state = 'receiving'")
+            .fetch_one(&self.db)
+            .await?;
         Ok(n as u64)
     }
 
     /// tus creation: a new, empty upload of `length` bytes.
-    pub async fn create(&self, grant: &Grant, length: u64, metadata: &Metadata, limits: &Limits) -> Result<UploadInfo, UploadError> {
+    pub async fn create(
+        &self,
+        grant: &Grant,
+        length: u64,
+        metadata: &Metadata,
+        limits: &Limits,
+    ) -> Result<UploadInfo, UploadError> {
         if length > limits.max_upload_bytes {
             return Err(UploadError::TooLarge { max: limits.max_upload_bytes });
         }
         let _one_at_a_time = self.creating.lock().await;
         let now = self.clock.now();
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE state = 'receiving'").fetch_one(&self.db).await?;
+        let open: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE state = 'receiving'")
+                .fetch_one(&self.db)
+                .await?;
         if open >= i64::from(limits.max_open_uploads) {
             self.sweep(now).await?;
-            let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE state = 'receiving'").fetch_one(&self.db).await?;
+            let open: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE state = 'receiving'")
+                    .fetch_one(&self.db)
+                    .await?;
             if open >= i64::from(limits.max_open_uploads) {
                 return Err(UploadError::TooManyOpen(limits.max_open_uploads));
             }
@@ -245,10 +279,16 @@ impl Uploads {
             .fetch_one(&self.db)
             .await?;
             if count as u64 >= u64::from(grant.max_uploads) {
-                return Err(UploadError::Allowance(format!("it may start {} uploads", grant.max_uploads)));
+                return Err(UploadError::Allowance(format!(
+                    "it may start {} uploads",
+                    grant.max_uploads
+                )));
             }
             if bytes as u64 + length > grant.max_bytes {
-                return Err(UploadError::Allowance(format!("{} of its {} bytes are taken", bytes, grant.max_bytes)));
+                return Err(UploadError::Allowance(format!(
+                    "{} of its {} bytes are taken",
+                    bytes, grant.max_bytes
+                )));
             }
         }
         let id = super::new_id();
@@ -283,7 +323,14 @@ impl Uploads {
             queue_forward(&mut tx, &id, 0, &metadata.raw, now).await?;
         }
         tx.commit().await?;
-        Ok(UploadInfo { id, length, received: 0, metadata: metadata.raw.clone(), expires_at: (!done).then_some(expires_at), done })
+        Ok(UploadInfo {
+            id,
+            length,
+            received: 0,
+            metadata: metadata.raw.clone(),
+            expires_at: (!done).then_some(expires_at),
+            done,
+        })
     }
 
     /// tus HEAD: where the upload stands. Preempts a request writing it, so the offset
@@ -379,7 +426,10 @@ impl Uploads {
             }
             // Without a checksum, a long body is acknowledged as it comes, so a cut
             // connection or a crash costs at most this much.
-            if hasher.is_none() && offset + written - committed >= COMMIT_EVERY && pending.is_empty() {
+            if hasher.is_none()
+                && offset + written - committed >= COMMIT_EVERY
+                && pending.is_empty()
+            {
                 file = sync(file).await?;
                 committed = offset + written;
                 self.commit(id, &row, committed, limits).await?;
@@ -403,8 +453,11 @@ impl Uploads {
             file = truncate(file, keep).await?;
         }
         sync(file).await?;
-        let info =
-            if keep != committed || matches!(ended, Ended::Complete) { self.commit(id, &row, keep, limits).await? } else { row.info(id) };
+        let info = if keep != committed || matches!(ended, Ended::Complete) {
+            self.commit(id, &row, keep, limits).await?
+        } else {
+            row.info(id)
+        };
         match ended {
             Ended::Complete => Ok(info),
             Ended::PastLength => Err(UploadError::PastLength),
@@ -415,7 +468,13 @@ impl Uploads {
 
     /// Makes `received` durable (the bytes are already synced), and finishes the upload
     /// when it is whole.
-    async fn commit(&self, id: &str, row: &Row, received: u64, limits: &Limits) -> Result<UploadInfo, UploadError> {
+    async fn commit(
+        &self,
+        id: &str,
+        row: &Row,
+        received: u64,
+        limits: &Limits,
+    ) -> Result<UploadInfo, UploadError> {
         let now = self.clock.now();
         let done = received == row.length;
         let expires_at = (!done).then(|| now + limits.expire_after);
@@ -433,7 +492,14 @@ impl Uploads {
             queue_forward(&mut tx, id, row.length, &row.metadata, now).await?;
         }
         tx.commit().await?;
-        Ok(UploadInfo { id: id.to_owned(), length: row.length, received, metadata: row.metadata.clone(), expires_at, done })
+        Ok(UploadInfo {
+            id: id.to_owned(),
+            length: row.length,
+            received,
+            metadata: row.metadata.clone(),
+            expires_at,
+            done,
+        })
     }
 
     /// tus termination (and the operator's delete): the bytes are freed at once.
@@ -465,10 +531,11 @@ impl Uploads {
     /// Expires unfinished uploads that went quiet (their bytes are freed; HEAD answers
     /// 410 for a week, then 404). Uploads being written right now are left alone.
     pub async fn sweep(&self, now: Timestamp) -> Result<u32, UploadError> {
-        let due: Vec<(String,)> = sqlx::query_as("SELECT id FROM uploads WHERE state = 'receiving' AND expires_at <= ?")
-            .bind(ms(now))
-            .fetch_all(&self.db)
-            .await?;
+        let due: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM uploads WHERE state = 'receiving' AND expires_at <= ?")
+                .bind(ms(now))
+                .fetch_all(&self.db)
+                .await?;
         let mut expired = 0;
         for (id,) in due {
             let slot = self.slot(&id);
@@ -483,10 +550,12 @@ impl Uploads {
             }
             self.release(&id, slot);
         }
-        sqlx::query("DELETE FROM uploads WHERE state IN ('expired', 'deleted') AND updated_at <= ?")
-            .bind(ms(now - FORGET_AFTER))
-            .execute(&self.db)
-            .await?;
+        sqlx::query(
+            "DELETE FROM uploads WHERE state IN ('expired', 'deleted') AND updated_at <= ?",
+        )
+        .bind(ms(now - FORGET_AFTER))
+        .execute(&self.db)
+        .await?;
         if expired > 0 {
             tracing::info!(expired, "expired unfinished uploads");
         }
@@ -495,8 +564,20 @@ impl Uploads {
 
     /// The newest uploads first, for the operator.
     pub async fn list(&self, limit: u32) -> Result<Vec<UploadView>, UploadError> {
-        type ViewRow =
-            (String, Option<String>, Option<String>, Option<String>, String, i64, i64, String, i64, i64, Option<i64>, Option<i64>);
+        type ViewRow = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            i64,
+            i64,
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            Option<i64>,
+        );
         let rows: Vec<ViewRow> = sqlx::query_as(
             "SELECT u.id, u.filename, u.filetype, t.label, u.token_id, u.length, u.received, u.state, u.created_at, u.updated_at, u.expires_at, u.finished_at \
              FROM uploads u LEFT JOIN upload_tokens t ON t.id = u.token_id ORDER BY u.created_at DESC LIMIT ?",
@@ -506,29 +587,55 @@ impl Uploads {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, filename, filetype, label, token_id, length, received, state, created, updated, expires, finished)| UploadView {
-                id,
-                filename,
-                filetype,
-                device: label.unwrap_or_else(|| if token_id == "operator" { "Operator".into() } else { "A revoked device".into() }),
-                length: length as u64,
-                received: received as u64,
-                state,
-                created_at: at(created),
-                updated_at: at(updated),
-                expires_at: expires.map(at),
-                finished_at: finished.map(at),
-            })
+            .map(
+                |(
+                    id,
+                    filename,
+                    filetype,
+                    label,
+                    token_id,
+                    length,
+                    received,
+                    state,
+                    created,
+                    updated,
+                    expires,
+                    finished,
+                )| UploadView {
+                    id,
+                    filename,
+                    filetype,
+                    device: label.unwrap_or_else(|| {
+                        if token_id == "operator" {
+                            "Operator".into()
+                        } else {
+                            "A revoked device".into()
+                        }
+                    }),
+                    length: length as u64,
+                    received: received as u64,
+                    state,
+                    created_at: at(created),
+                    updated_at: at(updated),
+                    expires_at: expires.map(at),
+                    finished_at: finished.map(at),
+                },
+            )
             .collect())
     }
 
     /// A finished upload's file and its name, for transcodes and the operator.
     pub async fn finished(&self, id: &str) -> Result<(PathBuf, Option<String>), UploadError> {
         let row: Option<(String, Option<String>)> =
-            sqlx::query_as("SELECT state, filename FROM uploads WHERE id = ?").bind(id).fetch_optional(&self.db).await?;
+            sqlx::query_as("SELECT state, filename FROM uploads WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.db)
+                .await?;
         match row {
             Some((state, name)) if state == "done" => Ok((self.path(id), name)),
-            Some((state, _)) if state == "receiving" => Err(UploadError::OffsetMismatch { expected: 0, got: 0 }),
+            Some((state, _)) if state == "receiving" => {
+                Err(UploadError::OffsetMismatch { expected: 0, got: 0 })
+            }
             Some(_) => Err(UploadError::Gone),
             None => Err(UploadError::NotFound),
         }
@@ -543,7 +650,8 @@ impl Uploads {
                 .bind(id)
                 .fetch_optional(&self.db)
                 .await?;
-        let (token_id, length, received, metadata, state, expires_at) = row.ok_or(UploadError::NotFound)?;
+        let (token_id, length, received, metadata, state, expires_at) =
+            row.ok_or(UploadError::NotFound)?;
         // Another device's upload does not exist, as far as this token can tell.
         if token_id != grant.id && grant.id != Grant::operator().id {
             return Err(UploadError::NotFound);
@@ -562,7 +670,12 @@ impl Uploads {
 
     fn slot(&self, id: &str) -> Arc<Slot> {
         let mut slots = self.slots.lock().expect("upload slots");
-        slots.entry(id.to_owned()).or_insert_with(|| Arc::new(Slot { lock: tokio::sync::Mutex::new(()), preempt: Notify::new() })).clone()
+        slots
+            .entry(id.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Slot { lock: tokio::sync::Mutex::new(()), preempt: Notify::new() })
+            })
+            .clone()
     }
 
     fn release(&self, id: &str, slot: Arc<Slot>) {

@@ -24,30 +24,49 @@ impl OrderQueue {
 
     /// Every order, oldest first, without contact details (the post-event report).
     pub async fn all_for_report(&self) -> Result<Vec<OrderView>, OrderError> {
-        let rows = sqlx::query(&format!("SELECT {VIEW_COLUMNS} FROM orders ORDER BY created_ms, order_id")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {VIEW_COLUMNS} FROM orders ORDER BY created_ms, order_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(|r| view(r, false)).collect())
     }
 
     /// Notes that these orders are in an export file (called after the file is synced).
-    pub async fn mark_exported(&self, order_ids: &[String], now: Timestamp) -> Result<(), OrderError> {
+    pub async fn mark_exported(
+        &self,
+        order_ids: &[String],
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
         // One statement for the lot (the ids as a JSON array), not one per order.
-        let ids = serde_json::to_string(order_ids).map_err(|e| OrderError::Unavailable(e.to_string()))?;
-        sqlx::query("UPDATE orders SET exported_ms = ? WHERE order_id IN (SELECT value FROM json_each(?))")
-            .bind(millis(now))
-            .bind(ids)
-            .execute(&self.pool)
-            .await?;
+        let ids =
+            serde_json::to_string(order_ids).map_err(|e| OrderError::Unavailable(e.to_string()))?;
+        sqlx::query(
+            "UPDATE orders SET exported_ms = ? WHERE order_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(millis(now))
+        .bind(ids)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Orders a wipe would lose: neither synced nor exported.
     pub async fn unsafe_to_wipe(&self) -> Result<i64, OrderError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE status != 'synced' AND exported_ms IS NULL").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE status != 'synced' AND exported_ms IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Orders exported, and when the last was.
     pub async fn exported(&self) -> Result<(i64, Option<Timestamp>), OrderError> {
-        let row = sqlx::query("SELECT COUNT(*), MAX(exported_ms) FROM orders WHERE exported_ms IS NOT NULL").fetch_one(&self.pool).await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*), MAX(exported_ms) FROM orders WHERE exported_ms IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok((row.get(0), row.get::<Option<i64>, _>(1).map(from_millis)))
     }
 
@@ -71,7 +90,8 @@ impl OrderQueue {
         // Until the write-ahead log is emptied it still holds the old pages; a reader on
         // another connection can hold the truncation off for a moment, so try again.
         for _ in 0..50 {
-            let (busy, ..): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await?;
+            let (busy, ..): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await?;
             if busy == 0 {
                 break;
             }

@@ -83,9 +83,9 @@ impl Contact {
     pub fn check(&self) -> Result<(), &'static str> {
         if let Some(email) = &self.email {
             let ok = email.len() <= 254
-                && email
-                    .split_once('@')
-                    .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
+                && email.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+                })
                 && !email.chars().any(|ch| ch.is_whitespace() || ch.is_control());
             if !ok {
                 return Err("customer.email is not an e-mail address");
@@ -93,7 +93,9 @@ impl Contact {
         }
         if let Some(phone) = &self.phone {
             let digits = phone.chars().filter(char::is_ascii_digit).count();
-            let ok = phone.len() <= 32 && digits >= 6 && phone.chars().all(|ch| ch.is_ascii_digit() || " +-()./".contains(ch));
+            let ok = phone.len() <= 32
+                && digits >= 6
+                && phone.chars().all(|ch| ch.is_ascii_digit() || " +-()./".contains(ch));
             if !ok {
                 return Err("customer.phone is not a phone number");
             }

@@ -106,16 +106,24 @@ pub struct OrderQueue {
 impl OrderQueue {
     /// Starts the writer thread on its own connection. It runs until `QueueWriter::stop`,
     /// or until the `QueueWriter` and every `OrderQueue` clone are dropped.
-    pub async fn start(pool: SqlitePool, writer: Connection) -> Result<(OrderQueue, QueueWriter), sqlx::Error> {
+    pub async fn start(
+        pool: SqlitePool,
+        writer: Connection,
+    ) -> Result<(OrderQueue, QueueWriter), sqlx::Error> {
         let rows = sqlx::query("SELECT sku, sold FROM stock_sold").fetch_all(&pool).await?;
-        let sold: HashMap<String, u32> =
-            rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1).clamp(0, i64::from(u32::MAX)) as u32)).collect();
+        let sold: HashMap<String, u32> = rows
+            .iter()
+            .map(|r| {
+                (r.get::<String, _>(0), r.get::<i64, _>(1).clamp(0, i64::from(u32::MAX)) as u32)
+            })
+            .collect();
         let sold = Arc::new(Mutex::new(sold));
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
         let (done_tx, done) = oneshot::channel();
         let arrivals = Arc::new(tokio::sync::Notify::new());
         let groups = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (thread_sold, thread_arrivals, thread_groups) = (sold.clone(), arrivals.clone(), groups.clone());
+        let (thread_sold, thread_arrivals, thread_groups) =
+            (sold.clone(), arrivals.clone(), groups.clone());
         std::thread::Builder::new()
             .name("order-writer".into())
             .spawn(move || {
@@ -142,7 +150,10 @@ impl OrderQueue {
     /// The stored request hash and first response for an idempotency key, if any.
     pub async fn find_by_key(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, OrderError> {
         let row =
-            sqlx::query("SELECT request_hash, response FROM orders WHERE idempotency_key = ?").bind(key).fetch_optional(&self.pool).await?;
+            sqlx::query("SELECT request_hash, response FROM orders WHERE idempotency_key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
@@ -169,7 +180,9 @@ fn go_first() {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: plain system calls on the calling thread's own id, no pointers.
-        let refused = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, WRITER_NICE) } == -1;
+        let refused = unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, WRITER_NICE)
+        } == -1;
         if refused {
             tracing::debug!(error = %std::io::Error::last_os_error(), "the order writer runs at the normal priority");
         }
@@ -216,7 +229,11 @@ fn write_loop(
         let size = batch.len();
         commit_and_answer(&mut conn, &mut batch, &sold, &arrivals);
         groups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::trace!(orders = size, micros = started.elapsed().as_micros() as u64, "order group committed");
+        tracing::trace!(
+            orders = size,
+            micros = started.elapsed().as_micros() as u64,
+            "order group committed"
+        );
     }
     tracing::debug!("order writer stopped");
 }
@@ -233,7 +250,12 @@ fn take_waiting(rx: &mut mpsc::Receiver<Message>, batch: &mut Vec<Job>, stopping
 }
 
 /// Commits `batch` and answers every order in it; `batch` is empty afterwards.
-fn commit_and_answer(conn: &mut Connection, batch: &mut Vec<Job>, sold: &Sold, arrivals: &tokio::sync::Notify) {
+fn commit_and_answer(
+    conn: &mut Connection,
+    batch: &mut Vec<Job>,
+    sold: &Sold,
+    arrivals: &tokio::sync::Notify,
+) {
     let baseline = sold.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match commit_batch(conn, batch, &baseline) {
         Ok((results, deltas)) => {
@@ -291,7 +313,11 @@ const BY_QUOTE: &str = "SELECT 1 FROM orders WHERE quote_id = ?1";
 /// this group, short stock), is looked up — and then in the order the rules are
 /// written: same key first (replay or conflict), then a used quote, then stock.
 /// Statements are prepared once per connection and reused.
-fn commit_batch(conn: &mut Connection, batch: &[Job], sold: &HashMap<String, u32>) -> Result<BatchOutcome, rusqlite::Error> {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    sold: &HashMap<String, u32>,
+) -> Result<BatchOutcome, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut deltas: HashMap<String, u32> = HashMap::new();
     // Keys and quotes of the orders stored by this group (never in the table before).
@@ -346,7 +372,9 @@ fn commit_batch(conn: &mut Connection, batch: &[Job], sold: &HashMap<String, u32
             Plan::Inserted => Ok(Captured::New(batch[i].receipt.clone())),
             Plan::Done(r) => r,
             Plan::SameKeyAs(first) => match &results[first] {
-                Ok(Captured::New(response)) if batch[first].order.request_hash == batch[i].order.request_hash => {
+                Ok(Captured::New(response))
+                    if batch[first].order.request_hash == batch[i].order.request_hash =>
+                {
                     Ok(Captured::Replayed(response.clone()))
                 }
                 _ => Err(OrderError::KeyConflict),
@@ -359,7 +387,10 @@ fn commit_batch(conn: &mut Connection, batch: &[Job], sold: &HashMap<String, u32
 
 /// Stores the job's row unless its key, quote or id is taken; true when stored.
 /// Every other failure (a CHECK constraint) aborts the group: nothing acknowledged.
-fn insert_row(insert: &mut rusqlite::CachedStatement<'_>, job: &Job) -> Result<bool, rusqlite::Error> {
+fn insert_row(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    job: &Job,
+) -> Result<bool, rusqlite::Error> {
     let o = &job.order;
     let contact = o.customer.as_ref();
     let changed = insert.execute(params![
@@ -384,10 +415,21 @@ fn insert_row(insert: &mut rusqlite::CachedStatement<'_>, job: &Job) -> Result<b
 
 /// An order stored earlier under this order's key: the same body is a replay (its
 /// first answer, verbatim), another body a conflict.
-fn stored_under_key(tx: &rusqlite::Transaction<'_>, o: &NewOrder) -> Result<Option<Result<Captured, OrderError>>, rusqlite::Error> {
+fn stored_under_key(
+    tx: &rusqlite::Transaction<'_>,
+    o: &NewOrder,
+) -> Result<Option<Result<Captured, OrderError>>, rusqlite::Error> {
     let mut by_key = tx.prepare_cached(BY_KEY)?;
-    let found = by_key.query_row([&o.idempotency_key], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))).optional()?;
-    Ok(found.map(|(hash, response)| if hash == o.request_hash { Ok(Captured::Replayed(response)) } else { Err(OrderError::KeyConflict) }))
+    let found = by_key
+        .query_row([&o.idempotency_key], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))
+        .optional()?;
+    Ok(found.map(|(hash, response)| {
+        if hash == o.request_hash {
+            Ok(Captured::Replayed(response))
+        } else {
+            Err(OrderError::KeyConflict)
+        }
+    }))
 }
 
 /// Whether an order stored earlier used this order's quote.
@@ -396,11 +438,19 @@ fn quote_used(tx: &rusqlite::Transaction<'_>, o: &NewOrder) -> Result<bool, rusq
     by_quote.exists([&o.claims.qid])
 }
 
-fn short_of_stock(order: &NewOrder, sold: &HashMap<String, u32>, deltas: &HashMap<String, u32>) -> Option<OrderError> {
+fn short_of_stock(
+    order: &NewOrder,
+    sold: &HashMap<String, u32>,
+    deltas: &HashMap<String, u32>,
+) -> Option<OrderError> {
     order.claims.lines.iter().zip(&order.stock).find_map(|(line, stock)| {
         let stock = (*stock)?;
-        let taken = sold.get(&line.sku).copied().unwrap_or(0) + deltas.get(&line.sku).copied().unwrap_or(0);
-        (taken + line.qty > stock).then(|| OrderError::OutOfStock { sku: line.sku.clone(), available: stock.saturating_sub(taken) })
+        let taken =
+            sold.get(&line.sku).copied().unwrap_or(0) + deltas.get(&line.sku).copied().unwrap_or(0);
+        (taken + line.qty > stock).then(|| OrderError::OutOfStock {
+            sku: line.sku.clone(),
+            available: stock.saturating_sub(taken),
+        })
     })
 }
 

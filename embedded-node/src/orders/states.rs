@@ -46,7 +46,8 @@ impl SyncState {
     }
 }
 
-pub(super) const VIEW_COLUMNS: &str = "order_id, status, status_reason, currency, lines, subtotal, discount, total, payment_method, \
+pub(super) const VIEW_COLUMNS: &str =
+    "order_id, status, status_reason, currency, lines, subtotal, discount, total, payment_method, \
      sync_attempts, created_ms, updated_ms, synced_ms, customer_email, customer_phone";
 
 pub(super) fn view(row: &SqliteRow, with_contact: bool) -> OrderView {
@@ -123,22 +124,30 @@ impl OrderQueue {
 
     /// Orders taken since `since` (the start of the booth's day) and their revenue.
     pub async fn taken_since(&self, since: Timestamp) -> Result<(i64, Minor), OrderError> {
-        let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE created_ms >= ?")
-            .bind(millis(since))
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE created_ms >= ?",
+        )
+        .bind(millis(since))
+        .fetch_one(&self.pool)
+        .await?;
         Ok((row.get(0), row.get(1)))
     }
 
     /// After a crash, orders caught mid-sync go back in line (the upstream deduplicates
     /// by order id, so sending one twice is safe; losing one is not).
     pub(super) async fn recover_in_flight(&self) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("UPDATE orders SET status = 'captured' WHERE status = 'syncing'").execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE orders SET status = 'captured' WHERE status = 'syncing'")
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
     /// Claims up to `limit` due orders, oldest first, and marks them `syncing`.
-    pub async fn claim_due(&self, now: Timestamp, limit: u32) -> Result<Vec<OrderView>, OrderError> {
+    pub async fn claim_due(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderView>, OrderError> {
         let rows = sqlx::query(&format!(
             "UPDATE orders SET status = 'syncing', sync_attempts = sync_attempts + 1, updated_ms = ?1 \
              WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'captured' AND next_attempt_ms <= ?1 \
@@ -222,14 +231,19 @@ impl OrderQueue {
 
     /// The earliest time a waiting order is due, if any waits.
     pub async fn next_due(&self) -> Result<Option<Timestamp>, OrderError> {
-        let row = sqlx::query("SELECT MIN(next_attempt_ms) FROM orders WHERE status = 'captured'").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT MIN(next_attempt_ms) FROM orders WHERE status = 'captured'")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.get::<Option<i64>, _>(0).map(from_millis))
     }
 
     /// What an offline order is checked against, and nothing more (it runs for every
     /// order while offline): money in undelivered orders paid by `methods`, and the
     /// oldest undelivered order.
-    pub async fn offline_exposure(&self, methods: &[String]) -> Result<(Minor, Option<Timestamp>), OrderError> {
+    pub async fn offline_exposure(
+        &self,
+        methods: &[String],
+    ) -> Result<(Minor, Option<Timestamp>), OrderError> {
         let methods = serde_json::to_string(methods).expect("strings serialize");
         let row = sqlx::query(
             "SELECT \
@@ -278,7 +292,11 @@ impl OrderQueue {
         })
     }
 
-    pub async fn mark_synced(&self, order_ids: &[String], now: Timestamp) -> Result<(), OrderError> {
+    pub async fn mark_synced(
+        &self,
+        order_ids: &[String],
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
         let mut tx = self.pool.begin().await?;
         for id in order_ids {
             sqlx::query("UPDATE orders SET status = 'synced', status_reason = NULL, synced_ms = ?2, updated_ms = ?2 WHERE order_id = ?1")
@@ -292,12 +310,23 @@ impl OrderQueue {
     }
 
     /// A failed attempt: back in line, due again at `next_attempt`.
-    pub async fn retry_later(&self, order_id: &str, reason: &str, next_attempt: Timestamp, now: Timestamp) -> Result<(), OrderError> {
+    pub async fn retry_later(
+        &self,
+        order_id: &str,
+        reason: &str,
+        next_attempt: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
         self.set_state(order_id, "captured", Some(reason), Some(millis(next_attempt)), now).await
     }
 
     /// A permanent rejection: set aside with its reason; the rest keep flowing.
-    pub async fn quarantine(&self, order_id: &str, reason: &str, now: Timestamp) -> Result<(), OrderError> {
+    pub async fn quarantine(
+        &self,
+        order_id: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
         self.set_state(order_id, "quarantined", Some(reason), None, now).await
     }
 
@@ -306,7 +335,14 @@ impl OrderQueue {
         self.set_state(order_id, "captured", None, Some(0), now).await
     }
 
-    async fn set_state(&self, id: &str, state: &str, reason: Option<&str>, next_ms: Option<i64>, now: Timestamp) -> Result<(), OrderError> {
+    async fn set_state(
+        &self,
+        id: &str,
+        state: &str,
+        reason: Option<&str>,
+        next_ms: Option<i64>,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
         let done = sqlx::query(
             "UPDATE orders SET status = ?2, status_reason = ?3, next_attempt_ms = COALESCE(?4, next_attempt_ms), updated_ms = ?5 \
              WHERE order_id = ?1",

@@ -19,7 +19,12 @@ fn order(key: &str, qid: &str, sku: &str, qty: u32, stock: Option<u32>) -> NewOr
         qid: qid.into(),
         event: "ev".into(),
         currency: Currency::parse("EUR").unwrap(),
-        lines: vec![TokenLine { sku: sku.into(), qty, unit_price: 100, total: 100 * i64::from(qty) }],
+        lines: vec![TokenLine {
+            sku: sku.into(),
+            qty,
+            unit_price: 100,
+            total: 100 * i64::from(qty),
+        }],
         subtotal: 100 * i64::from(qty),
         discount: 0,
         total: 100 * i64::from(qty),
@@ -57,7 +62,9 @@ async fn concurrent_orders_are_all_stored_once() {
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let q = q.clone();
-            tokio::spawn(async move { q.capture(order(&format!("k{i}"), &format!("q{i}"), "A", 1, None)).await })
+            tokio::spawn(async move {
+                q.capture(order(&format!("k{i}"), &format!("q{i}"), "A", 1, None)).await
+            })
         })
         .collect();
     let mut ids = std::collections::HashSet::new();
@@ -81,7 +88,10 @@ async fn replay_conflict_and_reused_quote() {
     assert!(matches!(again, Captured::Replayed(_)));
     assert_eq!(id_of(&first), id_of(&again));
     // Same key, different body.
-    assert!(matches!(q.capture(order("k1", "q9", "A", 2, None)).await, Err(OrderError::KeyConflict)));
+    assert!(matches!(
+        q.capture(order("k1", "q9", "A", 2, None)).await,
+        Err(OrderError::KeyConflict)
+    ));
     // Same quote, another key.
     assert!(matches!(q.capture(order("k2", "q1", "A", 1, None)).await, Err(OrderError::QuoteUsed)));
     assert_eq!(q.counts().await.unwrap().captured, 1);
@@ -95,7 +105,9 @@ async fn tracked_stock_never_oversells_even_in_one_batch() {
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let q = q.clone();
-            tokio::spawn(async move { q.capture(order(&format!("k{i}"), &format!("q{i}"), "MUG", 2, Some(15))).await })
+            tokio::spawn(async move {
+                q.capture(order(&format!("k{i}"), &format!("q{i}"), "MUG", 2, Some(15))).await
+            })
         })
         .collect();
     let mut ok = 0;
@@ -139,7 +151,10 @@ async fn a_quarantined_order_never_blocks_the_rest() {
     assert!(q.claim_due(now, 10).await.unwrap().is_empty(), "not due yet");
     assert_eq!(q.claim_due(now + SignedDuration::from_secs(30), 10).await.unwrap().len(), 1);
     let view = q.get(&ids[0], false).await.unwrap();
-    assert_eq!((view.status, view.status_reason.as_deref()), (SyncState::Quarantined, Some("upstream: unknown sku")));
+    assert_eq!(
+        (view.status, view.status_reason.as_deref()),
+        (SyncState::Quarantined, Some("upstream: unknown sku"))
+    );
     assert!(view.customer.is_none(), "contact hidden outside operator views");
     assert!(q.get(&ids[0], true).await.unwrap().customer.is_some());
     q.requeue(&ids[0], now).await.unwrap();
@@ -156,7 +171,10 @@ async fn orders_caught_mid_sync_go_back_in_line_after_a_restart() {
     q.capture(order("k", "q", "A", 1, None)).await.unwrap();
     assert_eq!(q.claim_due(t0(), 10).await.unwrap().len(), 1);
     writer.stop().await;
-    assert!(matches!(q.capture(order("k2", "q2", "A", 1, None)).await, Err(OrderError::Unavailable(_))), "a stopped queue takes no orders");
+    assert!(
+        matches!(q.capture(order("k2", "q2", "A", 1, None)).await, Err(OrderError::Unavailable(_))),
+        "a stopped queue takes no orders"
+    );
     drop(q);
     let (q, _w) = queue(dir.path()).await;
     assert_eq!(q.counts().await.unwrap().captured, 1);
@@ -175,10 +193,14 @@ async fn duplicates_inside_one_group_are_settled_in_arrival_order() {
         })
         .collect();
     let q2 = q.clone();
-    tasks.push(tokio::spawn(async move { q2.capture(order("dup", "q-other", "A", 2, None)).await }));
+    tasks
+        .push(tokio::spawn(async move { q2.capture(order("dup", "q-other", "A", 2, None)).await }));
     let q3 = q.clone();
-    tasks.push(tokio::spawn(async move { q3.capture(order("other-key", "q-dup", "A", 1, None)).await }));
-    let (mut new, mut replayed, mut conflict, mut quote_used, mut ids) = (0, 0, 0, 0, std::collections::HashSet::new());
+    tasks.push(tokio::spawn(
+        async move { q3.capture(order("other-key", "q-dup", "A", 1, None)).await },
+    ));
+    let (mut new, mut replayed, mut conflict, mut quote_used, mut ids) =
+        (0, 0, 0, 0, std::collections::HashSet::new());
     for t in tasks {
         match t.await.unwrap() {
             Ok(c @ Captured::New(_)) => {
@@ -206,7 +228,10 @@ async fn a_failed_commit_acknowledges_nothing_and_the_writer_keeps_going() {
     q.capture(order("before", "q0", "A", 1, None)).await.unwrap();
     // Break the table under the writer: every statement of the next group fails.
     sqlx::query("ALTER TABLE orders RENAME TO orders_away").execute(&q.pool).await.unwrap();
-    assert!(matches!(q.capture(order("during", "q1", "A", 1, None)).await, Err(OrderError::Unavailable(_))));
+    assert!(matches!(
+        q.capture(order("during", "q1", "A", 1, None)).await,
+        Err(OrderError::Unavailable(_))
+    ));
     sqlx::query("ALTER TABLE orders_away RENAME TO orders").execute(&q.pool).await.unwrap();
     // The same order, retried with the same key, now goes through: nothing half-stored.
     let c = q.capture(order("during", "q1", "A", 1, None)).await.unwrap();
@@ -221,7 +246,9 @@ async fn stopping_commits_what_was_handed_over_and_refuses_what_comes_after() {
     let racing: Vec<_> = (0..300)
         .map(|i| {
             let q = q.clone();
-            tokio::spawn(async move { q.capture(order(&format!("k{i}"), &format!("q{i}"), "A", 1, None)).await })
+            tokio::spawn(async move {
+                q.capture(order(&format!("k{i}"), &format!("q{i}"), "A", 1, None)).await
+            })
         })
         .collect();
     writer.stop().await;
@@ -236,7 +263,10 @@ async fn stopping_commits_what_was_handed_over_and_refuses_what_comes_after() {
         }
     }
     assert_eq!(q.counts().await.unwrap().captured, acknowledged);
-    assert!(matches!(q.capture(order("late", "q-late", "A", 1, None)).await, Err(OrderError::Unavailable(_))));
+    assert!(matches!(
+        q.capture(order("late", "q-late", "A", 1, None)).await,
+        Err(OrderError::Unavailable(_))
+    ));
 }
 
 /// The nice value of this process's thread named `name` (`/proc`, Linux).
@@ -262,6 +292,9 @@ async fn the_writer_thread_runs_before_others_where_the_os_allows() {
     if unsafe { libc::geteuid() } == 0 {
         assert_eq!(nice, queue::WRITER_NICE, "root may raise a thread's priority");
     } else {
-        assert!(nice == queue::WRITER_NICE || nice == 0, "either granted or left as it was: {nice}");
+        assert!(
+            nice == queue::WRITER_NICE || nice == 0,
+            "either granted or left as it was: {nice}"
+        );
     }
 }

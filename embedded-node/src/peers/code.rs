@@ -56,7 +56,11 @@ pub fn new_code() -> String {
 
 /// `7KQ2-M9XD-4TRB-H3WN`
 pub fn show(code: &str) -> String {
-    code.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join("-")
+    code.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// What a person typed, as a canonical code: case, spaces and dashes ignored, and the
@@ -112,7 +116,8 @@ fn grant_proof(code: &str, claim: &str, wrapped: &[u8]) -> String {
 }
 
 pub fn grant(code: &str, claim: &str, nonce: u128, key: &[u8]) -> Grant {
-    let wrapped: Vec<u8> = key.iter().zip(keystream(code, nonce, key.len())).map(|(k, s)| k ^ s).collect();
+    let wrapped: Vec<u8> =
+        key.iter().zip(keystream(code, nonce, key.len())).map(|(k, s)| k ^ s).collect();
     let proof = grant_proof(code, claim, &wrapped);
     Grant { wrapped, proof }
 }
@@ -126,7 +131,12 @@ pub fn unwrap(code: &str, claim: &str, nonce: u128, grant: &Grant) -> Result<Vec
     if !bool::from(expected.as_bytes().ct_eq(grant.proof.as_bytes())) {
         return Err(CodeError::BadGrant);
     }
-    Ok(grant.wrapped.iter().zip(keystream(code, nonce, grant.wrapped.len())).map(|(w, s)| w ^ s).collect())
+    Ok(grant
+        .wrapped
+        .iter()
+        .zip(keystream(code, nonce, grant.wrapped.len()))
+        .map(|(w, s)| w ^ s)
+        .collect())
 }
 
 /// The code a booth is showing, if any.
@@ -157,12 +167,23 @@ impl Shown {
 
     /// The code on show and its expiry, while it can still be claimed.
     pub fn current(&self, now: i64) -> Option<(&str, i64)> {
-        self.active.as_ref().filter(|a| now <= a.expires_at && a.wrong < MAX_WRONG_CLAIMS).map(|a| (a.code.as_str(), a.expires_at))
+        self.active
+            .as_ref()
+            .filter(|a| now <= a.expires_at && a.wrong < MAX_WRONG_CLAIMS)
+            .map(|a| (a.code.as_str(), a.expires_at))
     }
 
     /// Checks a claim; the code is used up by a good one and burnt by too many bad ones.
     /// Returns the code, which keys the grant.
-    pub fn claim(&mut self, claimant: &str, holder: &str, ts: i64, nonce: u128, proof: &str, now: i64) -> Result<String, CodeError> {
+    pub fn claim(
+        &mut self,
+        claimant: &str,
+        holder: &str,
+        ts: i64,
+        nonce: u128,
+        proof: &str,
+        now: i64,
+    ) -> Result<String, CodeError> {
         let active = self.active.as_mut().ok_or(CodeError::NoCode)?;
         if active.wrong >= MAX_WRONG_CLAIMS {
             return Err(CodeError::Burnt);
@@ -171,9 +192,15 @@ impl Shown {
             return Err(CodeError::Expired);
         }
         let expected = claim_proof(&active.code, claimant, holder, ts, nonce);
-        if (now - ts).abs() > boothcloud_core::signing::peer::MAX_SKEW_SECS || !bool::from(expected.as_bytes().ct_eq(proof.as_bytes())) {
+        if (now - ts).abs() > boothcloud_core::signing::peer::MAX_SKEW_SECS
+            || !bool::from(expected.as_bytes().ct_eq(proof.as_bytes()))
+        {
             active.wrong += 1;
-            return Err(if active.wrong >= MAX_WRONG_CLAIMS { CodeError::Burnt } else { CodeError::Wrong });
+            return Err(if active.wrong >= MAX_WRONG_CLAIMS {
+                CodeError::Burnt
+            } else {
+                CodeError::Wrong
+            });
         }
         let code = active.code.clone();
         self.active = None;
@@ -208,9 +235,20 @@ mod tests {
         let claim = claim_proof(&code, "b", "a", 1_010, 99);
         let used = shown.claim("b", "a", 1_010, 99, &claim, 1_010).unwrap();
         let g = grant(&used, &claim, 99, b"the-event-pairing-key-of-32-chars-or-more");
-        assert_ne!(&g.wrapped[..], b"the-event-pairing-key-of-32-chars-or-more", "the key is not sent in the clear");
-        assert_eq!(unwrap(&code, &claim, 99, &g).unwrap(), b"the-event-pairing-key-of-32-chars-or-more");
-        assert_eq!(shown.claim("b", "a", 1_010, 99, &claim, 1_011), Err(CodeError::NoCode), "one claim per code");
+        assert_ne!(
+            &g.wrapped[..],
+            b"the-event-pairing-key-of-32-chars-or-more",
+            "the key is not sent in the clear"
+        );
+        assert_eq!(
+            unwrap(&code, &claim, 99, &g).unwrap(),
+            b"the-event-pairing-key-of-32-chars-or-more"
+        );
+        assert_eq!(
+            shown.claim("b", "a", 1_010, 99, &claim, 1_011),
+            Err(CodeError::NoCode),
+            "one claim per code"
+        );
     }
 
     #[test]
@@ -227,7 +265,10 @@ mod tests {
         let mut shown = Shown::default();
         let (code, _) = shown.show_new(1_000);
         for n in 1..MAX_WRONG_CLAIMS {
-            assert_eq!(shown.claim("b", "a", 1_000, u128::from(n), "00", 1_000), Err(CodeError::Wrong));
+            assert_eq!(
+                shown.claim("b", "a", 1_000, u128::from(n), "00", 1_000),
+                Err(CodeError::Wrong)
+            );
         }
         assert_eq!(shown.claim("b", "a", 1_000, 0, "00", 1_000), Err(CodeError::Burnt));
         // Even the right proof no longer works.

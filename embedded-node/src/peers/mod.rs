@@ -31,7 +31,9 @@ use crate::secrets::{SecretError, SecretStore};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::devices::inventory::{Kind, Liveness};
 use boothcloud_core::signing::hex;
-use boothcloud_core::signing::peer::{self as auth, PeerAuthError, ReplayGuard, Signature, PROOF_HEADER, SIGNATURE_HEADER};
+use boothcloud_core::signing::peer::{
+    self as auth, PeerAuthError, ReplayGuard, Signature, PROOF_HEADER, SIGNATURE_HEADER,
+};
 
 /// The secret-store name of a pairing key handed over with a pairing code.
 pub const ADOPTED_KEY: &str = "pairing-key";
@@ -185,16 +187,24 @@ impl Peers {
         clock: Arc<dyn Clock>,
     ) -> Result<Peers, PeersError> {
         let now = clock.now().as_second();
-        sqlx::query("INSERT OR IGNORE INTO node_identity (singleton, node_id, created_at) VALUES (1, ?, ?)")
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(now)
-            .execute(db)
-            .await?;
-        let id: String = sqlx::query_scalar("SELECT node_id FROM node_identity WHERE singleton = 1").fetch_one(db).await?;
-        let unpaired: Vec<String> = sqlx::query_scalar("SELECT node_id FROM peer_unpaired").fetch_all(db).await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO node_identity (singleton, node_id, created_at) VALUES (1, ?, ?)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(now)
+        .execute(db)
+        .await?;
+        let id: String =
+            sqlx::query_scalar("SELECT node_id FROM node_identity WHERE singleton = 1")
+                .fetch_one(db)
+                .await?;
+        let unpaired: Vec<String> =
+            sqlx::query_scalar("SELECT node_id FROM peer_unpaired").fetch_all(db).await?;
         let adopted = {
             let store = store.clone();
-            tokio::task::spawn_blocking(move || store.get(ADOPTED_KEY)).await.map_err(|e| SecretError::Keyring(e.to_string()))??
+            tokio::task::spawn_blocking(move || store.get(ADOPTED_KEY))
+                .await
+                .map_err(|e| SecretError::Keyring(e.to_string()))??
         };
         Ok(Peers {
             id,
@@ -272,7 +282,11 @@ impl Peers {
 
     /// Checks a signed request to this node: key held, signature good and fresh, nonce
     /// new, sender not unpaired by the operator.
-    pub fn verify(&self, header: Option<&str>, req: &auth::Request<'_>) -> Result<Signature, PeerAuthError> {
+    pub fn verify(
+        &self,
+        header: Option<&str>,
+        req: &auth::Request<'_>,
+    ) -> Result<Signature, PeerAuthError> {
         let key = self.key().ok_or(PeerAuthError::NotPaired)?;
         let sig = Signature::parse(header.ok_or(PeerAuthError::Missing)?)?;
         sig.check(&key, req, &self.id, self.now())?;
@@ -307,7 +321,13 @@ impl Peers {
             .execute(&self.db)
             .await?;
         self.unpaired.write().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned());
-        if let Some(b) = self.fleet.write().unwrap_or_else(|p| p.into_inner()).values_mut().find(|b| b.id.as_deref() == Some(id)) {
+        if let Some(b) = self
+            .fleet
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .values_mut()
+            .find(|b| b.id.as_deref() == Some(id))
+        {
             b.paired = false;
             b.detail = "Unpaired by the operator: it is sent nothing and answered nothing.".into();
         }
@@ -316,7 +336,10 @@ impl Peers {
 
     /// Lifts an unpairing.
     async fn forgive(&self, id: &str) -> Result<(), PeersError> {
-        sqlx::query("DELETE FROM peer_unpaired WHERE node_id = ?").bind(id).execute(&self.db).await?;
+        sqlx::query("DELETE FROM peer_unpaired WHERE node_id = ?")
+            .bind(id)
+            .execute(&self.db)
+            .await?;
         self.unpaired.write().unwrap_or_else(|p| p.into_inner()).remove(id);
         Ok(())
     }
@@ -329,7 +352,8 @@ impl Peers {
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
             self.adopt(hex(&key).as_bytes()).await?;
         }
-        let (code, expires) = self.code.lock().unwrap_or_else(|p| p.into_inner()).show_new(self.now());
+        let (code, expires) =
+            self.code.lock().unwrap_or_else(|p| p.into_inner()).show_new(self.now());
         Ok((code::show(&code), Timestamp::from_second(expires).unwrap_or(Timestamp::MAX)))
     }
 
@@ -340,24 +364,39 @@ impl Peers {
     /// The code on show, if any, and its expiry.
     pub fn code_on_show(&self) -> Option<(String, Timestamp)> {
         let shown = self.code.lock().unwrap_or_else(|p| p.into_inner());
-        shown.current(self.now()).map(|(c, e)| (code::show(c), Timestamp::from_second(e).unwrap_or(Timestamp::MAX)))
+        shown
+            .current(self.now())
+            .map(|(c, e)| (code::show(c), Timestamp::from_second(e).unwrap_or(Timestamp::MAX)))
     }
 
     /// Answers a claim of the code on show with the wrapped key.
     pub fn grant(&self, claim: &ClaimBody) -> Result<GrantBody, PeersError> {
-        let nonce = u128::from_str_radix(&claim.nonce, 16).map_err(|_| code::CodeError::Malformed)?;
+        let nonce =
+            u128::from_str_radix(&claim.nonce, 16).map_err(|_| code::CodeError::Malformed)?;
         let key = self.key().ok_or(code::CodeError::NoCode)?;
-        let code =
-            self.code.lock().unwrap_or_else(|p| p.into_inner()).claim(&claim.node, &self.id, claim.ts, nonce, &claim.proof, self.now())?;
+        let code = self.code.lock().unwrap_or_else(|p| p.into_inner()).claim(
+            &claim.node,
+            &self.id,
+            claim.ts,
+            nonce,
+            &claim.proof,
+            self.now(),
+        )?;
         let grant = code::grant(&code, &claim.proof, nonce, &key);
         tracing::info!(peer = %claim.node, "a booth paired with this one by pairing code");
-        Ok(GrantBody { node: self.id.clone(), wrapped: STANDARD.encode(&grant.wrapped), proof: grant.proof })
+        Ok(GrantBody {
+            node: self.id.clone(),
+            wrapped: STANDARD.encode(&grant.wrapped),
+            proof: grant.proof,
+        })
     }
 
     async fn adopt(&self, key: &[u8]) -> Result<(), PeersError> {
         let store = self.store.clone();
         let value = key.to_vec();
-        tokio::task::spawn_blocking(move || store.set(ADOPTED_KEY, &value)).await.map_err(|e| SecretError::Keyring(e.to_string()))??;
+        tokio::task::spawn_blocking(move || store.set(ADOPTED_KEY, &value))
+            .await
+            .map_err(|e| SecretError::Keyring(e.to_string()))??;
         *self.adopted.write().unwrap_or_else(|p| p.into_inner()) = Some(key.into());
         Ok(())
     }
@@ -379,7 +418,8 @@ impl Peers {
     /// Pairs with a booth of the fleet: lifts an unpairing and, given the code shown on
     /// that booth, takes its pairing key. Then asks it for its status at once.
     pub async fn pair(&self, id: &str, typed_code: Option<&str>) -> Result<Booth, PeersError> {
-        let target = self.target_by_id(id).ok_or_else(|| PeersError::UnknownBooth(id.to_owned()))?;
+        let target =
+            self.target_by_id(id).ok_or_else(|| PeersError::UnknownBooth(id.to_owned()))?;
         self.forgive(id).await?;
         if let Some(typed) = typed_code {
             if self.manifest.current().manifest.pairing.key.is_some() {
@@ -389,18 +429,38 @@ impl Peers {
             let nonce: u128 = rand::random();
             let ts = self.now();
             let proof = code::claim_proof(&code, &self.id, id, ts, nonce);
-            let claim = ClaimBody { node: self.id.clone(), ts, nonce: format!("{nonce:032x}"), proof: proof.clone() };
-            let url = target.url.join("api/v1/peer/pair").map_err(|e| PeersError::Unreachable(e.to_string()))?;
-            let res = self.http.post(url).json(&claim).send().await.map_err(|e| PeersError::Unreachable(e.without_url().to_string()))?;
+            let claim = ClaimBody {
+                node: self.id.clone(),
+                ts,
+                nonce: format!("{nonce:032x}"),
+                proof: proof.clone(),
+            };
+            let url = target
+                .url
+                .join("api/v1/peer/pair")
+                .map_err(|e| PeersError::Unreachable(e.to_string()))?;
+            let res = self
+                .http
+                .post(url)
+                .json(&claim)
+                .send()
+                .await
+                .map_err(|e| PeersError::Unreachable(e.without_url().to_string()))?;
             if !res.status().is_success() {
                 let text = res.text().await.unwrap_or_default();
                 let message = error_message(text.as_bytes()).unwrap_or(text);
                 return Err(PeersError::Refused(message));
             }
-            let body: GrantBody = res.json().await.map_err(|e| PeersError::Refused(e.to_string()))?;
+            let body: GrantBody =
+                res.json().await.map_err(|e| PeersError::Refused(e.to_string()))?;
             let wrapped = STANDARD.decode(&body.wrapped).map_err(|_| code::CodeError::BadGrant)?;
-            let key = code::unwrap(&code, &proof, nonce, &code::Grant { wrapped, proof: body.proof })?;
-            if target.fingerprint.as_deref().is_some_and(|fp| !fp.is_empty() && fp != auth::fingerprint(&key)) {
+            let key =
+                code::unwrap(&code, &proof, nonce, &code::Grant { wrapped, proof: body.proof })?;
+            if target
+                .fingerprint
+                .as_deref()
+                .is_some_and(|fp| !fp.is_empty() && fp != auth::fingerprint(&key))
+            {
                 return Err(code::CodeError::BadGrant.into());
             }
             self.adopt(&key).await?;
@@ -408,7 +468,10 @@ impl Peers {
             return Err(PeersError::NeedsCode);
         }
         let booth = self.check(&target).await;
-        self.fleet.write().unwrap_or_else(|p| p.into_inner()).insert(target.key.clone(), booth.clone());
+        self.fleet
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(target.key.clone(), booth.clone());
         Ok(booth)
     }
 
@@ -479,7 +542,10 @@ impl Peers {
             return None;
         }
         let hello: Hello = res.json().await.ok()?;
-        self.learnt.write().unwrap_or_else(|p| p.into_inner()).insert(url.to_string(), hello.clone());
+        self.learnt
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(url.to_string(), hello.clone());
         Some(hello)
     }
 
@@ -493,12 +559,16 @@ impl Peers {
             .unwrap_or_else(|p| p.into_inner())
             .values()
             .filter(|b| b.paired && b.reachable)
-            .filter_map(|b| Some(MeshPeer { id: b.id.clone(), name: b.name.clone(), url: b.url.parse().ok()? }))
+            .filter_map(|b| {
+                Some(MeshPeer { id: b.id.clone(), name: b.name.clone(), url: b.url.parse().ok()? })
+            })
             .collect();
         let learnt = self.learnt.read().unwrap_or_else(|p| p.into_inner());
         for p in &self.manifest.current().manifest.pairing.peers {
             let id = learnt.get(p.url.as_str()).map(|h| h.id.clone());
-            if id.as_deref().is_some_and(|id| self.is_unpaired(id) || out.iter().any(|m| m.id.as_deref() == Some(id))) {
+            if id.as_deref().is_some_and(|id| {
+                self.is_unpaired(id) || out.iter().any(|m| m.id.as_deref() == Some(id))
+            }) {
                 continue;
             }
             out.push(MeshPeer { id, name: p.name.clone(), url: p.url.clone() });
@@ -543,7 +613,10 @@ impl Peers {
         } else if t.event.as_deref().is_some_and(|e| e != my_event) {
             Some(format!("It serves another event ({}).", t.event.as_deref().unwrap_or_default()))
         } else if t.fingerprint.as_deref().is_some_and(|fp| fp != self.fingerprint()) {
-            Some("It holds another pairing key: pair it with the pairing code shown on that booth.".to_owned())
+            Some(
+                "It holds another pairing key: pair it with the pairing code shown on that booth."
+                    .to_owned(),
+            )
         } else {
             None
         };
@@ -563,12 +636,16 @@ impl Peers {
             Ok(r) => r,
             Err(e) => {
                 booth.paired = previous.is_some_and(|p| p.paired);
-                booth.detail = format!("Not answering ({}).", if e.is_timeout() { "timed out" } else { "connection failed" });
+                booth.detail = format!(
+                    "Not answering ({}).",
+                    if e.is_timeout() { "timed out" } else { "connection failed" }
+                );
                 return booth;
             }
         };
         let status = res.status().as_u16();
-        let proof = res.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let proof =
+            res.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = match read_capped(res).await {
             Some(b) => b,
             None => {
@@ -608,12 +685,20 @@ impl Peers {
     /// longer alive stays listed, unreachable, until discovery forgets it.
     pub async fn refresh(&self, discovery: Option<&Discovery>) {
         let targets = self.targets(discovery);
-        let checked = futures_util::future::join_all(targets.iter().map(|t| async { (t.key.clone(), self.check(t).await) })).await;
+        let checked = futures_util::future::join_all(
+            targets.iter().map(|t| async { (t.key.clone(), self.check(t).await) }),
+        )
+        .await;
         for (key, b) in &checked {
             tracing::debug!(booth = %key, paired = b.paired, reachable = b.reachable, detail = %b.detail, "fleet: checked");
         }
         let known_lan: HashSet<String> = discovery
-            .map(|d| d.inventory().devices().filter_map(|d| d.booth.as_ref().map(|b| format!("lan:{}", b.id))).collect())
+            .map(|d| {
+                d.inventory()
+                    .devices()
+                    .filter_map(|d| d.booth.as_ref().map(|b| format!("lan:{}", b.id)))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut next: BTreeMap<String, Booth> = checked.into_iter().collect();
         let mut fleet = self.fleet.write().unwrap_or_else(|p| p.into_inner());
@@ -640,7 +725,11 @@ impl Peers {
 
     /// Whether a LAN booth with this id is paired now.
     pub fn is_paired(&self, id: &str) -> bool {
-        self.fleet.read().unwrap_or_else(|p| p.into_inner()).values().any(|b| b.id.as_deref() == Some(id) && b.paired)
+        self.fleet
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|b| b.id.as_deref() == Some(id) && b.paired)
     }
 }
 
@@ -668,7 +757,9 @@ pub struct GrantBody {
 
 /// The message of a node's `{"error":{"code","message"}}` answer.
 fn error_message(body: &[u8]) -> Option<String> {
-    serde_json::from_slice::<serde_json::Value>(body).ok()?["error"]["message"].as_str().map(str::to_owned)
+    serde_json::from_slice::<serde_json::Value>(body).ok()?["error"]["message"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 async fn read_capped(res: reqwest::Response) -> Option<Vec<u8>> {
@@ -711,7 +802,8 @@ pub async fn keep_fleet(
                 () = tokio::time::sleep(Duration::from_millis(50)) => {}
                 _ = stopping.wait_for(|s| *s) => return,
             }
-            if tokio::time::Instant::now() >= deadline || peers.has_unchecked(discovery.as_deref()) {
+            if tokio::time::Instant::now() >= deadline || peers.has_unchecked(discovery.as_deref())
+            {
                 break;
             }
         }

@@ -76,7 +76,10 @@ impl Meters {
 
     /// (running now, the most at once since the node started).
     pub fn transcodes(&self) -> (u64, u64) {
-        (self.transcodes_running.load(Ordering::Relaxed), self.transcodes_peak.load(Ordering::Relaxed))
+        (
+            self.transcodes_running.load(Ordering::Relaxed),
+            self.transcodes_peak.load(Ordering::Relaxed),
+        )
     }
 }
 
@@ -151,7 +154,11 @@ pub struct Ledger {
 /// A row of `spend_accounts`.
 type AccountRow = (String, i64, i64, i64, Option<i64>);
 
-async fn read_book(db: &SqlitePool, event_id: &str, meters_seen: [u64; 4]) -> Result<Book, sqlx::Error> {
+async fn read_book(
+    db: &SqlitePool,
+    event_id: &str,
+    meters_seen: [u64; 4],
+) -> Result<Book, sqlx::Error> {
     let rows: Vec<AccountRow> =
         sqlx::query_as("SELECT component, usage, settled_micro, usage_at_settle, rate FROM spend_accounts WHERE event_id = ?")
             .bind(event_id)
@@ -161,7 +168,12 @@ async fn read_book(db: &SqlitePool, event_id: &str, meters_seen: [u64; 4]) -> Re
     for (name, usage, settled_micro, usage_at_settle, rate) in rows {
         if let Some(c) = Component::parse(&name) {
             let u = |v: i64| u64::try_from(v).unwrap_or(0);
-            accounts[c.index()] = Account { usage: u(usage), settled_micro, usage_at_settle: u(usage_at_settle), rate };
+            accounts[c.index()] = Account {
+                usage: u(usage),
+                settled_micro,
+                usage_at_settle: u(usage_at_settle),
+                rate,
+            };
         }
     }
     let rows: Vec<(i64, i64, i64, i64, i64)> =
@@ -176,7 +188,11 @@ async fn read_book(db: &SqlitePool, event_id: &str, meters_seen: [u64; 4]) -> Re
 
 impl Ledger {
     /// The ledger of `event_id` as last saved, metering from `meters` from now on.
-    pub async fn load(db: &SqlitePool, event_id: &str, meters: Arc<Meters>) -> Result<Ledger, sqlx::Error> {
+    pub async fn load(
+        db: &SqlitePool,
+        event_id: &str,
+        meters: Arc<Meters>,
+    ) -> Result<Ledger, sqlx::Error> {
         let book = read_book(db, event_id, meters.read()).await?;
         Ok(Ledger { meters, book: Mutex::new(book) })
     }
@@ -200,7 +216,8 @@ impl Ledger {
             let i = c.index();
             let account = &mut book.accounts[i];
             account.reprice(c, c.rate(costs));
-            account.usage = account.usage.saturating_add(now[i].saturating_sub(book.meters_seen[i]));
+            account.usage =
+                account.usage.saturating_add(now[i].saturating_sub(book.meters_seen[i]));
         }
         book.meters_seen = now;
     }
@@ -280,7 +297,12 @@ impl Ledger {
     }
 
     /// The manifest now names another event: save this one and open that one's ledger.
-    pub async fn switch_event(&self, db: &SqlitePool, event_id: &str, costs: &CostModel) -> Result<(), sqlx::Error> {
+    pub async fn switch_event(
+        &self,
+        db: &SqlitePool,
+        event_id: &str,
+        costs: &CostModel,
+    ) -> Result<(), sqlx::Error> {
         {
             let mut book = self.book();
             self.fold(&mut book, costs);
@@ -297,7 +319,11 @@ impl Ledger {
         self.fold(&mut book, &manifest.costs);
         let now_s = now.as_second();
         let spent = book.spent();
-        let earlier = book.samples.iter().find(|(at, _)| *at >= now_s - BURN_WINDOW_S && *at <= now_s).copied();
+        let earlier = book
+            .samples
+            .iter()
+            .find(|(at, _)| *at >= now_s - BURN_WINDOW_S && *at <= now_s)
+            .copied();
         let usage: [u64; 4] = std::array::from_fn(|i| book.accounts[i].usage);
         let rates: [Option<Minor>; 4] = std::array::from_fn(|i| book.accounts[i].rate);
         drop(book);
@@ -305,14 +331,18 @@ impl Ledger {
         let ends_s = manifest.event.ends_at.as_second();
         let warn = manifest.budgets.warn_at_percent;
         let line = |spent: i64, before: Option<i64>, budget: Option<Minor>| -> Line {
-            let burn = earlier.zip(before).and_then(|((at, _), b)| tariff::burn_per_second((at, b), (now_s, spent)));
+            let burn = earlier
+                .zip(before)
+                .and_then(|((at, _), b)| tariff::burn_per_second((at, b), (now_s, spent)));
             let projected = burn.map(|b| tariff::project(spent, b, now_s, ends_s));
             let (state, reason) = tariff::judge(spent, projected, budget, warn);
             Line {
                 spent: tariff::to_minor(spent),
                 spent_micro: spent,
                 budget,
-                percent_of_budget: budget.filter(|b| *b > 0).map(|b| spent as f64 / (b as f64 * MICRO as f64) * 100.0),
+                percent_of_budget: budget
+                    .filter(|b| *b > 0)
+                    .map(|b| spent as f64 / (b as f64 * MICRO as f64) * 100.0),
                 burn_per_hour: burn.map(|b| tariff::to_minor((b * 3600.0) as i64)),
                 projected: projected.map(tariff::to_minor),
                 state,
@@ -334,7 +364,8 @@ impl Ledger {
                 }
             })
             .collect();
-        let total = line(spent.iter().sum(), earlier.map(|(_, s)| s.iter().sum()), manifest.budgets.total);
+        let total =
+            line(spent.iter().sum(), earlier.map(|(_, s)| s.iter().sum()), manifest.budgets.total);
         let worst = std::iter::once((&total.state, &total.reason, "Total"))
             .chain(components.iter().map(|c| (&c.line.state, &c.line.reason, c.label)))
             .max_by_key(|(s, _, _)| **s)

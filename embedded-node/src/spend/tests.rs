@@ -80,7 +80,10 @@ async fn a_new_rate_applies_to_usage_after_it_only() {
     m.costs.edge_per_1k_executions = None;
     meters.add(Component::Edge, 5_000);
     let v = ledger.view(at(2), &m);
-    assert_eq!((component(&v, Component::Edge).line.spent, component(&v, Component::Edge).usage), (12, 7_000));
+    assert_eq!(
+        (component(&v, Component::Edge).line.spent, component(&v, Component::Edge).usage),
+        (12, 7_000)
+    );
 }
 
 #[tokio::test]
@@ -132,7 +135,11 @@ async fn the_burn_rate_projects_to_the_event_end_and_warns_before_the_budget_is_
     assert_eq!(edge.state, BudgetState::Warn);
     assert_eq!(edge.reason, "At this rate the event ends at 480% of the budget.");
     assert_eq!(v.state, BudgetState::Warn);
-    assert!(v.detail.starts_with("Requests served:") || v.detail.starts_with("Total:"), "{}", v.detail);
+    assert!(
+        v.detail.starts_with("Requests served:") || v.detail.starts_with("Total:"),
+        "{}",
+        v.detail
+    );
     // The burn window is the last 15 minutes: an idle half hour brings the rate to zero.
     for minute in 11..=40 {
         ledger.tick(at(minute * 60), &m.costs);

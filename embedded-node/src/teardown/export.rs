@@ -29,7 +29,8 @@ pub fn probe_writable(dir: &Path) -> std::io::Result<()> {
 pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent folder"))?;
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    let tmp = dir
+        .join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
@@ -42,7 +43,8 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn copy_durably(from: &Path, to: &Path) -> std::io::Result<u64> {
     let dir = to.parent().ok_or_else(|| std::io::Error::other("no parent folder"))?;
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.partial", to.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    let tmp =
+        dir.join(format!(".{}.partial", to.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
     let n = std::fs::copy(from, &tmp)?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, to)?;
@@ -81,7 +83,11 @@ struct MediaItem {
 /// can upstream, then cancels the rest and copies every finished upload and clip the
 /// upstream does not have into `<export>/media/`. Blocks without a folder when there is
 /// something to keep.
-pub async fn media(scope: &Scope, wait: Duration, export_dir: Option<&Path>) -> Result<Outcome, String> {
+pub async fn media(
+    scope: &Scope,
+    wait: Duration,
+    export_dir: Option<&Path>,
+) -> Result<Outcome, String> {
     let media = &scope.media;
     media.forwarder.set_paused(false);
     let forwarding = media.limits().forward;
@@ -101,10 +107,18 @@ pub async fn media(scope: &Scope, wait: Duration, export_dir: Option<&Path>) -> 
             cancelled += 1;
         }
     }
-    let far = scope.clock.now().checked_add(jiff::SignedDuration::from_hours(24 * 365)).unwrap_or(scope.clock.now());
+    let far = scope
+        .clock
+        .now()
+        .checked_add(jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap_or(scope.clock.now());
     let dropped = media.uploads.sweep(far).await.map_err(|e| e.to_string())?;
     let keep = media.unsent().await.map_err(|e| e.to_string())?;
-    let mut words = vec![if settled { "uploads and clips finished".to_owned() } else { format!("waited {} s", wait.as_secs()) }];
+    let mut words = vec![if settled {
+        "uploads and clips finished".to_owned()
+    } else {
+        format!("waited {} s", wait.as_secs())
+    }];
     if cancelled > 0 {
         words.push(format!("{} cancelled", count(cancelled, "clip")));
     }
@@ -126,19 +140,29 @@ pub async fn media(scope: &Scope, wait: Duration, export_dir: Option<&Path>) -> 
     for crate::media::Unsent { kind, id, path: from, filename } in keep {
         let name = from.file_name().and_then(|n| n.to_str()).unwrap_or("file").to_owned();
         let file = format!("{kind}s/{id}-{name}");
-        let bytes = copy_durably(&from, &folder.join(&file)).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+        let bytes = copy_durably(&from, &folder.join(&file))
+            .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
         items.push(MediaItem { kind, id, file, filename, bytes });
     }
     let index = serde_json::to_vec_pretty(&items).map_err(|e| e.to_string())?;
     write_durably(&folder.join("media.json"), &index).map_err(|e| e.to_string())?;
-    words.push(format!("{} (uploads and clips) copied to {}", count(items.len() as u64, "file"), folder.display()));
+    words.push(format!(
+        "{} (uploads and clips) copied to {}",
+        count(items.len() as u64, "file"),
+        folder.display()
+    ));
     Ok(Outcome::Done(words.join("; ")))
 }
 
 /// Syncs every order (waiting up to `wait` while the link is up), then exports those
 /// the upstream still does not have — contact details included, as staff need them to
 /// hand the orders over — and marks them exported once the file is on disk.
-pub async fn orders(scope: &Scope, wait: Duration, event: &str, export_dir: Option<&Path>) -> Result<Outcome, String> {
+pub async fn orders(
+    scope: &Scope,
+    wait: Duration,
+    event: &str,
+    export_dir: Option<&Path>,
+) -> Result<Outcome, String> {
     let orders = &scope.orders;
     orders.make_all_due().await.map_err(|e| e.to_string())?;
     orders.arrivals().notify_one();
@@ -165,7 +189,12 @@ pub async fn orders(scope: &Scope, wait: Duration, event: &str, export_dir: Opti
     write_durably(&file, &body).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     let ids: Vec<String> = left.iter().map(|o| o.order_id.clone()).collect();
     orders.mark_exported(&ids, scope.clock.now()).await.map_err(|e| e.to_string())?;
-    Ok(Outcome::Done(format!("{} orders synced upstream; {} exported to {}", counts.synced, left.len(), file.display())))
+    Ok(Outcome::Done(format!(
+        "{} orders synced upstream; {} exported to {}",
+        counts.synced,
+        left.len(),
+        file.display()
+    )))
 }
 
 fn why_not(mode: Mode) -> &'static str {

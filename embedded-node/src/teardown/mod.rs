@@ -79,10 +79,20 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 8] = [Step::Close, Step::Media, Step::Orders, Step::Report, Step::Keys, Step::Wipe, Step::Withdraw, Step::Stop];
+    pub const ALL: [Step; 8] = [
+        Step::Close,
+        Step::Media,
+        Step::Orders,
+        Step::Report,
+        Step::Keys,
+        Step::Wipe,
+        Step::Withdraw,
+        Step::Stop,
+    ];
 
     /// The steps' names, in order (for tools that read the progress table).
-    pub const ALL_NAMES: [&'static str; 8] = ["close", "media", "orders", "report", "keys", "wipe", "withdraw", "stop"];
+    pub const ALL_NAMES: [&'static str; 8] =
+        ["close", "media", "orders", "report", "keys", "wipe", "withdraw", "stop"];
 
     pub fn as_str(self) -> &'static str {
         // The variants are declared in the pipeline's order, as the names are.
@@ -216,7 +226,10 @@ impl Teardown {
         scope: Scope,
     ) -> Result<Teardown, sqlx::Error> {
         let started: Option<i64> =
-            sqlx::query_scalar("SELECT started_ms FROM teardown WHERE event_id = ?").bind(event).fetch_optional(&db).await?;
+            sqlx::query_scalar("SELECT started_ms FROM teardown WHERE event_id = ?")
+                .bind(event)
+                .fetch_optional(&db)
+                .await?;
         Ok(Teardown {
             db,
             secrets,
@@ -255,20 +268,26 @@ impl Teardown {
     }
 
     pub fn suggested_export_dir(&self, event: &str) -> PathBuf {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+        let home =
+            std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
         home.join("Boothcloud exports").join(event)
     }
 
     /// Checks an export folder and creates it: absolute, bounded, outside the data folder.
     pub fn check_export_dir(&self, dir: &str) -> Result<PathBuf, TeardownError> {
         let path = Path::new(dir);
-        if dir.is_empty() || dir.len() > MAX_EXPORT_DIR || !path.is_absolute() || dir.chars().any(char::is_control) {
+        if dir.is_empty()
+            || dir.len() > MAX_EXPORT_DIR
+            || !path.is_absolute()
+            || dir.chars().any(char::is_control)
+        {
             return Err(TeardownError::BadExportDir);
         }
         if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
             return Err(TeardownError::BadExportDir);
         }
-        let unusable = |e: std::io::Error| TeardownError::ExportDirUnusable(dir.into(), e.to_string());
+        let unusable =
+            |e: std::io::Error| TeardownError::ExportDirUnusable(dir.into(), e.to_string());
         let data = self.data_dir.canonicalize().unwrap_or_else(|_| self.data_dir.clone());
         // Refused before anything is created: where the folder would be is its nearest
         // existing parent, links resolved, plus the parts still to make.
@@ -278,7 +297,10 @@ impl Teardown {
             missing.extend(existing.file_name());
             existing = existing.parent().ok_or(TeardownError::BadExportDir)?;
         }
-        let planned = missing.iter().rev().fold(existing.canonicalize().map_err(unusable)?, |p, part| p.join(part));
+        let planned = missing
+            .iter()
+            .rev()
+            .fold(existing.canonicalize().map_err(unusable)?, |p, part| p.join(part));
         if planned.starts_with(&data) {
             return Err(TeardownError::ExportInsideData);
         }
@@ -294,7 +316,12 @@ impl Teardown {
     /// Starts (or continues) the teardown of `event`: recorded before it is answered,
     /// the booth closed at once, the pipeline woken. A folder given now replaces the
     /// one given before. Answers whether this call started it.
-    pub async fn request(&self, event: &str, by: &Who, export_dir: Option<&Path>) -> Result<bool, TeardownError> {
+    pub async fn request(
+        &self,
+        event: &str,
+        by: &Who,
+        export_dir: Option<&Path>,
+    ) -> Result<bool, TeardownError> {
         let now = self.clock.now().as_millisecond();
         let dir = export_dir.map(|d| d.to_string_lossy().into_owned());
         let started = sqlx::query(
@@ -309,10 +336,17 @@ impl Teardown {
         .rows_affected()
             == 1;
         if !started && dir.is_some() {
-            sqlx::query("UPDATE teardown SET export_dir = ? WHERE event_id = ?").bind(&dir).bind(event).execute(&self.db).await?;
+            sqlx::query("UPDATE teardown SET export_dir = ? WHERE event_id = ?")
+                .bind(&dir)
+                .bind(event)
+                .execute(&self.db)
+                .await?;
         }
         // A step stopped short is tried again.
-        sqlx::query("DELETE FROM teardown_steps WHERE event_id = ? AND state != 'done'").bind(event).execute(&self.db).await?;
+        sqlx::query("DELETE FROM teardown_steps WHERE event_id = ? AND state != 'done'")
+            .bind(event)
+            .execute(&self.db)
+            .await?;
         self.closed.store(true, Ordering::Release);
         self.live().ran_here = true;
         self.wake.notify_one();
@@ -333,10 +367,21 @@ impl Teardown {
         }))
     }
 
-    async fn steps(&self, event: &str) -> Result<Vec<(Step, String, String, Timestamp)>, sqlx::Error> {
+    async fn steps(
+        &self,
+        event: &str,
+    ) -> Result<Vec<(Step, String, String, Timestamp)>, sqlx::Error> {
         let rows =
-            sqlx::query("SELECT step, state, detail, at_ms FROM teardown_steps WHERE event_id = ?").bind(event).fetch_all(&self.db).await?;
-        Ok(rows.iter().filter_map(|r| Some((Step::parse(r.get::<&str, _>(0))?, r.get(1), r.get(2), ts(r.get(3))))).collect())
+            sqlx::query("SELECT step, state, detail, at_ms FROM teardown_steps WHERE event_id = ?")
+                .bind(event)
+                .fetch_all(&self.db)
+                .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some((Step::parse(r.get::<&str, _>(0))?, r.get(1), r.get(2), ts(r.get(3))))
+            })
+            .collect())
     }
 
     async fn record(&self, event: &str, step: Step, outcome: &Outcome) -> Result<(), sqlx::Error> {
@@ -382,9 +427,13 @@ impl Teardown {
         let steps: Vec<StepView> = Step::ALL
             .into_iter()
             .map(|s| match done.iter().find(|(d, ..)| *d == s) {
-                Some((_, st, detail, at)) => {
-                    StepView { step: s, title: s.title().into(), state: st.clone(), detail: Some(detail.clone()), at: Some(*at) }
-                }
+                Some((_, st, detail, at)) => StepView {
+                    step: s,
+                    title: s.title().into(),
+                    state: st.clone(),
+                    detail: Some(detail.clone()),
+                    at: Some(*at),
+                },
                 None => StepView {
                     step: s,
                     title: s.title().into(),
@@ -410,7 +459,10 @@ impl Teardown {
             started_by: run.as_ref().map(|r| r.started_by.clone()),
             finished_at: run.as_ref().and_then(|r| r.finished_at),
             suggested_export_dir: self.suggested_export_dir(event).to_string_lossy().into_owned(),
-            report_dir: self.report_dir(event, export_dir.as_deref()).to_string_lossy().into_owned(),
+            report_dir: self
+                .report_dir(event, export_dir.as_deref())
+                .to_string_lossy()
+                .into_owned(),
             export_dir: export_dir.map(|d| d.to_string_lossy().into_owned()),
             steps,
             orders_at_risk: scope.orders.unsafe_to_wipe().await.unwrap_or(-1),
@@ -425,7 +477,10 @@ impl Teardown {
         self.drive_until(None).await
     }
 
-    pub(crate) async fn drive_until(&self, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
+    pub(crate) async fn drive_until(
+        &self,
+        halt: Option<(Step, bool)>,
+    ) -> Result<(), TeardownError> {
         let _one = self.driving.lock().await;
         let ended = self.run_steps(halt).await;
         // However it ended, nothing runs now: a run that stopped short without a
@@ -442,7 +497,13 @@ impl Teardown {
             return Ok(());
         }
         self.live().ran_here = true;
-        let done: Vec<Step> = self.steps(&event).await?.into_iter().filter(|(_, st, ..)| st == "done").map(|(s, ..)| s).collect();
+        let done: Vec<Step> = self
+            .steps(&event)
+            .await?
+            .into_iter()
+            .filter(|(_, st, ..)| st == "done")
+            .map(|(s, ..)| s)
+            .collect();
         let who = Who { actor: "teardown", client: "node", why: run.started_by.clone().into() };
         for step in Step::ALL.into_iter().filter(|s| !done.contains(s)) {
             if halt == Some((step, false)) {
@@ -460,7 +521,16 @@ impl Teardown {
                 Outcome::Done(d) => (Ok(()), d.clone()),
                 Outcome::Blocked(d) | Outcome::Failed(d) => (Err(d.clone()), d.clone()),
             };
-            scope.audit.record(&who, &format!("teardown: {}", step.title().to_lowercase()), None, Some(detail), result).await;
+            scope
+                .audit
+                .record(
+                    &who,
+                    &format!("teardown: {}", step.title().to_lowercase()),
+                    None,
+                    Some(detail),
+                    result,
+                )
+                .await;
             if !matches!(outcome, Outcome::Done(_)) {
                 return Ok(());
             }
@@ -484,12 +554,19 @@ impl Teardown {
         let outcome = match step {
             Step::Close => Ok(self.close()),
             Step::Media => export::media(scope, wait, run.export_dir.as_deref()).await,
-            Step::Orders => export::orders(scope, wait, &run.event, run.export_dir.as_deref()).await,
-            Step::Report => report::write(scope, &self.report_dir(&run.event, run.export_dir.as_deref()), run).await,
+            Step::Orders => {
+                export::orders(scope, wait, &run.event, run.export_dir.as_deref()).await
+            }
+            Step::Report => {
+                report::write(scope, &self.report_dir(&run.event, run.export_dir.as_deref()), run)
+                    .await
+            }
             Step::Keys => self.keys().await,
             Step::Wipe => wipe(scope).await,
             Step::Withdraw => Ok(withdraw(scope).await),
-            Step::Stop => Ok(Outcome::Done(format!("the node stops in {} s", STOP_AFTER.as_secs()))),
+            Step::Stop => {
+                Ok(Outcome::Done(format!("the node stops in {} s", STOP_AFTER.as_secs())))
+            }
         };
         outcome.unwrap_or_else(Outcome::Failed)
     }
@@ -556,7 +633,10 @@ impl Teardown {
         }
         let who = Who { actor: "manifest", client: "node", why: why.into() };
         if let Ok(true) = self.request(&m.event.id, &who, m.teardown.export_dir.as_deref()).await {
-            scope.audit.record(&who, "teardown", None, Some(format!("started at {due}")), Ok(())).await;
+            scope
+                .audit
+                .record(&who, "teardown", None, Some(format!("started at {due}")), Ok(()))
+                .await;
         }
     }
 }
@@ -564,7 +644,11 @@ impl Teardown {
 /// When teardown starts by itself, and why: `[teardown] after_end` past the event's end,
 /// or the deployment's time to live (`event.ttl`) running out, whichever comes first.
 pub fn automatic(m: &boothcloud_core::manifest::Manifest) -> Option<(Timestamp, &'static str)> {
-    let after_end = m.teardown.after_end.and_then(|a| m.event.ends_at.checked_add(a).ok()).map(|t| (t, "the event's end time"));
+    let after_end = m
+        .teardown
+        .after_end
+        .and_then(|a| m.event.ends_at.checked_add(a).ok())
+        .map(|t| (t, "the event's end time"));
     let ttl = Some((m.event.expires_at, "the manifest's time to live"));
     [after_end, ttl].into_iter().flatten().min_by_key(|(t, _)| *t)
 }
@@ -596,7 +680,11 @@ async fn wipe(scope: &Scope) -> Result<Outcome, String> {
     let media = format!("{} and {}", count(uploads, "upload"), count(clips, "clip"));
     let contacts = scope.orders.wipe_contacts().await.map_err(|e| e.to_string())?;
     let cached = scope.assets.store().purge(|_| true);
-    Ok(Outcome::Done(format!("contact details of {}, {media}, {}", count(contacts, "order"), count(cached, "cached file"))))
+    Ok(Outcome::Done(format!(
+        "contact details of {}, {media}, {}",
+        count(contacts, "order"),
+        count(cached, "cached file")
+    )))
 }
 
 async fn withdraw(scope: &Scope) -> Outcome {

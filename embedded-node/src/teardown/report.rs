@@ -101,7 +101,10 @@ pub(super) async fn write(scope: &Scope, dir: &Path, run: &Run) -> Result<Outcom
     let audit = scope.audit.list(None, AUDIT_IN_REPORT).await.map_err(|e| e.to_string())?;
     let mut pngs = Vec::new();
     for (name, _) in CHARTS {
-        let svg = scope.charts.draw(name, Span::Event, &Theme::light(), Size { width: 1200, height: 480 }).map_err(|e| e.to_string())?;
+        let svg = scope
+            .charts
+            .draw(name, Span::Event, &Theme::light(), Size { width: 1200, height: 480 })
+            .map_err(|e| e.to_string())?;
         let png = scope.charts.to_png(svg).await.map_err(|e| e.to_string())?;
         pngs.push((name, png));
     }
@@ -122,7 +125,9 @@ pub(super) async fn write(scope: &Scope, dir: &Path, run: &Run) -> Result<Outcom
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("cannot write the report: {e}"))?;
-    Ok(Outcome::Done(format!("report.html, summary.json, orders.csv ({n} orders) and 4 charts in {shown}")))
+    Ok(Outcome::Done(format!(
+        "report.html, summary.json, orders.csv ({n} orders) and 4 charts in {shown}"
+    )))
 }
 
 fn summarise(scope: &Scope, orders: &[OrderView], run: &Run) -> Summary {
@@ -137,7 +142,11 @@ fn summarise(scope: &Scope, orders: &[OrderView], run: &Run) -> Summary {
                 p.orders += 1;
                 p.total += o.total;
             }
-            None => by_payment.push(PaymentPart { payment: o.payment.clone(), orders: 1, total: o.total }),
+            None => by_payment.push(PaymentPart {
+                payment: o.payment.clone(),
+                orders: 1,
+                total: o.total,
+            }),
         }
     }
     let latency: Vec<RoutePart> = scope
@@ -155,7 +164,11 @@ fn summarise(scope: &Scope, orders: &[OrderView], run: &Run) -> Summary {
         .collect();
     let worst = |f: fn(&RoutePart) -> f64| latency.iter().map(f).reduce(f64::max);
     let spend = scope.spend.view(now, m);
-    let transcode_ms = spend.components.iter().find(|c| c.component == Component::Transcode).map_or(0, |c| c.usage);
+    let transcode_ms = spend
+        .components
+        .iter()
+        .find(|c| c.component == Component::Transcode)
+        .map_or(0, |c| c.usage);
     Summary {
         event: EventPart {
             id: m.event.id.clone(),
@@ -200,7 +213,9 @@ fn summarise(scope: &Scope, orders: &[OrderView], run: &Run) -> Summary {
 /// One line per order: id, time, scope, money, payment and the lines as `sku×qty`.
 /// No contact details: the report outlives the wipe.
 pub fn orders_csv(orders: &[OrderView]) -> String {
-    let mut out = String::from("order_id,created_at,status,currency,subtotal,discount,total,payment,lines,synced_at\n");
+    let mut out = String::from(
+        "order_id,created_at,status,currency,subtotal,discount,total,payment,lines,synced_at\n",
+    );
     for o in orders {
         let lines: Vec<String> = o.lines.iter().map(|l| format!("{}x{}", l.sku, l.qty)).collect();
         let fields = [
@@ -225,7 +240,11 @@ pub fn orders_csv(orders: &[OrderView]) -> String {
 /// RFC 4180 quoting, and a leading `'` before `=`, `+`, `-`, `@` so a spreadsheet never
 /// runs a cell as a formula.
 fn csv_field(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
+    let guarded = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -268,10 +287,21 @@ fn html(s: &Summary, audit: &[crate::audit::AuditEntry], scope: &Scope) -> Strin
                 s.orders.total, s.orders.synced, s.orders.not_synced, s.orders.quarantined
             ),
         ),
-        ("Slowest p95 / p99 (customer routes, whole event)", format!("{} / {}", ms(s.p95_ms), ms(s.p99_ms))),
+        (
+            "Slowest p95 / p99 (customer routes, whole event)",
+            format!("{} / {}", ms(s.p95_ms), ms(s.p99_ms)),
+        ),
         ("Cache hit ratio", s.cache_hit_ratio.map_or("—".into(), |r| format!("{:.1}%", r * 100.0))),
         ("Transcode minutes", format!("{:.1}", s.transcode_minutes)),
-        ("Spend", format!("{} of {} ({})", money(s.spend), s.budget.map_or("no budget".into(), money), pct(s.spend_percent_of_budget))),
+        (
+            "Spend",
+            format!(
+                "{} of {} ({})",
+                money(s.spend),
+                s.budget.map_or("no budget".into(), money),
+                pct(s.spend_percent_of_budget)
+            ),
+        ),
         ("Teardown started by", esc(&s.teardown_started_by)),
     ];
     for (k, v) in rows {
@@ -279,7 +309,12 @@ fn html(s: &Summary, audit: &[crate::audit::AuditEntry], scope: &Scope) -> Strin
     }
     h.push_str("</table><h2>Orders by payment</h2><table><tr><th>Payment</th><th>Orders</th><th>Total</th></tr>");
     for p in &s.orders.by_payment {
-        h.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&p.payment), p.orders, money(p.total)));
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&p.payment),
+            p.orders,
+            money(p.total)
+        ));
     }
     h.push_str("</table><p>Every order, without contact details: <a href=\"orders.csv\">orders.csv</a>. The figures as data: <a href=\"summary.json\">summary.json</a>.</p>");
     h.push_str(
@@ -308,7 +343,11 @@ fn html(s: &Summary, audit: &[crate::audit::AuditEntry], scope: &Scope) -> Strin
     }
     h.push_str("</table><h2>Charts</h2>");
     for (name, title) in CHARTS {
-        h.push_str(&format!("<h3>{}</h3><img src=\"{name}.png\" alt=\"{}\" width=\"1200\" height=\"480\">", esc(title), esc(title)));
+        h.push_str(&format!(
+            "<h3>{}</h3><img src=\"{name}.png\" alt=\"{}\" width=\"1200\" height=\"480\">",
+            esc(title),
+            esc(title)
+        ));
     }
     h.push_str(
         "<h2>Control actions</h2><table><tr><th>When</th><th>Who</th><th>What</th><th>From</th><th>To</th><th>Why</th><th>Result</th></tr>",

@@ -22,16 +22,25 @@ const EVENT: &str = "harbour-lights-2026";
 async fn sell(b: &TestBooth, n: usize) -> Vec<(String, String)> {
     let mut sold = Vec::new();
     for i in 0..n {
-        let quote = b.services.checkout.quote(vec![BasketLine { sku: "COCOA".into(), qty: 1 + i as i64 % 3 }], None).unwrap();
+        let quote = b
+            .services
+            .checkout
+            .quote(vec![BasketLine { sku: "COCOA".into(), qty: 1 + i as i64 % 3 }], None)
+            .unwrap();
         let key = format!("teardown-order-{i}");
         let attempt = OrderAttempt {
             idempotency_key: key.clone(),
             request_hash: [i as u8; 32],
             quote_token: quote.token,
             payment: PaymentMethod::Card,
-            customer: Some(Contact { email: Some(format!("guest{i}@example.org")), phone: Some(format!("+4917000000{i:02}")) }),
+            customer: Some(Contact {
+                email: Some(format!("guest{i}@example.org")),
+                phone: Some(format!("+4917000000{i:02}")),
+            }),
         };
-        let Captured::New(receipt) = b.services.checkout.place_order(attempt).await.unwrap() else { panic!("a new order") };
+        let Captured::New(receipt) = b.services.checkout.place_order(attempt).await.unwrap() else {
+            panic!("a new order")
+        };
         let receipt: Value = serde_json::from_str(&receipt).unwrap();
         sold.push((receipt["order_id"].as_str().unwrap().to_owned(), key));
     }
@@ -58,7 +67,10 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 }
 
 async fn steps_done(services: &Services) -> Vec<String> {
-    sqlx::query_scalar("SELECT step FROM teardown_steps WHERE state = 'done' ORDER BY at_ms, rowid").fetch_all(&services.db).await.unwrap()
+    sqlx::query_scalar("SELECT step FROM teardown_steps WHERE state = 'done' ORDER BY at_ms, rowid")
+        .fetch_all(&services.db)
+        .await
+        .unwrap()
 }
 
 /// What must hold after `teardown` finished tearing down `sold`, exported to `export`.
@@ -78,7 +90,10 @@ async fn assert_torn_down(
     let exported: Vec<Value> = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(exported.len(), sold.len());
     for (id, _) in sold {
-        let o = exported.iter().find(|o| o["order_id"] == id.as_str()).unwrap_or_else(|| panic!("{id} not exported"));
+        let o = exported
+            .iter()
+            .find(|o| o["order_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} not exported"));
         assert!(o["customer"]["email"].as_str().unwrap().ends_with("@example.org"));
     }
     // …and gone from the node, from the database file itself.
@@ -97,7 +112,8 @@ async fn assert_torn_down(
     let csv = std::fs::read_to_string(report.join("orders.csv")).unwrap();
     assert_eq!(csv.lines().count(), sold.len() + 1);
     assert!(!csv.contains("@example.org"));
-    let summary: Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
     let revenue = services.orders.counts().await.unwrap().revenue;
     assert_eq!(summary["revenue"], revenue);
     assert_eq!(summary["orders"]["total"], sold.len());
@@ -127,14 +143,24 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
     assert_eq!(view.state, "blocked", "{view:?}");
     let orders_step = view.steps.iter().find(|s| s.step == Step::Orders).unwrap();
     assert_eq!(orders_step.state, "blocked");
-    assert!(orders_step.detail.as_deref().unwrap().contains("5 orders are not upstream"), "{orders_step:?}");
+    assert!(
+        orders_step.detail.as_deref().unwrap().contains("5 orders are not upstream"),
+        "{orders_step:?}"
+    );
     assert_eq!(view.orders_at_risk, 5);
-    assert!(view.steps.iter().filter(|s| s.state == "done").count() == 2, "close and media only: {:?}", view.steps);
+    assert!(
+        view.steps.iter().filter(|s| s.state == "done").count() == 2,
+        "close and media only: {:?}",
+        view.steps
+    );
     assert!(contains(&database_bytes(h.dir()), "guest0@example.org"), "nothing was wiped");
 
     // Closed: no new quote or order; a retry of an order already taken still gets its receipt.
     let checkout = &h.services.checkout;
-    assert!(matches!(checkout.quote(vec![BasketLine { sku: "COCOA".into(), qty: 1 }], None), Err(CheckoutError::Closed)));
+    assert!(matches!(
+        checkout.quote(vec![BasketLine { sku: "COCOA".into(), qty: 1 }], None),
+        Err(CheckoutError::Closed)
+    ));
     let attempt = |key: &str, hash: u8| OrderAttempt {
         idempotency_key: key.into(),
         request_hash: [hash; 32],
@@ -142,8 +168,14 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
         payment: PaymentMethod::Cash,
         customer: None,
     };
-    assert!(matches!(checkout.place_order(attempt("new-one", 9)).await, Err(CheckoutError::Closed)));
-    assert!(matches!(checkout.place_order(attempt(&sold[0].1, 0)).await, Ok(Captured::Replayed(_))));
+    assert!(matches!(
+        checkout.place_order(attempt("new-one", 9)).await,
+        Err(CheckoutError::Closed)
+    ));
+    assert!(matches!(
+        checkout.place_order(attempt(&sold[0].1, 0)).await,
+        Ok(Captured::Replayed(_))
+    ));
 
     // Run again with a folder: it continues at the orders and finishes.
     assert!(!h.services.teardown.request(EVENT, &operator(), Some(export.path())).await.unwrap());
@@ -151,14 +183,23 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
     assert_torn_down(&h.services.teardown, &h.services, h.dir(), &sold, export.path()).await;
     let summary = export.path().join(format!("{EVENT}-report")).join("summary.json");
     let summary: Value = serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
-    assert!(summary["latency"].as_array().unwrap().iter().any(|r| r["route"] == "POST /api/v1/orders"), "{summary}");
+    assert!(
+        summary["latency"].as_array().unwrap().iter().any(|r| r["route"] == "POST /api/v1/orders"),
+        "{summary}"
+    );
     assert_ne!(h.services.keys.signer().fingerprint(), before, "a new signing key");
     let stop = h.services.teardown.stop_requested();
-    tokio::time::timeout(std::time::Duration::from_secs(10), stop).await.expect("the node is asked to stop");
+    tokio::time::timeout(std::time::Duration::from_secs(10), stop)
+        .await
+        .expect("the node is asked to stop");
 
-    let entries: Vec<String> = h.services.audit.list(None, 100).await.unwrap().into_iter().map(|e| e.action).collect();
+    let entries: Vec<String> =
+        h.services.audit.list(None, 100).await.unwrap().into_iter().map(|e| e.action).collect();
     for step in Step::ALL {
-        assert!(entries.iter().any(|a| *a == format!("teardown: {}", step.title().to_lowercase())), "{step:?} audited: {entries:?}");
+        assert!(
+            entries.iter().any(|a| *a == format!("teardown: {}", step.title().to_lowercase())),
+            "{step:?} audited: {entries:?}"
+        );
     }
 }
 
@@ -174,7 +215,15 @@ async fn interrupted_at_any_step_a_restarted_node_stays_closed_and_continues_whe
             s.teardown.drive_until(Some((step, after_effect))).await.unwrap();
 
             // "Restart": a fresh teardown read back from the database.
-            let fresh = Teardown::load(s.db.clone(), s.secrets.clone(), h.dir(), EVENT, s.teardown.scope().clone()).await.unwrap();
+            let fresh = Teardown::load(
+                s.db.clone(),
+                s.secrets.clone(),
+                h.dir(),
+                EVENT,
+                s.teardown.scope().clone(),
+            )
+            .await
+            .unwrap();
             let fresh = Arc::new(fresh);
             assert!(fresh.is_closed(), "closed after a crash at {step:?}");
             let view = fresh.view().await.unwrap();
@@ -208,9 +257,16 @@ async fn the_wipe_itself_refuses_while_an_order_is_neither_synced_nor_exported()
     let view = h.services.teardown.view().await.unwrap();
     let wipe = view.steps.iter().find(|s| s.step == Step::Wipe).unwrap();
     assert_eq!(wipe.state, "blocked", "{wipe:?}");
-    assert!(wipe.detail.as_deref().unwrap().contains("2 orders are neither synced upstream nor exported"));
+    assert!(wipe
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("2 orders are neither synced upstream nor exported"));
     assert!(contains(&database_bytes(h.dir()), "guest1@example.org"), "nothing was wiped");
-    assert!(matches!(h.services.orders.wipe_contacts().await, Err(crate::orders::OrderError::WouldLose(2))));
+    assert!(matches!(
+        h.services.orders.wipe_contacts().await,
+        Err(crate::orders::OrderError::WouldLose(2))
+    ));
 }
 
 #[tokio::test]
@@ -257,8 +313,14 @@ async fn a_step_that_fails_stops_teardown_before_the_wipe_and_running_again_fini
     let view = h.services.teardown.view().await.unwrap();
     assert_eq!(view.state, "failed", "{view:?}");
     let orders = view.steps.iter().find(|s| s.step == Step::Orders).unwrap();
-    assert!(orders.state == "failed" && orders.detail.as_deref().unwrap().contains("cannot write"), "{orders:?}");
-    assert!(view.steps.iter().filter(|s| s.state == "pending").any(|s| s.step == Step::Wipe), "the wipe did not run");
+    assert!(
+        orders.state == "failed" && orders.detail.as_deref().unwrap().contains("cannot write"),
+        "{orders:?}"
+    );
+    assert!(
+        view.steps.iter().filter(|s| s.state == "pending").any(|s| s.step == Step::Wipe),
+        "the wipe did not run"
+    );
     assert!(contains(&database_bytes(h.dir()), "guest0@example.org"), "nothing was wiped");
 
     std::fs::remove_file(&folder).unwrap();

@@ -13,8 +13,10 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 /// Upper bounds of the Prometheus buckets, microseconds (0.5 ms to 10 s).
-pub const BUCKETS_US: [u64; 14] =
-    [500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000];
+pub const BUCKETS_US: [u64; 14] = [
+    500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
+    2_500_000, 5_000_000, 10_000_000,
+];
 
 const LOWEST_US: u64 = 1;
 const HIGHEST_US: u64 = 600_000_000;
@@ -74,7 +76,12 @@ struct Ring {
 
 impl Ring {
     fn new(width_ms: i64, n: usize) -> Ring {
-        Ring { width_ms, slots: (0..n).map(|_| Slot { start_ms: i64::MIN, hist: histogram(), errors: 0, folded: false }).collect() }
+        Ring {
+            width_ms,
+            slots: (0..n)
+                .map(|_| Slot { start_ms: i64::MIN, hist: histogram(), errors: 0, folded: false })
+                .collect(),
+        }
     }
 
     fn index(&self, at_ms: i64) -> (usize, i64) {
@@ -198,7 +205,10 @@ impl RouteLatency {
                 // The slots not yet folded, where folding would put them.
                 let current = self.coarse.index(now_ms).1;
                 let oldest = current - self.coarse.width_ms * (self.coarse.slots.len() as i64 - 1);
-                for s in self.unfolded().filter(|s| self.coarse.index(s.start_ms).1 >= oldest && s.start_ms <= now_ms) {
+                for s in self
+                    .unfolded()
+                    .filter(|s| self.coarse.index(s.start_ms).1 >= oldest && s.start_ms <= now_ms)
+                {
                     let _ = h.add(&s.hist);
                     e += s.errors;
                 }
@@ -334,7 +344,16 @@ mod tests {
         // The hot slot must follow the clock whichever way it moves: forward to a new
         // period, back into a period the ring still holds, and back past the ring.
         let mut r = RouteLatency::default();
-        let steps = [T0, T0 + 9_999, T0 + 10_000, T0 + 5_000, T0 + 25_000, T0 + 10_001, T0 - 120_000, T0 + 25_001];
+        let steps = [
+            T0,
+            T0 + 9_999,
+            T0 + 10_000,
+            T0 + 5_000,
+            T0 + 25_000,
+            T0 + 10_001,
+            T0 - 120_000,
+            T0 + 25_001,
+        ];
         for at in steps {
             r.record(at, 100, false);
         }

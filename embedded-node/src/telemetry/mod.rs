@@ -35,7 +35,9 @@ const PPM: u32 = 1_000_000;
 /// as opposed to the operator's own views: what the latency tile and chart show.
 pub fn serves_customers(route: &str) -> bool {
     route.starts_with("/assets/")
-        || (route.starts_with("/api/v1/") && !route.starts_with("/api/v1/ops/") && route != "/api/v1/openapi.json")
+        || (route.starts_with("/api/v1/")
+            && !route.starts_with("/api/v1/ops/")
+            && route != "/api/v1/openapi.json")
 }
 
 /// The registry. One per node, shared by handle.
@@ -60,7 +62,12 @@ pub struct RouteFigures {
 
 impl Telemetry {
     pub fn new(clock: Arc<dyn Clock>) -> Telemetry {
-        Telemetry { clock, routes: Mutex::default(), sampling_ppm: AtomicU32::new(PPM / 10), sessions: Sessions::default() }
+        Telemetry {
+            clock,
+            routes: Mutex::default(),
+            sampling_ppm: AtomicU32::new(PPM / 10),
+            sessions: Sessions::default(),
+        }
     }
 
     pub fn sessions(&self) -> &Sessions {
@@ -84,7 +91,11 @@ impl Telemetry {
             let mut routes = self.routes();
             let full = routes.len() >= MAX_ROUTES;
             let key = (route.to_owned(), method.to_owned());
-            let key = if full && !routes.contains_key(&key) { (UNMATCHED.to_owned(), method.to_owned()) } else { key };
+            let key = if full && !routes.contains_key(&key) {
+                (UNMATCHED.to_owned(), method.to_owned())
+            } else {
+                key
+            };
             routes.entry(key).or_default().record(now_ms, us, status >= 500);
         }
         if self.sampled() {
@@ -113,7 +124,9 @@ impl Telemetry {
     fn sampled(&self) -> bool {
         let ppm = self.sampling_ppm.load(Ordering::Relaxed);
         // The level check first: with debug logging off (the default) no random draw is made.
-        ppm > 0 && tracing::enabled!(tracing::Level::DEBUG) && (ppm >= PPM || rand::random_range(0..PPM) < ppm)
+        ppm > 0
+            && tracing::enabled!(tracing::Level::DEBUG)
+            && (ppm >= PPM || rand::random_range(0..PPM) < ppm)
     }
 
     /// Every route's figures, busiest (by requests in the last minute, then the event) first.
@@ -146,9 +159,16 @@ impl Telemetry {
     /// and a peer's status need.
     pub fn last_minute(&self) -> Vec<(String, String, Figures)> {
         let now = self.now_ms();
-        let mut out: Vec<(String, String, Figures)> =
-            self.routes().iter().map(|((route, method), r)| (method.clone(), route.clone(), r.figures(Window::LastMinute, now))).collect();
-        out.sort_by(|a, b| b.2.requests.cmp(&a.2.requests).then_with(|| (&a.1, &a.0).cmp(&(&b.1, &b.0))));
+        let mut out: Vec<(String, String, Figures)> = self
+            .routes()
+            .iter()
+            .map(|((route, method), r)| {
+                (method.clone(), route.clone(), r.figures(Window::LastMinute, now))
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.2.requests.cmp(&a.2.requests).then_with(|| (&a.1, &a.0).cmp(&(&b.1, &b.0)))
+        });
         out
     }
 
@@ -193,7 +213,10 @@ mod tests {
         t.record(&Method::GET, "/assets/{*path}", 200, 10);
         let routes = t.route_figures();
         assert_eq!(routes.len(), 3);
-        assert_eq!((routes[0].method.as_str(), routes[0].route.as_str()), ("POST", "/api/v1/quotes"));
+        assert_eq!(
+            (routes[0].method.as_str(), routes[0].route.as_str()),
+            ("POST", "/api/v1/quotes")
+        );
         assert_eq!((routes[0].event.requests, routes[0].event.errors), (2, 1));
     }
 
@@ -230,7 +253,12 @@ mod tests {
                 let t = &t;
                 s.spawn(move || {
                     for i in 0..500u64 {
-                        t.record(&Method::GET, "/assets/{*path}", if i % 50 == 0 { 500 } else { 200 }, 100 + i * (n + 1));
+                        t.record(
+                            &Method::GET,
+                            "/assets/{*path}",
+                            if i % 50 == 0 { 500 } else { 200 },
+                            100 + i * (n + 1),
+                        );
                         t.record(&Method::POST, "/api/v1/quotes", 200, 2_000 + i);
                     }
                 });
@@ -238,13 +266,17 @@ mod tests {
         });
         let both = |t: &Telemetry| {
             let mut minute = t.last_minute();
-            let mut every: Vec<_> = t.route_figures().into_iter().map(|r| (r.method, r.route, r.last_minute)).collect();
+            let mut every: Vec<_> =
+                t.route_figures().into_iter().map(|r| (r.method, r.route, r.last_minute)).collect();
             minute.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
             every.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
             assert_eq!(minute, every);
             minute
         };
-        assert!(t.last_minute().windows(2).all(|w| w[0].2.requests >= w[1].2.requests), "busiest first");
+        assert!(
+            t.last_minute().windows(2).all(|w| w[0].2.requests >= w[1].2.requests),
+            "busiest first"
+        );
         let minute = both(&t);
         assert_eq!(minute.iter().map(|m| m.2.requests).sum::<u64>(), 2_000);
         assert_eq!(minute.iter().map(|m| m.2.errors).sum::<u64>(), 20);
@@ -262,6 +294,9 @@ mod tests {
         t.record(&Method::GET, "/healthz", 200, 1_000);
         clock.advance(jiff::SignedDuration::from_secs(120));
         let r = &t.route_figures()[0];
-        assert_eq!((r.last_minute.requests, r.last_15_minutes.requests, r.event.requests), (0, 1, 1));
+        assert_eq!(
+            (r.last_minute.requests, r.last_15_minutes.requests, r.event.requests),
+            (0, 1, 1)
+        );
     }
 }

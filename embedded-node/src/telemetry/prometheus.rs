@@ -37,7 +37,12 @@ impl Exposition {
     }
 
     /// One sample. Label values are redacted, then escaped.
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl Display) -> &mut Self {
+    pub fn sample(
+        &mut self,
+        name: &str,
+        labels: &[(&str, &str)],
+        value: impl Display,
+    ) -> &mut Self {
         self.out.push_str(name);
         if !labels.is_empty() {
             self.out.push('{');
@@ -46,7 +51,11 @@ impl Exposition {
                     self.out.push(',');
                 }
                 let v = redact(v);
-                let _ = write!(self.out, "{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"));
+                let _ = write!(
+                    self.out,
+                    "{k}=\"{}\"",
+                    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+                );
             }
             self.out.push('}');
         }
@@ -68,21 +77,37 @@ fn seconds(us: u64) -> f64 {
 /// `boothcloud_http_request_errors_total` (answers with a 5xx status).
 pub fn write_latency(ex: &mut Exposition, telemetry: &Telemetry) {
     const NAME: &str = "boothcloud_http_request_duration_seconds";
-    ex.family(NAME, Kind::Histogram, "Time from a request's arrival to its response head, by route template.");
+    ex.family(
+        NAME,
+        Kind::Histogram,
+        "Time from a request's arrival to its response head, by route template.",
+    );
     let mut errors = Vec::new();
     telemetry.each_route(|route, method, r| {
         let (buckets, sum_us, count) = r.prometheus();
         for (le, n) in buckets {
             let le = le.map_or_else(|| "+Inf".to_owned(), |us| seconds(us).to_string());
-            ex.sample(&format!("{NAME}_bucket"), &[("method", method), ("route", route), ("le", &le)], n);
+            ex.sample(
+                &format!("{NAME}_bucket"),
+                &[("method", method), ("route", route), ("le", &le)],
+                n,
+            );
         }
         ex.sample(&format!("{NAME}_sum"), &[("method", method), ("route", route)], seconds(sum_us));
         ex.sample(&format!("{NAME}_count"), &[("method", method), ("route", route)], count);
         errors.push((method.to_owned(), route.to_owned(), r.event_errors()));
     });
-    ex.family("boothcloud_http_request_errors_total", Kind::Counter, "Requests answered with a 5xx status, by route template.");
+    ex.family(
+        "boothcloud_http_request_errors_total",
+        Kind::Counter,
+        "Requests answered with a 5xx status, by route template.",
+    );
     for (method, route, n) in errors {
-        ex.sample("boothcloud_http_request_errors_total", &[("method", &method), ("route", &route)], n);
+        ex.sample(
+            "boothcloud_http_request_errors_total",
+            &[("method", &method), ("route", &route)],
+            n,
+        );
     }
     debug_assert_eq!(BUCKETS_US.len() + 1, 15);
 }
@@ -104,14 +129,19 @@ mod tests {
         let mut ex = Exposition::default();
         write_latency(&mut ex, &t);
         let text = ex.finish();
-        assert!(text.contains("# TYPE boothcloud_http_request_duration_seconds histogram\n"), "{text}");
+        assert!(
+            text.contains("# TYPE boothcloud_http_request_duration_seconds histogram\n"),
+            "{text}"
+        );
         assert!(
             text.contains("boothcloud_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/quotes\",le=\"0.0005\"} 1\n")
         );
         assert!(text.contains("boothcloud_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/quotes\",le=\"+Inf\"} 2\n"));
         assert!(text.contains("boothcloud_http_request_duration_seconds_sum{method=\"POST\",route=\"/api/v1/quotes\"} 2.0003\n"));
         assert!(text.contains("boothcloud_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/quotes\"} 2\n"));
-        assert!(text.contains("boothcloud_http_request_errors_total{method=\"POST\",route=\"/api/v1/quotes\"} 1\n"));
+        assert!(text.contains(
+            "boothcloud_http_request_errors_total{method=\"POST\",route=\"/api/v1/quotes\"} 1\n"
+        ));
     }
 
     #[test]

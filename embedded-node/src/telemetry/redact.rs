@@ -52,25 +52,25 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         if with.is_empty() {
             // The token pattern: only long words are secrets; "v1" or "p99" are not.
             if re.find_iter(&out).any(|m| m.len() >= TOKEN_MIN) {
-                let replaced = re.replace_all(
-                    &out,
-                    |c: &regex::Captures<'_>| if c[0].len() >= TOKEN_MIN { "[token]".to_owned() } else { c[0].to_owned() },
-                );
+                let replaced = re.replace_all(&out, |c: &regex::Captures<'_>| {
+                    if c[0].len() >= TOKEN_MIN {
+                        "[token]".to_owned()
+                    } else {
+                        c[0].to_owned()
+                    }
+                });
                 out = Cow::Owned(replaced.into_owned());
             }
         } else if *with == "[phone]" {
             // A date followed by an hour reads like a phone number; keep dates.
             if re.find_iter(&out).any(|m| !DATE.is_match(m.as_str())) {
-                let replaced = re.replace_all(
-                    &out,
-                    |c: &regex::Captures<'_>| {
-                        if DATE.is_match(&c[0]) {
-                            c[0].to_owned()
-                        } else {
-                            "[phone]".to_owned()
-                        }
-                    },
-                );
+                let replaced = re.replace_all(&out, |c: &regex::Captures<'_>| {
+                    if DATE.is_match(&c[0]) {
+                        c[0].to_owned()
+                    } else {
+                        "[phone]".to_owned()
+                    }
+                });
                 out = Cow::Owned(replaced.into_owned());
             }
         } else if re.is_match(&out) {
@@ -84,7 +84,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// subscriber's writer in it (`fmt().with_writer(Redacted(std::io::stderr))`).
 pub struct Redacted<M>(pub M);
 
-impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a> for Redacted<M> {
+impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a>
+    for Redacted<M>
+{
     type Writer = EventBuffer<M::Writer>;
 
     fn make_writer(&'a self) -> Self::Writer {
@@ -143,8 +145,15 @@ mod tests {
             });
             let builder = tracing_subscriber::fmt().with_writer(writer).with_ansi(false);
             let emit = || {
-                tracing::info!(client = "192.168.4.20", contact = "ana.silva@example.org", "order from +351 912 345 678 placed");
-                tracing::warn!(error = "peer 10.0.0.9 refused Bearer abcdefghijklmnopqrstuvwxyz012345", "peer question refused");
+                tracing::info!(
+                    client = "192.168.4.20",
+                    contact = "ana.silva@example.org",
+                    "order from +351 912 345 678 placed"
+                );
+                tracing::warn!(
+                    error = "peer 10.0.0.9 refused Bearer abcdefghijklmnopqrstuvwxyz012345",
+                    "peer question refused"
+                );
             };
             if json {
                 tracing::subscriber::with_default(builder.json().finish(), emit);
@@ -152,10 +161,15 @@ mod tests {
                 tracing::subscriber::with_default(builder.finish(), emit);
             }
             let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-            for bad in ["192.168", "ana.silva", "example.org", "912 345", "10.0.0.9", "abcdefghijkl"] {
+            for bad in
+                ["192.168", "ana.silva", "example.org", "912 345", "10.0.0.9", "abcdefghijkl"]
+            {
                 assert!(!out.contains(bad), "{bad:?} survived (json: {json}):\n{out}");
             }
-            assert!(out.contains("order from [phone] placed") && out.contains("peer question refused"), "{out}");
+            assert!(
+                out.contains("order from [phone] placed") && out.contains("peer question refused"),
+                "{out}"
+            );
             if json {
                 for line in out.lines() {
                     serde_json::from_str::<serde_json::Value>(line).expect("still JSON");

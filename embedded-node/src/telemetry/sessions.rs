@@ -45,7 +45,9 @@ impl Feature {
     pub fn of_path(path: &str) -> Option<Feature> {
         if path.starts_with("/assets/") {
             Some(Feature::Browsing)
-        } else if matches!(path, "/api/v1/catalogue" | "/api/v1/quotes" | "/api/v1/orders") || path.starts_with("/api/v1/orders/") {
+        } else if matches!(path, "/api/v1/catalogue" | "/api/v1/quotes" | "/api/v1/orders")
+            || path.starts_with("/api/v1/orders/")
+        {
             Some(Feature::Shopping)
         } else {
             None
@@ -113,7 +115,11 @@ impl Default for Sessions {
     fn default() -> Self {
         Sessions {
             keys: std::collections::hash_map::RandomState::new(),
-            state: Mutex::new(State { open: HashMap::default(), finished: [Finished::new(), Finished::new()], untracked: 0 }),
+            state: Mutex::new(State {
+                open: HashMap::default(),
+                finished: [Finished::new(), Finished::new()],
+                untracked: 0,
+            }),
         }
     }
 }
@@ -131,7 +137,12 @@ impl State {
     }
 
     fn sweep(&mut self, now_ms: i64) {
-        let ended: Vec<(u64, Feature)> = self.open.iter().filter(|(_, s)| now_ms - s.last_ms > IDLE_GAP_MS).map(|(k, _)| *k).collect();
+        let ended: Vec<(u64, Feature)> = self
+            .open
+            .iter()
+            .filter(|(_, s)| now_ms - s.last_ms > IDLE_GAP_MS)
+            .map(|(k, _)| *k)
+            .collect();
         for key in ended {
             if let Some(s) = self.open.remove(&key) {
                 self.finish(key.1, s);
@@ -195,7 +206,8 @@ impl Sessions {
             .map(|feature| {
                 let f = &finished[index(feature)];
                 let n = f.durations_ms.len();
-                let q = |p: f64| (n > 0).then(|| f.durations_ms.value_at_quantile(p) as f64 / 1000.0);
+                let q =
+                    |p: f64| (n > 0).then(|| f.durations_ms.value_at_quantile(p) as f64 / 1000.0);
                 SessionFigures {
                     feature,
                     open: open[index(feature)],

@@ -178,7 +178,16 @@ impl Uplink {
         };
         let configured = manifest.current().manifest.uplink.hub().is_some();
         (inner.mode, inner.relay, inner.detail) = decide(&inner, configured, &[], now);
-        Uplink { manifest, clock, orders, peers, data_dir, http, inner: Mutex::new(inner), changed: Notify::new() }
+        Uplink {
+            manifest,
+            clock,
+            orders,
+            peers,
+            data_dir,
+            http,
+            inner: Mutex::new(inner),
+            changed: Notify::new(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -219,8 +228,16 @@ impl Uplink {
             .filter(|b| b.paired && b.reachable)
             .filter_map(|b| {
                 let s = b.status.as_ref()?;
-                (s.mode == Mode::Online.as_str() && s.event == event)
-                    .then(|| (b.rtt_ms.unwrap_or(f64::MAX), RelayPeer { id: s.id.clone(), name: b.name.clone(), url: b.url.parse().ok() }))
+                (s.mode == Mode::Online.as_str() && s.event == event).then(|| {
+                    (
+                        b.rtt_ms.unwrap_or(f64::MAX),
+                        RelayPeer {
+                            id: s.id.clone(),
+                            name: b.name.clone(),
+                            url: b.url.parse().ok(),
+                        },
+                    )
+                })
             })
             .collect();
         booths.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -236,9 +253,13 @@ impl Uplink {
         let opened = {
             let mut inner = self.lock();
             inner.relay_failed.retain(|_, until| *until > now);
-            let usable: Vec<RelayPeer> = candidates.into_iter().filter(|c| !inner.relay_failed.contains_key(&c.id)).collect();
+            let usable: Vec<RelayPeer> = candidates
+                .into_iter()
+                .filter(|c| !inner.relay_failed.contains_key(&c.id))
+                .collect();
             let (mode, relay, detail) = decide(&inner, configured, &usable, now);
-            let changed = mode != inner.mode || relay.as_ref().map(|r| &r.id) != inner.relay.as_ref().map(|r| &r.id);
+            let changed = mode != inner.mode
+                || relay.as_ref().map(|r| &r.id) != inner.relay.as_ref().map(|r| &r.id);
             inner.detail = detail;
             if !changed {
                 return;
@@ -261,7 +282,12 @@ impl Uplink {
     /// The operator's choice of way upstream.
     pub async fn set_route(&self, route: Route) -> Result<(), UplinkError> {
         if let Route::Peer { peer } = &route {
-            if !self.peers.fleet().iter().any(|b| b.paired && b.id.as_deref() == Some(peer.as_str())) {
+            if !self
+                .peers
+                .fleet()
+                .iter()
+                .any(|b| b.paired && b.id.as_deref() == Some(peer.as_str()))
+            {
                 return Err(UplinkError::UnknownPeer(peer.clone()));
             }
         }
@@ -326,7 +352,8 @@ impl Uplink {
             at: now,
         };
         let body = serde_json::to_vec(&report).expect("reports serialize");
-        let sig = HubSignature::sign(credential, "POST", HEARTBEAT_PATH, booth, now.as_second(), &body);
+        let sig =
+            HubSignature::sign(credential, "POST", HEARTBEAT_PATH, booth, now.as_second(), &body);
         let url = match upstream.join("hub/heartbeat") {
             Ok(u) => u,
             Err(e) => return Some(Err(format!("the hub address is not usable: {e}"))),
@@ -346,7 +373,11 @@ impl Uplink {
             Ok(res) if matches!(res.status().as_u16(), 401 | 403) => {
                 // The hub says why: a wrong credential, a clock too far from the hub's, or
                 // a booth its operator revoked.
-                let why = res.json::<serde_json::Value>().await.ok().and_then(|v| v["error"]["message"].as_str().map(str::to_owned));
+                let why = res
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned));
                 Err(format!(
                     "the hub refused this booth: {} (check [uplink] booth and credential, and this laptop's clock)",
                     why.unwrap_or_else(|| "not authenticated".into())
@@ -385,7 +416,12 @@ impl Uplink {
 
     /// Whether an order may be taken now; while offline, past a limit, only once the
     /// operator approved its quote.
-    pub async fn admit(&self, quote_id: &str, total: i64, payment: &str) -> Result<(), NeedsApproval> {
+    pub async fn admit(
+        &self,
+        quote_id: &str,
+        total: i64,
+        payment: &str,
+    ) -> Result<(), NeedsApproval> {
         if self.mode() != Mode::Offline {
             return Ok(());
         }
@@ -397,19 +433,29 @@ impl Uplink {
         let now = self.clock.now();
         {
             let inner = self.lock();
-            if inner.pending.iter().any(|p| p.quote_id == quote_id && p.approved_until.is_some_and(|u| u > now)) {
+            if inner
+                .pending
+                .iter()
+                .any(|p| p.quote_id == quote_id && p.approved_until.is_some_and(|u| u > now))
+            {
                 return Ok(());
             }
         }
         let figures = match self.orders.offline_exposure(&m.offline.applies_to).await {
-            Ok((exposure, oldest_unsynced)) => runway::Figures { exposure, oldest_unsynced, ..runway::Figures::default() },
+            Ok((exposure, oldest_unsynced)) => {
+                runway::Figures { exposure, oldest_unsynced, ..runway::Figures::default() }
+            }
             Err(e) => {
                 // Cannot tell: sell (the order itself is stored safely either way).
                 tracing::warn!(error = %e, "could not read the offline figures");
                 return Ok(());
             }
         };
-        let Some(reason) = runway::needs_approval(&m.offline, &figures, total, m.event.currency, now) else { return Ok(()) };
+        let Some(reason) =
+            runway::needs_approval(&m.offline, &figures, total, m.event.currency, now)
+        else {
+            return Ok(());
+        };
         let mut inner = self.lock();
         inner.pending.retain(|p| p.quote_id != quote_id && p.asked_at + APPROVAL_LIFETIME > now);
         if inner.pending.len() >= MAX_PENDING {
@@ -430,8 +476,11 @@ impl Uplink {
     pub fn approve(&self, quote_id: &str) -> Result<Pending, UplinkError> {
         let now = self.clock.now();
         let mut inner = self.lock();
-        let p =
-            inner.pending.iter_mut().find(|p| p.quote_id == quote_id).ok_or_else(|| UplinkError::NoSuchApproval(quote_id.to_owned()))?;
+        let p = inner
+            .pending
+            .iter_mut()
+            .find(|p| p.quote_id == quote_id)
+            .ok_or_else(|| UplinkError::NoSuchApproval(quote_id.to_owned()))?;
         p.approved_until = Some(now + APPROVAL_LIFETIME);
         tracing::info!(quote = quote_id, total = p.total, "offline order approved by the operator");
         Ok(p.clone())
@@ -443,9 +492,11 @@ impl Uplink {
         let loaded = self.manifest.current();
         let m = &loaded.manifest;
         let counts = self.orders.counts().await?;
-        let mut figures = self.orders.offline_figures(&m.offline.applies_to, now - runway::RATE_WINDOW).await?;
+        let mut figures =
+            self.orders.offline_figures(&m.offline.applies_to, now - runway::RATE_WINDOW).await?;
         figures.disk_free_bytes = free_bytes(&self.data_dir);
-        let runway = runway::runway(&m.offline, &figures, m.event.expires_at, m.event.currency, now);
+        let runway =
+            runway::runway(&m.offline, &figures, m.event.expires_at, m.event.currency, now);
         let candidates = self.candidates();
         let inner = self.lock();
         Ok(UplinkView {
@@ -470,19 +521,31 @@ impl Uplink {
             queue_depth: counts.captured + counts.syncing,
             quarantined: counts.quarantined,
             oldest_unsynced: counts.oldest_unsynced,
-            oldest_unsynced_seconds: counts.oldest_unsynced.map(|t| now.duration_since(t).as_secs().max(0)),
+            oldest_unsynced_seconds: counts
+                .oldest_unsynced
+                .map(|t| now.duration_since(t).as_secs().max(0)),
             last_sync: inner.last_sync,
             last_sync_error: inner.last_sync_error.clone(),
             delivered: inner.delivered,
             runway,
-            approvals: inner.pending.iter().filter(|p| p.asked_at + APPROVAL_LIFETIME > now).cloned().collect(),
+            approvals: inner
+                .pending
+                .iter()
+                .filter(|p| p.asked_at + APPROVAL_LIFETIME > now)
+                .cloned()
+                .collect(),
         })
     }
 }
 
 /// The mode, the relay booth and the reason, from the watch, the route and the booths
 /// that could relay.
-fn decide(inner: &Inner, configured: bool, candidates: &[RelayPeer], _now: Timestamp) -> (Mode, Option<RelayPeer>, String) {
+fn decide(
+    inner: &Inner,
+    configured: bool,
+    candidates: &[RelayPeer],
+    _now: Timestamp,
+) -> (Mode, Option<RelayPeer>, String) {
     if !configured {
         return (
             Mode::Local,

@@ -108,7 +108,8 @@ impl Uplink {
                     }
                     Ok(_) => {
                         if let Ok(Some(due)) = self.orders.next_due().await {
-                            let ms = due.duration_since(self.clock.now()).as_millis().clamp(0, 1000);
+                            let ms =
+                                due.duration_since(self.clock.now()).as_millis().clamp(0, 1000);
                             wait = Duration::from_millis(ms as u64);
                         }
                     }
@@ -126,12 +127,18 @@ impl Uplink {
 
     /// Sends claimed orders and records every outcome; nothing claimed is left `syncing`.
     async fn deliver(&self, claimed: Vec<HubOrder>, via: Option<&RelayPeer>) {
-        let max = if via.is_some() { MAX_RELAY_BYTES / 2 } else { boothcloud_core::hub_protocol::wire::MAX_BATCH_BYTES / 2 };
+        let max = if via.is_some() {
+            MAX_RELAY_BYTES / 2
+        } else {
+            boothcloud_core::hub_protocol::wire::MAX_BATCH_BYTES / 2
+        };
         let mut work: Vec<Vec<HubOrder>> = chunks(claimed, max);
         while let Some(chunk) = work.pop() {
             match self.send(&chunk, via).await {
                 Ok(answer) => self.settle(&chunk, answer).await,
-                Err(Failure::Refused(status, message)) if chunk.len() > 1 && !about_the_booth(status) => {
+                Err(Failure::Refused(status, message))
+                    if chunk.len() > 1 && !about_the_booth(status) =>
+                {
                     // One bad order spoils a whole request only if the hub cannot read
                     // it; halve until the bad one is alone.
                     tracing::warn!(status, %message, orders = chunk.len(), "the hub refused a batch; splitting it");
@@ -161,7 +168,9 @@ impl Uplink {
         let mut later = Vec::new();
         for o in chunk {
             match answer.results.iter().find(|r| r.order_id == o.order_id) {
-                Some(r) if matches!(r.outcome, Outcome::Stored | Outcome::Duplicate) => synced.push(o.order_id.clone()),
+                Some(r) if matches!(r.outcome, Outcome::Stored | Outcome::Duplicate) => {
+                    synced.push(o.order_id.clone())
+                }
                 Some(r) => {
                     let reason = r.reason.clone().unwrap_or_else(|| "the hub refused it".into());
                     self.quarantine(&o.order_id, &reason).await;
@@ -204,19 +213,42 @@ impl Uplink {
     /// The batch body and this booth's signature over it.
     fn signed_batch(&self, orders: &[HubOrder]) -> Result<(Vec<u8>, String), Failure> {
         let loaded = self.manifest.current();
-        let (_, booth, credential) = loaded.manifest.uplink.hub().ok_or_else(|| Failure::Transport("no hub is set up".into()))?;
-        let body = serde_json::to_vec(&OrderBatch { orders: orders.to_vec() }).expect("batches serialize");
-        let sig = HubSignature::sign(credential, "POST", ORDERS_PATH, booth, self.clock.now().as_second(), &body);
+        let (_, booth, credential) = loaded
+            .manifest
+            .uplink
+            .hub()
+            .ok_or_else(|| Failure::Transport("no hub is set up".into()))?;
+        let body =
+            serde_json::to_vec(&OrderBatch { orders: orders.to_vec() }).expect("batches serialize");
+        let sig = HubSignature::sign(
+            credential,
+            "POST",
+            ORDERS_PATH,
+            booth,
+            self.clock.now().as_second(),
+            &body,
+        );
         Ok((body, sig.to_header()))
     }
 
-    async fn send(&self, orders: &[HubOrder], via: Option<&RelayPeer>) -> Result<BatchAnswer, Failure> {
+    async fn send(
+        &self,
+        orders: &[HubOrder],
+        via: Option<&RelayPeer>,
+    ) -> Result<BatchAnswer, Failure> {
         let (body, auth_header) = self.signed_batch(orders)?;
         match via {
             None => {
-                let upstream =
-                    self.manifest.current().manifest.uplink.upstream.clone().ok_or_else(|| Failure::Transport("no hub".into()))?;
-                let url = upstream.join("hub/orders").map_err(|e| Failure::Transport(e.to_string()))?;
+                let upstream = self
+                    .manifest
+                    .current()
+                    .manifest
+                    .uplink
+                    .upstream
+                    .clone()
+                    .ok_or_else(|| Failure::Transport("no hub".into()))?;
+                let url =
+                    upstream.join("hub/orders").map_err(|e| Failure::Transport(e.to_string()))?;
                 let sent = self
                     .http
                     .post(url)
@@ -228,25 +260,45 @@ impl Uplink {
                     .await
                     .map_err(|e| Failure::Transport(transport_words(&e, "the hub")))?;
                 let status = sent.status().as_u16();
-                let bytes = sent.bytes().await.map_err(|e| Failure::Transport(transport_words(&e, "the hub")))?;
+                let bytes = sent
+                    .bytes()
+                    .await
+                    .map_err(|e| Failure::Transport(transport_words(&e, "the hub")))?;
                 read_answer(status, &bytes)
             }
             Some(peer) => self.send_via(peer, body, auth_header).await,
         }
     }
 
-    async fn send_via(&self, peer: &RelayPeer, batch: Vec<u8>, auth_header: String) -> Result<BatchAnswer, Failure> {
-        let envelope = RelayEnvelope { auth: auth_header, batch: String::from_utf8(batch).expect("JSON is UTF-8") };
+    async fn send_via(
+        &self,
+        peer: &RelayPeer,
+        batch: Vec<u8>,
+        auth_header: String,
+    ) -> Result<BatchAnswer, Failure> {
+        let envelope = RelayEnvelope {
+            auth: auth_header,
+            batch: String::from_utf8(batch).expect("JSON is UTF-8"),
+        };
         let body = serde_json::to_vec(&envelope).expect("envelopes serialize");
         let sig = self
             .peers
-            .sign(&peer.id, &boothcloud_core::signing::peer::Request { method: "POST", target: RELAY_PATH, body: &body })
+            .sign(
+                &peer.id,
+                &boothcloud_core::signing::peer::Request {
+                    method: "POST",
+                    target: RELAY_PATH,
+                    body: &body,
+                },
+            )
             .ok_or_else(|| Failure::Transport("this booth holds no pairing key".into()))?;
         let url = peer
             .url
             .as_ref()
             .and_then(|u| u.join(RELAY_PATH.trim_start_matches('/')).ok())
-            .ok_or_else(|| Failure::Transport(format!("{} has no usable address", peer.name)))?;
+            .ok_or_else(|| {
+            Failure::Transport(format!("{} has no usable address", peer.name))
+        })?;
         let sent = self
             .http
             .post(url)
@@ -258,17 +310,26 @@ impl Uplink {
             .await
             .map_err(|e| Failure::Transport(transport_words(&e, &peer.name)))?;
         let status = sent.status().as_u16();
-        let proof = sent.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let proof =
+            sent.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let from_hub = sent.headers().contains_key(RELAYED_HEADER);
-        let bytes = sent.bytes().await.map_err(|e| Failure::Transport(transport_words(&e, &peer.name)))?;
+        let bytes =
+            sent.bytes().await.map_err(|e| Failure::Transport(transport_words(&e, &peer.name)))?;
         if !from_hub {
             // The relaying booth itself refused or failed: try another way.
-            return Err(Failure::Transport(format!("{} cannot relay: {}", peer.name, error_message(&bytes))));
+            return Err(Failure::Transport(format!(
+                "{} cannot relay: {}",
+                peer.name,
+                error_message(&bytes)
+            )));
         }
         // Every relayed answer, refusals included, must prove it came through a holder
         // of the pairing key: a forged refusal would quarantine good orders.
         if !proof.is_some_and(|p| self.peers.check_answer(&sig, status, &bytes, &p)) {
-            return Err(Failure::Transport(format!("{}'s answer did not prove it holds the pairing key", peer.name)));
+            return Err(Failure::Transport(format!(
+                "{}'s answer did not prove it holds the pairing key",
+                peer.name
+            )));
         }
         read_answer(status, &bytes)
     }
@@ -281,9 +342,17 @@ impl Uplink {
             return Err("this booth's own uplink is not up".into());
         }
         let loaded = self.manifest.current();
-        let (upstream, booth, credential) = loaded.manifest.uplink.hub().ok_or("this booth has no hub")?;
+        let (upstream, booth, credential) =
+            loaded.manifest.uplink.hub().ok_or("this booth has no hub")?;
         let url = upstream.join("hub/orders").map_err(|e| e.to_string())?;
-        let mine = HubSignature::sign(credential, "POST", ORDERS_PATH, booth, self.clock.now().as_second(), envelope.batch.as_bytes());
+        let mine = HubSignature::sign(
+            credential,
+            "POST",
+            ORDERS_PATH,
+            booth,
+            self.clock.now().as_second(),
+            envelope.batch.as_bytes(),
+        );
         let sent = self
             .http
             .post(url)
@@ -309,8 +378,11 @@ fn about_the_booth(status: u16) -> bool {
 
 fn read_answer(status: u16, body: &[u8]) -> Result<BatchAnswer, Failure> {
     match status {
-        200 => serde_json::from_slice(body).map_err(|e| Failure::Transport(format!("the hub's answer could not be read: {e}"))),
-        408 | 429 | 500..=599 => Err(Failure::Transport(format!("the hub answered {status}: {}", error_message(body)))),
+        200 => serde_json::from_slice(body)
+            .map_err(|e| Failure::Transport(format!("the hub's answer could not be read: {e}"))),
+        408 | 429 | 500..=599 => {
+            Err(Failure::Transport(format!("the hub answered {status}: {}", error_message(body))))
+        }
         s => Err(Failure::Refused(s, error_message(body))),
     }
 }
@@ -336,7 +408,9 @@ mod tests {
             order_id: format!("order-{i}"),
             event_id: "e".into(),
             currency: "EUR".into(),
-            lines: (0..lines).map(|l| TokenLine { sku: format!("SKU-{l}"), qty: 1, unit_price: 100, total: 100 }).collect(),
+            lines: (0..lines)
+                .map(|l| TokenLine { sku: format!("SKU-{l}"), qty: 1, unit_price: 100, total: 100 })
+                .collect(),
             subtotal: 100 * lines as i64,
             discount: 0,
             total: 100 * lines as i64,
@@ -351,7 +425,9 @@ mod tests {
         let parts = chunks(orders.clone(), 8 * 1024);
         assert!(parts.len() > 1);
         for p in &parts {
-            assert!(serde_json::to_vec(&OrderBatch { orders: p.clone() }).unwrap().len() <= 8 * 1024);
+            assert!(
+                serde_json::to_vec(&OrderBatch { orders: p.clone() }).unwrap().len() <= 8 * 1024
+            );
         }
         assert_eq!(parts.concat(), orders);
         // One order larger than the limit still goes, alone.
@@ -363,7 +439,8 @@ mod tests {
     fn backoff_doubles_with_jitter_up_to_a_minute() {
         for attempts in 0..30 {
             let d = backoff(attempts).as_millis();
-            let cap = (BACKOFF_BASE_MS * (1i64 << attempts.clamp(0, 16))).min(BACKOFF_MAX_MS) as i128;
+            let cap =
+                (BACKOFF_BASE_MS * (1i64 << attempts.clamp(0, 16))).min(BACKOFF_MAX_MS) as i128;
             assert!(d >= cap / 2 && d <= cap, "attempt {attempts}: {d} ms");
         }
     }

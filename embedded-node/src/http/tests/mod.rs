@@ -38,13 +38,21 @@ pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
     Harness { app: app(booth.services.clone()), booth }
 }
 
-pub(crate) async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(crate) async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
     let req = match body {
-        Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
+        Some(b) => {
+            req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap()
+        }
         None => req.body(Body::empty()).unwrap(),
     };
     let res = app.clone().oneshot(req).await.unwrap();
@@ -56,18 +64,32 @@ pub(crate) async fn call(app: &Router, method: &str, uri: &str, body: Option<Val
 #[tokio::test]
 async fn a_quote_expires_on_the_clock_not_on_the_wall() {
     let h = harness().await;
-    let (s, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})), &[]).await;
+    let (s, q) = call(
+        &h.app,
+        "POST",
+        "/api/v1/quotes",
+        Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(q["total"], 400, "no happy hour at 09:00");
     assert_eq!(q["expires_at"], "2026-06-10T07:05:00Z");
     let order = json!({"quote_token": q["token"], "payment": {"method": "card"}});
 
     h.clock.advance(SignedDuration::from_secs(300));
-    let (s, e) = call(&h.app, "POST", "/api/v1/orders", Some(order.clone()), &[("idempotency-key", "late")]).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("quote_expired")));
+    let (s, e) =
+        call(&h.app, "POST", "/api/v1/orders", Some(order.clone()), &[("idempotency-key", "late")])
+            .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quote_expired"))
+    );
 
     h.clock.advance(SignedDuration::from_secs(-1));
-    let (s, _) = call(&h.app, "POST", "/api/v1/orders", Some(order), &[("idempotency-key", "in-time")]).await;
+    let (s, _) =
+        call(&h.app, "POST", "/api/v1/orders", Some(order), &[("idempotency-key", "in-time")])
+            .await;
     assert_eq!(s, StatusCode::CREATED);
 }
 
@@ -76,10 +98,24 @@ async fn happy_hour_follows_the_event_time_zone() {
     let h = harness().await;
     // 16:30 in Berlin (summer time) is 14:30 UTC.
     h.clock.set("2026-06-10T14:30:00Z".parse().unwrap());
-    let (_, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})), &[]).await;
+    let (_, q) = call(
+        &h.app,
+        "POST",
+        "/api/v1/quotes",
+        Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})),
+        &[],
+    )
+    .await;
     assert_eq!(q["total"], 320, "20% off 4.00 during happy hour");
     h.clock.set("2026-06-10T16:00:00Z".parse().unwrap()); // 18:00 Berlin: over.
-    let (_, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})), &[]).await;
+    let (_, q) = call(
+        &h.app,
+        "POST",
+        "/api/v1/quotes",
+        Some(json!({"lines": [{"sku": "COCOA", "qty": 1}]})),
+        &[],
+    )
+    .await;
     assert_eq!(q["total"], 400);
 }
 
@@ -88,15 +124,37 @@ async fn operator_routes_need_the_token() {
     let h = harness().await;
     let (s, e) = call(&h.app, "GET", "/api/v1/ops/status", None, &[]).await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
-    let (s, _) = call(&h.app, "GET", "/api/v1/ops/status", None, &[("authorization", "Bearer nope")]).await;
+    let (s, _) =
+        call(&h.app, "GET", "/api/v1/ops/status", None, &[("authorization", "Bearer nope")]).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, body) = call(&h.app, "GET", "/api/v1/ops/status", None, &[("authorization", "Bearer operator-token-for-tests")]).await;
+    let (s, body) = call(
+        &h.app,
+        "GET",
+        "/api/v1/ops/status",
+        None,
+        &[("authorization", "Bearer operator-token-for-tests")],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["orders"]["captured"], 0);
     assert_eq!(body["secrets"]["store"], "file");
-    let (s, e) = call(&h.app, "GET", "/api/v1/ops/orders?limit=0", None, &[("authorization", "Bearer operator-token-for-tests")]).await;
+    let (s, e) = call(
+        &h.app,
+        "GET",
+        "/api/v1/ops/orders?limit=0",
+        None,
+        &[("authorization", "Bearer operator-token-for-tests")],
+    )
+    .await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")));
-    let (s, e) = call(&h.app, "GET", "/api/v1/ops/orders?status=lost", None, &[("authorization", "Bearer operator-token-for-tests")]).await;
+    let (s, e) = call(
+        &h.app,
+        "GET",
+        "/api/v1/ops/orders?status=lost",
+        None,
+        &[("authorization", "Bearer operator-token-for-tests")],
+    )
+    .await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")));
 }
 
@@ -104,7 +162,14 @@ async fn operator_routes_need_the_token() {
 async fn operator_order_list_pages_newest_first() {
     let h = harness().await;
     for i in 0..5 {
-        let (_, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "TOTE", "qty": 1}]})), &[]).await;
+        let (_, q) = call(
+            &h.app,
+            "POST",
+            "/api/v1/quotes",
+            Some(json!({"lines": [{"sku": "TOTE", "qty": 1}]})),
+            &[],
+        )
+        .await;
         let key = format!("k{i}");
         let (s, _) = call(
             &h.app,
@@ -121,17 +186,27 @@ async fn operator_order_list_pages_newest_first() {
     let (_, page) = call(&h.app, "GET", "/api/v1/ops/orders?limit=3", None, &auth).await;
     assert_eq!(page["orders"].as_array().unwrap().len(), 3);
     let before = page["next_before"].as_str().unwrap().to_owned();
-    let (_, rest) = call(&h.app, "GET", &format!("/api/v1/ops/orders?limit=3&before={before}"), None, &auth).await;
+    let (_, rest) =
+        call(&h.app, "GET", &format!("/api/v1/ops/orders?limit=3&before={before}"), None, &auth)
+            .await;
     assert_eq!(rest["orders"].as_array().unwrap().len(), 2);
     assert!(rest["next_before"].is_null());
-    let (_, captured) = call(&h.app, "GET", "/api/v1/ops/orders?status=captured", None, &auth).await;
+    let (_, captured) =
+        call(&h.app, "GET", "/api/v1/ops/orders?status=captured", None, &auth).await;
     assert_eq!(captured["orders"].as_array().unwrap().len(), 5);
 }
 
 pub(crate) const AUTH: (&str, &str) = ("authorization", "Bearer operator-token-for-tests");
 
 async fn place(h: &Harness, key: &str) {
-    let (_, q) = call(&h.app, "POST", "/api/v1/quotes", Some(json!({"lines": [{"sku": "TOTE", "qty": 1}]})), &[]).await;
+    let (_, q) = call(
+        &h.app,
+        "POST",
+        "/api/v1/quotes",
+        Some(json!({"lines": [{"sku": "TOTE", "qty": 1}]})),
+        &[],
+    )
+    .await;
     let (s, _) = call(
         &h.app,
         "POST",
@@ -170,12 +245,18 @@ async fn sse_messages(res: axum::response::Response, want: usize) -> Vec<(String
     let mut out = Vec::new();
     use futures_util::StreamExt;
     while out.len() < want {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next()).await.expect("a message within 5 s");
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .expect("a message within 5 s");
         let Some(chunk) = chunk else { break };
         text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
         while let Some(end) = text.find("\n\n") {
             let message: String = text.drain(..end + 2).collect();
-            let event = message.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("message").to_owned();
+            let event = message
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))
+                .unwrap_or("message")
+                .to_owned();
             let data: String = message.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
             if !data.is_empty() {
                 out.push((event, serde_json::from_str(&data).unwrap()));
@@ -233,15 +314,28 @@ async fn only_the_app_window_may_call_across_origins() {
             .uri("/api/v1/ops/status")
             .header("origin", origin)
             .header("access-control-request-method", "GET")
-            .header("access-control-request-headers", "authorization,content-type,x-boothcloud-client")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type,x-boothcloud-client",
+            )
             .body(Body::empty())
             .unwrap()
     };
     let res = h.app.clone().oneshot(preflight("tauri://localhost")).await.unwrap();
-    assert_eq!(res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("tauri://localhost"));
+    assert_eq!(
+        res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()),
+        Some("tauri://localhost")
+    );
     // The app names itself for the audit log: that header must pass the preflight.
-    let allowed = res.headers().get("access-control-allow-headers").map(|v| v.to_str().unwrap().to_ascii_lowercase()).unwrap_or_default();
-    assert!(allowed.contains("x-boothcloud-client") && allowed.contains("authorization"), "{allowed}");
+    let allowed = res
+        .headers()
+        .get("access-control-allow-headers")
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+        .unwrap_or_default();
+    assert!(
+        allowed.contains("x-boothcloud-client") && allowed.contains("authorization"),
+        "{allowed}"
+    );
     let res = h.app.clone().oneshot(preflight("http://evil.example")).await.unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
@@ -249,10 +343,20 @@ async fn only_the_app_window_may_call_across_origins() {
 #[tokio::test]
 async fn the_dashboard_is_served_at_the_root() {
     let h = harness().await;
-    let res = h.app.clone().oneshot(Request::builder().uri("/").body(Body::empty()).unwrap()).await.unwrap();
+    let res = h
+        .app
+        .clone()
+        .oneshot(Request::builder().uri("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
     assert_eq!(res.headers()["cache-control"], "no-cache");
-    let res = h.app.clone().oneshot(Request::builder().uri("/_app/../../etc/passwd").body(Body::empty()).unwrap()).await.unwrap();
+    let res = h
+        .app
+        .clone()
+        .oneshot(Request::builder().uri("/_app/../../etc/passwd").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
