@@ -1,5 +1,6 @@
 //! `boothcloud-node`: the headless node, and the manifest tools.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +89,8 @@ enum Command {
         #[arg(long, default_value_t = 14)]
         seed: u64,
     },
+    /// Print the HTTP API's OpenAPI document (as `GET /api/v1/openapi.json` serves it).
+    Openapi,
     /// Work with deployment manifests.
     Manifest {
         #[command(subcommand)]
@@ -117,6 +120,12 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Openapi => {
+            let text = serde_json::to_string_pretty(&boothcloud_node::http::document())?;
+            // A reader that stops early (`| head`) is not an error.
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Manifest { command: ManifestCommand::Example } => {
             print!("{}", manifest::DEMO_MANIFEST);
             Ok(ExitCode::SUCCESS)

@@ -37,7 +37,20 @@ pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(ops_assets)).routes(routes!(purge)).routes(routes!(warm))
 }
 
-/// `GET`/`HEAD /assets/{path}`, registered outside the OpenAPI router (it serves files).
+/// A storefront file, cache-first from the manifest's origin (`X-Cache: HIT`, `STALE`,
+/// `PEER` or `MISS`), with conditionals and single byte ranges. Registered outside the
+/// API's CORS: a stored object carries the origin's own headers.
+#[utoipa::path(get, path = "/assets/{path}", tag = "commerce",
+    params(("path" = String, Path, description = "the file's path at the origin, e.g. `img/mug.jpg`"),
+        ("Cache-Control" = Option<String>, Header, description = "only `only-if-cached` is honoured")),
+    responses((status = 200, description = "the file, as the origin sent it"), (status = 206, description = "a byte range"),
+        (status = 304, description = "not modified"), (status = 400, description = "the path escapes or is malformed", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 405, body = ErrorBody),
+        (status = 416, description = "the range is outside the file"),
+        (status = 502, description = "the origin failed and nothing is stored", body = ErrorBody),
+        (status = 503, description = "the cache could not store or read the file", body = ErrorBody),
+        (status = 504, description = "`only-if-cached` and nothing is stored", body = ErrorBody),
+        (status = "default", description = "another answer of the origin's, passed through and not stored")))]
 pub async fn serve_asset(
     State(state): State<Services>,
     method: Method,

@@ -268,7 +268,10 @@ fn with_progress(mut res: Response, info: &UploadInfo) -> Response {
     res
 }
 
-async fn tus_options(State(state): State<Services>) -> Response {
+/// tus protocol discovery: the version, extensions, checksum algorithms and largest upload.
+#[utoipa::path(options, path = "/api/v1/uploads/", tag = "uploads",
+    responses((status = 204, description = "`Tus-Version`, `Tus-Extension`, `Tus-Checksum-Algorithm`, `Tus-Max-Size`")))]
+pub(super) async fn tus_options(State(state): State<Services>) -> Response {
     let mut res = StatusCode::NO_CONTENT.into_response();
     set(&mut res, "tus-version", tus::VERSION);
     set(&mut res, "tus-extension", tus::EXTENSIONS);
@@ -277,7 +280,25 @@ async fn tus_options(State(state): State<Services>) -> Response {
     res
 }
 
-async fn tus_create(
+/// Creates an upload (tus `creation`, `creation-with-upload`, `creation-defer-length`,
+/// `checksum`, `expiration`). Bytes are on disk before `Upload-Offset` says so.
+#[utoipa::path(post, path = "/api/v1/uploads/", tag = "uploads", security(("upload" = [])),
+    params(("Tus-Resumable" = String, Header), ("Upload-Length" = Option<u64>, Header), ("Upload-Metadata" = Option<String>, Header)),
+    responses((status = 201, description = "created; `Location` names it, `Upload-Offset` says what is stored"),
+        (status = 400, description = "a tus header is missing or malformed, or the body was cut", body = ErrorBody),
+        (status = 401, description = "no upload token", body = ErrorBody),
+        (status = 403, description = "the token's allowance is used up, or it was revoked", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "offset mismatch, or preempted by a newer request", body = ErrorBody),
+        (status = 410, description = "the upload expired, or the booth has closed", body = ErrorBody),
+        (status = 412, description = "Tus-Resumable is not 1.0.0", body = ErrorBody),
+        (status = 413, description = "larger than the upload or the node accepts", body = ErrorBody),
+        (status = 415, description = "PATCH without application/offset+octet-stream", body = ErrorBody),
+        (status = 423, description = "another request is writing this upload", body = ErrorBody),
+        (status = 429, description = "too many unfinished uploads", body = ErrorBody),
+        (status = 460, description = "the Upload-Checksum does not match", body = ErrorBody),
+        (status = 503, description = "uploads are paused by the degrade level (`shed`)", body = ErrorBody),
+        (status = 507, description = "the media quota is full", body = ErrorBody)))]
+pub(super) async fn tus_create(
     State(state): State<Services>,
     headers: HeaderMap,
     req: Request,
@@ -349,7 +370,23 @@ async fn create(
     Ok(with_progress(res, &info))
 }
 
-async fn tus_head(
+/// Where an upload stands (`Upload-Offset`, `Upload-Length`), to resume it.
+#[utoipa::path(head, path = "/api/v1/uploads/{id}", tag = "uploads", security(("upload" = [])),
+    params(("id" = String, Path), ("Tus-Resumable" = String, Header)),
+    responses((status = 200, description = "`Upload-Offset`, `Upload-Length`, `Upload-Expires`"), (status = 400, description = "a tus header is missing or malformed, or the body was cut", body = ErrorBody),
+        (status = 401, description = "no upload token", body = ErrorBody),
+        (status = 403, description = "the token's allowance is used up, or it was revoked", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "offset mismatch, or preempted by a newer request", body = ErrorBody),
+        (status = 410, description = "the upload expired, or the booth has closed", body = ErrorBody),
+        (status = 412, description = "Tus-Resumable is not 1.0.0", body = ErrorBody),
+        (status = 413, description = "larger than the upload or the node accepts", body = ErrorBody),
+        (status = 415, description = "PATCH without application/offset+octet-stream", body = ErrorBody),
+        (status = 423, description = "another request is writing this upload", body = ErrorBody),
+        (status = 429, description = "too many unfinished uploads", body = ErrorBody),
+        (status = 460, description = "the Upload-Checksum does not match", body = ErrorBody),
+        (status = 503, description = "uploads are paused by the degrade level (`shed`)", body = ErrorBody),
+        (status = 507, description = "the media quota is full", body = ErrorBody)))]
+pub(super) async fn tus_head(
     State(state): State<Services>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -371,7 +408,24 @@ async fn tus_head(
     Ok(res)
 }
 
-async fn tus_patch(
+/// Appends bytes at `Upload-Offset`; answered once they are on disk.
+#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "uploads", security(("upload" = [])),
+    params(("id" = String, Path), ("Tus-Resumable" = String, Header), ("Upload-Offset" = u64, Header), ("Upload-Checksum" = Option<String>, Header)),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses((status = 204, description = "stored; `Upload-Offset` is the new offset"), (status = 400, description = "a tus header is missing or malformed, or the body was cut", body = ErrorBody),
+        (status = 401, description = "no upload token", body = ErrorBody),
+        (status = 403, description = "the token's allowance is used up, or it was revoked", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "offset mismatch, or preempted by a newer request", body = ErrorBody),
+        (status = 410, description = "the upload expired, or the booth has closed", body = ErrorBody),
+        (status = 412, description = "Tus-Resumable is not 1.0.0", body = ErrorBody),
+        (status = 413, description = "larger than the upload or the node accepts", body = ErrorBody),
+        (status = 415, description = "PATCH without application/offset+octet-stream", body = ErrorBody),
+        (status = 423, description = "another request is writing this upload", body = ErrorBody),
+        (status = 429, description = "too many unfinished uploads", body = ErrorBody),
+        (status = 460, description = "the Upload-Checksum does not match", body = ErrorBody),
+        (status = 503, description = "uploads are paused by the degrade level (`shed`)", body = ErrorBody),
+        (status = 507, description = "the media quota is full", body = ErrorBody)))]
+pub(super) async fn tus_patch(
     State(state): State<Services>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -420,7 +474,23 @@ async fn patch(
     Ok(with_progress(StatusCode::NO_CONTENT.into_response(), &info))
 }
 
-async fn tus_delete(
+/// Ends an upload and frees its bytes (tus `termination`).
+#[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "uploads", security(("upload" = [])),
+    params(("id" = String, Path), ("Tus-Resumable" = String, Header)),
+    responses((status = 204, description = "terminated"), (status = 400, description = "a tus header is missing or malformed, or the body was cut", body = ErrorBody),
+        (status = 401, description = "no upload token", body = ErrorBody),
+        (status = 403, description = "the token's allowance is used up, or it was revoked", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "offset mismatch, or preempted by a newer request", body = ErrorBody),
+        (status = 410, description = "the upload expired, or the booth has closed", body = ErrorBody),
+        (status = 412, description = "Tus-Resumable is not 1.0.0", body = ErrorBody),
+        (status = 413, description = "larger than the upload or the node accepts", body = ErrorBody),
+        (status = 415, description = "PATCH without application/offset+octet-stream", body = ErrorBody),
+        (status = 423, description = "another request is writing this upload", body = ErrorBody),
+        (status = 429, description = "too many unfinished uploads", body = ErrorBody),
+        (status = 460, description = "the Upload-Checksum does not match", body = ErrorBody),
+        (status = 503, description = "uploads are paused by the degrade level (`shed`)", body = ErrorBody),
+        (status = 507, description = "the media quota is full", body = ErrorBody)))]
+pub(super) async fn tus_delete(
     State(state): State<Services>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -444,7 +514,13 @@ async fn send_file(path: std::path::PathBuf, req: Request) -> Response {
     }
 }
 
-async fn clip_file(
+/// A finished clip (or poster), with byte ranges; the id is its key.
+#[utoipa::path(get, path = "/media/clips/{id}/{file}", tag = "uploads",
+    params(("id" = String, Path), ("file" = String, Path)),
+    responses((status = 200, description = "video/mp4 or image/jpeg"), (status = 206, description = "a byte range"),
+        (status = 404, body = ErrorBody), (status = 416, description = "the range is outside the file"),
+        (status = 503, description = "clips are paused by the degrade level (`shed`)", body = ErrorBody)))]
+pub(super) async fn clip_file(
     State(state): State<Services>,
     Path((id, file)): Path<(String, String)>,
     req: Request,

@@ -14,6 +14,7 @@ mod extract;
 mod live;
 mod media;
 mod metrics;
+mod openapi;
 mod peers;
 pub mod serve;
 mod shed;
@@ -43,27 +44,37 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[openapi(
     info(title = "Boothcloud node API", description = "The booth's micro-cloud node: catalogue, quotes, orders and operator controls. \
         Money is always an integer number of minor units of the event's currency. Errors are `{\"error\":{\"code\",\"message\"}}`."),
-    modifiers(&OperatorAuth),
+    modifiers(&SecuritySchemes),
+    paths(assets::serve_asset, media::tus_options, media::tus_create, media::tus_head, media::tus_patch, media::tus_delete,
+        media::clip_file),
+    components(schemas(crate::charts::Span)),
     tags((name = "commerce", description = "What kiosks use"), (name = "status"), (name = "operator", description = "Needs the operator token"),
-        (name = "peers", description = "Booth to booth: signed with the pairing key"))
+        (name = "peers", description = "Booth to booth: signed with the pairing key"),
+        (name = "uploads", description = "Resumable uploads (tus 1.0.0) from the booth's devices, and the clips made from them"))
 )]
 struct ApiDoc;
 
-struct OperatorAuth;
+struct SecuritySchemes;
 
-impl Modify for OperatorAuth {
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |description: &str| {
+            let scheme =
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(description));
+            SecurityScheme::Http(scheme.build())
+        };
+        components.add_security_scheme("operator", bearer("The booth's operator token"));
         components.add_security_scheme(
-            "operator",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            "upload",
+            bearer("An upload token the operator issued (or the operator token)"),
         );
     }
 }
 
-/// The routes and the OpenAPI document describing exactly them.
-pub fn api() -> (Router<Services>, utoipa::openapi::OpenApi) {
-    api_with(None)
+/// The OpenAPI document describing exactly the routes [`app`] serves.
+pub fn document() -> serde_json::Value {
+    openapi::complete(api_with(None).1)
 }
 
 /// The routes, the sheddable ones behind the shed gate of `services` (none for the
@@ -93,7 +104,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
 pub fn app(services: Services) -> Router {
     let gate = services.controls.gate().clone();
     let (router, openapi) = api_with(Some(&services));
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(openapi::complete(openapi));
     let router = router
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .merge(dashboard::routes())

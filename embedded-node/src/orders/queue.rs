@@ -70,6 +70,7 @@ enum Message {
 }
 
 /// The writer thread's nice value where the OS allows it (lower runs first; 0 is normal).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub const WRITER_NICE: i32 = -10;
 
 /// Units sold per tracked SKU, as committed.

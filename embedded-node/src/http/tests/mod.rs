@@ -11,6 +11,7 @@ use tower::ServiceExt;
 use super::*;
 use crate::testing::TestBooth;
 
+mod conformance;
 mod controls;
 mod teardown;
 
@@ -58,7 +59,9 @@ pub(crate) async fn call(
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    conformance::check(method, uri, status.as_u16(), &body);
+    (status, body)
 }
 
 #[tokio::test]
