@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use boothcloud_node::simulate::{self, Plan};
+use boothcloud_node::simulate::{self, Simulation};
 use boothcloud_tests::{Options, TestNode, OPERATOR_TOKEN};
 
 use crate::median;
@@ -82,7 +82,7 @@ async fn round(url: &str, level: &str, args: &Args, seed: u64) -> anyhow::Result
             }
         }));
     }
-    let plan = Plan {
+    let plan = Simulation {
         target: url.parse()?,
         kiosks: 6,
         phones: 20,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use boothcloud_tests::{Kiosk, TestNode, OPERATOR_TOKEN};
 use serde_json::json;
 
-use boothcloud_node::teardown::Step;
+use boothcloud_node::teardown::TeardownStep;
 
 use crate::median;
 
@@ -26,7 +26,7 @@ pub struct Args {
 }
 
 /// The steps by name, in the node's own order.
-const STEPS: [&str; 8] = Step::ALL_NAMES;
+const STEPS: [&str; 8] = TeardownStep::ALL_NAMES;
 
 struct Round {
     /// POST to the process's exit.

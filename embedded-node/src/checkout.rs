@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use boothcloud_core::clock::Clock;
 use boothcloud_core::pricing::{Basket, BasketLine, PricedBasket, PricingError};
-use boothcloud_core::signing::quote::{QuoteClaims, QuoteSigner, TokenError, MAX_TOKEN_BYTES};
+use boothcloud_core::signing::quote::{QuoteClaims, QuoteSigner, QuoteTokenError, MAX_TOKEN_BYTES};
 use jiff::Timestamp;
 
 use crate::live_manifest::LiveManifest;
@@ -30,7 +30,7 @@ pub enum CheckoutError {
     #[error(transparent)]
     Pricing(#[from] PricingError),
     #[error(transparent)]
-    Token(#[from] TokenError),
+    Token(#[from] QuoteTokenError),
     #[error(transparent)]
     Order(#[from] OrderError),
     /// Offline, past a limit the manifest sets: the lead must approve it first.
@@ -133,7 +133,7 @@ impl Checkout {
             contact.check().map_err(CheckoutError::BadContact)?;
         }
         if attempt.quote_token.len() > MAX_TOKEN_BYTES {
-            return Err(TokenError::Malformed.into());
+            return Err(QuoteTokenError::Malformed.into());
         }
         // Closed: only a retry of an order already taken is answered.
         if self.teardown.is_closed() {

@@ -176,7 +176,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             anyhow::ensure!(pace.is_finite() && pace >= 0.0, "--pace must be 0 or more");
             anyhow::ensure!(kiosks + phones > 0, "nobody to play: give --kiosks or --phones");
             let burst_every = (!burst_every.is_zero()).then_some(burst_every);
-            let plan = simulate::Plan {
+            let plan = simulate::Simulation {
                 target,
                 kiosks,
                 phones,

@@ -48,7 +48,7 @@ const STOREFRONT: [&str; 4] = ["index.html", "css/store.css", "js/store.js", "pr
 const PAYMENTS: [&str; 3] = ["card", "cash", "mobile"];
 
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct Simulation {
     /// The node's base URL, e.g. `http://127.0.0.1:8787`.
     pub target: url::Url,
     pub kiosks: u32,
@@ -106,7 +106,7 @@ struct Tally {
 }
 
 struct Shared {
-    plan: Plan,
+    plan: Simulation,
     http: reqwest::Client,
     tally: Tally,
     latency: Mutex<Histogram<u64>>,
@@ -187,7 +187,7 @@ impl Shared {
 }
 
 /// Plays the plan; `progress` gets the running figures every five seconds.
-pub async fn run(plan: Plan, progress: impl Fn(&Report)) -> Result<Report, SimulateError> {
+pub async fn run(plan: Simulation, progress: impl Fn(&Report)) -> Result<Report, SimulateError> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(1024)

@@ -216,7 +216,7 @@ async fn orders(
     let results = store::store_orders(&hub.db, &booth, relayed_by.as_deref(), &batch.orders)
         .await
         .map_err(db_error)?;
-    let stored = results.iter().filter(|r| r.outcome == wire::Outcome::Stored).count();
+    let stored = results.iter().filter(|r| r.outcome == wire::Disposition::Stored).count();
     tracing::info!(booth, relayed_by, orders = batch.orders.len(), stored, "batch received");
     Ok(Json(BatchAnswer { results }))
 }

@@ -7,7 +7,7 @@ use sqlx::postgres::PgPool;
 use sqlx::Row;
 
 use boothcloud_core::hub_protocol::wire::{
-    check_order, BoothReport, HubOrder, OrderOutcome, Outcome,
+    check_order, BoothReport, Disposition, HubOrder, OrderOutcome,
 };
 use boothcloud_core::signing::hex;
 
@@ -40,19 +40,19 @@ pub async fn store_orders(
         let outcome = match check_order(o) {
             Err(reason) => OrderOutcome {
                 order_id: o.order_id.clone(),
-                outcome: Outcome::Rejected,
+                outcome: Disposition::Rejected,
                 reason: Some(reason),
             },
             Ok(()) if !seen.insert(o.order_id.as_str()) => OrderOutcome {
                 order_id: o.order_id.clone(),
-                outcome: Outcome::Duplicate,
+                outcome: Disposition::Duplicate,
                 reason: None,
             },
             Ok(()) => {
                 fresh.push((i, digest(o)));
                 OrderOutcome {
                     order_id: o.order_id.clone(),
-                    outcome: Outcome::Stored,
+                    outcome: Disposition::Stored,
                     reason: None,
                 }
             }
@@ -105,19 +105,19 @@ pub async fn store_orders(
             outcomes[i] = if by != booth {
                 OrderOutcome {
                     order_id: id,
-                    outcome: Outcome::Rejected,
+                    outcome: Disposition::Rejected,
                     reason: Some("another booth already delivered an order with this id".into()),
                 }
             } else if was != *now {
                 OrderOutcome {
                     order_id: id,
-                    outcome: Outcome::Rejected,
+                    outcome: Disposition::Rejected,
                     reason: Some(
                         "an order with this id was delivered before with different contents".into(),
                     ),
                 }
             } else {
-                OrderOutcome { order_id: id, outcome: Outcome::Duplicate, reason: None }
+                OrderOutcome { order_id: id, outcome: Disposition::Duplicate, reason: None }
             };
         }
     }

@@ -42,7 +42,7 @@ struct TypeState {
 
 /// A type whose browsing is paused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paused {
+pub struct PausedType {
     pub service_type: String,
     pub until_ms: i64,
     /// The new names it brought in the window that tripped the guard.
@@ -109,11 +109,11 @@ impl FloodGuard {
     }
 
     /// Every paused type, in name order.
-    pub fn paused(&self) -> Vec<Paused> {
+    pub fn paused(&self) -> Vec<PausedType> {
         self.types
             .iter()
             .filter_map(|(ty, s)| {
-                s.paused_until_ms.map(|until_ms| Paused {
+                s.paused_until_ms.map(|until_ms| PausedType {
                     service_type: ty.clone(),
                     until_ms,
                     names: s.flood_names,
@@ -153,7 +153,7 @@ mod tests {
         assert_eq!(g.new_name("_ipp._tcp", 2_000), None);
         assert_eq!(
             g.paused(),
-            vec![Paused { service_type: HTTP.into(), until_ms: until, names: FLOOD_NAMES + 1 }]
+            vec![PausedType { service_type: HTTP.into(), until_ms: until, names: FLOOD_NAMES + 1 }]
         );
         // Names still arriving while paused change nothing.
         assert_eq!(names(&mut g, HTTP, 1_000, 3_000), None);

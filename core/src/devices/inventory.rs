@@ -31,7 +31,7 @@ pub const FORGET_AFTER_MS: i64 = 10 * 60 * 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum DeviceKind {
     /// Another Boothcloud node.
     Booth,
     /// An IPP or IPPS printer (receipt and label printers among them).
@@ -42,13 +42,15 @@ pub enum Kind {
     Other,
 }
 
-impl Kind {
-    pub fn of(service_type: &str) -> Kind {
+impl DeviceKind {
+    pub fn of(service_type: &str) -> DeviceKind {
         match service_type {
-            BOOTH_TYPE => Kind::Booth,
-            "_ipp._tcp" | "_ipps._tcp" | "_printer._tcp" | "_pdl-datastream._tcp" => Kind::Printer,
-            "_http._tcp" | "_https._tcp" => Kind::WebDevice,
-            _ => Kind::Other,
+            BOOTH_TYPE => DeviceKind::Booth,
+            "_ipp._tcp" | "_ipps._tcp" | "_printer._tcp" | "_pdl-datastream._tcp" => {
+                DeviceKind::Printer
+            }
+            "_http._tcp" | "_https._tcp" => DeviceKind::WebDevice,
+            _ => DeviceKind::Other,
         }
     }
 }
@@ -112,7 +114,7 @@ pub enum Liveness {
 #[derive(Debug, Clone)]
 pub struct Device {
     pub key: String,
-    pub kind: Kind,
+    pub kind: DeviceKind,
     pub service_type: String,
     pub fullname: String,
     /// The instance name, as people named the device.
@@ -250,8 +252,8 @@ impl Inventory {
             .take(MAX_TXT)
             .map(|(k, v)| (clip(k.to_ascii_lowercase(), 32), clip(v, MAX_TXT_VALUE)))
             .collect();
-        let kind = Kind::of(&r.service_type);
-        let booth = if kind == Kind::Booth {
+        let kind = DeviceKind::of(&r.service_type);
+        let booth = if kind == DeviceKind::Booth {
             match BoothTxt::from_txt(&txt) {
                 Some(b) if b.id == self.me => return Change::Ignored,
                 Some(b) => Some(b),
@@ -574,7 +576,7 @@ mod tests {
         assert_eq!(inv.len(), 6);
         // Only while the flooded type holds more: one more printer would leave the web
         // devices outnumbered, so it waits for room like any newcomer.
-        assert_eq!(inv.devices().filter(|d| d.kind == Kind::WebDevice).count(), 3);
+        assert_eq!(inv.devices().filter(|d| d.kind == DeviceKind::WebDevice).count(), 3);
         assert_eq!(inv.resolved(printer("Side", "10.0.0.7"), 400, GONE), Change::Refused);
         assert_eq!((inv.refused, inv.len()), (2, 6));
     }
@@ -644,7 +646,7 @@ mod tests {
             instance_name("Front\\.desk printer._ipp._tcp.local.", "_ipp._tcp"),
             "Front.desk printer"
         );
-        assert_eq!(Kind::of("_ipps._tcp"), Kind::Printer);
-        assert_eq!(Kind::of("_pos._tcp"), Kind::Other);
+        assert_eq!(DeviceKind::of("_ipps._tcp"), DeviceKind::Printer);
+        assert_eq!(DeviceKind::of("_pos._tcp"), DeviceKind::Other);
     }
 }

@@ -44,7 +44,7 @@ pub struct OrderBatch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum Disposition {
     /// Stored now.
     Stored,
     /// Already stored by an earlier delivery: nothing new was written.
@@ -57,7 +57,7 @@ pub enum Outcome {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderOutcome {
     pub order_id: String,
-    pub outcome: Outcome,
+    pub outcome: Disposition,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -118,7 +118,7 @@ pub struct Runbook {
     /// What it is for, in words (defaults to the name).
     pub title: String,
     pub trigger: Trigger,
-    pub steps: Vec<Step>,
+    pub steps: Vec<RunbookStep>,
     /// After running, an automatic trigger waits at least this long before it may run
     /// the runbook again (and only once its condition has cleared in between).
     pub cooldown: SignedDuration,
@@ -162,7 +162,7 @@ impl std::fmt::Display for Trigger {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
+pub enum RunbookStep {
     /// To a level by name, `normal` included.
     Degrade(String),
     /// `regional`, `offline`, `auto` or `peer:<node id>`.
@@ -181,18 +181,18 @@ pub enum Step {
     Teardown,
 }
 
-impl std::fmt::Display for Step {
+impl std::fmt::Display for RunbookStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Step::Degrade(level) => write!(f, "degrade {level}"),
-            Step::Failover(path) => write!(f, "failover {path}"),
-            Step::PauseUploads => write!(f, "pause uploads"),
-            Step::ResumeUploads => write!(f, "resume uploads"),
-            Step::RotateSigningKey => write!(f, "rotate signing key"),
-            Step::Notify(text) => write!(f, "notify {text}"),
-            Step::Origin(true) => write!(f, "origin fallback"),
-            Step::Origin(false) => write!(f, "origin primary"),
-            Step::Teardown => write!(f, "teardown"),
+            RunbookStep::Degrade(level) => write!(f, "degrade {level}"),
+            RunbookStep::Failover(path) => write!(f, "failover {path}"),
+            RunbookStep::PauseUploads => write!(f, "pause uploads"),
+            RunbookStep::ResumeUploads => write!(f, "resume uploads"),
+            RunbookStep::RotateSigningKey => write!(f, "rotate signing key"),
+            RunbookStep::Notify(text) => write!(f, "notify {text}"),
+            RunbookStep::Origin(true) => write!(f, "origin fallback"),
+            RunbookStep::Origin(false) => write!(f, "origin primary"),
+            RunbookStep::Teardown => write!(f, "teardown"),
         }
     }
 }
@@ -325,7 +325,7 @@ pub(super) fn check_runbooks(
             .iter()
             .take(MAX_STEPS)
             .filter_map(|s| match parse_step(s.get_ref(), levels) {
-                Ok(Step::Origin(true)) if !has_fallback => {
+                Ok(RunbookStep::Origin(true)) if !has_fallback => {
                     c.at(
                         s.span(),
                         "runbook step `origin fallback`: set [uplink] fallback_origin first",
@@ -388,27 +388,27 @@ pub fn parse_trigger(text: &str) -> Result<Trigger, String> {
 
 /// `degrade <level>` · `failover regional|offline|auto|peer:<id>` · `pause uploads` ·
 /// `resume uploads` · `rotate signing key` · `notify <text>`.
-pub fn parse_step(text: &str, levels: &[DegradeLevel]) -> Result<Step, String> {
+pub fn parse_step(text: &str, levels: &[DegradeLevel]) -> Result<RunbookStep, String> {
     let text = text.trim();
     let (verb, rest) =
         text.split_once(char::is_whitespace).map_or((text, ""), |(v, r)| (v, r.trim()));
     match (verb, rest) {
-        ("degrade", level) if level == NORMAL || levels.iter().any(|l| l.name == level) => Ok(Step::Degrade(level.to_owned())),
+        ("degrade", level) if level == NORMAL || levels.iter().any(|l| l.name == level) => Ok(RunbookStep::Degrade(level.to_owned())),
         ("degrade", level) => {
             let known: Vec<&str> = std::iter::once(NORMAL).chain(levels.iter().map(|l| l.name.as_str())).collect();
             Err(format!("there is no degrade level `{level}` (the levels are {})", known.join(", ")))
         }
-        ("failover", path) if crate::uplink::Route::from_path(path).is_some() => Ok(Step::Failover(path.to_owned())),
+        ("failover", path) if crate::uplink::Route::from_path(path).is_some() => Ok(RunbookStep::Failover(path.to_owned())),
         ("failover", _) => Err("say failover regional, failover offline, failover auto or failover peer:<node id>".into()),
-        ("pause", "uploads") => Ok(Step::PauseUploads),
-        ("resume", "uploads") => Ok(Step::ResumeUploads),
-        ("rotate", "signing key") => Ok(Step::RotateSigningKey),
-        ("teardown", "") => Ok(Step::Teardown),
-        ("origin", "fallback") => Ok(Step::Origin(true)),
-        ("origin", "primary") => Ok(Step::Origin(false)),
+        ("pause", "uploads") => Ok(RunbookStep::PauseUploads),
+        ("resume", "uploads") => Ok(RunbookStep::ResumeUploads),
+        ("rotate", "signing key") => Ok(RunbookStep::RotateSigningKey),
+        ("teardown", "") => Ok(RunbookStep::Teardown),
+        ("origin", "fallback") => Ok(RunbookStep::Origin(true)),
+        ("origin", "primary") => Ok(RunbookStep::Origin(false)),
         ("origin", _) => Err("say origin fallback or origin primary".into()),
         ("notify", message) if !message.is_empty() && message.chars().count() <= 200 && !message.chars().any(char::is_control) => {
-            Ok(Step::Notify(message.to_owned()))
+            Ok(RunbookStep::Notify(message.to_owned()))
         }
         ("notify", _) => Err("say notify and a message of 1 to 200 characters".into()),
         _ => Err(
@@ -454,17 +454,26 @@ mod tests {
     #[test]
     fn steps_name_only_levels_and_ways_that_exist() {
         let levels = [DegradeLevel { name: "reduced".into(), ..DegradeLevel::normal() }];
-        assert_eq!(parse_step("degrade reduced", &levels), Ok(Step::Degrade("reduced".into())));
-        assert_eq!(parse_step("degrade normal", &levels), Ok(Step::Degrade("normal".into())));
+        assert_eq!(
+            parse_step("degrade reduced", &levels),
+            Ok(RunbookStep::Degrade("reduced".into()))
+        );
+        assert_eq!(
+            parse_step("degrade normal", &levels),
+            Ok(RunbookStep::Degrade("normal".into()))
+        );
         assert!(parse_step("degrade panic", &levels).unwrap_err().contains("normal, reduced"));
-        assert_eq!(parse_step("failover peer:abc", &levels), Ok(Step::Failover("peer:abc".into())));
+        assert_eq!(
+            parse_step("failover peer:abc", &levels),
+            Ok(RunbookStep::Failover("peer:abc".into()))
+        );
         assert!(parse_step("failover moon", &levels).is_err());
         assert_eq!(
             parse_step("notify  Doors close soon ", &levels),
-            Ok(Step::Notify("Doors close soon".into()))
+            Ok(RunbookStep::Notify("Doors close soon".into()))
         );
         assert!(parse_step("notify", &levels).is_err());
-        assert_eq!(parse_step("pause uploads", &levels), Ok(Step::PauseUploads));
+        assert_eq!(parse_step("pause uploads", &levels), Ok(RunbookStep::PauseUploads));
         assert!(parse_step("rm -rf /", &levels).is_err());
         assert!(parse_step("origin sideways", &levels).is_err());
         for step in [

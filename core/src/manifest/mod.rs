@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::money::{Currency, Minor};
 
-pub use controls::{DegradeLevel, Runbook, Sheddable, Step, TranscodeMode, Trigger};
+pub use controls::{DegradeLevel, Runbook, RunbookStep, Sheddable, TranscodeMode, Trigger};
 pub use parse::parse;
 
 /// The demo manifest compiled into the binary: a believable winter-market booth.
@@ -422,7 +422,7 @@ pub struct Promotion {
     pub cap: Option<Minor>,
     /// Most units (percent/amount off items) or sets (bundles, buy-X-get-Y) per order.
     pub max_applications: Option<u32>,
-    pub windows: Vec<Window>,
+    pub windows: Vec<WeeklyWindow>,
     pub valid_from: Option<Timestamp>,
     pub valid_until: Option<Timestamp>,
 }
@@ -441,14 +441,14 @@ pub enum Stacking {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PromotionKind {
-    PercentOff { target: Target, percent: u32 },
-    AmountOff { target: Target, amount: Minor },
+    PercentOff { target: PromotionTarget, percent: u32 },
+    AmountOff { target: PromotionTarget, amount: Minor },
     Bundle { components: Vec<(Selector, u32)>, price: Minor },
     BuyXGetY { buy: (Selector, u32), get: (Selector, u32), percent: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+pub enum PromotionTarget {
     Items(Selector),
     Basket,
 }
@@ -462,7 +462,7 @@ pub enum Selector {
 /// A weekly window in the event's time zone, e.g. Fri–Sat 17:00–19:00. A window whose
 /// end is not after its start runs past midnight into the next day.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Window {
+pub struct WeeklyWindow {
     pub days: Vec<civil::Weekday>,
     /// Minutes after midnight.
     pub from: u16,

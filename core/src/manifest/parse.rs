@@ -987,10 +987,10 @@ fn check_promotions(
         };
         let target = |c: &mut Checker| match &r.applies_to {
             Some(v) if matches!(v.get_ref(), Value::String(s) if s == "basket") => {
-                Some(Target::Basket)
+                Some(PromotionTarget::Basket)
             }
             Some(v) => selector(c, v, "applies_to", &skus, &categories, false)
-                .map(|(s, _)| Target::Items(s)),
+                .map(|(s, _)| PromotionTarget::Items(s)),
             None => {
                 c.at(
                     span.clone(),
@@ -1124,7 +1124,7 @@ fn check_promotions(
             valid_until,
             id,
             name,
-            kind: PromotionKind::PercentOff { target: Target::Basket, percent: 0 },
+            kind: PromotionKind::PercentOff { target: PromotionTarget::Basket, percent: 0 },
         };
         if let Some(kind) = kind {
             out.push(Promotion { kind, ..promotion });
@@ -1133,7 +1133,7 @@ fn check_promotions(
     out
 }
 
-fn check_window(c: &mut Checker, w: &Spanned<RawWindow>) -> Option<Window> {
+fn check_window(c: &mut Checker, w: &Spanned<RawWindow>) -> Option<WeeklyWindow> {
     let r = w.get_ref();
     let mut days = Vec::new();
     for d in r.days.get_ref() {
@@ -1175,7 +1175,7 @@ fn check_window(c: &mut Checker, w: &Spanned<RawWindow>) -> Option<Window> {
     }
     days.sort_by_key(|d| d.to_monday_zero_offset());
     days.dedup();
-    Some(Window { days, from, to })
+    Some(WeeklyWindow { days, from, to })
 }
 
 /// "HH:MM" → minutes after midnight; "24:00" is allowed as an end.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use jiff::{civil::Weekday, tz::TimeZone, Timestamp};
 use serde::Serialize;
 
-use crate::manifest::{Item, Manifest, PromotionKind, Selector, Stacking, Target};
+use crate::manifest::{Item, Manifest, PromotionKind, PromotionTarget, Selector, Stacking};
 use crate::money::{self, Currency, Minor};
 
 /// A selector resolved to catalogue indices.
@@ -134,16 +134,16 @@ impl PriceBook {
             .map(|&i| {
                 let p = &manifest.promotions[i];
                 let effect = match &p.kind {
-                    PromotionKind::PercentOff { target: Target::Items(s), percent } => {
+                    PromotionKind::PercentOff { target: PromotionTarget::Items(s), percent } => {
                         Effect::PercentOffItems(matcher(s), *percent)
                     }
-                    PromotionKind::PercentOff { target: Target::Basket, percent } => {
+                    PromotionKind::PercentOff { target: PromotionTarget::Basket, percent } => {
                         Effect::PercentOffBasket(*percent)
                     }
-                    PromotionKind::AmountOff { target: Target::Items(s), amount } => {
+                    PromotionKind::AmountOff { target: PromotionTarget::Items(s), amount } => {
                         Effect::AmountOffItems(matcher(s), *amount)
                     }
-                    PromotionKind::AmountOff { target: Target::Basket, amount } => {
+                    PromotionKind::AmountOff { target: PromotionTarget::Basket, amount } => {
                         Effect::AmountOffBasket(*amount)
                     }
                     PromotionKind::Bundle { components, price } => Effect::Bundle(
@@ -248,17 +248,17 @@ fn describe(kind: &PromotionKind, currency: Currency) -> String {
     let mut out = String::with_capacity(48);
     // Writing to a String cannot fail.
     let _ = match kind {
-        PromotionKind::PercentOff { target: Target::Basket, percent } => {
+        PromotionKind::PercentOff { target: PromotionTarget::Basket, percent } => {
             write!(out, "{percent}% off the basket")
         }
-        PromotionKind::PercentOff { target: Target::Items(s), percent } => {
+        PromotionKind::PercentOff { target: PromotionTarget::Items(s), percent } => {
             let _ = write!(out, "{percent}% off ");
             selector(&mut out, s)
         }
-        PromotionKind::AmountOff { target: Target::Basket, amount } => {
+        PromotionKind::AmountOff { target: PromotionTarget::Basket, amount } => {
             write!(out, "{} off the basket", money::display(*amount, currency))
         }
-        PromotionKind::AmountOff { target: Target::Items(s), amount } => {
+        PromotionKind::AmountOff { target: PromotionTarget::Items(s), amount } => {
             let _ = write!(out, "{} off each of ", money::display(*amount, currency));
             selector(&mut out, s)
         }

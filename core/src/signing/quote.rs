@@ -85,7 +85,7 @@ impl QuoteClaims {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub enum QuoteTokenError {
     #[error("the quote token is malformed")]
     Malformed,
     #[error("the quote token's signature is not valid")]
@@ -149,27 +149,27 @@ impl QuoteSigner {
         token: &str,
         event: &str,
         now: Timestamp,
-    ) -> Result<QuoteClaims, TokenError> {
+    ) -> Result<QuoteClaims, QuoteTokenError> {
         if token.len() > MAX_TOKEN_BYTES {
-            return Err(TokenError::Malformed);
+            return Err(QuoteTokenError::Malformed);
         }
-        let (signed, tag) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+        let (signed, tag) = token.rsplit_once('.').ok_or(QuoteTokenError::Malformed)?;
         let payload = signed
             .strip_prefix(PREFIX)
             .and_then(|p| p.strip_prefix('.'))
-            .ok_or(TokenError::Malformed)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Malformed)?;
+            .ok_or(QuoteTokenError::Malformed)?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| QuoteTokenError::Malformed)?;
         let mut mac = self.mac();
         mac.update(signed.as_bytes());
-        mac.verify_slice(&tag).map_err(|_| TokenError::BadSignature)?;
-        let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Malformed)?;
+        mac.verify_slice(&tag).map_err(|_| QuoteTokenError::BadSignature)?;
+        let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| QuoteTokenError::Malformed)?;
         let claims: QuoteClaims =
-            serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)?;
+            serde_json::from_slice(&json).map_err(|_| QuoteTokenError::Malformed)?;
         if claims.event != event {
-            return Err(TokenError::WrongEvent);
+            return Err(QuoteTokenError::WrongEvent);
         }
         if now >= claims.expires_at {
-            return Err(TokenError::Expired(claims.expires_at));
+            return Err(QuoteTokenError::Expired(claims.expires_at));
         }
         Ok(claims)
     }
@@ -205,7 +205,7 @@ mod tests {
         let before = signer.fingerprint();
         signer.rotate([8; 32]);
         assert_ne!(signer.fingerprint(), before);
-        assert_eq!(handler.verify(&old, "ev", now), Err(TokenError::BadSignature));
+        assert_eq!(handler.verify(&old, "ev", now), Err(QuoteTokenError::BadSignature));
         let new = handler.sign(&claims(now));
         assert!(signer.verify(&new, "ev", now).is_ok());
     }
@@ -216,9 +216,9 @@ mod tests {
         let signer = QuoteSigner::new([7; 32]);
         let token = signer.sign(&claims(now));
         assert_eq!(signer.verify(&token, "ev", now).unwrap(), claims(now));
-        assert_eq!(signer.verify(&token, "other", now), Err(TokenError::WrongEvent));
+        assert_eq!(signer.verify(&token, "other", now), Err(QuoteTokenError::WrongEvent));
         let later = now + SignedDuration::from_mins(5);
-        assert!(matches!(signer.verify(&token, "ev", later), Err(TokenError::Expired(_))));
+        assert!(matches!(signer.verify(&token, "ev", later), Err(QuoteTokenError::Expired(_))));
     }
 
     #[test]
@@ -230,13 +230,13 @@ mod tests {
         let mut cheap = claims(now);
         cheap.total = 1;
         let forged = QuoteSigner::new([8; 32]).sign(&cheap);
-        assert_eq!(signer.verify(&forged, "ev", now), Err(TokenError::BadSignature));
+        assert_eq!(signer.verify(&forged, "ev", now), Err(QuoteTokenError::BadSignature));
         // Swap the payload of a genuine token.
         let (_, tag) = token.rsplit_once('.').unwrap();
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cheap).unwrap());
         assert_eq!(
             signer.verify(&format!("bcq1.{payload}.{tag}"), "ev", now),
-            Err(TokenError::BadSignature)
+            Err(QuoteTokenError::BadSignature)
         );
         for junk in ["", "bcq1", "bcq1..", "x.y.z", "bcq1.!!.??", &"a".repeat(MAX_TOKEN_BYTES + 1)]
         {

@@ -20,7 +20,7 @@ pub const DISK_RESERVE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// What the runway is computed from.
 #[derive(Debug, Clone, Default)]
-pub struct Figures {
+pub struct OfflineFigures {
     /// Money in undelivered orders paid by a method the limits apply to.
     pub exposure: Minor,
     pub oldest_unsynced: Option<Timestamp>,
@@ -64,7 +64,7 @@ fn money(m: Minor, currency: Currency) -> String {
 /// The runway now.
 pub fn runway(
     limits: &OfflineLimits,
-    f: &Figures,
+    f: &OfflineFigures,
     prices_until: Timestamp,
     currency: Currency,
     now: Timestamp,
@@ -157,7 +157,7 @@ pub fn words(seconds: i64) -> String {
 /// Why an order needs the operator's approval while offline, if it does.
 pub fn needs_approval(
     limits: &OfflineLimits,
-    f: &Figures,
+    f: &OfflineFigures,
     total: Minor,
     currency: Currency,
     now: Timestamp,
@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn the_runway_is_the_first_limit_reached_at_the_recent_pace() {
         // 60,000 of exposure used, 40,000 left; 400 a minute (6,000 per 15 min) → 100 min.
-        let f = Figures {
+        let f = OfflineFigures {
             exposure: 60_000,
             oldest_unsynced: Some(at(-3600)),
             recent_orders: 30,
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn with_no_sales_only_clocks_run() {
-        let f = Figures { bytes_per_order: 2048, ..Figures::default() };
+        let f = OfflineFigures { bytes_per_order: 2048, ..OfflineFigures::default() };
         let r = runway(&limits(), &f, at(7200), eur(), at(0));
         assert_eq!((r.seconds, r.binding), (Some(7200), Some("prices")));
         assert!(r.limits.iter().all(|l| !l.reached));
@@ -237,7 +237,11 @@ mod tests {
 
     #[test]
     fn approval_is_needed_past_each_limit_with_the_reason_in_words() {
-        let f = Figures { exposure: 95_000, oldest_unsynced: Some(at(-60)), ..Figures::default() };
+        let f = OfflineFigures {
+            exposure: 95_000,
+            oldest_unsynced: Some(at(-60)),
+            ..OfflineFigures::default()
+        };
         assert_eq!(needs_approval(&limits(), &f, 4_000, eur(), at(0)), None);
         assert!(needs_approval(&limits(), &f, 12_000, eur(), at(0))
             .unwrap()
@@ -245,7 +249,8 @@ mod tests {
         assert!(needs_approval(&limits(), &f, 6_000, eur(), at(0))
             .unwrap()
             .contains("1010.00 EUR"));
-        let old = Figures { oldest_unsynced: Some(at(-5 * 3600)), ..Figures::default() };
+        let old =
+            OfflineFigures { oldest_unsynced: Some(at(-5 * 3600)), ..OfflineFigures::default() };
         assert!(needs_approval(&limits(), &old, 100, eur(), at(0)).unwrap().contains("4 h 0 min"));
         assert_eq!(
             needs_approval(&OfflineLimits::default(), &f, 1_000_000, eur(), at(0)),

@@ -14,7 +14,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Health {
+pub enum LinkHealth {
     /// No probe has answered or failed enough yet.
     Checking,
     Up,
@@ -23,7 +23,7 @@ pub enum Health {
 
 #[derive(Debug, Clone)]
 pub struct LinkWatch {
-    health: Health,
+    health: LinkHealth,
     /// Results in a row that disagree with `health`.
     streak: u32,
     since: Timestamp,
@@ -38,7 +38,7 @@ pub struct LinkWatch {
 impl LinkWatch {
     pub fn new(now: Timestamp) -> LinkWatch {
         LinkWatch {
-            health: Health::Checking,
+            health: LinkHealth::Checking,
             streak: 0,
             since: now,
             last_error: None,
@@ -48,7 +48,7 @@ impl LinkWatch {
         }
     }
 
-    pub fn health(&self) -> Health {
+    pub fn health(&self) -> LinkHealth {
         self.health
     }
 
@@ -59,7 +59,7 @@ impl LinkWatch {
     /// Whether a failure streak has begun on a link still counted as up (the caller
     /// probes again sooner to confirm).
     pub fn wavering(&self) -> bool {
-        self.health != Health::Down && self.streak > 0
+        self.health != LinkHealth::Down && self.streak > 0
     }
 
     /// Takes one probe result; returns the new health when it changed.
@@ -69,28 +69,28 @@ impl LinkWatch {
         down_after: u32,
         up_after: u32,
         now: Timestamp,
-    ) -> Option<Health> {
+    ) -> Option<LinkHealth> {
         let next = match (&result, self.health) {
-            (Ok(_), Health::Checking | Health::Up) => {
+            (Ok(_), LinkHealth::Checking | LinkHealth::Up) => {
                 self.streak = 0;
-                Health::Up
+                LinkHealth::Up
             }
-            (Ok(_), Health::Down) => {
+            (Ok(_), LinkHealth::Down) => {
                 self.streak += 1;
                 if self.streak >= up_after {
-                    Health::Up
+                    LinkHealth::Up
                 } else {
-                    Health::Down
+                    LinkHealth::Down
                 }
             }
-            (Err(_), Health::Down) => {
+            (Err(_), LinkHealth::Down) => {
                 self.streak = 0;
-                Health::Down
+                LinkHealth::Down
             }
-            (Err(_), Health::Checking | Health::Up) => {
+            (Err(_), LinkHealth::Checking | LinkHealth::Up) => {
                 self.streak += 1;
                 if self.streak >= down_after {
-                    Health::Down
+                    LinkHealth::Down
                 } else {
                     self.health
                 }
@@ -125,10 +125,10 @@ mod tests {
     #[test]
     fn the_first_answer_decides_at_start() {
         let mut w = LinkWatch::new(at(0));
-        assert_eq!(w.observe(Ok(3.0), 2, 3, at(1)), Some(Health::Up));
+        assert_eq!(w.observe(Ok(3.0), 2, 3, at(1)), Some(LinkHealth::Up));
         let mut w = LinkWatch::new(at(0));
         assert_eq!(w.observe(Err("refused".into()), 2, 3, at(1)), None);
-        assert_eq!(w.observe(Err("refused".into()), 2, 3, at(2)), Some(Health::Down));
+        assert_eq!(w.observe(Err("refused".into()), 2, 3, at(2)), Some(LinkHealth::Down));
     }
 
     #[test]
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(w.observe(Ok(1.0), 2, 3, at(2)), None, "a success resets the streak");
         assert!(!w.wavering());
         w.observe(Err("timeout".into()), 2, 3, at(3));
-        assert_eq!(w.observe(Err("timeout".into()), 2, 3, at(4)), Some(Health::Down));
+        assert_eq!(w.observe(Err("timeout".into()), 2, 3, at(4)), Some(LinkHealth::Down));
         assert_eq!(w.since(), at(4));
         assert_eq!(w.last_error.as_deref(), Some("timeout"));
         // A link that answers once between drops is not back.
@@ -153,7 +153,7 @@ mod tests {
         assert_eq!(w.observe(Err("timeout".into()), 2, 3, at(7)), None);
         assert_eq!(w.observe(Ok(1.0), 2, 3, at(8)), None);
         assert_eq!(w.observe(Ok(1.0), 2, 3, at(9)), None);
-        assert_eq!(w.observe(Ok(1.0), 2, 3, at(10)), Some(Health::Up));
+        assert_eq!(w.observe(Ok(1.0), 2, 3, at(10)), Some(LinkHealth::Up));
         assert_eq!(w.changes, 3);
     }
 
@@ -167,7 +167,7 @@ mod tests {
             let r = if i % 2 == 0 { Ok(1.0) } else { Err("x".into()) };
             w.observe(r, 2, 3, at(2 + i));
         }
-        assert_eq!(w.health(), Health::Down);
+        assert_eq!(w.health(), LinkHealth::Down);
         assert_eq!(w.changes, changes, "alternating answers never bring it back");
     }
 }

@@ -17,20 +17,20 @@ pub const OTHER: &str = "(other)";
 
 /// How a request was served (the `X-Cache` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CacheStatus {
     Hit,
     Stale,
     Peer,
     Miss,
 }
 
-impl Outcome {
+impl CacheStatus {
     pub fn as_header(self) -> &'static str {
         match self {
-            Outcome::Hit => "HIT",
-            Outcome::Stale => "STALE",
-            Outcome::Peer => "PEER",
-            Outcome::Miss => "MISS",
+            CacheStatus::Hit => "HIT",
+            CacheStatus::Stale => "STALE",
+            CacheStatus::Peer => "PEER",
+            CacheStatus::Miss => "MISS",
         }
     }
 }
@@ -91,7 +91,7 @@ impl Totals {
 type FigureRow = (String, i64, i64, i64, i64, i64, i64, i64, i64);
 
 /// The figures, shared by the cache and the views.
-pub struct Figures {
+pub struct CacheFigures {
     /// Totals from earlier runs of this event (loaded at start).
     base: HashMap<String, Totals>,
     /// This run's totals per prefix, at most `MAX_PREFIXES` (a client chooses paths).
@@ -113,8 +113,8 @@ pub struct FiguresView {
     pub by_prefix: BTreeMap<String, Totals>,
 }
 
-impl Figures {
-    pub async fn load(db: &SqlitePool) -> Result<Figures, sqlx::Error> {
+impl CacheFigures {
+    pub async fn load(db: &SqlitePool) -> Result<CacheFigures, sqlx::Error> {
         let rows: Vec<FigureRow> = sqlx::query_as(
             "SELECT prefix, hits, stale, peer, misses, revalidations, bytes_from_cache, bytes_from_origin, origin_errors FROM asset_figures",
         )
@@ -139,7 +139,7 @@ impl Figures {
                 )
             })
             .collect();
-        Ok(Figures { base, live: Mutex::default(), window: Mutex::new(VecDeque::new()) })
+        Ok(CacheFigures { base, live: Mutex::default(), window: Mutex::new(VecDeque::new()) })
     }
 
     /// Adds to `prefix`'s totals; past the first `MAX_PREFIXES - 1` prefixes, to `OTHER`'s.
@@ -157,15 +157,15 @@ impl Figures {
     }
 
     /// A request served: its outcome and the bytes of body sent.
-    pub fn served(&self, prefix: &str, outcome: Outcome, bytes: u64) {
+    pub fn served(&self, prefix: &str, outcome: CacheStatus, bytes: u64) {
         self.count(prefix, |t| {
             match outcome {
-                Outcome::Hit => t.hits += 1,
-                Outcome::Stale => t.stale += 1,
-                Outcome::Peer => t.peer += 1,
-                Outcome::Miss => t.misses += 1,
+                CacheStatus::Hit => t.hits += 1,
+                CacheStatus::Stale => t.stale += 1,
+                CacheStatus::Peer => t.peer += 1,
+                CacheStatus::Miss => t.misses += 1,
             }
-            if outcome != Outcome::Miss {
+            if outcome != CacheStatus::Miss {
                 t.bytes_from_cache += bytes;
             }
         });
@@ -269,12 +269,12 @@ mod tests {
     #[tokio::test]
     async fn counts_per_prefix_and_survive_a_restart() {
         let (_dir, pool) = db().await;
-        let f = Figures::load(&pool).await.unwrap();
-        f.served("img", Outcome::Hit, 100);
-        f.served("img", Outcome::Stale, 50);
-        f.served("img", Outcome::Miss, 70);
+        let f = CacheFigures::load(&pool).await.unwrap();
+        f.served("img", CacheStatus::Hit, 100);
+        f.served("img", CacheStatus::Stale, 50);
+        f.served("img", CacheStatus::Miss, 70);
         f.fetched("img", 70);
-        f.served("/", Outcome::Peer, 10);
+        f.served("/", CacheStatus::Peer, 10);
         let v = f.view();
         assert_eq!(
             v.by_prefix["img"],
@@ -291,8 +291,8 @@ mod tests {
         assert_eq!(v.stale_share, Some(0.25));
         f.persist(&pool).await.unwrap();
 
-        let again = Figures::load(&pool).await.unwrap();
-        again.served("img", Outcome::Hit, 1);
+        let again = CacheFigures::load(&pool).await.unwrap();
+        again.served("img", CacheStatus::Hit, 1);
         assert_eq!(again.view().by_prefix["img"].hits, 2);
         assert_eq!(again.view().total.requests(), 5);
     }
@@ -300,16 +300,16 @@ mod tests {
     #[tokio::test]
     async fn prefixes_are_bounded_and_the_minute_window_subtracts() {
         let (_dir, pool) = db().await;
-        let f = Figures::load(&pool).await.unwrap();
+        let f = CacheFigures::load(&pool).await.unwrap();
         for i in 0..MAX_PREFIXES + 10 {
-            f.served(&format!("p{i}"), Outcome::Miss, 1);
+            f.served(&format!("p{i}"), CacheStatus::Miss, 1);
         }
         let v = f.view();
         assert_eq!(v.by_prefix.len(), MAX_PREFIXES);
         assert_eq!(v.by_prefix[OTHER].misses, 11, "the 64th prefix onwards is counted together");
         f.sample(1000);
-        f.served("p1", Outcome::Hit, 1);
-        f.served("p1", Outcome::Hit, 1);
+        f.served("p1", CacheStatus::Hit, 1);
+        f.served("p1", CacheStatus::Hit, 1);
         let v = f.view();
         assert_eq!(v.last_minute.hits, 2);
         assert_eq!(v.hit_ratio_now, Some(1.0));

@@ -35,7 +35,7 @@ use crate::spend::{Component, Meters};
 use boothcloud_core::cache::key::{normalise_header, AssetPath, VariantKey, VARY_HEADERS};
 use boothcloud_core::cache::policy::{self, CacheControl, Freshness, HeaderTimes, Verdict};
 use boothcloud_core::clock::Clock;
-use figures::{Figures, Outcome};
+use figures::{CacheFigures, CacheStatus};
 use origin::{BodyStream, Fetcher, OriginError, OriginRequest};
 use store::{Entry, Meta, Received, Store, StoreError};
 
@@ -117,7 +117,7 @@ impl AssetRequest {
 /// What the cache hands back.
 pub enum Served {
     /// From the cache (after a fetch or revalidation, too).
-    Cached { entry: Arc<Entry>, outcome: Outcome, age: u64 },
+    Cached { entry: Arc<Entry>, outcome: CacheStatus, age: u64 },
     /// A response the cache may not store (no-store, private, not 200...), passed on.
     Passed { status: u16, headers: Vec<(String, String)>, body: PassedBody },
 }
@@ -150,7 +150,7 @@ pub struct AssetCache {
     fetcher: Fetcher,
     manifest: Arc<LiveManifest>,
     clock: Arc<dyn Clock>,
-    figures: Arc<Figures>,
+    figures: Arc<CacheFigures>,
     /// Egress bytes and upstream calls, for the spend ledger.
     meters: Arc<Meters>,
     inflight: Mutex<HashMap<String, watch::Receiver<Shared>>>,
@@ -168,7 +168,7 @@ impl AssetCache {
         store: Arc<Store>,
         manifest: Arc<LiveManifest>,
         clock: Arc<dyn Clock>,
-        figures: Arc<Figures>,
+        figures: Arc<CacheFigures>,
         meters: Arc<Meters>,
         peers: Option<Arc<crate::peers::Peers>>,
     ) -> AssetCache {
@@ -216,7 +216,7 @@ impl AssetCache {
         peers: Option<Arc<crate::peers::Peers>>,
     ) -> Result<Arc<AssetCache>, OpenError> {
         let s = &manifest.current().manifest.assets;
-        let limits = store::Limits {
+        let limits = store::TierLimits {
             memory_bytes: s.memory_bytes,
             memory_object_bytes: s.memory_object_bytes,
             disk_bytes: s.disk_bytes,
@@ -226,7 +226,7 @@ impl AssetCache {
         let store = tokio::task::spawn_blocking(move || Store::open(&dir, limits))
             .await
             .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))??;
-        let figures = Figures::load(db).await?;
+        let figures = CacheFigures::load(db).await?;
         Ok(Arc::new(AssetCache::new(
             Arc::new(store),
             manifest,
@@ -241,7 +241,7 @@ impl AssetCache {
         &self.store
     }
 
-    pub fn figures(&self) -> &Arc<Figures> {
+    pub fn figures(&self) -> &Arc<CacheFigures> {
         &self.figures
     }
 
@@ -266,14 +266,16 @@ impl AssetCache {
             found.take_if(|e| e.meta.freshness.verdict(age_of(e), 0, serve_stale) == Verdict::Fresh)
         {
             let age = age_of(&entry);
-            return Ok(self.promote_if_small(entry, Outcome::Hit, age).await);
+            return Ok(self.promote_if_small(entry, CacheStatus::Hit, age).await);
         }
         let offline_stale =
             self.manifest.current().manifest.assets.offline_stale.as_secs().max(0) as u64;
         if let Some(entry) = found {
             let age = age_of(&entry);
             match entry.meta.freshness.verdict(age, offline_stale, serve_stale) {
-                Verdict::Fresh => return Ok(self.promote_if_small(entry, Outcome::Hit, age).await),
+                Verdict::Fresh => {
+                    return Ok(self.promote_if_small(entry, CacheStatus::Hit, age).await)
+                }
                 _ if req.from_peer || req.only_if_cached => return Err(AssetError::NotCached),
                 Verdict::StaleWhileRevalidate => {
                     // One refresh at a time: a burst of stale hits spawns one task, not one each.
@@ -283,7 +285,7 @@ impl AssetCache {
                         .unwrap_or_else(|e| e.into_inner())
                         .contains_key(&req.coalescing_key())
                     {
-                        return Ok(self.promote_if_small(entry, Outcome::Stale, age).await);
+                        return Ok(self.promote_if_small(entry, CacheStatus::Stale, age).await);
                     }
                     let this = self.clone();
                     let (req, stored) = (req.clone(), entry.clone());
@@ -292,7 +294,7 @@ impl AssetCache {
                             this.figures.origin_error(req.path.prefix());
                         }
                     });
-                    return Ok(self.promote_if_small(entry, Outcome::Stale, age).await);
+                    return Ok(self.promote_if_small(entry, CacheStatus::Stale, age).await);
                 }
                 Verdict::Revalidate { .. } => {
                     return match self.fetch(req, Some(entry.clone())).await {
@@ -307,7 +309,7 @@ impl AssetCache {
                         {
                             self.figures.origin_error(prefix);
                             tracing::debug!(path = %req.path, error = %e, "origin failed; serving stale");
-                            Ok(self.promote_if_small(entry, Outcome::Stale, age).await)
+                            Ok(self.promote_if_small(entry, CacheStatus::Stale, age).await)
                         }
                         Err(e) => {
                             self.figures.origin_error(prefix);
@@ -326,7 +328,7 @@ impl AssetCache {
                 entry.meta.response_time_ms,
                 self.now_ms(),
             );
-            return Ok(Served::Cached { entry, outcome: Outcome::Peer, age });
+            return Ok(Served::Cached { entry, outcome: CacheStatus::Peer, age });
         }
         match self.fetch(req, None).await {
             Ok(fetched) => self.hand_over(req, fetched).await,
@@ -373,7 +375,7 @@ impl AssetCache {
                 );
                 Ok(Served::Cached {
                     entry,
-                    outcome: if revalidated { Outcome::Hit } else { Outcome::Miss },
+                    outcome: if revalidated { CacheStatus::Hit } else { CacheStatus::Miss },
                     age,
                 })
             }
@@ -408,7 +410,7 @@ impl AssetCache {
     }
 
     /// A disk-only small object is read into the memory tier on its first hit.
-    async fn promote_if_small(&self, entry: Arc<Entry>, outcome: Outcome, age: u64) -> Served {
+    async fn promote_if_small(&self, entry: Arc<Entry>, outcome: CacheStatus, age: u64) -> Served {
         let limits = self.store.limits();
         if entry.memory.is_none()
             && entry.meta.len <= limits.memory_object_bytes

@@ -134,7 +134,7 @@ impl Received {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub struct TierLimits {
     pub memory_bytes: u64,
     pub memory_object_bytes: u64,
     pub disk_bytes: u64,
@@ -161,7 +161,7 @@ pub struct Usage {
 
 pub struct Store {
     dir: PathBuf,
-    limits: Limits,
+    limits: TierLimits,
     index: RwLock<Index>,
     /// The recency era: advanced each time an entry is stored (eviction only runs
     /// then). A hit marks its entry with the current era; eviction takes the lowest
@@ -174,7 +174,7 @@ pub struct Store {
 impl Store {
     /// Opens the store in `dir`, keeping every complete object found there (up to the
     /// disk bound, most recently stored first) and removing everything else.
-    pub fn open(dir: &Path, limits: Limits) -> Result<Store, StoreError> {
+    pub fn open(dir: &Path, limits: TierLimits) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let store = Store {
             dir: dir.to_owned(),
@@ -235,7 +235,7 @@ impl Store {
         Ok(store)
     }
 
-    pub fn limits(&self) -> Limits {
+    pub fn limits(&self) -> TierLimits {
         self.limits
     }
 
@@ -638,8 +638,8 @@ mod tests {
         }
     }
 
-    fn limits(memory: u64, disk: u64) -> Limits {
-        Limits {
+    fn limits(memory: u64, disk: u64) -> TierLimits {
+        TierLimits {
             memory_bytes: memory,
             memory_object_bytes: 4096,
             disk_bytes: disk,

@@ -32,7 +32,7 @@ use crate::uplink::{Uplink, UplinkError};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::manifest::controls::NORMAL;
 use boothcloud_core::manifest::{
-    DegradeLevel, Manifest, Runbook, Sheddable, Step, TranscodeMode, Trigger,
+    DegradeLevel, Manifest, Runbook, RunbookStep, Sheddable, TranscodeMode, Trigger,
 };
 use boothcloud_core::triggers::{self, Arming, Signals};
 use boothcloud_core::uplink::Route;
@@ -513,43 +513,43 @@ impl Controls {
     }
 
     /// What a step would change: (before, after) in the words the audit log uses.
-    fn plan(&self, step: &Step) -> (String, String) {
+    fn plan(&self, step: &RunbookStep) -> (String, String) {
         let st = self.lock();
         match step {
-            Step::Degrade(level) => (st.level.clone(), level.clone()),
-            Step::Failover(path) => (
+            RunbookStep::Degrade(level) => (st.level.clone(), level.clone()),
+            RunbookStep::Failover(path) => (
                 self.targets.uplink.route().path(),
                 Route::from_path(path).map_or_else(|| path.clone(), |r| r.path()),
             ),
-            Step::PauseUploads => (paused_words(st.uploads_paused), paused_words(true)),
-            Step::ResumeUploads => (paused_words(st.uploads_paused), paused_words(false)),
-            Step::RotateSigningKey => {
+            RunbookStep::PauseUploads => (paused_words(st.uploads_paused), paused_words(true)),
+            RunbookStep::ResumeUploads => (paused_words(st.uploads_paused), paused_words(false)),
+            RunbookStep::RotateSigningKey => {
                 (format!("key {}", self.targets.keys.signer().fingerprint()), "a new key".into())
             }
-            Step::Origin(on) => {
+            RunbookStep::Origin(on) => {
                 (origin_words(self.targets.assets.on_fallback()), origin_words(*on))
             }
-            Step::Teardown => (
+            RunbookStep::Teardown => (
                 if self.targets.teardown.is_closed() { "closing" } else { "open" }.into(),
                 "teardown (closed, synced or exported, wiped, stopped)".into(),
             ),
-            Step::Notify(text) => (String::new(), text.clone()),
+            RunbookStep::Notify(text) => (String::new(), text.clone()),
         }
     }
 
-    async fn take(&self, step: &Step, runbook: &str, who: &Who) -> Result<(), ControlError> {
+    async fn take(&self, step: &RunbookStep, runbook: &str, who: &Who) -> Result<(), ControlError> {
         match step {
-            Step::Degrade(level) => self.degrade_locked(level, who).await,
-            Step::Failover(path) => {
+            RunbookStep::Degrade(level) => self.degrade_locked(level, who).await,
+            RunbookStep::Failover(path) => {
                 let route =
                     Route::from_path(path).ok_or_else(|| UplinkError::UnknownPeer(path.clone()))?;
                 self.failover_locked(route, who).await
             }
-            Step::PauseUploads => self.pause_uploads_locked(true, who).await,
-            Step::ResumeUploads => self.pause_uploads_locked(false, who).await,
-            Step::RotateSigningKey => Ok(self.targets.keys.rotate(who).await?),
-            Step::Origin(on) => self.switch_origin_locked(*on, who).await,
-            Step::Teardown => {
+            RunbookStep::PauseUploads => self.pause_uploads_locked(true, who).await,
+            RunbookStep::ResumeUploads => self.pause_uploads_locked(false, who).await,
+            RunbookStep::RotateSigningKey => Ok(self.targets.keys.rotate(who).await?),
+            RunbookStep::Origin(on) => self.switch_origin_locked(*on, who).await,
+            RunbookStep::Teardown => {
                 let loaded = self.live.current();
                 let m = &loaded.manifest;
                 let started = self
@@ -561,7 +561,7 @@ impl Controls {
                 self.targets.audit.record(who, "teardown", None, Some(after.into()), Ok(())).await;
                 Ok(())
             }
-            Step::Notify(text) => {
+            RunbookStep::Notify(text) => {
                 let notice = Notice {
                     at: self.clock.now(),
                     text: text.clone(),

@@ -21,7 +21,7 @@ pub struct ShedGate {
 
 /// Why a request for a paused group is refused, for the words of the refusal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paused {
+pub struct Pause {
     pub level: Arc<str>,
     pub what: Sheddable,
     pub retry_after_s: u32,
@@ -40,11 +40,11 @@ impl ShedGate {
     }
 
     /// `Some` while `what` is paused.
-    pub fn paused(&self, what: Sheddable) -> Option<Paused> {
+    pub fn paused(&self, what: Sheddable) -> Option<Pause> {
         if !self.sheds(what) {
             return None;
         }
-        Some(Paused {
+        Some(Pause {
             level: self.level.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             what,
             retry_after_s: self.retry_after_s.load(Ordering::Relaxed),

@@ -177,7 +177,7 @@ impl Discovery {
     }
 
     /// Service types whose browsing the flood guard holds now.
-    pub fn paused(&self) -> Vec<flood::Paused> {
+    pub fn paused(&self) -> Vec<flood::PausedType> {
         self.guard().paused()
     }
 

@@ -22,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Operator};
-use crate::assets::figures::{FiguresView, Outcome};
+use crate::assets::figures::{CacheStatus, FiguresView};
 use crate::assets::store::Usage;
 use crate::assets::warm::WarmView;
 use crate::assets::{AssetError, AssetRequest, PassedBody, Served};
@@ -73,7 +73,7 @@ pub async fn serve_asset(
             return with_x_cache(
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_asset_path", e.to_string())
                     .into_response(),
-                Outcome::Miss,
+                CacheStatus::Miss,
             )
         }
     };
@@ -90,7 +90,10 @@ pub async fn serve_asset(
                 Ok(sig) => Some(sig),
                 Err(e) => {
                     tracing::warn!(error = %e, "refused a peer question");
-                    return with_x_cache(super::peers::refusal(e).into_response(), Outcome::Miss);
+                    return with_x_cache(
+                        super::peers::refusal(e).into_response(),
+                        CacheStatus::Miss,
+                    );
                 }
             }
         }
@@ -126,7 +129,7 @@ pub async fn serve_asset(
             response
         }
         Ok(Served::Passed { status, headers: passed, body }) => {
-            figures.served(req.path.prefix(), Outcome::Miss, 0);
+            figures.served(req.path.prefix(), CacheStatus::Miss, 0);
             let mut response = Response::new(match body {
                 _ if method == Method::HEAD => Body::empty(),
                 PassedBody::Bytes(b) => Body::from(b),
@@ -135,9 +138,9 @@ pub async fn serve_asset(
             *response.status_mut() =
                 StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             copy_headers(response.headers_mut(), &passed);
-            with_x_cache(response, Outcome::Miss)
+            with_x_cache(response, CacheStatus::Miss)
         }
-        Err(e) => with_x_cache(asset_error(e).into_response(), Outcome::Miss),
+        Err(e) => with_x_cache(asset_error(e).into_response(), CacheStatus::Miss),
     }
 }
 
@@ -161,7 +164,7 @@ pub async fn other_method() -> Response {
     )
     .into_response();
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-    with_x_cache(response, Outcome::Miss)
+    with_x_cache(response, CacheStatus::Miss)
 }
 
 fn asset_error(e: AssetError) -> ApiError {
@@ -187,7 +190,7 @@ fn asset_error(e: AssetError) -> ApiError {
     }
 }
 
-fn with_x_cache(mut response: Response, outcome: Outcome) -> Response {
+fn with_x_cache(mut response: Response, outcome: CacheStatus) -> Response {
     response.headers_mut().insert(X_CACHE, HeaderValue::from_static(outcome.as_header()));
     response
 }
@@ -234,7 +237,7 @@ async fn cached_response(
     method: &Method,
     request: &HeaderMap,
     entry: &crate::assets::store::Entry,
-    outcome: Outcome,
+    outcome: CacheStatus,
     age: u64,
     proof: Option<String>,
 ) -> (Response, u64) {

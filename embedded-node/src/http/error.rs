@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::checkout::CheckoutError;
 use crate::orders::OrderError;
 use boothcloud_core::pricing::PricingError;
-use boothcloud_core::signing::quote::TokenError;
+use boothcloud_core::signing::quote::QuoteTokenError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -98,13 +98,13 @@ impl From<PricingError> for ApiError {
     }
 }
 
-impl From<TokenError> for ApiError {
-    fn from(e: TokenError) -> ApiError {
+impl From<QuoteTokenError> for ApiError {
+    fn from(e: QuoteTokenError) -> ApiError {
         let code = match e {
-            TokenError::Expired(_) => "quote_expired",
-            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongEvent => {
-                "invalid_quote_token"
-            }
+            QuoteTokenError::Expired(_) => "quote_expired",
+            QuoteTokenError::Malformed
+            | QuoteTokenError::BadSignature
+            | QuoteTokenError::WrongEvent => "invalid_quote_token",
         };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }

@@ -21,7 +21,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Operator};
 use crate::controls::shed::ShedGate;
-use crate::media::tokens::{Grant, IssueRequest, Issued, TokenError, TokenView};
+use crate::media::tokens::{IssueRequest, Issued, TokenView, UploadGrant, UploadTokenError};
 use crate::media::transcode::{JobView, StartRequest, TranscodeError};
 use crate::media::tus::{self, TusError};
 use crate::media::uploads::{UploadError, UploadInfo, UploadView};
@@ -154,15 +154,15 @@ impl From<TranscodeError> for ApiError {
     }
 }
 
-impl From<TokenError> for ApiError {
-    fn from(e: TokenError) -> ApiError {
+impl From<UploadTokenError> for ApiError {
+    fn from(e: UploadTokenError) -> ApiError {
         let (status, code) = match &e {
-            TokenError::Unknown => (StatusCode::UNAUTHORIZED, "upload_token_unknown"),
-            TokenError::Expired => (StatusCode::UNAUTHORIZED, "upload_token_expired"),
-            TokenError::Revoked => (StatusCode::UNAUTHORIZED, "upload_token_revoked"),
-            TokenError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-            TokenError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "too_many_upload_tokens"),
-            TokenError::Database(_) => return ApiError::internal(e),
+            UploadTokenError::Unknown => (StatusCode::UNAUTHORIZED, "upload_token_unknown"),
+            UploadTokenError::Expired => (StatusCode::UNAUTHORIZED, "upload_token_expired"),
+            UploadTokenError::Revoked => (StatusCode::UNAUTHORIZED, "upload_token_revoked"),
+            UploadTokenError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            UploadTokenError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "too_many_upload_tokens"),
+            UploadTokenError::Database(_) => return ApiError::internal(e),
         };
         ApiError::new(status, code, e.to_string())
     }
@@ -184,7 +184,7 @@ impl From<TusError> for ApiError {
 }
 
 /// A device with a valid upload token (or the operator).
-pub struct Uploader(pub Grant);
+pub struct Uploader(pub UploadGrant);
 
 impl FromRequestParts<Services> for Uploader {
     type Rejection = ApiError;
@@ -204,7 +204,7 @@ impl FromRequestParts<Services> for Uploader {
             ));
         };
         if bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes())) {
-            return Ok(Uploader(Grant::operator()));
+            return Ok(Uploader(UploadGrant::operator()));
         }
         Ok(Uploader(state.media.tokens.check(token, state.clock.now()).await?))
     }
@@ -326,7 +326,7 @@ async fn refused(e: ApiError, body: Option<Body>) -> Response {
 
 async fn create(
     state: &Services,
-    grant: &Grant,
+    grant: &UploadGrant,
     headers: &HeaderMap,
     body: &mut Option<Body>,
 ) -> Result<Response, ApiError> {
@@ -446,7 +446,7 @@ pub(super) async fn tus_patch(
 async fn patch(
     state: &Services,
     id: &str,
-    grant: &Grant,
+    grant: &UploadGrant,
     headers: &HeaderMap,
     body: &mut Option<Body>,
 ) -> Result<Response, ApiError> {
@@ -568,7 +568,7 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Json<TokenView>, ApiError> {
     match state.media.tokens.revoke(&id, state.clock.now()).await {
-        Err(TokenError::Unknown) => Err(ApiError::not_found("this upload token")),
+        Err(UploadTokenError::Unknown) => Err(ApiError::not_found("this upload token")),
         other => Ok(Json(other?)),
     }
 }
@@ -614,7 +614,7 @@ async fn delete_upload(
     State(state): State<Services>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.media.uploads.terminate(&id, &Grant::operator()).await?;
+    state.media.uploads.terminate(&id, &UploadGrant::operator()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -18,7 +18,7 @@ use super::extract::Operator;
 use crate::assets::figures::Totals;
 use crate::services::Services;
 use crate::spend::MICRO;
-use crate::telemetry::prometheus::{self, Exposition, Kind};
+use crate::telemetry::prometheus::{self, Exposition, MetricKind};
 use crate::telemetry::{RouteFigures, SessionFigures};
 
 /// A per-prefix cache counter: name, help, and how to read it from a prefix's totals.
@@ -45,7 +45,7 @@ async fn metrics(
     let totals = state.assets.figures().totals();
     ex.family(
         "boothcloud_cache_requests_total",
-        Kind::Counter,
+        MetricKind::Counter,
         "Asset requests by route prefix and how they were served (X-Cache).",
     );
     for (prefix, t) in &totals {
@@ -80,27 +80,31 @@ async fn metrics(
         }),
     ];
     for (name, help, value) in per_prefix {
-        ex.family(name, Kind::Counter, help);
+        ex.family(name, MetricKind::Counter, help);
         for (prefix, t) in &totals {
             ex.sample(name, &[("prefix", prefix)], value(t));
         }
     }
     let usage = state.assets.store().usage();
-    ex.family("boothcloud_cache_objects", Kind::Gauge, "Objects stored in the asset cache.");
+    ex.family("boothcloud_cache_objects", MetricKind::Gauge, "Objects stored in the asset cache.");
     ex.sample("boothcloud_cache_objects", &[], usage.objects);
     ex.family(
         "boothcloud_cache_stored_bytes",
-        Kind::Gauge,
+        MetricKind::Gauge,
         "Bytes stored in the asset cache, by tier.",
     );
     ex.sample("boothcloud_cache_stored_bytes", &[("tier", "memory")], usage.memory_bytes);
     ex.sample("boothcloud_cache_stored_bytes", &[("tier", "disk")], usage.disk_bytes);
-    ex.family("boothcloud_cache_capacity_bytes", Kind::Gauge, "The asset cache's bounds, by tier.");
+    ex.family(
+        "boothcloud_cache_capacity_bytes",
+        MetricKind::Gauge,
+        "The asset cache's bounds, by tier.",
+    );
     ex.sample("boothcloud_cache_capacity_bytes", &[("tier", "memory")], usage.memory_limit);
     ex.sample("boothcloud_cache_capacity_bytes", &[("tier", "disk")], usage.disk_limit);
 
     let orders = state.orders.counts().await?;
-    ex.family("boothcloud_orders", Kind::Gauge, "Orders in the queue, by state.");
+    ex.family("boothcloud_orders", MetricKind::Gauge, "Orders in the queue, by state.");
     for (s, n) in [
         ("captured", orders.captured),
         ("syncing", orders.syncing),
@@ -111,7 +115,7 @@ async fn metrics(
     }
     ex.family(
         "boothcloud_revenue_minor_units",
-        Kind::Gauge,
+        MetricKind::Gauge,
         "Sum of every order's total, in minor units of the event's currency.",
     );
     let currency = state.manifest.current().manifest.event.currency.to_string();
@@ -122,7 +126,7 @@ async fn metrics(
     let sessions = state.telemetry.sessions().figures(state.telemetry.now_ms());
     ex.family(
         "boothcloud_sessions_open",
-        Kind::Gauge,
+        MetricKind::Gauge,
         "Sessions with a request in the last five minutes, by feature.",
     );
     for s in &sessions {
@@ -130,7 +134,7 @@ async fn metrics(
     }
     ex.family(
         "boothcloud_sessions_finished_total",
-        Kind::Counter,
+        MetricKind::Counter,
         "Sessions that ended (five idle minutes), by feature.",
     );
     for s in &sessions {
@@ -143,11 +147,11 @@ async fn metrics(
 
     ex.family(
         "boothcloud_telemetry_sampling_ratio",
-        Kind::Gauge,
+        MetricKind::Gauge,
         "Share of requests whose detail is logged.",
     );
     ex.sample("boothcloud_telemetry_sampling_ratio", &[], state.telemetry.sampling());
-    ex.family("boothcloud_uptime_seconds", Kind::Gauge, "Seconds since this node started.");
+    ex.family("boothcloud_uptime_seconds", MetricKind::Gauge, "Seconds since this node started.");
     let up = state.clock.now().duration_since(state.started_at).as_secs_f64().max(0.0);
     ex.sample("boothcloud_uptime_seconds", &[], up);
 
@@ -169,12 +173,12 @@ fn write_spend(ex: &mut Exposition, state: &Services) {
         ("boothcloud_upstream_calls_total", "Calls made to the origin or upstream.", 1.0),
     ];
     for (line, (name, help, scale)) in view.components.iter().zip(usage) {
-        ex.family(name, Kind::Counter, help);
+        ex.family(name, MetricKind::Counter, help);
         ex.sample(name, &[], line.usage as f64 * scale);
     }
     let cur = view.currency.as_str();
     let spent = "boothcloud_spend_minor_units_total";
-    ex.family(spent, Kind::Counter, "Spend for the event by component, in minor units of the event's currency (exact to 10^-6).");
+    ex.family(spent, MetricKind::Counter, "Spend for the event by component, in minor units of the event's currency (exact to 10^-6).");
     for c in &view.components {
         ex.sample(
             spent,
@@ -183,7 +187,7 @@ fn write_spend(ex: &mut Exposition, state: &Services) {
         );
     }
     let budget = "boothcloud_budget_minor_units";
-    ex.family(budget, Kind::Gauge, "Budgets from the manifest, by component and in total.");
+    ex.family(budget, MetricKind::Gauge, "Budgets from the manifest, by component and in total.");
     let budgets = view
         .components
         .iter()
@@ -195,7 +199,7 @@ fn write_spend(ex: &mut Exposition, state: &Services) {
     let projected = "boothcloud_spend_projected_minor_units";
     ex.family(
         projected,
-        Kind::Gauge,
+        MetricKind::Gauge,
         "Spend at the event's end at the last 15 minutes' burn rate.",
     );
     let projections = view
@@ -206,17 +210,17 @@ fn write_spend(ex: &mut Exposition, state: &Services) {
     for (name, p) in projections.filter_map(|(n, p)| p.map(|p| (n, p))) {
         ex.sample(projected, &[("component", name), ("currency", cur)], p);
     }
-    ex.family("boothcloud_transcodes_running", Kind::Gauge, "Transcodes running now.");
+    ex.family("boothcloud_transcodes_running", MetricKind::Gauge, "Transcodes running now.");
     ex.sample("boothcloud_transcodes_running", &[], view.transcodes_running);
     ex.family(
         "boothcloud_transcodes_peak",
-        Kind::Gauge,
+        MetricKind::Gauge,
         "The most transcodes at once since the node started.",
     );
     ex.sample("boothcloud_transcodes_peak", &[], view.transcodes_peak);
     ex.family(
         "boothcloud_transcode_wall_seconds_total",
-        Kind::Counter,
+        MetricKind::Counter,
         "Wall-clock seconds transcodes ran since the node started.",
     );
     ex.sample(

@@ -23,7 +23,7 @@ use crate::peers::{Booth, ClaimBody, GrantBody, Hello, PeerStatus, PeersError};
 use crate::services::Services;
 use crate::telemetry::serves_customers;
 use crate::uplink::sync::{RelayEnvelope, MAX_RELAY_BYTES, RELAYED_HEADER, RELAY_PATH};
-use boothcloud_core::devices::inventory::{BoothTxt, Kind, Liveness};
+use boothcloud_core::devices::inventory::{BoothTxt, DeviceKind, Liveness};
 use boothcloud_core::signing::peer::{
     self, PeerAuthError, Signature, PROOF_HEADER, SIGNATURE_HEADER,
 };
@@ -211,9 +211,9 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         mode: state.uplink.mode().as_str().into(),
         uplink: match state.uplink.health() {
-            boothcloud_core::uplink::watch::Health::Up => "up",
-            boothcloud_core::uplink::watch::Health::Down => "down",
-            boothcloud_core::uplink::watch::Health::Checking => "not_checked",
+            boothcloud_core::uplink::watch::LinkHealth::Up => "up",
+            boothcloud_core::uplink::watch::LinkHealth::Down => "down",
+            boothcloud_core::uplink::watch::LinkHealth::Checking => "not_checked",
         }
         .into(),
         queue_depth: counts.captured + counts.syncing,
@@ -292,7 +292,7 @@ pub struct PausedType {
 pub struct DeviceView {
     /// Stable identity: `booth:<node id>`, or the DNS-SD full name.
     key: String,
-    kind: Kind,
+    kind: DeviceKind,
     service_type: String,
     name: String,
     host: String,
@@ -364,11 +364,11 @@ async fn devices(_: Operator, State(state): State<Services>) -> Json<DevicesView
                 .collect()
         }
     };
-    let rank = |k: Kind| match k {
-        Kind::Booth => 0,
-        Kind::Printer => 1,
-        Kind::Other => 2,
-        Kind::WebDevice => 3,
+    let rank = |k: DeviceKind| match k {
+        DeviceKind::Booth => 0,
+        DeviceKind::Printer => 1,
+        DeviceKind::Other => 2,
+        DeviceKind::WebDevice => 3,
     };
     list.sort_by(|a, b| {
         (a.state == Liveness::Gone, rank(a.kind), &a.name).cmp(&(

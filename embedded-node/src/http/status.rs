@@ -27,14 +27,14 @@ pub fn routes() -> OpenApiRouter<Services> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Health {
+pub struct Healthz {
     status: &'static str,
 }
 
 /// Liveness and readiness: 200 when the database answers.
 #[utoipa::path(get, path = "/healthz", tag = "status",
-    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
-async fn healthz(State(state): State<Services>) -> Result<Json<Health>, ApiError> {
+    responses((status = 200, body = Healthz), (status = 503, body = ErrorBody)))]
+async fn healthz(State(state): State<Services>) -> Result<Json<Healthz>, ApiError> {
     sqlx::query("SELECT 1").execute(&state.db).await.map_err(|_| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -42,7 +42,7 @@ async fn healthz(State(state): State<Services>) -> Result<Json<Health>, ApiError
             "the node's database does not answer",
         )
     })?;
-    Ok(Json(Health { status: "ok" }))
+    Ok(Json(Healthz { status: "ok" }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -137,10 +137,10 @@ impl Media {
     }
 
     /// The manifest's limits, as they are now.
-    pub fn limits(&self) -> uploads::Limits {
+    pub fn limits(&self) -> uploads::UploadLimits {
         let loaded = self.live.current();
         let m = &loaded.manifest;
-        uploads::Limits {
+        uploads::UploadLimits {
             max_upload_bytes: m.media.max_upload_bytes,
             quota_bytes: m.media.quota_bytes,
             max_open_uploads: m.media.max_open_uploads,

@@ -18,7 +18,7 @@ pub const DEFAULT_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
 pub const MAX_LIFETIME: SignedDuration = SignedDuration::from_hours(24 * 30);
 
 #[derive(Debug, thiserror::Error)]
-pub enum TokenError {
+pub enum UploadTokenError {
     #[error("this upload token is not known here")]
     Unknown,
     #[error("this upload token has expired; ask the operator for a new one")]
@@ -75,16 +75,16 @@ pub struct Issued {
 
 /// The rights a valid token carries into a request.
 #[derive(Debug, Clone)]
-pub struct Grant {
+pub struct UploadGrant {
     /// The token id, or `operator` for the operator token.
     pub id: String,
     pub max_bytes: u64,
     pub max_uploads: u32,
 }
 
-impl Grant {
-    pub fn operator() -> Grant {
-        Grant { id: "operator".into(), max_bytes: u64::MAX, max_uploads: u32::MAX }
+impl UploadGrant {
+    pub fn operator() -> UploadGrant {
+        UploadGrant { id: "operator".into(), max_bytes: u64::MAX, max_uploads: u32::MAX }
     }
 }
 
@@ -108,11 +108,11 @@ impl UploadTokens {
         req: IssueRequest,
         default_max_bytes: u64,
         now: Timestamp,
-    ) -> Result<Issued, TokenError> {
+    ) -> Result<Issued, UploadTokenError> {
         let label: String =
             req.label.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned();
         if label.is_empty() || label.chars().count() > 64 {
-            return Err(TokenError::Invalid(
+            return Err(UploadTokenError::Invalid(
                 "label must be 1 to 64 characters (which device is this for?)".into(),
             ));
         }
@@ -122,7 +122,7 @@ impl UploadTokens {
                 SignedDuration::from_secs(s as i64)
             }
             Some(_) => {
-                return Err(TokenError::Invalid(format!(
+                return Err(UploadTokenError::Invalid(format!(
                     "expires_in_s must be between 60 and {}",
                     MAX_LIFETIME.as_secs()
                 )))
@@ -131,7 +131,9 @@ impl UploadTokens {
         let max_bytes = req.max_bytes.unwrap_or(default_max_bytes).min(i64::MAX as u64);
         let max_uploads = req.max_uploads.unwrap_or(1_000);
         if max_bytes == 0 || max_uploads == 0 {
-            return Err(TokenError::Invalid("max_bytes and max_uploads must be above zero".into()));
+            return Err(UploadTokenError::Invalid(
+                "max_bytes and max_uploads must be above zero".into(),
+            ));
         }
         let active: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM upload_tokens WHERE revoked_at IS NULL AND expires_at > ?",
@@ -140,7 +142,7 @@ impl UploadTokens {
         .fetch_one(&self.db)
         .await?;
         if active >= MAX_ACTIVE {
-            return Err(TokenError::TooMany);
+            return Err(UploadTokenError::TooMany);
         }
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
@@ -174,7 +176,7 @@ impl UploadTokens {
         Ok(Issued { token, view })
     }
 
-    pub async fn list(&self, now: Timestamp) -> Result<Vec<TokenView>, TokenError> {
+    pub async fn list(&self, now: Timestamp) -> Result<Vec<TokenView>, UploadTokenError> {
         let rows: Vec<Row> =
             sqlx::query_as(&format!("{SELECT} ORDER BY t.created_at DESC LIMIT 500"))
                 .fetch_all(&self.db)
@@ -183,7 +185,7 @@ impl UploadTokens {
     }
 
     /// Revokes at once: the next request with it is refused (uploads it made stay).
-    pub async fn revoke(&self, id: &str, now: Timestamp) -> Result<TokenView, TokenError> {
+    pub async fn revoke(&self, id: &str, now: Timestamp) -> Result<TokenView, UploadTokenError> {
         let done = sqlx::query(
             "UPDATE upload_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
         )
@@ -192,7 +194,7 @@ impl UploadTokens {
         .execute(&self.db)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(TokenError::Unknown);
+            return Err(UploadTokenError::Unknown);
         }
         let row: Row = sqlx::query_as(&format!("{SELECT} WHERE t.id = ?"))
             .bind(id)
@@ -211,9 +213,13 @@ impl UploadTokens {
             .rows_affected())
     }
 
-    pub async fn check(&self, secret: &str, now: Timestamp) -> Result<Grant, TokenError> {
+    pub async fn check(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<UploadGrant, UploadTokenError> {
         if !secret.starts_with(PREFIX) || secret.len() > 128 {
-            return Err(TokenError::Unknown);
+            return Err(UploadTokenError::Unknown);
         }
         // Looked up by hash: equal hashes are the only match, and the secret itself is
         // never compared byte by byte.
@@ -223,14 +229,14 @@ impl UploadTokens {
                 .fetch_optional(&self.db)
                 .await?;
         let (id, expires_at, max_bytes, max_uploads, revoked_at) =
-            row.ok_or(TokenError::Unknown)?;
+            row.ok_or(UploadTokenError::Unknown)?;
         if revoked_at.is_some() {
-            return Err(TokenError::Revoked);
+            return Err(UploadTokenError::Revoked);
         }
         if expires_at <= now.as_millisecond() {
-            return Err(TokenError::Expired);
+            return Err(UploadTokenError::Expired);
         }
-        Ok(Grant { id, max_bytes: max_bytes as u64, max_uploads: max_uploads as u32 })
+        Ok(UploadGrant { id, max_bytes: max_bytes as u64, max_uploads: max_uploads as u32 })
     }
 }
 
@@ -300,29 +306,29 @@ mod tests {
         assert_eq!(grant.max_bytes, 1 << 30);
         assert!(matches!(
             t.check(&issued.token, now + SignedDuration::from_secs(600)).await,
-            Err(TokenError::Expired)
+            Err(UploadTokenError::Expired)
         ));
-        assert!(matches!(t.check("bcu_forged", now).await, Err(TokenError::Unknown)));
+        assert!(matches!(t.check("bcu_forged", now).await, Err(UploadTokenError::Unknown)));
         assert!(matches!(
             t.check(&issued.token.replace("bcu_", "xyz_"), now).await,
-            Err(TokenError::Unknown)
+            Err(UploadTokenError::Unknown)
         ));
         let revoked = t.revoke(&issued.view.id, now).await.unwrap();
         assert_eq!(revoked.state, "revoked");
-        assert!(matches!(t.check(&issued.token, now).await, Err(TokenError::Revoked)));
-        assert!(matches!(t.revoke("nope", now).await, Err(TokenError::Unknown)));
+        assert!(matches!(t.check(&issued.token, now).await, Err(UploadTokenError::Revoked)));
+        assert!(matches!(t.revoke("nope", now).await, Err(UploadTokenError::Unknown)));
     }
 
     #[tokio::test]
     async fn requests_out_of_range_are_refused() {
         let (t, _dir) = tokens().await;
         let now = Timestamp::UNIX_EPOCH + SignedDuration::from_hours(1);
-        assert!(matches!(t.issue(ask("  "), 1, now).await, Err(TokenError::Invalid(_))));
+        assert!(matches!(t.issue(ask("  "), 1, now).await, Err(UploadTokenError::Invalid(_))));
         let long =
             IssueRequest { expires_in_s: Some(MAX_LIFETIME.as_secs() as u64 + 1), ..ask("x") };
-        assert!(matches!(t.issue(long, 1, now).await, Err(TokenError::Invalid(_))));
+        assert!(matches!(t.issue(long, 1, now).await, Err(UploadTokenError::Invalid(_))));
         let zero = IssueRequest { max_uploads: Some(0), ..ask("x") };
-        assert!(matches!(t.issue(zero, 1, now).await, Err(TokenError::Invalid(_))));
+        assert!(matches!(t.issue(zero, 1, now).await, Err(UploadTokenError::Invalid(_))));
         assert_eq!(t.list(now).await.unwrap().len(), 0);
     }
 }

@@ -694,7 +694,7 @@ impl Transcoder {
         drop(meter);
         let now = ms(self.clock.now());
         let saved = match &outcome {
-            Outcome::Done { file, bytes, ran, command } => {
+            Exit::Done { file, bytes, ran, command } => {
                 self.finish_done(
                     &job,
                     file,
@@ -708,14 +708,14 @@ impl Transcoder {
                 )
                 .await
             }
-            Outcome::Again => sqlx::query(
+            Exit::Again => sqlx::query(
                 "UPDATE transcodes SET state = 'queued', started_at = NULL WHERE id = ?",
             )
             .bind(&job.id)
             .execute(&self.db)
             .await
             .map(drop),
-            Outcome::Ended { state, reason, ran, command } => {
+            Exit::Ended { state, reason, ran, command } => {
                 let _ = std::fs::remove_dir_all(self.clips.join(&job.id));
                 sqlx::query(
                     "UPDATE transcodes SET state = ?, reason = ?, ran_preset = ?, command = ?, finished_at = ?, media_ms = ?, wall_ms = ? WHERE id = ?",
@@ -737,13 +737,13 @@ impl Transcoder {
             tracing::error!(job = %job.id, error = %e, "could not record a transcode's outcome");
         }
         match &outcome {
-            Outcome::Done { .. } => {
+            Exit::Done { .. } => {
                 tracing::info!(job = %job.id, preset = %job.preset, media_ms, wall_ms, "transcode done")
             }
-            Outcome::Ended { state, reason, .. } => {
+            Exit::Ended { state, reason, .. } => {
                 tracing::warn!(job = %job.id, %state, %reason, "transcode ended")
             }
-            Outcome::Again => {}
+            Exit::Again => {}
         }
         self.running.lock().expect("running jobs").remove(&job.id);
         self.ended.send_modify(|n| *n += 1);
@@ -839,9 +839,9 @@ impl Transcoder {
         running: &Running,
         media: &MediaSettings,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Outcome {
+    ) -> Exit {
         let Some(asked) = media.preset(&job.preset) else {
-            return Outcome::failed(
+            return Exit::failed(
                 format!("the manifest no longer has the preset `{}`", job.preset),
                 None,
                 None,
@@ -853,7 +853,7 @@ impl Transcoder {
         };
         let input = self.uploads.join(&job.upload_id);
         if !input.exists() {
-            return Outcome::failed(
+            return Exit::failed(
                 "the upload was deleted before it could be transcoded".into(),
                 Some(&preset.name),
                 None,
@@ -861,16 +861,16 @@ impl Transcoder {
         }
         let duration_ms = match self.duration(&media.ffprobe, &job.upload_id, &input).await {
             Ok(d) => d,
-            Err(why) => return Outcome::failed(why, Some(&preset.name), None),
+            Err(why) => return Exit::failed(why, Some(&preset.name), None),
         };
-        let plan = match Plan::new(preset, job.start_ms, job.end_ms, duration_ms) {
+        let plan = match FfmpegPlan::new(preset, job.start_ms, job.end_ms, duration_ms) {
             Ok(p) => p,
-            Err(why) => return Outcome::failed(why, Some(&preset.name), None),
+            Err(why) => return Exit::failed(why, Some(&preset.name), None),
         };
         running.total_ms.store(plan.media_ms, Ordering::Relaxed);
         let dir = self.clips.join(&job.id);
         if let Err(e) = std::fs::create_dir_all(&dir) {
-            return Outcome::failed(
+            return Exit::failed(
                 format!("cannot create the clip folder: {e}"),
                 Some(&preset.name),
                 None,
@@ -879,7 +879,7 @@ impl Transcoder {
         let file = format!("{}.{}", preset.name, plan.extension());
         let part = dir.join(format!("{}.part", preset.name));
         let args = plan.args(&input, &part);
-        let ended = |state: &'static str, reason: String| Outcome::Ended {
+        let ended = |state: &'static str, reason: String| Exit::Ended {
             state,
             reason,
             ran: Some(preset.name.clone()),
@@ -944,7 +944,7 @@ impl Transcoder {
                         "Stopped: the transcode budget is spent and this preset is not essential."
                             .into(),
                     ),
-                    Some(Stop::NodeStopping) => Outcome::Again,
+                    Some(Stop::NodeStopping) => Exit::Again,
                     None => ended(
                         "timed_out",
                         format!(
@@ -974,11 +974,11 @@ impl Transcoder {
         };
         progress(plan.media_ms);
         running.done_ms.store(plan.media_ms, Ordering::Relaxed);
-        Outcome::Done { file, bytes, ran: preset.name.clone(), command: args }
+        Exit::Done { file, bytes, ran: preset.name.clone(), command: args }
     }
 }
 
-enum Outcome {
+enum Exit {
     Done {
         file: String,
         bytes: u64,
@@ -995,9 +995,9 @@ enum Outcome {
     Again,
 }
 
-impl Outcome {
-    fn failed(reason: String, ran: Option<&str>, command: Option<Vec<String>>) -> Outcome {
-        Outcome::Ended { state: "failed", reason, ran: ran.map(str::to_owned), command }
+impl Exit {
+    fn failed(reason: String, ran: Option<&str>, command: Option<Vec<String>>) -> Exit {
+        Exit::Ended { state: "failed", reason, ran: ran.map(str::to_owned), command }
     }
 }
 
@@ -1043,7 +1043,7 @@ fn trim(
 
 /// What one job will run: a preset applied to a span of the input.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub struct FfmpegPlan {
     output: PresetOutput,
     /// Where in the input it starts, and how much media it covers (0 for a poster).
     start_ms: u64,
@@ -1051,14 +1051,14 @@ pub struct Plan {
     pub media_ms: u64,
 }
 
-impl Plan {
+impl FfmpegPlan {
     /// Fits the trim into the input's `duration_ms`, or says why it cannot.
     pub fn new(
         preset: &Preset,
         start_ms: Option<u64>,
         end_ms: Option<u64>,
         duration_ms: u64,
-    ) -> Result<Plan, String> {
+    ) -> Result<FfmpegPlan, String> {
         let start = start_ms.unwrap_or(0);
         if duration_ms > 0 && start >= duration_ms {
             return Err(format!(
@@ -1070,7 +1070,7 @@ impl Plan {
             end_ms.map_or(duration_ms, |e| if duration_ms > 0 { e.min(duration_ms) } else { e });
         let span = end.saturating_sub(start);
         Ok(match &preset.output {
-            PresetOutput::Video { .. } => Plan {
+            PresetOutput::Video { .. } => FfmpegPlan {
                 output: preset.output.clone(),
                 start_ms: start,
                 span_ms: end_ms.map(|_| span),
@@ -1080,7 +1080,7 @@ impl Plan {
                 // The poster's moment, inside the (trimmed) clip: its middle if the
                 // clip is shorter than the preset's moment.
                 let into = if *at_ms < span { *at_ms } else { span / 2 };
-                Plan {
+                FfmpegPlan {
                     output: preset.output.clone(),
                     start_ms: start + into,
                     span_ms: None,
@@ -1265,13 +1265,13 @@ mod tests {
 
     #[test]
     fn a_trim_is_fitted_into_the_clip() {
-        let p = Plan::new(&video(480), Some(1_000), Some(2_500), 3_000).unwrap();
+        let p = FfmpegPlan::new(&video(480), Some(1_000), Some(2_500), 3_000).unwrap();
         assert_eq!((p.start_ms, p.span_ms, p.media_ms), (1_000, Some(1_500), 1_500));
-        let p = Plan::new(&video(480), None, Some(9_000), 3_000).unwrap();
+        let p = FfmpegPlan::new(&video(480), None, Some(9_000), 3_000).unwrap();
         assert_eq!(p.media_ms, 3_000, "an end past the clip ends at the clip's end");
-        let p = Plan::new(&video(480), None, None, 3_000).unwrap();
+        let p = FfmpegPlan::new(&video(480), None, None, 3_000).unwrap();
         assert_eq!((p.start_ms, p.span_ms, p.media_ms), (0, None, 3_000));
-        assert!(Plan::new(&video(480), Some(3_000), None, 3_000).is_err());
+        assert!(FfmpegPlan::new(&video(480), Some(3_000), None, 3_000).is_err());
     }
 
     #[test]
@@ -1282,7 +1282,7 @@ mod tests {
             essential: false,
             degraded: None,
         };
-        let p = Plan::new(&poster, Some(1_000), None, 3_000).unwrap();
+        let p = FfmpegPlan::new(&poster, Some(1_000), None, 3_000).unwrap();
         assert_eq!(p.start_ms, 2_000, "the middle of a clip shorter than the poster's moment");
         assert_eq!(p.media_ms, 0);
         assert_eq!(p.extension(), "jpg");
@@ -1292,7 +1292,7 @@ mod tests {
 
     #[test]
     fn video_arguments_say_what_the_preset_says() {
-        let p = Plan::new(&video(480), Some(500), Some(1_500), 3_000).unwrap();
+        let p = FfmpegPlan::new(&video(480), Some(500), Some(1_500), 3_000).unwrap();
         let args = p.args(Path::new("/in.mov"), Path::new("/out.part"));
         let has = |a: &str, b: &str| args.windows(2).any(|w| w[0] == a && w[1] == b);
         assert!(has("-ss", "0.500") && has("-t", "1.000") && has("-i", "/in.mov"));

@@ -32,7 +32,7 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
-use super::tokens::Grant;
+use super::tokens::UploadGrant;
 use super::tus::{Checksum, Hasher, Metadata};
 use boothcloud_core::clock::Clock;
 
@@ -81,7 +81,7 @@ pub enum UploadError {
 
 /// The manifest's limits, as the store needs them.
 #[derive(Debug, Clone)]
-pub struct Limits {
+pub struct UploadLimits {
     pub max_upload_bytes: u64,
     pub quota_bytes: u64,
     pub max_open_uploads: u32,
@@ -239,10 +239,10 @@ impl Uploads {
     /// tus creation: a new, empty upload of `length` bytes.
     pub async fn create(
         &self,
-        grant: &Grant,
+        grant: &UploadGrant,
         length: u64,
         metadata: &Metadata,
-        limits: &Limits,
+        limits: &UploadLimits,
     ) -> Result<UploadInfo, UploadError> {
         if length > limits.max_upload_bytes {
             return Err(UploadError::TooLarge { max: limits.max_upload_bytes });
@@ -271,7 +271,7 @@ impl Uploads {
                 return Err(UploadError::QuotaFull { used, quota: limits.quota_bytes });
             }
         }
-        if grant.id != Grant::operator().id {
+        if grant.id != UploadGrant::operator().id {
             let (bytes, count): (i64, i64) = sqlx::query_as(
                 "SELECT COALESCE(SUM(CASE WHEN state IN ('receiving', 'done') THEN length END), 0), COUNT(*) FROM uploads WHERE token_id = ?",
             )
@@ -335,7 +335,7 @@ impl Uploads {
 
     /// tus HEAD: where the upload stands. Preempts a request writing it, so the offset
     /// includes everything that request received.
-    pub async fn info(&self, id: &str, grant: &Grant) -> Result<UploadInfo, UploadError> {
+    pub async fn info(&self, id: &str, grant: &UploadGrant) -> Result<UploadInfo, UploadError> {
         let slot = self.slot(id);
         let result = async {
             let _held = take(&slot).await?;
@@ -353,11 +353,11 @@ impl Uploads {
     pub async fn append(
         &self,
         id: &str,
-        grant: &Grant,
+        grant: &UploadGrant,
         offset: u64,
         checksum: Option<Checksum>,
         body: &mut Option<Body>,
-        limits: &Limits,
+        limits: &UploadLimits,
     ) -> Result<UploadInfo, UploadError> {
         let slot = self.slot(id);
         let result = self.append_held(&slot, id, grant, offset, checksum, body, limits).await;
@@ -370,11 +370,11 @@ impl Uploads {
         &self,
         slot: &Slot,
         id: &str,
-        grant: &Grant,
+        grant: &UploadGrant,
         offset: u64,
         checksum: Option<Checksum>,
         body: &mut Option<Body>,
-        limits: &Limits,
+        limits: &UploadLimits,
     ) -> Result<UploadInfo, UploadError> {
         let _held = take(slot).await?;
         let row = self.row(id, grant).await?;
@@ -473,7 +473,7 @@ impl Uploads {
         id: &str,
         row: &Row,
         received: u64,
-        limits: &Limits,
+        limits: &UploadLimits,
     ) -> Result<UploadInfo, UploadError> {
         let now = self.clock.now();
         let done = received == row.length;
@@ -503,7 +503,7 @@ impl Uploads {
     }
 
     /// tus termination (and the operator's delete): the bytes are freed at once.
-    pub async fn terminate(&self, id: &str, grant: &Grant) -> Result<(), UploadError> {
+    pub async fn terminate(&self, id: &str, grant: &UploadGrant) -> Result<(), UploadError> {
         let slot = self.slot(id);
         let result = async {
             let _held = take(&slot).await?;
@@ -641,7 +641,7 @@ impl Uploads {
         }
     }
 
-    async fn row(&self, id: &str, grant: &Grant) -> Result<Row, UploadError> {
+    async fn row(&self, id: &str, grant: &UploadGrant) -> Result<Row, UploadError> {
         if !super::is_id(id) {
             return Err(UploadError::NotFound);
         }
@@ -653,7 +653,7 @@ impl Uploads {
         let (token_id, length, received, metadata, state, expires_at) =
             row.ok_or(UploadError::NotFound)?;
         // Another device's upload does not exist, as far as this token can tell.
-        if token_id != grant.id && grant.id != Grant::operator().id {
+        if token_id != grant.id && grant.id != UploadGrant::operator().id {
             return Err(UploadError::NotFound);
         }
         match state.as_str() {

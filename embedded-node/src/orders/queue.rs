@@ -288,7 +288,7 @@ fn commit_and_answer(
 type BatchOutcome = (Vec<Result<Captured, OrderError>>, HashMap<String, u32>);
 
 /// What one order in the group became.
-enum Plan {
+enum Settlement {
     /// Stored now.
     Inserted,
     /// Same key as an order stored earlier in this group (index), to be settled once
@@ -330,11 +330,11 @@ fn commit_batch(
         for (i, job) in batch.iter().enumerate() {
             let o = &job.order;
             let plan = if let Some(&first) = keys_in_group.get(o.idempotency_key.as_str()) {
-                Plan::SameKeyAs(first)
+                Settlement::SameKeyAs(first)
             } else if quotes_in_group.contains_key(o.claims.qid.as_str()) {
-                Plan::Done(stored_under_key(&tx, o)?.unwrap_or(Err(OrderError::QuoteUsed)))
+                Settlement::Done(stored_under_key(&tx, o)?.unwrap_or(Err(OrderError::QuoteUsed)))
             } else if let Some(short) = short_of_stock(o, sold, &deltas) {
-                Plan::Done(match stored_under_key(&tx, o)? {
+                Settlement::Done(match stored_under_key(&tx, o)? {
                     Some(settled) => settled,
                     None if quote_used(&tx, o)? => Err(OrderError::QuoteUsed),
                     None => Err(short),
@@ -347,10 +347,10 @@ fn commit_batch(
                 }
                 keys_in_group.insert(&o.idempotency_key, i);
                 quotes_in_group.insert(&o.claims.qid, i);
-                Plan::Inserted
+                Settlement::Inserted
             } else {
                 // The row conflicts with one stored before this group.
-                Plan::Done(match stored_under_key(&tx, o)? {
+                Settlement::Done(match stored_under_key(&tx, o)? {
                     Some(settled) => settled,
                     None if quote_used(&tx, o)? => Err(OrderError::QuoteUsed),
                     // Neither key nor quote: an order id that collided. Nothing in
@@ -370,9 +370,9 @@ fn commit_batch(
     let mut results: Vec<Result<Captured, OrderError>> = Vec::with_capacity(plans.len());
     for (i, plan) in plans.into_iter().enumerate() {
         let result = match plan {
-            Plan::Inserted => Ok(Captured::New(batch[i].receipt.clone())),
-            Plan::Done(r) => r,
-            Plan::SameKeyAs(first) => match &results[first] {
+            Settlement::Inserted => Ok(Captured::New(batch[i].receipt.clone())),
+            Settlement::Done(r) => r,
+            Settlement::SameKeyAs(first) => match &results[first] {
                 Ok(Captured::New(response))
                     if batch[first].order.request_hash == batch[i].order.request_hash =>
                 {

@@ -264,7 +264,7 @@ impl OrderQueue {
         &self,
         methods: &[String],
         since: Timestamp,
-    ) -> Result<boothcloud_core::uplink::runway::Figures, OrderError> {
+    ) -> Result<boothcloud_core::uplink::runway::OfflineFigures, OrderError> {
         let methods = serde_json::to_string(methods).expect("strings serialize");
         let row = sqlx::query(
             "SELECT \
@@ -281,7 +281,7 @@ impl OrderQueue {
         .fetch_one(&self.pool)
         .await?;
         let (orders, bytes): (i64, i64) = (row.get(4), row.get(5));
-        Ok(boothcloud_core::uplink::runway::Figures {
+        Ok(boothcloud_core::uplink::runway::OfflineFigures {
             exposure: row.get(0),
             oldest_unsynced: row.get::<Option<i64>, _>(1).map(from_millis),
             recent_orders: row.get(2),

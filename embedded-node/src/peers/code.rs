@@ -104,7 +104,7 @@ fn keystream(code: &str, nonce: u128, len: usize) -> Vec<u8> {
 
 /// What the holder sends back: the wrapped key and the HMAC binding it to the claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
+pub struct PairingGrant {
     pub wrapped: Vec<u8>,
     pub proof: String,
 }
@@ -115,15 +115,20 @@ fn grant_proof(code: &str, claim: &str, wrapped: &[u8]) -> String {
     hex(&m.finalize().into_bytes())
 }
 
-pub fn grant(code: &str, claim: &str, nonce: u128, key: &[u8]) -> Grant {
+pub fn grant(code: &str, claim: &str, nonce: u128, key: &[u8]) -> PairingGrant {
     let wrapped: Vec<u8> =
         key.iter().zip(keystream(code, nonce, key.len())).map(|(k, s)| k ^ s).collect();
     let proof = grant_proof(code, claim, &wrapped);
-    Grant { wrapped, proof }
+    PairingGrant { wrapped, proof }
 }
 
 /// The key inside a grant, if the grant is genuine.
-pub fn unwrap(code: &str, claim: &str, nonce: u128, grant: &Grant) -> Result<Vec<u8>, CodeError> {
+pub fn unwrap(
+    code: &str,
+    claim: &str,
+    nonce: u128,
+    grant: &PairingGrant,
+) -> Result<Vec<u8>, CodeError> {
     if grant.wrapped.is_empty() || grant.wrapped.len() > MAX_KEY_BYTES {
         return Err(CodeError::BadGrant);
     }

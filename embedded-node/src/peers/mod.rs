@@ -29,7 +29,7 @@ use crate::discovery::Discovery;
 use crate::live_manifest::LiveManifest;
 use crate::secrets::{SecretError, SecretStore};
 use boothcloud_core::clock::Clock;
-use boothcloud_core::devices::inventory::{Kind, Liveness};
+use boothcloud_core::devices::inventory::{DeviceKind, Liveness};
 use boothcloud_core::signing::hex;
 use boothcloud_core::signing::peer::{
     self as auth, PeerAuthError, ReplayGuard, Signature, PROOF_HEADER, SIGNATURE_HEADER,
@@ -143,7 +143,7 @@ pub struct Booth {
 
 /// Someone to ask: a LAN booth or a manifest peer.
 #[derive(Debug, Clone)]
-struct Target {
+struct Candidate {
     key: String,
     id: Option<String>,
     name: String,
@@ -454,8 +454,12 @@ impl Peers {
             let body: GrantBody =
                 res.json().await.map_err(|e| PeersError::Refused(e.to_string()))?;
             let wrapped = STANDARD.decode(&body.wrapped).map_err(|_| code::CodeError::BadGrant)?;
-            let key =
-                code::unwrap(&code, &proof, nonce, &code::Grant { wrapped, proof: body.proof })?;
+            let key = code::unwrap(
+                &code,
+                &proof,
+                nonce,
+                &code::PairingGrant { wrapped, proof: body.proof },
+            )?;
             if target
                 .fingerprint
                 .as_deref()
@@ -475,10 +479,10 @@ impl Peers {
         Ok(booth)
     }
 
-    fn target_by_id(&self, id: &str) -> Option<Target> {
+    fn target_by_id(&self, id: &str) -> Option<Candidate> {
         let fleet = self.fleet.read().unwrap_or_else(|p| p.into_inner());
         let (key, b) = fleet.iter().find(|(_, b)| b.id.as_deref() == Some(id))?;
-        Some(Target {
+        Some(Candidate {
             key: key.clone(),
             id: b.id.clone(),
             name: b.name.clone(),
@@ -490,18 +494,18 @@ impl Peers {
     }
 
     /// Everyone to keep in the fleet view: booths alive on the LAN, and the manifest's.
-    fn targets(&self, discovery: Option<&Discovery>) -> Vec<Target> {
+    fn targets(&self, discovery: Option<&Discovery>) -> Vec<Candidate> {
         let mut out = Vec::new();
         if let Some(d) = discovery {
             let gone_after = d.gone_after_ms();
             let now = self.clock.now().as_millisecond();
-            for dev in d.inventory().devices().filter(|d| d.kind == Kind::Booth) {
+            for dev in d.inventory().devices().filter(|d| d.kind == DeviceKind::Booth) {
                 let (Some(b), Some(at)) = (&dev.booth, dev.endpoint()) else { continue };
                 if dev.liveness(now, gone_after) == Liveness::Gone {
                     continue;
                 }
                 let Ok(url) = url::Url::parse(&format!("http://{at}/")) else { continue };
-                out.push(Target {
+                out.push(Candidate {
                     key: format!("lan:{}", b.id),
                     id: Some(b.id.clone()),
                     name: b.name.clone().unwrap_or_else(|| dev.name.clone()),
@@ -518,7 +522,7 @@ impl Peers {
             if hello.is_some_and(|h| out.iter().any(|t| t.id.as_deref() == Some(h.id.as_str()))) {
                 continue; // Also on the LAN: listed once.
             }
-            out.push(Target {
+            out.push(Candidate {
                 key: format!("manifest:{}", p.url),
                 id: hello.map(|h| h.id.clone()),
                 name: p.name.clone(),
@@ -578,7 +582,7 @@ impl Peers {
 
     /// Checks one booth: decides from what it advertises whether to ask at all, then
     /// asks for its status with a signed request and checks the answer's proof.
-    async fn check(&self, t: &Target) -> Booth {
+    async fn check(&self, t: &Candidate) -> Booth {
         let previous = self.fleet.read().unwrap_or_else(|p| p.into_inner()).get(&t.key).cloned();
         let mut t = t.clone();
         if t.found_by == FoundBy::Manifest && t.id.is_none() {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Scope;
-use super::{count, Outcome};
+use super::{count, StepOutcome};
 use boothcloud_core::uplink::Mode;
 
 /// How often teardown looks whether uploads, clips and orders are done.
@@ -87,7 +87,7 @@ pub async fn media(
     scope: &Scope,
     wait: Duration,
     export_dir: Option<&Path>,
-) -> Result<Outcome, String> {
+) -> Result<StepOutcome, String> {
     let media = &scope.media;
     media.forwarder.set_paused(false);
     let forwarding = media.limits().forward;
@@ -127,10 +127,10 @@ pub async fn media(
     }
     if keep.is_empty() {
         words.push("nothing left to send".into());
-        return Ok(Outcome::Done(words.join("; ")));
+        return Ok(StepOutcome::Done(words.join("; ")));
     }
     let Some(export) = export_dir else {
-        return Ok(Outcome::Blocked(format!(
+        return Ok(StepOutcome::Blocked(format!(
             "{} (uploads and clips) not upstream; choose an export folder and run teardown again",
             count(keep.len() as u64, "file")
         )));
@@ -151,7 +151,7 @@ pub async fn media(
         count(items.len() as u64, "file"),
         folder.display()
     ));
-    Ok(Outcome::Done(words.join("; ")))
+    Ok(StepOutcome::Done(words.join("; ")))
 }
 
 /// Syncs every order (waiting up to `wait` while the link is up), then exports those
@@ -162,7 +162,7 @@ pub async fn orders(
     wait: Duration,
     event: &str,
     export_dir: Option<&Path>,
-) -> Result<Outcome, String> {
+) -> Result<StepOutcome, String> {
     let orders = &scope.orders;
     orders.make_all_due().await.map_err(|e| e.to_string())?;
     orders.arrivals().notify_one();
@@ -175,10 +175,10 @@ pub async fn orders(
     let counts = orders.counts().await.map_err(|e| e.to_string())?;
     let left = orders.not_synced().await.map_err(|e| e.to_string())?;
     if left.is_empty() {
-        return Ok(Outcome::Done(format!("all {} orders are synced upstream", counts.synced)));
+        return Ok(StepOutcome::Done(format!("all {} orders are synced upstream", counts.synced)));
     }
     let Some(export) = export_dir else {
-        return Ok(Outcome::Blocked(format!(
+        return Ok(StepOutcome::Blocked(format!(
             "{} orders are not upstream ({}); choose an export folder and run teardown again",
             left.len(),
             why_not(scope.uplink.mode())
@@ -189,7 +189,7 @@ pub async fn orders(
     write_durably(&file, &body).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     let ids: Vec<String> = left.iter().map(|o| o.order_id.clone()).collect();
     orders.mark_exported(&ids, scope.clock.now()).await.map_err(|e| e.to_string())?;
-    Ok(Outcome::Done(format!(
+    Ok(StepOutcome::Done(format!(
         "{} orders synced upstream; {} exported to {}",
         counts.synced,
         left.len(),

@@ -67,7 +67,7 @@ pub enum TeardownError {
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Step {
+pub enum TeardownStep {
     Close,
     Media,
     Orders,
@@ -78,16 +78,16 @@ pub enum Step {
     Stop,
 }
 
-impl Step {
-    pub const ALL: [Step; 8] = [
-        Step::Close,
-        Step::Media,
-        Step::Orders,
-        Step::Report,
-        Step::Keys,
-        Step::Wipe,
-        Step::Withdraw,
-        Step::Stop,
+impl TeardownStep {
+    pub const ALL: [TeardownStep; 8] = [
+        TeardownStep::Close,
+        TeardownStep::Media,
+        TeardownStep::Orders,
+        TeardownStep::Report,
+        TeardownStep::Keys,
+        TeardownStep::Wipe,
+        TeardownStep::Withdraw,
+        TeardownStep::Stop,
     ];
 
     /// The steps' names, in order (for tools that read the progress table).
@@ -102,25 +102,25 @@ impl Step {
     /// What the step does, in words for the progress screen.
     pub fn title(self) -> &'static str {
         match self {
-            Step::Close => "Stop taking new orders",
-            Step::Media => "Finish or cancel uploads and clips",
-            Step::Orders => "Sync every order, or export it",
-            Step::Report => "Write the post-event report",
-            Step::Keys => "Revoke tokens and replace the keys",
-            Step::Wipe => "Wipe personal data, caches and media",
-            Step::Withdraw => "Leave the network",
-            Step::Stop => "Stop the node",
+            TeardownStep::Close => "Stop taking new orders",
+            TeardownStep::Media => "Finish or cancel uploads and clips",
+            TeardownStep::Orders => "Sync every order, or export it",
+            TeardownStep::Report => "Write the post-event report",
+            TeardownStep::Keys => "Revoke tokens and replace the keys",
+            TeardownStep::Wipe => "Wipe personal data, caches and media",
+            TeardownStep::Withdraw => "Leave the network",
+            TeardownStep::Stop => "Stop the node",
         }
     }
 
-    fn parse(s: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|st| st.as_str() == s)
+    fn parse(s: &str) -> Option<TeardownStep> {
+        TeardownStep::ALL.into_iter().find(|st| st.as_str() == s)
     }
 }
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum StepOutcome {
     Done(String),
     /// Cannot go on until the operator does something (e.g. chooses an export folder).
     Blocked(String),
@@ -155,7 +155,7 @@ pub struct TeardownView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepView {
-    pub step: Step,
+    pub step: TeardownStep,
     pub title: String,
     /// `pending`, `running`, `done`, `blocked` or `failed`.
     pub state: String,
@@ -175,7 +175,7 @@ struct Run {
 #[derive(Default)]
 struct Live {
     /// The step being worked on now, if the pipeline is running.
-    running: Option<Step>,
+    running: Option<TeardownStep>,
     /// The pipeline was asked to run and has not ended yet (else a started run that is
     /// neither finished, blocked nor failed is `interrupted`).
     ran_here: bool,
@@ -370,7 +370,7 @@ impl Teardown {
     async fn steps(
         &self,
         event: &str,
-    ) -> Result<Vec<(Step, String, String, Timestamp)>, sqlx::Error> {
+    ) -> Result<Vec<(TeardownStep, String, String, Timestamp)>, sqlx::Error> {
         let rows =
             sqlx::query("SELECT step, state, detail, at_ms FROM teardown_steps WHERE event_id = ?")
                 .bind(event)
@@ -379,16 +379,21 @@ impl Teardown {
         Ok(rows
             .iter()
             .filter_map(|r| {
-                Some((Step::parse(r.get::<&str, _>(0))?, r.get(1), r.get(2), ts(r.get(3))))
+                Some((TeardownStep::parse(r.get::<&str, _>(0))?, r.get(1), r.get(2), ts(r.get(3))))
             })
             .collect())
     }
 
-    async fn record(&self, event: &str, step: Step, outcome: &Outcome) -> Result<(), sqlx::Error> {
+    async fn record(
+        &self,
+        event: &str,
+        step: TeardownStep,
+        outcome: &StepOutcome,
+    ) -> Result<(), sqlx::Error> {
         let (state, detail) = match outcome {
-            Outcome::Done(d) => ("done", d),
-            Outcome::Blocked(d) => ("blocked", d),
-            Outcome::Failed(d) => ("failed", d),
+            StepOutcome::Done(d) => ("done", d),
+            StepOutcome::Blocked(d) => ("blocked", d),
+            StepOutcome::Failed(d) => ("failed", d),
         };
         sqlx::query(
             "INSERT INTO teardown_steps (event_id, step, state, detail, at_ms) VALUES (?, ?, ?, ?, ?) \
@@ -424,7 +429,7 @@ impl Teardown {
             let live = self.live();
             (live.running, live.ran_here)
         };
-        let steps: Vec<StepView> = Step::ALL
+        let steps: Vec<StepView> = TeardownStep::ALL
             .into_iter()
             .map(|s| match done.iter().find(|(d, ..)| *d == s) {
                 Some((_, st, detail, at)) => StepView {
@@ -479,7 +484,7 @@ impl Teardown {
 
     pub(crate) async fn drive_until(
         &self,
-        halt: Option<(Step, bool)>,
+        halt: Option<(TeardownStep, bool)>,
     ) -> Result<(), TeardownError> {
         let _one = self.driving.lock().await;
         let ended = self.run_steps(halt).await;
@@ -489,7 +494,7 @@ impl Teardown {
         ended
     }
 
-    async fn run_steps(&self, halt: Option<(Step, bool)>) -> Result<(), TeardownError> {
+    async fn run_steps(&self, halt: Option<(TeardownStep, bool)>) -> Result<(), TeardownError> {
         let scope = &self.scope;
         let event = scope.manifest.current().manifest.event.id.clone();
         let Some(run) = self.run_row(&event).await? else { return Ok(()) };
@@ -497,7 +502,7 @@ impl Teardown {
             return Ok(());
         }
         self.live().ran_here = true;
-        let done: Vec<Step> = self
+        let done: Vec<TeardownStep> = self
             .steps(&event)
             .await?
             .into_iter()
@@ -505,7 +510,7 @@ impl Teardown {
             .map(|(s, ..)| s)
             .collect();
         let who = Who { actor: "teardown", client: "node", why: run.started_by.clone().into() };
-        for step in Step::ALL.into_iter().filter(|s| !done.contains(s)) {
+        for step in TeardownStep::ALL.into_iter().filter(|s| !done.contains(s)) {
             if halt == Some((step, false)) {
                 return Ok(());
             }
@@ -518,8 +523,8 @@ impl Teardown {
             }
             self.record(&event, step, &outcome).await?;
             let (result, detail) = match &outcome {
-                Outcome::Done(d) => (Ok(()), d.clone()),
-                Outcome::Blocked(d) | Outcome::Failed(d) => (Err(d.clone()), d.clone()),
+                StepOutcome::Done(d) => (Ok(()), d.clone()),
+                StepOutcome::Blocked(d) | StepOutcome::Failed(d) => (Err(d.clone()), d.clone()),
             };
             scope
                 .audit
@@ -531,7 +536,7 @@ impl Teardown {
                     result,
                 )
                 .await;
-            if !matches!(outcome, Outcome::Done(_)) {
+            if !matches!(outcome, StepOutcome::Done(_)) {
                 return Ok(());
             }
         }
@@ -548,33 +553,33 @@ impl Teardown {
         Ok(())
     }
 
-    async fn take(&self, step: Step, run: &Run) -> Outcome {
+    async fn take(&self, step: TeardownStep, run: &Run) -> StepOutcome {
         let scope = &self.scope;
         let wait = scope.manifest.current().manifest.teardown.wait.unsigned_abs();
         let outcome = match step {
-            Step::Close => Ok(self.close()),
-            Step::Media => export::media(scope, wait, run.export_dir.as_deref()).await,
-            Step::Orders => {
+            TeardownStep::Close => Ok(self.close()),
+            TeardownStep::Media => export::media(scope, wait, run.export_dir.as_deref()).await,
+            TeardownStep::Orders => {
                 export::orders(scope, wait, &run.event, run.export_dir.as_deref()).await
             }
-            Step::Report => {
+            TeardownStep::Report => {
                 report::write(scope, &self.report_dir(&run.event, run.export_dir.as_deref()), run)
                     .await
             }
-            Step::Keys => self.keys().await,
-            Step::Wipe => wipe(scope).await,
-            Step::Withdraw => Ok(withdraw(scope).await),
-            Step::Stop => {
-                Ok(Outcome::Done(format!("the node stops in {} s", STOP_AFTER.as_secs())))
+            TeardownStep::Keys => self.keys().await,
+            TeardownStep::Wipe => wipe(scope).await,
+            TeardownStep::Withdraw => Ok(withdraw(scope).await),
+            TeardownStep::Stop => {
+                Ok(StepOutcome::Done(format!("the node stops in {} s", STOP_AFTER.as_secs())))
             }
         };
-        outcome.unwrap_or_else(Outcome::Failed)
+        outcome.unwrap_or_else(StepOutcome::Failed)
     }
 
     /// Upload tokens revoked, the pairing code withdrawn, a new quote-signing key (quotes
     /// signed before are refused), a new pairing key (unless the manifest sets it), and a
     /// new operator token in the secret store for the next start.
-    async fn keys(&self) -> Result<Outcome, String> {
+    async fn keys(&self) -> Result<StepOutcome, String> {
         let scope = &self.scope;
         let now = scope.clock.now().as_millisecond();
         let revoked = scope.media.tokens.revoke_all(now).await.map_err(|e| e.to_string())?;
@@ -591,17 +596,17 @@ impl Teardown {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-        Ok(Outcome::Done(format!(
+        Ok(StepOutcome::Done(format!(
             "{} revoked; a new signing key; {pairing}; a new operator token from the next start",
             count(revoked, "upload token")
         )))
     }
 
-    fn close(&self) -> Outcome {
+    fn close(&self) -> StepOutcome {
         let scope = &self.scope;
         self.closed.store(true, Ordering::Release);
         scope.peers.withdraw_code();
-        Outcome::Done("kiosks are told the booth is closed; new uploads are refused".into())
+        StepOutcome::Done("kiosks are told the booth is closed; new uploads are refused".into())
     }
 
     /// Starts teardown by itself once the manifest's end time (plus `after_end`) has
@@ -669,10 +674,10 @@ fn ts(ms: i64) -> Timestamp {
 
 /// Contact details (from the database file itself), upload tokens' records, uploads,
 /// clips and the asset cache. Refused while an order is neither synced nor exported.
-async fn wipe(scope: &Scope) -> Result<Outcome, String> {
+async fn wipe(scope: &Scope) -> Result<StepOutcome, String> {
     let at_risk = scope.orders.unsafe_to_wipe().await.map_err(|e| e.to_string())?;
     if at_risk > 0 {
-        return Ok(Outcome::Blocked(format!(
+        return Ok(StepOutcome::Blocked(format!(
             "{at_risk} orders are neither synced upstream nor exported; nothing was wiped. Choose an export folder and run teardown again."
         )));
     }
@@ -680,21 +685,21 @@ async fn wipe(scope: &Scope) -> Result<Outcome, String> {
     let media = format!("{} and {}", count(uploads, "upload"), count(clips, "clip"));
     let contacts = scope.orders.wipe_contacts().await.map_err(|e| e.to_string())?;
     let cached = scope.assets.store().purge(|_| true);
-    Ok(Outcome::Done(format!(
+    Ok(StepOutcome::Done(format!(
         "contact details of {}, {media}, {}",
         count(contacts, "order"),
         count(cached, "cached file")
     )))
 }
 
-async fn withdraw(scope: &Scope) -> Outcome {
+async fn withdraw(scope: &Scope) -> StepOutcome {
     match &scope.discovery {
         Some(d) => {
             d.stop_advertising();
             d.withdraw().await;
-            Outcome::Done("the booth no longer announces itself over mDNS".into())
+            StepOutcome::Done("the booth no longer announces itself over mDNS".into())
         }
-        None => Outcome::Done("mDNS was off: nothing to withdraw".into()),
+        None => StepOutcome::Done("mDNS was off: nothing to withdraw".into()),
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::export::write_durably;
 use super::Scope;
-use super::{Outcome, Run};
+use super::{Run, StepOutcome};
 use crate::charts::render::{Size, Theme};
 use crate::charts::Span;
 use crate::orders::OrderView;
@@ -95,7 +95,7 @@ pub struct SpendPart {
 }
 
 /// Writes the report into `dir`.
-pub(super) async fn write(scope: &Scope, dir: &Path, run: &Run) -> Result<Outcome, String> {
+pub(super) async fn write(scope: &Scope, dir: &Path, run: &Run) -> Result<StepOutcome, String> {
     let orders = scope.orders.all_for_report().await.map_err(|e| e.to_string())?;
     let summary = summarise(scope, &orders, run);
     let audit = scope.audit.list(None, AUDIT_IN_REPORT).await.map_err(|e| e.to_string())?;
@@ -125,7 +125,7 @@ pub(super) async fn write(scope: &Scope, dir: &Path, run: &Run) -> Result<Outcom
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("cannot write the report: {e}"))?;
-    Ok(Outcome::Done(format!(
+    Ok(StepOutcome::Done(format!(
         "report.html, summary.json, orders.csv ({n} orders) and 4 charts in {shown}"
     )))
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Step, Teardown};
+use super::{Teardown, TeardownStep};
 use crate::audit::Who;
 use crate::checkout::{CheckoutError, OrderAttempt};
 use crate::orders::{Captured, Contact, PaymentMethod};
@@ -121,7 +121,7 @@ async fn assert_torn_down(
     assert_eq!(summary["orders"]["by_payment"][0]["orders"], sold.len());
     // Each step ran to done once.
     let done = steps_done(services).await;
-    assert_eq!(done.len(), Step::ALL.len(), "{done:?}");
+    assert_eq!(done.len(), TeardownStep::ALL.len(), "{done:?}");
 }
 
 #[tokio::test]
@@ -141,7 +141,7 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
     h.services.teardown.drive().await.unwrap();
     let view = h.services.teardown.view().await.unwrap();
     assert_eq!(view.state, "blocked", "{view:?}");
-    let orders_step = view.steps.iter().find(|s| s.step == Step::Orders).unwrap();
+    let orders_step = view.steps.iter().find(|s| s.step == TeardownStep::Orders).unwrap();
     assert_eq!(orders_step.state, "blocked");
     assert!(
         orders_step.detail.as_deref().unwrap().contains("5 orders are not upstream"),
@@ -195,7 +195,7 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
 
     let entries: Vec<String> =
         h.services.audit.list(None, 100).await.unwrap().into_iter().map(|e| e.action).collect();
-    for step in Step::ALL {
+    for step in TeardownStep::ALL {
         assert!(
             entries.iter().any(|a| *a == format!("teardown: {}", step.title().to_lowercase())),
             "{step:?} audited: {entries:?}"
@@ -205,7 +205,7 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
 
 #[tokio::test]
 async fn interrupted_at_any_step_a_restarted_node_stays_closed_and_continues_where_it_stopped() {
-    for step in Step::ALL {
+    for step in TeardownStep::ALL {
         for after_effect in [false, true] {
             let h = TestBooth::demo().await;
             let sold = sell(&h, 3).await;
@@ -229,7 +229,7 @@ async fn interrupted_at_any_step_a_restarted_node_stays_closed_and_continues_whe
             let view = fresh.view().await.unwrap();
             assert_eq!(view.state, "interrupted", "at {step:?}");
             let done_before = steps_done(s).await;
-            let index = Step::ALL.iter().position(|st| *st == step).unwrap();
+            let index = TeardownStep::ALL.iter().position(|st| *st == step).unwrap();
             assert_eq!(done_before.len(), index, "steps before {step:?} are done, it is not");
 
             fresh.request(EVENT, &operator(), None).await.unwrap();
@@ -245,7 +245,13 @@ async fn the_wipe_itself_refuses_while_an_order_is_neither_synced_nor_exported()
     sell(&h, 2).await;
     h.services.teardown.request(EVENT, &operator(), None).await.unwrap();
     // As if the steps before the wipe had been recorded done without exporting anything.
-    for step in [Step::Close, Step::Media, Step::Orders, Step::Report, Step::Keys] {
+    for step in [
+        TeardownStep::Close,
+        TeardownStep::Media,
+        TeardownStep::Orders,
+        TeardownStep::Report,
+        TeardownStep::Keys,
+    ] {
         sqlx::query("INSERT INTO teardown_steps (event_id, step, state, detail, at_ms) VALUES (?, ?, 'done', 'test', 0)")
             .bind(EVENT)
             .bind(step.as_str())
@@ -255,7 +261,7 @@ async fn the_wipe_itself_refuses_while_an_order_is_neither_synced_nor_exported()
     }
     h.services.teardown.drive().await.unwrap();
     let view = h.services.teardown.view().await.unwrap();
-    let wipe = view.steps.iter().find(|s| s.step == Step::Wipe).unwrap();
+    let wipe = view.steps.iter().find(|s| s.step == TeardownStep::Wipe).unwrap();
     assert_eq!(wipe.state, "blocked", "{wipe:?}");
     assert!(wipe
         .detail
@@ -312,13 +318,13 @@ async fn a_step_that_fails_stops_teardown_before_the_wipe_and_running_again_fini
     h.services.teardown.drive().await.unwrap();
     let view = h.services.teardown.view().await.unwrap();
     assert_eq!(view.state, "failed", "{view:?}");
-    let orders = view.steps.iter().find(|s| s.step == Step::Orders).unwrap();
+    let orders = view.steps.iter().find(|s| s.step == TeardownStep::Orders).unwrap();
     assert!(
         orders.state == "failed" && orders.detail.as_deref().unwrap().contains("cannot write"),
         "{orders:?}"
     );
     assert!(
-        view.steps.iter().filter(|s| s.state == "pending").any(|s| s.step == Step::Wipe),
+        view.steps.iter().filter(|s| s.state == "pending").any(|s| s.step == TeardownStep::Wipe),
         "the wipe did not run"
     );
     assert!(contains(&database_bytes(h.dir()), "guest0@example.org"), "nothing was wiped");

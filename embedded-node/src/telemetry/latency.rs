@@ -29,19 +29,20 @@ const COARSE_SLOTS: usize = 15;
 /// Which window a figure covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Window {
+pub enum LatencyWindow {
     LastMinute,
     Last15Minutes,
     Event,
 }
 
-impl Window {
-    pub const ALL: [Window; 3] = [Window::LastMinute, Window::Last15Minutes, Window::Event];
+impl LatencyWindow {
+    pub const ALL: [LatencyWindow; 3] =
+        [LatencyWindow::LastMinute, LatencyWindow::Last15Minutes, LatencyWindow::Event];
 }
 
 /// Percentiles and rates over one window. Latencies in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Figures {
+pub struct LatencyFigures {
     pub requests: u64,
     pub errors: u64,
     pub p50_us: u64,
@@ -194,13 +195,13 @@ impl RouteLatency {
         self.fine.slots.iter().filter(|s| !s.folded && s.start_ms != i64::MIN)
     }
 
-    pub fn figures(&self, window: Window, now_ms: i64) -> Figures {
+    pub fn figures(&self, window: LatencyWindow, now_ms: i64) -> LatencyFigures {
         let (hist, errors, span_ms) = match window {
-            Window::LastMinute => {
+            LatencyWindow::LastMinute => {
                 let (h, e) = self.fine.merged(now_ms);
                 (h, e, self.fine.span_ms())
             }
-            Window::Last15Minutes => {
+            LatencyWindow::Last15Minutes => {
                 let (mut h, mut e) = self.coarse.merged(now_ms);
                 // The slots not yet folded, where folding would put them.
                 let current = self.coarse.index(now_ms).1;
@@ -214,7 +215,7 @@ impl RouteLatency {
                 }
                 (h, e, self.coarse.span_ms())
             }
-            Window::Event => {
+            LatencyWindow::Event => {
                 let span = self.first_ms.map_or(0, |f| now_ms - f).max(1000);
                 let mut h = self.event.clone();
                 for s in self.unfolded() {
@@ -244,15 +245,15 @@ impl RouteLatency {
     }
 }
 
-fn figures_of(h: &Histogram<u32>, errors: u64, span_ms: i64) -> Figures {
+fn figures_of(h: &Histogram<u32>, errors: u64, span_ms: i64) -> LatencyFigures {
     if h.is_empty() {
-        return Figures::default();
+        return LatencyFigures::default();
     }
     // hdrhistogram reports the highest value equivalent to the recorded one; clamp the
     // percentiles to the true maximum so p99 never reads above max.
     let max = h.max();
     let q = |p: f64| h.value_at_quantile(p).min(max);
-    Figures {
+    LatencyFigures {
         requests: h.len(),
         errors,
         p50_us: q(0.50),
@@ -281,7 +282,7 @@ mod tests {
         for us in 1..=10_000u64 {
             r.record(T0, us, false);
         }
-        let f = r.figures(Window::Event, T0);
+        let f = r.figures(LatencyWindow::Event, T0);
         assert_eq!(f.requests, 10_000);
         for (got, want) in [(f.p50_us, 5_000), (f.p95_us, 9_500), (f.p99_us, 9_900)] {
             assert!(within_precision(got, want), "got {got}, want {want} within 1%");
@@ -296,7 +297,7 @@ mod tests {
         for i in 0..10_000u64 {
             r.record(T0, if i % 100 < 97 { 200 } else { 80_000 }, false);
         }
-        let f = r.figures(Window::LastMinute, T0 + 5);
+        let f = r.figures(LatencyWindow::LastMinute, T0 + 5);
         assert!(within_precision(f.p50_us, 200), "{f:?}");
         assert!(within_precision(f.p95_us, 200), "{f:?}");
         assert!(within_precision(f.p99_us, 80_000), "{f:?}");
@@ -309,23 +310,23 @@ mod tests {
             r.record(T0, 50_000, true);
         }
         // 30 s later: still in the minute.
-        assert_eq!(r.figures(Window::LastMinute, T0 + 30_000).requests, 100);
+        assert_eq!(r.figures(LatencyWindow::LastMinute, T0 + 30_000).requests, 100);
         // Two minutes later fast requests arrive; the slow ones have left the minute
         // but not the 15 minutes or the event.
         let later = T0 + 120_000;
         for _ in 0..100 {
             r.record(later, 1_000, false);
         }
-        let minute = r.figures(Window::LastMinute, later);
+        let minute = r.figures(LatencyWindow::LastMinute, later);
         assert_eq!((minute.requests, minute.errors), (100, 0));
         assert!(within_precision(minute.p99_us, 1_000));
-        let quarter = r.figures(Window::Last15Minutes, later);
+        let quarter = r.figures(LatencyWindow::Last15Minutes, later);
         assert_eq!((quarter.requests, quarter.errors), (200, 100));
         assert!(within_precision(quarter.p99_us, 50_000));
         // 15 minutes after the last of them, only the event still has them.
         let much_later = later + 15 * 60_000;
-        assert_eq!(r.figures(Window::Last15Minutes, much_later).requests, 0);
-        let event = r.figures(Window::Event, much_later);
+        assert_eq!(r.figures(LatencyWindow::Last15Minutes, much_later).requests, 0);
+        let event = r.figures(LatencyWindow::Event, much_later);
         assert_eq!((event.requests, event.errors), (200, 100));
     }
 
@@ -336,7 +337,7 @@ mod tests {
         // Exactly one ring turn later, the same slot index: the old count must not leak in.
         let turn = T0 + FINE_MS * FINE_SLOTS as i64;
         r.record(turn, 10, false);
-        assert_eq!(r.figures(Window::LastMinute, turn).requests, 1);
+        assert_eq!(r.figures(LatencyWindow::LastMinute, turn).requests, 1);
     }
 
     #[test]
@@ -359,14 +360,14 @@ mod tests {
         }
         let now = T0 + 25_001;
         // Only the request older than the whole ring is left out of the windows.
-        assert_eq!(r.figures(Window::LastMinute, now).requests, 7);
-        assert_eq!(r.figures(Window::Event, now).requests, 7);
+        assert_eq!(r.figures(LatencyWindow::LastMinute, now).requests, 7);
+        assert_eq!(r.figures(LatencyWindow::Event, now).requests, 7);
         assert_eq!(r.prometheus().2, 8, "the exposition counts every request");
         // Once they have left the minute, the 15 minutes still hold them.
         let later = T0 + 100_000;
         r.record(later, 100, false);
-        assert_eq!(r.figures(Window::Last15Minutes, later).requests, 8);
-        assert_eq!(r.figures(Window::LastMinute, later).requests, 1);
+        assert_eq!(r.figures(LatencyWindow::Last15Minutes, later).requests, 8);
+        assert_eq!(r.figures(LatencyWindow::LastMinute, later).requests, 1);
     }
 
     #[test]
@@ -375,7 +376,7 @@ mod tests {
         for _ in 0..600 {
             r.record(T0, 100, false);
         }
-        let f = r.figures(Window::LastMinute, T0);
+        let f = r.figures(LatencyWindow::LastMinute, T0);
         assert!((f.rate_per_s - 10.0).abs() < 1e-9, "{f:?}");
     }
 
@@ -398,6 +399,6 @@ mod tests {
     #[test]
     fn an_idle_route_reads_zero() {
         let r = RouteLatency::default();
-        assert_eq!(r.figures(Window::Event, T0), Figures::default());
+        assert_eq!(r.figures(LatencyWindow::Event, T0), LatencyFigures::default());
     }
 }

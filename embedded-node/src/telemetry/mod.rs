@@ -21,7 +21,7 @@ use axum::http::Method;
 use boothcloud_core::clock::Clock;
 use serde::Serialize;
 
-pub use latency::{Figures, RouteLatency, Window};
+pub use latency::{LatencyFigures, LatencyWindow, RouteLatency};
 pub use sessions::{Feature, SessionFigures, Sessions};
 
 /// Routes tracked; the router has far fewer, this only guards against a bug.
@@ -55,9 +55,9 @@ pub struct RouteFigures {
     pub method: String,
     /// The route template, e.g. `/api/v1/quotes` or `/assets/{*path}`.
     pub route: String,
-    pub last_minute: Figures,
-    pub last_15_minutes: Figures,
-    pub event: Figures,
+    pub last_minute: LatencyFigures,
+    pub last_15_minutes: LatencyFigures,
+    pub event: LatencyFigures,
 }
 
 impl Telemetry {
@@ -138,9 +138,9 @@ impl Telemetry {
             .map(|((route, method), r)| RouteFigures {
                 method: method.clone(),
                 route: route.clone(),
-                last_minute: r.figures(Window::LastMinute, now),
-                last_15_minutes: r.figures(Window::Last15Minutes, now),
-                event: r.figures(Window::Event, now),
+                last_minute: r.figures(LatencyWindow::LastMinute, now),
+                last_15_minutes: r.figures(LatencyWindow::Last15Minutes, now),
+                event: r.figures(LatencyWindow::Event, now),
             })
             .collect();
         out.sort_by(|a, b| {
@@ -157,13 +157,13 @@ impl Telemetry {
     /// Every route's figures over the last minute only, as (method, route, figures),
     /// busiest first (then by route and method): what the controls' once-a-second look
     /// and a peer's status need.
-    pub fn last_minute(&self) -> Vec<(String, String, Figures)> {
+    pub fn last_minute(&self) -> Vec<(String, String, LatencyFigures)> {
         let now = self.now_ms();
-        let mut out: Vec<(String, String, Figures)> = self
+        let mut out: Vec<(String, String, LatencyFigures)> = self
             .routes()
             .iter()
             .map(|((route, method), r)| {
-                (method.clone(), route.clone(), r.figures(Window::LastMinute, now))
+                (method.clone(), route.clone(), r.figures(LatencyWindow::LastMinute, now))
             })
             .collect();
         out.sort_by(|a, b| {

@@ -18,18 +18,18 @@ pub struct Exposition {
 
 /// What kind of metric a family is.
 #[derive(Clone, Copy)]
-pub enum Kind {
+pub enum MetricKind {
     Counter,
     Gauge,
     Histogram,
 }
 
 impl Exposition {
-    pub fn family(&mut self, name: &str, kind: Kind, help: &str) -> &mut Self {
+    pub fn family(&mut self, name: &str, kind: MetricKind, help: &str) -> &mut Self {
         let kind = match kind {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Histogram => "histogram",
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
         };
         let help = help.replace('\\', "\\\\").replace('\n', "\\n");
         let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -79,7 +79,7 @@ pub fn write_latency(ex: &mut Exposition, telemetry: &Telemetry) {
     const NAME: &str = "boothcloud_http_request_duration_seconds";
     ex.family(
         NAME,
-        Kind::Histogram,
+        MetricKind::Histogram,
         "Time from a request's arrival to its response head, by route template.",
     );
     let mut errors = Vec::new();
@@ -99,7 +99,7 @@ pub fn write_latency(ex: &mut Exposition, telemetry: &Telemetry) {
     });
     ex.family(
         "boothcloud_http_request_errors_total",
-        Kind::Counter,
+        MetricKind::Counter,
         "Requests answered with a 5xx status, by route template.",
     );
     for (method, route, n) in errors {
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn label_values_are_escaped_and_redacted() {
         let mut ex = Exposition::default();
-        ex.family("x_total", Kind::Counter, "help");
+        ex.family("x_total", MetricKind::Counter, "help");
         ex.sample("x_total", &[("prefix", "a\"b\\c\nd"), ("who", "jane@example.com")], 1);
         let text = ex.finish();
         assert!(text.contains(r#"x_total{prefix="a\"b\\c\nd",who="[email]"} 1"#), "{text}");

@@ -34,7 +34,7 @@ use boothcloud_core::hub_protocol::wire::BoothReport;
 use boothcloud_core::hub_protocol::HEARTBEAT_PATH;
 use boothcloud_core::signing::hub::{HubSignature, AUTH_HEADER};
 use boothcloud_core::uplink::runway::{self, Runway};
-use boothcloud_core::uplink::watch::{Health, LinkWatch};
+use boothcloud_core::uplink::watch::{LinkHealth, LinkWatch};
 use boothcloud_core::uplink::{Mode, Route};
 
 /// A booth that failed to relay is not asked again for this long.
@@ -208,14 +208,14 @@ impl Uplink {
         (inner.mode, inner.relay.clone())
     }
 
-    pub fn health(&self) -> Health {
+    pub fn health(&self) -> LinkHealth {
         self.lock().watch.health()
     }
 
     /// Since when the uplink has been down, while it is (for the runbooks' triggers).
     pub fn down_since(&self) -> Option<Timestamp> {
         let inner = self.lock();
-        (inner.watch.health() == Health::Down).then(|| inner.watch.since())
+        (inner.watch.health() == LinkHealth::Down).then(|| inner.watch.since())
     }
 
     /// Paired, reachable booths of this event whose own uplink is up.
@@ -442,9 +442,11 @@ impl Uplink {
             }
         }
         let figures = match self.orders.offline_exposure(&m.offline.applies_to).await {
-            Ok((exposure, oldest_unsynced)) => {
-                runway::Figures { exposure, oldest_unsynced, ..runway::Figures::default() }
-            }
+            Ok((exposure, oldest_unsynced)) => runway::OfflineFigures {
+                exposure,
+                oldest_unsynced,
+                ..runway::OfflineFigures::default()
+            },
             Err(e) => {
                 // Cannot tell: sell (the order itself is stored safely either way).
                 tracing::warn!(error = %e, "could not read the offline figures");
@@ -502,9 +504,9 @@ impl Uplink {
         Ok(UplinkView {
             mode: inner.mode,
             uplink: match (m.uplink.hub().is_some(), inner.watch.health()) {
-                (false, _) | (true, Health::Checking) => "not_checked",
-                (true, Health::Up) => "up",
-                (true, Health::Down) => "down",
+                (false, _) | (true, LinkHealth::Checking) => "not_checked",
+                (true, LinkHealth::Up) => "up",
+                (true, LinkHealth::Down) => "down",
             },
             detail: inner.detail.clone(),
             since: inner.since,
@@ -570,13 +572,13 @@ fn decide(
                 "The chosen booth cannot relay now (its uplink is down or it is not answering); orders are kept here.".into(),
             ),
         },
-        Route::Regional | Route::Auto if health == Health::Up => {
+        Route::Regional | Route::Auto if health == LinkHealth::Up => {
             (Mode::Online, None, "Online: orders go straight to the regional hub.".into())
         }
-        Route::Regional if health == Health::Checking => (Mode::Offline, None, checking),
+        Route::Regional if health == LinkHealth::Checking => (Mode::Offline, None, checking),
         Route::Regional => (Mode::Offline, None, format!("The uplink is down ({why_down}); orders are kept here until it returns.")),
         Route::Auto => match (health, candidates.first()) {
-            (Health::Checking, _) => (Mode::Offline, None, checking),
+            (LinkHealth::Checking, _) => (Mode::Offline, None, checking),
             (_, Some(c)) => relay(c, format!("The uplink is down ({why_down}); relaying through {}.", c.name)),
             (_, None) => (
                 Mode::Offline,

@@ -17,7 +17,7 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
 use super::{Mode, RelayPeer, Uplink};
-use boothcloud_core::hub_protocol::wire::{BatchAnswer, HubOrder, OrderBatch, Outcome};
+use boothcloud_core::hub_protocol::wire::{BatchAnswer, Disposition, HubOrder, OrderBatch};
 use boothcloud_core::hub_protocol::ORDERS_PATH;
 use boothcloud_core::signing::hub::{HubSignature, AUTH_HEADER, RELAY_HEADER};
 use boothcloud_core::signing::peer::{PROOF_HEADER, SIGNATURE_HEADER};
@@ -168,7 +168,7 @@ impl Uplink {
         let mut later = Vec::new();
         for o in chunk {
             match answer.results.iter().find(|r| r.order_id == o.order_id) {
-                Some(r) if matches!(r.outcome, Outcome::Stored | Outcome::Duplicate) => {
+                Some(r) if matches!(r.outcome, Disposition::Stored | Disposition::Duplicate) => {
                     synced.push(o.order_id.clone())
                 }
                 Some(r) => {
