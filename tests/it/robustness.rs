@@ -106,11 +106,13 @@ async fn unknown_paths_and_methods_are_json() {
     let r = k.get("/api/v1/nothing-here").await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     let r = Kiosk::answer_of(
+        "DELETE",
         k.http.delete(format!("{}/api/v1/quotes", node.url)).send().await.unwrap(),
     )
     .await;
     assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
     let r = Kiosk::answer_of(
+        "GET",
         k.http
             .get(format!("{}/api/v1/ops/status", node.url))
             .bearer_auth("wrong")

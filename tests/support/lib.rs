@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub mod conformance;
 pub mod postgres;
 
 /// The operator token every test node is started with.
@@ -244,25 +245,30 @@ impl Kiosk {
         Kiosk { url: url.to_owned(), http: TestNode::client() }
     }
 
-    pub async fn answer_of(r: reqwest::Response) -> Answer {
-        Kiosk::answer(r).await
-    }
-
-    async fn answer(r: reqwest::Response) -> Answer {
+    /// The answer to a `method` request, as JSON, checked against the node's OpenAPI
+    /// document (see `conformance`).
+    pub async fn answer_of(method: &str, r: reqwest::Response) -> Answer {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
+        let path = r.url().path().to_owned();
         let text = r.text().await.expect("body");
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("status {status}: body is not JSON: {text:.300}"));
+        conformance::Document::of_node().check(method, &path, status, &body);
         Answer { status, body, headers }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        Kiosk::answer(self.http.get(format!("{}{path}", self.url)).send().await.expect("GET")).await
+        Kiosk::answer_of(
+            "GET",
+            self.http.get(format!("{}{path}", self.url)).send().await.expect("GET"),
+        )
+        .await
     }
 
     pub async fn ops_get(&self, path: &str) -> Answer {
-        Kiosk::answer(
+        Kiosk::answer_of(
+            "GET",
             self.http
                 .get(format!("{}{path}", self.url))
                 .bearer_auth(OPERATOR_TOKEN)
@@ -287,7 +293,7 @@ impl Kiosk {
             .send()
             .await
             .expect("POST");
-        Kiosk::answer(r).await
+        Kiosk::answer_of("POST", r).await
     }
 
     pub async fn quote(&self, lines: &[(&str, i64)], tier: Option<&str>) -> Answer {
@@ -309,7 +315,7 @@ impl Kiosk {
             .send()
             .await
             .expect("POST order");
-        Kiosk::answer(r).await
+        Kiosk::answer_of("POST", r).await
     }
 
     /// Quote then order, returning the order answer.

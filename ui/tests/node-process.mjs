@@ -18,16 +18,26 @@ export function freshDataDir() {
 }
 
 /** Starts a node; resolves with { url, stop } once it prints where it listens. */
-export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null }) {
+export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null, binary = nodeBinary() }) {
   const args = ['serve', '--data-dir', dataDir, '--listen', listen, '--secrets', 'file', ...(manifest ? ['--manifest', manifest] : [])];
-  const child = spawn(nodeBinary(), args, {
+  const child = spawn(binary, args, {
     env: { ...process.env, BOOTHCLOUD_OPERATOR_TOKEN: OPERATOR_TOKEN, BOOTHCLOUD_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolveStart, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`node did not start in 30 s; said: ${out}`)), 30_000);
-    child.on('exit', (code) => reject(new Error(`node exited with ${code} before listening; said: ${out}`)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node did not start in 30 s; said: ${out}`));
+    }, 30_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`node could not be started (${binary}): ${e.message}`));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`node exited with ${code} before listening; said: ${out}`));
+    });
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const m = out.match(/listening on (http:\/\/[^\s]+)/);

@@ -19,6 +19,7 @@ pub fn routes() -> OpenApiRouter<Services> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChartQuery {
     /// `hour` (default) or `event`.

@@ -43,7 +43,7 @@ impl From<ControlError> for ApiError {
 
 /// The level and its effects, every level, what is shed, the way upstream, the
 /// runbooks (trigger, whether its condition holds, last run) and recent notices.
-#[utoipa::path(get, path = "/api/v1/ops/controls", tag = "operator", security(("operator" = [])),
+#[utoipa::path(get, path = "/api/v1/ops/controls", tag = "operator", operation_id = "controls_view", security(("operator" = [])),
     responses((status = 200, body = ControlsView), (status = 401, body = ErrorBody)))]
 async fn view(_: Operator, State(state): State<Services>) -> Json<ControlsView> {
     Json(state.controls.view())

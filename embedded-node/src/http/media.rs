@@ -574,6 +574,7 @@ async fn revoke_token(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// 1–500 (default 100).
@@ -669,6 +670,7 @@ async fn start_transcode(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Wait {
     /// Seconds to wait for the job to end before answering, 0–60 (default 0: answer at

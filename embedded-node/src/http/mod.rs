@@ -106,7 +106,7 @@ pub fn app(services: Services) -> Router {
     let (router, openapi) = api_with(Some(&services));
     let openapi = Arc::new(openapi::complete(openapi));
     let router = router
-        .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route(openapi::DOCUMENT_PATH, get(move || async move { Json(openapi.as_ref().clone()) }))
         .merge(dashboard::routes())
         .fallback(|| async { ApiError::not_found("this path") })
         .method_not_allowed_fallback(|| async {

@@ -17,12 +17,27 @@ use serde_json::{json, Map, Value};
 /// Routes the degrade levels may shed (`Sheddable`), as the document names them.
 const SHEDDABLE: [&str; 2] = ["/metrics", "/api/v1/ops/charts/{chart}"];
 
+/// Where the node serves this document (the router adds the route; `complete` describes it).
+pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
+
 const ERROR_BODY: &str = "#/components/schemas/ErrorBody";
 
 /// The document, completed.
 pub fn complete(openapi: utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(openapi).expect("the OpenAPI document serializes");
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return doc };
+    paths.insert(
+        DOCUMENT_PATH.into(),
+        json!({ "get": {
+        "tags": ["status"],
+        "operationId": "openapi",
+        "summary": "This document.",
+        "responses": { "200": {
+            "description": "the OpenAPI document of this node",
+            "content": { "application/json": { "schema": { "type": "object" } } }
+        } }
+    } }),
+    );
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else { continue };
         for (method, op) in item.iter_mut() {

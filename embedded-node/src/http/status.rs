@@ -211,6 +211,7 @@ async fn ops_status(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderFilter {
     /// Only orders in this state.

@@ -45,7 +45,7 @@ impl From<UplinkError> for ApiError {
 /// The link: mode (`local`, `online`, `offline`, `relay`) with its reason and time in
 /// mode, the route, the booths that could relay, the queue, the last sync, the offline
 /// runway and the orders waiting for approval.
-#[utoipa::path(get, path = "/api/v1/ops/uplink", tag = "operator", security(("operator" = [])),
+#[utoipa::path(get, path = "/api/v1/ops/uplink", tag = "operator", operation_id = "uplink_view", security(("operator" = [])),
     responses((status = 200, body = UplinkView), (status = 401, body = ErrorBody)))]
 async fn view(_: Operator, State(state): State<Services>) -> Result<Json<UplinkView>, ApiError> {
     Ok(Json(state.uplink.view().await?))
@@ -100,6 +100,7 @@ async fn failover(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditPage {
     /// Entries older than this id (the last `id` of the previous page).
@@ -183,6 +184,7 @@ async fn retry_order(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportFilter {
     /// `quarantined` (default) or `unsynced` (captured and syncing).

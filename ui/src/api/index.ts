@@ -11,13 +11,16 @@
 // Live figures come from `GET /api/v1/ops/stream` (server-sent events), read with
 // `fetch` so the token travels in the Authorization header, never in a URL.
 //
-// The node's shapes are in `types.ts` (to be generated from the OpenAPI document) and
-// re-exported here, so screens import everything about the node from this one module.
+// The node's shapes are in `types.ts`, aliases of `schema.d.ts` (generated from the
+// OpenAPI document the node serves), re-exported here, so screens import everything
+// about the node from this one module. Request bodies are checked against the document's
+// schemas with `satisfies`.
 
 import { reconnectDelay, SseParser, STREAM_SILENCE_MS } from './sse';
 import type {
-  Approval, AuditEntry, Booth, ChartName, ChartSpan, DevicesView, FleetView, IssuedToken, Job, Link, MediaSummary, Order, OrderPage, PairingCode, Route,
-  ControlsView, RunReport, Snapshot, SyncState, TeardownView, Upload, UploadToken, WarmUp,
+  Approval, AuditEntry, Booth, ChartName, ChartSpan, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
+  IssuedToken, IssueToken, Job, JobList, Link, MediaSummary, Order, OrderPage, PairingCode, PairRequest, Purged, PurgeRequest, ReloadOutcome, Route, RunReport,
+  Snapshot, StartTranscode, SyncState, TeardownRequest, TeardownView, Unpaired, Upload, UploadToken, WarmUp,
 } from './types';
 
 export type * from './types';
@@ -130,7 +133,8 @@ export class Connection {
       // Not JSON: handled below.
     }
     if (!response.ok) {
-      const detail = (body as { error?: { code?: string; message?: string } } | null)?.error;
+      // Any proxy in between may answer too: nothing of the node's error body is taken for granted.
+      const detail = (body as Partial<ErrorBody> | null)?.error as Partial<ErrorBody['error']> | undefined;
       throw new ApiError(response.status, detail?.code ?? 'http_' + response.status, detail?.message ?? `The node answered ${response.status}.`);
     }
     return body as T;
@@ -147,13 +151,13 @@ export class Connection {
   }
 
   /** Re-reads the manifest now; a refused edit rejects with the problems in words. */
-  reloadManifest(): Promise<{ version: number }> {
+  reloadManifest(): Promise<ReloadOutcome> {
     return this.request('/api/v1/ops/manifest/reload', { method: 'POST' });
   }
 
   /** Empties the asset cache; answers how many stored files were removed. */
-  purgeCache(): Promise<{ purged: number }> {
-    return this.request('/api/v1/ops/assets/purge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true }) });
+  purgeCache(): Promise<Purged> {
+    return this.request('/api/v1/ops/assets/purge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true } satisfies PurgeRequest) });
   }
 
   /** Every device found on the booth's network, and how this booth shows itself. */
@@ -171,12 +175,12 @@ export class Connection {
     return this.request(`/api/v1/ops/peers/${encodeURIComponent(id)}/pair`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(code ? { code } : {}),
+      body: JSON.stringify((code ? { code } : {}) satisfies PairRequest),
     });
   }
 
   /** Stops trusting a booth until it is paired again. */
-  unpair(id: string): Promise<{ id: string; unpaired: boolean }> {
+  unpair(id: string): Promise<Unpaired> {
     return this.request(`/api/v1/ops/peers/${encodeURIComponent(id)}/unpair`, { method: 'POST' });
   }
 
@@ -199,7 +203,7 @@ export class Connection {
   }
 
   async transcodes(): Promise<Job[]> {
-    return (await this.request<{ jobs: Job[] }>('/api/v1/ops/transcodes?limit=100')).jobs;
+    return (await this.request<JobList>('/api/v1/ops/transcodes?limit=100')).jobs;
   }
 
   /** Queues a clip of an upload in a preset, optionally trimmed (seconds). */
@@ -207,7 +211,7 @@ export class Connection {
     return this.request('/api/v1/ops/transcodes', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ upload_id: uploadId, preset, start_s: startS, end_s: endS }),
+      body: JSON.stringify({ upload_id: uploadId, preset, start_s: startS, end_s: endS } satisfies StartTranscode),
     });
   }
 
@@ -230,7 +234,7 @@ export class Connection {
 
   /** A new upload token for a device; its secret is only in this answer. */
   issueUploadToken(label: string): Promise<IssuedToken> {
-    return this.request('/api/v1/ops/upload-tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label }) });
+    return this.request('/api/v1/ops/upload-tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label } satisfies IssueToken) });
   }
 
   revokeUploadToken(id: string): Promise<UploadToken> {
@@ -239,7 +243,7 @@ export class Connection {
 
   /** Reduced-quality presets and fewer transcodes at once, or back to normal. */
   setMediaDegraded(degraded: boolean): Promise<MediaSummary> {
-    return this.request('/api/v1/ops/media/degraded', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ degraded }) });
+    return this.request('/api/v1/ops/media/degraded', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ degraded } satisfies DegradedRequest) });
   }
 
   controls(): Promise<ControlsView> {
@@ -248,16 +252,16 @@ export class Connection {
 
   /** Moves the booth to a degrade level (`normal` undoes it), at once. */
   degrade(level: string): Promise<ControlsView> {
-    return this.request('/api/v1/ops/degrade', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ level }) });
+    return this.request('/api/v1/ops/degrade', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ level } satisfies DegradeRequest) });
   }
 
   /** One tap to switch the way upstream: `auto`, `regional`, `offline` or `peer:<id>`. */
   failover(path: string): Promise<Link> {
-    return this.request('/api/v1/ops/failover', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
+    return this.request('/api/v1/ops/failover', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path } satisfies FailoverRequest) });
   }
 
   setForwarding(paused: boolean): Promise<ControlsView> {
-    return this.request('/api/v1/ops/media/forwarding', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paused }) });
+    return this.request('/api/v1/ops/media/forwarding', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paused } satisfies ForwardingRequest) });
   }
 
   /** What a runbook would do, changing nothing. */
@@ -275,7 +279,7 @@ export class Connection {
 
   /** Starts teardown, or continues it (after it stopped for a folder, or a crash). */
   startTeardown(exportDir: string | null): Promise<TeardownView> {
-    const body = { confirm: true, ...(exportDir ? { export_dir: exportDir } : {}) };
+    const body: TeardownRequest = { confirm: true, ...(exportDir ? { export_dir: exportDir } : {}) };
     return this.request('/api/v1/ops/teardown', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
@@ -289,7 +293,7 @@ export class Connection {
 
   /** The way orders go upstream: automatic, the regional hub only, a chosen booth, or none. */
   setRoute(route: Route): Promise<Link> {
-    return this.request('/api/v1/ops/uplink/route', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(route) });
+    return this.request('/api/v1/ops/uplink/route', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(route satisfies Route) });
   }
 
   /** Lets an order over an offline limit through; the kiosk sends it again. */

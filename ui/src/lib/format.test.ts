@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 vi.hoisted(() => vi.stubGlobal('navigator', { languages: ['en-GB', 'en'], language: 'en-GB' }));
 
 import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clipSpan, clipTime, clock, count, dayAndTime, decimal, duration, LOCALE, browserLocale, timeOfDay, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState, stepState, teardownSummary, floodNotice, serviceKind } from './format';
-import type { Booth, CacheSummary, Device, Figures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, TeardownView, Upload } from '../api';
+import type { Booth, CacheSummary, Device, LatencyFigures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, TeardownView, Upload } from '../api';
 
 describe('browserLocale', () => {
   it('takes the browser’s first language', () => {
@@ -222,10 +222,10 @@ describe('cache figures', () => {
   });
 });
 
-const figures = (requests: number, p95_ms: number, p99_ms: number, errors = 0): Figures => ({
+const figures = (requests: number, p95_ms: number, p99_ms: number, errors = 0): LatencyFigures => ({
   requests, errors, p50_us: p95_ms * 500, p95_us: p95_ms * 1000, p99_us: p99_ms * 1000, max_us: p99_ms * 1000, rate_per_s: requests / 60,
 });
-const route = (method: string, path: string, f: Figures): RouteFigures => ({ method, route: path, last_minute: f, last_15_minutes: f, event: f });
+const route = (method: string, path: string, f: LatencyFigures): RouteFigures => ({ method, route: path, last_minute: f, last_15_minutes: f, event: f });
 
 describe('latencyTile', () => {
   const targets = { p95_target_ms: 250, p99_target_ms: 1000 };
@@ -300,7 +300,7 @@ describe('spendTile', () => {
 describe('transcodeTile', () => {
   const media = (over: Partial<MediaSummary['transcodes']> = {}): MediaSummary => ({
     quota_bytes: 100, used_bytes: 10, max_upload_bytes: 50, open_uploads: 0, presets: [],
-    forwarding: { enabled: false, pending: 0, pending_bytes: 0, sent: 0, quarantined: 0, oldest_pending: null, last_sent_at: null, last_error: null },
+    forwarding: { enabled: false, paused: false, pending: 0, pending_bytes: 0, sent: 0, quarantined: 0, oldest_pending: null, last_sent_at: null, last_error: null },
     transcodes: {
       ffmpeg: 'ffmpeg version 5.1', ffmpeg_ok: true, degraded: false, budget_held: false, running: 1, queued: 0, peak: 3, concurrency: 2,
       media_minutes_today: 0.75, wall_minutes_today: 0.5, ...over,

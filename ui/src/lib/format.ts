@@ -3,7 +3,7 @@
 // the manifest's currency, times always in the event's time zone).
 
 import type {
-  AuditEntry, Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, RunwayLimit, Snapshot, Spend,
+  AuditEntry, Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, Snapshot, Spend,
   PausedType, RunbookView, SpendLine, SyncState, TeardownStepView, TeardownView, Upload,
 } from '../api';
 
@@ -141,7 +141,8 @@ export function span(seconds: number): string {
   return `${Math.floor(s / 86_400)} days`;
 }
 
-const RUNWAY_NAMES: Record<RunwayLimit['limit'], string> = {
+// The document types a limit's name as a string; one the screen does not know shows as sent.
+const RUNWAY_NAMES: Record<string, string> = {
   per_order: 'Each order',
   exposure: 'Money not yet delivered',
   queue_age: 'Oldest waiting order',
@@ -152,14 +153,14 @@ const RUNWAY_NAMES: Record<RunwayLimit['limit'], string> = {
 /** The offline runway: the headline and one line per limit. */
 export function runway(link: Link): { headline: string; lines: { name: string; detail: string; left: string | null; tone: Tone }[] } {
   const r = link.runway;
-  const headline = r.seconds === null || r.binding === null
+  const headline = r.seconds == null || r.binding == null
     ? 'No limit in sight at the current pace.'
-    : `About ${span(r.seconds)} of selling before a limit (${RUNWAY_NAMES[r.binding].toLowerCase()}).`;
+    : `About ${span(r.seconds)} of selling before a limit (${(RUNWAY_NAMES[r.binding] ?? r.binding).toLowerCase()}).`;
   const lines = r.limits.map((l) => ({
-    name: RUNWAY_NAMES[l.limit],
+    name: RUNWAY_NAMES[l.limit] ?? l.limit,
     detail: l.detail,
-    left: l.seconds === null ? null : span(l.seconds),
-    tone: (l.reached ? 'bad' : l.seconds !== null && l.seconds < 3600 ? 'warn' : 'quiet') as Tone,
+    left: l.seconds == null ? null : span(l.seconds),
+    tone: (l.reached ? 'bad' : l.seconds != null && l.seconds < 3600 ? 'warn' : 'quiet') as Tone,
   }));
   return { headline, lines };
 }
@@ -249,8 +250,8 @@ export function shortId(id: string): string {
 }
 
 /** A share 0–1 as a percent to one decimal, floored so 99.96% never shows as a perfect 100%. */
-export function percent(share: number | null): string {
-  if (share === null) return '—';
+export function percent(share: number | null | undefined): string {
+  if (share == null) return '—';
   const p = Math.floor(share * 1000 + 1e-9) / 10;
   return `${decimal(p, Number.isInteger(p) ? 0 : 1)}%`;
 }
@@ -295,7 +296,7 @@ export function cacheTile(c: CacheSummary): {
   const headline = busy ? percent(c.hit_ratio_now) : c.requests > 0 ? percent(c.hit_ratio_event) : '—';
   const caption = busy ? 'of files served from this laptop, last minute' : c.requests > 0 ? 'of files served from this laptop (none asked this minute)' : 'No kiosk has asked for a file yet';
   const event = c.requests > 0 ? `This event: ${percent(c.hit_ratio_event)} · ${bytes(c.bytes_from_origin)} downloaded` : null;
-  const ready = !w.running && w.total > 0 && w.duration_ms !== null ? `Storefront ready: ${w.done} files in ${duration(w.duration_ms)}` : null;
+  const ready = !w.running && w.total > 0 && w.duration_ms != null ? `Storefront ready: ${w.done} files in ${duration(w.duration_ms)}` : null;
   let stale: string | null = null;
   let tone: '' | 'warn' | 'bad' = '';
   if (c.origin_errors_last_minute > 0 && c.stale_last_minute > 0) {
@@ -304,7 +305,7 @@ export function cacheTile(c: CacheSummary): {
   } else if (c.origin_errors_last_minute > 0) {
     stale = "The storefront's server does not answer and some files were never saved here: kiosks may miss pictures.";
     tone = 'bad';
-  } else if (c.stale_share !== null && c.stale_share > 0) {
+  } else if (c.stale_share != null && c.stale_share > 0) {
     stale = `${percent(c.stale_share)} of files this event were saved copies served while refreshing.`;
   }
   if (!w.running && w.failed > 0) {
@@ -384,11 +385,11 @@ export function spendTile(s: Spend, timeZone: string): {
 } {
   const t = s.total;
   const m = (minor: number) => money(minor, s.currency);
-  const caption = t.budget !== null ? `of ${m(t.budget)} budget (${Math.round(t.percent_of_budget ?? 0)}%)` : 'spent so far (no total budget set)';
-  const gauge = t.budget !== null && t.budget > 0
+  const caption = t.budget != null ? `of ${m(t.budget)} budget (${Math.round(t.percent_of_budget ?? 0)}%)` : 'spent so far (no total budget set)';
+  const gauge = t.budget != null && t.budget > 0
     ? { share: Math.min(1, t.spent_micro / (t.budget * 1_000_000)), label: `${Math.round(t.percent_of_budget ?? 0)}% of the budget spent` }
     : null;
-  const projection = t.projected === null
+  const projection = t.projected == null
     ? 'Projection after a minute of figures'
     : `At this rate: ${m(t.projected)} by ${dayAndTime(s.ends_at, timeZone)} (${m(t.burn_per_hour ?? 0)} an hour)`;
   const alert = s.state === 'warn' || s.state === 'over' ? s.detail : null;
@@ -396,8 +397,8 @@ export function spendTile(s: Spend, timeZone: string): {
 }
 
 /** Money in a table cell; "—" when absent. */
-export function moneyOrDash(minor: number | null, currency: string): string {
-  return minor === null ? '—' : money(minor, currency);
+export function moneyOrDash(minor: number | null | undefined, currency: string): string {
+  return minor == null ? '—' : money(minor, currency);
 }
 
 /** A spend line's state in words. */
@@ -485,14 +486,14 @@ export function clipTime(ms: number, locale = LOCALE): string {
 }
 
 /** The part of a video a clip covers: "0:01.5–1:02", "0:02–end", "start–0:10". */
-export function clipSpan(startMs: number | null, endMs: number | null): string {
-  return `${startMs === null ? 'start' : clipTime(startMs)}–${endMs === null ? 'end' : clipTime(endMs)}`;
+export function clipSpan(startMs: number | null | undefined, endMs: number | null | undefined): string {
+  return `${startMs == null ? 'start' : clipTime(startMs)}–${endMs == null ? 'end' : clipTime(endMs)}`;
 }
 
 /** What a job makes: "480p, 0:01–0:03" or "poster". */
 export function jobWhat(j: Job): string {
   const preset = j.ran_preset && j.ran_preset !== j.preset ? `${j.ran_preset} (asked ${j.preset})` : j.preset;
-  if (j.start_ms === null && j.end_ms === null) return preset;
+  if (j.start_ms == null && j.end_ms == null) return preset;
   return `${preset}, ${clipSpan(j.start_ms ?? 0, j.end_ms)}`;
 }
 
@@ -502,8 +503,8 @@ export function deviceKind(kind: DeviceKind): string {
 }
 
 /** A round trip: "0.4 ms", "12 ms", "No answer". */
-export function roundTrip(ms: number | null): string {
-  if (ms === null) return 'No answer';
+export function roundTrip(ms: number | null | undefined): string {
+  if (ms == null) return 'No answer';
   return ms < 10 ? `${decimal(ms)} ms` : `${count(Math.round(ms))} ms`;
 }
 
@@ -542,10 +543,14 @@ export function teardownSummary(t: TeardownView): { text: string; tone: 'good' |
       return { text: 'Teardown was interrupted (the laptop stopped). The booth stays closed; continue to finish it.', tone: 'bad' };
     case 'finished':
       return { text: `Teardown finished. The report is in ${t.report_dir}.`, tone: 'good' };
+    default:
+      // The document types the state as a string: a state this screen does not know, as sent.
+      return { text: `Teardown: ${t.state}.`, tone: 'warn' };
   }
 }
 
 /** A teardown step's state in words. */
 export function stepState(state: TeardownStepView['state']): string {
-  return { pending: 'Waiting', running: 'Working…', done: 'Done', blocked: 'Needs you', failed: 'Went wrong' }[state];
+  const words: Record<string, string> = { pending: 'Waiting', running: 'Working…', done: 'Done', blocked: 'Needs you', failed: 'Went wrong' };
+  return words[state] ?? state;
 }

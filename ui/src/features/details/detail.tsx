@@ -110,7 +110,7 @@ function Figures({ name, snapshot }: { name: ChartName; snapshot: Snapshot }) {
             <tr key={c.component}>
               <td>{c.label}</td>
               <td class="num">{usage(c)}</td>
-              <td class="num">{c.rate === null ? 'Free' : `${moneyOrDash(c.rate, spend.currency)} ${c.rate_unit}`}</td>
+              <td class="num">{c.rate == null ? 'Free' : `${moneyOrDash(c.rate, spend.currency)} ${c.rate_unit}`}</td>
               <td class="num">{moneyOrDash(c.spent, spend.currency)}</td>
               <td class="num">{moneyOrDash(c.budget, spend.currency)}</td>
               <td class="num">{moneyOrDash(c.projected, spend.currency)}</td>

@@ -42,7 +42,7 @@ export function Fleet({ conn, onClose }: { conn: Connection; onClose: () => void
               {s && (
                 <dl class="booth-figures">
                   <div><dt>Waiting to sync</dt><dd>{s.queue_depth}</dd></div>
-                  <div><dt>Slowest p99</dt><dd>{s.p99_ms === null ? '—' : `${Math.round(s.p99_ms)} ms`}</dd></div>
+                  <div><dt>Slowest p99</dt><dd>{s.p99_ms == null ? '—' : `${Math.round(s.p99_ms)} ms`}</dd></div>
                   <div><dt>Cache</dt><dd>{percent(s.hit_ratio)}</dd></div>
                   <div><dt>Spend</dt><dd>{moneyOrDash(s.spend, s.currency)} of {moneyOrDash(s.budget, s.currency)}</dd></div>
                 </dl>
@@ -65,7 +65,7 @@ function BoothDetail({ b, now }: { b: Booth; now: Date }) {
         <tbody>
           <tr><td>Found</td><td>{b.found_by === 'lan' ? 'On this network' : 'By address in the price list file'}</td></tr>
           <tr><td>Address</td><td>{b.url}</td></tr>
-          <tr><td>Last answer</td><td>{b.status_at ? ago(new Date(b.status_at), now) : 'Never'}{b.rtt_ms !== null ? ` (${roundTrip(b.rtt_ms)})` : ''}</td></tr>
+          <tr><td>Last answer</td><td>{b.status_at ? ago(new Date(b.status_at), now) : 'Never'}{b.rtt_ms != null ? ` (${roundTrip(b.rtt_ms)})` : ''}</td></tr>
           {s && <tr><td>Orders today</td><td>{s.orders_today} ({moneyOrDash(s.revenue_today, s.currency)})</td></tr>}
           {s && <tr><td>Needs attention</td><td>{s.quarantined}</td></tr>}
           {s && <tr><td>Oldest order waiting</td><td>{s.oldest_unsynced ? ago(new Date(s.oldest_unsynced), now) : 'None'}</td></tr>}

@@ -64,7 +64,7 @@ export function Sync({ conn, currency, timeZone, onClose }: { conn: Connection; 
           <p class="lead" data-testid="sync-detail">{l.detail}</p>
           <div class="figures-grid" data-testid="sync-figures">
             <div><span class="sub">Waiting to send</span><strong data-testid="sync-queue">{l.queue_depth}</strong></div>
-            <div><span class="sub">Oldest waiting</span><strong>{l.oldest_unsynced_seconds === null ? '—' : span(l.oldest_unsynced_seconds)}</strong></div>
+            <div><span class="sub">Oldest waiting</span><strong>{l.oldest_unsynced_seconds == null ? '—' : span(l.oldest_unsynced_seconds)}</strong></div>
             <div><span class="sub">Last delivery</span><strong>{l.last_sync ? ago(new Date(l.last_sync), now) : 'none yet'}</strong></div>
             <div><span class="sub">In this mode for</span><strong>{span(l.seconds_in_mode)}</strong></div>
           </div>
