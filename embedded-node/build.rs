@@ -1,6 +1,7 @@
 //! Finds the built dashboard (`ui/dist`) to embed in the node. Without it (a fresh
 //! checkout before `npm run build`) the node embeds a one-page note that says how to
-//! build it, so `cargo build` never fails for want of the front end.
+//! build it, so `cargo build` never fails for want of the front end. Also stamps the
+//! build's time (`SOURCE_DATE_EPOCH` when set): the booth doubts a wall clock earlier.
 
 use std::path::PathBuf;
 
@@ -28,4 +29,13 @@ fn main() {
         out
     };
     println!("cargo:rustc-env=BOOTHCLOUD_UI_DIR={}", dir.display());
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let built = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse::<u64>().ok());
+    let built = built.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("the build machine's clock is after 1970")
+            .as_secs()
+    });
+    println!("cargo:rustc-env=BOOTHCLOUD_BUILT_AT={built}");
 }

@@ -164,7 +164,7 @@ async fn start_node(
         operator_token: Some("benchmark-operator-token".into()),
         ..NodeConfig::local(dir.path().to_path_buf())
     };
-    Ok((Node::build(config, Arc::new(SystemClock)).await?, dir))
+    Ok((Node::build(config, Arc::new(SystemClock::new())).await?, dir))
 }
 
 /// `clients` keep-alive connections placing pre-quoted orders: `n` orders with reqwest,

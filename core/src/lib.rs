@@ -4,7 +4,9 @@
 //! reads the clock except through [`clock::Clock`].
 //!
 //! - [`money`]: integer minor units, currencies, the one rounding rule.
-//! - [`clock`]: the injected clock, and a manual one for tests.
+//! - [`clock`]: the injected clock (wall and monotonic readings), and a manual one for tests.
+//! - [`timekeeping`]: the booth's trusted time, what counts as a step of the wall clock,
+//!   and what settles a doubt.
 //! - [`manifest`]: the deployment manifest's schema and checks (TOML in, a typed
 //!   `Manifest` or every problem with its line and column out), and the embedded demo.
 //! - [`pricing`]: the price engine — a `PriceBook` compiled from the manifest prices a basket.
@@ -27,5 +29,6 @@ pub mod money;
 pub mod pricing;
 pub mod signing;
 pub mod tariff;
+pub mod timekeeping;
 pub mod triggers;
 pub mod uplink;

@@ -23,6 +23,9 @@ pub struct Signals {
     /// Total spend as a percent of the total budget, when there is one.
     pub budget_percent: Option<f64>,
     pub ends_at: Timestamp,
+    /// The booth doubts its time (see `timekeeping`): triggers that read the time of day
+    /// (`at`, `before end`) wait.
+    pub time_held: bool,
 }
 
 /// One runbook's trigger state.
@@ -44,6 +47,7 @@ pub fn condition(trigger: &Trigger, s: &Signals) -> Option<bool> {
             s.uplink_down_since.is_some_and(|since| s.now.duration_since(since) >= *held)
         }
         Trigger::Budget { percent } => s.budget_percent.is_some_and(|p| p >= f64::from(*percent)),
+        Trigger::BeforeEnd(_) | Trigger::At(_) if s.time_held => false,
         Trigger::BeforeEnd(before) => s.now >= s.ends_at - *before && s.now < s.ends_at,
         Trigger::At(at) => s.now >= *at,
     })
@@ -89,6 +93,7 @@ mod tests {
             uplink_down_since: None,
             budget_percent: None,
             ends_at: at(100_000),
+            time_held: false,
         }
     }
 
@@ -175,6 +180,12 @@ mod tests {
         assert_eq!(fired, [100_000 - 900]);
         let fired = play("before end 15m", 60, 100_001, 100_500, |t| quiet(at(t)));
         assert!(fired.is_empty());
+        // While the booth doubts its time, a time-of-day trigger waits; once settled, it fires.
+        let fired = play("before end 15m", 60, 99_000, 100_500, |t| Signals {
+            time_held: t < 99_500,
+            ..quiet(at(t))
+        });
+        assert_eq!(fired, [99_500]);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn init_logging(json: bool) {
 /// scripts), and serves until SIGINT or SIGTERM.
 pub async fn serve_until_signal(config: NodeConfig) -> Result<(), NodeError> {
     let data_dir = config.data_dir.clone();
-    let node = Node::build(config, Arc::new(SystemClock)).await?;
+    let node = Node::build(config, Arc::new(SystemClock::new())).await?;
     let addr = node.local_addr();
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::new([127, 0, 0, 1].into(), addr.port())

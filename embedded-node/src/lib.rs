@@ -8,6 +8,8 @@
 //!
 //! - [`services`]: the container of the booth's services and the one wiring that
 //!   builds it, for the binary, the app and every test.
+//! - [`timekeeping`]: the booth's trusted time (the `Clock` every service reads), and
+//!   the laptop clock's steps it watches for.
 //! - [`checkout`]: a basket priced into a signed quote, and a quote into an order.
 //! - [`live_manifest`]: the manifest in force, hot-reloaded from its file; the last good
 //!   version is kept.
@@ -58,6 +60,7 @@ pub mod telemetry;
 #[cfg(test)]
 mod testing;
 pub mod ticker;
+pub mod timekeeping;
 pub mod uplink;
 
 use std::future::Future;

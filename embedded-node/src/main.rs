@@ -215,6 +215,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 secrets,
                 operator_token,
                 discovery: !no_discovery,
+                built_at: boothcloud_node::timekeeping::built_at(),
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(launch::serve_until_signal(config))?;

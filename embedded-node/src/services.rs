@@ -36,6 +36,7 @@ use crate::spend::{Ledger, Meters};
 use crate::storage::StorageError;
 use crate::teardown::Teardown;
 use crate::telemetry::Telemetry;
+use crate::timekeeping::{self, BoothClock};
 use crate::uplink::Uplink;
 use crate::{assets, audit, charts, controls, discovery, media, peers, spend, storage, teardown};
 
@@ -53,6 +54,9 @@ pub struct NodeConfig {
     /// Advertise and browse over mDNS (when the manifest's `[discovery]` allows). Off
     /// for nodes that share a machine with unrelated nodes: tests, benchmarks.
     pub discovery: bool,
+    /// When the program was built (`timekeeping::built_at`): a wall clock earlier is
+    /// doubted. `None` for tests, whose clocks start wherever they like.
+    pub built_at: Option<Timestamp>,
 }
 
 impl NodeConfig {
@@ -66,6 +70,7 @@ impl NodeConfig {
             secrets: SecretBackend::File,
             operator_token: None,
             discovery: false,
+            built_at: None,
         }
     }
 }
@@ -90,6 +95,8 @@ pub enum AssembleError {
     Controls(#[source] sqlx::Error),
     #[error("cannot open the media store: {0}")]
     Media(#[from] media::MediaError),
+    #[error("cannot read the booth's last trusted time: {0}")]
+    Clock(#[source] sqlx::Error),
     #[error("cannot load the teardown's progress: {0}")]
     Teardown(#[source] sqlx::Error),
     #[error("cannot watch the manifest file: {0}")]
@@ -100,7 +107,10 @@ pub enum AssembleError {
 #[derive(Clone)]
 pub struct Services {
     pub manifest: Arc<LiveManifest>,
+    /// Trusted time (`booth_clock`), for every rule.
     pub clock: Arc<dyn Clock>,
+    /// The same clock, with its steps and doubts.
+    pub booth_clock: Arc<BoothClock>,
     pub db: SqlitePool,
     pub orders: OrderQueue,
     pub checkout: Checkout,
@@ -154,8 +164,10 @@ impl Services {
     /// and every service, wired once. Nothing runs yet (see [`Services::spawn_loops`]).
     pub async fn assemble(
         config: &NodeConfig,
-        clock: Arc<dyn Clock>,
+        wall: Arc<dyn Clock>,
     ) -> Result<(Services, Lifecycle), AssembleError> {
+        let booth_clock = Arc::new(BoothClock::new(wall));
+        let clock: Arc<dyn Clock> = booth_clock.clone();
         let data_dir = &config.data_dir;
         std::fs::create_dir_all(data_dir)
             .map_err(|source| AssembleError::DataDir { path: data_dir.clone(), source })?;
@@ -170,12 +182,18 @@ impl Services {
                 .await
                 .map_err(|e| SecretError::Keyring(e.to_string()))??;
         let (db, writer_conn) = storage::open(&data_dir.join("boothcloud.db")).await?;
+        // Before any service reads the time: never earlier than the last run or the build.
+        booth_clock.settle_start(
+            &timekeeping::start_facts(&db, &manifest, config.built_at)
+                .await
+                .map_err(AssembleError::Clock)?,
+        );
         let (orders, writer) = OrderQueue::start(db.clone(), writer_conn).await?;
         let telemetry = Arc::new(Telemetry::new(clock.clone()));
         let meters = Arc::new(Meters::default());
         let event = manifest.current().manifest.event.id.clone();
         let peers = Arc::new(
-            Peers::load(&db, secrets.store.clone(), manifest.clone(), clock.clone()).await?,
+            Peers::load(&db, secrets.store.clone(), manifest.clone(), booth_clock.clone()).await?,
         );
         let assets = AssetCache::open(
             &data_dir.join("assets"),
@@ -193,7 +211,7 @@ impl Services {
         );
         let uplink = Arc::new(Uplink::new(
             manifest.clone(),
-            clock.clone(),
+            booth_clock.clone(),
             orders.clone(),
             peers.clone(),
             data_dir.clone(),
@@ -231,6 +249,7 @@ impl Services {
         let scope = teardown::Scope {
             manifest: manifest.clone(),
             clock: clock.clone(),
+            time: booth_clock.clone(),
             orders: orders.clone(),
             media: media.clone(),
             uplink: uplink.clone(),
@@ -258,6 +277,7 @@ impl Services {
             audit: audit.clone(),
             keys: keys.clone(),
             teardown: teardown.clone(),
+            time: booth_clock.clone(),
         };
         let controls = Arc::new(
             Controls::load(manifest.clone(), clock.clone(), db.clone(), targets)
@@ -276,6 +296,7 @@ impl Services {
             manifest,
             started_at: clock.now(),
             clock,
+            booth_clock,
             db,
             orders,
             checkout,
@@ -325,6 +346,13 @@ impl Services {
             tokio::spawn(self.uplink.clone().keep_syncing(stopping())),
             tokio::spawn(self.controls.clone().keep_watching(stopping())),
             tokio::spawn(self.teardown.clone().keep_running()),
+            tokio::spawn(timekeeping::keep_watching(
+                self.booth_clock.clone(),
+                self.db.clone(),
+                self.audit.clone(),
+                self.manifest.clone(),
+                stopping(),
+            )),
             tokio::spawn(peers::keep_fleet(
                 self.peers.clone(),
                 self.discovery.clone(),

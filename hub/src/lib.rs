@@ -29,6 +29,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use boothcloud_core::clock::Clock;
@@ -37,7 +38,7 @@ use boothcloud_core::hub_protocol::wire::{
 };
 use boothcloud_core::hub_protocol::{BOOTHS_PATH, HEARTBEAT_PATH, ORDERS_PATH};
 use boothcloud_core::signing::hub::{
-    self as auth, HubAuthError, HubSignature, AUTH_HEADER, RELAY_HEADER,
+    self as auth, HubAuthError, HubSignature, AUTH_HEADER, PROOF_HEADER, RELAY_HEADER,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use subtle::ConstantTimeEq;
@@ -222,12 +223,14 @@ async fn orders(
 }
 
 /// A booth's heartbeat: its report is kept, and the answer proves the hub and its
-/// database both work (a booth counts its uplink as up only on this answer).
+/// database both work (a booth counts its uplink as up only on this answer). The answer
+/// states the hub's time and carries a proof under the booth's credential, so the booth
+/// may trust that time.
 async fn heartbeat(
     State(hub): State<Hub>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<HeartbeatAnswer>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let (booth, _) = authenticate(&hub, &headers, HEARTBEAT_PATH, &body).await?;
     let report: BoothReport = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
@@ -236,9 +239,21 @@ async fn heartbeat(
             format!("the report could not be read: {e}"),
         )
     })?;
-    let now = hub.clock.now();
-    store::store_report(&hub.db, &booth, &report, now).await.map_err(db_error)?;
-    Ok(Json(HeartbeatAnswer { now }))
+    store::store_report(&hub.db, &booth, &report, hub.clock.now()).await.map_err(db_error)?;
+    // The time is read last, just before the answer leaves.
+    let answer = serde_json::to_vec(&HeartbeatAnswer { now: hub.clock.now() })
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let sig = HubSignature::parse(headers.get(AUTH_HEADER).and_then(|v| v.to_str().ok()))
+        .map_err(refused)?;
+    let proof = sig.prove_answer(&auth::credential(&hub.key, &booth), 200, &answer);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (axum::http::HeaderName::from_static(PROOF_HEADER), proof),
+        ],
+        answer,
+    )
+        .into_response())
 }
 
 /// Every booth: its newest report and what it delivered (hub operator token).

@@ -87,7 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async {
-                let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+                let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
                 let (listener, router) = boothcloud_hub::bind(config, clock).await?;
                 println!("listening on http://{}", listener.local_addr()?);
                 println!("role: regional hub");

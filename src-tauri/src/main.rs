@@ -216,6 +216,7 @@ fn config_from_env() -> Result<NodeConfig, String> {
         secrets: SecretBackend::Auto,
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
         discovery: true,
+        built_at: boothcloud_node::timekeeping::built_at(),
     })
 }
 
@@ -298,7 +299,7 @@ fn desktop(
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let handle = app.handle().clone();
             let running = tauri::async_runtime::spawn(async move {
-                let node = match Node::build(config, Arc::new(SystemClock)).await {
+                let node = match Node::build(config, Arc::new(SystemClock::new())).await {
                     Ok(node) => node,
                     Err(e) => {
                         eprintln!("error: the booth node could not start: {e}");

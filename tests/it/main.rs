@@ -4,6 +4,7 @@
 //! that start nodes, hubs and PostgreSQL are the `boothcloud-tests` library (`support/`).
 
 mod assets;
+mod clock;
 mod commerce;
 mod controls;
 mod crash;

@@ -824,3 +824,64 @@ async fn an_online_teardown_syncs_every_order_to_the_hub_and_needs_no_export() {
         .unwrap()
         .contains("all 60 orders are synced upstream"));
 }
+
+#[tokio::test]
+async fn two_paired_booths_three_minutes_apart_still_relay_and_the_skew_is_shown_and_reported() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    let link_a = Link::to(&hub.url).await;
+    let dir_b = tempfile::tempdir().unwrap();
+    let b = start_booth(booth_manifest(
+        dir_b.path(),
+        &hub.url,
+        "stand-b",
+        &Hub::credential("stand-b"),
+        "",
+        "[]",
+    ));
+    // A's laptop clock is three minutes ahead of everyone's (monotonic time is real).
+    let clock = boothcloud_tests::SteppedClock::new(180);
+    let dir_a = tempfile::tempdir().unwrap();
+    let peers = format!("[{{ name = \"Stand B\", url = \"{}/\" }}]", b.url);
+    let a = TestNode::start_with(Options {
+        manifest: Some(booth_manifest(
+            dir_a.path(),
+            &link_a.url,
+            "stand-a",
+            &Hub::credential("stand-a"),
+            "",
+            &peers,
+        )),
+        env: clock.env(),
+        ..Options::default()
+    });
+    until(&a, "A online", Duration::from_secs(20), mode_is("online")).await;
+    until(&a, "A sees B as a relay", Duration::from_secs(20), |v| {
+        v["relay_candidates"].as_array().is_some_and(|c| !c.is_empty())
+    })
+    .await;
+    let fleet = Kiosk::new(&a.url).ops_get("/api/v1/ops/fleet").await.body;
+    let stand_b = &fleet["booths"][0];
+    assert_eq!(stand_b["paired"], true, "{fleet:#}");
+    let offset = stand_b["clock_offset_ms"].as_i64().unwrap();
+    assert!((offset + 180_000).abs() < 2_000, "B is three minutes behind A: {offset}");
+    assert_eq!(stand_b["clock_words"], "Its clock is 3 min 00 s behind this booth's.");
+
+    link_a.cut();
+    until(&a, "A relays", Duration::from_secs(10), mode_is("relay")).await;
+    let ids = buy_many(&a, 20, "apart").await;
+    until(&a, "drained through B", Duration::from_secs(30), drained).await;
+    assert_eq!(at_hub(&pg, "stand-a"), (20, 20), "every order at the hub, once");
+    assert_eq!(
+        pg.count(
+            "SELECT COUNT(*) FROM hub_orders WHERE booth_id = 'stand-a' AND relayed_by = 'stand-b'"
+        ),
+        20
+    );
+    assert_eq!(ids.len(), 20);
+    // The skew reached the hub with A's heartbeats while its link was up.
+    let reported = pg.count(
+        "SELECT COALESCE((report->>'clock_offset_ms')::bigint, 0) FROM hub_booths WHERE booth_id = 'stand-a'",
+    );
+    assert!((reported - 180_000).abs() < 2_000, "A reported its offset to the hub: {reported}");
+}

@@ -371,3 +371,47 @@ pub fn manifest_with_origin(dir: &Path, origin: &str, assets: &str, pairing: &st
     std::fs::write(&path, out).expect("write manifest");
     path
 }
+
+/// A wall clock a test steps under a node, as a user, NTP or a reset battery would:
+/// libfaketime (Debian's `faketime`) shifts the wall clock by an offset read from a file,
+/// and leaves monotonic time alone (`DONT_FAKE_MONOTONIC=1`), as in real life.
+pub struct SteppedClock {
+    file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SteppedClock {
+    /// The wall clock `offset_s` seconds from the real one.
+    pub fn new(offset_s: i64) -> SteppedClock {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = SteppedClock { file: dir.path().join("faketime"), _dir: dir };
+        clock.step_to(offset_s);
+        clock
+    }
+
+    /// From now on the wall clock reads `offset_s` seconds from the real one.
+    pub fn step_to(&self, offset_s: i64) {
+        let tmp = self.file.with_extension("new");
+        std::fs::write(&tmp, format!("{offset_s:+}\n")).expect("write the faketime offset");
+        std::fs::rename(&tmp, &self.file).expect("replace the faketime offset");
+    }
+
+    /// The environment that puts a child process on this clock.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let lib = [
+            "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+            "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+            "/usr/lib/faketime/libfaketimeMT.so.1",
+        ]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("libfaketime is not installed (Debian: apt install faketime; scripts/setup does)");
+        vec![
+            ("LD_PRELOAD".into(), lib.into()),
+            ("FAKETIME_TIMESTAMP_FILE".into(), self.file.display().to_string()),
+            // The file is read again at most once a second.
+            ("FAKETIME_CACHE_DURATION".into(), "1".into()),
+            ("DONT_FAKE_MONOTONIC".into(), "1".into()),
+        ]
+    }
+}

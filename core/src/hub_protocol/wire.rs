@@ -84,9 +84,19 @@ pub struct BoothReport {
     pub quarantined: i64,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
+    /// The booth's time minus the hub's, as the booth last measured it (ms).
+    #[serde(default)]
+    pub clock_offset_ms: Option<i64>,
+    /// The booth doubts the laptop's clock (a step not yet settled, or a doubt at start).
+    #[serde(default)]
+    pub clock_in_doubt: bool,
+    /// Steps of the laptop's clock the booth saw during this event.
+    #[serde(default)]
+    pub clock_steps: i64,
 }
 
-/// The hub's answer to a heartbeat: its clock, so a booth can see a skew.
+/// The hub's answer to a heartbeat: its clock, so a booth can measure its offset and,
+/// the answer being proven (`X-Boothcloud-Hub-Proof`), settle a doubt about its time.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeartbeatAnswer {

@@ -62,11 +62,19 @@ pub struct TeardownSettings {
     pub export_dir: Option<std::path::PathBuf>,
     /// How long teardown waits for uploads, clips and syncing before it exports.
     pub wait: SignedDuration,
+    /// How long the touchscreen counts down, cancellable, before an automatic teardown
+    /// closes the booth.
+    pub countdown: SignedDuration,
 }
 
 impl Default for TeardownSettings {
     fn default() -> Self {
-        TeardownSettings { after_end: None, export_dir: None, wait: SignedDuration::from_mins(2) }
+        TeardownSettings {
+            after_end: None,
+            export_dir: None,
+            wait: SignedDuration::from_mins(2),
+            countdown: SignedDuration::from_mins(5),
+        }
     }
 }
 

@@ -61,6 +61,7 @@ struct RawTeardown {
     after_end: Option<Spanned<String>>,
     export_dir: Option<Spanned<String>>,
     wait: Option<Spanned<String>>,
+    countdown: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -1261,6 +1262,14 @@ fn check_teardown(c: &mut Checker, raw: RawTeardown) -> TeardownSettings {
                 v,
                 "teardown.wait",
                 SignedDuration::from_secs(1),
+                SignedDuration::from_hours(1),
+            )
+        }),
+        countdown: raw.countdown.as_ref().map_or(d.countdown, |v| {
+            c.duration(
+                v,
+                "teardown.countdown",
+                SignedDuration::from_secs(10),
                 SignedDuration::from_hours(1),
             )
         }),

@@ -20,6 +20,10 @@
 //! own id and time), so the hub knows, and records, who carried it. The hub refuses a
 //! time more than [`MAX_SKEW_SECS`] from its own. There is no nonce: everything a booth
 //! sends is idempotent (orders by id, reports by time), so a replay changes nothing.
+//!
+//! The hub's answer to a heartbeat carries `X-Boothcloud-Hub-Proof`, an HMAC under the
+//! booth's credential over the request's MAC, the status and the SHA-256 of the answer's
+//! body: the time the hub states in it is the hub's, so a booth may set its clock by it.
 
 use hmac::Mac;
 use sha2::{Digest, Sha256};
@@ -29,6 +33,7 @@ use super::{hex, mac, unhex};
 
 pub const AUTH_HEADER: &str = "x-boothcloud-hub-auth";
 pub const RELAY_HEADER: &str = "x-boothcloud-hub-relay";
+pub const PROOF_HEADER: &str = "x-boothcloud-hub-proof";
 /// Furthest a request's time may be from the hub's clock. Wider than between booths:
 /// a relayed batch may wait in a neighbour's queue for a moment.
 pub const MAX_SKEW_SECS: i64 = 300;
@@ -121,6 +126,28 @@ impl HubSignature {
         }
     }
 
+    /// The hub's proof on its answer to this request (`status`, `body`), under the
+    /// booth's credential.
+    pub fn prove_answer(&self, credential: &str, status: u16, body: &[u8]) -> String {
+        let mut m = mac(credential.as_bytes());
+        let digest = hex(&Sha256::digest(body));
+        m.update(
+            format!("boothcloud-hub-v1-answer\n{}\n{status}\n{digest}", hex(&self.mac)).as_bytes(),
+        );
+        hex(&m.finalize().into_bytes())
+    }
+
+    /// Whether `proof` is the hub's proof of this answer.
+    pub fn answer_is_proven(
+        &self,
+        credential: &str,
+        status: u16,
+        body: &[u8],
+        proof: &str,
+    ) -> bool {
+        self.prove_answer(credential, status, body).as_bytes().ct_eq(proof.as_bytes()).into()
+    }
+
     /// Checks the signature under the hub key: the booth's credential is derived, never
     /// stored.
     pub fn check(
@@ -207,6 +234,20 @@ mod tests {
             forged.check(KEY, "POST", "/api/v1/hub/orders", b"{}", 1000),
             Err(HubAuthError::BadSignature)
         );
+    }
+
+    #[test]
+    fn the_hubs_answer_is_proven_under_the_booths_credential_only() {
+        let cred = credential(b"hub-key-of-at-least-thirty-two-bytes!!", "stand-14");
+        let other = credential(b"hub-key-of-at-least-thirty-two-bytes!!", "stand-15");
+        let sig =
+            HubSignature::sign(&cred, "POST", "/api/v1/hub/heartbeat", "stand-14", 1000, b"{}");
+        let body = br#"{"now":"2026-06-10T16:00:00Z"}"#;
+        let proof = sig.prove_answer(&cred, 200, body);
+        assert!(sig.answer_is_proven(&cred, 200, body, &proof));
+        assert!(!sig.answer_is_proven(&cred, 200, br#"{"now":"2026-06-10T17:00:00Z"}"#, &proof));
+        assert!(!sig.answer_is_proven(&cred, 201, body, &proof));
+        assert!(!sig.answer_is_proven(&other, 200, body, &proof));
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub struct Targets {
     pub audit: Arc<Audit>,
     pub keys: QuoteKeys,
     pub teardown: Arc<crate::teardown::Teardown>,
+    /// Whether the booth's time is in doubt (time-of-day triggers wait).
+    pub time: Arc<crate::timekeeping::BoothClock>,
 }
 
 struct State {
@@ -598,6 +600,7 @@ impl Controls {
             uplink_down_since: self.targets.uplink.down_since(),
             budget_percent: self.targets.spend.view(now, manifest).total.percent_of_budget,
             ends_at: manifest.event.ends_at,
+            time_held: self.targets.time.holds_automations(),
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod assets;
 mod charts;
+mod clock;
 mod commerce;
 mod controls;
 mod dashboard;
@@ -97,6 +98,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(uplink::routes())
         .merge(controls::routes())
         .merge(teardown::routes())
+        .merge(clock::routes())
         .split_for_parts()
 }
 
@@ -141,7 +143,8 @@ pub fn app(services: Services) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             timing::Timing::of(&services),
             timing::time_request,
-        ));
+        ))
+        .layer(axum::middleware::from_fn_with_state(services.clock.clone(), peers::stamp_time));
     router.with_state(services)
 }
 

@@ -230,7 +230,9 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
-        at: now,
+        at: state.clock.now(),
+        hub_offset_ms: state.uplink.hub_offset_ms(),
+        clock_in_doubt: state.booth_clock.standing().in_doubt,
     })
 }
 
@@ -312,6 +314,10 @@ pub struct DeviceView {
     /// For Boothcloud nodes: what it advertises, and whether it is paired with this one.
     booth: Option<BoothTxt>,
     paired: Option<bool>,
+    /// For Boothcloud nodes this one has heard from: their clock minus this booth's (ms).
+    clock_offset_ms: Option<i64>,
+    /// "Its clock is 3 min 00 s ahead of this booth's.", when over 10 s apart.
+    clock_words: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -359,6 +365,12 @@ async fn devices(_: Operator, State(state): State<Services>) -> Json<DevicesView
                     moves: dev.moves,
                     txt: dev.txt.clone(),
                     paired: dev.booth.as_ref().map(|b| state.peers.is_paired(&b.id)),
+                    clock_offset_ms: dev.booth.as_ref().and_then(|b| state.peers.offset_ms(&b.id)),
+                    clock_words: dev
+                        .booth
+                        .as_ref()
+                        .and_then(|b| state.peers.offset_ms(&b.id))
+                        .and_then(crate::peers::skew_words),
                     booth: dev.booth.clone(),
                 })
                 .collect()
@@ -545,4 +557,21 @@ async fn code_on_show(
 async fn withdraw_code(_: Operator, State(state): State<Services>) -> StatusCode {
     state.peers.withdraw_code();
     StatusCode::NO_CONTENT
+}
+
+/// States this booth's time (`X-Boothcloud-Time`, Unix ms) on every answer to a peer:
+/// the peer API's, and any request a peer signed (the asset mesh). Refusals included:
+/// a peer whose signature was too far off learns the time to sign in next.
+pub async fn stamp_time(
+    State(clock): State<std::sync::Arc<dyn boothcloud_core::clock::Clock>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let to_peer = req.uri().path().starts_with("/api/v1/peer/")
+        || req.headers().contains_key(boothcloud_core::signing::peer::SIGNATURE_HEADER);
+    let mut res = next.run(req).await;
+    if to_peer {
+        res.headers_mut().insert(crate::peers::TIME_HEADER, HeaderValue::from(clock.now_ms()));
+    }
+    res
 }

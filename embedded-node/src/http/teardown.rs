@@ -1,5 +1,6 @@
 //! Teardown over HTTP: start or continue it (`POST`, confirmed, with the folder for
-//! what cannot be sent upstream) and follow its progress (`GET`).
+//! what cannot be sent upstream), follow its progress (`GET`), cancel an automatic
+//! start's countdown, and reopen a booth the manifest's end time closed.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +14,10 @@ use crate::services::Services;
 use crate::teardown::{TeardownError, TeardownView};
 
 pub fn routes() -> OpenApiRouter<Services> {
-    OpenApiRouter::new().routes(routes!(progress, start))
+    OpenApiRouter::new()
+        .routes(routes!(progress, start))
+        .routes(routes!(cancel_countdown))
+        .routes(routes!(reopen))
 }
 
 impl From<TeardownError> for ApiError {
@@ -23,6 +27,13 @@ impl From<TeardownError> for ApiError {
             | TeardownError::ExportInsideData
             | TeardownError::ExportDirUnusable(..) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_export_dir", e.to_string())
+            }
+            TeardownError::NoCountdown
+            | TeardownError::NotClosed
+            | TeardownError::StartedByLead
+            | TeardownError::Wiped => ApiError::new(StatusCode::CONFLICT, "not_now", e.to_string()),
+            TeardownError::StepRunning(_) => {
+                ApiError::new(StatusCode::CONFLICT, "step_running", e.to_string())
             }
             TeardownError::Db(e) => ApiError::internal(e),
         }
@@ -94,4 +105,35 @@ async fn start(
         .map_or_else(|| what.to_owned(), |d| format!("{what}; export folder {}", d.display()));
     state.audit.record(&op.who, "teardown", None, Some(after), Ok(())).await;
     Ok((StatusCode::ACCEPTED, Json(state.teardown.view().await?)))
+}
+
+/// Cancels the countdown of an automatic teardown (staff hold the button): the booth
+/// stays open and the end time does not start teardown again for this event. Audited.
+#[utoipa::path(post, path = "/api/v1/ops/teardown/countdown/cancel", tag = "operator", operation_id = "cancel_teardown_countdown", security(("operator" = [])),
+    responses((status = 200, body = TeardownView), (status = 401, body = ErrorBody),
+        (status = 409, description = "no automatic teardown is counting down (`not_now`)", body = ErrorBody)))]
+async fn cancel_countdown(
+    op: Operator,
+    State(state): State<Services>,
+) -> Result<Json<TeardownView>, ApiError> {
+    state.teardown.cancel_countdown(&op.who).await?;
+    Ok(Json(state.teardown.view().await?))
+}
+
+/// Reopens a booth the manifest's end time closed, until the wipe has run. A teardown
+/// the lead started stays closed. Audited.
+#[utoipa::path(post, path = "/api/v1/ops/teardown/reopen", tag = "operator", operation_id = "reopen_booth", security(("operator" = [])),
+    responses((status = 200, body = TeardownView), (status = 401, body = ErrorBody),
+        (status = 409, description = "not closed, closed by the lead, already wiped (`not_now`), or a step is still running (`step_running`)", body = ErrorBody)))]
+async fn reopen(
+    op: Operator,
+    State(state): State<Services>,
+) -> Result<Json<TeardownView>, ApiError> {
+    match state.teardown.reopen(&op.who).await {
+        Ok(_) => Ok(Json(state.teardown.view().await?)),
+        Err(e) => {
+            state.audit.record(&op.who, "teardown reopened", None, None, Err(e.to_string())).await;
+            Err(e.into())
+        }
+    }
 }

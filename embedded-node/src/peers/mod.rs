@@ -8,6 +8,12 @@
 //! last status fetched over the signed peer API.
 //! Never: answers HTTP (that is `http::peers`) or speaks mDNS (that is `discovery`).
 //!
+//! Clocks: every peer answer states the answering booth's time (`X-Boothcloud-Time`;
+//! a proven status states it in its body). This node keeps each peer's offset and signs
+//! requests to it in that peer's time, so booths whose clocks differ by minutes still
+//! pair and relay while every receiver keeps its own narrow window (`MAX_SKEW_SECS`) and
+//! its nonce guard. A proven status is also a second source for `timekeeping`.
+//!
 //! A booth is **paired** when both hold the same pairing key, it is of the same event,
 //! the operator has not unpaired it, and its last signed exchange checked out both
 //! ways. Anything else is listed as unpaired, with the reason in words, and is sent
@@ -28,6 +34,7 @@ use sqlx::SqlitePool;
 use crate::discovery::Discovery;
 use crate::live_manifest::LiveManifest;
 use crate::secrets::{SecretError, SecretStore};
+use crate::timekeeping::BoothClock;
 use boothcloud_core::clock::Clock;
 use boothcloud_core::devices::inventory::{DeviceKind, Liveness};
 use boothcloud_core::signing::hex;
@@ -43,6 +50,22 @@ pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 /// Most booths in the fleet view (LAN and manifest together).
 pub const MAX_FLEET: usize = 256;
+/// The header every peer answer states the answering booth's time in (Unix ms).
+pub const TIME_HEADER: &str = "x-boothcloud-time";
+/// A peer's clock further than this from this booth's is shown on the screens.
+pub const SKEW_SHOWN: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
+
+/// A peer's clock against this booth's.
+#[derive(Debug, Clone, Copy, Default)]
+struct PeerClock {
+    /// Its time minus this booth's, ms.
+    offset_ms: i64,
+    /// Measured on a proven answer (else only from the time header).
+    proven: bool,
+    /// The hub's time minus the peer's, as the peer measured it.
+    hub_offset_ms: Option<i64>,
+    rtt_ms: i64,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PeersError {
@@ -103,8 +126,15 @@ pub struct PeerStatus {
     pub spend: i64,
     pub budget: Option<i64>,
     pub spend_state: String,
+    /// Its trusted time when it answered (a paired booth may set its clock by it).
     #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
+    /// The hub's time minus this booth's (ms), when it has measured it.
+    #[serde(default)]
+    pub hub_offset_ms: Option<i64>,
+    /// It doubts its own clock (then it is no second source for anyone's).
+    #[serde(default)]
+    pub clock_in_doubt: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -139,6 +169,10 @@ pub struct Booth {
     pub checked_at: Option<Timestamp>,
     /// Round trip of the last status request, milliseconds.
     pub rtt_ms: Option<f64>,
+    /// Its clock minus this booth's (ms), measured on its last proven answer.
+    pub clock_offset_ms: Option<i64>,
+    /// "Its clock is 3 min 00 s ahead of this booth's.", when over 10 s apart.
+    pub clock_words: Option<String>,
 }
 
 /// Someone to ask: a LAN booth or a manifest peer.
@@ -165,9 +199,11 @@ pub struct MeshPeer {
 pub struct Peers {
     id: String,
     manifest: Arc<LiveManifest>,
-    clock: Arc<dyn Clock>,
+    clock: Arc<BoothClock>,
     db: SqlitePool,
     store: Arc<dyn SecretStore>,
+    /// Each peer's clock, by node id.
+    clocks: RwLock<HashMap<String, PeerClock>>,
     adopted: RwLock<Option<Arc<[u8]>>>,
     unpaired: RwLock<HashSet<String>>,
     guard: ReplayGuard,
@@ -184,7 +220,7 @@ impl Peers {
         db: &SqlitePool,
         store: Arc<dyn SecretStore>,
         manifest: Arc<LiveManifest>,
-        clock: Arc<dyn Clock>,
+        clock: Arc<BoothClock>,
     ) -> Result<Peers, PeersError> {
         let now = clock.now().as_second();
         sqlx::query(
@@ -212,6 +248,7 @@ impl Peers {
             clock,
             db: db.clone(),
             store,
+            clocks: RwLock::default(),
             adopted: RwLock::new(adopted.map(Into::into)),
             unpaired: RwLock::new(unpaired.into_iter().collect()),
             guard: ReplayGuard::default(),
@@ -236,8 +273,13 @@ impl Peers {
         &self.id
     }
 
-    fn now(&self) -> i64 {
+    fn now_s(&self) -> i64 {
         self.clock.now().as_second()
+    }
+
+    /// This booth's trusted time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// The pairing key in force: the manifest's, else one received with a pairing code.
@@ -289,18 +331,79 @@ impl Peers {
     ) -> Result<Signature, PeerAuthError> {
         let key = self.key().ok_or(PeerAuthError::NotPaired)?;
         let sig = Signature::parse(header.ok_or(PeerAuthError::Missing)?)?;
-        sig.check(&key, req, &self.id, self.now())?;
+        sig.check(&key, req, &self.id, self.now_s())?;
         if self.is_unpaired(&sig.from) {
             return Err(PeerAuthError::Unpaired);
         }
-        self.guard.admit(sig.nonce, sig.ts, self.now())?;
+        self.guard.admit(sig.nonce, sig.ts, self.now_s())?;
         Ok(sig)
     }
 
-    /// Signs a request to node `to`, when this node holds a key.
+    /// Signs a request to node `to`, when this node holds a key, in `to`'s time.
     pub fn sign(&self, to: &str, req: &auth::Request<'_>) -> Option<Signature> {
         let key = self.key()?;
-        Some(Signature::sign(&key, req, &self.id, to, self.now(), rand::random()))
+        let theirs = self.clock.now_ms() + self.offset_ms(to).unwrap_or(0);
+        Some(Signature::sign(&key, req, &self.id, to, theirs.div_euclid(1000), rand::random()))
+    }
+
+    /// Peer `id`'s clock minus this booth's (ms), as last measured.
+    pub fn offset_ms(&self, id: &str) -> Option<i64> {
+        self.clocks.read().unwrap_or_else(|p| p.into_inner()).get(id).map(|c| c.offset_ms)
+    }
+
+    /// Notes the time peer `id` stated on an answer (`TIME_HEADER`) to a request sent at
+    /// `sent` (this booth's time). Unproven: used only to sign in the peer's time, and
+    /// not over a proven measurement less than a minute old.
+    pub fn note_time(&self, id: &str, headers: &reqwest::header::HeaderMap, sent: Timestamp) {
+        let Some(theirs) = headers
+            .get(TIME_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
+            return;
+        };
+        let now = self.clock.now_ms();
+        let rtt = (now - sent.as_millisecond()).max(0);
+        let offset = theirs - (sent.as_millisecond() + rtt / 2);
+        let mut clocks = self.clocks.write().unwrap_or_else(|p| p.into_inner());
+        let c = clocks.entry(id.to_owned()).or_default();
+        if !c.proven {
+            (c.offset_ms, c.rtt_ms) = (offset, rtt);
+        }
+    }
+
+    /// A proven status from peer `id`, asked at `sent`: its offset, its offset to the hub,
+    /// and its time as a second source for this booth's clock.
+    fn note_proven(&self, id: &str, name: &str, s: &PeerStatus, sent: Timestamp) -> i64 {
+        let now = self.clock.now();
+        let rtt = now.duration_since(sent).max(jiff::SignedDuration::ZERO);
+        let offset = s.at.duration_since(sent + rtt / 2).as_millis() as i64;
+        self.clocks.write().unwrap_or_else(|p| p.into_inner()).insert(
+            id.to_owned(),
+            PeerClock {
+                offset_ms: offset,
+                proven: true,
+                hub_offset_ms: s.hub_offset_ms,
+                rtt_ms: rtt.as_millis() as i64,
+            },
+        );
+        // A booth that doubts its own time is no witness.
+        if !s.clock_in_doubt {
+            self.clock.witness(&format!("paired booth {name}"), s.at + rtt / 2, rtt / 2);
+        }
+        offset
+    }
+
+    /// The hub's time minus this booth's (ms), through the paired booth nearest in round
+    /// trip that knows its own offset to the hub: for a booth that cannot reach the hub.
+    pub fn hub_offset_via_peers(&self) -> Option<i64> {
+        let clocks = self.clocks.read().unwrap_or_else(|p| p.into_inner());
+        clocks
+            .values()
+            .filter(|c| c.proven)
+            .filter_map(|c| Some((c.rtt_ms, c.offset_ms + c.hub_offset_ms?)))
+            .min_by_key(|(rtt, _)| *rtt)
+            .map(|(_, offset)| offset)
     }
 
     /// The proof for an answer to `sig`.
@@ -317,7 +420,7 @@ impl Peers {
     pub async fn unpair(&self, id: &str) -> Result<(), PeersError> {
         sqlx::query("INSERT INTO peer_unpaired (node_id, unpaired_at) VALUES (?, ?) ON CONFLICT (node_id) DO NOTHING")
             .bind(id)
-            .bind(self.now())
+            .bind(self.now_s())
             .execute(&self.db)
             .await?;
         self.unpaired.write().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned());
@@ -353,7 +456,7 @@ impl Peers {
             self.adopt(hex(&key).as_bytes()).await?;
         }
         let (code, expires) =
-            self.code.lock().unwrap_or_else(|p| p.into_inner()).show_new(self.now());
+            self.code.lock().unwrap_or_else(|p| p.into_inner()).show_new(self.now_s());
         Ok((code::show(&code), Timestamp::from_second(expires).unwrap_or(Timestamp::MAX)))
     }
 
@@ -365,7 +468,7 @@ impl Peers {
     pub fn code_on_show(&self) -> Option<(String, Timestamp)> {
         let shown = self.code.lock().unwrap_or_else(|p| p.into_inner());
         shown
-            .current(self.now())
+            .current(self.now_s())
             .map(|(c, e)| (code::show(c), Timestamp::from_second(e).unwrap_or(Timestamp::MAX)))
     }
 
@@ -380,7 +483,7 @@ impl Peers {
             claim.ts,
             nonce,
             &claim.proof,
-            self.now(),
+            self.now_s(),
         )?;
         let grant = code::grant(&code, &claim.proof, nonce, &key);
         tracing::info!(peer = %claim.node, "a booth paired with this one by pairing code");
@@ -426,8 +529,15 @@ impl Peers {
                 return Err(PeersError::ManifestKey);
             }
             let code = code::normalise(typed)?;
+            // The claim is stamped in the other booth's time: ask it the time first.
+            let asked = self.clock.now();
+            if let Ok(url) = target.url.join("api/v1/peer/hello") {
+                if let Ok(res) = self.http.get(url).send().await {
+                    self.note_time(id, res.headers(), asked);
+                }
+            }
             let nonce: u128 = rand::random();
-            let ts = self.now();
+            let ts = (self.clock.now_ms() + self.offset_ms(id).unwrap_or(0)).div_euclid(1000);
             let proof = code::claim_proof(&code, &self.id, id, ts, nonce);
             let claim = ClaimBody {
                 node: self.id.clone(),
@@ -604,6 +714,8 @@ impl Peers {
             status_at: previous.as_ref().and_then(|p| p.status_at),
             checked_at: Some(self.clock.now()),
             rtt_ms: None,
+            clock_offset_ms: previous.as_ref().and_then(|p| p.clock_offset_ms),
+            clock_words: previous.as_ref().and_then(|p| p.clock_words.clone()),
         };
         let my_event = self.manifest.current().manifest.event.id.clone();
         let Some(id) = t.id.clone() else {
@@ -636,6 +748,7 @@ impl Peers {
         };
         let Ok(url) = t.url.join(target.trim_start_matches('/')) else { return booth };
         let started = Instant::now();
+        let sent = self.clock.now();
         let res = match self.http.get(url).header(SIGNATURE_HEADER, sig.to_header()).send().await {
             Ok(r) => r,
             Err(e) => {
@@ -648,6 +761,7 @@ impl Peers {
             }
         };
         let status = res.status().as_u16();
+        self.note_time(&id, res.headers(), sent);
         let proof =
             res.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = match read_capped(res).await {
@@ -677,6 +791,9 @@ impl Peers {
                 booth.paired = true;
                 booth.detail = "Paired: every request between the booths is signed.".into();
                 booth.name = s.name.clone().unwrap_or(booth.name);
+                let offset = self.note_proven(&id, &booth.name, &s, sent);
+                booth.clock_offset_ms = Some(offset);
+                booth.clock_words = skew_words(offset);
                 booth.status = Some(s);
                 booth.status_at = Some(self.clock.now());
             }
@@ -812,4 +929,12 @@ pub async fn keep_fleet(
             }
         }
     }
+}
+
+/// "Its clock is 3 min 00 s ahead of this booth's.", when the offset is worth showing.
+pub fn skew_words(offset_ms: i64) -> Option<String> {
+    let offset = jiff::SignedDuration::from_millis(offset_ms);
+    (offset.abs() > SKEW_SHOWN).then(|| {
+        format!("Its clock is {} this booth's.", boothcloud_core::timekeeping::offset_words(offset))
+    })
 }

@@ -5,13 +5,18 @@
 //! revoke tokens and rotate keys → wipe personal data, caches and media → leave the
 //! network → stop — kept in SQLite step by step, so running it again after a crash or
 //! a power cut continues at the first step not done. Also whether the booth is closed
-//! (kiosks are told so), and the automatic start after the manifest's end time.
+//! (kiosks are told so), and the automatic start after the manifest's end time: a
+//! countdown staff can cancel, then closing, on the booth's trusted time.
 //! Never: decides what a synced order is (`orders`, `uplink`) or how a key is kept
-//! (`secrets`, `peers`).
+//! (`secrets`, `peers`), or what time it is (`timekeeping`).
 //!
 //! Invariants:
 //! - Closed stays closed: a booth that began tearing down refuses new orders and
 //!   uploads after a restart too (a retry of an order already taken is still answered).
+//!   The one way back: a teardown the manifest's end time started may be reopened by
+//!   the lead until the wipe has run; then it does not start by itself again.
+//! - An automatic start never happens while the booth doubts its time, and never
+//!   without the countdown first.
 //! - Nothing is wiped that is not upstream or in an export file: the wipe step checks
 //!   the order table itself (`orders::closing`), not just that the steps before it ran.
 //! - A step's effect happens before its `done` row is written; every step can run twice.
@@ -45,12 +50,15 @@ use crate::quote_keys::QuoteKeys;
 use crate::secrets::SecretStore;
 use crate::spend::Ledger;
 use crate::telemetry::Telemetry;
+use crate::timekeeping::BoothClock;
 use crate::uplink::Uplink;
 
 /// Longest export folder path accepted.
 pub const MAX_EXPORT_DIR: usize = 1024;
 /// How long the node keeps answering after the last step, so screens can show the end.
 const STOP_AFTER: Duration = Duration::from_secs(3);
+/// How long reopening waits for a running step to end before it says "try again".
+const REOPEN_WAITS: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TeardownError {
@@ -60,6 +68,16 @@ pub enum TeardownError {
     ExportInsideData,
     #[error("the export folder {0} cannot be used: {1}")]
     ExportDirUnusable(String, String),
+    #[error("no automatic teardown is counting down")]
+    NoCountdown,
+    #[error("the booth is not closed")]
+    NotClosed,
+    #[error("the lead started this teardown: a booth the lead closed stays closed")]
+    StartedByLead,
+    #[error("the wipe has run: the booth cannot reopen")]
+    Wiped,
+    #[error("a teardown step is still running ({0}); try again in a moment")]
+    StepRunning(&'static str),
     #[error("cannot keep the teardown's progress: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -151,6 +169,36 @@ pub struct TeardownView {
     /// When teardown starts by itself (`[teardown] after_end` past the end, or `event.ttl`).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub automatic_at: Option<Timestamp>,
+    /// The manifest's end time started this teardown (not the lead).
+    pub automatic: bool,
+    /// The lead may reopen the booth: an automatic teardown whose wipe has not run.
+    pub reopenable: bool,
+    /// The automatic start was cancelled or the booth reopened: it does not start by
+    /// itself again for this event.
+    pub stood_down: bool,
+    /// An automatic start counting down, cancellable, before it closes the booth.
+    pub countdown: Option<CountdownView>,
+    /// Time-based starts wait: the booth doubts its time until the lead confirms it.
+    pub waiting_for_time: bool,
+}
+
+/// The countdown before an automatic teardown closes the booth.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CountdownView {
+    /// When the booth closes unless staff cancel.
+    #[schema(value_type = String, format = DateTime)]
+    pub closes_at: Timestamp,
+    pub seconds_left: i64,
+    /// Why: "the event's end time" or "the manifest's time to live".
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Countdown {
+    /// Measured on monotonic time, so no step of any clock shortens it.
+    closes_after: Duration,
+    closes_at: Timestamp,
+    why: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -170,6 +218,7 @@ struct Run {
     started_by: String,
     export_dir: Option<PathBuf>,
     finished_at: Option<Timestamp>,
+    automatic: bool,
 }
 
 #[derive(Default)]
@@ -179,6 +228,9 @@ struct Live {
     /// The pipeline was asked to run and has not ended yet (else a started run that is
     /// neither finished, blocked nor failed is `interrupted`).
     ran_here: bool,
+    countdown: Option<Countdown>,
+    /// The lead is reopening the booth: the pipeline stops before its next step.
+    abort: bool,
 }
 
 /// What teardown closes, exports, reports on and wipes: exactly these services.
@@ -186,6 +238,8 @@ struct Live {
 pub struct Scope {
     pub manifest: Arc<LiveManifest>,
     pub clock: Arc<dyn Clock>,
+    /// The same clock, to ask whether time-based starts wait, and for the report's steps.
+    pub time: Arc<BoothClock>,
     pub orders: OrderQueue,
     pub media: Arc<Media>,
     pub uplink: Arc<Uplink>,
@@ -322,15 +376,27 @@ impl Teardown {
         by: &Who,
         export_dir: Option<&Path>,
     ) -> Result<bool, TeardownError> {
+        self.begin(event, by, export_dir, false).await
+    }
+
+    /// `request`, saying whether the manifest's end time (`automatic`) or a person started it.
+    async fn begin(
+        &self,
+        event: &str,
+        by: &Who,
+        export_dir: Option<&Path>,
+        automatic: bool,
+    ) -> Result<bool, TeardownError> {
         let now = self.clock.now().as_millisecond();
         let dir = export_dir.map(|d| d.to_string_lossy().into_owned());
         let started = sqlx::query(
-            "INSERT INTO teardown (event_id, started_ms, started_by, export_dir) VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+            "INSERT INTO teardown (event_id, started_ms, started_by, export_dir, automatic) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
         )
         .bind(event)
         .bind(now)
         .bind(by.said_by())
         .bind(&dir)
+        .bind(i64::from(automatic))
         .execute(&self.db)
         .await?
         .rows_affected()
@@ -348,13 +414,18 @@ impl Teardown {
             .execute(&self.db)
             .await?;
         self.closed.store(true, Ordering::Release);
-        self.live().ran_here = true;
+        {
+            let mut live = self.live();
+            live.ran_here = true;
+            live.countdown = None;
+            live.abort = false;
+        }
         self.wake.notify_one();
         Ok(started)
     }
 
     async fn run_row(&self, event: &str) -> Result<Option<Run>, sqlx::Error> {
-        let row = sqlx::query("SELECT started_ms, started_by, export_dir, finished_ms FROM teardown WHERE event_id = ?")
+        let row = sqlx::query("SELECT started_ms, started_by, export_dir, finished_ms, automatic FROM teardown WHERE event_id = ?")
             .bind(event)
             .fetch_optional(&self.db)
             .await?;
@@ -364,6 +435,7 @@ impl Teardown {
             started_by: r.get(1),
             export_dir: r.get::<Option<String>, _>(2).map(PathBuf::from),
             finished_at: r.get::<Option<i64>, _>(3).map(ts),
+            automatic: r.get::<i64, _>(4) == 1,
         }))
     }
 
@@ -425,10 +497,11 @@ impl Teardown {
         let event = &m.event.id;
         let run = self.run_row(event).await?;
         let done = self.steps(event).await?;
-        let (running, ran_here) = {
+        let (running, ran_here, countdown) = {
             let live = self.live();
-            (live.running, live.ran_here)
+            (live.running, live.ran_here, live.countdown)
         };
+        let stood_down = self.stood_down(event).await?;
         let steps: Vec<StepView> = TeardownStep::ALL
             .into_iter()
             .map(|s| match done.iter().find(|(d, ..)| *d == s) {
@@ -472,6 +545,20 @@ impl Teardown {
             steps,
             orders_at_risk: scope.orders.unsafe_to_wipe().await.unwrap_or(-1),
             automatic_at: automatic(m).map(|(t, _)| t),
+            automatic: run.as_ref().is_some_and(|r| r.automatic),
+            reopenable: run.as_ref().is_some_and(|r| r.automatic)
+                && !done.iter().any(|(s, st, ..)| *s == TeardownStep::Wipe && st == "done"),
+            stood_down,
+            countdown: countdown.map(|c| CountdownView {
+                closes_at: c.closes_at,
+                seconds_left: c
+                    .closes_after
+                    .saturating_sub(self.clock.monotonic())
+                    .as_secs_f64()
+                    .ceil() as i64,
+                why: c.why.into(),
+            }),
+            waiting_for_time: scope.time.holds_automations(),
         })
     }
 
@@ -511,7 +598,7 @@ impl Teardown {
             .collect();
         let who = Who { actor: "teardown", client: "node", why: run.started_by.clone().into() };
         for step in TeardownStep::ALL.into_iter().filter(|s| !done.contains(s)) {
-            if halt == Some((step, false)) {
+            if halt == Some((step, false)) || self.live().abort {
                 return Ok(());
             }
             self.live().running = Some(step);
@@ -563,8 +650,8 @@ impl Teardown {
                 export::orders(scope, wait, &run.event, run.export_dir.as_deref()).await
             }
             TeardownStep::Report => {
-                report::write(scope, &self.report_dir(&run.event, run.export_dir.as_deref()), run)
-                    .await
+                let dir = self.report_dir(&run.event, run.export_dir.as_deref());
+                report::write(scope, &self.db, &dir, run).await
             }
             TeardownStep::Keys => self.keys().await,
             TeardownStep::Wipe => wipe(scope).await,
@@ -628,21 +715,162 @@ impl Teardown {
         }
     }
 
+    /// The automatic start, one look: once the end (on trusted time) is reached and the
+    /// booth does not doubt its time, a countdown; when it runs out, closing.
     async fn start_if_due(&self) {
         let scope = &self.scope;
         let loaded = scope.manifest.current();
         let m = &loaded.manifest;
+        let event = &m.event.id;
         let Some((due, why)) = automatic(m) else { return };
-        if self.clock.now() < due || !matches!(self.run_row(&m.event.id).await, Ok(None)) {
+        let counting = self.live().countdown;
+        if counting.is_none()
+            && (self.clock.now() < due
+                || scope.time.holds_automations()
+                || !matches!(self.run_row(event).await, Ok(None))
+                || !matches!(self.stood_down(event).await, Ok(false)))
+        {
             return;
         }
         let who = Who { actor: "manifest", client: "node", why: why.into() };
-        if let Ok(true) = self.request(&m.event.id, &who, m.teardown.export_dir.as_deref()).await {
-            scope
-                .audit
-                .record(&who, "teardown", None, Some(format!("started at {due}")), Ok(()))
-                .await;
+        match counting {
+            None => {
+                let length = m.teardown.countdown.unsigned_abs();
+                let closes_at = self.clock.now() + length;
+                let closes_after = self.clock.monotonic() + length;
+                self.live().countdown = Some(Countdown { closes_after, closes_at, why });
+                tracing::warn!(%closes_at, why, "automatic teardown: counting down");
+                scope
+                    .audit
+                    .record(
+                        &who,
+                        "teardown countdown",
+                        None,
+                        Some(format!(
+                            "the booth closes in {} unless staff cancel",
+                            boothcloud_core::timekeeping::span_words(
+                                jiff::SignedDuration::try_from(length).unwrap_or_default()
+                            )
+                        )),
+                        Ok(()),
+                    )
+                    .await;
+            }
+            Some(c) if self.clock.monotonic() >= c.closes_after => {
+                let started = self.begin(event, &who, m.teardown.export_dir.as_deref(), true).await;
+                if let Ok(true) = started {
+                    scope
+                        .audit
+                        .record(&who, "teardown", None, Some(format!("started at {due}")), Ok(()))
+                        .await;
+                }
+            }
+            Some(_) => {}
         }
+    }
+
+    async fn stood_down(&self, event: &str) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT 1 FROM teardown_stood_down WHERE event_id = ?")
+            .bind(event)
+            .fetch_optional(&self.db)
+            .await?
+            .is_some())
+    }
+
+    async fn stand_down(&self, event: &str, who: &Who, why: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO teardown_stood_down (event_id, at_ms, by, why) VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(event)
+        .bind(self.clock.now().as_millisecond())
+        .bind(who.said_by())
+        .bind(why)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Staff cancel the countdown: the booth stays open, and the end time does not start
+    /// teardown again for this event (the lead can still start it by hand).
+    pub async fn cancel_countdown(&self, who: &Who) -> Result<(), TeardownError> {
+        let event = self.scope.manifest.current().manifest.event.id.clone();
+        let Some(c) = self.live().countdown else { return Err(TeardownError::NoCountdown) };
+        self.stand_down(&event, who, "countdown cancelled").await?;
+        self.live().countdown = None;
+        self.scope
+            .audit
+            .record(
+                who,
+                "teardown countdown cancelled",
+                Some(format!("closing at {} ({})", c.closes_at, c.why)),
+                Some("the booth stays open".into()),
+                Ok(()),
+            )
+            .await;
+        Ok(())
+    }
+
+    /// The lead reopens a booth the manifest's end time closed, until the wipe has run:
+    /// the pipeline stops before its next step, the progress is cleared (the audit log
+    /// keeps it), and the end time does not start teardown again for this event.
+    pub async fn reopen(&self, who: &Who) -> Result<String, TeardownError> {
+        let event = self.scope.manifest.current().manifest.event.id.clone();
+        let run = self.run_row(&event).await?.ok_or(TeardownError::NotClosed)?;
+        if !run.automatic {
+            return Err(TeardownError::StartedByLead);
+        }
+        self.live().abort = true;
+        let Ok(_driving) = tokio::time::timeout(REOPEN_WAITS, self.driving.lock()).await else {
+            let step = self.live().running.map_or("a step", |s| s.title());
+            self.live().abort = false;
+            return Err(TeardownError::StepRunning(step));
+        };
+        let done: Vec<TeardownStep> = self
+            .steps(&event)
+            .await?
+            .into_iter()
+            .filter(|(_, st, ..)| st == "done")
+            .map(|(s, ..)| s)
+            .collect();
+        if done.contains(&TeardownStep::Wipe) {
+            self.live().abort = false;
+            return Err(TeardownError::Wiped);
+        }
+        let mut tx = self.db.begin().await?;
+        sqlx::query("DELETE FROM teardown_steps WHERE event_id = ?")
+            .bind(&event)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM teardown WHERE event_id = ?")
+            .bind(&event)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.stand_down(&event, who, "reopened").await?;
+        self.closed.store(false, Ordering::Release);
+        {
+            let mut live = self.live();
+            live.abort = false;
+            live.ran_here = false;
+            live.countdown = None;
+        }
+        let mut note = "the booth sells again".to_owned();
+        if done.contains(&TeardownStep::Keys) {
+            note.push_str(
+                "; keys were replaced: kiosks get new quotes, phones need new upload tokens, and paired booths must pair again",
+            );
+        }
+        self.scope
+            .audit
+            .record(
+                who,
+                "teardown reopened",
+                Some(format!("closed by {} at {}", run.started_by, run.started_at)),
+                Some(note.clone()),
+                Ok(()),
+            )
+            .await;
+        Ok(note)
     }
 }
 

@@ -22,6 +22,9 @@ use boothcloud_core::money::{display, Minor};
 
 /// Audit entries the report lists (newest first).
 const AUDIT_IN_REPORT: u32 = 500;
+/// Clock steps the report lists (a clock stepping more often is broken; the first
+/// thousand say so).
+const CLOCK_STEPS_IN_REPORT: i64 = 1000;
 /// The charts, by file name and title.
 const CHARTS: [(&str, &str); 4] = [
     ("latency", "Latency (p95 and p99)"),
@@ -50,6 +53,8 @@ pub struct Summary {
     pub budget: Option<Minor>,
     pub spend_percent_of_budget: Option<f64>,
     pub spend_by_component: Vec<SpendPart>,
+    /// Every step of the laptop's clock seen during the event, oldest first.
+    pub clock_steps: Vec<crate::timekeeping::ClockStepView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,9 +100,20 @@ pub struct SpendPart {
 }
 
 /// Writes the report into `dir`.
-pub(super) async fn write(scope: &Scope, dir: &Path, run: &Run) -> Result<StepOutcome, String> {
+pub(super) async fn write(
+    scope: &Scope,
+    db: &sqlx::SqlitePool,
+    dir: &Path,
+    run: &Run,
+) -> Result<StepOutcome, String> {
     let orders = scope.orders.all_for_report().await.map_err(|e| e.to_string())?;
-    let summary = summarise(scope, &orders, run);
+    let mut summary = summarise(scope, &orders, run);
+    let loaded = scope.manifest.current();
+    let event = &loaded.manifest.event;
+    summary.clock_steps =
+        crate::timekeeping::steps(db, &event.id, &event.timezone, CLOCK_STEPS_IN_REPORT)
+            .await
+            .map_err(|e| e.to_string())?;
     let audit = scope.audit.list(None, AUDIT_IN_REPORT).await.map_err(|e| e.to_string())?;
     let mut pngs = Vec::new();
     for (name, _) in CHARTS {
@@ -207,6 +223,7 @@ fn summarise(scope: &Scope, orders: &[OrderView], run: &Run) -> Summary {
                 budget: c.line.budget,
             })
             .collect(),
+        clock_steps: Vec::new(),
     }
 }
 
@@ -341,7 +358,17 @@ fn html(s: &Summary, audit: &[crate::audit::AuditEntry], scope: &Scope) -> Strin
             c.budget.map_or("—".into(), money)
         ));
     }
-    h.push_str("</table><h2>Charts</h2>");
+    h.push_str("</table><h2>The laptop's clock</h2>");
+    if s.clock_steps.is_empty() {
+        h.push_str("<p>No steps of the laptop's clock were seen during the event.</p>");
+    } else {
+        h.push_str("<p>The booth kept counting on its own time through each of these:</p><ul>");
+        for step in &s.clock_steps {
+            h.push_str(&format!("<li>{}</li>", esc(&step.words)));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<h2>Charts</h2>");
     for (name, title) in CHARTS {
         h.push_str(&format!(
             "<h3>{}</h3><img src=\"{name}.png\" alt=\"{}\" width=\"1200\" height=\"480\">",

@@ -134,6 +134,10 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
     }
     let export = tempfile::tempdir().unwrap();
     let before = h.services.keys.signer().fingerprint();
+    // The laptop's clock jumped during the event: the report lists it.
+    h.clock.step_wall(jiff::SignedDuration::from_mins(-10));
+    h.services.booth_clock.look();
+    crate::timekeeping::record_now(&h.services).await;
 
     // Without a folder: closed at once, then stopped at the orders (none synced: no hub).
     assert!(h.services.teardown.request(EVENT, &operator(), None).await.unwrap());
@@ -187,6 +191,10 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
         summary["latency"].as_array().unwrap().iter().any(|r| r["route"] == "POST /api/v1/orders"),
         "{summary}"
     );
+    assert_eq!(summary["clock_steps"][0]["by_ms"], -600_000, "{summary}");
+    let html =
+        std::fs::read_to_string(export.path().join(format!("{EVENT}-report/report.html"))).unwrap();
+    assert!(html.contains("The laptop's clock jumped back 10 min 00 s at 09:00."), "{html}");
     assert_ne!(h.services.keys.signer().fingerprint(), before, "a new signing key");
     let stop = h.services.teardown.stop_requested();
     tokio::time::timeout(std::time::Duration::from_secs(10), stop)
@@ -289,7 +297,18 @@ async fn teardown_starts_by_itself_after_the_end_time_and_from_a_runbook() {
     h.clock.advance(jiff::SignedDuration::from_mins(2));
     h.services.teardown.start_if_due().await;
     let view = h.services.teardown.view().await.unwrap();
+    assert!(!view.closed, "first the countdown");
+    let countdown = view.countdown.expect("a countdown");
+    assert_eq!(countdown.seconds_left, 300);
+    assert_eq!(countdown.why, "the event's end time");
+    h.clock.advance(jiff::SignedDuration::from_secs(299));
+    h.services.teardown.start_if_due().await;
+    assert!(!h.services.teardown.is_closed(), "one second left");
+    h.clock.advance(jiff::SignedDuration::from_secs(1));
+    h.services.teardown.start_if_due().await;
+    let view = h.services.teardown.view().await.unwrap();
     assert!(view.closed);
+    assert!(view.automatic && view.reopenable);
     assert_eq!(view.started_by.as_deref(), Some("the event's end time"));
 
     let manifest =
@@ -334,4 +353,115 @@ async fn a_step_that_fails_stops_teardown_before_the_wipe_and_running_again_fini
     h.services.teardown.request(EVENT, &operator(), None).await.unwrap();
     h.services.teardown.drive().await.unwrap();
     assert_torn_down(&h.services.teardown, &h.services, h.dir(), &sold, &folder).await;
+}
+
+/// The demo ending at 10:00 Berlin (08:00 UTC) with teardown 30 minutes after; the test
+/// booth starts at 09:00 Berlin.
+fn ending_soon() -> String {
+    DEMO_MANIFEST
+        .replace("ends_at = 2027-12-31T22:00:00+01:00", "ends_at = 2026-06-10T10:00:00+02:00")
+        .replace("# after_end = \"1h\"", "after_end = \"30m\"")
+        .replace("countdown = \"5m\"", "countdown = \"1m\"")
+}
+
+#[tokio::test]
+async fn a_forward_step_of_the_laptop_clock_past_the_end_starts_nothing() {
+    let h = TestBooth::with(Some(&ending_soon())).await;
+    h.clock.step_wall(jiff::SignedDuration::from_hours(3));
+    h.services.booth_clock.look();
+    h.services.teardown.start_if_due().await;
+    let view = h.services.teardown.view().await.unwrap();
+    assert!(!view.closed && view.countdown.is_none(), "{view:?}");
+    // Once the end is truly reached (on the booth's time), the countdown comes.
+    h.clock.advance(jiff::SignedDuration::from_mins(91));
+    h.services.teardown.start_if_due().await;
+    assert!(h.services.teardown.view().await.unwrap().countdown.is_some());
+}
+
+#[tokio::test]
+async fn a_cancelled_countdown_keeps_the_booth_open_for_the_rest_of_the_event() {
+    let h = TestBooth::with(Some(&ending_soon())).await;
+    let t = &h.services.teardown;
+    assert!(matches!(
+        t.cancel_countdown(&operator()).await,
+        Err(super::TeardownError::NoCountdown)
+    ));
+    h.clock.advance(jiff::SignedDuration::from_mins(91));
+    t.start_if_due().await;
+    assert!(t.view().await.unwrap().countdown.is_some());
+    t.cancel_countdown(&operator()).await.unwrap();
+    h.clock.advance(jiff::SignedDuration::from_mins(10));
+    t.start_if_due().await;
+    t.start_if_due().await;
+    let view = t.view().await.unwrap();
+    assert!(!view.closed && view.countdown.is_none() && view.stood_down, "{view:?}");
+    let audit = h.services.audit.list(None, 20).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "teardown countdown cancelled"), "{audit:?}");
+    // The lead can still tear down by hand.
+    assert!(t.request(EVENT, &operator(), None).await.unwrap());
+    assert!(t.is_closed());
+}
+
+#[tokio::test]
+async fn a_booth_the_end_time_closed_is_reopened_by_the_lead_and_sells_but_one_the_lead_closed_is_not(
+) {
+    let h = TestBooth::with(Some(&ending_soon())).await;
+    sell(&h, 1).await;
+    let t = &h.services.teardown;
+    h.clock.advance(jiff::SignedDuration::from_mins(91));
+    t.start_if_due().await;
+    h.clock.advance(jiff::SignedDuration::from_mins(1));
+    t.start_if_due().await;
+    assert!(t.is_closed());
+    // The pipeline runs until it stops for a folder (an order is not upstream): before the wipe.
+    t.drive().await.unwrap();
+    let view = t.view().await.unwrap();
+    assert_eq!(view.state, "blocked", "{view:?}");
+    assert!(view.reopenable);
+    t.reopen(&operator()).await.unwrap();
+    let view = t.view().await.unwrap();
+    assert!(!view.closed && view.state == "not_started" && view.stood_down, "{view:?}");
+    let quote = h
+        .services
+        .checkout
+        .quote(vec![BasketLine { sku: "COCOA".into(), qty: 1 }], None)
+        .expect("it quotes again");
+    let attempt = OrderAttempt {
+        idempotency_key: "after-reopening".into(),
+        request_hash: [9; 32],
+        quote_token: quote.token,
+        payment: PaymentMethod::Card,
+        customer: None,
+    };
+    assert!(
+        matches!(h.services.checkout.place_order(attempt).await, Ok(Captured::New(_))),
+        "it sells again"
+    );
+    h.clock.advance(jiff::SignedDuration::from_mins(30));
+    t.start_if_due().await;
+    assert!(t.view().await.unwrap().countdown.is_none(), "it does not start by itself again");
+    let audit = h.services.audit.list(None, 50).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "teardown reopened"), "{audit:?}");
+
+    t.request(EVENT, &operator(), None).await.unwrap();
+    assert!(matches!(t.reopen(&operator()).await, Err(super::TeardownError::StartedByLead)));
+    assert!(t.is_closed(), "closed by the lead stays closed");
+}
+
+#[tokio::test]
+async fn a_booth_that_doubts_its_time_at_start_holds_the_automatic_teardown_until_confirmed() {
+    let h = TestBooth::with(Some(&ending_soon())).await;
+    h.services.booth_clock.settle_start(&boothcloud_core::timekeeping::StartFacts {
+        built_at: Some("2026-06-10T07:00:00Z".parse().unwrap()),
+        event_expires: Some("2026-06-10T06:00:00Z".parse().unwrap()),
+        ..Default::default()
+    });
+    assert!(h.services.booth_clock.holds_automations());
+    h.clock.advance(jiff::SignedDuration::from_mins(91));
+    h.services.teardown.start_if_due().await;
+    let view = h.services.teardown.view().await.unwrap();
+    assert!(view.countdown.is_none() && view.waiting_for_time, "{view:?}");
+    h.services.booth_clock.confirm(crate::timekeeping::Trust::Laptop);
+    h.services.teardown.start_if_due().await;
+    assert!(h.services.teardown.view().await.unwrap().countdown.is_some());
 }

@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_histogram_is_written_in_the_text_format() {
-        let t = Telemetry::new(Arc::new(SystemClock));
+        let t = Telemetry::new(Arc::new(SystemClock::new()));
         t.record(&Method::POST, "/api/v1/quotes", 200, 300);
         t.record(&Method::POST, "/api/v1/quotes", 503, 2_000_000);
         let mut ex = Exposition::default();

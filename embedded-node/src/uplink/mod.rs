@@ -29,10 +29,11 @@ use tokio::sync::Notify;
 use crate::live_manifest::LiveManifest;
 use crate::orders::OrderQueue;
 use crate::peers::Peers;
+use crate::timekeeping::BoothClock;
 use boothcloud_core::clock::Clock;
-use boothcloud_core::hub_protocol::wire::BoothReport;
+use boothcloud_core::hub_protocol::wire::{BoothReport, HeartbeatAnswer};
 use boothcloud_core::hub_protocol::HEARTBEAT_PATH;
-use boothcloud_core::signing::hub::{HubSignature, AUTH_HEADER};
+use boothcloud_core::signing::hub::{HubSignature, AUTH_HEADER, PROOF_HEADER};
 use boothcloud_core::uplink::runway::{self, Runway};
 use boothcloud_core::uplink::watch::{LinkHealth, LinkWatch};
 use boothcloud_core::uplink::{Mode, Route};
@@ -82,11 +83,13 @@ struct Inner {
     /// Orders the hub has taken from this booth since the node started.
     delivered: u64,
     pending: Vec<Pending>,
+    /// The hub's time minus this booth's (ms), from its last proven heartbeat answer.
+    hub_offset_ms: Option<i64>,
 }
 
 pub struct Uplink {
     manifest: Arc<LiveManifest>,
-    clock: Arc<dyn Clock>,
+    clock: Arc<BoothClock>,
     orders: OrderQueue,
     peers: Arc<Peers>,
     data_dir: std::path::PathBuf,
@@ -151,7 +154,7 @@ pub struct NeedsApproval {
 impl Uplink {
     pub fn new(
         manifest: Arc<LiveManifest>,
-        clock: Arc<dyn Clock>,
+        clock: Arc<BoothClock>,
         orders: OrderQueue,
         peers: Arc<Peers>,
         data_dir: std::path::PathBuf,
@@ -175,6 +178,7 @@ impl Uplink {
             last_sync_error: None,
             delivered: 0,
             pending: Vec::new(),
+            hub_offset_ms: None,
         };
         let configured = manifest.current().manifest.uplink.hub().is_some();
         (inner.mode, inner.relay, inner.detail) = decide(&inner, configured, &[], now);
@@ -332,6 +336,18 @@ impl Uplink {
         self.lock().last_sync_error = Some(reason.to_owned());
     }
 
+    /// The hub's time minus this booth's (ms): measured on the hub's proven answers, or
+    /// else through a paired booth that measured its own.
+    pub fn hub_offset_ms(&self) -> Option<i64> {
+        self.lock().hub_offset_ms.or_else(|| self.peers.hub_offset_via_peers())
+    }
+
+    /// Now in the hub's time, Unix seconds: what this booth signs hub requests with, so
+    /// a laptop clock minutes off still lands inside the hub's window.
+    pub(crate) fn hub_seconds(&self) -> i64 {
+        (self.clock.now_ms() + self.hub_offset_ms().unwrap_or(0)).div_euclid(1000)
+    }
+
     /// One heartbeat: this booth's report, signed; up only if the hub answered 200.
     async fn heartbeat(&self) -> Option<Result<f64, String>> {
         let loaded = self.manifest.current();
@@ -350,10 +366,19 @@ impl Uplink {
             oldest_unsynced: counts.oldest_unsynced,
             quarantined: counts.quarantined,
             at: now,
+            clock_offset_ms: self.hub_offset_ms().map(|o| -o),
+            clock_in_doubt: self.clock.standing().in_doubt,
+            clock_steps: self.clock.steps_seen() as i64,
         };
         let body = serde_json::to_vec(&report).expect("reports serialize");
-        let sig =
-            HubSignature::sign(credential, "POST", HEARTBEAT_PATH, booth, now.as_second(), &body);
+        let sig = HubSignature::sign(
+            credential,
+            "POST",
+            HEARTBEAT_PATH,
+            booth,
+            self.hub_seconds(),
+            &body,
+        );
         let url = match upstream.join("hub/heartbeat") {
             Ok(u) => u,
             Err(e) => return Some(Err(format!("the hub address is not usable: {e}"))),
@@ -369,7 +394,22 @@ impl Uplink {
             .send()
             .await;
         Some(match sent {
-            Ok(res) if res.status().is_success() => Ok(started.elapsed().as_secs_f64() * 1000.0),
+            Ok(res) if res.status().is_success() => {
+                let rtt = started.elapsed();
+                let proof = res
+                    .headers()
+                    .get(PROOF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let answer = res.bytes().await.unwrap_or_default();
+                match proof.filter(|p| sig.answer_is_proven(credential, 200, &answer, p)) {
+                    Some(_) => self.hub_time(&answer, now, rtt),
+                    None => tracing::warn!(
+                        "the hub's heartbeat answer carries no valid proof: its time is not used"
+                    ),
+                }
+                Ok(rtt.as_secs_f64() * 1000.0)
+            }
             Ok(res) if matches!(res.status().as_u16(), 401 | 403) => {
                 // The hub says why: a wrong credential, a clock too far from the hub's, or
                 // a booth its operator revoked.
@@ -388,6 +428,16 @@ impl Uplink {
             Err(e) if e.is_connect() => Err("the hub cannot be reached".into()),
             Err(_) => Err("the connection to the hub broke".into()),
         })
+    }
+
+    /// The hub's proven time (its answer to a heartbeat sent at `sent`, after `rtt`):
+    /// this booth's offset to the hub, and a second source for its clock.
+    fn hub_time(&self, answer: &[u8], sent: Timestamp, rtt: Duration) {
+        let Ok(a) = serde_json::from_slice::<HeartbeatAnswer>(answer) else { return };
+        let half = jiff::SignedDuration::try_from(rtt / 2).unwrap_or_default();
+        let offset = a.now.duration_since(sent + half).as_millis() as i64;
+        self.lock().hub_offset_ms = Some(offset);
+        self.clock.witness("the hub", a.now + half, half);
     }
 
     /// Probes the hub until the node stops: every `probe_every`, and sooner to

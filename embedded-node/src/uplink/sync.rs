@@ -17,6 +17,7 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
 use super::{Mode, RelayPeer, Uplink};
+use boothcloud_core::clock::Clock;
 use boothcloud_core::hub_protocol::wire::{BatchAnswer, Disposition, HubOrder, OrderBatch};
 use boothcloud_core::hub_protocol::ORDERS_PATH;
 use boothcloud_core::signing::hub::{HubSignature, AUTH_HEADER, RELAY_HEADER};
@@ -220,14 +221,8 @@ impl Uplink {
             .ok_or_else(|| Failure::Transport("no hub is set up".into()))?;
         let body =
             serde_json::to_vec(&OrderBatch { orders: orders.to_vec() }).expect("batches serialize");
-        let sig = HubSignature::sign(
-            credential,
-            "POST",
-            ORDERS_PATH,
-            booth,
-            self.clock.now().as_second(),
-            &body,
-        );
+        let sig =
+            HubSignature::sign(credential, "POST", ORDERS_PATH, booth, self.hub_seconds(), &body);
         Ok((body, sig.to_header()))
     }
 
@@ -299,6 +294,7 @@ impl Uplink {
             .ok_or_else(|| {
             Failure::Transport(format!("{} has no usable address", peer.name))
         })?;
+        let asked = self.clock.now();
         let sent = self
             .http
             .post(url)
@@ -309,6 +305,7 @@ impl Uplink {
             .send()
             .await
             .map_err(|e| Failure::Transport(transport_words(&e, &peer.name)))?;
+        self.peers.note_time(&peer.id, sent.headers(), asked);
         let status = sent.status().as_u16();
         let proof =
             sent.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -350,7 +347,7 @@ impl Uplink {
             "POST",
             ORDERS_PATH,
             booth,
-            self.clock.now().as_second(),
+            self.hub_seconds(),
             envelope.batch.as_bytes(),
         );
         let sent = self

@@ -121,6 +121,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The booth's time, the laptop's clock, whether the booth doubts it (in words), and
+         *     this event's steps of the laptop's clock. */
+        get: operations["clock_view"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/clock/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The lead settles the booth's doubt about the time; held automations may run again.
+         *     Audited. */
+        post: operations["confirm_time"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/controls": {
         parameters: {
             query?: never;
@@ -490,6 +526,42 @@ export interface paths {
         /** Starts teardown — or continues it after it stopped for a folder, or after a crash.
          *     Answers at once (202) with the progress; the steps run behind it. */
         post: operations["start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/teardown/countdown/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels the countdown of an automatic teardown (staff hold the button): the booth
+         *     stays open and the end time does not start teardown again for this event. Audited. */
+        post: operations["cancel_teardown_countdown"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/teardown/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopens a booth the manifest's end time closed, until the wipe has run. A teardown
+         *     the lead started stays closed. Audited. */
+        post: operations["reopen_booth"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1022,6 +1094,13 @@ export interface components {
         Booth: {
             /** Format: date-time */
             checked_at?: string | null;
+            /**
+             * Format: int64
+             * @description Its clock minus this booth's (ms), measured on its last proven answer.
+             */
+            clock_offset_ms?: number | null;
+            /** @description "Its clock is 3 min 00 s ahead of this booth's.", when over 10 s apart. */
+            clock_words?: string | null;
             /** @description Why it is (not) paired or reachable, in words. */
             detail: string;
             event?: string | null;
@@ -1127,6 +1206,52 @@ export interface components {
              */
             ts: number;
         };
+        /** @description One step, for the dashboard and the report. */
+        ClockStepView: {
+            /**
+             * Format: date-time
+             * @description Trusted time when the step was seen.
+             */
+            at: string;
+            /**
+             * Format: int64
+             * @description How far it jumped, in milliseconds (negative: back).
+             */
+            by_ms: number;
+            /**
+             * Format: date-time
+             * @description The laptop's clock after the step.
+             */
+            wall: string;
+            /** @description "The laptop's clock jumped forward 1 h 00 min at 18:05." */
+            words: string;
+        };
+        /** @description The clock, for `GET /api/v1/ops/clock` and the dashboard. */
+        ClockView: {
+            /** @description Time-based automations wait until the doubt is settled. */
+            automations_held: boolean;
+            /**
+             * Format: date-time
+             * @description The booth's time: what every rule of the booth reads.
+             */
+            booth_time: string;
+            /** @description The booth doubts the laptop's clock: the lead may settle it. */
+            in_doubt: boolean;
+            /**
+             * Format: int64
+             * @description How far the laptop's clock is from the booth's time (laptop − booth), ms.
+             */
+            laptop_off_by_ms: number;
+            /**
+             * Format: date-time
+             * @description The laptop's wall clock.
+             */
+            laptop_time: string;
+            /** @description What to tell the lead, in words, when something is in doubt. */
+            notice?: string | null;
+            /** @description This event's steps of the laptop's clock (the newest few). */
+            steps: components["schemas"]["ClockStepView"][];
+        };
         CodeOnShow: {
             /** @description `7KQ2-M9XD-4TRB-H3WN`: type it on the other booth's Devices screen. */
             code: string;
@@ -1166,6 +1291,11 @@ export interface components {
              */
             usage: number;
         };
+        ConfirmTime: {
+            /** @description `laptop`: the laptop's clock is right (the booth's time jumps to it); `booth`: the
+             *     booth's time is right and the laptop's clock is off. */
+            trust: components["schemas"]["Trust"];
+        };
         /** @description Contact details a customer chose to leave (for a receipt). Personal data. */
         Contact: {
             email?: string | null;
@@ -1195,6 +1325,18 @@ export interface components {
             uploads_paused: boolean;
             uploads_paused_by_hand: boolean;
         };
+        /** @description The countdown before an automatic teardown closes the booth. */
+        CountdownView: {
+            /**
+             * Format: date-time
+             * @description When the booth closes unless staff cancel.
+             */
+            closes_at: string;
+            /** Format: int64 */
+            seconds_left: number;
+            /** @description Why: "the event's end time" or "the manifest's time to live". */
+            why: string;
+        };
         DegradeRequest: {
             /** @description `normal`, or a level the manifest defines under `[[degrade]]`. */
             level: string;
@@ -1208,6 +1350,13 @@ export interface components {
         DeviceView: {
             addresses: string[];
             booth?: null | components["schemas"]["BoothTxt"];
+            /**
+             * Format: int64
+             * @description For Boothcloud nodes this one has heard from: their clock minus this booth's (ms).
+             */
+            clock_offset_ms?: number | null;
+            /** @description "Its clock is 3 min 00 s ahead of this booth's.", when over 10 s apart. */
+            clock_words?: string | null;
             /** Format: int32 */
             failed_probes: number;
             /** Format: date-time */
@@ -1666,14 +1815,24 @@ export interface components {
         PaymentMethod: "card" | "cash" | "mobile" | "voucher";
         /** @description A booth's health, as it reports it to its paired peers (`GET /api/v1/peer/status`). */
         PeerStatus: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description Its trusted time when it answered (a paired booth may set its clock by it).
+             */
             at: string;
             /** Format: int64 */
             budget?: number | null;
+            /** @description It doubts its own clock (then it is no second source for anyone's). */
+            clock_in_doubt?: boolean;
             currency: string;
             event: string;
             /** Format: double */
             hit_ratio?: number | null;
+            /**
+             * Format: int64
+             * @description The hub's time minus this booth's (ms), when it has measured it.
+             */
+            hub_offset_ms?: number | null;
             id: string;
             /** @description `local`, `online`, `offline` or `relay` (see `uplink::Mode`). */
             mode: string;
@@ -2030,6 +2189,8 @@ export interface components {
         TeardownStep: "close" | "media" | "orders" | "report" | "keys" | "wipe" | "withdraw" | "stop";
         /** @description Where teardown stands, for `GET /api/v1/ops/teardown` and the progress screen. */
         TeardownView: {
+            /** @description The manifest's end time started this teardown (not the lead). */
+            automatic: boolean;
             /**
              * Format: date-time
              * @description When teardown starts by itself (`[teardown] after_end` past the end, or `event.ttl`).
@@ -2037,6 +2198,7 @@ export interface components {
             automatic_at?: string | null;
             /** @description Whether the booth refuses new orders and uploads. */
             closed: boolean;
+            countdown?: null | components["schemas"]["CountdownView"];
             export_dir?: string | null;
             /** Format: date-time */
             finished_at?: string | null;
@@ -2045,6 +2207,8 @@ export interface components {
              * @description Orders neither synced upstream nor exported: a wipe would lose them.
              */
             orders_at_risk: number;
+            /** @description The lead may reopen the booth: an automatic teardown whose wipe has not run. */
+            reopenable: boolean;
             /** @description Where the report is (or will be) written. */
             report_dir: string;
             /** Format: date-time */
@@ -2054,8 +2218,13 @@ export interface components {
              *     node last stopped; run it again to continue) or `finished`. */
             state: string;
             steps: components["schemas"]["StepView"][];
+            /** @description The automatic start was cancelled or the booth reopened: it does not start by
+             *     itself again for this event. */
+            stood_down: boolean;
             /** @description A folder the operator may choose (outside the data folder). */
             suggested_export_dir: string;
+            /** @description Time-based starts wait: the booth doubts its time until the lead confirms it. */
+            waiting_for_time: boolean;
         };
         /** @description Latency per route, busiest first, and the sampling rate. */
         TelemetryView: {
@@ -2169,6 +2338,11 @@ export interface components {
             /** Format: double */
             wall_minutes_today: number;
         };
+        /**
+         * @description Whose word settles a doubt about the time.
+         * @enum {string}
+         */
+        Trust: "laptop" | "booth";
         Unpaired: {
             id: string;
             unpaired: boolean;
@@ -2605,6 +2779,118 @@ export interface operations {
             };
             /** @description paused by the booth's degrade level; see Retry-After (`shed`) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    clock_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm_time: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmTime"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockView"];
+                };
+            };
+            /** @description the body is not JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the node accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is JSON of the wrong shape (`invalid_body`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3826,6 +4112,96 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_teardown_countdown: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeardownView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no automatic teardown is counting down (`not_now`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reopen_booth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeardownView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not closed, closed by the lead, already wiped (`not_now`), or a step is still running (`step_running`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -390,7 +390,7 @@ describe('teardown', () => {
   const view = (over: Partial<TeardownView>): TeardownView => ({
     state: 'not_started', closed: false, started_at: null, started_by: null, finished_at: null, export_dir: null,
     suggested_export_dir: '/home/booth/exports', report_dir: '/home/booth/exports/e-report', steps: steps([]), orders_at_risk: 0,
-    automatic_at: null, ...over,
+    automatic_at: null, automatic: false, reopenable: false, stood_down: false, countdown: null, waiting_for_time: false, ...over,
   });
   it('says in one sentence where it stands, and what it waits for', () => {
     expect(teardownSummary(view({})).tone).toBe('good');
