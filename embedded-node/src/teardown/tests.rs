@@ -137,7 +137,8 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
     // The laptop's clock jumped during the event: the report lists it.
     h.clock.step_wall(jiff::SignedDuration::from_mins(-10));
     h.services.booth_clock.look();
-    crate::timekeeping::record_now(&h.services).await;
+    let s = &h.services;
+    crate::timekeeping::record(&s.booth_clock, &s.db, &s.audit, &s.manifest).await;
 
     // Without a folder: closed at once, then stopped at the orders (none synced: no hub).
     assert!(h.services.teardown.request(EVENT, &operator(), None).await.unwrap());
