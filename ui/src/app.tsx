@@ -1,19 +1,26 @@
 // The booth screen: the connection to the node, the live snapshot, the theme, the
-// layout (header, tiles, controls, orders) and which sheet is open over it. Each screen
-// lives in its feature folder; this file only puts them together.
+// layout (header, tiles, controls, orders), which sheet is open over it, and the alerts
+// shown on every screen (the booth's clock and the automatic teardown, watched here so
+// they follow staff from screen to screen). Each screen lives in its feature folder;
+// this file only puts them together.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type ChartName, connect, type Connection, type Snapshot, type StreamState } from './api';
+import { SheetAlerts } from './components/sheet';
+import { Alerts } from './features/booth/alerts';
 import { Controls } from './features/booth/controls';
 import { Header } from './features/booth/header';
 import { Orders } from './features/booth/orders';
 import { Tiles } from './features/booth/tiles';
+import { ClockSheet } from './features/clock/clock-sheet';
+import { useClockWatch } from './features/clock/watch';
 import { Detail } from './features/details/detail';
 import { Media } from './features/media/media';
 import { Devices } from './features/neighbours/devices';
 import { Fleet } from './features/neighbours/fleet';
 import { Runbooks } from './features/runbooks/runbooks';
 import { Sync } from './features/sync/sync';
+import { useTeardownWatch } from './features/teardown/countdown';
 import { Teardown } from './features/teardown/teardown';
 import { TokenPrompt } from './features/token/token-prompt';
 
@@ -42,8 +49,13 @@ export function App() {
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [detail, setDetail] = useState<ChartName | null>(null);
-  const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | 'sync' | 'runbooks' | 'teardown' | null>(null);
+  const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | 'sync' | 'runbooks' | 'teardown' | 'clock' | null>(null);
   const readySent = useRef(false);
+  // Times on every screen are the event's, like the header's clock.
+  const timeZone = snapshot?.event.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const watching = conn && !needToken ? conn : null;
+  const clockWatch = useClockWatch(watching, timeZone);
+  const teardownWatch = useTeardownWatch(watching, clockWatch.boothAt(performance.now()), snapshot?.closed ?? false);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -119,24 +131,32 @@ export function App() {
       />
     );
   }
-  // Times on the sheets are the event's, like the header's clock.
-  const timeZone = snapshot?.event.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const overSheet = sheet !== null || (snapshot !== null && detail !== null);
+  const alerts = (
+    <Alerts clock={clockWatch} teardown={teardownWatch} timeZone={timeZone} onClockDetails={sheet === 'clock' ? null : () => setSheet('clock')} />
+  );
   return (
     <div class="booth">
-      <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} onSync={() => setSheet('sync')} />
+      <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} onSync={() => setSheet('sync')}
+        boothAt={clockWatch.boothAt} timeInDoubt={!!clockWatch.view?.in_doubt} onClock={() => setSheet('clock')}>
+        {!overSheet && alerts}
+      </Header>
       <main class="content" id="main">
         {!snapshot && stream.kind !== 'lost' && <p class="loading" aria-busy="true">Loading live figures…</p>}
         {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} onSheet={setSheet} />}
         <Controls conn={conn} theme={theme} onTheme={setTheme} onRunbooks={() => setSheet('runbooks')} onTeardown={() => setSheet('teardown')} />
         {snapshot && <Orders conn={conn} snapshot={snapshot} />}
       </main>
-      {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
-      {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}
-      {sheet === 'media' && <Media conn={conn} timeZone={timeZone} onClose={() => setSheet(null)} />}
-      {sheet === 'runbooks' && <Runbooks conn={conn} onClose={() => setSheet(null)} />}
-      {sheet === 'teardown' && <Teardown conn={conn} onClose={() => setSheet(null)} />}
-      {sheet === 'sync' && <Sync conn={conn} currency={snapshot?.event.currency ?? 'EUR'} timeZone={timeZone} onClose={() => setSheet(null)} />}
-      {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
+      <SheetAlerts.Provider value={overSheet ? alerts : null}>
+        {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
+        {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}
+        {sheet === 'media' && <Media conn={conn} timeZone={timeZone} onClose={() => setSheet(null)} />}
+        {sheet === 'runbooks' && <Runbooks conn={conn} onClose={() => setSheet(null)} />}
+        {sheet === 'teardown' && <Teardown conn={conn} timeZone={timeZone} onClose={() => setSheet(null)} />}
+        {sheet === 'clock' && <ClockSheet watch={clockWatch} timeZone={timeZone} onClose={() => setSheet(null)} />}
+        {sheet === 'sync' && <Sync conn={conn} currency={snapshot?.event.currency ?? 'EUR'} timeZone={timeZone} onClose={() => setSheet(null)} />}
+        {snapshot && detail && <Detail conn={conn} snapshot={snapshot} theme={theme} name={detail} onClose={() => setDetail(null)} />}
+      </SheetAlerts.Provider>
     </div>
   );
 }

@@ -1,7 +1,8 @@
 // The built dashboard, served by a real headless node, driven in Debian's Chromium:
 // token prompt, live figures as orders are placed through the public API, the browser's
 // language, the order filter, the sheets (focus kept inside, given back on close), the
-// screens, touch target sizes, and surviving a node restart.
+// screens, the booth's time (an automatic teardown's countdown, a jump of the laptop's
+// clock, reopening), touch target sizes, and surviving a node restart.
 //
 // Run: `node tests/browser.mjs` after building the UI and the node (scripts/test does).
 // BOOTHCLOUD_UI_DIST=ui/dist tests that build against a node compiled with another one.
@@ -9,16 +10,46 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { eventually, freshDataDir, nodeBinary, OPERATOR_TOKEN, placeOrder, startNode } from './node-process.mjs';
+import { eventually, exampleManifest, freshDataDir, nodeBinary, OPERATOR_TOKEN, placeOrder, startNode, steppedClock } from './node-process.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'target/artifacts');
 const DOCS = join(ROOT, 'docs/screenshots');
 const updateDocs = process.argv.includes('--screenshots');
+const UI_DIST = process.env.BOOTHCLOUD_UI_DIST ? resolve(process.env.BOOTHCLOUD_UI_DIST) : null;
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml' };
+
+/**
+ * With BOOTHCLOUD_UI_DIST: the page gets the dashboard's files (`/`, `/index.html`,
+ * `/favicon.png`, `/_app/*`) from that folder — the page with the headers the node sends
+ * with its own, the bundles with the node's headers for bundles — and everything else
+ * from the node.
+ */
+async function serveDist(page) {
+  if (!UI_DIST) return;
+  const dashboard = (u) => ['/', '/index.html', '/favicon.png'].includes(u.pathname) || u.pathname.startsWith('/_app/');
+  await page.route(dashboard, async (route) => {
+    const { pathname } = new URL(route.request().url());
+    const name = pathname === '/' ? 'index.html' : pathname.slice(1);
+    let body;
+    try {
+      body = readFileSync(join(UI_DIST, name));
+    } catch {
+      return route.fulfill({ status: 404, body: 'not in BOOTHCLOUD_UI_DIST' });
+    }
+    const headers = name === 'index.html'
+      ? (await route.fetch()).headers()
+      : { 'content-type': TYPES[extname(name)] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff',
+          'cache-control': name.startsWith('_app/') ? 'public, max-age=31536000, immutable' : 'no-cache' };
+    delete headers['content-length'];
+    await route.fulfill({ status: 200, headers, body });
+  });
+}
 
 export async function launchChromium() {
   return chromium.launch({
@@ -50,6 +81,7 @@ const text = (page, id) => page.getByTestId(id).innerText();
 async function openDashboard(browser, url, { token = null, ...context } = {}) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...context });
   page.setDefaultTimeout(15_000);
+  await serveDist(page);
   await page.goto(url);
   if (token) {
     await page.getByLabel('Operator token').fill(token);
@@ -68,6 +100,207 @@ const focus = (page, testid) => page.evaluate((id) => {
 const tabStops = (page, testid) => page.getByTestId(testid).evaluate((sheet) =>
   [...sheet.querySelectorAll('a[href], button, input, select, textarea, video[controls], [tabindex]')]
     .filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0).length);
+
+/** Holds the pointer down on `button` for `ms`, as a finger does. */
+async function holdDown(page, button, ms) {
+  await button.scrollIntoViewIfNeeded();
+  const box = await button.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.waitForTimeout(ms);
+  await page.mouse.up();
+}
+
+/** The controls inside `scope` smaller than 48 px or without a name, in words (none: []). */
+const smallControls = (scope) => scope.locator('button, input, [role=button]').evaluateAll((els) =>
+  els.map((e) => ({ name: e.getAttribute('aria-label') || e.labels?.[0]?.textContent?.trim() || e.textContent?.trim(), box: e.getBoundingClientRect() }))
+    .filter((e) => e.box.width > 0 && (!e.name || e.box.width < 48 || e.box.height < 48))
+    .map((e) => `${e.name || '(unnamed)'} ${Math.round(e.box.width)}x${Math.round(e.box.height)}`));
+
+/** `GET path` on a node as the operator. */
+const opsGet = async (url, path) => (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json();
+
+/** The demo manifest ending `seconds` from now, tearing down at once after a `countdown`. */
+const endingSoon = (seconds, countdown) => (text) => text
+  .replace(/^ends_at = .*$/m, `ends_at = ${new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z')}`)
+  .replace('# after_end = "1h"', 'after_end = "0s"')
+  .replace(/^countdown = .*$/m, `countdown = "${countdown}"`);
+
+/** Seconds since midnight of an "HH:MM:SS" reading. */
+const seconds = (hms) => hms.split(':').reduce((t, n) => t * 60 + Number(n), 0);
+/** How far apart two "HH:MM:SS" readings are, in seconds, across midnight: 0 to 43,200. */
+const apart = (a, b) => {
+  const d = Math.abs(seconds(a) - seconds(b)) % 86_400;
+  return Math.min(d, 86_400 - d);
+};
+
+/** Screenshots of `page` at 1280x800 in the light and the dark theme, named `name-1280x800-{theme}.png`. */
+async function lightAndDark(page, name) {
+  for (const theme of ['light', 'dark']) {
+    if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme) {
+      await page.evaluate(() => document.querySelector('[data-testid=theme]').click());
+    }
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-1280x800-${theme}.png`) });
+    if (updateDocs) await page.screenshot({ path: join(DOCS, `${name}-1280x800-${theme}.png`) });
+  }
+  await page.evaluate(() => document.querySelector('[data-testid=theme]').click());
+}
+
+/**
+ * The booth's time, each on a booth of its own: an automatic teardown's countdown on
+ * every screen and a hold that cancels it; a jump of the laptop's clock (libfaketime)
+ * and the lead's two answers to it; reopening a booth its end time closed.
+ */
+async function timeSteps(browser) {
+  await step('an automatic teardown counts down on every screen; a 2-second hold cancels it and the booth stays open', async () => {
+    // The event ends in 3 s, teardown starts at the end, after a 30 s countdown.
+    const booth = await startNode({ dataDir: freshDataDir(), manifest: await exampleManifest(endingSoon(3, '30s')) });
+    const page = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN });
+    try {
+      const banner = page.getByTestId('countdown');
+      await banner.waitFor({ timeout: 20_000 });
+      assert.match(await banner.innerText(), /Automatic teardown[\s\S]*The booth closes in \d+ s[\s\S]*reached the event's end time\. At \d\d:\d\d:\d\d it stops taking orders/);
+      // It counts down between the node's answers.
+      const left = async () => Number(await page.getByTestId('countdown-left').getAttribute('data-seconds'));
+      const first = await left();
+      await page.waitForTimeout(1300);
+      const then = await left();
+      assert.ok(then < first && then > 0, `${first} s, then ${then} s`);
+      assert.deepEqual(await smallControls(banner), []);
+      await lightAndDark(page, 'countdown');
+
+      // On a sheet too, at its top, and reachable there (the booth screen behind is inert).
+      await page.getByTestId('open-fleet').click();
+      const fleet = page.getByTestId('fleet');
+      await fleet.getByTestId('countdown').waitFor();
+      assert.equal(await page.getByTestId('countdown').count(), 1, 'shown once: in the sheet, not behind it');
+      await page.screenshot({ path: join(ARTIFACTS, 'countdown-over-fleet-1280x800-light.png') });
+
+      // A tap cancels nothing; a 2-second hold does, and the answer takes the banner's place.
+      const cancel = fleet.getByTestId('cancel-countdown');
+      await cancel.click();
+      await eventually('the hold hint', async () => (await cancel.innerText()).includes('Keep holding for 2 seconds'));
+      assert.notEqual((await opsGet(booth.url, '/api/v1/ops/teardown')).countdown, null, 'a tap cancels nothing');
+      await holdDown(page, cancel, 2400);
+      const answer = fleet.getByTestId('countdown-message');
+      await eventually('the answer', async () => /^Automatic teardown cancelled: the booth stays open\. The end time will not close it again/.test(await answer.innerText()), 5000);
+      await banner.waitFor({ state: 'detached', timeout: 5000 });
+      const t = await opsGet(booth.url, '/api/v1/ops/teardown');
+      assert.deepEqual([t.countdown, t.closed, t.stood_down], [null, false, true]);
+      // Nothing traps staff: the sheet closes, the booth screen is back in reach.
+      await fleet.getByRole('button', { name: 'Close' }).click();
+      await fleet.waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.querySelector('main').inert), false);
+      await page.getByTestId('open-teardown').click();
+      const teardown = page.getByTestId('teardown');
+      assert.equal(await teardown.getByTestId('teardown-stood-down').innerText(),
+        'The end time will not close this booth again; start teardown by hand when you are done.');
+      await teardown.getByRole('button', { name: 'Close' }).click();
+    } finally {
+      await page.close();
+      await booth.stop();
+    }
+  });
+
+  await step('a jump of the laptop\'s clock shows a notice on every screen; "The laptop\'s clock is right" settles it', async () => {
+    const clock = steppedClock(0);
+    const dataDir = freshDataDir();
+    let booth = await startNode({ dataDir, env: clock.env });
+    const listen = booth.url.replace('http://', '');
+    const page = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN });
+    try {
+      await page.getByTestId('orders-today-value').waitFor();
+      assert.equal(await page.getByTestId('clock-notice').count(), 0, 'no doubt before the jump');
+
+      // The laptop's clock jumps an hour forward; the booth keeps its own time.
+      clock.stepTo(3600);
+      const notice = page.getByTestId('clock-notice');
+      await notice.waitFor({ timeout: 15_000 });
+      assert.match(await text(page, 'clock-notice-words'),
+        /^The laptop's clock jumped forward (1 h 00 min|59 min 5\d s) at \d\d:\d\d\. The booth keeps counting from its own time \(\d\d:\d\d\) until the hub, a paired booth or the lead confirms/);
+      const laptop = await text(page, 'clock-notice-laptop');
+      const boothTime = await text(page, 'clock-notice-booth');
+      assert.ok(Math.abs(apart(laptop, boothTime) - 3600) <= 3, `laptop ${laptop}, booth ${boothTime}`);
+      assert.ok(apart(await text(page, 'clock'), boothTime) <= 2, 'the header shows the booth\'s time, not the laptop\'s');
+      assert.equal(await page.getByTestId('automations-held').count(), 0, 'a jump alone holds no automation');
+      assert.deepEqual(await smallControls(notice), []);
+      await lightAndDark(page, 'clock-notice');
+
+      // The time screen lists the jump in words, with the notice and its choices on top.
+      await page.getByTestId('open-clock-details').click();
+      const sheet = page.getByTestId('clock-sheet');
+      await sheet.waitFor();
+      assert.match(await text(page, 'clock-steps'), /^The laptop's clock jumped forward (1 h 00 min|59 min 5\d s) at \d\d:\d\d\.$/);
+      assert.match(await text(page, 'clock-offset'), /^The laptop's clock is (1 h 00 min|59 min 5\d s) ahead of the booth's time\.$/);
+      await sheet.getByTestId('clock-notice').waitFor();
+      assert.deepEqual(await smallControls(sheet), []);
+      await page.screenshot({ path: join(ARTIFACTS, 'clock-sheet-1280x800-light.png') });
+      await sheet.getByRole('button', { name: 'The laptop\'s clock is right' }).click();
+      await eventually('the answer', async () => /^Done: the booth now follows the laptop's clock \(\d\d:\d\d:\d\d\)\./.test(await text(page, 'clock-message')), 5000);
+      await notice.waitFor({ state: 'detached', timeout: 5000 });
+      const settled = await opsGet(booth.url, '/api/v1/ops/clock');
+      assert.equal(settled.in_doubt, false);
+      await eventually('both clocks agree', async () => (await text(page, 'clock-offset')) === 'The laptop\'s clock and the booth\'s time agree.', 5000);
+      await sheet.getByRole('button', { name: 'Close' }).click();
+      await sheet.waitFor({ state: 'detached' });
+      assert.ok(apart(await text(page, 'clock'), laptop) <= 60, 'the header follows the laptop\'s clock now');
+      const audit = await opsGet(booth.url, '/api/v1/ops/audit');
+      assert.ok(audit.some((e) => e.action === 'confirm time' && /the laptop's clock is right/.test(e.after)), 'audited');
+
+      // The laptop restarts the booth with its clock an hour back, before the booth's
+      // last run: automations wait, and the lead keeps the booth's time.
+      await booth.stop();
+      clock.stepTo(0);
+      booth = await startNode({ dataDir, listen, env: clock.env });
+      await notice.waitFor({ timeout: 20_000 });
+      assert.match(await text(page, 'clock-notice-words'), /earlier than when this booth last ran[\s\S]*Time-based automations wait/);
+      assert.equal(await text(page, 'automations-held'), 'Until you choose, the automatic teardown and timed runbooks wait.');
+      await page.screenshot({ path: join(ARTIFACTS, 'clock-notice-held-1280x800-light.png') });
+      await page.getByRole('button', { name: 'Keep the booth\'s time' }).click();
+      await eventually('the answer', async () =>
+        /^Done: the booth keeps its own time \(\d\d:\d\d:\d\d\)\. The laptop's clock is (1 h 00 min|59 min 5\d s) behind the booth's time\./.test(await text(page, 'clock-message')), 5000);
+      await notice.waitFor({ state: 'detached', timeout: 5000 });
+      assert.equal((await opsGet(booth.url, '/api/v1/ops/clock')).automations_held, false);
+    } finally {
+      await page.close();
+      await booth.stop();
+    }
+  });
+
+  await step('a booth its end time closed is reopened with a hold, and sells again', async () => {
+    const booth = await startNode({ dataDir: freshDataDir(), manifest: await exampleManifest(endingSoon(3, '10s')) });
+    // An order the booth cannot send anywhere (its hub is fictional): teardown stops before the wipe.
+    await placeOrder(booth.url);
+    const page = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN });
+    try {
+      await eventually('the booth closed by itself', async () => (await text(page, 'mode')) === 'Closed — teardown', 30_000);
+      await page.getByTestId('open-teardown').click();
+      const sheet = page.getByTestId('teardown');
+      const reopen = sheet.getByTestId('reopen');
+      await reopen.waitFor({ timeout: 10_000 });
+      assert.match(await reopen.innerText(), /The event's end time closed this booth\./);
+      assert.match(await text(page, 'teardown-summary'), /^Tearing down|^Teardown is waiting for you/);
+      assert.deepEqual(await smallControls(sheet), []);
+      await page.screenshot({ path: join(ARTIFACTS, 'teardown-reopen-1280x800-light.png') });
+      const t = await opsGet(booth.url, '/api/v1/ops/teardown');
+      assert.deepEqual([t.automatic, t.reopenable, t.closed], [true, true, true]);
+
+      await holdDown(page, sheet.getByTestId('reopen-booth'), 2400);
+      await eventually('the answer', async () => /^The booth is open again: kiosks can order\./.test(await text(page, 'teardown-message')), 10_000);
+      assert.equal(await text(page, 'teardown-stood-down'), 'The end time will not close this booth again; start teardown by hand when you are done.');
+      assert.equal(await reopen.count(), 0);
+      await page.screenshot({ path: join(ARTIFACTS, 'teardown-reopened-1280x800-light.png') });
+      assert.equal((await opsGet(booth.url, '/api/v1/ops/teardown')).closed, false);
+      await placeOrder(booth.url);
+      await sheet.getByRole('button', { name: 'Close' }).click();
+      await eventually('selling again', async () => (await text(page, 'mode')) === 'Selling locally', 5000);
+    } finally {
+      await page.close();
+      await booth.stop();
+    }
+  });
+}
 
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -270,19 +503,22 @@ async function main() {
       await page.getByRole('button', { name: 'Close' }).click();
 
       // A second booth names this one by address (a remote booth): its Fleet screen
-      // pairs with it over the signed peer API and shows its figures.
+      // pairs with it over the signed peer API and shows its figures — and that this
+      // booth's clock is three minutes behind its own (its laptop's clock is ahead).
       const manifest = join(freshDataDir(), 'booth.toml');
       const example = await promisify(execFile)(nodeBinary(), ['manifest', 'example']);
       writeFileSync(manifest, example.stdout
         .replace(/^name = "Stand 14 laptop"$/m, 'name = "Stand 15 laptop"')
         .replace(/^peers = \[\]$/m, `peers = [{ name = "Stand 14", url = "${url}/" }]`));
-      const peer = await startNode({ dataDir: freshDataDir(), manifest });
+      const peer = await startNode({ dataDir: freshDataDir(), manifest, env: steppedClock(180).env });
       const other = await openDashboard(browser, peer.url, { token: OPERATOR_TOKEN });
       try {
         await other.getByTestId('open-fleet').click();
         const card = other.getByTestId('booth-card').first();
         await eventually('the paired booth', async () => /Stand 14 laptop[\s\S]*Selling/.test(await card.innerText()), 10_000);
         assert.match(await card.innerText(), /Waiting to sync\s+\d+/);
+        await eventually('the clocks apart, in words', async () =>
+          /^Its clock is (2 min 5\d|3 min 0\d) s behind this booth's\.$/.test(await card.getByTestId('booth-clock').innerText()), 10_000);
         await card.getByRole('button').first().click();
         const detail = await other.getByTestId('booth-detail').innerText();
         assert.match(detail, /Paired: every request between the booths is signed/);
@@ -479,6 +715,8 @@ async function main() {
       await eventually('back on the booth screen', async () => (await text(page, 'current-level')) === 'Normal', 5000);
     });
 
+    await timeSteps(browser);
+
     await step('every control is at least 48 px and has a name', async () => {
       const small = await page.locator('button, input, [role=button]').evaluateAll((els) =>
         els
@@ -531,15 +769,7 @@ async function main() {
       const folder = sheet.getByTestId('export-dir');
       assert.match(await folder.inputValue(), /Boothcloud exports\/harbour-lights-2026$/, 'a folder is suggested');
       await folder.fill('');
-      const hold = async (id, ms) => {
-        const button = sheet.getByTestId(id);
-        await button.scrollIntoViewIfNeeded();
-        const box = await button.boundingBox();
-        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-        await page.mouse.down();
-        await page.waitForTimeout(ms);
-        await page.mouse.up();
-      };
+      const hold = (id, ms) => holdDown(page, sheet.getByTestId(id), ms);
       await hold('start-teardown', 1500);
       const view = async () => (await fetch(`${url}/api/v1/ops/teardown`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json();
       assert.equal((await view()).state, 'not_started', 'a hold shorter than 3 s does nothing');

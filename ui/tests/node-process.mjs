@@ -1,10 +1,12 @@
-// Starts and stops a real `boothcloud-node` for the browser tests, and places orders
-// through its public API exactly as a kiosk does.
+// Starts and stops a real `boothcloud-node` for the browser tests (with the demo
+// manifest changed as a test needs, on a wall clock the test can step), and places
+// orders through its public API exactly as a kiosk does.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 
 export const OPERATOR_TOKEN = 'browser-test-operator-token';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -17,11 +19,14 @@ export function freshDataDir() {
   return mkdtempSync(join(tmpdir(), 'boothcloud-ui-'));
 }
 
-/** Starts a node; resolves with { url, stop } once it prints where it listens. */
-export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null, binary = nodeBinary() }) {
+/**
+ * Starts a node; resolves with { url, stop } once it prints where it listens. `env`:
+ * more environment for it (a stepped clock's, say).
+ */
+export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null, binary = nodeBinary(), env = {} }) {
   const args = ['serve', '--data-dir', dataDir, '--listen', listen, '--secrets', 'file', ...(manifest ? ['--manifest', manifest] : [])];
   const child = spawn(binary, args, {
-    env: { ...process.env, BOOTHCLOUD_OPERATOR_TOKEN: OPERATOR_TOKEN, BOOTHCLOUD_LOG: 'warn' },
+    env: { ...process.env, BOOTHCLOUD_OPERATOR_TOKEN: OPERATOR_TOKEN, BOOTHCLOUD_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolveStart, reject) => {
@@ -57,6 +62,43 @@ export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null, bi
       }
     });
   });
+}
+
+/**
+ * A wall clock for a node, `offsetS` seconds from the real one, that the test can step
+ * (libfaketime, re-reading its file at most once a second; monotonic time is left alone,
+ * as a real laptop's is when its clock is set).
+ */
+export function steppedClock(offsetS = 0) {
+  const lib = [
+    '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+    '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1',
+    '/usr/lib/faketime/libfaketimeMT.so.1',
+  ].find((p) => existsSync(p));
+  if (!lib) throw new Error('libfaketime is not installed (Debian: apt install faketime; scripts/setup does)');
+  const file = join(mkdtempSync(join(tmpdir(), 'boothcloud-faketime-')), 'offset');
+  /** From now on the node's wall clock reads `s` seconds from the real one. */
+  const stepTo = (s) => {
+    // Written aside and renamed: libfaketime never reads half a file.
+    writeFileSync(`${file}.new`, `${s >= 0 ? '+' : ''}${s}\n`);
+    renameSync(`${file}.new`, file);
+  };
+  stepTo(offsetS);
+  return {
+    stepTo,
+    env: { LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_CACHE_DURATION: '1', DONT_FAKE_MONOTONIC: '1' },
+  };
+}
+
+/**
+ * The demo manifest (`boothcloud-node manifest example`) changed by `edit` (text → text),
+ * written into a fresh folder; answers its path.
+ */
+export async function exampleManifest(edit = (text) => text) {
+  const { stdout } = await promisify(execFile)(nodeBinary(), ['manifest', 'example']);
+  const path = join(freshDataDir(), 'booth.toml');
+  writeFileSync(path, edit(stdout));
+  return path;
 }
 
 let keys = 0;

@@ -179,8 +179,9 @@ pub async fn orders(
     }
     let Some(export) = export_dir else {
         return Ok(StepOutcome::Blocked(format!(
-            "{} orders are not upstream ({}); choose an export folder and run teardown again",
-            left.len(),
+            "{} {} not upstream ({}); choose an export folder and run teardown again",
+            super::count(left.len() as u64, "order"),
+            if left.len() == 1 { "is" } else { "are" },
             why_not(scope.uplink.mode())
         )));
     };

@@ -906,7 +906,8 @@ async fn wipe(scope: &Scope) -> Result<StepOutcome, String> {
     let at_risk = scope.orders.unsafe_to_wipe().await.map_err(|e| e.to_string())?;
     if at_risk > 0 {
         return Ok(StepOutcome::Blocked(format!(
-            "{at_risk} orders are neither synced upstream nor exported; nothing was wiped. Choose an export folder and run teardown again."
+            "{} neither synced upstream nor exported; nothing was wiped. Choose an export folder and run teardown again.",
+            if at_risk == 1 { "1 order is".to_owned() } else { format!("{at_risk} orders are") }
         )));
     }
     let (uploads, clips) = scope.media.wipe().await.map_err(|e| e.to_string())?;

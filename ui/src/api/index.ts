@@ -18,9 +18,9 @@
 
 import { reconnectDelay, SseParser, STREAM_SILENCE_MS } from './sse';
 import type {
-  Approval, AuditEntry, Booth, ChartName, ChartSpan, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
+  Approval, AuditEntry, Booth, ChartName, ChartSpan, ClockView, ConfirmTime, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
   IssuedToken, IssueToken, Job, JobList, Link, MediaSummary, Order, OrderPage, PairingCode, PairRequest, Purged, PurgeRequest, ReloadOutcome, Route, RunReport,
-  Snapshot, StartTranscode, SyncState, TeardownRequest, TeardownView, Unpaired, Upload, UploadToken, WarmUp,
+  Snapshot, StartTranscode, SyncState, TeardownRequest, TeardownView, Trust, Unpaired, Upload, UploadToken, WarmUp,
 } from './types';
 
 export type * from './types';
@@ -281,6 +281,28 @@ export class Connection {
   startTeardown(exportDir: string | null): Promise<TeardownView> {
     const body: TeardownRequest = { confirm: true, ...(exportDir ? { export_dir: exportDir } : {}) };
     return this.request('/api/v1/ops/teardown', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  /** Stops the countdown of an automatic teardown: the booth stays open, and the end time
+   * does not close it again (a refusal, 409, when nothing counts down). */
+  cancelTeardownCountdown(): Promise<TeardownView> {
+    return this.request('/api/v1/ops/teardown/countdown/cancel', { method: 'POST' });
+  }
+
+  /** Reopens a booth the event's end time closed, until the wipe has run (a refusal, 409,
+   * says why not in words). */
+  reopenBooth(): Promise<TeardownView> {
+    return this.request('/api/v1/ops/teardown/reopen', { method: 'POST' });
+  }
+
+  /** The booth's time, the laptop's clock, any doubt about it, and this event's steps. */
+  clock(): Promise<ClockView> {
+    return this.request('/api/v1/ops/clock');
+  }
+
+  /** The lead settles a doubt about the time: the laptop's clock is right, or the booth's. */
+  confirmTime(trust: Trust): Promise<ClockView> {
+    return this.request('/api/v1/ops/clock/confirm', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trust } satisfies ConfirmTime) });
   }
 
   audit(limit = 20): Promise<AuditEntry[]> {

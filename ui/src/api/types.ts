@@ -102,6 +102,17 @@ export type TeardownStep = Schemas['TeardownStep'];
 export type TeardownStepView = Schemas['StepView'];
 export type TeardownView = Schemas['TeardownView'];
 export type TeardownRequest = Schemas['TeardownRequest'];
+/** An automatic teardown counting down before it closes the booth (staff may cancel it). */
+export type CountdownView = Schemas['CountdownView'];
+
+// The booth's clock (`/api/v1/ops/clock`): the time the booth trusts, the laptop's clock,
+// any doubt about it in words, and this event's steps of the laptop's clock.
+export type ClockView = Schemas['ClockView'];
+export type ClockStepView = Schemas['ClockStepView'];
+/** The lead settles a doubt about the time (`POST /api/v1/ops/clock/confirm`). */
+export type ConfirmTime = Schemas['ConfirmTime'];
+/** Whose word settles it: `laptop` (its clock is right) or `booth` (keep the booth's time). */
+export type Trust = Schemas['Trust'];
 
 // The charts (`GET /api/v1/ops/charts/{name}.{svg,png}`).
 export type ChartSpan = Schemas['Span'];

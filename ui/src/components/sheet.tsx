@@ -2,10 +2,14 @@
 // Runbooks and Teardown screens and a tile's detail view — with a title, its actions and
 // one big Close button. It is a modal dialog: the booth screen behind it is inert, focus
 // moves into it when it opens, Tab and Shift+Tab go round inside it, Escape closes it,
-// and focus goes back to the control that opened it.
+// and focus goes back to the control that opened it. What staff must not miss (the
+// app's alerts, given through `SheetAlerts`) shows under its title, inside the dialog.
 
-import type { ComponentChildren } from 'preact';
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { type ComponentChildren, createContext } from 'preact';
+import { useContext, useLayoutEffect, useRef } from 'preact/hooks';
+
+/** What every sheet shows under its title: the booth's alerts, which the sheet would hide. */
+export const SheetAlerts = createContext<ComponentChildren>(null);
 
 const FOCUSABLE = [
   'a[href]', 'button:not([disabled])', 'input:not([disabled]):not([type="hidden"])', 'select:not([disabled])', 'textarea:not([disabled])',
@@ -50,6 +54,7 @@ export function Sheet({ title, testid, onClose, actions, children }: {
   // back to Close under the operator's finger.
   const latest = useRef(onClose);
   latest.current = onClose;
+  const alerts = useContext(SheetAlerts);
 
   useLayoutEffect(() => {
     const dialog = root.current!;
@@ -104,6 +109,7 @@ export function Sheet({ title, testid, onClose, actions, children }: {
             <button type="button" class="big-button primary" ref={close} onClick={onClose}>Close</button>
           </div>
         </div>
+        {alerts}
         {children}
       </div>
     </div>

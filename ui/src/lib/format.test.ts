@@ -4,8 +4,8 @@ import { describe, expect, it, vi } from 'vitest';
 // to British English, and pass other locales explicitly where that is the point.
 vi.hoisted(() => vi.stubGlobal('navigator', { languages: ['en-GB', 'en'], language: 'en-GB' }));
 
-import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clipSpan, clipTime, clock, count, dayAndTime, decimal, duration, LOCALE, browserLocale, timeOfDay, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState, stepState, teardownSummary, floodNotice, serviceKind } from './format';
-import type { Booth, CacheSummary, Device, LatencyFigures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, TeardownView, Upload } from '../api';
+import { ago, boothHealth, bytes, cacheTile, deviceKind, pairing, roundTrip, clipSpan, clipTime, clock, count, dayAndTime, decimal, duration, LOCALE, browserLocale, timeOfDay, latencyTile, linkMode, micros, money, percent, priceEngine, routeName, auditLine, levelName, pathName, runbookWhen, runway, shortId, span, wayName, spendTile, transcodeTile, jobState, jobWhat, uploadState, stepState, teardownSummary, floodNotice, serviceKind, sentence, spanWords, clockReading, laptopOffset, clockNow, timeSettled, secondsLeft, countdownWhy, automaticTeardown } from './format';
+import type { Booth, CacheSummary, ClockView, Device, LatencyFigures, Job, LatencySummary, Link, MediaSummary, RouteFigures, Spend, SpendComponent, SpendLine, TeardownView, Upload } from '../api';
 
 describe('browserLocale', () => {
   it('takes the browser’s first language', () => {
@@ -424,5 +424,105 @@ describe('floodNotice', () => {
     expect(serviceKind('_boothcloud._tcp')).toBe('other booths');
     expect(serviceKind('_ipps._tcp')).toBe('printers');
     expect(serviceKind('_acme-pos._tcp')).toBe('_acme-pos._tcp devices');
+  });
+});
+
+describe('the node’s words', () => {
+  it('become a sentence: a capital first, a full stop last', () => {
+    expect(sentence('the booth is not closed')).toBe('The booth is not closed.');
+    expect(sentence('a teardown step is still running (wipe); try again in a moment')).toBe('A teardown step is still running (wipe); try again in a moment.');
+    expect(sentence('The booth node does not answer.')).toBe('The booth node does not answer.');
+    expect(sentence('  ')).toBe('');
+  });
+});
+
+describe('the booth’s time', () => {
+  const tz = 'Europe/Berlin';
+  const clockView = (over: Partial<ClockView>): ClockView => ({
+    booth_time: '2026-12-03T17:05:09Z', laptop_time: '2026-12-03T18:05:09Z', laptop_off_by_ms: 3_600_000, in_doubt: false,
+    automations_held: false, notice: null, steps: [], ...over,
+  });
+
+  it('spans to the second, the way the node says them', () => {
+    expect(spanWords(0)).toBe('0 s');
+    expect(spanWords(45_400)).toBe('45 s');
+    expect(spanWords(59_600)).toBe('1 min 00 s');
+    expect(spanWords(185_000)).toBe('3 min 05 s');
+    expect(spanWords(-180_000)).toBe('3 min 00 s');
+    expect(spanWords(7_199_999)).toBe('2 h 00 min');
+    expect(spanWords(3 * 86_400_000 + 4 * 3_600_000)).toBe('3 days 4 h');
+  });
+
+  it('reads a clock in the event’s time zone, with the date only when it is another day', () => {
+    const booth = new Date('2026-12-03T17:05:09Z');
+    expect(clockReading(booth, tz)).toBe('18:05:09');
+    expect(clockReading(new Date('2026-12-03T18:05:09Z'), tz, booth)).toBe('19:05:09');
+    expect(clockReading(new Date('2020-01-01T08:00:00Z'), tz, booth)).toBe('Wed, 1 Jan 2020, 09:00:00');
+    expect(clockReading(new Date('2020-01-01T08:00:00Z'), tz, booth, 'de-DE')).toBe('Mi., 1. Jan. 2020, 09:00:00');
+    // Midnight in Berlin is still 3 December in UTC: the event's day counts.
+    expect(clockReading(new Date('2026-12-03T23:30:00Z'), tz, booth)).toBe('Fri, 4 Dec 2026, 00:30:00');
+  });
+
+  it('says which way the laptop’s clock is off, and when it is not', () => {
+    expect(laptopOffset(3_600_000)).toBe("The laptop's clock is 1 h 00 min ahead of the booth's time.");
+    expect(laptopOffset(-12_000)).toBe("The laptop's clock is 12 s behind the booth's time.");
+    expect(laptopOffset(400)).toBe("The laptop's clock and the booth's time agree.");
+  });
+
+  it('counts a clock on from when the node read it, never back', () => {
+    expect(clockNow('2026-12-03T17:05:09Z', 2_500).toISOString()).toBe('2026-12-03T17:05:11.500Z');
+    expect(clockNow('2026-12-03T17:05:09Z', -50).toISOString()).toBe('2026-12-03T17:05:09.000Z');
+  });
+
+  it('says what the lead’s choice did', () => {
+    expect(timeSettled(clockView({ booth_time: '2026-12-03T18:05:09Z', laptop_off_by_ms: 0 }), 'laptop', tz))
+      .toEqual({ tone: 'good', text: "Done: the booth now follows the laptop's clock (19:05:09)." });
+    expect(timeSettled(clockView({ laptop_off_by_ms: -3_600_000 }), 'booth', tz)).toEqual({
+      tone: 'good',
+      text: "Done: the booth keeps its own time (18:05:09). The laptop's clock is 1 h 00 min behind the booth's time. Set the laptop's clock right when you can.",
+    });
+    expect(timeSettled(clockView({ in_doubt: true, notice: 'The laptop’s clock jumped.' }), 'booth', tz))
+      .toEqual({ tone: 'warn', text: 'The booth is still not sure of the time. The laptop’s clock jumped.' });
+  });
+});
+
+describe('the automatic teardown', () => {
+  const tz = 'Europe/Berlin';
+  it('counts down between polls, to zero and no further', () => {
+    expect(secondsLeft(30, 0)).toBe(30);
+    expect(secondsLeft(30, 999)).toBe(30);
+    expect(secondsLeft(30, 1000)).toBe(29);
+    expect(secondsLeft(30, 12_400)).toBe(18);
+    expect(secondsLeft(3, 10_000)).toBe(0);
+    expect(secondsLeft(30, -500)).toBe(30);
+  });
+
+  it('says why and when the booth closes', () => {
+    expect(countdownWhy({ closes_at: '2026-12-31T21:05:00Z', seconds_left: 300, why: "the event's end time" }, tz))
+      .toBe("The booth has reached the event's end time. At 22:05:00 it stops taking orders and teardown begins, unless you keep it open.");
+  });
+
+  const view = (over: Partial<TeardownView>): TeardownView => ({
+    state: 'not_started', closed: false, started_at: null, started_by: null, finished_at: null, export_dir: null,
+    suggested_export_dir: '/e', report_dir: '/e/r', steps: [], orders_at_risk: 0,
+    automatic_at: null, automatic: false, reopenable: false, stood_down: false, countdown: null, waiting_for_time: false, ...over,
+  });
+  it('says on the Teardown screen when the booth closes by itself, or that it will not', () => {
+    expect(automaticTeardown(view({}), tz)).toEqual([]);
+    expect(automaticTeardown(view({ automatic_at: '2026-12-31T21:00:00Z' }), tz)).toEqual([
+      { key: 'automatic-at', text: 'The booth closes by itself at Thu 31 Dec, 22:00, after a countdown you can cancel.', tone: 'quiet' },
+    ]);
+    // While it counts down, the countdown says it (on every screen).
+    expect(automaticTeardown(view({ automatic_at: '2026-12-31T21:00:00Z', countdown: { closes_at: '2026-12-31T21:05:00Z', seconds_left: 9, why: 'x' } }), tz)).toEqual([]);
+    expect(automaticTeardown(view({ automatic_at: '2026-12-31T21:00:00Z', stood_down: true }), tz)).toEqual([
+      { key: 'stood-down', text: 'The end time will not close this booth again; start teardown by hand when you are done.', tone: 'quiet' },
+    ]);
+    const waiting = automaticTeardown(view({ automatic_at: '2026-12-31T21:00:00Z', waiting_for_time: true }), tz);
+    expect(waiting.map((l) => l.key)).toEqual(['waiting-for-time', 'automatic-at']);
+    expect(waiting[0]).toEqual({
+      key: 'waiting-for-time',
+      text: 'The booth is not sure of the time, so it will not close by itself until you confirm the time (the notice at the top of the screen).',
+      tone: 'warn',
+    });
   });
 });

@@ -3,8 +3,8 @@
 // the manifest's currency, times always in the event's time zone).
 
 import type {
-  AuditEntry, Booth, CacheSummary, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures, Snapshot, Spend,
-  PausedType, RunbookView, SpendLine, SyncState, TeardownStepView, TeardownView, Upload,
+  AuditEntry, Booth, CacheSummary, ClockView, CountdownView, Device, DeviceKind, Job, LatencySummary, Link, MediaSummary, RelayPeer, Route, RouteFigures,
+  Snapshot, Spend, PausedType, RunbookView, SpendLine, SyncState, TeardownStepView, TeardownView, Trust, Upload,
 } from '../api';
 
 type Languages = { languages?: readonly string[]; language?: string };
@@ -553,4 +553,97 @@ export function teardownSummary(t: TeardownView): { text: string; tone: 'good' |
 export function stepState(state: TeardownStepView['state']): string {
   const words: Record<string, string> = { pending: 'Waiting', running: 'Working…', done: 'Done', blocked: 'Needs you', failed: 'Went wrong' };
   return words[state] ?? state;
+}
+
+/** A sentence from the node's words: "the booth is not closed" → "The booth is not closed." */
+export function sentence(words: string): string {
+  const t = words.trim();
+  if (!t) return t;
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
+}
+
+// Time the booth can trust. The booth keeps its own time (what every rule reads) apart
+// from the laptop's wall clock, which may jump; the screen says both, in the event's time
+// zone, and spans the way the node does ("3 min 00 s").
+
+/** A span to the second, the node's way: "45 s", "3 min 05 s", "1 h 00 min", "2 days 4 h" (sign ignored). */
+export function spanWords(ms: number): string {
+  const s = Math.floor((Math.abs(ms) + 500) / 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s >= 2 * 86_400) return `${Math.floor(s / 86_400)} days ${Math.floor((s % 86_400) / 3600)} h`;
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${two(Math.floor((s % 3600) / 60))} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${two(s % 60)} s`;
+  return `${s} s`;
+}
+
+/** The calendar day of `at` in `timeZone`, for comparing two readings. */
+function dayIn(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/**
+ * A clock's reading in the event's time zone: "18:05:09" — with the date when it is not
+ * the day of `reference` (a laptop whose clock went back to another day):
+ * "Thu, 3 Dec 2026, 18:05:09".
+ */
+export function clockReading(at: Date, timeZone: string, reference: Date = at, locale = LOCALE): string {
+  if (dayIn(at, timeZone) === dayIn(reference, timeZone)) return clock(at, timeZone, locale);
+  return new Intl.DateTimeFormat(locale, {
+    timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).format(at);
+}
+
+/** Where the laptop's clock stands against the booth's time (`laptop_off_by_ms`: laptop − booth). */
+export function laptopOffset(offByMs: number): string {
+  if (Math.abs(offByMs) < 1000) return "The laptop's clock and the booth's time agree.";
+  return `The laptop's clock is ${spanWords(offByMs)} ${offByMs < 0 ? 'behind' : 'ahead of'} the booth's time.`;
+}
+
+/**
+ * A clock the node read `elapsedMs` ago (measured on the browser's monotonic clock, which
+ * no step of the wall clock moves), read now.
+ */
+export function clockNow(iso: string, elapsedMs: number): Date {
+  return new Date(Date.parse(iso) + Math.max(0, elapsedMs));
+}
+
+/** What the lead's choice did, from the node's answer. */
+export function timeSettled(v: ClockView, trust: Trust, timeZone: string): { tone: 'good' | 'warn'; text: string } {
+  const booth = clockReading(new Date(v.booth_time), timeZone);
+  if (v.in_doubt) return { tone: 'warn', text: `The booth is still not sure of the time. ${v.notice ?? ''}`.trim() };
+  if (trust === 'laptop') return { tone: 'good', text: `Done: the booth now follows the laptop's clock (${booth}).` };
+  return { tone: 'good', text: `Done: the booth keeps its own time (${booth}). ${laptopOffset(v.laptop_off_by_ms)} Set the laptop's clock right when you can.` };
+}
+
+/** Seconds an automatic teardown has left, `elapsedMs` after the node said `secondsLeft`. */
+export function secondsLeft(secondsLeft: number, elapsedMs: number): number {
+  return Math.max(0, secondsLeft - Math.floor(Math.max(0, elapsedMs) / 1000));
+}
+
+/** The countdown in words: why, and when the booth closes. */
+export function countdownWhy(c: CountdownView, timeZone: string): string {
+  return `The booth has reached ${c.why}. At ${clock(new Date(c.closes_at), timeZone)} it stops taking orders and teardown begins, unless you keep it open.`;
+}
+
+/** What the automatic teardown will (not) do, one line each, for the Teardown screen. */
+export function automaticTeardown(t: TeardownView, timeZone: string): { key: string; text: string; tone: Tone }[] {
+  const lines: { key: string; text: string; tone: Tone }[] = [];
+  if (t.waiting_for_time) {
+    lines.push({
+      key: 'waiting-for-time',
+      text: 'The booth is not sure of the time, so it will not close by itself until you confirm the time (the notice at the top of the screen).',
+      tone: 'warn',
+    });
+  }
+  if (t.stood_down) {
+    lines.push({ key: 'stood-down', text: 'The end time will not close this booth again; start teardown by hand when you are done.', tone: 'quiet' });
+  } else if (t.automatic_at && t.state === 'not_started' && !t.countdown) {
+    lines.push({
+      key: 'automatic-at',
+      text: `The booth closes by itself at ${dayAndTime(t.automatic_at, timeZone)}, after a countdown you can cancel.`,
+      tone: 'quiet',
+    });
+  }
+  return lines;
 }

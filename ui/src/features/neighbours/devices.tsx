@@ -1,7 +1,8 @@
 // The Devices screen: everything found on the booth's network (other booths, printers,
 // web devices), how this booth shows itself, pairing with another booth (by a code it
 // shows, or one typed from it) and unpairing, and any kind of device no longer looked
-// for because it flooded the network. A sheet over the booth screen, refreshed every
+// for because it flooded the network. A booth whose clock is over 10 s from this one's
+// says by how much, under its name. A sheet over the booth screen, refreshed every
 // two seconds.
 
 import { useState } from 'preact/hooks';
@@ -86,7 +87,10 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
               return (
                 <tr key={dev.key} class={dev.state === 'gone' ? 'gone' : ''} data-testid="device-row" data-kind={dev.kind}>
                   <td>{deviceKind(dev.kind)}</td>
-                  <td>{dev.name}</td>
+                  <td>
+                    {dev.name}
+                    {dev.clock_words && <span class="skew" data-testid="device-clock">{dev.clock_words}</span>}
+                  </td>
                   <td>{dev.addresses[0] ?? '—'}{dev.port ? `:${dev.port}` : ''}</td>
                   <td>{ago(new Date(dev.last_seen), now)}</td>
                   <td class="num">{roundTrip(dev.rtt_ms)}</td>

@@ -1,6 +1,6 @@
 // The Fleet screen: the event's other booths and their last reported health (queue,
-// speed, cache, spend), each opening to its details. A sheet over the booth screen,
-// refreshed every two seconds.
+// speed, cache, spend) and, when their clock is over 10 s from this booth's, by how much,
+// each opening to its details. A sheet over the booth screen, refreshed every two seconds.
 
 import { useState } from 'preact/hooks';
 import type { Booth, Connection, FleetView } from '../../api';
@@ -39,6 +39,7 @@ export function Fleet({ conn, onClose }: { conn: Connection; onClose: () => void
                 <span class="booth-name">{b.name}</span>
                 <span class={`chip ${h.tone}`}>{h.label}</span>
               </button>
+              {b.clock_words && <p class="skew" data-testid="booth-clock">{b.clock_words}</p>}
               {s && (
                 <dl class="booth-figures">
                   <div><dt>Waiting to sync</dt><dd>{s.queue_depth}</dd></div>

@@ -1,23 +1,29 @@
-// The Teardown screen: the end of the event. Before it starts: what it will do, the
-// folder for what the hub does not have, and a hold-to-confirm button. Once started:
-// every step with its state and what it did, what it is waiting for in words, and a
-// hold-to-continue when it stopped (for a folder, or after the laptop went down).
-// When the node stops at the end, the last progress stays on screen.
+// The Teardown screen: the end of the event. Before it starts: what it will do, when
+// the booth closes by itself (or that it no longer will), the folder for what the hub
+// does not have, and a hold-to-confirm button. Once started: every step with its state
+// and what it did, what it is waiting for in words, and a hold-to-continue when it
+// stopped (for a folder, or after the laptop went down). A booth the event's end time
+// closed can be reopened with a hold until the wipe has run. When the node stops at the
+// end, the last progress stays on screen. (The countdown before an automatic close is
+// on every screen: `countdown.tsx`.)
 
 import { useEffect, useState } from 'preact/hooks';
-import type { Connection } from '../../api';
+import type { Connection, TeardownView } from '../../api';
 import { HoldButton } from '../../components/hold-button';
 import { Sheet } from '../../components/sheet';
-import { stepState, teardownSummary } from '../../lib/format';
+import { automaticTeardown, sentence, stepState, teardownSummary } from '../../lib/format';
 import { useAction, usePolled } from '../../lib/polled';
 
 const REFRESH_MS = 1_000;
 /** Longer than the other holds: teardown cannot be undone. */
 const HOLD_TEARDOWN_MS = 3_000;
 
-export function Teardown({ conn, onClose }: { conn: Connection; onClose: () => void }) {
+/** What reopening means for the kiosks, phones and booths, when the keys were already replaced. */
+const KEYS_REPLACED = 'The keys were already replaced: kiosks get new quotes, phones need new upload tokens, and paired booths must pair again.';
+
+export function Teardown({ conn, timeZone, onClose }: { conn: Connection; timeZone: string; onClose: () => void }) {
   const { data, problem, refresh } = usePolled(() => conn.teardown(), REFRESH_MS);
-  const { message, act } = useAction(refresh);
+  const { message, setMessage, act } = useAction(refresh);
   const [folder, setFolder] = useState<string | null>(null);
   useEffect(() => {
     if (data && folder === null) setFolder(data.export_dir ?? data.suggested_export_dir);
@@ -28,6 +34,20 @@ export function Teardown({ conn, onClose }: { conn: Connection; onClose: () => v
     void act(() => conn.startTeardown(folder?.trim() || null), `${verb}: the booth takes no new orders. Progress shows below.`);
   const summary = data ? teardownSummary(data) : null;
   const canGo = data && (data.state === 'not_started' || data.state === 'blocked' || data.state === 'failed' || data.state === 'interrupted');
+  const reopen = async (before: TeardownView) => {
+    const keys = before.steps.some((s) => s.step === 'keys' && s.state === 'done');
+    try {
+      await conn.reopenBooth();
+      setMessage({
+        tone: 'good',
+        // The line under it says the end time will not close the booth again.
+        text: `The booth is open again: kiosks can order.${keys ? ` ${KEYS_REPLACED}` : ''}`,
+      });
+    } catch (e) {
+      setMessage({ tone: 'bad', text: `Not reopened. ${sentence(e instanceof Error ? e.message : String(e))}` });
+    }
+    refresh();
+  };
 
   return (
     <Sheet title="End of event: teardown" testid="teardown" onClose={onClose}>
@@ -37,12 +57,24 @@ export function Teardown({ conn, onClose }: { conn: Connection; onClose: () => v
       {gone && <p class="notice good" role="status" data-testid="teardown-stopped">The booth node has stopped. You can close Boothcloud.</p>}
       {problem && !gone && <p class="notice bad" role="alert">{problem}</p>}
       {message && !gone && !(message.tone === 'good' && summary?.tone === 'bad') && <p class={`notice ${message.tone}`} role="status" data-testid="teardown-message">{message.text}</p>}
+      {data && automaticTeardown(data, timeZone).map((l) => (
+        <p key={l.key} class={l.tone === 'warn' ? 'notice warn' : 'lead'} role="status" data-testid={`teardown-${l.key}`}>{l.text}</p>
+      ))}
+      {data?.reopenable && !gone && (
+        <div class="reopen" data-testid="reopen">
+          <p>
+            <strong>The event's end time closed this booth.</strong> If the event is still on, reopen it: kiosks can order again, and the
+            end time will not close it again.{data.steps.some((s) => s.step === 'keys' && s.state === 'done') ? ` ${KEYS_REPLACED}` : ''}
+          </p>
+          <HoldButton label="Reopen the booth" hint="Hold 2 s · kiosks can order again" testid="reopen-booth" onConfirm={() => void reopen(data)} />
+        </div>
+      )}
       {data?.state === 'not_started' && (
         <p>
           Teardown ends the event on this laptop and cannot be undone. Kiosks are told the booth is closed, every order goes
           to the hub (or into the folder below), the report is written, the keys are replaced, and customers' details, the
           cache and the media are wiped. Then the node stops.
-          {data.orders_at_risk > 0 && <strong> {data.orders_at_risk} orders are not at the hub yet.</strong>}
+          {data.orders_at_risk > 0 && <strong> {data.orders_at_risk === 1 ? '1 order is' : `${data.orders_at_risk} orders are`} not at the hub yet.</strong>}
         </p>
       )}
       {data && (
