@@ -25,7 +25,8 @@
 //! - [`teardown`]: the end of the event — close, sync or export, report, new keys,
 //!   wipe, leave the network, stop — resumable step by step.
 //! - [`audit`]: the append-only log of every control action.
-//! - [`secrets`], [`quote_keys`]: secrets in the OS keyring; the quote-signing key.
+//! - [`secrets`], [`quote_keys`], [`operator_token`]: secrets in the OS keyring; the
+//!   quote-signing key; the lead's token in force, and its rotation.
 //! - [`storage`]: the SQLite database (WAL, synchronous = FULL, migrations).
 //! - [`telemetry`], [`spend`], [`charts`]: latency per route, metered spend against
 //!   budget, and both over time.
@@ -47,6 +48,7 @@ pub mod http;
 pub mod launch;
 pub mod live_manifest;
 pub mod media;
+pub mod operator_token;
 pub mod orders;
 pub mod peers;
 pub mod quote_keys;

@@ -60,6 +60,13 @@ enum Command {
         data_dir: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
         secrets: SecretBackend,
+        /// Make a new token and print it: the running node at `--node` refuses the old one
+        /// at once; with no node running there, the store gets the new one for its start.
+        #[arg(long)]
+        rotate: bool,
+        /// The running node to rotate the token of.
+        #[arg(long, default_value = "http://127.0.0.1:8787")]
+        node: url::Url,
     },
     /// Play a booth against a node: kiosks pricing and ordering, phones loading the
     /// storefront, and bursts of visitors. Prints figures every 5 s and a JSON summary.
@@ -154,14 +161,46 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::OperatorToken { data_dir, secrets } => {
+        Command::OperatorToken { data_dir, secrets, rotate, node } => {
             let data_dir = data_dir_or_default(data_dir)?;
             std::fs::create_dir_all(&data_dir)
                 .with_context(|| format!("cannot create {}", data_dir.display()))?;
             let loaded =
                 Secrets::load(&data_dir, secrets, std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok())?;
-            println!("{}", loaded.operator_token);
-            Ok(ExitCode::SUCCESS)
+            if !rotate {
+                println!("{}", loaded.operator_token);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let url = node.join("api/v1/ops/operator-token/rotate")?;
+            let asked = runtime.block_on(async {
+                reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(&loaded.operator_token)
+                    .timeout(std::time::Duration::from_secs(10))
+                    .send()
+                    .await
+            });
+            match asked {
+                Ok(res) if res.status().is_success() => {
+                    let answer: serde_json::Value = runtime.block_on(res.json())?;
+                    println!("{}", answer["token"].as_str().unwrap_or_default());
+                    eprintln!("{}", answer["note"].as_str().unwrap_or_default());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(res) => anyhow::bail!(
+                    "the node at {node} refused ({}): is it this data folder's node?",
+                    res.status()
+                ),
+                Err(e) if e.is_connect() => {
+                    boothcloud_node::secrets::new_operator_token(loaded.store.as_ref())?;
+                    let again = Secrets::load(&data_dir, secrets, None)?;
+                    println!("{}", again.operator_token);
+                    eprintln!("No node answers at {node}: the new token is in the store for its next start.");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Command::Simulate {
             target,

@@ -28,6 +28,7 @@ use crate::controls::Controls;
 use crate::discovery::Discovery;
 use crate::live_manifest::{LiveManifest, ManifestError, ManifestSource};
 use crate::media::Media;
+use crate::operator_token::OperatorToken;
 use crate::orders::{OrderQueue, QueueWriter};
 use crate::peers::Peers;
 use crate::quote_keys::QuoteKeys;
@@ -115,7 +116,7 @@ pub struct Services {
     pub orders: OrderQueue,
     pub checkout: Checkout,
     pub keys: QuoteKeys,
-    pub operator_token: Arc<str>,
+    pub operator_token: Arc<OperatorToken>,
     pub secrets: Arc<dyn SecretStore>,
     /// Why the OS keyring is not in use, when it is not.
     pub secrets_fallback: Option<Arc<str>>,
@@ -301,7 +302,11 @@ impl Services {
             orders,
             checkout,
             keys,
-            operator_token: secrets.operator_token.into(),
+            operator_token: Arc::new(OperatorToken::new(
+                secrets.operator_token,
+                secrets.operator_token_source,
+                secrets.store.clone(),
+            )),
             secrets: secrets.store,
             secrets_fallback: secrets.fallback_reason.map(Into::into),
             stopping,

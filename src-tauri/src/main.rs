@@ -38,11 +38,19 @@ const MAX_NOTIFICATION_CHARS: usize = 300;
 struct Embedded {
     /// Filled once the node listens (or failed to start). The node starts beside the
     /// window, not before it, so WebKit and the node warm up at the same time.
-    ready: tokio::sync::watch::Receiver<Option<Result<Endpoint, String>>>,
+    ready: tokio::sync::watch::Receiver<Option<Result<Listening, String>>>,
     stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     stopped: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     launched: Instant,
     rendered: AtomicBool,
+}
+
+/// The node, once it listens: its URL and the lead's token in force (it may be rotated
+/// while the app runs, so the window is handed the current one each time it asks).
+#[derive(Clone)]
+struct Listening {
+    url: String,
+    token: std::sync::Arc<boothcloud_node::operator_token::OperatorToken>,
 }
 
 #[derive(Clone, serde::Serialize)]
@@ -66,7 +74,8 @@ async fn node_endpoint(node: tauri::State<'_, Embedded>) -> Result<Endpoint, Str
         .wait_for(Option::is_some)
         .await
         .map_err(|_| "the booth node stopped before it started".to_owned())?;
-    outcome.clone().expect("waited for Some")
+    let listening = outcome.clone().expect("waited for Some")?;
+    Ok(Endpoint { url: listening.url, operator_token: listening.token.current().to_string() })
 }
 
 /// Kiosk mode on the booth touchscreen: fullscreen, no window frame.
@@ -322,10 +331,8 @@ fn desktop(
                     None => println!("secrets: {}", services.secrets_kind()),
                     Some(why) => println!("secrets: {} ({why})", services.secrets_kind()),
                 }
-                let _ = announce.send(Some(Ok(Endpoint {
-                    url,
-                    operator_token: services.operator_token.to_string(),
-                })));
+                let _ = announce
+                    .send(Some(Ok(Listening { url, token: services.operator_token.clone() })));
                 node.run_until_stopped(async {
                     let _ = stopped.await;
                 })

@@ -10,6 +10,7 @@ mod controls;
 mod crash;
 mod manifest;
 mod media;
+mod operator_token;
 mod robustness;
 mod telemetry;
 mod uplink;

@@ -203,6 +203,34 @@ async function timeSteps(browser) {
     }
   });
 
+  await step('a new operator token with a hold: shown once, this screen keeps working, the old token is refused at once', async () => {
+    const booth = await startNode({ dataDir: freshDataDir() });
+    const page = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN });
+    try {
+      const rotate = page.getByTestId('rotate-token');
+      await rotate.click();
+      assert.equal((await fetch(`${booth.url}/api/v1/ops/status`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).status, 200, 'a tap rotates nothing');
+      await holdDown(page, rotate, 2400);
+      const shown = page.getByTestId('new-token');
+      await shown.waitFor();
+      const token = (await shown.locator('code').innerText()).trim();
+      assert.ok(token.length >= 32 && token !== OPERATOR_TOKEN, token);
+      assert.match(await page.getByTestId('control-message').innerText(), /^New operator token made\. The old token is refused from now on/);
+      assert.deepEqual(await smallControls(page.locator('.controls')), []);
+      await page.screenshot({ path: join(ARTIFACTS, 'new-token-1280x800-light.png') });
+      const status = async (t) => (await fetch(`${booth.url}/api/v1/ops/status`, { headers: { authorization: `Bearer ${t}` } })).status;
+      assert.deepEqual([await status(OPERATOR_TOKEN), await status(token)], [401, 200]);
+      // This screen carries on with the new token (and this browser keeps it).
+      await page.getByTestId('hide-token').click();
+      await shown.waitFor({ state: 'detached' });
+      await page.getByTestId('reload-prices').click();
+      await eventually('the reload answer', async () => /^Price list reloaded/.test(await page.getByTestId('control-message').innerText()), 5000);
+    } finally {
+      await page.close();
+      await booth.stop();
+    }
+  });
+
   await step('a jump of the laptop\'s clock shows a notice on every screen; "The laptop\'s clock is right" settles it', async () => {
     const clock = steppedClock(0);
     const dataDir = freshDataDir();

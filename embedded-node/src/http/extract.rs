@@ -6,7 +6,6 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
 use crate::services::Services;
@@ -109,7 +108,7 @@ impl FromRequestParts<Services> for Operator {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         match presented {
-            Some(token) if bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes())) => {
+            Some(token) if state.operator_token.is(token) => {
                 let client = match parts.headers.get(CLIENT_HEADER).and_then(|v| v.to_str().ok()) {
                     Some("app") => "app",
                     Some("dashboard") => "dashboard",

@@ -16,6 +16,7 @@ mod live;
 mod media;
 mod metrics;
 mod openapi;
+mod operator_token;
 mod peers;
 pub mod serve;
 mod shed;
@@ -99,6 +100,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(controls::routes())
         .merge(teardown::routes())
         .merge(clock::routes())
+        .merge(operator_token::routes())
         .split_for_parts()
 }
 

@@ -20,7 +20,7 @@ import { reconnectDelay, SseParser, STREAM_SILENCE_MS } from './sse';
 import type {
   Approval, AuditEntry, Booth, ChartName, ChartSpan, ClockView, ConfirmTime, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
   IssuedToken, IssueToken, Job, JobList, Link, MediaSummary, Order, OrderPage, PairingCode, PairRequest, Purged, PurgeRequest, ReloadOutcome, Route, RunReport,
-  Snapshot, StartTranscode, SyncState, TeardownRequest, TeardownView, Trust, Unpaired, Upload, UploadToken, WarmUp,
+  Snapshot, StartTranscode, SyncState, RotatedToken, TeardownRequest, TeardownView, Trust, Unpaired, Upload, UploadToken, WarmUp,
 } from './types';
 
 export type * from './types';
@@ -271,6 +271,15 @@ export class Connection {
 
   runRunbook(name: string): Promise<RunReport> {
     return this.request(`/api/v1/ops/runbooks/${encodeURIComponent(name)}/run`, { method: 'POST' });
+  }
+
+  /** A new operator token, in force at once; this connection uses it from now on (and
+   *  this browser keeps it). The old token is refused everywhere else. */
+  async rotateOperatorToken(): Promise<RotatedToken> {
+    const rotated = await this.request<RotatedToken>('/api/v1/ops/operator-token/rotate', { method: 'POST' });
+    if (this.runtime === 'desktop') this.token = rotated.token;
+    else this.setToken(rotated.token);
+    return rotated;
   }
 
   teardown(): Promise<TeardownView> {

@@ -334,6 +334,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/operator-token/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new operator token, in force at once: the old one is refused from this answer on,
+         *     on every screen and script that used it. The token is kept in the OS keyring for the
+         *     next start. */
+        post: operations["rotate_operator_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/orders": {
         parameters: {
             query?: never;
@@ -1998,6 +2017,13 @@ export interface components {
             /** Format: int64 */
             requeued: number;
         };
+        RotatedToken: {
+            /** @description What changes, in words (e.g. that `BOOTHCLOUD_OPERATOR_TOKEN` sets the token again
+             *     at the next start). */
+            note: string;
+            /** @description The new operator token. Shown only in this answer: keep it now. */
+            token: string;
+        };
         /** @description The operator's choice of way upstream. */
         Route: {
             /** @enum {string} */
@@ -3413,6 +3439,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Requeued"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_operator_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedToken"];
                 };
             };
             401: {

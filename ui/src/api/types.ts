@@ -102,6 +102,8 @@ export type TeardownStep = Schemas['TeardownStep'];
 export type TeardownStepView = Schemas['StepView'];
 export type TeardownView = Schemas['TeardownView'];
 export type TeardownRequest = Schemas['TeardownRequest'];
+/** A new operator token: shown only in this answer. */
+export type RotatedToken = Schemas['RotatedToken'];
 /** An automatic teardown counting down before it closes the booth (staff may cancel it). */
 export type CountdownView = Schemas['CountdownView'];
 

@@ -134,6 +134,20 @@ export function Controls({ conn, theme, onTheme, onRunbooks, onTeardown }: {
     }
   };
 
+  const [shownToken, setShownToken] = useState<string | null>(null);
+  const rotateToken = async () => {
+    setBusy(true);
+    try {
+      const rotated = await conn.rotateOperatorToken();
+      setShownToken(rotated.token);
+      setMessage({ tone: 'good', text: `New operator token made. ${rotated.note}` });
+    } catch (e) {
+      failed('A new operator token could not be made', e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const toggleKiosk = async () => {
     try {
       await conn.setKiosk(!kiosk);
@@ -169,6 +183,29 @@ export function Controls({ conn, theme, onTheme, onRunbooks, onTeardown }: {
           {theme === 'dark' ? 'Light screen (sunlight)' : 'Dark screen (evening)'}
         </button>
       </div>
+      <h3>Operator token</h3>
+      <p class="hint">
+        Make a new one if the token may have been seen or shared. This screen keeps working; every other screen and script
+        needs the new token.
+      </p>
+      <div class="buttons">
+        <HoldButton
+          label="Make a new operator token"
+          hint="Hold 2 s · the old token stops working at once"
+          onConfirm={rotateToken}
+          disabled={busy}
+          testid="rotate-token"
+        />
+      </div>
+      {shownToken && (
+        <div class="new-token" data-testid="new-token">
+          <p>The new operator token, shown only now:</p>
+          <code>{shownToken}</code>
+          <button type="button" class="big-button" onClick={() => setShownToken(null)} data-testid="hide-token">
+            I have kept it: hide it
+          </button>
+        </div>
+      )}
       {message && (
         <p class={`notice ${message.tone}`} role="status" data-testid="control-message">
           {message.text}
