@@ -342,7 +342,10 @@ async fn quote_over_http() -> anyhow::Result<(f64, f64)> {
         let _ = stop_rx.await;
     }));
     let http = reqwest::Client::new();
-    let body = serde_json::to_vec(&json!({"lines": basket().lines, "tier": "member"}))?;
+    // The demo manifest's member code (public, for the demo only).
+    let body = serde_json::to_vec(
+        &json!({"lines": basket().lines, "tier": "member", "tier_code": "HARBOUR-MEMBER-2026"}),
+    )?;
     let mut h = histogram();
     for i in 0..6_000 {
         let t0 = Instant::now();

@@ -38,6 +38,18 @@ pub enum CheckoutError {
     OfflineLimit(String),
     #[error("{0}")]
     BadContact(&'static str),
+    /// A tier named without what opens it (its code; later, a staff session).
+    #[error(
+        "the `{0}` prices need the tier's code (a crew badge, a member card) or a staff session"
+    )]
+    TierNotAllowed(String),
+}
+
+/// The customer tier a quote asks for, and the code that opens it.
+#[derive(Debug, Clone)]
+pub struct TierAsk {
+    pub tier: String,
+    pub code: Option<String>,
 }
 
 /// A priced basket, sealed.
@@ -75,11 +87,12 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    /// Prices `lines` (for `tier`) with the promotions in force now and seals the quote.
+    /// Prices `lines` (for a tier, when its code opens it) with the promotions in force
+    /// now and seals the quote.
     pub fn quote(
         &self,
         lines: Vec<BasketLine>,
-        tier: Option<String>,
+        tier: Option<TierAsk>,
     ) -> Result<Quote, CheckoutError> {
         if self.teardown.is_closed() {
             return Err(CheckoutError::Closed);
@@ -94,7 +107,15 @@ impl Checkout {
             let shown = &line.sku[..line.sku.floor_char_boundary(MAX_SKU_BYTES)];
             return Err(PricingError::UnknownSku(format!("{shown}…")).into());
         }
+        let pricing = &loaded.manifest.pricing;
+        // An unknown tier is the price engine's to refuse (422); a known one needs its code.
+        if let Some(ask) = tier.as_ref().filter(|a| pricing.tiers.contains(&a.tier)) {
+            if !boothcloud_core::pricing::code_opens_tier(pricing, &ask.tier, ask.code.as_deref()) {
+                return Err(CheckoutError::TierNotAllowed(ask.tier.clone()));
+            }
+        }
         let now = self.clock.now();
+        let tier = tier.map(|a| a.tier);
         let priced = loaded.book.price(&Basket { lines, tier }, now)?;
         for line in &priced.lines {
             if let Some(stock) = loaded.book.item(&line.sku).and_then(|i| i.stock) {

@@ -17,6 +17,7 @@ currency = "EUR"
 
 [pricing]
 tiers = ["member"]
+tier_codes = { member = "HARBOUR-MEMBER" }
 quote_ttl = "QUOTE_TTL"
 
 [[catalogue]]
@@ -261,7 +262,10 @@ async fn every_promotion_kind_over_http() {
         (&[("CAP", 1)], None, 1500, &[]),
     ];
     for (lines, tier, total, promos) in cases {
-        let q = k.quote(lines, *tier).await;
+        let q = match tier {
+            Some(t) => k.quote_in_tier(lines, t, Some("HARBOUR-MEMBER")).await,
+            None => k.quote(lines, None).await,
+        };
         assert_eq!(q.status, 200, "{lines:?}: {}", q.body);
         assert_eq!(q.body["total"], *total, "{lines:?} {tier:?}: {}", q.body);
         let applied: Vec<&str> = q.body["discounts"]
@@ -272,6 +276,22 @@ async fn every_promotion_kind_over_http() {
             .collect();
         assert_eq!(&applied, promos, "{lines:?}");
     }
+}
+
+#[tokio::test]
+async fn a_tier_is_priced_only_with_its_code() {
+    let (node, _dir) = pricing_node("5m");
+    let k = Kiosk::new(&node.url);
+    for code in [None, Some("harbour-member"), Some("")] {
+        let r = k.quote_in_tier(&[("TEE", 1)], "member", code).await;
+        assert_eq!((r.status, r.code()), (403, "tier_not_allowed"), "{code:?}: {}", r.body);
+        assert!(r.body["error"]["message"].as_str().unwrap().contains("code"), "{}", r.body);
+    }
+    let r = k.quote_in_tier(&[("TEE", 1)], "member", Some("HARBOUR-MEMBER")).await;
+    assert_eq!((r.status, r.body["tier"].as_str()), (200, Some("member")), "{}", r.body);
+    // An unknown tier stays the price engine's answer, code or not.
+    let r = k.quote_in_tier(&[("TEE", 1)], "vip", Some("HARBOUR-MEMBER")).await;
+    assert_eq!((r.status, r.code()), (422, "unknown_tier"));
 }
 
 #[tokio::test]

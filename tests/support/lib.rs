@@ -306,6 +306,22 @@ impl Kiosk {
         .await
     }
 
+    /// A quote in a customer tier, with the code that opens it (or none).
+    pub async fn quote_in_tier(
+        &self,
+        lines: &[(&str, i64)],
+        tier: &str,
+        code: Option<&str>,
+    ) -> Answer {
+        let lines: Vec<Value> = lines.iter().map(|(s, q)| json!({"sku": s, "qty": q})).collect();
+        self.post_raw(
+            "/api/v1/quotes",
+            "application/json",
+            json!({"lines": lines, "tier": tier, "tier_code": code}).to_string(),
+        )
+        .await
+    }
+
     pub async fn order(&self, key: &str, body: &Value) -> Answer {
         let r = self
             .http

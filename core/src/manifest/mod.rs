@@ -395,6 +395,9 @@ pub struct Item {
 pub struct PricingSettings {
     /// Customer tiers a quote may name (e.g. "member", "staff").
     pub tiers: Vec<String>,
+    /// The code that opens a tier to a customer (tier → code). A tier without one is
+    /// priced only for staff.
+    pub tier_codes: std::collections::BTreeMap<String, String>,
     /// How long a quote token stays valid.
     pub quote_ttl: SignedDuration,
     pub max_lines: u32,
@@ -406,6 +409,7 @@ impl Default for PricingSettings {
     fn default() -> Self {
         PricingSettings {
             tiers: Vec::new(),
+            tier_codes: std::collections::BTreeMap::new(),
             quote_ttl: SignedDuration::from_mins(5),
             max_lines: 50,
             max_qty_per_line: 99,

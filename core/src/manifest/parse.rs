@@ -194,6 +194,9 @@ struct RawItem {
 struct RawPricing {
     #[serde(default)]
     tiers: Vec<Spanned<String>>,
+    /// Tier → the code that opens it for a customer (a crew badge, a member card).
+    #[serde(default)]
+    tier_codes: std::collections::BTreeMap<String, Spanned<String>>,
     quote_ttl: Option<Spanned<String>>,
     max_lines: Option<Spanned<i64>>,
     max_qty_per_line: Option<Spanned<i64>>,
@@ -798,6 +801,11 @@ fn check_assets(c: &mut Checker, raw: RawAssets) -> AssetSettings {
     }
 }
 
+/// Shortest and longest tier code (long enough not to be guessed in a few tries; the
+/// edge's rate limits do the rest).
+const MIN_TIER_CODE: usize = 8;
+const MAX_TIER_CODE: usize = 128;
+
 fn check_pricing(c: &mut Checker, raw: RawPricing) -> PricingSettings {
     let d = PricingSettings::default();
     let mut seen = HashSet::new();
@@ -815,8 +823,27 @@ fn check_pricing(c: &mut Checker, raw: RawPricing) -> PricingSettings {
     if tiers.len() > 32 {
         c.at(raw.tiers[32].span(), "at most 32 tiers");
     }
+    let mut tier_codes = std::collections::BTreeMap::new();
+    for (tier, code) in &raw.tier_codes {
+        if !tiers.contains(tier) {
+            c.at(
+                code.span(),
+                format!("pricing.tier_codes names `{tier}`, which is not in pricing.tiers"),
+            );
+        } else if !(MIN_TIER_CODE..=MAX_TIER_CODE).contains(&code.get_ref().chars().count())
+            || code.get_ref().chars().any(char::is_control)
+        {
+            c.at(
+                code.span(),
+                format!("the code for tier `{tier}` must be {MIN_TIER_CODE} to {MAX_TIER_CODE} characters, none of them control characters"),
+            );
+        } else {
+            tier_codes.insert(tier.clone(), code.get_ref().clone());
+        }
+    }
     PricingSettings {
         tiers,
+        tier_codes,
         quote_ttl: raw.quote_ttl.as_ref().map_or(d.quote_ttl, |t| {
             c.duration(
                 t,

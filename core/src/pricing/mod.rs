@@ -55,6 +55,21 @@ pub enum PricingError {
     UnknownTier(String),
 }
 
+/// Whether a customer who names `tier` and brings `code` may be priced in it: only with
+/// the code the manifest sets for that tier (compared in constant time). A tier with no
+/// code is for staff only. Unknown tiers are the price engine's to refuse.
+pub fn code_opens_tier(
+    settings: &crate::manifest::PricingSettings,
+    tier: &str,
+    code: Option<&str>,
+) -> bool {
+    use subtle::ConstantTimeEq;
+    match (settings.tier_codes.get(tier), code) {
+        (Some(expected), Some(given)) => expected.as_bytes().ct_eq(given.as_bytes()).into(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

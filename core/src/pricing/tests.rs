@@ -563,3 +563,28 @@ fn bad_baskets_name_the_problem() {
     let too_many: Vec<(&str, i64)> = std::iter::repeat_n(("A", 1), 51).collect();
     assert_eq!(err(&too_many, None), PricingError::TooManyLines { lines: 51, max: 50 });
 }
+
+#[test]
+fn a_tier_opens_to_a_customer_only_with_its_code_and_codes_are_checked_in_the_manifest() {
+    let text = BASE.replace(
+        "tiers = [\"member\", \"staff\"]",
+        "tiers = [\"member\", \"staff\"]\ntier_codes = { member = \"HARBOUR-MEMBER\" }",
+    );
+    let m = parse(&text).unwrap_or_else(|p| panic!("{:?}", p.0));
+    let p = &m.pricing;
+    assert!(code_opens_tier(p, "member", Some("HARBOUR-MEMBER")));
+    assert!(!code_opens_tier(p, "member", Some("harbour-member")));
+    assert!(!code_opens_tier(p, "member", None));
+    assert!(
+        !code_opens_tier(p, "staff", Some("HARBOUR-MEMBER")),
+        "a tier with no code is staff-only"
+    );
+    for bad in ["tier_codes = { vip = \"LONG-ENOUGH\" }", "tier_codes = { member = \"short\" }"] {
+        let text = BASE.replace(
+            "tiers = [\"member\", \"staff\"]",
+            &format!("tiers = [\"member\", \"staff\"]\n{bad}"),
+        );
+        let problems = parse(&text).expect_err(bad).0;
+        assert!(problems.iter().any(|p| p.message.contains("tier")), "{bad}: {problems:?}");
+    }
+}

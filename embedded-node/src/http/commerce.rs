@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use crate::checkout::OrderAttempt;
+use crate::checkout::{OrderAttempt, TierAsk};
 use crate::orders::{Captured, Contact, OrderView, PaymentMethod, MAX_IDEMPOTENCY_KEY};
 use crate::services::Services;
 use boothcloud_core::manifest::Item;
@@ -72,8 +72,13 @@ async fn catalogue(State(state): State<Services>) -> Json<Catalogue> {
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     lines: Vec<BasketLine>,
+    /// A customer tier (`GET /api/v1/catalogue` lists them); needs `tier_code`.
     #[serde(default)]
     tier: Option<String>,
+    /// The code that opens `tier` (the manifest's `pricing.tier_codes`: a crew badge, a
+    /// member card).
+    #[serde(default)]
+    tier_code: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -99,13 +104,15 @@ pub struct QuoteResponse {
 #[utoipa::path(post, path = "/api/v1/quotes", tag = "commerce", request_body = QuoteRequest,
     responses((status = 200, body = QuoteResponse),
               (status = 409, description = "not enough stock", body = ErrorBody),
+              (status = 403, description = "a tier without its code (`tier_not_allowed`)", body = ErrorBody),
               (status = 410, description = "the booth has closed (teardown) (`booth_closed`)", body = ErrorBody),
               (status = 422, description = "unknown sku, bad quantity, oversize basket, unknown tier", body = ErrorBody)))]
 async fn create_quote(
     State(state): State<Services>,
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<QuoteResponse>, ApiError> {
-    let quote = state.checkout.quote(req.lines, req.tier)?;
+    let tier = req.tier.map(|tier| TierAsk { tier, code: req.tier_code });
+    let quote = state.checkout.quote(req.lines, tier)?;
     let priced = quote.priced;
     Ok(Json(QuoteResponse {
         quote_id: quote.quote_id,

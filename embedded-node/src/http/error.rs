@@ -142,6 +142,9 @@ impl From<CheckoutError> for ApiError {
     fn from(e: CheckoutError) -> ApiError {
         match e {
             CheckoutError::Closed => ApiError::booth_closed("orders"),
+            CheckoutError::TierNotAllowed(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "tier_not_allowed", e.to_string())
+            }
             CheckoutError::Pricing(e) => e.into(),
             CheckoutError::Token(e) => e.into(),
             CheckoutError::Order(e) => e.into(),

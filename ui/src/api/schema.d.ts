@@ -1967,7 +1967,11 @@ export interface components {
         };
         QuoteRequest: {
             lines: components["schemas"]["BasketLine"][];
+            /** @description A customer tier (`GET /api/v1/catalogue` lists them); needs `tier_code`. */
             tier?: string | null;
+            /** @description The code that opens `tier` (the manifest's `pricing.tier_codes`: a crew badge, a
+             *     member card). */
+            tier_code?: string | null;
         };
         QuoteResponse: {
             currency: string;
@@ -5515,6 +5519,15 @@ export interface operations {
             };
             /** @description the body is not JSON (`malformed_json`) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a tier without its code (`tier_not_allowed`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
