@@ -85,7 +85,7 @@ async function main() {
     // Teardown's export folder: in the app, the native folder chooser is offered (the
     // window may call `choose_folder`; the browser dashboard has no such button).
     const open = await browser.$('[data-testid="open-teardown"]');
-    await open.scrollIntoView();
+    await open.scrollIntoView({ block: "center" });
     await open.click();
     await browser.$('[data-testid="choose-folder"]').waitForExist({ timeout: 5000 });
     await browser.$('[data-testid="teardown"] button.primary').click();

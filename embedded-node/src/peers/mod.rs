@@ -52,6 +52,9 @@ pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 pub const MAX_FLEET: usize = 256;
 /// The header every peer answer states the answering booth's time in (Unix ms).
 pub const TIME_HEADER: &str = "x-boothcloud-time";
+/// Furthest a peer's clock is believed to be from this booth's (a year), so no answer can
+/// push arithmetic on times out of range.
+const MAX_OFFSET_MS: i64 = 366 * 24 * 3_600_000;
 /// A peer's clock further than this from this booth's is shown on the screens.
 pub const SKEW_SHOWN: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
 
@@ -363,6 +366,10 @@ impl Peers {
             return;
         };
         let now = self.clock.now_ms();
+        // A time further than a year from ours is not a clock, it is noise (or an attack).
+        if theirs.abs_diff(now) > MAX_OFFSET_MS.unsigned_abs() {
+            return;
+        }
         let rtt = (now - sent.as_millisecond()).max(0);
         let offset = theirs - (sent.as_millisecond() + rtt / 2);
         let mut clocks = self.clocks.write().unwrap_or_else(|p| p.into_inner());
@@ -378,6 +385,9 @@ impl Peers {
         let now = self.clock.now();
         let rtt = now.duration_since(sent).max(jiff::SignedDuration::ZERO);
         let offset = s.at.duration_since(sent + rtt / 2).as_millis() as i64;
+        if offset.abs() > MAX_OFFSET_MS {
+            return 0;
+        }
         self.clocks.write().unwrap_or_else(|p| p.into_inner()).insert(
             id.to_owned(),
             PeerClock {

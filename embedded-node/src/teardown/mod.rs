@@ -757,6 +757,10 @@ impl Teardown {
                     .await;
             }
             Some(c) if self.clock.monotonic() >= c.closes_after => {
+                // Taken, not read: a cancel in the same instant wins or loses, never both.
+                if self.live().countdown.take().is_none() {
+                    return;
+                }
                 let started = self.begin(event, &who, m.teardown.export_dir.as_deref(), true).await;
                 if let Ok(true) = started {
                     scope
@@ -794,9 +798,8 @@ impl Teardown {
     /// teardown again for this event (the lead can still start it by hand).
     pub async fn cancel_countdown(&self, who: &Who) -> Result<(), TeardownError> {
         let event = self.scope.manifest.current().manifest.event.id.clone();
-        let Some(c) = self.live().countdown else { return Err(TeardownError::NoCountdown) };
+        let Some(c) = self.live().countdown.take() else { return Err(TeardownError::NoCountdown) };
         self.stand_down(&event, who, "countdown cancelled").await?;
-        self.live().countdown = None;
         self.scope
             .audit
             .record(

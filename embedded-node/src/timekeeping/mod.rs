@@ -195,9 +195,9 @@ pub async fn start_facts(
 
 async fn save(clock: &BoothClock, db: &SqlitePool) -> Result<(), sqlx::Error> {
     let s = clock.standing();
-    // A gap the booth has not settled is not saved as the laptop's known error: a
-    // restart then starts from the wall clock, floored by this run's trusted time.
-    let gap = if s.in_doubt && s.start_doubt.is_none() { SignedDuration::ZERO } else { s.gap };
+    // The gap is saved settled or not: a restart after a step nobody confirmed starts
+    // from the booth's time, in doubt, with automations held, never from the step.
+    let gap = s.gap;
     sqlx::query(
         "INSERT INTO clock_state (id, trusted_ms, gap_ms) VALUES (1, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET trusted_ms = excluded.trusted_ms, gap_ms = excluded.gap_ms",

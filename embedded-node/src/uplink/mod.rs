@@ -436,6 +436,10 @@ impl Uplink {
         let Ok(a) = serde_json::from_slice::<HeartbeatAnswer>(answer) else { return };
         let half = jiff::SignedDuration::try_from(rtt / 2).unwrap_or_default();
         let offset = a.now.duration_since(sent + half).as_millis() as i64;
+        // A hub more than a year off is not believed (and no arithmetic goes out of range).
+        if offset.unsigned_abs() > 366 * 24 * 3_600_000 {
+            return;
+        }
         self.lock().hub_offset_ms = Some(offset);
         self.clock.witness("the hub", a.now + half, half);
     }
