@@ -456,6 +456,17 @@ impl Teardown {
             .collect())
     }
 
+    /// The steps of `event` that are done.
+    async fn done_steps(&self, event: &str) -> Result<Vec<TeardownStep>, sqlx::Error> {
+        Ok(self
+            .steps(event)
+            .await?
+            .into_iter()
+            .filter(|(_, st, ..)| st == "done")
+            .map(|(s, ..)| s)
+            .collect())
+    }
+
     async fn record(
         &self,
         event: &str,
@@ -589,13 +600,7 @@ impl Teardown {
             return Ok(());
         }
         self.live().ran_here = true;
-        let done: Vec<TeardownStep> = self
-            .steps(&event)
-            .await?
-            .into_iter()
-            .filter(|(_, st, ..)| st == "done")
-            .map(|(s, ..)| s)
-            .collect();
+        let done = self.done_steps(&event).await?;
         let who = Who { actor: "teardown", client: "node", why: run.started_by.clone().into() };
         for step in TeardownStep::ALL.into_iter().filter(|s| !done.contains(s)) {
             if halt == Some((step, false)) || self.live().abort {
@@ -828,13 +833,7 @@ impl Teardown {
             self.live().abort = false;
             return Err(TeardownError::StepRunning(step));
         };
-        let done: Vec<TeardownStep> = self
-            .steps(&event)
-            .await?
-            .into_iter()
-            .filter(|(_, st, ..)| st == "done")
-            .map(|(s, ..)| s)
-            .collect();
+        let done = self.done_steps(&event).await?;
         if done.contains(&TeardownStep::Wipe) {
             self.live().abort = false;
             return Err(TeardownError::Wiped);
