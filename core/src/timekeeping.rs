@@ -244,6 +244,20 @@ impl Timekeeper {
     }
 }
 
+/// Furthest another clock is believed to be from the booth's (a year): a time further
+/// off is noise or an attack, and no arithmetic on it may go out of range.
+pub const MAX_OFFSET: SignedDuration = SignedDuration::from_hours(366 * 24);
+
+/// Another clock's offset from ours (theirs − ours, ms) from the time it stated
+/// (`theirs_ms`) on an answer to a request sent at `sent_ms` and answered at `now_ms`
+/// (all ms), assuming the answer was made halfway through the round trip. `None` when
+/// the answer came before the question or the offset is beyond [`MAX_OFFSET`].
+pub fn offset_ms(theirs_ms: i64, sent_ms: i64, now_ms: i64) -> Option<i64> {
+    let rtt = now_ms.checked_sub(sent_ms).filter(|r| *r >= 0)?;
+    let offset = theirs_ms.checked_sub(sent_ms.checked_add(rtt / 2)?)?;
+    (u128::from(offset.unsigned_abs()) <= MAX_OFFSET.as_millis().unsigned_abs()).then_some(offset)
+}
+
 /// A span in words: "1 h 00 min", "3 min 20 s", "45 s", "2 days 4 h" (sign ignored).
 pub fn span_words(d: SignedDuration) -> String {
     // To the nearest second: a step measured at 7,199,999 ms is "2 h 00 min".
@@ -426,5 +440,17 @@ mod tests {
             Verdict::BoothTimeConfirmed
         );
         assert!(!k.holds_automations());
+    }
+
+    #[test]
+    fn an_offset_is_measured_from_the_middle_of_the_round_trip_and_bounded() {
+        // Asked at 1000, answered at 1200: they stated 181_100, made at ~1100.
+        assert_eq!(offset_ms(181_100, 1_000, 1_200), Some(180_000));
+        assert_eq!(offset_ms(-400, 1_000, 1_000), Some(-1_400), "behind is negative");
+        assert_eq!(offset_ms(5_000, 1_000, 900), None, "an answer before its question");
+        let year = MAX_OFFSET.as_millis() as i64;
+        assert_eq!(offset_ms(year + 2_000, 1_000, 1_000), None, "beyond a year is noise");
+        assert_eq!(offset_ms(i64::MAX, 1_000, 1_000), None);
+        assert_eq!(offset_ms(i64::MIN, 1_000, 1_000), None);
     }
 }

@@ -40,6 +40,7 @@ use boothcloud_core::hub_protocol::{BOOTHS_PATH, HEARTBEAT_PATH, ORDERS_PATH};
 use boothcloud_core::signing::hub::{
     self as auth, HubAuthError, HubSignature, AUTH_HEADER, PROOF_HEADER, RELAY_HEADER,
 };
+use boothcloud_core::signing::TIME_HEADER;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use subtle::ConstantTimeEq;
 
@@ -128,8 +129,22 @@ fn router(hub: Hub) -> Router {
                 "the hub hit an internal error",
             ))
         }))
+        .layer(axum::middleware::from_fn_with_state(hub.clock.clone(), stamp_time))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_REQUESTS))
         .with_state(hub)
+}
+
+/// States the hub's time (`X-Boothcloud-Time`, Unix ms) on every answer, refusals
+/// included: a booth whose clock is past the signing window learns the time to sign
+/// its next request in. Unsigned, so a booth uses it for nothing else.
+async fn stamp_time(
+    State(clock): State<Arc<dyn Clock>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(TIME_HEADER, axum::http::HeaderValue::from(clock.now_ms()));
+    res
 }
 
 fn refused(e: HubAuthError) -> ApiError {

@@ -826,7 +826,7 @@ async fn an_online_teardown_syncs_every_order_to_the_hub_and_needs_no_export() {
 }
 
 #[tokio::test]
-async fn two_paired_booths_three_minutes_apart_still_relay_and_the_skew_is_shown_and_reported() {
+async fn two_paired_booths_ten_minutes_apart_still_relay_and_the_skew_is_shown_and_reported() {
     let pg = Postgres::start();
     let hub = Hub::start(&pg, "127.0.0.1:0");
     let link_a = Link::to(&hub.url).await;
@@ -839,8 +839,10 @@ async fn two_paired_booths_three_minutes_apart_still_relay_and_the_skew_is_shown
         "",
         "[]",
     ));
-    // A's laptop clock is three minutes ahead of everyone's (monotonic time is real).
-    let clock = boothcloud_tests::SteppedClock::new(180);
+    // A's laptop clock is ten minutes ahead of everyone's (monotonic time is real):
+    // past the peers' signing window (30 s) and the hub's (5 min). The hub refuses A's
+    // first heartbeat and states its time; A signs the next one in it.
+    let clock = boothcloud_tests::SteppedClock::new(600);
     let dir_a = tempfile::tempdir().unwrap();
     let peers = format!("[{{ name = \"Stand B\", url = \"{}/\" }}]", b.url);
     let a = TestNode::start_with(Options {
@@ -864,8 +866,8 @@ async fn two_paired_booths_three_minutes_apart_still_relay_and_the_skew_is_shown
     let stand_b = &fleet["booths"][0];
     assert_eq!(stand_b["paired"], true, "{fleet:#}");
     let offset = stand_b["clock_offset_ms"].as_i64().unwrap();
-    assert!((offset + 180_000).abs() < 2_000, "B is three minutes behind A: {offset}");
-    assert_eq!(stand_b["clock_words"], "Its clock is 3 min 00 s behind this booth's.");
+    assert!((offset + 600_000).abs() < 2_000, "B is ten minutes behind A: {offset}");
+    assert_eq!(stand_b["clock_words"], "Its clock is 10 min 00 s behind this booth's.");
 
     link_a.cut();
     until(&a, "A relays", Duration::from_secs(10), mode_is("relay")).await;
@@ -883,5 +885,35 @@ async fn two_paired_booths_three_minutes_apart_still_relay_and_the_skew_is_shown
     let reported = pg.count(
         "SELECT COALESCE((report->>'clock_offset_ms')::bigint, 0) FROM hub_booths WHERE booth_id = 'stand-a'",
     );
-    assert!((reported - 180_000).abs() < 2_000, "A reported its offset to the hub: {reported}");
+    assert!((reported - 600_000).abs() < 2_000, "A reported its offset to the hub: {reported}");
+}
+
+#[tokio::test]
+async fn a_booth_whose_clock_is_past_the_hubs_window_signs_in_the_hubs_time_after_one_refusal() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    // Fifteen minutes slow, alone (no paired booth to learn the hub's time from): the hub
+    // refuses its first heartbeat, stating its time; the booth signs the next in it.
+    let clock = boothcloud_tests::SteppedClock::new(-900);
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start_with(Options {
+        manifest: Some(booth_manifest(
+            dir.path(),
+            &hub.url,
+            "stand-slow",
+            &Hub::credential("stand-slow"),
+            "",
+            "[]",
+        )),
+        env: clock.env(),
+        ..Options::default()
+    });
+    until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
+    buy_many(&node, 5, "slow").await;
+    until(&node, "drained", Duration::from_secs(20), drained).await;
+    assert_eq!(at_hub(&pg, "stand-slow"), (5, 5));
+    let reported = pg.count(
+        "SELECT COALESCE((report->>'clock_offset_ms')::bigint, 0) FROM hub_booths WHERE booth_id = 'stand-slow'",
+    );
+    assert!((reported + 900_000).abs() < 2_000, "its offset, proven, reached the hub: {reported}");
 }

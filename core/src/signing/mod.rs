@@ -34,6 +34,12 @@
 //! Not covered here: transport confidentiality (that is TLS, at the node's edge), and a
 //! stolen laptop (keys live in the OS keyring, and teardown rotates them).
 
+/// The header every answer of a booth to a peer, and of the hub to a booth, states the
+/// answerer's time in (Unix ms, unsigned): so a sender whose clock is off can sign its
+/// next request in the receiver's time. It is never a second source for trusted time
+/// (a proven answer is), and a false one can only make a signature fail.
+pub const TIME_HEADER: &str = "x-boothcloud-time";
+
 pub mod hub;
 pub mod peer;
 pub mod quote;

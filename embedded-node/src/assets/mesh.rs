@@ -92,9 +92,9 @@ async fn ask_one(
     for (name, value) in forward {
         req = req.header(*name, value);
     }
-    let asked = peers.now();
+    let asked = peers.stamp();
     let res = req.send().await.ok()?;
-    peers.note_time(&id, res.headers(), asked);
+    peers.note_time(&id, &res, asked);
     if res.status() != reqwest::StatusCode::OK
         || res.content_length().is_some_and(|n| n > max_bytes)
     {

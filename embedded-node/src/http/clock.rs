@@ -46,6 +46,8 @@ async fn confirm(
 ) -> Result<Json<ClockView>, ApiError> {
     let before = state.booth_clock.standing();
     state.booth_clock.confirm(req.trust);
+    // Kept at once: a restart right after the lead's word must not doubt again.
+    timekeeping::save(&state.booth_clock, &state.db).await.map_err(ApiError::internal)?;
     state
         .audit
         .record(

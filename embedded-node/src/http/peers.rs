@@ -231,7 +231,7 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
         at: state.clock.now(),
-        hub_offset_ms: state.uplink.hub_offset_ms(),
+        hub_offset_ms: state.uplink.proven_hub_offset_ms(),
         clock_in_doubt: state.booth_clock.standing().in_doubt,
     })
 }

@@ -12,7 +12,9 @@
 //! a proven status states it in its body). This node keeps each peer's offset and signs
 //! requests to it in that peer's time, so booths whose clocks differ by minutes still
 //! pair and relay while every receiver keeps its own narrow window (`MAX_SKEW_SECS`) and
-//! its nonce guard. A proven status is also a second source for `timekeeping`.
+//! its nonce guard. A proven status is also a second source for `timekeeping`. An
+//! offset belongs to the stretch of trusted time it was measured in: when this booth's
+//! own time jumps, it is dropped and measured again.
 //!
 //! A booth is **paired** when both hold the same pairing key, it is of the same event,
 //! the operator has not unpaired it, and its last signed exchange checked out both
@@ -34,13 +36,14 @@ use sqlx::SqlitePool;
 use crate::discovery::Discovery;
 use crate::live_manifest::LiveManifest;
 use crate::secrets::{SecretError, SecretStore};
-use crate::timekeeping::BoothClock;
+use crate::timekeeping::{BoothClock, Stamp};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::devices::inventory::{DeviceKind, Liveness};
 use boothcloud_core::signing::hex;
 use boothcloud_core::signing::peer::{
     self as auth, PeerAuthError, ReplayGuard, Signature, PROOF_HEADER, SIGNATURE_HEADER,
 };
+use boothcloud_core::timekeeping;
 
 /// The secret-store name of a pairing key handed over with a pairing code.
 pub const ADOPTED_KEY: &str = "pairing-key";
@@ -50,16 +53,19 @@ pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 /// Most booths in the fleet view (LAN and manifest together).
 pub const MAX_FLEET: usize = 256;
-/// The header every peer answer states the answering booth's time in (Unix ms).
-pub const TIME_HEADER: &str = "x-boothcloud-time";
-/// Furthest a peer's clock is believed to be from this booth's (a year), so no answer can
-/// push arithmetic on times out of range.
-const MAX_OFFSET_MS: i64 = 366 * 24 * 3_600_000;
+pub use boothcloud_core::signing::TIME_HEADER;
+
+/// The time (Unix ms) an answer states in [`TIME_HEADER`], if it states one.
+pub fn stated_time(headers: &reqwest::header::HeaderMap) -> Option<i64> {
+    headers.get(TIME_HEADER)?.to_str().ok()?.parse().ok()
+}
+/// A proven offset older than this gives way to a fresher time header.
+const PROVEN_FOR: Duration = Duration::from_secs(60);
 /// A peer's clock further than this from this booth's is shown on the screens.
 pub const SKEW_SHOWN: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
 
 /// A peer's clock against this booth's.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct PeerClock {
     /// Its time minus this booth's, ms.
     offset_ms: i64,
@@ -68,6 +74,11 @@ struct PeerClock {
     /// The hub's time minus the peer's, as the peer measured it.
     hub_offset_ms: Option<i64>,
     rtt_ms: i64,
+    /// The stretch of this booth's trusted time it was measured in: after a jump of
+    /// trusted time it is worthless.
+    epoch: u64,
+    /// When it was measured (this booth's monotonic time).
+    measured: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -345,49 +356,76 @@ impl Peers {
     /// Signs a request to node `to`, when this node holds a key, in `to`'s time.
     pub fn sign(&self, to: &str, req: &auth::Request<'_>) -> Option<Signature> {
         let key = self.key()?;
-        let theirs = self.clock.now_ms() + self.offset_ms(to).unwrap_or(0);
-        Some(Signature::sign(&key, req, &self.id, to, theirs.div_euclid(1000), rand::random()))
+        Some(Signature::sign(&key, req, &self.id, to, self.their_seconds(to), rand::random()))
     }
 
-    /// Peer `id`'s clock minus this booth's (ms), as last measured.
+    /// Now in peer `id`'s time, Unix seconds (this booth's, while its offset is unknown).
+    fn their_seconds(&self, id: &str) -> i64 {
+        (self.clock.now_ms() + self.offset_ms(id).unwrap_or(0)).div_euclid(1000)
+    }
+
+    /// Peer `id`'s clock minus this booth's (ms), as last measured in this stretch of
+    /// trusted time.
     pub fn offset_ms(&self, id: &str) -> Option<i64> {
-        self.clocks.read().unwrap_or_else(|p| p.into_inner()).get(id).map(|c| c.offset_ms)
+        let epoch = self.clock.epoch();
+        self.clocks
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .filter(|c| c.epoch == epoch)
+            .map(|c| c.offset_ms)
+    }
+
+    /// Trusted time now, with its epoch: what a request to a peer is stamped as sent at.
+    pub fn stamp(&self) -> Stamp {
+        self.clock.stamp()
     }
 
     /// Notes the time peer `id` stated on an answer (`TIME_HEADER`) to a request sent at
-    /// `sent` (this booth's time). Unproven: used only to sign in the peer's time, and
-    /// not over a proven measurement less than a minute old.
-    pub fn note_time(&self, id: &str, headers: &reqwest::header::HeaderMap, sent: Timestamp) {
-        let Some(theirs) = headers
-            .get(TIME_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-        else {
-            return;
-        };
-        let now = self.clock.now_ms();
-        // A time further than a year from ours is not a clock, it is noise (or an attack).
-        if theirs.abs_diff(now) > MAX_OFFSET_MS.unsigned_abs() {
+    /// `sent`. Unproven: used only to sign in the peer's time. It replaces a proven
+    /// measurement only when that one is over a minute old, was made before trusted
+    /// time jumped, or the peer refused this booth's signature (`refused`).
+    pub fn note_time(&self, id: &str, res: &reqwest::Response, sent: Stamp) {
+        let Some(theirs) = stated_time(res.headers()) else { return };
+        let (now, mono) = (self.clock.stamp(), self.clock.monotonic());
+        if now.epoch != sent.epoch {
             return;
         }
-        let rtt = (now - sent.as_millisecond()).max(0);
-        let offset = theirs - (sent.as_millisecond() + rtt / 2);
+        let (sent_ms, now_ms) = (sent.at.as_millisecond(), now.at.as_millisecond());
+        let Some(offset) = timekeeping::offset_ms(theirs, sent_ms, now_ms) else { return };
+        let refused = res.status() == reqwest::StatusCode::UNAUTHORIZED;
         let mut clocks = self.clocks.write().unwrap_or_else(|p| p.into_inner());
-        let c = clocks.entry(id.to_owned()).or_default();
-        if !c.proven {
-            (c.offset_ms, c.rtt_ms) = (offset, rtt);
+        let keep = clocks.get(id).is_some_and(|c| {
+            c.proven
+                && c.epoch == now.epoch
+                && !refused
+                && mono.saturating_sub(c.measured) < PROVEN_FOR
+        });
+        if !keep {
+            clocks.insert(
+                id.to_owned(),
+                PeerClock {
+                    offset_ms: offset,
+                    proven: false,
+                    hub_offset_ms: None,
+                    rtt_ms: now_ms - sent_ms,
+                    epoch: now.epoch,
+                    measured: mono,
+                },
+            );
         }
     }
 
     /// A proven status from peer `id`, asked at `sent`: its offset, its offset to the hub,
     /// and its time as a second source for this booth's clock.
-    fn note_proven(&self, id: &str, name: &str, s: &PeerStatus, sent: Timestamp) -> i64 {
-        let now = self.clock.now();
-        let rtt = now.duration_since(sent).max(jiff::SignedDuration::ZERO);
-        let offset = s.at.duration_since(sent + rtt / 2).as_millis() as i64;
-        if offset.abs() > MAX_OFFSET_MS {
-            return 0;
+    fn note_proven(&self, id: &str, name: &str, s: &PeerStatus, sent: Stamp) -> Option<i64> {
+        let (now, mono) = (self.clock.stamp(), self.clock.monotonic());
+        if now.epoch != sent.epoch {
+            return None;
         }
+        let (sent_ms, now_ms) = (sent.at.as_millisecond(), now.at.as_millisecond());
+        let offset = timekeeping::offset_ms(s.at.as_millisecond(), sent_ms, now_ms)?;
+        let rtt = jiff::SignedDuration::from_millis(now_ms - sent_ms);
         self.clocks.write().unwrap_or_else(|p| p.into_inner()).insert(
             id.to_owned(),
             PeerClock {
@@ -395,22 +433,25 @@ impl Peers {
                 proven: true,
                 hub_offset_ms: s.hub_offset_ms,
                 rtt_ms: rtt.as_millis() as i64,
+                epoch: now.epoch,
+                measured: mono,
             },
         );
         // A booth that doubts its own time is no witness.
         if !s.clock_in_doubt {
             self.clock.witness(&format!("paired booth {name}"), s.at + rtt / 2, rtt / 2);
         }
-        offset
+        Some(offset)
     }
 
     /// The hub's time minus this booth's (ms), through the paired booth nearest in round
     /// trip that knows its own offset to the hub: for a booth that cannot reach the hub.
     pub fn hub_offset_via_peers(&self) -> Option<i64> {
+        let epoch = self.clock.epoch();
         let clocks = self.clocks.read().unwrap_or_else(|p| p.into_inner());
         clocks
             .values()
-            .filter(|c| c.proven)
+            .filter(|c| c.proven && c.epoch == epoch)
             .filter_map(|c| Some((c.rtt_ms, c.offset_ms + c.hub_offset_ms?)))
             .min_by_key(|(rtt, _)| *rtt)
             .map(|(_, offset)| offset)
@@ -540,14 +581,14 @@ impl Peers {
             }
             let code = code::normalise(typed)?;
             // The claim is stamped in the other booth's time: ask it the time first.
-            let asked = self.clock.now();
+            let asked = self.clock.stamp();
             if let Ok(url) = target.url.join("api/v1/peer/hello") {
                 if let Ok(res) = self.http.get(url).send().await {
-                    self.note_time(id, res.headers(), asked);
+                    self.note_time(id, &res, asked);
                 }
             }
             let nonce: u128 = rand::random();
-            let ts = (self.clock.now_ms() + self.offset_ms(id).unwrap_or(0)).div_euclid(1000);
+            let ts = self.their_seconds(id);
             let proof = code::claim_proof(&code, &self.id, id, ts, nonce);
             let claim = ClaimBody {
                 node: self.id.clone(),
@@ -758,7 +799,7 @@ impl Peers {
         };
         let Ok(url) = t.url.join(target.trim_start_matches('/')) else { return booth };
         let started = Instant::now();
-        let sent = self.clock.now();
+        let sent = self.clock.stamp();
         let res = match self.http.get(url).header(SIGNATURE_HEADER, sig.to_header()).send().await {
             Ok(r) => r,
             Err(e) => {
@@ -771,7 +812,7 @@ impl Peers {
             }
         };
         let status = res.status().as_u16();
-        self.note_time(&id, res.headers(), sent);
+        self.note_time(&id, &res, sent);
         let proof =
             res.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = match read_capped(res).await {
@@ -802,8 +843,8 @@ impl Peers {
                 booth.detail = "Paired: every request between the booths is signed.".into();
                 booth.name = s.name.clone().unwrap_or(booth.name);
                 let offset = self.note_proven(&id, &booth.name, &s, sent);
-                booth.clock_offset_ms = Some(offset);
-                booth.clock_words = skew_words(offset);
+                booth.clock_offset_ms = offset;
+                booth.clock_words = offset.and_then(skew_words);
                 booth.status = Some(s);
                 booth.status_at = Some(self.clock.now());
             }

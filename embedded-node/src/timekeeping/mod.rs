@@ -58,13 +58,46 @@ pub struct BoothClock {
     notes: Mutex<Vec<Note>>,
     /// Steps seen since the booth started (the table keeps the event's).
     steps_seen: std::sync::atomic::AtomicU64,
+    /// Bumped whenever trusted time itself jumps (the booth comes to trust a new wall
+    /// time): offsets measured against the old time are worthless after it.
+    epoch: std::sync::atomic::AtomicU64,
+}
+
+/// Trusted time at one moment, with the epoch it was read in: what a request's sender
+/// keeps, so an answer measured across a jump of trusted time is not believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub at: Timestamp,
+    pub epoch: u64,
 }
 
 impl BoothClock {
     /// Trusted time over `raw`, anchored at its wall time until [`BoothClock::settle_start`].
     pub fn new(raw: Arc<dyn Clock>) -> BoothClock {
         let keeper = Mutex::new(Timekeeper::at_wall(Reading::of(raw.as_ref())));
-        BoothClock { raw, keeper, notes: Mutex::default(), steps_seen: Default::default() }
+        BoothClock {
+            raw,
+            keeper,
+            notes: Mutex::default(),
+            steps_seen: Default::default(),
+            epoch: Default::default(),
+        }
+    }
+
+    /// Which stretch of trusted time this is: it changes whenever trusted time jumps.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Trusted time now, with its epoch.
+    pub fn stamp(&self) -> Stamp {
+        // Read under the keeper's lock, so the time and its epoch belong together.
+        let k = self.keeper();
+        Stamp { at: k.trusted(self.reading()), epoch: self.epoch() }
+    }
+
+    fn jumped(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn keeper(&self) -> std::sync::MutexGuard<'_, Timekeeper> {
@@ -85,7 +118,9 @@ impl BoothClock {
         if let Some(doubt) = k.start_doubt() {
             tracing::warn!(doubt = %doubt_words(doubt), "the laptop's clock is in doubt at start");
         }
-        *self.keeper() = k;
+        let mut keeper = self.keeper();
+        *keeper = k;
+        self.jumped();
     }
 
     /// Looks for a step of the wall clock since the last look.
@@ -102,7 +137,12 @@ impl BoothClock {
     /// A second source (`by`: "the hub", "booth stand-7") says it is `theirs`, to within
     /// `uncertainty`: it may settle a doubt.
     pub fn witness(&self, by: &str, theirs: Timestamp, uncertainty: SignedDuration) -> Verdict {
-        let verdict = self.keeper().witness(self.reading(), theirs, uncertainty);
+        let mut keeper = self.keeper();
+        let verdict = keeper.witness(self.reading(), theirs, uncertainty);
+        if verdict == Verdict::WallConfirmed {
+            self.jumped();
+        }
+        drop(keeper);
         if matches!(verdict, Verdict::WallConfirmed | Verdict::BoothTimeConfirmed) {
             self.note(Note::Settled { by: by.to_owned(), verdict, theirs });
         }
@@ -114,7 +154,10 @@ impl BoothClock {
         let r = self.reading();
         let mut k = self.keeper();
         match trust {
-            Trust::Laptop => k.use_wall(r),
+            Trust::Laptop => {
+                k.use_wall(r);
+                self.jumped();
+            }
             Trust::Booth => k.keep_trusted(r),
         }
     }
@@ -193,7 +236,9 @@ pub async fn start_facts(
     })
 }
 
-async fn save(clock: &BoothClock, db: &SqlitePool) -> Result<(), sqlx::Error> {
+/// Saves the trusted time and the laptop clock's gap for the next start (the watch loop
+/// every few seconds; at once when a doubt is settled, so a restart right after keeps it).
+pub(crate) async fn save(clock: &BoothClock, db: &SqlitePool) -> Result<(), sqlx::Error> {
     let s = clock.standing();
     // The gap is saved settled or not: a restart after a step nobody confirmed starts
     // from the booth's time, in doubt, with automations held, never from the step.
@@ -247,6 +292,7 @@ pub(crate) async fn record(
     }
     let m = manifest.current();
     let tz = &m.manifest.event.timezone;
+    let settled = notes.iter().any(|n| matches!(n, Note::Settled { .. }));
     for note in notes {
         match note {
             Note::Step(s) => {
@@ -276,6 +322,11 @@ pub(crate) async fn record(
                 let who = Who { actor: "clock", client: "node", why: "clock".into() };
                 audit.record(&who, "clock settled", None, Some(said), Ok(())).await;
             }
+        }
+    }
+    if settled {
+        if let Err(e) = save(clock, db).await {
+            tracing::warn!(error = %e, "cannot save the trusted time");
         }
     }
 }

@@ -39,3 +39,64 @@ async fn a_restart_never_starts_earlier_than_the_last_run() {
     assert!(restarted.now() >= saved);
     assert!(restarted.holds_automations());
 }
+
+#[tokio::test]
+async fn a_restart_after_a_step_nobody_confirmed_keeps_the_booths_time_in_doubt() {
+    let b = TestBooth::demo().await;
+    let s = &b.services;
+    let before = s.clock.now();
+    b.clock.step_wall(SignedDuration::from_hours(3));
+    s.booth_clock.look();
+    save(&s.booth_clock, &s.db).await.unwrap();
+    let restarted = BoothClock::new(Arc::new(b.clock.clone()));
+    restarted.settle_start(&start_facts(&s.db, &s.manifest, None).await.unwrap());
+    assert!(restarted.now().duration_since(before).abs() < SignedDuration::from_secs(1));
+    assert!(restarted.holds_automations(), "the step is still unconfirmed");
+
+    // Confirmed, and saved at once: the next restart trusts the laptop without doubt.
+    restarted.confirm(Trust::Laptop);
+    save(&restarted, &s.db).await.unwrap();
+    let again = BoothClock::new(Arc::new(b.clock.clone()));
+    again.settle_start(&start_facts(&s.db, &s.manifest, None).await.unwrap());
+    assert!(!again.holds_automations());
+    assert!(again.now().duration_since(before) >= SignedDuration::from_mins(179));
+}
+
+#[tokio::test]
+async fn offsets_measured_before_the_booths_own_time_jumped_are_dropped() {
+    let b = TestBooth::demo().await;
+    let (s, peer) = (&b.services, "peer-node");
+    let answer = |theirs: Timestamp, status: u16| {
+        let res = axum::http::Response::builder()
+            .status(status)
+            .header(crate::peers::TIME_HEADER, theirs.as_millisecond().to_string())
+            .body(Vec::<u8>::new())
+            .unwrap();
+        reqwest::Response::from(res)
+    };
+    let three_min = SignedDuration::from_mins(3);
+    let asked = s.peers.stamp();
+    s.peers.note_time(peer, &answer(s.clock.now() + three_min, 200), asked);
+    let offset = s.peers.offset_ms(peer).expect("measured");
+    assert!((offset - 180_000).abs() < 1_000, "{offset}");
+
+    // A step the lead confirms moves the booth's own time: the old offset means nothing.
+    let epoch = s.booth_clock.epoch();
+    b.clock.step_wall(SignedDuration::from_hours(1));
+    s.booth_clock.look();
+    assert_eq!(s.booth_clock.epoch(), epoch, "a step alone moves no trusted time");
+    s.booth_clock.confirm(Trust::Booth);
+    assert_eq!(s.booth_clock.epoch(), epoch, "keeping the booth's time moves nothing");
+    b.clock.step_wall(SignedDuration::from_hours(1));
+    s.booth_clock.look();
+    s.booth_clock.confirm(Trust::Laptop);
+    assert_ne!(s.booth_clock.epoch(), epoch);
+    assert_eq!(s.peers.offset_ms(peer), None);
+    // An answer to a question asked before the jump is not believed either.
+    s.peers.note_time(peer, &answer(s.clock.now() + three_min, 200), asked);
+    assert_eq!(s.peers.offset_ms(peer), None);
+    let asked = s.peers.stamp();
+    s.peers.note_time(peer, &answer(s.clock.now() - three_min, 401), asked);
+    let offset = s.peers.offset_ms(peer).expect("measured again");
+    assert!((offset + 180_000).abs() < 1_000, "{offset}");
+}

@@ -29,7 +29,7 @@ use tokio::sync::Notify;
 use crate::live_manifest::LiveManifest;
 use crate::orders::OrderQueue;
 use crate::peers::Peers;
-use crate::timekeeping::BoothClock;
+use crate::timekeeping::{BoothClock, Stamp};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::hub_protocol::wire::{BoothReport, HeartbeatAnswer};
 use boothcloud_core::hub_protocol::HEARTBEAT_PATH;
@@ -83,8 +83,19 @@ struct Inner {
     /// Orders the hub has taken from this booth since the node started.
     delivered: u64,
     pending: Vec<Pending>,
-    /// The hub's time minus this booth's (ms), from its last proven heartbeat answer.
-    hub_offset_ms: Option<i64>,
+    /// The hub's clock against this booth's, from its last answer that stated it.
+    hub_clock: Option<HubClock>,
+}
+
+/// The hub's time minus this booth's.
+#[derive(Debug, Clone, Copy)]
+struct HubClock {
+    offset_ms: i64,
+    /// Measured on a proven heartbeat answer (else from the time header of a refusal:
+    /// good only to sign the next request with).
+    proven: bool,
+    /// The stretch of trusted time it was measured in (see [`BoothClock::epoch`]).
+    epoch: u64,
 }
 
 pub struct Uplink {
@@ -178,7 +189,7 @@ impl Uplink {
             last_sync_error: None,
             delivered: 0,
             pending: Vec::new(),
-            hub_offset_ms: None,
+            hub_clock: None,
         };
         let configured = manifest.current().manifest.uplink.hub().is_some();
         (inner.mode, inner.relay, inner.detail) = decide(&inner, configured, &[], now);
@@ -339,7 +350,38 @@ impl Uplink {
     /// The hub's time minus this booth's (ms): measured on the hub's proven answers, or
     /// else through a paired booth that measured its own.
     pub fn hub_offset_ms(&self) -> Option<i64> {
-        self.lock().hub_offset_ms.or_else(|| self.peers.hub_offset_via_peers())
+        let epoch = self.clock.epoch();
+        let own = self.lock().hub_clock.filter(|c| c.epoch == epoch).map(|c| c.offset_ms);
+        own.or_else(|| self.peers.hub_offset_via_peers())
+    }
+
+    /// The hub's time minus this booth's (ms) as measured on the hub's own proven answers:
+    /// what this booth tells its peers (an unproven figure is never passed on).
+    pub fn proven_hub_offset_ms(&self) -> Option<i64> {
+        let epoch = self.clock.epoch();
+        self.lock().hub_clock.filter(|c| c.proven && c.epoch == epoch).map(|c| c.offset_ms)
+    }
+
+    /// Notes the time the hub stated on a refusal (`TIME_HEADER`) of a request sent at
+    /// `sent`: unproven, but the next request is signed in it, so a booth whose clock is
+    /// more than the hub's window off gets in on its next try.
+    pub(crate) fn hub_refused(&self, res: &reqwest::Response, sent: Stamp) {
+        if !matches!(res.status().as_u16(), 401 | 403) {
+            return;
+        }
+        let Some(theirs) = crate::peers::stated_time(res.headers()) else { return };
+        let now = self.clock.stamp();
+        if now.epoch != sent.epoch {
+            return;
+        }
+        let measured = boothcloud_core::timekeeping::offset_ms(
+            theirs,
+            sent.at.as_millisecond(),
+            now.at.as_millisecond(),
+        );
+        if let Some(offset_ms) = measured {
+            self.lock().hub_clock = Some(HubClock { offset_ms, proven: false, epoch: now.epoch });
+        }
     }
 
     /// Now in the hub's time, Unix seconds: what this booth signs hub requests with, so
@@ -384,6 +426,7 @@ impl Uplink {
             Err(e) => return Some(Err(format!("the hub address is not usable: {e}"))),
         };
         let started = Instant::now();
+        let stamp = self.clock.stamp();
         let sent = self
             .http
             .post(url)
@@ -403,7 +446,7 @@ impl Uplink {
                     .map(str::to_owned);
                 let answer = res.bytes().await.unwrap_or_default();
                 match proof.filter(|p| sig.answer_is_proven(credential, 200, &answer, p)) {
-                    Some(_) => self.hub_time(&answer, now, rtt),
+                    Some(_) => self.hub_time(&answer, stamp, rtt),
                     None => tracing::warn!(
                         "the hub's heartbeat answer carries no valid proof: its time is not used"
                     ),
@@ -413,6 +456,7 @@ impl Uplink {
             Ok(res) if matches!(res.status().as_u16(), 401 | 403) => {
                 // The hub says why: a wrong credential, a clock too far from the hub's, or
                 // a booth its operator revoked.
+                self.hub_refused(&res, stamp);
                 let why = res
                     .json::<serde_json::Value>()
                     .await
@@ -432,15 +476,22 @@ impl Uplink {
 
     /// The hub's proven time (its answer to a heartbeat sent at `sent`, after `rtt`):
     /// this booth's offset to the hub, and a second source for its clock.
-    fn hub_time(&self, answer: &[u8], sent: Timestamp, rtt: Duration) {
+    fn hub_time(&self, answer: &[u8], sent: Stamp, rtt: Duration) {
         let Ok(a) = serde_json::from_slice::<HeartbeatAnswer>(answer) else { return };
-        let half = jiff::SignedDuration::try_from(rtt / 2).unwrap_or_default();
-        let offset = a.now.duration_since(sent + half).as_millis() as i64;
-        // A hub more than a year off is not believed (and no arithmetic goes out of range).
-        if offset.unsigned_abs() > 366 * 24 * 3_600_000 {
+        let now = self.clock.stamp();
+        if now.epoch != sent.epoch {
             return;
         }
-        self.lock().hub_offset_ms = Some(offset);
+        let half = jiff::SignedDuration::try_from(rtt / 2).unwrap_or_default();
+        let sent_ms = sent.at.as_millisecond();
+        let answered_ms = sent_ms.saturating_add(rtt.as_millis() as i64);
+        // A hub more than a year off is not believed (and no arithmetic goes out of range).
+        let Some(offset_ms) =
+            boothcloud_core::timekeeping::offset_ms(a.now.as_millisecond(), sent_ms, answered_ms)
+        else {
+            return;
+        };
+        self.lock().hub_clock = Some(HubClock { offset_ms, proven: true, epoch: now.epoch });
         self.clock.witness("the hub", a.now + half, half);
     }
 

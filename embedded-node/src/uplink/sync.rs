@@ -244,6 +244,7 @@ impl Uplink {
                     .ok_or_else(|| Failure::Transport("no hub".into()))?;
                 let url =
                     upstream.join("hub/orders").map_err(|e| Failure::Transport(e.to_string()))?;
+                let stamp = self.clock.stamp();
                 let sent = self
                     .http
                     .post(url)
@@ -254,6 +255,7 @@ impl Uplink {
                     .send()
                     .await
                     .map_err(|e| Failure::Transport(transport_words(&e, "the hub")))?;
+                self.hub_refused(&sent, stamp);
                 let status = sent.status().as_u16();
                 let bytes = sent
                     .bytes()
@@ -294,7 +296,7 @@ impl Uplink {
             .ok_or_else(|| {
             Failure::Transport(format!("{} has no usable address", peer.name))
         })?;
-        let asked = self.clock.now();
+        let asked = self.clock.stamp();
         let sent = self
             .http
             .post(url)
@@ -305,7 +307,7 @@ impl Uplink {
             .send()
             .await
             .map_err(|e| Failure::Transport(transport_words(&e, &peer.name)))?;
-        self.peers.note_time(&peer.id, sent.headers(), asked);
+        self.peers.note_time(&peer.id, &sent, asked);
         let status = sent.status().as_u16();
         let proof =
             sent.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -350,6 +352,7 @@ impl Uplink {
             self.hub_seconds(),
             envelope.batch.as_bytes(),
         );
+        let stamp = self.clock.stamp();
         let sent = self
             .http
             .post(url)
@@ -361,6 +364,7 @@ impl Uplink {
             .send()
             .await
             .map_err(|e| transport_words(&e, "the hub"))?;
+        self.hub_refused(&sent, stamp);
         let status = sent.status().as_u16();
         let body = sent.bytes().await.map_err(|e| transport_words(&e, "the hub"))?;
         Ok((status, body.to_vec()))
