@@ -5,9 +5,11 @@
 //! it is used. Never: decides who may rotate (the HTTP edge checks the lead's token), or
 //! logs or audits a token.
 //!
-//! Invariant: from the moment `rotate` answers, the old token is refused everywhere,
+//! Invariants: from the moment `rotate` answers, the old token is refused everywhere
+//! (and every live stream opened with it ends: they watch [`OperatorToken::rotations`]),
 //! and the new one is what the store hands the next start (unless
-//! `BOOTHCLOUD_OPERATOR_TOKEN` sets it there).
+//! `BOOTHCLOUD_OPERATOR_TOKEN` sets it there). Rotations run one at a time, so the
+//! token in force is always the one the store holds.
 
 use std::sync::{Arc, RwLock};
 
@@ -19,6 +21,10 @@ use crate::secrets::{SecretError, SecretStore, TokenSource, OPERATOR_TOKEN};
 
 pub struct OperatorToken {
     current: RwLock<Arc<str>>,
+    /// How many times the token was rotated since start.
+    rotations: tokio::sync::watch::Sender<u64>,
+    /// Held through a rotation: two at once could leave the store and memory apart.
+    rotating: tokio::sync::Mutex<()>,
     /// Where the token at start came from: the environment sets it at every start.
     source: TokenSource,
     store: Arc<dyn SecretStore>,
@@ -33,7 +39,19 @@ pub struct Rotated {
 
 impl OperatorToken {
     pub fn new(token: String, source: TokenSource, store: Arc<dyn SecretStore>) -> OperatorToken {
-        OperatorToken { current: RwLock::new(token.into()), source, store }
+        OperatorToken {
+            current: RwLock::new(token.into()),
+            rotations: tokio::sync::watch::Sender::new(0),
+            rotating: tokio::sync::Mutex::new(()),
+            source,
+            store,
+        }
+    }
+
+    /// Changes at every rotation: what a stream opened with the token watches to end
+    /// when that token stops being the one in force.
+    pub fn rotations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.rotations.subscribe()
     }
 
     /// The token in force (for the desktop app's window, which runs beside the node).
@@ -49,6 +67,7 @@ impl OperatorToken {
     /// A new token, saved in the secret store, then in force: the old one is refused from
     /// the moment this answers.
     pub async fn rotate(&self) -> Result<Rotated, SecretError> {
+        let _one_at_a_time = self.rotating.lock().await;
         let mut key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
         let store = self.store.clone();
@@ -57,6 +76,7 @@ impl OperatorToken {
             .map_err(|e| SecretError::Keyring(e.to_string()))??;
         let token = URL_SAFE_NO_PAD.encode(key);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = token.clone().into();
+        self.rotations.send_modify(|n| *n += 1);
         Ok(Rotated { token, environment_wins_at_start: self.source == TokenSource::Environment })
     }
 }

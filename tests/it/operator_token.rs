@@ -25,6 +25,15 @@ async fn a_rotated_token_is_in_force_at_once_and_the_old_one_is_refused() {
     let node = TestNode::start();
     let post = reqwest::Method::POST;
     let get = reqwest::Method::GET;
+    // A dashboard follows the live stream with the token about to be rotated.
+    let mut live = TestNode::client()
+        .get(format!("{}/api/v1/ops/stream", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    assert!(live.chunk().await.unwrap().is_some(), "a first snapshot");
     let (status, rotated) =
         ops(&node, post.clone(), "/api/v1/ops/operator-token/rotate", OPERATOR_TOKEN).await;
     assert_eq!(status, 200, "{rotated}");
@@ -34,6 +43,12 @@ async fn a_rotated_token_is_in_force_at_once_and_the_old_one_is_refused() {
 
     let (status, e) = ops(&node, get.clone(), "/api/v1/ops/status", OPERATOR_TOKEN).await;
     assert_eq!((status, e["error"]["code"].as_str()), (401, Some("unauthorized")));
+    // The stream opened with the old token ends (at most a snapshot already on its way).
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while live.chunk().await.unwrap().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the old token's stream outlived the rotation");
     let (status, _) =
         ops(&node, post.clone(), "/api/v1/ops/operator-token/rotate", OPERATOR_TOKEN).await;
     assert_eq!(status, 401, "the old token cannot rotate either");

@@ -4,7 +4,9 @@
 //! Owns: `GET /api/v1/ops/stream`. Each message is `event: snapshot` with the same JSON
 //! as `GET /api/v1/ops/status`; a snapshot that cannot be taken (the database is busy
 //! or gone) is sent as `event: problem` with the usual error body, and the stream goes
-//! on. The stream ends when the node stops, so shutdown never waits for dashboards.
+//! on. The stream ends when the node stops, so shutdown never waits for dashboards, and
+//! when the operator token is rotated, so a stream opened with the old token does not
+//! outlive it (the dashboard reconnects with the new one).
 //! The operator token goes in the `Authorization` header (the dashboard reads the
 //! stream with `fetch`, not `EventSource`, so the token never lands in a URL or a log).
 
@@ -41,18 +43,23 @@ async fn stream(
     let mut ticks = tokio::time::interval(PERIOD);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let stopping = state.stopping.clone();
-    let feed =
-        stream::unfold((state, ticks, stopping), |(state, mut ticks, mut stopping)| async move {
+    let mut rotated = state.operator_token.rotations();
+    rotated.mark_unchanged();
+    let feed = stream::unfold(
+        (state, ticks, stopping, rotated),
+        |(state, mut ticks, mut stopping, mut rotated)| async move {
             tokio::select! {
                 _ = ticks.tick() => {}
                 _ = stopping.wait_for(|stop| *stop) => return None,
+                _ = rotated.changed() => return None,
             }
             let event = match ops_snapshot(&state).await {
                 Ok(snapshot) => Event::default().event("snapshot").json_data(&snapshot),
                 Err(e) => Event::default().event("problem").json_data(e.body()),
             };
             let event = event.unwrap_or_else(|_| Event::default().event("problem").data("{}"));
-            Some((Ok(event), (state, ticks, stopping)))
-        });
+            Some((Ok(event), (state, ticks, stopping, rotated)))
+        },
+    );
     Sse::new(feed).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -193,12 +193,16 @@ pub struct CountdownView {
     pub why: String,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Countdown {
     /// Measured on monotonic time, so no step of any clock shortens it.
     closes_after: Duration,
     closes_at: Timestamp,
     why: &'static str,
+    /// The event and the end it counts down for: a manifest that changes either, or a
+    /// booth time put back before the end, withdraws it.
+    event: String,
+    due: Timestamp,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -265,6 +269,10 @@ pub struct Teardown {
     live: Mutex<Live>,
     /// One pipeline at a time.
     driving: tokio::sync::Mutex<()>,
+    /// Starting, counting down, cancelling and reopening one at a time: a start in the
+    /// middle of a reopen would be cleared with the run it joined, and a look at the end
+    /// time in the middle of a cancel would count down again.
+    starting: tokio::sync::Mutex<()>,
     wake: tokio::sync::Notify,
     /// Turns true when the last step asks the node to stop.
     stop: tokio::sync::watch::Sender<bool>,
@@ -293,6 +301,7 @@ impl Teardown {
             closed: AtomicBool::new(started.is_some()),
             live: Mutex::default(),
             driving: tokio::sync::Mutex::new(()),
+            starting: tokio::sync::Mutex::new(()),
             wake: tokio::sync::Notify::new(),
             stop: tokio::sync::watch::channel(false).0,
         })
@@ -387,6 +396,18 @@ impl Teardown {
         export_dir: Option<&Path>,
         automatic: bool,
     ) -> Result<bool, TeardownError> {
+        let _one_at_a_time = self.starting.lock().await;
+        self.begin_held(event, by, export_dir, automatic).await
+    }
+
+    /// `begin`, with `starting` held by the caller.
+    async fn begin_held(
+        &self,
+        event: &str,
+        by: &Who,
+        export_dir: Option<&Path>,
+        automatic: bool,
+    ) -> Result<bool, TeardownError> {
         let now = self.clock.now().as_millisecond();
         let dir = export_dir.map(|d| d.to_string_lossy().into_owned());
         let started = sqlx::query(
@@ -404,6 +425,14 @@ impl Teardown {
         if !started && dir.is_some() {
             sqlx::query("UPDATE teardown SET export_dir = ? WHERE event_id = ?")
                 .bind(&dir)
+                .bind(event)
+                .execute(&self.db)
+                .await?;
+        }
+        if !started && !automatic {
+            // A person asked for the teardown the end time started: it is theirs now,
+            // and closed stays closed.
+            sqlx::query("UPDATE teardown SET automatic = 0 WHERE event_id = ?")
                 .bind(event)
                 .execute(&self.db)
                 .await?;
@@ -510,7 +539,7 @@ impl Teardown {
         let done = self.steps(event).await?;
         let (running, ran_here, countdown) = {
             let live = self.live();
-            (live.running, live.ran_here, live.countdown)
+            (live.running, live.ran_here, live.countdown.clone())
         };
         let stood_down = self.stood_down(event).await?;
         let steps: Vec<StepView> = TeardownStep::ALL
@@ -723,12 +752,23 @@ impl Teardown {
     /// The automatic start, one look: once the end (on trusted time) is reached and the
     /// booth does not doubt its time, a countdown; when it runs out, closing.
     async fn start_if_due(&self) {
+        let _one_at_a_time = self.starting.lock().await;
         let scope = &self.scope;
         let loaded = scope.manifest.current();
         let m = &loaded.manifest;
         let event = &m.event.id;
-        let Some((due, why)) = automatic(m) else { return };
-        let counting = self.live().countdown;
+        let auto = automatic(m);
+        let counting = self.live().countdown.clone();
+        if let Some(c) = &counting {
+            let still = auto.is_some_and(|(due, _)| {
+                c.event == *event && c.due == due && self.clock.now() >= due
+            }) && !scope.time.holds_automations();
+            if !still {
+                self.withdraw_countdown().await;
+                return;
+            }
+        }
+        let Some((due, why)) = auto else { return };
         if counting.is_none()
             && (self.clock.now() < due
                 || scope.time.holds_automations()
@@ -743,7 +783,8 @@ impl Teardown {
                 let length = m.teardown.countdown.unsigned_abs();
                 let closes_at = self.clock.now() + length;
                 let closes_after = self.clock.monotonic() + length;
-                self.live().countdown = Some(Countdown { closes_after, closes_at, why });
+                self.live().countdown =
+                    Some(Countdown { closes_after, closes_at, why, event: event.clone(), due });
                 tracing::warn!(%closes_at, why, "automatic teardown: counting down");
                 scope
                     .audit
@@ -766,7 +807,8 @@ impl Teardown {
                 if self.live().countdown.take().is_none() {
                     return;
                 }
-                let started = self.begin(event, &who, m.teardown.export_dir.as_deref(), true).await;
+                let started =
+                    self.begin_held(event, &who, m.teardown.export_dir.as_deref(), true).await;
                 if let Ok(true) = started {
                     scope
                         .audit
@@ -776,6 +818,24 @@ impl Teardown {
             }
             Some(_) => {}
         }
+    }
+
+    /// The manifest's end moved (or went, or the event changed), or the booth's time was
+    /// put back before it: the countdown stops and the booth stays open. Audited.
+    async fn withdraw_countdown(&self) {
+        let Some(c) = self.live().countdown.take() else { return };
+        tracing::info!(closes_at = %c.closes_at, "teardown countdown withdrawn");
+        let who = Who { actor: "manifest", client: "node", why: c.why.into() };
+        self.scope
+            .audit
+            .record(
+                &who,
+                "teardown countdown withdrawn",
+                Some(format!("closing at {} ({})", c.closes_at, c.why)),
+                Some("the end it counted down to is no longer due: the booth stays open".into()),
+                Ok(()),
+            )
+            .await;
     }
 
     async fn stood_down(&self, event: &str) -> Result<bool, sqlx::Error> {
@@ -802,6 +862,7 @@ impl Teardown {
     /// Staff cancel the countdown: the booth stays open, and the end time does not start
     /// teardown again for this event (the lead can still start it by hand).
     pub async fn cancel_countdown(&self, who: &Who) -> Result<(), TeardownError> {
+        let _one_at_a_time = self.starting.lock().await;
         let event = self.scope.manifest.current().manifest.event.id.clone();
         let Some(c) = self.live().countdown.take() else { return Err(TeardownError::NoCountdown) };
         self.stand_down(&event, who, "countdown cancelled").await?;
@@ -822,6 +883,7 @@ impl Teardown {
     /// the pipeline stops before its next step, the progress is cleared (the audit log
     /// keeps it), and the end time does not start teardown again for this event.
     pub async fn reopen(&self, who: &Who) -> Result<String, TeardownError> {
+        let _one_at_a_time = self.starting.lock().await;
         let event = self.scope.manifest.current().manifest.event.id.clone();
         let run = self.run_row(&event).await?.ok_or(TeardownError::NotClosed)?;
         if !run.automatic {

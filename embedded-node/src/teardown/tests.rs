@@ -466,3 +466,55 @@ async fn a_booth_that_doubts_its_time_at_start_holds_the_automatic_teardown_unti
     h.services.teardown.start_if_due().await;
     assert!(h.services.teardown.view().await.unwrap().countdown.is_some());
 }
+
+#[tokio::test]
+async fn a_countdown_stops_when_the_manifest_moves_the_end_and_a_cancel_at_its_last_moment_wins_or_loses_whole(
+) {
+    let h = TestBooth::with(Some(&ending_soon())).await;
+    let t = &h.services.teardown;
+    h.clock.advance(jiff::SignedDuration::from_mins(91));
+    t.start_if_due().await;
+    assert!(t.view().await.unwrap().countdown.is_some());
+    // The lead moves the end an hour later while the countdown runs.
+    let later = ending_soon().replace("2026-06-10T10:00:00+02:00", "2026-06-10T11:00:00+02:00");
+    std::fs::write(h.dir().join("booth.toml"), later).unwrap();
+    h.services.manifest.reload().unwrap();
+    t.start_if_due().await;
+    h.clock.advance(jiff::SignedDuration::from_mins(2));
+    t.start_if_due().await;
+    let view = t.view().await.unwrap();
+    assert!(!view.closed && view.countdown.is_none() && !view.stood_down, "{view:?}");
+    let audit = h.services.audit.list(None, 20).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "teardown countdown withdrawn"), "{audit:?}");
+    // The new end counts down in its turn.
+    h.clock.advance(jiff::SignedDuration::from_mins(60));
+    t.start_if_due().await;
+    assert!(t.view().await.unwrap().countdown.is_some());
+
+    // At the countdown's last moment a cancel and the close race: exactly one wins.
+    h.clock.advance(jiff::SignedDuration::from_mins(1));
+    let staff = operator();
+    let (cancelled, ()) = tokio::join!(t.cancel_countdown(&staff), t.start_if_due());
+    let view = t.view().await.unwrap();
+    match cancelled {
+        Ok(()) => assert!(!view.closed && view.stood_down, "{view:?}"),
+        Err(super::TeardownError::NoCountdown) => assert!(view.closed && !view.stood_down),
+        Err(e) => panic!("{e}"),
+    }
+    assert!(view.countdown.is_none());
+}
+
+#[tokio::test]
+async fn a_lead_asking_for_the_teardown_the_end_time_started_makes_it_theirs() {
+    let h = TestBooth::with(Some(&ending_soon())).await;
+    let t = &h.services.teardown;
+    h.clock.advance(jiff::SignedDuration::from_mins(92));
+    t.start_if_due().await;
+    h.clock.advance(jiff::SignedDuration::from_mins(1));
+    t.start_if_due().await;
+    assert!(t.view().await.unwrap().reopenable);
+    assert!(!t.request(EVENT, &operator(), None).await.unwrap(), "it joins the run");
+    assert!(!t.view().await.unwrap().reopenable);
+    assert!(matches!(t.reopen(&operator()).await, Err(super::TeardownError::StartedByLead)));
+    assert!(t.is_closed());
+}
