@@ -55,6 +55,10 @@ pub async fn serve_until_signal(config: NodeConfig) -> Result<(), NodeError> {
     if addr.ip().is_unspecified() {
         println!("serving kiosks on every interface, port {}", addr.port());
     }
+    if let Some(notice) = services.peers.key_notice() {
+        println!("pairing: {notice}");
+        tracing::warn!("{notice}");
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     node.run_until_stopped(shutdown_signal()).await;

@@ -11,6 +11,7 @@ mod crash;
 mod manifest;
 mod media;
 mod operator_token;
+mod pairing;
 mod robustness;
 mod telemetry;
 mod uplink;

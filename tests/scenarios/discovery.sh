@@ -25,7 +25,8 @@ source "$here/lan.sh"
 p=bcd$$
 work=$(mktemp -d)
 token=scenario-operator-token-0123
-key=demo-only-pairing-key-change-me-0123456789abcdef
+demo_key=demo-only-pairing-key-change-me-0123456789abcdef
+key=scenario-own-pairing-key-0123456789abcdef-kept-here
 started_dbus=""
 cleanup() {
   ip netns exec "$p-av" avahi-daemon -k 2>/dev/null || true
@@ -52,7 +53,10 @@ lan_host "$p" av 10.77.0.9
 
 # Fast probes so the scenario runs in seconds; "gone" only after 10 s of silence, so a
 # goodbye is told apart from a timeout.
-"$bin" manifest example | sed 's/^probe_every = .*/probe_every = "1s"/; s/^gone_after = .*/gone_after = "10s"/' >"$work/paired.toml"
+# The demo's key is public and refused: the event gets a key of its own.
+"$bin" manifest example | sed 's/^probe_every = .*/probe_every = "1s"/; s/^gone_after = .*/gone_after = "10s"/' |
+  sed "s/$demo_key/$key/" >"$work/paired.toml"
+grep -q "^key = \"$key\"" "$work/paired.toml" || fail "could not set the event's pairing key"
 sed 's/^name = "Stand 14 laptop"/name = "Stand 15 laptop"/' "$work/paired.toml" >"$work/b.toml"
 sed 's/^name = "Stand 14 laptop"/name = "Stand 16 tablet"/; /^key = /d' "$work/paired.toml" >"$work/unkeyed.toml"
 grep -q '^key = ' "$work/unkeyed.toml" && fail "could not remove the pairing key from the manifest"

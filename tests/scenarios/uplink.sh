@@ -62,7 +62,9 @@ start_hub() {
 }
 credential() { BOOTHCLOUD_HUB_KEY="$hubkey" "$hubbin" credential "$1"; }
 manifest() { # booth-id name
+  # The demo's pairing key is public and refused: the event gets a key of its own.
   "$bin" manifest example | sed "s/^probe_every = \"5s\"/probe_every = \"1s\"/; s/^max_order = .*/max_order = 5000/; s/^name = \"Stand 14 laptop\"/name = \"$2\"/" |
+    sed "s/^key = \"demo-only-pairing-key-change-me-0123456789abcdef\"/key = \"scenario-own-pairing-key-0123456789abcdef-kept-here\"/" |
     sed "s|^upstream = \"https://hub.*|upstream = \"http://10.78.0.10:8790/api/v1/\"\nbooth = \"$1\"\ncredential = \"$(credential "$1")\"|" \
     >"$work/$1.toml"
 }

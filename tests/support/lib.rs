@@ -350,8 +350,25 @@ pub fn demo_manifest_in(dir: &Path) -> PathBuf {
         .output()
         .expect("manifest example");
     assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("a UTF-8 manifest");
+    assert!(text.contains(DEMO_PAIRING_KEY), "the demo manifest holds the demo's pairing key");
     let path = dir.join("booth.toml");
-    std::fs::write(&path, out.stdout).expect("write manifest");
+    std::fs::write(&path, text.replace(DEMO_PAIRING_KEY, TEST_PAIRING_KEY))
+        .expect("write manifest");
+    path
+}
+
+/// The demo's public pairing key, which a booth refuses to pair by.
+pub const DEMO_PAIRING_KEY: &str = "demo-only-pairing-key-change-me-0123456789abcdef";
+/// The pairing key of the booths `demo_manifest_in` writes (a key of the tests' own).
+pub const TEST_PAIRING_KEY: &str = "tests-own-pairing-key-0123456789abcdef-not-published";
+
+/// The demo manifest exactly as `manifest example` prints it (its public pairing key
+/// included).
+pub fn demo_manifest_as_printed(dir: &Path) -> PathBuf {
+    let path = demo_manifest_in(dir);
+    let text = std::fs::read_to_string(&path).expect("read manifest");
+    std::fs::write(&path, text.replace(TEST_PAIRING_KEY, DEMO_PAIRING_KEY)).expect("write");
     path
 }
 

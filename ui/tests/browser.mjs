@@ -522,7 +522,10 @@ async function main() {
     await step('the Devices screen shows a pairing code; the Fleet screen a paired booth and its details', async () => {
       await page.getByTestId('open-devices').click();
       await page.getByTestId('devices').waitFor();
-      await eventually('the discovery summary', async () => (await text(page, 'discovery-summary')).includes('Pairing key: from the price list file'), 5000);
+      // The demo's pairing key is public: this booth does not pair by it, and says so.
+      await eventually('the discovery summary', async () => (await text(page, 'discovery-summary')).includes('Pairing key: the demo key, refused'), 5000);
+      assert.match(await text(page, 'key-notice'), /anyone can read, so it does not pair by key/);
+      await page.screenshot({ path: join(ARTIFACTS, 'devices-demo-key-1280x800.png') });
       await page.getByTestId('show-code').click();
       const code = await page.getByTestId('pairing-code').locator('strong').innerText();
       assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
@@ -539,6 +542,18 @@ async function main() {
         .replace(/^name = "Stand 14 laptop"$/m, 'name = "Stand 15 laptop"')
         .replace(/^peers = \[\]$/m, `peers = [{ name = "Stand 14", url = "${url}/" }]`));
       const peer = await startNode({ dataDir: freshDataDir(), manifest, env: steppedClock(180).env });
+      // Both hold the demo's public key, so the second booth pairs with the code shown here.
+      let id = null;
+      await eventually('the second booth knows this one', async () => {
+        id = (await opsGet(peer.url, '/api/v1/ops/fleet')).booths.find((b) => b.id)?.id ?? null;
+        return id !== null;
+      }, 10_000);
+      const paired = await fetch(`${peer.url}/api/v1/ops/peers/${id}/pair`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+      assert.equal(paired.status, 200, await paired.text());
       const other = await openDashboard(browser, peer.url, { token: OPERATOR_TOKEN });
       try {
         await other.getByTestId('open-fleet').click();

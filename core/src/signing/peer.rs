@@ -39,6 +39,15 @@ pub const MAX_NONCES: usize = 200_000;
 /// Longest node id accepted in a header.
 const MAX_ID: usize = 64;
 
+/// Pairing keys anyone can read (the demo manifest's, and any printed in the docs): a
+/// booth never pairs by one of these, whatever its manifest says.
+pub const PUBLISHED_KEYS: &[&str] = &["demo-only-pairing-key-change-me-0123456789abcdef"];
+
+/// Whether `key` is one anyone can read ([`PUBLISHED_KEYS`]), spaces around it ignored.
+pub fn is_published(key: &str) -> bool {
+    PUBLISHED_KEYS.contains(&key.trim())
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PeerAuthError {
     #[error("this booth is not paired (it holds no pairing key)")]

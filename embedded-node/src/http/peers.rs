@@ -263,9 +263,11 @@ pub struct DiscoveryStatus {
     advertised_as: Option<String>,
     port: Option<u16>,
     /// This booth's pairing fingerprint, and where its key comes from: `manifest`,
-    /// `pairing_code` or `none`.
+    /// `pairing_code`, `published` (the manifest's key is public: refused) or `none`.
     fingerprint: String,
     key_source: &'static str,
+    /// Why this booth does not pair by its manifest's key, in words, when it does not.
+    key_notice: Option<&'static str>,
     /// When this node began looking (its mDNS browsers started, or restarted after an
     /// address change); a device's `first_seen` minus this is how long finding it took.
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -398,6 +400,7 @@ async fn devices(_: Operator, State(state): State<Services>) -> Json<DevicesView
             port: advert.as_ref().map(|a| a.port),
             fingerprint: state.peers.fingerprint(),
             key_source: state.peers.key_source(),
+            key_notice: state.peers.key_notice(),
             browsing_since: state.discovery.as_ref().map(|d| timestamp(d.browsing_since_ms())),
             events_seen: state.discovery.as_ref().map_or(0, |d| d.events_seen()),
             refused: state.discovery.as_ref().map_or(0, |d| d.inventory().refused),
@@ -424,6 +427,8 @@ pub struct FleetView {
     me: PeerStatus,
     fingerprint: String,
     key_source: &'static str,
+    /// Why this booth does not pair by its manifest's key, in words, when it does not.
+    key_notice: Option<&'static str>,
     /// Other booths: paired first, then by name.
     booths: Vec<Booth>,
 }
@@ -440,6 +445,7 @@ async fn fleet(_: Operator, State(state): State<Services>) -> Result<Json<FleetV
         me: own_status(&state).await?,
         fingerprint: state.peers.fingerprint(),
         key_source: state.peers.key_source(),
+        key_notice: state.peers.key_notice(),
         booths,
     }))
 }

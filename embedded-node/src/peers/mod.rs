@@ -55,6 +55,9 @@ pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 pub const MAX_FLEET: usize = 256;
 pub use boothcloud_core::signing::TIME_HEADER;
 
+/// Said when the manifest's pairing key is one anyone can read.
+pub const PUBLISHED_KEY_NOTICE: &str = "This booth's price list file holds the demo's pairing key, which anyone can read, so it does not pair by key. Pair booths with a pairing code (shown on one booth, typed on the other), or give every booth of the event the same long random key of its own.";
+
 /// The time (Unix ms) an answer states in [`TIME_HEADER`], if it states one.
 pub fn stated_time(headers: &reqwest::header::HeaderMap) -> Option<i64> {
     headers.get(TIME_HEADER)?.to_str().ok()?.parse().ok()
@@ -296,23 +299,43 @@ impl Peers {
         self.clock.now()
     }
 
+    /// The manifest's pairing key, unless it is one anyone can read (then it is as if
+    /// the manifest set none: pairing needs a code).
+    fn manifest_key(&self) -> Option<String> {
+        self.manifest.current().manifest.pairing.key.clone().filter(|k| !auth::is_published(k))
+    }
+
     /// The pairing key in force: the manifest's, else one received with a pairing code.
     pub fn key(&self) -> Option<Arc<[u8]>> {
-        match &self.manifest.current().manifest.pairing.key {
+        match self.manifest_key() {
             Some(k) => Some(k.as_bytes().into()),
             None => self.adopted.read().unwrap_or_else(|p| p.into_inner()).clone(),
         }
     }
 
-    /// `manifest`, `pairing_code` or `none`.
+    /// `manifest`, `pairing_code`, `published` (the manifest's key is public and refused,
+    /// and no code was used yet) or `none`.
     pub fn key_source(&self) -> &'static str {
-        if self.manifest.current().manifest.pairing.key.is_some() {
+        if self.manifest_key().is_some() {
             "manifest"
         } else if self.adopted.read().unwrap_or_else(|p| p.into_inner()).is_some() {
             "pairing_code"
+        } else if self.published_key_refused() {
+            "published"
         } else {
             "none"
         }
+    }
+
+    /// Whether the manifest holds a pairing key anyone can read (which is refused).
+    pub fn published_key_refused(&self) -> bool {
+        self.manifest.current().manifest.pairing.key.as_deref().is_some_and(auth::is_published)
+    }
+
+    /// What the Devices screen and the start-up log say about a refused public key, until
+    /// a pairing code gives the booth a key of its own.
+    pub fn key_notice(&self) -> Option<&'static str> {
+        (self.key_source() == "published").then_some(PUBLISHED_KEY_NOTICE)
     }
 
     pub fn fingerprint(&self) -> String {
@@ -559,7 +582,7 @@ impl Peers {
     /// end of the event: the booths paired with it are paired no longer). Answers
     /// `false` when the manifest sets the key, which only the manifest can change.
     pub async fn rotate_key(&self) -> Result<bool, PeersError> {
-        if self.manifest.current().manifest.pairing.key.is_some() {
+        if self.manifest_key().is_some() {
             return Ok(false);
         }
         self.withdraw_code();
@@ -572,11 +595,11 @@ impl Peers {
     /// Pairs with a booth of the fleet: lifts an unpairing and, given the code shown on
     /// that booth, takes its pairing key. Then asks it for its status at once.
     pub async fn pair(&self, id: &str, typed_code: Option<&str>) -> Result<Booth, PeersError> {
-        let target =
+        let mut target =
             self.target_by_id(id).ok_or_else(|| PeersError::UnknownBooth(id.to_owned()))?;
         self.forgive(id).await?;
         if let Some(typed) = typed_code {
-            if self.manifest.current().manifest.pairing.key.is_some() {
+            if self.manifest_key().is_some() {
                 return Err(PeersError::ManifestKey);
             }
             let code = code::normalise(typed)?;
@@ -585,6 +608,16 @@ impl Peers {
             if let Ok(url) = target.url.join("api/v1/peer/hello") {
                 if let Ok(res) = self.http.get(url).send().await {
                     self.note_time(id, &res, asked);
+                    // Its key may be new (a booth with none makes one to show a code).
+                    if let Ok(hello) = res.json::<Hello>().await {
+                        if hello.id == id {
+                            target.fingerprint = Some(hello.fingerprint.clone());
+                            let mut learnt = self.learnt.write().unwrap_or_else(|p| p.into_inner());
+                            if let Some(known) = learnt.get_mut(target.url.as_str()) {
+                                *known = hello;
+                            }
+                        }
+                    }
                 }
             }
             let nonce: u128 = rand::random();

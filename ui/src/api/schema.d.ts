@@ -1430,8 +1430,10 @@ export interface components {
              */
             events_seen: number;
             /** @description This booth's pairing fingerprint, and where its key comes from: `manifest`,
-             *     `pairing_code` or `none`. */
+             *     `pairing_code`, `published` (the manifest's key is public: refused) or `none`. */
             fingerprint: string;
+            /** @description Why this booth does not pair by its manifest's key, in words, when it does not. */
+            key_notice?: string | null;
             key_source: string;
             node_id: string;
             /** @description Service types not browsed for now: each brought a flood of new names (hundreds
@@ -1496,6 +1498,8 @@ export interface components {
             /** @description Other booths: paired first, then by name. */
             booths: components["schemas"]["Booth"][];
             fingerprint: string;
+            /** @description Why this booth does not pair by its manifest's key, in words, when it does not. */
+            key_notice?: string | null;
             key_source: string;
             /** @description This booth, as its peers see it. */
             me: components["schemas"]["PeerStatus"];

@@ -66,11 +66,12 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
         <p class="muted" data-testid="discovery-summary">
           {d.enabled
             ? `This booth shows itself as ${d.advertised_as ?? '(not advertised)'}; ${data.alive} device${data.alive === 1 ? '' : 's'} here, ${data.gone} gone. Pairing key: ${
-                d.key_source === 'manifest' ? 'from the price list file' : d.key_source === 'pairing_code' ? 'from a pairing code' : 'none yet'
+                d.key_source === 'manifest' ? 'from the price list file' : d.key_source === 'pairing_code' ? 'from a pairing code' : d.key_source === 'published' ? 'the demo key, refused' : 'none yet'
               } (fingerprint ${d.fingerprint || '—'}).`
             : 'Looking for devices is switched off on this booth.'}
         </p>
       )}
+      {d?.key_notice && <p class="notice warn" role="status" data-testid="key-notice">{d.key_notice}</p>}
       {d?.paused.map((p) => (
         <p key={p.service_type} class="notice warn" role="status" data-testid="flood-notice">{floodNotice(p, now)}</p>
       ))}
