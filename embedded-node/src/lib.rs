@@ -46,6 +46,7 @@ pub mod controls;
 pub mod discovery;
 pub mod http;
 pub mod launch;
+pub mod limits;
 pub mod live_manifest;
 pub mod media;
 pub mod operator_token;

@@ -117,6 +117,8 @@ pub struct Services {
     pub checkout: Checkout,
     pub keys: QuoteKeys,
     pub operator_token: Arc<OperatorToken>,
+    /// Per-client rate limits on quotes, orders, uploads and assets.
+    pub limits: Arc<crate::limits::Limits>,
     pub secrets: Arc<dyn SecretStore>,
     /// Why the OS keyring is not in use, when it is not.
     pub secrets_fallback: Option<Arc<str>>,
@@ -307,6 +309,7 @@ impl Services {
                 secrets.operator_token_source,
                 secrets.store.clone(),
             )),
+            limits: Arc::default(),
             secrets: secrets.store,
             secrets_fallback: secrets.fallback_reason.map(Into::into),
             stopping,

@@ -8,6 +8,7 @@ mod clock;
 mod commerce;
 mod controls;
 mod crash;
+mod limits;
 mod manifest;
 mod media;
 mod operator_token;

@@ -41,6 +41,14 @@ async fn metrics(
 ) -> Result<impl IntoResponse, ApiError> {
     let mut ex = Exposition::default();
     prometheus::write_latency(&mut ex, &state.telemetry);
+    ex.family(
+        "boothcloud_rate_limited_total",
+        MetricKind::Counter,
+        "Requests refused (429) because their client was over its rate limit, by route.",
+    );
+    for (route, n) in state.limits.refused() {
+        ex.sample("boothcloud_rate_limited_total", &[("route", &route)], n);
+    }
 
     let totals = state.assets.figures().totals();
     ex.family(
@@ -238,6 +246,15 @@ pub struct TelemetryView {
     routes: Vec<RouteFigures>,
     /// Sessions per interactive feature.
     sessions: Vec<SessionFigures>,
+    /// Requests refused because their client was over its rate limit, by route.
+    rate_limited: Vec<RateLimited>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RateLimited {
+    /// The route template, as in `routes`.
+    route: String,
+    refused: u64,
 }
 
 #[utoipa::path(get, path = "/api/v1/ops/telemetry", tag = "operator", security(("operator" = [])),
@@ -248,5 +265,11 @@ async fn ops_telemetry(_: Operator, State(state): State<Services>) -> Json<Telem
         sampling: state.telemetry.sampling(),
         routes: state.telemetry.route_figures(),
         sessions,
+        rate_limited: state
+            .limits
+            .refused()
+            .into_iter()
+            .map(|(route, refused)| RateLimited { route, refused })
+            .collect(),
     })
 }

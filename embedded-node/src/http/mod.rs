@@ -12,6 +12,7 @@ mod controls;
 mod dashboard;
 pub mod error;
 mod extract;
+mod limits;
 mod live;
 mod media;
 mod metrics;
@@ -142,6 +143,9 @@ pub fn app(services: Services) -> Router {
                 .into_response()
             },
         ))
+        // Over its client's limit, a request is refused before any handler (timed and
+        // counted under its route all the same).
+        .layer(axum::middleware::from_fn_with_state(services.limits.clone(), limits::limit))
         .layer(axum::middleware::from_fn_with_state(
             timing::Timing::of(&services),
             timing::time_request,

@@ -7,6 +7,7 @@
 //!   and `422` (the wrong shape), from `ApiJson`;
 //! - query parameters answer `400` (`ApiQuery`);
 //! - a sheddable route answers `503` while the degrade level pauses it;
+//! - a rate-limited route (quotes, orders, uploads, assets) answers `429`;
 //! - every route answers `500` if a handler fails (the panic guard).
 //!
 //! What is added carries the one error body, `ErrorBody`. Never: describes a route the
@@ -47,13 +48,13 @@ pub fn complete(openapi: utoipa::openapi::OpenApi) -> Value {
             ) {
                 continue;
             }
-            complete_operation(path, op);
+            complete_operation(method, path, op);
         }
     }
     doc
 }
 
-fn complete_operation(path: &str, op: &mut Value) {
+fn complete_operation(method: &str, path: &str, op: &mut Value) {
     let operator = op["security"]
         .as_array()
         .is_some_and(|reqs| reqs.iter().any(|r| r.get("operator").is_some()));
@@ -80,6 +81,9 @@ fn complete_operation(path: &str, op: &mut Value) {
     }
     if query {
         add("400", "a query parameter is malformed (`invalid_query`)");
+    }
+    if crate::limits::Group::of(&method.to_uppercase(), path).is_some() {
+        add("429", "this client is over its rate limit; see Retry-After (`rate_limited`)");
     }
     if SHEDDABLE.contains(&path) {
         add("503", "paused by the booth's degrade level; see Retry-After (`shed`)");

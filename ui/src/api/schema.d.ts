@@ -1995,6 +1995,12 @@ export interface components {
             token: string;
             total: components["schemas"]["i64"];
         };
+        RateLimited: {
+            /** Format: int64 */
+            refused: number;
+            /** @description The route template, as in `routes`. */
+            route: string;
+        };
         /** @description What a booth hands a relaying booth: its batch exactly as the hub will read it, and
          *     its own signature over it. */
         RelayEnvelope: {
@@ -2262,6 +2268,8 @@ export interface components {
         };
         /** @description Latency per route, busiest first, and the sampling rate. */
         TelemetryView: {
+            /** @description Requests refused because their client was over its rate limit, by route. */
+            rate_limited: components["schemas"]["RateLimited"][];
             routes: components["schemas"]["RouteFigures"][];
             /**
              * Format: double
@@ -5196,6 +5204,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description this client is over its rate limit; see Retry-After (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description the node hit an internal error; it has been logged (`internal`) */
             500: {
                 headers: {
@@ -5577,6 +5594,15 @@ export interface operations {
             };
             /** @description unknown sku, bad quantity, oversize basket, unknown tier */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description this client is over its rate limit; see Retry-After (`rate_limited`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6347,6 +6373,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description this client is over its rate limit; see Retry-After (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description the node hit an internal error; it has been logged (`internal`) */
             500: {
