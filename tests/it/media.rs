@@ -856,11 +856,17 @@ async fn a_missing_ffmpeg_and_a_spent_budget_are_clear() {
 }
 
 /// A TCP proxy that cuts its first connection after `cut_after` bytes toward the
-/// upstream, then lets everything through. Returns its address and the bytes it carried.
+/// upstream, then lets everything through. Returns its address, the bytes it carried,
+/// and whether `secret` ever crossed it toward the upstream.
 async fn cutting_proxy(
     upstream: std::net::SocketAddr,
     cut_after: u64,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    secret: &str,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -869,21 +875,33 @@ async fn cutting_proxy(
     let carried = Arc::new(AtomicU64::new(0));
     let cut_done = Arc::new(AtomicBool::new(false));
     let total = carried.clone();
+    let leaked = Arc::new(AtomicBool::new(false));
+    let leaks = leaked.clone();
+    let secret = secret.as_bytes().to_vec();
     tokio::spawn(async move {
         while let Ok((mut client, _)) = listener.accept().await {
             let carried = total.clone();
             let cut_done = cut_done.clone();
+            let (leaked, secret) = (leaks.clone(), secret.clone());
             tokio::spawn(async move {
                 let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else { return };
                 let (mut cr, mut cw) = client.split();
                 let (mut sr, mut sw) = server.split();
                 let up = async {
                     let mut buf = vec![0u8; 64 << 10];
+                    // The tail of the last read, so a secret split across reads is found.
+                    let mut tail: Vec<u8> = Vec::new();
                     loop {
                         let n = cr.read(&mut buf).await.unwrap_or(0);
                         if n == 0 {
                             break;
                         }
+                        tail.extend_from_slice(&buf[..n]);
+                        if tail.windows(secret.len()).any(|w| w == secret.as_slice()) {
+                            leaked.store(true, Ordering::Relaxed);
+                        }
+                        let keep = tail.len().saturating_sub(secret.len());
+                        tail.drain(..keep);
                         let so_far = carried.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
                         if so_far > cut_after && !cut_done.swap(true, Ordering::Relaxed) {
                             break; // the link dies here
@@ -898,7 +916,7 @@ async fn cutting_proxy(
             });
         }
     });
-    (format!("http://{addr}"), carried)
+    (format!("http://{addr}"), carried, leaked)
 }
 
 #[tokio::test]
@@ -913,14 +931,16 @@ async fn finished_uploads_and_clips_are_forwarded_and_resume_after_a_cut() {
         .unwrap()
         .to_owned();
     let hub_addr: std::net::SocketAddr = hub.url.trim_start_matches("http://").parse().unwrap();
-    let (proxy, carried) = cutting_proxy(hub_addr, 10 << 20).await;
+    let (proxy, carried, leaked) = cutting_proxy(hub_addr, 10 << 20, &hub_token).await;
 
+    // The booth holds the upload token the upstream issued it, and signs every
+    // forwarded request with it; the token itself never crosses the wire.
     let booth_dir = dir.path().join("booth");
     std::fs::create_dir_all(&booth_dir).unwrap();
-    let upstream = format!("upstream = \"{proxy}/api/v1/\"\ncredential = \"{hub_token}\"");
+    let upstream = format!("upstream = \"{proxy}/api/v1/\"");
     let booth = start(
         &booth_dir,
-        "[media]\nforward = true\n",
+        &format!("[media]\nforward = true\nforward_token = \"{hub_token}\"\n"),
         &[("upstream = \"https://hub.harbour-lights.example/api/v1/\"", &upstream)],
     );
     let tus = Tus::new(&booth, "Camera 1").await;
@@ -960,6 +980,8 @@ async fn finished_uploads_and_clips_are_forwarded_and_resume_after_a_cut() {
         "resumed from the hub's offset, not from zero: {sent} bytes for {}",
         data.len()
     );
+
+    assert!(!leaked.load(std::sync::atomic::Ordering::Relaxed), "the token crossed the wire");
 
     // A clip is forwarded too, once done.
     let source = clip(&booth_dir, 1);

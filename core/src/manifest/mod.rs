@@ -145,6 +145,9 @@ pub struct MediaSettings {
     pub unfinished_expire_after: SignedDuration,
     /// Send finished uploads and clips to the upstream (`uplink.upstream`, over tus).
     pub forward: bool,
+    /// The upload token the upstream issued this booth for forwarding (`bcu_…`): every
+    /// forwarded request is signed with it; the token itself is never sent.
+    pub forward_token: Option<String>,
     /// The programs run, by name (looked up on PATH) or absolute path.
     pub ffmpeg: String,
     pub ffprobe: String,
@@ -183,6 +186,7 @@ impl Default for MediaSettings {
             max_open_uploads: 64,
             unfinished_expire_after: SignedDuration::from_hours(24),
             forward: false,
+            forward_token: None,
             ffmpeg: "ffmpeg".into(),
             ffprobe: "ffprobe".into(),
             max_transcodes: 2,
@@ -303,8 +307,8 @@ pub struct UplinkSettings {
     pub fallback_origin: Option<Origin>,
     /// The regional hub orders sync to.
     pub upstream: Option<url::Url>,
-    /// This booth's credential at the upstream: it signs order batches and heartbeats
-    /// (and is sent as `Authorization: Bearer` with forwarded media).
+    /// This booth's credential at the hub: it signs order batches and heartbeats, and is
+    /// never sent.
     pub credential: Option<String>,
     /// This booth's id at the hub; the credential is issued for it.
     pub booth: Option<String>,

@@ -134,6 +134,7 @@ struct RawMedia {
     max_open_uploads: Option<Spanned<i64>>,
     unfinished_expire_after: Option<Spanned<String>>,
     forward: Option<Spanned<bool>>,
+    forward_token: Option<Spanned<String>>,
     ffmpeg: Option<Spanned<String>>,
     ffprobe: Option<Spanned<String>>,
     max_transcodes: Option<Spanned<i64>>,
@@ -1428,6 +1429,21 @@ fn check_media(c: &mut Checker, raw: RawMedia, has_upstream: bool) -> MediaSetti
     if let Some(f) = raw.forward.as_ref().filter(|f| *f.get_ref() && !has_upstream) {
         c.at(f.span(), "media.forward needs uplink.upstream: where would the clips go?");
     }
+    let forward_token = raw.forward_token.as_ref().map(|t| {
+        let token = c.text(t, "media.forward_token", 128);
+        if !token.starts_with("bcu_") {
+            c.at(t.span(), "media.forward_token must be an upload token the upstream issued (it starts with bcu_)");
+        }
+        token
+    });
+    if let Some(f) =
+        raw.forward.as_ref().filter(|f| *f.get_ref() && has_upstream && forward_token.is_none())
+    {
+        c.at(
+            f.span(),
+            "media.forward needs media.forward_token: an upload token the upstream issued to this booth",
+        );
+    }
     let max_transcodes = raw
         .max_transcodes
         .as_ref()
@@ -1489,6 +1505,7 @@ fn check_media(c: &mut Checker, raw: RawMedia, has_upstream: bool) -> MediaSetti
             },
         ),
         forward,
+        forward_token,
         ffmpeg: program(c, &raw.ffmpeg, "media.ffmpeg", &d.ffmpeg),
         ffprobe: program(c, &raw.ffprobe, "media.ffprobe", &d.ffprobe),
         max_transcodes,

@@ -163,6 +163,22 @@ fn media_presets_are_checked_where_they_are_written() {
         "{p:?}"
     );
 
+    let text = demo_with("forward = false", "forward = true");
+    let p = problems(&text);
+    assert!(
+        p.iter().any(|(line, _, m)| m.contains("media.forward needs media.forward_token")
+            && *line == line_of(&text, "forward = true")),
+        "{p:?}"
+    );
+    let p = problems(&demo_with(
+        "forward = false",
+        "forward = true\nforward_token = \"the-hub-credential\"",
+    ));
+    assert!(p.iter().any(|(_, _, m)| m.contains("it starts with bcu_")), "{p:?}");
+    assert!(
+        parse(&demo_with("forward = false", "forward = true\nforward_token = \"bcu_x\"")).is_ok()
+    );
+
     let p = problems(&demo_with("format = \"jpeg\"", "format = \"gif\""));
     assert!(p.iter().any(|(_, _, m)| m.contains("`mp4` or `jpeg`")), "{p:?}");
     let p = problems(&demo_with("speed = \"veryfast\"", "speed = \"warp\""));

@@ -7,6 +7,8 @@
 //! - [`quote`]: quote tokens (`bcq1.…`), so a kiosk cannot change a price it was quoted.
 //! - [`peer`]: signed requests between the booths of one event, and proofs on answers.
 //! - [`hub`]: booth credentials derived from the hub's key, and signed booth→hub requests.
+//! - [`upload`]: signed tus requests, so a booth forwards media to an upstream under the
+//!   upload token it was issued without ever sending the token.
 //!
 //! # Threat model
 //!
@@ -43,6 +45,7 @@ pub const TIME_HEADER: &str = "x-boothcloud-time";
 pub mod hub;
 pub mod peer;
 pub mod quote;
+pub mod upload;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -231,6 +231,11 @@ impl ReplayGuard {
     /// Admits a nonce once. Call only after the signature checked out, so forged
     /// requests cannot fill the guard.
     pub fn admit(&self, nonce: u128, ts: i64, now: i64) -> Result<(), PeerAuthError> {
+        self.admit_until(nonce, ts + MAX_SKEW_SECS, now)
+    }
+
+    /// `admit`, for a scheme whose requests expire at `until` (Unix seconds).
+    pub fn admit_until(&self, nonce: u128, until: i64, now: i64) -> Result<(), PeerAuthError> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.until.len() >= MAX_NONCES / 2 && seen.last_purge != now {
             seen.until.retain(|_, until| *until >= now);
@@ -242,7 +247,7 @@ impl ReplayGuard {
         if seen.until.len() >= MAX_NONCES {
             return Err(PeerAuthError::Busy);
         }
-        seen.until.insert(nonce, ts + MAX_SKEW_SECS);
+        seen.until.insert(nonce, until);
         Ok(())
     }
 

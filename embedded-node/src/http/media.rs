@@ -3,6 +3,7 @@
 //! the finished clips (`/media/clips/<job>/<file>`, whose unguessable job id is the key,
 //! so the screen wall and phones can play them; byte ranges for seeking).
 
+use boothcloud_core::signing::upload::{self as upload_signing, UploadRequest, UploadSignature};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,6 +162,9 @@ impl From<UploadTokenError> for ApiError {
             UploadTokenError::Revoked => (StatusCode::UNAUTHORIZED, "upload_token_revoked"),
             UploadTokenError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
             UploadTokenError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "too_many_upload_tokens"),
+            UploadTokenError::Signature(_) | UploadTokenError::Replayed => {
+                (StatusCode::UNAUTHORIZED, "upload_signature_refused")
+            }
             UploadTokenError::Database(_) => return ApiError::internal(e),
         };
         ApiError::new(status, code, e.to_string())
@@ -189,6 +193,22 @@ impl FromRequestParts<Services> for Uploader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Services) -> Result<Self, ApiError> {
+        if let Some(h) = header_text(&parts.headers, upload_signing::SIGNATURE_HEADER) {
+            // A booth forwarding media: signed with the token this node issued it.
+            let sig = UploadSignature::parse(h).map_err(UploadTokenError::from)?;
+            let headers = &parts.headers;
+            let req = UploadRequest {
+                method: parts.method.as_str(),
+                target: parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str()),
+                length: header_text(headers, "upload-length"),
+                offset: header_text(headers, "upload-offset"),
+                metadata: header_text(headers, "upload-metadata"),
+                checksum: header_text(headers, "upload-checksum"),
+            };
+            return Ok(Uploader(
+                state.media.tokens.check_signed(&sig, &req, state.clock.now()).await?,
+            ));
+        }
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -199,7 +219,7 @@ impl FromRequestParts<Services> for Uploader {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "uploads need Authorization: Bearer <upload token>; the operator issues them on the Media screen",
+                "uploads need Authorization: Bearer <upload token> (or a booth's X-Boothcloud-Upload-Signature); the operator issues tokens on the Media screen",
             ));
         };
         if state.operator_token.is(token) {

@@ -26,6 +26,7 @@ use super::tus;
 use crate::live_manifest::LiveManifest;
 use crate::spend::{Component, Meters};
 use boothcloud_core::clock::Clock;
+use boothcloud_core::signing::upload as signed;
 
 /// Bytes per PATCH to the upstream.
 pub const CHUNK: u64 = 8 << 20;
@@ -231,7 +232,9 @@ impl Forwarder {
         let (Some(upstream), true) = (m.uplink.upstream.clone(), m.media.forward) else {
             return Ok(Duration::from_secs(5));
         };
-        let credential = m.uplink.credential.clone();
+        let Some(token) = m.media.forward_token.clone() else {
+            return Ok(Duration::from_secs(5));
+        };
         drop(loaded);
         loop {
             if *stopping.borrow() {
@@ -273,7 +276,7 @@ impl Forwarder {
             };
             let upload = upstream.join("uploads/").expect("a base URL joins a relative path");
             let result = tokio::select! {
-                r = self.send(&mut item, &upload, credential.as_deref()) => r,
+                r = self.send(&mut item, &upload, &token) => r,
                 _ = stopping.changed() => return Ok(Duration::ZERO),
             };
             let now = self.clock.now().as_millisecond();
@@ -335,25 +338,39 @@ impl Forwarder {
 
     /// Creates (once), asks where the upstream stands, and sends the rest in chunks,
     /// recording each confirmed offset.
-    async fn send(
-        &self,
-        item: &mut Item,
-        upload: &url::Url,
-        credential: Option<&str>,
-    ) -> Result<(), SendError> {
-        let auth = |r: reqwest::RequestBuilder| {
-            let r = r.header("Tus-Resumable", tus::VERSION);
-            match credential {
-                Some(c) => r.bearer_auth(c),
-                None => r,
-            }
+    async fn send(&self, item: &mut Item, upload: &url::Url, token: &str) -> Result<(), SendError> {
+        // Signed with the upload token the upstream issued; the token is never sent.
+        let key = signed::key_of(token);
+        let token_id = signed::token_id(token);
+        let signed = |r: reqwest::RequestBuilder, req: signed::UploadRequest<'_>| {
+            let sig = signed::UploadSignature::sign(
+                &key,
+                &token_id,
+                &req,
+                self.clock.now().as_second(),
+                rand::random(),
+            );
+            r.header("Tus-Resumable", tus::VERSION)
+                .header(signed::SIGNATURE_HEADER, sig.to_header())
+        };
+        let target = |u: &url::Url| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
         };
         let remote = match &item.remote_url {
             Some(u) => u.clone(),
             None => {
                 self.meters.add(Component::Upstream, 1);
-                let res = auth(self.http.post(upload.clone()))
-                    .header("Upload-Length", item.length)
+                let length = item.length.to_string();
+                let created = signed::UploadRequest {
+                    method: "POST",
+                    target: &target(upload),
+                    length: Some(&length),
+                    metadata: Some(&item.metadata),
+                    ..Default::default()
+                };
+                let res = signed(self.http.post(upload.clone()), created)
+                    .header("Upload-Length", &length)
                     .header("Upload-Metadata", &item.metadata)
                     .send()
                     .await
@@ -388,7 +405,14 @@ impl Forwarder {
         };
         // Where the upstream stands: after a cut, what it has may differ from what we recorded.
         self.meters.add(Component::Upstream, 1);
-        let res = auth(self.http.head(&remote)).send().await.map_err(link)?;
+        let remote_url = url::Url::parse(&remote)
+            .map_err(|_| SendError::Refused("the upstream sent an unusable Location".into()))?;
+        let head = signed::UploadRequest {
+            method: "HEAD",
+            target: &target(&remote_url),
+            ..Default::default()
+        };
+        let res = signed(self.http.head(&remote), head).send().await.map_err(link)?;
         match res.status() {
             StatusCode::OK | StatusCode::NO_CONTENT => {}
             StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),
@@ -409,10 +433,18 @@ impl Forwarder {
                 SendError::Refused(format!("cannot read {} (was it deleted?): {e}", item.path))
             })?;
             self.meters.add(Component::Upstream, 1);
-            let res = auth(self.http.patch(&remote))
-                .header("Upload-Offset", offset)
+            let (at, checksum) = (offset.to_string(), tus::sha256_header(&chunk));
+            let patch = signed::UploadRequest {
+                method: "PATCH",
+                target: &target(&remote_url),
+                offset: Some(&at),
+                checksum: Some(&checksum),
+                ..Default::default()
+            };
+            let res = signed(self.http.patch(&remote), patch)
+                .header("Upload-Offset", &at)
                 .header("Content-Type", tus::OFFSET_STREAM)
-                .header("Upload-Checksum", tus::sha1_header(&chunk))
+                .header("Upload-Checksum", &checksum)
                 .body(chunk)
                 .send()
                 .await

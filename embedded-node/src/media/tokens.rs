@@ -7,8 +7,12 @@ use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
+
+use boothcloud_core::signing::peer::ReplayGuard;
+use boothcloud_core::signing::upload::{
+    self as signed, UploadAuthError, UploadRequest, UploadSignature,
+};
 
 /// Secrets start with this, so a token pasted in the wrong place is recognisable.
 pub const PREFIX: &str = "bcu_";
@@ -29,6 +33,10 @@ pub enum UploadTokenError {
     Invalid(String),
     #[error("there are already {MAX_ACTIVE} active upload tokens; revoke some first")]
     TooMany,
+    #[error("{0}")]
+    Signature(#[from] UploadAuthError),
+    #[error("this signed upload request was already used")]
+    Replayed,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -90,6 +98,8 @@ impl UploadGrant {
 
 pub struct UploadTokens {
     db: SqlitePool,
+    /// Nonces of signed requests (a booth forwarding media), each admitted once.
+    replays: ReplayGuard,
 }
 
 type Row = (String, String, i64, i64, i64, i64, Option<i64>, i64, i64);
@@ -100,7 +110,7 @@ const SELECT: &str = "SELECT t.id, t.label, t.created_at, t.expires_at, t.max_by
 
 impl UploadTokens {
     pub fn new(db: SqlitePool) -> UploadTokens {
-        UploadTokens { db }
+        UploadTokens { db, replays: ReplayGuard::default() }
     }
 
     pub async fn issue(
@@ -148,7 +158,7 @@ impl UploadTokens {
         rand::rng().fill_bytes(&mut secret);
         let token =
             format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
-        let id = boothcloud_core::signing::hex(&secret_hash(&token)[..6]);
+        let id = signed::token_id(&token);
         let expires_at = now + lifetime;
         sqlx::query(
             "INSERT INTO upload_tokens (id, secret_hash, label, created_at, expires_at, max_bytes, max_uploads) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -240,8 +250,45 @@ impl UploadTokens {
     }
 }
 
+impl UploadTokens {
+    /// A request signed with a token ([`boothcloud_core::signing::upload`]): a booth
+    /// forwarding media under the token this node issued it, without sending it.
+    pub async fn check_signed(
+        &self,
+        sig: &UploadSignature,
+        req: &UploadRequest<'_>,
+        now: Timestamp,
+    ) -> Result<UploadGrant, UploadTokenError> {
+        let row: Option<(Vec<u8>, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT secret_hash, expires_at, max_bytes, max_uploads, revoked_at FROM upload_tokens WHERE id = ?",
+        )
+        .bind(&sig.token)
+        .fetch_optional(&self.db)
+        .await?;
+        let (hash, expires_at, max_bytes, max_uploads, revoked_at) =
+            row.ok_or(UploadTokenError::Unknown)?;
+        let key: [u8; 32] = hash.try_into().map_err(|_| UploadTokenError::Unknown)?;
+        sig.check(&key, req, now.as_second())?;
+        // Admitted only once the signature checked out, so forgeries cannot fill the guard.
+        self.replays
+            .admit_until(sig.nonce, sig.ts + signed::MAX_SKEW_SECS, now.as_second())
+            .map_err(|_| UploadTokenError::Replayed)?;
+        if revoked_at.is_some() {
+            return Err(UploadTokenError::Revoked);
+        }
+        if expires_at <= now.as_millisecond() {
+            return Err(UploadTokenError::Expired);
+        }
+        Ok(UploadGrant {
+            id: sig.token.clone(),
+            max_bytes: max_bytes as u64,
+            max_uploads: max_uploads as u32,
+        })
+    }
+}
+
 fn secret_hash(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
+    signed::key_of(secret)
 }
 
 fn view(r: Row, now: Timestamp) -> TokenView {
@@ -330,5 +377,35 @@ mod tests {
         let zero = IssueRequest { max_uploads: Some(0), ..ask("x") };
         assert!(matches!(t.issue(zero, 1, now).await, Err(UploadTokenError::Invalid(_))));
         assert_eq!(t.list(now).await.unwrap().len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_signed_request_works_once_under_its_token_and_never_after_revocation() {
+        let (t, _dir) = tokens().await;
+        let now: Timestamp = "2026-12-05T10:00:00Z".parse().unwrap();
+        let issued = t.issue(ask("Stand 14"), 1 << 30, now).await.unwrap();
+        let key = signed::key_of(&issued.token);
+        let id = signed::token_id(&issued.token);
+        assert_eq!(id, issued.view.id, "the forwarding booth names the token as it is listed");
+        let head =
+            UploadRequest { method: "HEAD", target: "/api/v1/uploads/abc", ..Default::default() };
+        let sig = UploadSignature::sign(&key, &id, &head, now.as_second(), 7);
+        assert_eq!(t.check_signed(&sig, &head, now).await.unwrap().id, id);
+        assert!(matches!(t.check_signed(&sig, &head, now).await, Err(UploadTokenError::Replayed)));
+        let other = UploadRequest { target: "/api/v1/uploads/xyz", ..head };
+        let sig = UploadSignature::sign(&key, &id, &head, now.as_second(), 8);
+        assert!(matches!(
+            t.check_signed(&sig, &other, now).await,
+            Err(UploadTokenError::Signature(UploadAuthError::BadSignature))
+        ));
+        let forged =
+            UploadSignature::sign(&signed::key_of("bcu_guess"), &id, &head, now.as_second(), 9);
+        assert!(matches!(
+            t.check_signed(&forged, &head, now).await,
+            Err(UploadTokenError::Signature(_))
+        ));
+        t.revoke(&id, now).await.unwrap();
+        let sig = UploadSignature::sign(&key, &id, &head, now.as_second(), 10);
+        assert!(matches!(t.check_signed(&sig, &head, now).await, Err(UploadTokenError::Revoked)));
     }
 }

@@ -157,6 +157,16 @@ impl Hasher {
 }
 
 /// The `Upload-Checksum` header for `bytes` (what the forwarder sends upstream).
+/// `Upload-Checksum: sha256 <base64>` (what a booth forwarding media sends: the chunk's
+/// signature covers it).
+pub fn sha256_header(bytes: &[u8]) -> String {
+    format!(
+        "sha256 {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
+    )
+}
+
 pub fn sha1_header(bytes: &[u8]) -> String {
     format!("sha1 {}", base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(bytes)))
 }
