@@ -196,7 +196,14 @@ impl Services {
         let meters = Arc::new(Meters::default());
         let event = manifest.current().manifest.event.id.clone();
         let peers = Arc::new(
-            Peers::load(&db, secrets.store.clone(), manifest.clone(), booth_clock.clone()).await?,
+            Peers::load(
+                &db,
+                secrets.store.clone(),
+                manifest.clone(),
+                booth_clock.clone(),
+                meters.clone(),
+            )
+            .await?,
         );
         let assets = AssetCache::open(
             &data_dir.join("assets"),
@@ -218,6 +225,7 @@ impl Services {
             orders.clone(),
             peers.clone(),
             data_dir.clone(),
+            meters.clone(),
         ));
         let watcher =
             crate::live_manifest::watch(manifest.clone()).map_err(AssembleError::Watch)?;

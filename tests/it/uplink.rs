@@ -204,6 +204,35 @@ async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
     assert!(v["last_sync"].is_string() && v["delivered"].as_u64().unwrap() >= 40, "{v}");
     let status = Kiosk::new(&node.url).ops_get("/api/v1/ops/status").await;
     assert_eq!(status.body["link"]["mode"], "online", "the status API carries the mode");
+    // What the uplink carried is metered: heartbeats and order batches, in spend.
+    let spend = &status.body["spend"];
+    let traffic = |purpose: &str| {
+        spend["traffic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["purpose"] == purpose)
+            .unwrap()
+            .clone()
+    };
+    let (heartbeats, sync) = (traffic("heartbeat"), traffic("sync"));
+    assert!(heartbeats["calls"].as_u64().unwrap() >= 2, "{heartbeats}");
+    assert!(heartbeats["bytes"].as_u64().unwrap() > 300 * heartbeats["calls"].as_u64().unwrap());
+    assert!(sync["calls"].as_u64().unwrap() >= 1 && sync["bytes"].as_u64().unwrap() > 40 * 200);
+    let usage = |c: &str| {
+        spend["components"].as_array().unwrap().iter().find(|l| l["component"] == c).unwrap()
+            ["usage"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(
+        usage("upstream")
+            >= heartbeats["calls"].as_u64().unwrap() + sync["calls"].as_u64().unwrap()
+    );
+    assert!(
+        usage("egress") >= heartbeats["bytes"].as_u64().unwrap() + sync["bytes"].as_u64().unwrap(),
+        "every byte over the uplink is egress: {spend}"
+    );
 
     // The uplink dies: the booth notices in seconds and keeps selling.
     link.cut();
@@ -916,4 +945,63 @@ async fn a_booth_whose_clock_is_past_the_hubs_window_signs_in_the_hubs_time_afte
         "SELECT COALESCE((report->>'clock_offset_ms')::bigint, 0) FROM hub_booths WHERE booth_id = 'stand-slow'",
     );
     assert!((reported + 900_000).abs() < 2_000, "its offset, proven, reached the hub: {reported}");
+}
+
+#[tokio::test]
+async fn each_degrade_level_lowers_the_heartbeat_bytes_measured_over_the_uplink() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    let dir = tempfile::tempdir().unwrap();
+    // Normal: a heartbeat every 300 ms; reduced every second; essential every 3 s.
+    let path =
+        booth_manifest(dir.path(), &hub.url, "stand-9", &Hub::credential("stand-9"), "", "[]");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("heartbeat_every = \"15s\"", "heartbeat_every = \"1s\"")
+        .replace("heartbeat_every = \"60s\"", "heartbeat_every = \"3s\"");
+    std::fs::write(&path, text).unwrap();
+    let node = start_booth(path);
+    until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
+    let heartbeats = || async {
+        let status = Kiosk::new(&node.url).ops_get("/api/v1/ops/status").await.body;
+        let t = status["spend"]["traffic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["purpose"] == "heartbeat")
+            .unwrap()
+            .clone();
+        (t["bytes"].as_u64().unwrap(), t["calls"].as_u64().unwrap())
+    };
+    let mut per_minute = Vec::new();
+    for level in ["normal", "reduced", "essential"] {
+        let set = TestNode::client()
+            .post(format!("{}/api/v1/ops/degrade", node.url))
+            .bearer_auth(OPERATOR_TOKEN)
+            .json(&json!({ "level": level }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(set.status(), 200);
+        // The heartbeat already waiting at the old pace goes first.
+        tokio::time::sleep(Duration::from_millis(3_500)).await;
+        let (b0, _) = heartbeats().await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let (b1, _) = heartbeats().await;
+        per_minute.push((b1 - b0) * 10);
+    }
+    eprintln!("heartbeat bytes a minute: normal, reduced, essential = {per_minute:?}");
+    assert!(per_minute[0] > per_minute[1] && per_minute[1] > per_minute[2], "{per_minute:?}");
+    assert!(per_minute[2] > 0, "essential still sends heartbeats");
+
+    let controls = Kiosk::new(&node.url).ops_get("/api/v1/ops/controls").await.body;
+    let reduced = controls["levels"].as_array().unwrap().iter().find(|l| l["name"] == "reduced");
+    let reduced = reduced.unwrap();
+    assert!(reduced["saves_bytes_per_minute"].as_u64().unwrap() > 0, "{reduced}");
+    let said = reduced["effects"].to_string();
+    assert!(
+        said.contains("Heartbeats to the hub every 1s")
+            && said.contains("a minute less over the uplink"),
+        "{said}"
+    );
 }

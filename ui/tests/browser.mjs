@@ -442,6 +442,11 @@ async function main() {
         await dialog.getByRole('button', { name: 'Whole event' }).click();
         assert.equal(await dialog.getByRole('button', { name: 'Whole event' }).getAttribute('aria-pressed'), 'true');
         if (name === 'spend') {
+          // What went beyond the booth, by purpose (the storefront's origin was fetched).
+          const traffic = dialog.getByTestId('traffic-table');
+          assert.equal(await traffic.locator('tbody tr').count(), 6);
+          assert.match(await traffic.innerText(), /Storefront files from the origin[^\n]*\d[\d.,]*\s*[kMG]?B/);
+          assert.match(await traffic.innerText(), /Calls to paired booths \(venue network\) \(free: not over the uplink\)/);
           // A picture goes to the downloads: the screen says it started, not that it is saved.
           const download = page.waitForEvent('download');
           await dialog.getByTestId('save-picture').click();

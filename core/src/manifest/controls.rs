@@ -35,6 +35,8 @@ pub struct DegradeLevel {
     /// in the background (and served this long past it while the origin is down), unless
     /// the origin said `must-revalidate` or `no-cache`.
     pub serve_stale: SignedDuration,
+    /// How often the hub is sent a heartbeat; `None`: `[uplink] probe_every`.
+    pub heartbeat_every: Option<SignedDuration>,
 }
 
 impl DegradeLevel {
@@ -48,6 +50,7 @@ impl DegradeLevel {
             shed: Vec::new(),
             retry_after: SignedDuration::from_secs(30),
             serve_stale: SignedDuration::ZERO,
+            heartbeat_every: None,
         }
     }
 
@@ -207,6 +210,7 @@ pub(super) struct RawDegrade {
     shed: Option<Vec<Spanned<String>>>,
     retry_after: Option<Spanned<String>>,
     serve_stale: Option<Spanned<String>>,
+    heartbeat_every: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +289,14 @@ pub(super) fn check_degrade(c: &mut Checker, raw: &[Spanned<RawDegrade>]) -> Vec
             }),
             serve_stale: r.serve_stale.as_ref().map_or(d.serve_stale, |v| {
                 c.duration(v, "degrade.serve_stale", SignedDuration::ZERO, secs(30 * 86_400))
+            }),
+            heartbeat_every: r.heartbeat_every.as_ref().map(|v| {
+                c.duration(
+                    v,
+                    "degrade.heartbeat_every",
+                    SignedDuration::from_millis(100),
+                    secs(3600),
+                )
             }),
         });
     }

@@ -163,6 +163,14 @@ fn media_presets_are_checked_where_they_are_written() {
         "{p:?}"
     );
 
+    let p = problems(&demo_with("heartbeat_every = \"15s\"", "heartbeat_every = \"50ms\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("degrade.heartbeat_every")), "{p:?}");
+    let m = parse(&demo_with("heartbeat_every = \"15s\"", "heartbeat_every = \"20s\"")).unwrap();
+    assert_eq!(
+        m.level("reduced").unwrap().heartbeat_every,
+        Some(jiff::SignedDuration::from_secs(20))
+    );
+
     let text = demo_with("forward = false", "forward = true");
     let p = problems(&text);
     assert!(

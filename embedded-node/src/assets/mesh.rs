@@ -85,19 +85,29 @@ async fn ask_one(
         None => url.path().to_owned(),
     };
     let sig = peers.sign(&id, &Request { method: "GET", target: &target, body: b"" })?;
+    let signature = sig.to_header();
+    let asked_url = url.clone();
     let mut req = http
         .get(url)
         .header("cache-control", "only-if-cached")
-        .header(SIGNATURE_HEADER, sig.to_header());
+        .header(SIGNATURE_HEADER, &signature);
     for (name, value) in forward {
         req = req.header(*name, value);
     }
     let asked = peers.stamp();
     let res = req.send().await.ok()?;
     peers.note_time(&id, &res, asked);
+    let head = res.headers().clone();
+    let sent: Vec<(&str, &str)> =
+        [("cache-control", "only-if-cached"), (SIGNATURE_HEADER, signature.as_str())]
+            .into_iter()
+            .chain(forward.iter().map(|(n, v)| (*n, v.as_str())))
+            .collect();
+    let metered = |body: usize| peers.metered("GET", &asked_url, &sent, 0, (&head, body));
     if res.status() != reqwest::StatusCode::OK
         || res.content_length().is_some_and(|n| n > max_bytes)
     {
+        metered(0);
         return None;
     }
     let proof = res.headers().get(PROOF_HEADER)?.to_str().ok()?.to_owned();
@@ -112,9 +122,11 @@ async fn ask_one(
     while let Some(chunk) = stream.next().await {
         body.extend_from_slice(&chunk.ok()?);
         if body.len() as u64 > max_bytes {
+            metered(body.len());
             return None;
         }
     }
+    metered(body.len());
     if !peers.check_answer(&sig, 200, &body, &proof) {
         tracing::warn!(peer = %peer.name, "a peer's answer failed its proof; ignored");
         return None;

@@ -31,6 +31,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::live_manifest::LiveManifest;
+use crate::spend::traffic::Purpose;
 use crate::spend::{Component, Meters};
 use boothcloud_core::cache::key::{normalise_header, AssetPath, VariantKey, VARY_HEADERS};
 use boothcloud_core::cache::policy::{self, CacheControl, Freshness, HeaderTimes, Verdict};
@@ -465,6 +466,7 @@ impl AssetCache {
     fn fetched(&self, prefix: &str, bytes: u64) {
         self.figures.fetched(prefix, bytes);
         self.meters.add(Component::Egress, bytes);
+        self.meters.traffic().add_bytes(Purpose::Origin, bytes);
     }
 
     async fn fetch_origin(
@@ -472,7 +474,7 @@ impl AssetCache {
         req: &AssetRequest,
         stored: Option<&Entry>,
     ) -> Result<origin::OriginResponse, AssetError> {
-        self.meters.add(Component::Upstream, 1);
+        self.meters.upstream(Purpose::Origin, 0);
         let current = self.manifest.current();
         let settings = &current.manifest.assets;
         let oreq = OriginRequest {

@@ -26,6 +26,7 @@ use crate::audit::{Audit, Who};
 use crate::live_manifest::LiveManifest;
 use crate::media::Media;
 use crate::quote_keys::QuoteKeys;
+use crate::spend::traffic::Purpose;
 use crate::spend::Ledger;
 use crate::telemetry::{serves_customers, Telemetry};
 use crate::uplink::{Uplink, UplinkError};
@@ -152,6 +153,10 @@ pub struct LevelView {
     pub current: bool,
     /// What the level changes, in words.
     pub effects: Vec<String>,
+    /// Bytes a minute this level saves over the uplink against normal: its heartbeat
+    /// pace times the heartbeat size measured on this booth (absent before one was
+    /// measured, or when the level keeps the pace).
+    pub saves_bytes_per_minute: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -275,6 +280,7 @@ impl Controls {
         p.media.transcoder.set_mode(level.transcodes);
         p.media.forwarder.set_paused(uploads_paused || !level.forward_media);
         p.assets.set_serve_stale(level.serve_stale.as_secs().max(0) as u64);
+        p.uplink.set_heartbeat_every(level.heartbeat_every.map(|d| d.unsigned_abs()));
         self.gate.set(level);
     }
 
@@ -670,14 +676,19 @@ impl Controls {
         let m = &loaded.manifest;
         let now = self.clock.now();
         let signals = self.signals(m);
+        let heartbeat_bytes = self.targets.spend.meters().traffic().average(Purpose::Heartbeat);
         let st = self.lock();
         let current = m.level(&st.level).unwrap_or_else(DegradeLevel::normal);
         let levels = std::iter::once(DegradeLevel::normal())
             .chain(m.degrade.iter().cloned())
-            .map(|l| LevelView {
-                current: l.name == st.level,
-                effects: effects(&l, m, self.normal_sampling),
-                name: l.name,
+            .map(|l| {
+                let saves = heartbeat_saving(&l, m, heartbeat_bytes);
+                LevelView {
+                    current: l.name == st.level,
+                    effects: effects(&l, m, self.normal_sampling, heartbeat_bytes),
+                    saves_bytes_per_minute: saves,
+                    name: l.name,
+                }
             })
             .collect();
         ControlsView {
@@ -732,8 +743,36 @@ fn level_names(m: &Manifest) -> String {
         .join(", ")
 }
 
+/// Bytes a minute `level`'s heartbeat pace saves against `[uplink] probe_every`, at
+/// `heartbeat_bytes` a heartbeat (measured).
+fn heartbeat_saving(
+    level: &DegradeLevel,
+    m: &Manifest,
+    heartbeat_bytes: Option<u64>,
+) -> Option<u64> {
+    let every = level.heartbeat_every?.as_secs_f64();
+    let normal = m.uplink.sync.probe_every.as_secs_f64();
+    let per_minute = |s: f64| if s > 0.0 { 60.0 / s } else { 0.0 };
+    let saved = (per_minute(normal) - per_minute(every)) * heartbeat_bytes? as f64;
+    Some(saved.max(0.0).round() as u64)
+}
+
+/// "2.8 kB", for the effects' words.
+fn size_words(bytes: u64) -> String {
+    match bytes {
+        b if b < 1_000 => format!("{b} B"),
+        b if b < 1_000_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b => format!("{:.1} MB", b as f64 / 1e6),
+    }
+}
+
 /// What a level changes, in words staff understand.
-pub fn effects(level: &DegradeLevel, m: &Manifest, normal_sampling: f64) -> Vec<String> {
+pub fn effects(
+    level: &DegradeLevel,
+    m: &Manifest,
+    normal_sampling: f64,
+    heartbeat_bytes: Option<u64>,
+) -> Vec<String> {
     if level.name == NORMAL {
         return vec!["Everything on, as the manifest says.".into()];
     }
@@ -756,6 +795,23 @@ pub fn effects(level: &DegradeLevel, m: &Manifest, normal_sampling: f64) -> Vec<
     }
     if !level.forward_media {
         out.push("Uploads and clips wait on this laptop instead of going upstream.".into());
+    }
+    if let Some(every) = level.heartbeat_every {
+        let show = boothcloud_core::manifest::parse::show_duration;
+        let mut words = format!(
+            "Heartbeats to the hub every {} (normally {})",
+            show(every),
+            show(m.uplink.sync.probe_every)
+        );
+        match (heartbeat_saving(level, m, heartbeat_bytes), heartbeat_bytes) {
+            (Some(saved), Some(each)) => words.push_str(&format!(
+                ": {} a minute less over the uplink, at the {} a heartbeat measured here.",
+                size_words(saved),
+                size_words(each)
+            )),
+            _ => words.push('.'),
+        }
+        out.push(words);
     }
     if !level.shed.is_empty() {
         let names: Vec<&str> = level.shed.iter().map(|s| s.name()).collect();

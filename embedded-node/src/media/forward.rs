@@ -24,7 +24,8 @@ use tokio::sync::{watch, Notify};
 
 use super::tus;
 use crate::live_manifest::LiveManifest;
-use crate::spend::{Component, Meters};
+use crate::spend::traffic::{answer_bytes, request_bytes, Purpose};
+use crate::spend::Meters;
 use boothcloud_core::clock::Clock;
 use boothcloud_core::signing::upload as signed;
 
@@ -342,16 +343,39 @@ impl Forwarder {
         // Signed with the upload token the upstream issued; the token is never sent.
         let key = signed::key_of(token);
         let token_id = signed::token_id(token);
-        let signed = |r: reqwest::RequestBuilder, req: signed::UploadRequest<'_>| {
-            let sig = signed::UploadSignature::sign(
+        let signature = |req: &signed::UploadRequest<'_>| {
+            signed::UploadSignature::sign(
                 &key,
                 &token_id,
-                &req,
+                req,
                 self.clock.now().as_second(),
                 rand::random(),
-            );
-            r.header("Tus-Resumable", tus::VERSION)
-                .header(signed::SIGNATURE_HEADER, sig.to_header())
+            )
+            .to_header()
+        };
+        let signed = |r: reqwest::RequestBuilder, sig: &str| {
+            r.header("Tus-Resumable", tus::VERSION).header(signed::SIGNATURE_HEADER, sig)
+        };
+        // Every call is metered as it went on the wire (spend: upstream calls, egress).
+        let metered = |url: &url::Url,
+                       req: &signed::UploadRequest<'_>,
+                       sig: &str,
+                       body: usize,
+                       res: &reqwest::Response| {
+            let headers: Vec<(&str, &str)> = [
+                ("tus-resumable", tus::VERSION),
+                (signed::SIGNATURE_HEADER, sig),
+                ("upload-length", req.length.unwrap_or("")),
+                ("upload-metadata", req.metadata.unwrap_or("")),
+                ("upload-offset", req.offset.unwrap_or("")),
+                ("upload-checksum", req.checksum.unwrap_or("")),
+            ]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+            let bytes = request_bytes(req.method, url, &headers, body)
+                + answer_bytes(res.headers(), res.content_length().unwrap_or(0) as usize);
+            self.meters.upstream(Purpose::Forward, bytes);
         };
         let target = |u: &url::Url| match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
@@ -360,7 +384,6 @@ impl Forwarder {
         let remote = match &item.remote_url {
             Some(u) => u.clone(),
             None => {
-                self.meters.add(Component::Upstream, 1);
                 let length = item.length.to_string();
                 let created = signed::UploadRequest {
                     method: "POST",
@@ -369,12 +392,14 @@ impl Forwarder {
                     metadata: Some(&item.metadata),
                     ..Default::default()
                 };
-                let res = signed(self.http.post(upload.clone()), created)
+                let sig = signature(&created);
+                let res = signed(self.http.post(upload.clone()), &sig)
                     .header("Upload-Length", &length)
                     .header("Upload-Metadata", &item.metadata)
                     .send()
                     .await
                     .map_err(link)?;
+                metered(upload, &created, &sig, 0, &res);
                 if res.status() != StatusCode::CREATED {
                     return Err(refusal(res).await);
                 }
@@ -404,7 +429,6 @@ impl Forwarder {
             }
         };
         // Where the upstream stands: after a cut, what it has may differ from what we recorded.
-        self.meters.add(Component::Upstream, 1);
         let remote_url = url::Url::parse(&remote)
             .map_err(|_| SendError::Refused("the upstream sent an unusable Location".into()))?;
         let head = signed::UploadRequest {
@@ -412,7 +436,9 @@ impl Forwarder {
             target: &target(&remote_url),
             ..Default::default()
         };
-        let res = signed(self.http.head(&remote), head).send().await.map_err(link)?;
+        let sig = signature(&head);
+        let res = signed(self.http.head(&remote), &sig).send().await.map_err(link)?;
+        metered(&remote_url, &head, &sig, 0, &res);
         match res.status() {
             StatusCode::OK | StatusCode::NO_CONTENT => {}
             StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),
@@ -432,7 +458,6 @@ impl Forwarder {
             let chunk = read_chunk(path.clone(), offset, len).await.map_err(|e| {
                 SendError::Refused(format!("cannot read {} (was it deleted?): {e}", item.path))
             })?;
-            self.meters.add(Component::Upstream, 1);
             let (at, checksum) = (offset.to_string(), tus::sha256_header(&chunk));
             let patch = signed::UploadRequest {
                 method: "PATCH",
@@ -441,7 +466,9 @@ impl Forwarder {
                 checksum: Some(&checksum),
                 ..Default::default()
             };
-            let res = signed(self.http.patch(&remote), patch)
+            let sig = signature(&patch);
+            let chunk_len = chunk.len();
+            let res = signed(self.http.patch(&remote), &sig)
                 .header("Upload-Offset", &at)
                 .header("Content-Type", tus::OFFSET_STREAM)
                 .header("Upload-Checksum", &checksum)
@@ -449,6 +476,7 @@ impl Forwarder {
                 .send()
                 .await
                 .map_err(link)?;
+            metered(&remote_url, &patch, &sig, chunk_len, &res);
             match res.status() {
                 StatusCode::NO_CONTENT => {}
                 StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),

@@ -36,6 +36,8 @@ use sqlx::SqlitePool;
 use crate::discovery::Discovery;
 use crate::live_manifest::LiveManifest;
 use crate::secrets::{SecretError, SecretStore};
+use crate::spend::traffic::{answer_bytes, request_bytes, Purpose};
+use crate::spend::Meters;
 use crate::timekeeping::{BoothClock, Stamp};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::devices::inventory::{DeviceKind, Liveness};
@@ -217,6 +219,8 @@ pub struct Peers {
     id: String,
     manifest: Arc<LiveManifest>,
     clock: Arc<BoothClock>,
+    /// Calls to peers are counted in spend's traffic (not priced: the venue network).
+    meters: Arc<Meters>,
     db: SqlitePool,
     store: Arc<dyn SecretStore>,
     /// Each peer's clock, by node id.
@@ -238,6 +242,7 @@ impl Peers {
         store: Arc<dyn SecretStore>,
         manifest: Arc<LiveManifest>,
         clock: Arc<BoothClock>,
+        meters: Arc<Meters>,
     ) -> Result<Peers, PeersError> {
         let now = clock.now().as_second();
         sqlx::query(
@@ -263,6 +268,7 @@ impl Peers {
             id,
             manifest,
             clock,
+            meters,
             db: db.clone(),
             store,
             clocks: RwLock::default(),
@@ -397,6 +403,20 @@ impl Peers {
             .get(id)
             .filter(|c| c.epoch == epoch)
             .map(|c| c.offset_ms)
+    }
+
+    /// Counts a call to a peer: the request as sent (`method` to `url` with `headers` and
+    /// a body of `body` bytes) and the answer's head and body.
+    pub fn metered(
+        &self,
+        method: &str,
+        url: &url::Url,
+        headers: &[(&str, &str)],
+        body: usize,
+        answer: (&reqwest::header::HeaderMap, usize),
+    ) {
+        let bytes = request_bytes(method, url, headers, body) + answer_bytes(answer.0, answer.1);
+        self.meters.upstream(Purpose::Peers, bytes);
     }
 
     /// Trusted time now, with its epoch: what a request to a peer is stamped as sent at.
@@ -833,7 +853,9 @@ impl Peers {
         let Ok(url) = t.url.join(target.trim_start_matches('/')) else { return booth };
         let started = Instant::now();
         let sent = self.clock.stamp();
-        let res = match self.http.get(url).header(SIGNATURE_HEADER, sig.to_header()).send().await {
+        let signature = sig.to_header();
+        let asked = url.clone();
+        let res = match self.http.get(url).header(SIGNATURE_HEADER, &signature).send().await {
             Ok(r) => r,
             Err(e) => {
                 booth.paired = previous.is_some_and(|p| p.paired);
@@ -848,6 +870,7 @@ impl Peers {
         self.note_time(&id, &res, sent);
         let proof =
             res.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let head = res.headers().clone();
         let body = match read_capped(res).await {
             Some(b) => b,
             None => {
@@ -855,6 +878,7 @@ impl Peers {
                 return booth;
             }
         };
+        self.metered("GET", &asked, &[(SIGNATURE_HEADER, &signature)], 0, (&head, body.len()));
         booth.reachable = true;
         booth.rtt_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
         if status != 200 {

@@ -13,7 +13,10 @@
 //!   when the node stops, so a restart does not reset the money. A crash loses at
 //!   most the last ten seconds of metering, never money already saved.
 //!
-//! The arithmetic itself is in [`tariff`]. Nothing here knows who a client is.
+//! The arithmetic itself is in [`tariff`]; what the booth sends beyond itself, by
+//! purpose, is in [`traffic`]. Nothing here knows who a client is.
+
+pub mod traffic;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,11 +50,27 @@ pub struct Meters {
     transcodes_peak: AtomicU64,
     /// Wall-clock milliseconds transcodes took (not priced: the cost model prices media).
     transcode_wall_ms: AtomicU64,
+    /// What the booth sends and receives beyond itself, by purpose.
+    traffic: traffic::Traffic,
 }
 
 impl Meters {
     pub fn add(&self, component: Component, amount: u64) {
         self.usage[component.index()].fetch_add(amount, Ordering::Relaxed);
+    }
+
+    /// One call beyond the booth, of `bytes` HTTP bytes sent and received: an upstream
+    /// call, its bytes egress when they cross the uplink, and both under its purpose.
+    pub fn upstream(&self, purpose: traffic::Purpose, bytes: u64) {
+        if purpose.over_the_uplink() {
+            self.add(Component::Upstream, 1);
+            self.add(Component::Egress, bytes);
+        }
+        self.traffic.add(purpose, bytes);
+    }
+
+    pub fn traffic(&self) -> &traffic::Traffic {
+        &self.traffic
     }
 
     /// Usage since the node started, per component.
@@ -386,6 +405,7 @@ impl Ledger {
             components,
             transcodes_running: running,
             transcodes_peak: peak,
+            traffic: self.meters.traffic().lines(now_s),
         }
     }
 }
@@ -438,6 +458,8 @@ pub struct SpendView {
     pub transcodes_running: u64,
     /// The most transcodes at once since the node started.
     pub transcodes_peak: u64,
+    /// What the booth sent and received beyond itself since it started, by purpose.
+    pub traffic: Vec<traffic::TrafficLine>,
 }
 
 /// Keeps the ledger current (every second), saves it (every ten seconds and when the
@@ -459,6 +481,7 @@ pub async fn keep(
             }
         }
         ledger.tick(clock.now(), &m.costs);
+        ledger.meters().traffic().snapshot(clock.now().as_second());
         if n.is_multiple_of(10) {
             if let Err(e) = ledger.persist(&db).await {
                 tracing::warn!(error = %e, "could not save the spend ledger");

@@ -29,6 +29,8 @@ use tokio::sync::Notify;
 use crate::live_manifest::LiveManifest;
 use crate::orders::OrderQueue;
 use crate::peers::Peers;
+use crate::spend::traffic::{answer_bytes, request_bytes, Purpose};
+use crate::spend::Meters;
 use crate::timekeeping::{BoothClock, Stamp};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::hub_protocol::wire::{BoothReport, HeartbeatAnswer};
@@ -85,6 +87,9 @@ struct Inner {
     pending: Vec<Pending>,
     /// The hub's clock against this booth's, from its last answer that stated it.
     hub_clock: Option<HubClock>,
+    /// How often to send heartbeats while the degrade level says so (else
+    /// `[uplink] probe_every`).
+    heartbeat_every: Option<Duration>,
 }
 
 /// The hub's time minus this booth's.
@@ -103,6 +108,8 @@ pub struct Uplink {
     clock: Arc<BoothClock>,
     orders: OrderQueue,
     peers: Arc<Peers>,
+    /// Every call to the hub is metered (spend) by purpose.
+    meters: Arc<Meters>,
     data_dir: std::path::PathBuf,
     http: reqwest::Client,
     inner: Mutex<Inner>,
@@ -169,6 +176,7 @@ impl Uplink {
         orders: OrderQueue,
         peers: Arc<Peers>,
         data_dir: std::path::PathBuf,
+        meters: Arc<Meters>,
     ) -> Uplink {
         let now = clock.now();
         let http = reqwest::Client::builder()
@@ -190,6 +198,7 @@ impl Uplink {
             delivered: 0,
             pending: Vec::new(),
             hub_clock: None,
+            heartbeat_every: None,
         };
         let configured = manifest.current().manifest.uplink.hub().is_some();
         (inner.mode, inner.relay, inner.detail) = decide(&inner, configured, &[], now);
@@ -198,6 +207,7 @@ impl Uplink {
             clock,
             orders,
             peers,
+            meters,
             data_dir,
             http,
             inner: Mutex::new(inner),
@@ -347,6 +357,12 @@ impl Uplink {
         self.lock().last_sync_error = Some(reason.to_owned());
     }
 
+    /// The degrade level's heartbeat pace (`None`: `[uplink] probe_every`). A first
+    /// failure is still confirmed quickly, whatever the pace.
+    pub fn set_heartbeat_every(&self, every: Option<Duration>) {
+        self.lock().heartbeat_every = every;
+    }
+
     /// The hub's time minus this booth's (ms): measured on the hub's proven answers, or
     /// else through a paired booth that measured its own.
     pub fn hub_offset_ms(&self) -> Option<i64> {
@@ -427,10 +443,17 @@ impl Uplink {
         };
         let started = Instant::now();
         let stamp = self.clock.stamp();
+        let auth = sig.to_header();
+        let asked = request_bytes(
+            "POST",
+            &url,
+            &[(AUTH_HEADER, &auth), ("content-type", "application/json")],
+            body.len(),
+        );
         let sent = self
             .http
             .post(url)
-            .header(AUTH_HEADER, sig.to_header())
+            .header(AUTH_HEADER, auth)
             .header("content-type", "application/json")
             .body(body)
             .timeout(m.uplink.sync.probe_timeout.unsigned_abs())
@@ -439,12 +462,14 @@ impl Uplink {
         Some(match sent {
             Ok(res) if res.status().is_success() => {
                 let rtt = started.elapsed();
+                let head = answer_bytes(res.headers(), 0);
                 let proof = res
                     .headers()
                     .get(PROOF_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let answer = res.bytes().await.unwrap_or_default();
+                self.meters.upstream(Purpose::Heartbeat, asked + head + answer.len() as u64);
                 match proof.filter(|p| sig.answer_is_proven(credential, 200, &answer, p)) {
                     Some(_) => self.hub_time(&answer, stamp, rtt),
                     None => tracing::warn!(
@@ -457,9 +482,10 @@ impl Uplink {
                 // The hub says why: a wrong credential, a clock too far from the hub's, or
                 // a booth its operator revoked.
                 self.hub_refused(&res, stamp);
-                let why = res
-                    .json::<serde_json::Value>()
-                    .await
+                let head = answer_bytes(res.headers(), 0);
+                let answer = res.bytes().await.unwrap_or_default();
+                self.meters.upstream(Purpose::Heartbeat, asked + head + answer.len() as u64);
+                let why = serde_json::from_slice::<serde_json::Value>(&answer)
                     .ok()
                     .and_then(|v| v["error"]["message"].as_str().map(str::to_owned));
                 Err(format!(
@@ -467,7 +493,11 @@ impl Uplink {
                     why.unwrap_or_else(|| "not authenticated".into())
                 ))
             }
-            Ok(res) => Err(format!("the hub answered {}", res.status().as_u16())),
+            Ok(res) => {
+                let bytes = answer_bytes(res.headers(), 0);
+                self.meters.upstream(Purpose::Heartbeat, asked + bytes);
+                Err(format!("the hub answered {}", res.status().as_u16()))
+            }
             Err(e) if e.is_timeout() => Err("the hub did not answer in time".into()),
             Err(e) if e.is_connect() => Err("the hub cannot be reached".into()),
             Err(_) => Err("the connection to the hub broke".into()),
@@ -500,7 +530,7 @@ impl Uplink {
     pub async fn keep_watching(self: Arc<Self>, mut stopping: tokio::sync::watch::Receiver<bool>) {
         loop {
             let s = self.manifest.current().manifest.uplink.sync;
-            let mut delay = s.probe_every.unsigned_abs();
+            let mut delay = self.lock().heartbeat_every.unwrap_or(s.probe_every.unsigned_abs());
             if let Some(result) = self.heartbeat().await {
                 let now = self.clock.now();
                 let mut inner = self.lock();

@@ -17,6 +17,7 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
 use super::{Mode, RelayPeer, Uplink};
+use crate::spend::traffic::{answer_bytes, request_bytes, Purpose};
 use boothcloud_core::clock::Clock;
 use boothcloud_core::hub_protocol::wire::{BatchAnswer, Disposition, HubOrder, OrderBatch};
 use boothcloud_core::hub_protocol::ORDERS_PATH;
@@ -245,6 +246,12 @@ impl Uplink {
                 let url =
                     upstream.join("hub/orders").map_err(|e| Failure::Transport(e.to_string()))?;
                 let stamp = self.clock.stamp();
+                let asked = request_bytes(
+                    "POST",
+                    &url,
+                    &[(AUTH_HEADER, &auth_header), ("content-type", "application/json")],
+                    body.len(),
+                );
                 let sent = self
                     .http
                     .post(url)
@@ -257,10 +264,12 @@ impl Uplink {
                     .map_err(|e| Failure::Transport(transport_words(&e, "the hub")))?;
                 self.hub_refused(&sent, stamp);
                 let status = sent.status().as_u16();
+                let head = answer_bytes(sent.headers(), 0);
                 let bytes = sent
                     .bytes()
                     .await
                     .map_err(|e| Failure::Transport(transport_words(&e, "the hub")))?;
+                self.meters.upstream(Purpose::Sync, asked + head + bytes.len() as u64);
                 read_answer(status, &bytes)
             }
             Some(peer) => self.send_via(peer, body, auth_header).await,
@@ -297,10 +306,17 @@ impl Uplink {
             Failure::Transport(format!("{} has no usable address", peer.name))
         })?;
         let asked = self.clock.stamp();
+        let signature = sig.to_header();
+        let out = request_bytes(
+            "POST",
+            &url,
+            &[(SIGNATURE_HEADER, &signature), ("content-type", "application/json")],
+            body.len(),
+        );
         let sent = self
             .http
             .post(url)
-            .header(SIGNATURE_HEADER, sig.to_header())
+            .header(SIGNATURE_HEADER, signature)
             .header("content-type", "application/json")
             .body(body)
             .timeout(DELIVERY_TIMEOUT)
@@ -312,8 +328,10 @@ impl Uplink {
         let proof =
             sent.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let from_hub = sent.headers().contains_key(RELAYED_HEADER);
+        let head = answer_bytes(sent.headers(), 0);
         let bytes =
             sent.bytes().await.map_err(|e| Failure::Transport(transport_words(&e, &peer.name)))?;
+        self.meters.upstream(Purpose::Peers, out + head + bytes.len() as u64);
         if !from_hub {
             // The relaying booth itself refused or failed: try another way.
             return Err(Failure::Transport(format!(
@@ -353,11 +371,22 @@ impl Uplink {
             envelope.batch.as_bytes(),
         );
         let stamp = self.clock.stamp();
+        let mine = mine.to_header();
+        let asked = request_bytes(
+            "POST",
+            &url,
+            &[
+                (AUTH_HEADER, &envelope.auth),
+                (RELAY_HEADER, &mine),
+                ("content-type", "application/json"),
+            ],
+            envelope.batch.len(),
+        );
         let sent = self
             .http
             .post(url)
             .header(AUTH_HEADER, &envelope.auth)
-            .header(RELAY_HEADER, mine.to_header())
+            .header(RELAY_HEADER, mine)
             .header("content-type", "application/json")
             .body(envelope.batch.clone())
             .timeout(DELIVERY_TIMEOUT)
@@ -366,7 +395,9 @@ impl Uplink {
             .map_err(|e| transport_words(&e, "the hub"))?;
         self.hub_refused(&sent, stamp);
         let status = sent.status().as_u16();
+        let head = answer_bytes(sent.headers(), 0);
         let body = sent.bytes().await.map_err(|e| transport_words(&e, "the hub"))?;
+        self.meters.upstream(Purpose::Relay, asked + head + body.len() as u64);
         Ok((status, body.to_vec()))
     }
 }

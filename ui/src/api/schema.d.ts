@@ -1676,6 +1676,13 @@ export interface components {
             /** @description What the level changes, in words. */
             effects: string[];
             name: string;
+            /**
+             * Format: int64
+             * @description Bytes a minute this level saves over the uplink against normal: its heartbeat
+             *     pace times the heartbeat size measured on this booth (absent before one was
+             *     measured, or when the level keeps the pace).
+             */
+            saves_bytes_per_minute?: number | null;
         };
         /** @description Spend against one budget. */
         Line: {
@@ -1954,6 +1961,11 @@ export interface components {
              */
             purged: number;
         };
+        /**
+         * @description Why the booth talked to something beyond itself.
+         * @enum {string}
+         */
+        Purpose: "heartbeat" | "sync" | "relay" | "forward" | "origin" | "peers";
         /** @description Orders per state, for the dashboard and the status API. */
         QueueCounts: {
             /** Format: int64 */
@@ -2158,6 +2170,8 @@ export interface components {
             /** @description The worst state of the total and the components. */
             state: components["schemas"]["BudgetState"];
             total: components["schemas"]["Line"];
+            /** @description What the booth sent and received beyond itself since it started, by purpose. */
+            traffic: components["schemas"]["TrafficLine"][];
             /**
              * Format: int64
              * @description The most transcodes at once since the node started.
@@ -2347,6 +2361,24 @@ export interface components {
              * @description Served stale (while revalidating, or because the origin failed).
              */
             stale: number;
+        };
+        /** @description One purpose's traffic, for the Spend screen. */
+        TrafficLine: {
+            /**
+             * Format: int64
+             * @description Since the node started.
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description Over the last minute (absent until the node has seen one).
+             */
+            bytes_per_minute?: number | null;
+            /** Format: int64 */
+            calls: number;
+            label: string;
+            over_the_uplink: boolean;
+            purpose: components["schemas"]["Purpose"];
         };
         /** @enum {string} */
         TranscodeMode: "full" | "reduced" | "essential_only";

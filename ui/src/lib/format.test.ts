@@ -265,7 +265,7 @@ const component = (c: SpendComponent['component'], usage: number, l: SpendLine):
 const spend = (total: SpendLine, state: Spend['state'] = total.state, detail = ''): Spend => ({
   currency: 'EUR', warn_at_percent: 80, ends_at: '2026-06-13T20:00:00Z', state, detail, total,
   components: [component('edge', 1000, line(2, 3000, null, 'ok')), component('transcode', 90_000, line(2, 6000, null, 'ok'))],
-  transcodes_running: 1, transcodes_peak: 3,
+  transcodes_running: 1, transcodes_peak: 3, traffic: [],
 });
 
 describe('spendTile', () => {

@@ -100,7 +100,7 @@ function Figures({ name, snapshot }: { name: ChartName; snapshot: Snapshot }) {
   }
   if (name === 'spend' || name === 'transcodes') {
     const rows = name === 'spend' ? spend.components : spend.components.filter((c) => c.component === 'transcode');
-    return (
+    const table = (
       <table class="order-table" data-testid="detail-table">
         <thead>
           <tr><th>What</th><th class="num">Used</th><th class="num">Price</th><th class="num">Spent</th><th class="num">Budget</th><th class="num">At this rate</th><th>State</th></tr>
@@ -128,6 +128,28 @@ function Figures({ name, snapshot }: { name: ChartName; snapshot: Snapshot }) {
           )}
         </tbody>
       </table>
+    );
+    if (name !== 'spend') return table;
+    return (
+      <>
+        {table}
+        <table class="order-table" data-testid="traffic-table">
+          <caption>What this booth sent and received beyond itself</caption>
+          <thead>
+            <tr><th>What</th><th class="num">Last minute</th><th class="num">Since the booth started</th><th class="num">Calls</th></tr>
+          </thead>
+          <tbody>
+            {spend.traffic.map((t) => (
+              <tr key={t.purpose}>
+                <td>{t.label}{t.over_the_uplink ? '' : ' (free: not over the uplink)'}</td>
+                <td class="num">{t.bytes_per_minute == null ? '—' : bytes(t.bytes_per_minute)}</td>
+                <td class="num">{bytes(t.bytes)}</td>
+                <td class="num">{t.calls}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </>
     );
   }
   return (
