@@ -38,18 +38,20 @@ pub enum CheckoutError {
     OfflineLimit(String),
     #[error("{0}")]
     BadContact(&'static str),
-    /// A tier named without what opens it (its code; later, a staff session).
+    /// A tier named without what opens it (its code, or a staff session).
     #[error(
         "the `{0}` prices need the tier's code (a crew badge, a member card) or a staff session"
     )]
     TierNotAllowed(String),
 }
 
-/// The customer tier a quote asks for, and the code that opens it.
+/// The customer tier a quote asks for, and what opens it: its code, or a staff member
+/// signed in on the device asking.
 #[derive(Debug, Clone)]
 pub struct TierAsk {
     pub tier: String,
     pub code: Option<String>,
+    pub by_staff: bool,
 }
 
 /// A priced basket, sealed.
@@ -110,7 +112,13 @@ impl Checkout {
         let pricing = &loaded.manifest.pricing;
         // An unknown tier is the price engine's to refuse (422); a known one needs its code.
         if let Some(ask) = tier.as_ref().filter(|a| pricing.tiers.contains(&a.tier)) {
-            if !boothcloud_core::pricing::code_opens_tier(pricing, &ask.tier, ask.code.as_deref()) {
+            if !ask.by_staff
+                && !boothcloud_core::pricing::code_opens_tier(
+                    pricing,
+                    &ask.tier,
+                    ask.code.as_deref(),
+                )
+            {
                 return Err(CheckoutError::TierNotAllowed(ask.tier.clone()));
             }
         }

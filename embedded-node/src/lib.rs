@@ -57,6 +57,7 @@ pub mod secrets;
 pub mod services;
 pub mod simulate;
 pub mod spend;
+pub mod staff;
 pub mod storage;
 pub mod teardown;
 pub mod telemetry;

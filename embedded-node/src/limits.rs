@@ -2,6 +2,8 @@
 //! orders, upload and fetch assets, so that one misbehaving device cannot take the
 //! booth from everyone else.
 //!
+//! Also staff sign-ins, so PINs cannot be guessed quickly from one address.
+//!
 //! Owns: the limiters (governor's GCRA, one per group, keyed by client address), which
 //! routes belong to which group, and the count of refused requests per route. Never:
 //! answers HTTP (`http::limits` does, `429` with `Retry-After`), limits the laptop
@@ -28,18 +30,35 @@ pub enum Group {
     Orders,
     Uploads,
     Assets,
+    /// Staff signing in with a PIN.
+    SignIn,
+    /// Assets asked for by a paired booth (a signed request: the asset route refuses a
+    /// bad signature at once), which may serve many kiosks of its own.
+    PeerAssets,
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [Group::Quotes, Group::Orders, Group::Uploads, Group::Assets];
+    pub const ALL: [Group; 6] = [
+        Group::Quotes,
+        Group::Orders,
+        Group::Uploads,
+        Group::Assets,
+        Group::SignIn,
+        Group::PeerAssets,
+    ];
 
-    /// The group of a request by its method and the route template it matched.
-    pub fn of(method: &str, route: &str) -> Option<Group> {
+    /// The group of a request by its method and the route template it matched, and
+    /// whether it says it comes from a paired booth.
+    pub fn of(method: &str, route: &str, peer_signed: bool) -> Option<Group> {
         match (method, route) {
             ("POST", "/api/v1/quotes") => Some(Group::Quotes),
             ("POST", "/api/v1/orders") => Some(Group::Orders),
+            ("POST", "/api/v1/staff/session") => Some(Group::SignIn),
             ("POST" | "PATCH" | "HEAD" | "DELETE", r) if r.starts_with("/api/v1/uploads") => {
                 Some(Group::Uploads)
+            }
+            ("GET" | "HEAD", r) if r.starts_with("/assets/") && peer_signed => {
+                Some(Group::PeerAssets)
             }
             ("GET" | "HEAD", r) if r.starts_with("/assets/") => Some(Group::Assets),
             _ => None,
@@ -57,6 +76,10 @@ impl Group {
             Group::Orders => (5, 25),
             Group::Uploads => (30, 120),
             Group::Assets => (100, 400),
+            // A person types a PIN now and then; a script guessing PINs is cut to one a
+            // second from each address (and each person locks after a few wrong ones).
+            Group::SignIn => (1, 10),
+            Group::PeerAssets => (1_000, 4_000),
         }
     }
 
@@ -66,15 +89,23 @@ impl Group {
             Group::Orders => "orders",
             Group::Uploads => "uploads",
             Group::Assets => "assets",
+            Group::SignIn => "sign-in",
+            Group::PeerAssets => "asset",
         }
     }
 }
 
 /// Checks between two sweeps of forgotten clients.
 const SWEEP_EVERY: u64 = 4096;
+/// An IPv6 network (/64) may send this many times one device's limit: each device of a
+/// venue's network has its own limit, and one device taking new addresses of its
+/// network to escape its limit is held by the network's.
+const NETWORK_SHARE: u32 = 20;
 
 pub struct Limits {
-    limiters: [DefaultKeyedRateLimiter<IpAddr>; 4],
+    limiters: [DefaultKeyedRateLimiter<IpAddr>; 6],
+    /// The same, per IPv6 /64.
+    networks: [DefaultKeyedRateLimiter<IpAddr>; 6],
     checks: AtomicU64,
     /// Refused requests, by route template.
     refused: Mutex<BTreeMap<String, u64>>,
@@ -88,14 +119,16 @@ impl Default for Limits {
 
 impl Limits {
     pub fn new() -> Limits {
-        let limiter = |g: Group| {
+        let limiter = |g: Group, times: u32| {
             let (per_s, burst) = g.limit();
-            let quota = Quota::per_second(NonZeroU32::new(per_s).expect("a rate above zero"))
-                .allow_burst(NonZeroU32::new(burst).expect("a burst above zero"));
+            let quota =
+                Quota::per_second(NonZeroU32::new(per_s * times).expect("a rate above zero"))
+                    .allow_burst(NonZeroU32::new(burst * times).expect("a burst above zero"));
             RateLimiter::keyed(quota)
         };
         Limits {
-            limiters: Group::ALL.map(limiter),
+            limiters: Group::ALL.map(|g| limiter(g, 1)),
+            networks: Group::ALL.map(|g| limiter(g, NETWORK_SHARE)),
             checks: AtomicU64::new(0),
             refused: Mutex::default(),
         }
@@ -105,14 +138,18 @@ impl Limits {
     /// `route` is what the refusal is counted under.
     pub fn check(&self, group: Group, client: IpAddr, route: &str) -> Result<(), Duration> {
         let Some(key) = client_key(client) else { return Ok(()) };
-        let limiter = &self.limiters[group as usize];
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            for l in &self.limiters {
+            for l in self.limiters.iter().chain(&self.networks) {
                 l.retain_recent();
                 l.shrink_to_fit();
             }
         }
-        limiter.check_key(&key).map_err(|not_until| {
+        let own = self.limiters[group as usize].check_key(&key);
+        let network = match (own.is_ok(), network_of(key)) {
+            (true, Some(net)) => self.networks[group as usize].check_key(&net),
+            _ => Ok(()),
+        };
+        own.and(network).map_err(|not_until| {
             *self
                 .refused
                 .lock()
@@ -129,13 +166,20 @@ impl Limits {
     }
 }
 
-/// The key a client is limited under: `None` for the laptop itself.
+/// The key a client is limited under (its address): `None` for the laptop itself.
 fn client_key(client: IpAddr) -> Option<IpAddr> {
     let client = client.to_canonical();
     match client {
         IpAddr::V4(v4) if v4 == std::net::Ipv4Addr::LOCALHOST => None,
         IpAddr::V6(v6) if v6 == Ipv6Addr::LOCALHOST => None,
-        IpAddr::V4(_) => Some(client),
+        _ => Some(client),
+    }
+}
+
+/// An IPv6 client's network (/64), limited as a whole too.
+fn network_of(client: IpAddr) -> Option<IpAddr> {
+    match client {
+        IpAddr::V4(_) => None,
         IpAddr::V6(v6) => {
             let s = v6.segments();
             Some(IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0)))
@@ -149,13 +193,15 @@ mod tests {
 
     #[test]
     fn routes_fall_in_their_groups_and_nothing_else_is_limited() {
-        assert_eq!(Group::of("POST", "/api/v1/quotes"), Some(Group::Quotes));
-        assert_eq!(Group::of("POST", "/api/v1/orders"), Some(Group::Orders));
-        assert_eq!(Group::of("PATCH", "/api/v1/uploads/{id}"), Some(Group::Uploads));
-        assert_eq!(Group::of("GET", "/assets/{*path}"), Some(Group::Assets));
-        assert_eq!(Group::of("GET", "/api/v1/orders/{id}"), None, "a receipt");
-        assert_eq!(Group::of("GET", "/api/v1/ops/status"), None);
-        assert_eq!(Group::of("OPTIONS", "/api/v1/uploads/"), None);
+        assert_eq!(Group::of("POST", "/api/v1/quotes", false), Some(Group::Quotes));
+        assert_eq!(Group::of("POST", "/api/v1/orders", false), Some(Group::Orders));
+        assert_eq!(Group::of("PATCH", "/api/v1/uploads/{id}", false), Some(Group::Uploads));
+        assert_eq!(Group::of("GET", "/assets/{*path}", false), Some(Group::Assets));
+        assert_eq!(Group::of("GET", "/assets/{*path}", true), Some(Group::PeerAssets));
+        assert_eq!(Group::of("POST", "/api/v1/staff/session", false), Some(Group::SignIn));
+        assert_eq!(Group::of("GET", "/api/v1/orders/{id}", false), None, "a receipt");
+        assert_eq!(Group::of("GET", "/api/v1/ops/status", false), None);
+        assert_eq!(Group::of("OPTIONS", "/api/v1/uploads/", false), None);
     }
 
     #[test]
@@ -179,16 +225,29 @@ mod tests {
     }
 
     #[test]
-    fn an_ipv6_client_is_its_64_and_a_mapped_ipv4_is_the_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        assert_eq!(client_key(a), client_key(b));
-        assert_ne!(client_key(a), client_key("2001:db8:1:3::1".parse().unwrap()));
+    fn each_ipv6_device_has_its_own_limit_and_its_network_holds_one_that_hops_addresses() {
+        let limits = Limits::new();
+        let (_, burst) = Group::Orders.limit();
+        let device = |n: u16| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, n));
+        for _ in 0..burst {
+            limits.check(Group::Orders, device(1), "/api/v1/orders").unwrap();
+        }
+        assert!(limits.check(Group::Orders, device(1), "/api/v1/orders").is_err());
+        assert!(
+            limits.check(Group::Orders, device(2), "/api/v1/orders").is_ok(),
+            "a neighbour on the same network is served"
+        );
+        // A device hopping addresses of its network is held by the network's limit.
+        let served = (100..100 + u32::from(u16::MAX).min(burst * NETWORK_SHARE * 2))
+            .filter(|n| limits.check(Group::Orders, device(*n as u16), "/api/v1/orders").is_ok())
+            .count() as u32;
+        assert!(served <= burst * NETWORK_SHARE + 5, "{served}");
         assert_eq!(
             client_key("::ffff:10.0.0.7".parse().unwrap()),
             Some("10.0.0.7".parse().unwrap())
         );
         assert_eq!(client_key("::ffff:127.0.0.1".parse().unwrap()), None);
         assert_eq!(client_key("::1".parse().unwrap()), None);
+        assert_eq!(network_of("10.0.0.7".parse().unwrap()), None);
     }
 }

@@ -54,6 +54,12 @@ impl OperatorToken {
         self.rotations.subscribe()
     }
 
+    /// How many rotations so far: read before a token is checked, it says which token a
+    /// request was let in with.
+    pub fn generation(&self) -> u64 {
+        *self.rotations.borrow()
+    }
+
     /// The token in force (for the desktop app's window, which runs beside the node).
     pub fn current(&self) -> Arc<str> {
         self.current.read().unwrap_or_else(|e| e.into_inner()).clone()

@@ -119,6 +119,8 @@ pub struct Services {
     pub operator_token: Arc<OperatorToken>,
     /// Per-client rate limits on quotes, orders, uploads and assets.
     pub limits: Arc<crate::limits::Limits>,
+    /// The people who sell at the counter, and their sessions.
+    pub staff: Arc<crate::staff::Staff>,
     pub secrets: Arc<dyn SecretStore>,
     /// Why the OS keyring is not in use, when it is not.
     pub secrets_fallback: Option<Arc<str>>,
@@ -303,6 +305,7 @@ impl Services {
             uplink: uplink.clone(),
             teardown: teardown.clone(),
         };
+        let staff = Arc::new(crate::staff::Staff::new(db.clone(), clock.clone()));
         let services = Services {
             manifest,
             started_at: clock.now(),
@@ -318,6 +321,7 @@ impl Services {
                 secrets.store.clone(),
             )),
             limits: Arc::default(),
+            staff,
             secrets: secrets.store,
             secrets_fallback: secrets.fallback_reason.map(Into::into),
             stopping,

@@ -14,5 +14,6 @@ mod media;
 mod operator_token;
 mod pairing;
 mod robustness;
+mod staff;
 mod telemetry;
 mod uplink;

@@ -42,6 +42,10 @@ pub struct UploadRequest<'a> {
     pub offset: Option<&'a str>,
     pub metadata: Option<&'a str>,
     pub checksum: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    /// The request carries bytes (a body, whatever its method): then its checksum must
+    /// be signed too. Not signed itself; the receiver sets it from what arrived.
+    pub carries_bytes: bool,
 }
 
 /// The signing key of a token: the SHA-256 of its secret.
@@ -49,9 +53,13 @@ pub fn key_of(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-/// A token's public id: the first six bytes of its key, in hex (as the upstream lists it).
+/// A token's public id, as the upstream lists it: a digest of its secret apart from the
+/// key (six bytes, in hex), so the id says nothing about the key.
 pub fn token_id(secret: &str) -> String {
-    hex(&key_of(secret)[..6])
+    let mut h = Sha256::new();
+    h.update(b"boothcloud-upload-token-id\n");
+    h.update(secret.as_bytes());
+    hex(&h.finalize()[..6])
 }
 
 /// A parsed `X-Boothcloud-Upload-Signature`: `v1 token=… ts=… nonce=… mac=…`.
@@ -69,13 +77,14 @@ fn compute(key: &[u8; 32], token: &str, ts: i64, nonce: u128, r: &UploadRequest<
     let field = |v: Option<&str>| v.unwrap_or("-").trim().to_owned();
     m.update(
         format!(
-            "boothcloud-upload-v1\n{}\n{}\n{token}\n{ts}\n{nonce:032x}\n{}\n{}\n{}\n{}",
+            "boothcloud-upload-v1\n{}\n{}\n{token}\n{ts}\n{nonce:032x}\n{}\n{}\n{}\n{}\n{}",
             r.method,
             r.target,
             field(r.length),
             field(r.offset),
             field(r.metadata),
             field(r.checksum),
+            field(r.content_type),
         )
         .as_bytes(),
     );
@@ -143,7 +152,7 @@ impl UploadSignature {
         req: &UploadRequest<'_>,
         now: i64,
     ) -> Result<(), UploadAuthError> {
-        if req.method == "PATCH" && req.checksum.is_none() {
+        if (req.method == "PATCH" || req.carries_bytes) && req.checksum.is_none() {
             return Err(UploadAuthError::Unbound);
         }
         if self.ts.abs_diff(now) > MAX_SKEW_SECS.unsigned_abs() {
@@ -201,6 +210,22 @@ mod tests {
         assert_eq!(sig.check(&key_of("bcu_another"), &req, 1_000), bad);
         assert_eq!(sig.check(&key, &req, 1_301), Err(UploadAuthError::Expired));
         assert_eq!(sig.check(&key, &patch(None), 1_000), Err(UploadAuthError::Unbound));
+        // A creation that carries bytes (creation-with-upload) must bind them too.
+        let create = UploadRequest {
+            method: "POST",
+            target: "/api/v1/uploads/",
+            length: Some("10"),
+            ..UploadRequest::default()
+        };
+        let sig = UploadSignature::sign(&key, "0a1b2c3d4e5f", &create, 1_000, 9);
+        assert_eq!(sig.check(&key, &create, 1_000), Ok(()));
+        assert_eq!(
+            sig.check(&key, &UploadRequest { carries_bytes: true, ..create }, 1_000),
+            Err(UploadAuthError::Unbound)
+        );
+        let typed =
+            UploadRequest { content_type: Some("application/offset+octet-stream"), ..create };
+        assert_eq!(sig.check(&key, &typed, 1_000), Err(UploadAuthError::BadSignature));
     }
 
     #[test]

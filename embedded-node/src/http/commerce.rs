@@ -104,14 +104,17 @@ pub struct QuoteResponse {
 #[utoipa::path(post, path = "/api/v1/quotes", tag = "commerce", request_body = QuoteRequest,
     responses((status = 200, body = QuoteResponse),
               (status = 409, description = "not enough stock", body = ErrorBody),
-              (status = 403, description = "a tier without its code (`tier_not_allowed`)", body = ErrorBody),
+              (status = 403, description = "a tier without its code or a staff session (`tier_not_allowed`)", body = ErrorBody),
               (status = 410, description = "the booth has closed (teardown) (`booth_closed`)", body = ErrorBody),
               (status = 422, description = "unknown sku, bad quantity, oversize basket, unknown tier", body = ErrorBody)))]
 async fn create_quote(
     State(state): State<Services>,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<QuoteResponse>, ApiError> {
-    let tier = req.tier.map(|tier| TierAsk { tier, code: req.tier_code });
+    // A staff member signed in on this device may price any tier (the counter).
+    let by_staff = super::staff::member_of(&state, &headers).is_some();
+    let tier = req.tier.map(|tier| TierAsk { tier, code: req.tier_code, by_staff });
     let quote = state.checkout.quote(req.lines, tier)?;
     let priced = quote.priced;
     Ok(Json(QuoteResponse {

@@ -95,12 +95,15 @@ pub const CLIENT_HEADER: &str = "x-boothcloud-client";
 /// Proof that the request carries the operator token, and who to write in the audit log.
 pub struct Operator {
     pub who: crate::audit::Who,
+    /// The token's generation when it was checked ([`crate::operator_token::OperatorToken::generation`]).
+    pub generation: u64,
 }
 
 impl FromRequestParts<Services> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Services) -> Result<Self, ApiError> {
+        let generation = state.operator_token.generation();
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -114,7 +117,7 @@ impl FromRequestParts<Services> for Operator {
                     Some("dashboard") => "dashboard",
                     _ => "api",
                 };
-                Ok(Operator { who: crate::audit::Who::operator(client) })
+                Ok(Operator { who: crate::audit::Who::operator(client), generation })
             }
             _ => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,

@@ -18,7 +18,8 @@ pub async fn limit(State(limits): State<Arc<Limits>>, req: Request, next: Next) 
     let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
     let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (Some(route), Some(client)) = (route, client) else { return next.run(req).await };
-    let Some(group) = Group::of(req.method().as_str(), &route) else {
+    let peer_signed = req.headers().contains_key(boothcloud_core::signing::peer::SIGNATURE_HEADER);
+    let Some(group) = Group::of(req.method().as_str(), &route, peer_signed) else {
         return next.run(req).await;
     };
     match limits.check(group, client, &route) {

@@ -37,14 +37,19 @@ pub fn routes() -> OpenApiRouter<Services> {
             description = "`event: snapshot` with an `OpsStatus` as data, every second; `event: problem` with an error body when a snapshot fails"),
         (status = 401, body = ErrorBody)))]
 async fn stream(
-    _: Operator,
+    op: Operator,
     State(state): State<Services>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut ticks = tokio::time::interval(PERIOD);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let stopping = state.stopping.clone();
     let mut rotated = state.operator_token.rotations();
-    rotated.mark_unchanged();
+    // A rotation between the token's check and now ends the stream at once.
+    if *rotated.borrow() == op.generation {
+        rotated.mark_unchanged();
+    } else {
+        rotated.mark_changed();
+    }
     let feed = stream::unfold(
         (state, ticks, stopping, rotated),
         |(state, mut ticks, mut stopping, mut rotated)| async move {

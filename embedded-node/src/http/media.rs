@@ -204,6 +204,10 @@ impl FromRequestParts<Services> for Uploader {
                 offset: header_text(headers, "upload-offset"),
                 metadata: header_text(headers, "upload-metadata"),
                 checksum: header_text(headers, "upload-checksum"),
+                content_type: header_text(headers, "content-type"),
+                carries_bytes: headers.contains_key(header::TRANSFER_ENCODING)
+                    || header_text(headers, "content-length").is_some_and(|n| n.trim() != "0")
+                    || header_text(headers, "content-type") == Some(tus::OFFSET_STREAM),
             };
             return Ok(Uploader(
                 state.media.tokens.check_signed(&sig, &req, state.clock.now()).await?,

@@ -21,6 +21,7 @@ mod operator_token;
 mod peers;
 pub mod serve;
 mod shed;
+mod staff;
 mod status;
 mod teardown;
 mod timing;
@@ -53,7 +54,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
     components(schemas(crate::charts::Span)),
     tags((name = "commerce", description = "What kiosks use"), (name = "status"), (name = "operator", description = "Needs the operator token"),
         (name = "peers", description = "Booth to booth: signed with the pairing key"),
-        (name = "uploads", description = "Resumable uploads (tus 1.0.0) from the booth's devices, and the clips made from them"))
+        (name = "uploads", description = "Resumable uploads (tus 1.0.0) from the booth's devices, and the clips made from them"),
+        (name = "staff", description = "Staff signed in on a device with their name and PIN"))
 )]
 struct ApiDoc;
 
@@ -71,6 +73,10 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "upload",
             bearer("An upload token the operator issued (or the operator token)"),
+        );
+        components.add_security_scheme(
+            "staff",
+            bearer("A staff session token (`POST /api/v1/staff/session`)"),
         );
     }
 }
@@ -102,6 +108,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(teardown::routes())
         .merge(clock::routes())
         .merge(operator_token::routes())
+        .merge(staff::routes())
         .split_for_parts()
 }
 

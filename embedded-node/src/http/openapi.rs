@@ -82,7 +82,7 @@ fn complete_operation(method: &str, path: &str, op: &mut Value) {
     if query {
         add("400", "a query parameter is malformed (`invalid_query`)");
     }
-    if crate::limits::Group::of(&method.to_uppercase(), path).is_some() {
+    if crate::limits::Group::of(&method.to_uppercase(), path, false).is_some() {
         add("429", "this client is over its rate limit; see Retry-After (`rate_limited`)");
     }
     if SHEDDABLE.contains(&path) {

@@ -566,15 +566,17 @@ async fn withdraw_code(_: Operator, State(state): State<Services>) -> StatusCode
 }
 
 /// States this booth's time (`X-Boothcloud-Time`, Unix ms) on every answer to a peer:
-/// the peer API's, and any request a peer signed (the asset mesh). Refusals included:
-/// a peer whose signature was too far off learns the time to sign in next.
+/// the peer API's, any request a peer signed (the asset mesh), and signed uploads (a
+/// booth forwarding media). Refusals included: a sender whose signature was too far off
+/// learns the time to sign in next.
 pub async fn stamp_time(
     State(clock): State<std::sync::Arc<dyn boothcloud_core::clock::Clock>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let to_peer = req.uri().path().starts_with("/api/v1/peer/")
-        || req.headers().contains_key(boothcloud_core::signing::peer::SIGNATURE_HEADER);
+        || req.headers().contains_key(boothcloud_core::signing::peer::SIGNATURE_HEADER)
+        || req.headers().contains_key(boothcloud_core::signing::upload::SIGNATURE_HEADER);
     let mut res = next.run(req).await;
     if to_peer {
         res.headers_mut().insert(crate::peers::TIME_HEADER, HeaderValue::from(clock.now_ms()));

@@ -10,7 +10,7 @@
 //! reason, and it never blocks the items behind it.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,6 +120,9 @@ pub struct Forwarder {
     wake: Notify,
     /// Paused by the degrade control or a runbook: items wait, durably, in the queue.
     paused: AtomicBool,
+    /// The upstream's time minus this booth's (ms), from the last refusal that stated it:
+    /// requests are signed in the upstream's time.
+    upstream_offset_ms: AtomicI64,
 }
 
 impl Forwarder {
@@ -144,6 +147,7 @@ impl Forwarder {
             http,
             wake: Notify::new(),
             paused: AtomicBool::new(false),
+            upstream_offset_ms: AtomicI64::new(0),
         }
     }
 
@@ -343,12 +347,14 @@ impl Forwarder {
         // Signed with the upload token the upstream issued; the token is never sent.
         let key = signed::key_of(token);
         let token_id = signed::token_id(token);
+        // In the upstream's time, as last learnt from a refusal that stated it.
         let signature = |req: &signed::UploadRequest<'_>| {
+            let theirs = self.clock.now_ms() + self.upstream_offset_ms.load(Ordering::Relaxed);
             signed::UploadSignature::sign(
                 &key,
                 &token_id,
                 req,
-                self.clock.now().as_second(),
+                theirs.div_euclid(1000),
                 rand::random(),
             )
             .to_header()
@@ -376,6 +382,19 @@ impl Forwarder {
             let bytes = request_bytes(req.method, url, &headers, body)
                 + answer_bytes(res.headers(), res.content_length().unwrap_or(0) as usize);
             self.meters.upstream(Purpose::Forward, bytes);
+            // Refused, perhaps for a clock past the upstream's window: learn its time.
+            if res.status() == StatusCode::UNAUTHORIZED {
+                let stated = res
+                    .headers()
+                    .get(boothcloud_core::signing::TIME_HEADER)
+                    .and_then(|v| v.to_str().ok()?.parse::<i64>().ok());
+                let now = self.clock.now_ms();
+                if let Some(offset) =
+                    stated.and_then(|t| boothcloud_core::timekeeping::offset_ms(t, now, now))
+                {
+                    self.upstream_offset_ms.store(offset, Ordering::Relaxed);
+                }
+            }
         };
         let target = |u: &url::Url| match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
@@ -464,6 +483,8 @@ impl Forwarder {
                 target: &target(&remote_url),
                 offset: Some(&at),
                 checksum: Some(&checksum),
+                content_type: Some(tus::OFFSET_STREAM),
+                carries_bytes: true,
                 ..Default::default()
             };
             let sig = signature(&patch);
@@ -521,9 +542,13 @@ async fn refusal(res: reqwest::Response) -> SendError {
     let status = res.status();
     let text: String = res.text().await.unwrap_or_default().chars().take(300).collect();
     let why = format!("the upstream answered {status}: {text}");
+    // 401 is about this booth (its token, or its clock), never about the item: it waits.
     let later = matches!(
         status,
-        StatusCode::REQUEST_TIMEOUT | StatusCode::LOCKED | StatusCode::TOO_MANY_REQUESTS
+        StatusCode::UNAUTHORIZED
+            | StatusCode::REQUEST_TIMEOUT
+            | StatusCode::LOCKED
+            | StatusCode::TOO_MANY_REQUESTS
     );
     if status.is_client_error() && !later {
         SendError::Refused(why)

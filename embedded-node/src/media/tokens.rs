@@ -387,6 +387,10 @@ mod tests {
         let key = signed::key_of(&issued.token);
         let id = signed::token_id(&issued.token);
         assert_eq!(id, issued.view.id, "the forwarding booth names the token as it is listed");
+        assert!(
+            !boothcloud_core::signing::hex(&key).starts_with(&id),
+            "the id says nothing about the key"
+        );
         let head =
             UploadRequest { method: "HEAD", target: "/api/v1/uploads/abc", ..Default::default() };
         let sig = UploadSignature::sign(&key, &id, &head, now.as_second(), 7);

@@ -629,7 +629,10 @@ impl Peers {
                 if let Ok(res) = self.http.get(url).send().await {
                     self.note_time(id, &res, asked);
                     // Its key may be new (a booth with none makes one to show a code).
-                    if let Ok(hello) = res.json::<Hello>().await {
+                    let hello = read_capped(res).await;
+                    if let Some(hello) =
+                        hello.and_then(|b| serde_json::from_slice::<Hello>(&b).ok())
+                    {
                         if hello.id == id {
                             target.fingerprint = Some(hello.fingerprint.clone());
                             let mut learnt = self.learnt.write().unwrap_or_else(|p| p.into_inner());

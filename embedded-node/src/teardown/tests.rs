@@ -491,17 +491,25 @@ async fn a_countdown_stops_when_the_manifest_moves_the_end_and_a_cancel_at_its_l
     t.start_if_due().await;
     assert!(t.view().await.unwrap().countdown.is_some());
 
-    // At the countdown's last moment a cancel and the close race: exactly one wins.
+    // At the countdown's last moment a cancel and the close race: whichever comes first
+    // wins whole (here the cancel: the booth stays open and is stood down)...
     h.clock.advance(jiff::SignedDuration::from_mins(1));
     let staff = operator();
     let (cancelled, ()) = tokio::join!(t.cancel_countdown(&staff), t.start_if_due());
+    cancelled.unwrap();
     let view = t.view().await.unwrap();
-    match cancelled {
-        Ok(()) => assert!(!view.closed && view.stood_down, "{view:?}"),
-        Err(super::TeardownError::NoCountdown) => assert!(view.closed && !view.stood_down),
-        Err(e) => panic!("{e}"),
-    }
-    assert!(view.countdown.is_none());
+    assert!(!view.closed && view.stood_down && view.countdown.is_none(), "{view:?}");
+
+    // ...and here the close: the booth closes, and the cancel finds nothing to cancel.
+    let h = TestBooth::with(Some(&ending_soon())).await;
+    let t = &h.services.teardown;
+    h.clock.advance(jiff::SignedDuration::from_mins(91));
+    t.start_if_due().await;
+    h.clock.advance(jiff::SignedDuration::from_mins(1));
+    let ((), cancelled) = tokio::join!(t.start_if_due(), t.cancel_countdown(&staff));
+    assert!(matches!(cancelled, Err(super::TeardownError::NoCountdown)));
+    let view = t.view().await.unwrap();
+    assert!(view.closed && !view.stood_down && view.countdown.is_none(), "{view:?}");
 }
 
 #[tokio::test]

@@ -115,6 +115,8 @@ pub struct Uplink {
     inner: Mutex<Inner>,
     /// Wakes the sync worker when the mode changes.
     changed: Notify,
+    /// Wakes the heartbeat loop when the degrade level changes its pace.
+    paced: Notify,
 }
 
 /// How the booth reaches the hub, for the status API, the dashboard and its peers.
@@ -212,6 +214,7 @@ impl Uplink {
             http,
             inner: Mutex::new(inner),
             changed: Notify::new(),
+            paced: Notify::new(),
         }
     }
 
@@ -360,7 +363,10 @@ impl Uplink {
     /// The degrade level's heartbeat pace (`None`: `[uplink] probe_every`). A first
     /// failure is still confirmed quickly, whatever the pace.
     pub fn set_heartbeat_every(&self, every: Option<Duration>) {
-        self.lock().heartbeat_every = every;
+        let changed = std::mem::replace(&mut self.lock().heartbeat_every, every) != every;
+        if changed {
+            self.paced.notify_one();
+        }
     }
 
     /// The hub's time minus this booth's (ms): measured on the hub's proven answers, or
@@ -382,7 +388,9 @@ impl Uplink {
     /// `sent`: unproven, but the next request is signed in it, so a booth whose clock is
     /// more than the hub's window off gets in on its next try.
     pub(crate) fn hub_refused(&self, res: &reqwest::Response, sent: Stamp) {
-        if !matches!(res.status().as_u16(), 401 | 403) {
+        // 401 is the hub's "not authenticated" (a clock past its window among the
+        // reasons); 403 is a revoked booth, where the time is not the question.
+        if res.status() != reqwest::StatusCode::UNAUTHORIZED {
             return;
         }
         let Some(theirs) = crate::peers::stated_time(res.headers()) else { return };
@@ -396,7 +404,10 @@ impl Uplink {
             now.at.as_millisecond(),
         );
         if let Some(offset_ms) = measured {
-            self.lock().hub_clock = Some(HubClock { offset_ms, proven: false, epoch: now.epoch });
+            let mut inner = self.lock();
+            // A proven offset of this stretch of time that the hub still refused is the
+            // one to doubt; one measured before a jump of trusted time is worthless.
+            inner.hub_clock = Some(HubClock { offset_ms, proven: false, epoch: now.epoch });
         }
     }
 
@@ -544,6 +555,8 @@ impl Uplink {
             self.refresh_mode().await;
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
+                // A new pace (a degrade level) applies now, not after the old interval.
+                () = self.paced.notified() => {}
                 _ = stopping.wait_for(|s| *s) => return,
             }
         }

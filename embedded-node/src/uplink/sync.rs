@@ -370,7 +370,6 @@ impl Uplink {
             self.hub_seconds(),
             envelope.batch.as_bytes(),
         );
-        let stamp = self.clock.stamp();
         let mine = mine.to_header();
         let asked = request_bytes(
             "POST",
@@ -393,7 +392,8 @@ impl Uplink {
             .send()
             .await
             .map_err(|e| transport_words(&e, "the hub"))?;
-        self.hub_refused(&sent, stamp);
+        // A refusal here may be about the other booth's signature, not this one's: its
+        // time is not taken for this booth's offset.
         let status = sent.status().as_u16();
         let head = answer_bytes(sent.headers(), 0);
         let body = sent.bytes().await.map_err(|e| transport_words(&e, "the hub"))?;
