@@ -15,6 +15,8 @@ use subtle::ConstantTimeEq;
 use super::{hex, mac, unhex};
 
 pub const SIGNATURE_HEADER: &str = "x-boothcloud-upload-signature";
+/// The upstream's proof on its answer to a signed request.
+pub const PROOF_HEADER: &str = "x-boothcloud-upload-proof";
 /// Furthest a request's time may be from the upstream's clock.
 pub const MAX_SKEW_SECS: i64 = 300;
 /// Longest token id accepted.
@@ -91,7 +93,37 @@ fn compute(key: &[u8; 32], token: &str, ts: i64, nonce: u128, r: &UploadRequest<
     m.finalize().into_bytes().into()
 }
 
+/// What an answer to a signed request says that the sender acts on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UploadAnswer<'a> {
+    pub status: u16,
+    pub offset: Option<&'a str>,
+    pub location: Option<&'a str>,
+}
+
 impl UploadSignature {
+    /// The upstream's proof of its answer to this request, under the token's key: a
+    /// forged "all received" cannot make the sender count a file as sent.
+    pub fn prove_answer(&self, key: &[u8; 32], a: &UploadAnswer<'_>) -> String {
+        let mut m = mac(key);
+        m.update(
+            format!(
+                "boothcloud-upload-v1-answer\n{}\n{}\n{}\n{}",
+                hex(&self.mac),
+                a.status,
+                a.offset.unwrap_or("-").trim(),
+                a.location.unwrap_or("-").trim()
+            )
+            .as_bytes(),
+        );
+        hex(&m.finalize().into_bytes())
+    }
+
+    /// Whether `proof` is the upstream's proof of answer `a`.
+    pub fn answer_is_proven(&self, key: &[u8; 32], a: &UploadAnswer<'_>, proof: &str) -> bool {
+        self.prove_answer(key, a).as_bytes().ct_eq(proof.trim().as_bytes()).into()
+    }
+
     pub fn sign(
         key: &[u8; 32],
         token: &str,
@@ -226,6 +258,21 @@ mod tests {
         let typed =
             UploadRequest { content_type: Some("application/offset+octet-stream"), ..create };
         assert_eq!(sig.check(&key, &typed, 1_000), Err(UploadAuthError::BadSignature));
+    }
+
+    #[test]
+    fn an_answer_is_proven_only_as_it_was_given() {
+        let key = key_of(SECRET);
+        let req = patch(Some("sha256 q1w2e3="));
+        let sig = UploadSignature::sign(&key, "0a1b2c3d4e5f", &req, 1_000, 7);
+        let got = UploadAnswer { status: 204, offset: Some("16777216"), location: None };
+        let proof = sig.prove_answer(&key, &got);
+        assert!(sig.answer_is_proven(&key, &got, &proof));
+        let forged = UploadAnswer { offset: Some("20971520"), ..got };
+        assert!(!sig.answer_is_proven(&key, &forged, &proof), "another offset");
+        let other = UploadSignature::sign(&key, "0a1b2c3d4e5f", &req, 1_000, 8);
+        assert!(!other.answer_is_proven(&key, &got, &proof), "another request's answer");
+        assert!(!sig.answer_is_proven(&key_of("bcu_other"), &got, &proof));
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub fn tus_routes(gate: Arc<ShedGate>) -> Router<Services> {
         .route(
             "/api/v1/uploads/{id}",
             axum::routing::head(tus_head).patch(tus_patch).delete(tus_delete).options(tus_options),
-        );
+        )
+        .layer(axum::middleware::from_fn(prove_answers));
     // Shed inside the tus headers, so a paused upload's 503 still speaks tus.
     super::shed::gated_plain(routes, gate, Sheddable::Uploads)
         .layer(axum::middleware::map_response(|mut res: Response| async move {
@@ -49,6 +50,37 @@ pub fn tus_routes(gate: Arc<ShedGate>) -> Router<Services> {
             res
         }))
         .layer(axum::middleware::from_fn(tus_cors))
+}
+
+/// Filled by the `Uploader` extractor when a signed request checked out (its signature
+/// and the token's key), read by [`prove_answers`] once the handler answered.
+#[derive(Clone, Default)]
+struct ProverSlot(Arc<std::sync::Mutex<Option<(UploadSignature, [u8; 32])>>>);
+
+/// A signed tus request's answer carries the node's proof (`X-Boothcloud-Upload-Proof`)
+/// over its status, `Upload-Offset` and `Location`, so a forwarding booth believes only
+/// what this node said.
+async fn prove_answers(mut req: Request, next: axum::middleware::Next) -> Response {
+    if !req.headers().contains_key(upload_signing::SIGNATURE_HEADER) {
+        return next.run(req).await;
+    }
+    let slot = ProverSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut res = next.run(req).await;
+    let proven = slot.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some((sig, key)) = proven {
+        let text = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok());
+        let answer = upload_signing::UploadAnswer {
+            status: res.status().as_u16(),
+            offset: text("upload-offset"),
+            location: text("location"),
+        };
+        let proof = sig.prove_answer(&key, &answer);
+        if let Ok(v) = HeaderValue::from_str(&proof) {
+            res.headers_mut().insert(upload_signing::PROOF_HEADER, v);
+        }
+    }
+    res
 }
 
 /// Finished clips, as files.
@@ -209,9 +241,12 @@ impl FromRequestParts<Services> for Uploader {
                     || header_text(headers, "content-length").is_some_and(|n| n.trim() != "0")
                     || header_text(headers, "content-type") == Some(tus::OFFSET_STREAM),
             };
-            return Ok(Uploader(
-                state.media.tokens.check_signed(&sig, &req, state.clock.now()).await?,
-            ));
+            let (grant, key) =
+                state.media.tokens.check_signed(&sig, &req, state.clock.now()).await?;
+            if let Some(slot) = parts.extensions.get::<ProverSlot>() {
+                *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((sig, key));
+            }
+            return Ok(Uploader(grant));
         }
         let presented = parts
             .headers

@@ -357,17 +357,40 @@ impl Forwarder {
                 theirs.div_euclid(1000),
                 rand::random(),
             )
-            .to_header()
         };
-        let signed = |r: reqwest::RequestBuilder, sig: &str| {
-            r.header("Tus-Resumable", tus::VERSION).header(signed::SIGNATURE_HEADER, sig)
+        let signed = |r: reqwest::RequestBuilder, sig: &signed::UploadSignature| {
+            r.header("Tus-Resumable", tus::VERSION)
+                .header(signed::SIGNATURE_HEADER, sig.to_header())
+        };
+        // The upstream's answer is believed only with its proof: a forged "all received"
+        // must not make a file count as sent. (A 401 or a 5xx proves nothing and asks
+        // nothing of us but to wait.)
+        let proven = |sig: &signed::UploadSignature, res: &reqwest::Response| {
+            let status = res.status();
+            if status == StatusCode::UNAUTHORIZED || status.is_server_error() {
+                return Ok(());
+            }
+            let text = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok());
+            let answer = signed::UploadAnswer {
+                status: status.as_u16(),
+                offset: text("upload-offset"),
+                location: text("location"),
+            };
+            match text(signed::PROOF_HEADER) {
+                Some(p) if sig.answer_is_proven(&key, &answer, p) => Ok(()),
+                _ => Err(SendError::Retry(
+                    "the upstream's answer did not prove it holds this booth's token".into(),
+                )),
+            }
         };
         // Every call is metered as it went on the wire (spend: upstream calls, egress).
         let metered = |url: &url::Url,
                        req: &signed::UploadRequest<'_>,
-                       sig: &str,
+                       sig: &signed::UploadSignature,
                        body: usize,
                        res: &reqwest::Response| {
+            let sig = sig.to_header();
+            let sig = sig.as_str();
             let headers: Vec<(&str, &str)> = [
                 ("tus-resumable", tus::VERSION),
                 (signed::SIGNATURE_HEADER, sig),
@@ -419,6 +442,7 @@ impl Forwarder {
                     .await
                     .map_err(link)?;
                 metered(upload, &created, &sig, 0, &res);
+                proven(&sig, &res)?;
                 if res.status() != StatusCode::CREATED {
                     return Err(refusal(res).await);
                 }
@@ -458,6 +482,7 @@ impl Forwarder {
         let sig = signature(&head);
         let res = signed(self.http.head(&remote), &sig).send().await.map_err(link)?;
         metered(&remote_url, &head, &sig, 0, &res);
+        proven(&sig, &res)?;
         match res.status() {
             StatusCode::OK | StatusCode::NO_CONTENT => {}
             StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),
@@ -498,6 +523,7 @@ impl Forwarder {
                 .await
                 .map_err(link)?;
             metered(&remote_url, &patch, &sig, chunk_len, &res);
+            proven(&sig, &res)?;
             match res.status() {
                 StatusCode::NO_CONTENT => {}
                 StatusCode::NOT_FOUND | StatusCode::GONE => return Err(SendError::Restart),

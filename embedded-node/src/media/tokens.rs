@@ -252,13 +252,14 @@ impl UploadTokens {
 
 impl UploadTokens {
     /// A request signed with a token ([`boothcloud_core::signing::upload`]): a booth
-    /// forwarding media under the token this node issued it, without sending it.
+    /// forwarding media under the token this node issued it, without sending it. With
+    /// the grant, the key its answer is proven under.
     pub async fn check_signed(
         &self,
         sig: &UploadSignature,
         req: &UploadRequest<'_>,
         now: Timestamp,
-    ) -> Result<UploadGrant, UploadTokenError> {
+    ) -> Result<(UploadGrant, [u8; 32]), UploadTokenError> {
         let row: Option<(Vec<u8>, i64, i64, i64, Option<i64>)> = sqlx::query_as(
             "SELECT secret_hash, expires_at, max_bytes, max_uploads, revoked_at FROM upload_tokens WHERE id = ?",
         )
@@ -279,11 +280,12 @@ impl UploadTokens {
         if expires_at <= now.as_millisecond() {
             return Err(UploadTokenError::Expired);
         }
-        Ok(UploadGrant {
+        let grant = UploadGrant {
             id: sig.token.clone(),
             max_bytes: max_bytes as u64,
             max_uploads: max_uploads as u32,
-        })
+        };
+        Ok((grant, key))
     }
 }
 
@@ -394,7 +396,7 @@ mod tests {
         let head =
             UploadRequest { method: "HEAD", target: "/api/v1/uploads/abc", ..Default::default() };
         let sig = UploadSignature::sign(&key, &id, &head, now.as_second(), 7);
-        assert_eq!(t.check_signed(&sig, &head, now).await.unwrap().id, id);
+        assert_eq!(t.check_signed(&sig, &head, now).await.unwrap().0.id, id);
         assert!(matches!(t.check_signed(&sig, &head, now).await, Err(UploadTokenError::Replayed)));
         let other = UploadRequest { target: "/api/v1/uploads/xyz", ..head };
         let sig = UploadSignature::sign(&key, &id, &head, now.as_second(), 8);
