@@ -231,6 +231,37 @@ async function timeSteps(browser) {
     }
   });
 
+  await step('the lead adds staff with a PIN, sees who is signed in, gives a new PIN and removes someone with a hold', async () => {
+    const booth = await startNode({ dataDir: freshDataDir() });
+    const page = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN });
+    try {
+      const staff = page.getByTestId('staff');
+      await staff.scrollIntoViewIfNeeded();
+      await staff.getByTestId('staff-name').fill('Ana');
+      await staff.getByTestId('staff-pin').fill('12');
+      await staff.getByTestId('add-staff').click();
+      assert.match(await staff.getByTestId('staff-message').innerText(), /PIN of 4 to 12 digits/);
+      await staff.getByTestId('staff-pin').fill('4821');
+      await staff.getByTestId('add-staff').click();
+      await eventually('Ana on the list', async () => /Ana\s+Not signed in/.test(await staff.getByTestId('staff-list').innerText()), 5000);
+      const signIn = (pin) => fetch(`${booth.url}/api/v1/staff/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ana', pin }) });
+      assert.equal((await signIn('4821')).status, 200);
+      await eventually('Ana signed in', async () => /Signed in on 1 device/.test(await staff.getByTestId('staff-list').innerText()), 8000);
+      await staff.getByTestId('reset-pin').click();
+      await staff.getByTestId('new-pin').fill('7373');
+      await staff.getByTestId('save-pin').click();
+      await eventually('the new PIN', async () => /Ana has a new PIN; their devices are signed out/.test(await staff.getByTestId('staff-message').innerText()), 5000);
+      assert.deepEqual([(await signIn('4821')).status, (await signIn('7373')).status], [401, 200]);
+      assert.deepEqual(await smallControls(staff), []);
+      await page.screenshot({ path: join(ARTIFACTS, 'staff-1280x800-light.png') });
+      await holdDown(page, staff.getByTestId('remove-staff'), 2400);
+      await eventually('Ana removed', async () => /No one yet/.test(await staff.innerText()), 8000);
+    } finally {
+      await page.close();
+      await booth.stop();
+    }
+  });
+
   await step('a jump of the laptop\'s clock shows a notice on every screen; "The laptop\'s clock is right" settles it', async () => {
     const clock = steppedClock(0);
     const dataDir = freshDataDir();

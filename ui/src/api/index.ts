@@ -21,6 +21,7 @@ import type {
   Approval, AuditEntry, Booth, ChartName, ChartSpan, ClockView, ConfirmTime, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
   IssuedToken, IssueToken, Job, JobList, Link, MediaSummary, Order, OrderPage, PairingCode, PairRequest, Purged, PurgeRequest, ReloadOutcome, Route, RunReport,
   Snapshot, StartTranscode, SyncState, RotatedToken, TeardownRequest, TeardownView, Trust, Unpaired, Upload, UploadToken, WarmUp,
+  StaffMember,
 } from './types';
 
 export type * from './types';
@@ -280,6 +281,24 @@ export class Connection {
     if (this.runtime === 'desktop') this.token = rotated.token;
     else this.setToken(rotated.token);
     return rotated;
+  }
+
+  /** The people who sell at the counter (never their PINs). */
+  staff(): Promise<StaffMember[]> {
+    return this.request('/api/v1/ops/staff');
+  }
+
+  addStaff(name: string, pin: string): Promise<StaffMember> {
+    return this.request('/api/v1/ops/staff', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, pin }) });
+  }
+
+  /** A new PIN: a lockout ends, and so do the person's sessions. */
+  resetStaffPin(id: string, pin: string): Promise<StaffMember> {
+    return this.request(`/api/v1/ops/staff/${encodeURIComponent(id)}/pin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pin }) });
+  }
+
+  removeStaff(id: string): Promise<void> {
+    return this.request(`/api/v1/ops/staff/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   teardown(): Promise<TeardownView> {

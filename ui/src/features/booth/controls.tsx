@@ -9,6 +9,7 @@ import { ApiError, type Connection } from '../../api';
 import { HoldButton } from '../../components/hold-button';
 import { ago, levelName, pathName } from '../../lib/format';
 import { useAction, usePolled } from '../../lib/polled';
+import { Staff } from '../staff/staff';
 
 const FAILOVER_PATHS = ['auto', 'regional', 'offline'] as const;
 
@@ -211,6 +212,7 @@ export function Controls({ conn, theme, onTheme, onRunbooks, onTeardown }: {
           {message.text}
         </p>
       )}
+      <Staff conn={conn} />
     </section>
   );
 }
