@@ -45,10 +45,8 @@ pub enum StaffError {
     Unknown,
     #[error("that name and PIN do not match")]
     WrongPin,
-    #[error(
-        "too many wrong PINs: {name} can try again in {minutes} min, or the lead can reset the PIN"
-    )]
-    Locked { name: String, minutes: i64, retry_after_s: i64 },
+    #[error("too many wrong PINs for this name: try again in {minutes} min, or ask the lead for a new PIN")]
+    Locked { minutes: i64, retry_after_s: i64 },
     #[error("there are already {MAX_STAFF} people on the staff")]
     TooMany,
     #[error("the PIN could not be checked: {0}")]
@@ -90,6 +88,11 @@ pub struct Staff {
     sessions: Mutex<HashMap<[u8; 32], Session>>,
     /// A hash of a PIN no one has, checked when a name is unknown (made once).
     decoy: tokio::sync::OnceCell<String>,
+    /// Sign-ins, PIN resets and removals one at a time: a burst of guesses cannot all pass
+    /// the lockout check before the first failure counts, a sign-in that was checking an
+    /// old PIN cannot finish after the reset, and at most one PIN hash (~19 MiB, tens of
+    /// milliseconds) is computed at once on the booth laptop.
+    one_at_a_time: tokio::sync::Mutex<()>,
 }
 
 fn token_key(token: &str) -> [u8; 32] {
@@ -132,7 +135,13 @@ async fn pin_matches(pin: String, hash: String) -> Result<bool, StaffError> {
 
 impl Staff {
     pub fn new(db: SqlitePool, clock: Arc<dyn Clock>) -> Staff {
-        Staff { db, clock, sessions: Mutex::default(), decoy: tokio::sync::OnceCell::new() }
+        Staff {
+            db,
+            clock,
+            sessions: Mutex::default(),
+            decoy: tokio::sync::OnceCell::new(),
+            one_at_a_time: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
@@ -177,7 +186,8 @@ impl Staff {
         .fetch_all(&self.db)
         .await?;
         let now = self.clock.now();
-        let sessions = self.sessions();
+        let mut sessions = self.sessions();
+        sessions.retain(|_, s| now.duration_since(s.last_used) < IDLE);
         Ok(rows
             .into_iter()
             .map(|(id, name, created, locked)| StaffView {
@@ -193,6 +203,7 @@ impl Staff {
     /// The lead sets a new PIN: the lockout ends and the person's sessions with it.
     pub async fn reset_pin(&self, id: &str, pin: &str) -> Result<StaffView, StaffError> {
         check_pin(pin)?;
+        let _one = self.one_at_a_time.lock().await;
         let hash = hash_pin(pin.to_owned()).await?;
         let done = sqlx::query(
             "UPDATE staff SET pin_hash = ?, failures = 0, locked_until_ms = NULL WHERE id = ? AND removed_ms IS NULL",
@@ -210,6 +221,7 @@ impl Staff {
 
     /// The lead removes someone: their sessions end at once.
     pub async fn remove(&self, id: &str) -> Result<String, StaffError> {
+        let _one = self.one_at_a_time.lock().await;
         let name: Option<String> = sqlx::query_scalar(
             "UPDATE staff SET removed_ms = ? WHERE id = ? AND removed_ms IS NULL RETURNING name",
         )
@@ -228,6 +240,9 @@ impl Staff {
     /// Someone signs in on a device with their name and PIN: a session token (shown
     /// once). Wrong PINs count; enough of them lock the person.
     pub async fn sign_in(&self, name: &str, pin: &str) -> Result<(Member, String), StaffError> {
+        let _one = self.one_at_a_time.lock().await;
+        // Anything longer than a PIN is checked as an empty one: the same work, no more.
+        let pin = if pin.len() <= 64 { pin } else { "" };
         let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT id, name, pin_hash, failures, locked_until_ms FROM staff WHERE name = ? COLLATE NOCASE AND removed_ms IS NULL",
         )
@@ -247,12 +262,12 @@ impl Staff {
         if let Some(until) = locked.map(ts).filter(|t| *t > now) {
             let left = until.duration_since(now);
             return Err(StaffError::Locked {
-                name,
                 minutes: left.as_mins().max(1),
                 retry_after_s: left.as_secs().max(1),
             });
         }
-        if check_pin(pin).is_err() || !pin_matches(pin.to_owned(), hash).await? {
+        // The hash is always checked, a malformed PIN too: its answer takes as long.
+        if !pin_matches(pin.to_owned(), hash).await? || check_pin(pin).is_err() {
             let failures: i64 = sqlx::query_scalar(
                 "UPDATE staff SET failures = failures + 1 WHERE id = ? RETURNING failures",
             )
@@ -266,7 +281,6 @@ impl Staff {
                     .execute(&self.db)
                     .await?;
                 return Err(StaffError::Locked {
-                    name,
                     minutes: LOCKOUT.as_mins(),
                     retry_after_s: LOCKOUT.as_secs(),
                 });
@@ -388,5 +402,20 @@ mod tests {
         let removed = s.remove(&ana.id).await.unwrap();
         assert_eq!(removed, "Ana");
         assert!(matches!(s.sign_in("Ana", "1234").await, Err(StaffError::WrongPin)));
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_guesses_at_once_gets_no_more_tries_than_one_at_a_time() {
+        let (s, _clock, _dir) = staff().await;
+        s.add("Ana", "4821").await.unwrap();
+        // Seven wrong guesses and the right PIN, all sent at once: the lock the fifth
+        // wrong one sets holds for the rest, the right PIN included.
+        let pins = ["0000", "0001", "0002", "0003", "0004", "0005", "0006", "4821"];
+        let answers =
+            futures_util::future::join_all(pins.iter().map(|p| s.sign_in("Ana", p))).await;
+        assert!(answers.iter().all(|a| a.is_err()), "no guess got in past the lock");
+        let wrong = answers.iter().filter(|a| matches!(a, Err(StaffError::WrongPin))).count();
+        assert_eq!(wrong, MAX_FAILURES as usize - 1);
+        assert!(matches!(answers[7], Err(StaffError::Locked { .. })));
     }
 }

@@ -158,7 +158,7 @@ impl HubSignature {
         body: &[u8],
         now: i64,
     ) -> Result<(), HubAuthError> {
-        if (self.ts - now).abs() > MAX_SKEW_SECS {
+        if self.ts.abs_diff(now) > MAX_SKEW_SECS.unsigned_abs() {
             return Err(HubAuthError::Expired);
         }
         let expected =
@@ -262,5 +262,14 @@ mod tests {
         ] {
             assert!(HubSignature::parse(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_time_at_the_edge_of_the_integers_is_expired_not_a_panic() {
+        // Found by reading for the fuzz target `signature_headers`; kept as a regression.
+        let sig = HubSignature::parse(Some("v1 booth=a ts=-9223372036854775808 mac=0000000000000000000000000000000000000000000000000000000000000000")).unwrap();
+        assert_eq!(sig.check(KEY, "POST", "/x", b"", 1_000), Err(HubAuthError::Expired));
+        let sig = HubSignature::parse(Some("v1 booth=a ts=9223372036854775807 mac=0000000000000000000000000000000000000000000000000000000000000000")).unwrap();
+        assert_eq!(sig.check(KEY, "POST", "/x", b"", -1_000), Err(HubAuthError::Expired));
     }
 }

@@ -181,7 +181,7 @@ impl Signature {
         if self.to != me {
             return Err(PeerAuthError::WrongAudience);
         }
-        if (now - self.ts).abs() > MAX_SKEW_SECS {
+        if now.abs_diff(self.ts) > MAX_SKEW_SECS.unsigned_abs() {
             return Err(PeerAuthError::Expired);
         }
         let expected = Self::compute(key, req, &self.from, &self.to, self.ts, self.nonce);
@@ -398,5 +398,13 @@ mod tests {
         assert_eq!(fingerprint(KEY), fingerprint(KEY));
         assert_ne!(fingerprint(KEY), fingerprint(b"another-pairing-key-also-32-characters!"));
         assert_eq!(fingerprint(KEY).len(), 12);
+    }
+
+    #[test]
+    fn a_time_at_the_edge_of_the_integers_is_expired_not_a_panic() {
+        let header = "v1 from=a to=b ts=-9223372036854775808 nonce=00000000000000000000000000000001 mac=0000000000000000000000000000000000000000000000000000000000000000";
+        let sig = Signature::parse(header).unwrap();
+        let req = Request { method: "GET", target: "/x", body: b"" };
+        assert_eq!(sig.check(b"k", &req, "b", 1_000), Err(PeerAuthError::Expired));
     }
 }

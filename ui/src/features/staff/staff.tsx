@@ -23,9 +23,16 @@ export function Staff({ conn }: { conn: Connection }) {
       setMessage({ tone: 'bad', text: 'Give a name, and a PIN of 4 to 12 digits.' });
       return;
     }
-    await act(() => conn.addStaff(name.trim(), pin), `${name.trim()} can now sign in at the counter with their PIN.`);
-    setName('');
-    setPin('');
+    try {
+      await conn.addStaff(name.trim(), pin);
+      setMessage({ tone: 'good', text: `${name.trim()} can now sign in at the counter with their PIN.` });
+      // Cleared only once added: a refused name or PIN stays to be corrected.
+      setName('');
+      setPin('');
+      refresh();
+    } catch (e) {
+      setMessage({ tone: 'bad', text: e instanceof Error ? e.message : String(e) });
+    }
   };
 
   const savePin = async (id: string, who: string) => {
@@ -33,8 +40,14 @@ export function Staff({ conn }: { conn: Connection }) {
       setMessage({ tone: 'bad', text: 'A PIN is 4 to 12 digits.' });
       return;
     }
-    await act(() => conn.resetStaffPin(id, newPin.pin), `${who} has a new PIN; their devices are signed out.`);
-    setNewPin(null);
+    try {
+      await conn.resetStaffPin(id, newPin.pin);
+      setMessage({ tone: 'good', text: `${who} has a new PIN; their devices are signed out.` });
+      setNewPin(null);
+      refresh();
+    } catch (e) {
+      setMessage({ tone: 'bad', text: e instanceof Error ? e.message : String(e) });
+    }
   };
 
   return (
