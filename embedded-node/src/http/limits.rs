@@ -15,16 +15,21 @@ use super::error::ApiError;
 use crate::limits::{Group, Limits};
 
 pub async fn limit(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
-    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let (Some(route), Some(client)) = (route, client) else { return next.run(req).await };
-    let peer_signed = req.headers().contains_key(boothcloud_core::signing::peer::SIGNATURE_HEADER);
-    let Some(group) = Group::of(req.method().as_str(), &route, peer_signed) else {
-        return next.run(req).await;
+    // Decided on borrowed parts of the request: nothing is copied on this hot path.
+    let refused = {
+        let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+        let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let peer_signed =
+            req.headers().contains_key(boothcloud_core::signing::peer::SIGNATURE_HEADER);
+        match (route, client) {
+            (Some(route), Some(client)) => Group::of(req.method().as_str(), route, peer_signed)
+                .and_then(|group| limits.check(group, client, route).err().map(|w| (group, w))),
+            _ => None,
+        }
     };
-    match limits.check(group, client, &route) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => {
+    match refused {
+        None => next.run(req).await,
+        Some((group, wait)) => {
             let retry = wait.as_secs_f64().ceil().max(1.0) as u64;
             let mut res = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -407,10 +407,7 @@ impl Forwarder {
             self.meters.upstream(Purpose::Forward, bytes);
             // Refused, perhaps for a clock past the upstream's window: learn its time.
             if res.status() == StatusCode::UNAUTHORIZED {
-                let stated = res
-                    .headers()
-                    .get(boothcloud_core::signing::TIME_HEADER)
-                    .and_then(|v| v.to_str().ok()?.parse::<i64>().ok());
+                let stated = crate::peers::stated_time(res.headers());
                 let now = self.clock.now_ms();
                 if let Some(offset) =
                     stated.and_then(|t| boothcloud_core::timekeeping::offset_ms(t, now, now))
