@@ -176,7 +176,7 @@ async fn http_orders(
     clients: usize,
 ) -> anyhow::Result<f64> {
     let (node, dir) = start_node(None).await?;
-    let url = format!("http://{}", node.local_addr());
+    let url = format!("http://{}", node.plain_addr());
     // Quote tokens are made up front, in-process: this measures order capture only.
     // wrk runs for a time: enough tokens for 40,000 orders a second.
     let tokens = match client {
@@ -336,7 +336,7 @@ fn quote_in_process() -> anyhow::Result<(f64, f64, f64, f64)> {
 
 async fn quote_over_http() -> anyhow::Result<(f64, f64)> {
     let (node, _dir) = start_node(None).await?;
-    let url = format!("http://{}/api/v1/quotes", node.local_addr());
+    let url = format!("http://{}/api/v1/quotes", node.plain_addr());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(node.run_until_stopped(async {
         let _ = stop_rx.await;

@@ -84,6 +84,7 @@ async fn round(url: &str, level: &str, args: &Args, seed: u64) -> anyhow::Result
     }
     let plan = Simulation {
         target: url.parse()?,
+        ca_pem: None,
         kiosks: 6,
         phones: 20,
         duration: Duration::from_secs(args.seconds),

@@ -32,20 +32,17 @@ pub fn init_logging(json: bool) {
     }
 }
 
-/// Builds a node, prints where it listens (first line: `listening on http://…`, for
-/// scripts), and serves until SIGINT or SIGTERM.
+/// Builds a node, prints where it listens (first line: `listening on https://…`, second
+/// `enrollment on http://…`, for scripts), and serves until SIGINT or SIGTERM.
 pub async fn serve_until_signal(config: NodeConfig) -> Result<(), NodeError> {
     let data_dir = config.data_dir.clone();
     let node = Node::build(config, Arc::new(SystemClock::new())).await?;
     let addr = node.local_addr();
-    let shown = if addr.ip().is_unspecified() {
-        SocketAddr::new([127, 0, 0, 1].into(), addr.port())
-    } else {
-        addr
-    };
+    let shown = shown(addr);
     let services = node.services();
     let loaded = services.manifest.current();
-    println!("listening on http://{shown}");
+    println!("listening on https://{shown}");
+    println!("enrollment on http://{}", shown_plain(&node));
     println!("event: {} ({})", loaded.manifest.event.name, services.manifest.source().describe());
     println!("data: {}", data_dir.display());
     match &services.secrets_fallback {
@@ -55,6 +52,12 @@ pub async fn serve_until_signal(config: NodeConfig) -> Result<(), NodeError> {
     if addr.ip().is_unspecified() {
         println!("serving kiosks on every interface, port {}", addr.port());
     }
+    let tls = &services.tls;
+    println!(
+        "booth CA: {} ({})",
+        crate::tls::pins::for_people(&tls.server.ca().fingerprint()),
+        if tls.ca_created { "new: kiosks must enroll" } else { "kept" }
+    );
     if let Some(notice) = services.peers.key_notice() {
         println!("pairing: {notice}");
         tracing::warn!("{notice}");
@@ -63,6 +66,20 @@ pub async fn serve_until_signal(config: NodeConfig) -> Result<(), NodeError> {
     let _ = std::io::stdout().flush();
     node.run_until_stopped(shutdown_signal()).await;
     Ok(())
+}
+
+/// An address to print: loopback for "every interface".
+pub fn shown(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::new([127, 0, 0, 1].into(), addr.port())
+    } else {
+        addr
+    }
+}
+
+/// The plain port's address to print.
+pub fn shown_plain(node: &Node) -> SocketAddr {
+    shown(node.plain_addr())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

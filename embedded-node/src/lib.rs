@@ -65,6 +65,7 @@ pub mod telemetry;
 mod testing;
 pub mod ticker;
 pub mod timekeeping;
+pub mod tls;
 pub mod uplink;
 
 use std::future::Future;
@@ -87,9 +88,11 @@ pub enum NodeError {
     Listen { addr: SocketAddr, source: std::io::Error },
 }
 
-/// A node that is bound and ready, not yet serving.
+/// A node that is bound and ready, not yet serving: HTTPS on one port, plain HTTP
+/// (enrollment, the public shop, redirects) on another.
 pub struct Node {
     listener: TcpListener,
+    plain: TcpListener,
     services: Services,
     lifecycle: Lifecycle,
 }
@@ -102,11 +105,26 @@ impl Node {
             config.listen.or(services.manifest.current().manifest.node.listen).unwrap_or(default);
         let listener =
             TcpListener::bind(addr).await.map_err(|source| NodeError::Listen { addr, source })?;
-        Ok(Node { listener, services, lifecycle })
+        let bound = listener.local_addr().map_err(|source| NodeError::Listen { addr, source })?;
+        // The next port by default; any free one when the HTTPS port was left to the OS.
+        let plain_addr = config.listen_http.unwrap_or_else(|| {
+            let port = if addr.port() == 0 { 0 } else { bound.port().saturating_add(1) };
+            SocketAddr::new(bound.ip(), port)
+        });
+        let plain = TcpListener::bind(plain_addr)
+            .await
+            .map_err(|source| NodeError::Listen { addr: plain_addr, source })?;
+        Ok(Node { listener, plain, services, lifecycle })
     }
 
+    /// The HTTPS address.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The plain-HTTP address (enrollment, the public shop; everything from loopback).
+    pub fn plain_addr(&self) -> SocketAddr {
+        self.plain.local_addr().expect("a bound listener has an address")
     }
 
     pub fn services(&self) -> &Services {
@@ -117,9 +135,11 @@ impl Node {
     /// requests in flight, waits for the background loops, leaves mDNS and lets the
     /// order writer commit what it was handed before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
-        let Node { listener, services, lifecycle } = self;
+        let ports = http::Ports { https: self.local_addr().port(), http: self.plain_addr().port() };
+        let Node { listener, plain, services, lifecycle } = self;
         let addr = listener.local_addr().ok();
         let manifest = services.manifest.clone();
+        let tls = services.tls.clone();
         let advert = move |p: &peers::Peers| -> Option<discovery::Advert> {
             // Bound to loopback only, nobody on the LAN could reach it: browse, do not advertise.
             let ip = addr.map(|a| a.ip()).filter(|ip| !ip.is_unspecified());
@@ -134,6 +154,7 @@ impl Node {
                 role: m.discovery.role.clone(),
                 name: m.node.name.clone(),
                 fingerprint: p.fingerprint(),
+                ca: tls.ca_fingerprint(),
                 port: addr.map_or(0, |a| a.port()),
                 ip,
             })
@@ -147,7 +168,28 @@ impl Node {
             }
             lifecycle.begin_stopping();
         };
-        http::serve::serve(listener, http::app(services.clone()), stopping).await;
+        // One word to stop, heard by both ports.
+        let stop = tokio_util::sync::CancellationToken::new();
+        let stopped = stop.clone();
+        let config = services.tls.server.server_config();
+        tokio::join!(
+            async move {
+                stopping.await;
+                stopped.cancel();
+            },
+            http::serve::serve(
+                listener,
+                http::app(services.clone(), ports),
+                Some(config),
+                stop.clone().cancelled_owned(),
+            ),
+            http::serve::serve(
+                plain,
+                http::plain_app(services.clone(), ports),
+                None,
+                stop.clone().cancelled_owned(),
+            ),
+        );
         for task in loops {
             let _ = task.await;
         }

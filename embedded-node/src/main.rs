@@ -42,9 +42,13 @@ enum Command {
         /// The deployment manifest (default: the embedded demo).
         #[arg(long, env = "BOOTHCLOUD_MANIFEST")]
         manifest: Option<PathBuf>,
-        /// Address and port to listen on (default: the manifest's node.listen, else 0.0.0.0:8787).
+        /// HTTPS address and port (default: the manifest's node.listen, else 0.0.0.0:8787).
         #[arg(long, env = "BOOTHCLOUD_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Plain-HTTP address and port: enrollment, the CA, the public shop, redirects
+        /// (default: the HTTPS port + 1).
+        #[arg(long, env = "BOOTHCLOUD_LISTEN_HTTP")]
+        listen_http: Option<SocketAddr>,
         /// Where secrets are kept.
         #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
         secrets: SecretBackend,
@@ -65,15 +69,19 @@ enum Command {
         #[arg(long)]
         rotate: bool,
         /// The running node to rotate the token of.
-        #[arg(long, default_value = "http://127.0.0.1:8787")]
+        #[arg(long, default_value = "https://127.0.0.1:8787")]
         node: url::Url,
     },
     /// Play a booth against a node: kiosks pricing and ordering, phones loading the
     /// storefront, and bursts of visitors. Prints figures every 5 s and a JSON summary.
     Simulate {
-        /// The node's URL.
-        #[arg(long, default_value = "http://127.0.0.1:8787")]
+        /// The node's URL: its HTTPS port (with --ca), or from the laptop itself its
+        /// plain port, which serves loopback everything.
+        #[arg(long, default_value = "http://127.0.0.1:8788")]
         target: url::Url,
+        /// The booth CA to trust for an https:// target (`<data-dir>/tls/booth-ca.pem`).
+        #[arg(long)]
+        ca: Option<PathBuf>,
         /// Kiosks pricing baskets and ordering.
         #[arg(long, default_value_t = 4)]
         kiosks: u32,
@@ -173,8 +181,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let url = node.join("api/v1/ops/operator-token/rotate")?;
+            // The node's own CA, from the same data folder: the call goes over HTTPS.
+            let mut client = reqwest::Client::builder();
+            if let Ok(pem) = std::fs::read(data_dir.join("tls/booth-ca.pem")) {
+                client = client.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+            }
+            let client = client.build()?;
             let asked = runtime.block_on(async {
-                reqwest::Client::new()
+                client
                     .post(url)
                     .bearer_auth(&loaded.operator_token)
                     .timeout(std::time::Duration::from_secs(10))
@@ -192,7 +206,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "the node at {node} refused ({}): is it this data folder's node?",
                     res.status()
                 ),
-                Err(e) if e.is_connect() => {
+                // Only "nobody listens there" means the node is not running; a TLS
+                // failure does not, and must not rotate behind a running node's back.
+                Err(e) if connection_refused(&e) => {
                     boothcloud_node::secrets::new_operator_token(loaded.store.as_ref())?;
                     let again = Secrets::load(&data_dir, secrets, None)?;
                     println!("{}", again.operator_token);
@@ -204,6 +220,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Simulate {
             target,
+            ca,
             kiosks,
             phones,
             duration,
@@ -215,8 +232,15 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             anyhow::ensure!(pace.is_finite() && pace >= 0.0, "--pace must be 0 or more");
             anyhow::ensure!(kiosks + phones > 0, "nobody to play: give --kiosks or --phones");
             let burst_every = (!burst_every.is_zero()).then_some(burst_every);
+            let ca_pem = match ca {
+                Some(path) => Some(std::fs::read(&path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the CA certificate {}: {e}", path.display())
+                })?),
+                None => None,
+            };
             let plan = simulate::Simulation {
                 target,
+                ca_pem,
                 kiosks,
                 phones,
                 duration,
@@ -244,13 +268,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Serve { data_dir, manifest, listen, secrets, no_discovery } => {
+        Command::Serve { data_dir, manifest, listen, listen_http, secrets, no_discovery } => {
             let data_dir = data_dir_or_default(data_dir)?;
             let operator_token = std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok();
             let config = NodeConfig {
                 data_dir,
                 manifest,
                 listen,
+                listen_http,
                 secrets,
                 operator_token,
                 discovery: !no_discovery,
@@ -284,4 +309,18 @@ fn data_dir_or_default(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 fn init_logging(format: LogFormat) {
     launch::init_logging(matches!(format, LogFormat::Json));
+}
+
+/// Whether nothing listened at the address (the node is not running).
+fn connection_refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
 }

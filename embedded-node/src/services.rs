@@ -38,6 +38,7 @@ use crate::storage::StorageError;
 use crate::teardown::Teardown;
 use crate::telemetry::Telemetry;
 use crate::timekeeping::{self, BoothClock};
+use crate::tls::BoothTls;
 use crate::uplink::Uplink;
 use crate::{assets, audit, charts, controls, discovery, media, peers, spend, storage, teardown};
 
@@ -47,8 +48,11 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// `None`: the embedded demo manifest.
     pub manifest: Option<PathBuf>,
-    /// Overrides the manifest's `node.listen`.
+    /// The HTTPS address; overrides the manifest's `node.listen`.
     pub listen: Option<SocketAddr>,
+    /// The plain-HTTP address (enrollment, the CA, the public shop, redirects); default
+    /// the HTTPS address's port + 1 (or any free port when that one is 0).
+    pub listen_http: Option<SocketAddr>,
     pub secrets: SecretBackend,
     /// `BOOTHCLOUD_OPERATOR_TOKEN`, for automation.
     pub operator_token: Option<String>,
@@ -68,6 +72,7 @@ impl NodeConfig {
             data_dir,
             manifest: None,
             listen: None,
+            listen_http: None,
             secrets: SecretBackend::File,
             operator_token: None,
             discovery: false,
@@ -100,6 +105,8 @@ pub enum AssembleError {
     Clock(#[source] sqlx::Error),
     #[error("cannot load the teardown's progress: {0}")]
     Teardown(#[source] sqlx::Error),
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot watch the manifest file: {0}")]
     Watch(#[source] ManifestError),
 }
@@ -134,6 +141,8 @@ pub struct Services {
     pub spend: Arc<Ledger>,
     pub charts: Arc<Charts>,
     pub peers: Arc<Peers>,
+    /// The booth CA, the certificate served, and the pinned CAs of paired booths.
+    pub tls: Arc<BoothTls>,
     /// `None` when mDNS is off or could not start.
     pub discovery: Option<Arc<Discovery>>,
     pub media: Arc<Media>,
@@ -207,6 +216,20 @@ impl Services {
             )
             .await?,
         );
+        let tls = {
+            let store = secrets.store.clone();
+            let dir = data_dir.clone();
+            let id = peers.id().to_owned();
+            let cert = manifest.current().manifest.node.certificate.clone();
+            let pins = peers.pins();
+            let clock = clock.clone();
+            tokio::task::spawn_blocking(move || {
+                let provided = cert.as_ref().map(|(c, k)| (c.as_path(), k.as_path()));
+                BoothTls::load(store.as_ref(), &dir, &id, provided, pins, clock.as_ref())
+            })
+            .await
+            .map_err(|e| SecretError::Keyring(e.to_string()))??
+        };
         let assets = AssetCache::open(
             &data_dir.join("assets"),
             manifest.clone(),
@@ -331,6 +354,7 @@ impl Services {
             spend,
             charts,
             peers,
+            tls: Arc::new(tls),
             discovery,
             media,
             uplink,
@@ -380,6 +404,18 @@ impl Services {
                 stopping(),
             )),
         ];
+        loops.push(tokio::spawn(crate::tls::follow_addresses(
+            self.tls.server.clone(),
+            self.clock.clone(),
+            crate::tls::machine_addresses,
+            crate::tls::ADDRESS_CHECK,
+            {
+                let mut stopping = stopping();
+                async move {
+                    let _ = stopping.wait_for(|s| *s).await;
+                }
+            },
+        )));
         if let Some(d) = &self.discovery {
             loops.push(tokio::spawn(discovery::keep_probing(d.clone(), stopping())));
             loops.push(tokio::spawn(discovery::follow_addresses(d.clone(), stopping())));

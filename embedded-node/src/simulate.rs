@@ -51,6 +51,8 @@ const PAYMENTS: [&str; 3] = ["card", "cash", "mobile"];
 pub struct Simulation {
     /// The node's base URL, e.g. `http://127.0.0.1:8787`.
     pub target: url::Url,
+    /// The booth CA (PEM) to trust for an https:// target.
+    pub ca_pem: Option<Vec<u8>>,
     pub kiosks: u32,
     pub phones: u32,
     pub duration: Duration,
@@ -188,10 +190,13 @@ impl Shared {
 
 /// Plays the plan; `progress` gets the running figures every five seconds.
 pub async fn run(plan: Simulation, progress: impl Fn(&Report)) -> Result<Report, SimulateError> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(1024)
-        .build()?;
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = &plan.ca_pem {
+        let ca = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| SimulateError::Unreachable(plan.target.to_string(), e.to_string()))?;
+        builder = builder.add_root_certificate(ca);
+    }
+    let http = builder.timeout(Duration::from_secs(10)).pool_max_idle_per_host(1024).build()?;
     let base = plan.target.as_str().trim_end_matches('/').to_owned();
     let catalogue: Value = http
         .get(format!("{base}/api/v1/catalogue"))

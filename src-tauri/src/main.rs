@@ -222,6 +222,7 @@ fn config_from_env() -> Result<NodeConfig, String> {
         data_dir,
         manifest: std::env::var_os("BOOTHCLOUD_MANIFEST").map(Into::into),
         listen,
+        listen_http: None,
         secrets: SecretBackend::Auto,
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
         discovery: true,
@@ -318,15 +319,13 @@ fn desktop(
                         return;
                     }
                 };
-                let addr = node.local_addr();
-                let shown = if addr.ip().is_unspecified() {
-                    SocketAddr::new([127, 0, 0, 1].into(), addr.port())
-                } else {
-                    addr
-                };
-                let url = format!("http://{shown}");
+                // The window reaches its own node over loopback, on the plain port,
+                // which serves loopback everything: nothing crosses the venue network.
+                // Kiosks use HTTPS.
+                let url = format!("http://{}", launch::shown_plain(&node));
                 let services = node.services();
-                println!("node listening on {url}");
+                println!("node listening on https://{}", launch::shown(node.local_addr()));
+                println!("window uses {url}");
                 match &services.secrets_fallback {
                     None => println!("secrets: {}", services.secrets_kind()),
                     Some(why) => println!("secrets: {} ({why})", services.secrets_kind()),

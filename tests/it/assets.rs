@@ -689,7 +689,11 @@ async fn a_miss_is_served_by_a_paired_booth_before_the_origin() {
     let (b, _mb) = node_for(
         dead,
         "",
-        &format!("{PAIRING}\npeers = [{{ name = \"stand 15\", url = \"{}/\" }}]", a.url),
+        &format!(
+            "{PAIRING}\npeers = [{{ name = \"stand 15\", url = \"{}/\", ca = \"{}\" }}]",
+            a.url,
+            boothcloud_tests::test_ca().fingerprint
+        ),
     );
     let from_peer = get(&b, "img/poster.jpg", &[]).await;
     assert_eq!((from_peer.status, from_peer.x_cache.as_str()), (200, "PEER"));
@@ -700,7 +704,7 @@ async fn a_miss_is_served_by_a_paired_booth_before_the_origin() {
 
     // A booth with another key gets nothing from A, and A answers strangers with 401.
     let (c, _mc) =
-        node_for(dead, "", &format!("key = \"another-event-pairing-key-0123456789\"\npeers = [{{ name = \"a\", url = \"{}/\" }}]", a.url));
+        node_for(dead, "", &format!("key = \"another-event-pairing-key-0123456789\"\npeers = [{{ name = \"a\", url = \"{}/\", ca = \"{}\" }}]", a.url, boothcloud_tests::test_ca().fingerprint));
     assert_eq!(get(&c, "img/poster.jpg", &[]).await.status, 502);
     let stranger = get(
         &a,

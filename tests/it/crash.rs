@@ -47,7 +47,7 @@ async fn acknowledged_orders_survive_sigkill() {
         ..Options::default()
     });
     let url = first.url.clone();
-    let listen = url.trim_start_matches("http://").to_owned();
+    let listen = url.trim_start_matches("https://").to_owned();
     let restart = || {
         TestNode::start_with(Options {
             data_dir: Some(dir.path().to_path_buf()),
@@ -58,7 +58,7 @@ async fn acknowledged_orders_survive_sigkill() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let acked: Arc<Mutex<HashMap<String, (String, Value)>>> = Arc::default();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = TestNode::client_builder().timeout(Duration::from_secs(5)).build().unwrap();
     let kiosks: Vec<_> = (0..KIOSKS)
         .map(|c| {
             let (stop, acked, http, url) = (stop.clone(), acked.clone(), http.clone(), url.clone());

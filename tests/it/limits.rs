@@ -9,7 +9,7 @@ use std::time::Duration;
 use boothcloud_tests::{Kiosk, TestNode};
 
 fn device(node: &TestNode, from: &str) -> Kiosk {
-    let http = reqwest::Client::builder()
+    let http = TestNode::client_builder()
         .local_address(from.parse::<IpAddr>().unwrap())
         .timeout(Duration::from_secs(20))
         .build()

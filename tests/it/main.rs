@@ -16,4 +16,5 @@ mod pairing;
 mod robustness;
 mod staff;
 mod telemetry;
+mod tls;
 mod uplink;

@@ -930,7 +930,9 @@ async fn finished_uploads_and_clips_are_forwarded_and_resume_after_a_cut() {
         .as_str()
         .unwrap()
         .to_owned();
-    let hub_addr: std::net::SocketAddr = hub.url.trim_start_matches("http://").parse().unwrap();
+    // The upstream node's plain port, from loopback: the proxy reads what crosses the wire.
+    let hub_addr: std::net::SocketAddr =
+        hub.plain_url.trim_start_matches("http://").parse().unwrap();
     let (proxy, carried, leaked) = cutting_proxy(hub_addr, 10 << 20, &hub_token).await;
 
     // The booth holds the upload token the upstream issued it, and signs every

@@ -40,7 +40,11 @@ async fn booths_on_the_demo_key_do_not_pair_by_it_and_pair_with_a_code() {
     let path_a = demo_manifest_as_printed(dir_a.path());
     let text = std::fs::read_to_string(&path_a).unwrap().replace(
         "peers = []",
-        &format!("peers = [{{ name = \"Stand B\", url = \"{}/\" }}]", b.url),
+        &format!(
+            "peers = [{{ name = \"Stand B\", url = \"{}/\", ca = \"{}\" }}]",
+            b.url,
+            boothcloud_tests::test_ca().fingerprint
+        ),
     );
     std::fs::write(&path_a, text).unwrap();
     let a = TestNode::start_with(Options { manifest: Some(path_a), ..Options::default() });

@@ -238,6 +238,8 @@ async fn the_simulator_plays_a_booth_and_the_node_sees_it() {
             "simulate",
             "--target",
             &node.url,
+            "--ca",
+            node.data_dir.join("tls/booth-ca.pem").to_str().unwrap(),
             "--duration",
             "4s",
             "--pace",

@@ -517,7 +517,11 @@ async fn with_its_uplink_cut_a_booth_relays_through_a_paired_booth_and_returns_t
         "[]",
     ));
     let dir_a = tempfile::tempdir().unwrap();
-    let peers = format!("[{{ name = \"Stand B\", url = \"{}/\" }}]", b.url);
+    let peers = format!(
+        "[{{ name = \"Stand B\", url = \"{}/\", ca = \"{}\" }}]",
+        b.url,
+        boothcloud_tests::test_ca().fingerprint
+    );
     let a = start_booth(booth_manifest(
         dir_a.path(),
         &link_a.url,
@@ -873,7 +877,11 @@ async fn two_paired_booths_ten_minutes_apart_still_relay_and_the_skew_is_shown_a
     // first heartbeat and states its time; A signs the next one in it.
     let clock = boothcloud_tests::SteppedClock::new(600);
     let dir_a = tempfile::tempdir().unwrap();
-    let peers = format!("[{{ name = \"Stand B\", url = \"{}/\" }}]", b.url);
+    let peers = format!(
+        "[{{ name = \"Stand B\", url = \"{}/\", ca = \"{}\" }}]",
+        b.url,
+        boothcloud_tests::test_ca().fingerprint
+    );
     let a = TestNode::start_with(Options {
         manifest: Some(booth_manifest(
             dir_a.path(),

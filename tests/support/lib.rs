@@ -1,5 +1,9 @@
 //! Helpers for black-box tests: start the real `boothcloud-node` binary on a random port
-//! with a fresh data directory, and talk to it over HTTP like a kiosk would.
+//! with a fresh data directory, and talk to it over HTTPS like an enrolled kiosk would.
+//!
+//! Every test node is given the same booth CA (the test CA, made once per test process
+//! and written into its secret store, as a booth keeps its own), so one client checks
+//! every node's certificate chain; `Options::own_ca` leaves a node to make its own.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -73,6 +77,80 @@ fn built(name: &str) -> PathBuf {
     target.join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// The booth CA every test node is given: its secret (as the node stores it), its
+/// certificate and its fingerprint (64 hex digits, for a manifest peer's `ca`).
+pub struct TestCa {
+    pub secret: Vec<u8>,
+    pub cert_pem: String,
+    pub fingerprint: String,
+}
+
+pub fn test_ca() -> &'static TestCa {
+    static CA: OnceLock<TestCa> = OnceLock::new();
+    CA.get_or_init(|| {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair,
+            KeyUsagePurpose,
+        };
+        let name = "Boothcloud booth CA tests";
+        let key = KeyPair::generate().expect("a key");
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, name);
+        dn.push(DnType::OrganizationName, "Boothcloud");
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2099, 1, 1);
+        let cert = params.self_signed(&key).expect("a CA certificate");
+        let secret = serde_json::to_vec(&json!({
+            "name": name, "key_pem": key.serialize_pem(), "cert_pem": cert.pem(),
+        }))
+        .expect("json");
+        use sha2::Digest;
+        let fingerprint = hex::encode(sha2::Sha256::digest(cert.der().as_ref()));
+        TestCa { secret, cert_pem: cert.pem(), fingerprint }
+    })
+}
+
+/// Gives the node in `data_dir` the test CA, unless it already holds a CA.
+pub fn seed_test_ca(data_dir: &Path) {
+    let secrets = data_dir.join("secrets");
+    let path = secrets.join("booth-ca");
+    if path.exists() {
+        return;
+    }
+    std::fs::create_dir_all(&secrets).expect("the secrets folder");
+    std::fs::write(&path, &test_ca().secret).expect("write the test CA");
+}
+
+/// The first two lines a node prints: its HTTPS URL and its plain (enrollment) URL.
+pub fn listening_urls(child: &mut Child) -> (String, String) {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for _ in 0..2 {
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+        }
+        for _ in lines {}
+    });
+    let first = rx.recv_timeout(Duration::from_secs(60)).expect("the node printed its URL");
+    let second = rx.recv_timeout(Duration::from_secs(5)).expect("the node printed its second URL");
+    let https = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned();
+    let plain = second
+        .strip_prefix("enrollment on ")
+        .unwrap_or_else(|| panic!("unexpected second line: {second}"))
+        .to_owned();
+    (https, plain)
+}
+
 /// The URL a node (or hub) prints first ("listening on URL"); the rest of its output is
 /// drained so it never blocks on a full pipe.
 pub fn listening_url(child: &mut Child) -> String {
@@ -94,7 +172,10 @@ pub fn listening_url(child: &mut Child) -> String {
 
 /// A running node. Killed when dropped.
 pub struct TestNode {
+    /// `https://127.0.0.1:PORT`
     pub url: String,
+    /// `http://127.0.0.1:PORT`: the plain port (from this machine, loopback: everything).
+    pub plain_url: String,
     pub data_dir: PathBuf,
     pub manifest: Option<PathBuf>,
     child: Child,
@@ -108,6 +189,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Where the node's log goes; `None`: the test's own stderr.
     pub stderr: Option<PathBuf>,
+    /// Let the node make its own CA instead of giving it the test CA.
+    pub own_ca: bool,
 }
 
 impl Default for Options {
@@ -118,6 +201,7 @@ impl Default for Options {
             listen: "127.0.0.1:0".into(),
             env: Vec::new(),
             stderr: None,
+            own_ca: false,
         }
     }
 }
@@ -136,6 +220,9 @@ impl TestNode {
                 (Some(dir), path)
             }
         };
+        if !opts.own_ca {
+            seed_test_ca(&data_dir);
+        }
         let mut cmd = Command::new(node_binary());
         cmd.arg("serve")
             .arg("--data-dir")
@@ -162,8 +249,8 @@ impl TestNode {
                 None => Stdio::inherit(),
             });
         let mut child = cmd.spawn().expect("start boothcloud-node");
-        let url = listening_url(&mut child);
-        TestNode { url, data_dir, manifest: opts.manifest, child, _dir: dir }
+        let (url, plain_url) = listening_urls(&mut child);
+        TestNode { url, plain_url, data_dir, manifest: opts.manifest, child, _dir: dir }
     }
 
     pub fn pid(&self) -> u32 {
@@ -209,8 +296,18 @@ impl TestNode {
         self.child.try_wait().expect("try_wait").is_none()
     }
 
+    /// A client that trusts the test CA and nothing else, as an enrolled kiosk would.
     pub fn client() -> reqwest::Client {
-        reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client")
+        TestNode::client_builder().build().expect("client")
+    }
+
+    pub fn client_builder() -> reqwest::ClientBuilder {
+        let ca =
+            reqwest::Certificate::from_pem(test_ca().cert_pem.as_bytes()).expect("the test CA");
+        reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .timeout(Duration::from_secs(20))
     }
 }
 

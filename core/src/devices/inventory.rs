@@ -80,6 +80,9 @@ pub struct BoothTxt {
     pub fingerprint: String,
     /// The name the booth's manifest gives it.
     pub name: Option<String>,
+    /// SHA-256 of its booth CA's certificate (64 hex digits), which its TLS certificate
+    /// must chain to; `None` from a booth that did not say.
+    pub ca: Option<String>,
 }
 
 impl BoothTxt {
@@ -99,6 +102,10 @@ impl BoothTxt {
             version: get("version"),
             fingerprint: get("fp"),
             name: txt.get("name").cloned(),
+            ca: txt
+                .get("ca")
+                .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(|v| v.to_ascii_lowercase()),
         })
     }
 }

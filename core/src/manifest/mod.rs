@@ -292,10 +292,22 @@ pub struct Event {
     pub currency: Currency,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NodeSettings {
     pub listen: Option<SocketAddr>,
     pub name: Option<String>,
+    /// The organisation's own TLS certificate and key (PEM files), served instead of one
+    /// from the booth's CA.
+    pub certificate: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Whether the plain-HTTP port serves the public shop (catalogue, quotes, orders) to
+    /// phones that cannot trust the booth's CA. Default on.
+    pub shop_on_http: bool,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        NodeSettings { listen: None, name: None, certificate: None, shop_on_http: true }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -537,6 +549,10 @@ impl std::fmt::Debug for Pairing {
 pub struct Peer {
     pub name: String,
     pub url: url::Url,
+    /// SHA-256 of the peer's booth CA certificate (64 lowercase hex digits); its TLS
+    /// certificate must chain to that CA. `None`: the public roots (an organisation's
+    /// certificate).
+    pub ca: Option<String>,
 }
 
 /// One thing wrong with a manifest, where it is.

@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::path::PathBuf;
 
 use jiff::{civil::Weekday, tz::TimeZone, SignedDuration, Timestamp};
 use serde::Deserialize;
@@ -81,6 +82,9 @@ struct RawEvent {
 struct RawNode {
     listen: Option<Spanned<String>>,
     name: Option<Spanned<String>>,
+    certificate: Option<Spanned<String>>,
+    certificate_key: Option<Spanned<String>>,
+    shop_on_http: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -271,6 +275,7 @@ struct RawPairing {
 struct RawPeer {
     name: Spanned<String>,
     url: Spanned<String>,
+    ca: Option<Spanned<String>>,
 }
 
 /// Collects problems against the source text.
@@ -564,6 +569,8 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
             }
         }),
         name: raw.node.name.as_ref().map(|n| c.text(n, "node.name", 64)),
+        certificate: check_certificate(c, &raw.node),
+        shop_on_http: raw.node.shop_on_http.unwrap_or(true),
     };
     let origin = |c: &mut Checker, o: &Spanned<String>, what: &str| {
         let text = o.get_ref();
@@ -1621,6 +1628,48 @@ pub(crate) fn is_service_type(text: &str) -> bool {
         && matches!(proto, "tcp" | "udp")
 }
 
+/// The organisation's certificate: two absolute paths, both or neither.
+fn check_certificate(c: &mut Checker, raw: &RawNode) -> Option<(PathBuf, PathBuf)> {
+    let mut path = |v: &Spanned<String>, what: &str| {
+        let p = PathBuf::from(v.get_ref());
+        if p.is_absolute() {
+            Some(p)
+        } else {
+            c.at(v.span(), format!("node.{what} `{}` must be an absolute path", v.get_ref()));
+            None
+        }
+    };
+    match (&raw.certificate, &raw.certificate_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            let cert = path(cert, "certificate");
+            let key = path(key, "certificate_key");
+            cert.zip(key)
+        }
+        (Some(one), None) | (None, Some(one)) => {
+            c.at(
+                one.span(),
+                "node.certificate and node.certificate_key go together: give both, or neither",
+            );
+            None
+        }
+    }
+}
+
+/// `sha256:`-less 64 hex digits, or the same with colons (as browsers show it).
+fn check_ca(c: &mut Checker, v: &Spanned<String>) -> Option<String> {
+    let digits: String = v.get_ref().chars().filter(|ch| *ch != ':').collect();
+    if digits.len() == 64 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some(digits.to_ascii_lowercase())
+    } else {
+        c.at(
+            v.span(),
+            "peer ca must be the SHA-256 fingerprint of the booth's CA certificate (64 hex digits, colons allowed), as its Devices screen shows it",
+        );
+        None
+    }
+}
+
 fn check_pairing(c: &mut Checker, raw: RawPairing) -> Pairing {
     let key = raw.key.as_ref().map(|k| {
         let len = k.get_ref().chars().count();
@@ -1635,7 +1684,8 @@ fn check_pairing(c: &mut Checker, raw: RawPairing) -> Pairing {
         .filter_map(|p| {
             let r = p.get_ref();
             let name = c.text(&r.name, "peer name", 64);
-            c.url(&r.url, "peer url").map(|url| Peer { name, url })
+            let ca = r.ca.as_ref().and_then(|v| check_ca(c, v));
+            c.url(&r.url, "peer url").map(|url| Peer { name, url, ca })
         })
         .collect();
     Pairing { key, peers }

@@ -207,3 +207,48 @@ fn a_fallback_step_needs_a_fallback_origin_in_the_manifest() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn tls_settings_and_peer_fingerprints_are_checked() {
+    let demo = parse(DEMO_MANIFEST).unwrap();
+    assert!(demo.node.shop_on_http, "the shop is open on plain HTTP by default");
+    assert_eq!(demo.node.certificate, None);
+
+    let fp = "AB:".repeat(31) + "AB";
+    let text = demo_with(
+        "peers = []",
+        &format!(
+            "peers = [{{ name = \"Hall B\", url = \"https://10.2.0.5:8787/\", ca = \"{fp}\" }}]"
+        ),
+    );
+    let m = parse(&text).unwrap_or_else(|p| panic!("{:?}", p.0));
+    assert_eq!(m.pairing.peers[0].ca.as_deref(), Some("ab".repeat(32).as_str()));
+
+    let text = demo_with(
+        "peers = []",
+        "peers = [{ name = \"Hall B\", url = \"https://10.2.0.5:8787/\", ca = \"abc\" }]",
+    );
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].2.contains("64 hex digits"), "{found:?}");
+
+    let text = demo_with(
+        "name = \"Stand 14 laptop\"",
+        "name = \"Stand 14 laptop\"\ncertificate = \"relative.pem\"\nshop_on_http = false",
+    );
+    let found = problems(&text);
+    assert!(found.iter().any(|p| p.2.contains("go together")), "{found:?}");
+    let text = demo_with(
+        "name = \"Stand 14 laptop\"",
+        "name = \"Stand 14 laptop\"\ncertificate = \"relative.pem\"\ncertificate_key = \"/etc/k.pem\"",
+    );
+    let found = problems(&text);
+    assert!(found.iter().any(|p| p.2.contains("absolute path")), "{found:?}");
+    let text = demo_with(
+        "name = \"Stand 14 laptop\"",
+        "name = \"Stand 14 laptop\"\ncertificate = \"/etc/c.pem\"\ncertificate_key = \"/etc/k.pem\"\nshop_on_http = false",
+    );
+    let m = parse(&text).unwrap_or_else(|p| panic!("{:?}", p.0));
+    assert!(!m.node.shop_on_http);
+    assert_eq!(m.node.certificate.unwrap().0, std::path::PathBuf::from("/etc/c.pem"));
+}

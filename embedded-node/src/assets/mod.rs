@@ -175,7 +175,7 @@ impl AssetCache {
     ) -> AssetCache {
         AssetCache {
             store,
-            fetcher: Fetcher::new(),
+            fetcher: Fetcher::new(peers.as_ref().map(|p| p.client_config())),
             manifest,
             clock,
             figures,

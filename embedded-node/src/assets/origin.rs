@@ -97,8 +97,14 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new() -> Fetcher {
-        let http = reqwest::Client::builder()
+    /// `tls`: the node's client configuration (paired booths' pinned CAs, for the mesh);
+    /// `None`: the public roots only.
+    pub fn new(tls: Option<rustls::ClientConfig>) -> Fetcher {
+        let builder = match tls {
+            Some(config) => reqwest::Client::builder().use_preconfigured_tls(config),
+            None => reqwest::Client::builder(),
+        };
+        let http = builder
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::limited(5))
             .user_agent(concat!("boothcloud-node/", env!("CARGO_PKG_VERSION")))
@@ -179,7 +185,7 @@ impl Fetcher {
 
 impl Default for Fetcher {
     fn default() -> Self {
-        Fetcher::new()
+        Fetcher::new(None)
     }
 }
 

@@ -7,7 +7,7 @@
 //! candidate; `peers` pairs it (or not) through signed requests.
 //!
 //! - **Advertise.** Instance `boothcloud-<id8>` on host `boothcloud-<id8>.local.`, TXT
-//!   `id`, `event`, `role`, `version`, `port`, `fp` (the pairing fingerprint, public),
+//!   `id`, `event`, `role`, `version`, `port`, `fp` (the pairing fingerprint, public), `ca` (the booth CA's fingerprint),
 //!   `name`. Addresses follow the machine's (mdns-sd's `addr_auto`, checked every
 //!   [`IP_CHECK_SECS`] s). When the machine's IPv4 addresses change (a new lease, a
 //!   Wi-Fi roam) the daemon is restarted and the service announced afresh: mdns-sd
@@ -59,6 +59,8 @@ pub struct Advert {
     /// Empty when the node holds no pairing key.
     pub fingerprint: String,
     pub port: u16,
+    /// SHA-256 of the booth CA's certificate, hex: peers pin it.
+    pub ca: String,
     /// A specific address to advertise; `None` follows every address of the machine.
     pub ip: Option<IpAddr>,
 }
@@ -78,6 +80,7 @@ impl Advert {
             ("version", env!("CARGO_PKG_VERSION")),
             ("port", port.as_str()),
             ("fp", self.fingerprint.as_str()),
+            ("ca", self.ca.as_str()),
         ];
         if let Some(name) = &self.name {
             txt.push(("name", name.as_str()));

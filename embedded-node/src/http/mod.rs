@@ -10,6 +10,7 @@ mod clock;
 mod commerce;
 mod controls;
 mod dashboard;
+mod enroll;
 pub mod error;
 mod extract;
 mod limits;
@@ -19,6 +20,7 @@ mod metrics;
 mod openapi;
 mod operator_token;
 mod peers;
+pub mod plain;
 pub mod serve;
 mod shed;
 mod staff;
@@ -55,7 +57,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
     tags((name = "commerce", description = "What kiosks use"), (name = "status"), (name = "operator", description = "Needs the operator token"),
         (name = "peers", description = "Booth to booth: signed with the pairing key"),
         (name = "uploads", description = "Resumable uploads (tus 1.0.0) from the booth's devices, and the clips made from them"),
-        (name = "staff", description = "Staff signed in on a device with their name and PIN"))
+        (name = "staff", description = "Staff signed in on a device with their name and PIN"),
+        (name = "enrollment", description = "Public, on both ports: the booth CA and how a device comes to trust it"))
 )]
 struct ApiDoc;
 
@@ -109,11 +112,25 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(clock::routes())
         .merge(operator_token::routes())
         .merge(staff::routes())
+        .merge(enroll::routes())
         .split_for_parts()
 }
 
-/// The whole application, ready to serve.
-pub fn app(services: Services) -> Router {
+/// The node's two ports, as bound.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub https: u16,
+    pub http: u16,
+}
+
+/// What the plain-HTTP port serves: the same application behind [`plain::enforce`].
+pub fn plain_app(services: Services, ports: Ports) -> Router {
+    let policy = plain::Policy { ports, manifest: services.manifest.clone() };
+    app(services, ports).layer(axum::middleware::from_fn_with_state(policy, plain::enforce))
+}
+
+/// The whole application, ready to serve (on the HTTPS port).
+pub fn app(services: Services, ports: Ports) -> Router {
     let gate = services.controls.gate().clone();
     let (router, openapi) = api_with(Some(&services));
     let openapi = Arc::new(openapi::complete(openapi));
@@ -157,7 +174,8 @@ pub fn app(services: Services) -> Router {
             timing::Timing::of(&services),
             timing::time_request,
         ))
-        .layer(axum::middleware::from_fn_with_state(services.clock.clone(), peers::stamp_time));
+        .layer(axum::middleware::from_fn_with_state(services.clock.clone(), peers::stamp_time))
+        .layer(axum::Extension(ports));
     router.with_state(services)
 }
 

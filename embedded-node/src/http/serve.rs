@@ -1,5 +1,6 @@
-//! The accept loop: HTTP/1.1 with bounded headers and timeouts, a bound on connections,
-//! and graceful shutdown.
+//! The accept loop: HTTP/1.1 over TLS (the booth's port) or plain (the enrollment
+//! port), with bounded headers and timeouts, a bound on connections, and graceful
+//! shutdown.
 //!
 //! Written out (axum's `serve-with-hyper` example) rather than `axum::serve` for the
 //! limits: at most 64 headers, 32 KiB of request head and 10 s to send it, so a client
@@ -33,7 +34,15 @@ const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight
 /// finish (up to `DRAIN`). Each request carries its client's address (`ConnectInfo`).
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// With `tls`, every connection is a TLS one (a handshake that does not finish within
+/// the header timeout is dropped); without, plain HTTP.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.max_buf_size(MAX_HEAD_BYTES)
@@ -66,10 +75,27 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             app.clone().oneshot(req.map(axum::body::Body::new))
         });
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let watcher = graceful.watcher();
+        let http = http.clone();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            if let Err(e) = conn.await {
+            let ended = match acceptor {
+                None => watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await,
+                Some(acceptor) => {
+                    let stream =
+                        match tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => return,
+                        };
+                    watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });

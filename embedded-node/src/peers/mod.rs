@@ -23,6 +23,7 @@
 
 pub mod code;
 
+use crate::tls::PeerPins;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -232,6 +233,9 @@ pub struct Peers {
     fleet: RwLock<BTreeMap<String, Booth>>,
     /// Node ids learnt from manifest peers' hellos, by URL.
     learnt: RwLock<HashMap<String, Hello>>,
+    /// The booth CAs of LAN booths and manifest peers: their certificates must chain
+    /// to one of these.
+    pins: Arc<PeerPins>,
     http: reqwest::Client,
 }
 
@@ -264,7 +268,9 @@ impl Peers {
                 .await
                 .map_err(|e| SecretError::Keyring(e.to_string()))??
         };
+        let pins = Arc::new(PeerPins::default());
         Ok(Peers {
+            pins: pins.clone(),
             id,
             manifest,
             clock,
@@ -279,6 +285,7 @@ impl Peers {
             fleet: RwLock::default(),
             learnt: RwLock::default(),
             http: reqwest::Client::builder()
+                .use_preconfigured_tls(crate::tls::pins::client_config(pins.clone()))
                 .connect_timeout(Duration::from_secs(1))
                 .timeout(STATUS_TIMEOUT)
                 // A new connection for every check: a kept one may belong to an address
@@ -288,8 +295,29 @@ impl Peers {
                 .pool_max_idle_per_host(0)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .expect("a plain HTTP client builds"),
+                .expect("an HTTP client with rustls builds"),
         })
+    }
+
+    /// The pinned booth CAs (shared with the node's TLS and every outgoing client).
+    pub fn pins(&self) -> Arc<PeerPins> {
+        self.pins.clone()
+    }
+
+    /// Pins the booth CAs the manifest's peers name (a manifest edit adds to them; a
+    /// pin is never taken back while the node runs, as a paired booth's CA never
+    /// changes).
+    fn pin_manifest_peers(&self) {
+        for p in &self.manifest.current().manifest.pairing.peers {
+            if let Some(ca) = p.ca.as_deref().and_then(crate::tls::pins::from_hex) {
+                self.pins.pin(ca);
+            }
+        }
+    }
+
+    /// The TLS configuration for a client that may call a paired booth.
+    pub fn client_config(&self) -> rustls::ClientConfig {
+        crate::tls::pins::client_config(self.pins.clone())
     }
 
     pub fn id(&self) -> &str {
@@ -721,7 +749,13 @@ impl Peers {
                 if dev.liveness(now, gone_after) == Liveness::Gone {
                     continue;
                 }
-                let Ok(url) = url::Url::parse(&format!("http://{at}/")) else { continue };
+                // Its certificate must chain to the CA it advertised (checked by the
+                // pinned verifier; the signed requests still decide whom to trust).
+                let Some(ca) = b.ca.as_deref().and_then(crate::tls::pins::from_hex) else {
+                    continue;
+                };
+                self.pins.pin(ca);
+                let Ok(url) = url::Url::parse(&format!("https://{at}/")) else { continue };
                 out.push(Candidate {
                     key: format!("lan:{}", b.id),
                     id: Some(b.id.clone()),
@@ -734,6 +768,7 @@ impl Peers {
             }
         }
         let learnt = self.learnt.read().unwrap_or_else(|p| p.into_inner());
+        self.pin_manifest_peers();
         for p in &self.manifest.current().manifest.pairing.peers {
             let hello = learnt.get(p.url.as_str());
             if hello.is_some_and(|h| out.iter().any(|t| t.id.as_deref() == Some(h.id.as_str()))) {
@@ -755,6 +790,7 @@ impl Peers {
 
     /// Asks a manifest peer who it is (once; remembered).
     pub async fn identify(&self, url: &url::Url) -> Option<Hello> {
+        self.pin_manifest_peers();
         if let Some(h) = self.learnt.read().unwrap_or_else(|p| p.into_inner()).get(url.as_str()) {
             return Some(h.clone());
         }

@@ -181,11 +181,13 @@ impl Uplink {
         meters: Arc<Meters>,
     ) -> Uplink {
         let now = clock.now();
+        // The hub by the public roots; a relaying booth by its pinned CA.
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(peers.client_config())
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
-            .expect("a plain HTTP client builds");
+            .expect("an HTTP client with rustls builds");
         let mut inner = Inner {
             watch: LinkWatch::new(now),
             route: Route::Auto,

@@ -21,7 +21,7 @@ import type {
   Approval, AuditEntry, Booth, ChartName, ChartSpan, ClockView, ConfirmTime, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
   IssuedToken, IssueToken, Job, JobList, Link, MediaSummary, Order, OrderPage, PairingCode, PairRequest, Purged, PurgeRequest, ReloadOutcome, Route, RunReport,
   Snapshot, StartTranscode, SyncState, RotatedToken, TeardownRequest, TeardownView, Trust, Unpaired, Upload, UploadToken, WarmUp,
-  StaffMember,
+  StaffMember, Enrollment,
 } from './types';
 
 export type * from './types';
@@ -281,6 +281,11 @@ export class Connection {
     if (this.runtime === 'desktop') this.token = rotated.token;
     else this.setToken(rotated.token);
     return rotated;
+  }
+
+  /** How a kiosk comes to trust this booth: the CA's fingerprint, the page, its QR code. */
+  enrollment(): Promise<Enrollment> {
+    return this.request('/api/v1/ops/enrollment');
   }
 
   /** The people who sell at the counter (never their PINs). */

@@ -105,6 +105,7 @@ export type TeardownRequest = Schemas['TeardownRequest'];
 /** A new operator token: shown only in this answer. */
 export type RotatedToken = Schemas['RotatedToken'];
 export type StaffMember = Schemas['StaffView'];
+export type Enrollment = Schemas['Enrollment'];
 /** An automatic teardown counting down before it closes the booth (staff may cancel it). */
 export type CountdownView = Schemas['CountdownView'];
 
