@@ -135,7 +135,11 @@ impl Node {
     /// requests in flight, waits for the background loops, leaves mDNS and lets the
     /// order writer commit what it was handed before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
-        let ports = http::Ports { https: self.local_addr().port(), http: self.plain_addr().port() };
+        let ports = http::Ports {
+            https: self.local_addr().port(),
+            http: self.plain_addr().port(),
+            bound: self.local_addr().ip(),
+        };
         let Node { listener, plain, services, lifecycle } = self;
         let addr = listener.local_addr().ok();
         let manifest = services.manifest.clone();

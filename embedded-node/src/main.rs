@@ -57,6 +57,14 @@ enum Command {
         #[arg(long, env = "BOOTHCLOUD_NO_DISCOVERY")]
         no_discovery: bool,
     },
+    /// Print the booth CA certificate (PEM), making the CA on first use: to install it on
+    /// kiosks and tablets ahead of time, by device management.
+    Ca {
+        #[arg(long, env = "BOOTHCLOUD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = SecretBackend::Auto, env = "BOOTHCLOUD_SECRETS")]
+        secrets: SecretBackend,
+    },
     /// Print the operator token (from the OS keyring, or the file fallback), creating it
     /// on first use. `BOOTHCLOUD_OPERATOR_TOKEN`, when set, wins.
     OperatorToken {
@@ -168,6 +176,25 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        Command::Ca { data_dir, secrets } => {
+            let data_dir = data_dir_or_default(data_dir)?;
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("cannot create {}", data_dir.display()))?;
+            let loaded = Secrets::load(&data_dir, secrets, None)?;
+            let label = whoami::devicename();
+            let (ca, made) = boothcloud_node::tls::authority::BoothCa::load_or_create(
+                loaded.store.as_ref(),
+                &label,
+                jiff::Timestamp::now(),
+            )?;
+            print!("{}", ca.pem());
+            eprintln!(
+                "{} booth CA, fingerprint (SHA-256) {}",
+                if made { "New" } else { "The" },
+                boothcloud_node::tls::pins::for_people(&ca.fingerprint())
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::OperatorToken { data_dir, secrets, rotate, node } => {
             let data_dir = data_dir_or_default(data_dir)?;

@@ -212,17 +212,19 @@ fn config_from_env() -> Result<NodeConfig, String> {
         .map(Into::into)
         .or_else(launch::default_data_dir)
         .ok_or("no data folder: set BOOTHCLOUD_DATA_DIR")?;
-    let listen = match std::env::var("BOOTHCLOUD_LISTEN") {
-        Err(_) => None,
-        Ok(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
-            format!("BOOTHCLOUD_LISTEN `{text}` is not an address and port such as 0.0.0.0:8787")
-        })?),
+    let address = |name: &str| match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(text) => text.parse::<SocketAddr>().map(Some).map_err(|_| {
+            format!("{name} `{text}` is not an address and port such as 0.0.0.0:8787")
+        }),
     };
+    let listen = address("BOOTHCLOUD_LISTEN")?;
+    let listen_http = address("BOOTHCLOUD_LISTEN_HTTP")?;
     Ok(NodeConfig {
         data_dir,
         manifest: std::env::var_os("BOOTHCLOUD_MANIFEST").map(Into::into),
         listen,
-        listen_http: None,
+        listen_http,
         secrets: SecretBackend::Auto,
         operator_token: std::env::var("BOOTHCLOUD_OPERATOR_TOKEN").ok(),
         discovery: true,

@@ -8,7 +8,10 @@
 #     tampered request, a request signed with another key and an unsigned one are refused;
 #   - a booth with no pairing key is listed unpaired and refused, until paired with a
 #     pairing code shown on one booth and typed on the other;
-#   - a booth whose address changes is updated, not duplicated;
+#   - booths talk HTTPS, each pinning the CA the other advertises; the plain port refuses
+#     operator and peer routes to the LAN and serves the shop and the CA;
+#   - a booth whose address changes is updated, not duplicated, and issues itself a
+#     certificate for its new address;
 #   - the operator's unpair is obeyed by both sides, and pairing again restores it;
 #   - a killed booth goes "gone"; a booth that stops says goodbye and goes at once;
 #   - Debian's avahi-browse sees our service and TXT, and our node lists a printer
@@ -71,7 +74,8 @@ start() { # host manifest
 api() { # host path [curl args...]
   local h=$1 path=$2
   shift 2
-  in_host "$p" "$h" curl -s --max-time 5 -H "Authorization: Bearer $token" "$@" "http://127.0.0.1:8787$path"
+  # HTTPS, trusting the booth's own CA (the file it writes for scripts), as curl checks it.
+  in_host "$p" "$h" curl -s --max-time 5 --cacert "$work/$h/tls/booth-ca.pem" -H "Authorization: Bearer $token" "$@" "https://127.0.0.1:8787$path"
 }
 wait_for() { # seconds description command...
   local limit=$1 what=$2
@@ -111,6 +115,19 @@ probed() { device a "$B" | jq -e '.[0].addresses[0] == "10.77.0.2" and .[0].rtt_
 wait_for 5 "A probes B and shows it paired: $(device a "$B")" probed
 ok "two booths started together find each other and pair"
 
+# 1b. Over HTTPS, each pinning the CA the other advertises; the plain port serves the
+#     network only enrollment and the shop.
+b_ca=$(openssl x509 -in "$work/b/tls/booth-ca.pem" -outform DER | sha256sum | cut -d' ' -f1)
+device a "$B" | jq -e --arg ca "$b_ca" '.[0].booth.ca == $ca' >/dev/null || fail "B's mDNS record does not carry its CA's fingerprint: $(device a "$B")"
+[ "$(in_host "$p" b curl -s -o /dev/null -w '%{http_code}' https://10.77.0.1:8787/healthz)" = 000 ] || fail "a client that does not trust A's CA connected"
+plain_ops=$(in_host "$p" b curl -s -w ' %{http_code}' -H "Authorization: Bearer $token" http://10.77.0.1:8788/api/v1/ops/status)
+[ "${plain_ops##* }" = 403 ] && echo "${plain_ops% *}" | jq -e '.error.code == "https_required"' >/dev/null || fail "the plain port served the operator API to the LAN: $plain_ops"
+[ "$(in_host "$p" b curl -s -o /dev/null -w '%{http_code}' http://10.77.0.1:8788/api/v1/peer/status)" = 403 ] || fail "the plain port answered a peer route"
+[ "$(in_host "$p" b curl -s -o /dev/null -w '%{http_code}' http://10.77.0.1:8788/api/v1/catalogue)" = 200 ] || fail "the plain port did not serve the shop's catalogue"
+in_host "$p" b curl -s http://10.77.0.1:8788/ca.pem | cmp -s - "$work/a/tls/booth-ca.pem" || fail "the plain port's /ca.pem is not A's CA"
+[ "$(in_host "$p" b curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://10.77.0.1:8788/)" = "308 https://10.77.0.1:8787/" ] || fail "the dashboard on the plain port is not sent to HTTPS"
+ok "HTTPS between booths with the advertised CA pinned; the plain port refuses operator and peer routes to the LAN and serves the shop and the CA"
+
 # 2. Signed requests, made by openssl rather than by our own code.
 sign() { # key method target from to ts nonce → header
   local body_hash mac
@@ -120,7 +137,7 @@ sign() { # key method target from to ts nonce → header
   echo "v1 from=$4 to=$5 ts=$6 nonce=$7 mac=$mac"
 }
 peer_get() { # header [path] → "status"
-  in_host "$p" b curl -s -o "$work/answer" -D "$work/headers" -w '%{http_code}' -H "X-Boothcloud-Signature: $1" "http://10.77.0.1:8787${2:-/api/v1/peer/status}"
+  in_host "$p" b curl -s -o "$work/answer" -D "$work/headers" -w '%{http_code}' --cacert "$work/a/tls/booth-ca.pem" -H "X-Boothcloud-Signature: $1" "https://10.77.0.1:8787${2:-/api/v1/peer/status}"
 }
 now=$(date +%s)
 nonce=$(openssl rand -hex 16)
@@ -146,7 +163,7 @@ for_b=$(sign "$key" GET /api/v1/peer/status "$B" "$B" "$now" "$(openssl rand -he
 [ "$(peer_get "$for_b")" = 401 ] || fail "a request meant for another node was not refused"
 old=$(sign "$key" GET /api/v1/peer/status "$B" "$A" "$((now - 120))" "$(openssl rand -hex 16)")
 [ "$(peer_get "$old")" = 401 ] && jq -e '.error.code == "peer_signature_expired"' "$work/answer" >/dev/null || fail "a stale request was not refused"
-[ "$(in_host "$p" b curl -s -o /dev/null -w '%{http_code}' http://10.77.0.1:8787/api/v1/peer/status)" = 401 ] || fail "an unsigned request was not refused"
+[ "$(in_host "$p" b curl -s -o /dev/null -w '%{http_code}' --cacert "$work/a/tls/booth-ca.pem" https://10.77.0.1:8787/api/v1/peer/status)" = 401 ] || fail "an unsigned request was not refused"
 ok "signed requests: accepted once with a valid proof; replayed, tampered, foreign, misaddressed, stale and unsigned ones refused"
 
 # 3. A booth with no pairing key: unpaired, refused, then paired with a pairing code.
@@ -178,7 +195,12 @@ wait_for 15 "A sees B's new address" moved
 paired_at_new_address() { fleet_booth a "$B" | jq -e '.paired and .reachable and (.url | contains("10.77.0.12"))'; }
 wait_for 15 "A still pairs with B at its new address" paired_at_new_address
 [ "$(api a /api/v1/ops/devices | jq --arg id "$B" '[.devices[] | select(.booth.id == $id)] | length')" = 1 ] || fail "B is listed twice"
-ok "a booth's address change updates its entry, no duplicate"
+# B issued itself a certificate for its new address (A's pairing above went over it).
+new_cert_ok() { in_host "$p" a curl -sf --max-time 5 --cacert "$work/b/tls/booth-ca.pem" https://10.77.0.12:8787/healthz; }
+wait_for 10 "B's certificate covers its new address" new_cert_ok
+sans=$(in_host "$p" a openssl s_client -connect 10.77.0.12:8787 -servername 10.77.0.12 </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName)
+grep -q 'IP Address:10.77.0.12' <<<"$sans" && ! grep -q 'IP Address:10.77.0.2$\|IP Address:10.77.0.2,' <<<"$sans" || fail "B's certificate does not follow its address: $sans"
+ok "a booth's address change updates its entry, no duplicate, and its certificate follows"
 
 # 5. The operator unpairs B on A: both sides stop, until paired again.
 api a "/api/v1/ops/peers/$B/unpair" -X POST | jq -e '.unpaired' >/dev/null || fail "unpair failed"
@@ -227,7 +249,7 @@ ok "a flood of names pauses only the flooded type; the booth stays bounded and s
 paused_on_a() { api a /api/v1/ops/devices | jq -e '.discovery.paused | map(.service_type) | index("_http._tcp")'; }
 wait_for 10 "A pauses web devices too" paused_on_a
 mkdir -p "$here/../../target/artifacts"
-(cd "$here/../../ui" && in_host "$p" a node tests/devices.mjs http://127.0.0.1:8787/ "$token" "Stand 15 laptop" "Booth receipt printer" \
+(cd "$here/../../ui" && in_host "$p" a node tests/devices.mjs https://127.0.0.1:8787/ "$token" "Stand 15 laptop" "Booth receipt printer" \
   "$(realpath "$here/../../target/artifacts")/devices-lan-1280x800.png") >"$work/browser.out" 2>&1 ||
   { cat "$work/browser.out" >&2; fail "the Devices and Fleet screens did not show the LAN"; }
 sed 's/^/  /' "$work/browser.out"

@@ -35,17 +35,19 @@ grep -q '^secrets: os-keyring$' "$work/out" || fail "node is not using the OS ke
 entries=$(secret-tool search --all service boothcloud 2>&1 | grep -a 'username = ' || true)
 grep -q 'username = quote-signing-key@' <<<"$entries" || fail "signing key not in the keyring: $entries"
 grep -q 'username = operator-token@' <<<"$entries" || fail "operator token not in the keyring: $entries"
+grep -q 'username = booth-ca@' <<<"$entries" || fail "the booth CA's key is not in the keyring: $entries"
+grep -q 'PRIVATE KEY' "$data/tls/booth-ca.pem" && fail "the CA's key was written beside its certificate"
 [ ! -e "$data/secrets" ] || fail "secrets were written to disk although the keyring works"
-quote=$(curl -sf -XPOST "$url/api/v1/quotes" -H 'content-type: application/json' -d '{"lines":[{"sku":"TOTE","qty":1}]}')
+quote=$(curl -sf --cacert "$data/tls/booth-ca.pem" -XPOST "$url/api/v1/quotes" -H 'content-type: application/json' -d '{"lines":[{"sku":"TOTE","qty":1}]}')
 token=$(printf '%s' "$quote" | jq -r .token)
 stop
 
 start
-code=$(curl -s -o "$work/order" -w '%{http_code}' -XPOST "$url/api/v1/orders" -H 'content-type: application/json' \
+code=$(curl -s --cacert "$data/tls/booth-ca.pem" -o "$work/order" -w '%{http_code}' -XPOST "$url/api/v1/orders" -H 'content-type: application/json' \
   -H 'Idempotency-Key: keyring-scenario' -d "{\"quote_token\":\"$token\",\"payment\":{\"method\":\"card\"}}")
 [ "$code" = 201 ] || fail "a quote from before the restart was refused ($code: $(cat "$work/order")): the signing key was not kept"
 optoken=$("$bin" operator-token --data-dir "$data" --secrets keyring 2>/dev/null)
-code=$(curl -s -o /dev/null -w '%{http_code}' "$url/api/v1/ops/status" -H "Authorization: Bearer $optoken")
+code=$(curl -s --cacert "$data/tls/booth-ca.pem" -o /dev/null -w '%{http_code}' "$url/api/v1/ops/status" -H "Authorization: Bearer $optoken")
 [ "$code" = 200 ] || fail "the operator token from the keyring was refused ($code)"
 stop
 echo "keyring scenario: 1 passed, 0 failed"

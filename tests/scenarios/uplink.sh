@@ -77,7 +77,7 @@ start() { # host
 api() { # host path [curl args...]
   local h=$1 path=$2
   shift 2
-  in_host "$p" "$h" curl -s --max-time 5 -H "Authorization: Bearer $token" "$@" "http://127.0.0.1:8787$path"
+  in_host "$p" "$h" curl -s --max-time 5 -H "Authorization: Bearer $token" "$@" "http://127.0.0.1:8788$path"
 }
 link() { api "$1" /api/v1/ops/uplink; }
 wait_for() { # seconds description command...
@@ -102,9 +102,9 @@ buy() { # host count tag [sku qty method] → prints nothing; fails on any refus
   local h=$1 n=$2 tag=$3 sku=${4:-TOTE} qty=${5:-1} method=${6:-cash} i qt code
   for ((i = 0; i < n; i++)); do
     qt=$(in_host "$p" "$h" curl -s --max-time 5 -H 'content-type: application/json' \
-      -d "{\"lines\":[{\"sku\":\"$sku\",\"qty\":$qty}]}" http://127.0.0.1:8787/api/v1/quotes | jq -r .token)
+      -d "{\"lines\":[{\"sku\":\"$sku\",\"qty\":$qty}]}" http://127.0.0.1:8788/api/v1/quotes | jq -r .token)
     code=$(in_host "$p" "$h" curl -s -o "$work/order.json" -w '%{http_code}' --max-time 5 -H 'content-type: application/json' \
-      -H "idempotency-key: $tag-$i" -d "{\"quote_token\":\"$qt\",\"payment\":{\"method\":\"$method\"}}" http://127.0.0.1:8787/api/v1/orders)
+      -H "idempotency-key: $tag-$i" -d "{\"quote_token\":\"$qt\",\"payment\":{\"method\":\"$method\"}}" http://127.0.0.1:8788/api/v1/orders)
     [ "$code" = 201 ] || fail "order $tag-$i at $h answered $code: $(cat "$work/order.json")"
   done
 }
@@ -145,9 +145,9 @@ offline_ms=$(($(ms) - t0))
 wait_for 10 "A offline (no one can relay)" mode_is a offline
 buy a 60 outage-a
 buy b 60 outage-b
-qt=$(in_host "$p" a curl -s -H 'content-type: application/json' -d '{"lines":[{"sku":"TOTE","qty":6}]}' http://127.0.0.1:8787/api/v1/quotes | jq -r .token)
+qt=$(in_host "$p" a curl -s -H 'content-type: application/json' -d '{"lines":[{"sku":"TOTE","qty":6}]}' http://127.0.0.1:8788/api/v1/quotes | jq -r .token)
 big=$(in_host "$p" a curl -s -H 'content-type: application/json' -H 'idempotency-key: big' \
-  -d "{\"quote_token\":\"$qt\",\"payment\":{\"method\":\"card\"}}" http://127.0.0.1:8787/api/v1/orders)
+  -d "{\"quote_token\":\"$qt\",\"payment\":{\"method\":\"card\"}}" http://127.0.0.1:8788/api/v1/orders)
 echo "$big" | jq -e '.error.code == "offline_limit"' >/dev/null || fail "an order over the offline cap was taken: $big"
 restore a
 restore b

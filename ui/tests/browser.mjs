@@ -14,7 +14,8 @@ import { extname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { eventually, exampleManifest, freshDataDir, nodeBinary, OPERATOR_TOKEN, placeOrder, startNode, steppedClock } from './node-process.mjs';
+import { eventually, exampleManifest, freshDataDir, nodeBinary, OPERATOR_TOKEN, placeOrder, startNode, steppedClock, testCertificateAuthority } from './node-process.mjs';
+import { X509Certificate } from 'node:crypto';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'target/artifacts');
@@ -79,7 +80,7 @@ const text = (page, id) => page.getByTestId(id).innerText();
 
 /** A page on the node's dashboard (a fresh browser context each), token entered when given. */
 async function openDashboard(browser, url, { token = null, ...context } = {}) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...context });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true, ...context });
   page.setDefaultTimeout(15_000);
   await serveDist(page);
   await page.goto(url);
@@ -266,7 +267,7 @@ async function timeSteps(browser) {
     const clock = steppedClock(0);
     const dataDir = freshDataDir();
     let booth = await startNode({ dataDir, env: clock.env });
-    const listen = booth.url.replace('http://', '');
+    const listen = booth.url.replace('https://', '');
     const page = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN });
     try {
       await page.getByTestId('orders-today-value').waitFor();
@@ -366,7 +367,7 @@ async function main() {
   const dataDir = freshDataDir();
   let node = await startNode({ dataDir });
   const url = node.url;
-  const listen = url.replace('http://', '');
+  const listen = url.replace('https://', '');
   const browser = await launchChromium();
   if (process.env.BOOTHCLOUD_UI_DIST) console.log(`     the dashboard's files come from ${process.env.BOOTHCLOUD_UI_DIST}, not from the node`);
   const page = await openDashboard(browser, url);
@@ -446,8 +447,10 @@ async function main() {
       const opsStatus = async () => (await fetch(`${url}/api/v1/ops/status`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json();
       const before = (await opsStatus()).spend.total.spent_micro;
       const t0 = Date.now();
+      const caFile = join(freshDataDir(), 'ca.pem');
+      writeFileSync(caFile, testCertificateAuthority().pem);
       const { stdout } = await promisify(execFile)(nodeBinary(), [
-        'simulate', '--target', url, '--duration', '12s', '--kiosks', '3', '--phones', '8', '--pace', '0.2', '--burst-every', '5s', '--burst-size', '8',
+        'simulate', '--target', url, '--ca', caFile, '--duration', '12s', '--kiosks', '3', '--phones', '8', '--pace', '0.2', '--burst-every', '5s', '--burst-size', '8',
       ]);
       const report = JSON.parse(stdout);
       console.log(`     simulator: ${report.requests} requests, ${report.orders} orders in ${Date.now() - t0} ms`);
@@ -567,6 +570,17 @@ async function main() {
       assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
       await page.screenshot({ path: join(ARTIFACTS, 'devices-1280x800.png') });
       if (updateDocs) await page.screenshot({ path: join(DOCS, 'devices-1280x800.png') });
+
+      // Enrolling a kiosk: the QR code of the enrollment page and the CA's fingerprint,
+      // the same as the certificate the page over HTTPS was served under.
+      await page.getByTestId('show-enroll').click();
+      const fp = await page.getByTestId('ca-fingerprint').innerText();
+      assert.equal(fp, new X509Certificate(testCertificateAuthority().pem).fingerprint256, 'the fingerprint of the booth CA');
+      const qr = page.getByTestId('enroll-qr');
+      await qr.scrollIntoViewIfNeeded();
+      assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth >= 200), 'the QR code is drawn');
+      assert.ok((await page.evaluate(() => location.protocol)) === 'https:', 'the dashboard is served over HTTPS');
+      await page.screenshot({ path: join(ARTIFACTS, 'devices-enroll-1280x800.png') });
       await page.getByRole('button', { name: 'Close' }).click();
 
       // A second booth names this one by address (a remote booth): its Fleet screen
@@ -576,7 +590,7 @@ async function main() {
       const example = await promisify(execFile)(nodeBinary(), ['manifest', 'example']);
       writeFileSync(manifest, example.stdout
         .replace(/^name = "Stand 14 laptop"$/m, 'name = "Stand 15 laptop"')
-        .replace(/^peers = \[\]$/m, `peers = [{ name = "Stand 14", url = "${url}/" }]`));
+        .replace(/^peers = \[\]$/m, `peers = [{ name = "Stand 14", url = "${url}/", ca = "${new X509Certificate(testCertificateAuthority().pem).fingerprint256}" }]`));
       const peer = await startNode({ dataDir: freshDataDir(), manifest, env: steppedClock(180).env });
       // Both hold the demo's public key, so the second booth pairs with the code shown here.
       let id = null;

@@ -1,9 +1,16 @@
 // Starts and stops a real `boothcloud-node` for the browser tests (with the demo
 // manifest changed as a test needs, on a wall clock the test can step), and places
 // orders through its public API exactly as a kiosk does.
+//
+// Every node started here holds the same booth CA (made once per test process with
+// `boothcloud-node ca`, then given to each node's secret store, as a booth keeps its
+// own), and this process's fetch trusts that CA and nothing else: the tests talk HTTPS
+// to the node as an enrolled kiosk does. Browsers are told to accept the certificate
+// (Playwright's ignoreHTTPSErrors), as they cannot be enrolled per run.
 
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { Agent, setGlobalDispatcher } from 'undici';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,11 +26,35 @@ export function freshDataDir() {
   return mkdtempSync(join(tmpdir(), 'boothcloud-ui-'));
 }
 
+let testCa = null;
+
+/** The test CA: { pem, secret } (the secret file a node keeps it in). Made once. */
+export function testCertificateAuthority(binary = nodeBinary()) {
+  if (testCa) return testCa;
+  const dir = freshDataDir();
+  const pem = execFileSync(binary, ['ca', '--data-dir', dir, '--secrets', 'file'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  testCa = { pem, secret: join(dir, 'secrets', 'booth-ca') };
+  // fetch() in this process: the test CA only.
+  setGlobalDispatcher(new Agent({ connect: { ca: pem } }));
+  return testCa;
+}
+
+/** Gives the node in `dataDir` the test CA (unless it already holds a CA). */
+function seedCa(dataDir, binary) {
+  const { secret } = testCertificateAuthority(binary);
+  const target = join(dataDir, 'secrets', 'booth-ca');
+  if (existsSync(target)) return;
+  mkdirSync(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+  copyFileSync(secret, target);
+}
+
 /**
- * Starts a node; resolves with { url, stop } once it prints where it listens. `env`:
- * more environment for it (a stepped clock's, say).
+ * Starts a node; resolves with { url, plainUrl, stop } once it prints where it listens
+ * (`url` is HTTPS; `plainUrl` the enrollment port). `env`: more environment for it (a
+ * stepped clock's, say).
  */
 export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null, binary = nodeBinary(), env = {} }) {
+  seedCa(dataDir, binary);
   const args = ['serve', '--data-dir', dataDir, '--listen', listen, '--secrets', 'file', ...(manifest ? ['--manifest', manifest] : [])];
   const child = spawn(binary, args, {
     env: { ...process.env, BOOTHCLOUD_OPERATOR_TOKEN: OPERATOR_TOKEN, BOOTHCLOUD_LOG: 'warn', ...env },
@@ -45,11 +76,12 @@ export function startNode({ dataDir, listen = '127.0.0.1:0', manifest = null, bi
     });
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      const m = out.match(/listening on (https:\/\/[^\s]+)\nenrollment on (http:\/\/[^\s]+)\n/);
       if (m) {
         clearTimeout(timer);
         resolveStart({
           url: m[1],
+          plainUrl: m[2],
           /** The exit code once the process has ended by itself, else null. */
           exitCode: () => child.exitCode,
           stop: () =>

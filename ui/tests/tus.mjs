@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as tus from 'tus-js-client';
 
-import { OPERATOR_TOKEN, freshDataDir, startNode } from './node-process.mjs';
+import { OPERATOR_TOKEN, freshDataDir, startNode, testCertificateAuthority } from './node-process.mjs';
 
 let passed = 0;
 let failed = 0;
@@ -31,7 +31,8 @@ function assert(cond, message) {
 /** tus-js-client's own Node stack, with Upload-Checksum on every PATCH; keeps a log. */
 class ChecksumStack {
   constructor({ damageFirstPatch = false } = {}) {
-    this.inner = new tus.DefaultHttpStack();
+    // Node's https, trusting the booth CA the test nodes hold, as an enrolled device does.
+    this.inner = new tus.DefaultHttpStack({ ca: testCertificateAuthority().pem });
     this.log = [];
     this.damage = damageFirstPatch;
   }

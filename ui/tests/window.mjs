@@ -9,10 +9,11 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent, fetch as fetchWith } from 'undici';
 import { remote } from 'webdriverio';
 import { eventually, placeOrder } from './node-process.mjs';
 
@@ -31,13 +32,14 @@ function freePort() {
 
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const [nodePort, driverPort] = [await freePort(), await freePort()];
+  const [nodePort, plainPort, driverPort] = [await freePort(), await freePort(), await freePort()];
   const home = mkdtempSync(join(tmpdir(), 'boothcloud-app-'));
   // tauri-driver starts WebKitWebDriver, which starts the app with this environment.
   const env = {
     ...process.env,
     BOOTHCLOUD_DATA_DIR: join(home, 'data'),
     BOOTHCLOUD_LISTEN: `127.0.0.1:${nodePort}`,
+    BOOTHCLOUD_LISTEN_HTTP: `127.0.0.1:${plainPort}`,
     XDG_CONFIG_HOME: join(home, 'config'),
     XDG_DATA_HOME: join(home, 'share'),
     BOOTHCLOUD_LOG: 'warn',
@@ -58,10 +60,15 @@ async function main() {
     await value.waitForExist({ timeout: 30_000 });
     console.log(`ok   the window shows live figures (${Date.now() - t0} ms after the session was asked for)`);
 
-    const url = `http://127.0.0.1:${nodePort}`;
+    // The window reaches its node over loopback on the plain port; kiosks get HTTPS on
+    // the other, with the booth CA the app made in its data folder.
+    const url = `http://127.0.0.1:${plainPort}`;
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200, 'the embedded node answers on the address the app was given');
-    console.log('ok   the embedded node answers');
+    const ca = readFileSync(join(home, 'data', 'tls', 'booth-ca.pem'), 'utf8');
+    const tls = await fetchWith(`https://127.0.0.1:${nodePort}/healthz`, { dispatcher: new Agent({ connect: { ca } }) });
+    assert.equal(tls.status, 200, 'kiosks reach the node over HTTPS with the booth CA');
+    console.log('ok   the embedded node answers (the window over loopback, kiosks over HTTPS)');
 
     // The token hand-over a booth laptop uses: the app gives the window the node's address
     // and the operator token it keeps in the OS keyring (the test sets no token of its own).

@@ -81,12 +81,16 @@ async fn view(
     Extension(ports): Extension<Ports>,
 ) -> Result<Json<Enrollment>, ApiError> {
     let fp = state.tls.server.ca().fingerprint();
-    let hosts: Vec<String> = state
-        .tls
-        .server
-        .addresses()
+    // Bound to one address, the booth is reachable there only; else on every address
+    // the certificate covers, and by its mDNS name.
+    let addresses = if ports.bound.is_unspecified() {
+        state.tls.server.addresses().into_iter().filter(|ip| !ip.is_loopback()).collect()
+    } else {
+        vec![ports.bound]
+    };
+    let by_name = !ports.bound.is_loopback();
+    let hosts: Vec<String> = addresses
         .into_iter()
-        .filter(|ip| !ip.is_loopback())
         .filter(
             |ip| !matches!(ip, std::net::IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80),
         )
@@ -94,7 +98,7 @@ async fn view(
             std::net::IpAddr::V4(v4) => v4.to_string(),
             std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         })
-        .chain(std::iter::once(crate::tls::host_name(state.peers.id())))
+        .chain(by_name.then(|| crate::tls::host_name(state.peers.id())))
         .collect();
     let urls: Vec<String> = hosts
         .iter()

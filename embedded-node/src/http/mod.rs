@@ -121,6 +121,8 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
 pub struct Ports {
     pub https: u16,
     pub http: u16,
+    /// The address the HTTPS port is bound to (unspecified: every interface).
+    pub bound: std::net::IpAddr,
 }
 
 /// What the plain-HTTP port serves: the same application behind [`plain::enforce`].

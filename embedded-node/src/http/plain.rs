@@ -43,7 +43,8 @@ pub fn verdict(method: &Method, path: &str, shop_on_http: bool) -> Verdict {
         return Verdict::Serve;
     }
     if shop_on_http {
-        let shop_read = path == "/api/v1/catalogue" || path.starts_with("/assets/") || is_order_state(path);
+        let shop_read =
+            path == "/api/v1/catalogue" || path.starts_with("/assets/") || is_order_state(path);
         let shop = (read && shop_read)
             || (method == Method::POST && (path == "/api/v1/quotes" || path == "/api/v1/orders"))
             // CORS preflights of those, from a shop page on another origin.

@@ -211,6 +211,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/enrollment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enrollment page's addresses, the CA's fingerprint and the QR code to show. */
+        get: operations["view"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/failover": {
         parameters: {
             query?: never;
@@ -1100,6 +1117,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ca.crt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The booth CA's certificate, DER (`.crt`): what Android, iOS and Windows install. */
+        get: operations["ca_der"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ca.pem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The booth CA's certificate, PEM: install it on a kiosk to trust this booth. */
+        get: operations["ca_pem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enrollment page: the CA's fingerprint and the steps for each platform. */
+        get: operations["page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1231,6 +1299,9 @@ export interface components {
         };
         /** @description What a Boothcloud node says about itself in TXT. */
         BoothTxt: {
+            /** @description SHA-256 of its booth CA's certificate (64 hex digits), which its TLS certificate
+             *     must chain to; `None` from a booth that did not say. */
+            ca?: string | null;
             event: string;
             /** @description The pairing fingerprint (`auth::fingerprint`); empty when it holds no key. */
             fingerprint: string;
@@ -1299,6 +1370,11 @@ export interface components {
              */
             available?: number | null;
         };
+        /**
+         * @description Where the certificate in force came from.
+         * @enum {string}
+         */
+        CertificateSource: "booth_ca" | "manifest";
         /** @description A pairing-code claim (`POST /api/v1/peer/pair`). */
         ClaimBody: {
             /** @description The claimant's node id. */
@@ -1534,6 +1610,24 @@ export interface components {
         };
         /** @enum {string} */
         Disposition: "stored" | "duplicate" | "rejected";
+        /** @description What the lead shows a kiosk to enroll it. */
+        Enrollment: {
+            /** @description SHA-256 of the booth CA certificate, `AB:12:…`, as devices show it. */
+            ca_fingerprint: string;
+            /** @description The booth's HTTPS address on each of them. */
+            https: string[];
+            /** @description A QR code of the first enrollment URL (with the fingerprint), as SVG. */
+            qr_svg: string;
+            /**
+             * Format: int64
+             * @description How many times the server certificate was issued again since start (new addresses).
+             */
+            reissued: number;
+            /** @description `booth_ca` (kiosks enroll) or `manifest` (the organisation's certificate). */
+            source: components["schemas"]["CertificateSource"];
+            /** @description The enrollment page on each of the booth's addresses (plain HTTP). */
+            urls: string[];
+        };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
@@ -3232,6 +3326,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DevicesView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrollment"];
                 };
             };
             401: {
@@ -6993,6 +7123,93 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    ca_der: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The booth CA certificate (DER) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-x509-ca-cert": number[];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ca_pem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The booth CA certificate (PEM) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": string;
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The enrollment page (HTML) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };

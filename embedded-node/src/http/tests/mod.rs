@@ -36,7 +36,13 @@ pub(crate) async fn harness() -> Harness {
 /// The app on `manifest` (TOML text), or on the demo manifest.
 pub(crate) async fn harness_with(manifest: Option<&str>) -> Harness {
     let booth = TestBooth::with(manifest).await;
-    Harness { app: app(booth.services.clone(), super::Ports { https: 8787, http: 8788 }), booth }
+    Harness {
+        app: app(
+            booth.services.clone(),
+            super::Ports { https: 8787, http: 8788, bound: [0, 0, 0, 0].into() },
+        ),
+        booth,
+    }
 }
 
 pub(crate) async fn call(
