@@ -154,7 +154,7 @@ fn raw_sqlite(n: usize, batch: usize) -> anyhow::Result<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn start_node(
+pub(crate) async fn start_node(
     manifest: Option<std::path::PathBuf>,
 ) -> anyhow::Result<(Node, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;

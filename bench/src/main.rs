@@ -11,6 +11,9 @@
 //! - `teardown`: the end of a busy event, step by step, against the same export and
 //!   wipe done by hand with rusqlite;
 //!
+//! - `tls`: HTTPS against plain HTTP on the same node: a new connection, quotes,
+//!   orders and cache hits on a kept connection, cache hits under wrk;
+//!
 //! Each prints one Markdown table. The machine is shared: compare only within one run.
 
 mod cache;
@@ -19,6 +22,7 @@ mod degrade;
 mod hit_ratio;
 mod origin;
 mod teardown;
+mod tls;
 mod wrk;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +45,8 @@ enum Command {
     Degrade(degrade::Args),
     /// Teardown of a busy booth, step by step, against export and wipe by hand.
     Teardown(teardown::Args),
+    /// HTTPS against plain HTTP: handshake, quotes, orders and cache hits.
+    Tls(tls::Args),
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -83,5 +89,9 @@ fn main() -> anyhow::Result<()> {
             use_sibling_node_binary()?;
             hit_ratio::run(args)
         }
+        Command::Tls(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(tls::run(args)),
     }
 }

@@ -758,7 +758,11 @@ async fn cancel_and_timeout_leave_no_ffmpeg_running_and_failures_say_why() {
     let cancel_id = cancelled["id"].as_str().unwrap();
     let running = wait_for(&node, cancel_id, &["running"]).await;
     assert_eq!(running["state"], "running");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // "running" is said as ffmpeg is spawned; on a loaded machine it may take a moment to show.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while processes_with(cancel_id).is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(!processes_with(cancel_id).is_empty(), "ffmpeg runs for the job");
     // A caller waiting for the job hears of its end when it is cancelled, not when its
     // wait runs out.

@@ -8,7 +8,9 @@
 //! - query parameters answer `400` (`ApiQuery`);
 //! - a sheddable route answers `503` while the degrade level pauses it;
 //! - a rate-limited route (quotes, orders, uploads, assets) answers `429`;
-//! - every route answers `500` if a handler fails (the panic guard).
+//! - every route answers `500` if a handler fails (the panic guard);
+//! - on the plain-HTTP port, from the network, a route that is not public answers `403`
+//!   (`https_required`) and a page `308` to HTTPS.
 //!
 //! What is added carries the one error body, `ErrorBody`. Never: describes a route the
 //! router does not serve (the document is built from the same route table).
@@ -89,6 +91,29 @@ fn complete_operation(method: &str, path: &str, op: &mut Value) {
         add("503", "paused by the booth's degrade level; see Retry-After (`shed`)");
     }
     add("500", "the node hit an internal error; it has been logged (`internal`)");
+    // What the plain-HTTP port answers the network instead (see `http::plain`).
+    let method = method.to_uppercase().parse().unwrap_or(axum::http::Method::GET);
+    match super::plain::verdict(&method, path, true) {
+        super::plain::Verdict::Serve => {}
+        super::plain::Verdict::Refuse => {
+            const WHY: &str =
+                "asked on the plain-HTTP port from the network: HTTPS only (`https_required`)";
+            match responses.get_mut("403") {
+                Some(r) => {
+                    let before = r["description"].as_str().unwrap_or_default().to_owned();
+                    r["description"] = Value::String(format!("{before}; or {WHY}"));
+                }
+                None => {
+                    responses.insert("403".into(), error_response(WHY));
+                }
+            }
+        }
+        super::plain::Verdict::Redirect => {
+            responses.entry("308").or_insert_with(|| {
+                json!({ "description": "asked on the plain-HTTP port from the network: the same path over HTTPS (Location)" })
+            });
+        }
+    }
 }
 
 fn error_content() -> Value {
