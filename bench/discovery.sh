@@ -36,7 +36,7 @@ start() { # host → pid
   echo $!
 }
 lists() { # host other-host-ip
-  ip netns exec "$p-$1" curl -s --max-time 1 -H "Authorization: Bearer $token" http://127.0.0.1:8787/api/v1/ops/devices 2>/dev/null |
+  ip netns exec "$p-$1" curl -s --max-time 1 -H "Authorization: Bearer $token" http://127.0.0.1:8788/api/v1/ops/devices 2>/dev/null |
     jq -e --arg ip "$2" '.devices[] | select(.kind == "booth" and (.addresses | index($ip)))' >/dev/null 2>&1
 }
 until_listed() { # host ip t0 → elapsed ms
@@ -52,16 +52,16 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 after_a() {
   local a b t0 t1 listed
   a=$(start a)
-  until ip netns exec "$p-a" curl -sf http://127.0.0.1:8787/healthz >/dev/null 2>&1; do sleep 0.05; done
+  until ip netns exec "$p-a" curl -sf http://127.0.0.1:8788/healthz >/dev/null 2>&1; do sleep 0.05; done
   sleep "$1"
   t0=$(ms)
   b=$(start b)
-  until ip netns exec "$p-b" curl -sf http://127.0.0.1:8787/healthz >/dev/null 2>&1; do sleep 0.005; done
+  until ip netns exec "$p-b" curl -sf http://127.0.0.1:8788/healthz >/dev/null 2>&1; do sleep 0.005; done
   t1=$(ms)
   listed=$(until_listed b 10.78.0.1 "$t1")
   # The node's own clock: from its browsers starting to A's first sighting (no polling in it).
   local view found since
-  view=$(ip netns exec "$p-b" curl -s -H "Authorization: Bearer $token" http://127.0.0.1:8787/api/v1/ops/devices)
+  view=$(ip netns exec "$p-b" curl -s -H "Authorization: Bearer $token" http://127.0.0.1:8788/api/v1/ops/devices)
   found=$(jq -r '.devices[] | select(.kind == "booth" and (.addresses | index("10.78.0.1"))) | .first_seen' <<<"$view")
   since=$(jq -r '.discovery.browsing_since' <<<"$view")
   kill -TERM "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
@@ -95,13 +95,13 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}'
 # How long /healthz takes, median of 20 asks (ms).
 healthz_ms() {
   for _ in $(seq 20); do
-    ip netns exec "$p-b" curl -s -o /dev/null -w '%{time_total}\n' --max-time 2 http://127.0.0.1:8787/healthz
+    ip netns exec "$p-b" curl -s -o /dev/null -w '%{time_total}\n' --max-time 2 http://127.0.0.1:8788/healthz
     sleep 0.1
   done | awk '{print $1 * 1000}' | median
 }
 round=flood
 b=$(start b)
-until ip netns exec "$p-b" curl -sf http://127.0.0.1:8787/healthz >/dev/null 2>&1; do sleep 0.05; done
+until ip netns exec "$p-b" curl -sf http://127.0.0.1:8788/healthz >/dev/null 2>&1; do sleep 0.05; done
 sleep 3
 t0=$(ms); c0=$(cpu_ms "$b"); idle_health=$(healthz_ms); sleep 8; c1=$(cpu_ms "$b"); t1=$(ms)
 idle=$(awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN {printf "%.1f", 100 * c / t}')
@@ -112,11 +112,11 @@ for rate in $flood_rates; do
   sleep 1
   t0=$(ms); c0=$(cpu_ms "$b"); health=$(healthz_ms); sleep 7; c1=$(cpu_ms "$b"); t1=$(ms)
   wait $flooder
-  devices=$(ip netns exec "$p-b" curl -s -H "Authorization: Bearer $token" http://127.0.0.1:8787/api/v1/ops/devices)
+  devices=$(ip netns exec "$p-b" curl -s -H "Authorization: Bearer $token" http://127.0.0.1:8788/api/v1/ops/devices)
   busy=$(awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN {printf "%.1f", 100 * c / t}')
   echo "flood: $(jq -c '{rate, packets, by_kind}' "$work/flood.json") → node CPU ${busy}% of one core (idle ${idle}%)," \
     "/healthz median ${health} ms (idle ${idle_health} ms); inventory $(jq '.devices | length' <<<"$devices") devices," \
     "$(jq '.discovery.events_seen' <<<"$devices") mDNS events folded, $(jq '.discovery.refused' <<<"$devices") refused (full)," \
-    "node alive: $(ip netns exec "$p-b" curl -sf -o /dev/null -w '%{http_code}' http://127.0.0.1:8787/healthz)"
+    "node alive: $(ip netns exec "$p-b" curl -sf -o /dev/null -w '%{http_code}' http://127.0.0.1:8788/healthz)"
 done
 kill -TERM "$b"; wait "$b" 2>/dev/null || true

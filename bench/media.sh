@@ -17,7 +17,8 @@ mib=${3:-512}
 work=$(mktemp -d -p "${TMPDIR:-/tmp}")
 token=bench-operator-token-0123456789
 port=$((20000 + RANDOM % 20000))
-url=http://127.0.0.1:$port
+# The plain port (HTTPS port + 1), which serves this machine everything over loopback.
+url=http://127.0.0.1:$((port + 1))
 BOOTHCLOUD_OPERATOR_TOKEN=$token BOOTHCLOUD_LOG=error BOOTHCLOUD_NO_DISCOVERY=true \
   "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:$port --secrets file >/dev/null 2>&1 &
 node=$!

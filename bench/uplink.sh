@@ -55,7 +55,8 @@ start_booth() {
     s|^# booth = .*|booth = \"$booth\"|; s|^# credential = .*|credential = \"$(BOOTHCLOUD_HUB_KEY=$hubkey "$hubbin" credential "$booth")\"|;
     /^max_order = /d; /^max_exposure = /d; /^max_queue_age = /d" >"$work/$booth.toml"
   BOOTHCLOUD_OPERATOR_TOKEN=$token BOOTHCLOUD_LOG=error BOOTHCLOUD_NO_DISCOVERY=true \
-    "$bin" serve --data-dir "$work/$booth" --manifest "$work/$booth.toml" --listen 127.0.0.1:"$port" --secrets file >/dev/null 2>&1 &
+    "$bin" serve --data-dir "$work/$booth" --manifest "$work/$booth.toml" --listen 127.0.0.1:"$port" \
+    --listen-http 127.0.0.1:"$((port + 1))" --secrets file >/dev/null 2>&1 &
   pids+=($!)
 }
 
@@ -63,11 +64,12 @@ echo "drain ≥ $want queued orders to the hub vs the same rows into PostgreSQL 
 drain=() raw=()
 for round in $(seq 1 "$rounds"); do
   # A fresh booth each round, with its own id at the hub.
-  port=$((hubport + 1 + round))
+  # HTTPS on port, plain on port + 1 (the benchmark talks to it over loopback).
+  port=$((hubport + 2 * round))
   booth=bench-$round
   start_booth "$booth" "$port"
   node=$!
-  url=http://127.0.0.1:$port
+  url=http://127.0.0.1:$((port + 1))
   until ops "$url/api/v1/ops/uplink" | jq -e '.mode == "online"' >/dev/null 2>&1; do sleep 0.1; done
   ops -X PUT -H 'content-type: application/json' -d '{"route":"offline_only"}' "$url/api/v1/ops/uplink/route" >/dev/null
   "$bin" simulate --target "$url" --kiosks 16 --phones 0 --pace 0 --burst-every 0s --duration 600s >/dev/null 2>&1 &
@@ -109,9 +111,9 @@ booths=${BOOTHS:-3}
 echo "hub ingest: $booths booths drain ≥ $((want / booths)) orders each at the same moment"
 urls=()
 for b in $(seq 1 "$booths"); do
-  port=$((hubport + 10 + b))
+  port=$((hubport + 20 + 2 * b))
   start_booth "many-$b" "$port"
-  urls+=("http://127.0.0.1:$port")
+  urls+=("http://127.0.0.1:$((port + 1))")
 done
 depth() { ops "$1/api/v1/ops/uplink" | jq .queue_depth; }
 for url in "${urls[@]}"; do

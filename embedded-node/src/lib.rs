@@ -158,7 +158,12 @@ impl Node {
                 role: m.discovery.role.clone(),
                 name: m.node.name.clone(),
                 fingerprint: p.fingerprint(),
-                ca: tls.ca_fingerprint(),
+                // Peers pin it by address; with the organisation's certificate (which
+                // names the booth, not its addresses) they use the public roots.
+                ca: match tls.server.source() {
+                    tls::server::CertificateSource::BoothCa => tls.ca_fingerprint(),
+                    tls::server::CertificateSource::Manifest => String::new(),
+                },
                 port: addr.map_or(0, |a| a.port()),
                 ip,
             })

@@ -55,7 +55,7 @@ struct Listening {
 
 #[derive(Clone, serde::Serialize)]
 struct Endpoint {
-    /// The node's base URL, e.g. `http://127.0.0.1:8787`.
+    /// Where the window reaches the node: loopback on its plain port, e.g. `http://127.0.0.1:8788`.
     url: String,
     /// The operator token (from the OS keyring), so staff never type it on the booth laptop.
     operator_token: String,

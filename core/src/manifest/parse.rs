@@ -1685,7 +1685,12 @@ fn check_pairing(c: &mut Checker, raw: RawPairing) -> Pairing {
             let r = p.get_ref();
             let name = c.text(&r.name, "peer name", 64);
             let ca = r.ca.as_ref().and_then(|v| check_ca(c, v));
-            c.url(&r.url, "peer url").map(|url| Peer { name, url, ca })
+            let url = c.url(&r.url, "peer url")?;
+            if url.scheme() != "https" {
+                c.at(r.url.span(), format!("peer url `{url}` must be https://: booths talk to each other over HTTPS (its port, 8787 by default)"));
+                return None;
+            }
+            Some(Peer { name, url, ca })
         })
         .collect();
     Pairing { key, peers }

@@ -224,6 +224,11 @@ fn tls_settings_and_peer_fingerprints_are_checked() {
     let m = parse(&text).unwrap_or_else(|p| panic!("{:?}", p.0));
     assert_eq!(m.pairing.peers[0].ca.as_deref(), Some("ab".repeat(32).as_str()));
 
+    let text =
+        demo_with("peers = []", "peers = [{ name = \"Hall B\", url = \"http://10.2.0.5:8787/\" }]");
+    let found = problems(&text);
+    assert!(found.iter().any(|p| p.2.contains("must be https://")), "{found:?}");
+
     let text = demo_with(
         "peers = []",
         "peers = [{ name = \"Hall B\", url = \"https://10.2.0.5:8787/\", ca = \"abc\" }]",

@@ -134,11 +134,7 @@ async fn page(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(super::plain::host_only)
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
+        .filter(|h| super::plain::valid_host(h))
         .unwrap_or("localhost")
         .to_owned();
     let name =

@@ -1,8 +1,9 @@
 //! The plain-HTTP port's rule: what may be asked without TLS.
 //!
 //! Owns: the one decision per request on the plain port. From the booth laptop itself
-//! (loopback: the desktop app's window, scripts on the laptop) everything is served, as
-//! nothing crosses the venue network. From anywhere else only: the booth CA and the
+//! (loopback, or a client whose address is the one the request arrived at: the desktop
+//! app's window, scripts on the laptop) everything is served, as nothing crosses the
+//! venue network. From anywhere else only: the booth CA and the
 //! enrollment page, health, and — unless the manifest turns it off
 //! (`node.shop_on_http = false`) — the public shop (catalogue, quotes, orders, an
 //! order's state, storefront assets) for customers' phones, which cannot enroll. Pages
@@ -69,15 +70,30 @@ fn is_order_state(path: &str) -> bool {
 
 /// `host` from a Host header value (`host:port`, `[v6]:port`, `host`).
 pub fn host_only(value: &str) -> &str {
-    if let Some(rest) = value.strip_prefix('[') {
-        return rest.split(']').next().map_or(value, |h| &value[..h.len() + 2]);
+    if value.starts_with('[') {
+        // `[v6]` with its brackets; a `[` never closed is taken whole (and refused later).
+        return value.find(']').map_or(value, |end| &value[..=end]);
     }
     value.split(':').next().unwrap_or(value)
 }
 
+/// A host fit to put in a URL: `[v6]`, or a name or IPv4 address (letters, digits,
+/// dots, hyphens).
+pub fn valid_host(host: &str) -> bool {
+    match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host.len() <= 253
+                && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        }
+    }
+}
+
 pub async fn enforce(State(policy): State<Policy>, req: Request, next: Next) -> Response {
     let from = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical());
-    if from.is_some_and(|ip| ip.is_loopback()) {
+    let here = req.extensions().get::<super::serve::Arrived>().map(|a| a.0.ip().to_canonical());
+    if from.is_some_and(|ip| ip.is_loopback() || Some(ip) == here) {
         return next.run(req).await;
     }
     let shop = policy.manifest.current().manifest.node.shop_on_http;
@@ -89,10 +105,7 @@ pub async fn enforce(State(policy): State<Policy>, req: Request, next: Next) -> 
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .map(host_only)
-                .filter(|h| {
-                    !h.is_empty()
-                        && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-                });
+                .filter(|h| valid_host(h));
             let Some(host) = host else { return refuse(&policy) };
             let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
             let target = format!("https://{host}:{}{path}", policy.ports.https);
@@ -174,5 +187,12 @@ mod tests {
         assert_eq!(host_only("10.0.0.7:8788"), "10.0.0.7");
         assert_eq!(host_only("booth.local"), "booth.local");
         assert_eq!(host_only("[fe80::1]:8788"), "[fe80::1]");
+        assert_eq!(host_only("["), "[");
+        assert_eq!(host_only("[::1"), "[::1");
+        assert_eq!(host_only(""), "");
+        assert!(valid_host("[fe80::1]") && valid_host("10.0.0.7") && valid_host("booth.local"));
+        for bad in ["", "[", "[::1", "[zz]", "a/b", "a b", "evil.com/x"] {
+            assert!(!valid_host(bad), "{bad}");
+        }
     }
 }

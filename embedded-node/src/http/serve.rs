@@ -30,6 +30,14 @@ pub const MAX_HEAD_BYTES: usize = 32 * 1024;
 /// connections from exhausting file descriptors.
 pub const MAX_CONNECTIONS: usize = 1024;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A TLS handshake takes milliseconds on a LAN; one that does not finish in this long
+/// gives its connection slot back.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The address a request arrived at (this machine's side of the connection): a client
+/// whose own address is this one is on this machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrived(pub SocketAddr);
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight
@@ -70,9 +78,13 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().ok();
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            if let Some(local) = local {
+                req.extensions_mut().insert(Arrived(local));
+            }
             app.clone().oneshot(req.map(axum::body::Body::new))
         });
         let watcher = graceful.watcher();
@@ -83,15 +95,19 @@ pub async fn serve(
             let ended = match acceptor {
                 None => watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await,
                 Some(acceptor) => {
-                    let stream =
-                        match tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await {
-                            Ok(Ok(stream)) => stream,
-                            Ok(Err(e)) => {
-                                tracing::debug!(error = %e, %peer, "TLS handshake failed");
-                                return;
-                            }
-                            Err(_) => return,
-                        };
+                    let stream = match tokio::time::timeout(
+                        HANDSHAKE_TIMEOUT,
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    };
                     watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await
                 }
             };

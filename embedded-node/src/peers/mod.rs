@@ -309,8 +309,9 @@ impl Peers {
     /// changes).
     fn pin_manifest_peers(&self) {
         for p in &self.manifest.current().manifest.pairing.peers {
-            if let Some(ca) = p.ca.as_deref().and_then(crate::tls::pins::from_hex) {
-                self.pins.pin(ca);
+            let ca = p.ca.as_deref().and_then(crate::tls::pins::from_hex);
+            if let (Some(ca), Some(host)) = (ca, p.url.host_str()) {
+                self.pins.pin(host, ca);
             }
         }
     }
@@ -749,12 +750,12 @@ impl Peers {
                 if dev.liveness(now, gone_after) == Liveness::Gone {
                     continue;
                 }
-                // Its certificate must chain to the CA it advertised (checked by the
-                // pinned verifier; the signed requests still decide whom to trust).
-                let Some(ca) = b.ca.as_deref().and_then(crate::tls::pins::from_hex) else {
-                    continue;
-                };
-                self.pins.pin(ca);
+                // Its certificate must chain to the CA it advertised for its address
+                // (the pinned verifier), or, when it advertised none (an organisation's
+                // certificate), to a public root; the signed requests decide whom to trust.
+                if let Some(ca) = b.ca.as_deref().and_then(crate::tls::pins::from_hex) {
+                    self.pins.pin(&at.ip().to_string(), ca);
+                }
                 let Ok(url) = url::Url::parse(&format!("https://{at}/")) else { continue };
                 out.push(Candidate {
                     key: format!("lan:{}", b.id),

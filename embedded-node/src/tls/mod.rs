@@ -58,11 +58,12 @@ pub fn host_name(node_id: &str) -> String {
     format!("boothcloud-{}.local", &node_id[..node_id.len().min(8)])
 }
 
-/// The machine's addresses other than loopback (IPv4 and IPv6).
-pub fn machine_addresses() -> BTreeSet<IpAddr> {
+/// The machine's addresses other than loopback (IPv4 and IPv6); `None` when they could
+/// not be read (then nothing is issued on them).
+pub fn machine_addresses() -> Option<BTreeSet<IpAddr>> {
     if_addrs::get_if_addrs()
         .map(|list| list.into_iter().map(|i| i.ip()).filter(|ip| !ip.is_loopback()).collect())
-        .unwrap_or_default()
+        .ok()
 }
 
 impl BoothTls {
@@ -90,7 +91,8 @@ impl BoothTls {
             Some((cert, key)) => Some(server::load_provided(cert, key)?),
             None => None,
         };
-        let server = ServerCerts::new(ca, &host, machine_addresses(), provided, now)?;
+        let ips = machine_addresses().unwrap_or_default();
+        let server = ServerCerts::new(ca, &host, ips, provided, now)?;
         Ok(BoothTls { server: Arc::new(server), pins, ca_created })
     }
 
@@ -110,7 +112,7 @@ impl BoothTls {
 pub async fn follow_addresses(
     server: Arc<ServerCerts>,
     clock: Arc<dyn Clock>,
-    addresses: impl Fn() -> BTreeSet<IpAddr> + Send + 'static,
+    addresses: impl Fn() -> Option<BTreeSet<IpAddr>> + Send + 'static,
     every: Duration,
     stop: impl std::future::Future<Output = ()>,
 ) {
@@ -120,7 +122,8 @@ pub async fn follow_addresses(
             () = &mut stop => return,
             () = tokio::time::sleep(every) => {}
         }
-        let ips = addresses();
+        // Unreadable for a moment: keep the certificate in force rather than drop the LAN.
+        let Some(ips) = addresses() else { continue };
         let server = server.clone();
         let now = clock.now();
         // Issuing signs with the CA key: off the async threads.

@@ -1,13 +1,15 @@
 //! Which certificates this booth believes when it calls out: public roots for the hub
 //! and origins, and for paired booths the booth CAs whose fingerprints it was given.
 //!
-//! Owns: the set of pinned CA fingerprints (from a LAN booth's mDNS record, or a
-//! manifest peer's `ca`) and the rustls client configuration every outgoing client of
-//! the node uses. Never: accepts a certificate because of a fingerprint alone — the
-//! pinned CA must have issued the server's certificate for the name that was asked, and
-//! it must be in date.
+//! Owns: the pinned CA fingerprints, each for the host it was learnt for (a LAN
+//! booth's address from its mDNS record, a manifest peer's host from its `ca`), and the
+//! rustls client configuration every outgoing client of the node uses. Never: accepts a
+//! certificate because of a fingerprint alone — the pinned CA must have issued the
+//! server's certificate for the name that was asked, and it must be in date; never lets
+//! a pin stand for another host (an origin or the hub are checked by the public roots
+//! only, whatever a booth on the LAN advertises).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -17,19 +19,42 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use sha2::{Digest, Sha256};
 
-/// The booth CAs this booth was told to trust, by SHA-256 of their certificate.
+/// The booth CAs this booth was told to trust, by host and SHA-256 of their certificate.
 #[derive(Debug, Default)]
 pub struct PeerPins {
-    pins: RwLock<HashSet<[u8; 32]>>,
+    /// Host (an address as text, or a lower-case name) → the CAs pinned for it.
+    pins: RwLock<HashMap<String, HashSet<[u8; 32]>>>,
 }
 
+/// At most this many hosts are pinned (a LAN flooded with fake booths cannot grow it).
+const MAX_HOSTS: usize = 1024;
+
 impl PeerPins {
-    pub fn pin(&self, fingerprint: [u8; 32]) {
-        self.pins.write().expect("not poisoned").insert(fingerprint);
+    /// Trusts the CA `fingerprint` for `host` (an IP address, `[v6]` or a name).
+    pub fn pin(&self, host: &str, fingerprint: [u8; 32]) {
+        let host = normalise(host);
+        let mut pins = self.pins.write().expect("not poisoned");
+        if pins.len() >= MAX_HOSTS && !pins.contains_key(&host) {
+            return;
+        }
+        pins.entry(host).or_default().insert(fingerprint);
     }
 
-    pub fn is_pinned(&self, fingerprint: &[u8; 32]) -> bool {
-        self.pins.read().expect("not poisoned").contains(fingerprint)
+    pub fn is_pinned(&self, host: &str, fingerprint: &[u8; 32]) -> bool {
+        let pins = self.pins.read().expect("not poisoned");
+        pins.get(&normalise(host)).is_some_and(|set| set.contains(fingerprint))
+    }
+}
+
+fn normalise(host: &str) -> String {
+    host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()
+}
+
+fn host_of(name: &ServerName<'_>) -> String {
+    match name {
+        ServerName::DnsName(d) => d.as_ref().to_ascii_lowercase(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        _ => String::new(),
     }
 }
 
@@ -65,9 +90,10 @@ impl ServerCertVerifier for Verifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let host = host_of(server_name);
         let pinned = intermediates.iter().find(|c| {
             let digest: [u8; 32] = Sha256::digest(c.as_ref()).into();
-            self.pins.is_pinned(&digest)
+            self.pins.is_pinned(&host, &digest)
         });
         let Some(ca) = pinned else {
             return self.public.verify_server_cert(

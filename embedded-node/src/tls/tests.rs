@@ -17,6 +17,26 @@ fn now() -> Timestamp {
     "2026-12-03T10:00:00Z".parse().unwrap()
 }
 
+/// Every name the tests ask for.
+const HOSTS: [&str; 9] = [
+    "boothcloud-1234abcd.local",
+    "boothcloud-99999999.local",
+    "localhost",
+    "example.com",
+    "10.0.0.7",
+    "10.0.0.8",
+    "192.168.4.20",
+    "127.0.0.1",
+    "::1",
+];
+
+/// Pins `fp` for every host the tests ask for.
+fn pinned(pins: &PeerPins, fp: [u8; 32]) {
+    for h in HOSTS {
+        pins.pin(h, fp);
+    }
+}
+
 fn ips(list: &[&str]) -> BTreeSet<IpAddr> {
     list.iter().map(|s| s.parse().unwrap()).collect()
 }
@@ -51,7 +71,7 @@ fn the_ca_is_made_once_and_kept_in_the_secret_store() {
         ServerCerts::new(again, "boothcloud-1234abcd.local", ips(&["10.0.0.7"]), None, now())
             .unwrap();
     let pins = Arc::new(PeerPins::default());
-    pins.pin(first.fingerprint());
+    pinned(&pins, first.fingerprint());
     check(pins, &server, "10.0.0.7", now()).unwrap();
 }
 
@@ -64,7 +84,7 @@ fn the_server_certificate_covers_the_mdns_name_localhost_and_the_addresses_only(
     let server =
         ServerCerts::new(ca, "boothcloud-1234abcd.local", ips(&["10.0.0.7"]), None, now()).unwrap();
     let pins = Arc::new(PeerPins::default());
-    pins.pin(fp);
+    pinned(&pins, fp);
     for name in ["boothcloud-1234abcd.local", "localhost", "10.0.0.7", "127.0.0.1", "::1"] {
         check(pins.clone(), &server, name, now()).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
@@ -89,8 +109,24 @@ fn a_booth_ca_nobody_pinned_is_not_believed() {
     let other = FileVault::open(other_dir.path()).unwrap();
     let (other_ca, _) = BoothCa::load_or_create(&other, "other", now()).unwrap();
     let pins = Arc::new(PeerPins::default());
-    pins.pin(other_ca.fingerprint());
+    pinned(&pins, other_ca.fingerprint());
     assert!(check(pins, &server, "localhost", now()).is_err());
+}
+
+#[test]
+fn a_pin_stands_for_its_host_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileVault::open(dir.path()).unwrap();
+    let (ca, _) = BoothCa::load_or_create(&store, "booth", now()).unwrap();
+    let pins = Arc::new(PeerPins::default());
+    pins.pin("10.0.0.7", ca.fingerprint());
+    let server =
+        ServerCerts::new(ca, "boothcloud-1234abcd.local", ips(&["10.0.0.7"]), None, now()).unwrap();
+    check(pins.clone(), &server, "10.0.0.7", now()).unwrap();
+    // The same certificate names localhost too, but this CA was pinned for 10.0.0.7 only:
+    // a booth advertising its CA cannot stand in for another host (an origin, the hub).
+    assert!(check(pins.clone(), &server, "localhost", now()).is_err());
+    assert!(check(pins, &server, "boothcloud-1234abcd.local", now()).is_err());
 }
 
 #[test]
@@ -99,7 +135,7 @@ fn a_new_address_brings_a_new_certificate_that_covers_it() {
     let store = FileVault::open(dir.path()).unwrap();
     let (ca, _) = BoothCa::load_or_create(&store, "booth", now()).unwrap();
     let pins = Arc::new(PeerPins::default());
-    pins.pin(ca.fingerprint());
+    pinned(&pins, ca.fingerprint());
     let server =
         ServerCerts::new(ca, "boothcloud-1234abcd.local", ips(&["10.0.0.7"]), None, now()).unwrap();
     let before = server.leaf_fingerprint();

@@ -13,6 +13,7 @@ use crate::testing::TestBooth;
 
 mod conformance;
 mod controls;
+mod plain;
 mod teardown;
 
 /// A test booth and its app, called in-process with `oneshot`.
