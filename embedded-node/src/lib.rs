@@ -24,6 +24,7 @@
 //! - [`controls`]: degrade levels, failover, pausing media forwarding, and runbooks.
 //! - [`teardown`]: the end of the event — close, sync or export, report, new keys,
 //!   wipe, leave the network, stop — resumable step by step.
+//! - [`kiosks`]: the booth's enrolled kiosks and tablets, each with a revocable token.
 //! - [`audit`]: the append-only log of every control action.
 //! - [`secrets`], [`quote_keys`], [`operator_token`]: secrets in the OS keyring; the
 //!   quote-signing key; the lead's token in force, and its rotation.
@@ -45,6 +46,7 @@ pub mod checkout;
 pub mod controls;
 pub mod discovery;
 pub mod http;
+pub mod kiosks;
 pub mod launch;
 pub mod limits;
 pub mod live_manifest;

@@ -11,7 +11,9 @@
 //! booth), or limits anything else (the dashboard, the operator and peer APIs).
 //!
 //! A client is its address; an IPv6 client is its /64, since one device may hold any
-//! address of its network's prefix. Clients not seen for a while are forgotten.
+//! address of its network's prefix. An enrolled kiosk (`kiosks`) is itself, whatever
+//! its address, with [`KIOSK_SHARE`] times a stranger's limits. Clients not seen for a
+//! while are forgotten.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -101,9 +103,14 @@ const SWEEP_EVERY: u64 = 4096;
 /// venue's network has its own limit, and one device taking new addresses of its
 /// network to escape its limit is held by the network's.
 const NETWORK_SHARE: u32 = 20;
+/// An enrolled kiosk may send this many times a stranger's requests: it is the booth's
+/// own, rings up sale after sale, and the lead can revoke it.
+pub const KIOSK_SHARE: u32 = 10;
 
 pub struct Limits {
     limiters: [DefaultKeyedRateLimiter<IpAddr>; 6],
+    /// Enrolled kiosks, by kiosk id.
+    kiosks: [DefaultKeyedRateLimiter<std::sync::Arc<str>>; 6],
     /// The same, per IPv6 /64.
     networks: [DefaultKeyedRateLimiter<IpAddr>; 6],
     checks: AtomicU64,
@@ -119,15 +126,15 @@ impl Default for Limits {
 
 impl Limits {
     pub fn new() -> Limits {
-        let limiter = |g: Group, times: u32| {
+        fn quota(g: Group, times: u32) -> Quota {
             let (per_s, burst) = g.limit();
-            let quota =
-                Quota::per_second(NonZeroU32::new(per_s * times).expect("a rate above zero"))
-                    .allow_burst(NonZeroU32::new(burst * times).expect("a burst above zero"));
-            RateLimiter::keyed(quota)
-        };
+            Quota::per_second(NonZeroU32::new(per_s * times).expect("a rate above zero"))
+                .allow_burst(NonZeroU32::new(burst * times).expect("a burst above zero"))
+        }
+        let limiter = |g: Group, times: u32| RateLimiter::keyed(quota(g, times));
         Limits {
             limiters: Group::ALL.map(|g| limiter(g, 1)),
+            kiosks: Group::ALL.map(|g| RateLimiter::keyed(quota(g, KIOSK_SHARE))),
             networks: Group::ALL.map(|g| limiter(g, NETWORK_SHARE)),
             checks: AtomicU64::new(0),
             refused: Mutex::default(),
@@ -138,18 +145,45 @@ impl Limits {
     /// `route` is what the refusal is counted under.
     pub fn check(&self, group: Group, client: IpAddr, route: &str) -> Result<(), Duration> {
         let Some(key) = client_key(client) else { return Ok(()) };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            for l in self.limiters.iter().chain(&self.networks) {
-                l.retain_recent();
-                l.shrink_to_fit();
-            }
-        }
+        self.sweep_now_and_then();
         let own = self.limiters[group as usize].check_key(&key);
         let network = match (own.is_ok(), network_of(key)) {
             (true, Some(net)) => self.networks[group as usize].check_key(&net),
             _ => Ok(()),
         };
-        own.and(network).map_err(|not_until| {
+        self.refusal(own.and(network), route)
+    }
+
+    /// Whether the enrolled kiosk `kiosk` may make a request of `group` now.
+    pub fn check_kiosk(
+        &self,
+        group: Group,
+        kiosk: &std::sync::Arc<str>,
+        route: &str,
+    ) -> Result<(), Duration> {
+        self.sweep_now_and_then();
+        self.refusal(self.kiosks[group as usize].check_key(kiosk), route)
+    }
+
+    fn sweep_now_and_then(&self) {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            for l in self.limiters.iter().chain(&self.networks) {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
+            for l in &self.kiosks {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
+        }
+    }
+
+    fn refusal(
+        &self,
+        checked: Result<(), governor::NotUntil<<DefaultClock as governor::clock::Clock>::Instant>>,
+        route: &str,
+    ) -> Result<(), Duration> {
+        checked.map_err(|not_until| {
             *self
                 .refused
                 .lock()

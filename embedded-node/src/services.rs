@@ -105,6 +105,8 @@ pub enum AssembleError {
     Clock(#[source] sqlx::Error),
     #[error("cannot load the teardown's progress: {0}")]
     Teardown(#[source] sqlx::Error),
+    #[error("cannot load the enrolled kiosks: {0}")]
+    Kiosks(#[source] sqlx::Error),
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
     #[error("cannot watch the manifest file: {0}")]
@@ -128,6 +130,8 @@ pub struct Services {
     pub limits: Arc<crate::limits::Limits>,
     /// The people who sell at the counter, and their sessions.
     pub staff: Arc<crate::staff::Staff>,
+    /// The kiosks and tablets the lead enrolled.
+    pub kiosks: Arc<crate::kiosks::Kiosks>,
     pub secrets: Arc<dyn SecretStore>,
     /// Why the OS keyring is not in use, when it is not.
     pub secrets_fallback: Option<Arc<str>>,
@@ -329,6 +333,11 @@ impl Services {
             teardown: teardown.clone(),
         };
         let staff = Arc::new(crate::staff::Staff::new(db.clone(), clock.clone()));
+        let kiosks = Arc::new(
+            crate::kiosks::Kiosks::load(db.clone(), clock.clone())
+                .await
+                .map_err(AssembleError::Kiosks)?,
+        );
         let services = Services {
             manifest,
             started_at: clock.now(),
@@ -345,6 +354,7 @@ impl Services {
             )),
             limits: Arc::default(),
             staff,
+            kiosks,
             secrets: secrets.store,
             secrets_fallback: secrets.fallback_reason.map(Into::into),
             stopping,

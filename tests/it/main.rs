@@ -8,6 +8,7 @@ mod clock;
 mod commerce;
 mod controls;
 mod crash;
+mod kiosks;
 mod limits;
 mod manifest;
 mod media;

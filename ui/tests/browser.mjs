@@ -581,6 +581,22 @@ async function main() {
       assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth >= 200), 'the QR code is drawn');
       assert.ok((await page.evaluate(() => location.protocol)) === 'https:', 'the dashboard is served over HTTPS');
       await page.screenshot({ path: join(ARTIFACTS, 'devices-enroll-1280x800.png') });
+
+      // The booth's own kiosks: enrolled by name (the key shown once), revoked with a hold.
+      const kiosks = page.getByTestId('kiosks');
+      await kiosks.getByTestId('kiosk-name').fill('Kiosk by the door');
+      await kiosks.getByTestId('enroll-kiosk').click();
+      const key = (await kiosks.getByTestId('kiosk-token').locator('code').innerText()).trim();
+      assert.match(key, /^bck_[A-Za-z0-9_-]{40,}$/);
+      const asKiosk = (k) => fetch(`${url}/api/v1/quotes`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-boothcloud-kiosk': k }, body: JSON.stringify({ lines: [{ sku: 'TOTE', qty: 1 }] }) });
+      assert.equal((await asKiosk(key)).status, 200, 'the enrolled kiosk quotes');
+      await eventually('the kiosk listed as heard from', async () => /Kiosk by the door\s*Last heard from/.test(await kiosks.getByTestId('kiosk-list').innerText()), 8000);
+      assert.deepEqual(await smallControls(kiosks), []);
+      await kiosks.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, 'devices-kiosks-1280x800.png') });
+      await holdDown(page, kiosks.getByTestId('revoke-kiosk'), 2400);
+      await eventually('the kiosk revoked', async () => /No kiosk enrolled yet/.test(await kiosks.innerText()), 8000);
+      assert.equal((await asKiosk(key)).status, 401, 'a revoked kiosk is refused at once');
       await page.getByRole('button', { name: 'Close' }).click();
 
       // A second booth names this one by address (a remote booth): its Fleet screen

@@ -13,6 +13,7 @@ mod dashboard;
 mod enroll;
 pub mod error;
 mod extract;
+mod kiosks;
 mod limits;
 mod live;
 mod media;
@@ -113,6 +114,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(operator_token::routes())
         .merge(staff::routes())
         .merge(enroll::routes())
+        .merge(kiosks::routes())
         .split_for_parts()
 }
 
@@ -171,7 +173,10 @@ pub fn app(services: Services, ports: Ports) -> Router {
         ))
         // Over its client's limit, a request is refused before any handler (timed and
         // counted under its route all the same).
-        .layer(axum::middleware::from_fn_with_state(services.limits.clone(), limits::limit))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::Gate { limits: services.limits.clone(), kiosks: services.kiosks.clone() },
+            limits::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             timing::Timing::of(&services),
             timing::time_request,

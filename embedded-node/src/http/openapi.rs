@@ -7,7 +7,8 @@
 //!   and `422` (the wrong shape), from `ApiJson`;
 //! - query parameters answer `400` (`ApiQuery`);
 //! - a sheddable route answers `503` while the degrade level pauses it;
-//! - a rate-limited route (quotes, orders, uploads, assets) answers `429`;
+//! - a rate-limited route (quotes, orders, uploads, assets) answers `429`, and `401`
+//!   for a kiosk token that is unknown or revoked;
 //! - every route answers `500` if a handler fails (the panic guard);
 //! - on the plain-HTTP port, from the network, a route that is not public answers `403`
 //!   (`https_required`) and a page `308` to HTTPS.
@@ -84,13 +85,27 @@ fn complete_operation(method: &str, path: &str, op: &mut Value) {
     if query {
         add("400", "a query parameter is malformed (`invalid_query`)");
     }
-    if crate::limits::Group::of(&method.to_uppercase(), path, false).is_some() {
+    let limited = crate::limits::Group::of(&method.to_uppercase(), path, false).is_some();
+    if limited {
         add("429", "this client is over its rate limit; see Retry-After (`rate_limited`)");
     }
     if SHEDDABLE.contains(&path) {
         add("503", "paused by the booth's degrade level; see Retry-After (`shed`)");
     }
     add("500", "the node hit an internal error; it has been logged (`internal`)");
+    if limited {
+        const WHY: &str =
+            "an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`)";
+        match responses.get_mut("401") {
+            Some(r) => {
+                let before = r["description"].as_str().unwrap_or_default().to_owned();
+                r["description"] = Value::String(format!("{before}; or {WHY}"));
+            }
+            None => {
+                responses.insert("401".into(), error_response(WHY));
+            }
+        }
+    }
     // What the plain-HTTP port answers the network instead (see `http::plain`).
     let method = method.to_uppercase().parse().unwrap_or(axum::http::Method::GET);
     match super::plain::verdict(&method, path, true) {

@@ -96,6 +96,10 @@ pub async fn enforce(State(policy): State<Policy>, req: Request, next: Next) -> 
     if from.is_some_and(|ip| ip.is_loopback() || Some(ip) == here) {
         return next.run(req).await;
     }
+    // An enrolled kiosk talks HTTPS only: its token is not taken in clear.
+    if req.headers().contains_key(crate::kiosks::KIOSK_HEADER) {
+        return refuse(&policy);
+    }
     let shop = policy.manifest.current().manifest.node.shop_on_http;
     match verdict(req.method(), req.uri().path(), shop) {
         Verdict::Serve => next.run(req).await,

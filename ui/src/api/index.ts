@@ -21,7 +21,7 @@ import type {
   Approval, AuditEntry, Booth, ChartName, ChartSpan, ClockView, ConfirmTime, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
   IssuedToken, IssueToken, Job, JobList, Link, MediaSummary, Order, OrderPage, PairingCode, PairRequest, Purged, PurgeRequest, ReloadOutcome, Route, RunReport,
   Snapshot, StartTranscode, SyncState, RotatedToken, TeardownRequest, TeardownView, Trust, Unpaired, Upload, UploadToken, WarmUp,
-  StaffMember, Enrollment,
+  StaffMember, Enrollment, KioskView, EnrolledKiosk,
 } from './types';
 
 export type * from './types';
@@ -286,6 +286,21 @@ export class Connection {
   /** How a kiosk comes to trust this booth: the CA's fingerprint, the page, its QR code. */
   enrollment(): Promise<Enrollment> {
     return this.request('/api/v1/ops/enrollment');
+  }
+
+  /** The kiosks and tablets the lead enrolled (never their tokens). */
+  kiosks(): Promise<KioskView[]> {
+    return this.request('/api/v1/ops/kiosks');
+  }
+
+  /** Enrolls a kiosk: its token, shown once. */
+  enrollKiosk(name: string): Promise<EnrolledKiosk> {
+    return this.request('/api/v1/ops/kiosks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  }
+
+  /** Revokes a kiosk: its token is refused at once. */
+  revokeKiosk(id: string): Promise<void> {
+    return this.request(`/api/v1/ops/kiosks/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   /** The people who sell at the counter (never their PINs). */

@@ -263,6 +263,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/kiosks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The kiosks and tablets enrolled (never their tokens). */
+        get: operations["kiosks_list"];
+        put?: never;
+        /** Enrolls a kiosk or tablet: its token, shown once. Audited (without the token). */
+        post: operations["kiosks_enroll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/kiosks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes a kiosk: its token is refused from this answer on. Audited. */
+        delete: operations["kiosks_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/manifest/reload": {
         parameters: {
             query?: never;
@@ -1610,6 +1645,11 @@ export interface components {
         };
         /** @enum {string} */
         Disposition: "stored" | "duplicate" | "rejected";
+        EnrolledKiosk: {
+            kiosk: components["schemas"]["KioskView"];
+            /** @description Sent by the kiosk as `X-Boothcloud-Kiosk` on each request. Shown only here. */
+            token: string;
+        };
         /** @description What the lead shows a kiosk to enroll it. */
         Enrollment: {
             /** @description SHA-256 of the booth CA certificate, `AB:12:…`, as devices show it. */
@@ -1817,6 +1857,18 @@ export interface components {
             /** Format: int64 */
             wall_ms: number;
         };
+        /** @description A kiosk as the lead sees it (never its token). */
+        KioskView: {
+            /** Format: date-time */
+            enrolled_at: string;
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it last sent its token, since the node started.
+             */
+            last_seen?: string | null;
+            name: string;
+        };
         LastRun: {
             /** Format: date-time */
             at: string;
@@ -1920,6 +1972,10 @@ export interface components {
         };
         /** @enum {string} */
         Mode: "local" | "online" | "offline" | "relay";
+        NewKiosk: {
+            /** @description What the lead calls it ("Kiosk by the door"). */
+            name: string;
+        };
         NewPin: {
             /** @description 4 to 12 digits. */
             pin: string;
@@ -3610,6 +3666,196 @@ export interface operations {
             };
             /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kiosks_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KioskView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kiosks_enroll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewKiosk"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolledKiosk"];
+                };
+            };
+            /** @description the body is not JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the node accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kiosks_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6187,6 +6433,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description offline and over an offline limit: the operator must approve it first (`offline_limit`) */
             403: {
                 headers: {
@@ -6596,6 +6851,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description a tier without its code or a staff session (`tier_not_allowed`) */
             403: {
                 headers: {
@@ -6745,7 +7009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the name and PIN do not match (`wrong_pin`) */
+            /** @description the name and PIN do not match (`wrong_pin`); or an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6919,7 +7183,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description no upload token */
+            /** @description no upload token; or an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7111,7 +7375,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description no upload token */
+            /** @description no upload token; or an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7267,7 +7531,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description no upload token */
+            /** @description no upload token; or an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7429,7 +7693,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description no upload token */
+            /** @description no upload token; or an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7594,6 +7858,15 @@ export interface operations {
             };
             /** @description the path escapes or is malformed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

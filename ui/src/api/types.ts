@@ -106,6 +106,8 @@ export type TeardownRequest = Schemas['TeardownRequest'];
 export type RotatedToken = Schemas['RotatedToken'];
 export type StaffMember = Schemas['StaffView'];
 export type Enrollment = Schemas['Enrollment'];
+export type KioskView = Schemas['KioskView'];
+export type EnrolledKiosk = Schemas['EnrolledKiosk'];
 /** An automatic teardown counting down before it closes the booth (staff may cancel it). */
 export type CountdownView = Schemas['CountdownView'];
 

@@ -9,6 +9,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, type Connection, type DevicesView, type PairingCode } from '../../api';
 import { HoldButton } from '../../components/hold-button';
 import { EnrollKiosk } from './enroll';
+import { EnrolledKiosks } from './kiosks';
 import { Sheet } from '../../components/sheet';
 import { ago, deviceKind, floodNotice, pairing, roundTrip } from '../../lib/format';
 import { useAction, usePolled } from '../../lib/polled';
@@ -74,6 +75,7 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
       )}
       {d?.key_notice && <p class="notice warn" role="status" data-testid="key-notice">{d.key_notice}</p>}
       <EnrollKiosk conn={conn} />
+      <EnrolledKiosks conn={conn} />
       {d?.paused.map((p) => (
         <p key={p.service_type} class="notice warn" role="status" data-testid="flood-notice">{floodNotice(p, now)}</p>
       ))}
