@@ -309,6 +309,7 @@ impl Services {
                 .map_err(AssembleError::Teardown)?,
         );
         let targets = controls::Targets {
+            peers: peers.clone(),
             telemetry: telemetry.clone(),
             media: media.clone(),
             assets: assets.clone(),

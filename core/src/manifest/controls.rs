@@ -37,6 +37,9 @@ pub struct DegradeLevel {
     pub serve_stale: SignedDuration,
     /// How often the hub is sent a heartbeat; `None`: `[uplink] probe_every`.
     pub heartbeat_every: Option<SignedDuration>,
+    /// How often paired booths are asked for their status (the fleet view; over the
+    /// uplink for remote booths); `None`: `[discovery] probe_every`.
+    pub fleet_every: Option<SignedDuration>,
 }
 
 impl DegradeLevel {
@@ -51,6 +54,7 @@ impl DegradeLevel {
             retry_after: SignedDuration::from_secs(30),
             serve_stale: SignedDuration::ZERO,
             heartbeat_every: None,
+            fleet_every: None,
         }
     }
 
@@ -211,6 +215,7 @@ pub(super) struct RawDegrade {
     retry_after: Option<Spanned<String>>,
     serve_stale: Option<Spanned<String>>,
     heartbeat_every: Option<Spanned<String>>,
+    fleet_every: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -297,6 +302,9 @@ pub(super) fn check_degrade(c: &mut Checker, raw: &[Spanned<RawDegrade>]) -> Vec
                     SignedDuration::from_millis(100),
                     secs(3600),
                 )
+            }),
+            fleet_every: r.fleet_every.as_ref().map(|v| {
+                c.duration(v, "degrade.fleet_every", SignedDuration::from_millis(100), secs(3600))
             }),
         });
     }

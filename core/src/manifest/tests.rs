@@ -166,6 +166,9 @@ fn media_presets_are_checked_where_they_are_written() {
     let p = problems(&demo_with("heartbeat_every = \"15s\"", "heartbeat_every = \"50ms\""));
     assert!(p.iter().any(|(_, _, m)| m.contains("degrade.heartbeat_every")), "{p:?}");
     let m = parse(&demo_with("heartbeat_every = \"15s\"", "heartbeat_every = \"20s\"")).unwrap();
+    assert_eq!(m.level("reduced").unwrap().fleet_every, Some(SignedDuration::from_secs(15)));
+    let p = problems(&demo_with("fleet_every = \"15s\"", "fleet_every = \"10ms\""));
+    assert!(p.iter().any(|(_, _, m)| m.contains("degrade.fleet_every")), "{p:?}");
     assert_eq!(
         m.level("reduced").unwrap().heartbeat_every,
         Some(jiff::SignedDuration::from_secs(20))

@@ -68,6 +68,8 @@ pub struct Targets {
     pub media: Arc<Media>,
     pub assets: Arc<AssetCache>,
     pub uplink: Arc<Uplink>,
+    /// The fleet view's pace (paired booths asked for their status).
+    pub peers: Arc<crate::peers::Peers>,
     pub spend: Arc<Ledger>,
     pub audit: Arc<Audit>,
     pub keys: QuoteKeys,
@@ -281,6 +283,7 @@ impl Controls {
         p.media.forwarder.set_paused(uploads_paused || !level.forward_media);
         p.assets.set_serve_stale(level.serve_stale.as_secs().max(0) as u64);
         p.uplink.set_heartbeat_every(level.heartbeat_every.map(|d| d.unsigned_abs()));
+        p.peers.set_fleet_every(level.fleet_every.map(|d| d.unsigned_abs()));
         self.gate.set(level);
     }
 
@@ -795,6 +798,14 @@ pub fn effects(
     }
     if !level.forward_media {
         out.push("Uploads and clips wait on this laptop instead of going upstream.".into());
+    }
+    if let Some(every) = level.fleet_every {
+        let show = boothcloud_core::manifest::parse::show_duration;
+        out.push(format!(
+            "Paired booths are asked how they are every {} (normally {}).",
+            show(every),
+            show(m.discovery.probe_every)
+        ));
     }
     if let Some(every) = level.heartbeat_every {
         let show = boothcloud_core::manifest::parse::show_duration;

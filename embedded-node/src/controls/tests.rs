@@ -158,3 +158,23 @@ async fn rotating_the_signing_key_refuses_old_quotes_and_survives_in_the_store()
         (Some(&*format!("key {before}")), Some(&*format!("key {after}")))
     );
 }
+
+#[tokio::test]
+async fn a_degrade_level_slows_the_fleet_view_and_says_so_and_normal_restores_it() {
+    let b = TestBooth::with(None).await;
+    let normal = b.services.manifest.current().manifest.discovery.probe_every.unsigned_abs();
+    assert_eq!(b.services.peers.fleet_every(), normal);
+    b.services.controls.degrade("reduced", &Who::operator("api")).await.unwrap();
+    assert_eq!(b.services.peers.fleet_every(), std::time::Duration::from_secs(15));
+    let m = b.services.manifest.current();
+    let reduced = m.manifest.level("reduced").unwrap();
+    let words = super::effects(&reduced, &m.manifest, 1.0, None);
+    assert!(
+        words.iter().any(|w| w.contains("Paired booths are asked how they are every 15s")),
+        "{words:?}"
+    );
+    b.services.controls.degrade("essential", &Who::operator("api")).await.unwrap();
+    assert_eq!(b.services.peers.fleet_every(), std::time::Duration::from_secs(60));
+    b.services.controls.degrade("normal", &Who::operator("api")).await.unwrap();
+    assert_eq!(b.services.peers.fleet_every(), normal);
+}

@@ -236,6 +236,8 @@ pub struct Peers {
     /// The booth CAs of LAN booths and manifest peers: their certificates must chain
     /// to one of these.
     pins: Arc<PeerPins>,
+    /// The degrade level's pace for the fleet view, in ms; 0: `[discovery] probe_every`.
+    fleet_every_ms: std::sync::atomic::AtomicU64,
     http: reqwest::Client,
 }
 
@@ -270,6 +272,7 @@ impl Peers {
         };
         let pins = Arc::new(PeerPins::default());
         Ok(Peers {
+            fleet_every_ms: Default::default(),
             pins: pins.clone(),
             id,
             manifest,
@@ -297,6 +300,21 @@ impl Peers {
                 .build()
                 .expect("an HTTP client with rustls builds"),
         })
+    }
+
+    /// How often the fleet view asks paired booths how they are, when a degrade level
+    /// says (`None`: `[discovery] probe_every`).
+    pub fn set_fleet_every(&self, every: Option<Duration>) {
+        let ms = every.map_or(0, |d| d.as_millis().clamp(1, u128::from(u64::MAX)) as u64);
+        self.fleet_every_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The fleet view's pace in force.
+    pub fn fleet_every(&self) -> Duration {
+        match self.fleet_every_ms.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => self.manifest.current().manifest.discovery.probe_every.unsigned_abs(),
+            ms => Duration::from_millis(ms),
+        }
     }
 
     /// The pinned booth CAs (shared with the node's TLS and every outgoing client).
@@ -1047,7 +1065,8 @@ async fn read_capped(res: reqwest::Response) -> Option<Vec<u8>> {
     Some(body)
 }
 
-/// Keeps the fleet view current (every `probe_every`) and the advertisement in step
+/// Keeps the fleet view current (every `probe_every`, or the degrade level's
+/// `fleet_every`) and the advertisement in step
 /// with the pairing key and the event, until the node stops.
 pub async fn keep_fleet(
     peers: Arc<Peers>,
@@ -1062,7 +1081,7 @@ pub async fn keep_fleet(
             }
         }
         peers.refresh(discovery.as_deref()).await;
-        let every = peers.manifest.current().manifest.discovery.probe_every.unsigned_abs();
+        let every = peers.fleet_every();
         // Check sooner while a LAN booth has not been asked yet, so a new peer is
         // paired within about a second of being found.
         let deadline = tokio::time::Instant::now() + every;
