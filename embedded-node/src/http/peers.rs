@@ -233,6 +233,10 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
         at: state.clock.now(),
         hub_offset_ms: state.uplink.proven_hub_offset_ms(),
         clock_in_doubt: state.booth_clock.standing().in_doubt,
+        ca: match state.tls.server.source() {
+            crate::tls::server::CertificateSource::BoothCa => Some(state.tls.ca_fingerprint()),
+            crate::tls::server::CertificateSource::Manifest => None,
+        },
     })
 }
 

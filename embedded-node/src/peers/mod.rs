@@ -155,6 +155,10 @@ pub struct PeerStatus {
     /// It doubts its own clock (then it is no second source for anyone's).
     #[serde(default)]
     pub clock_in_doubt: bool,
+    /// SHA-256 of its booth CA's certificate (hex), when it serves one: proven with the
+    /// answer, so a paired booth relays and fetches only over a certificate from it.
+    #[serde(default)]
+    pub ca: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -233,9 +237,12 @@ pub struct Peers {
     fleet: RwLock<BTreeMap<String, Booth>>,
     /// Node ids learnt from manifest peers' hellos, by URL.
     learnt: RwLock<HashMap<String, Hello>>,
-    /// The booth CAs of LAN booths and manifest peers: their certificates must chain
-    /// to one of these.
+    /// The booth CAs LAN booths advertise (mDNS, not signed) and manifest peers name:
+    /// good enough to ask a booth how it is, which carries nothing secret.
     pins: Arc<PeerPins>,
+    /// The booth CAs the manifest names or a booth proved with the pairing key (in its
+    /// status): the only ones relaying orders and fetching assets believe.
+    confirmed: Arc<PeerPins>,
     /// The degrade level's pace for the fleet view, in ms; 0: `[discovery] probe_every`.
     fleet_every_ms: std::sync::atomic::AtomicU64,
     http: reqwest::Client,
@@ -272,6 +279,7 @@ impl Peers {
         };
         let pins = Arc::new(PeerPins::default());
         Ok(Peers {
+            confirmed: Arc::default(),
             fleet_every_ms: Default::default(),
             pins: pins.clone(),
             id,
@@ -330,13 +338,17 @@ impl Peers {
             let ca = p.ca.as_deref().and_then(crate::tls::pins::from_hex);
             if let (Some(ca), Some(host)) = (ca, p.url.host_str()) {
                 self.pins.pin(host, ca);
+                self.confirmed.pin(host, ca);
             }
         }
     }
 
-    /// The TLS configuration for a client that may call a paired booth.
+    /// The TLS configuration for a client that may call a paired booth with something
+    /// that matters (relayed orders, assets): only CAs the manifest named or the booth
+    /// proved are believed.
     pub fn client_config(&self) -> rustls::ClientConfig {
-        crate::tls::pins::client_config(self.pins.clone())
+        self.pin_manifest_peers();
+        crate::tls::pins::client_config(self.confirmed.clone())
     }
 
     pub fn id(&self) -> &str {
@@ -958,6 +970,12 @@ impl Peers {
                 booth.detail = "Paired: every request between the booths is signed.".into();
                 booth.name = s.name.clone().unwrap_or(booth.name);
                 let offset = self.note_proven(&id, &booth.name, &s, sent);
+                // Its CA, proven with the pairing key: what relaying and the mesh believe
+                // at its address from now on.
+                let ca = s.ca.as_deref().and_then(crate::tls::pins::from_hex);
+                if let (Some(ca), Some(host)) = (ca, t.url.host_str()) {
+                    self.confirmed.pin(host, ca);
+                }
                 booth.clock_offset_ms = offset;
                 booth.clock_words = offset.and_then(skew_words);
                 booth.status = Some(s);

@@ -2103,6 +2103,9 @@ export interface components {
             at: string;
             /** Format: int64 */
             budget?: number | null;
+            /** @description SHA-256 of its booth CA's certificate (hex), when it serves one: proven with the
+             *     answer, so a paired booth relays and fetches only over a certificate from it. */
+            ca?: string | null;
             /** @description It doubts its own clock (then it is no second source for anyone's). */
             clock_in_doubt?: boolean;
             currency: string;
