@@ -225,11 +225,10 @@ impl Services {
             let dir = data_dir.clone();
             let id = peers.id().to_owned();
             let cert = manifest.current().manifest.node.certificate.clone();
-            let pins = peers.pins();
             let clock = clock.clone();
             tokio::task::spawn_blocking(move || {
                 let provided = cert.as_ref().map(|(c, k)| (c.as_path(), k.as_path()));
-                BoothTls::load(store.as_ref(), &dir, &id, provided, pins, clock.as_ref())
+                BoothTls::load(store.as_ref(), &dir, &id, provided, clock.as_ref())
             })
             .await
             .map_err(|e| SecretError::Keyring(e.to_string()))??

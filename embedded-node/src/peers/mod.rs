@@ -325,11 +325,6 @@ impl Peers {
         }
     }
 
-    /// The pinned booth CAs (shared with the node's TLS and every outgoing client).
-    pub fn pins(&self) -> Arc<PeerPins> {
-        self.pins.clone()
-    }
-
     /// Pins the booth CAs the manifest's peers name (a manifest edit adds to them; a
     /// pin is never taken back while the node runs, as a paired booth's CA never
     /// changes).

@@ -39,10 +39,9 @@ pub enum TlsError {
     Write { path: PathBuf, source: std::io::Error },
 }
 
-/// The booth's TLS, server and client sides.
+/// The booth's TLS, server side (the client side's pins are `peers`').
 pub struct BoothTls {
     pub server: Arc<ServerCerts>,
-    pub pins: Arc<PeerPins>,
     /// Whether the CA was made at this start (a new booth: kiosks must enroll).
     pub ca_created: bool,
 }
@@ -69,14 +68,12 @@ pub fn machine_addresses() -> Option<BTreeSet<IpAddr>> {
 impl BoothTls {
     /// Loads (or makes) the CA, issues the first server certificate (or takes the
     /// manifest's), and writes the CA certificate to `<data-dir>/tls/booth-ca.pem` for
-    /// scripts (`curl --cacert`). The paired booths' CAs are pinned later, as they
-    /// become known.
+    /// scripts (`curl --cacert`).
     pub fn load(
         store: &dyn SecretStore,
         data_dir: &Path,
         node_id: &str,
         provided: Option<(&Path, &Path)>,
-        pins: Arc<PeerPins>,
         clock: &dyn Clock,
     ) -> Result<BoothTls, TlsError> {
         let now = clock.now();
@@ -93,12 +90,7 @@ impl BoothTls {
         };
         let ips = machine_addresses().unwrap_or_default();
         let server = ServerCerts::new(ca, &host, ips, provided, now)?;
-        Ok(BoothTls { server: Arc::new(server), pins, ca_created })
-    }
-
-    /// The configuration for the node's outgoing clients (see [`pins::client_config`]).
-    pub fn client_config(&self) -> rustls::ClientConfig {
-        pins::client_config(self.pins.clone())
+        Ok(BoothTls { server: Arc::new(server), ca_created })
     }
 
     /// The CA's fingerprint, hex (the mDNS record's `ca`, a manifest peer's `ca`).

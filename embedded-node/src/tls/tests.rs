@@ -200,13 +200,11 @@ fn booth_tls_writes_the_ca_for_scripts_and_keeps_it_across_starts() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileVault::open(dir.path()).unwrap();
     let clock = ManualClock::new(now());
-    let first =
-        BoothTls::load(&store, dir.path(), "1234abcd-0000", None, Arc::default(), &clock).unwrap();
+    let first = BoothTls::load(&store, dir.path(), "1234abcd-0000", None, &clock).unwrap();
     assert!(first.ca_created);
     let written = std::fs::read_to_string(dir.path().join("tls/booth-ca.pem")).unwrap();
     assert_eq!(written, first.server.ca().pem());
-    let again =
-        BoothTls::load(&store, dir.path(), "1234abcd-0000", None, Arc::default(), &clock).unwrap();
+    let again = BoothTls::load(&store, dir.path(), "1234abcd-0000", None, &clock).unwrap();
     assert!(!again.ca_created);
     assert_eq!(first.ca_fingerprint(), again.ca_fingerprint());
     assert_eq!(first.server.source(), CertificateSource::BoothCa);
