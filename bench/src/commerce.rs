@@ -266,7 +266,8 @@ async fn reqwest_orders(url: &str, tokens: Vec<String>, clients: usize) -> anyho
             tokio::spawn(async move {
                 let http = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
                 for i in (c..tokens.len()).step_by(clients) {
-                    let body = json!({"quote_token": tokens[i], "payment": {"method": "card"}});
+                    let body =
+                        json!({"quote_token": tokens[i], "payment": {"method": "pay_at_pickup"}});
                     let r = http
                         .post(format!("{url}/api/v1/orders"))
                         .header("idempotency-key", format!("bench-{i}"))

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use boothcloud_core::clock::Clock;
+use boothcloud_core::money::Minor;
 use boothcloud_core::pricing::{Basket, BasketLine, PricedBasket, PricingError};
 use boothcloud_core::signing::quote::{QuoteClaims, QuoteSigner, QuoteTokenError, MAX_TOKEN_BYTES};
 use jiff::Timestamp;
@@ -38,6 +39,12 @@ pub enum CheckoutError {
     OfflineLimit(String),
     #[error("{0}")]
     BadContact(&'static str),
+    /// A way to pay this device may not choose (a phone naming card or cash).
+    #[error("{0}")]
+    PaymentNotAllowed(String),
+    /// A payment detail that does not fit the method.
+    #[error("{0}")]
+    BadPayment(&'static str),
     /// A tier named without what opens it (its code, or a staff session).
     #[error(
         "the `{0}` prices need the tier's code (a crew badge, a member card) or a staff session"
@@ -66,6 +73,23 @@ pub struct Quote {
     pub token: String,
 }
 
+/// Who is placing an order, as the edge established it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seller {
+    /// A device that is neither enrolled nor signed in: an attendee's phone.
+    Phone,
+    /// An enrolled kiosk.
+    Kiosk,
+    /// A staff member signed in on the device, by name.
+    Staff(String),
+    /// The booth lead (operator token).
+    Lead,
+}
+
+/// Longest card terminal reference; most cash a customer may hand over (minor units).
+pub const MAX_REFERENCE: usize = 40;
+pub const MAX_TENDERED: Minor = 10_000_000;
+
 /// One attempt at placing an order, as a client sent it.
 #[derive(Debug, Clone)]
 pub struct OrderAttempt {
@@ -74,7 +98,12 @@ pub struct OrderAttempt {
     pub request_hash: [u8; 32],
     pub quote_token: String,
     pub payment: PaymentMethod,
+    /// The card terminal slip's reference (card only).
+    pub reference: Option<String>,
+    /// Cash handed over (cash only).
+    pub tendered: Option<Minor>,
     pub customer: Option<Contact>,
+    pub seller: Seller,
 }
 
 /// What checkout uses: exactly these services.
@@ -161,6 +190,7 @@ impl Checkout {
         if let Some(contact) = &attempt.customer {
             contact.check().map_err(CheckoutError::BadContact)?;
         }
+        self.check_payment(&attempt)?;
         if attempt.quote_token.len() > MAX_TOKEN_BYTES {
             return Err(QuoteTokenError::Malformed.into());
         }
@@ -189,6 +219,11 @@ impl Checkout {
                 };
             }
         };
+        if attempt.tendered.is_some_and(|t| t < claims.total) {
+            return Err(CheckoutError::BadPayment(
+                "payment.tendered is less than the total: the customer still owes some",
+            ));
+        }
         // Offline, past a limit, an order waits for the lead's approval — unless it is a
         // retry of one already taken.
         if let Err(needs) =
@@ -209,8 +244,60 @@ impl Checkout {
             customer: attempt.customer,
             now,
             stock,
+            payment_reference: attempt.reference,
+            tendered: attempt.tendered,
+            sold_by: match attempt.seller {
+                Seller::Staff(name) => Some(name),
+                Seller::Lead => Some("lead".into()),
+                Seller::Phone | Seller::Kiosk => None,
+            },
+            pickup_prefix: loaded.manifest.selling.pickup_prefix.clone(),
         };
         Ok(self.orders.capture(order).await?)
+    }
+
+    /// The method is one this booth takes, and one this device may choose (a phone
+    /// cannot prove it paid by card or cash); its details fit it.
+    fn check_payment(&self, attempt: &OrderAttempt) -> Result<(), CheckoutError> {
+        let loaded = self.manifest.current();
+        let selling = &loaded.manifest.selling;
+        let method = attempt.payment;
+        if !selling.methods.contains(&method) {
+            return Err(CheckoutError::PaymentNotAllowed(format!(
+                "this booth does not take `{}`",
+                method.as_str()
+            )));
+        }
+        if attempt.seller == Seller::Phone && !selling.phones.contains(&method) {
+            let allowed: Vec<&str> = selling.phones.iter().map(|m| m.as_str()).collect();
+            return Err(CheckoutError::PaymentNotAllowed(format!(
+                "`{}` is taken at a kiosk or the counter; from this device: {}",
+                method.as_str(),
+                allowed.join(", ")
+            )));
+        }
+        if let Some(reference) = &attempt.reference {
+            if method != PaymentMethod::Card {
+                return Err(CheckoutError::BadPayment("payment.reference is for card payments"));
+            }
+            let ok = !reference.trim().is_empty()
+                && reference.len() <= MAX_REFERENCE
+                && reference.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+            if !ok {
+                return Err(CheckoutError::BadPayment(
+                    "payment.reference must be 1 to 40 letters, digits or signs from the card slip",
+                ));
+            }
+        }
+        if let Some(tendered) = attempt.tendered {
+            if method != PaymentMethod::Cash {
+                return Err(CheckoutError::BadPayment("payment.tendered is for cash payments"));
+            }
+            if !(0..=MAX_TENDERED).contains(&tendered) {
+                return Err(CheckoutError::BadPayment("payment.tendered is not an amount of cash"));
+            }
+        }
+        Ok(())
     }
 
     /// The first receipt for this attempt's key, if the same request was taken before.

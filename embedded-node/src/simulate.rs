@@ -45,7 +45,6 @@ const PICTURES: [&str; 19] = [
     "img/pin-anchor.jpg",
 ];
 const STOREFRONT: [&str; 4] = ["index.html", "css/store.css", "js/store.js", "products.json"];
-const PAYMENTS: [&str; 3] = ["card", "cash", "mobile"];
 
 #[derive(Debug, Clone)]
 pub struct Simulation {
@@ -282,7 +281,8 @@ async fn kiosk(s: &Shared, n: u32) {
             .and_then(|v| v["token"].as_str().map(str::to_owned));
         s.think(&mut rng, 2.0, 6.0).await;
         if let Some(token) = token.filter(|_| rng.random_bool(0.85) && s.running()) {
-            let body = json!({"quote_token": token, "payment": {"method": PAYMENTS[rng.random_range(0..PAYMENTS.len())]}});
+            // The simulated crowd are attendees' phones: they order ahead and pay at pickup.
+            let body = json!({"quote_token": token, "payment": {"method": "pay_at_pickup"}});
             let key = uuid::Uuid::new_v4().to_string();
             let placed = s
                 .send(

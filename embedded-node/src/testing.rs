@@ -71,7 +71,10 @@ impl TestBooth {
             .into(),
             quote_token: quote.token,
             payment,
+            reference: None,
+            tendered: None,
             customer: None,
+            seller: crate::checkout::Seller::Kiosk,
         };
         let receipt = match self.services.checkout.place_order(attempt).await.expect("an order") {
             Captured::New(r) | Captured::Replayed(r) => r,

@@ -158,7 +158,7 @@ async fn get(node: &TestNode, path: &str, headers: &[(&str, &str)]) -> Got {
 }
 
 async fn figures(node: &TestNode) -> serde_json::Value {
-    let a = Kiosk::new(&node.url).ops_get("/api/v1/ops/assets").await;
+    let a = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/assets").await;
     assert_eq!(a.status, 200);
     a.body
 }
@@ -627,7 +627,7 @@ async fn the_operator_purges_an_object_a_prefix_or_everything() {
         origin.set(path, Spec::new("max-age=600", path));
     }
     let (node, _m) = node_for(&origin.url, "", "");
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let purge = |body: serde_json::Value| {
         let url = format!("{}/api/v1/ops/assets/purge", node.url);
         async move {

@@ -40,7 +40,7 @@ fn start(manifest: std::path::PathBuf, clock: &SteppedClock) -> TestNode {
 }
 
 async fn view(node: &TestNode, path: &str) -> Value {
-    let a = Kiosk::new(&node.url).ops_get(path).await;
+    let a = Kiosk::enrolled(&node.url).await.ops_get(path).await;
     assert_eq!(a.status, 200, "{path}: {}", a.body);
     a.body
 }
@@ -87,7 +87,7 @@ async fn a_forward_step_past_the_end_closes_nothing_and_the_true_end_counts_down
     let dir = tempfile::tempdir().unwrap();
     let clock = SteppedClock::new(0);
     let node = start(manifest(dir.path(), SignedDuration::from_secs(25), "10s", "5m"), &clock);
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     assert_eq!(kiosk.buy("before-the-step", &[("COCOA", 1)]).await.status, 201);
 
     // The laptop's clock jumps two hours forward: far past the event's end.
@@ -153,7 +153,7 @@ async fn a_backward_step_reopens_no_expired_quote() {
     let dir = tempfile::tempdir().unwrap();
     let clock = SteppedClock::new(0);
     let node = start(manifest(dir.path(), SignedDuration::from_hours(6), "5m", "3s"), &clock);
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let quote = kiosk.quote(&[("COCOA", 2)], None).await;
     assert_eq!(quote.status, 200, "{}", quote.body);
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -178,7 +178,7 @@ async fn a_booth_the_end_time_closed_is_reopened_by_the_lead_and_sells() {
     let dir = tempfile::tempdir().unwrap();
     let clock = SteppedClock::new(0);
     let node = start(manifest(dir.path(), SignedDuration::from_secs(3), "10s", "5m"), &clock);
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     // An order the booth cannot send anywhere (no hub): teardown stops before the wipe.
     assert_eq!(kiosk.buy("before-the-end", &[("COCOA", 1)]).await.status, 201);
     until(&node, "/api/v1/ops/teardown", "the countdown", Duration::from_secs(20), |v| {

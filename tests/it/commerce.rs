@@ -108,7 +108,7 @@ fn pricing_node(quote_ttl: &str) -> (TestNode, tempfile::TempDir) {
 #[tokio::test]
 async fn quote_order_status_round_trip() {
     let node = TestNode::start();
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let cat = k.get("/api/v1/catalogue").await;
     assert_eq!(cat.status, 200);
     let items = cat.body["items"].as_array().unwrap();
@@ -160,7 +160,7 @@ async fn quote_order_status_round_trip() {
 #[tokio::test]
 async fn idempotent_replay_and_conflicting_replay() {
     let node = TestNode::start();
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let q = k.quote(&[("COFFEE", 1)], None).await;
     let body = json!({"quote_token": q.body["token"], "payment": {"method": "cash"}});
     let first = k.order("same-key", &body).await;
@@ -189,7 +189,7 @@ async fn idempotent_replay_and_conflicting_replay() {
 #[tokio::test]
 async fn forged_expired_and_foreign_tokens_are_refused() {
     let (node, _dir) = pricing_node("2s");
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let q = k.quote(&[("TEE", 1)], None).await;
     let token = q.body["token"].as_str().unwrap().to_owned();
 
@@ -216,7 +216,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
 
     // A token from another node (its own signing key) is worthless here.
     let (other, _d2) = pricing_node("5m");
-    let foreign = Kiosk::new(&other.url).quote(&[("TEE", 1)], None).await;
+    let foreign = Kiosk::enrolled(&other.url).await.quote(&[("TEE", 1)], None).await;
     let r = k
         .order(
             "foreign",
@@ -238,7 +238,7 @@ type Basket<'a> = &'a [(&'a str, i64)];
 #[tokio::test]
 async fn every_promotion_kind_over_http() {
     let (node, _dir) = pricing_node("5m");
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     // (basket, tier, expected total, expected promotions)
     let cases: &[(Basket, Option<&str>, i64, &[&str])] = &[
         // Happy hour (always on here): 20% of 450 = 90 -> 360 each.
@@ -281,7 +281,7 @@ async fn every_promotion_kind_over_http() {
 #[tokio::test]
 async fn a_tier_is_priced_only_with_its_code() {
     let (node, _dir) = pricing_node("5m");
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     for code in [None, Some("harbour-member"), Some("")] {
         let r = k.quote_in_tier(&[("TEE", 1)], "member", code).await;
         assert_eq!((r.status, r.code()), (403, "tier_not_allowed"), "{code:?}: {}", r.body);
@@ -297,7 +297,7 @@ async fn a_tier_is_priced_only_with_its_code() {
 #[tokio::test]
 async fn bad_baskets_and_stock_give_clear_errors() {
     let (node, _dir) = pricing_node("5m");
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let cases: &[(Basket, Option<&str>, u16, &str)] = &[
         (&[("NOPE", 1)], None, 422, "unknown_sku"),
         (&[("TEE", 0)], None, 422, "bad_quantity"),
@@ -336,7 +336,7 @@ async fn bad_baskets_and_stock_give_clear_errors() {
 #[tokio::test]
 async fn contact_details_are_checked() {
     let node = TestNode::start();
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let q = k.quote(&[("TOTE", 1)], None).await;
     for (i, customer) in [
         json!({"email": "not-an-email"}),
@@ -359,7 +359,7 @@ async fn contact_details_are_checked() {
 #[tokio::test]
 async fn the_openapi_document_describes_the_api() {
     let node = TestNode::start();
-    let doc = Kiosk::new(&node.url).get("/api/v1/openapi.json").await;
+    let doc = Kiosk::enrolled(&node.url).await.get("/api/v1/openapi.json").await;
     assert_eq!(doc.status, 200);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
     for path in [

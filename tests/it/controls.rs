@@ -69,7 +69,7 @@ async fn degrading_lowers_the_sampling_the_node_actually_logs() {
         stderr: Some(log.clone()),
         ..Options::default()
     });
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     // 800 requests each: normal samples 10% (mean 80), reduced 1% (mean 8), essential none.
     let normal = traffic(&kiosk, 800, &log).await;
     degrade(&node, "reduced").await;
@@ -95,7 +95,7 @@ async fn a_degraded_booth_stays_degraded_after_a_crash_and_keeps_selling() {
     node.kill();
 
     let node = TestNode::start_with(Options { data_dir: Some(data.clone()), ..Options::default() });
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let view = kiosk.ops_get("/api/v1/ops/controls").await;
     assert_eq!(view.body["level"], "essential", "{}", view.body);
     assert_eq!(view.body["set_by"], "operator (api)");
@@ -139,7 +139,7 @@ async fn a_degraded_booth_stays_degraded_after_a_crash_and_keeps_selling() {
 #[tokio::test]
 async fn a_runbook_run_by_hand_fails_over_and_pauses_forwarding_and_says_so() {
     let node = TestNode::start();
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let (status, report) =
         control(&node, reqwest::Method::POST, "/api/v1/ops/runbooks/uplink-trouble/run", json!({}))
             .await;
@@ -176,7 +176,7 @@ async fn a_runbook_run_by_hand_fails_over_and_pauses_forwarding_and_says_so() {
 async fn teardown_until(node: &TestNode, state: &str) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let a = Kiosk::new(&node.url).ops_get("/api/v1/ops/teardown").await;
+        let a = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/teardown").await;
         assert_eq!(a.status, 200, "{}", a.body);
         if a.body["state"] == state {
             return a.body;
@@ -198,7 +198,7 @@ fn file_contains(path: &std::path::Path, needle: &str) -> bool {
 #[tokio::test]
 async fn an_offline_teardown_survives_sigkill_exports_wipes_and_stops_the_node() {
     let node = TestNode::start();
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let mut sold = Vec::new();
     for i in 0..4 {
         let q = kiosk.quote(&[("TOTE", 1)], None).await;
@@ -230,7 +230,7 @@ async fn an_offline_teardown_survives_sigkill_exports_wipes_and_stops_the_node()
         data_dir: Some(data.path().to_owned()),
         ..Options::default()
     });
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let q = kiosk.quote(&[("TOTE", 1)], None).await;
     assert_eq!((q.status, q.code()), (410, "booth_closed"), "closed after the restart too");
     let after = teardown_until(&node, "blocked").await;
@@ -283,8 +283,8 @@ async fn an_offline_teardown_survives_sigkill_exports_wipes_and_stops_the_node()
         data_dir: Some(data.path().to_owned()),
         ..Options::default()
     });
-    let q = Kiosk::new(&node.url).quote(&[("TOTE", 1)], None).await;
+    let q = Kiosk::enrolled(&node.url).await.quote(&[("TOTE", 1)], None).await;
     assert_eq!(q.status, 410);
-    let view = Kiosk::new(&node.url).ops_get("/api/v1/ops/teardown").await.body;
+    let view = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/teardown").await.body;
     assert_eq!(view["state"], "finished", "{view:#}");
 }

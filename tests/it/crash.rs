@@ -70,7 +70,7 @@ async fn acknowledged_orders_survive_sigkill() {
                     let lines = json!({"lines": [{"sku": "TOTE", "qty": 1 + (n % 3)}, {"sku": "COFFEE", "qty": 1}]});
                     let (status, quote) = with_retry(|| http.post(format!("{url}/api/v1/quotes")).json(&lines).send()).await;
                     assert_eq!(status, 200, "{quote}");
-                    let body = json!({"quote_token": quote["token"], "payment": {"method": "card"}});
+                    let body = json!({"quote_token": quote["token"], "payment": {"method": "pay_at_pickup"}});
                     let (status, receipt) =
                         with_retry(|| http.post(format!("{url}/api/v1/orders")).header("idempotency-key", &key).json(&body).send()).await;
                     assert_eq!(status, 201, "{key}: {receipt}");
@@ -96,7 +96,7 @@ async fn acknowledged_orders_survive_sigkill() {
 
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() > 100, "the test placed too few orders to mean anything: {}", acked.len());
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let ids: std::collections::HashSet<&String> = acked.values().map(|(id, _)| id).collect();
     assert_eq!(ids.len(), acked.len(), "two keys got the same order id");
     for (key, (id, _)) in &acked {

@@ -15,6 +15,7 @@ mod media;
 mod operator_token;
 mod pairing;
 mod robustness;
+mod selling;
 mod staff;
 mod telemetry;
 mod tls;

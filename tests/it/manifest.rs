@@ -84,7 +84,7 @@ async fn valid_edits_apply_live_and_invalid_edits_keep_the_last_good_manifest() 
     let dir = tempfile::tempdir().unwrap();
     let path = demo_manifest_in(dir.path());
     let node = TestNode::start_with(Options { manifest: Some(path.clone()), ..Options::default() });
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let old_quote = k.quote(&[("TOTE", 1)], None).await;
     assert_eq!(old_quote.body["total"], 900);
     assert_eq!(old_quote.body["manifest_version"], 1);

@@ -21,7 +21,7 @@ async fn ops_post(node: &TestNode, path: &str, body: Value) -> (u16, Value) {
 async fn fleet_until(node: &TestNode, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let fleet = Kiosk::new(&node.url).ops_get("/api/v1/ops/fleet").await.body;
+        let fleet = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/fleet").await.body;
         if ok(&fleet) {
             return fleet;
         }
@@ -49,7 +49,7 @@ async fn booths_on_the_demo_key_do_not_pair_by_it_and_pair_with_a_code() {
     std::fs::write(&path_a, text).unwrap();
     let a = TestNode::start_with(Options { manifest: Some(path_a), ..Options::default() });
 
-    let devices = Kiosk::new(&a.url).ops_get("/api/v1/ops/devices").await.body;
+    let devices = Kiosk::enrolled(&a.url).await.ops_get("/api/v1/ops/devices").await.body;
     assert_eq!(devices["discovery"]["key_source"], "published", "{devices:#}");
     assert_eq!(devices["discovery"]["fingerprint"], "", "no key in force");
     let notice = devices["discovery"]["key_notice"].as_str().unwrap();
@@ -72,7 +72,7 @@ async fn booths_on_the_demo_key_do_not_pair_by_it_and_pair_with_a_code() {
         ops_post(&a, &format!("/api/v1/ops/peers/{id_b}/pair"), json!({ "code": shown["code"] }))
             .await;
     assert_eq!((status, &booth["paired"]), (200, &json!(true)), "{booth:#}");
-    let devices = Kiosk::new(&a.url).ops_get("/api/v1/ops/devices").await.body;
+    let devices = Kiosk::enrolled(&a.url).await.ops_get("/api/v1/ops/devices").await.body;
     assert_eq!(devices["discovery"]["key_source"], "pairing_code");
     assert_eq!(devices["discovery"]["key_notice"], Value::Null);
 }

@@ -16,7 +16,7 @@ async fn assert_alive(k: &Kiosk) {
 #[tokio::test]
 async fn malformed_wrong_and_huge_bodies_get_json_errors() {
     let node = TestNode::start();
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
         ("/api/v1/quotes", "application/json", b"{\"lines\": [".to_vec(), 400, "malformed_json"),
         ("/api/v1/quotes", "application/json", b"\xff\xfe garbage".to_vec(), 400, "malformed_json"),
@@ -102,7 +102,7 @@ fn oversize_body_is_refused_before_it_is_sent(url: &str) {
 #[tokio::test]
 async fn unknown_paths_and_methods_are_json() {
     let node = TestNode::start();
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let r = k.get("/api/v1/nothing-here").await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     let r = Kiosk::answer_of(
@@ -154,7 +154,7 @@ fn oversize_headers_are_refused_and_the_node_stays_up() {
 #[tokio::test]
 async fn random_garbage_never_crashes_the_node() {
     let mut node = TestNode::start();
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(0xB007);
     let fragments = [
         "{",
@@ -214,7 +214,7 @@ async fn sigterm_stops_cleanly_and_keeps_every_order() {
         ..Default::default()
     };
     let node = TestNode::start_with(opts());
-    let k = Kiosk::new(&node.url);
+    let k = Kiosk::enrolled(&node.url).await;
     let mut ids = Vec::new();
     for i in 0..20 {
         let o = k.buy(&format!("t{i}"), &[("TOTE", 1)]).await;
@@ -224,7 +224,7 @@ async fn sigterm_stops_cleanly_and_keeps_every_order() {
     let status = node.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");
     let again = TestNode::start_with(opts());
-    let k = Kiosk::new(&again.url);
+    let k = Kiosk::enrolled(&again.url).await;
     for id in ids {
         assert_eq!(k.get(&format!("/api/v1/orders/{id}")).await.status, 200);
     }

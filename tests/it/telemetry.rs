@@ -40,7 +40,7 @@ fn run_with_stdin(program: &Path, args: &[&str], input: &str) -> (bool, String) 
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_are_timed_by_route_template_and_exposed_for_prometheus() {
     let node = TestNode::start();
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     for _ in 0..5 {
         assert_eq!(kiosk.quote(&[("MUG-GLOW", 1)], None).await.status, 200);
     }
@@ -142,7 +142,7 @@ async fn spend_is_metered_priced_and_survives_a_restart() {
         })
     };
     let node = start();
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     for _ in 0..200 {
         assert_eq!(kiosk.get("/api/v1/catalogue").await.status, 200);
     }
@@ -186,7 +186,7 @@ async fn spend_is_metered_priced_and_survives_a_restart() {
     // A clean stop saves the ledger; the next run starts from it.
     assert!(node.terminate().success());
     let node = start();
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let again = kiosk.ops_get("/api/v1/ops/status").await;
     let (usage, micro) = spend_of(&again.body, "edge");
     assert!(
@@ -198,7 +198,7 @@ async fn spend_is_metered_priced_and_survives_a_restart() {
 #[tokio::test(flavor = "multi_thread")]
 async fn charts_are_served_as_svg_and_png_to_the_operator() {
     let node = TestNode::start();
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     assert_eq!(kiosk.get("/api/v1/ops/charts/spend.svg").await.status, 401);
     let client = TestNode::client();
     let get =
@@ -260,7 +260,7 @@ async fn the_simulator_plays_a_booth_and_the_node_sees_it() {
     assert!(report["bursts"].as_u64() >= Some(1), "{report}");
     assert_eq!(report["failures"], 0);
 
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let status = kiosk.ops_get("/api/v1/ops/status").await.body;
     let (edge, _) = spend_of(&status, "edge");
     assert!(

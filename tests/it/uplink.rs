@@ -94,7 +94,7 @@ fn start_booth(manifest: std::path::PathBuf) -> TestNode {
 }
 
 async fn link_view(node: &TestNode) -> Value {
-    let a = Kiosk::new(&node.url).ops_get("/api/v1/ops/uplink").await;
+    let a = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/uplink").await;
     assert_eq!(a.status, 200, "{}", a.body);
     a.body
 }
@@ -131,7 +131,7 @@ fn drained(v: &Value) -> bool {
 
 /// Buys `n` orders with up to 8 kiosks at once; returns the order ids.
 async fn buy_many(node: &TestNode, n: usize, tag: &str) -> Vec<String> {
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let ids = Arc::new(Mutex::new(Vec::new()));
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let workers: Vec<_> = (0..8)
@@ -202,7 +202,7 @@ async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
     let v = link_view(&node).await;
     assert_eq!(v["uplink"], "up");
     assert!(v["last_sync"].is_string() && v["delivered"].as_u64().unwrap() >= 40, "{v}");
-    let status = Kiosk::new(&node.url).ops_get("/api/v1/ops/status").await;
+    let status = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/status").await;
     assert_eq!(status.body["link"]["mode"], "online", "the status API carries the mode");
     // What the uplink carried is metered: heartbeats and order batches, in spend.
     let spend = &status.body["spend"];
@@ -373,7 +373,7 @@ async fn a_rejected_order_is_quarantined_without_blocking_the_others_and_can_be_
     let _hub = Hub::start(&pg, &format!("127.0.0.1:{port}"));
     until(&node, "drained", Duration::from_secs(30), |v| drained(v) && v["quarantined"] == 1).await;
     assert_eq!(at_hub(&pg, "stand-3"), (29, 29), "every other order went through");
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
     let q = kiosk.ops_get("/api/v1/ops/orders?status=quarantined").await;
     assert_eq!(q.body["orders"][0]["order_id"], bad.as_str());
     let reason = q.body["orders"][0]["status_reason"].as_str().unwrap();
@@ -439,7 +439,7 @@ async fn offline_limits_need_the_operators_approval_and_the_runway_says_how_far(
         "[]",
     ));
     until(&node, "offline", Duration::from_secs(10), mode_is("offline")).await;
-    let kiosk = Kiosk::new(&node.url);
+    let kiosk = Kiosk::enrolled(&node.url).await;
 
     // Over the per-order cap: refused in words, waiting for approval.
     let q = kiosk.quote(&[("TOTE", 6)], None).await;
@@ -540,7 +540,7 @@ async fn with_its_uplink_cut_a_booth_relays_through_a_paired_booth_and_returns_t
     let relaying = until(&a, "A relays", Duration::from_secs(10), mode_is("relay")).await;
     eprintln!("uplink loss → relaying through a peer in {} ms", relaying.as_millis());
     let v = link_view(&a).await;
-    let b_id = Kiosk::new(&b.url).get("/api/v1/peer/hello").await.body["id"].clone();
+    let b_id = Kiosk::enrolled(&b.url).await.get("/api/v1/peer/hello").await.body["id"].clone();
     assert_eq!(v["relay_via"]["id"], b_id, "{v}");
     let ids = buy_many(&a, 120, "relayed").await;
     until(&a, "drained through B", Duration::from_secs(30), drained).await;
@@ -899,7 +899,7 @@ async fn two_paired_booths_ten_minutes_apart_still_relay_and_the_skew_is_shown_a
         v["relay_candidates"].as_array().is_some_and(|c| !c.is_empty())
     })
     .await;
-    let fleet = Kiosk::new(&a.url).ops_get("/api/v1/ops/fleet").await.body;
+    let fleet = Kiosk::enrolled(&a.url).await.ops_get("/api/v1/ops/fleet").await.body;
     let stand_b = &fleet["booths"][0];
     assert_eq!(stand_b["paired"], true, "{fleet:#}");
     let offset = stand_b["clock_offset_ms"].as_i64().unwrap();
@@ -973,7 +973,7 @@ async fn each_degrade_level_lowers_the_heartbeat_bytes_measured_over_the_uplink(
     let node = start_booth(path);
     until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
     let heartbeats = || async {
-        let status = Kiosk::new(&node.url).ops_get("/api/v1/ops/status").await.body;
+        let status = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/status").await.body;
         let t = status["spend"]["traffic"]
             .as_array()
             .unwrap()
@@ -1004,7 +1004,7 @@ async fn each_degrade_level_lowers_the_heartbeat_bytes_measured_over_the_uplink(
     assert!(per_minute[0] > per_minute[1] && per_minute[1] > per_minute[2], "{per_minute:?}");
     assert!(per_minute[2] > 0, "essential still sends heartbeats");
 
-    let controls = Kiosk::new(&node.url).ops_get("/api/v1/ops/controls").await.body;
+    let controls = Kiosk::enrolled(&node.url).await.ops_get("/api/v1/ops/controls").await.body;
     let reduced = controls["levels"].as_array().unwrap().iter().find(|l| l["name"] == "reduced");
     let reduced = reduced.unwrap();
     assert!(reduced["saves_bytes_per_minute"].as_u64().unwrap() > 0, "{reduced}");

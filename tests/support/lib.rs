@@ -338,8 +338,30 @@ impl Answer {
 }
 
 impl Kiosk {
+    /// A device the booth knows nothing of (an attendee's phone): it may only choose
+    /// the manifest's `payments.phones`.
     pub fn new(url: &str) -> Kiosk {
         Kiosk { url: url.to_owned(), http: TestNode::client() }
+    }
+
+    /// One of the booth's own kiosks: enrolled by the lead, sending its key on every
+    /// request, so it may take card and cash.
+    pub async fn enrolled(url: &str) -> Kiosk {
+        let name = format!("test kiosk {:08x}", rand::random::<u32>());
+        let r = TestNode::client()
+            .post(format!("{url}/api/v1/ops/kiosks"))
+            .bearer_auth(OPERATOR_TOKEN)
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("enroll a kiosk");
+        assert_eq!(r.status().as_u16(), 201, "enrolling a kiosk");
+        let body: Value = r.json().await.expect("the enrolled kiosk");
+        let token = body["token"].as_str().expect("a kiosk key").to_owned();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-boothcloud-kiosk", token.parse().expect("a header value"));
+        let http = TestNode::client_builder().default_headers(headers).build().expect("client");
+        Kiosk { url: url.to_owned(), http }
     }
 
     /// The answer to a `method` request, as JSON, checked against the node's OpenAPI

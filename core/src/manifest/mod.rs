@@ -10,6 +10,7 @@
 
 pub mod controls;
 pub mod parse;
+pub mod selling;
 
 use core::net::SocketAddr;
 
@@ -20,6 +21,7 @@ use crate::money::{Currency, Minor};
 
 pub use controls::{DegradeLevel, Runbook, RunbookStep, Sheddable, TranscodeMode, Trigger};
 pub use parse::parse;
+pub use selling::{PaymentMethod, Selling, ShopSettings};
 
 /// The demo manifest compiled into the binary: a believable winter-market booth.
 pub const DEMO_MANIFEST: &str = include_str!("demo.toml");
@@ -49,6 +51,8 @@ pub struct Manifest {
     pub degrade: Vec<DegradeLevel>,
     pub runbooks: Vec<Runbook>,
     pub teardown: TeardownSettings,
+    /// Payments, pickup numbers and the shop (`[payments]`, `[pickup]`, `[shop]`).
+    pub selling: Selling,
 }
 
 /// The end of the event (`[teardown]`): when teardown starts by itself, where it

@@ -54,6 +54,12 @@ struct RawManifest {
     runbooks: Vec<Spanned<controls::RawRunbook>>,
     #[serde(default)]
     teardown: RawTeardown,
+    #[serde(default)]
+    payments: selling::RawPayments,
+    #[serde(default)]
+    pickup: selling::RawPickup,
+    #[serde(default)]
+    shop: selling::RawShop,
 }
 
 #[derive(Deserialize, Default)]
@@ -656,6 +662,8 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let media = check_media(c, raw.media, uplink.upstream.is_some());
     let offline = check_offline(c, raw.offline);
     let teardown = check_teardown(c, raw.teardown);
+    let skus: Vec<&str> = catalogue.iter().map(|i| i.sku.as_str()).collect();
+    let selling = selling::check_selling(c, raw.payments, raw.pickup, raw.shop, &skus);
     let degrade = controls::check_degrade(c, &raw.degrade);
     let runbooks =
         controls::check_runbooks(c, &raw.runbooks, &degrade, raw.uplink.fallback_origin.is_some());
@@ -677,6 +685,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         teardown,
         degrade,
         runbooks,
+        selling,
     }
 }
 

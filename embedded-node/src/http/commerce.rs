@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use crate::checkout::{OrderAttempt, TierAsk};
+use crate::checkout::{OrderAttempt, Seller, TierAsk};
 use crate::orders::{Captured, Contact, OrderView, PaymentMethod, MAX_IDEMPOTENCY_KEY};
 use crate::services::Services;
 use boothcloud_core::manifest::Item;
@@ -35,6 +35,31 @@ pub struct CatalogueItem {
     available: Option<u32>,
 }
 
+/// How the shop and the counter look and behave (`[shop]`, `[pickup]`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ShopView {
+    /// The event's name, shown as the shop's title.
+    name: String,
+    theme_color: String,
+    background_color: String,
+    /// A kiosk left alone this long shows its attract screen and empties the basket.
+    attract_after_s: i64,
+    /// Stock at or below this is shown as low at the counter.
+    low_stock_at: u32,
+    /// SKUs first on the counter's grid.
+    favourites: Vec<String>,
+    pickup_prefix: String,
+}
+
+/// The ways to pay (`[payments]`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PaymentsView {
+    /// What an enrolled kiosk, staff and the lead may take.
+    methods: Vec<PaymentMethod>,
+    /// What a device that is neither enrolled nor signed in may choose.
+    phones: Vec<PaymentMethod>,
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Catalogue {
     event: String,
@@ -43,6 +68,8 @@ pub struct Catalogue {
     tiers: Vec<String>,
     items: Vec<CatalogueItem>,
     promotions: Vec<PromotionInfo>,
+    shop: ShopView,
+    payments: PaymentsView,
 }
 
 /// The catalogue and promotions in force.
@@ -65,6 +92,23 @@ async fn catalogue(State(state): State<Services>) -> Json<Catalogue> {
             })
             .collect(),
         promotions: book.promotions().to_vec(),
+        shop: {
+            let m = &loaded.manifest;
+            let shop = &m.selling.shop;
+            ShopView {
+                name: m.event.name.clone(),
+                theme_color: shop.theme_color.clone(),
+                background_color: shop.background_color.clone(),
+                attract_after_s: shop.attract_after.as_secs(),
+                low_stock_at: shop.low_stock_at,
+                favourites: shop.favourites.clone(),
+                pickup_prefix: m.selling.pickup_prefix.clone(),
+            }
+        },
+        payments: PaymentsView {
+            methods: loaded.manifest.selling.methods.clone(),
+            phones: loaded.manifest.selling.phones.clone(),
+        },
     })
 }
 
@@ -137,6 +181,13 @@ async fn create_quote(
 #[serde(deny_unknown_fields)]
 pub struct Payment {
     method: PaymentMethod,
+    /// The card terminal slip's reference (card only; 1–40 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+    /// Cash handed over, in minor units (cash only; at least the total): the receipt
+    /// says the change due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tendered: Option<Minor>,
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -149,15 +200,18 @@ pub struct OrderRequest {
     customer: Option<Contact>,
 }
 
-/// Places an order for a quote. Durable in SQLite before the 201.
+/// Places an order for a quote. Durable in SQLite before the 201, which carries the
+/// order's pickup number and its receipt's address. A device that is neither an
+/// enrolled kiosk (`X-Boothcloud-Kiosk`) nor signed-in staff or the lead
+/// (`Authorization`) may choose only the manifest's `payments.phones`.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "commerce", request_body = OrderRequest,
     params(("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters; a retry with the same key and body returns the first response")),
     responses((status = 201, body = crate::orders::OrderReceipt, headers(("Location" = String), ("Idempotent-Replayed" = String))),
               (status = 400, description = "missing or invalid Idempotency-Key, malformed JSON", body = ErrorBody),
-              (status = 403, description = "offline and over an offline limit: the operator must approve it first (`offline_limit`)", body = ErrorBody),
+              (status = 403, description = "offline and over an offline limit: the operator must approve it first (`offline_limit`); a way to pay this booth or this device may not use (`payment_not_allowed`)", body = ErrorBody),
               (status = 409, description = "quote already used, or out of stock", body = ErrorBody),
               (status = 410, description = "the booth has closed (teardown): no new orders (`booth_closed`)", body = ErrorBody),
-              (status = 422, description = "invalid or expired quote token, key reused with another body, bad contact", body = ErrorBody),
+              (status = 422, description = "invalid or expired quote token, key reused with another body, bad contact, payment details that do not fit the method (`invalid_payment`)", body = ErrorBody),
               (status = 503, description = "storage unavailable; retry with the same key", body = ErrorBody)))]
 async fn create_order(
     State(state): State<Services>,
@@ -172,12 +226,39 @@ async fn create_order(
         request_hash,
         quote_token: req.quote_token,
         payment: req.payment.method,
+        reference: req.payment.reference,
+        tendered: req.payment.tendered,
         customer: req.customer,
+        seller: seller(&state, &headers),
     };
     Ok(match state.checkout.place_order(attempt).await? {
         Captured::New(response) => receipt_response(response, false),
         Captured::Replayed(response) => receipt_response(response, true),
     })
+}
+
+/// Who is asking: the lead, a staff member signed in on the device, an enrolled kiosk,
+/// or anyone else (a phone).
+pub(super) fn seller(state: &Services, headers: &HeaderMap) -> Seller {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if bearer.is_some_and(|t| state.operator_token.is(t)) {
+        return Seller::Lead;
+    }
+    if let Some(member) = super::staff::member_of(state, headers) {
+        return Seller::Staff(member.name);
+    }
+    let kiosk = headers
+        .get(crate::kiosks::KIOSK_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| state.kiosks.check(t.trim()));
+    if kiosk.is_some() {
+        return Seller::Kiosk;
+    }
+    Seller::Phone
 }
 
 fn receipt_response(body: String, replayed: bool) -> Response {
@@ -223,7 +304,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// An order and where it is on its way upstream. Contact details are not shown here.
+/// An order, where it is on its way upstream and where it is at the counter. Contact
+/// details are not shown here.
 #[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "commerce",
     params(("order_id" = String, Path)),
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]

@@ -1,12 +1,15 @@
-//! The booth screen's files, embedded in the binary and served at `/`, so an ops lead
-//! can open any booth's dashboard from a tablet with nothing installed.
+//! The front end's files, embedded in the binary: the booth screen at `/` (so an ops
+//! lead can open any booth's dashboard from a tablet with nothing installed), the shop
+//! at `/shop/` with its web app manifest and service worker, the counter at
+//! `/counter/`, the pickup board at `/pickup/` and receipts at `/r/<id>`.
 //!
-//! Owns: `GET /` and `GET /_app/{file}` (Vite's hashed bundles: cached for a year) and
-//! the favicon. `index.html` is never cached, so a new build is picked up at once.
+//! Owns: those pages, `GET /_app/{file}` (Vite's hashed bundles: cached for a year),
+//! the icons, and the shop's manifest, made from the event (name, colours). Pages and
+//! the service worker are never cached, so a new build is picked up at once.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use include_dir::{include_dir, Dir};
@@ -17,14 +20,60 @@ use crate::services::Services;
 static UI: Dir<'static> = include_dir!("$BOOTHCLOUD_UI_DIR");
 
 pub fn routes() -> Router<Services> {
+    let page = |name: &'static str| get(move || async move { file(name, false) });
     Router::new()
-        .route("/", get(|| async { file("index.html", false) }))
-        .route("/index.html", get(|| async { file("index.html", false) }))
-        .route("/favicon.png", get(|| async { file("favicon.png", false) }))
+        .route("/", page("index.html"))
+        .route("/index.html", page("index.html"))
+        .route("/favicon.png", page("favicon.png"))
+        .route("/shop", get(|| async { Redirect::permanent("/shop/") }))
+        .route("/shop/", page("shop.html"))
+        .route("/shop.html", page("shop.html"))
+        .route("/shop/manifest.webmanifest", get(web_app_manifest))
+        .route("/shop-sw.js", page("shop-sw.js"))
+        .route("/shop-icon-192.png", page("shop-icon-192.png"))
+        .route("/shop-icon-512.png", page("shop-icon-512.png"))
+        .route("/counter", get(|| async { Redirect::permanent("/counter/") }))
+        .route("/counter/", page("counter.html"))
+        .route("/counter.html", page("counter.html"))
+        .route("/pickup", get(|| async { Redirect::permanent("/pickup/") }))
+        .route("/pickup/", page("pickup.html"))
+        .route("/pickup.html", page("pickup.html"))
+        .route("/r/{receipt_id}", page("receipt.html"))
+        .route("/receipt.html", page("receipt.html"))
         .route(
             "/_app/{*file}",
             get(|Path(name): Path<String>| async move { file(&format!("_app/{name}"), true) }),
         )
+}
+
+/// The shop's web app manifest, from the event: its name and the shop's colours.
+async fn web_app_manifest(State(state): State<Services>) -> Response {
+    let loaded = state.manifest.current();
+    let m = &loaded.manifest;
+    let shop = &m.selling.shop;
+    let short: String = m.event.name.chars().take(12).collect();
+    let body = serde_json::json!({
+        "name": m.event.name,
+        "short_name": short,
+        "id": "/shop/",
+        "start_url": "/shop/",
+        "scope": "/shop/",
+        "display": "standalone",
+        "theme_color": shop.theme_color,
+        "background_color": shop.background_color,
+        "icons": [
+            {"src": "/shop-icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/shop-icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any maskable"}
+        ]
+    });
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/manifest+json")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn file(path: &str, immutable: bool) -> Response {
@@ -43,6 +92,10 @@ fn file(path: &str, immutable: bool) -> Response {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
         );
+    }
+    if path == "shop-sw.js" {
+        // Its scope is the shop only (`/shop/`), from the site's root.
+        headers.insert("service-worker-allowed", HeaderValue::from_static("/shop/"));
     }
     response
 }

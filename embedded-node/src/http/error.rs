@@ -154,6 +154,28 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::BadContact(why) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contact", why)
             }
+            CheckoutError::PaymentNotAllowed(why) => {
+                ApiError::new(StatusCode::FORBIDDEN, "payment_not_allowed", why)
+            }
+            CheckoutError::BadPayment(why) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_payment", why)
+            }
         }
+    }
+}
+
+impl From<crate::orders::CounterError> for ApiError {
+    fn from(e: crate::orders::CounterError) -> ApiError {
+        use crate::orders::CounterError as C;
+        let (status, code) = match &e {
+            C::NotFound => (StatusCode::NOT_FOUND, "order_not_found"),
+            C::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid_transition"),
+            C::PaymentNeeded => (StatusCode::UNPROCESSABLE_ENTITY, "payment_needed"),
+            C::AlreadySynced => (StatusCode::CONFLICT, "already_synced"),
+            C::RefundExceeds { .. } => (StatusCode::CONFLICT, "refund_exceeds"),
+            C::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            C::Database(_) => return ApiError::internal(e),
+        };
+        ApiError::new(status, code, e.to_string())
     }
 }

@@ -22,6 +22,7 @@ mod openapi;
 mod operator_token;
 mod peers;
 pub mod plain;
+mod selling;
 pub mod serve;
 mod shed;
 mod staff;
@@ -115,6 +116,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(staff::routes())
         .merge(enroll::routes())
         .merge(kiosks::routes())
+        .merge(selling::routes())
         .split_for_parts()
 }
 

@@ -6,7 +6,8 @@
 //! venue network. From anywhere else only: the booth CA and the
 //! enrollment page, health, and — unless the manifest turns it off
 //! (`node.shop_on_http = false`) — the public shop (catalogue, quotes, orders, an
-//! order's state, storefront assets) for customers' phones, which cannot enroll. Pages
+//! order's state, storefront assets, the shop's pages, receipts and the pickup board)
+//! for customers' phones, which cannot enroll. Other pages
 //! are redirected to HTTPS; every other API call is refused with `403 https_required`
 //! and never reaches a handler. Never: answers an operator, staff, peer or upload
 //! route to the network in clear.
@@ -44,8 +45,14 @@ pub fn verdict(method: &Method, path: &str, shop_on_http: bool) -> Verdict {
         return Verdict::Serve;
     }
     if shop_on_http {
-        let shop_read =
-            path == "/api/v1/catalogue" || path.starts_with("/assets/") || is_order_state(path);
+        let shop_read = path == "/api/v1/catalogue"
+            || path.starts_with("/assets/")
+            || is_order_state(path)
+            || is_shop_page(path)
+            || path == "/api/v1/pickup"
+            || path.strip_prefix("/api/v1/receipts/").is_some_and(|r| {
+                !r.is_empty() && r.trim_end_matches("/qr.svg").find('/').is_none()
+            });
         let shop = (read && shop_read)
             || (method == Method::POST && (path == "/api/v1/quotes" || path == "/api/v1/orders"))
             // CORS preflights of those, from a shop page on another origin.
@@ -61,6 +68,27 @@ pub fn verdict(method: &Method, path: &str, shop_on_http: bool) -> Verdict {
     } else {
         Verdict::Refuse
     }
+}
+
+/// The public shop's pages and what they load: the shop (without its service worker,
+/// which browsers allow only over HTTPS), receipts, the pickup board, the bundles and
+/// icons.
+fn is_shop_page(path: &str) -> bool {
+    matches!(
+        path,
+        "/shop"
+            | "/shop/"
+            | "/shop.html"
+            | "/shop/manifest.webmanifest"
+            | "/pickup"
+            | "/pickup/"
+            | "/pickup.html"
+            | "/receipt.html"
+            | "/favicon.png"
+            | "/shop-icon-192.png"
+            | "/shop-icon-512.png"
+    ) || path.strip_prefix("/_app/").is_some_and(|f| !f.is_empty())
+        || path.strip_prefix("/r/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// `/api/v1/orders/{id}` (one segment, no deeper).
@@ -160,8 +188,15 @@ mod tests {
         ] {
             assert_eq!(verdict(&m, p, true), Verdict::Refuse, "{m} {p}");
         }
-        for p in ["/", "/index.html", "/_app/x.js", "/shop/"] {
+        for p in ["/", "/index.html", "/counter/", "/counter.html", "/shop-sw.js", "/r/a/b"] {
             assert_eq!(verdict(&Method::GET, p, true), Verdict::Redirect, "{p}");
+        }
+        for (m, p) in [
+            (Method::GET, "/api/v1/counter/orders"),
+            (Method::POST, "/api/v1/counter/orders/abc/refunds"),
+            (Method::GET, "/api/v1/receipts/a/b/qr.svg"),
+        ] {
+            assert_eq!(verdict(&m, p, true), Verdict::Refuse, "{m} {p}");
         }
     }
 
@@ -173,11 +208,22 @@ mod tests {
             (Method::POST, "/api/v1/orders"),
             (Method::GET, "/api/v1/orders/0190-abc"),
             (Method::GET, "/assets/img/tote.jpg"),
+            (Method::GET, "/shop/"),
+            (Method::GET, "/_app/shop-1a2b.js"),
+            (Method::GET, "/r/0123456789abcdefghjkmnpqrs"),
+            (Method::GET, "/pickup/"),
+            (Method::GET, "/api/v1/pickup"),
+            (Method::GET, "/api/v1/receipts/0123456789abcdefghjkmnpqrs"),
+            (Method::GET, "/api/v1/receipts/0123456789abcdefghjkmnpqrs/qr.svg"),
         ];
         for (m, p) in &shop {
             assert_eq!(verdict(m, p, true), Verdict::Serve, "{m} {p}");
             // With the shop off, its calls are refused and its pictures sent to HTTPS.
-            let off = if p.starts_with("/assets/") { Verdict::Redirect } else { Verdict::Refuse };
+            let off = if p.starts_with("/api/") || *m != Method::GET {
+                Verdict::Refuse
+            } else {
+                Verdict::Redirect
+            };
             assert_eq!(verdict(m, p, false), off, "{m} {p} with the shop off");
         }
         for p in ["/ca.pem", "/ca.crt", "/enroll", "/healthz"] {

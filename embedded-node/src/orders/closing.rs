@@ -16,7 +16,7 @@ impl OrderQueue {
     /// Every order the upstream does not have (captured, syncing or quarantined), oldest
     /// first, contact details included.
     pub async fn not_synced(&self) -> Result<Vec<OrderView>, OrderError> {
-        let rows = sqlx::query(&format!("SELECT {VIEW_COLUMNS} FROM orders WHERE status != 'synced' ORDER BY created_ms, order_id"))
+        let rows = sqlx::query(&format!("SELECT {VIEW_COLUMNS} FROM orders WHERE status NOT IN ('synced', 'voided') ORDER BY created_ms, order_id"))
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(|r| view(r, true)).collect())
@@ -54,7 +54,7 @@ impl OrderQueue {
     /// Orders a wipe would lose: neither synced nor exported.
     pub async fn unsafe_to_wipe(&self) -> Result<i64, OrderError> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE status != 'synced' AND exported_ms IS NULL",
+            "SELECT COUNT(*) FROM orders WHERE status NOT IN ('synced', 'voided') AND exported_ms IS NULL",
         )
         .fetch_one(&self.pool)
         .await?)

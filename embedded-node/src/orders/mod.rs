@@ -16,6 +16,7 @@
 //!   transaction as the order.
 
 mod closing;
+mod counter;
 mod queue;
 mod states;
 
@@ -25,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use boothcloud_core::money::Minor;
 use boothcloud_core::signing::quote::{QuoteClaims, TokenLine};
 
+pub use counter::{
+    CounterError, CounterOrder, Fulfilment, NamedLine, OpenView, PickupBoard, Receipt, Refund,
+};
 pub use queue::{OrderQueue, QueueWriter};
 pub use states::SyncState;
 
@@ -49,25 +53,7 @@ pub enum OrderError {
     Database(#[from] sqlx::Error),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    Card,
-    Cash,
-    Mobile,
-    Voucher,
-}
-
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::Card => "card",
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::Mobile => "mobile",
-            PaymentMethod::Voucher => "voucher",
-        }
-    }
-}
+pub use boothcloud_core::manifest::PaymentMethod;
 
 /// Contact details a customer chose to leave (for a receipt). Personal data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -115,6 +101,15 @@ pub struct NewOrder {
     pub now: Timestamp,
     /// For each line, the SKU's stock in the manifest now in force (`None`: not tracked).
     pub stock: Vec<Option<u32>>,
+    /// The card terminal slip's reference (card only).
+    pub payment_reference: Option<String>,
+    /// Cash handed over (cash only; at least the total).
+    pub tendered: Option<Minor>,
+    /// The staff member who rang it up (`lead` for the booth lead); `None` for a kiosk
+    /// or a phone.
+    pub sold_by: Option<String>,
+    /// The booth's pickup number prefix (`A` gives `A-001`).
+    pub pickup_prefix: String,
 }
 
 /// The answer to a successful `POST /api/v1/orders`.
@@ -130,6 +125,19 @@ pub struct OrderReceipt {
     pub payment: PaymentMethod,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// Called out at the counter and shown on the pickup board (`A-042`); never reused
+    /// within the event.
+    pub pickup_number: String,
+    /// The public receipt's id: unguessable, no contact details behind it.
+    pub receipt_id: String,
+    /// The digital receipt, which follows the order live (`/r/<receipt_id>`).
+    pub receipt_url: String,
+    /// Cash handed over minus the total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_due: Option<Minor>,
+    /// The card terminal slip's reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_reference: Option<String>,
 }
 
 /// How a capture ended.
@@ -164,6 +172,12 @@ pub struct OrderView {
     pub synced_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<Contact>,
+    /// Where the order is at the counter.
+    pub fulfilment: Fulfilment,
+    /// `None` for orders taken before pickup numbers existed.
+    pub pickup_number: Option<String>,
+    /// Whether it is paid (a pay-at-pickup order is not until it is collected).
+    pub paid: bool,
 }
 
 /// Orders per state, for the dashboard and the status API.
@@ -173,7 +187,7 @@ pub struct QueueCounts {
     pub syncing: i64,
     pub synced: i64,
     pub quarantined: i64,
-    /// Sum of totals of every order.
+    /// Sum of totals of every order not voided, less refunds.
     pub revenue: Minor,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub oldest_unsynced: Option<Timestamp>,

@@ -39,27 +39,38 @@ use super::*;
 pub const MAX_BATCH: usize = 256;
 
 /// An order handed to the writer, with its row made ready by the request (on the
-/// request's own core, in parallel with the others): only the SQL is left for the
-/// writer, which every order waits for in turn.
+/// request's own core, in parallel with the others): only the SQL and its pickup number
+/// are left for the writer, which every order waits for in turn.
 struct Job {
     order: NewOrder,
     /// The order's id, should it be stored now.
     order_id: String,
+    /// Its public receipt's id: 128 random bits.
+    receipt_id: String,
     /// The quoted lines as the `lines` column holds them (JSON).
     lines: String,
-    /// The 201 body, should it be stored now.
-    receipt: String,
     reply: oneshot::Sender<Result<Captured, OrderError>>,
 }
 
 impl Job {
     fn new(order: NewOrder, reply: oneshot::Sender<Result<Captured, OrderError>>) -> Job {
         let order_id = uuid::Uuid::now_v7().to_string();
+        let receipt_id = receipt_id();
         let lines = serde_json::to_string(&order.claims.lines).expect("lines serialize");
-        let receipt = receipt(&order_id, &order);
-        Job { order, order_id, lines, receipt, reply }
+        Job { order, order_id, receipt_id, lines, reply }
     }
 }
+
+/// A receipt id: 128 bits from the OS's generator, as 26 base-32 letters and digits
+/// (short enough for a QR code a phone reads at arm's length).
+fn receipt_id() -> String {
+    let bits = uuid::Uuid::new_v4().as_u128();
+    let alphabet = b"0123456789abcdefghjkmnpqrstvwxyz";
+    (0..26).map(|i| alphabet[((bits >> (i * 5)) & 31) as usize] as char).collect()
+}
+
+/// The last pickup number given, per event and prefix, as committed.
+type Pickups = HashMap<(String, String), i64>;
 
 /// What the writer thread is sent: an order, or the word to stop. (Not boxed: every
 /// message but one is an order, and a box would be one more allocation per order.)
@@ -99,9 +110,10 @@ pub struct OrderQueue {
     /// Groups committed since start (orders per fsync = orders / groups).
     groups: Arc<std::sync::atomic::AtomicU64>,
     pub(super) pool: SqlitePool,
-    sold: Sold,
-    /// Notified after a commit that stored new orders (the sync worker waits on it).
-    arrivals: Arc<tokio::sync::Notify>,
+    pub(super) sold: Sold,
+    /// Notified after a commit that stored new orders or a refund (the sync worker
+    /// waits on it).
+    pub(super) arrivals: Arc<tokio::sync::Notify>,
 }
 
 impl OrderQueue {
@@ -119,6 +131,12 @@ impl OrderQueue {
             })
             .collect();
         let sold = Arc::new(Mutex::new(sold));
+        let pickups: Pickups = sqlx::query("SELECT event_id, prefix, last FROM pickup_numbers")
+            .fetch_all(&pool)
+            .await?
+            .iter()
+            .map(|r| ((r.get::<String, _>(0), r.get::<String, _>(1)), r.get::<i64, _>(2)))
+            .collect();
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
         let (done_tx, done) = oneshot::channel();
         let arrivals = Arc::new(tokio::sync::Notify::new());
@@ -129,7 +147,7 @@ impl OrderQueue {
             .name("order-writer".into())
             .spawn(move || {
                 go_first();
-                write_loop(writer, rx, thread_sold, thread_arrivals, &thread_groups);
+                write_loop(writer, rx, thread_sold, pickups, thread_arrivals, &thread_groups);
                 let _ = done_tx.send(());
             })
             .map_err(sqlx::Error::Io)?;
@@ -197,6 +215,7 @@ fn write_loop(
     mut conn: Connection,
     mut rx: mpsc::Receiver<Message>,
     sold: Sold,
+    mut pickups: Pickups,
     arrivals: Arc<tokio::sync::Notify>,
     groups: &std::sync::atomic::AtomicU64,
 ) {
@@ -228,7 +247,7 @@ fn write_loop(
         }
         let started = Instant::now();
         let size = batch.len();
-        commit_and_answer(&mut conn, &mut batch, &sold, &arrivals);
+        commit_and_answer(&mut conn, &mut batch, &sold, &mut pickups, &arrivals);
         groups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::trace!(
             orders = size,
@@ -255,11 +274,16 @@ fn commit_and_answer(
     conn: &mut Connection,
     batch: &mut Vec<Job>,
     sold: &Sold,
+    pickups: &mut Pickups,
     arrivals: &tokio::sync::Notify,
 ) {
     let baseline = sold.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    match commit_batch(conn, batch, &baseline) {
+    // Numbers advance on a copy, kept only once the group is committed: a failed
+    // commit gives none away.
+    let mut numbers = pickups.clone();
+    match commit_batch(conn, batch, &baseline, &mut numbers) {
         Ok((results, deltas)) => {
+            *pickups = numbers;
             {
                 let mut sold = sold.lock().unwrap_or_else(|e| e.into_inner());
                 for (sku, n) in deltas {
@@ -298,9 +322,12 @@ enum Settlement {
 }
 
 const INSERT_ORDER: &str = "INSERT INTO orders (order_id, idempotency_key, request_hash, quote_id, event_id, currency, subtotal, \
-     discount, total, lines, payment_method, customer_email, customer_phone, created_ms, updated_ms, response) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15) \
+     discount, total, lines, payment_method, customer_email, customer_phone, created_ms, updated_ms, response, \
+     pickup_number, receipt_id, paid, payment_reference, tendered, sold_by) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
      ON CONFLICT DO NOTHING";
+const SET_PICKUP: &str = "INSERT INTO pickup_numbers (event_id, prefix, last) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (event_id, prefix) DO UPDATE SET last = excluded.last";
 const ADD_SOLD: &str = "INSERT INTO stock_sold (sku, sold) VALUES (?1, ?2) ON CONFLICT (sku) DO UPDATE SET sold = sold + excluded.sold";
 const BY_KEY: &str = "SELECT request_hash, response FROM orders WHERE idempotency_key = ?1";
 const BY_QUOTE: &str = "SELECT 1 FROM orders WHERE quote_id = ?1";
@@ -318,6 +345,7 @@ fn commit_batch(
     conn: &mut Connection,
     batch: &[Job],
     sold: &HashMap<String, u32>,
+    pickups: &mut Pickups,
 ) -> Result<BatchOutcome, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut deltas: HashMap<String, u32> = HashMap::new();
@@ -325,6 +353,9 @@ fn commit_batch(
     let mut keys_in_group: HashMap<&str, usize> = HashMap::new();
     let mut quotes_in_group: HashMap<&str, usize> = HashMap::new();
     let mut plans = Vec::with_capacity(batch.len());
+    // The 201 bodies of the orders stored now (they carry their pickup numbers).
+    let mut receipts: HashMap<usize, String> = HashMap::new();
+    let mut touched: Vec<(String, String)> = Vec::new();
     {
         let mut insert = tx.prepare_cached(INSERT_ORDER)?;
         for (i, job) in batch.iter().enumerate() {
@@ -339,7 +370,8 @@ fn commit_batch(
                     None if quote_used(&tx, o)? => Err(OrderError::QuoteUsed),
                     None => Err(short),
                 })
-            } else if insert_row(&mut insert, job)? {
+            } else if let Some(receipt) = store(&mut insert, job, pickups, &mut touched)? {
+                receipts.insert(i, receipt);
                 for (line, stock) in o.claims.lines.iter().zip(&o.stock) {
                     if stock.is_some() {
                         *deltas.entry(line.sku.clone()).or_default() += line.qty;
@@ -364,13 +396,17 @@ fn commit_batch(
         for (sku, n) in &deltas {
             add_sold.execute(params![sku, i64::from(*n)])?;
         }
+        let mut set_pickup = tx.prepare_cached(SET_PICKUP)?;
+        for key in &touched {
+            set_pickup.execute(params![key.0, key.1, pickups[key]])?;
+        }
     }
     tx.commit()?;
 
     let mut results: Vec<Result<Captured, OrderError>> = Vec::with_capacity(plans.len());
     for (i, plan) in plans.into_iter().enumerate() {
         let result = match plan {
-            Settlement::Inserted => Ok(Captured::New(batch[i].receipt.clone())),
+            Settlement::Inserted => Ok(Captured::New(receipts.remove(&i).unwrap_or_default())),
             Settlement::Done(r) => r,
             Settlement::SameKeyAs(first) => match &results[first] {
                 Ok(Captured::New(response))
@@ -386,11 +422,36 @@ fn commit_batch(
     Ok((results, deltas))
 }
 
+/// Stores the job's row with the next pickup number of its event unless its key, quote
+/// or id is taken; its 201 body when stored (the number is then taken).
+fn store(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    job: &Job,
+    pickups: &mut Pickups,
+    touched: &mut Vec<(String, String)>,
+) -> Result<Option<String>, rusqlite::Error> {
+    let o = &job.order;
+    let key = (o.claims.event.clone(), o.pickup_prefix.clone());
+    let next = pickups.get(&key).copied().unwrap_or(0) + 1;
+    let number = pickup_number(&o.pickup_prefix, next);
+    let receipt = receipt(job, &number);
+    if !insert_row(insert, job, &receipt, &number)? {
+        return Ok(None);
+    }
+    pickups.insert(key.clone(), next);
+    if !touched.contains(&key) {
+        touched.push(key);
+    }
+    Ok(Some(receipt))
+}
+
 /// Stores the job's row unless its key, quote or id is taken; true when stored.
 /// Every other failure (a CHECK constraint) aborts the group: nothing acknowledged.
 fn insert_row(
     insert: &mut rusqlite::CachedStatement<'_>,
     job: &Job,
+    receipt: &str,
+    pickup_number: &str,
 ) -> Result<bool, rusqlite::Error> {
     let o = &job.order;
     let contact = o.customer.as_ref();
@@ -409,7 +470,13 @@ fn insert_row(
         contact.and_then(|c| c.email.as_deref()),
         contact.and_then(|c| c.phone.as_deref()),
         millis(o.now),
-        job.receipt,
+        receipt,
+        pickup_number,
+        job.receipt_id,
+        i64::from(o.payment.paid_up_front()),
+        o.payment_reference,
+        o.tendered,
+        o.sold_by,
     ])?;
     Ok(changed == 1)
 }
@@ -455,10 +522,16 @@ fn short_of_stock(
     })
 }
 
-fn receipt(order_id: &str, order: &NewOrder) -> String {
+/// `A-007`, `A-042`, `A-1000`: three digits at least, more once the event needs them.
+fn pickup_number(prefix: &str, n: i64) -> String {
+    format!("{prefix}-{n:03}")
+}
+
+fn receipt(job: &Job, pickup_number: &str) -> String {
+    let order = &job.order;
     let claims = &order.claims;
     let receipt = OrderReceipt {
-        order_id: order_id.to_owned(),
+        order_id: job.order_id.clone(),
         status: SyncState::Captured,
         currency: claims.currency.to_string(),
         lines: claims.lines.clone(),
@@ -467,6 +540,11 @@ fn receipt(order_id: &str, order: &NewOrder) -> String {
         total: claims.total,
         payment: order.payment,
         created_at: order.now,
+        pickup_number: pickup_number.to_owned(),
+        receipt_id: job.receipt_id.clone(),
+        receipt_url: format!("/r/{}", job.receipt_id),
+        change_due: order.tendered.map(|t| t - claims.total),
+        payment_reference: order.payment_reference.clone(),
     };
     serde_json::to_string(&receipt).expect("receipt serializes")
 }

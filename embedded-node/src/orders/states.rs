@@ -24,6 +24,8 @@ pub enum SyncState {
     Synced,
     /// The upstream refused it for good; see the reason. Never blocks other orders.
     Quarantined,
+    /// Voided at the counter before it was synced: never sent upstream.
+    Voided,
 }
 
 impl SyncState {
@@ -33,14 +35,16 @@ impl SyncState {
             SyncState::Syncing => "syncing",
             SyncState::Synced => "synced",
             SyncState::Quarantined => "quarantined",
+            SyncState::Voided => "voided",
         }
     }
 
-    fn parse(s: &str) -> SyncState {
+    pub(super) fn parse(s: &str) -> SyncState {
         match s {
             "syncing" => SyncState::Syncing,
             "synced" => SyncState::Synced,
             "quarantined" => SyncState::Quarantined,
+            "voided" => SyncState::Voided,
             _ => SyncState::Captured,
         }
     }
@@ -48,7 +52,8 @@ impl SyncState {
 
 pub(super) const VIEW_COLUMNS: &str =
     "order_id, status, status_reason, currency, lines, subtotal, discount, total, payment_method, \
-     sync_attempts, created_ms, updated_ms, synced_ms, customer_email, customer_phone";
+     sync_attempts, created_ms, updated_ms, synced_ms, customer_email, customer_phone, \
+     fulfilment, pickup_number, paid";
 
 pub(super) fn view(row: &SqliteRow, with_contact: bool) -> OrderView {
     let contact = Contact { email: row.get(13), phone: row.get(14) };
@@ -68,6 +73,9 @@ pub(super) fn view(row: &SqliteRow, with_contact: bool) -> OrderView {
         updated_at: from_millis(row.get(11)),
         synced_at: row.get::<Option<i64>, _>(12).map(from_millis),
         customer: (with_contact && has_contact).then_some(contact),
+        fulfilment: Fulfilment::parse(row.get::<&str, _>(15)),
+        pickup_number: row.get(16),
+        paid: row.get::<i64, _>(17) == 1,
     }
 }
 
@@ -107,7 +115,9 @@ impl OrderQueue {
             "SELECT \
                COALESCE(SUM(status = 'captured'), 0), COALESCE(SUM(status = 'syncing'), 0), \
                COALESCE(SUM(status = 'synced'), 0), COALESCE(SUM(status = 'quarantined'), 0), \
-               COALESCE(SUM(total), 0), MIN(CASE WHEN status IN ('captured', 'syncing') THEN created_ms END) \
+               COALESCE(SUM(CASE WHEN status != 'voided' THEN total END), 0) \
+                 - (SELECT COALESCE(SUM(amount), 0) FROM refunds), \
+               MIN(CASE WHEN status IN ('captured', 'syncing') THEN created_ms END) \
              FROM orders",
         )
         .fetch_one(&self.pool)
@@ -125,7 +135,7 @@ impl OrderQueue {
     /// Orders taken since `since` (the start of the booth's day) and their revenue.
     pub async fn taken_since(&self, since: Timestamp) -> Result<(i64, Minor), OrderError> {
         let row = sqlx::query(
-            "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE created_ms >= ?",
+            "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE created_ms >= ? AND status != 'voided'",
         )
         .bind(millis(since))
         .fetch_one(&self.pool)

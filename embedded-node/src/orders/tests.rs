@@ -44,6 +44,10 @@ fn order(key: &str, qid: &str, sku: &str, qty: u32, stock: Option<u32>) -> NewOr
         customer: Some(Contact { email: Some("ann@example.org".into()), phone: None }),
         now: t0(),
         stock: vec![stock],
+        payment_reference: None,
+        tendered: None,
+        sold_by: None,
+        pickup_prefix: "A".into(),
     }
 }
 
@@ -297,4 +301,96 @@ async fn the_writer_thread_runs_before_others_where_the_os_allows() {
             "either granted or left as it was: {nice}"
         );
     }
+}
+
+fn receipt_of(c: &Captured) -> OrderReceipt {
+    let body = match c {
+        Captured::New(b) | Captured::Replayed(b) => b,
+    };
+    serde_json::from_str::<OrderReceipt>(body).unwrap()
+}
+
+#[tokio::test]
+async fn pickup_numbers_are_unique_in_order_kept_across_restarts_and_never_given_to_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, writer) = queue(dir.path()).await;
+    let q = Arc::new(q);
+    let tasks: Vec<_> = (0..120)
+        .map(|i| {
+            let q = q.clone();
+            tokio::spawn(async move {
+                q.capture(order(&format!("k{i}"), &format!("q{i}"), "A", 1, None)).await
+            })
+        })
+        .collect();
+    let mut numbers = std::collections::BTreeSet::new();
+    let mut receipts = std::collections::HashSet::new();
+    for t in tasks {
+        let r = receipt_of(&t.await.unwrap().unwrap());
+        assert_eq!(r.receipt_url, format!("/r/{}", r.receipt_id));
+        assert_eq!(r.receipt_id.len(), 26);
+        receipts.insert(r.receipt_id);
+        numbers.insert(r.pickup_number);
+    }
+    assert_eq!(receipts.len(), 120);
+    let expected: std::collections::BTreeSet<String> =
+        (1..=120).map(|n| format!("A-{n:03}")).collect();
+    assert_eq!(numbers, expected, "every number from A-001 to A-120, once each");
+    // A retry gets its first number again; a refusal (reused quote) takes none.
+    let again = q.capture(order("k7", "q7", "A", 1, None)).await.unwrap();
+    assert!(matches!(again, Captured::Replayed(_)));
+    assert!(q.capture(order("other", "q8", "A", 1, None)).await.is_err());
+    drop(q);
+    writer.stop().await;
+    let (q, _writer) = queue(dir.path()).await;
+    let next = receipt_of(&q.capture(order("after", "q-after", "A", 1, None)).await.unwrap());
+    assert_eq!(next.pickup_number, "A-121", "a restart never gives a number again");
+}
+
+#[tokio::test]
+async fn a_void_gives_stock_back_and_keeps_the_order_out_of_sync_a_refund_stays_within_the_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let (q, _writer) = queue(dir.path()).await;
+    let names = |s: &str| s.to_owned();
+    let first = receipt_of(&q.capture(order("v1", "qv1", "MUG", 3, Some(5))).await.unwrap());
+    assert_eq!(q.available("MUG", 5), 2);
+    q.void(&first.order_id, "customer changed their mind", t0()).await.unwrap();
+    assert_eq!(q.available("MUG", 5), 5, "the void gave the mugs back");
+    assert!(q.claim_due(t0(), 10).await.unwrap().is_empty(), "a voided order never syncs");
+    assert!(matches!(
+        q.void(&first.order_id, "again", t0()).await,
+        Err(CounterError::InvalidTransition { .. })
+    ));
+    let counts = q.counts().await.unwrap();
+    assert_eq!((counts.captured, counts.revenue), (0, 0));
+
+    let second = receipt_of(&q.capture(order("v2", "qv2", "MUG", 2, Some(5))).await.unwrap());
+    let claimed = q.claim_due(t0(), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        matches!(q.void(&second.order_id, "late", t0()).await, Err(CounterError::AlreadySynced)),
+        "an order on its way upstream is refunded, not voided"
+    );
+    q.refund(&second.order_id, 150, "one mug chipped", "Ana", t0()).await.unwrap();
+    assert!(matches!(
+        q.refund(&second.order_id, 51, "more", "Ana", t0()).await,
+        Err(CounterError::RefundExceeds { left: 50 })
+    ));
+    let seen = q.counter_order(&second.order_id, &names).await.unwrap();
+    assert_eq!(seen.refunded, 150);
+    assert_eq!(q.counts().await.unwrap().revenue, 50);
+
+    // The counter's steps, and the board.
+    let third = receipt_of(&q.capture(order("v3", "qv3", "MUG", 1, Some(5))).await.unwrap());
+    q.advance(&third.order_id, Fulfilment::Preparing, None, t0()).await.unwrap();
+    assert!(matches!(
+        q.advance(&third.order_id, Fulfilment::Preparing, None, t0()).await,
+        Err(CounterError::InvalidTransition { .. })
+    ));
+    q.advance(&third.order_id, Fulfilment::Ready, None, t0()).await.unwrap();
+    let (preparing, ready) = q.pickup_board().await.unwrap();
+    assert_eq!(ready, vec![third.pickup_number.clone()]);
+    assert!(preparing.contains(&second.pickup_number) && !preparing.contains(&first.pickup_number));
+    let receipt = q.receipt(&third.receipt_id, &names).await.unwrap();
+    assert_eq!(receipt.fulfilment, Fulfilment::Ready);
 }

@@ -33,6 +33,9 @@ async fn sell(b: &TestBooth, n: usize) -> Vec<(String, String)> {
             request_hash: [i as u8; 32],
             quote_token: quote.token,
             payment: PaymentMethod::Card,
+            reference: None,
+            tendered: None,
+            seller: crate::checkout::Seller::Kiosk,
             customer: Some(Contact {
                 email: Some(format!("guest{i}@example.org")),
                 phone: Some(format!("+4917000000{i:02}")),
@@ -171,6 +174,9 @@ async fn offline_teardown_stops_for_a_folder_then_exports_reports_wipes_and_stop
         request_hash: [hash; 32],
         quote_token: "x".into(),
         payment: PaymentMethod::Cash,
+        reference: None,
+        tendered: None,
+        seller: crate::checkout::Seller::Kiosk,
         customer: None,
     };
     assert!(matches!(
@@ -432,6 +438,9 @@ async fn a_booth_the_end_time_closed_is_reopened_by_the_lead_and_sells_but_one_t
         request_hash: [9; 32],
         quote_token: quote.token,
         payment: PaymentMethod::Card,
+        reference: None,
+        tendered: None,
+        seller: crate::checkout::Seller::Kiosk,
         customer: None,
     };
     assert!(

@@ -80,7 +80,7 @@ async fn each_degrade_effect_takes_hold_at_once_and_normal_undoes_them_all() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let order = json!({"quote_token": q["token"], "payment": {"method": "cash"}});
+    let order = json!({"quote_token": q["token"], "payment": {"method": "pay_at_pickup"}});
     let (status, o) = call(
         &h.app,
         "POST",

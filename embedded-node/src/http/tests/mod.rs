@@ -85,7 +85,7 @@ async fn a_quote_expires_on_the_clock_not_on_the_wall() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(q["total"], 400, "no happy hour at 09:00");
     assert_eq!(q["expires_at"], "2026-06-10T07:05:00Z");
-    let order = json!({"quote_token": q["token"], "payment": {"method": "card"}});
+    let order = json!({"quote_token": q["token"], "payment": {"method": "pay_at_pickup"}});
 
     h.clock.advance(SignedDuration::from_secs(300));
     let (s, e) =
@@ -185,7 +185,7 @@ async fn operator_order_list_pages_newest_first() {
             &h.app,
             "POST",
             "/api/v1/orders",
-            Some(json!({"quote_token": q["token"], "payment": {"method": "cash"}})),
+            Some(json!({"quote_token": q["token"], "payment": {"method": "pay_at_pickup"}})),
             &[("idempotency-key", &key)],
         )
         .await;
@@ -221,7 +221,7 @@ async fn place(h: &Harness, key: &str) {
         &h.app,
         "POST",
         "/api/v1/orders",
-        Some(json!({"quote_token": q["token"], "payment": {"method": "card"}})),
+        Some(json!({"quote_token": q["token"], "payment": {"method": "pay_at_pickup"}})),
         &[("idempotency-key", key)],
     )
     .await;
