@@ -229,12 +229,24 @@ async fn orders(
             format!("send at most {MAX_BATCH_ORDERS} orders at once"),
         ));
     }
+    if batch.refunds.len() > wire::MAX_BATCH_REFUNDS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("send at most {} refunds at once", wire::MAX_BATCH_REFUNDS),
+        ));
+    }
     let results = store::store_orders(&hub.db, &booth, relayed_by.as_deref(), &batch.orders)
         .await
         .map_err(db_error)?;
+    let refunds = if batch.refunds.is_empty() {
+        Vec::new()
+    } else {
+        store::store_refunds(&hub.db, &booth, &batch.refunds).await.map_err(db_error)?
+    };
     let stored = results.iter().filter(|r| r.outcome == wire::Disposition::Stored).count();
     tracing::info!(booth, relayed_by, orders = batch.orders.len(), stored, "batch received");
-    Ok(Json(BatchAnswer { results }))
+    Ok(Json(BatchAnswer { results, refunds }))
 }
 
 /// A booth's heartbeat: its report is kept, and the answer proves the hub and its

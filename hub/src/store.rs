@@ -7,7 +7,7 @@ use sqlx::postgres::PgPool;
 use sqlx::Row;
 
 use boothcloud_core::hub_protocol::wire::{
-    check_order, BoothReport, Disposition, HubOrder, OrderOutcome,
+    check_order, BoothReport, Disposition, HubOrder, HubRefund, OrderOutcome, RefundOutcome,
 };
 use boothcloud_core::signing::hex;
 
@@ -22,6 +22,67 @@ fn digest(o: &HubOrder) -> String {
 /// Instants travel as RFC 3339 text and are cast to `timestamptz` in SQL.
 fn ts(t: Timestamp) -> String {
     t.to_string()
+}
+
+/// Stores the refunds not stored yet and says, per refund, what happened: a copy of one
+/// already stored from the same booth is a duplicate, from another booth refused.
+pub async fn store_refunds(
+    db: &PgPool,
+    booth: &str,
+    refunds: &[HubRefund],
+) -> Result<Vec<RefundOutcome>, sqlx::Error> {
+    let mut outcomes = Vec::with_capacity(refunds.len());
+    let mut tx = db.begin().await?;
+    for r in refunds {
+        let bad = if r.amount <= 0 {
+            Some("a refund is more than nothing")
+        } else if r.reason.trim().is_empty() || r.reason.chars().count() > 200 {
+            Some("a refund needs a reason of at most 200 characters")
+        } else {
+            None
+        };
+        if let Some(reason) = bad {
+            outcomes.push(RefundOutcome {
+                refund_id: r.refund_id.clone(),
+                outcome: Disposition::Rejected,
+                reason: Some(reason.into()),
+            });
+            continue;
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO hub_refunds (refund_id, booth_id, order_id, amount, reason, by_whom, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (refund_id) DO NOTHING",
+        )
+        .bind(&r.refund_id)
+        .bind(booth)
+        .bind(&r.order_id)
+        .bind(r.amount)
+        .bind(&r.reason)
+        .bind(&r.by)
+        .bind(ts(r.created_at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let (outcome, reason) = if inserted {
+            (Disposition::Stored, None)
+        } else {
+            let owner: Option<String> =
+                sqlx::query_scalar("SELECT booth_id FROM hub_refunds WHERE refund_id = $1")
+                    .bind(&r.refund_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match owner.as_deref() {
+                Some(b) if b == booth => (Disposition::Duplicate, None),
+                _ => {
+                    (Disposition::Rejected, Some("another booth sent a refund with this id".into()))
+                }
+            }
+        };
+        outcomes.push(RefundOutcome { refund_id: r.refund_id.clone(), outcome, reason });
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 /// Stores what is new in one transaction and says, per order, what happened. A copy of

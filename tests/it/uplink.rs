@@ -181,7 +181,7 @@ fn at_hub(pg: &Postgres, booth: &str) -> (i64, i64) {
 }
 
 #[tokio::test]
-async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
+async fn orders_and_refunds_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
     let pg = Postgres::start();
     let hub = Hub::start(&pg, "127.0.0.1:0");
     let link = Link::to(&hub.url).await;
@@ -199,6 +199,27 @@ async fn orders_reach_the_hub_once_and_an_outage_loses_and_doubles_nothing() {
     let first = buy_many(&node, 40, "online").await;
     until(&node, "drained", Duration::from_secs(20), drained).await;
     assert_eq!(at_hub(&pg, "stand-14"), (40, 40));
+    // A refund after sync is its own record and reaches the hub once.
+    let refunded = &first[0];
+    let r = TestNode::client()
+        .post(format!("{}/api/v1/counter/orders/{refunded}/refunds", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&json!({"amount": 100, "reason": "a chipped mug"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let at_hub_refunds = || {
+        pg.count(&format!(
+            "SELECT COUNT(*) FROM hub_refunds WHERE order_id = '{refunded}' AND booth_id = 'stand-14' \
+             AND amount = 100 AND reason = 'a chipped mug' AND by_whom = 'lead'"
+        ))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while at_hub_refunds() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(at_hub_refunds(), 1, "the refund reached the hub");
     let v = link_view(&node).await;
     assert_eq!(v["uplink"], "up");
     assert!(v["last_sync"].is_string() && v["delivered"].as_u64().unwrap() >= 40, "{v}");

@@ -1,5 +1,6 @@
 // The booth screen: the connection to the node, the live snapshot, the theme, the
-// layout (header, tiles, controls, orders), which sheet is open over it, and the alerts
+// layout (header, tiles, controls, orders — or, one tap away, the Sell screen: the
+// counter as the booth lead), which sheet is open over it, and the alerts
 // shown on every screen (the booth's clock and the automatic teardown, watched here so
 // they follow staff from screen to screen). Each screen lives in its feature folder;
 // this file only puts them together.
@@ -19,6 +20,7 @@ import { Media } from './features/media/media';
 import { Devices } from './features/neighbours/devices';
 import { Fleet } from './features/neighbours/fleet';
 import { Runbooks } from './features/runbooks/runbooks';
+import { SellScreen } from './features/sell/sell-screen';
 import { Sync } from './features/sync/sync';
 import { useTeardownWatch } from './features/teardown/countdown';
 import { Teardown } from './features/teardown/teardown';
@@ -49,6 +51,8 @@ export function App() {
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [detail, setDetail] = useState<ChartName | null>(null);
+  // The two screens under the header: the booth's figures and controls, or selling.
+  const [screen, setScreen] = useState<'booth' | 'sell'>('booth');
   const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | 'sync' | 'runbooks' | 'teardown' | 'clock' | null>(null);
   const readySent = useRef(false);
   // Times on every screen are the event's, like the header's clock.
@@ -141,12 +145,30 @@ export function App() {
         boothAt={clockWatch.boothAt} timeInDoubt={!!clockWatch.view?.in_doubt} onClock={() => setSheet('clock')}>
         {!overSheet && alerts}
       </Header>
-      <main class="content" id="main">
-        {!snapshot && stream.kind !== 'lost' && <p class="loading" aria-busy="true">Loading live figures…</p>}
-        {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} onSheet={setSheet} />}
-        <Controls conn={conn} theme={theme} onTheme={setTheme} onRunbooks={() => setSheet('runbooks')} onTeardown={() => setSheet('teardown')} />
-        {snapshot && <Orders conn={conn} snapshot={snapshot} />}
-      </main>
+      <nav class="screens" aria-label="Screens">
+        <button type="button" class="big-button" aria-current={screen === 'booth' ? 'page' : undefined} data-testid="nav-booth" onClick={() => setScreen('booth')}>
+          Booth screen
+        </button>
+        <button type="button" class="big-button" aria-current={screen === 'sell' ? 'page' : undefined} data-testid="nav-sell" onClick={() => setScreen('sell')}>
+          Sell
+        </button>
+      </nav>
+      {screen === 'booth' ? (
+        <main class="content" id="main">
+          {!snapshot && stream.kind !== 'lost' && <p class="loading" aria-busy="true">Loading live figures…</p>}
+          {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} onSheet={setSheet} />}
+          <Controls conn={conn} theme={theme} onTheme={setTheme} onRunbooks={() => setSheet('runbooks')} onTeardown={() => setSheet('teardown')} />
+          {snapshot && <Orders conn={conn} snapshot={snapshot} />}
+        </main>
+      ) : (
+        <main class="content" id="main">
+          <SellScreen conn={conn} onTokenRefused={() => {
+            conn.forgetToken();
+            setTokenRefused(true);
+            setNeedToken(true);
+          }} />
+        </main>
+      )}
       <SheetAlerts.Provider value={overSheet ? alerts : null}>
         {sheet === 'devices' && <Devices conn={conn} onClose={() => setSheet(null)} />}
         {sheet === 'fleet' && <Fleet conn={conn} onClose={() => setSheet(null)} />}

@@ -14,7 +14,7 @@ import { extname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { eventually, exampleManifest, freshDataDir, nodeBinary, OPERATOR_TOKEN, placeOrder, startNode, steppedClock, testCertificateAuthority } from './node-process.mjs';
+import { enrollKiosk, eventually, exampleManifest, freshDataDir, nodeBinary, OPERATOR_TOKEN, placeOrder, startNode, steppedClock, testCertificateAuthority } from './node-process.mjs';
 import { X509Certificate } from 'node:crypto';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -742,9 +742,10 @@ async function main() {
         const quote = await (await fetch(`${booth.url}/api/v1/quotes`, {
           method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines: [{ sku: 'TOTE', qty: 6 }], tier: null }),
         })).json();
+        const kiosk = await enrollKiosk(booth.url, OPERATOR_TOKEN);
         const send = () => fetch(`${booth.url}/api/v1/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': `big-${process.pid}` },
+          headers: { 'content-type': 'application/json', 'idempotency-key': `big-${process.pid}`, 'x-boothcloud-kiosk': kiosk },
           body: JSON.stringify({ quote_token: quote.token, payment: { method: 'card' } }),
         });
         const refused = await send();

@@ -147,10 +147,21 @@ export async function placeOrder(url, lines = [{ sku: 'TOTE', qty: 1 }]) {
   const order = await fetch(`${url}/api/v1/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': `ui-test-${process.pid}-${++keys}` },
-    body: JSON.stringify({ quote_token: q.token, payment: { method: 'card' } }),
+    body: JSON.stringify({ quote_token: q.token, payment: { method: 'pay_at_pickup' } }),
   });
   if (order.status !== 201) throw new Error(`order: ${order.status} ${await order.text()}`);
   return { ...(await order.json()), total: q.total };
+}
+
+/** Enrolls one of the booth's own kiosks with the lead's token; its key (`X-Boothcloud-Kiosk`). */
+export async function enrollKiosk(url, operatorToken, name = `test kiosk ${process.pid}-${++keys}`) {
+  const r = await fetch(`${url}/api/v1/ops/kiosks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` },
+    body: JSON.stringify({ name }),
+  });
+  if (r.status !== 201) throw new Error(`enroll: ${r.status} ${await r.text()}`);
+  return (await r.json()).token;
 }
 
 /** Polls `check` until it returns a truthy value or `ms` pass. */

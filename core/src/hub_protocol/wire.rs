@@ -39,6 +39,36 @@ pub struct HubOrder {
 #[serde(deny_unknown_fields)]
 pub struct OrderBatch {
     pub orders: Vec<HubOrder>,
+    /// Refunds given at the booth: records of their own, each stored once by its id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<HubRefund>,
+}
+
+/// Most refunds in one batch.
+pub const MAX_BATCH_REFUNDS: usize = 200;
+
+/// A refund on its way upstream. `by` is the staff member's first name as the lead
+/// entered it (or `lead`), for the ops lead's books.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HubRefund {
+    pub refund_id: String,
+    pub order_id: String,
+    pub amount: i64,
+    pub reason: String,
+    pub by: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundOutcome {
+    pub refund_id: String,
+    pub outcome: Disposition,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +97,9 @@ pub struct OrderOutcome {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchAnswer {
     pub results: Vec<OrderOutcome>,
+    /// One outcome per refund sent, in the batch's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<RefundOutcome>,
 }
 
 /// What a booth reports with every heartbeat.

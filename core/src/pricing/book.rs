@@ -78,6 +78,27 @@ pub struct PromotionInfo {
     pub stacking: Stacking,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tiers: Vec<String>,
+    /// The items it applies to (for a shop's badges); absent for a whole-basket one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skus: Option<Vec<String>>,
+}
+
+/// The SKUs a promotion's selectors pick out of `items`; `None` for the whole basket.
+fn promotion_skus(kind: &PromotionKind, items: &[Item]) -> Option<Vec<String>> {
+    let selectors: Vec<&Selector> = match kind {
+        PromotionKind::PercentOff { target: PromotionTarget::Items(s), .. }
+        | PromotionKind::AmountOff { target: PromotionTarget::Items(s), .. } => vec![s],
+        PromotionKind::PercentOff { .. } | PromotionKind::AmountOff { .. } => return None,
+        PromotionKind::Bundle { components, .. } => components.iter().map(|(s, _)| s).collect(),
+        PromotionKind::BuyXGetY { buy, get, .. } => vec![&buy.0, &get.0],
+    };
+    let picked = |i: &Item| {
+        selectors.iter().any(|s| match s {
+            Selector::Skus(skus) => skus.contains(&i.sku),
+            Selector::Category(c) => &i.category == c,
+        })
+    };
+    Some(items.iter().filter(|i| picked(i)).map(|i| i.sku.clone()).collect())
 }
 
 /// The compiled catalogue and promotions of one manifest version.
@@ -199,6 +220,7 @@ impl PriceBook {
                 description: std::mem::take(description),
                 stacking: p.stacking,
                 tiers: p.tiers.clone(),
+                skus: promotion_skus(&p.kind, &manifest.catalogue),
             })
             .collect();
         PriceBook {

@@ -156,8 +156,8 @@ async fn create_quote(
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<QuoteResponse>, ApiError> {
-    // A staff member signed in on this device may price any tier (the counter).
-    let by_staff = super::staff::member_of(&state, &headers).is_some();
+    // Staff signed in on this device, or the lead, may price any tier (the counter).
+    let by_staff = matches!(seller(&state, &headers), Seller::Staff(_) | Seller::Lead);
     let tier = req.tier.map(|tier| TierAsk { tier, code: req.tier_code, by_staff });
     let quote = state.checkout.quote(req.lines, tier)?;
     let priced = quote.priced;

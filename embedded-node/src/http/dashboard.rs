@@ -63,7 +63,7 @@ async fn web_app_manifest(State(state): State<Services>) -> Response {
         "background_color": shop.background_color,
         "icons": [
             {"src": "/shop-icon-192.png", "sizes": "192x192", "type": "image/png"},
-            {"src": "/shop-icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any maskable"}
+            {"src": "/shop-icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"}
         ]
     });
     (

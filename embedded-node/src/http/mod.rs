@@ -208,6 +208,8 @@ fn app_window_cors() -> tower_http::cors::CorsLayer {
             HeaderName::from_static("idempotency-key"),
             HeaderName::from_static(extract::CLIENT_HEADER),
         ])
+        // The Sell screen waits as long as the node asks after a 429 or 503.
+        .expose_headers([header::RETRY_AFTER, HeaderName::from_static("idempotent-replayed")])
         .max_age(std::time::Duration::from_secs(600))
 }
 

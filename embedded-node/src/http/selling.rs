@@ -154,6 +154,7 @@ impl FromRequestParts<Services> for CounterHand {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CounterQuery {
     /// `open` (default): new, preparing and ready, oldest first; `done`: the last

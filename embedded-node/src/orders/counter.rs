@@ -5,7 +5,7 @@
 //! `orders`, and the `refunds` table. A step only ever moves forward, one step at a
 //! time (`collected` may follow any open step: the customer was handed the order); a
 //! void takes only an order still `captured` (never one the upstream may already hold)
-//! and gives its stock back in the same transaction; refunds never add up to more than
+//! and not yet handed over, and gives its stock back in the same transaction; refunds never add up to more than
 //! the order's total. Never: decides who may do these (the HTTP edge checks the staff
 //! session), or shows contact details on a receipt.
 
@@ -116,7 +116,8 @@ pub struct CounterOrder {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
-    /// Whether a void is still possible (not yet sent upstream); else a refund.
+    /// Whether a void is still possible (not yet sent upstream, not handed over); else a
+    /// refund.
     pub can_void: bool,
 }
 
@@ -205,11 +206,12 @@ fn counter_order(
     names: &(dyn Fn(&str) -> String + Sync),
 ) -> CounterOrder {
     let status = SyncState::parse(r.get::<&str, _>(4));
+    let fulfilment = Fulfilment::parse(r.get::<&str, _>(3));
     CounterOrder {
         order_id: r.get(0),
         pickup_number: r.get(1),
         receipt_id: r.get(2),
-        fulfilment: Fulfilment::parse(r.get::<&str, _>(3)),
+        fulfilment,
         status,
         currency: r.get(5),
         lines: named(r.get::<&str, _>(6), names),
@@ -219,7 +221,7 @@ fn counter_order(
         created_at: from_millis(r.get(10)),
         updated_at: from_millis(r.get(11)),
         refunded: r.get(12),
-        can_void: status == SyncState::Captured,
+        can_void: status == SyncState::Captured && fulfilment != Fulfilment::Collected,
     }
 }
 
@@ -323,7 +325,7 @@ impl OrderQueue {
     ) -> Result<(), CounterError> {
         let reason = check_reason(reason)?;
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT status, lines FROM orders WHERE order_id = ?")
+        let row = sqlx::query("SELECT status, lines, fulfilment FROM orders WHERE order_id = ?")
             .bind(order_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -331,6 +333,10 @@ impl OrderQueue {
         let status: String = row.get(0);
         if status == "voided" {
             return Err(CounterError::InvalidTransition { from: "voided", to: "voided" });
+        }
+        // Handed over: the goods left the booth, so it is refunded, not voided.
+        if row.get::<&str, _>(2) == "collected" {
+            return Err(CounterError::InvalidTransition { from: "collected", to: "voided" });
         }
         // Only `captured`: the sync worker claims an order by moving it to `syncing` in
         // one statement, so an order it may have sent is never voided.
@@ -427,6 +433,72 @@ impl OrderQueue {
         tx.commit().await?;
         self.arrivals.notify_one();
         Ok(refund)
+    }
+
+    /// Refunds due for the upstream, oldest first, now `syncing` (a crash puts them
+    /// back: `recover_refunds`).
+    pub async fn claim_refunds(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<boothcloud_core::hub_protocol::wire::HubRefund>, CounterError> {
+        let rows = sqlx::query(
+            "UPDATE refunds SET status = 'syncing', sync_attempts = sync_attempts + 1 \
+             WHERE refund_id IN (SELECT refund_id FROM refunds WHERE status = 'captured' AND next_attempt_ms <= ?1 \
+                 ORDER BY created_ms, refund_id LIMIT ?2) \
+             RETURNING refund_id, order_id, amount, reason, by_whom, created_ms",
+        )
+        .bind(millis(now))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<_> = rows
+            .iter()
+            .map(|r| boothcloud_core::hub_protocol::wire::HubRefund {
+                refund_id: r.get(0),
+                order_id: r.get(1),
+                amount: r.get(2),
+                reason: r.get(3),
+                by: r.get(4),
+                created_at: from_millis(r.get(5)),
+            })
+            .collect();
+        out.sort_by(|a, b| (a.created_at, &a.refund_id).cmp(&(b.created_at, &b.refund_id)));
+        Ok(out)
+    }
+
+    /// Settles claimed refunds: `synced` ones are done; the others go back in line at
+    /// `retry_at`.
+    pub async fn settle_refunds(
+        &self,
+        synced: &[String],
+        later: &[String],
+        now: Timestamp,
+        retry_at: Timestamp,
+    ) -> Result<(), CounterError> {
+        let json = |ids: &[String]| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "UPDATE refunds SET status = 'synced', synced_ms = ?1 WHERE refund_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(millis(now))
+        .bind(json(synced))
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "UPDATE refunds SET status = 'captured', next_attempt_ms = ?1 WHERE refund_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(millis(retry_at))
+        .bind(json(later))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Refunds not yet upstream (for the sync figures and teardown).
+    pub async fn refunds_waiting(&self) -> Result<i64, CounterError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE status != 'synced'")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The public receipt, by its unguessable id.

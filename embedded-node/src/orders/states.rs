@@ -146,6 +146,9 @@ impl OrderQueue {
     /// After a crash, orders caught mid-sync go back in line (the upstream deduplicates
     /// by order id, so sending one twice is safe; losing one is not).
     pub(super) async fn recover_in_flight(&self) -> Result<u64, sqlx::Error> {
+        sqlx::query("UPDATE refunds SET status = 'captured' WHERE status = 'syncing'")
+            .execute(&self.pool)
+            .await?;
         let done = sqlx::query("UPDATE orders SET status = 'captured' WHERE status = 'syncing'")
             .execute(&self.pool)
             .await?;

@@ -117,6 +117,7 @@ impl Uplink {
                     }
                     Err(e) => tracing::warn!(error = %e, "cannot read the order queue"),
                 }
+                self.deliver_refunds(via.as_ref()).await;
             }
             tokio::select! {
                 () = arrivals.notified() => {}
@@ -124,6 +125,35 @@ impl Uplink {
                 () = tokio::time::sleep(wait) => {}
                 _ = stopping.wait_for(|s| *s) => return,
             }
+        }
+    }
+
+    /// Sends the refunds that are due (after the orders, in their own batch) and records
+    /// every outcome; nothing claimed is left `syncing`.
+    async fn deliver_refunds(&self, via: Option<&RelayPeer>) {
+        let now = self.clock.now();
+        let claimed = match self.orders.claim_refunds(now, 100).await {
+            Ok(c) if !c.is_empty() => c,
+            Ok(_) => return,
+            Err(e) => return tracing::warn!(error = %e, "cannot read the refunds"),
+        };
+        let batch = OrderBatch { orders: Vec::new(), refunds: claimed };
+        let ids: Vec<String> = batch.refunds.iter().map(|r| r.refund_id.clone()).collect();
+        let (synced, later): (Vec<String>, Vec<String>) = match self.send_batch(&batch, via).await {
+            Ok(answer) => ids.into_iter().partition(|id| {
+                answer.refunds.iter().any(|r| {
+                    &r.refund_id == id
+                        && matches!(r.outcome, Disposition::Stored | Disposition::Duplicate)
+                })
+            }),
+            Err(Failure::Refused(_, message)) | Err(Failure::Transport(message)) => {
+                tracing::warn!(%message, "refunds wait for the next try");
+                (Vec::new(), ids)
+            }
+        };
+        let retry = now + backoff(2);
+        if let Err(e) = self.orders.settle_refunds(&synced, &later, self.clock.now(), retry).await {
+            tracing::error!(error = %e, "could not record the refunds' outcome");
         }
     }
 
@@ -213,15 +243,14 @@ impl Uplink {
     }
 
     /// The batch body and this booth's signature over it.
-    fn signed_batch(&self, orders: &[HubOrder]) -> Result<(Vec<u8>, String), Failure> {
+    fn signed_batch(&self, batch: &OrderBatch) -> Result<(Vec<u8>, String), Failure> {
         let loaded = self.manifest.current();
         let (_, booth, credential) = loaded
             .manifest
             .uplink
             .hub()
             .ok_or_else(|| Failure::Transport("no hub is set up".into()))?;
-        let body =
-            serde_json::to_vec(&OrderBatch { orders: orders.to_vec() }).expect("batches serialize");
+        let body = serde_json::to_vec(batch).expect("batches serialize");
         let sig =
             HubSignature::sign(credential, "POST", ORDERS_PATH, booth, self.hub_seconds(), &body);
         Ok((body, sig.to_header()))
@@ -232,7 +261,15 @@ impl Uplink {
         orders: &[HubOrder],
         via: Option<&RelayPeer>,
     ) -> Result<BatchAnswer, Failure> {
-        let (body, auth_header) = self.signed_batch(orders)?;
+        self.send_batch(&OrderBatch { orders: orders.to_vec(), refunds: Vec::new() }, via).await
+    }
+
+    async fn send_batch(
+        &self,
+        batch: &OrderBatch,
+        via: Option<&RelayPeer>,
+    ) -> Result<BatchAnswer, Failure> {
+        let (body, auth_header) = self.signed_batch(batch)?;
         match via {
             None => {
                 let upstream = self
@@ -458,7 +495,10 @@ mod tests {
         assert!(parts.len() > 1);
         for p in &parts {
             assert!(
-                serde_json::to_vec(&OrderBatch { orders: p.clone() }).unwrap().len() <= 8 * 1024
+                serde_json::to_vec(&OrderBatch { orders: p.clone(), refunds: Vec::new() })
+                    .unwrap()
+                    .len()
+                    <= 8 * 1024
             );
         }
         assert_eq!(parts.concat(), orders);

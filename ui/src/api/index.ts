@@ -11,11 +11,18 @@
 // Live figures come from `GET /api/v1/ops/stream` (server-sent events), read with
 // `fetch` so the token travels in the Authorization header, never in a URL.
 //
+// The selling faces (shop, counter, pickup board, receipt page) talk to the node through
+// `selling-api.ts` over `node-client.ts`; the dashboard's Sell screen gets the same calls
+// with the operator token from `Connection.selling()`.
+//
 // The node's shapes are in `types.ts`, aliases of `schema.d.ts` (generated from the
 // OpenAPI document the node serves), re-exported here, so screens import everything
 // about the node from this one module. Request bodies are checked against the document's
 // schemas with `satisfies`.
 
+import { ApiError } from './errors';
+import { NodeClient } from './node-client';
+import { SellingApi } from './selling-api';
 import { reconnectDelay, SseParser, STREAM_SILENCE_MS } from './sse';
 import type {
   Approval, AuditEntry, Booth, ChartName, ChartSpan, ClockView, ConfirmTime, ControlsView, DegradedRequest, DegradeRequest, DevicesView, ErrorBody, FailoverRequest, FleetView, ForwardingRequest,
@@ -25,21 +32,11 @@ import type {
 } from './types';
 
 export type * from './types';
+export { ApiError } from './errors';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
 
 export type Runtime = 'desktop' | 'browser';
-
-/** A refusal or failure from the node, with its code and its message in words. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export type StreamState =
   | { kind: 'connecting' }
@@ -139,6 +136,14 @@ export class Connection {
       throw new ApiError(response.status, detail?.code ?? 'http_' + response.status, detail?.message ?? `The node answered ${response.status}.`);
     }
     return body as T;
+  }
+
+  /**
+   * The selling calls (catalogue, quotes, orders, the counter's orders) with the
+   * operator token: the dashboard's Sell screen is the counter, signed in as the lead.
+   */
+  selling(): SellingApi {
+    return new SellingApi(new NodeClient(this.base, () => this.headers()));
   }
 
   status(): Promise<Snapshot> {

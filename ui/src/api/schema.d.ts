@@ -22,6 +22,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counter/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The orders to fulfil (or the last ones done), for staff at the counter. */
+        get: operations["counter_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counter/orders/{order_id}/fulfilment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Moves an order on: new → preparing → ready → collected (collected may follow any
+         *     open step). Collecting an order paid at pickup needs `paid_with`. */
+        post: operations["advance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counter/orders/{order_id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refunds an order (in part or whole): a record of its own, synced upstream and
+         *     audited. Refunds never add up to more than the total. */
+        post: operations["refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counter/orders/{order_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Voids an order not yet sent upstream: it never syncs, its stock comes back, it
+         *     leaves the pickup board. Audited. */
+        post: operations["void"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -926,7 +997,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Places an order for a quote. Durable in SQLite before the 201. */
+        /** Places an order for a quote. Durable in SQLite before the 201, which carries the
+         *     order's pickup number and its receipt's address. A device that is neither an
+         *     enrolled kiosk (`X-Boothcloud-Kiosk`) nor signed-in staff or the lead
+         *     (`Authorization`) may choose only the manifest's `payments.phones`. */
         post: operations["create_order"];
         delete?: never;
         options?: never;
@@ -941,7 +1015,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An order and where it is on its way upstream. Contact details are not shown here. */
+        /** An order, where it is on its way upstream and where it is at the counter. Contact
+         *     details are not shown here. */
         get: operations["get_order"];
         put?: never;
         post?: never;
@@ -1025,6 +1100,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pickup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The pickup board: numbers being prepared (new ones included) and numbers ready,
+         *     oldest first. Public, for a TV by the counter. */
+        get: operations["pickup_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quotes": {
         parameters: {
             query?: never;
@@ -1036,6 +1129,43 @@ export interface paths {
         put?: never;
         /** Prices a basket with the promotions in force and returns a signed quote token. */
         post: operations["create_quote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/receipts/{receipt_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A receipt: what was bought, how it was paid, where the order is (received,
+         *     preparing, ready, collected). Public by its unguessable id; no contact details. */
+        get: operations["receipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/receipts/{receipt_id}/qr.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The receipt page's address as a QR code (SVG), for the customer's phone to scan.
+         *     The address is one a phone can open: HTTPS with the organisation's certificate,
+         *     else the plain-HTTP port when it serves the shop. */
+        get: operations["receipt_qr"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1298,6 +1428,8 @@ export interface components {
         };
         /** @description The hub's answer to a batch: one outcome per order, in the batch's order. */
         BatchAnswer: {
+            /** @description One outcome per refund sent, in the batch's order. */
+            refunds?: components["schemas"]["RefundOutcome"][];
             results: components["schemas"]["OrderOutcome"][];
         };
         /** @description One booth in the fleet view. */
@@ -1395,7 +1527,9 @@ export interface components {
             items: components["schemas"]["CatalogueItem"][];
             /** Format: int64 */
             manifest_version: number;
+            payments: components["schemas"]["PaymentsView"];
             promotions: components["schemas"]["PromotionInfo"][];
+            shop: components["schemas"]["ShopView"];
             tiers: string[];
         };
         CatalogueItem: components["schemas"]["Item"] & {
@@ -1554,6 +1688,32 @@ export interface components {
             seconds_left: number;
             /** @description Why: "the event's end time" or "the manifest's time to live". */
             why: string;
+        };
+        /** @description An order as the counter works it. */
+        CounterOrder: {
+            /** @description Whether a void is still possible (not yet sent upstream, not handed over); else a
+             *     refund. */
+            can_void: boolean;
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            fulfilment: components["schemas"]["Fulfilment"];
+            lines: components["schemas"]["NamedLine"][];
+            order_id: string;
+            paid: boolean;
+            payment: string;
+            pickup_number?: string | null;
+            receipt_id?: string | null;
+            /** @description Refunded so far. */
+            refunded: components["schemas"]["i64"];
+            /** @description Where it is on its way upstream. */
+            status: components["schemas"]["SyncState"];
+            total: components["schemas"]["i64"];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        CounterOrders: {
+            orders: components["schemas"]["CounterOrder"][];
         };
         DegradeRequest: {
             /** @description `normal`, or a level the manifest defines under `[[degrade]]`. */
@@ -1751,6 +1911,11 @@ export interface components {
         };
         /** @enum {string} */
         FoundBy: "lan" | "manifest";
+        /**
+         * @description Where an order is at the counter.
+         * @enum {string}
+         */
+        Fulfilment: "new" | "preparing" | "ready" | "collected" | "voided";
         /** @description The answer to a good claim. */
         GrantBody: {
             node: string;
@@ -1972,6 +2137,15 @@ export interface components {
         };
         /** @enum {string} */
         Mode: "local" | "online" | "offline" | "relay";
+        /** @description A line as a person reads it (with the item's name). */
+        NamedLine: {
+            name: string;
+            /** Format: int32 */
+            qty: number;
+            sku: string;
+            total: components["schemas"]["i64"];
+            unit_price: components["schemas"]["i64"];
+        };
         NewKiosk: {
             /** @description What the lead calls it ("Kiosk by the door"). */
             name: string;
@@ -1979,6 +2153,12 @@ export interface components {
         NewPin: {
             /** @description 4 to 12 digits. */
             pin: string;
+        };
+        NewRefund: {
+            /** @description Minor units; at most what is left of the order's total. */
+            amount: components["schemas"]["i64"];
+            /** @description Why, in a few words (1–200 characters). */
+            reason: string;
         };
         NewStaff: {
             /** @description Shown at the counter and in the audit log ("Ana"). */
@@ -2032,6 +2212,7 @@ export interface components {
         };
         /** @description The answer to a successful `POST /api/v1/orders`. */
         OrderReceipt: {
+            change_due?: null | components["schemas"]["i64"];
             /** Format: date-time */
             created_at: string;
             currency: string;
@@ -2039,6 +2220,15 @@ export interface components {
             lines: components["schemas"]["TokenLine"][];
             order_id: string;
             payment: components["schemas"]["PaymentMethod"];
+            /** @description The card terminal slip's reference. */
+            payment_reference?: string | null;
+            /** @description Called out at the counter and shown on the pickup board (`A-042`); never reused
+             *     within the event. */
+            pickup_number: string;
+            /** @description The public receipt's id: unguessable, no contact details behind it. */
+            receipt_id: string;
+            /** @description The digital receipt, which follows the order live (`/r/<receipt_id>`). */
+            receipt_url: string;
             status: components["schemas"]["SyncState"];
             subtotal: components["schemas"]["i64"];
             total: components["schemas"]["i64"];
@@ -2056,9 +2246,15 @@ export interface components {
             currency: string;
             customer?: null | components["schemas"]["Contact"];
             discount: components["schemas"]["i64"];
+            /** @description Where the order is at the counter. */
+            fulfilment: components["schemas"]["Fulfilment"];
             lines: components["schemas"]["TokenLine"][];
             order_id: string;
+            /** @description Whether it is paid (a pay-at-pickup order is not until it is collected). */
+            paid: boolean;
             payment: string;
+            /** @description `None` for orders taken before pickup numbers existed. */
+            pickup_number?: string | null;
             status: components["schemas"]["SyncState"];
             /** @description Why an order is quarantined or was retried. */
             status_reason?: string | null;
@@ -2091,9 +2287,22 @@ export interface components {
         };
         Payment: {
             method: components["schemas"]["PaymentMethod"];
+            /** @description The card terminal slip's reference (card only; 1–40 characters). */
+            reference?: string | null;
+            tendered?: null | components["schemas"]["i64"];
         };
-        /** @enum {string} */
-        PaymentMethod: "card" | "cash" | "mobile" | "voucher";
+        /**
+         * @description How an order is paid.
+         * @enum {string}
+         */
+        PaymentMethod: "card" | "cash" | "mobile" | "voucher" | "pay_at_pickup";
+        /** @description The ways to pay (`[payments]`). */
+        PaymentsView: {
+            /** @description What an enrolled kiosk, staff and the lead may take. */
+            methods: components["schemas"]["PaymentMethod"][];
+            /** @description What a device that is neither enrolled nor signed in may choose. */
+            phones: components["schemas"]["PaymentMethod"][];
+        };
         /** @description A booth's health, as it reports it to its paired peers (`GET /api/v1/peer/status`). */
         PeerStatus: {
             /**
@@ -2165,6 +2374,12 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        /** @description The public pickup board: numbers being prepared (new ones too) and numbers ready. */
+        PickupBoard: {
+            event_name: string;
+            preparing: string[];
+            ready: string[];
+        };
         PresetInfo: {
             degraded?: string | null;
             essential: boolean;
@@ -2199,6 +2414,8 @@ export interface components {
             description: string;
             id: string;
             name: string;
+            /** @description The items it applies to (for a shop's badges); absent for a whole-basket one. */
+            skus?: string[] | null;
             stacking: components["schemas"]["Stacking"];
             tiers?: string[];
         };
@@ -2228,7 +2445,7 @@ export interface components {
             oldest_unsynced?: string | null;
             /** Format: int64 */
             quarantined: number;
-            /** @description Sum of totals of every order. */
+            /** @description Sum of totals of every order not voided, less refunds. */
             revenue: components["schemas"]["i64"];
             /** Format: int64 */
             synced: number;
@@ -2266,6 +2483,42 @@ export interface components {
             refused: number;
             /** @description The route template, as in `routes`. */
             route: string;
+        };
+        /** @description The public receipt (`/r/<receipt_id>`): what was bought and where the order is.
+         *     No contact details, no order id. */
+        Receipt: {
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            discount: components["schemas"]["i64"];
+            event: string;
+            fulfilment: components["schemas"]["Fulfilment"];
+            lines: components["schemas"]["NamedLine"][];
+            paid: boolean;
+            payment: string;
+            pickup_number?: string | null;
+            receipt_id: string;
+            refunded: components["schemas"]["i64"];
+            subtotal: components["schemas"]["i64"];
+            total: components["schemas"]["i64"];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A refund: its own record, never edited, synced upstream. */
+        Refund: {
+            amount: components["schemas"]["i64"];
+            /** @description Who gave it (a staff member's name, or `lead`). */
+            by: string;
+            /** Format: date-time */
+            created_at: string;
+            order_id: string;
+            reason: string;
+            refund_id: string;
+        };
+        RefundOutcome: {
+            outcome: components["schemas"]["Disposition"];
+            reason?: string | null;
+            refund_id: string;
         };
         /** @description What a booth hands a relaying booth: its batch exactly as the hub will read it, and
          *     its own signature over it. */
@@ -2409,6 +2662,26 @@ export interface components {
          * @enum {string}
          */
         Sheddable: "uploads" | "clips" | "metrics" | "charts";
+        /** @description How the shop and the counter look and behave (`[shop]`, `[pickup]`). */
+        ShopView: {
+            /**
+             * Format: int64
+             * @description A kiosk left alone this long shows its attract screen and empties the basket.
+             */
+            attract_after_s: number;
+            background_color: string;
+            /** @description SKUs first on the counter's grid. */
+            favourites: string[];
+            /**
+             * Format: int32
+             * @description Stock at or below this is shown as low at the counter.
+             */
+            low_stock_at: number;
+            /** @description The event's name, shown as the shop's title. */
+            name: string;
+            pickup_prefix: string;
+            theme_color: string;
+        };
         SignIn: {
             name: string;
             pin: string;
@@ -2493,6 +2766,11 @@ export interface components {
             started_at: string;
             version: string;
         };
+        Step: {
+            paid_with?: null | components["schemas"]["PaymentMethod"];
+            /** @description `preparing`, `ready` or `collected`. */
+            state: components["schemas"]["Fulfilment"];
+        };
         StepReport: {
             after: string;
             before: string;
@@ -2512,7 +2790,7 @@ export interface components {
             title: string;
         };
         /** @enum {string} */
-        SyncState: "captured" | "syncing" | "synced" | "quarantined";
+        SyncState: "captured" | "syncing" | "synced" | "quarantined" | "voided";
         TeardownRequest: {
             /** @description Must be `true`: teardown cannot be undone. */
             confirm: boolean;
@@ -2781,6 +3059,10 @@ export interface components {
             /** Format: int64 */
             objects: number;
         };
+        Void: {
+            /** @description Why, in a few words (1–200 characters). */
+            reason: string;
+        };
         /** @description What the views show of warm-up. */
         WarmView: {
             /**
@@ -2829,6 +3111,377 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Catalogue"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    counter_orders: {
+        parameters: {
+            query?: {
+                /** @description `open` (default): new, preparing and ready, oldest first; `done`: the last
+                 *     collected and voided, newest first. */
+                view?: "open" | "done";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterOrders"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no staff session (`staff_session_needed`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    advance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Step"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterOrder"];
+                };
+            };
+            /** @description the body is not JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no staff session (`staff_session_needed`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not the next step (`invalid_transition`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the node accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description paid at pickup: say how (`payment_needed`); a bad body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRefund"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refund"];
+                };
+            };
+            /** @description the body is not JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no staff session (`staff_session_needed`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description more than is left (`refund_exceeds`); a voided order (`invalid_transition`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the node accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    void: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Void"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterOrder"];
+                };
+            };
+            /** @description the body is not JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no staff session (`staff_session_needed`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description already on its way upstream: refund it (`already_synced`); already voided (`invalid_transition`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the node accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description the node hit an internal error; it has been logged (`internal`) */
@@ -6445,7 +7098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description offline and over an offline limit: the operator must approve it first (`offline_limit`) */
+            /** @description offline and over an offline limit: the operator must approve it first (`offline_limit`); a way to pay this booth or this device may not use (`payment_not_allowed`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6490,7 +7143,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description invalid or expired quote token, key reused with another body, bad contact */
+            /** @description invalid or expired quote token, key reused with another body, bad contact, payment details that do not fit the method (`invalid_payment`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6824,6 +7477,34 @@ export interface operations {
             };
         };
     };
+    pickup_board: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PickupBoard"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     create_quote: {
         parameters: {
             query?: never;
@@ -6919,6 +7600,83 @@ export interface operations {
             };
             /** @description this client is over its rate limit; see Retry-After (`rate_limited`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                receipt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Receipt"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    receipt_qr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                receipt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description an SVG image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": unknown;
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

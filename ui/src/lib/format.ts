@@ -105,6 +105,7 @@ export const ORDER_STATES: { value: SyncState | null; label: string }[] = [
   { value: 'syncing', label: 'Sending' },
   { value: 'synced', label: 'Synced' },
   { value: 'quarantined', label: 'Needs attention' },
+  { value: 'voided', label: 'Voided' },
 ];
 
 export function orderState(state: SyncState): string {
@@ -646,4 +647,23 @@ export function automaticTeardown(t: TeardownView, timeZone: string): { key: str
     });
   }
   return lines;
+}
+
+/** How many minor units a currency has per major unit's decimals: EUR 2, JPY 0. */
+export function minorDigits(currency: string): number {
+  return numberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/**
+ * An amount typed by a person ("20", "20.5", "20,50", "€ 20") as minor units of
+ * `currency`, or null when it is not one. A comma or a point is the decimal mark
+ * (grouping marks are not accepted: "1.000" would be ambiguous).
+ */
+export function parseMoney(text: string, currency: string): number | null {
+  const cleaned = text.replace(/[^\d.,-]/g, '');
+  if (!/^\d+([.,]\d*)?$/.test(cleaned)) return null;
+  const [whole, fraction = ''] = cleaned.split(/[.,]/);
+  const digits = minorDigits(currency);
+  if (fraction.length > digits) return null;
+  return Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
 }

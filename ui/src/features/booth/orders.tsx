@@ -29,24 +29,30 @@ export function Orders({ conn, snapshot }: { conn: Connection; snapshot: Snapsho
     };
   }, [conn, filter, version]);
 
-  const count = (s: SyncState | null) => (s === null ? c.captured + c.syncing + c.synced + c.quarantined : c[s]);
+  // The snapshot counts no voided orders: that chip shows no count.
+  const count = (s: SyncState | null): number | null =>
+    s === null ? c.captured + c.syncing + c.synced + c.quarantined : s === 'voided' ? null : c[s];
   const zone = snapshot.event.timezone;
 
   return (
     <section class="orders" aria-labelledby="orders-title">
       <h2 id="orders-title">Orders</h2>
       <div class="filters" role="group" aria-label="Show orders">
-        {ORDER_STATES.map((s) => (
-          <button
-            type="button"
-            class="filter"
-            aria-pressed={filter === s.value}
-            onClick={() => setFilter(s.value)}
-            data-testid={`filter-${s.value ?? 'all'}`}
-          >
-            {s.label} <span class="count">{count(s.value)}</span>
-          </button>
-        ))}
+        {ORDER_STATES.map((s) => {
+          const n = count(s.value);
+          return (
+            <button
+              type="button"
+              class="filter"
+              aria-pressed={filter === s.value}
+              onClick={() => setFilter(s.value)}
+              data-testid={`filter-${s.value ?? 'all'}`}
+            >
+              {s.label}
+              {n !== null && <> <span class="count">{n}</span></>}
+            </button>
+          );
+        })}
       </div>
       {error && (
         <p class="notice bad" role="alert">

@@ -1,0 +1,63 @@
+// An order the booth took: the pickup number, large; that it will be called; the change
+// due for cash, or what to pay at collection; the receipt's QR code (and, where leaving
+// the page is fine, a link to it); and the way to the next order. A kiosk goes back to
+// its start by itself after a while.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { OrderReceipt } from '../api/selling';
+import { t, tn } from '../i18n';
+import { money } from '../lib/format';
+import { useFocusOnMount } from './focus';
+
+export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newLabel, audience = 'customer' }: {
+  receipt: OrderReceipt;
+  qrUrl: string;
+  /** A link to the receipt page (not on a kiosk: nothing there may leave the shop). */
+  showLink: boolean;
+  /** Seconds until `onNew` runs by itself; null: never. */
+  autoCloseS: number | null;
+  onNew: () => void;
+  newLabel: string;
+  audience?: 'customer' | 'staff';
+}) {
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const [left, setLeft] = useState(autoCloseS);
+  const latest = useRef(onNew);
+  latest.current = onNew;
+  useEffect(() => {
+    if (autoCloseS === null) return;
+    const started = performance.now();
+    const timer = setInterval(() => {
+      const remaining = Math.ceil(autoCloseS - (performance.now() - started) / 1000);
+      if (remaining <= 0) {
+        clearInterval(timer);
+        latest.current();
+      } else setLeft(remaining);
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [autoCloseS]);
+  const c = receipt.currency;
+  return (
+    <section class="confirmation panel" aria-labelledby="done-title" data-testid="confirmation">
+      <h2 id="done-title" tabIndex={-1} ref={heading}>{audience === 'customer' ? t('done.title') : t('done.title_staff')}</h2>
+      <p class="number-label" id="pickup-label">{t('done.your_number')}</p>
+      <p class="pickup-number" aria-describedby="pickup-label" data-testid="pickup-number">{receipt.pickup_number}</p>
+      <p class="lead">{audience === 'customer' ? t('done.call') : t('done.call_staff')}</p>
+      {receipt.payment === 'cash' && typeof receipt.change_due === 'number' && (
+        <p class="change-done" data-testid="change-due-done">{t('pay.cash.change', { amount: money(receipt.change_due, c) })}</p>
+      )}
+      {receipt.payment === 'pay_at_pickup' && (
+        <p class="to-pay" data-testid="to-pay">{t('done.pay_at_pickup', { amount: money(receipt.total, c) })}</p>
+      )}
+      <figure class="receipt-qr">
+        <img src={qrUrl} alt={t('done.qr_alt')} width={220} height={220} data-testid="receipt-qr" />
+        <figcaption>{t('done.receipt_qr')}</figcaption>
+      </figure>
+      {showLink && (
+        <a class="big-button" href={receipt.receipt_url} data-testid="receipt-link">{t('done.receipt_link')}</a>
+      )}
+      <button type="button" class="big-button primary" data-testid="new-order" onClick={onNew}>{newLabel}</button>
+      {left !== null && <p class="muted" data-testid="auto-close">{tn('done.back_soon', left)}</p>}
+    </section>
+  );
+}
