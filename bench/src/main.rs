@@ -21,6 +21,7 @@ mod commerce;
 mod degrade;
 mod hit_ratio;
 mod origin;
+mod shop;
 mod teardown;
 mod tls;
 mod wrk;
@@ -47,6 +48,8 @@ enum Command {
     Teardown(teardown::Args),
     /// HTTPS against plain HTTP: handshake, quotes, orders and cache hits.
     Tls(tls::Args),
+    /// The shop's quote round trip with many kiosks at once.
+    Shop(shop::Args),
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -93,5 +96,9 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(tls::run(args)),
+        Command::Shop(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(shop::run(args)),
     }
 }

@@ -44,7 +44,7 @@ stop
 
 start
 code=$(curl -s --cacert "$data/tls/booth-ca.pem" -o "$work/order" -w '%{http_code}' -XPOST "$url/api/v1/orders" -H 'content-type: application/json' \
-  -H 'Idempotency-Key: keyring-scenario' -d "{\"quote_token\":\"$token\",\"payment\":{\"method\":\"card\"}}")
+  -H 'Idempotency-Key: keyring-scenario' -d "{\"quote_token\":\"$token\",\"payment\":{\"method\":\"pay_at_pickup\"}}")
 [ "$code" = 201 ] || fail "a quote from before the restart was refused ($code: $(cat "$work/order")): the signing key was not kept"
 optoken=$("$bin" operator-token --data-dir "$data" --secrets keyring 2>/dev/null)
 code=$(curl -s --cacert "$data/tls/booth-ca.pem" -o /dev/null -w '%{http_code}' "$url/api/v1/ops/status" -H "Authorization: Bearer $optoken")

@@ -99,7 +99,8 @@ NFT
 }
 restore() { in_host "$p" "$1" nft delete table inet uplinkcut 2>/dev/null || true; }
 buy() { # host count tag [sku qty method] → prints nothing; fails on any refusal
-  local h=$1 n=$2 tag=$3 sku=${4:-TOTE} qty=${5:-1} method=${6:-cash} i qt code
+  # Customers' phones: they order ahead and pay at pickup (the demo's `payments.phones`).
+  local h=$1 n=$2 tag=$3 sku=${4:-TOTE} qty=${5:-1} method=${6:-pay_at_pickup} i qt code
   for ((i = 0; i < n; i++)); do
     qt=$(in_host "$p" "$h" curl -s --max-time 5 -H 'content-type: application/json' \
       -d "{\"lines\":[{\"sku\":\"$sku\",\"qty\":$qty}]}" http://127.0.0.1:8788/api/v1/quotes | jq -r .token)
@@ -146,7 +147,10 @@ wait_for 10 "A offline (no one can relay)" mode_is a offline
 buy a 60 outage-a
 buy b 60 outage-b
 qt=$(in_host "$p" a curl -s -H 'content-type: application/json' -d '{"lines":[{"sku":"TOTE","qty":6}]}' http://127.0.0.1:8788/api/v1/quotes | jq -r .token)
-big=$(in_host "$p" a curl -s -H 'content-type: application/json' -H 'idempotency-key: big' \
+# A card payment is taken by one of the booth's own kiosks, enrolled by the lead.
+kiosk=$(in_host "$p" a curl -s -H 'content-type: application/json' -H "authorization: Bearer $token" \
+  -d '{"name":"till"}' http://127.0.0.1:8788/api/v1/ops/kiosks | jq -r .token)
+big=$(in_host "$p" a curl -s -H 'content-type: application/json' -H 'idempotency-key: big' -H "x-boothcloud-kiosk: $kiosk" \
   -d "{\"quote_token\":\"$qt\",\"payment\":{\"method\":\"card\"}}" http://127.0.0.1:8788/api/v1/orders)
 echo "$big" | jq -e '.error.code == "offline_limit"' >/dev/null || fail "an order over the offline cap was taken: $big"
 restore a

@@ -142,6 +142,8 @@ try {
     await page.getByTestId('search').fill('cocoa');
     await page.getByRole('button', { name: 'Add Hot cocoa' }).click();
     await eventually('a priced basket', async () => /4[.,]/.test(await text(page, 'basket-total')));
+    // Tapping "Add" scrolled the page; the picture shows it from the top, header and all.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'shop-phone-390x844');
     await page.getByTestId('checkout').click();
     assert.equal(await page.getByTestId('pay-card').count(), 0, 'a phone cannot pay by card here');

@@ -152,7 +152,7 @@ pub fn check_order(o: &HubOrder) -> Result<(), String> {
     if o.currency.len() != 3 || !o.currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(format!("`{}` is not a currency code", o.currency.escape_debug()));
     }
-    if !matches!(o.payment.as_str(), "card" | "cash" | "mobile" | "voucher") {
+    if crate::manifest::PaymentMethod::parse(&o.payment).is_none() {
         return Err(format!("`{}` is not a payment method", o.payment.escape_debug()));
     }
     if o.lines.is_empty() || o.lines.len() > MAX_LINES {
@@ -224,6 +224,14 @@ mod tests {
     #[test]
     fn a_consistent_order_passes() {
         assert_eq!(check_order(&order()), Ok(()));
+    }
+
+    #[test]
+    fn every_way_a_booth_takes_payment_is_accepted_pay_at_pickup_too() {
+        for method in crate::manifest::PaymentMethod::ALL {
+            let o = HubOrder { payment: method.as_str().into(), ..order() };
+            assert_eq!(check_order(&o), Ok(()), "{}", method.as_str());
+        }
     }
 
     #[test]

@@ -57,7 +57,12 @@ async fn receipt(
     if !receipt_id_ok(&receipt_id) {
         return Err(ApiError::not_found("this receipt"));
     }
-    let found = state.orders.receipt(&receipt_id, &names(&state)).await?;
+    let mut found = state.orders.receipt(&receipt_id, &names(&state)).await?;
+    // The event's name as people read it, while its manifest is the one in force.
+    let loaded = state.manifest.current();
+    if found.event == loaded.manifest.event.id {
+        found.event = loaded.manifest.event.name.clone();
+    }
     let mut res = Json(found).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)

@@ -127,6 +127,7 @@ pub struct CounterOrder {
 pub struct Receipt {
     pub receipt_id: String,
     pub pickup_number: Option<String>,
+    /// The event's name (its id when the order is from another manifest's event).
     pub event: String,
     pub currency: String,
     pub lines: Vec<NamedLine>,

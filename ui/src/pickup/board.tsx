@@ -52,6 +52,8 @@ export function Board({ api }: { api: SellingApi }) {
 
   const now = Date.now();
   const size = (n: number) => (n <= 4 ? 'xl' : n <= 9 ? 'l' : n <= 16 ? 'm' : 's');
+  // The longest number's length: the CSS sizes the numbers so it fits its cell.
+  const chars = (ns: string[] | undefined) => ({ '--chars': Math.max(5, ...(ns ?? []).map((n) => n.length)) });
   return (
     <div class="board">
       <header class="board-header">
@@ -61,13 +63,13 @@ export function Board({ api }: { api: SellingApi }) {
       <main class="board-columns">
         <section class="board-column preparing" aria-labelledby="board-preparing">
           <h2 id="board-preparing">{t('board.preparing')}</h2>
-          <ul class={`numbers ${size(board?.preparing.length ?? 0)}`} data-testid="pickup-preparing">
+          <ul class={`numbers ${size(board?.preparing.length ?? 0)}`} style={chars(board?.preparing)} data-testid="pickup-preparing">
             {board?.preparing.map((n) => <li key={n}>{n}</li>)}
           </ul>
         </section>
         <section class="board-column ready" aria-labelledby="board-ready">
           <h2 id="board-ready">{t('board.ready')}</h2>
-          <ul class={`numbers ${size(board?.ready.length ?? 0)}`} data-testid="pickup-ready" aria-live="polite">
+          <ul class={`numbers ${size(board?.ready.length ?? 0)}`} style={chars(board?.ready)} data-testid="pickup-ready" aria-live="polite">
             {board?.ready.map((n) => (
               <li key={n} class={now - (readySince.current.get(n) ?? 0) < FRESH_MS ? 'fresh' : ''}>{n}</li>
             ))}

@@ -103,7 +103,7 @@ function ReceiptBody({ r }: { r: Receipt }) {
         {r.pickup_number && (
           <>
             <p class="number-label" id="receipt-number-label">{t('receipt.number')}</p>
-            <p class="pickup-number" data-testid="receipt-pickup-number">{r.pickup_number}</p>
+            <p class="pickup-number" style={{ '--chars': r.pickup_number.length }} data-testid="receipt-pickup-number">{r.pickup_number}</p>
           </>
         )}
         <p class="receipt-state-line">

@@ -41,7 +41,7 @@ export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newL
     <section class="confirmation panel" aria-labelledby="done-title" data-testid="confirmation">
       <h2 id="done-title" tabIndex={-1} ref={heading}>{audience === 'customer' ? t('done.title') : t('done.title_staff')}</h2>
       <p class="number-label" id="pickup-label">{t('done.your_number')}</p>
-      <p class="pickup-number" aria-describedby="pickup-label" data-testid="pickup-number">{receipt.pickup_number}</p>
+      <p class="pickup-number" style={{ '--chars': receipt.pickup_number.length }} aria-describedby="pickup-label" data-testid="pickup-number">{receipt.pickup_number}</p>
       <p class="lead">{audience === 'customer' ? t('done.call') : t('done.call_staff')}</p>
       {receipt.payment === 'cash' && typeof receipt.change_due === 'number' && (
         <p class="change-done" data-testid="change-due-done">{t('pay.cash.change', { amount: money(receipt.change_due, c) })}</p>

@@ -14,7 +14,7 @@ async function load() {
       const li = document.createElement('li');
       li.className = 'card';
       const photo = photos[item.sku] ?? 'img/hero.jpg';
-      li.innerHTML = `<img alt="" loading="lazy" src="/assets/${photo}"><div class="name"></div><div class="price"></div><button type="button">Add to basket</button>`;
+      li.innerHTML = `<img alt="" loading="lazy" src="/assets/${photo}"><div class="name"></div><div class="price"></div><a class="order" href="/shop/">Order in the shop</a>`;
       li.querySelector('.name').textContent = item.name;
       li.querySelector('.price').textContent = money(item.price, item.currency);
       return li;
