@@ -222,7 +222,9 @@ fn counter_order(
         created_at: from_millis(r.get(10)),
         updated_at: from_millis(r.get(11)),
         refunded: r.get(12),
-        can_void: status == SyncState::Captured && fulfilment != Fulfilment::Collected,
+        can_void: status == SyncState::Captured
+            && fulfilment != Fulfilment::Collected
+            && r.get::<i64, _>(12) == 0,
     }
 }
 
@@ -335,9 +337,17 @@ impl OrderQueue {
         if status == "voided" {
             return Err(CounterError::InvalidTransition { from: "voided", to: "voided" });
         }
-        // Handed over: the goods left the booth, so it is refunded, not voided.
+        // Handed over: the goods left the booth, so it is refunded, not voided. Refunded
+        // in part: the rest is refunded too (a void would count that money twice).
         if row.get::<&str, _>(2) == "collected" {
             return Err(CounterError::InvalidTransition { from: "collected", to: "voided" });
+        }
+        let refunded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE order_id = ?")
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if refunded > 0 {
+            return Err(CounterError::InvalidTransition { from: "refunded", to: "voided" });
         }
         // Only `captured`: the sync worker claims an order by moving it to `syncing` in
         // one statement, so an order it may have sent is never voided.

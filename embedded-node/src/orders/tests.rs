@@ -372,6 +372,15 @@ async fn a_void_gives_stock_back_and_keeps_the_order_out_of_sync_a_refund_stays_
         "an order on its way upstream is refunded, not voided"
     );
     q.refund(&second.order_id, 150, "one mug chipped", "Ana", t0()).await.unwrap();
+    // Refunded in part: never voided as well (that money would count twice).
+    let fourth = receipt_of(&q.capture(order("v4", "qv4", "MUG", 1, Some(5))).await.unwrap());
+    q.refund(&fourth.order_id, 10, "a scratch", "Ana", t0()).await.unwrap();
+    assert!(!q.counter_order(&fourth.order_id, &names).await.unwrap().can_void);
+    assert!(matches!(
+        q.void(&fourth.order_id, "changed mind", t0()).await,
+        Err(CounterError::InvalidTransition { from: "refunded", .. })
+    ));
+    q.refund(&fourth.order_id, 90, "the rest", "Ana", t0()).await.unwrap();
     assert!(matches!(
         q.refund(&second.order_id, 51, "more", "Ana", t0()).await,
         Err(CounterError::RefundExceeds { left: 50 })

@@ -2491,6 +2491,7 @@ export interface components {
             created_at: string;
             currency: string;
             discount: components["schemas"]["i64"];
+            /** @description The event's name (its id when the order is from another manifest's event). */
             event: string;
             fulfilment: components["schemas"]["Fulfilment"];
             lines: components["schemas"]["NamedLine"][];

@@ -7,7 +7,6 @@
 // which answers the pickup number.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { ApiError } from '../api/errors';
 import type { Catalogue, Item } from '../api/selling';
 import type { SellingApi } from '../api/selling-api';
 import { t, tn } from '../i18n';
@@ -15,10 +14,10 @@ import { errorText } from '../i18n/words';
 import { money } from '../lib/format';
 import { useBasket } from '../shop/basket';
 import { categoryName, matches, tierName, unitsLeft } from '../shop/catalogue';
-import { Checkout, useCheckout } from '../shop/checkout';
+import { Checkout, confirmPriced, useCheckout } from '../shop/checkout';
 import { Confirmation } from '../shop/confirmation';
-import { initialChoice, type PaymentChoice, PaymentForm, paymentFor } from '../shop/payment-form';
-import { isFresh, useLiveQuote } from '../shop/pricing';
+import { initialChoice, type PaymentChoice, PaymentForm } from '../shop/payment-form';
+import { useLiveQuote } from '../shop/pricing';
 import { Totals } from '../shop/quote-summary';
 import { SendingPanel } from '../shop/sending';
 import { Stepper } from '../shop/stepper';
@@ -73,27 +72,7 @@ export function Sell({ api, catalogue, scope, onSessionEnded, onOrdered }: {
 
   const ringUp = async () => {
     if (live.kind !== 'priced') return;
-    let held = live.held;
-    const shown = held.quote;
-    const p = paymentFor(choice, shown.total, shown.currency);
-    if (!p.ok) {
-      setProblem(p.problem);
-      return;
-    }
-    if (!isFresh(held)) {
-      try {
-        held = await renew();
-      } catch (e) {
-        setProblem(errorText(e as ApiError));
-        return;
-      }
-      if (held.quote.total !== shown.total) {
-        setProblem(t('checkout.price_changed'));
-        return;
-      }
-    }
-    setProblem(null);
-    order.confirm({ quote_token: held.quote.token, payment: p.payment }, { total: held.quote.total, currency: held.quote.currency, lines: basket.lines });
+    await confirmPriced({ held: live.held, choice, lines: basket.lines, renew, confirm: order.confirm, showProblem: setProblem });
   };
 
   const s = order.state;

@@ -17,7 +17,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/errors';
 import type { BasketLine, Minor, OrderReceipt, OrderRequest } from '../api/selling';
+import { t } from '../i18n';
+import { errorText } from '../i18n/words';
 import { type KeyValueStore, forget, readJson, writeJson } from '../lib/stored';
+import { type PaymentChoice, paymentFor } from './payment-form';
+import { type HeldQuote, isFresh } from './pricing';
+
+/** What was confirmed, shown while the order is sent. */
+export interface OrderSummary {
+  total: Minor;
+  currency: string;
+  lines: BasketLine[];
+}
 
 /** An order confirmed and not yet answered for good. */
 export interface PendingOrder {
@@ -89,7 +100,7 @@ export class Checkout {
    * The customer confirmed: a new key, kept with the order, then the first try. If an
    * order is still pending, that one is sent again instead (a double tap, a second tab).
    */
-  confirm(request: OrderRequest, summary: { total: Minor; currency: string; lines: BasketLine[] }): Promise<SendResult> {
+  confirm(request: OrderRequest, summary: OrderSummary): Promise<SendResult> {
     if (!this.pending()) {
       const pending: PendingOrder = { key: this.makeKey(), request, ...summary, confirmedAt: new Date().toISOString() };
       writeJson(this.store, this.storageKey, pending);
@@ -140,6 +151,45 @@ export class Checkout {
   }
 }
 
+/**
+ * Orders a priced basket the customer (or staff) confirmed with `choice`: checks the
+ * payment against the total shown, renews a quote too old to order with (refusing it
+ * when the total changed), then `confirm`s. Every problem goes to `showProblem`, in
+ * words; `null` clears it just before the order is confirmed.
+ */
+export async function confirmPriced({ held, choice, lines, renew, confirm, showProblem }: {
+  /** The quote the total on screen comes from. */
+  held: HeldQuote;
+  choice: PaymentChoice;
+  lines: BasketLine[];
+  /** `useLiveQuote`'s `renew`. */
+  renew: () => Promise<HeldQuote>;
+  /** `useCheckout`'s `confirm`. */
+  confirm: (request: OrderRequest, summary: OrderSummary) => void;
+  showProblem: (problem: string | null) => void;
+}): Promise<void> {
+  const shown = held.quote;
+  const p = paymentFor(choice, shown.total, shown.currency);
+  if (!p.ok) {
+    showProblem(p.problem);
+    return;
+  }
+  if (!isFresh(held)) {
+    try {
+      held = await renew();
+    } catch (e) {
+      showProblem(errorText(e as ApiError));
+      return;
+    }
+    if (held.quote.total !== shown.total) {
+      showProblem(t('checkout.price_changed'));
+      return;
+    }
+  }
+  showProblem(null);
+  confirm({ quote_token: held.quote.token, payment: p.payment }, { total: held.quote.total, currency: held.quote.currency, lines });
+}
+
 export type Sending =
   | { kind: 'idle' }
   | { kind: 'sending'; pending: PendingOrder }
@@ -155,7 +205,7 @@ export type Sending =
  */
 export function useCheckout(checkout: Checkout): {
   state: Sending;
-  confirm: (request: OrderRequest, summary: { total: Minor; currency: string; lines: BasketLine[] }) => void;
+  confirm: (request: OrderRequest, summary: OrderSummary) => void;
   retryNow: () => void;
   abandon: () => void;
   /** Back to idle after a placed or refused order has been shown. */

@@ -8,7 +8,6 @@
 // and ordering waits — a phone never keeps an order to send later.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { ApiError } from '../api/errors';
 import type { Catalogue, Item } from '../api/selling';
 import type { SellingApi } from '../api/selling-api';
 import { t, useLang } from '../i18n';
@@ -18,13 +17,13 @@ import { Attract } from './attract';
 import { BasketBar, BasketPanel } from './basket-panel';
 import { useBasket } from './basket';
 import { basketOffers, useCatalogue } from './catalogue';
-import { Checkout, useCheckout } from './checkout';
+import { Checkout, confirmPriced, useCheckout } from './checkout';
 import { Confirmation } from './confirmation';
 import { useFocusOnMount } from './focus';
 import { useIdle } from './kiosk';
 import { LanguageSwitch } from './language-switch';
-import { initialChoice, type PaymentChoice, PaymentForm, paymentFor } from './payment-form';
-import { isFresh, type LiveQuote, useLiveQuote } from './pricing';
+import { initialChoice, type PaymentChoice, PaymentForm } from './payment-form';
+import { type LiveQuote, useLiveQuote } from './pricing';
 import { Filters, ProductGrid } from './product-grid';
 import { PricedLines, Totals } from './quote-summary';
 import { SendingPanel } from './sending';
@@ -135,27 +134,7 @@ export function Shop({ api, kiosk }: { api: SellingApi; kiosk: boolean }) {
 
   const confirm = async () => {
     if (live.kind !== 'priced' || !catalogue) return;
-    let held = live.held;
-    const shown = held.quote;
-    const p = paymentFor(choice, shown.total, shown.currency);
-    if (!p.ok) {
-      setProblem(p.problem);
-      return;
-    }
-    if (!isFresh(held)) {
-      try {
-        held = await renew();
-      } catch (e) {
-        setProblem(errorText(e as ApiError));
-        return;
-      }
-      if (held.quote.total !== shown.total) {
-        setProblem(t('checkout.price_changed'));
-        return;
-      }
-    }
-    setProblem(null);
-    order.confirm({ quote_token: held.quote.token, payment: p.payment }, { total: held.quote.total, currency: held.quote.currency, lines: basket.lines });
+    await confirmPriced({ held: live.held, choice, lines: basket.lines, renew, confirm: order.confirm, showProblem: setProblem });
   };
 
   let main;
