@@ -190,7 +190,14 @@ impl Checkout {
         if let Some(contact) = &attempt.customer {
             contact.check().map_err(CheckoutError::BadContact)?;
         }
-        self.check_payment(&attempt)?;
+        // A retry of an order already taken gets its receipt even if what this device
+        // may claim has changed since (a session ended, the manifest was edited).
+        if let Err(refused) = self.check_payment(&attempt) {
+            return match self.replay(&attempt).await? {
+                Some(receipt) => Ok(receipt),
+                None => Err(refused),
+            };
+        }
         if attempt.quote_token.len() > MAX_TOKEN_BYTES {
             return Err(QuoteTokenError::Malformed.into());
         }

@@ -34,7 +34,9 @@ pub async fn store_refunds(
     let mut outcomes = Vec::with_capacity(refunds.len());
     let mut tx = db.begin().await?;
     for r in refunds {
-        let bad = if r.amount <= 0 {
+        let bad = if r.refund_id.len() > 64 || r.order_id.len() > 64 || r.by.chars().count() > 64 {
+            Some("a refund's ids and who gave it are at most 64 characters")
+        } else if r.amount <= 0 {
             Some("a refund is more than nothing")
         } else if r.reason.trim().is_empty() || r.reason.chars().count() > 200 {
             Some("a refund needs a reason of at most 200 characters")

@@ -305,6 +305,45 @@ async fn phones_kiosks_and_the_counter_sell_and_fulfil_with_pickup_numbers_and_r
     );
     assert!(said.contains("void order"), "{said}");
 
+    // Nothing was taken for an order paid at pickup: it is voided, never refunded.
+    let (_, unpaid) = order_as(
+        &node,
+        &[],
+        "phone-3",
+        json!([{"sku": "COCOA", "qty": 1}]),
+        None,
+        json!({"method": "pay_at_pickup"}),
+    )
+    .await;
+    let unpaid_refunds =
+        format!("/api/v1/counter/orders/{}/refunds", unpaid["order_id"].as_str().unwrap());
+    let (s, e) = send(
+        &node,
+        post.clone(),
+        &unpaid_refunds,
+        Some(&staff_token),
+        Some(json!({"amount": 100, "reason": "never paid"})),
+    )
+    .await;
+    assert_eq!((s, e["error"]["code"].as_str()), (409, Some("invalid_transition")), "{e}");
+    // A counter whose session ended hears so, instead of selling as a stranger.
+    let out = TestNode::client()
+        .delete(format!("{}/api/v1/staff/session", node.url))
+        .bearer_auth(&staff_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 204);
+    let q = TestNode::client()
+        .post(format!("{}/api/v1/quotes", node.url))
+        .bearer_auth(&staff_token)
+        .json(&json!({"lines": [{"sku": "COFFEE", "qty": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    let q = Kiosk::answer_of("POST", q).await;
+    assert_eq!((q.status, q.body["error"]["code"].as_str()), (401, Some("staff_session_needed")));
+
     // A checkout whose answer was lost is retried with the same key and body: one
     // order, one number.
     let client = TestNode::client();

@@ -64,7 +64,8 @@ pub const MAX_FAVOURITES: usize = 24;
 pub struct Selling {
     /// What the booth takes: from its enrolled kiosks, its staff and its lead.
     pub methods: Vec<PaymentMethod>,
-    /// What a device that is neither enrolled nor signed in may choose.
+    /// What a device that is neither enrolled nor signed in may choose: pay at pickup,
+    /// or nothing.
     pub phones: Vec<PaymentMethod>,
     /// Pickup numbers read `PREFIX-001`, `PREFIX-002`, …; never reused within the event.
     pub pickup_prefix: String,
@@ -87,18 +88,8 @@ pub struct ShopSettings {
 impl Default for Selling {
     fn default() -> Self {
         Selling {
-            methods: vec![
-                PaymentMethod::Card,
-                PaymentMethod::Cash,
-                PaymentMethod::Mobile,
-                PaymentMethod::Voucher,
-            ],
-            phones: vec![
-                PaymentMethod::Card,
-                PaymentMethod::Cash,
-                PaymentMethod::Mobile,
-                PaymentMethod::Voucher,
-            ],
+            methods: PaymentMethod::ALL.to_vec(),
+            phones: vec![PaymentMethod::PayAtPickup],
             pickup_prefix: "A".into(),
             shop: ShopSettings {
                 theme_color: "#0b3d5c".into(),
@@ -167,11 +158,15 @@ pub(super) fn check_selling(
         Some(list) => methods(c, list, "payments.methods"),
         None => d.methods.clone(),
     };
+    // A phone cannot prove it paid: it may only order ahead and pay at pickup (or, with
+    // `phones = []`, not order at all).
     let phones = match &payments.phones {
         Some(list) => {
             let phones = methods(c, list, "payments.phones");
             for (m, v) in phones.iter().zip(list) {
-                if !taken.contains(m) {
+                if m.paid_up_front() {
+                    c.at(v.span(), format!("payments.phones names `{}`: a phone cannot prove it paid, so phones may only use pay_at_pickup", m.as_str()));
+                } else if !taken.contains(m) {
                     c.at(
                         v.span(),
                         format!(
@@ -183,8 +178,7 @@ pub(super) fn check_selling(
             }
             phones
         }
-        // A booth that says nothing lets every device choose what it takes.
-        None => taken.clone(),
+        None => d.phones.iter().copied().filter(|m| taken.contains(m)).collect(),
     };
     let pickup_prefix = match &pickup.prefix {
         Some(p) => {
@@ -269,11 +263,16 @@ mod tests {
     const EVENT: &str = "[event]\nid = \"e\"\nname = \"E\"\nstarts_at = 2026-12-01T09:00:00Z\nends_at = 2026-12-01T18:00:00Z\ntimezone = \"UTC\"\nttl = \"2d\"\ncurrency = \"EUR\"\n\n[[catalogue]]\nsku = \"COCOA\"\nname = \"Cocoa\"\nprice = 400\ncategory = \"drinks\"\n";
 
     #[test]
-    fn a_booth_that_says_nothing_takes_card_cash_mobile_and_vouchers_from_anyone() {
+    fn a_booth_that_says_nothing_takes_every_method_and_phones_only_pay_at_pickup() {
         let m = parse(EVENT).expect("valid");
-        assert_eq!(m.selling.phones, m.selling.methods);
-        assert!(!m.selling.methods.contains(&PaymentMethod::PayAtPickup));
+        assert_eq!(m.selling.methods, PaymentMethod::ALL.to_vec());
+        assert_eq!(m.selling.phones, vec![PaymentMethod::PayAtPickup]);
         assert_eq!(m.selling.pickup_prefix, "A");
+        let no_pickup = format!("{EVENT}\n[payments]\nmethods = [\"card\", \"cash\"]\n");
+        assert!(
+            parse(&no_pickup).expect("valid").selling.phones.is_empty(),
+            "then phones order nothing"
+        );
     }
 
     #[test]
@@ -289,14 +288,15 @@ mod tests {
 
     #[test]
     fn every_mistake_is_named_at_its_value() {
-        let text = format!("{EVENT}\n[payments]\nmethods = [\"card\", \"card\", \"bitcoin\"]\nphones = [\"cash\"]\n[pickup]\nprefix = \"a-1\"\n[shop]\nfavourites = [\"NOPE\"]\ntheme_color = \"blue\"\n");
+        let text = format!("{EVENT}\n[payments]\nmethods = [\"card\", \"card\", \"bitcoin\"]\nphones = [\"cash\", \"pay_at_pickup\"]\n[pickup]\nprefix = \"a-1\"\n[shop]\nfavourites = [\"NOPE\"]\ntheme_color = \"blue\"\n");
         let problems: Vec<String> =
             parse(&text).expect_err("invalid").0.iter().map(|p| p.message.clone()).collect();
         let problems = problems.join("\n");
         for said in [
             "names `card` twice",
             "`bitcoin` is not a payment method",
-            "payments.phones names `cash`, which payments.methods does not take",
+            "payments.phones names `cash`: a phone cannot prove it paid",
+            "payments.phones names `pay_at_pickup`, which payments.methods does not take",
             "pickup.prefix `a-1`",
             "shop.favourites names `NOPE`",
             "shop.theme_color `blue`",

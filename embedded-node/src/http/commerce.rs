@@ -147,6 +147,7 @@ pub struct QuoteResponse {
 /// Prices a basket with the promotions in force and returns a signed quote token.
 #[utoipa::path(post, path = "/api/v1/quotes", tag = "commerce", request_body = QuoteRequest,
     responses((status = 200, body = QuoteResponse),
+              (status = 401, description = "an `Authorization` that is no longer a live staff session (`staff_session_needed`)", body = ErrorBody),
               (status = 409, description = "not enough stock", body = ErrorBody),
               (status = 403, description = "a tier without its code or a staff session (`tier_not_allowed`)", body = ErrorBody),
               (status = 410, description = "the booth has closed (teardown) (`booth_closed`)", body = ErrorBody),
@@ -157,7 +158,7 @@ async fn create_quote(
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<QuoteResponse>, ApiError> {
     // Staff signed in on this device, or the lead, may price any tier (the counter).
-    let by_staff = matches!(seller(&state, &headers), Seller::Staff(_) | Seller::Lead);
+    let by_staff = matches!(seller(&state, &headers)?, Seller::Staff(_) | Seller::Lead);
     let tier = req.tier.map(|tier| TierAsk { tier, code: req.tier_code, by_staff });
     let quote = state.checkout.quote(req.lines, tier)?;
     let priced = quote.priced;
@@ -208,6 +209,7 @@ pub struct OrderRequest {
     params(("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters; a retry with the same key and body returns the first response")),
     responses((status = 201, body = crate::orders::OrderReceipt, headers(("Location" = String), ("Idempotent-Replayed" = String))),
               (status = 400, description = "missing or invalid Idempotency-Key, malformed JSON", body = ErrorBody),
+              (status = 401, description = "an `Authorization` that is no longer a live staff session (`staff_session_needed`)", body = ErrorBody),
               (status = 403, description = "offline and over an offline limit: the operator must approve it first (`offline_limit`); a way to pay this booth or this device may not use (`payment_not_allowed`)", body = ErrorBody),
               (status = 409, description = "quote already used, or out of stock", body = ErrorBody),
               (status = 410, description = "the booth has closed (teardown): no new orders (`booth_closed`)", body = ErrorBody),
@@ -229,7 +231,7 @@ async fn create_order(
         reference: req.payment.reference,
         tendered: req.payment.tendered,
         customer: req.customer,
-        seller: seller(&state, &headers),
+        seller: seller(&state, &headers)?,
     };
     Ok(match state.checkout.place_order(attempt).await? {
         Captured::New(response) => receipt_response(response, false),
@@ -238,27 +240,36 @@ async fn create_order(
 }
 
 /// Who is asking: the lead, a staff member signed in on the device, an enrolled kiosk,
-/// or anyone else (a phone).
-pub(super) fn seller(state: &Services, headers: &HeaderMap) -> Seller {
+/// or anyone else (a phone). A bearer token that is neither the lead's nor a live staff
+/// session is refused (`401 staff_session_needed`) rather than taken for a phone: the
+/// counter must hear that its session ended, not have its sale turned into a stranger's.
+pub(super) fn seller(state: &Services, headers: &HeaderMap) -> Result<Seller, ApiError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     if bearer.is_some_and(|t| state.operator_token.is(t)) {
-        return Seller::Lead;
+        return Ok(Seller::Lead);
     }
     if let Some(member) = super::staff::member_of(state, headers) {
-        return Seller::Staff(member.name);
+        return Ok(Seller::Staff(member.name));
+    }
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "staff_session_needed",
+            "this session has ended (after a while unused, a new PIN or a restart): sign in again",
+        ));
     }
     let kiosk = headers
         .get(crate::kiosks::KIOSK_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|t| state.kiosks.check(t.trim()));
     if kiosk.is_some() {
-        return Seller::Kiosk;
+        return Ok(Seller::Kiosk);
     }
-    Seller::Phone
+    Ok(Seller::Phone)
 }
 
 fn receipt_response(body: String, replayed: bool) -> Response {

@@ -124,8 +124,11 @@ pub async fn enforce(State(policy): State<Policy>, req: Request, next: Next) -> 
     if from.is_some_and(|ip| ip.is_loopback() || Some(ip) == here) {
         return next.run(req).await;
     }
-    // An enrolled kiosk talks HTTPS only: its token is not taken in clear.
-    if req.headers().contains_key(crate::kiosks::KIOSK_HEADER) {
+    // An enrolled kiosk, staff and the lead talk HTTPS only: their tokens are not taken
+    // in clear from the venue network.
+    if req.headers().contains_key(crate::kiosks::KIOSK_HEADER)
+        || req.headers().contains_key(header::AUTHORIZATION)
+    {
         return refuse(&policy);
     }
     let shop = policy.manifest.current().manifest.node.shop_on_http;

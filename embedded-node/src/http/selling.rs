@@ -85,12 +85,23 @@ async fn receipt_qr(
     }
     // Only a receipt that exists gets a code.
     state.orders.receipt(&receipt_id, &|s: &str| s.to_owned()).await?;
-    let host = headers
+    let asked = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .map(super::plain::host_only)
         .filter(|h| super::plain::valid_host(h))
         .unwrap_or("localhost");
+    // From the laptop itself (the app's Sell screen), the address must be one a
+    // customer's phone can reach: the booth's first address on the venue network.
+    let lan = state.tls.server.addresses().into_iter().find(|ip| {
+        !ip.is_loopback()
+            && !matches!(ip, std::net::IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80)
+    });
+    let host = match (asked, lan) {
+        ("localhost" | "127.0.0.1" | "[::1]", Some(std::net::IpAddr::V4(v4))) => v4.to_string(),
+        ("localhost" | "127.0.0.1" | "[::1]", Some(std::net::IpAddr::V6(v6))) => format!("[{v6}]"),
+        (asked, _) => asked.to_owned(),
+    };
     let org_certificate =
         state.tls.server.source() == crate::tls::server::CertificateSource::Manifest;
     let url = if org_certificate || !state.manifest.current().manifest.node.shop_on_http {
@@ -188,6 +199,12 @@ async fn counter_orders(
     Ok(Json(CounterOrders { orders: state.orders.counter_orders(view, &names(&state)).await? }))
 }
 
+/// A reason as the audit log keeps it: at most 200 characters, no control characters
+/// (what a client sent is recorded even when it is refused).
+fn clipped(reason: &str) -> String {
+    reason.trim().chars().filter(|c| !c.is_control()).take(crate::orders::MAX_REASON).collect()
+}
+
 fn order_id_ok(id: &str) -> Result<(), ApiError> {
     uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| {
         ApiError::new(StatusCode::NOT_FOUND, "order_not_found", "no order has this id")
@@ -249,7 +266,7 @@ async fn void(
     order_id_ok(&order_id)?;
     let done = state.orders.void(&order_id, &req.reason, state.clock.now()).await;
     let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
-    let said = format!("order {order_id}: {}", req.reason.trim());
+    let said = format!("order {order_id}: {}", clipped(&req.reason));
     state.audit.record(&hand.who, "void order", None, Some(said), result).await;
     done?;
     Ok(Json(state.orders.counter_order(&order_id, &names(&state)).await?))
@@ -285,7 +302,7 @@ async fn refund(
         .refund(&order_id, req.amount, &req.reason, &hand.name, state.clock.now())
         .await;
     let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
-    let said = format!("order {order_id}: {} ({})", req.amount, req.reason.trim());
+    let said = format!("order {order_id}: {} ({})", req.amount, clipped(&req.reason));
     state.audit.record(&hand.who, "refund", None, Some(said), result).await;
     Ok((StatusCode::CREATED, Json(done?)))
 }

@@ -185,7 +185,7 @@ const COUNTER_COLUMNS: &str =
     "o.order_id, o.pickup_number, o.receipt_id, o.fulfilment, o.status, o.currency, \
      o.lines, o.total, o.payment_method, o.paid, o.created_ms, o.updated_ms, \
      (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.order_id = o.order_id), \
-     o.subtotal, o.discount, o.event_id";
+     o.subtotal, o.discount, o.event_id, o.sync_attempts";
 
 fn named(lines: &str, names: &(dyn Fn(&str) -> String + Sync)) -> Vec<NamedLine> {
     let lines: Vec<boothcloud_core::signing::quote::TokenLine> =
@@ -223,6 +223,7 @@ fn counter_order(
         updated_at: from_millis(r.get(11)),
         refunded: r.get(12),
         can_void: status == SyncState::Captured
+            && r.get::<i64, _>(16) == 0
             && fulfilment != Fulfilment::Collected
             && r.get::<i64, _>(12) == 0,
     }
@@ -283,7 +284,9 @@ impl OrderQueue {
         paid_with: Option<PaymentMethod>,
         now: Timestamp,
     ) -> Result<(), CounterError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: the write lock first, so the read below cannot go stale before
+        // the write (a deferred one would fail with a busy snapshot in a rush).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query("SELECT fulfilment, paid FROM orders WHERE order_id = ?")
             .bind(order_id)
             .fetch_optional(&mut *tx)
@@ -327,7 +330,9 @@ impl OrderQueue {
         now: Timestamp,
     ) -> Result<(), CounterError> {
         let reason = check_reason(reason)?;
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: the write lock first, so the read below cannot go stale before
+        // the write (a deferred one would fail with a busy snapshot in a rush).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query("SELECT status, lines, fulfilment FROM orders WHERE order_id = ?")
             .bind(order_id)
             .fetch_optional(&mut *tx)
@@ -349,11 +354,12 @@ impl OrderQueue {
         if refunded > 0 {
             return Err(CounterError::InvalidTransition { from: "refunded", to: "voided" });
         }
-        // Only `captured`: the sync worker claims an order by moving it to `syncing` in
-        // one statement, so an order it may have sent is never voided.
+        // Only `captured` and never tried: the sync worker claims an order by moving it
+        // to `syncing` in one statement, and an order that went back to `captured`
+        // after a try (a lost answer, a crash) may be at the hub already.
         let done = sqlx::query(
             "UPDATE orders SET status = 'voided', fulfilment = 'voided', void_reason = ?2, \
-             fulfilment_ms = ?3, updated_ms = ?3 WHERE order_id = ?1 AND status = 'captured'",
+             fulfilment_ms = ?3, updated_ms = ?3 WHERE order_id = ?1 AND status = 'captured' AND sync_attempts = 0",
         )
         .bind(order_id)
         .bind(&reason)
@@ -400,9 +406,11 @@ impl OrderQueue {
         if amount <= 0 {
             return Err(CounterError::Invalid("a refund is more than nothing"));
         }
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: the write lock first, so the read below cannot go stale before
+        // the write (a deferred one would fail with a busy snapshot in a rush).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
-            "SELECT o.total, o.status, (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.order_id = o.order_id) \
+            "SELECT o.total, o.status, (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.order_id = o.order_id), o.paid \
              FROM orders o WHERE o.order_id = ?",
         )
         .bind(order_id)
@@ -413,6 +421,10 @@ impl OrderQueue {
             (row.get(0), row.get(1), row.get(2));
         if status == "voided" {
             return Err(CounterError::InvalidTransition { from: "voided", to: "refunded" });
+        }
+        // Nothing was taken yet (paid at pickup, not collected): void it instead.
+        if row.get::<i64, _>(3) == 0 {
+            return Err(CounterError::InvalidTransition { from: "unpaid", to: "refunded" });
         }
         if amount > total - refunded {
             return Err(CounterError::RefundExceeds { left: total - refunded });
@@ -446,8 +458,8 @@ impl OrderQueue {
         Ok(refund)
     }
 
-    /// Refunds due for the upstream, oldest first, now `syncing` (a crash puts them
-    /// back: `recover_refunds`).
+    /// Refunds due for the upstream whose order the upstream has, oldest first, now
+    /// `syncing` (a crash puts them back, with the orders).
     pub async fn claim_refunds(
         &self,
         now: Timestamp,
@@ -456,6 +468,7 @@ impl OrderQueue {
         let rows = sqlx::query(
             "UPDATE refunds SET status = 'syncing', sync_attempts = sync_attempts + 1 \
              WHERE refund_id IN (SELECT refund_id FROM refunds WHERE status = 'captured' AND next_attempt_ms <= ?1 \
+                 AND order_id IN (SELECT order_id FROM orders WHERE status = 'synced') \
                  ORDER BY created_ms, refund_id LIMIT ?2) \
              RETURNING refund_id, order_id, amount, reason, by_whom, created_ms",
         )

@@ -28,6 +28,7 @@ use boothcloud_core::signing::quote::{QuoteClaims, TokenLine};
 
 pub use counter::{
     CounterError, CounterOrder, Fulfilment, NamedLine, OpenView, PickupBoard, Receipt, Refund,
+    MAX_REASON,
 };
 pub use queue::{OrderQueue, QueueWriter};
 pub use states::SyncState;

@@ -97,6 +97,8 @@ impl Uplink {
             let (mode, via) = self.way();
             let mut wait = Duration::from_secs(1);
             if matches!(mode, Mode::Online | Mode::Relay) {
+                // Refunds first: a backlog of orders must not hold them back.
+                self.deliver_refunds(via.as_ref()).await;
                 let batch = self.manifest.current().manifest.uplink.sync.batch;
                 match self.orders.claim_for_hub(self.clock.now(), batch).await {
                     Ok(claimed) if !claimed.is_empty() => {
@@ -117,7 +119,6 @@ impl Uplink {
                     }
                     Err(e) => tracing::warn!(error = %e, "cannot read the order queue"),
                 }
-                self.deliver_refunds(via.as_ref()).await;
             }
             tokio::select! {
                 () = arrivals.notified() => {}

@@ -7090,7 +7090,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
+            /** @description an `Authorization` that is no longer a live staff session (`staff_session_needed`); or an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7536,7 +7536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
+            /** @description an `Authorization` that is no longer a live staff session (`staff_session_needed`); or an `X-Boothcloud-Kiosk` token that is unknown or revoked (`kiosk_not_enrolled`) */
             401: {
                 headers: {
                     [name: string]: unknown;

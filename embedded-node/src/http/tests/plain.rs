@@ -90,16 +90,24 @@ async fn the_network_gets_the_shop_and_enrollment_and_nothing_else_in_clear() {
     assert_eq!(status, StatusCode::OK, "{quote}");
     let (status, _, _) = ask(&app, phone, "GET", "/ca.pem", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    // A kiosk's token is never taken in clear, even on a shop route.
-    let mut req = Request::builder()
-        .method("POST")
-        .uri("/api/v1/quotes")
-        .header("content-type", "application/json")
-        .header("x-boothcloud-kiosk", "bck_anything")
-        .body(Body::from(json!({"lines": [{"sku": "COCOA", "qty": 1}]}).to_string()))
-        .unwrap();
-    req.extensions_mut().insert(ConnectInfo::<SocketAddr>("10.0.0.57:1".parse().unwrap()));
-    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::FORBIDDEN);
+    // A kiosk's, staff's or the lead's token is never taken in clear, even on a shop route.
+    for (name, value) in
+        [("x-boothcloud-kiosk", "bck_anything"), ("authorization", "Bearer staff-or-lead")]
+    {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/quotes")
+            .header("content-type", "application/json")
+            .header(name, value)
+            .body(Body::from(json!({"lines": [{"sku": "COCOA", "qty": 1}]}).to_string()))
+            .unwrap();
+        req.extensions_mut().insert(ConnectInfo::<SocketAddr>("10.0.0.57:1".parse().unwrap()));
+        assert_eq!(
+            app.clone().oneshot(req).await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+    }
 
     // The same machine, by loopback or by its own address (the desktop window when the
     // booth listens on one address): everything.
