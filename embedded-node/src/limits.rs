@@ -201,6 +201,12 @@ impl Limits {
 }
 
 /// The key a client is limited under (its address): `None` for the laptop itself.
+/// Whether `client` is the laptop itself (loopback), which no limit applies to: not the
+/// desktop window, not a kiosk face opened on the laptop.
+pub fn is_this_machine(client: IpAddr) -> bool {
+    client_key(client).is_none()
+}
+
 fn client_key(client: IpAddr) -> Option<IpAddr> {
     let client = client.to_canonical();
     match client {
