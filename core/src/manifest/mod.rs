@@ -15,13 +15,13 @@ pub mod selling;
 use core::net::SocketAddr;
 
 use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::money::{Currency, Minor};
 
 pub use controls::{DegradeLevel, Runbook, RunbookStep, Sheddable, TranscodeMode, Trigger};
 pub use parse::parse;
-pub use selling::{PaymentMethod, Selling, ShopSettings};
+pub use selling::{KioskOffline, PaymentMethod, Selling, ShopSettings};
 
 /// The demo manifest compiled into the binary: a believable winter-market booth.
 pub const DEMO_MANIFEST: &str = include_str!("demo.toml");
@@ -392,7 +392,7 @@ impl Default for AssetSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     pub sku: String,
@@ -459,7 +459,7 @@ pub struct Promotion {
     pub valid_until: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stacking {

@@ -60,6 +60,8 @@ struct RawManifest {
     pickup: selling::RawPickup,
     #[serde(default)]
     shop: selling::RawShop,
+    #[serde(default)]
+    kiosk_offline: selling::RawKioskOffline,
 }
 
 #[derive(Deserialize, Default)]
@@ -663,7 +665,8 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let offline = check_offline(c, raw.offline);
     let teardown = check_teardown(c, raw.teardown);
     let skus: Vec<&str> = catalogue.iter().map(|i| i.sku.as_str()).collect();
-    let selling = selling::check_selling(c, raw.payments, raw.pickup, raw.shop, &skus);
+    let selling =
+        selling::check_selling(c, raw.payments, raw.pickup, raw.shop, raw.kiosk_offline, &skus);
     let degrade = controls::check_degrade(c, &raw.degrade);
     let runbooks =
         controls::check_runbooks(c, &raw.runbooks, &degrade, raw.uplink.fallback_origin.is_some());

@@ -70,6 +70,39 @@ pub struct Selling {
     /// Pickup numbers read `PREFIX-001`, `PREFIX-002`, …; never reused within the event.
     pub pickup_prefix: String,
     pub shop: ShopSettings,
+    pub kiosk_offline: KioskOffline,
+}
+
+/// What an enrolled kiosk may take while it cannot reach the node (`[kiosk_offline]`).
+/// Past any of these the kiosk asks for staff instead of selling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KioskOffline {
+    /// Ways to pay offline: card on the booth's terminal and cash, as the booth takes them.
+    pub methods: Vec<PaymentMethod>,
+    /// Largest single order.
+    pub max_order: crate::money::Minor,
+    /// Most money in the kiosk's queue at once.
+    pub max_total: crate::money::Minor,
+    /// Most orders in the queue at once; also how many pickup numbers the node reserves
+    /// for each kiosk in advance.
+    pub max_orders: u32,
+    /// How long after it last reached the node a kiosk keeps selling on its own.
+    pub max_for: SignedDuration,
+}
+
+impl KioskOffline {
+    fn defaults(taken: &[PaymentMethod]) -> KioskOffline {
+        KioskOffline {
+            methods: [PaymentMethod::Card, PaymentMethod::Cash]
+                .into_iter()
+                .filter(|m| taken.contains(m))
+                .collect(),
+            max_order: 10_000,
+            max_total: 100_000,
+            max_orders: 50,
+            max_for: SignedDuration::from_hours(2),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +131,7 @@ impl Default for Selling {
                 low_stock_at: 5,
                 favourites: Vec::new(),
             },
+            kiosk_offline: KioskOffline::defaults(&PaymentMethod::ALL),
         }
     }
 }
@@ -125,11 +159,22 @@ pub(super) struct RawShop {
     favourites: Option<Vec<Spanned<String>>>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKioskOffline {
+    methods: Option<Vec<Spanned<String>>>,
+    max_order: Option<Spanned<i64>>,
+    max_total: Option<Spanned<i64>>,
+    max_orders: Option<Spanned<i64>>,
+    max_for: Option<Spanned<String>>,
+}
+
 pub(super) fn check_selling(
     c: &mut Checker,
     payments: RawPayments,
     pickup: RawPickup,
     shop: RawShop,
+    offline: RawKioskOffline,
     skus: &[&str],
 ) -> Selling {
     let d = Selling::default();
@@ -237,9 +282,11 @@ pub(super) fn check_selling(
             );
         }
     }
+    let kiosk_offline = check_kiosk_offline(c, offline, &taken, methods);
     Selling {
         methods: taken,
         phones,
+        kiosk_offline,
         pickup_prefix,
         shop: ShopSettings {
             theme_color,
@@ -253,6 +300,45 @@ pub(super) fn check_selling(
                 .collect(),
         },
     }
+}
+
+fn check_kiosk_offline(
+    c: &mut Checker,
+    raw: RawKioskOffline,
+    taken: &[PaymentMethod],
+    methods: impl Fn(&mut Checker, &[Spanned<String>], &str) -> Vec<PaymentMethod>,
+) -> KioskOffline {
+    let d = KioskOffline::defaults(taken);
+    let offline_methods = match &raw.methods {
+        Some(list) => {
+            let chosen = methods(c, list, "kiosk_offline.methods");
+            for (m, v) in chosen.iter().zip(list) {
+                if !matches!(m, PaymentMethod::Card | PaymentMethod::Cash) {
+                    c.at(v.span(), format!("kiosk_offline.methods names `{}`: offline, a kiosk takes only card on the booth's terminal and cash", m.as_str()));
+                } else if !taken.contains(m) {
+                    c.at(v.span(), format!("kiosk_offline.methods names `{}`, which payments.methods does not take", m.as_str()));
+                }
+            }
+            chosen
+        }
+        None => d.methods,
+    };
+    let max_order = raw
+        .max_order
+        .as_ref()
+        .map_or(d.max_order, |v| c.amount(v, "kiosk_offline.max_order", 100_000_000));
+    let max_total = raw
+        .max_total
+        .as_ref()
+        .map_or(d.max_total, |v| c.amount(v, "kiosk_offline.max_total", 1_000_000_000));
+    let max_orders = raw
+        .max_orders
+        .as_ref()
+        .map_or(d.max_orders, |v| c.count(v, "kiosk_offline.max_orders", 0, 1000));
+    let max_for = raw.max_for.as_ref().map_or(d.max_for, |v| {
+        c.duration(v, "kiosk_offline.max_for", SignedDuration::ZERO, SignedDuration::from_hours(24))
+    });
+    KioskOffline { methods: offline_methods, max_order, max_total, max_orders, max_for }
 }
 
 #[cfg(test)]
@@ -300,6 +386,35 @@ mod tests {
             "pickup.prefix `a-1`",
             "shop.favourites names `NOPE`",
             "shop.theme_color `blue`",
+        ] {
+            assert!(problems.contains(said), "{said} missing from: {problems}");
+        }
+    }
+
+    #[test]
+    fn a_kiosk_offline_takes_card_and_cash_within_its_limits() {
+        let d = parse(EVENT).expect("valid").selling.kiosk_offline;
+        assert_eq!(d.methods, vec![PaymentMethod::Card, PaymentMethod::Cash]);
+        assert_eq!((d.max_orders, d.max_for), (50, SignedDuration::from_hours(2)));
+        let only_cash = format!("{EVENT}\n[payments]\nmethods = [\"cash\", \"pay_at_pickup\"]\n");
+        let taken = parse(&only_cash).expect("valid").selling.kiosk_offline;
+        assert_eq!(taken.methods, vec![PaymentMethod::Cash], "only what the booth takes");
+        let set = format!("{EVENT}\n[kiosk_offline]\nmethods = [\"card\"]\nmax_order = 5000\nmax_total = 20000\nmax_orders = 10\nmax_for = \"30m\"\n");
+        let k = parse(&set).expect("valid").selling.kiosk_offline;
+        assert_eq!((k.max_order, k.max_total, k.max_orders), (5000, 20000, 10));
+        assert_eq!(
+            (k.methods, k.max_for),
+            (vec![PaymentMethod::Card], SignedDuration::from_mins(30))
+        );
+        let bad = format!("{EVENT}\n[kiosk_offline]\nmethods = [\"mobile\"]\nmax_orders = 5000\nmax_for = \"3d\"\nmax_order = -1\n");
+        let problems: Vec<String> =
+            parse(&bad).expect_err("invalid").0.iter().map(|p| p.message.clone()).collect();
+        let problems = problems.join("\n");
+        for said in [
+            "kiosk_offline.methods names `mobile`: offline, a kiosk takes only card",
+            "kiosk_offline.max_orders must be between 0 and 1000",
+            "kiosk_offline.max_for",
+            "kiosk_offline.max_order must be between 0",
         ] {
             assert!(problems.contains(said), "{said} missing from: {problems}");
         }

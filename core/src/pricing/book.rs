@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 
 use jiff::{civil::Weekday, tz::TimeZone, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Item, Manifest, PromotionKind, PromotionTarget, Selector, Stacking};
 use crate::money::{self, Currency, Minor};
 
 /// A selector resolved to catalogue indices.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) enum Matcher {
     /// Sorted item indices.
     Items(Vec<u32>),
@@ -25,7 +25,7 @@ impl Matcher {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) enum Effect {
     PercentOffItems(Matcher, u32),
     AmountOffItems(Matcher, Minor),
@@ -35,7 +35,7 @@ pub(super) enum Effect {
     BuyXGetY { buy: (Matcher, u32), get: (Matcher, u32), percent: u32 },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Rule {
     pub id: String,
     pub name: String,
@@ -68,7 +68,7 @@ impl Rule {
 }
 
 /// What a kiosk is told about a promotion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PromotionInfo {
     pub id: String,
@@ -76,10 +76,10 @@ pub struct PromotionInfo {
     /// What it does, in words.
     pub description: String,
     pub stacking: Stacking,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tiers: Vec<String>,
     /// The items it applies to (for a shop's badges); absent for a whole-basket one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skus: Option<Vec<String>>,
 }
 
@@ -111,10 +111,12 @@ pub struct PriceBook {
     pub(super) tiers: Vec<String>,
     pub(super) currency: Currency,
     pub(super) timezone: TimeZone,
+    /// The IANA name of `timezone` (what a price book document carries).
+    pub(super) timezone_name: String,
     pub(super) max_lines: u32,
     pub(super) max_qty: u32,
     pub(super) max_units: u32,
-    promotions: Vec<PromotionInfo>,
+    pub(super) promotions: Vec<PromotionInfo>,
 }
 
 impl PriceBook {
@@ -123,14 +125,7 @@ impl PriceBook {
         let items = manifest.catalogue.clone();
         let by_sku: HashMap<String, u32> =
             items.iter().enumerate().map(|(i, it)| (it.sku.clone(), i as u32)).collect();
-        let mut categories: HashMap<&str, u32> = HashMap::new();
-        let item_category = items
-            .iter()
-            .map(|it| {
-                let next = categories.len() as u32;
-                *categories.entry(it.category.as_str()).or_insert(next)
-            })
-            .collect();
+        let (item_category, categories) = categories_of(&items);
         let currency = manifest.event.currency;
         let matcher = |s: &Selector| match s {
             Selector::Skus(skus) => {
@@ -231,6 +226,7 @@ impl PriceBook {
             tiers,
             currency,
             timezone: manifest.event.timezone.clone(),
+            timezone_name: manifest.event.timezone_name.clone(),
             max_lines: manifest.pricing.max_lines,
             max_qty: manifest.pricing.max_qty_per_line,
             max_units: manifest.pricing.max_units,
@@ -257,6 +253,20 @@ impl PriceBook {
     pub fn item(&self, sku: &str) -> Option<&Item> {
         self.by_sku.get(sku).map(|&i| &self.items[i as usize])
     }
+}
+
+/// Each item's category index (categories numbered in order of first appearance), and
+/// the numbering.
+pub(super) fn categories_of(items: &[Item]) -> (Vec<u32>, HashMap<&str, u32>) {
+    let mut categories: HashMap<&str, u32> = HashMap::new();
+    let item_category = items
+        .iter()
+        .map(|it| {
+            let next = categories.len() as u32;
+            *categories.entry(it.category.as_str()).or_insert(next)
+        })
+        .collect();
+    (item_category, categories)
 }
 
 fn day_index(d: Weekday) -> u32 {

@@ -33,9 +33,11 @@
 //!    rounded half up to the minor unit (`money::percent_of`). No unit ever goes below 0.
 
 mod book;
+pub mod document;
 mod evaluate;
 
 pub use book::{PriceBook, PromotionInfo};
+pub use document::DocumentError;
 pub use evaluate::{AppliedDiscount, Basket, BasketLine, PricedBasket, PricedLine};
 
 /// Why a basket cannot be priced. Each names the problem for the client.
@@ -70,6 +72,8 @@ pub fn code_opens_tier(
     }
 }
 
+#[cfg(any(test, feature = "corpus"))]
+pub mod corpus;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

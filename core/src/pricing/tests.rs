@@ -588,3 +588,60 @@ fn a_tier_opens_to_a_customer_only_with_its_code_and_codes_are_checked_in_the_ma
         assert!(problems.iter().any(|p| p.message.contains("tier")), "{bad}: {problems:?}");
     }
 }
+
+mod documents {
+    use super::super::document::{digest, DocumentError, FORMAT};
+    use super::super::*;
+    use crate::manifest::{parse, DEMO_MANIFEST};
+
+    fn demo() -> PriceBook {
+        PriceBook::compile(&parse(DEMO_MANIFEST).unwrap())
+    }
+
+    #[test]
+    fn the_demo_book_travels_as_a_document_and_prices_the_same_at_every_hour() {
+        let book = demo();
+        let text = book.document();
+        assert!(
+            !text.contains("tier_codes") && !text.contains("pairing"),
+            "nothing but what prices"
+        );
+        assert_eq!(digest(&text).len(), 64);
+        let loaded = PriceBook::from_document(&text).unwrap();
+        let basket = Basket {
+            lines: vec![
+                BasketLine { sku: "TEE-M".into(), qty: 1 },
+                BasketLine { sku: "BEANIE".into(), qty: 1 },
+                BasketLine { sku: "COCOA".into(), qty: 2 },
+            ],
+            tier: None,
+        };
+        for hour in 0..(7 * 24) {
+            let at = jiff::Timestamp::from_second(1_796_947_200 + hour * 3600).unwrap();
+            assert_eq!(book.price(&basket, at), loaded.price(&basket, at), "hour {hour}");
+        }
+    }
+
+    #[test]
+    fn a_document_that_does_not_hold_together_is_refused_in_words() {
+        let text = demo().document();
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let refuse =
+            |doc: &serde_json::Value| PriceBook::from_document(&doc.to_string()).unwrap_err();
+
+        let mut other = doc.clone();
+        other["format"] = (FORMAT + 1).into();
+        assert_eq!(refuse(&other), DocumentError::Format(FORMAT + 1));
+        let mut other = doc.clone();
+        other["timezone"] = "Mars/Olympus".into();
+        assert!(matches!(refuse(&other), DocumentError::TimeZone(_)));
+        // A promotion pointing past the end of the catalogue.
+        let rules = doc["rules"].as_array_mut().unwrap();
+        let bundle = rules.iter_mut().find(|r| r["effect"].get("Bundle").is_some()).unwrap();
+        bundle["effect"]["Bundle"][0][0][0]["Items"] = serde_json::json!([9999]);
+        assert!(matches!(refuse(&doc), DocumentError::Inconsistent(_)));
+        assert!(matches!(PriceBook::from_document("{"), Err(DocumentError::Malformed(_))));
+        let huge = " ".repeat(document::MAX_DOCUMENT + 1);
+        assert!(matches!(PriceBook::from_document(&huge), Err(DocumentError::TooLarge(_))));
+    }
+}
