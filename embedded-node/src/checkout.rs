@@ -259,6 +259,7 @@ impl Checkout {
                 Seller::Phone | Seller::Kiosk => None,
             },
             pickup_prefix: loaded.manifest.selling.pickup_prefix.clone(),
+            offline: None,
         };
         Ok(self.orders.capture(order).await?)
     }

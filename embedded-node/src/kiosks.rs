@@ -45,7 +45,21 @@ pub struct KioskView {
     /// When it last sent its token, since the node started.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<jiff::Timestamp>,
+    /// Orders it took offline and has not delivered yet, as it last said.
+    pub waiting_orders: u32,
+    /// Their total (minor units).
+    pub waiting_total: i64,
 }
+
+/// What a kiosk last said of its offline queue.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Waiting {
+    pub orders: u32,
+    pub total: i64,
+}
+
+/// Most orders a kiosk may say it holds (its manifest limit is far below).
+pub const MAX_WAITING: u32 = 100_000;
 
 /// An enrolled kiosk, as a request carries it.
 #[derive(Debug, Clone)]
@@ -59,6 +73,7 @@ pub struct Kiosks {
     clock: Arc<dyn Clock>,
     live: RwLock<HashMap<[u8; 32], Enrolled>>,
     seen: RwLock<HashMap<Arc<str>, jiff::Timestamp>>,
+    waiting: RwLock<HashMap<Arc<str>, Waiting>>,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -79,7 +94,13 @@ impl Kiosks {
                 Some((hash, Enrolled { id: id.into(), name: name.into() }))
             })
             .collect();
-        Ok(Kiosks { db, clock, live: RwLock::new(live), seen: RwLock::default() })
+        Ok(Kiosks {
+            db,
+            clock,
+            live: RwLock::new(live),
+            seen: RwLock::default(),
+            waiting: RwLock::default(),
+        })
     }
 
     /// Enrolls a kiosk named `name`: its view and its token (shown once).
@@ -108,7 +129,15 @@ impl Kiosks {
             .write()
             .expect("not poisoned")
             .insert(hash, Enrolled { id: id.as_str().into(), name: name.into() });
-        Ok((KioskView { id, name: name.to_owned(), enrolled_at: now, last_seen: None }, token))
+        let view = KioskView {
+            id,
+            name: name.to_owned(),
+            enrolled_at: now,
+            last_seen: None,
+            waiting_orders: 0,
+            waiting_total: 0,
+        };
+        Ok((view, token))
     }
 
     /// Revokes a kiosk: its token is refused from this moment. Answers its name.
@@ -122,6 +151,7 @@ impl Kiosks {
         .await?;
         let name = name.ok_or(KioskError::Unknown)?;
         self.live.write().expect("not poisoned").retain(|_, k| &*k.id != id);
+        self.waiting.write().expect("not poisoned").remove(id);
         Ok(name)
     }
 
@@ -133,15 +163,37 @@ impl Kiosks {
         .fetch_all(&self.db)
         .await?;
         let seen = self.seen.read().expect("not poisoned");
+        let waiting = self.waiting.read().expect("not poisoned");
         Ok(rows
             .into_iter()
             .map(|(id, name, ms)| KioskView {
                 last_seen: seen.get(id.as_str()).copied(),
+                waiting_orders: waiting.get(id.as_str()).map_or(0, |w| w.orders),
+                waiting_total: waiting.get(id.as_str()).map_or(0, |w| w.total),
                 enrolled_at: jiff::Timestamp::from_millisecond(ms).unwrap_or_default(),
                 id,
                 name,
             })
             .collect())
+    }
+
+    /// Notes what a kiosk says it holds in its offline queue.
+    pub fn report_waiting(&self, kiosk: &Enrolled, waiting: Waiting) {
+        let mut all = self.waiting.write().expect("not poisoned");
+        if waiting.orders == 0 {
+            all.remove(&kiosk.id);
+        } else {
+            all.insert(kiosk.id.clone(), waiting);
+        }
+    }
+
+    /// Every kiosk's offline queue together, as last said: orders and their total.
+    pub fn waiting(&self) -> Waiting {
+        let all = self.waiting.read().expect("not poisoned");
+        all.values().fold(Waiting::default(), |sum, w| Waiting {
+            orders: sum.orders.saturating_add(w.orders),
+            total: sum.total.saturating_add(w.total),
+        })
     }
 
     /// The kiosk holding `token`, if it is enrolled and not revoked.

@@ -51,6 +51,7 @@ pub mod launch;
 pub mod limits;
 pub mod live_manifest;
 pub mod media;
+pub mod offline_sales;
 pub mod operator_token;
 pub mod orders;
 pub mod peers;

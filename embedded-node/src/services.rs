@@ -132,6 +132,8 @@ pub struct Services {
     pub staff: Arc<crate::staff::Staff>,
     /// The kiosks and tablets the lead enrolled.
     pub kiosks: Arc<crate::kiosks::Kiosks>,
+    /// What kiosks sell while they cannot reach the node, and its delivery.
+    pub offline_sales: Arc<crate::offline_sales::OfflineSales>,
     pub secrets: Arc<dyn SecretStore>,
     /// Why the OS keyring is not in use, when it is not.
     pub secrets_fallback: Option<Arc<str>>,
@@ -247,11 +249,17 @@ impl Services {
             Media::open(data_dir, db.clone(), manifest.clone(), clock.clone(), spend.clone())
                 .await?,
         );
+        let kiosks = Arc::new(
+            crate::kiosks::Kiosks::load(db.clone(), clock.clone())
+                .await
+                .map_err(AssembleError::Kiosks)?,
+        );
         let uplink = Arc::new(Uplink::new(
             manifest.clone(),
             booth_clock.clone(),
             orders.clone(),
             peers.clone(),
+            kiosks.clone(),
             data_dir.clone(),
             meters.clone(),
         ));
@@ -333,11 +341,12 @@ impl Services {
             teardown: teardown.clone(),
         };
         let staff = Arc::new(crate::staff::Staff::new(db.clone(), clock.clone()));
-        let kiosks = Arc::new(
-            crate::kiosks::Kiosks::load(db.clone(), clock.clone())
-                .await
-                .map_err(AssembleError::Kiosks)?,
-        );
+        let offline_sales = Arc::new(crate::offline_sales::OfflineSales::new(
+            db.clone(),
+            orders.clone(),
+            manifest.clone(),
+            clock.clone(),
+        ));
         let services = Services {
             manifest,
             started_at: clock.now(),
@@ -355,6 +364,7 @@ impl Services {
             limits: Arc::default(),
             staff,
             kiosks,
+            offline_sales,
             secrets: secrets.store,
             secrets_fallback: secrets.fallback_reason.map(Into::into),
             stopping,

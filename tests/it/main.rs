@@ -12,6 +12,7 @@ mod kiosks;
 mod limits;
 mod manifest;
 mod media;
+mod offline_sales;
 mod operator_token;
 mod pairing;
 mod robustness;

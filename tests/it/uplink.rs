@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use boothcloud_tests::postgres::{free_port, Hub, Postgres};
-use boothcloud_tests::{demo_manifest_in, Kiosk, Options, TestNode, OPERATOR_TOKEN};
+use boothcloud_tests::{booth_manifest, Kiosk, Options, TestNode, OPERATOR_TOKEN};
 use serde_json::{json, Value};
 
 /// A link the test can cut and restore: a TCP relay to `to`. Cut, it resets every open
@@ -58,35 +58,6 @@ impl Link {
     fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
-}
-
-/// The demo booth synced to `hub` as `booth`, probing fast, with `extra` TOML sections
-/// and `peers` (a TOML array) in [pairing].
-fn booth_manifest(
-    dir: &std::path::Path,
-    hub: &str,
-    booth: &str,
-    credential: &str,
-    extra: &str,
-    peers: &str,
-) -> std::path::PathBuf {
-    let path = demo_manifest_in(dir);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let uplink = format!(
-        "[uplink]\norigin = \"demo:storefront\"\nupstream = \"{hub}/api/v1/\"\nbooth = \"{booth}\"\ncredential = \"{credential}\"\n\
-         probe_every = \"300ms\"\nprobe_timeout = \"500ms\"\n"
-    );
-    let start = text.find("[uplink]").unwrap();
-    let end = start + text[start..].find("\n[assets]").unwrap();
-    let text = format!("{}{uplink}{}", &text[..start], &text[end..]);
-    // The demo's offline limits go; `extra` brings a test's own.
-    let start = text.find("\n[offline]").unwrap();
-    let end = start + text[start..].find("\n# ----").unwrap();
-    let text = format!("{}{}", &text[..start], &text[end..])
-        .replace("peers = []", &format!("peers = {peers}"))
-        .replace("probe_every = \"5s\"", "probe_every = \"1s\"");
-    std::fs::write(&path, format!("{text}\n{extra}\n")).unwrap();
-    path
 }
 
 fn start_booth(manifest: std::path::PathBuf) -> TestNode {

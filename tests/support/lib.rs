@@ -477,6 +477,35 @@ pub fn demo_manifest_in(dir: &Path) -> PathBuf {
     path
 }
 
+/// The demo booth synced to `hub` as `booth`, probing fast, with `extra` TOML sections
+/// and `peers` (a TOML array) in [pairing].
+pub fn booth_manifest(
+    dir: &std::path::Path,
+    hub: &str,
+    booth: &str,
+    credential: &str,
+    extra: &str,
+    peers: &str,
+) -> std::path::PathBuf {
+    let path = demo_manifest_in(dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uplink = format!(
+        "[uplink]\norigin = \"demo:storefront\"\nupstream = \"{hub}/api/v1/\"\nbooth = \"{booth}\"\ncredential = \"{credential}\"\n\
+         probe_every = \"300ms\"\nprobe_timeout = \"500ms\"\n"
+    );
+    let start = text.find("[uplink]").unwrap();
+    let end = start + text[start..].find("\n[assets]").unwrap();
+    let text = format!("{}{uplink}{}", &text[..start], &text[end..]);
+    // The demo's offline limits go; `extra` brings a test's own.
+    let start = text.find("\n[offline]").unwrap();
+    let end = start + text[start..].find("\n# ----").unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..])
+        .replace("peers = []", &format!("peers = {peers}"))
+        .replace("probe_every = \"5s\"", "probe_every = \"1s\"");
+    std::fs::write(&path, format!("{text}\n{extra}\n")).unwrap();
+    path
+}
+
 /// The demo's public pairing key, which a booth refuses to pair by.
 pub const DEMO_PAIRING_KEY: &str = "demo-only-pairing-key-change-me-0123456789abcdef";
 /// The pairing key of the booths `demo_manifest_in` writes (a key of the tests' own).

@@ -272,7 +272,7 @@ pub(super) fn seller(state: &Services, headers: &HeaderMap) -> Result<Seller, Ap
     Ok(Seller::Phone)
 }
 
-fn receipt_response(body: String, replayed: bool) -> Response {
+pub(super) fn receipt_response(body: String, replayed: bool) -> Response {
     let location = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| {
         v.get("order_id").and_then(|id| id.as_str()).map(|id| format!("/api/v1/orders/{id}"))
     });

@@ -18,6 +18,7 @@ mod limits;
 mod live;
 mod media;
 mod metrics;
+mod offline_sales;
 mod openapi;
 mod operator_token;
 mod peers;
@@ -117,6 +118,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(enroll::routes())
         .merge(kiosks::routes())
         .merge(selling::routes())
+        .merge(offline_sales::routes())
         .split_for_parts()
 }
 

@@ -119,6 +119,13 @@ pub struct CounterOrder {
     /// Whether a void is still possible (not yet sent upstream, not handed over); else a
     /// refund.
     pub can_void: bool,
+    /// The enrolled kiosk's id, for an order it took while it could not reach the node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken_offline_by: Option<String>,
+    /// Why staff should look at it (a price that differs from the price list, a pickup
+    /// number that was not the kiosk's), in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<String>,
 }
 
 /// The public receipt (`/r/<receipt_id>`): what was bought and where the order is.
@@ -185,7 +192,7 @@ const COUNTER_COLUMNS: &str =
     "o.order_id, o.pickup_number, o.receipt_id, o.fulfilment, o.status, o.currency, \
      o.lines, o.total, o.payment_method, o.paid, o.created_ms, o.updated_ms, \
      (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.order_id = o.order_id), \
-     o.subtotal, o.discount, o.event_id, o.sync_attempts";
+     o.subtotal, o.discount, o.event_id, o.sync_attempts, o.offline_kiosk, o.attention";
 
 fn named(lines: &str, names: &(dyn Fn(&str) -> String + Sync)) -> Vec<NamedLine> {
     let lines: Vec<boothcloud_core::signing::quote::TokenLine> =
@@ -226,6 +233,8 @@ fn counter_order(
             && r.get::<i64, _>(16) == 0
             && fulfilment != Fulfilment::Collected
             && r.get::<i64, _>(12) == 0,
+        taken_offline_by: r.get(17),
+        attention: r.get(18),
     }
 }
 

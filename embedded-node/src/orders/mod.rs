@@ -30,7 +30,7 @@ pub use counter::{
     CounterError, CounterOrder, Fulfilment, NamedLine, OpenView, PickupBoard, Receipt, Refund,
     MAX_REASON,
 };
-pub use queue::{OrderQueue, QueueWriter};
+pub use queue::{OrderQueue, QueueWriter, ReservedRange};
 pub use states::SyncState;
 
 /// Longest `Idempotency-Key` accepted.
@@ -111,6 +111,24 @@ pub struct NewOrder {
     pub sold_by: Option<String>,
     /// The booth's pickup number prefix (`A` gives `A-001`).
     pub pickup_prefix: String,
+    /// Set for an order an enrolled kiosk took while it could not reach the node.
+    pub offline: Option<OfflineTaken>,
+}
+
+/// What the node keeps of an order taken offline by a kiosk.
+#[derive(Debug, Clone)]
+pub struct OfflineTaken {
+    pub kiosk: String,
+    /// The pickup number the kiosk handed out, from its reserved range; `None` when it
+    /// was not reserved for the kiosk (the order then gets the next number, and
+    /// `attention` says so).
+    pub pickup: Option<i64>,
+    /// The digest of the price book it priced with.
+    pub price_book: String,
+    pub taken_at: Timestamp,
+    /// Why staff should look at it, in words (a price that differs); `None` when all is
+    /// as the node would have done it.
+    pub attention: Option<String>,
 }
 
 /// The answer to a successful `POST /api/v1/orders`.

@@ -77,7 +77,25 @@ type Pickups = HashMap<(String, String), i64>;
 #[allow(clippy::large_enum_variant)]
 enum Message {
     Order(Job),
+    Reserve(Reservation),
     Stop,
+}
+
+/// A kiosk's request for pickup numbers in advance.
+struct Reservation {
+    kiosk: String,
+    event: String,
+    prefix: String,
+    count: u32,
+    now: Timestamp,
+    reply: oneshot::Sender<Result<ReservedRange, OrderError>>,
+}
+
+/// Pickup numbers `first..=last` (with the prefix) reserved for one kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservedRange {
+    pub first: i64,
+    pub last: i64,
 }
 
 /// The writer thread's nice value where the OS allows it (lower runs first; 0 is normal).
@@ -166,6 +184,32 @@ impl OrderQueue {
         answer.await.map_err(|_| OrderError::Unavailable("the order writer stopped".into()))?
     }
 
+    /// Reserves the next `count` pickup numbers of the event for a kiosk, from the same
+    /// counter every order takes its number from (committed before it answers).
+    pub async fn reserve_pickups(
+        &self,
+        kiosk: &str,
+        event: &str,
+        prefix: &str,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<ReservedRange, OrderError> {
+        let (reply, answer) = oneshot::channel();
+        let reservation = Reservation {
+            kiosk: kiosk.to_owned(),
+            event: event.to_owned(),
+            prefix: prefix.to_owned(),
+            count: count.max(1),
+            now,
+            reply,
+        };
+        self.jobs
+            .send(Message::Reserve(reservation))
+            .await
+            .map_err(|_| OrderError::Unavailable("the node is shutting down".into()))?;
+        answer.await.map_err(|_| OrderError::Unavailable("the order writer stopped".into()))?
+    }
+
     /// The stored request hash and first response for an idempotency key, if any.
     pub async fn find_by_key(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, OrderError> {
         let row =
@@ -220,11 +264,13 @@ fn write_loop(
     groups: &std::sync::atomic::AtomicU64,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut reservations = Vec::new();
     let mut stopping = false;
     loop {
         if !stopping {
             match rx.blocking_recv() {
                 Some(Message::Order(job)) => batch.push(job),
+                Some(Message::Reserve(r)) => reservations.push(r),
                 Some(Message::Stop) => stopping = true,
                 // Every sender dropped, and nothing left.
                 None => break,
@@ -233,7 +279,11 @@ fn write_loop(
         // Everyone else already waiting joins this group. (Waiting a little longer for
         // the kiosks the last commit answered, as PostgreSQL's commit_delay does, was
         // measured twice and made no group commit faster: BENCHMARKS.md.)
-        take_waiting(&mut rx, &mut batch, &mut stopping);
+        take_waiting(&mut rx, &mut batch, &mut reservations, &mut stopping);
+        for r in reservations.drain(..) {
+            let answer = reserve(&mut conn, &mut pickups, &r);
+            let _ = r.reply.send(answer);
+        }
         if stopping {
             // Refuse new orders; what is already queued is still committed, in rounds
             // of `MAX_BATCH` (a closed channel still hands over what it holds).
@@ -259,12 +309,57 @@ fn write_loop(
 }
 
 /// Adds every order already queued to `batch` (up to `MAX_BATCH`).
-fn take_waiting(rx: &mut mpsc::Receiver<Message>, batch: &mut Vec<Job>, stopping: &mut bool) {
+fn take_waiting(
+    rx: &mut mpsc::Receiver<Message>,
+    batch: &mut Vec<Job>,
+    reservations: &mut Vec<Reservation>,
+    stopping: &mut bool,
+) {
     while batch.len() < MAX_BATCH {
         match rx.try_recv() {
             Ok(Message::Order(job)) => batch.push(job),
+            Ok(Message::Reserve(r)) => reservations.push(r),
             Ok(Message::Stop) => *stopping = true,
             Err(_) => break,
+        }
+    }
+}
+
+const INSERT_RANGE: &str =
+    "INSERT INTO kiosk_ranges (kiosk_id, event_id, prefix, first, last, reserved_ms) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Reserves a kiosk's range in one transaction; the counter in memory moves only once
+/// it is committed.
+fn reserve(
+    conn: &mut Connection,
+    pickups: &mut Pickups,
+    r: &Reservation,
+) -> Result<ReservedRange, OrderError> {
+    let key = (r.event.clone(), r.prefix.clone());
+    let first = pickups.get(&key).copied().unwrap_or(0) + 1;
+    let last = first + i64::from(r.count) - 1;
+    let stored = (|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.prepare_cached(INSERT_RANGE)?.execute(params![
+            r.kiosk,
+            r.event,
+            r.prefix,
+            first,
+            last,
+            millis(r.now)
+        ])?;
+        tx.prepare_cached(SET_PICKUP)?.execute(params![r.event, r.prefix, last])?;
+        tx.commit()
+    })();
+    match stored {
+        Ok(()) => {
+            pickups.insert(key, last);
+            Ok(ReservedRange { first, last })
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a kiosk's pickup numbers could not be reserved");
+            Err(OrderError::Unavailable("storage error".into()))
         }
     }
 }
@@ -323,8 +418,10 @@ enum Settlement {
 
 const INSERT_ORDER: &str = "INSERT INTO orders (order_id, idempotency_key, request_hash, quote_id, event_id, currency, subtotal, \
      discount, total, lines, payment_method, customer_email, customer_phone, created_ms, updated_ms, response, \
-     pickup_number, receipt_id, paid, payment_reference, tendered, sold_by) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
+     pickup_number, receipt_id, paid, payment_reference, tendered, sold_by, \
+     offline_kiosk, offline_pickup, taken_ms, price_book, attention) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
+     ?22, ?23, ?24, ?25, ?26) \
      ON CONFLICT DO NOTHING";
 const SET_PICKUP: &str = "INSERT INTO pickup_numbers (event_id, prefix, last) VALUES (?1, ?2, ?3) \
      ON CONFLICT (event_id, prefix) DO UPDATE SET last = excluded.last";
@@ -364,7 +461,15 @@ fn commit_batch(
                 Settlement::SameKeyAs(first)
             } else if quotes_in_group.contains_key(o.claims.qid.as_str()) {
                 Settlement::Done(stored_under_key(&tx, o)?.unwrap_or(Err(OrderError::QuoteUsed)))
-            } else if let Some(short) = short_of_stock(o, sold, &deltas) {
+            } else if let Some(short) =
+                // Taken offline: the customer has paid and left with a number; stock
+                // may go short and the counter sees it.
+                o
+                    .offline
+                    .is_none()
+                    .then(|| short_of_stock(o, sold, &deltas))
+                    .flatten()
+            {
                 Settlement::Done(match stored_under_key(&tx, o)? {
                     Some(settled) => settled,
                     None if quote_used(&tx, o)? => Err(OrderError::QuoteUsed),
@@ -431,6 +536,12 @@ fn store(
     touched: &mut Vec<(String, String)>,
 ) -> Result<Option<String>, rusqlite::Error> {
     let o = &job.order;
+    // A number the kiosk handed out offline was reserved for it: the counter is past it.
+    if let Some(given) = o.offline.as_ref().and_then(|off| off.pickup) {
+        let number = pickup_number(&o.pickup_prefix, given);
+        let receipt = receipt(job, &number);
+        return Ok(insert_row(insert, job, &receipt, &number)?.then_some(receipt));
+    }
     let key = (o.claims.event.clone(), o.pickup_prefix.clone());
     let next = pickups.get(&key).copied().unwrap_or(0) + 1;
     let number = pickup_number(&o.pickup_prefix, next);
@@ -477,6 +588,11 @@ fn insert_row(
         o.payment_reference,
         o.tendered,
         o.sold_by,
+        o.offline.as_ref().map(|off| off.kiosk.as_str()),
+        o.offline.as_ref().and_then(|off| off.pickup),
+        o.offline.as_ref().map(|off| millis(off.taken_at)),
+        o.offline.as_ref().map(|off| off.price_book.as_str()),
+        o.offline.as_ref().and_then(|off| off.attention.as_deref()),
     ])?;
     Ok(changed == 1)
 }

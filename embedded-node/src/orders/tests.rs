@@ -48,6 +48,7 @@ fn order(key: &str, qid: &str, sku: &str, qty: u32, stock: Option<u32>) -> NewOr
         tendered: None,
         sold_by: None,
         pickup_prefix: "A".into(),
+        offline: None,
     }
 }
 

@@ -108,6 +108,8 @@ pub struct Uplink {
     clock: Arc<BoothClock>,
     orders: OrderQueue,
     peers: Arc<Peers>,
+    /// What enrolled kiosks hold in their offline queues (counted in the runway).
+    kiosks: Arc<crate::kiosks::Kiosks>,
     /// Every call to the hub is metered (spend) by purpose.
     meters: Arc<Meters>,
     data_dir: std::path::PathBuf,
@@ -177,6 +179,7 @@ impl Uplink {
         clock: Arc<BoothClock>,
         orders: OrderQueue,
         peers: Arc<Peers>,
+        kiosks: Arc<crate::kiosks::Kiosks>,
         data_dir: std::path::PathBuf,
         meters: Arc<Meters>,
     ) -> Uplink {
@@ -211,6 +214,7 @@ impl Uplink {
             clock,
             orders,
             peers,
+            kiosks,
             meters,
             data_dir,
             http,
@@ -647,6 +651,9 @@ impl Uplink {
         let mut figures =
             self.orders.offline_figures(&m.offline.applies_to, now - runway::RATE_WINDOW).await?;
         figures.disk_free_bytes = free_bytes(&self.data_dir);
+        // Orders kiosks took offline are the booth's too, only not delivered yet.
+        let held = self.kiosks.waiting();
+        figures.exposure = figures.exposure.saturating_add(held.total);
         let runway =
             runway::runway(&m.offline, &figures, m.event.expires_at, m.event.currency, now);
         let candidates = self.candidates();
