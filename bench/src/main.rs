@@ -19,6 +19,7 @@
 mod cache;
 mod commerce;
 mod degrade;
+mod engine;
 mod hit_ratio;
 mod origin;
 mod shop;
@@ -50,6 +51,8 @@ enum Command {
     Tls(tls::Args),
     /// The shop's quote round trip with many kiosks at once.
     Shop(shop::Args),
+    /// The price engine natively, against the kiosk's WebAssembly engine in Chromium.
+    Engine(engine::Args),
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -76,6 +79,7 @@ fn use_sibling_node_binary() -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Commerce(args) => commerce::run(args),
+        Command::Engine(args) => engine::run(args),
         Command::Cache(args) => {
             use_sibling_node_binary()?;
             cache::run(args)
