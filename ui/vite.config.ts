@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -24,7 +24,9 @@ function shopFiles(): Set<string> {
   const queue = [...html.matchAll(/["']\/(_app\/[^"']+\.(?:js|css))["']/g)].map((m) => m[1]);
   while (queue.length) {
     const file = queue.pop()!;
-    if (found.has(file)) continue;
+    // Not every quoted "./x.js" is a file: the price engine's glue names its imports
+    // object "./boothcloud_pricing_bg.js" (wasm-bindgen's module namespace).
+    if (found.has(file) || !existsSync(join(OUT_DIR, file))) continue;
     found.add(file);
     if (!file.endsWith('.js')) continue;
     const code = readFileSync(join(OUT_DIR, file), 'utf8');
@@ -60,6 +62,10 @@ export default defineConfig({
     // catalogue and product photos are kept as they are fetched (on the very first
     // visit the page fetches them again once the worker took over). Quotes, orders,
     // receipts and the pickup board are never cached (they are live, or not GETs).
+    // An enrolled kiosk's price engine: its JS glue is a chunk of the shop (precached,
+    // a few KB); its `.wasm` is kept the first time a kiosk loads it (CacheFirst: the
+    // name changes with its content), so a phone never downloads it and a kiosk
+    // reloaded with the network cut still prices.
     VitePWA({
       strategies: 'generateSW',
       filename: 'shop-sw.js',
@@ -95,6 +101,16 @@ export default defineConfig({
             urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname === '/api/v1/catalogue',
             handler: 'StaleWhileRevalidate',
             options: { cacheName: 'shop-catalogue', cacheableResponse: { statuses: [200] } },
+          },
+          {
+            // Literal paths: Workbox copies this function into the worker, without its scope.
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && /^\/_app\/[\w.-]+\.wasm$/.test(url.pathname),
+            handler: 'CacheFirst',
+            options: {
+              cacheName: 'shop-engine',
+              cacheableResponse: { statuses: [200] },
+              expiration: { maxEntries: 2, purgeOnQuotaError: false },
+            },
           },
           {
             // Pictures only (by name: the page's first-visit warm-up fetches them with

@@ -123,16 +123,7 @@ pub struct Charged {
 impl Charged {
     fn of(priced: &PricedBasket) -> Charged {
         Charged {
-            lines: priced
-                .lines
-                .iter()
-                .map(|l| TokenLine {
-                    sku: l.sku.clone(),
-                    qty: l.qty,
-                    unit_price: l.unit_price,
-                    total: l.total,
-                })
-                .collect(),
+            lines: priced.lines.iter().map(TokenLine::from).collect(),
             subtotal: priced.subtotal,
             discount: priced.discount,
             total: priced.total,
@@ -279,10 +270,15 @@ impl OfflineSales {
         check_shape(&order)?;
         // A retry is answered before anything else is looked at.
         if let Some((hash, response)) = self.orders.find_by_key(&order.idempotency_key).await? {
-            return if hash == request_hash {
-                Ok(Captured::Replayed(response))
-            } else {
-                Err(OrderError::KeyConflict.into())
+            if hash == request_hash {
+                return Ok(Captured::Replayed(response));
+            }
+            // The kiosk sold offline what it had tried to order online under the same key
+            // (it never heard the answer), and the node had taken it: the same sale, not a
+            // second one. Only the kiosk that made the key knows it.
+            return match self.online_twin(&order).await? {
+                true => Ok(Captured::Replayed(response)),
+                false => Err(OrderError::KeyConflict.into()),
             };
         }
         let now = self.clock.now();
@@ -438,6 +434,29 @@ impl OfflineSales {
             }),
         };
         Ok(self.orders.capture(new).await?)
+    }
+}
+
+impl OfflineSales {
+    /// Whether the order under this key was taken online; if so, staff are told that the
+    /// kiosk also handed out its own number for it.
+    async fn online_twin(&self, order: &OfflineOrder) -> Result<bool, OfflineError> {
+        let loaded = self.manifest.current();
+        let prefix = &loaded.manifest.selling.pickup_prefix;
+        let note = format!(
+            "the kiosk lost the answer and also gave the customer {prefix}-{:03}: call both numbers",
+            order.pickup
+        );
+        let marked = sqlx::query(
+            "UPDATE orders SET attention = CASE WHEN attention IS NULL THEN ?1 \
+             WHEN instr(attention, ?1) > 0 THEN attention ELSE attention || '; ' || ?1 END \
+             WHERE idempotency_key = ?2 AND offline_kiosk IS NULL",
+        )
+        .bind(&note)
+        .bind(&order.idempotency_key)
+        .execute(&self.db)
+        .await?;
+        Ok(marked.rows_affected() == 1)
     }
 }
 

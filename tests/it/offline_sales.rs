@@ -307,10 +307,38 @@ async fn what_a_kiosk_holds_is_shown_and_counted_and_bad_deliveries_are_refused_
         .await;
     assert_eq!((from_phone.status, from_phone.code()), (401, "kiosk_not_enrolled"));
     assert!(counter(&node.url).await.is_empty(), "nothing refused was stored");
+    // A key already used by another order the kiosk took offline is a conflict.
+    assert_eq!(deliver(&kiosk, &good).await.status, 201);
+    let mut other = good.clone();
+    other["pickup"] = json!(first + 2);
+    let conflict = deliver(&kiosk, &other).await;
+    assert_eq!((conflict.status, conflict.code()), (422, "idempotency_key_reused"));
+
+    // An order the kiosk placed online and never heard back about, then sold offline
+    // under the same key: the node had it, so it is the same sale, answered with its
+    // receipt and marked for staff (two numbers were handed out).
+    let quote = kiosk.quote(&[("TOTE", 1)], None).await;
+    let online = kiosk
+        .order("lost-answer", &json!({"quote_token": quote.body["token"], "payment": {"method": "card", "reference": "SLIP-9"}}))
+        .await;
+    assert_eq!(online.status, 201, "{}", online.body);
+    let twin = offline_order(&book, &digest, "lost-answer", &[("TOTE", 1)], first + 1, "card");
+    let answered = deliver(&kiosk, &twin).await;
+    assert_eq!(answered.status, 201, "{}", answered.body);
+    assert_eq!(answered.body["order_id"], online.body["order_id"], "one sale, one order");
+    assert_eq!(
+        answered.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()),
+        Some("true")
+    );
+    let number = online.body["pickup_number"].as_str().unwrap();
+    assert!(flagged_in(&counter(&node.url).await, number).contains("call both numbers"));
+    assert_eq!(deliver(&kiosk, &twin).await.status, 201, "and again, once");
 
     // A book the node never gave out: still taken as charged, and marked.
     let mut unknown_book = good.clone();
     unknown_book["price_book"] = json!("ab".repeat(32));
+    unknown_book["idempotency_key"] = json!("bad-2");
+    unknown_book["pickup"] = json!(first + 3);
     let taken = deliver(&kiosk, &unknown_book).await;
     assert_eq!(taken.status, 201, "{}", taken.body);
     assert!(flagged_in(&counter(&node.url).await, taken.body["pickup_number"].as_str().unwrap())

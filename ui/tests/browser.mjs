@@ -729,7 +729,7 @@ async function main() {
         .replace(/^# booth = .*$/m, 'booth = "stand-14"')
         .replace(/^# credential = .*$/m, 'credential = "not-checked-while-the-hub-is-unreachable"')
         .replace(/^upstream = .*$/m, 'upstream = "http://127.0.0.1:9/api/v1/"')
-        .replace(/^max_order = .*$/m, 'max_order = 5000'));
+        .replace(/^(\[offline\][^[]*?^)max_order = .*$/m, '$1max_order = 5000'));
       const booth = await startNode({ dataDir: freshDataDir(), manifest });
       const other = await openDashboard(browser, booth.url, { token: OPERATOR_TOKEN, acceptDownloads: true });
       try {

@@ -50,6 +50,13 @@ pub struct TokenLine {
     pub total: Minor,
 }
 
+impl From<&crate::pricing::PricedLine> for TokenLine {
+    /// What a priced line keeps once sold: the SKU, how many, at what, for how much.
+    fn from(l: &crate::pricing::PricedLine) -> TokenLine {
+        TokenLine { sku: l.sku.clone(), qty: l.qty, unit_price: l.unit_price, total: l.total }
+    }
+}
+
 impl QuoteClaims {
     pub fn new(
         qid: String,
@@ -63,16 +70,7 @@ impl QuoteClaims {
             qid,
             event,
             currency: priced.currency,
-            lines: priced
-                .lines
-                .iter()
-                .map(|l| TokenLine {
-                    sku: l.sku.clone(),
-                    qty: l.qty,
-                    unit_price: l.unit_price,
-                    total: l.total,
-                })
-                .collect(),
+            lines: priced.lines.iter().map(TokenLine::from).collect(),
             subtotal: priced.subtotal,
             discount: priced.discount,
             total: priced.total,

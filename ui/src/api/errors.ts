@@ -18,6 +18,14 @@ export class ApiError extends Error {
   get unreachable(): boolean {
     return this.status === 0;
   }
+
+  /**
+   * No node behind the answer: none came, or a gateway or the node on its way down said
+   * it cannot serve (502, 503, 504). An enrolled kiosk sells by itself then.
+   */
+  get boothAway(): boolean {
+    return this.status === 0 || this.status === 502 || this.status === 503 || this.status === 504;
+  }
 }
 
 /** `Retry-After` in seconds (a number of seconds or an HTTP date), or null. */

@@ -3,7 +3,10 @@
 // (a kiosk's key, a staff session, the operator token), every refusal turned into an
 // `ApiError` with the node's code. It knows nothing of what the calls mean
 // (`selling-api.ts` does) and never retries: whether a retry is safe is the caller's
-// business (an order is retried only with its Idempotency-Key).
+// business (an order is retried only with its Idempotency-Key). A client made with
+// `timeoutMs` (a kiosk's) gives up on an answer that takes longer and says the booth
+// did not answer: a kiosk on a network that swallows packets must not wait minutes to
+// learn it should sell by itself.
 
 import { ApiError, retryAfterSeconds } from './errors';
 import type { ErrorBody } from './types';
@@ -23,6 +26,8 @@ export class NodeClient {
     private readonly base: string,
     /** Read at every call: a sign-in or a new token applies at once. */
     private readonly auth: () => Headers = () => ({}),
+    /** Longest wait for a whole answer (null: as long as the browser waits). */
+    private readonly timeoutMs: number | null = null,
   ) {}
 
   /** The address of a file the node serves (a photo, a QR code) for `src` or `href`. */
@@ -32,7 +37,7 @@ export class NodeClient {
 
   /** A new client that sends `extra` as well (a staff session on top of a kiosk's key). */
   with(extra: () => Headers): NodeClient {
-    return new NodeClient(this.base, () => ({ ...this.auth(), ...extra() }));
+    return new NodeClient(this.base, () => ({ ...this.auth(), ...extra() }), this.timeoutMs);
   }
 
   async get<T>(path: string, signal?: AbortSignal): Promise<T> {
@@ -52,12 +57,13 @@ export class NodeClient {
     if (body !== undefined) all['content-type'] = 'application/json';
     let response: Response;
     let text: string;
+    const { signal: asked, done } = this.deadline(signal);
     try {
       response = await fetch(this.base + path, {
         method,
         headers: all,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
+        signal: asked,
         // The node's answers are live (stock, an order's progress): never the browser's
         // HTTP cache. The shop's service worker caches the catalogue on purpose.
         cache: 'no-store',
@@ -67,6 +73,8 @@ export class NodeClient {
     } catch (e) {
       if (signal?.aborted) throw e;
       throw new ApiError(0, 'unreachable', 'The booth does not answer.');
+    } finally {
+      done();
     }
     let parsed: unknown = null;
     try {
@@ -85,5 +93,22 @@ export class NodeClient {
     }
     if (parsed === null && text) throw new ApiError(response.status, 'not_json', 'The answer was not from the booth.');
     return { body: parsed as T, status: response.status, replayed: response.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** The caller's signal, aborted too once `timeoutMs` passed; `done` stops the clock. */
+  private deadline(signal?: AbortSignal): { signal: AbortSignal | undefined; done: () => void } {
+    if (this.timeoutMs === null) return { signal, done: () => undefined };
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) controller.abort();
+    const timer = setTimeout(stop, this.timeoutMs);
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
+      },
+    };
   }
 }

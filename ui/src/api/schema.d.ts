@@ -93,6 +93,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kiosk/held": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The kiosk says what it still holds; the dashboard shows it beside the kiosk, and the
+         *     runway counts it. */
+        put: operations["kiosk_held"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kiosk/offline-kit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The kit an enrolled kiosk keeps for selling while it cannot reach the node: the price
+         *     book in force (kept by the node under its digest), pickup numbers reserved for this
+         *     kiosk alone, and the limits it must keep to. */
+        get: operations["kiosk_offline_kit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kiosk/offline-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delivers one order the kiosk took while it could not reach the node, in the order
+         *     taken. Durable before the 201 (the same receipt as any order); a retry with the same
+         *     `idempotency_key` and body gets the first answer (`Idempotent-Replayed: true`). The
+         *     node prices the basket again with the price book the kiosk used: an order whose price
+         *     differs, or whose pickup number was not reserved for the kiosk, is still taken as the
+         *     customer was charged and marked for staff at the counter. */
+        post: operations["kiosk_offline_deliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1418,6 +1477,11 @@ export interface components {
             result: string;
             why: string;
         };
+        Basket: {
+            lines: components["schemas"]["BasketLine"][];
+            /** @description A customer tier declared in the manifest, or none. */
+            tier?: string | null;
+        };
         BasketLine: {
             /**
              * Format: int64
@@ -1544,6 +1608,13 @@ export interface components {
          * @enum {string}
          */
         CertificateSource: "booth_ca" | "manifest";
+        /** @description The lines and totals a kiosk charged. */
+        Charged: {
+            discount: components["schemas"]["i64"];
+            lines: components["schemas"]["TokenLine"][];
+            subtotal: components["schemas"]["i64"];
+            total: components["schemas"]["i64"];
+        };
         /** @description A pairing-code claim (`POST /api/v1/peer/pair`). */
         ClaimBody: {
             /** @description The claimant's node id. */
@@ -1691,6 +1762,9 @@ export interface components {
         };
         /** @description An order as the counter works it. */
         CounterOrder: {
+            /** @description Why staff should look at it (a price that differs from the price list, a pickup
+             *     number that was not the kiosk's), in words. */
+            attention?: string | null;
             /** @description Whether a void is still possible (not yet sent upstream, not handed over); else a
              *     refund. */
             can_void: boolean;
@@ -1708,6 +1782,8 @@ export interface components {
             refunded: components["schemas"]["i64"];
             /** @description Where it is on its way upstream. */
             status: components["schemas"]["SyncState"];
+            /** @description The enrolled kiosk's id, for an order it took while it could not reach the node. */
+            taken_offline_by?: string | null;
             total: components["schemas"]["i64"];
             /** Format: date-time */
             updated_at: string;
@@ -1926,6 +2002,19 @@ export interface components {
         Healthz: {
             status: string;
         };
+        /** @description What a kiosk holds in its offline queue. */
+        Held: {
+            /**
+             * Format: int32
+             * @description Orders taken offline and not delivered yet.
+             */
+            orders: number;
+            /**
+             * Format: int64
+             * @description Their total (minor units).
+             */
+            total: number;
+        };
         /** @description What any node tells anyone about itself (`GET /api/v1/peer/hello`): nothing secret. */
         Hello: {
             event: string;
@@ -2033,6 +2122,16 @@ export interface components {
              */
             last_seen?: string | null;
             name: string;
+            /**
+             * Format: int32
+             * @description Orders it took offline and has not delivered yet, as it last said.
+             */
+            waiting_orders: number;
+            /**
+             * Format: int64
+             * @description Their total (minor units).
+             */
+            waiting_total: number;
         };
         LastRun: {
             /** Format: date-time */
@@ -2172,6 +2271,59 @@ export interface components {
             at: string;
             runbook: string;
             text: string;
+        };
+        /** @description What an enrolled kiosk keeps for selling without the node. */
+        OfflineKit: {
+            currency: string;
+            event_id: string;
+            /** Format: date-time */
+            issued_at: string;
+            limits: components["schemas"]["OfflineLimits"];
+            pickup: components["schemas"]["PickupRange"];
+            /** @description The price book document, as the engine loads it (JSON text; hashed as sent). */
+            price_book: string;
+            /** @description SHA-256 (hex) of `price_book`. */
+            price_book_digest: string;
+        };
+        /** @description The limits a kiosk keeps to offline, as it is told them. */
+        OfflineLimits: {
+            /**
+             * Format: int64
+             * @description Seconds after it last reached the node that it may keep selling.
+             */
+            max_for_secs: number;
+            /** @description Largest single order (minor units). */
+            max_order: components["schemas"]["i64"];
+            /**
+             * Format: int32
+             * @description Most orders waiting at once.
+             */
+            max_orders: number;
+            /** @description Most money waiting in the kiosk's queue at once. */
+            max_total: components["schemas"]["i64"];
+            /** @description Ways to pay offline. */
+            methods: components["schemas"]["PaymentMethod"][];
+        };
+        /** @description An order a kiosk took offline, as it delivers it. */
+        OfflineOrder: {
+            basket: components["schemas"]["Basket"];
+            /** @description What the customer was charged: the kiosk's priced lines and totals. */
+            charged: components["schemas"]["Charged"];
+            /** @description The kiosk's key for this order: a retry sends the same. */
+            idempotency_key: string;
+            payment: components["schemas"]["PaymentMethod"];
+            /**
+             * Format: int64
+             * @description The number the kiosk handed out, from its reserved range (without the prefix).
+             */
+            pickup: number;
+            /** @description The digest of the price book the kiosk priced with. */
+            price_book: string;
+            /** @description The card terminal slip's reference (card). */
+            reference?: string | null;
+            /** Format: date-time */
+            taken_at: string;
+            tendered?: null | components["schemas"]["i64"];
         };
         OpsStatus: {
             /** @description The booth has begun its teardown: it takes no new orders (kiosks may say so). */
@@ -2379,6 +2531,19 @@ export interface components {
             event_name: string;
             preparing: string[];
             ready: string[];
+        };
+        /** @description Pickup numbers reserved for one kiosk: `PREFIX-first` to `PREFIX-last`. */
+        PickupRange: {
+            /** Format: int64 */
+            first: number;
+            /** Format: int64 */
+            last: number;
+            /**
+             * Format: int64
+             * @description The first number of the range this kiosk has not delivered an order with.
+             */
+            next: number;
+            prefix: string;
         };
         PresetInfo: {
             degraded?: string | null;
@@ -3487,6 +3652,251 @@ export interface operations {
             };
             /** @description the node hit an internal error; it has been logged (`internal`) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kiosk_held: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the enrolled kiosk's token */
+                "X-Boothcloud-Kiosk": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Held"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not an enrolled kiosk (`kiosk_not_enrolled`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the node accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a count or amount out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kiosk_offline_kit: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the enrolled kiosk's token */
+                "X-Boothcloud-Kiosk": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfflineKit"];
+                };
+            };
+            /** @description not an enrolled kiosk (`kiosk_not_enrolled`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description storage unavailable; ask again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kiosk_offline_deliver: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the enrolled kiosk's token */
+                "X-Boothcloud-Kiosk": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfflineOrder"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "Idempotent-Replayed"?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderReceipt"];
+                };
+            };
+            /** @description malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not an enrolled kiosk (`kiosk_not_enrolled`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the node accepts (`body_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field out of range, a basket its own price book cannot price, or the key reused with another body (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description storage unavailable; retry with the same body */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

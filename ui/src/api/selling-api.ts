@@ -4,12 +4,14 @@
 // client's headers (a kiosk's key, a staff session, the operator token).
 //
 // Only `shop/pricing.ts` asks for quotes and only `shop/checkout.ts` places orders: they
-// own what a quote and an order mean (debouncing, retries, the Idempotency-Key).
+// own what a quote and an order mean (debouncing, retries, the Idempotency-Key). Only
+// `shop/offline/` (an enrolled kiosk's till) asks for the offline kit, delivers orders
+// taken offline and says what it holds.
 
-import type { NodeClient } from './node-client';
+import type { Answer, NodeClient } from './node-client';
 import type {
-  Catalogue, CounterOrder, CounterOrders, CounterView, FulfilmentRequest, Me, OrderReceipt, OrderRequest, PickupBoard, QuoteRequest,
-  QuoteResponse, Receipt, Refund, RefundRequest, SignedIn, SignIn, VoidRequest,
+  Catalogue, CounterOrder, CounterOrders, CounterView, FulfilmentRequest, HeldOrders, Me, OfflineKit, OfflineOrder, OrderReceipt,
+  OrderRequest, PickupBoard, QuoteRequest, QuoteResponse, Receipt, Refund, RefundRequest, SignedIn, SignIn, VoidRequest,
 } from './selling';
 
 const id = encodeURIComponent;
@@ -45,6 +47,21 @@ export class SellingApi {
   /** Places an order; the same key and body again answer the same order. */
   async placeOrder(idempotencyKey: string, request: OrderRequest): Promise<OrderReceipt> {
     return (await this.client.send<OrderReceipt>('POST', '/api/v1/orders', request, { 'idempotency-key': idempotencyKey })).body;
+  }
+
+  /** An enrolled kiosk's offline kit (401 `kiosk_not_enrolled` for anything else). */
+  offlineKit(): Promise<OfflineKit> {
+    return this.client.get('/api/v1/kiosk/offline-kit');
+  }
+
+  /** Delivers one order taken offline; the same key and body again answer the same order. */
+  deliverOffline(order: OfflineOrder): Promise<Answer<OrderReceipt>> {
+    return this.client.send<OrderReceipt>('POST', '/api/v1/kiosk/offline-orders', order);
+  }
+
+  /** Tells the node what the kiosk's offline queue still holds. */
+  async reportHeld(held: HeldOrders): Promise<void> {
+    await this.client.send('PUT', '/api/v1/kiosk/held', held);
   }
 
   receipt(receiptId: string): Promise<Receipt> {

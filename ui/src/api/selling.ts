@@ -56,6 +56,19 @@ export type Receipt = Schemas['Receipt'];
 /** `GET /api/v1/pickup` (public): pickup numbers; `preparing` includes new orders. */
 export type PickupBoard = Schemas['PickupBoard'];
 
+// Selling without the node (`/api/v1/kiosk/…`, enrolled kiosks only).
+/** What a kiosk keeps to sell while the booth is away: price book, reserved pickup numbers, limits. */
+export type OfflineKit = Schemas['OfflineKit'];
+export type OfflineLimits = Schemas['OfflineLimits'];
+/** Pickup numbers reserved for one kiosk (`prefix`-`first` to `prefix`-`last`). */
+export type PickupRange = Schemas['PickupRange'];
+/** An order a kiosk took offline, as it is delivered (`POST /api/v1/kiosk/offline-orders`). */
+export type OfflineOrder = Schemas['OfflineOrder'];
+/** The lines and totals a kiosk charged offline. */
+export type Charged = Schemas['Charged'];
+/** What a kiosk still holds in its offline queue (`PUT /api/v1/kiosk/held`). */
+export type HeldOrders = Schemas['Held'];
+
 // Staff sessions (`/api/v1/staff/session`, `/api/v1/staff/me`).
 export type SignIn = Schemas['SignIn'];
 export type SignedIn = Schemas['SignedIn'];

@@ -3,7 +3,10 @@
 // next step — Start preparing, Mark ready, Collected (an unpaid order asks first whether
 // it was paid in cash or by card). Before an order went to the hub it can be voided
 // (a reason, hold to confirm); after, refunded. "Done" lists the collected and voided
-// ones, newest first, for refunds.
+// ones, newest first, for refunds. An order a kiosk took while it could not reach the
+// booth carries a "Taken offline" tag, and when the node found something off about it
+// (a price that changed meanwhile, a pickup number that was not the kiosk's) that is
+// said first, in words, for staff to sort out with the customer.
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api/errors';
@@ -166,13 +169,17 @@ function OrderCard({ order: o, now, onAdvance, onVoid, onRefund }: {
   const c = o.currency;
   return (
     <li>
-    <article class={`order-card state-${o.fulfilment}`} aria-labelledby={title} data-testid="counter-order" data-order-id={o.order_id}
+    <article class={`order-card state-${o.fulfilment}${o.attention ? ' attention' : ''}`} aria-labelledby={title} data-testid="counter-order" data-order-id={o.order_id}
       data-pickup-number={o.pickup_number ?? undefined}>
       <div class="order-head">
         <h3 id={title} class="order-number" data-testid="order-number">{orderName(o)}</h3>
         <span class="order-state" data-testid="order-state">{fulfilmentWord(o.fulfilment)}</span>
         <span class="muted">{ago(o.created_at, now)}</span>
+        {o.taken_offline_by && <span class="order-tag" data-testid="order-offline">{t('counter.taken_offline')}</span>}
       </div>
+      {o.attention && (
+        <p class="order-attention" role="note" data-testid="order-attention">{t('counter.attention', { why: o.attention })}</p>
+      )}
       <ul class="order-lines">
         {o.lines.map((l) => <li key={l.sku}><strong>{l.qty} ×</strong> {l.name}</li>)}
       </ul>

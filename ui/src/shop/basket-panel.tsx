@@ -10,7 +10,7 @@ import { errorText } from '../i18n/words';
 import { money } from '../lib/format';
 import type { Basket } from './basket';
 import { unitsLeft } from './catalogue';
-import type { LiveQuote } from './pricing';
+import { type LiveQuote, shownPrice } from './pricing';
 import { Totals } from './quote-summary';
 import { Stepper } from './stepper';
 
@@ -22,8 +22,8 @@ export function BasketPanel({ basket, items, live, canOrder, onCheckout }: {
   canOrder: boolean;
   onCheckout: () => void;
 }) {
-  const held = live.kind === 'priced' || live.kind === 'pricing' || live.kind === 'unreachable' ? live.held : null;
-  const quote = held?.quote ?? null;
+  const shown = shownPrice(live);
+  const quote = shown?.priced ?? null;
   return (
     <section class="basket" id="basket" aria-labelledby="basket-title" data-testid="basket">
       <h2 id="basket-title" tabIndex={-1}>
@@ -50,18 +50,21 @@ export function BasketPanel({ basket, items, live, canOrder, onCheckout }: {
           })}
         </ul>
       )}
-      {quote && basket.lines.length > 0 && <Totals quote={quote} stale={live.kind !== 'priced'} />}
+      {quote && basket.lines.length > 0 && <Totals quote={quote} stale={!!shown?.stale} />}
       <div class="basket-status" role="status" aria-live="polite" data-testid="basket-status">
         {live.kind === 'pricing' && <p class="muted">{t('basket.updating')}</p>}
       </div>
       {live.kind === 'refused' && (
         <p class="notice bad" role="alert" data-testid="basket-problem">{errorText(live.error)}</p>
       )}
+      {live.kind === 'unreachable' && live.local && !live.local.ok && (
+        <p class="notice bad" role="alert" data-testid="basket-problem">{t('offline.why.cannot_price')} {t('offline.staff')}</p>
+      )}
       {basket.lines.length > 0 && (
         <div class="basket-actions">
-          <button type="button" class="big-button primary wide" data-testid="checkout" disabled={live.kind !== 'priced' || !canOrder} onClick={onCheckout}>
+          <button type="button" class="big-button primary wide" data-testid="checkout" disabled={!shown || shown.stale || !canOrder} onClick={onCheckout}>
             {t('basket.checkout')}
-            {live.kind === 'priced' && <> · {money(live.held.quote.total, live.held.quote.currency)}</>}
+            {shown && !shown.stale && <> · {money(shown.priced.total, shown.priced.currency)}</>}
           </button>
           <button type="button" class="big-button" data-testid="basket-clear" onClick={() => basket.clear()}>
             {t('basket.clear')}
@@ -75,7 +78,8 @@ export function BasketPanel({ basket, items, live, canOrder, onCheckout }: {
 /** The bar at a phone's bottom edge: items and total, and a jump to the basket. */
 export function BasketBar({ basket, live }: { basket: Basket; live: LiveQuote }) {
   if (basket.count === 0) return null;
-  const quote = live.kind === 'priced' ? live.held.quote : null;
+  const shown = shownPrice(live);
+  const quote = shown && !shown.stale ? shown.priced : null;
   return (
     <div class="basket-bar" data-testid="basket-bar">
       <button type="button" class="big-button primary wide" onClick={() => {

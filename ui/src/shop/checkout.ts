@@ -11,8 +11,13 @@
 // a payment method this device may not take, the booth closed. A staff session that
 // ended (401 `staff_session_needed`) pauses it: sign in, and it is sent again.
 //
-// Nothing here decides to order while the booth is out of reach: a phone's customer sees
-// "not confirmed yet" and the page tries again only while it is open.
+// A phone never orders while the booth is out of reach: its customer sees "not
+// confirmed yet" and the page tries again only while it is open. An enrolled kiosk with
+// its offline till takes the order itself instead (`confirmOffline`): priced by the
+// node's engine, kept in the kiosk's queue with a pickup number of its own, delivered
+// later. An order it confirmed online that got no answer twice is handed to the till
+// under its own key, so that should the node have taken it after all, the delivery is
+// refused (the key is used) rather than made a second order.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/errors';
@@ -20,8 +25,10 @@ import type { BasketLine, Minor, OrderReceipt, OrderRequest } from '../api/selli
 import { t } from '../i18n';
 import { errorText } from '../i18n/words';
 import { type KeyValueStore, forget, readJson, writeJson } from '../lib/stored';
+import type { QueuedOrder } from './offline/store';
+import type { OfflineTill, TakeResult } from './offline/till';
 import { type PaymentChoice, paymentFor } from './payment-form';
-import { type HeldQuote, isFresh } from './pricing';
+import { type HeldQuote, isFresh, type LocalPrice } from './pricing';
 
 /** What was confirmed, shown while the order is sent. */
 export interface OrderSummary {
@@ -190,20 +197,64 @@ export async function confirmPriced({ held, choice, lines, renew, confirm, showP
   confirm({ quote_token: held.quote.token, payment: p.payment }, { total: held.quote.total, currency: held.quote.currency, lines });
 }
 
+/** A kiosk's till, for orders taken while the booth is away (`offline/till.ts`). */
+export type OfflineTaker = Pick<OfflineTill, 'take'>;
+
+/** A failed offline take, for `offlineProblem` to put in words. */
+export type NotTaken = Exclude<TakeResult, { ok: true }>;
+
+/**
+ * Takes a basket offline on a kiosk that cannot reach the booth, priced by its own
+ * engine (`local`, the price on screen): checks the payment against that total, then
+ * the till prices it again, checks its limits, gives a pickup number and keeps the
+ * order before answering it. Problems go to `showProblem` (`offlineProblem` words them).
+ */
+export async function confirmOffline({ local, choice, lines, till, showProblem, offlineProblem }: {
+  local: Extract<LocalPrice, { ok: true }>;
+  choice: PaymentChoice;
+  lines: BasketLine[];
+  till: OfflineTaker;
+  showProblem: (problem: string | null) => void;
+  offlineProblem: (failed: NotTaken, currency: string) => string;
+}): Promise<QueuedOrder | null> {
+  const { total, currency } = local.priced;
+  const p = paymentFor(choice, total, currency);
+  if (!p.ok) {
+    showProblem(p.problem);
+    return null;
+  }
+  const taken = await till.take({ lines, payment: p.payment, shownTotal: total });
+  if (!taken.ok) {
+    showProblem(offlineProblem(taken, currency));
+    return null;
+  }
+  showProblem(null);
+  return taken.order;
+}
+
 export type Sending =
   | { kind: 'idle' }
   | { kind: 'sending'; pending: PendingOrder }
-  /** Tries again by itself at `retryAt` (`Date.now()`). */
-  | { kind: 'waiting'; pending: PendingOrder; error: ApiError; retryAt: number }
+  /**
+   * Tries again by itself at `retryAt` (`Date.now()`). `offline`: a kiosk's till could
+   * not take it over either (why), so staff are needed.
+   */
+  | { kind: 'waiting'; pending: PendingOrder; error: ApiError; retryAt: number; offline: NotTaken | null }
   | { kind: 'session'; pending: PendingOrder }
   | { kind: 'placed'; receipt: OrderReceipt }
+  /** A kiosk's till took the order over (the booth did not answer). */
+  | { kind: 'taken_offline'; order: QueuedOrder }
   | { kind: 'refused'; error: ApiError; requote: boolean };
+
+/** Unanswered tries after which a kiosk's till takes an order over. */
+export const OFFLINE_AFTER_TRIES = 2;
 
 /**
  * The order being placed, for a screen: resumes an order left pending (a reload), keeps
- * trying while the screen is open, and says where it is.
+ * trying while the screen is open, and says where it is. With a kiosk's `offline` till,
+ * an order the booth did not answer `OFFLINE_AFTER_TRIES` times is taken offline.
  */
-export function useCheckout(checkout: Checkout): {
+export function useCheckout(checkout: Checkout, offline: OfflineTaker | null = null): {
   state: Sending;
   confirm: (request: OrderRequest, summary: OrderSummary) => void;
   retryNow: () => void;
@@ -219,6 +270,8 @@ export function useCheckout(checkout: Checkout): {
   const live = useRef(true);
 
   const busy = useRef(false);
+  /** Tries in a row the booth did not answer (for the kiosk's till). */
+  const away = useRef(0);
 
   const run = async (first: Promise<SendResult> | null = null) => {
     // One try at a time: a tap on "Try again" during a try waits for that try's answer.
@@ -237,6 +290,7 @@ export function useCheckout(checkout: Checkout): {
     if (!live.current) return;
     switch (result.kind) {
       case 'placed':
+        away.current = 0;
         setState({ kind: 'placed', receipt: result.receipt });
         break;
       case 'refused':
@@ -247,7 +301,27 @@ export function useCheckout(checkout: Checkout): {
         break;
       case 'retry':
         if (pending) {
-          setState({ kind: 'waiting', pending, error: result.error, retryAt: Date.now() + result.waitMs });
+          away.current = result.error.boothAway ? away.current + 1 : 0;
+          let notTaken: NotTaken | null = null;
+          if (offline && away.current >= OFFLINE_AFTER_TRIES) {
+            busy.current = true; // No online try while the till takes it over.
+            let taken: TakeResult;
+            try {
+              taken = await offline.take({ lines: pending.lines, payment: pending.request.payment, shownTotal: pending.total, key: pending.key });
+            } finally {
+              busy.current = false;
+            }
+            if (!live.current) return;
+            if (taken.ok) {
+              // Kept in the till's queue first, then no longer pending here.
+              checkout.abandon();
+              away.current = 0;
+              setState({ kind: 'taken_offline', order: taken.order });
+              break;
+            }
+            notTaken = taken;
+          }
+          setState({ kind: 'waiting', pending, error: result.error, retryAt: Date.now() + result.waitMs, offline: notTaken });
           timer.current = setTimeout(() => void run(), result.waitMs);
         }
         break;

@@ -1,17 +1,36 @@
 // An order the booth took: the pickup number, large; that it will be called; the change
 // due for cash, or what to pay at collection; the receipt's QR code (and, where leaving
 // the page is fine, a link to it); and the way to the next order. A kiosk goes back to
-// its start by itself after a while.
+// its start by itself after a while. An order a kiosk took offline has no receipt yet:
+// it says the receipt comes once the kiosk reaches the booth again.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { OrderReceipt } from '../api/selling';
+import type { Minor, OrderReceipt } from '../api/selling';
 import { t, tn } from '../i18n';
 import { money } from '../lib/format';
 import { useFocusOnMount } from './focus';
 
+/** What the confirmation shows: a receipt, or an order a kiosk took offline (no receipt yet). */
+export type Confirmed = Pick<OrderReceipt, 'pickup_number' | 'currency' | 'total' | 'payment' | 'change_due'> & {
+  receipt_url?: string;
+};
+
+/** An order a kiosk took offline, as its confirmation shows it. */
+export function offlineConfirmed(order: { pickupNumber: string; currency: string; body: { charged: { total: Minor }; payment: OrderReceipt['payment']; tendered?: Minor | null } }): Confirmed {
+  const { charged, payment, tendered } = order.body;
+  return {
+    pickup_number: order.pickupNumber,
+    currency: order.currency,
+    total: charged.total,
+    payment,
+    change_due: payment === 'cash' && typeof tendered === 'number' ? tendered - charged.total : null,
+  };
+}
+
 export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newLabel, audience = 'customer' }: {
-  receipt: OrderReceipt;
-  qrUrl: string;
+  receipt: Confirmed;
+  /** The receipt's QR code; null: taken offline, the receipt comes later. */
+  qrUrl: string | null;
   /** A link to the receipt page (not on a kiosk: nothing there may leave the shop). */
   showLink: boolean;
   /** Seconds until `onNew` runs by itself; null: never. */
@@ -38,7 +57,7 @@ export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newL
   }, [autoCloseS]);
   const c = receipt.currency;
   return (
-    <section class="confirmation panel" aria-labelledby="done-title" data-testid="confirmation">
+    <section class="confirmation panel" aria-labelledby="done-title" data-testid="confirmation" data-offline={qrUrl ? undefined : 'true'}>
       <h2 id="done-title" tabIndex={-1} ref={heading}>{audience === 'customer' ? t('done.title') : t('done.title_staff')}</h2>
       <p class="number-label" id="pickup-label">{t('done.your_number')}</p>
       <p class="pickup-number" style={{ '--chars': receipt.pickup_number.length }} aria-describedby="pickup-label" data-testid="pickup-number">{receipt.pickup_number}</p>
@@ -49,11 +68,15 @@ export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newL
       {receipt.payment === 'pay_at_pickup' && (
         <p class="to-pay" data-testid="to-pay">{t('done.pay_at_pickup', { amount: money(receipt.total, c) })}</p>
       )}
-      <figure class="receipt-qr">
-        <img src={qrUrl} alt={t('done.qr_alt')} width={220} height={220} data-testid="receipt-qr" />
-        <figcaption>{t('done.receipt_qr')}</figcaption>
-      </figure>
-      {showLink && (
+      {qrUrl ? (
+        <figure class="receipt-qr">
+          <img src={qrUrl} alt={t('done.qr_alt')} width={220} height={220} data-testid="receipt-qr" />
+          <figcaption>{t('done.receipt_qr')}</figcaption>
+        </figure>
+      ) : (
+        <p class="notice warn receipt-later" data-testid="receipt-later">{t('offline.receipt_later')}</p>
+      )}
+      {showLink && receipt.receipt_url && (
         <a class="big-button" href={receipt.receipt_url} data-testid="receipt-link">{t('done.receipt_link')}</a>
       )}
       <button type="button" class="big-button primary" data-testid="new-order" onClick={onNew}>{newLabel}</button>

@@ -1,12 +1,15 @@
 // Pricing: every price the selling faces show for a basket comes from here, and nothing
-// else asks for a quote. Today a quote is the node's (`POST /api/v1/quotes`: its price
-// book, its promotions, a signed token to order with); a later change puts a wasm build
-// of the same price book behind these functions for kiosks that lost the node.
+// else asks for a quote. A quote is the node's (`POST /api/v1/quotes`: its price book,
+// its promotions, a signed token to order with). An enrolled kiosk that cannot reach the
+// booth prices with the node's own engine compiled to WebAssembly and the price book
+// its offline kit holds (`offline/till.ts`, given here as a `LocalPricer`): the same
+// rules, never a copy of them.
 //
 // `useLiveQuote` follows a basket as it changes: it asks ~250 ms after the last change,
 // keeps only the answer to the latest ask, renews the quote before it expires, and
 // keeps asking every few seconds while the booth cannot be reached (so the page knows
-// when it is back). It never places an order (`checkout.ts` does).
+// when it is back); meanwhile a kiosk's own price is shown at once for every change.
+// It never places an order (`checkout.ts` does).
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/errors';
@@ -18,6 +21,18 @@ export const DEBOUNCE_MS = 250;
 const UNREACHABLE_RETRY_MS = 5_000;
 /** A quote is renewed this long before it expires, and not used for an order after. */
 const EXPIRY_MARGIN_MS = 15_000;
+
+/** A priced basket as the faces show it: the node's quote, or a kiosk's own pricing. */
+export type Priced = Pick<QuoteResponse, 'currency' | 'lines' | 'discounts' | 'subtotal' | 'discount' | 'total'>;
+
+/** A kiosk's own price for a basket, from the engine and its kit's price book. */
+export type LocalPrice =
+  | { ok: true; priced: Priced; digest: string }
+  /** The engine cannot price this basket (its words). */
+  | { ok: false; problem: string };
+
+/** Prices a basket on this device; null while it cannot (no kit or engine yet). */
+export type LocalPricer = (lines: BasketLine[]) => LocalPrice | null;
 
 /** Who is pricing: a tier (customer group) is for staff; customers get the regular price. */
 export interface PriceFor {
@@ -60,31 +75,61 @@ export type LiveQuote =
   | { kind: 'priced'; held: HeldQuote }
   /** The node refused the basket as it is (out of stock, too many, closed…). */
   | { kind: 'refused'; error: ApiError }
-  /** No answer: the booth cannot be reached (asking again by itself). */
-  | { kind: 'unreachable'; error: ApiError; held: HeldQuote | null };
+  /**
+   * No answer: the booth cannot be reached (asking again by itself). `local`: a kiosk's
+   * own price for the basket as it is now (null: it has none).
+   */
+  | { kind: 'unreachable'; error: ApiError; held: HeldQuote | null; local: LocalPrice | null };
+
+/** The price to show for the basket, and whether it is only the last one (being renewed). */
+export function shownPrice(live: LiveQuote): { priced: Priced; stale: boolean; local: boolean } | null {
+  switch (live.kind) {
+    case 'priced':
+      return { priced: live.held.quote, stale: false, local: false };
+    case 'pricing':
+      return live.held ? { priced: live.held.quote, stale: true, local: false } : null;
+    case 'unreachable':
+      if (live.local?.ok) return { priced: live.local.priced, stale: false, local: true };
+      return live.held ? { priced: live.held.quote, stale: true, local: false } : null;
+    default:
+      return null;
+  }
+}
 
 /**
  * The live quote for `lines`. `renew()` asks again now and answers the fresh quote
- * (for the moment of ordering); it rejects like `priceBasket`.
+ * (for the moment of ordering); it rejects like `priceBasket`. `local` (an enrolled
+ * kiosk's till): its own price while the booth is away, for which a gateway's 502–504
+ * counts as away too; `localKey` changes when what it prices with does.
  */
 export function useLiveQuote(
   api: SellingApi,
   lines: BasketLine[],
   who: PriceFor = {},
   active = true,
+  local: LocalPricer | null = null,
+  localKey: string | null = null,
 ): { live: LiveQuote; renew: () => Promise<HeldQuote> } {
   const [live, setLive] = useState<LiveQuote>({ kind: 'empty' });
   const asked = useRef(0);
   const last = useRef<HeldQuote | null>(null);
+  /** The last ask's failure while the booth is away, until an answer comes. */
+  const away = useRef<ApiError | null>(null);
   const basketKey = JSON.stringify([lines, who.tier ?? null, who.tierCode ?? null]);
-  const current = useRef({ lines, who });
-  current.current = { lines, who };
+  const current = useRef({ lines, who, local });
+  current.current = { lines, who, local };
+  const isAway = (error: ApiError) => error.unreachable || (current.current.local !== null && error.boothAway);
+  const unreachable = (error: ApiError): LiveQuote => {
+    const { lines: l, local: pricer } = current.current;
+    return { kind: 'unreachable', error, held: last.current, local: pricer && l.length ? pricer(l) : null };
+  };
 
   const ask = async (): Promise<HeldQuote | null> => {
     const n = ++asked.current;
     const { lines: l, who: w } = current.current;
     try {
       const held = hold(await priceBasket(api, l, w));
+      away.current = null;
       if (n === asked.current) {
         last.current = held;
         setLive({ kind: 'priced', held });
@@ -92,8 +137,9 @@ export function useLiveQuote(
       return held;
     } catch (e) {
       const error = e instanceof ApiError ? e : new ApiError(0, 'unreachable', String(e));
+      away.current = isAway(error) ? error : null;
       if (n === asked.current) {
-        if (error.unreachable) setLive({ kind: 'unreachable', error, held: last.current });
+        if (isAway(error)) setLive(unreachable(error));
         else if (error.status === 429 || error.status === 503) setLive({ kind: 'pricing', held: last.current });
         else {
           last.current = null;
@@ -112,7 +158,8 @@ export function useLiveQuote(
       setLive({ kind: 'empty' });
       return;
     }
-    setLive({ kind: 'pricing', held: last.current });
+    // Away from the booth with a price of its own: shown at once, the node asked after.
+    setLive(away.current && local ? unreachable(away.current) : { kind: 'pricing', held: last.current });
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
     const run = async () => {
@@ -122,7 +169,7 @@ export function useLiveQuote(
         again = held ? Math.max(1_000, held.goodUntil - performance.now()) : UNREACHABLE_RETRY_MS;
       } catch (e) {
         const error = e as ApiError;
-        if (error.unreachable) again = UNREACHABLE_RETRY_MS;
+        if (isAway(error)) again = UNREACHABLE_RETRY_MS;
         else if (error.status === 429 || error.status === 503) again = Math.max(1, error.retryAfter ?? 2) * 1000;
         else return; // Refused: nothing changes until the basket does.
       }
@@ -134,6 +181,11 @@ export function useLiveQuote(
       clearTimeout(timer);
     };
   }, [basketKey, active]);
+
+  // The kiosk's engine or kit changed while away: price with it.
+  useEffect(() => {
+    if (away.current && local && lines.length) setLive(unreachable(away.current));
+  }, [localKey]);
 
   const renew = async (): Promise<HeldQuote> => {
     const held = await ask();

@@ -1,13 +1,14 @@
-// A priced basket in words: each line (quantity, name, price), each discount with the
-// reason the promotion gives, then subtotal, discount and total. The total is a live
-// region, so a screen reader hears it change as the basket does. Used by the shop's
-// basket, its checkout and the counter's ticket.
+// A priced basket in words (the node's quote, or a kiosk's own price while the booth is
+// away): each line (quantity, name, price), each discount with the reason the promotion
+// gives, then subtotal, discount and total. The total is a live region, so a screen
+// reader hears it change as the basket does. Used by the shop's basket, its checkout
+// and the counter's ticket.
 
-import type { QuoteResponse } from '../api/selling';
 import { t } from '../i18n';
 import { money } from '../lib/format';
+import type { Priced } from './pricing';
 
-export function Totals({ quote, stale, testid = 'basket-total' }: { quote: QuoteResponse; stale: boolean; testid?: string }) {
+export function Totals({ quote, stale, testid = 'basket-total' }: { quote: Priced; stale: boolean; testid?: string }) {
   const c = quote.currency;
   return (
     <div class={`totals${stale ? ' stale' : ''}`} aria-busy={stale}>
@@ -39,7 +40,7 @@ export function Totals({ quote, stale, testid = 'basket-total' }: { quote: Quote
 }
 
 /** The priced lines, read-only (checkout, the order on its way). */
-export function PricedLines({ quote }: { quote: QuoteResponse }) {
+export function PricedLines({ quote }: { quote: Priced }) {
   return (
     <ul class="priced-lines">
       {quote.lines.map((l) => (

@@ -11,7 +11,7 @@ import { useTicking } from '../lib/polled';
 import type { PendingOrder } from './checkout';
 import { useFocusOnMount } from './focus';
 
-export function SendingPanel({ pending, waiting, onRetry, onAbandon, abandonHint }: {
+export function SendingPanel({ pending, waiting, onRetry, onAbandon, abandonHint, staff = null }: {
   pending: PendingOrder;
   /** Set while waiting to try again: why, and when (`Date.now()`). */
   waiting: { error: ApiError; retryAt: number } | null;
@@ -19,6 +19,8 @@ export function SendingPanel({ pending, waiting, onRetry, onAbandon, abandonHint
   /** Null where a person may not stop it (a kiosk: a card may already be paid). */
   onAbandon: (() => void) | null;
   abandonHint: string;
+  /** A kiosk's till could not take the order over either: why, for staff. */
+  staff?: string | null;
 }) {
   useTicking(1000);
   const heading = useFocusOnMount<HTMLHeadingElement>();
@@ -35,6 +37,7 @@ export function SendingPanel({ pending, waiting, onRetry, onAbandon, abandonHint
           </p>
         )}
       </div>
+      {staff && <p class="notice bad" role="alert" data-testid="offline-staff-needed">{staff}</p>}
       {waiting && <p class="muted" data-testid="retry-in">{t('sending.retry_in', { seconds })}</p>}
       <div class="buttons">
         <button type="button" class="big-button primary" data-testid="retry-now" disabled={!waiting} onClick={onRetry}>

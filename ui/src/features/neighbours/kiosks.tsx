@@ -1,6 +1,7 @@
 // The booth's own kiosks and tablets, on the Devices screen: the lead enrolls one by
 // name (its token is shown once, to type or paste into the kiosk), sees when each was
-// last heard from, and revokes one with a hold (its token is refused at once).
+// last heard from and how many orders it took offline still wait on it (as it last
+// said), and revokes one with a hold (its token is refused at once).
 
 import { useState } from 'preact/hooks';
 import type { Connection, EnrolledKiosk } from '../../api';
@@ -49,6 +50,11 @@ export function EnrolledKiosks({ conn }: { conn: Connection }) {
             <li key={k.id} data-testid="kiosk">
               <strong>{k.name}</strong>
               <span>{k.last_seen ? `Last heard from ${ago(new Date(k.last_seen), now)}` : 'Not heard from since the booth started'}</span>
+              {k.waiting_orders > 0 && (
+                <span class="state warn" data-testid="kiosk-waiting">
+                  {k.waiting_orders === 1 ? '1 order waiting' : `${k.waiting_orders} orders waiting`}: taken offline, not delivered yet
+                </span>
+              )}
               <span class="buttons">
                 <HoldButton label={`Revoke ${k.name}`} hint="Hold 2 s · it can no longer sell as the booth's kiosk" onConfirm={() => void act(() => conn.revokeKiosk(k.id), `${k.name} is revoked.`)} testid="revoke-kiosk" />
               </span>
