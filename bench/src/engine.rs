@@ -16,8 +16,9 @@ pub struct Args {
     pub runs: u32,
 }
 
-/// The 10-line basket both benchmarks price (the demo's bundle and buy-2-get-1 among it).
-pub const BASKET: &str = r#"{"lines":[{"sku":"TEE-M","qty":1},{"sku":"BEANIE","qty":1},{"sku":"MUG-GLOW","qty":2},{"sku":"MUG-CLASSIC","qty":1},{"sku":"CANDLE-PINE","qty":1},{"sku":"TOTE","qty":1},{"sku":"STICKER-SHIP","qty":3},{"sku":"POSTER-A3","qty":1},{"sku":"POSTCARD-SET","qty":2},{"sku":"COCOA","qty":2}],"tier":null}"#;
+/// The 10-line basket both benchmarks price (`ui/bench/kiosk-offline.mjs` has the same):
+/// the demo's bundle, 3-for-2 stickers, money off each mug and off the basket.
+pub const BASKET: &str = r#"{"lines":[{"sku":"TEE-M","qty":1},{"sku":"BEANIE","qty":1},{"sku":"STICKER-LIGHTHOUSE","qty":2},{"sku":"STICKER-SHIP","qty":1},{"sku":"MUG-GLOW","qty":2},{"sku":"MUG-CLASSIC","qty":1},{"sku":"TOTE","qty":1},{"sku":"PIN-ANCHOR","qty":3},{"sku":"POSTCARD-SET","qty":1},{"sku":"SCARF","qty":1}],"tier":null}"#;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let m = manifest::parse(DEMO_MANIFEST).map_err(|p| anyhow::anyhow!("{p}"))?;
