@@ -55,6 +55,7 @@ pub mod offline_sales;
 pub mod operator_token;
 pub mod orders;
 pub mod peers;
+pub mod printing;
 pub mod quote_keys;
 pub mod secrets;
 pub mod services;
@@ -144,6 +145,17 @@ impl Node {
             bound: self.local_addr().ip(),
         };
         let Node { listener, plain, services, lifecycle } = self;
+        // Printed receipts carry a QR code a phone on the venue network can open.
+        let lan = services.tls.server.addresses().into_iter().find(|ip| {
+            !ip.is_loopback()
+                && !matches!(ip, std::net::IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80)
+        });
+        let host = match lan {
+            Some(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
+            Some(ip) => ip.to_string(),
+            None => "localhost".into(),
+        };
+        services.printing.set_receipt_base(format!("https://{host}:{}", ports.https));
         let addr = listener.local_addr().ok();
         let manifest = services.manifest.clone();
         let tls = services.tls.clone();

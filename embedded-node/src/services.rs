@@ -134,6 +134,8 @@ pub struct Services {
     pub kiosks: Arc<crate::kiosks::Kiosks>,
     /// What kiosks sell while they cannot reach the node, and its delivery.
     pub offline_sales: Arc<crate::offline_sales::OfflineSales>,
+    /// The print queue and the printers' workers.
+    pub printing: Arc<crate::printing::Printing>,
     pub secrets: Arc<dyn SecretStore>,
     /// Why the OS keyring is not in use, when it is not.
     pub secrets_fallback: Option<Arc<str>>,
@@ -347,6 +349,12 @@ impl Services {
             manifest.clone(),
             clock.clone(),
         ));
+        let printing = Arc::new(crate::printing::Printing::new(
+            db.clone(),
+            orders.clone(),
+            manifest.clone(),
+            clock.clone(),
+        ));
         let services = Services {
             manifest,
             started_at: clock.now(),
@@ -365,6 +373,7 @@ impl Services {
             staff,
             kiosks,
             offline_sales,
+            printing,
             secrets: secrets.store,
             secrets_fallback: secrets.fallback_reason.map(Into::into),
             stopping,
@@ -410,6 +419,7 @@ impl Services {
             tokio::spawn(self.uplink.clone().keep_syncing(stopping())),
             tokio::spawn(self.controls.clone().keep_watching(stopping())),
             tokio::spawn(self.teardown.clone().keep_running()),
+            tokio::spawn(crate::printing::keep_printing(self.printing.clone(), stopping())),
             tokio::spawn(timekeeping::keep_watching(
                 self.booth_clock.clone(),
                 self.db.clone(),

@@ -15,6 +15,7 @@ mod media;
 mod offline_sales;
 mod operator_token;
 mod pairing;
+mod printing;
 mod robustness;
 mod selling;
 mod staff;

@@ -10,6 +10,7 @@
 
 pub mod controls;
 pub mod parse;
+pub mod printing;
 pub mod selling;
 
 use core::net::SocketAddr;
@@ -21,6 +22,7 @@ use crate::money::{Currency, Minor};
 
 pub use controls::{DegradeLevel, Runbook, RunbookStep, Sheddable, TranscodeMode, Trigger};
 pub use parse::parse;
+pub use printing::{Paper, PrinterAddress, PrinterRole, PrinterSettings, Printing};
 pub use selling::{KioskOffline, PaymentMethod, Selling, ShopSettings};
 
 /// The demo manifest compiled into the binary: a believable winter-market booth.
@@ -53,6 +55,7 @@ pub struct Manifest {
     pub teardown: TeardownSettings,
     /// Payments, pickup numbers and the shop (`[payments]`, `[pickup]`, `[shop]`).
     pub selling: Selling,
+    pub printing: Printing,
 }
 
 /// The end of the event (`[teardown]`): when teardown starts by itself, where it

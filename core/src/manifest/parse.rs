@@ -62,6 +62,10 @@ struct RawManifest {
     shop: selling::RawShop,
     #[serde(default)]
     kiosk_offline: selling::RawKioskOffline,
+    #[serde(default)]
+    printers: Vec<printing::RawPrinter>,
+    #[serde(default)]
+    printing: printing::RawPrinting,
 }
 
 #[derive(Deserialize, Default)]
@@ -667,6 +671,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
     let skus: Vec<&str> = catalogue.iter().map(|i| i.sku.as_str()).collect();
     let selling =
         selling::check_selling(c, raw.payments, raw.pickup, raw.shop, raw.kiosk_offline, &skus);
+    let printing = printing::check_printing(c, raw.printing, &raw.printers);
     let degrade = controls::check_degrade(c, &raw.degrade);
     let runbooks =
         controls::check_runbooks(c, &raw.runbooks, &degrade, raw.uplink.fallback_origin.is_some());
@@ -689,6 +694,7 @@ fn check(c: &mut Checker, raw: RawManifest) -> Manifest {
         degrade,
         runbooks,
         selling,
+        printing,
     }
 }
 

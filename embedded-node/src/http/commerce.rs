@@ -234,7 +234,10 @@ async fn create_order(
         seller: seller(&state, &headers)?,
     };
     Ok(match state.checkout.place_order(attempt).await? {
-        Captured::New(response) => receipt_response(response, false),
+        Captured::New(response) => {
+            print_ticket(&state, &response).await;
+            receipt_response(response, false)
+        }
         Captured::Replayed(response) => receipt_response(response, true),
     })
 }
@@ -270,6 +273,27 @@ pub(super) fn seller(state: &Services, headers: &HeaderMap) -> Result<Seller, Ap
         return Ok(Seller::Kiosk);
     }
     Ok(Seller::Phone)
+}
+
+/// The pickup ticket of an order just taken, queued for the prep table's printer. A
+/// failure to queue it never fails the order (it is durable already); the printer's
+/// worker finds orders without a ticket and queues them.
+pub(super) async fn print_ticket(state: &Services, response: &str) {
+    let loaded = state.manifest.current();
+    let printing = &loaded.manifest.printing;
+    if !printing.tickets_on_order
+        || printing.for_role(boothcloud_core::manifest::PrinterRole::Tickets).is_none()
+    {
+        return;
+    }
+    let id = serde_json::from_str::<serde_json::Value>(response)
+        .ok()
+        .and_then(|v| v.get("order_id").and_then(|id| id.as_str()).map(str::to_owned));
+    if let Some(id) = id {
+        if let Err(e) = state.printing.order_taken(&id).await {
+            tracing::warn!(error = %e, order = %id, "the pickup ticket could not be queued now");
+        }
+    }
 }
 
 pub(super) fn receipt_response(body: String, replayed: bool) -> Response {

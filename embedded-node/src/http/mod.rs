@@ -23,6 +23,7 @@ mod openapi;
 mod operator_token;
 mod peers;
 pub mod plain;
+mod printing;
 mod selling;
 pub mod serve;
 mod shed;
@@ -119,6 +120,7 @@ fn api_with(services: Option<&Services>) -> (Router<Services>, utoipa::openapi::
         .merge(kiosks::routes())
         .merge(selling::routes())
         .merge(offline_sales::routes())
+        .merge(printing::routes())
         .split_for_parts()
 }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::commerce::receipt_response;
+use super::commerce::{print_ticket, receipt_response};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::kiosks::{Enrolled, Waiting, KIOSK_HEADER, MAX_WAITING};
@@ -99,7 +99,10 @@ async fn deliver(
     let request_hash: [u8; 32] =
         Sha256::digest(serde_json::to_vec(&order).map_err(ApiError::internal)?).into();
     Ok(match state.offline_sales.deliver(&kiosk, order, request_hash).await? {
-        Captured::New(response) => receipt_response(response, false),
+        Captured::New(response) => {
+            print_ticket(&state, &response).await;
+            receipt_response(response, false)
+        }
         Captured::Replayed(response) => receipt_response(response, true),
     })
 }

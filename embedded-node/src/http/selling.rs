@@ -144,6 +144,17 @@ pub struct CounterHand {
     name: String,
 }
 
+impl CounterHand {
+    pub fn who(&self) -> &Who {
+        &self.who
+    }
+
+    /// The staff member's name, or `lead`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl FromRequestParts<Services> for CounterHand {
     type Rejection = ApiError;
 

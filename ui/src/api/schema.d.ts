@@ -570,6 +570,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/orders/{id}/receipt-print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prints an order's receipt on the receipts printer (a customer asked for one). */
+        post: operations["print_receipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/orders/{order_id}/retry": {
         parameters: {
             query?: never;
@@ -637,6 +654,76 @@ export interface paths {
         /** Stops trusting a booth: its signed requests are refused and it is asked nothing,
          *     until paired again. Kept across restarts. */
         post: operations["unpair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/print-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An order's print jobs (originals and reprints), oldest first. */
+        get: operations["print_jobs_of_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/print-jobs/{id}/reprint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prints a job again: a new job, the next copy, marked REPRINT and linked to it.
+         *     Audited. */
+        post: operations["print_jobs_reprint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/printers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The manifest's printers: identity, address, role, state, paper and queue. */
+        get: operations["printers_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/printers/{name}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prints what a printer held after an outage ("Print 14 waiting tickets?"). Answers
+         *     how many. */
+        post: operations["printers_release"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2065,9 +2152,19 @@ export interface components {
              */
             stock?: number | null;
         };
+        /**
+         * @description What a job prints.
+         * @enum {string}
+         */
+        JobKind: "ticket" | "receipt" | "label";
         JobList: {
             jobs: components["schemas"]["JobView"][];
         };
+        /**
+         * @description Where a job is.
+         * @enum {string}
+         */
+        JobState: "queued" | "sending" | "sent" | "confirmed" | "held" | "attention";
         /** @description A job as the operator sees it. */
         JobView: {
             /** @description The ffmpeg arguments it ran with (after `ffmpeg`). */
@@ -2566,6 +2663,60 @@ export interface components {
             /** @description `subtotal − discount`. */
             total: components["schemas"]["i64"];
             unit_price: components["schemas"]["i64"];
+        };
+        /** @description A job as staff see it. */
+        PrintJob: {
+            /** Format: int64 */
+            attempts: number;
+            /**
+             * Format: int64
+             * @description 0 for the original; n for the nth reprint.
+             */
+            copy: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            done_at?: string | null;
+            job_id: string;
+            kind: components["schemas"]["JobKind"];
+            /** @description Why the last try failed, or why it needs a person, in words. */
+            last_error?: string | null;
+            order_id: string;
+            printer: string;
+            /** @description The job this one reprints. */
+            reprint_of?: string | null;
+            state: components["schemas"]["JobState"];
+        };
+        /** @description A printer as the Printers screen and the fleet see it. */
+        PrinterView: {
+            /**
+             * Format: int64
+             * @description Jobs a person must look at.
+             */
+            attention: number;
+            /** @description Why it needs attention, in words. */
+            detail?: string | null;
+            /**
+             * Format: int64
+             * @description Jobs held after an outage, waiting for staff to say print.
+             */
+            held: number;
+            /** @description `printer-uuid` when the printer gave one, else its DNS-SD name or address. */
+            identity: string;
+            /** Format: date-time */
+            last_printed?: string | null;
+            name: string;
+            /** @description `ok`, `out` or `unknown`. */
+            paper: string;
+            /**
+             * Format: int64
+             * @description Jobs waiting to print.
+             */
+            queued: number;
+            role: string;
+            /** @description `ready`, `printing`, `needs_attention` or `not_checked`. */
+            state: string;
+            uri: string;
         };
         /** @description One thing wrong with a manifest, where it is. */
         Problem: {
@@ -5416,6 +5567,60 @@ export interface operations {
             };
         };
     };
+    print_receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no printer prints receipts (`no_printer`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     retry_order: {
         parameters: {
             query?: never;
@@ -5773,6 +5978,217 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    print_jobs_of_order: {
+        parameters: {
+            query: {
+                /** @description The order whose jobs to list. */
+                order: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrintJob"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    print_jobs_reprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrintJob"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    printers_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrinterView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    printers_release: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": number;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,119 @@
+//! Printing over HTTP: the printers and their state (the lead), an order's print jobs,
+//! a reprint, a receipt a customer asked for, and releasing what a printer held after an
+//! outage (staff at the counter, or the lead).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::Operator;
+use super::selling::CounterHand;
+use crate::printing::{PrintError, PrintJob, PrinterView};
+use crate::services::Services;
+
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(printers))
+        .routes(routes!(jobs))
+        .routes(routes!(reprint))
+        .routes(routes!(receipt))
+        .routes(routes!(release))
+}
+
+impl From<PrintError> for ApiError {
+    fn from(e: PrintError) -> ApiError {
+        match e {
+            PrintError::UnknownJob | PrintError::UnknownOrder | PrintError::UnknownPrinter(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            PrintError::NoPrinterFor(_) => {
+                ApiError::new(StatusCode::CONFLICT, "no_printer", e.to_string())
+            }
+            PrintError::Database(d) => ApiError::internal(d),
+        }
+    }
+}
+
+/// The manifest's printers: identity, address, role, state, paper and queue.
+#[utoipa::path(get, path = "/api/v1/ops/printers", tag = "operator", operation_id = "printers_list", security(("operator" = [])),
+    responses((status = 200, body = Vec<PrinterView>), (status = 401, body = ErrorBody)))]
+async fn printers(
+    _: Operator,
+    State(state): State<Services>,
+) -> Result<Json<Vec<PrinterView>>, ApiError> {
+    Ok(Json(state.printing.printers().await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct JobsQuery {
+    /// The order whose jobs to list.
+    order: String,
+}
+
+/// An order's print jobs (originals and reprints), oldest first.
+#[utoipa::path(get, path = "/api/v1/ops/print-jobs", tag = "operator", operation_id = "print_jobs_of_order",
+    params(JobsQuery),
+    responses((status = 200, body = Vec<PrintJob>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn jobs(
+    _: CounterHand,
+    State(state): State<Services>,
+    Query(q): Query<JobsQuery>,
+) -> Result<Json<Vec<PrintJob>>, ApiError> {
+    if q.order.is_empty() || q.order.len() > 64 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "order must be an order id",
+        ));
+    }
+    Ok(Json(state.printing.jobs.of_order(&q.order).await.map_err(PrintError::from)?))
+}
+
+/// Prints a job again: a new job, the next copy, marked REPRINT and linked to it.
+/// Audited.
+#[utoipa::path(post, path = "/api/v1/ops/print-jobs/{id}/reprint", tag = "operator", operation_id = "print_jobs_reprint",
+    params(("id" = String, Path)),
+    responses((status = 201, body = PrintJob), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reprint(
+    hand: CounterHand,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<PrintJob>), ApiError> {
+    let done = state.printing.reprint(&id, hand.name()).await;
+    let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
+    state.audit.record(hand.who(), "reprint", Some(id), None, result).await;
+    Ok((StatusCode::CREATED, Json(done?)))
+}
+
+/// Prints an order's receipt on the receipts printer (a customer asked for one).
+#[utoipa::path(post, path = "/api/v1/ops/orders/{id}/receipt-print", tag = "operator", operation_id = "print_receipt",
+    params(("id" = String, Path)),
+    responses((status = 202), (status = 401, body = ErrorBody), (status = 409, description = "no printer prints receipts (`no_printer`)", body = ErrorBody)))]
+async fn receipt(
+    _: CounterHand,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.printing.print_receipt(&id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Prints what a printer held after an outage ("Print 14 waiting tickets?"). Answers
+/// how many.
+#[utoipa::path(post, path = "/api/v1/ops/printers/{name}/release", tag = "operator", operation_id = "printers_release",
+    params(("name" = String, Path)),
+    responses((status = 200, body = u64), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn release(
+    hand: CounterHand,
+    State(state): State<Services>,
+    Path(name): Path<String>,
+) -> Result<Json<u64>, ApiError> {
+    let done = state.printing.release(&name).await;
+    let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
+    state.audit.record(hand.who(), "print held jobs", Some(name), None, result).await;
+    Ok(Json(done?))
+}

@@ -1,0 +1,437 @@
+//! The print queue in SQLite: jobs, their states, and the claims the printers' workers
+//! make on them.
+//!
+//! Owns: the `print_jobs` table. Never: sends a job twice by itself — a claim moves a
+//! job out of `queued` in one statement, and a job found in `sending` after a restart
+//! (its bytes may have reached the printer) waits for a person.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::{Row, SqlitePool};
+
+/// What a job prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// The pickup ticket for the prep table.
+    Ticket,
+    /// The customer's receipt.
+    Receipt,
+    Label,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Ticket => "ticket",
+            JobKind::Receipt => "receipt",
+            JobKind::Label => "label",
+        }
+    }
+
+    fn parse(text: &str) -> JobKind {
+        match text {
+            "receipt" => JobKind::Receipt,
+            "label" => JobKind::Label,
+            _ => JobKind::Ticket,
+        }
+    }
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Sending,
+    /// ESC/POS: every byte was written to the printer.
+    Sent,
+    /// IPP: the printer said the job completed.
+    Confirmed,
+    /// Waited past `[printing] backlog_after`: staff say whether to print it.
+    Held,
+    /// A person must look: it may have printed, or it failed too often.
+    Attention,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Sending => "sending",
+            JobState::Sent => "sent",
+            JobState::Confirmed => "confirmed",
+            JobState::Held => "held",
+            JobState::Attention => "attention",
+        }
+    }
+
+    fn parse(text: &str) -> JobState {
+        match text {
+            "sending" => JobState::Sending,
+            "sent" => JobState::Sent,
+            "confirmed" => JobState::Confirmed,
+            "held" => JobState::Held,
+            "attention" => JobState::Attention,
+            _ => JobState::Queued,
+        }
+    }
+}
+
+/// A job as staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PrintJob {
+    pub job_id: String,
+    pub order_id: String,
+    pub kind: JobKind,
+    /// 0 for the original; n for the nth reprint.
+    pub copy: i64,
+    /// The job this one reprints.
+    pub reprint_of: Option<String>,
+    pub printer: String,
+    pub state: JobState,
+    pub attempts: i64,
+    /// Why the last try failed, or why it needs a person, in words.
+    pub last_error: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub done_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "job_id, order_id, kind, copy, reprint_of, printer, state, attempts, last_error, created_ms, done_ms";
+
+fn job(r: &sqlx::sqlite::SqliteRow) -> PrintJob {
+    let ms = |v: i64| Timestamp::from_millisecond(v).unwrap_or_default();
+    PrintJob {
+        job_id: r.get(0),
+        order_id: r.get(1),
+        kind: JobKind::parse(r.get::<&str, _>(2)),
+        copy: r.get(3),
+        reprint_of: r.get(4),
+        printer: r.get(5),
+        state: JobState::parse(r.get::<&str, _>(6)),
+        attempts: r.get(7),
+        last_error: r.get(8),
+        created_at: ms(r.get(9)),
+        done_at: r.get::<Option<i64>, _>(10).map(ms),
+    }
+}
+
+#[derive(Clone)]
+pub struct Jobs {
+    pub(super) db: SqlitePool,
+}
+
+impl Jobs {
+    /// Queues the original of `kind` for an order, once: a second call changes nothing.
+    /// True when it was queued now.
+    pub async fn queue_original(
+        &self,
+        order_id: &str,
+        kind: JobKind,
+        printer: &str,
+        now: Timestamp,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO print_jobs (job_id, order_id, kind, copy, printer, created_ms, updated_ms) \
+             VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (order_id, kind, copy) DO NOTHING",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(order_id)
+        .bind(kind.as_str())
+        .bind(printer)
+        .bind(now.as_millisecond())
+        .bind(now.as_millisecond())
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A reprint of `job_id`: the next copy, on the same printer (or `printer`), queued
+    /// now. `None` when there is no such job.
+    pub async fn queue_reprint(
+        &self,
+        job_id: &str,
+        printer: Option<&str>,
+        who: &str,
+        now: Timestamp,
+    ) -> Result<Option<PrintJob>, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        let original: Option<(String, String, String)> =
+            sqlx::query_as("SELECT order_id, kind, printer FROM print_jobs WHERE job_id = ?")
+                .bind(job_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((order_id, kind, on)) = original else { return Ok(None) };
+        let copy: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(copy), 0) + 1 FROM print_jobs WHERE order_id = ? AND kind = ?",
+        )
+        .bind(&order_id)
+        .bind(&kind)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO print_jobs (job_id, order_id, kind, copy, reprint_of, printer, asked_by, created_ms, updated_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&order_id)
+        .bind(&kind)
+        .bind(copy)
+        .bind(job_id)
+        .bind(printer.unwrap_or(&on))
+        .bind(who)
+        .bind(now.as_millisecond())
+        .bind(now.as_millisecond())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.get(&id).await
+    }
+
+    pub async fn get(&self, job_id: &str) -> Result<Option<PrintJob>, sqlx::Error> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM print_jobs WHERE job_id = ?"))
+            .bind(job_id)
+            .fetch_optional(&self.db)
+            .await?;
+        Ok(row.as_ref().map(job))
+    }
+
+    /// An order's jobs, oldest first.
+    pub async fn of_order(&self, order_id: &str) -> Result<Vec<PrintJob>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM print_jobs WHERE order_id = ? ORDER BY created_ms, copy"
+        ))
+        .bind(order_id)
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows.iter().map(job).collect())
+    }
+
+    /// Takes the printer's oldest due job: `queued` → `sending`, one more attempt, in
+    /// one statement (no other worker can take it too).
+    pub async fn claim(
+        &self,
+        printer: &str,
+        now: Timestamp,
+    ) -> Result<Option<PrintJob>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "UPDATE print_jobs SET state = 'sending', attempts = attempts + 1, updated_ms = ?1 \
+             WHERE job_id = (SELECT job_id FROM print_jobs WHERE printer = ?2 AND state = 'queued' \
+                 AND next_attempt_ms <= ?1 ORDER BY created_ms, copy LIMIT 1) \
+             AND state = 'queued' RETURNING {COLUMNS}"
+        ))
+        .bind(now.as_millisecond())
+        .bind(printer)
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(row.as_ref().map(job))
+    }
+
+    /// The job printed: `sent` or `confirmed`.
+    pub async fn done(
+        &self,
+        job_id: &str,
+        state: JobState,
+        printer_job: Option<i32>,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE print_jobs SET state = ?, printer_job = COALESCE(?, printer_job), last_error = NULL, \
+             updated_ms = ?, done_ms = ? WHERE job_id = ?",
+        )
+        .bind(state.as_str())
+        .bind(printer_job)
+        .bind(now.as_millisecond())
+        .bind(now.as_millisecond())
+        .bind(job_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Nothing reached the printer: back in the queue, tried again at `retry_at`.
+    pub async fn not_sent(
+        &self,
+        job_id: &str,
+        why: &str,
+        retry_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE print_jobs SET state = 'queued', last_error = ?, next_attempt_ms = ?, updated_ms = ? \
+             WHERE job_id = ? AND state = 'sending'",
+        )
+        .bind(why)
+        .bind(retry_at.as_millisecond())
+        .bind(now.as_millisecond())
+        .bind(job_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// A person must look at it (it may have printed, or it failed too often).
+    pub async fn needs_attention(
+        &self,
+        job_id: &str,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE print_jobs SET state = 'attention', last_error = ?, updated_ms = ? WHERE job_id = ?")
+            .bind(why)
+            .bind(now.as_millisecond())
+            .bind(job_id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// At start: a job left in `sending` may have printed; it waits for a person.
+    pub async fn recover(&self, now: Timestamp) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE print_jobs SET state = 'attention', updated_ms = ?, \
+             last_error = 'the booth stopped while this was printing: it may have printed; reprint it if it did not' \
+             WHERE state = 'sending'",
+        )
+        .bind(now.as_millisecond())
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Jobs of `printer` that waited since before `since` are held for staff.
+    pub async fn hold_backlog(
+        &self,
+        printer: &str,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE print_jobs SET state = 'held', updated_ms = ? WHERE printer = ? AND state = 'queued' AND created_ms < ?",
+        )
+        .bind(now.as_millisecond())
+        .bind(printer)
+        .bind(since.as_millisecond())
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Staff said print them: the printer's held jobs go back in the queue. How many.
+    pub async fn release(&self, printer: &str, now: Timestamp) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE print_jobs SET state = 'queued', next_attempt_ms = 0, updated_ms = ? WHERE printer = ? AND state = 'held'",
+        )
+        .bind(now.as_millisecond())
+        .bind(printer)
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Jobs waiting per state for a printer: (queued, held, attention).
+    pub async fn waiting(&self, printer: &str) -> Result<(i64, i64, i64), sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(state IN ('queued', 'sending')), 0), COALESCE(SUM(state = 'held'), 0), \
+             COALESCE(SUM(state = 'attention'), 0) FROM print_jobs WHERE printer = ?",
+        )
+        .bind(printer)
+        .fetch_one(&self.db)
+        .await?;
+        Ok((row.get(0), row.get(1), row.get(2)))
+    }
+
+    /// Recent orders with no ticket yet (taken while no worker ran, or just before a
+    /// crash), newest last; at most `limit`.
+    pub async fn orders_without(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT o.order_id FROM orders o WHERE o.created_ms >= ? AND o.status != 'voided' \
+             AND NOT EXISTS (SELECT 1 FROM print_jobs j WHERE j.order_id = o.order_id AND j.kind = ?) \
+             ORDER BY o.created_ms LIMIT ?",
+        )
+        .bind(since.as_millisecond())
+        .bind(kind.as_str())
+        .bind(limit)
+        .fetch_all(&self.db)
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestBooth;
+
+    #[tokio::test]
+    async fn a_job_is_claimed_once_and_one_that_may_have_printed_waits_for_a_person() {
+        let booth = TestBooth::demo().await;
+        let jobs = Jobs { db: booth.services.db.clone() };
+        let now = booth.services.clock.now();
+        let sold = booth.sell(&[("TOTE", 1)], crate::orders::PaymentMethod::Card, "job-1").await;
+        let order = sold["order_id"].as_str().unwrap().to_owned();
+        assert!(jobs.queue_original(&order, JobKind::Ticket, "prep", now).await.unwrap());
+        assert!(
+            !jobs.queue_original(&order, JobKind::Ticket, "prep", now).await.unwrap(),
+            "once per order"
+        );
+        let claimed = jobs.claim("prep", now).await.unwrap().expect("the job");
+        assert_eq!((claimed.state, claimed.attempts), (JobState::Sending, 1));
+        assert!(jobs.claim("prep", now).await.unwrap().is_none(), "nobody takes it twice");
+        assert!(jobs.claim("other", now).await.unwrap().is_none());
+
+        // The booth stops mid-job: after the restart it is never sent again by itself.
+        assert_eq!(jobs.recover(now).await.unwrap(), 1);
+        let after = jobs.get(&claimed.job_id).await.unwrap().unwrap();
+        assert_eq!(after.state, JobState::Attention);
+        assert!(after.last_error.unwrap().contains("may have printed"));
+        assert!(jobs.claim("prep", now).await.unwrap().is_none());
+
+        // A person asks: a new copy, linked, queued.
+        let again = jobs.queue_reprint(&claimed.job_id, None, "lead", now).await.unwrap().unwrap();
+        assert_eq!(
+            (again.copy, again.reprint_of.as_deref(), again.state),
+            (1, Some(claimed.job_id.as_str()), JobState::Queued)
+        );
+        let third = jobs.queue_reprint(&claimed.job_id, None, "lead", now).await.unwrap().unwrap();
+        assert_eq!(third.copy, 2);
+        assert!(jobs.queue_reprint("nope", None, "lead", now).await.unwrap().is_none());
+
+        // Not sent: back in the queue, not before its retry time.
+        let c = jobs.claim("prep", now).await.unwrap().unwrap();
+        jobs.not_sent(&c.job_id, "unreachable", now + jiff::SignedDuration::from_secs(5), now)
+            .await
+            .unwrap();
+        let next = jobs.claim("prep", now).await.unwrap().unwrap();
+        assert_ne!(next.job_id, c.job_id, "the other copy goes first meanwhile");
+        jobs.done(&next.job_id, JobState::Sent, None, now).await.unwrap();
+        assert!(jobs.claim("prep", now).await.unwrap().is_none());
+        assert_eq!(
+            jobs.claim("prep", now + jiff::SignedDuration::from_secs(6))
+                .await
+                .unwrap()
+                .unwrap()
+                .job_id,
+            c.job_id
+        );
+
+        // A backlog is held, then released.
+        let later = now + jiff::SignedDuration::from_secs(60);
+        let sold = booth.sell(&[("TOTE", 1)], crate::orders::PaymentMethod::Card, "job-2").await;
+        let order2 = sold["order_id"].as_str().unwrap().to_owned();
+        jobs.queue_original(&order2, JobKind::Ticket, "prep", now).await.unwrap();
+        assert_eq!(jobs.hold_backlog("prep", later, later).await.unwrap(), 1);
+        assert_eq!(jobs.waiting("prep").await.unwrap().1, 1);
+        assert!(jobs.claim("prep", later).await.unwrap().is_none(), "held jobs wait for staff");
+        assert_eq!(jobs.release("prep", later).await.unwrap(), 1);
+        assert!(jobs.claim("prep", later).await.unwrap().is_some());
+        assert_eq!(jobs.of_order(&order).await.unwrap().len(), 3);
+    }
+}

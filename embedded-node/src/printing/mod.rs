@@ -1,0 +1,584 @@
+//! Printing on the booth network: pickup tickets for the prep table as orders are
+//! taken, receipts and reprints when staff ask, each job through a durable queue and
+//! followed until the printer has it.
+//!
+//! One worker per printer of the manifest: a printer's trouble never holds another's
+//! jobs. A worker claims its printer's oldest due job (one statement), asks the printer
+//! how it is, sends the job, and records what happened: `sent` (ESC/POS: every byte
+//! written), `confirmed` (IPP: the printer said completed), back to `queued` with a
+//! growing wait when nothing reached the printer, or `attention` when something may
+//! have. A printer that could not print for longer than `[printing] backlog_after`
+//! holds what waited meanwhile until staff say to print it.
+//!
+//! Owns: the print queue (`jobs`), the printers' state as last seen, the templates
+//! (`ticket`) and the transports (`socket`, `ipp`). Never: sends a job that may have
+//! printed again without a person asking (a reprint is a new job, marked REPRINT), or
+//! lets a slow printer hold a request (printing happens on the workers).
+
+pub mod ipp;
+pub mod jobs;
+pub mod socket;
+pub mod ticket;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use boothcloud_core::clock::Clock;
+use boothcloud_core::manifest::{PrinterAddress, PrinterRole, PrinterSettings};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use tokio::sync::{watch, Notify};
+
+use crate::live_manifest::LiveManifest;
+use crate::orders::OrderQueue;
+pub use jobs::{JobKind, JobState, Jobs, PrintJob};
+use ticket::Ticket;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("no such print job")]
+    UnknownJob,
+    #[error("no printer named `{0}`")]
+    UnknownPrinter(String),
+    #[error("no printer prints {0}: add one with that role to the manifest")]
+    NoPrinterFor(&'static str),
+    #[error("no such order")]
+    UnknownOrder,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A printer as the Printers screen and the fleet see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PrinterView {
+    pub name: String,
+    /// `printer-uuid` when the printer gave one, else its DNS-SD name or address.
+    pub identity: String,
+    pub uri: String,
+    #[schema(value_type = String)]
+    pub role: PrinterRole,
+    /// `ready`, `printing`, `needs_attention` or `not_checked`.
+    pub state: &'static str,
+    /// Why it needs attention, in words.
+    pub detail: Option<String>,
+    /// `ok`, `out` or `unknown`.
+    pub paper: &'static str,
+    /// Jobs waiting to print.
+    pub queued: i64,
+    /// Jobs held after an outage, waiting for staff to say print.
+    pub held: i64,
+    /// Jobs a person must look at.
+    pub attention: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_printed: Option<Timestamp>,
+}
+
+/// What a worker last learnt of its printer.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    identity: Option<String>,
+    /// Since when it could not print (unreachable or refusing), and why.
+    down_since: Option<Timestamp>,
+    why: Option<String>,
+    paper_out: bool,
+    checked: bool,
+    printing: bool,
+    last_printed: Option<Timestamp>,
+}
+
+pub struct Printing {
+    pub jobs: Jobs,
+    orders: OrderQueue,
+    manifest: Arc<LiveManifest>,
+    clock: Arc<dyn Clock>,
+    seen: Mutex<HashMap<String, Seen>>,
+    wake: Notify,
+    /// Where the digital receipt is reached from a phone (`https://ADDR:PORT`), once
+    /// the node listens.
+    receipt_base: Mutex<Option<String>>,
+    fonts: std::sync::OnceLock<Arc<resvg::usvg::fontdb::Database>>,
+}
+
+/// Longest wait between two tries of a job that reached no printer.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often an idle worker looks at its printer and the queue.
+const IDLE_LOOK: Duration = Duration::from_secs(2);
+
+impl Printing {
+    pub fn new(
+        db: sqlx::SqlitePool,
+        orders: OrderQueue,
+        manifest: Arc<LiveManifest>,
+        clock: Arc<dyn Clock>,
+    ) -> Printing {
+        Printing {
+            jobs: Jobs { db },
+            orders,
+            manifest,
+            clock,
+            seen: Mutex::default(),
+            wake: Notify::new(),
+            receipt_base: Mutex::default(),
+            fonts: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn set_receipt_base(&self, base: String) {
+        *self.receipt_base.lock().unwrap_or_else(|e| e.into_inner()) = Some(base);
+    }
+
+    fn fonts(&self) -> Arc<resvg::usvg::fontdb::Database> {
+        self.fonts.get_or_init(|| Arc::new(crate::charts::render::load_fonts())).clone()
+    }
+
+    /// An order was taken: its pickup ticket goes to the tickets printer (when the
+    /// manifest says so). Durable before it returns; a second call changes nothing.
+    pub async fn order_taken(&self, order_id: &str) -> Result<(), PrintError> {
+        let loaded = self.manifest.current();
+        let printing = &loaded.manifest.printing;
+        if !printing.tickets_on_order {
+            return Ok(());
+        }
+        if let Some(printer) = printing.for_role(PrinterRole::Tickets) {
+            if self
+                .jobs
+                .queue_original(order_id, JobKind::Ticket, &printer.name, self.clock.now())
+                .await?
+            {
+                self.wake.notify_waiters();
+            }
+        }
+        Ok(())
+    }
+
+    /// The receipt of an order, printed on the receipts printer (a customer asked).
+    pub async fn print_receipt(&self, order_id: &str) -> Result<(), PrintError> {
+        let loaded = self.manifest.current();
+        let printer = loaded
+            .manifest
+            .printing
+            .for_role(PrinterRole::Receipts)
+            .ok_or(PrintError::NoPrinterFor("receipts"))?;
+        self.jobs
+            .queue_original(order_id, JobKind::Receipt, &printer.name, self.clock.now())
+            .await?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// A reprint of a job, marked REPRINT and linked to it.
+    pub async fn reprint(&self, job_id: &str, who: &str) -> Result<PrintJob, PrintError> {
+        let job = self
+            .jobs
+            .queue_reprint(job_id, None, who, self.clock.now())
+            .await?
+            .ok_or(PrintError::UnknownJob)?;
+        self.wake.notify_waiters();
+        Ok(job)
+    }
+
+    /// Staff said to print what a printer held after an outage. How many jobs.
+    pub async fn release(&self, printer: &str) -> Result<u64, PrintError> {
+        if self.manifest.current().manifest.printing.printer(printer).is_none() {
+            return Err(PrintError::UnknownPrinter(printer.into()));
+        }
+        let n = self.jobs.release(printer, self.clock.now()).await?;
+        self.wake.notify_waiters();
+        Ok(n)
+    }
+
+    /// Every printer of the manifest, with its state as last seen and its queue.
+    pub async fn printers(&self) -> Result<Vec<PrinterView>, PrintError> {
+        let loaded = self.manifest.current();
+        let mut out = Vec::new();
+        for p in &loaded.manifest.printing.printers {
+            let (queued, held, attention) = self.jobs.waiting(&p.name).await?;
+            let seen = self
+                .seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&p.name)
+                .cloned()
+                .unwrap_or_default();
+            out.push(PrinterView {
+                name: p.name.clone(),
+                identity: seen.identity.clone().unwrap_or_else(|| address_text(&p.address)),
+                uri: address_text(&p.address),
+                role: p.role,
+                state: match (&seen, held > 0 || attention > 0) {
+                    (s, _) if s.down_since.is_some() => "needs_attention",
+                    (_, true) => "needs_attention",
+                    (s, _) if s.printing => "printing",
+                    (s, _) if s.checked => "ready",
+                    _ => "not_checked",
+                },
+                detail: seen.why.clone().or_else(|| {
+                    (held > 0).then(|| {
+                        format!("Print {held} waiting tickets? They waited through an outage.")
+                    })
+                }),
+                paper: match (seen.checked, seen.paper_out) {
+                    (_, true) => "out",
+                    (true, false) => "ok",
+                    _ => "unknown",
+                },
+                queued,
+                held,
+                attention,
+                last_printed: seen.last_printed,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether any printer needs a person (for the booth's health and runbooks).
+    pub async fn needs_attention(&self) -> bool {
+        self.printers().await.is_ok_and(|all| all.iter().any(|p| p.state == "needs_attention"))
+    }
+
+    fn note(&self, printer: &str, edit: impl FnOnce(&mut Seen)) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        edit(seen.entry(printer.to_owned()).or_default());
+    }
+
+    /// The ticket for a job, from the order as the counter sees it.
+    async fn ticket_for(&self, job: &PrintJob) -> Result<Ticket, PrintError> {
+        let loaded = self.manifest.current();
+        let m = &loaded.manifest;
+        let names =
+            |sku: &str| loaded.book.item(sku).map_or_else(|| sku.to_owned(), |i| i.name.clone());
+        let order = self
+            .orders
+            .counter_order(&job.order_id, &names)
+            .await
+            .map_err(|_| PrintError::UnknownOrder)?;
+        let base = self.receipt_base.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let taken = order.created_at.to_zoned(m.event.timezone.clone());
+        Ok(Ticket {
+            kind: job.kind,
+            event: m.event.name.clone(),
+            pickup_number: order.pickup_number.clone().unwrap_or_else(|| "-".into()),
+            lines: order.lines.iter().map(|l| (l.qty, l.name.clone(), l.total)).collect(),
+            total: order.total,
+            currency: m.event.currency,
+            paid: if order.paid {
+                order.payment.replace('_', " ")
+            } else {
+                "to pay at pickup".into()
+            },
+            receipt_url: base.zip(order.receipt_id).map(|(b, id)| format!("{b}/r/{id}")),
+            taken: format!("{:02}:{:02}", taken.hour(), taken.minute()),
+            copy: job.copy,
+        })
+    }
+}
+
+fn address_text(a: &PrinterAddress) -> String {
+    match a {
+        PrinterAddress::Ipp(u) => u.to_string(),
+        PrinterAddress::Socket { host, port } => format!("socket://{host}:{port}"),
+        PrinterAddress::DnsSd(name) => format!("dns-sd:{name}"),
+    }
+}
+
+/// What sending one job came to.
+enum Outcome {
+    Printed(JobState, Option<i32>),
+    /// Nothing reached the printer: why (the printer is down or refusing).
+    NotSent(String),
+    /// Something may have reached the printer: a person must decide.
+    Unsure(String),
+}
+
+/// Runs every printer's worker until the node stops; workers follow the manifest's
+/// printers as it is edited.
+pub async fn keep_printing(printing: Arc<Printing>, mut stopping: watch::Receiver<bool>) {
+    match printing.jobs.recover(printing.clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "print jobs were being sent when the booth stopped: they wait for staff"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot recover the print queue"),
+    }
+    let mut workers: HashMap<String, (PrinterSettings, tokio::task::JoinHandle<()>)> =
+        HashMap::new();
+    loop {
+        let wanted = printing.manifest.current().manifest.printing.printers.clone();
+        workers.retain(|_, (settings, handle)| {
+            let keep = wanted.iter().any(|w| w == settings) && !handle.is_finished();
+            if !keep {
+                handle.abort();
+            }
+            keep
+        });
+        for p in wanted {
+            if !workers.contains_key(&p.name) {
+                let handle = tokio::spawn(work(printing.clone(), p.clone(), stopping.clone()));
+                workers.insert(p.name.clone(), (p, handle));
+            }
+        }
+        tokio::select! {
+            _ = stopping.changed() => break,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        if *stopping.borrow() {
+            break;
+        }
+    }
+    for (_, (_, handle)) in workers {
+        handle.abort();
+    }
+}
+
+/// One printer's worker.
+async fn work(
+    printing: Arc<Printing>,
+    printer: PrinterSettings,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let name = printer.name.clone();
+    loop {
+        if *stopping.borrow() {
+            return;
+        }
+        let now = printing.clock.now();
+        // Orders taken while no worker ran (or just before a crash) get their ticket.
+        if printer.role == PrinterRole::Tickets {
+            if let Ok(missed) = printing
+                .jobs
+                .orders_without(JobKind::Ticket, now - SignedDuration::from_hours(1), 50)
+                .await
+            {
+                for order in missed {
+                    let _ = printing.order_taken(&order).await;
+                }
+            }
+        }
+        // A printer that could not print is asked first: nothing is sent to it until
+        // it answers, and what waited through a long outage is held for staff.
+        let down = printing
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name)
+            .and_then(|s| s.down_since);
+        if down.is_some() {
+            look(&printing, &printer).await;
+        }
+        let still_down = printing
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name)
+            .and_then(|s| s.down_since)
+            .is_some();
+        let busy = if still_down {
+            false
+        } else {
+            match printing.jobs.claim(&name, now).await {
+                Ok(Some(job)) => {
+                    printing.note(&name, |s| s.printing = true);
+                    let outcome = send(&printing, &printer, &job).await;
+                    printing.note(&name, |s| s.printing = false);
+                    settle(&printing, &printer, &job, outcome).await;
+                    true
+                }
+                Ok(None) => {
+                    if down.is_none() {
+                        look(&printing, &printer).await;
+                    }
+                    false
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, printer = %name, "cannot read the print queue");
+                    false
+                }
+            }
+        };
+        if !busy {
+            tokio::select! {
+                _ = stopping.changed() => {}
+                () = printing.wake.notified() => {}
+                () = tokio::time::sleep(IDLE_LOOK) => {}
+            }
+        }
+    }
+}
+
+/// An idle worker's look at its printer: is it back, and did jobs wait through an
+/// outage?
+async fn look(printing: &Printing, printer: &PrinterSettings) {
+    let was_down = printing
+        .seen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&printer.name)
+        .and_then(|s| s.down_since);
+    let (ok, why, identity, paper_out) = probe(printer).await;
+    let now = printing.clock.now();
+    let backlog_after = printing.manifest.current().manifest.printing.backlog_after;
+    if ok {
+        if let Some(since) = was_down {
+            if now.duration_since(since) > backlog_after {
+                // Back after a long outage: what waited meanwhile asks staff first.
+                if let Ok(n) = printing
+                    .jobs
+                    .hold_backlog(&printer.name, now - SignedDuration::from_secs(1), now)
+                    .await
+                {
+                    if n > 0 {
+                        tracing::warn!(printer = %printer.name, jobs = n, "printer back after an outage: waiting jobs held for staff");
+                    }
+                }
+            }
+        }
+    }
+    printing.note(&printer.name, |s| {
+        s.checked = true;
+        s.paper_out = paper_out;
+        if identity.is_some() {
+            s.identity = identity;
+        }
+        if ok {
+            s.down_since = None;
+            s.why = None;
+        } else {
+            s.down_since.get_or_insert(now);
+            s.why = why;
+        }
+    });
+}
+
+/// Whether the printer can print now, why not, its identity, and whether it is out of
+/// paper.
+async fn probe(printer: &PrinterSettings) -> (bool, Option<String>, Option<String>, bool) {
+    match &printer.address {
+        PrinterAddress::Socket { host, port } => match socket::check(&socket_addr(host, *port)).await {
+            Ok(socket::Status::Ready | socket::Status::Silent) => (true, None, None, false),
+            Ok(socket::Status::Cannot(why)) => {
+                let paper = why.contains("paper");
+                (false, Some(format!("The printer says: {why}")), None, paper)
+            }
+            Err(e) => (false, Some(e.to_string()), None, false),
+        },
+        PrinterAddress::Ipp(url) => match ipp::uri(url.as_str()) {
+            Ok(uri) => match ipp::describe(&uri).await {
+                Ok(d) if d.accepting && !d.reasons.iter().any(|r| r.ends_with("-error")) => (true, None, d.uuid, false),
+                Ok(d) => {
+                    let paper = d.reasons.iter().any(|r| r.starts_with("media-empty") || r.starts_with("media-needed"));
+                    (false, Some(format!("The printer says: {}", d.reasons.join(", "))), d.uuid, paper)
+                }
+                Err(e) => (false, Some(e.to_string()), None, false),
+            },
+            Err(e) => (false, Some(e.to_string()), None, false),
+        },
+        PrinterAddress::DnsSd(name) => (false, Some(format!("`{name}` is found over DNS-SD, which this booth does not resolve for printing yet: give its uri")), None, false),
+    }
+}
+
+fn socket_addr(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) -> Outcome {
+    let ticket = match printing.ticket_for(job).await {
+        Ok(t) => t,
+        Err(e) => return Outcome::Unsure(format!("cannot make the ticket: {e}")),
+    };
+    match &printer.address {
+        PrinterAddress::Socket { host, port } => {
+            let bytes = match ticket.escpos(printer.paper) {
+                Ok(b) => b,
+                Err(e) => return Outcome::Unsure(e.to_string()),
+            };
+            match socket::print(&socket_addr(host, *port), &bytes).await {
+                Ok(Ok(())) => Outcome::Printed(JobState::Sent, None),
+                Ok(Err(why)) => Outcome::NotSent(format!("The printer says: {why}")),
+                Err(e) if e.may_have_printed() => Outcome::Unsure(e.to_string()),
+                Err(e) => Outcome::NotSent(e.to_string()),
+            }
+        }
+        PrinterAddress::Ipp(url) => {
+            let uri = match ipp::uri(url.as_str()) {
+                Ok(u) => u,
+                Err(e) => return Outcome::NotSent(e.to_string()),
+            };
+            let fonts = printing.fonts();
+            let paper = printer.paper;
+            let page =
+                match tokio::task::spawn_blocking(move || ticket.pwg_raster(paper, fonts)).await {
+                    Ok(Ok(p)) => p,
+                    Ok(Err(e)) => return Outcome::Unsure(e.to_string()),
+                    Err(e) => return Outcome::Unsure(e.to_string()),
+                };
+            let title = format!("{} {}", job.kind.as_str(), job.order_id);
+            match ipp::print(&uri, &title, page).await {
+                Ok(id) => match ipp::follow(&uri, id).await {
+                    Ok(()) => Outcome::Printed(JobState::Confirmed, Some(id)),
+                    Err(e) => Outcome::Unsure(e.to_string()),
+                },
+                Err(e) if e.may_have_printed() => Outcome::Unsure(e.to_string()),
+                Err(e) => Outcome::NotSent(e.to_string()),
+            }
+        }
+        PrinterAddress::DnsSd(name) => {
+            Outcome::NotSent(format!("`{name}` cannot be resolved for printing yet"))
+        }
+    }
+}
+
+async fn settle(printing: &Printing, printer: &PrinterSettings, job: &PrintJob, outcome: Outcome) {
+    let now = printing.clock.now();
+    let max_attempts = printing.manifest.current().manifest.printing.max_attempts;
+    let recorded = match outcome {
+        Outcome::Printed(state, id) => {
+            printing.note(&printer.name, |s| {
+                s.last_printed = Some(now);
+                s.down_since = None;
+                s.why = None;
+                s.checked = true;
+                s.paper_out = false;
+            });
+            printing.jobs.done(&job.job_id, state, id, now).await
+        }
+        Outcome::NotSent(why) => {
+            printing.note(&printer.name, |s| {
+                s.checked = true;
+                s.down_since.get_or_insert(now);
+                s.paper_out = why.contains("paper");
+                s.why = Some(why.clone());
+            });
+            // A printer that is down keeps its jobs waiting (they resume when it is
+            // back); only a job the printer itself keeps refusing needs a person.
+            let wait =
+                MAX_BACKOFF.min(Duration::from_millis(500u64 << job.attempts.clamp(0, 10) as u32));
+            if job.attempts >= i64::from(max_attempts) && why.contains("refused the job") {
+                printing.jobs.needs_attention(&job.job_id, &why, now).await
+            } else {
+                printing
+                    .jobs
+                    .not_sent(
+                        &job.job_id,
+                        &why,
+                        now + SignedDuration::try_from(wait)
+                            .unwrap_or(SignedDuration::from_secs(30)),
+                        now,
+                    )
+                    .await
+            }
+        }
+        Outcome::Unsure(why) => {
+            let why = format!("{why}: it may have printed; reprint it if it did not");
+            printing.jobs.needs_attention(&job.job_id, &why, now).await
+        }
+    };
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, job = %job.job_id, "cannot record a print job's outcome");
+    }
+}

@@ -1,0 +1,381 @@
+//! Printing on the booth network: a pickup ticket for every order at the prep table's
+//! receipt printer (ESC/POS over TCP, here a printer the test plays, recording the bytes
+//! and answering status queries as scripted), reprints marked and linked, a printer out
+//! of paper holding its jobs while another prints, a backlog held for staff after an
+//! outage, and a real IPP Everywhere printer (`ippeveprinter`) followed to completed.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use boothcloud_tests::{demo_manifest_in, Kiosk, Options, TestNode, OPERATOR_TOKEN};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A receipt printer on TCP 9100, as the test scripts it.
+#[derive(Default)]
+struct Script {
+    paper_out: bool,
+    /// Nothing listens: connections are refused.
+    unplugged: bool,
+    /// Every job received (the bytes of one connection, status queries taken out).
+    jobs: Vec<Vec<u8>>,
+}
+
+struct FakePrinter {
+    port: u16,
+    script: Arc<Mutex<Script>>,
+}
+
+impl FakePrinter {
+    async fn start() -> FakePrinter {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let script: Arc<Mutex<Script>> = Arc::default();
+        let s = script.clone();
+        tokio::spawn(async move {
+            let mut listener = Some(listener);
+            loop {
+                // Unplugged: the port is closed (connections refused) until plugged in.
+                if s.lock().unwrap().unplugged {
+                    listener = None;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+                if listener.is_none() {
+                    match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                        Ok(l) => listener = Some(l),
+                        Err(_) => {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    }
+                }
+                let accepted = tokio::time::timeout(
+                    Duration::from_millis(100),
+                    listener.as_ref().unwrap().accept(),
+                )
+                .await;
+                let Ok(Ok((mut conn, _))) = accepted else { continue };
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let mut job = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    let mut pending: Vec<u8> = Vec::new();
+                    loop {
+                        let n = match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        pending.extend_from_slice(&buf[..n]);
+                        let mut i = 0;
+                        while i < pending.len() {
+                            if pending[i..].starts_with(&[0x10, 0x04]) && i + 2 < pending.len() {
+                                let out = s.lock().unwrap().paper_out;
+                                let answer = match pending[i + 2] {
+                                    1 => 0x16,
+                                    2 if out => 0x32,
+                                    2 => 0x12,
+                                    4 if out => 0x72,
+                                    _ => 0x12,
+                                };
+                                let _ = conn.write_all(&[answer]).await;
+                                i += 3;
+                            } else if pending[i..].starts_with(&[0x10]) && i + 2 >= pending.len() {
+                                break; // a query cut between two reads
+                            } else {
+                                job.push(pending[i]);
+                                i += 1;
+                            }
+                        }
+                        pending.drain(..i);
+                    }
+                    if !job.is_empty() {
+                        s.lock().unwrap().jobs.push(job);
+                    }
+                });
+            }
+        });
+        FakePrinter { port, script }
+    }
+
+    fn jobs(&self) -> Vec<Vec<u8>> {
+        self.script.lock().unwrap().jobs.clone()
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn booth(dir: &std::path::Path, printers: &str) -> TestNode {
+    let path = demo_manifest_in(dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n{printers}\n")).unwrap();
+    TestNode::start_with(Options { manifest: Some(path), ..Options::default() })
+}
+
+async fn ops(node: &TestNode, path: &str) -> Value {
+    let r = TestNode::client()
+        .get(format!("{}{path}", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+async fn jobs_of(node: &TestNode, order: &str) -> Vec<Value> {
+    ops(node, &format!("/api/v1/ops/print-jobs?order={order}")).await.as_array().unwrap().clone()
+}
+
+async fn until<T>(what: &str, within: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(started.elapsed() < within, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn order(node: &TestNode, key: &str) -> (String, String) {
+    let placed =
+        Kiosk::enrolled(&node.url).await.buy(key, &[("TOTE", 1), ("STICKER-GULL", 2)]).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    (
+        placed.body["order_id"].as_str().unwrap().to_owned(),
+        placed.body["pickup_number"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn each_order_prints_its_ticket_once_at_the_prep_printer_and_a_reprint_is_marked_and_linked()
+{
+    let printer = FakePrinter::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = booth(
+        dir.path(),
+        &format!("[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\npaper = \"80mm\"\n", printer.port),
+    );
+    let (id, number) = order(&node, "print-1").await;
+    let job = until("the ticket printed", Duration::from_secs(15), async || {
+        let jobs = jobs_of(&node, &id).await;
+        jobs.iter().find(|j| j["state"] == "sent").cloned()
+    })
+    .await;
+    assert_eq!(
+        (job["kind"].as_str(), job["copy"].as_i64(), job["printer"].as_str()),
+        (Some("ticket"), Some(0), Some("prep"))
+    );
+    let printed = printer.jobs();
+    assert_eq!(printed.len(), 1, "one ticket");
+    let bytes = &printed[0];
+    assert!(bytes.starts_with(&[0x1b, 0x40]), "initialised first");
+    assert!(contains(bytes, number.as_bytes()), "the pickup number");
+    assert!(contains(bytes, &[0x1d, 0x56]), "and cut");
+    assert!(contains(bytes, b"1 x Canvas tote bag"));
+
+    // Reprint from the counter: a new job, the next copy, linked, marked REPRINT.
+    let r = TestNode::client()
+        .post(format!(
+            "{}/api/v1/ops/print-jobs/{}/reprint",
+            node.url,
+            job["job_id"].as_str().unwrap()
+        ))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(
+        (again["copy"].as_i64(), again["reprint_of"].as_str()),
+        (Some(1), job["job_id"].as_str())
+    );
+    until("the reprint printed", Duration::from_secs(15), async || {
+        (printer.jobs().len() == 2).then_some(())
+    })
+    .await;
+    assert!(contains(&printer.jobs()[1], b"REPRINT"));
+    assert!(!contains(&printer.jobs()[0], b"REPRINT"));
+    let view = ops(&node, "/api/v1/ops/printers").await;
+    assert_eq!(view[0]["name"], "prep");
+    assert_eq!(view[0]["state"], "ready");
+    assert_eq!(view[0]["paper"], "ok");
+    let unknown = TestNode::client()
+        .post(format!("{}/api/v1/ops/print-jobs/nope/reprint", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+    let stranger = TestNode::client()
+        .get(format!("{}/api/v1/ops/print-jobs?order={id}", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status().as_u16(), 401, "staff or the lead only");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(printer.jobs().len(), 2, "nothing printed twice");
+}
+
+#[tokio::test]
+async fn a_printer_out_of_paper_keeps_its_tickets_while_another_prints_and_prints_each_once_after()
+{
+    let prep = FakePrinter::start().await;
+    let front = FakePrinter::start().await;
+    prep.script.lock().unwrap().paper_out = true;
+    let dir = tempfile::tempdir().unwrap();
+    let node = booth(
+        dir.path(),
+        &format!(
+            "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\n\n\
+             [[printers]]\nname = \"front\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"receipts\"\npaper = \"58mm\"\n",
+            prep.port, front.port
+        ),
+    );
+    let (a, _) = order(&node, "paper-1").await;
+    let (b, _) = order(&node, "paper-2").await;
+    // The receipts printer is not held up by the other's trouble.
+    let r = TestNode::client()
+        .post(format!("{}/api/v1/ops/orders/{a}/receipt-print", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    until("the receipt printed", Duration::from_secs(15), async || {
+        (front.jobs().len() == 1).then_some(())
+    })
+    .await;
+    assert!(contains(&front.jobs()[0], b"RECEIPT"));
+    let view = until("prep says it needs paper", Duration::from_secs(15), async || {
+        let all = ops(&node, "/api/v1/ops/printers").await;
+        let prep = all.as_array().unwrap().iter().find(|p| p["name"] == "prep").unwrap().clone();
+        (prep["paper"] == "out").then_some(prep)
+    })
+    .await;
+    assert_eq!(view["state"], "needs_attention");
+    assert!(view["detail"].as_str().unwrap().contains("paper"), "{view}");
+    assert!(prep.jobs().is_empty(), "nothing sent to a printer out of paper");
+    for o in [&a, &b] {
+        assert!(jobs_of(&node, o)
+            .await
+            .iter()
+            .any(|j| j["kind"] == "ticket" && j["state"] == "queued"));
+    }
+    // Paper in: each ticket prints once.
+    prep.script.lock().unwrap().paper_out = false;
+    until("both tickets printed", Duration::from_secs(20), async || {
+        (prep.jobs().len() == 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(prep.jobs().len(), 2, "each once");
+}
+
+#[tokio::test]
+async fn tickets_that_waited_through_a_long_outage_ask_staff_before_they_print() {
+    let prep = FakePrinter::start().await;
+    prep.script.lock().unwrap().unplugged = true;
+    let dir = tempfile::tempdir().unwrap();
+    let node = booth(
+        dir.path(),
+        &format!(
+            "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\n\n[printing]\nbacklog_after = \"2s\"\n",
+            prep.port
+        ),
+    );
+    let (a, _) = order(&node, "outage-1").await;
+    let (b, _) = order(&node, "outage-2").await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    prep.script.lock().unwrap().unplugged = false;
+    let view = until("the backlog is held", Duration::from_secs(15), async || {
+        let all = ops(&node, "/api/v1/ops/printers").await;
+        let p = all[0].clone();
+        (p["held"].as_i64() == Some(2)).then_some(p)
+    })
+    .await;
+    assert!(view["detail"].as_str().unwrap().contains("Print 2 waiting tickets?"), "{view}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(prep.jobs().is_empty(), "nothing spewed out by itself");
+    let released: Value = TestNode::client()
+        .post(format!("{}/api/v1/ops/printers/prep/release", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(released, json!(2));
+    until("both printed", Duration::from_secs(15), async || (prep.jobs().len() == 2).then_some(()))
+        .await;
+    for o in [&a, &b] {
+        assert!(jobs_of(&node, o).await.iter().any(|j| j["state"] == "sent"));
+    }
+}
+
+#[tokio::test]
+async fn a_real_ipp_everywhere_printer_takes_the_ticket_and_says_it_completed() {
+    let spool = tempfile::tempdir().unwrap();
+    let port = boothcloud_tests::postgres::free_port();
+    // ippeveprinter will not start without a D-Bus for DNS-SD: a private bus it may talk
+    // to (nothing answers there, so it advertises nothing; mDNS is the discovery
+    // scenario's, on its own LAN of namespaces).
+    let bus = spool.path().join("bus");
+    let mut dbus = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork"])
+        .arg(format!("--address=unix:path={}", bus.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-daemon");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !bus.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let jobs_dir = spool.path().join("jobs");
+    std::fs::create_dir_all(&jobs_dir).unwrap();
+    let mut printer = std::process::Command::new("ippeveprinter")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", format!("unix:path={}", bus.display()))
+        .args(["-n", "localhost", "-p", &port.to_string(), "-d"])
+        .arg(&jobs_dir)
+        .args(["-k", "-c", "/bin/true", "-r", "off", "Booth Test Printer"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ippeveprinter (cups-ipp-utils; scripts/setup installs it)");
+    let dir = tempfile::tempdir().unwrap();
+    let node = booth(
+        dir.path(),
+        &format!("[[printers]]\nname = \"prep\"\nuri = \"ipp://127.0.0.1:{port}/ipp/print\"\nrole = \"tickets\"\n"),
+    );
+    let (id, _) = order(&node, "ipp-1").await;
+    let job = until("confirmed by the printer", Duration::from_secs(30), async || {
+        jobs_of(&node, &id)
+            .await
+            .into_iter()
+            .find(|j| j["state"] == "confirmed" || j["state"] == "attention")
+    })
+    .await;
+    assert_eq!(job["state"], "confirmed", "{job}");
+    let files: Vec<_> = std::fs::read_dir(&jobs_dir).unwrap().flatten().map(|e| e.path()).collect();
+    let page = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "pwg"))
+        .expect("the job in the spool");
+    let bytes = std::fs::read(page).unwrap();
+    assert_eq!(&bytes[..4], b"RaS2", "a PWG raster page");
+    let view = ops(&node, "/api/v1/ops/printers").await;
+    assert!(
+        view[0]["identity"].as_str().unwrap().starts_with("urn:uuid:"),
+        "known by its printer-uuid: {view}"
+    );
+    let _ = printer.kill();
+    let _ = printer.wait();
+    let _ = dbus.kill();
+    let _ = dbus.wait();
+}
