@@ -332,11 +332,14 @@ impl Jobs {
         Ok(done.rows_affected())
     }
 
-    /// Jobs waiting per state for a printer: (queued, held, attention).
+    /// Jobs waiting per state for a printer: (queued, held, attention). A job that
+    /// needed a person no longer counts once it was reprinted.
     pub async fn waiting(&self, printer: &str) -> Result<(i64, i64, i64), sqlx::Error> {
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(state IN ('queued', 'sending')), 0), COALESCE(SUM(state = 'held'), 0), \
-             COALESCE(SUM(state = 'attention'), 0) FROM print_jobs WHERE printer = ?",
+            "SELECT COALESCE(SUM(j.state IN ('queued', 'sending')), 0), COALESCE(SUM(j.state = 'held'), 0), \
+             COALESCE(SUM(j.state = 'attention' AND NOT EXISTS \
+                 (SELECT 1 FROM print_jobs r WHERE r.reprint_of = j.job_id)), 0) \
+             FROM print_jobs j WHERE j.printer = ?",
         )
         .bind(printer)
         .fetch_one(&self.db)
@@ -392,6 +395,7 @@ mod tests {
         let after = jobs.get(&claimed.job_id).await.unwrap().unwrap();
         assert_eq!(after.state, JobState::Attention);
         assert!(after.last_error.unwrap().contains("may have printed"));
+        assert_eq!(jobs.waiting("prep").await.unwrap().2, 1, "it needs a person");
         assert!(jobs.claim("prep", now).await.unwrap().is_none());
 
         // A person asks: a new copy, linked, queued.
@@ -399,6 +403,11 @@ mod tests {
         assert_eq!(
             (again.copy, again.reprint_of.as_deref(), again.state),
             (1, Some(claimed.job_id.as_str()), JobState::Queued)
+        );
+        assert_eq!(
+            jobs.waiting("prep").await.unwrap().2,
+            0,
+            "reprinted: nobody needs to look again"
         );
         let third = jobs.queue_reprint(&claimed.job_id, None, "lead", now).await.unwrap().unwrap();
         assert_eq!(third.copy, 2);

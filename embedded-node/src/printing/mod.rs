@@ -102,8 +102,14 @@ pub struct Printing {
 
 /// Longest wait between two tries of a job that reached no printer.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// How often an idle worker looks at its printer and the queue.
-const IDLE_LOOK: Duration = Duration::from_secs(2);
+/// How often an idle worker looks at its printer (and the queue) while the printer is
+/// well, and while it is not (to see it back soon).
+const IDLE_LOOK: Duration = Duration::from_secs(10);
+const DOWN_LOOK: Duration = Duration::from_secs(2);
+/// Orders taken this long before a worker started still get their ticket from it (a
+/// crash between an order and its ticket); older ones do not (a printer added in the
+/// middle of the day does not print the morning).
+const CATCH_UP: SignedDuration = SignedDuration::from_mins(2);
 
 impl Printing {
     pub fn new(
@@ -213,11 +219,7 @@ impl Printing {
                     (s, _) if s.checked => "ready",
                     _ => "not_checked",
                 },
-                detail: seen.why.clone().or_else(|| {
-                    (held > 0).then(|| {
-                        format!("Print {held} waiting tickets? They waited through an outage.")
-                    })
-                }),
+                detail: seen.why.clone(),
                 paper: match (seen.checked, seen.paper_out) {
                     (_, true) => "out",
                     (true, false) => "ok",
@@ -339,17 +341,21 @@ async fn work(
     mut stopping: watch::Receiver<bool>,
 ) {
     let name = printer.name.clone();
+    let catch_up_from = printing.clock.now() - CATCH_UP;
     loop {
         if *stopping.borrow() {
             return;
         }
+        // Listening for new jobs from before the queue is read: a job queued while this
+        // worker looks is not missed.
+        let woken = printing.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let now = printing.clock.now();
         // Orders taken while no worker ran (or just before a crash) get their ticket.
         if printer.role == PrinterRole::Tickets {
-            if let Ok(missed) = printing
-                .jobs
-                .orders_without(JobKind::Ticket, now - SignedDuration::from_hours(1), 50)
-                .await
+            if let Ok(missed) =
+                printing.jobs.orders_without(JobKind::Ticket, catch_up_from, 50).await
             {
                 for order in missed {
                     let _ = printing.order_taken(&order).await;
@@ -398,10 +404,11 @@ async fn work(
             }
         };
         if !busy {
+            let pause = if still_down { DOWN_LOOK } else { IDLE_LOOK };
             tokio::select! {
                 _ = stopping.changed() => {}
-                () = printing.wake.notified() => {}
-                () = tokio::time::sleep(IDLE_LOOK) => {}
+                () = woken => {}
+                () = tokio::time::sleep(pause) => {}
             }
         }
     }
