@@ -1,9 +1,9 @@
 // The booth screen: the connection to the node, the live snapshot, the theme, the
 // layout (header, tiles, controls, orders — or, one tap away, the Sell screen: the
-// counter as the booth lead), which sheet is open over it, and the alerts
-// shown on every screen (the booth's clock and the automatic teardown, watched here so
-// they follow staff from screen to screen). Each screen lives in its feature folder;
-// this file only puts them together.
+// counter as the booth lead, and the Printers screen), which sheet is open over it, and
+// the alerts shown on every screen (the booth's clock, the automatic teardown and a
+// printer that needs a person, watched here so they follow staff from screen to
+// screen). Each screen lives in its feature folder; this file only puts them together.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type ChartName, connect, type Connection, type Snapshot, type StreamState } from './api';
@@ -19,12 +19,16 @@ import { Detail } from './features/details/detail';
 import { Media } from './features/media/media';
 import { Devices } from './features/neighbours/devices';
 import { Fleet } from './features/neighbours/fleet';
+import { needingAttention } from './features/printers/printer-words';
+import { Printers } from './features/printers/printers';
+import { usePrinterWatch } from './features/printers/watch';
 import { Runbooks } from './features/runbooks/runbooks';
 import { SellScreen } from './features/sell/sell-screen';
 import { Sync } from './features/sync/sync';
 import { useTeardownWatch } from './features/teardown/countdown';
 import { Teardown } from './features/teardown/teardown';
 import { TokenPrompt } from './features/token/token-prompt';
+import { t } from './i18n';
 
 type Theme = 'light' | 'dark';
 const THEME_KEY = 'boothcloud.theme';
@@ -51,8 +55,8 @@ export function App() {
   const [lastUpdate, setLastUpdate] = useState<Date | null>(null);
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [detail, setDetail] = useState<ChartName | null>(null);
-  // The two screens under the header: the booth's figures and controls, or selling.
-  const [screen, setScreen] = useState<'booth' | 'sell'>('booth');
+  // The screens under the header: the booth's figures and controls, selling, printers.
+  const [screen, setScreen] = useState<'booth' | 'sell' | 'printers'>('booth');
   const [sheet, setSheet] = useState<'devices' | 'fleet' | 'media' | 'sync' | 'runbooks' | 'teardown' | 'clock' | null>(null);
   const readySent = useRef(false);
   // Times on every screen are the event's, like the header's clock.
@@ -60,6 +64,7 @@ export function App() {
   const watching = conn && !needToken ? conn : null;
   const clockWatch = useClockWatch(watching, timeZone);
   const teardownWatch = useTeardownWatch(watching, clockWatch.boothAt(performance.now()), snapshot?.closed ?? false);
+  const printerWatch = usePrinterWatch(watching, screen === 'printers');
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -136,9 +141,17 @@ export function App() {
     );
   }
   const overSheet = sheet !== null || (snapshot !== null && detail !== null);
+  const openPrinters = () => {
+    setSheet(null);
+    setDetail(null);
+    setScreen('printers');
+  };
   const alerts = (
-    <Alerts clock={clockWatch} teardown={teardownWatch} timeZone={timeZone} onClockDetails={sheet === 'clock' ? null : () => setSheet('clock')} />
+    <Alerts clock={clockWatch} teardown={teardownWatch} timeZone={timeZone} onClockDetails={sheet === 'clock' ? null : () => setSheet('clock')}
+      // The Printers screen says it all itself.
+      printers={screen === 'printers' && !overSheet ? null : printerWatch.printers} onPrinters={screen === 'printers' && !overSheet ? null : openPrinters} />
   );
+  const troubled = needingAttention(printerWatch.printers).length;
   return (
     <div class="booth">
       <Header snapshot={snapshot} stream={stream} lastUpdate={lastUpdate} onSync={() => setSheet('sync')}
@@ -152,6 +165,10 @@ export function App() {
         <button type="button" class="big-button" aria-current={screen === 'sell' ? 'page' : undefined} data-testid="nav-sell" onClick={() => setScreen('sell')}>
           Sell
         </button>
+        <button type="button" class="big-button" aria-current={screen === 'printers' ? 'page' : undefined} data-testid="nav-printers" onClick={() => setScreen('printers')}>
+          {t('printers.title')}
+          {troubled > 0 && <span class="badge" data-testid="nav-printers-attention">{troubled}<span class="sr-only">: {t('printers.state.needs_attention')}</span></span>}
+        </button>
       </nav>
       {screen === 'booth' ? (
         <main class="content" id="main">
@@ -159,6 +176,10 @@ export function App() {
           {snapshot && <Tiles snapshot={snapshot} onOpen={setDetail} onSheet={setSheet} />}
           <Controls conn={conn} theme={theme} onTheme={setTheme} onRunbooks={() => setSheet('runbooks')} onTeardown={() => setSheet('teardown')} />
           {snapshot && <Orders conn={conn} snapshot={snapshot} />}
+        </main>
+      ) : screen === 'printers' ? (
+        <main class="content" id="main">
+          <Printers watch={printerWatch} timeZone={timeZone} />
         </main>
       ) : (
         <main class="content" id="main">

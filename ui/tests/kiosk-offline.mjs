@@ -19,35 +19,20 @@
 // embeds ui/dist when it is built). Screenshots go to ../target/artifacts/.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { journey } from './journey.mjs';
 import { enrollKiosk, eventually, exampleManifest, freshDataDir, OPERATOR_TOKEN, startNode } from './node-process.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const ARTIFACTS = join(ROOT, 'target/artifacts');
-mkdirSync(ARTIFACTS, { recursive: true });
+const { step, shot, finish } = journey(ROOT);
 
 const KIOSK = { width: 1080, height: 1350 };
 const PHONE = { width: 390, height: 844 };
 const COUNTER = { width: 1280, height: 800 };
 
-let passed = 0;
-let failed = 0;
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${e.stack ?? e}`);
-  }
-}
-
-const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const text = (page, id) => page.getByTestId(id).first().innerText();
 /** "€39.00" → 3900 (two-digit currencies). */
 const minor = (shown) => Number(shown.replace(/[^\d]/g, ''));
@@ -444,5 +429,4 @@ try {
   await browser.close();
   await node.stop().catch(() => undefined);
 }
-console.log(`kiosk offline tests: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish('kiosk offline tests');

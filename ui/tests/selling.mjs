@@ -9,43 +9,17 @@
 // Screenshots go to ../target/artifacts/ (and to ../docs/screenshots/ with --screenshots).
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { journey } from './journey.mjs';
 import { enrollKiosk, eventually, freshDataDir, OPERATOR_TOKEN, startNode } from './node-process.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const ARTIFACTS = join(ROOT, 'target/artifacts');
-const DOCS = join(ROOT, 'docs/screenshots');
-const updateDocs = process.argv.includes('--screenshots');
-mkdirSync(ARTIFACTS, { recursive: true });
+const { step, shot, finish } = journey(ROOT);
 
 const KIOSK = { width: 1080, height: 1350 };
 const PHONE = { width: 390, height: 844 };
 const COUNTER = { width: 1280, height: 800 };
-
-let passed = 0;
-let failed = 0;
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${e.stack ?? e}`);
-  }
-}
-
-async function shot(page, name) {
-  const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path });
-  if (updateDocs) {
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(path, join(DOCS, `${name}.png`));
-  }
-}
 
 const text = (page, id) => page.getByTestId(id).first().innerText();
 
@@ -243,5 +217,4 @@ try {
   await browser.close();
   await node.stop();
 }
-console.log(`selling tests: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish('selling tests');

@@ -13,7 +13,9 @@
 //
 // The selling faces (shop, counter, pickup board, receipt page) talk to the node through
 // `selling-api.ts` over `node-client.ts`; the dashboard's Sell screen gets the same calls
-// with the operator token from `Connection.selling()`.
+// with the operator token from `Connection.selling()`. Printing (`printing-api.ts`) is
+// shared the same way: the counter over its own client, the Printers screen with the
+// operator token from `Connection.printing()`.
 //
 // The node's shapes are in `types.ts`, aliases of `schema.d.ts` (generated from the
 // OpenAPI document the node serves), re-exported here, so screens import everything
@@ -22,6 +24,7 @@
 
 import { ApiError } from './errors';
 import { NodeClient } from './node-client';
+import { PrintingApi } from './printing-api';
 import { SellingApi } from './selling-api';
 import { reconnectDelay, SseParser, STREAM_SILENCE_MS } from './sse';
 import type {
@@ -33,6 +36,7 @@ import type {
 
 export type * from './types';
 export { ApiError } from './errors';
+export type { PrintingApi } from './printing-api';
 
 const TOKEN_KEY = 'boothcloud.operatorToken';
 
@@ -144,6 +148,11 @@ export class Connection {
    */
   selling(): SellingApi {
     return new SellingApi(new NodeClient(this.base, () => this.headers()));
+  }
+
+  /** The printers and their jobs, with the operator token (the Printers screen). */
+  printing(): PrintingApi {
+    return new PrintingApi(new NodeClient(this.base, () => this.headers()));
   }
 
   status(): Promise<Snapshot> {

@@ -124,3 +124,21 @@ export type Trust = Schemas['Trust'];
 export type ChartSpan = Schemas['Span'];
 /** The charts the dashboard shows (the document takes any `{chart}` file name). UI-only. */
 export type ChartName = 'latency' | 'hit-ratio' | 'spend' | 'transcodes';
+
+// Printing (`/api/v1/ops/printers`, `/api/v1/ops/print-jobs`): the manifest's printers
+// with their state, and each order's print jobs (its pickup ticket, receipts, reprints).
+/** A printer as the Printers screen sees it. */
+export type PrinterView = Schemas['PrinterView'];
+/** One print job of an order: an original (`copy` 0) or the nth reprint. */
+export type PrintJob = Schemas['PrintJob'];
+export type PrintJobKind = Schemas['JobKind'];
+/** `sent` (ESC/POS: every byte written) and `confirmed` (IPP: the printer said completed) are printed. */
+export type PrintJobState = Schemas['JobState'];
+/**
+ * `PrinterView.state`, `paper` and `role`: the document types them as strings (the node
+ * serialises them by hand), so these name the values it documents. UI-only; a value the
+ * node adds later is shown as it comes.
+ */
+export type PrinterState = 'ready' | 'printing' | 'needs_attention' | 'not_checked';
+export type PaperState = 'ok' | 'out' | 'unknown';
+export type PrinterRole = 'receipts' | 'tickets' | 'labels';

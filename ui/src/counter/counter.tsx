@@ -5,8 +5,9 @@
 // Both tabs stay mounted, so an order being sent keeps being sent while staff look at
 // the Orders tab.
 
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { ApiError } from '../api/errors';
+import { PrintingApi } from '../api/printing-api';
 import type { SellingApi } from '../api/selling-api';
 import { t } from '../i18n';
 import { errorText } from '../i18n/words';
@@ -36,6 +37,8 @@ export function Counter({ auth }: { auth: CounterAuth }) {
     if (e.status === 401) auth.onSessionEnded();
   };
   const { catalogue, error } = useCatalogue(auth.api, ended);
+  // Printing goes with the same sign-in as selling.
+  const printing = useMemo(() => new PrintingApi(auth.api.client), [auth.api]);
   const tabButton = (id: Tab, label: string) => (
     <button type="button" role="tab" id={`counter-tab-${id}`} aria-selected={tab === id} aria-controls={`counter-panel-${id}`}
       tabIndex={tab === id ? 0 : -1} class="tab" data-testid={`tab-${id}`} onClick={() => setTab(id)}>
@@ -67,7 +70,7 @@ export function Counter({ auth }: { auth: CounterAuth }) {
           : !error && <p class="loading" aria-busy="true">{t('common.loading')}</p>}
       </div>
       <div role="tabpanel" id="counter-panel-orders" aria-labelledby="counter-tab-orders" hidden={tab !== 'orders'}>
-        <Orders api={auth.api} active={tab === 'orders'} refreshKey={rungUp} onSessionEnded={auth.onSessionEnded} />
+        <Orders api={auth.api} printing={printing} active={tab === 'orders'} refreshKey={rungUp} onSessionEnded={auth.onSessionEnded} />
       </div>
     </div>
   );

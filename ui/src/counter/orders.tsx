@@ -6,16 +6,19 @@
 // ones, newest first, for refunds. An order a kiosk took while it could not reach the
 // booth carries a "Taken offline" tag, and when the node found something off about it
 // (a price that changed meanwhile, a pickup number that was not the kiosk's) that is
-// said first, in words, for staff to sort out with the customer.
+// said first, in words, for staff to sort out with the customer. Each card says how its
+// pickup ticket and receipt printed, with Reprint and Print receipt (`print-jobs.tsx`).
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/errors';
+import type { PrintingApi } from '../api/printing-api';
 import type { CounterOrder, CounterView, FulfilmentRequest } from '../api/selling';
 import type { SellingApi } from '../api/selling-api';
 import { lang, t } from '../i18n';
 import { errorText, fulfilmentWord, methodName, orderName } from '../i18n/words';
 import { money } from '../lib/format';
 import { RefundDialog, VoidDialog } from './order-dialogs';
+import { OrderPrints, type PrintJobsWatch, usePrintJobs } from './print-jobs';
 
 const POLL_MS = 3_000;
 
@@ -37,8 +40,10 @@ function ago(iso: string, now: number): string {
   return format.format(Math.round(seconds / 3600), 'hour');
 }
 
-export function Orders({ api, active, refreshKey, onSessionEnded }: {
+export function Orders({ api, printing, active, refreshKey, onSessionEnded }: {
   api: SellingApi;
+  /** The order's print jobs, with the same sign-in. */
+  printing: PrintingApi;
   /** Shown: polls only then. */
   active: boolean;
   /** Changes when an order was rung up here (asks at once). */
@@ -52,6 +57,7 @@ export function Orders({ api, active, refreshKey, onSessionEnded }: {
   const [tick, setTick] = useState(0);
   const [dialog, setDialog] = useState<{ kind: 'void' | 'refund'; order: CounterOrder } | null>(null);
   const refresh = () => setTick((n) => n + 1);
+  const prints = usePrintJobs(printing, orders, active, onSessionEnded);
 
   const failed = (e: unknown) => {
     const err = e instanceof ApiError ? e : new ApiError(0, 'unreachable', String(e));
@@ -119,7 +125,8 @@ export function Orders({ api, active, refreshKey, onSessionEnded }: {
         <ul class="order-cards">
           {orders.map((o) => (
             <OrderCard key={o.order_id} order={o} now={now} onAdvance={(body) => advance(o, body)}
-              onVoid={() => setDialog({ kind: 'void', order: o })} onRefund={() => setDialog({ kind: 'refund', order: o })} />
+              onVoid={() => setDialog({ kind: 'void', order: o })} onRefund={() => setDialog({ kind: 'refund', order: o })}
+              prints={prints} printing={printing} onSessionEnded={onSessionEnded} />
           ))}
         </ul>
       )}
@@ -144,13 +151,19 @@ export function Orders({ api, active, refreshKey, onSessionEnded }: {
   );
 }
 
-function OrderCard({ order: o, now, onAdvance, onVoid, onRefund }: {
+function OrderCard({ order: o, now, onAdvance, onVoid, onRefund, prints, printing, onSessionEnded }: {
   order: CounterOrder;
   now: number;
   onAdvance: (body: FulfilmentRequest) => Promise<void>;
   onVoid: () => void;
   onRefund: () => void;
+  prints: PrintJobsWatch;
+  printing: PrintingApi;
+  onSessionEnded: () => void;
 }) {
+  const self = useRef<HTMLElement>(null);
+  // Its print jobs are asked about while it is on screen.
+  useEffect(() => prints.follow(self.current!), []);
   const [askPaid, setAskPaid] = useState(false);
   // One step per tap: the button waits for the node's answer before it takes another.
   const [busy, setBusy] = useState(false);
@@ -169,7 +182,7 @@ function OrderCard({ order: o, now, onAdvance, onVoid, onRefund }: {
   const c = o.currency;
   return (
     <li>
-    <article class={`order-card state-${o.fulfilment}${o.attention ? ' attention' : ''}`} aria-labelledby={title} data-testid="counter-order" data-order-id={o.order_id}
+    <article ref={self} class={`order-card state-${o.fulfilment}${o.attention ? ' attention' : ''}`} aria-labelledby={title} data-testid="counter-order" data-order-id={o.order_id}
       data-pickup-number={o.pickup_number ?? undefined}>
       <div class="order-head">
         <h3 id={title} class="order-number" data-testid="order-number">{orderName(o)}</h3>
@@ -191,6 +204,7 @@ function OrderCard({ order: o, now, onAdvance, onVoid, onRefund }: {
         {o.refunded > 0 && <span class="refunded"> · {t('counter.refunded', { amount: money(o.refunded, c) })}</span>}
       </p>
       {o.status === 'quarantined' && <p class="notice warn">{t('counter.quarantined')}</p>}
+      <OrderPrints order={o} known={prints.known.get(o.order_id)} printing={printing} onAskAgain={prints.askAgain} onSessionEnded={onSessionEnded} />
       {askPaid && next === 'collected' ? (
         <div class="ask-paid" role="group" aria-labelledby={`${title}-ask`}>
           <p id={`${title}-ask`} class="lead">{t('counter.how_paid', { amount: money(o.total - o.refunded, c) })}</p>
