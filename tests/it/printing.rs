@@ -2,7 +2,8 @@
 //! receipt printer (ESC/POS over TCP, here a printer the test plays, recording the bytes
 //! and answering status queries as scripted), reprints marked and linked, a printer out
 //! of paper holding its jobs while another prints, a backlog held for staff after an
-//! outage, and a real IPP Everywhere printer (`ippeveprinter`) followed to completed.
+//! outage, a node killed in the middle of a job, and a real IPP Everywhere printer
+//! (`ippeveprinter`) followed to completed.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +18,8 @@ struct Script {
     paper_out: bool,
     /// Nothing listens: connections are refused.
     unplugged: bool,
+    /// How long it takes to answer a status query (a slow network adapter).
+    slow_status: Duration,
     /// Every job received (the bytes of one connection, status queries taken out).
     jobs: Vec<Vec<u8>>,
 }
@@ -70,7 +73,11 @@ impl FakePrinter {
                         let mut i = 0;
                         while i < pending.len() {
                             if pending[i..].starts_with(&[0x10, 0x04]) && i + 2 < pending.len() {
-                                let out = s.lock().unwrap().paper_out;
+                                let (out, slow) = {
+                                    let s = s.lock().unwrap();
+                                    (s.paper_out, s.slow_status)
+                                };
+                                tokio::time::sleep(slow).await;
                                 let answer = match pending[i + 2] {
                                     1 => 0x16,
                                     2 if out => 0x32,
@@ -154,10 +161,15 @@ async fn order(node: &TestNode, key: &str) -> (String, String) {
 async fn each_order_prints_its_ticket_once_at_the_prep_printer_and_a_reprint_is_marked_and_linked()
 {
     let printer = FakePrinter::start().await;
+    let bags = FakePrinter::start().await;
     let dir = tempfile::tempdir().unwrap();
     let node = booth(
         dir.path(),
-        &format!("[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\npaper = \"80mm\"\n", printer.port),
+        &format!(
+            "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\npaper = \"80mm\"\n\n\
+             [[printers]]\nname = \"bags\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"labels\"\n",
+            printer.port, bags.port
+        ),
     );
     let (id, number) = order(&node, "print-1").await;
     let job = until("the ticket printed", Duration::from_secs(15), async || {
@@ -217,8 +229,31 @@ async fn each_order_prints_its_ticket_once_at_the_prep_printer_and_a_reprint_is_
         .await
         .unwrap();
     assert_eq!(stranger.status().as_u16(), 401, "staff or the lead only");
+
+    // A label asked for prints on the labels printer; a receipt, with no receipts
+    // printer in the booth, is refused in words.
+    let ask = async |what: &str| {
+        TestNode::client()
+            .post(format!("{}/api/v1/ops/orders/{id}/{what}-print", node.url))
+            .bearer_auth(OPERATOR_TOKEN)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(ask("label").await.status().as_u16(), 202);
+    until("the label printed", Duration::from_secs(15), async || {
+        (bags.jobs().len() == 1).then_some(())
+    })
+    .await;
+    assert!(contains(&bags.jobs()[0], b"LABEL") && contains(&bags.jobs()[0], number.as_bytes()));
+    let receipt = ask("receipt").await;
+    assert_eq!(receipt.status().as_u16(), 409);
+    let body: Value = receipt.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "no_printer", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("receipts"), "{body}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(printer.jobs().len(), 2, "nothing printed twice");
+    assert_eq!(bags.jobs().len(), 1);
 }
 
 #[tokio::test]
@@ -232,7 +267,9 @@ async fn a_printer_out_of_paper_keeps_its_tickets_while_another_prints_and_print
         dir.path(),
         &format!(
             "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\n\n\
-             [[printers]]\nname = \"front\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"receipts\"\npaper = \"58mm\"\n",
+             [[printers]]\nname = \"front\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"receipts\"\npaper = \"58mm\"\n\n\
+             [[runbooks]]\nname = \"printer-call\"\ntrigger = \"printer needs attention for 1s\"\n\
+             steps = [\"notify A printer needs a person: see Printers\"]\n",
             prep.port, front.port
         ),
     );
@@ -259,6 +296,17 @@ async fn a_printer_out_of_paper_keeps_its_tickets_while_another_prints_and_print
     .await;
     assert_eq!(view["state"], "needs_attention");
     assert!(view["detail"].as_str().unwrap().contains("paper"), "{view}");
+    // The runbook whose trigger is a printer needing a person has run, and said so.
+    until("the printer runbook ran", Duration::from_secs(15), async || {
+        let controls = ops(&node, "/api/v1/ops/controls").await;
+        controls["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["text"] == "A printer needs a person: see Printers")
+            .then_some(())
+    })
+    .await;
     assert!(prep.jobs().is_empty(), "nothing sent to a printer out of paper");
     for o in [&a, &b] {
         assert!(jobs_of(&node, o)
@@ -378,4 +426,73 @@ async fn a_real_ipp_everywhere_printer_takes_the_ticket_and_says_it_completed() 
     let _ = printer.wait();
     let _ = dbus.kill();
     let _ = dbus.wait();
+}
+
+#[tokio::test]
+async fn a_node_killed_in_the_middle_of_a_job_loses_nothing_and_prints_nothing_twice_by_itself() {
+    let prep = FakePrinter::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let manifest = demo_manifest_in(dir.path());
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\n", prep.port),
+    )
+    .unwrap();
+    let start = |listen: String| {
+        TestNode::start_with(Options {
+            manifest: Some(manifest.clone()),
+            data_dir: Some(data.clone()),
+            listen,
+            ..Options::default()
+        })
+    };
+    let node = start(Options::default().listen);
+    let listen = node.url.trim_start_matches("https://").to_owned();
+    until("the printer looked at", Duration::from_secs(15), async || {
+        (ops(&node, "/api/v1/ops/printers").await[0]["state"] == "ready").then_some(())
+    })
+    .await;
+    // The printer now takes its time to say it is ready: the job is on its way when the
+    // node is killed.
+    prep.script.lock().unwrap().slow_status = Duration::from_millis(1200);
+    let (id, number) = order(&node, "kill-1").await;
+    until("the ticket is being sent", Duration::from_secs(15), async || {
+        jobs_of(&node, &id).await.iter().any(|j| j["state"] == "sending").then_some(())
+    })
+    .await;
+    node.kill();
+    prep.script.lock().unwrap().slow_status = Duration::ZERO;
+
+    let node = start(listen);
+    let jobs = jobs_of(&node, &id).await;
+    assert_eq!(jobs.len(), 1, "the job is still there, once: {jobs:?}");
+    assert_eq!(jobs[0]["state"], "attention", "{jobs:?}");
+    assert!(jobs[0]["last_error"].as_str().unwrap().contains("may have printed"), "{jobs:?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(prep.jobs().is_empty(), "not sent again without a person asking");
+    // Later orders print; the one in doubt prints when a person asks, marked.
+    let (later, _) = order(&node, "kill-2").await;
+    until("the next ticket printed", Duration::from_secs(15), async || {
+        jobs_of(&node, &later).await.iter().any(|j| j["state"] == "sent").then_some(())
+    })
+    .await;
+    let r = TestNode::client()
+        .post(format!(
+            "{}/api/v1/ops/print-jobs/{}/reprint",
+            node.url,
+            jobs[0]["job_id"].as_str().unwrap()
+        ))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    until("the reprint printed", Duration::from_secs(15), async || {
+        (prep.jobs().len() == 2).then_some(())
+    })
+    .await;
+    let reprint = prep.jobs().into_iter().find(|j| contains(j, number.as_bytes())).unwrap();
+    assert!(contains(&reprint, b"REPRINT"));
 }

@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(jobs))
         .routes(routes!(reprint))
         .routes(routes!(receipt))
+        .routes(routes!(label))
         .routes(routes!(release))
 }
 
@@ -99,6 +100,19 @@ async fn receipt(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.printing.print_receipt(&id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Prints an order's label (its bag or parcel) on the labels printer.
+#[utoipa::path(post, path = "/api/v1/ops/orders/{id}/label-print", tag = "operator", operation_id = "print_label",
+    params(("id" = String, Path)),
+    responses((status = 202), (status = 401, body = ErrorBody), (status = 409, description = "no printer prints labels (`no_printer`)", body = ErrorBody)))]
+async fn label(
+    _: CounterHand,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.printing.print_label(&id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -121,10 +121,16 @@ pub async fn print(uri: &Uri, title: &str, page: Vec<u8>) -> Result<i32, IppFaul
         .ok_or_else(|| IppFault::Unsure("the printer gave no job id".into()))
 }
 
+/// The longest wait between two looks at a job.
+const FOLLOW_EVERY: Duration = Duration::from_millis(200);
+
 /// Follows a job until it completed (or was aborted or canceled), for at most
 /// [`FOLLOW_FOR`].
 pub async fn follow(uri: &Uri, job: i32) -> Result<(), IppFault> {
     let started = std::time::Instant::now();
+    // A ticket completes within a few tens of milliseconds at a fast printer: look soon,
+    // then less and less often.
+    let mut pause = Duration::from_millis(20);
     loop {
         let op = IppOperationBuilder::get_job_attributes(uri.clone(), job)
             .build()
@@ -142,7 +148,10 @@ pub async fn follow(uri: &Uri, job: i32) -> Result<(), IppFault> {
             _ if started.elapsed() > FOLLOW_FOR => {
                 return Err(IppFault::Unsure("not completed within a minute".into()))
             }
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+            _ => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(FOLLOW_EVERY);
+            }
         }
     }
 }
