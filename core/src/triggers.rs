@@ -20,6 +20,8 @@ pub struct Signals {
     /// The slowest customer route's p99 over the last minute (routes with enough requests).
     pub p99: Option<SignedDuration>,
     pub uplink_down_since: Option<Timestamp>,
+    /// Since when some printer has needed a person (none while every printer is well).
+    pub printer_attention_since: Option<Timestamp>,
     /// Total spend as a percent of the total budget, when there is one.
     pub budget_percent: Option<f64>,
     pub ends_at: Timestamp,
@@ -45,6 +47,9 @@ pub fn condition(trigger: &Trigger, s: &Signals) -> Option<bool> {
         Trigger::P99 { over, .. } => s.p99.is_some_and(|p| p > *over),
         Trigger::UplinkDown { held } => {
             s.uplink_down_since.is_some_and(|since| s.now.duration_since(since) >= *held)
+        }
+        Trigger::PrinterAttention { held } => {
+            s.printer_attention_since.is_some_and(|since| s.now.duration_since(since) >= *held)
         }
         Trigger::Budget { percent } => s.budget_percent.is_some_and(|p| p >= f64::from(*percent)),
         Trigger::BeforeEnd(_) | Trigger::At(_) if s.time_held => false,
@@ -91,6 +96,7 @@ mod tests {
             now,
             p99: None,
             uplink_down_since: None,
+            printer_attention_since: None,
             budget_percent: None,
             ends_at: at(100_000),
             time_held: false,
@@ -169,6 +175,20 @@ mod tests {
     }
 
     #[test]
+    fn a_printer_needing_a_person_fires_once_per_stretch_after_its_time() {
+        // Out of paper from t=10 to t=200 (fixed at 201), again from t=400.
+        let fired = play("printer needs attention for 1m", 60, 0, 600, |t| Signals {
+            printer_attention_since: match t {
+                10..=200 => Some(at(10)),
+                400.. => Some(at(400)),
+                _ => None,
+            },
+            ..quiet(at(t))
+        });
+        assert_eq!(fired, [70, 460]);
+    }
+
+    #[test]
     fn budget_and_end_time_triggers() {
         let fired = play("budget 90%", 300, 0, 100, |t| Signals {
             budget_percent: Some(t as f64),
@@ -194,6 +214,7 @@ mod tests {
         let loud = Signals {
             p99: ms(60_000),
             uplink_down_since: Some(at(0)),
+            printer_attention_since: Some(at(0)),
             budget_percent: Some(500.0),
             ..quiet(at(10_000))
         };

@@ -317,6 +317,12 @@ impl Services {
                 .await
                 .map_err(AssembleError::Teardown)?,
         );
+        let printing = Arc::new(crate::printing::Printing::new(
+            db.clone(),
+            orders.clone(),
+            manifest.clone(),
+            clock.clone(),
+        ));
         let targets = controls::Targets {
             peers: peers.clone(),
             telemetry: telemetry.clone(),
@@ -327,6 +333,7 @@ impl Services {
             audit: audit.clone(),
             keys: keys.clone(),
             teardown: teardown.clone(),
+            printing: printing.clone(),
             time: booth_clock.clone(),
         };
         let controls = Arc::new(
@@ -344,12 +351,6 @@ impl Services {
         };
         let staff = Arc::new(crate::staff::Staff::new(db.clone(), clock.clone()));
         let offline_sales = Arc::new(crate::offline_sales::OfflineSales::new(
-            db.clone(),
-            orders.clone(),
-            manifest.clone(),
-            clock.clone(),
-        ));
-        let printing = Arc::new(crate::printing::Printing::new(
             db.clone(),
             orders.clone(),
             manifest.clone(),

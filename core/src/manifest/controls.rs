@@ -144,6 +144,11 @@ pub enum Trigger {
     UplinkDown {
         held: SignedDuration,
     },
+    /// A printer has needed a person (out of paper, unreachable, a job that may have
+    /// printed) for `held`.
+    PrinterAttention {
+        held: SignedDuration,
+    },
     /// Total spend reaches this percent of the total budget.
     Budget {
         percent: u32,
@@ -161,6 +166,9 @@ impl std::fmt::Display for Trigger {
                 write!(f, "p99 over {} for {}", show_duration(*over), show_duration(*held))
             }
             Trigger::UplinkDown { held } => write!(f, "uplink down for {}", show_duration(*held)),
+            Trigger::PrinterAttention { held } => {
+                write!(f, "printer needs attention for {}", show_duration(*held))
+            }
             Trigger::Budget { percent } => write!(f, "budget {percent}%"),
             Trigger::BeforeEnd(d) => write!(f, "before end {}", show_duration(*d)),
             Trigger::At(t) => write!(f, "at {t}"),
@@ -372,9 +380,10 @@ pub(super) fn check_runbooks(
     out
 }
 
-const TRIGGERS: &str = "say manual, p99 over 800ms for 30s, uplink down for 2m, budget 90%, before end 15m or at 2026-12-05T21:00:00+01:00";
+const TRIGGERS: &str = "say manual, p99 over 800ms for 30s, uplink down for 2m, printer needs attention for 1m, budget 90%, before end 15m or at 2026-12-05T21:00:00+01:00";
 
-/// `manual` · `p99 over 800ms for 30s` · `uplink down for 2m` · `budget 90%` ·
+/// `manual` · `p99 over 800ms for 30s` · `uplink down for 2m` ·
+/// `printer needs attention for 1m` · `budget 90%` ·
 /// `before end 15m` · `at 2026-12-05T21:00:00+01:00`.
 pub fn parse_trigger(text: &str) -> Result<Trigger, String> {
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -389,6 +398,9 @@ pub fn parse_trigger(text: &str) -> Result<Trigger, String> {
             Ok(Trigger::P99 { over: duration(over)?, held: duration(held)? })
         }
         ["uplink", "down", "for", held] => Ok(Trigger::UplinkDown { held: duration(held)? }),
+        ["printer", "needs", "attention", "for", held] => {
+            Ok(Trigger::PrinterAttention { held: duration(held)? })
+        }
         ["budget", percent] => {
             let n = percent
                 .strip_suffix('%')
@@ -448,6 +460,7 @@ mod tests {
             "manual",
             "p99 over 800ms for 30s",
             "uplink down for 2m",
+            "printer needs attention for 1m",
             "budget 90%",
             "before end 15m",
         ] {
@@ -464,6 +477,7 @@ mod tests {
             "budget ninety",
             "budget 0%",
             "uplink down",
+            "printer needs attention",
             "p99 over 0s for 1s",
             "sometimes",
         ] {

@@ -74,6 +74,8 @@ pub struct Targets {
     pub audit: Arc<Audit>,
     pub keys: QuoteKeys,
     pub teardown: Arc<crate::teardown::Teardown>,
+    /// Whether a printer needs a person (the `printer needs attention` trigger).
+    pub printing: Arc<crate::printing::Printing>,
     /// Whether the booth's time is in doubt (time-of-day triggers wait).
     pub time: Arc<crate::timekeeping::BoothClock>,
 }
@@ -607,6 +609,7 @@ impl Controls {
             now,
             p99,
             uplink_down_since: self.targets.uplink.down_since(),
+            printer_attention_since: self.targets.printing.attention().since,
             budget_percent: self.targets.spend.view(now, manifest).total.percent_of_budget,
             ends_at: manifest.event.ends_at,
             time_held: self.targets.time.holds_automations(),

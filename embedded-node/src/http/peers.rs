@@ -237,6 +237,7 @@ pub async fn own_status(state: &Services) -> Result<PeerStatus, ApiError> {
             crate::tls::server::CertificateSource::BoothCa => Some(state.tls.ca_fingerprint()),
             crate::tls::server::CertificateSource::Manifest => None,
         },
+        printers_attention: state.printing.attention().printers,
     })
 }
 

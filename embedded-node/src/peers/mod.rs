@@ -159,6 +159,10 @@ pub struct PeerStatus {
     /// answer, so a paired booth relays and fetches only over a certificate from it.
     #[serde(default)]
     pub ca: Option<String>,
+    /// How many of its printers need a person (out of paper, unreachable, a job that may
+    /// have printed).
+    #[serde(default)]
+    pub printers_attention: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

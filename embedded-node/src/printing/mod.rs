@@ -98,6 +98,16 @@ pub struct Printing {
     /// the node listens.
     receipt_base: Mutex<Option<String>>,
     fonts: std::sync::OnceLock<Arc<resvg::usvg::fontdb::Database>>,
+    /// Kept by the workers at each look, for what cannot wait on the database (the
+    /// runbooks' triggers, the booth's health).
+    attention: Mutex<Attention>,
+}
+
+/// How many printers need a person, and since when one has.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Attention {
+    pub printers: u32,
+    pub since: Option<Timestamp>,
 }
 
 /// Longest wait between two tries of a job that reached no printer.
@@ -127,6 +137,7 @@ impl Printing {
             wake: Notify::new(),
             receipt_base: Mutex::default(),
             fonts: std::sync::OnceLock::new(),
+            attention: Mutex::default(),
         }
     }
 
@@ -160,15 +171,25 @@ impl Printing {
 
     /// The receipt of an order, printed on the receipts printer (a customer asked).
     pub async fn print_receipt(&self, order_id: &str) -> Result<(), PrintError> {
+        self.print_on(order_id, JobKind::Receipt, PrinterRole::Receipts, "receipts").await
+    }
+
+    /// The label of an order (the bag or the parcel), printed on the labels printer.
+    pub async fn print_label(&self, order_id: &str) -> Result<(), PrintError> {
+        self.print_on(order_id, JobKind::Label, PrinterRole::Labels, "labels").await
+    }
+
+    async fn print_on(
+        &self,
+        order_id: &str,
+        kind: JobKind,
+        role: PrinterRole,
+        words: &'static str,
+    ) -> Result<(), PrintError> {
         let loaded = self.manifest.current();
-        let printer = loaded
-            .manifest
-            .printing
-            .for_role(PrinterRole::Receipts)
-            .ok_or(PrintError::NoPrinterFor("receipts"))?;
-        self.jobs
-            .queue_original(order_id, JobKind::Receipt, &printer.name, self.clock.now())
-            .await?;
+        let printer =
+            loaded.manifest.printing.for_role(role).ok_or(PrintError::NoPrinterFor(words))?;
+        self.jobs.queue_original(order_id, kind, &printer.name, self.clock.now()).await?;
         self.wake.notify_waiters();
         Ok(())
     }
@@ -234,9 +255,20 @@ impl Printing {
         Ok(out)
     }
 
-    /// Whether any printer needs a person (for the booth's health and runbooks).
-    pub async fn needs_attention(&self) -> bool {
-        self.printers().await.is_ok_and(|all| all.iter().any(|p| p.state == "needs_attention"))
+    /// How many printers need a person, and since when one has, as of the workers' last
+    /// look (at most a few seconds old).
+    pub fn attention(&self) -> Attention {
+        *self.attention.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Looks again at every printer's state for [`Printing::attention`].
+    async fn look_at_attention(&self) {
+        let Ok(all) = self.printers().await else { return };
+        let printers = all.iter().filter(|p| p.state == "needs_attention").count() as u32;
+        let now = self.clock.now();
+        let mut a = self.attention.lock().unwrap_or_else(|e| e.into_inner());
+        a.since = if printers == 0 { None } else { a.since.or(Some(now)) };
+        a.printers = printers;
     }
 
     fn note(&self, printer: &str, edit: impl FnOnce(&mut Seen)) {
@@ -403,6 +435,7 @@ async fn work(
                 }
             }
         };
+        printing.look_at_attention().await;
         if !busy {
             let pause = if still_down { DOWN_LOOK } else { IDLE_LOOK };
             tokio::select! {

@@ -570,6 +570,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/orders/{id}/label-print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prints an order's label (its bag or parcel) on the labels printer. */
+        post: operations["print_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/orders/{id}/receipt-print": {
         parameters: {
             query?: never;
@@ -2588,6 +2605,12 @@ export interface components {
              * @description The slowest customer route's p99 over the last minute, when there was traffic.
              */
             p99_ms?: number | null;
+            /**
+             * Format: int32
+             * @description How many of its printers need a person (out of paper, unreachable, a job that may
+             *     have printed).
+             */
+            printers_attention?: number;
             /** Format: int64 */
             quarantined: number;
             /**
@@ -5549,6 +5572,60 @@ export interface operations {
             };
             /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    print_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no printer prints labels (`no_printer`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -379,6 +379,8 @@ describe('neighbours', () => {
     expect(boothHealth(booth({ reachable: false })).label).toBe('Not answering');
     expect(boothHealth(booth({ status: { ...status!, quarantined: 2 } })).label).toBe('Needs attention');
     expect(boothHealth(booth({ status: { ...status!, spend_state: 'warn' } })).label).toBe('Watch spend');
+    expect(boothHealth(booth({ status: { ...status!, printers_attention: 1 } }))).toEqual({ label: 'A printer needs attention', tone: 'warn' });
+    expect(boothHealth(booth({ status: { ...status!, printers_attention: 2, quarantined: 1 } })).label).toBe('Needs attention');
   });
 });
 

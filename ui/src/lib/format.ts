@@ -521,6 +521,7 @@ export function boothHealth(b: Booth): { label: string; tone: Tone } {
   if (!b.reachable) return { label: 'Not answering', tone: 'bad' };
   const s = b.status;
   if (s && (s.spend_state === 'over' || s.quarantined > 0)) return { label: 'Needs attention', tone: 'bad' };
+  if (s && (s.printers_attention ?? 0) > 0) return { label: s.printers_attention === 1 ? 'A printer needs attention' : 'Printers need attention', tone: 'warn' };
   if (s && s.spend_state === 'warn') return { label: 'Watch spend', tone: 'warn' };
   if (s && s.mode === 'offline') return { label: 'Offline, still selling', tone: 'warn' };
   return { label: 'Selling', tone: 'good' };

@@ -69,6 +69,7 @@ function BoothDetail({ b, now }: { b: Booth; now: Date }) {
           <tr><td>Last answer</td><td>{b.status_at ? ago(new Date(b.status_at), now) : 'Never'}{b.rtt_ms != null ? ` (${roundTrip(b.rtt_ms)})` : ''}</td></tr>
           {s && <tr><td>Orders today</td><td>{s.orders_today} ({moneyOrDash(s.revenue_today, s.currency)})</td></tr>}
           {s && <tr><td>Needs attention</td><td>{s.quarantined}</td></tr>}
+          {s && <tr><td>Printers needing a person</td><td data-testid="booth-printers">{s.printers_attention ?? 0}</td></tr>}
           {s && <tr><td>Oldest order waiting</td><td>{s.oldest_unsynced ? ago(new Date(s.oldest_unsynced), now) : 'None'}</td></tr>}
           {s && <tr><td>Link</td><td>{PEER_MODES[s.mode] ?? s.mode} · uplink {s.uplink.replace('_', ' ')}</td></tr>}
           {s && <tr><td>Version</td><td>{s.version}</td></tr>}
