@@ -180,7 +180,7 @@ impl OfflineSales {
     /// The price book in force, kept by digest before it is served.
     async fn current_book(&self) -> Result<Arc<Served>, OfflineError> {
         let loaded = self.manifest.current();
-        if let Some(served) = self.current.lock().expect("not poisoned").clone() {
+        if let Some(served) = self.current.lock().unwrap_or_else(|e| e.into_inner()).clone() {
             if served.version == loaded.version {
                 return Ok(served);
             }
@@ -198,7 +198,7 @@ impl OfflineSales {
         .execute(&self.db)
         .await?;
         let served = Arc::new(Served { version: loaded.version, digest, document: text.into() });
-        *self.current.lock().expect("not poisoned") = Some(served.clone());
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(served.clone());
         Ok(served)
     }
 

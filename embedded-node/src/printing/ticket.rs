@@ -225,12 +225,12 @@ impl Ticket {
         )
     }
 
-    /// The drawing in grey levels (one byte a dot), and its size.
-    fn grey(
+    /// The ticket drawn on white paper, at the paper's dots.
+    fn pixmap(
         &self,
         paper: Paper,
         fonts: Arc<usvg::fontdb::Database>,
-    ) -> Result<(u32, u32, Vec<u8>), TicketError> {
+    ) -> Result<tiny_skia::Pixmap, TicketError> {
         let options = usvg::Options { fontdb: fonts, ..usvg::Options::default() };
         let tree = usvg::Tree::from_str(&self.svg(paper), &options)
             .map_err(|e| TicketError::Draw(e.to_string()))?;
@@ -239,6 +239,16 @@ impl Ticket {
             .ok_or_else(|| TicketError::Draw("an empty ticket".into()))?;
         pixmap.fill(tiny_skia::Color::WHITE);
         resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+        Ok(pixmap)
+    }
+
+    /// The drawing in grey levels (one byte a dot), and its size.
+    fn grey(
+        &self,
+        paper: Paper,
+        fonts: Arc<usvg::fontdb::Database>,
+    ) -> Result<(u32, u32, Vec<u8>), TicketError> {
+        let pixmap = self.pixmap(paper, fonts)?;
         let grey = pixmap
             .data()
             .chunks_exact(4)
@@ -246,7 +256,7 @@ impl Ticket {
                 ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8
             })
             .collect();
-        Ok((size.width(), size.height(), grey))
+        Ok((pixmap.width(), pixmap.height(), grey))
     }
 
     /// The preview the screens show: a PNG of the very drawing a raster printer gets.
@@ -255,14 +265,7 @@ impl Ticket {
         paper: Paper,
         fonts: Arc<usvg::fontdb::Database>,
     ) -> Result<Vec<u8>, TicketError> {
-        let options = usvg::Options { fontdb: fonts, ..usvg::Options::default() };
-        let tree = usvg::Tree::from_str(&self.svg(paper), &options)
-            .map_err(|e| TicketError::Draw(e.to_string()))?;
-        let size = tree.size().to_int_size();
-        let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
-            .ok_or_else(|| TicketError::Draw("an empty ticket".into()))?;
-        resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-        pixmap.encode_png().map_err(|e| TicketError::Draw(e.to_string()))
+        self.pixmap(paper, fonts)?.encode_png().map_err(|e| TicketError::Draw(e.to_string()))
     }
 
     /// One page of PWG raster (PWG 5102.4), 8-bit sGray at 203 dpi.
