@@ -322,6 +322,7 @@ impl Services {
             orders.clone(),
             manifest.clone(),
             clock.clone(),
+            discovery.clone(),
         ));
         let targets = controls::Targets {
             peers: peers.clone(),

@@ -2,7 +2,8 @@
 //! receipt printer (ESC/POS over TCP, here a printer the test plays, recording the bytes
 //! and answering status queries as scripted), reprints marked and linked, a printer out
 //! of paper holding its jobs while another prints, a backlog held for staff after an
-//! outage, a node killed in the middle of a job, and a real IPP Everywhere printer
+//! outage, a printer unplugged handing its tickets to its fallback, a node killed in the
+//! middle of a job, and a real IPP Everywhere printer
 //! (`ippeveprinter`) followed to completed.
 
 use std::sync::{Arc, Mutex};
@@ -495,4 +496,34 @@ async fn a_node_killed_in_the_middle_of_a_job_loses_nothing_and_prints_nothing_t
     .await;
     let reprint = prep.jobs().into_iter().find(|j| contains(j, number.as_bytes())).unwrap();
     assert!(contains(&reprint, b"REPRINT"));
+}
+
+#[tokio::test]
+async fn a_printer_unplugged_hands_its_tickets_to_its_fallback_which_prints_each_once() {
+    let prep = FakePrinter::start().await;
+    let front = FakePrinter::start().await;
+    prep.script.lock().unwrap().unplugged = true;
+    let dir = tempfile::tempdir().unwrap();
+    let node = booth(
+        dir.path(),
+        &format!(
+            "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\nfallback = \"front\"\n\n\
+             [[printers]]\nname = \"front\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"receipts\"\npaper = \"58mm\"\n",
+            prep.port, front.port
+        ),
+    );
+    let (id, number) = order(&node, "fallback-1").await;
+    let job = until("the ticket printed at the fallback", Duration::from_secs(40), async || {
+        jobs_of(&node, &id).await.into_iter().find(|j| j["state"] == "sent")
+    })
+    .await;
+    assert_eq!((job["kind"].as_str(), job["printer"].as_str()), (Some("ticket"), Some("front")));
+    let printed = front.jobs();
+    assert_eq!(printed.len(), 1);
+    assert!(contains(&printed[0], b"PICKUP TICKET") && contains(&printed[0], number.as_bytes()));
+    // The prep printer back: nothing of what the fallback printed comes out again.
+    prep.script.lock().unwrap().unplugged = false;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(prep.jobs().is_empty(), "printed once, at the fallback");
+    assert_eq!(front.jobs().len(), 1);
 }

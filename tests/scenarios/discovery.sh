@@ -18,7 +18,10 @@
 #     advertised with avahi-publish;
 #   - a flood of thousands of names of one service type pauses browsing for that type
 #     only (bench/mdns-flood.py sends it from a host of the test LAN);
-#   - the Devices and Fleet screens show that LAN in Chromium (ui/tests/devices.mjs).
+#   - the Devices and Fleet screens show that LAN in Chromium (ui/tests/devices.mjs);
+#   - a booth prints to a printer it knows only by its DNS-SD name (Debian's
+#     ippeveprinter, announced through Avahi), each ticket followed to completed, and
+#     still prints to it after the printer's address changed.
 # Needs root (namespaces), iproute2, curl, jq, openssl, avahi-daemon and avahi-utils, and
 # for the browser check Chromium and the UI's npm packages (scripts/setup installs them).
 set -euo pipefail
@@ -255,7 +258,38 @@ mkdir -p "$here/../../target/artifacts"
 sed 's/^/  /' "$work/browser.out"
 ok "the Devices and Fleet screens show the booth, the printer and the paused kind in Chromium"
 
-# 9. A killed booth goes gone after the silence; a booth that stops says goodbye.
+# 9. Printing to a printer named only by its DNS-SD instance: Debian's ippeveprinter,
+# announced through Avahi on host av. A's manifest gains it (reloaded live); an order's
+# ticket is followed to completed; the printer's address changes (a new lease), and the
+# next ticket reaches it at the new one.
+mkdir -p "$work/spool"
+ip netns exec "$p-av" ippeveprinter -p 8631 -d "$work/spool" -k -c /bin/true "Scenario printer" >"$work/ippeve.out" 2>&1 &
+printf '\n[[printers]]\nname = "prep"\ndns_sd = "Scenario printer._ipp._tcp"\nrole = "tickets"\n' >>"$work/paired.toml"
+api a /api/v1/ops/manifest/reload -X POST | jq -e '.' >/dev/null || fail "A did not take its manifest with a printer"
+sell() { # key → order id (quote and order, as a phone does)
+  local q
+  q=$(in_host "$p" a curl -s --max-time 5 --cacert "$work/a/tls/booth-ca.pem" -H 'content-type: application/json' \
+    -d '{"lines":[{"sku":"TOTE","qty":1}]}' https://127.0.0.1:8787/api/v1/quotes | jq -r .token)
+  in_host "$p" a curl -s --max-time 5 --cacert "$work/a/tls/booth-ca.pem" -H 'content-type: application/json' \
+    -H "idempotency-key: $1" -d "{\"quote_token\":\"$q\",\"payment\":{\"method\":\"pay_at_pickup\"}}" \
+    https://127.0.0.1:8787/api/v1/orders | jq -r .order_id
+}
+printed() { api a "/api/v1/ops/print-jobs?order=$1" | jq -e '[.[] | select(.kind == "ticket" and .state == "confirmed")] | length == 1'; }
+printer_at() { api a /api/v1/ops/devices | jq -e --arg ip "$1" '.devices[] | select(.kind == "printer" and .name == "Scenario printer" and (.addresses | index($ip)))'; }
+wait_for 20 "A finds the DNS-SD printer" printer_at 10.77.0.9
+first=$(sell scenario-print-1)
+[ -n "$first" ] && [ "$first" != null ] || fail "A took no order"
+wait_for 30 "the first ticket completed at the printer found by name" printed "$first"
+api a /api/v1/ops/printers | jq -e '.[0].identity | startswith("urn:uuid:")' >/dev/null || fail "the printer is not known by its printer-uuid"
+in_host "$p" av ip addr del 10.77.0.9/24 dev eth0
+in_host "$p" av ip addr add 10.77.0.19/24 dev eth0
+wait_for 20 "A sees the printer's new address" printer_at 10.77.0.19
+second=$(sell scenario-print-2)
+wait_for 40 "the next ticket completed at the printer's new address" printed "$second"
+[ "$(find "$work/spool" -name '*.pwg' | wc -l)" = 2 ] || fail "the printer did not hold exactly the two tickets: $(ls "$work/spool")"
+ok "a printer named by DNS-SD prints each ticket once, and still prints after its address changed"
+
+# 10. A killed booth goes gone after the silence; a booth that stops says goodbye.
 kill -KILL "${pid[b]}"
 gone_b() { device a "$B" | jq -e '.[0].state == "gone"'; }
 wait_for 20 "A marks the killed B gone" gone_b

@@ -235,7 +235,8 @@ pub enum PresetOutput {
 
 /// Service types every node browses for besides its own: printers and web-configurable
 /// devices, the booth's usual neighbours.
-pub const DEFAULT_DEVICE_TYPES: [&str; 3] = ["_ipp._tcp", "_ipps._tcp", "_http._tcp"];
+pub const DEFAULT_DEVICE_TYPES: [&str; 4] =
+    ["_ipp._tcp", "_ipps._tcp", "_pdl-datastream._tcp", "_http._tcp"];
 /// Most service types a manifest may add.
 pub const MAX_EXTRA_DEVICE_TYPES: usize = 16;
 

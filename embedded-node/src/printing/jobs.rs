@@ -332,6 +332,20 @@ impl Jobs {
         Ok(done.rows_affected())
     }
 
+    /// Hands what waits for one printer to another (its fallback): only jobs that never
+    /// reached a printer (`queued`), never one that may have printed or that staff hold.
+    pub async fn hand_over(&self, from: &str, to: &str, now: Timestamp) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE print_jobs SET printer = ?, next_attempt_ms = 0, updated_ms = ? WHERE printer = ? AND state = 'queued'",
+        )
+        .bind(to)
+        .bind(now.as_millisecond())
+        .bind(from)
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Jobs waiting per state for a printer: (queued, held, attention). A job that
     /// needed a person no longer counts once it was reprinted.
     pub async fn waiting(&self, printer: &str) -> Result<(i64, i64, i64), sqlx::Error> {
@@ -412,6 +426,14 @@ mod tests {
         let third = jobs.queue_reprint(&claimed.job_id, None, "lead", now).await.unwrap().unwrap();
         assert_eq!(third.copy, 2);
         assert!(jobs.queue_reprint("nope", None, "lead", now).await.unwrap().is_none());
+
+        // Handed to a fallback: only what never reached a printer moves (the copy that
+        // may have printed stays with its printer), and it goes out at once.
+        assert_eq!(jobs.hand_over("prep", "front", now).await.unwrap(), 2);
+        assert_eq!(jobs.get(&claimed.job_id).await.unwrap().unwrap().printer, "prep");
+        let moved = jobs.claim("front", now).await.unwrap().expect("at once at the fallback");
+        jobs.not_sent(&moved.job_id, "-", now, now).await.unwrap();
+        assert_eq!(jobs.hand_over("front", "prep", now).await.unwrap(), 2, "and back");
 
         // Not sent: back in the queue, not before its retry time.
         let c = jobs.claim("prep", now).await.unwrap().unwrap();

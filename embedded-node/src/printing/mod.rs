@@ -101,6 +101,8 @@ pub struct Printing {
     /// Kept by the workers at each look, for what cannot wait on the database (the
     /// runbooks' triggers, the booth's health).
     attention: Mutex<Attention>,
+    /// Where printers named by DNS-SD are found (`None` when discovery is off).
+    discovery: Option<Arc<crate::discovery::Discovery>>,
 }
 
 /// How many printers need a person, and since when one has.
@@ -120,6 +122,8 @@ const DOWN_LOOK: Duration = Duration::from_secs(2);
 /// crash between an order and its ticket); older ones do not (a printer added in the
 /// middle of the day does not print the morning).
 const CATCH_UP: SignedDuration = SignedDuration::from_mins(2);
+/// A printer down this long hands its waiting jobs to its fallback, if that one can print.
+const FALLBACK_AFTER: SignedDuration = SignedDuration::from_secs(10);
 
 impl Printing {
     pub fn new(
@@ -127,12 +131,14 @@ impl Printing {
         orders: OrderQueue,
         manifest: Arc<LiveManifest>,
         clock: Arc<dyn Clock>,
+        discovery: Option<Arc<crate::discovery::Discovery>>,
     ) -> Printing {
         Printing {
             jobs: Jobs { db },
             orders,
             manifest,
             clock,
+            discovery,
             seen: Mutex::default(),
             wake: Notify::new(),
             receipt_base: Mutex::default(),
@@ -271,6 +277,37 @@ impl Printing {
         a.printers = printers;
     }
 
+    /// Where to reach a printer now: its address, or for one named by DNS-SD the
+    /// address it is announced at at this moment (asked at every look and every job).
+    fn reach(&self, printer: &PrinterSettings) -> Result<PrinterAddress, String> {
+        let PrinterAddress::DnsSd(instance) = &printer.address else {
+            return Ok(printer.address.clone());
+        };
+        let Some(discovery) = &self.discovery else {
+            return Err(format!(
+                "`{instance}` is named by DNS-SD, and discovery is off at this booth: give its uri"
+            ));
+        };
+        let gone_after = discovery.gone_after_ms();
+        let now = self.clock.now().as_millisecond();
+        boothcloud_core::devices::printers::printer_address(
+            instance,
+            discovery.inventory().devices(),
+            now,
+            gone_after,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Whether a printer was looked at and is not down.
+    fn can_print(&self, printer: &str) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(printer)
+            .is_some_and(|s| s.checked && s.down_since.is_none())
+    }
+
     fn note(&self, printer: &str, edit: impl FnOnce(&mut Seen)) {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         edit(seen.entry(printer.to_owned()).or_default());
@@ -405,13 +442,27 @@ async fn work(
         if down.is_some() {
             look(&printing, &printer).await;
         }
-        let still_down = printing
+        let down_since = printing
             .seen
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&name)
-            .and_then(|s| s.down_since)
-            .is_some();
+            .and_then(|s| s.down_since);
+        let still_down = down_since.is_some();
+        // Down for a while: what waits goes to the fallback printer, if that one can print
+        // (it draws each ticket for its own paper).
+        if let (Some(since), Some(fallback)) = (down_since, printer.fallback.as_deref()) {
+            if now.duration_since(since) >= FALLBACK_AFTER && printing.can_print(fallback) {
+                match printing.jobs.hand_over(&name, fallback, now).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::warn!(printer = %name, fallback, jobs = n, "printer down: its jobs go to the fallback printer");
+                        printing.wake.notify_waiters();
+                    }
+                    Err(e) => tracing::error!(error = %e, printer = %name, "cannot hand jobs to the fallback printer"),
+                }
+            }
+        }
         let busy = if still_down {
             false
         } else {
@@ -456,7 +507,10 @@ async fn look(printing: &Printing, printer: &PrinterSettings) {
         .unwrap_or_else(|e| e.into_inner())
         .get(&printer.name)
         .and_then(|s| s.down_since);
-    let (ok, why, identity, paper_out) = probe(printer).await;
+    let (ok, why, identity, paper_out) = match printing.reach(printer) {
+        Ok(address) => probe(&address).await,
+        Err(why) => (false, Some(why), None, false),
+    };
     let now = printing.clock.now();
     let backlog_after = printing.manifest.current().manifest.printing.backlog_after;
     if ok {
@@ -493,8 +547,8 @@ async fn look(printing: &Printing, printer: &PrinterSettings) {
 
 /// Whether the printer can print now, why not, its identity, and whether it is out of
 /// paper.
-async fn probe(printer: &PrinterSettings) -> (bool, Option<String>, Option<String>, bool) {
-    match &printer.address {
+async fn probe(address: &PrinterAddress) -> (bool, Option<String>, Option<String>, bool) {
+    match address {
         PrinterAddress::Socket { host, port } => match socket::check(&socket_addr(host, *port)).await {
             Ok(socket::Status::Ready | socket::Status::Silent) => (true, None, None, false),
             Ok(socket::Status::Cannot(why)) => {
@@ -514,7 +568,8 @@ async fn probe(printer: &PrinterSettings) -> (bool, Option<String>, Option<Strin
             },
             Err(e) => (false, Some(e.to_string()), None, false),
         },
-        PrinterAddress::DnsSd(name) => (false, Some(format!("`{name}` is found over DNS-SD, which this booth does not resolve for printing yet: give its uri")), None, false),
+        // `Printing::reach` resolves these first.
+        PrinterAddress::DnsSd(name) => (false, Some(format!("`{name}` was not resolved")), None, false),
     }
 }
 
@@ -531,7 +586,11 @@ async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) ->
         Ok(t) => t,
         Err(e) => return Outcome::Unsure(format!("cannot make the ticket: {e}")),
     };
-    match &printer.address {
+    let address = match printing.reach(printer) {
+        Ok(a) => a,
+        Err(why) => return Outcome::NotSent(why),
+    };
+    match &address {
         PrinterAddress::Socket { host, port } => {
             let bytes = match ticket.escpos(printer.paper) {
                 Ok(b) => b,
@@ -567,9 +626,8 @@ async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) ->
                 Err(e) => Outcome::NotSent(e.to_string()),
             }
         }
-        PrinterAddress::DnsSd(name) => {
-            Outcome::NotSent(format!("`{name}` cannot be resolved for printing yet"))
-        }
+        // `Printing::reach` resolves these first.
+        PrinterAddress::DnsSd(name) => Outcome::NotSent(format!("`{name}` was not resolved")),
     }
 }
 
