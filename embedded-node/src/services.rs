@@ -323,6 +323,7 @@ impl Services {
             manifest.clone(),
             clock.clone(),
             discovery.clone(),
+            peers.clone(),
         ));
         let targets = controls::Targets {
             peers: peers.clone(),

@@ -527,3 +527,86 @@ async fn a_printer_unplugged_hands_its_tickets_to_its_fallback_which_prints_each
     assert!(prep.jobs().is_empty(), "printed once, at the fallback");
     assert_eq!(front.jobs().len(), 1);
 }
+
+#[tokio::test]
+async fn a_printer_down_hands_its_tickets_to_a_paired_booths_printer_which_prints_each_once() {
+    // Booth B, with a prep printer that works.
+    let theirs = FakePrinter::start().await;
+    let dir_b = tempfile::tempdir().unwrap();
+    let b = booth(
+        dir_b.path(),
+        &format!(
+            "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\n",
+            theirs.port
+        ),
+    );
+    // Booth A, paired with B by the manifest; its own prep printer is unplugged.
+    let ours = FakePrinter::start().await;
+    ours.script.lock().unwrap().unplugged = true;
+    let dir_a = tempfile::tempdir().unwrap();
+    let path = demo_manifest_in(dir_a.path());
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "peers = []",
+        &format!(
+            "peers = [{{ name = \"Stand B\", url = \"{}/\", ca = \"{}\" }}]",
+            b.url,
+            boothcloud_tests::test_ca().fingerprint
+        ),
+    );
+    std::fs::write(
+        &path,
+        format!(
+            "{text}\n[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\nfallback = \"prep@Stand B\"\n",
+            ours.port
+        ),
+    )
+    .unwrap();
+    let a = TestNode::start_with(Options { manifest: Some(path), ..Options::default() });
+
+    let (id, number) = order(&a, "peer-fallback-1").await;
+    let job =
+        until("the ticket printed at the paired booth", Duration::from_secs(40), async || {
+            jobs_of(&a, &id).await.into_iter().find(|j| j["state"] == "sent")
+        })
+        .await;
+    assert_eq!(job["forwarded_to"], "prep@Stand B", "{job}");
+    assert_eq!(job["printer"], "prep");
+    let printed = theirs.jobs();
+    assert_eq!(printed.len(), 1);
+    assert!(contains(&printed[0], b"PICKUP TICKET") && contains(&printed[0], number.as_bytes()));
+    assert!(contains(&printed[0], b"FOR "), "it says whose ticket it is");
+    // B lists it on its own printer, under A's order.
+    let at_b = until("B lists the job", Duration::from_secs(5), async || {
+        let p = ops(&b, "/api/v1/ops/printers").await;
+        (p[0]["name"] == "prep").then_some(p)
+    })
+    .await;
+    assert_eq!(at_b[0]["queued"], 0, "{at_b}");
+
+    // A second order while A's printer is still down goes the same way, once.
+    let (id2, number2) = order(&a, "peer-fallback-2").await;
+    until("the second ticket printed at the paired booth", Duration::from_secs(20), async || {
+        jobs_of(&a, &id2).await.into_iter().find(|j| j["state"] == "sent")
+    })
+    .await;
+    assert_eq!(theirs.jobs().len(), 2);
+    assert!(contains(&theirs.jobs()[1], number2.as_bytes()));
+
+    // A's printer back: nothing that printed at B comes out again at A.
+    ours.script.lock().unwrap().unplugged = false;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(ours.jobs().is_empty(), "printed once, at the paired booth");
+    assert_eq!(theirs.jobs().len(), 2);
+
+    // A paired booth's job cannot be read or made without the pairing key.
+    let unsigned = TestNode::client()
+        .post(format!("{}/api/v1/peer/print-jobs", b.url))
+        .json(
+            &json!({"order_id": "x", "kind": "ticket", "copy": 0, "printer": "prep", "ticket": {}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    assert_eq!(theirs.jobs().len(), 2);
+}

@@ -17,7 +17,9 @@ const PRINTABLE: [&str; 2] = ["_ipp._tcp", "_pdl-datastream._tcp"];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
-    #[error("`{0}` is not announced on this network now (no printer of that name answers over mDNS)")]
+    #[error(
+        "`{0}` is not announced on this network now (no printer of that name answers over mDNS)"
+    )]
     NotFound(String),
     #[error("`{0}` is announced only over IPPS, which this booth does not print to yet: give its ipp:// address")]
     OnlyIpps(String),
@@ -84,7 +86,15 @@ mod tests {
 
     const GONE: i64 = 20_000;
 
-    fn announce(inv: &mut Inventory, name: &str, ty: &str, ip: &str, port: u16, rp: Option<&str>, at: i64) {
+    fn announce(
+        inv: &mut Inventory,
+        name: &str,
+        ty: &str,
+        ip: &str,
+        port: u16,
+        rp: Option<&str>,
+        at: i64,
+    ) {
         let mut txt = vec![("ty".to_owned(), "Receipt printer".to_owned())];
         if let Some(rp) = rp {
             txt.push(("rp".into(), rp.into()));
@@ -114,7 +124,10 @@ mod tests {
     #[test]
     fn instance_names_read_with_or_without_their_type() {
         assert_eq!(split_instance("Receipts._ipp._tcp"), ("Receipts", Some("_ipp._tcp")));
-        assert_eq!(split_instance("Prep table._pdl-datastream._tcp.local."), ("Prep table", Some("_pdl-datastream._tcp")));
+        assert_eq!(
+            split_instance("Prep table._pdl-datastream._tcp.local."),
+            ("Prep table", Some("_pdl-datastream._tcp"))
+        );
         assert_eq!(split_instance(" Label maker "), ("Label maker", None));
     }
 
@@ -125,10 +138,19 @@ mod tests {
         assert_eq!(find(&inv, "Prep table._ipp._tcp", 10).unwrap(), "ipp://10.0.0.7:631/ipp/print");
         // The venue's DHCP gave it another address: the next job goes there.
         announce(&mut inv, "Prep table", "_ipp._tcp", "10.0.0.42", 631, Some("ipp/print"), 5_000);
-        assert_eq!(find(&inv, "prep TABLE._ipp._tcp", 5_010).unwrap(), "ipp://10.0.0.42:631/ipp/print");
+        assert_eq!(
+            find(&inv, "prep TABLE._ipp._tcp", 5_010).unwrap(),
+            "ipp://10.0.0.42:631/ipp/print"
+        );
         // A name that is not announced, or no longer, is said so.
-        assert_eq!(find(&inv, "Bar._ipp._tcp", 5_010), Err(LookupError::NotFound("Bar._ipp._tcp".into())));
-        assert!(matches!(find(&inv, "Prep table._ipp._tcp", 5_000 + GONE + 1), Err(LookupError::NotFound(_))));
+        assert_eq!(
+            find(&inv, "Bar._ipp._tcp", 5_010),
+            Err(LookupError::NotFound("Bar._ipp._tcp".into()))
+        );
+        assert!(matches!(
+            find(&inv, "Prep table._ipp._tcp", 5_000 + GONE + 1),
+            Err(LookupError::NotFound(_))
+        ));
     }
 
     #[test]

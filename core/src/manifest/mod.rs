@@ -22,7 +22,7 @@ use crate::money::{Currency, Minor};
 
 pub use controls::{DegradeLevel, Runbook, RunbookStep, Sheddable, TranscodeMode, Trigger};
 pub use parse::parse;
-pub use printing::{Paper, PrinterAddress, PrinterRole, PrinterSettings, Printing};
+pub use printing::{Fallback, Paper, PrinterAddress, PrinterRole, PrinterSettings, Printing};
 pub use selling::{KioskOffline, PaymentMethod, Selling, ShopSettings};
 
 /// The demo manifest compiled into the binary: a believable winter-market booth.

@@ -100,7 +100,42 @@ pub struct PrinterSettings {
     pub role: PrinterRole,
     pub paper: Paper,
     /// The printer that takes this one's jobs when it cannot print.
-    pub fallback: Option<String>,
+    pub fallback: Option<Fallback>,
+}
+
+/// Where a printer's jobs go while it cannot print: another printer of this booth
+/// (`fallback = "front"`), or a printer of a paired booth reached over the signed peer
+/// API (`fallback = "prep@Hall B"`: its printer `prep`, the booth named `Hall B`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fallback {
+    Printer(String),
+    Peer { printer: String, booth: String },
+}
+
+impl Fallback {
+    /// `printer` or `printer@booth`; `None` when either side is empty.
+    pub fn parse(text: &str) -> Option<Fallback> {
+        let text = text.trim();
+        match text.split_once('@') {
+            None if !text.is_empty() => Some(Fallback::Printer(text.to_owned())),
+            Some((printer, booth)) => {
+                let (printer, booth) = (printer.trim(), booth.trim());
+                (!printer.is_empty() && !booth.is_empty() && !booth.contains('@')).then(|| {
+                    Fallback::Peer { printer: printer.to_owned(), booth: booth.to_owned() }
+                })
+            }
+            None => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fallback::Printer(p) => f.write_str(p),
+            Fallback::Peer { printer, booth } => write!(f, "{printer}@{booth}"),
+        }
+    }
 }
 
 /// Most printers a booth may list.
@@ -169,6 +204,8 @@ pub(super) fn check_printing(
         c.at(printers[MAX_PRINTERS].name.span(), format!("at most {MAX_PRINTERS} printers"));
     }
     let mut out: Vec<PrinterSettings> = Vec::new();
+    // Where each kept printer's fallback was written (printers with mistakes are not kept).
+    let mut fallback_spans = Vec::new();
     for p in printers.iter().take(MAX_PRINTERS) {
         let name = c.ident(&p.name, "printers.name");
         if out.iter().any(|o| o.name == name) {
@@ -213,17 +250,31 @@ pub(super) fn check_printing(
             None => Paper::Roll80,
         };
         if let Some(address) = address {
+            fallback_spans.push(p.fallback.as_ref().map(Spanned::span));
             out.push(PrinterSettings {
                 name,
                 address,
                 role,
                 paper,
-                fallback: p.fallback.as_ref().map(|f| f.get_ref().clone()),
+                fallback: p.fallback.as_ref().and_then(|f| {
+                    let parsed = Fallback::parse(f.get_ref());
+                    if parsed.is_none() || f.get_ref().len() > 255 {
+                        c.at(
+                            f.span(),
+                            format!(
+                                "printers.fallback `{}` must name a printer here (front) or a paired booth's (prep@Hall B)",
+                                f.get_ref()
+                            ),
+                        );
+                    }
+                    parsed
+                }),
             });
         }
     }
-    for (p, raw) in out.iter().zip(printers) {
-        if let (Some(f), Some(span)) = (&p.fallback, raw.fallback.as_ref().map(Spanned::span)) {
+    for (p, span) in out.iter().zip(fallback_spans) {
+        let Some(span) = span else { continue };
+        if let Some(Fallback::Printer(f)) = &p.fallback {
             if f == &p.name {
                 c.at(span, format!("printer `{}` cannot be its own fallback", p.name));
             } else if !out.iter().any(|o| &o.name == f) {
@@ -296,7 +347,7 @@ mod tests {
     fn printers_are_named_placed_and_given_a_role() {
         let text = format!(
             "{EVENT}\n[[printers]]\nname = \"prep\"\nuri = \"socket://10.0.0.9:9100\"\nrole = \"tickets\"\npaper = \"58mm\"\nfallback = \"front\"\n\n\
-             [[printers]]\nname = \"front\"\nuri = \"ipp://10.0.0.8:631/ipp/print\"\nrole = \"receipts\"\n\n\
+             [[printers]]\nname = \"front\"\nuri = \"ipp://10.0.0.8:631/ipp/print\"\nrole = \"receipts\"\nfallback = \"till@Hall B\"\n\n\
              [[printers]]\nname = \"labels\"\ndns_sd = \"Label maker._ipp._tcp\"\nrole = \"labels\"\n\n[printing]\nbacklog_after = \"5m\"\n"
         );
         let p = parse(&text).expect("valid").printing;
@@ -304,9 +355,14 @@ mod tests {
         let prep = p.printer("prep").unwrap();
         assert_eq!(prep.address, PrinterAddress::Socket { host: "10.0.0.9".into(), port: 9100 });
         assert_eq!(
-            (prep.role, prep.paper, prep.fallback.as_deref()),
-            (PrinterRole::Tickets, Paper::Roll58, Some("front"))
+            (prep.role, prep.paper, prep.fallback.clone()),
+            (PrinterRole::Tickets, Paper::Roll58, Some(Fallback::Printer("front".into())))
         );
+        assert_eq!(
+            p.printer("front").unwrap().fallback,
+            Some(Fallback::Peer { printer: "till".into(), booth: "Hall B".into() })
+        );
+        assert_eq!(Fallback::parse(" till @ Hall B ").unwrap().to_string(), "till@Hall B");
         assert!(
             matches!(&p.printer("front").unwrap().address, PrinterAddress::Ipp(u) if u.port() == Some(631))
         );
@@ -322,7 +378,10 @@ mod tests {
         let text = format!(
             "{EVENT}\n[[printers]]\nname = \"a\"\nuri = \"http://x/\"\nrole = \"menus\"\nfallback = \"a\"\n\n\
              [[printers]]\nname = \"b\"\nrole = \"tickets\"\nfallback = \"nowhere\"\n\n\
-             [[printers]]\nname = \"c\"\nuri = \"socket://10.0.0.1\"\nrole = \"tickets\"\npaper = \"A4\"\n"
+             [[printers]]\nname = \"c\"\nuri = \"socket://10.0.0.1\"\nrole = \"tickets\"\npaper = \"A4\"\n\n\
+             [[printers]]\nname = \"d\"\nuri = \"socket://10.0.0.2:9100\"\nrole = \"tickets\"\nfallback = \"@Hall B\"\n\n\
+             [[printers]]\nname = \"e\"\nuri = \"socket://10.0.0.3:9100\"\nrole = \"tickets\"\nfallback = \"e\"\n\n\
+             [[printers]]\nname = \"f\"\nuri = \"socket://10.0.0.4:9100\"\nrole = \"tickets\"\nfallback = \"nowhere\"\n"
         );
         let problems: Vec<String> =
             parse(&text).expect_err("invalid").0.iter().map(|p| p.message.clone()).collect();
@@ -333,6 +392,9 @@ mod tests {
             "printer `b` needs exactly one of uri and dns_sd",
             "printers.uri `socket://10.0.0.1` must be",
             "printers.paper `A4`",
+            "printers.fallback `@Hall B` must name a printer here (front) or a paired booth's (prep@Hall B)",
+            "printer `e` cannot be its own fallback",
+            "printers.fallback names `nowhere`, which is not a printer here",
         ] {
             assert!(problems.contains(said), "{said} missing from: {problems}");
         }

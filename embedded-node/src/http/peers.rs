@@ -107,7 +107,7 @@ impl FromRequest<Services> for SignedPeer {
 }
 
 /// A JSON answer to a signed request, with its proof.
-fn proven<T: Serialize>(
+pub(super) fn proven<T: Serialize>(
     state: &Services,
     sig: &Signature,
     value: &T,

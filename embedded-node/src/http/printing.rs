@@ -1,6 +1,7 @@
 //! Printing over HTTP: the printers and their state (the lead), an order's print jobs,
 //! a reprint, a receipt a customer asked for, and releasing what a printer held after an
-//! outage (staff at the counter, or the lead).
+//! outage (staff at the counter, or the lead); and, for paired booths, taking a job of
+//! theirs onto a printer here and saying where it is (signed, with proofs).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -10,7 +11,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::Operator;
+use super::peers::{proven, SignedPeer};
 use super::selling::CounterHand;
+use crate::printing::peer::{ForwardAnswer, ForwardRequest};
 use crate::printing::{PrintError, PrintJob, PrinterView};
 use crate::services::Services;
 
@@ -22,6 +25,8 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(receipt))
         .routes(routes!(label))
         .routes(routes!(release))
+        .routes(routes!(take_forwarded))
+        .routes(routes!(forwarded_job))
 }
 
 impl From<PrintError> for ApiError {
@@ -32,6 +37,12 @@ impl From<PrintError> for ApiError {
             }
             PrintError::NoPrinterFor(_) => {
                 ApiError::new(StatusCode::CONFLICT, "no_printer", e.to_string())
+            }
+            PrintError::CannotPrint(..) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "printer_unavailable", e.to_string())
+            }
+            PrintError::BadTicket(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_print_job", e.to_string())
             }
             PrintError::Database(d) => ApiError::internal(d),
         }
@@ -130,4 +141,46 @@ async fn release(
     let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
     state.audit.record(hand.who(), "print held jobs", Some(name), None, result).await;
     Ok(Json(done?))
+}
+
+/// A paired booth's job for a printer here (that booth's printer is down and names this
+/// one as its fallback, `printer@booth`). Taken once per (booth, order, kind, copy): sent
+/// again, it answers the job it already is. Refused with 503 while the printer here
+/// cannot print (the asking booth keeps its job). Signed; answers with a proof.
+#[utoipa::path(post, path = "/api/v1/peer/print-jobs", tag = "peers", request_body = ForwardRequest,
+    params(("x-boothcloud-signature" = String, Header, description = "v1 from=… to=… ts=… nonce=… mac=…")),
+    responses((status = 200, body = ForwardAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "no printer of that name here", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "the job or its ticket cannot be read or is out of bounds", body = ErrorBody),
+        (status = 503, description = "the printer cannot print now", body = ErrorBody)))]
+async fn take_forwarded(
+    State(state): State<Services>,
+    signed: SignedPeer,
+) -> Result<axum::response::Response, ApiError> {
+    let req: ForwardRequest = serde_json::from_slice(&signed.body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_print_job",
+            format!("the print job could not be read: {e}"),
+        )
+    })?;
+    let answer = state.printing.take_forwarded(&signed.sig.from, &req).await?;
+    tracing::info!(from = %signed.sig.from, printer = %req.printer, job = %answer.job_id, "took a paired booth's print job");
+    proven(&state, &signed.sig, &answer)
+}
+
+/// Where a job this booth took from the asking booth is. Only that booth's own jobs.
+/// Signed; answers with a proof.
+#[utoipa::path(get, path = "/api/v1/peer/print-jobs/{id}", tag = "peers",
+    params(("id" = String, Path), ("x-boothcloud-signature" = String, Header, description = "v1 from=… to=… ts=… nonce=… mac=…")),
+    responses((status = 200, body = ForwardAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "no such job of the asking booth's here", body = ErrorBody)))]
+async fn forwarded_job(
+    State(state): State<Services>,
+    Path(id): Path<String>,
+    signed: SignedPeer,
+) -> Result<axum::response::Response, ApiError> {
+    let answer = state.printing.forwarded_job(&signed.sig.from, &id).await?;
+    proven(&state, &signed.sig, &answer)
 }

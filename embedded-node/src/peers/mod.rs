@@ -863,6 +863,31 @@ impl Peers {
         out
     }
 
+    /// A paired, reachable booth by the name it goes by (case aside), with its id
+    /// (a manifest peer is asked who it is on first use): where a printer's fallback
+    /// `printer@booth` prints.
+    pub async fn booth_named(&self, name: &str) -> Option<MeshPeer> {
+        // A manifest peer by the name the manifest gives it (the fleet lists it by its own).
+        let listed = self
+            .manifest
+            .current()
+            .manifest
+            .pairing
+            .peers
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(|p| (p.name.clone(), p.url.clone()));
+        if let Some((name, url)) = listed {
+            let hello = self.identify(&url).await?;
+            return (!self.is_unpaired(&hello.id)).then_some(MeshPeer {
+                id: Some(hello.id),
+                name,
+                url,
+            });
+        }
+        self.mesh().into_iter().find(|p| p.id.is_some() && p.name.eq_ignore_ascii_case(name))
+    }
+
     /// Checks one booth: decides from what it advertises whether to ask at all, then
     /// asks for its status with a signed request and checks the answer's proof.
     async fn check(&self, t: &Candidate) -> Booth {

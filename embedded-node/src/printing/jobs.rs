@@ -6,11 +6,11 @@
 //! (its bytes may have reached the printer) waits for a person.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{Row, SqlitePool};
 
 /// What a job prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// The pickup ticket for the prep table.
@@ -39,7 +39,7 @@ impl JobKind {
 }
 
 /// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Queued,
@@ -52,6 +52,9 @@ pub enum JobState {
     Held,
     /// A person must look: it may have printed, or it failed too often.
     Attention,
+    /// Handed to a paired booth's printer (`forwarded_to`), which has not said yet that
+    /// it printed.
+    Forwarded,
 }
 
 impl JobState {
@@ -63,16 +66,18 @@ impl JobState {
             JobState::Confirmed => "confirmed",
             JobState::Held => "held",
             JobState::Attention => "attention",
+            JobState::Forwarded => "forwarded",
         }
     }
 
-    fn parse(text: &str) -> JobState {
+    pub fn parse(text: &str) -> JobState {
         match text {
             "sending" => JobState::Sending,
             "sent" => JobState::Sent,
             "confirmed" => JobState::Confirmed,
             "held" => JobState::Held,
             "attention" => JobState::Attention,
+            "forwarded" => JobState::Forwarded,
             _ => JobState::Queued,
         }
     }
@@ -97,9 +102,11 @@ pub struct PrintJob {
     pub created_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub done_at: Option<Timestamp>,
+    /// The paired booth's printer it was handed to (`prep@Hall B`), if it was.
+    pub forwarded_to: Option<String>,
 }
 
-const COLUMNS: &str = "job_id, order_id, kind, copy, reprint_of, printer, state, attempts, last_error, created_ms, done_ms";
+const COLUMNS: &str = "job_id, order_id, kind, copy, reprint_of, printer, state, attempts, last_error, created_ms, done_ms, forwarded_to";
 
 fn job(r: &sqlx::sqlite::SqliteRow) -> PrintJob {
     let ms = |v: i64| Timestamp::from_millisecond(v).unwrap_or_default();
@@ -115,7 +122,24 @@ fn job(r: &sqlx::sqlite::SqliteRow) -> PrintJob {
         last_error: r.get(8),
         created_at: ms(r.get(9)),
         done_at: r.get::<Option<i64>, _>(10).map(ms),
+        forwarded_to: r.get(11),
     }
+}
+
+/// A job handed to a paired booth, as its worker follows it.
+#[derive(Debug, Clone)]
+pub struct Forwarded {
+    pub job_id: String,
+    /// The job it became at the other booth (`None`: the answer was lost; ask again).
+    pub remote_job: Option<String>,
+}
+
+/// A job of a paired booth's, as that booth follows it here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignJob {
+    pub job_id: String,
+    pub state: JobState,
+    pub last_error: Option<String>,
 }
 
 #[derive(Clone)]
@@ -158,12 +182,14 @@ impl Jobs {
         now: Timestamp,
     ) -> Result<Option<PrintJob>, sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        let original: Option<(String, String, String)> =
-            sqlx::query_as("SELECT order_id, kind, printer FROM print_jobs WHERE job_id = ?")
-                .bind(job_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((order_id, kind, on)) = original else { return Ok(None) };
+        type Original = (String, String, String, Option<String>, Option<String>);
+        let original: Option<Original> = sqlx::query_as(
+            "SELECT order_id, kind, printer, ticket, from_booth FROM print_jobs WHERE job_id = ?",
+        )
+        .bind(job_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((order_id, kind, on, ticket, from_booth)) = original else { return Ok(None) };
         let copy: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(copy), 0) + 1 FROM print_jobs WHERE order_id = ? AND kind = ?",
         )
@@ -173,8 +199,8 @@ impl Jobs {
         .await?;
         let id = uuid::Uuid::now_v7().to_string();
         sqlx::query(
-            "INSERT INTO print_jobs (job_id, order_id, kind, copy, reprint_of, printer, asked_by, created_ms, updated_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO print_jobs (job_id, order_id, kind, copy, reprint_of, printer, asked_by, created_ms, updated_ms, ticket, from_booth) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(&order_id)
@@ -185,6 +211,8 @@ impl Jobs {
         .bind(who)
         .bind(now.as_millisecond())
         .bind(now.as_millisecond())
+        .bind(ticket)
+        .bind(from_booth)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -260,10 +288,23 @@ impl Jobs {
         retry_at: Timestamp,
         now: Timestamp,
     ) -> Result<(), sqlx::Error> {
+        self.requeue(job_id, why, retry_at, now, 0).await
+    }
+
+    /// Back to `queued` from a claim, with `uncount` attempts taken back.
+    async fn requeue(
+        &self,
+        job_id: &str,
+        why: &str,
+        retry_at: Timestamp,
+        now: Timestamp,
+        uncount: i64,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE print_jobs SET state = 'queued', last_error = ?, next_attempt_ms = ?, updated_ms = ? \
-             WHERE job_id = ? AND state = 'sending'",
+            "UPDATE print_jobs SET state = 'queued', attempts = MAX(attempts - ?, 0), last_error = ?, \
+             next_attempt_ms = ?, updated_ms = ? WHERE job_id = ? AND state = 'sending'",
         )
+        .bind(uncount)
         .bind(why)
         .bind(retry_at.as_millisecond())
         .bind(now.as_millisecond())
@@ -332,9 +373,190 @@ impl Jobs {
         Ok(done.rows_affected())
     }
 
+    /// A claimed job given back untouched (the paired booth's printer could not take it
+    /// now): queued again, the attempt not counted, tried at `retry_at`.
+    pub async fn unclaim(
+        &self,
+        job_id: &str,
+        why: &str,
+        retry_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        self.requeue(job_id, why, retry_at, now, 1).await
+    }
+
+    /// A claimed job handed to a paired booth's printer `to`: taken there as its job
+    /// `remote_job`, or `None` when the request may have arrived but the answer did not
+    /// (it is asked again, and the other booth answers the job it already is).
+    pub async fn forwarded(
+        &self,
+        job_id: &str,
+        to: &str,
+        remote_job: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE print_jobs SET state = 'forwarded', forwarded_to = ?, remote_job = COALESCE(?, remote_job), \
+             last_error = NULL, updated_ms = ? WHERE job_id = ? AND state IN ('sending', 'forwarded')",
+        )
+        .bind(to)
+        .bind(remote_job)
+        .bind(now.as_millisecond())
+        .bind(job_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// A printer's jobs handed to a paired booth and not yet known to have printed,
+    /// oldest first; at most `limit`.
+    pub async fn following(
+        &self,
+        printer: &str,
+        limit: i64,
+    ) -> Result<Vec<Forwarded>, sqlx::Error> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT job_id, remote_job FROM print_jobs WHERE printer = ? AND state = 'forwarded' \
+             ORDER BY created_ms LIMIT ?",
+        )
+        .bind(printer)
+        .bind(limit)
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows.into_iter().map(|(job_id, remote_job)| Forwarded { job_id, remote_job }).collect())
+    }
+
+    /// What the paired booth said of a forwarded job: printed (`sent`/`confirmed`) or
+    /// needing a person there (`attention`, with its words). Other states change nothing.
+    pub async fn settle_forwarded(
+        &self,
+        job_id: &str,
+        state: JobState,
+        why: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        let done = matches!(state, JobState::Sent | JobState::Confirmed);
+        if !done && state != JobState::Attention {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE print_jobs SET state = ?, last_error = ?, updated_ms = ?, done_ms = ? \
+             WHERE job_id = ? AND state = 'forwarded'",
+        )
+        .bind(state.as_str())
+        .bind(why)
+        .bind(now.as_millisecond())
+        .bind(done.then_some(now.as_millisecond()))
+        .bind(job_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a paired booth's job for one of this booth's printers, once: the same
+    /// (booth, order, kind, copy) sent again answers the job it already is. `ticket` is
+    /// the ticket as that booth drew it (JSON).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn queue_foreign(
+        &self,
+        from_booth: &str,
+        order_id: &str,
+        kind: JobKind,
+        copy: i64,
+        printer: &str,
+        ticket: &str,
+        now: Timestamp,
+    ) -> Result<ForeignJob, sqlx::Error> {
+        // Its order is that booth's: kept apart from this booth's own orders.
+        let order = format!("{from_booth}/{order_id}");
+        sqlx::query(
+            "INSERT INTO print_jobs (job_id, order_id, kind, copy, printer, ticket, from_booth, created_ms, updated_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id, kind, copy) DO NOTHING",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&order)
+        .bind(kind.as_str())
+        .bind(copy)
+        .bind(printer)
+        .bind(ticket)
+        .bind(from_booth)
+        .bind(now.as_millisecond())
+        .bind(now.as_millisecond())
+        .execute(&self.db)
+        .await?;
+        let (job_id, state, last_error): (String, String, Option<String>) = sqlx::query_as(
+            "SELECT job_id, state, last_error FROM print_jobs WHERE order_id = ? AND kind = ? AND copy = ?",
+        )
+        .bind(&order)
+        .bind(kind.as_str())
+        .bind(copy)
+        .fetch_one(&self.db)
+        .await?;
+        Ok(ForeignJob { job_id, state: JobState::parse(&state), last_error })
+    }
+
+    /// A paired booth's job already taken here, by its identity there.
+    pub async fn find_foreign(
+        &self,
+        from_booth: &str,
+        order_id: &str,
+        kind: JobKind,
+        copy: i64,
+    ) -> Result<Option<ForeignJob>, sqlx::Error> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT job_id, state, last_error FROM print_jobs WHERE order_id = ? AND kind = ? AND copy = ? AND from_booth = ?",
+        )
+        .bind(format!("{from_booth}/{order_id}"))
+        .bind(kind.as_str())
+        .bind(copy)
+        .bind(from_booth)
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(row.map(|(job_id, state, last_error)| ForeignJob {
+            job_id,
+            state: JobState::parse(&state),
+            last_error,
+        }))
+    }
+
+    /// A job a paired booth handed here, as that booth may see it (only its own).
+    pub async fn foreign(
+        &self,
+        job_id: &str,
+        from_booth: &str,
+    ) -> Result<Option<ForeignJob>, sqlx::Error> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT job_id, state, last_error FROM print_jobs WHERE job_id = ? AND from_booth = ?",
+        )
+        .bind(job_id)
+        .bind(from_booth)
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(row.map(|(job_id, state, last_error)| ForeignJob {
+            job_id,
+            state: JobState::parse(&state),
+            last_error,
+        }))
+    }
+
+    /// The ticket a paired booth drew for one of its jobs here (`None` for this booth's
+    /// own jobs, drawn from its orders).
+    pub async fn foreign_ticket(&self, job_id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT ticket FROM print_jobs WHERE job_id = ?")
+            .bind(job_id)
+            .fetch_optional(&self.db)
+            .await
+            .map(Option::flatten)
+    }
+
     /// Hands what waits for one printer to another (its fallback): only jobs that never
     /// reached a printer (`queued`), never one that may have printed or that staff hold.
-    pub async fn hand_over(&self, from: &str, to: &str, now: Timestamp) -> Result<u64, sqlx::Error> {
+    pub async fn hand_over(
+        &self,
+        from: &str,
+        to: &str,
+        now: Timestamp,
+    ) -> Result<u64, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE print_jobs SET printer = ?, next_attempt_ms = 0, updated_ms = ? WHERE printer = ? AND state = 'queued'",
         )
@@ -386,6 +608,63 @@ impl Jobs {
 mod tests {
     use super::*;
     use crate::testing::TestBooth;
+
+    #[tokio::test]
+    async fn a_paired_booths_job_is_taken_once_and_a_forwarded_job_is_followed_to_printed() {
+        let booth = TestBooth::demo().await;
+        let jobs = Jobs { db: booth.services.db.clone() };
+        let now = booth.services.clock.now();
+        // The booth that prints: one job per (booth, order, kind, copy), seen only by
+        // the booth that sent it.
+        let first = jobs
+            .queue_foreign("booth-a", "o1", JobKind::Ticket, 0, "prep", "{}", now)
+            .await
+            .unwrap();
+        let again = jobs
+            .queue_foreign("booth-a", "o1", JobKind::Ticket, 0, "prep", "{}", now)
+            .await
+            .unwrap();
+        assert_eq!(first, again, "sent again, the same job");
+        let other = jobs
+            .queue_foreign("booth-c", "o1", JobKind::Ticket, 0, "prep", "{}", now)
+            .await
+            .unwrap();
+        assert_ne!(other.job_id, first.job_id, "another booth's order of the same id is its own");
+        assert_eq!(jobs.foreign(&first.job_id, "booth-a").await.unwrap(), Some(first.clone()));
+        assert_eq!(jobs.foreign(&first.job_id, "booth-c").await.unwrap(), None);
+        assert_eq!(
+            jobs.find_foreign("booth-a", "o1", JobKind::Ticket, 0).await.unwrap().map(|j| j.job_id),
+            Some(first.job_id.clone())
+        );
+        assert_eq!(jobs.foreign_ticket(&first.job_id).await.unwrap().as_deref(), Some("{}"));
+        let reprint = jobs.queue_reprint(&first.job_id, None, "lead", now).await.unwrap().unwrap();
+        assert_eq!(jobs.foreign_ticket(&reprint.job_id).await.unwrap().as_deref(), Some("{}"));
+
+        // The booth that sold: a claim given back uncounted, then handed on and followed.
+        let sold = booth.sell(&[("TOTE", 1)], crate::orders::PaymentMethod::Card, "fw-1").await;
+        let order = sold["order_id"].as_str().unwrap().to_owned();
+        assert!(jobs.queue_original(&order, JobKind::Ticket, "till", now).await.unwrap());
+        let claimed = jobs.claim("till", now).await.unwrap().unwrap();
+        jobs.unclaim(&claimed.job_id, "Hall B: printer busy", now, now).await.unwrap();
+        let back = jobs.get(&claimed.job_id).await.unwrap().unwrap();
+        assert_eq!((back.state, back.attempts), (JobState::Queued, 0));
+        let claimed = jobs.claim("till", now).await.unwrap().unwrap();
+        jobs.forwarded(&claimed.job_id, "prep@Hall B", None, now).await.unwrap();
+        let following = jobs.following("till", 10).await.unwrap();
+        assert_eq!((following.len(), following[0].remote_job.as_deref()), (1, None));
+        jobs.forwarded(&claimed.job_id, "prep@Hall B", Some("r-1"), now).await.unwrap();
+        assert_eq!(jobs.following("till", 10).await.unwrap()[0].remote_job.as_deref(), Some("r-1"));
+        jobs.settle_forwarded(&claimed.job_id, JobState::Queued, None, now).await.unwrap();
+        assert_eq!(jobs.get(&claimed.job_id).await.unwrap().unwrap().state, JobState::Forwarded);
+        jobs.settle_forwarded(&claimed.job_id, JobState::Sent, None, now).await.unwrap();
+        let done = jobs.get(&claimed.job_id).await.unwrap().unwrap();
+        assert_eq!(
+            (done.state, done.forwarded_to.as_deref()),
+            (JobState::Sent, Some("prep@Hall B"))
+        );
+        assert!(jobs.following("till", 10).await.unwrap().is_empty());
+        assert!(jobs.claim("till", now).await.unwrap().is_none(), "never back at its own printer");
+    }
 
     #[tokio::test]
     async fn a_job_is_claimed_once_and_one_that_may_have_printed_waits_for_a_person() {

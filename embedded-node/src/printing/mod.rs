@@ -17,6 +17,7 @@
 
 pub mod ipp;
 pub mod jobs;
+pub mod peer;
 pub mod socket;
 pub mod ticket;
 
@@ -25,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use boothcloud_core::clock::Clock;
-use boothcloud_core::manifest::{PrinterAddress, PrinterRole, PrinterSettings};
+use boothcloud_core::manifest::{Fallback, PrinterAddress, PrinterRole, PrinterSettings};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
@@ -45,6 +46,10 @@ pub enum PrintError {
     NoPrinterFor(&'static str),
     #[error("no such order")]
     UnknownOrder,
+    #[error("printer `{0}` cannot print now: {1}")]
+    CannotPrint(String, String),
+    #[error("the ticket cannot be printed: {0}")]
+    BadTicket(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -103,6 +108,10 @@ pub struct Printing {
     attention: Mutex<Attention>,
     /// Where printers named by DNS-SD are found (`None` when discovery is off).
     discovery: Option<Arc<crate::discovery::Discovery>>,
+    /// The paired booths a printer's fallback may print at, and the client that asks
+    /// them (their pinned CAs).
+    peers: Arc<crate::peers::Peers>,
+    http: reqwest::Client,
 }
 
 /// How many printers need a person, and since when one has.
@@ -124,6 +133,8 @@ const DOWN_LOOK: Duration = Duration::from_secs(2);
 const CATCH_UP: SignedDuration = SignedDuration::from_mins(2);
 /// A printer down this long hands its waiting jobs to its fallback, if that one can print.
 const FALLBACK_AFTER: SignedDuration = SignedDuration::from_secs(10);
+/// How soon a job a paired booth could not take is offered again.
+const RETRY_PEER: SignedDuration = SignedDuration::from_secs(5);
 
 impl Printing {
     pub fn new(
@@ -132,8 +143,16 @@ impl Printing {
         manifest: Arc<LiveManifest>,
         clock: Arc<dyn Clock>,
         discovery: Option<Arc<crate::discovery::Discovery>>,
+        peers: Arc<crate::peers::Peers>,
     ) -> Printing {
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(peers.client_config())
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
         Printing {
+            peers,
+            http,
             jobs: Jobs { db },
             orders,
             manifest,
@@ -315,6 +334,13 @@ impl Printing {
 
     /// The ticket for a job, from the order as the counter sees it.
     async fn ticket_for(&self, job: &PrintJob) -> Result<Ticket, PrintError> {
+        // A paired booth's job: the ticket as that booth drew it (a reprint here marked).
+        if let Some(text) = self.jobs.foreign_ticket(&job.job_id).await? {
+            let mut ticket: Ticket =
+                serde_json::from_str(&text).map_err(|e| PrintError::BadTicket(e.to_string()))?;
+            ticket.copy = ticket.copy.max(job.copy);
+            return Ok(ticket);
+        }
         let loaded = self.manifest.current();
         let m = &loaded.manifest;
         let names =
@@ -341,7 +367,74 @@ impl Printing {
             receipt_url: base.zip(order.receipt_id).map(|(b, id)| format!("{b}/r/{id}")),
             taken: format!("{:02}:{:02}", taken.hour(), taken.minute()),
             copy: job.copy,
+            for_booth: None,
         })
+    }
+
+    /// A paired booth hands one of its jobs to a printer here (its printer's fallback).
+    /// Taken once: the same job sent again answers where the first one is.
+    pub async fn take_forwarded(
+        &self,
+        from_booth: &str,
+        req: &peer::ForwardRequest,
+    ) -> Result<peer::ForwardAnswer, PrintError> {
+        let loaded = self.manifest.current();
+        if loaded.manifest.printing.printer(&req.printer).is_none() {
+            return Err(PrintError::UnknownPrinter(req.printer.clone()));
+        }
+        req.ticket.check().map_err(PrintError::BadTicket)?;
+        if req.order_id.is_empty() || req.order_id.len() > 128 || !(0..=1000).contains(&req.copy) {
+            return Err(PrintError::BadTicket("the order id or the copy is out of bounds".into()));
+        }
+        let ticket =
+            serde_json::to_string(&req.ticket).map_err(|e| PrintError::BadTicket(e.to_string()))?;
+        let now = self.clock.now();
+        // Only while the printer can print: otherwise the asking booth keeps the job
+        // (and its own printer may come back first).
+        // The same job sent again (its answer was lost) is the job it already is.
+        if let Some(job) =
+            self.jobs.find_foreign(from_booth, &req.order_id, req.kind, req.copy).await?
+        {
+            return Ok(peer::ForwardAnswer {
+                job_id: job.job_id,
+                state: job.state,
+                last_error: job.last_error,
+            });
+        }
+        if !self.can_print(&req.printer) {
+            let why = self
+                .seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&req.printer)
+                .and_then(|s| s.why.clone())
+                .unwrap_or_else(|| "it was not looked at yet".into());
+            return Err(PrintError::CannotPrint(req.printer.clone(), why));
+        }
+        let job = self
+            .jobs
+            .queue_foreign(
+                from_booth,
+                &req.order_id,
+                req.kind,
+                req.copy,
+                &req.printer,
+                &ticket,
+                now,
+            )
+            .await?;
+        self.wake.notify_waiters();
+        Ok(peer::ForwardAnswer { job_id: job.job_id, state: job.state, last_error: job.last_error })
+    }
+
+    /// Where a job a paired booth handed here is (only that booth's own jobs).
+    pub async fn forwarded_job(
+        &self,
+        from_booth: &str,
+        job_id: &str,
+    ) -> Result<peer::ForwardAnswer, PrintError> {
+        let job = self.jobs.foreign(job_id, from_booth).await?.ok_or(PrintError::UnknownJob)?;
+        Ok(peer::ForwardAnswer { job_id: job.job_id, state: job.state, last_error: job.last_error })
     }
 }
 
@@ -451,7 +544,9 @@ async fn work(
         let still_down = down_since.is_some();
         // Down for a while: what waits goes to the fallback printer, if that one can print
         // (it draws each ticket for its own paper).
-        if let (Some(since), Some(fallback)) = (down_since, printer.fallback.as_deref()) {
+        if let (Some(since), Some(Fallback::Printer(fallback))) =
+            (down_since, printer.fallback.as_ref())
+        {
             if now.duration_since(since) >= FALLBACK_AFTER && printing.can_print(fallback) {
                 match printing.jobs.hand_over(&name, fallback, now).await {
                     Ok(0) => {}
@@ -459,10 +554,22 @@ async fn work(
                         tracing::warn!(printer = %name, fallback, jobs = n, "printer down: its jobs go to the fallback printer");
                         printing.wake.notify_waiters();
                     }
-                    Err(e) => tracing::error!(error = %e, printer = %name, "cannot hand jobs to the fallback printer"),
+                    Err(e) => {
+                        tracing::error!(error = %e, printer = %name, "cannot hand jobs to the fallback printer")
+                    }
                 }
             }
         }
+        // Down for a while with a paired booth's printer as its fallback: what waits is
+        // handed to that booth, one job at a time, each followed there until printed.
+        if let (Some(since), Some(Fallback::Peer { printer: theirs, booth })) =
+            (down_since, printer.fallback.as_ref())
+        {
+            if now.duration_since(since) >= FALLBACK_AFTER {
+                forward_waiting(&printing, &name, theirs, booth).await;
+            }
+        }
+        let following = follow_forwarded(&printing, &printer).await;
         let busy = if still_down {
             false
         } else {
@@ -488,7 +595,7 @@ async fn work(
         };
         printing.look_at_attention().await;
         if !busy {
-            let pause = if still_down { DOWN_LOOK } else { IDLE_LOOK };
+            let pause = if still_down || following { DOWN_LOOK } else { IDLE_LOOK };
             tokio::select! {
                 _ = stopping.changed() => {}
                 () = woken => {}
@@ -545,31 +652,192 @@ async fn look(printing: &Printing, printer: &PrinterSettings) {
     });
 }
 
+/// Most jobs handed to, or asked about at, a paired booth in one pass.
+const PEER_BATCH: i64 = 20;
+
+/// The request that hands `job` to `theirs` at a paired booth: the ticket as this
+/// booth draws it, saying whose it is.
+async fn forward_request(
+    printing: &Printing,
+    job: &PrintJob,
+    theirs: &str,
+) -> Result<peer::ForwardRequest, String> {
+    let mut ticket = printing.ticket_for(job).await.map_err(|e| e.to_string())?;
+    ticket.for_booth = Some(printing.peers.hello().name.unwrap_or_else(|| "another booth".into()));
+    Ok(peer::ForwardRequest {
+        order_id: job.order_id.clone(),
+        kind: job.kind,
+        copy: job.copy,
+        printer: theirs.to_owned(),
+        ticket,
+    })
+}
+
+/// Hands what waits for a printer that is down to its fallback at a paired booth.
+async fn forward_waiting(printing: &Printing, name: &str, theirs: &str, booth: &str) {
+    let Some(at) = printing.peers.booth_named(booth).await else {
+        tracing::warn!(printer = %name, booth, "printer down, and its fallback booth is not paired and reachable now");
+        return;
+    };
+    let to = format!("{theirs}@{booth}");
+    for _ in 0..PEER_BATCH {
+        let now = printing.clock.now();
+        let job = match printing.jobs.claim(name, now).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, printer = %name, "cannot read the print queue");
+                return;
+            }
+        };
+        let req = match forward_request(printing, &job, theirs).await {
+            Ok(r) => r,
+            Err(why) => {
+                let _ = printing.jobs.not_sent(&job.job_id, &why, now + RETRY_PEER, now).await;
+                continue;
+            }
+        };
+        let reply = peer::forward(&printing.http, &printing.peers, &at, &req).await;
+        let now = printing.clock.now();
+        let recorded = match reply {
+            peer::Reply::Job(taken) => {
+                tracing::info!(printer = %name, to = %to, job = %job.job_id, "printer down: a job goes to a paired booth's printer");
+                let r = printing.jobs.forwarded(&job.job_id, &to, Some(&taken.job_id), now).await;
+                if r.is_ok() {
+                    let why = taken.last_error.as_deref().map(|w| format!("At {booth}: {w}"));
+                    let _ = printing
+                        .jobs
+                        .settle_forwarded(&job.job_id, taken.state, why.as_deref(), now)
+                        .await;
+                }
+                r
+            }
+            peer::Reply::Lost(why) => {
+                tracing::warn!(printer = %name, to = %to, %why, "a job handed to a paired booth has no answer yet: asked again");
+                printing.jobs.forwarded(&job.job_id, &to, None, now).await
+            }
+            reply @ (peer::Reply::NotNow(_) | peer::Reply::Unknown) => {
+                let why = match reply {
+                    peer::Reply::NotNow(why) => why,
+                    _ => format!("{booth} did not take the job"),
+                };
+                let r = printing
+                    .jobs
+                    .unclaim(&job.job_id, &format!("{why} (fallback {to})"), now + RETRY_PEER, now)
+                    .await;
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "cannot record a print job");
+                }
+                return;
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "cannot record a print job");
+            return;
+        }
+    }
+}
+
+/// Asks the paired booths where this printer's handed jobs are; true while any are
+/// still on their way there.
+async fn follow_forwarded(printing: &Printing, printer: &PrinterSettings) -> bool {
+    let Ok(jobs) = printing.jobs.following(&printer.name, PEER_BATCH).await else { return false };
+    if jobs.is_empty() {
+        return false;
+    }
+    let Some(Fallback::Peer { printer: theirs, booth }) = printer.fallback.as_ref() else {
+        // The manifest no longer names that booth: the jobs wait for a person.
+        for f in &jobs {
+            let _ = printing
+                .jobs
+                .needs_attention(&f.job_id, "it was handed to a paired booth this booth no longer prints at: reprint it if it did not print", printing.clock.now())
+                .await;
+        }
+        return false;
+    };
+    let Some(at) = printing.peers.booth_named(booth).await else { return true };
+    let to = format!("{theirs}@{booth}");
+    for f in jobs {
+        let reply = match &f.remote_job {
+            Some(remote) => peer::follow(&printing.http, &printing.peers, &at, remote).await,
+            None => {
+                let Ok(Some(job)) = printing.jobs.get(&f.job_id).await else { continue };
+                match forward_request(printing, &job, theirs).await {
+                    Ok(req) => peer::forward(&printing.http, &printing.peers, &at, &req).await,
+                    Err(_) => continue,
+                }
+            }
+        };
+        let now = printing.clock.now();
+        match reply {
+            peer::Reply::Job(there) => {
+                let _ = printing.jobs.forwarded(&f.job_id, &to, Some(&there.job_id), now).await;
+                let why = there.last_error.as_deref().map(|w| format!("At {booth}: {w}"));
+                let _ = printing
+                    .jobs
+                    .settle_forwarded(&f.job_id, there.state, why.as_deref(), now)
+                    .await;
+            }
+            peer::Reply::Unknown => {
+                let _ = printing
+                    .jobs
+                    .settle_forwarded(
+                        &f.job_id,
+                        JobState::Attention,
+                        Some(&why_unknown(booth)),
+                        now,
+                    )
+                    .await;
+            }
+            peer::Reply::NotNow(_) | peer::Reply::Lost(_) => {}
+        }
+    }
+    true
+}
+
+fn why_unknown(booth: &str) -> String {
+    format!("{booth} does not know this job: it may not have printed; reprint it if it did not")
+}
+
 /// Whether the printer can print now, why not, its identity, and whether it is out of
 /// paper.
 async fn probe(address: &PrinterAddress) -> (bool, Option<String>, Option<String>, bool) {
     match address {
-        PrinterAddress::Socket { host, port } => match socket::check(&socket_addr(host, *port)).await {
-            Ok(socket::Status::Ready | socket::Status::Silent) => (true, None, None, false),
-            Ok(socket::Status::Cannot(why)) => {
-                let paper = why.contains("paper");
-                (false, Some(format!("The printer says: {why}")), None, paper)
+        PrinterAddress::Socket { host, port } => {
+            match socket::check(&socket_addr(host, *port)).await {
+                Ok(socket::Status::Ready | socket::Status::Silent) => (true, None, None, false),
+                Ok(socket::Status::Cannot(why)) => {
+                    let paper = why.contains("paper");
+                    (false, Some(format!("The printer says: {why}")), None, paper)
+                }
+                Err(e) => (false, Some(e.to_string()), None, false),
             }
-            Err(e) => (false, Some(e.to_string()), None, false),
-        },
+        }
         PrinterAddress::Ipp(url) => match ipp::uri(url.as_str()) {
             Ok(uri) => match ipp::describe(&uri).await {
-                Ok(d) if d.accepting && !d.reasons.iter().any(|r| r.ends_with("-error")) => (true, None, d.uuid, false),
+                Ok(d) if d.accepting && !d.reasons.iter().any(|r| r.ends_with("-error")) => {
+                    (true, None, d.uuid, false)
+                }
                 Ok(d) => {
-                    let paper = d.reasons.iter().any(|r| r.starts_with("media-empty") || r.starts_with("media-needed"));
-                    (false, Some(format!("The printer says: {}", d.reasons.join(", "))), d.uuid, paper)
+                    let paper = d
+                        .reasons
+                        .iter()
+                        .any(|r| r.starts_with("media-empty") || r.starts_with("media-needed"));
+                    (
+                        false,
+                        Some(format!("The printer says: {}", d.reasons.join(", "))),
+                        d.uuid,
+                        paper,
+                    )
                 }
                 Err(e) => (false, Some(e.to_string()), None, false),
             },
             Err(e) => (false, Some(e.to_string()), None, false),
         },
         // `Printing::reach` resolves these first.
-        PrinterAddress::DnsSd(name) => (false, Some(format!("`{name}` was not resolved")), None, false),
+        PrinterAddress::DnsSd(name) => {
+            (false, Some(format!("`{name}` was not resolved")), None, false)
+        }
     }
 }
 

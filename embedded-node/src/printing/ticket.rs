@@ -17,8 +17,9 @@ use boothcloud_core::money::{self, Currency, Minor};
 
 use super::jobs::JobKind;
 
-/// Everything printed on one ticket.
-#[derive(Debug, Clone)]
+/// Everything printed on one ticket. It travels as JSON to a paired booth that prints
+/// it for this one (`printing::peer`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ticket {
     pub kind: JobKind,
     pub event: String,
@@ -34,6 +35,37 @@ pub struct Ticket {
     pub taken: String,
     /// 0 for the original, n for a reprint.
     pub copy: i64,
+    /// The booth that sold it, when another booth prints it for that one.
+    #[serde(default)]
+    pub for_booth: Option<String>,
+}
+
+/// Most lines a ticket carries; longer texts are cut.
+pub const MAX_LINES: usize = 200;
+const MAX_TEXT: usize = 200;
+
+impl Ticket {
+    /// A ticket that came from another booth, checked against what a ticket can hold.
+    pub fn check(&self) -> Result<(), String> {
+        let long = |s: &str| s.chars().count() > MAX_TEXT;
+        if self.lines.len() > MAX_LINES {
+            return Err(format!("a ticket holds at most {MAX_LINES} lines"));
+        }
+        if self.pickup_number.chars().count() > 16 || self.pickup_number.is_empty() {
+            return Err("the pickup number must be 1 to 16 characters".into());
+        }
+        if [&self.event, &self.paid, &self.taken].into_iter().any(|s| long(s))
+            || self.lines.iter().any(|(_, name, _)| long(name))
+            || self.receipt_url.as_deref().is_some_and(|u| u.len() > 500)
+            || self.for_booth.as_deref().is_some_and(long)
+        {
+            return Err(format!("a ticket's texts are at most {MAX_TEXT} characters"));
+        }
+        if self.copy < 0 || self.lines.iter().any(|(qty, _, _)| *qty > 10_000) {
+            return Err("a ticket's copy and quantities must be sensible".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +124,14 @@ impl Ticket {
                 .map_err(draw)?;
         }
         p.writeln(&ascii(&self.event)).map_err(draw)?;
+        if let Some(booth) = &self.for_booth {
+            p.bold(true)
+                .map_err(draw)?
+                .writeln(&format!("FOR {}", ascii(booth)))
+                .map_err(draw)?
+                .bold(false)
+                .map_err(draw)?;
+        }
         p.writeln(match self.kind {
             JobKind::Ticket => "PICKUP TICKET",
             JobKind::Receipt => "RECEIPT",
@@ -166,6 +206,10 @@ impl Ticket {
             y += 36;
         }
         text(&mut body, y, 26, "normal", "middle", mid, &self.event);
+        if let Some(booth) = &self.for_booth {
+            y += 34;
+            text(&mut body, y, 26, "bold", "middle", mid, &format!("For {booth}"));
+        }
         y += 150;
         text(&mut body, y, 140, "bold", "middle", mid, &self.pickup_number);
         y += 40;
@@ -336,7 +380,27 @@ mod tests {
             receipt_url: Some("https://10.0.0.2:8787/r/abc".into()),
             taken: "14:32".into(),
             copy,
+            for_booth: None,
         }
+    }
+
+    #[test]
+    fn a_ticket_from_another_booth_says_whose_it_is_and_is_bounded() {
+        let mut t = ticket(0);
+        t.for_booth = Some("Stand A".into());
+        assert!(t.check().is_ok());
+        let bytes = t.escpos(Paper::Roll80).unwrap();
+        assert!(bytes.windows(11).any(|w| w == b"FOR Stand A"));
+        let back: Ticket = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back.escpos(Paper::Roll80).unwrap(), bytes, "it travels whole");
+        t.lines = vec![(1, "x".into(), 1); MAX_LINES + 1];
+        assert!(t.check().unwrap_err().contains("at most"));
+        let mut t = ticket(0);
+        t.pickup_number = String::new();
+        assert!(t.check().is_err());
+        let mut t = ticket(0);
+        t.event = "e".repeat(201);
+        assert!(t.check().is_err());
     }
 
     #[test]

@@ -1225,6 +1225,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/peer/print-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A paired booth's job for a printer here (that booth's printer is down and names this
+         *     one as its fallback, `printer@booth`). Taken once per (booth, order, kind, copy): sent
+         *     again, it answers the job it already is. Refused with 503 while the printer here
+         *     cannot print (the asking booth keeps its job). Signed; answers with a proof. */
+        post: operations["take_forwarded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/peer/print-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a job this booth took from the asking booth is. Only that booth's own jobs.
+         *     Signed; answers with a proof. */
+        get: operations["forwarded_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/peer/relay/orders": {
         parameters: {
             query?: never;
@@ -2066,6 +2104,25 @@ export interface components {
             /** @description This booth, as its peers see it. */
             me: components["schemas"]["PeerStatus"];
         };
+        /** @description Where a handed job is at the booth that prints it. */
+        ForwardAnswer: {
+            job_id: string;
+            last_error?: string | null;
+            state: components["schemas"]["JobState"];
+        };
+        /** @description A job handed to a paired booth's printer. */
+        ForwardRequest: {
+            /** Format: int64 */
+            copy: number;
+            kind: components["schemas"]["JobKind"];
+            /** @description The order at the booth that sold it. */
+            order_id: string;
+            /** @description The printer of the booth asked, by its name there. */
+            printer: string;
+            /** @description The ticket as the selling booth drew it (the order is not in this booth's
+             *     database). */
+            ticket: Record<string, never>;
+        };
         ForwardSummary: {
             /** @description Forwarding is on in the manifest (and an upstream is set). */
             enabled: boolean;
@@ -2181,7 +2238,7 @@ export interface components {
          * @description Where a job is.
          * @enum {string}
          */
-        JobState: "queued" | "sending" | "sent" | "confirmed" | "held" | "attention";
+        JobState: "queued" | "sending" | "sent" | "confirmed" | "held" | "attention" | "forwarded";
         /** @description A job as the operator sees it. */
         JobView: {
             /** @description The ffmpeg arguments it ran with (after `ffmpeg`). */
@@ -2700,6 +2757,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             done_at?: string | null;
+            /** @description The paired booth's printer it was handed to (`prep@Hall B`), if it was. */
+            forwarded_to?: string | null;
             job_id: string;
             kind: components["schemas"]["JobKind"];
             /** @description Why the last try failed, or why it needs a person, in words. */
@@ -8218,6 +8277,170 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    take_forwarded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description v1 from=… to=… ts=… nonce=… mac=… */
+                "x-boothcloud-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForwardAnswer"];
+                };
+            };
+            /** @description the body is not JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ; or asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no printer of that name here */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the job or its ticket cannot be read or is out of bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the printer cannot print now */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forwarded_job: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description v1 from=… to=… ts=… nonce=… mac=… */
+                "x-boothcloud-signature": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForwardAnswer"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ; or asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such job of the asking booth's here */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,8 @@ describe('a print job in words', () => {
   it('says printed for a job the printer took (socket) or confirmed (IPP)', () => {
     expect(jobStatus(job({ state: 'sent' }))).toEqual({ text: 'Printed', tone: 'good', why: null });
     expect(jobStatus(job({ state: 'confirmed' }))).toEqual({ text: 'Printed', tone: 'good', why: null });
+    expect(jobStatus(job({ state: 'forwarded', forwarded_to: 'prep@Hall B' }))).toEqual({ text: 'Printing at Hall B…', tone: 'busy', why: null });
+    expect(jobStatus(job({ state: 'sent', forwarded_to: 'prep@Hall B' }))).toEqual({ text: 'Printed at Hall B', tone: 'good', why: null });
   });
   it('says printing while it is sent', () => {
     expect(jobStatus(job({ state: 'sending' }))).toEqual({ text: 'Printing…', tone: 'busy', why: null });

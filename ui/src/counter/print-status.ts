@@ -36,11 +36,15 @@ export function jobTitle(job: Pick<PrintJob, 'kind' | 'copy'>): string {
  * Where a job is, in words, and what more to say under it: the printer's trouble while
  * it waits, or why it was held.
  */
-export function jobStatus(job: Pick<PrintJob, 'state' | 'last_error'>): { text: string; tone: PrintTone; why: string | null } {
+export function jobStatus(job: Pick<PrintJob, 'state' | 'last_error'> & { forwarded_to?: string | null }): { text: string; tone: PrintTone; why: string | null } {
+  // A job handed to a paired booth's printer ("prep@Hall B") is said by that booth's name.
+  const where = job.forwarded_to ? job.forwarded_to.slice(job.forwarded_to.indexOf('@') + 1) : null;
   switch (job.state) {
     case 'sent':
     case 'confirmed':
-      return { text: t('print.state.printed'), tone: 'good', why: null };
+      return { text: where ? t('print.state.printed_at', { where }) : t('print.state.printed'), tone: 'good', why: null };
+    case 'forwarded':
+      return { text: t('print.state.forwarded', { where: where ?? '?' }), tone: 'busy', why: null };
     case 'sending':
       return { text: t('print.state.printing'), tone: 'busy', why: null };
     case 'queued':
