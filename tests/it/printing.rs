@@ -610,3 +610,69 @@ async fn a_printer_down_hands_its_tickets_to_a_paired_booths_printer_which_print
     assert_eq!(unsigned.status(), 401);
     assert_eq!(theirs.jobs().len(), 2);
 }
+
+#[tokio::test]
+async fn the_lead_test_prints_pauses_and_resumes_a_printer_and_sees_its_ticket() {
+    let printer = FakePrinter::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = booth(
+        dir.path(),
+        &format!(
+            "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\npaper = \"58mm\"\n",
+            printer.port
+        ),
+    );
+    let http = TestNode::client();
+    let post = |path: &str| {
+        http.post(format!("{}/api/v1/ops/printers/{path}", node.url))
+            .bearer_auth(OPERATOR_TOKEN)
+            .send()
+    };
+    // A test page, through the queue like any job.
+    let test = post("prep/test-print").await.unwrap();
+    assert_eq!(test.status(), 201);
+    let job: Value = test.json().await.unwrap();
+    assert_eq!(job["printer"], "prep");
+    until("the test page printed", Duration::from_secs(20), async || {
+        printer
+            .jobs()
+            .into_iter()
+            .find(|j| contains(j, b"TEST") && contains(j, b"Test print on prep"))
+    })
+    .await;
+    assert_eq!(post("nowhere/test-print").await.unwrap().status(), 404);
+    let anyone =
+        http.post(format!("{}/api/v1/ops/printers/prep/pause", node.url)).send().await.unwrap();
+    assert_eq!(anyone.status(), 401);
+
+    // Paused: the order's ticket waits, and the screen says so; resumed: it prints once.
+    assert_eq!(post("prep/pause").await.unwrap().status(), 204);
+    let view = ops(&node, "/api/v1/ops/printers").await;
+    assert_eq!(
+        (view[0]["state"].as_str(), view[0]["paused"].as_bool()),
+        (Some("paused"), Some(true))
+    );
+    let (id, number) = order(&node, "paused-1").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(jobs_of(&node, &id).await[0]["state"], "queued");
+    assert!(!printer.jobs().iter().any(|j| contains(j, number.as_bytes())));
+    assert_eq!(post("prep/resume").await.unwrap().status(), 204);
+    until("the ticket printed after resume", Duration::from_secs(20), async || {
+        jobs_of(&node, &id).await.into_iter().find(|j| j["state"] == "sent")
+    })
+    .await;
+    assert_eq!(printer.jobs().iter().filter(|j| contains(j, number.as_bytes())).count(), 1);
+    assert_eq!(ops(&node, "/api/v1/ops/printers").await[0]["paused"], false);
+
+    // The preview: the drawing a raster printer would get, as a PNG.
+    let png = http
+        .get(format!("{}/api/v1/ops/printers/prep/preview", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.status(), 200);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let bytes = png.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000);
+}

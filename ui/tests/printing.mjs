@@ -237,6 +237,36 @@ try {
     console.log(`     ${asked} print-job asks in 7 s for ${count} printed orders`);
   });
 
+  await step('the lead test-prints, pauses and resumes the printer, and sees its ticket', async () => {
+    await dashboard.page.getByTestId('nav-printers').click();
+    const before = printer.jobs.length;
+    await printerCard.getByTestId('printer-test').click();
+    const jobs = await printer.waitForJobs(before + 1);
+    assert.ok(has(jobs[before], 'TEST') && has(jobs[before], 'Test print on prep-table'), 'a test page, not an order');
+    assert.match(await dashboard.page.getByTestId('printers-message').innerText(), /A test page is on its way to prep-table/);
+
+    await printerCard.getByTestId('printer-pause').click();
+    await eventually('Paused', async () => (await cardText('printer-state')) === 'Paused');
+    assert.match(await cardText('printer-paused'), /wait here until you resume/);
+    assert.equal(await cardText('printer-pause'), 'Resume printing');
+    const waiting = await placeOrder(node.url);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(printer.jobs.length, before + 1, 'nothing prints while paused');
+
+    await printerCard.getByTestId('printer-preview-toggle').click();
+    const img = printerCard.getByTestId('printer-preview');
+    await eventually('the preview drawn', async () => (await img.count()) === 1 && (await img.evaluate((i) => i.complete && i.naturalWidth)) > 0);
+    assert.equal(await img.evaluate((i) => i.naturalWidth), 576, 'drawn for 80 mm paper (576 dots)');
+    await shot(dashboard.page, 'printers-paused-preview-1280x800');
+
+    await printerCard.getByTestId('printer-pause').click();
+    const after = await printer.waitForJobs(before + 2);
+    assert.ok(has(after[before + 1], waiting.pickup_number), 'the waiting ticket printed once resumed');
+    await eventually('Ready', async () => (await cardText('printer-state')) === 'Ready', 10_000);
+    const audit = await api(node.url, '/api/v1/ops/audit?limit=40');
+    for (const action of ['test print', 'pause printer', 'resume printer']) assert.ok(audit.body.some((e) => e.action === action), `${action} is audited`);
+  });
+
   await step('touch targets on both screens are at least 48 px', async () => {
     for (const [page, selector] of [[counter.page, '[data-testid="order-prints"] button'], [dashboard.page, '[data-testid="printers"] button, [data-testid="nav-printers"]']]) {
       const small = await page.locator(selector).evaluateAll((buttons) => buttons

@@ -97,7 +97,7 @@ fn file(path: &str, immutable: bool) -> Response {
     } else if path.ends_with(".html") {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
+            HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-ancestors 'none'"),
         );
     }
     if path == "shop-sw.js" {

@@ -25,6 +25,10 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(receipt))
         .routes(routes!(label))
         .routes(routes!(release))
+        .routes(routes!(test_print))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(preview))
         .routes(routes!(take_forwarded))
         .routes(routes!(forwarded_job))
 }
@@ -141,6 +145,87 @@ async fn release(
     let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
     state.audit.record(hand.who(), "print held jobs", Some(name), None, result).await;
     Ok(Json(done?))
+}
+
+/// A test page on one printer (what a pickup ticket looks like on its paper), through
+/// the queue like any job. Audited.
+#[utoipa::path(post, path = "/api/v1/ops/printers/{name}/test-print", tag = "operator", operation_id = "printers_test_print", security(("operator" = [])),
+    params(("name" = String, Path)),
+    responses((status = 201, body = PrintJob), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn test_print(
+    op: Operator,
+    State(state): State<Services>,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<PrintJob>), ApiError> {
+    let done = state.printing.test_print(&name, "lead").await;
+    let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
+    state.audit.record(&op.who, "test print", Some(name), None, result).await;
+    Ok((StatusCode::CREATED, Json(done?)))
+}
+
+/// Pauses a printer (a roll to change, a jam to clear): nothing is sent to it and no
+/// printer hands it jobs; its jobs wait, kept across a restart. Audited.
+#[utoipa::path(post, path = "/api/v1/ops/printers/{name}/pause", tag = "operator", operation_id = "printers_pause", security(("operator" = [])),
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn pause(
+    op: Operator,
+    State(state): State<Services>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_paused(op, state, name, true).await
+}
+
+/// Resumes a paused printer: what waited prints, each once. Audited.
+#[utoipa::path(post, path = "/api/v1/ops/printers/{name}/resume", tag = "operator", operation_id = "printers_resume", security(("operator" = [])),
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn resume(
+    op: Operator,
+    State(state): State<Services>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_paused(op, state, name, false).await
+}
+
+async fn set_paused(
+    op: Operator,
+    state: Services,
+    name: String,
+    paused: bool,
+) -> Result<StatusCode, ApiError> {
+    let done = state.printing.set_paused(&name, paused, "lead").await;
+    let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
+    let what = if paused { "pause printer" } else { "resume printer" };
+    state.audit.record(&op.who, what, Some(name), None, result).await;
+    done?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a ticket looks like on this printer's paper: a PNG of the very drawing a raster
+/// printer gets.
+#[utoipa::path(get, path = "/api/v1/ops/printers/{name}/preview", tag = "operator", operation_id = "printers_preview", security(("operator" = [])),
+    params(("name" = String, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn preview(
+    _: Operator,
+    State(state): State<Services>,
+    Path(name): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let printing = state.printing.clone();
+    // Drawing takes a few milliseconds of CPU: off the async workers.
+    let png = tokio::task::spawn_blocking(move || printing.preview(&name))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
 }
 
 /// A paired booth's job for a printer here (that booth's printer is down and names this

@@ -1,7 +1,7 @@
 //! The print queue in SQLite: jobs, their states, and the claims the printers' workers
 //! make on them.
 //!
-//! Owns: the `print_jobs` table. Never: sends a job twice by itself — a claim moves a
+//! Owns: the `print_jobs` and `paused_printers` tables. Never: sends a job twice by itself — a claim moves a
 //! job out of `queued` in one statement, and a job found in `sending` after a restart
 //! (its bytes may have reached the printer) waits for a person.
 
@@ -539,14 +539,66 @@ impl Jobs {
         }))
     }
 
-    /// The ticket a paired booth drew for one of its jobs here (`None` for this booth's
-    /// own jobs, drawn from its orders).
-    pub async fn foreign_ticket(&self, job_id: &str) -> Result<Option<String>, sqlx::Error> {
+    /// The ticket drawn when the job was made — a paired booth's job, or a test print —
+    /// (`None` for jobs of this booth's orders, drawn from the order at print time).
+    pub async fn drawn_ticket(&self, job_id: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT ticket FROM print_jobs WHERE job_id = ?")
             .bind(job_id)
             .fetch_optional(&self.db)
             .await
             .map(Option::flatten)
+    }
+
+    /// A job whose ticket is drawn already (a test print): queued now on `printer`.
+    pub async fn queue_drawn(
+        &self,
+        printer: &str,
+        ticket: &str,
+        who: &str,
+        now: Timestamp,
+    ) -> Result<Option<PrintJob>, sqlx::Error> {
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO print_jobs (job_id, order_id, kind, copy, printer, ticket, asked_by, created_ms, updated_ms) \
+             VALUES (?, ?, 'ticket', 0, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(format!("test-{id}"))
+        .bind(printer)
+        .bind(ticket)
+        .bind(who)
+        .bind(now.as_millisecond())
+        .bind(now.as_millisecond())
+        .execute(&self.db)
+        .await?;
+        self.get(&id).await
+    }
+
+    /// Printers paused by a person.
+    pub async fn paused(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT name FROM paused_printers").fetch_all(&self.db).await
+    }
+
+    /// Pauses (`true`) or resumes a printer, durably.
+    pub async fn set_paused(
+        &self,
+        printer: &str,
+        paused: bool,
+        who: &str,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        let q = if paused {
+            sqlx::query(
+                "INSERT INTO paused_printers (name, paused_ms, paused_by) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(printer)
+            .bind(now.as_millisecond())
+            .bind(who)
+        } else {
+            sqlx::query("DELETE FROM paused_printers WHERE name = ?").bind(printer)
+        };
+        q.execute(&self.db).await?;
+        Ok(())
     }
 
     /// Hands what waits for one printer to another (its fallback): only jobs that never
@@ -636,9 +688,9 @@ mod tests {
             jobs.find_foreign("booth-a", "o1", JobKind::Ticket, 0).await.unwrap().map(|j| j.job_id),
             Some(first.job_id.clone())
         );
-        assert_eq!(jobs.foreign_ticket(&first.job_id).await.unwrap().as_deref(), Some("{}"));
+        assert_eq!(jobs.drawn_ticket(&first.job_id).await.unwrap().as_deref(), Some("{}"));
         let reprint = jobs.queue_reprint(&first.job_id, None, "lead", now).await.unwrap().unwrap();
-        assert_eq!(jobs.foreign_ticket(&reprint.job_id).await.unwrap().as_deref(), Some("{}"));
+        assert_eq!(jobs.drawn_ticket(&reprint.job_id).await.unwrap().as_deref(), Some("{}"));
 
         // The booth that sold: a claim given back uncounted, then handed on and followed.
         let sold = booth.sell(&[("TOTE", 1)], crate::orders::PaymentMethod::Card, "fw-1").await;

@@ -63,8 +63,10 @@ pub struct PrinterView {
     pub uri: String,
     #[schema(value_type = String)]
     pub role: PrinterRole,
-    /// `ready`, `printing`, `needs_attention` or `not_checked`.
+    /// `ready`, `printing`, `paused`, `needs_attention` or `not_checked`.
     pub state: &'static str,
+    /// A person paused it: its jobs wait until someone resumes it.
+    pub paused: bool,
     /// Why it needs attention, in words.
     pub detail: Option<String>,
     /// `ok`, `out` or `unknown`.
@@ -112,6 +114,8 @@ pub struct Printing {
     /// them (their pinned CAs).
     peers: Arc<crate::peers::Peers>,
     http: reqwest::Client,
+    /// Printers a person paused (kept in `paused_printers`; read at start).
+    paused: Mutex<std::collections::HashSet<String>>,
 }
 
 /// How many printers need a person, and since when one has.
@@ -153,6 +157,7 @@ impl Printing {
         Printing {
             peers,
             http,
+            paused: Mutex::default(),
             jobs: Jobs { db },
             orders,
             manifest,
@@ -258,9 +263,11 @@ impl Printing {
                 identity: seen.identity.clone().unwrap_or_else(|| address_text(&p.address)),
                 uri: address_text(&p.address),
                 role: p.role,
+                paused: self.is_paused(&p.name),
                 state: match (&seen, held > 0 || attention > 0) {
                     (s, _) if s.down_since.is_some() => "needs_attention",
                     (_, true) => "needs_attention",
+                    _ if self.is_paused(&p.name) => "paused",
                     (s, _) if s.printing => "printing",
                     (s, _) if s.checked => "ready",
                     _ => "not_checked",
@@ -318,8 +325,88 @@ impl Printing {
         .map_err(|e| e.to_string())
     }
 
-    /// Whether a printer was looked at and is not down.
+    /// Whether a person paused the printer.
+    pub fn is_paused(&self, printer: &str) -> bool {
+        self.paused.lock().unwrap_or_else(|e| e.into_inner()).contains(printer)
+    }
+
+    /// Pauses or resumes a printer (from the Printers screen). Audited by the caller.
+    pub async fn set_paused(
+        &self,
+        printer: &str,
+        paused: bool,
+        who: &str,
+    ) -> Result<(), PrintError> {
+        if self.manifest.current().manifest.printing.printer(printer).is_none() {
+            return Err(PrintError::UnknownPrinter(printer.into()));
+        }
+        self.jobs.set_paused(printer, paused, who, self.clock.now()).await?;
+        let mut set = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        if paused {
+            set.insert(printer.to_owned());
+        } else {
+            set.remove(printer);
+        }
+        drop(set);
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// A test page on one printer: what a pickup ticket looks like on its paper.
+    pub async fn test_print(&self, printer: &str, who: &str) -> Result<PrintJob, PrintError> {
+        if self.manifest.current().manifest.printing.printer(printer).is_none() {
+            return Err(PrintError::UnknownPrinter(printer.into()));
+        }
+        let ticket = serde_json::to_string(&self.sample_ticket(printer))
+            .map_err(|e| PrintError::BadTicket(e.to_string()))?;
+        let job = self
+            .jobs
+            .queue_drawn(printer, &ticket, who, self.clock.now())
+            .await?
+            .ok_or(PrintError::UnknownJob)?;
+        self.wake.notify_waiters();
+        Ok(job)
+    }
+
+    /// The ticket a test print and the preview show: the event, TEST as the number.
+    fn sample_ticket(&self, printer: &str) -> Ticket {
+        let loaded = self.manifest.current();
+        let m = &loaded.manifest;
+        let now = self.clock.now().to_zoned(m.event.timezone.clone());
+        Ticket {
+            kind: JobKind::Ticket,
+            event: m.event.name.clone(),
+            pickup_number: "TEST".into(),
+            lines: vec![(1, format!("Test print on {printer}"), 0)],
+            total: 0,
+            currency: m.event.currency,
+            paid: "-".into(),
+            receipt_url: None,
+            taken: format!("{:02}:{:02}", now.hour(), now.minute()),
+            copy: 0,
+            for_booth: None,
+        }
+    }
+
+    /// A PNG of what a ticket looks like on this printer's paper (the very drawing a
+    /// raster printer gets).
+    pub fn preview(&self, printer: &str) -> Result<Vec<u8>, PrintError> {
+        let loaded = self.manifest.current();
+        let p = loaded
+            .manifest
+            .printing
+            .printer(printer)
+            .ok_or_else(|| PrintError::UnknownPrinter(printer.into()))?;
+        self.sample_ticket(printer)
+            .png(p.paper, self.fonts())
+            .map_err(|e| PrintError::BadTicket(e.to_string()))
+    }
+
+    /// Whether a printer was looked at, is not down and is not paused.
     fn can_print(&self, printer: &str) -> bool {
+        if self.is_paused(printer) {
+            return false;
+        }
         self.seen
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -335,7 +422,7 @@ impl Printing {
     /// The ticket for a job, from the order as the counter sees it.
     async fn ticket_for(&self, job: &PrintJob) -> Result<Ticket, PrintError> {
         // A paired booth's job: the ticket as that booth drew it (a reprint here marked).
-        if let Some(text) = self.jobs.foreign_ticket(&job.job_id).await? {
+        if let Some(text) = self.jobs.drawn_ticket(&job.job_id).await? {
             let mut ticket: Ticket =
                 serde_json::from_str(&text).map_err(|e| PrintError::BadTicket(e.to_string()))?;
             ticket.copy = ticket.copy.max(job.copy);
@@ -466,6 +553,10 @@ pub async fn keep_printing(printing: Arc<Printing>, mut stopping: watch::Receive
         ),
         Err(e) => tracing::error!(error = %e, "cannot recover the print queue"),
     }
+    match printing.jobs.paused().await {
+        Ok(names) => printing.paused.lock().unwrap_or_else(|e| e.into_inner()).extend(names),
+        Err(e) => tracing::error!(error = %e, "cannot read which printers are paused"),
+    }
     let mut workers: HashMap<String, (PrinterSettings, tokio::task::JoinHandle<()>)> =
         HashMap::new();
     loop {
@@ -542,6 +633,8 @@ async fn work(
             .get(&name)
             .and_then(|s| s.down_since);
         let still_down = down_since.is_some();
+        // Paused by a person: nothing is sent to it or handed on; its jobs wait.
+        let paused = printing.is_paused(&name);
         // Down for a while: what waits goes to the fallback printer, if that one can print
         // (it draws each ticket for its own paper).
         if let (Some(since), Some(Fallback::Printer(fallback))) =
@@ -565,12 +658,15 @@ async fn work(
         if let (Some(since), Some(Fallback::Peer { printer: theirs, booth })) =
             (down_since, printer.fallback.as_ref())
         {
-            if now.duration_since(since) >= FALLBACK_AFTER {
+            if now.duration_since(since) >= FALLBACK_AFTER && !paused {
                 forward_waiting(&printing, &name, theirs, booth).await;
             }
         }
         let following = follow_forwarded(&printing, &printer).await;
-        let busy = if still_down {
+        let busy = if still_down || paused {
+            if paused && down.is_none() {
+                look(&printing, &printer).await;
+            }
             false
         } else {
             match printing.jobs.claim(&name, now).await {

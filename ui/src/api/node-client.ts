@@ -48,6 +48,19 @@ export class NodeClient {
     return (await this.send<T>('POST', path, body, headers)).body;
   }
 
+  /** A file the node draws for the caller (a printer's ticket preview), with its headers. */
+  async blob(path: string, signal?: AbortSignal): Promise<Blob> {
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, { headers: this.auth(), signal, cache: 'no-store' });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new ApiError(0, 'unreachable', 'The booth does not answer.');
+    }
+    if (!response.ok) throw new ApiError(response.status, 'http_' + response.status, `The booth answered ${response.status}.`);
+    return response.blob();
+  }
+
   async delete(path: string): Promise<void> {
     await this.send('DELETE', path);
   }

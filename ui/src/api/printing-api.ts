@@ -1,7 +1,8 @@
 // The printing calls, one method per route: the manifest's printers and their state
 // (the lead's operator token only), an order's print jobs, a reprint, a receipt a
 // customer asked for, and printing what a printer held through an outage (staff at the
-// counter with their session, or the lead). Who the caller is travels in the client's
+// counter with their session, or the lead); a test page, pausing and the ticket's
+// preview (the lead). Who the caller is travels in the client's
 // headers: the dashboard makes one with the operator token (`Connection.printing()`),
 // the counter over its own client (a staff session, or the lead's token on the
 // dashboard's Sell screen).
@@ -32,6 +33,21 @@ export class PrintingApi {
   /** Prints the order's receipt; a 409 `no_printer` when no printer prints receipts. */
   async printReceipt(orderId: string): Promise<void> {
     await this.client.post(`/api/v1/ops/orders/${id(orderId)}/receipt-print`, undefined);
+  }
+
+  /** A test page on the printer, through the queue like any job. */
+  testPrint(printer: string): Promise<PrintJob> {
+    return this.client.post(`/api/v1/ops/printers/${id(printer)}/test-print`, undefined);
+  }
+
+  /** Pauses (its jobs wait) or resumes a printer. */
+  async setPaused(printer: string, paused: boolean): Promise<void> {
+    await this.client.send('POST', `/api/v1/ops/printers/${id(printer)}/${paused ? 'pause' : 'resume'}`);
+  }
+
+  /** What a ticket looks like on the printer's paper (a PNG). */
+  preview(printer: string, signal?: AbortSignal): Promise<Blob> {
+    return this.client.blob(`/api/v1/ops/printers/${id(printer)}/preview`, signal);
   }
 
   /** Prints what the printer held after an outage; answers how many jobs. */

@@ -6,11 +6,17 @@ import { attentionWhy, lastPrinted, needingAttention, paperState, printerState, 
 function printer(over: Partial<PrinterView> = {}): PrinterView {
   return {
     name: 'prep', identity: 'socket://10.0.0.9:9100', uri: 'socket://10.0.0.9:9100', role: 'tickets', state: 'ready',
-    detail: null, paper: 'ok', queued: 0, held: 0, attention: 0, last_printed: null, ...over,
+    detail: null, paper: 'ok', queued: 0, held: 0, attention: 0, last_printed: null, paused: false, ...over,
   };
 }
 
 afterEach(() => setLang('en'));
+
+describe('a paused printer', () => {
+  it('says Paused, outlined, not as trouble', () => {
+    expect(printerState(printer({ state: 'paused', paused: true }).state)).toEqual({ text: 'Paused', tone: 'quiet' });
+  });
+});
 
 describe('a printer in words', () => {
   it('says each state, in a colour that tells them apart', () => {

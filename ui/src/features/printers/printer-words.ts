@@ -15,6 +15,7 @@ const STATES: Record<string, { key: Key; tone: PrinterTone }> = {
   printing: { key: 'printers.state.printing', tone: 'busy' },
   needs_attention: { key: 'printers.state.needs_attention', tone: 'bad' },
   not_checked: { key: 'printers.state.not_checked', tone: 'quiet' },
+  paused: { key: 'printers.state.paused', tone: 'quiet' },
 };
 
 const PAPER: Record<string, { key: Key; tone: PrinterTone }> = {

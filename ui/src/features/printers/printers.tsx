@@ -2,9 +2,10 @@
 // its state and paper in words on solid colours, why it needs attention (the node's
 // words), its queue (waiting, held after an outage, needing a person) and when it last
 // printed — and, when it held jobs through an outage, the one button that prints them
-// ("Print 14 waiting tickets?"). Refreshed every 2 s while shown (`watch.ts`).
+// ("Print 14 waiting tickets?"); a test page, Pause / Resume printing, and the ticket
+// as this printer's paper shows it. Refreshed every 2 s while shown (`watch.ts`).
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type PrinterView } from '../../api';
 import { t, tn } from '../../i18n';
 import { type Message, useFleetingMessage } from '../../lib/polled';
@@ -49,12 +50,11 @@ function PrinterCard({ printer: p, now, timeZone, watch, onMessage }: {
   const state = printerState(p.state);
   const paper = paperState(p.paper);
   const title = `printer-${p.name}`;
-  const release = async () => {
+  const act = async (what: (api: NonNullable<PrinterWatch['api']>) => Promise<string>) => {
     if (!watch.api) return;
     setBusy(true);
     try {
-      const n = await watch.api.release(p.name);
-      onMessage({ tone: 'good', text: tn('printers.released', n) });
+      onMessage({ tone: 'good', text: await what(watch.api) });
     } catch (e) {
       const text = e instanceof ApiError && e.unreachable ? t('error.unreachable') : t('error.other', { message: e instanceof Error ? e.message : String(e) });
       onMessage({ tone: 'bad', text });
@@ -63,6 +63,10 @@ function PrinterCard({ printer: p, now, timeZone, watch, onMessage }: {
       watch.refresh();
     }
   };
+  const release = () => act(async (api) => tn('printers.released', await api.release(p.name)));
+  const testPrint = () => act(async (api) => (await api.testPrint(p.name), t('printers.test_sent', { name: p.name })));
+  const togglePause = () =>
+    act(async (api) => (await api.setPaused(p.name, !p.paused), t(p.paused ? 'printers.resumed_done' : 'printers.paused_done', { name: p.name })));
   return (
     <article class={`printer-card ${state.tone}`} aria-labelledby={title} data-testid="printer-card" data-printer={p.name} data-state={p.state}>
       <div class="printer-head">
@@ -104,9 +108,51 @@ function PrinterCard({ printer: p, now, timeZone, watch, onMessage }: {
           <dd class="small" data-testid="printer-last">{lastPrinted(p.last_printed, now, timeZone)}</dd>
         </div>
       </dl>
+      {p.paused && <p class="printer-detail" data-testid="printer-paused">{t('printers.paused_hint')}</p>}
+      <div class="printer-actions">
+        <button type="button" class="big-button" data-testid="printer-test" disabled={busy || p.paused} onClick={() => void testPrint()}>
+          {t('printers.test_print')}
+        </button>
+        <button type="button" class={`big-button${p.paused ? ' primary' : ''}`} data-testid="printer-pause" disabled={busy} onClick={() => void togglePause()}>
+          {p.paused ? t('printers.resume') : t('printers.pause')}
+        </button>
+        <Preview printer={p.name} watch={watch} />
+      </div>
       <p class="printer-address" data-testid="printer-address">
         {t('printers.address')}: {p.uri}{p.identity !== p.uri ? ` · ${p.identity}` : ''}
       </p>
     </article>
+  );
+}
+
+/** The ticket as this printer's paper shows it, drawn by the node, on request. */
+function Preview({ printer, watch }: { printer: string; watch: PrinterWatch }) {
+  const [shown, setShown] = useState(false);
+  const [src, setSrc] = useState<string | null>(null);
+  useEffect(() => {
+    if (!shown || !watch.api) return;
+    const asked = new AbortController();
+    let url: string | null = null;
+    watch.api.preview(printer, asked.signal).then((blob) => {
+      url = URL.createObjectURL(blob);
+      setSrc(url);
+    }, () => setSrc(null));
+    return () => {
+      asked.abort();
+      if (url) URL.revokeObjectURL(url);
+      setSrc(null);
+    };
+  }, [shown, printer, watch.api]);
+  return (
+    <>
+      <button type="button" class="big-button" aria-expanded={shown} data-testid="printer-preview-toggle" onClick={() => setShown(!shown)}>
+        {shown ? t('printers.preview_hide') : t('printers.preview')}
+      </button>
+      {shown && (
+        <div class="printer-preview">
+          {src ? <img src={src} alt={t('printers.preview_alt', { name: printer })} data-testid="printer-preview" /> : <p class="loading" aria-busy="true">{t('common.loading')}</p>}
+        </div>
+      )}
+    </>
   );
 }
