@@ -676,3 +676,44 @@ async fn the_lead_test_prints_pauses_and_resumes_a_printer_and_sees_its_ticket()
     let bytes = png.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000);
 }
+
+#[tokio::test]
+async fn a_customer_at_a_kiosk_prints_the_receipt_of_the_order_just_taken_once() {
+    let till = FakePrinter::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = booth(
+        dir.path(),
+        &format!(
+            "[[printers]]\nname = \"till\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"receipts\"\npaper = \"58mm\"\n",
+            till.port
+        ),
+    );
+    let kiosk = Kiosk::enrolled(&node.url).await;
+    let catalogue = kiosk.get("/api/v1/catalogue").await;
+    assert_eq!(catalogue.body["shop"]["kiosk_receipts"], true, "the kiosk offers it");
+    let placed = kiosk.buy("kiosk-receipt-1", &[("TOTE", 1)]).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let id = placed.body["order_id"].as_str().unwrap().to_owned();
+    let number = placed.body["pickup_number"].as_str().unwrap().to_owned();
+    let ask = |client: reqwest::Client, order: String| {
+        let url = format!("{}/api/v1/kiosk/orders/{order}/receipt-print", node.url);
+        async move { client.post(url).send().await.unwrap() }
+    };
+    assert_eq!(ask(kiosk.http.clone(), id.clone()).await.status(), 202);
+    assert_eq!(ask(kiosk.http.clone(), id.clone()).await.status(), 202, "pressed twice");
+    let printed = until("the receipt printed", Duration::from_secs(20), async || {
+        till.jobs().into_iter().find(|j| contains(j, b"RECEIPT"))
+    })
+    .await;
+    assert!(contains(&printed, number.as_bytes()) && contains(&printed, b"TOTAL"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(till.jobs().len(), 1, "printed once");
+
+    // Only an enrolled kiosk, only an order there is.
+    let phone = ask(TestNode::client(), id.clone()).await;
+    assert_eq!(phone.status(), 401);
+    let unknown = ask(kiosk.http.clone(), "no-such-order".into()).await;
+    assert_eq!(unknown.status(), 404);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+}

@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { journey } from './journey.mjs';
-import { enrollKiosk, eventually, freshDataDir, OPERATOR_TOKEN, startNode } from './node-process.mjs';
+import { startEscposPrinter } from './escpos-printer.mjs';
+import { enrollKiosk, eventually, exampleManifest, freshDataDir, OPERATOR_TOKEN, startNode } from './node-process.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { step, shot, finish } = journey(ROOT);
@@ -50,7 +51,17 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--ignore-certificate-errors', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const node = await startNode({ dataDir: freshDataDir() });
+// The demo, with a receipts printer (the tests play it on TCP 9100): a kiosk offers
+// "Print a receipt".
+const till = await startEscposPrinter();
+const manifest = await exampleManifest((text) => `${text}
+[[printers]]
+name = "till"
+uri = "socket://127.0.0.1:${till.port}"
+role = "receipts"
+paper = "58mm"
+`);
+const node = await startNode({ dataDir: freshDataDir(), manifest });
 try {
   const added = await api(node.url, '/api/v1/ops/staff', { method: 'POST', token: OPERATOR_TOKEN, body: { name: 'Ana', pin: '4821' } });
   assert.equal(added.status, 201);
@@ -83,6 +94,11 @@ try {
     const qr = await page.getByTestId('receipt-qr').getAttribute('src');
     receiptId = qr.match(/receipts\/([0-9a-z]{26})\/qr\.svg/)[1];
     await shot(page, 'shop-kiosk-confirmation-1080x1350');
+    await page.getByTestId('print-receipt').click();
+    await page.getByTestId('receipt-printing').waitFor();
+    const [printed] = await till.waitForJobs(1);
+    assert.ok(printed.includes(Buffer.from(kioskNumber)) && printed.includes(Buffer.from('RECEIPT')), 'the receipt of this order');
+    assert.equal(await page.getByTestId('print-receipt').count(), 0, 'printed once: the button goes');
 
     const customer = await newPage(browser, PHONE);
     await customer.page.goto(`${node.plainUrl}/r/${receiptId}`);
@@ -216,5 +232,6 @@ try {
 } finally {
   await browser.close();
   await node.stop();
+  await till.close();
 }
 finish('selling tests');

@@ -146,6 +146,9 @@ pub struct Printing {
     pub printers: Vec<PrinterSettings>,
     /// A pickup ticket for each order, to the tickets printer, as the order is taken.
     pub tickets_on_order: bool,
+    /// An enrolled kiosk offers "Print a receipt" after an order, when a printer prints
+    /// receipts.
+    pub receipts_at_kiosk: bool,
     /// Jobs that waited longer than this for a printer ask staff before they print
     /// ("Print 14 waiting tickets?"), so a printer back after an outage does not spew.
     pub backlog_after: SignedDuration,
@@ -158,6 +161,7 @@ impl Default for Printing {
         Printing {
             printers: Vec::new(),
             tickets_on_order: true,
+            receipts_at_kiosk: true,
             backlog_after: SignedDuration::from_mins(10),
             max_attempts: 5,
         }
@@ -190,6 +194,7 @@ pub(super) struct RawPrinter {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPrinting {
     tickets_on_order: Option<bool>,
+    receipts_at_kiosk: Option<bool>,
     backlog_after: Option<Spanned<String>>,
     max_attempts: Option<Spanned<i64>>,
 }
@@ -285,6 +290,7 @@ pub(super) fn check_printing(
     Printing {
         printers: out,
         tickets_on_order: raw.tickets_on_order.unwrap_or(d.tickets_on_order),
+        receipts_at_kiosk: raw.receipts_at_kiosk.unwrap_or(d.receipts_at_kiosk),
         backlog_after: raw.backlog_after.as_ref().map_or(d.backlog_after, |v| {
             c.duration(
                 v,
@@ -369,7 +375,7 @@ mod tests {
         assert_eq!(p.printer("labels").unwrap().paper, Paper::A6);
         assert_eq!(p.for_role(PrinterRole::Receipts).unwrap().name, "front");
         assert_eq!(p.backlog_after, SignedDuration::from_mins(5));
-        assert!(p.tickets_on_order);
+        assert!(p.tickets_on_order && p.receipts_at_kiosk);
         assert!(parse(EVENT).unwrap().printing.printers.is_empty());
     }
 

@@ -49,6 +49,8 @@ pub struct ShopView {
     /// SKUs first on the counter's grid.
     favourites: Vec<String>,
     pickup_prefix: String,
+    /// An enrolled kiosk offers "Print a receipt" after an order.
+    kiosk_receipts: bool,
 }
 
 /// The ways to pay (`[payments]`).
@@ -103,6 +105,10 @@ async fn catalogue(State(state): State<Services>) -> Json<Catalogue> {
                 low_stock_at: shop.low_stock_at,
                 favourites: shop.favourites.clone(),
                 pickup_prefix: m.selling.pickup_prefix.clone(),
+                kiosk_receipts: m.printing.receipts_at_kiosk
+                    && m.printing
+                        .for_role(boothcloud_core::manifest::PrinterRole::Receipts)
+                        .is_some(),
             }
         },
         payments: PaymentsView {

@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::Operator;
+use super::offline_sales::KioskHand;
 use super::peers::{proven, SignedPeer};
 use super::selling::CounterHand;
 use crate::printing::peer::{ForwardAnswer, ForwardRequest};
@@ -25,6 +26,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(receipt))
         .routes(routes!(label))
         .routes(routes!(release))
+        .routes(routes!(kiosk_receipt))
         .routes(routes!(test_print))
         .routes(routes!(pause))
         .routes(routes!(resume))
@@ -41,6 +43,9 @@ impl From<PrintError> for ApiError {
             }
             PrintError::NoPrinterFor(_) => {
                 ApiError::new(StatusCode::CONFLICT, "no_printer", e.to_string())
+            }
+            PrintError::NotAtKiosk(_) => {
+                ApiError::new(StatusCode::CONFLICT, "not_at_kiosk", e.to_string())
             }
             PrintError::CannotPrint(..) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "printer_unavailable", e.to_string())
@@ -145,6 +150,27 @@ async fn release(
     let result = done.as_ref().map(|_| ()).map_err(ToString::to_string);
     state.audit.record(hand.who(), "print held jobs", Some(name), None, result).await;
     Ok(Json(done?))
+}
+
+/// The receipt of the order an enrolled kiosk just took, on the receipts printer (the
+/// customer pressed "Print a receipt"). Once per order; only for an order of the last
+/// few minutes.
+#[utoipa::path(post, path = "/api/v1/kiosk/orders/{id}/receipt-print", tag = "commerce", operation_id = "kiosk_print_receipt",
+    params(("id" = String, Path), ("X-Boothcloud-Kiosk" = String, Header, description = "the enrolled kiosk's token")),
+    responses((status = 202), (status = 401, description = "not an enrolled kiosk (`kiosk_not_enrolled`)", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "no printer prints receipts (`no_printer`), receipts are off at kiosks or the order is not fresh (`not_at_kiosk`)", body = ErrorBody)))]
+async fn kiosk_receipt(
+    KioskHand(kiosk): KioskHand,
+    State(state): State<Services>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if id.is_empty() || id.len() > 64 {
+        return Err(PrintError::UnknownOrder.into());
+    }
+    state.printing.kiosk_receipt(&id).await?;
+    tracing::info!(kiosk = %kiosk.name, order = %id, "a customer asked for a printed receipt");
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// A test page on one printer (what a pickup ticket looks like on its paper), through

@@ -46,6 +46,8 @@ pub enum PrintError {
     NoPrinterFor(&'static str),
     #[error("no such order")]
     UnknownOrder,
+    #[error("{0}")]
+    NotAtKiosk(&'static str),
     #[error("printer `{0}` cannot print now: {1}")]
     CannotPrint(String, String),
     #[error("the ticket cannot be printed: {0}")]
@@ -137,6 +139,8 @@ const DOWN_LOOK: Duration = Duration::from_secs(2);
 const CATCH_UP: SignedDuration = SignedDuration::from_mins(2);
 /// A printer down this long hands its waiting jobs to its fallback, if that one can print.
 const FALLBACK_AFTER: SignedDuration = SignedDuration::from_secs(10);
+/// How long after an order a kiosk may print its receipt (the customer is still there).
+const KIOSK_RECEIPT_FOR: SignedDuration = SignedDuration::from_mins(10);
 /// How soon a job a paired booth could not take is offered again.
 const RETRY_PEER: SignedDuration = SignedDuration::from_secs(5);
 
@@ -202,6 +206,27 @@ impl Printing {
     /// The receipt of an order, printed on the receipts printer (a customer asked).
     pub async fn print_receipt(&self, order_id: &str) -> Result<(), PrintError> {
         self.print_on(order_id, JobKind::Receipt, PrinterRole::Receipts, "receipts").await
+    }
+
+    /// A customer at an enrolled kiosk asked for the receipt of the order it just took.
+    /// Only while the order is fresh (`KIOSK_RECEIPT_FOR`), and once: asked again, it
+    /// is the same job.
+    pub async fn kiosk_receipt(&self, order_id: &str) -> Result<(), PrintError> {
+        let loaded = self.manifest.current();
+        if !loaded.manifest.printing.receipts_at_kiosk {
+            return Err(PrintError::NotAtKiosk("this booth prints no receipts at its kiosks"));
+        }
+        let order = self
+            .orders
+            .counter_order(order_id, &|sku: &str| sku.to_owned())
+            .await
+            .map_err(|_| PrintError::UnknownOrder)?;
+        if self.clock.now().duration_since(order.created_at) > KIOSK_RECEIPT_FOR {
+            return Err(PrintError::NotAtKiosk(
+                "a kiosk prints the receipt of the order it just took only: ask at the counter",
+            ));
+        }
+        self.print_receipt(order_id).await
     }
 
     /// The label of an order (the bag or the parcel), printed on the labels printer.

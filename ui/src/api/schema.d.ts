@@ -152,6 +152,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kiosk/orders/{id}/receipt-print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The receipt of the order an enrolled kiosk just took, on the receipts printer (the
+         *     customer pressed "Print a receipt"). Once per order; only for an order of the last
+         *     few minutes. */
+        post: operations["kiosk_print_receipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -3144,6 +3163,8 @@ export interface components {
             background_color: string;
             /** @description SKUs first on the counter's grid. */
             favourites: string[];
+            /** @description An enrolled kiosk offers "Print a receipt" after an order. */
+            kiosk_receipts: boolean;
             /**
              * Format: int32
              * @description Stock at or below this is shown as low at the counter.
@@ -4203,6 +4224,72 @@ export interface operations {
             };
             /** @description storage unavailable; retry with the same body */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kiosk_print_receipt: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the enrolled kiosk's token */
+                "X-Boothcloud-Kiosk": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not an enrolled kiosk (`kiosk_not_enrolled`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description asked on the plain-HTTP port from the network: HTTPS only (`https_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no printer prints receipts (`no_printer`), receipts are off at kiosks or the order is not fresh (`not_at_kiosk`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the node hit an internal error; it has been logged (`internal`) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -69,6 +69,11 @@ export class SellingApi {
   }
 
   /** A QR code of the receipt page's address (SVG, for an `<img>`). */
+  /** An enrolled kiosk prints the receipt of the order it just took (once per order). */
+  async printReceipt(orderId: string): Promise<void> {
+    await this.client.send('POST', `/api/v1/kiosk/orders/${id(orderId)}/receipt-print`);
+  }
+
   receiptQrUrl(receiptId: string): string {
     return this.client.url(`/api/v1/receipts/${id(receiptId)}/qr.svg`);
   }

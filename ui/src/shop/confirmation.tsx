@@ -2,7 +2,8 @@
 // due for cash, or what to pay at collection; the receipt's QR code (and, where leaving
 // the page is fine, a link to it); and the way to the next order. A kiosk goes back to
 // its start by itself after a while. An order a kiosk took offline has no receipt yet:
-// it says the receipt comes once the kiosk reaches the booth again.
+// it says the receipt comes once the kiosk reaches the booth again. A kiosk whose booth
+// prints receipts offers "Print a receipt" (once).
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Minor, OrderReceipt } from '../api/selling';
@@ -27,7 +28,7 @@ export function offlineConfirmed(order: { pickupNumber: string; currency: string
   };
 }
 
-export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newLabel, audience = 'customer' }: {
+export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newLabel, audience = 'customer', onPrintReceipt = null }: {
   receipt: Confirmed;
   /** The receipt's QR code; null: taken offline, the receipt comes later. */
   qrUrl: string | null;
@@ -38,7 +39,20 @@ export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newL
   onNew: () => void;
   newLabel: string;
   audience?: 'customer' | 'staff';
+  /** Prints the receipt on the booth's receipts printer; null: not offered here. */
+  onPrintReceipt?: (() => Promise<void>) | null;
 }) {
+  const [printing, setPrinting] = useState<'idle' | 'asking' | 'done' | string>('idle');
+  const printReceipt = async () => {
+    if (!onPrintReceipt) return;
+    setPrinting('asking');
+    try {
+      await onPrintReceipt();
+      setPrinting('done');
+    } catch (e) {
+      setPrinting(t('done.receipt_failed', { message: e instanceof Error ? e.message : String(e) }));
+    }
+  };
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const [left, setLeft] = useState(autoCloseS);
   const latest = useRef(onNew);
@@ -79,6 +93,13 @@ export function Confirmation({ receipt, qrUrl, showLink, autoCloseS, onNew, newL
       {showLink && receipt.receipt_url && (
         <a class="big-button" href={receipt.receipt_url} data-testid="receipt-link">{t('done.receipt_link')}</a>
       )}
+      {onPrintReceipt && printing !== 'done' && (
+        <button type="button" class="big-button" data-testid="print-receipt" disabled={printing === 'asking'} onClick={() => void printReceipt()}>
+          {t('done.print_receipt')}
+        </button>
+      )}
+      {printing === 'done' && <p class="notice good" role="status" data-testid="receipt-printing">{t('done.receipt_printing')}</p>}
+      {printing !== 'idle' && printing !== 'asking' && printing !== 'done' && <p class="notice bad" role="alert" data-testid="receipt-print-failed">{printing}</p>}
       <button type="button" class="big-button primary" data-testid="new-order" onClick={onNew}>{newLabel}</button>
       {left !== null && <p class="muted" data-testid="auto-close">{tn('done.back_soon', left)}</p>}
     </section>

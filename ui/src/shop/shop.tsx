@@ -217,7 +217,8 @@ export function Shop({ api, kiosk, till = null }: {
   } else if (s.kind === 'placed') {
     main = (
       <Confirmation receipt={s.receipt} qrUrl={api.receiptQrUrl(s.receipt.receipt_id)} showLink={!kiosk}
-        autoCloseS={kiosk ? KIOSK_CONFIRMATION_S : null} onNew={order.dismiss} newLabel={t('done.new_order')} />
+        autoCloseS={kiosk ? KIOSK_CONFIRMATION_S : null} onNew={order.dismiss} newLabel={t('done.new_order')}
+        onPrintReceipt={till && catalogue?.shop.kiosk_receipts ? () => api.printReceipt(s.receipt.order_id) : null} />
     );
   } else if (!catalogue) {
     main = catalogueError
