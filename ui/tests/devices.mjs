@@ -31,6 +31,11 @@ try {
   await printerRow.first().waitFor();
   assert.equal(await printerRow.first().getAttribute('data-kind'), 'printer');
   console.log('  ok: the Devices screen lists the paired booth and the printer found over mDNS');
+  await printerRow.first().getByTestId('printer-add').click();
+  const lines = await page.getByTestId('printer-lines-text').innerText();
+  assert.match(lines, new RegExp(`dns_sd = "${printer}\\._ipp\\._tcp"`), lines);
+  assert.match(lines, /^\[\[printers\]\]\nname = "booth-receipt-printer"/);
+  console.log('  ok: the printer found over mDNS comes with the price list lines that print on it, by its name');
   const notice = page.getByTestId('flood-notice');
   await notice.first().waitFor();
   assert.match(await notice.first().innerText(), /Not looking for web devices for the next \d+ min/);

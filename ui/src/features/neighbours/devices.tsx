@@ -2,9 +2,11 @@
 // web devices), how this booth shows itself, pairing with another booth (by a code it
 // shows, or one typed from it) and unpairing, and any kind of device no longer looked
 // for because it flooded the network. A booth whose clock is over 10 s from this one's
-// says by how much, under its name. A sheet over the booth screen, refreshed every
-// two seconds.
+// says by how much, under its name. A printer found here shows the lines that add it
+// to the price list file (by its DNS-SD name). A sheet over the booth screen, refreshed
+// every two seconds.
 
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, type Connection, type DevicesView, type PairingCode } from '../../api';
 import { HoldButton } from '../../components/hold-button';
@@ -13,6 +15,7 @@ import { EnrolledKiosks } from './kiosks';
 import { Sheet } from '../../components/sheet';
 import { ago, deviceKind, floodNotice, pairing, roundTrip } from '../../lib/format';
 import { useAction, usePolled } from '../../lib/polled';
+import { printerLines } from './printer-lines';
 
 const REFRESH_MS = 2_000;
 
@@ -21,6 +24,7 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
   const [code, setCode] = useState<PairingCode | null>(null);
   const [pairingWith, setPairingWith] = useState<string | null>(null);
   const [typed, setTyped] = useState('');
+  const [adding, setAdding] = useState<string | null>(null);
   const { message, setMessage, act } = useAction(refresh);
   const now = new Date();
 
@@ -89,8 +93,10 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
             {data.devices.map((dev) => {
               const p = pairing(dev);
               const id = dev.booth?.id;
+              const lines = printerLines(dev);
               return (
-                <tr key={dev.key} class={dev.state === 'gone' ? 'gone' : ''} data-testid="device-row" data-kind={dev.kind}>
+                <Fragment key={dev.key}>
+                <tr class={dev.state === 'gone' ? 'gone' : ''} data-testid="device-row" data-kind={dev.kind}>
                   <td>{deviceKind(dev.kind)}</td>
                   <td>
                     {dev.name}
@@ -116,8 +122,33 @@ export function Devices({ conn, onClose }: { conn: Connection; onClose: () => vo
                       <HoldButton label="Unpair" hint="Hold to stop trusting this booth" testid="unpair"
                         onConfirm={() => void act(() => conn.unpair(id), `${dev.name} is no longer trusted.`)} />
                     )}
+                    {lines && (
+                      <button type="button" class="big-button" aria-expanded={adding === dev.key} data-testid="printer-add"
+                        onClick={() => setAdding(adding === dev.key ? null : dev.key)}>
+                        Print on it
+                      </button>
+                    )}
                   </td>
                 </tr>
+                {lines && adding === dev.key && (
+                  <tr class="printer-lines" data-testid="printer-lines">
+                    <td colSpan={8}>
+                      {'why' in lines ? <p class="notice warn">{lines.why}</p> : (
+                        <>
+                          <p>Add these lines to the price list file, choose what it prints, and reload the file. The booth finds the printer by this name at every job, wherever the venue's network puts it.</p>
+                          <pre data-testid="printer-lines-text">{lines.lines}</pre>
+                          <button type="button" class="big-button" data-testid="printer-lines-copy"
+                            onClick={() => void navigator.clipboard?.writeText(lines.lines).then(
+                              () => setMessage({ tone: 'good', text: 'Copied. Paste it into the price list file.' }),
+                              () => setMessage({ tone: 'bad', text: 'Could not copy: select the lines and copy them.' }))}>
+                            Copy the lines
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                )}
+                </Fragment>
               );
             })}
           </tbody>
