@@ -21,6 +21,12 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// Whether the paper shows prices: the receipt does; the prep table's ticket and the
+    /// bag's label (seen by anyone near it) do not.
+    pub fn shows_prices(self) -> bool {
+        self == JobKind::Receipt
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Ticket => "ticket",

@@ -146,7 +146,7 @@ impl Ticket {
         p.writeln(&"-".repeat(width)).map_err(draw)?;
         for (qty, name, total) in &self.lines {
             let left = format!("{qty} x {}", ascii(name));
-            let right = if self.kind == JobKind::Ticket {
+            let right = if !self.kind.shows_prices() {
                 String::new()
             } else {
                 money::display(*total, self.currency)
@@ -154,7 +154,7 @@ impl Ticket {
             p.writeln(&columns(&left, &right, width)).map_err(draw)?;
         }
         p.writeln(&"-".repeat(width)).map_err(draw)?;
-        if self.kind != JobKind::Ticket {
+        if self.kind.shows_prices() {
             p.bold(true).map_err(draw)?;
             p.writeln(&columns("TOTAL", &money::display(self.total, self.currency), width))
                 .map_err(draw)?;
@@ -217,7 +217,7 @@ impl Ticket {
         y += 44;
         for (qty, name, total) in &self.lines {
             text(&mut body, y, 26, "normal", "start", 12, &format!("{qty} × {name}"));
-            if self.kind != JobKind::Ticket {
+            if self.kind.shows_prices() {
                 text(
                     &mut body,
                     y,
@@ -230,7 +230,7 @@ impl Ticket {
             }
             y += 34;
         }
-        if self.kind != JobKind::Ticket {
+        if self.kind.shows_prices() {
             y += 8;
             text(&mut body, y, 30, "bold", "start", 12, "Total");
             text(
@@ -416,6 +416,19 @@ mod tests {
         assert!(!has(b"REPRINT"));
         let again = ticket(1).escpos(Paper::Roll58).unwrap();
         assert!(again.windows(7).any(|w| w == b"REPRINT"), "a reprint says so");
+    }
+
+    #[test]
+    fn only_the_receipt_shows_prices() {
+        let shows = |kind: JobKind| {
+            let mut t = ticket(0);
+            t.kind = kind;
+            let bytes = t.escpos(Paper::Roll80).unwrap();
+            bytes.windows(5).any(|w| w == b"TOTAL")
+        };
+        assert!(shows(JobKind::Receipt));
+        assert!(!shows(JobKind::Ticket), "the prep table needs no prices");
+        assert!(!shows(JobKind::Label), "nor does a bag anyone can read");
     }
 
     #[test]
