@@ -138,6 +138,10 @@ pub struct Forwarded {
     pub job_id: String,
     /// The job it became at the other booth (`None`: the answer was lost; ask again).
     pub remote_job: Option<String>,
+    /// Where it went (`prep@Hall B`): it is followed there, whatever the manifest says now.
+    pub to: String,
+    /// Since when it is on its way there.
+    pub since: Timestamp,
 }
 
 /// A job of a paired booth's, as that booth follows it here.
@@ -421,15 +425,45 @@ impl Jobs {
         printer: &str,
         limit: i64,
     ) -> Result<Vec<Forwarded>, sqlx::Error> {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT job_id, remote_job FROM print_jobs WHERE printer = ? AND state = 'forwarded' \
-             ORDER BY created_ms LIMIT ?",
+        let rows: Vec<(String, Option<String>, String, i64)> = sqlx::query_as(
+            "SELECT job_id, remote_job, COALESCE(forwarded_to, ''), updated_ms FROM print_jobs \
+             WHERE printer = ? AND state = 'forwarded' ORDER BY created_ms LIMIT ?",
         )
         .bind(printer)
         .bind(limit)
         .fetch_all(&self.db)
         .await?;
-        Ok(rows.into_iter().map(|(job_id, remote_job)| Forwarded { job_id, remote_job }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(job_id, remote_job, to, since)| Forwarded {
+                job_id,
+                remote_job,
+                to,
+                since: Timestamp::from_millisecond(since).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// A job whose handing-over never arrived (the other booth, asked again, did not
+    /// take it): back in this printer's queue, tried again at `retry_at`.
+    pub async fn unforward(
+        &self,
+        job_id: &str,
+        why: &str,
+        retry_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE print_jobs SET state = 'queued', forwarded_to = NULL, last_error = ?, next_attempt_ms = ?, \
+             updated_ms = ? WHERE job_id = ? AND state = 'forwarded' AND remote_job IS NULL",
+        )
+        .bind(why)
+        .bind(retry_at.as_millisecond())
+        .bind(now.as_millisecond())
+        .bind(job_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
     }
 
     /// What the paired booth said of a forwarded job: printed (`sent`/`confirmed`) or
@@ -473,8 +507,7 @@ impl Jobs {
         ticket: &str,
         now: Timestamp,
     ) -> Result<ForeignJob, sqlx::Error> {
-        // Its order is that booth's: kept apart from this booth's own orders.
-        let order = format!("{from_booth}/{order_id}");
+        let order = foreign_order(from_booth, order_id, copy);
         sqlx::query(
             "INSERT INTO print_jobs (job_id, order_id, kind, copy, printer, ticket, from_booth, created_ms, updated_ms) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id, kind, copy) DO NOTHING",
@@ -491,11 +524,12 @@ impl Jobs {
         .execute(&self.db)
         .await?;
         let (job_id, state, last_error): (String, String, Option<String>) = sqlx::query_as(
-            "SELECT job_id, state, last_error FROM print_jobs WHERE order_id = ? AND kind = ? AND copy = ?",
+            "SELECT job_id, state, last_error FROM print_jobs WHERE order_id = ? AND kind = ? AND copy = ? AND from_booth = ?",
         )
         .bind(&order)
         .bind(kind.as_str())
         .bind(copy)
+        .bind(from_booth)
         .fetch_one(&self.db)
         .await?;
         Ok(ForeignJob { job_id, state: JobState::parse(&state), last_error })
@@ -512,7 +546,7 @@ impl Jobs {
         let row: Option<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT job_id, state, last_error FROM print_jobs WHERE order_id = ? AND kind = ? AND copy = ? AND from_booth = ?",
         )
-        .bind(format!("{from_booth}/{order_id}"))
+        .bind(foreign_order(from_booth, order_id, copy))
         .bind(kind.as_str())
         .bind(copy)
         .bind(from_booth)
@@ -626,11 +660,12 @@ impl Jobs {
         Ok(done.rows_affected())
     }
 
-    /// Jobs waiting per state for a printer: (queued, held, attention). A job that
+    /// Jobs waiting per state for a printer: (queued, including those handed to a paired
+    /// booth and not yet printed there; held; attention). A job that
     /// needed a person no longer counts once it was reprinted.
     pub async fn waiting(&self, printer: &str) -> Result<(i64, i64, i64), sqlx::Error> {
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(j.state IN ('queued', 'sending')), 0), COALESCE(SUM(j.state = 'held'), 0), \
+            "SELECT COALESCE(SUM(j.state IN ('queued', 'sending', 'forwarded')), 0), COALESCE(SUM(j.state = 'held'), 0), \
              COALESCE(SUM(j.state = 'attention' AND NOT EXISTS \
                  (SELECT 1 FROM print_jobs r WHERE r.reprint_of = j.job_id)), 0) \
              FROM print_jobs j WHERE j.printer = ?",
@@ -660,6 +695,12 @@ impl Jobs {
         .fetch_all(&self.db)
         .await
     }
+}
+
+/// A paired booth's job, kept apart from this booth's own orders and from the copies
+/// this booth prints of it by itself (a reprint here numbers within this key).
+fn foreign_order(from_booth: &str, order_id: &str, copy: i64) -> String {
+    format!("{from_booth}/{order_id}/{copy}")
 }
 
 #[cfg(test)]
@@ -697,6 +738,13 @@ mod tests {
         assert_eq!(jobs.drawn_ticket(&first.job_id).await.unwrap().as_deref(), Some("{}"));
         let reprint = jobs.queue_reprint(&first.job_id, None, "lead", now).await.unwrap().unwrap();
         assert_eq!(jobs.drawn_ticket(&reprint.job_id).await.unwrap().as_deref(), Some("{}"));
+        // A reprint made here never stands for the selling booth's own next copy.
+        let their_copy = jobs
+            .queue_foreign("booth-a", "o1", JobKind::Ticket, 1, "prep", "{}", now)
+            .await
+            .unwrap();
+        assert_ne!(their_copy.job_id, reprint.job_id);
+        assert_eq!(their_copy.state, JobState::Queued);
 
         // The booth that sold: a claim given back uncounted, then handed on and followed.
         let sold = booth.sell(&[("TOTE", 1)], crate::orders::PaymentMethod::Card, "fw-1").await;
@@ -710,6 +758,14 @@ mod tests {
         jobs.forwarded(&claimed.job_id, "prep@Hall B", None, now).await.unwrap();
         let following = jobs.following("till", 10).await.unwrap();
         assert_eq!((following.len(), following[0].remote_job.as_deref()), (1, None));
+        assert_eq!(following[0].to, "prep@Hall B", "followed where it went");
+        assert_eq!(jobs.waiting("till").await.unwrap().0, 1, "still waiting to print");
+        // Asked again, Hall B did not take it: it waits here again.
+        jobs.unforward(&claimed.job_id, "Hall B: printer down", now, now).await.unwrap();
+        let back = jobs.get(&claimed.job_id).await.unwrap().unwrap();
+        assert_eq!((back.state, back.forwarded_to), (JobState::Queued, None));
+        let claimed = jobs.claim("till", now).await.unwrap().unwrap();
+        jobs.forwarded(&claimed.job_id, "prep@Hall B", None, now).await.unwrap();
         jobs.forwarded(&claimed.job_id, "prep@Hall B", Some("r-1"), now).await.unwrap();
         assert_eq!(jobs.following("till", 10).await.unwrap()[0].remote_job.as_deref(), Some("r-1"));
         jobs.settle_forwarded(&claimed.job_id, JobState::Queued, None, now).await.unwrap();

@@ -208,9 +208,10 @@ impl Printing {
         self.print_on(order_id, JobKind::Receipt, PrinterRole::Receipts, "receipts").await
     }
 
-    /// A customer at an enrolled kiosk asked for the receipt of the order it just took.
-    /// Only while the order is fresh (`KIOSK_RECEIPT_FOR`), and once: asked again, it
-    /// is the same job.
+    /// A customer at an enrolled kiosk asked for the receipt of the order just taken.
+    /// Only for an order of the last `KIOSK_RECEIPT_FOR` (the customer is still there;
+    /// orders do not record which kiosk took them, so any enrolled kiosk may ask for any
+    /// fresh order), and once: asked again, it is the same job.
     pub async fn kiosk_receipt(&self, order_id: &str) -> Result<(), PrintError> {
         let loaded = self.manifest.current();
         if !loaded.manifest.printing.receipts_at_kiosk {
@@ -665,7 +666,10 @@ async fn work(
         if let (Some(since), Some(Fallback::Printer(fallback))) =
             (down_since, printer.fallback.as_ref())
         {
-            if now.duration_since(since) >= FALLBACK_AFTER && printing.can_print(fallback) {
+            if now.duration_since(since) >= FALLBACK_AFTER
+                && !paused
+                && printing.can_print(fallback)
+            {
                 match printing.jobs.hand_over(&name, fallback, now).await {
                     Ok(0) => {}
                     Ok(n) => {
@@ -773,8 +777,10 @@ async fn look(printing: &Printing, printer: &PrinterSettings) {
     });
 }
 
-/// Most jobs handed to, or asked about at, a paired booth in one pass.
+/// Most jobs handed to a paired booth in one pass.
 const PEER_BATCH: i64 = 20;
+/// Most handed jobs asked about in one pass (a booth that does not answer stops it).
+const FOLLOW_BATCH: i64 = 100;
 
 /// The request that hands `job` to `theirs` at a paired booth: the ticket as this
 /// booth draws it, saying whose it is.
@@ -837,9 +843,9 @@ async fn forward_waiting(printing: &Printing, name: &str, theirs: &str, booth: &
                 tracing::warn!(printer = %name, to = %to, %why, "a job handed to a paired booth has no answer yet: asked again");
                 printing.jobs.forwarded(&job.job_id, &to, None, now).await
             }
-            reply @ (peer::Reply::NotNow(_) | peer::Reply::Unknown) => {
+            reply @ (peer::Reply::NotNow(_) | peer::Reply::Refused(_) | peer::Reply::Unknown) => {
                 let why = match reply {
-                    peer::Reply::NotNow(why) => why,
+                    peer::Reply::NotNow(why) | peer::Reply::Refused(why) => why,
                     _ => format!("{booth} did not take the job"),
                 };
                 let r = printing
@@ -862,28 +868,38 @@ async fn forward_waiting(printing: &Printing, name: &str, theirs: &str, booth: &
 /// Asks the paired booths where this printer's handed jobs are; true while any are
 /// still on their way there.
 async fn follow_forwarded(printing: &Printing, printer: &PrinterSettings) -> bool {
-    let Ok(jobs) = printing.jobs.following(&printer.name, PEER_BATCH).await else { return false };
+    let Ok(jobs) = printing.jobs.following(&printer.name, FOLLOW_BATCH).await else { return false };
     if jobs.is_empty() {
         return false;
     }
-    let Some(Fallback::Peer { printer: theirs, booth }) = printer.fallback.as_ref() else {
-        // The manifest no longer names that booth: the jobs wait for a person.
-        for f in &jobs {
+    let stale_after = printing.manifest.current().manifest.printing.backlog_after;
+    // Each job is followed where it went (its `forwarded_to`), whatever the manifest
+    // names now; a booth that does not answer is not asked again in this pass.
+    let mut booths: HashMap<String, Option<crate::peers::MeshPeer>> = HashMap::new();
+    for f in jobs {
+        let now = printing.clock.now();
+        let Some(Fallback::Peer { printer: theirs, booth }) = Fallback::parse(&f.to) else {
+            let _ = printing.jobs.settle_forwarded(&f.job_id, JobState::Attention, Some("it was handed to another booth, and where is not known: reprint it if it did not print"), now).await;
+            continue;
+        };
+        if now.duration_since(f.since) > stale_after {
+            let why = format!("{booth} has not said it printed this for {}: look at its printer, and reprint it here if it did not print", boothcloud_core::timekeeping::span_words(stale_after));
             let _ = printing
                 .jobs
-                .needs_attention(&f.job_id, "it was handed to a paired booth this booth no longer prints at: reprint it if it did not print", printing.clock.now())
+                .settle_forwarded(&f.job_id, JobState::Attention, Some(&why), now)
                 .await;
+            continue;
         }
-        return false;
-    };
-    let Some(at) = printing.peers.booth_named(booth).await else { return true };
-    let to = format!("{theirs}@{booth}");
-    for f in jobs {
+        if !booths.contains_key(&booth) {
+            let found = printing.peers.booth_named(&booth).await;
+            booths.insert(booth.clone(), found);
+        }
+        let Some(at) = booths.get(&booth).cloned().flatten() else { continue };
         let reply = match &f.remote_job {
             Some(remote) => peer::follow(&printing.http, &printing.peers, &at, remote).await,
             None => {
                 let Ok(Some(job)) = printing.jobs.get(&f.job_id).await else { continue };
-                match forward_request(printing, &job, theirs).await {
+                match forward_request(printing, &job, &theirs).await {
                     Ok(req) => peer::forward(&printing.http, &printing.peers, &at, &req).await,
                     Err(_) => continue,
                 }
@@ -892,7 +908,10 @@ async fn follow_forwarded(printing: &Printing, printer: &PrinterSettings) -> boo
         let now = printing.clock.now();
         match reply {
             peer::Reply::Job(there) => {
-                let _ = printing.jobs.forwarded(&f.job_id, &to, Some(&there.job_id), now).await;
+                if f.remote_job.is_none() {
+                    let _ =
+                        printing.jobs.forwarded(&f.job_id, &f.to, Some(&there.job_id), now).await;
+                }
                 let why = there.last_error.as_deref().map(|w| format!("At {booth}: {w}"));
                 let _ = printing
                     .jobs
@@ -905,12 +924,21 @@ async fn follow_forwarded(printing: &Printing, printer: &PrinterSettings) -> boo
                     .settle_forwarded(
                         &f.job_id,
                         JobState::Attention,
-                        Some(&why_unknown(booth)),
+                        Some(&why_unknown(&booth)),
                         now,
                     )
                     .await;
             }
-            peer::Reply::NotNow(_) | peer::Reply::Lost(_) => {}
+            // Asked again, the other booth did not take it (it looks its jobs up before
+            // anything else): it never had it, so it waits here again.
+            peer::Reply::Refused(why) if f.remote_job.is_none() => {
+                let _ = printing.jobs.unforward(&f.job_id, &why, now + RETRY_PEER, now).await;
+                printing.wake.notify_waiters();
+            }
+            peer::Reply::Refused(_) | peer::Reply::Lost(_) => {}
+            peer::Reply::NotNow(_) => {
+                booths.insert(booth, None);
+            }
         }
     }
     true

@@ -54,8 +54,11 @@ pub enum Reply {
     Job(ForwardAnswer),
     /// The booth does not know the job (asked about one it never took).
     Unknown,
-    /// Not now, and why, in words: try again later (nothing was printed).
+    /// The booth could not be reached: try again later (nothing arrived).
     NotNow(String),
+    /// The booth answered and did not take the job (its printer cannot print now, or it
+    /// has no printer of that name), in words: it does not hold the job.
+    Refused(String),
     /// The request may have arrived, and no answer came: ask again (the other booth
     /// answers the job it already is).
     Lost(String),
@@ -125,7 +128,7 @@ async fn ask(
     let proof = res.headers().get(PROOF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = match res.bytes().await {
         Ok(b) if b.len() <= 64 * 1024 => b,
-        Ok(_) => return Reply::NotNow(format!("{}'s answer is too large", booth.name)),
+        Ok(_) => return Reply::Lost(format!("{}'s answer is too large", booth.name)),
         Err(e) => return Reply::Lost(format!("{}'s answer was cut: {e}", booth.name)),
     };
     match status {
@@ -145,7 +148,7 @@ async fn ask(
         404 if method == "GET" => Reply::Unknown,
         // It failed after taking the job, perhaps: asked again, never printed here.
         500 => Reply::Lost(format!("{}: {}", booth.name, error_words(&bytes, status))),
-        _ => Reply::NotNow(format!("{}: {}", booth.name, error_words(&bytes, status))),
+        _ => Reply::Refused(format!("{}: {}", booth.name, error_words(&bytes, status))),
     }
 }
 

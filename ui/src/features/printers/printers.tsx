@@ -129,14 +129,18 @@ function PrinterCard({ printer: p, now, timeZone, watch, onMessage }: {
 function Preview({ printer, watch }: { printer: string; watch: PrinterWatch }) {
   const [shown, setShown] = useState(false);
   const [src, setSrc] = useState<string | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
   useEffect(() => {
     if (!shown || !watch.api) return;
     const asked = new AbortController();
     let url: string | null = null;
+    setFailed(null);
     watch.api.preview(printer, asked.signal).then((blob) => {
       url = URL.createObjectURL(blob);
       setSrc(url);
-    }, () => setSrc(null));
+    }, (e: unknown) => {
+      if (!asked.signal.aborted) setFailed(e instanceof ApiError && e.unreachable ? t('error.unreachable') : t('error.other', { message: e instanceof Error ? e.message : String(e) }));
+    });
     return () => {
       asked.abort();
       if (url) URL.revokeObjectURL(url);
@@ -150,7 +154,9 @@ function Preview({ printer, watch }: { printer: string; watch: PrinterWatch }) {
       </button>
       {shown && (
         <div class="printer-preview">
-          {src ? <img src={src} alt={t('printers.preview_alt', { name: printer })} data-testid="printer-preview" /> : <p class="loading" aria-busy="true">{t('common.loading')}</p>}
+          {src ? <img src={src} alt={t('printers.preview_alt', { name: printer })} data-testid="printer-preview" />
+            : failed ? <p class="notice bad" role="alert">{failed}</p>
+            : <p class="loading" aria-busy="true">{t('common.loading')}</p>}
         </div>
       )}
     </>
