@@ -523,16 +523,8 @@ impl Jobs {
         .bind(now.as_millisecond())
         .execute(&self.db)
         .await?;
-        let (job_id, state, last_error): (String, String, Option<String>) = sqlx::query_as(
-            "SELECT job_id, state, last_error FROM print_jobs WHERE order_id = ? AND kind = ? AND copy = ? AND from_booth = ?",
-        )
-        .bind(&order)
-        .bind(kind.as_str())
-        .bind(copy)
-        .bind(from_booth)
-        .fetch_one(&self.db)
-        .await?;
-        Ok(ForeignJob { job_id, state: JobState::parse(&state), last_error })
+        // Taken now or before: the same job either way.
+        self.find_foreign(from_booth, order_id, kind, copy).await?.ok_or(sqlx::Error::RowNotFound)
     }
 
     /// A paired booth's job already taken here, by its identity there.
@@ -552,11 +544,7 @@ impl Jobs {
         .bind(from_booth)
         .fetch_optional(&self.db)
         .await?;
-        Ok(row.map(|(job_id, state, last_error)| ForeignJob {
-            job_id,
-            state: JobState::parse(&state),
-            last_error,
-        }))
+        Ok(row.map(ForeignJob::from_row))
     }
 
     /// A job a paired booth handed here, as that booth may see it (only its own).
@@ -572,11 +560,7 @@ impl Jobs {
         .bind(from_booth)
         .fetch_optional(&self.db)
         .await?;
-        Ok(row.map(|(job_id, state, last_error)| ForeignJob {
-            job_id,
-            state: JobState::parse(&state),
-            last_error,
-        }))
+        Ok(row.map(ForeignJob::from_row))
     }
 
     /// The ticket drawn when the job was made — a paired booth's job, or a test print —
@@ -694,6 +678,12 @@ impl Jobs {
         .bind(limit)
         .fetch_all(&self.db)
         .await
+    }
+}
+
+impl ForeignJob {
+    fn from_row((job_id, state, last_error): (String, String, Option<String>)) -> ForeignJob {
+        ForeignJob { job_id, state: JobState::parse(&state), last_error }
     }
 }
 

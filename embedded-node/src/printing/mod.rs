@@ -141,8 +141,6 @@ const CATCH_UP: SignedDuration = SignedDuration::from_mins(2);
 const FALLBACK_AFTER: SignedDuration = SignedDuration::from_secs(10);
 /// How long after an order a kiosk may print its receipt (the customer is still there).
 const KIOSK_RECEIPT_FOR: SignedDuration = SignedDuration::from_mins(10);
-/// How soon a job a paired booth could not take is offered again.
-const RETRY_PEER: SignedDuration = SignedDuration::from_secs(5);
 
 impl Printing {
     pub fn new(
@@ -263,9 +261,7 @@ impl Printing {
 
     /// Staff said to print what a printer held after an outage. How many jobs.
     pub async fn release(&self, printer: &str) -> Result<u64, PrintError> {
-        if self.manifest.current().manifest.printing.printer(printer).is_none() {
-            return Err(PrintError::UnknownPrinter(printer.into()));
-        }
+        self.known(printer)?;
         let n = self.jobs.release(printer, self.clock.now()).await?;
         self.wake.notify_waiters();
         Ok(n)
@@ -351,6 +347,14 @@ impl Printing {
         .map_err(|e| e.to_string())
     }
 
+    /// A printer of the manifest, or `UnknownPrinter`.
+    fn known(&self, printer: &str) -> Result<(), PrintError> {
+        match self.manifest.current().manifest.printing.printer(printer) {
+            Some(_) => Ok(()),
+            None => Err(PrintError::UnknownPrinter(printer.into())),
+        }
+    }
+
     /// Whether a person paused the printer.
     pub fn is_paused(&self, printer: &str) -> bool {
         self.paused.lock().unwrap_or_else(|e| e.into_inner()).contains(printer)
@@ -363,9 +367,7 @@ impl Printing {
         paused: bool,
         who: &str,
     ) -> Result<(), PrintError> {
-        if self.manifest.current().manifest.printing.printer(printer).is_none() {
-            return Err(PrintError::UnknownPrinter(printer.into()));
-        }
+        self.known(printer)?;
         self.jobs.set_paused(printer, paused, who, self.clock.now()).await?;
         let mut set = self.paused.lock().unwrap_or_else(|e| e.into_inner());
         if paused {
@@ -380,9 +382,7 @@ impl Printing {
 
     /// A test page on one printer: what a pickup ticket looks like on its paper.
     pub async fn test_print(&self, printer: &str, who: &str) -> Result<PrintJob, PrintError> {
-        if self.manifest.current().manifest.printing.printer(printer).is_none() {
-            return Err(PrintError::UnknownPrinter(printer.into()));
-        }
+        self.known(printer)?;
         let ticket = serde_json::to_string(&self.sample_ticket(printer))
             .map_err(|e| PrintError::BadTicket(e.to_string()))?;
         let job = self
@@ -508,11 +508,7 @@ impl Printing {
         if let Some(job) =
             self.jobs.find_foreign(from_booth, &req.order_id, req.kind, req.copy).await?
         {
-            return Ok(peer::ForwardAnswer {
-                job_id: job.job_id,
-                state: job.state,
-                last_error: job.last_error,
-            });
+            return Ok(job.into());
         }
         if !self.can_print(&req.printer) {
             let why = self
@@ -537,7 +533,7 @@ impl Printing {
             )
             .await?;
         self.wake.notify_waiters();
-        Ok(peer::ForwardAnswer { job_id: job.job_id, state: job.state, last_error: job.last_error })
+        Ok(job.into())
     }
 
     /// Where a job a paired booth handed here is (only that booth's own jobs).
@@ -547,7 +543,7 @@ impl Printing {
         job_id: &str,
     ) -> Result<peer::ForwardAnswer, PrintError> {
         let job = self.jobs.foreign(job_id, from_booth).await?.ok_or(PrintError::UnknownJob)?;
-        Ok(peer::ForwardAnswer { job_id: job.job_id, state: job.state, last_error: job.last_error })
+        Ok(job.into())
     }
 }
 
@@ -688,10 +684,10 @@ async fn work(
             (down_since, printer.fallback.as_ref())
         {
             if now.duration_since(since) >= FALLBACK_AFTER && !paused {
-                forward_waiting(&printing, &name, theirs, booth).await;
+                peer::forward_waiting(&printing, &name, theirs, booth).await;
             }
         }
-        let following = follow_forwarded(&printing, &printer).await;
+        let following = peer::follow_forwarded(&printing, &printer).await;
         let busy = if still_down || paused {
             if paused && down.is_none() {
                 look(&printing, &printer).await;
@@ -775,177 +771,6 @@ async fn look(printing: &Printing, printer: &PrinterSettings) {
             s.why = why;
         }
     });
-}
-
-/// Most jobs handed to a paired booth in one pass.
-const PEER_BATCH: i64 = 20;
-/// Most handed jobs asked about in one pass (a booth that does not answer stops it).
-const FOLLOW_BATCH: i64 = 100;
-
-/// The request that hands `job` to `theirs` at a paired booth: the ticket as this
-/// booth draws it, saying whose it is.
-async fn forward_request(
-    printing: &Printing,
-    job: &PrintJob,
-    theirs: &str,
-) -> Result<peer::ForwardRequest, String> {
-    let mut ticket = printing.ticket_for(job).await.map_err(|e| e.to_string())?;
-    ticket.for_booth = Some(printing.peers.hello().name.unwrap_or_else(|| "another booth".into()));
-    Ok(peer::ForwardRequest {
-        order_id: job.order_id.clone(),
-        kind: job.kind,
-        copy: job.copy,
-        printer: theirs.to_owned(),
-        ticket,
-    })
-}
-
-/// Hands what waits for a printer that is down to its fallback at a paired booth.
-async fn forward_waiting(printing: &Printing, name: &str, theirs: &str, booth: &str) {
-    let Some(at) = printing.peers.booth_named(booth).await else {
-        tracing::warn!(printer = %name, booth, "printer down, and its fallback booth is not paired and reachable now");
-        return;
-    };
-    let to = format!("{theirs}@{booth}");
-    for _ in 0..PEER_BATCH {
-        let now = printing.clock.now();
-        let job = match printing.jobs.claim(name, now).await {
-            Ok(Some(job)) => job,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(error = %e, printer = %name, "cannot read the print queue");
-                return;
-            }
-        };
-        let req = match forward_request(printing, &job, theirs).await {
-            Ok(r) => r,
-            Err(why) => {
-                let _ = printing.jobs.not_sent(&job.job_id, &why, now + RETRY_PEER, now).await;
-                continue;
-            }
-        };
-        let reply = peer::forward(&printing.http, &printing.peers, &at, &req).await;
-        let now = printing.clock.now();
-        let recorded = match reply {
-            peer::Reply::Job(taken) => {
-                tracing::info!(printer = %name, to = %to, job = %job.job_id, "printer down: a job goes to a paired booth's printer");
-                let r = printing.jobs.forwarded(&job.job_id, &to, Some(&taken.job_id), now).await;
-                if r.is_ok() {
-                    let why = taken.last_error.as_deref().map(|w| format!("At {booth}: {w}"));
-                    let _ = printing
-                        .jobs
-                        .settle_forwarded(&job.job_id, taken.state, why.as_deref(), now)
-                        .await;
-                }
-                r
-            }
-            peer::Reply::Lost(why) => {
-                tracing::warn!(printer = %name, to = %to, %why, "a job handed to a paired booth has no answer yet: asked again");
-                printing.jobs.forwarded(&job.job_id, &to, None, now).await
-            }
-            reply @ (peer::Reply::NotNow(_) | peer::Reply::Refused(_) | peer::Reply::Unknown) => {
-                let why = match reply {
-                    peer::Reply::NotNow(why) | peer::Reply::Refused(why) => why,
-                    _ => format!("{booth} did not take the job"),
-                };
-                let r = printing
-                    .jobs
-                    .unclaim(&job.job_id, &format!("{why} (fallback {to})"), now + RETRY_PEER, now)
-                    .await;
-                if let Err(e) = r {
-                    tracing::error!(error = %e, "cannot record a print job");
-                }
-                return;
-            }
-        };
-        if let Err(e) = recorded {
-            tracing::error!(error = %e, "cannot record a print job");
-            return;
-        }
-    }
-}
-
-/// Asks the paired booths where this printer's handed jobs are; true while any are
-/// still on their way there.
-async fn follow_forwarded(printing: &Printing, printer: &PrinterSettings) -> bool {
-    let Ok(jobs) = printing.jobs.following(&printer.name, FOLLOW_BATCH).await else { return false };
-    if jobs.is_empty() {
-        return false;
-    }
-    let stale_after = printing.manifest.current().manifest.printing.backlog_after;
-    // Each job is followed where it went (its `forwarded_to`), whatever the manifest
-    // names now; a booth that does not answer is not asked again in this pass.
-    let mut booths: HashMap<String, Option<crate::peers::MeshPeer>> = HashMap::new();
-    for f in jobs {
-        let now = printing.clock.now();
-        let Some(Fallback::Peer { printer: theirs, booth }) = Fallback::parse(&f.to) else {
-            let _ = printing.jobs.settle_forwarded(&f.job_id, JobState::Attention, Some("it was handed to another booth, and where is not known: reprint it if it did not print"), now).await;
-            continue;
-        };
-        if now.duration_since(f.since) > stale_after {
-            let why = format!("{booth} has not said it printed this for {}: look at its printer, and reprint it here if it did not print", boothcloud_core::timekeeping::span_words(stale_after));
-            let _ = printing
-                .jobs
-                .settle_forwarded(&f.job_id, JobState::Attention, Some(&why), now)
-                .await;
-            continue;
-        }
-        if !booths.contains_key(&booth) {
-            let found = printing.peers.booth_named(&booth).await;
-            booths.insert(booth.clone(), found);
-        }
-        let Some(at) = booths.get(&booth).cloned().flatten() else { continue };
-        let reply = match &f.remote_job {
-            Some(remote) => peer::follow(&printing.http, &printing.peers, &at, remote).await,
-            None => {
-                let Ok(Some(job)) = printing.jobs.get(&f.job_id).await else { continue };
-                match forward_request(printing, &job, &theirs).await {
-                    Ok(req) => peer::forward(&printing.http, &printing.peers, &at, &req).await,
-                    Err(_) => continue,
-                }
-            }
-        };
-        let now = printing.clock.now();
-        match reply {
-            peer::Reply::Job(there) => {
-                if f.remote_job.is_none() {
-                    let _ =
-                        printing.jobs.forwarded(&f.job_id, &f.to, Some(&there.job_id), now).await;
-                }
-                let why = there.last_error.as_deref().map(|w| format!("At {booth}: {w}"));
-                let _ = printing
-                    .jobs
-                    .settle_forwarded(&f.job_id, there.state, why.as_deref(), now)
-                    .await;
-            }
-            peer::Reply::Unknown => {
-                let _ = printing
-                    .jobs
-                    .settle_forwarded(
-                        &f.job_id,
-                        JobState::Attention,
-                        Some(&why_unknown(&booth)),
-                        now,
-                    )
-                    .await;
-            }
-            // Asked again, the other booth did not take it (it looks its jobs up before
-            // anything else): it never had it, so it waits here again.
-            peer::Reply::Refused(why) if f.remote_job.is_none() => {
-                let _ = printing.jobs.unforward(&f.job_id, &why, now + RETRY_PEER, now).await;
-                printing.wake.notify_waiters();
-            }
-            peer::Reply::Refused(_) | peer::Reply::Lost(_) => {}
-            peer::Reply::NotNow(_) => {
-                booths.insert(booth, None);
-            }
-        }
-    }
-    true
-}
-
-fn why_unknown(booth: &str) -> String {
-    format!("{booth} does not know this job: it may not have printed; reprint it if it did not")
 }
 
 /// Whether the printer can print now, why not, its identity, and whether it is out of
