@@ -324,6 +324,7 @@ impl Services {
             clock.clone(),
             discovery.clone(),
             peers.clone(),
+            assets.clone(),
         ));
         let targets = controls::Targets {
             peers: peers.clone(),

@@ -189,6 +189,11 @@ async fn each_order_prints_its_ticket_once_at_the_prep_printer_and_a_reprint_is_
     assert!(contains(bytes, number.as_bytes()), "the pickup number");
     assert!(contains(bytes, &[0x1d, 0x56]), "and cut");
     assert!(contains(bytes, b"1 x Canvas tote bag"));
+    // The event's logo (`[event] logo`, read through the asset cache) atop it, as a
+    // raster bit image: GS v 0, 80 mm's logo box (the demo's 360 × 120 logo, 346 dots wide).
+    let at = bytes.windows(4).position(|w| w == [0x1d, 0x76, 0x30, 0x00]).expect("the logo");
+    assert_eq!(u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]), 346u16.div_ceil(8));
+    assert!(at < bytes.windows(number.len()).position(|w| w == number.as_bytes()).unwrap());
 
     // Reprint from the counter: a new job, the next copy, linked, marked REPRINT.
     let r = TestNode::client()

@@ -298,6 +298,9 @@ pub struct Event {
     pub ttl: SignedDuration,
     pub expires_at: Timestamp,
     pub currency: Currency,
+    /// The event's logo among the assets (`img/logo.png`; PNG, JPEG, GIF, WebP or SVG),
+    /// printed atop tickets, receipts and labels.
+    pub logo: Option<crate::cache::key::AssetPath>,
 }
 
 #[derive(Debug, Clone)]

@@ -87,6 +87,7 @@ struct RawEvent {
     timezone: Spanned<String>,
     ttl: Spanned<String>,
     currency: Spanned<String>,
+    logo: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -739,6 +740,19 @@ fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
         );
         Currency::parse("XXX").expect("XXX is a currency code")
     });
+    let logo = raw.logo.as_ref().and_then(|v| match crate::cache::key::AssetPath::parse(v.get_ref()) {
+        Ok(path) => Some(path),
+        Err(_) => {
+            c.at(
+                v.span(),
+                format!(
+                    "event.logo `{}` must be the logo's path among the assets, such as img/logo.png (relative, no `..`)",
+                    v.get_ref()
+                ),
+            );
+            None
+        }
+    });
     let starts_at = starts_at.unwrap_or(Timestamp::UNIX_EPOCH);
     let ends_at = ends_at.unwrap_or(starts_at);
     let expires_at = starts_at.checked_add(ttl).unwrap_or_else(|_| {
@@ -755,6 +769,7 @@ fn check_event(c: &mut Checker, raw: Spanned<RawEvent>) -> Event {
         ttl,
         expires_at,
         currency,
+        logo,
     }
 }
 

@@ -14,6 +14,16 @@ fn the_demo_manifest_is_valid_and_believable() {
     );
     assert!(m.assets.warm.iter().any(|w| w == "img/"), "the demo warms its product photos");
     assert_eq!(m.event.expires_at, m.event.starts_at + m.event.ttl);
+    assert_eq!(m.event.logo.as_ref().map(|p| p.as_str()), Some("img/logo.svg"));
+}
+
+#[test]
+fn the_logo_is_a_path_among_the_assets() {
+    let text = demo_with("logo = \"img/logo.svg\"", "logo = \"../secrets/key.png\"");
+    let found = problems(&text);
+    assert!(found.iter().any(|(_, _, m)| m.contains("event.logo")), "{found:?}");
+    let m = parse(&demo_with("logo = \"img/logo.svg\"\n", "")).unwrap();
+    assert!(m.event.logo.is_none(), "a booth without a logo prints without one");
 }
 
 fn problems(text: &str) -> Vec<(usize, usize, String)> {

@@ -239,11 +239,7 @@ async fn preview(
     Path(name): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let printing = state.printing.clone();
-    // Drawing takes a few milliseconds of CPU: off the async workers.
-    let png = tokio::task::spawn_blocking(move || printing.preview(&name))
-        .await
-        .map_err(ApiError::internal)??;
+    let png = state.printing.preview(&name).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "image/png"),

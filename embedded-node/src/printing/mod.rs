@@ -11,12 +11,13 @@
 //! holds what waited meanwhile until staff say to print it.
 //!
 //! Owns: the print queue (`jobs`), the printers' state as last seen, the templates
-//! (`ticket`) and the transports (`socket`, `ipp`). Never: sends a job that may have
+//! (`ticket`) with the event's logo (`logo`) and the transports (`socket`, `ipp`). Never: sends a job that may have
 //! printed again without a person asking (a reprint is a new job, marked REPRINT), or
 //! lets a slow printer hold a request (printing happens on the workers).
 
 pub mod ipp;
 pub mod jobs;
+pub mod logo;
 pub mod peer;
 pub mod socket;
 pub mod ticket;
@@ -81,6 +82,8 @@ pub struct PrinterView {
     pub attention: i64,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_printed: Option<Timestamp>,
+    /// Why its tickets print without the event's logo (`[event] logo`), when they do.
+    pub logo_problem: Option<String>,
 }
 
 /// What a worker last learnt of its printer.
@@ -118,6 +121,9 @@ pub struct Printing {
     http: reqwest::Client,
     /// Printers a person paused (kept in `paused_printers`; read at start).
     paused: Mutex<std::collections::HashSet<String>>,
+    /// Where the event's logo is read from, and the last one read.
+    assets: Arc<crate::assets::AssetCache>,
+    logos: logo::Logos,
 }
 
 /// How many printers need a person, and since when one has.
@@ -150,6 +156,7 @@ impl Printing {
         clock: Arc<dyn Clock>,
         discovery: Option<Arc<crate::discovery::Discovery>>,
         peers: Arc<crate::peers::Peers>,
+        assets: Arc<crate::assets::AssetCache>,
     ) -> Printing {
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(peers.client_config())
@@ -170,7 +177,26 @@ impl Printing {
             receipt_base: Mutex::default(),
             fonts: std::sync::OnceLock::new(),
             attention: Mutex::default(),
+            assets,
+            logos: logo::Logos::default(),
         }
+    }
+
+    /// The event's logo, if the manifest names one and it can be read; why not, if not.
+    async fn logo(&self) -> Result<Option<Arc<logo::Logo>>, logo::LogoError> {
+        let Some(path) = self.manifest.current().manifest.event.logo.clone() else {
+            return Ok(None);
+        };
+        self.logos.get(&self.assets, &path, self.fonts()).await.map(Some)
+    }
+
+    /// The logo for a ticket: none (and a line in the log) when it cannot be had, so a
+    /// missing logo never holds a ticket.
+    async fn logo_for_ticket(&self) -> Option<Arc<logo::Logo>> {
+        self.logo().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "printing without the event's logo");
+            None
+        })
     }
 
     pub fn set_receipt_base(&self, base: String) {
@@ -271,6 +297,10 @@ impl Printing {
     pub async fn printers(&self) -> Result<Vec<PrinterView>, PrintError> {
         let loaded = self.manifest.current();
         let mut out = Vec::new();
+        let logo_problem = match loaded.manifest.printing.printers.is_empty() {
+            true => None,
+            false => self.logo().await.err().map(|e| e.to_string()),
+        };
         for p in &loaded.manifest.printing.printers {
             let (queued, held, attention) = self.jobs.waiting(&p.name).await?;
             let seen = self
@@ -304,6 +334,7 @@ impl Printing {
                 held,
                 attention,
                 last_printed: seen.last_printed,
+                logo_problem: logo_problem.clone(),
             });
         }
         Ok(out)
@@ -415,16 +446,24 @@ impl Printing {
     }
 
     /// A PNG of what a ticket looks like on this printer's paper (the very drawing a
-    /// raster printer gets).
-    pub fn preview(&self, printer: &str) -> Result<Vec<u8>, PrintError> {
-        let loaded = self.manifest.current();
-        let p = loaded
-            .manifest
-            .printing
-            .printer(printer)
-            .ok_or_else(|| PrintError::UnknownPrinter(printer.into()))?;
-        self.sample_ticket(printer)
-            .png(p.paper, self.fonts())
+    /// raster printer gets, logo and all).
+    pub async fn preview(&self, printer: &str) -> Result<Vec<u8>, PrintError> {
+        let paper = {
+            let loaded = self.manifest.current();
+            loaded
+                .manifest
+                .printing
+                .printer(printer)
+                .ok_or_else(|| PrintError::UnknownPrinter(printer.into()))?
+                .paper
+        };
+        let ticket = self.sample_ticket(printer);
+        let logo = self.logo_for_ticket().await;
+        let fonts = self.fonts();
+        // Drawing takes a few milliseconds of CPU: off the async workers.
+        tokio::task::spawn_blocking(move || ticket.png(paper, fonts, logo.as_deref()))
+            .await
+            .map_err(|e| PrintError::BadTicket(e.to_string()))?
             .map_err(|e| PrintError::BadTicket(e.to_string()))
     }
 
@@ -832,9 +871,10 @@ async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) ->
         Ok(a) => a,
         Err(why) => return Outcome::NotSent(why),
     };
+    let logo = printing.logo_for_ticket().await;
     match &address {
         PrinterAddress::Socket { host, port } => {
-            let bytes = match ticket.escpos(printer.paper) {
+            let bytes = match ticket.escpos(printer.paper, logo.as_deref()) {
                 Ok(b) => b,
                 Err(e) => return Outcome::Unsure(e.to_string()),
             };
@@ -852,12 +892,15 @@ async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) ->
             };
             let fonts = printing.fonts();
             let paper = printer.paper;
-            let page =
-                match tokio::task::spawn_blocking(move || ticket.pwg_raster(paper, fonts)).await {
-                    Ok(Ok(p)) => p,
-                    Ok(Err(e)) => return Outcome::Unsure(e.to_string()),
-                    Err(e) => return Outcome::Unsure(e.to_string()),
-                };
+            let page = match tokio::task::spawn_blocking(move || {
+                ticket.pwg_raster(paper, fonts, logo.as_deref())
+            })
+            .await
+            {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => return Outcome::Unsure(e.to_string()),
+                Err(e) => return Outcome::Unsure(e.to_string()),
+            };
             let title = format!("{} {}", job.kind.as_str(), job.order_id);
             match ipp::print(&uri, &title, page).await {
                 Ok(id) => match ipp::follow(&uri, id).await {

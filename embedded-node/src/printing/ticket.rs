@@ -2,8 +2,9 @@
 //! receipt printers, an 8-bit grey PWG raster page (IPP Everywhere's one required
 //! format) for document and label printers, and the same drawing as a PNG preview.
 //!
-//! Owns: the templates (58 mm, 80 mm, A6). Never: talks to a printer or reads the
-//! database (the caller hands it the order as the counter sees it).
+//! Owns: the templates (58 mm, 80 mm, A6), the event's logo atop each. Never: talks to
+//! a printer or reads the database (the caller hands it the order as the counter sees
+//! it, and the logo already read).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use boothcloud_core::manifest::Paper;
 use boothcloud_core::money::{self, Currency, Minor};
 
 use super::jobs::JobKind;
+use super::logo::Logo;
 
 /// Everything printed on one ticket. It travels as JSON to a paired booth that prints
 /// it for this one (`printing::peer`).
@@ -106,15 +108,18 @@ fn columns(left: &str, right: &str, width: usize) -> String {
 }
 
 impl Ticket {
-    /// The ticket as ESC/POS: initialise, the pickup number large, lines, total, QR,
-    /// cut.
-    pub fn escpos(&self, paper: Paper) -> Result<Vec<u8>, TicketError> {
+    /// The ticket as ESC/POS: initialise, the logo, the pickup number large, lines,
+    /// total, QR, cut.
+    pub fn escpos(&self, paper: Paper, logo: Option<&Logo>) -> Result<Vec<u8>, TicketError> {
         let draw = |e: escpos::errors::PrinterError| TicketError::Draw(e.to_string());
         let memory = Memory::default();
         let mut p = Printer::new(memory.clone(), Protocol::default(), None);
         let width = paper.columns();
         p.init().map_err(draw)?;
         p.justify(JustifyMode::CENTER).map_err(draw)?;
+        if let Some(logo) = logo {
+            p.custom(&logo.escpos(paper.dots())).map_err(draw)?;
+        }
         if self.copy > 0 {
             p.bold(true)
                 .map_err(draw)?
@@ -175,12 +180,17 @@ impl Ticket {
     }
 
     /// The ticket drawn as SVG, `paper`'s printable width wide (dots at 203 dpi).
-    pub fn svg(&self, paper: Paper) -> String {
+    pub fn svg(&self, paper: Paper, logo: Option<&Logo>) -> String {
         let w = paper.dots();
         let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         let mid = w / 2;
         let mut y = 40;
         let mut body = String::new();
+        if let Some(logo) = logo {
+            let (lw, lh) = logo.fit(w);
+            body.push_str(&logo.element((w - lw) / 2, 16, lw, lh));
+            y += 16 + lh;
+        }
         let text = |body: &mut String,
                     y: u32,
                     size: u32,
@@ -274,9 +284,10 @@ impl Ticket {
         &self,
         paper: Paper,
         fonts: Arc<usvg::fontdb::Database>,
+        logo: Option<&Logo>,
     ) -> Result<tiny_skia::Pixmap, TicketError> {
-        let options = usvg::Options { fontdb: fonts, ..usvg::Options::default() };
-        let tree = usvg::Tree::from_str(&self.svg(paper), &options)
+        let options = super::logo::options(&fonts);
+        let tree = usvg::Tree::from_str(&self.svg(paper, logo), &options)
             .map_err(|e| TicketError::Draw(e.to_string()))?;
         let size = tree.size().to_int_size();
         let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
@@ -291,8 +302,9 @@ impl Ticket {
         &self,
         paper: Paper,
         fonts: Arc<usvg::fontdb::Database>,
+        logo: Option<&Logo>,
     ) -> Result<(u32, u32, Vec<u8>), TicketError> {
-        let pixmap = self.pixmap(paper, fonts)?;
+        let pixmap = self.pixmap(paper, fonts, logo)?;
         let grey = pixmap
             .data()
             .chunks_exact(4)
@@ -308,8 +320,9 @@ impl Ticket {
         &self,
         paper: Paper,
         fonts: Arc<usvg::fontdb::Database>,
+        logo: Option<&Logo>,
     ) -> Result<Vec<u8>, TicketError> {
-        self.pixmap(paper, fonts)?.encode_png().map_err(|e| TicketError::Draw(e.to_string()))
+        self.pixmap(paper, fonts, logo)?.encode_png().map_err(|e| TicketError::Draw(e.to_string()))
     }
 
     /// One page of PWG raster (PWG 5102.4), 8-bit sGray at 203 dpi.
@@ -317,8 +330,9 @@ impl Ticket {
         &self,
         paper: Paper,
         fonts: Arc<usvg::fontdb::Database>,
+        logo: Option<&Logo>,
     ) -> Result<Vec<u8>, TicketError> {
-        let (w, h, grey) = self.grey(paper, fonts)?;
+        let (w, h, grey) = self.grey(paper, fonts, logo)?;
         Ok(pwg_grey8(w, h, 203, &grey))
     }
 }
@@ -389,10 +403,10 @@ mod tests {
         let mut t = ticket(0);
         t.for_booth = Some("Stand A".into());
         assert!(t.check().is_ok());
-        let bytes = t.escpos(Paper::Roll80).unwrap();
+        let bytes = t.escpos(Paper::Roll80, None).unwrap();
         assert!(bytes.windows(11).any(|w| w == b"FOR Stand A"));
         let back: Ticket = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
-        assert_eq!(back.escpos(Paper::Roll80).unwrap(), bytes, "it travels whole");
+        assert_eq!(back.escpos(Paper::Roll80, None).unwrap(), bytes, "it travels whole");
         t.lines = vec![(1, "x".into(), 1); MAX_LINES + 1];
         assert!(t.check().unwrap_err().contains("at most"));
         let mut t = ticket(0);
@@ -405,7 +419,7 @@ mod tests {
 
     #[test]
     fn an_escpos_ticket_initialises_shows_the_number_large_and_cuts() {
-        let bytes = ticket(0).escpos(Paper::Roll80).unwrap();
+        let bytes = ticket(0).escpos(Paper::Roll80, None).unwrap();
         assert!(bytes.starts_with(&[0x1b, 0x40]), "ESC @ first");
         let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
         assert!(has(b"A-042"));
@@ -414,7 +428,7 @@ mod tests {
         assert!(has(b"2 x Hot cocoa"));
         assert!(has(b"Gl?hwein"), "only ASCII reaches the code page");
         assert!(!has(b"REPRINT"));
-        let again = ticket(1).escpos(Paper::Roll58).unwrap();
+        let again = ticket(1).escpos(Paper::Roll58, None).unwrap();
         assert!(again.windows(7).any(|w| w == b"REPRINT"), "a reprint says so");
     }
 
@@ -423,7 +437,7 @@ mod tests {
         let shows = |kind: JobKind| {
             let mut t = ticket(0);
             t.kind = kind;
-            let bytes = t.escpos(Paper::Roll80).unwrap();
+            let bytes = t.escpos(Paper::Roll80, None).unwrap();
             bytes.windows(5).any(|w| w == b"TOTAL")
         };
         assert!(shows(JobKind::Receipt));
@@ -434,14 +448,14 @@ mod tests {
     #[test]
     fn a_raster_ticket_is_one_pwg_page_of_the_papers_width() {
         let fonts = Arc::new(crate::charts::render::load_fonts());
-        let page = ticket(0).pwg_raster(Paper::Roll80, fonts.clone()).unwrap();
+        let page = ticket(0).pwg_raster(Paper::Roll80, fonts.clone(), None).unwrap();
         assert_eq!(&page[..4], b"RaS2");
         assert_eq!(&page[4..13], b"PwgRaster");
         let width = u32::from_be_bytes(page[4 + 372..4 + 376].try_into().unwrap());
         let height = u32::from_be_bytes(page[4 + 376..4 + 380].try_into().unwrap());
         assert_eq!(width, Paper::Roll80.dots());
         assert!(height > 400, "{height}");
-        let png = ticket(0).png(Paper::Roll58, fonts).unwrap();
+        let png = ticket(0).png(Paper::Roll58, fonts, None).unwrap();
         assert_eq!(&png[1..4], b"PNG");
     }
 

@@ -2877,6 +2877,8 @@ export interface components {
             identity: string;
             /** Format: date-time */
             last_printed?: string | null;
+            /** @description Why its tickets print without the event's logo (`[event] logo`), when they do. */
+            logo_problem?: string | null;
             name: string;
             /** @description `ok`, `out` or `unknown`. */
             paper: string;

@@ -6,7 +6,7 @@ import { attentionWhy, lastPrinted, needingAttention, paperState, printerState, 
 function printer(over: Partial<PrinterView> = {}): PrinterView {
   return {
     name: 'prep', identity: 'socket://10.0.0.9:9100', uri: 'socket://10.0.0.9:9100', role: 'tickets', state: 'ready',
-    detail: null, paper: 'ok', queued: 0, held: 0, attention: 0, last_printed: null, paused: false, ...over,
+    detail: null, paper: 'ok', queued: 0, held: 0, attention: 0, last_printed: null, paused: false, logo_problem: null, ...over,
   };
 }
 

@@ -77,6 +77,7 @@ function PrinterCard({ printer: p, now, timeZone, watch, onMessage }: {
         <span class={`printer-state ${state.tone}`} data-testid="printer-state">{state.text}</span>
       </div>
       {p.detail && <p class={`printer-detail ${state.tone}`} data-testid="printer-detail">{p.detail}</p>}
+      {p.logo_problem && <p class="printer-detail" data-testid="printer-logo-problem">{t('printers.no_logo', { why: p.logo_problem })}</p>}
       {/* The one thing to do, high on the card where it is seen first. */}
       {p.held > 0 && (
         <div class="printer-release">
