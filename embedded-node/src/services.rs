@@ -256,15 +256,6 @@ impl Services {
                 .await
                 .map_err(AssembleError::Kiosks)?,
         );
-        let uplink = Arc::new(Uplink::new(
-            manifest.clone(),
-            booth_clock.clone(),
-            orders.clone(),
-            peers.clone(),
-            kiosks.clone(),
-            data_dir.clone(),
-            meters.clone(),
-        ));
         let watcher =
             crate::live_manifest::watch(manifest.clone()).map_err(AssembleError::Watch)?;
         // A booth without mDNS (a network that forbids multicast) still sells and still
@@ -280,6 +271,25 @@ impl Services {
         } else {
             None
         };
+        let printing = Arc::new(crate::printing::Printing::new(
+            db.clone(),
+            orders.clone(),
+            manifest.clone(),
+            clock.clone(),
+            discovery.clone(),
+            peers.clone(),
+            assets.clone(),
+        ));
+        let uplink = Arc::new(Uplink::new(crate::uplink::Parts {
+            manifest: manifest.clone(),
+            clock: booth_clock.clone(),
+            orders: orders.clone(),
+            peers: peers.clone(),
+            kiosks: kiosks.clone(),
+            printing: printing.clone(),
+            data_dir: data_dir.clone(),
+            meters: meters.clone(),
+        }));
         let audit =
             Arc::new(Audit::new(db.clone(), clock.clone()).with_desktop_user(audit::os_user()));
         let keys = QuoteKeys::new(
@@ -317,15 +327,6 @@ impl Services {
                 .await
                 .map_err(AssembleError::Teardown)?,
         );
-        let printing = Arc::new(crate::printing::Printing::new(
-            db.clone(),
-            orders.clone(),
-            manifest.clone(),
-            clock.clone(),
-            discovery.clone(),
-            peers.clone(),
-            assets.clone(),
-        ));
         let targets = controls::Targets {
             peers: peers.clone(),
             telemetry: telemetry.clone(),

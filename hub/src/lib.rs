@@ -266,6 +266,8 @@ async fn heartbeat(
             format!("the report could not be read: {e}"),
         )
     })?;
+    wire::check_report(&report)
+        .map_err(|why| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_report", why))?;
     store::store_report(&hub.db, &booth, &report, hub.clock.now()).await.map_err(db_error)?;
     // The time is read last, just before the answer leaves.
     let answer = serde_json::to_vec(&HeartbeatAnswer { now: hub.clock.now() })

@@ -658,6 +658,75 @@ async fn the_hub_refuses_unsigned_and_forged_batches_and_a_wrong_credential_is_n
     assert_eq!(at_hub(&pg, "stand-3"), (5, 5));
 }
 
+#[tokio::test]
+async fn the_hubs_fleet_view_shows_a_booth_whose_printer_needs_a_person() {
+    let pg = Postgres::start();
+    let hub = Hub::start(&pg, "127.0.0.1:0");
+    let dir = tempfile::tempdir().unwrap();
+    // A prep printer nobody answers at: its tickets cannot print.
+    let printer = format!(
+        "[[printers]]\nname = \"prep\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"tickets\"\n",
+        free_port()
+    );
+    let node = start_booth(booth_manifest(
+        dir.path(),
+        &hub.url,
+        "stand-5",
+        &Hub::credential("stand-5"),
+        &printer,
+        "[]",
+    ));
+    until(&node, "online", Duration::from_secs(20), mode_is("online")).await;
+    buy_many(&node, 1, "ticket").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let prep = loop {
+        let booths = hub.booths().await;
+        let prep = booths[0]["report"]["printers"][0].clone();
+        if prep["state"] == "needs_attention" {
+            break prep;
+        }
+        assert!(Instant::now() < deadline, "the hub never heard of the printer: {booths}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!((prep["name"].as_str(), prep["role"].as_str()), (Some("prep"), Some("tickets")));
+    assert!(prep["queued"].as_i64().unwrap() + prep["waiting_for_staff"].as_i64().unwrap() >= 1);
+    assert!(!prep["detail"].as_str().unwrap().is_empty(), "{prep}");
+
+    // A report the hub cannot hold is refused with its reason, signed or not.
+    let printers: Vec<Value> = (0..33)
+        .map(|i| {
+            json!({"name": format!("p{i}"), "role": "tickets", "state": "ready", "paper": "ok",
+                   "queued": 0, "waiting_for_staff": 0})
+        })
+        .collect();
+    let report = json!({"event_id": "harbour-lights-2026", "name": null, "mode": "online",
+        "queue_depth": 0, "oldest_unsynced": null, "quarantined": 0,
+        "at": jiff::Timestamp::now().to_string(), "printers": printers});
+    let body = serde_json::to_vec(&report).unwrap();
+    let sig = boothcloud_core::signing::hub::HubSignature::sign(
+        &Hub::credential("stand-5"),
+        "POST",
+        boothcloud_core::hub_protocol::HEARTBEAT_PATH,
+        "stand-5",
+        jiff::Timestamp::now().as_second(),
+        &body,
+    );
+    let refused = TestNode::client()
+        .post(format!("{}{}", hub.url, boothcloud_core::hub_protocol::HEARTBEAT_PATH))
+        .header(boothcloud_core::signing::hub::AUTH_HEADER, sig.to_header())
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let why: Value = refused.json().await.unwrap();
+    assert_eq!(why["error"]["code"], "invalid_report");
+    assert!(why["error"]["message"].as_str().unwrap().contains("at most 32 printers"), "{why}");
+    // The booth's own last report still stands.
+    assert_eq!(hub.booths().await[0]["report"]["printers"][0]["name"], "prep");
+}
+
 /// A load balancer in front of several hubs: each new connection goes to the next hub
 /// that accepts it.
 async fn balancer(hubs: Vec<String>) -> String {

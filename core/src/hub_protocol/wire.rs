@@ -126,6 +126,81 @@ pub struct BoothReport {
     /// Steps of the laptop's clock the booth saw during this event.
     #[serde(default)]
     pub clock_steps: i64,
+    /// Each printer of the booth as its print workers last saw it, so the fleet view
+    /// shows a booth whose tickets are not printing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub printers: Vec<PrinterReport>,
+}
+
+/// Most printers one report may list.
+pub const MAX_REPORT_PRINTERS: usize = 32;
+/// Longest reason a printer report may carry (longer ones are cut by the booth).
+pub const MAX_PRINTER_DETAIL: usize = 300;
+
+/// One printer in a booth's report: its manifest name and role, its state, and what
+/// waits on it. Names and reasons are the booth's own words about its equipment;
+/// nothing about a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PrinterReport {
+    pub name: String,
+    /// `receipts`, `tickets` or `labels`.
+    pub role: String,
+    /// `ready`, `printing`, `paused`, `needs_attention` or `not_checked`.
+    pub state: String,
+    /// `ok`, `out` or `unknown`.
+    pub paper: String,
+    /// Jobs waiting to print.
+    pub queued: i64,
+    /// Jobs waiting for a person: held after an outage, or that may have printed.
+    pub waiting_for_staff: i64,
+    /// Why it needs attention, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Why the hub will not keep this report, if it will not.
+pub fn check_report(r: &BoothReport) -> Result<(), String> {
+    if r.printers.len() > MAX_REPORT_PRINTERS {
+        return Err(format!(
+            "a report lists at most {MAX_REPORT_PRINTERS} printers, this one {}",
+            r.printers.len()
+        ));
+    }
+    for p in &r.printers {
+        let words = [&p.name, &p.role, &p.state, &p.paper];
+        if words.iter().any(|w| !short_text(w, 64)) {
+            return Err(format!(
+                "printer `{}` has an empty, too long or unreadable field",
+                p.name.escape_debug()
+            ));
+        }
+        if p.queued < 0 || p.waiting_for_staff < 0 {
+            return Err(format!("printer `{}` has a negative count", p.name.escape_debug()));
+        }
+        if p.detail.as_ref().is_some_and(|d| !short_text(d, MAX_PRINTER_DETAIL)) {
+            return Err(format!(
+                "printer `{}`: its detail is empty, longer than {MAX_PRINTER_DETAIL} bytes or has control characters",
+                p.name.escape_debug()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `detail` cut to what a report may carry, on a character boundary.
+pub fn printer_detail(why: &str) -> Option<String> {
+    let one_line: String = why.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line = one_line.trim();
+    if one_line.is_empty() {
+        return None;
+    }
+    let mut end = one_line.len().min(MAX_PRINTER_DETAIL);
+    while !one_line.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(one_line[..end].to_owned())
 }
 
 /// The hub's answer to a heartbeat: its clock, so a booth can measure its offset and,
@@ -255,5 +330,74 @@ mod tests {
             let reason = check_order(&o).unwrap_err();
             assert!(reason.contains(why), "{reason} should mention {why}");
         }
+    }
+
+    fn report(printers: Vec<PrinterReport>) -> BoothReport {
+        BoothReport {
+            event_id: "harbour-lights-2026".into(),
+            name: None,
+            mode: "online".into(),
+            queue_depth: 0,
+            oldest_unsynced: None,
+            quarantined: 0,
+            at: Timestamp::UNIX_EPOCH,
+            clock_offset_ms: None,
+            clock_in_doubt: false,
+            clock_steps: 0,
+            printers,
+        }
+    }
+
+    fn printer(name: &str) -> PrinterReport {
+        PrinterReport {
+            name: name.into(),
+            role: "tickets".into(),
+            state: "needs_attention".into(),
+            paper: "out".into(),
+            queued: 3,
+            waiting_for_staff: 1,
+            detail: printer_detail("the printer is out of paper"),
+        }
+    }
+
+    #[test]
+    fn a_report_without_printers_reads_as_before_and_one_with_them_round_trips() {
+        let old = serde_json::to_value(report(Vec::new())).unwrap();
+        assert!(old.get("printers").is_none(), "{old}");
+        let back: BoothReport = serde_json::from_value(old).unwrap();
+        assert!(back.printers.is_empty());
+        let r = report(vec![printer("prep")]);
+        assert_eq!(check_report(&r), Ok(()));
+        let back: BoothReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_report_with_too_many_or_unreadable_printers_is_refused_with_a_reason() {
+        let many = report((0..=MAX_REPORT_PRINTERS).map(|i| printer(&format!("p{i}"))).collect());
+        assert!(check_report(&many).unwrap_err().contains("at most 32"));
+        type Spoil = fn(&mut PrinterReport);
+        let cases: Vec<(Spoil, &str)> = vec![
+            (|p| p.name = String::new(), "unreadable"),
+            (|p| p.state = "x".repeat(65), "too long"),
+            (|p| p.queued = -1, "negative"),
+            (|p| p.detail = Some("a\nb".into()), "detail"),
+            (|p| p.detail = Some("x".repeat(MAX_PRINTER_DETAIL + 1)), "detail"),
+        ];
+        for (spoil, why) in cases {
+            let mut p = printer("prep");
+            spoil(&mut p);
+            let reason = check_report(&report(vec![p])).unwrap_err();
+            assert!(reason.contains(why), "{reason} should mention {why}");
+        }
+    }
+
+    #[test]
+    fn a_long_reason_is_cut_to_one_line_on_a_character_boundary() {
+        let long = format!("papier\n{}", "é".repeat(400));
+        let cut = printer_detail(&long).unwrap();
+        assert!(cut.len() <= MAX_PRINTER_DETAIL && !cut.contains('\n'));
+        assert!(cut.starts_with("papier é"));
+        assert_eq!(printer_detail(" \t "), None);
     }
 }

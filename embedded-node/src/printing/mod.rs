@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use boothcloud_core::clock::Clock;
+use boothcloud_core::hub_protocol::wire::{self, PrinterReport};
 use boothcloud_core::manifest::{Fallback, PrinterAddress, PrinterRole, PrinterSettings};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -113,6 +114,8 @@ pub struct Printing {
     /// Kept by the workers at each look, for what cannot wait on the database (the
     /// runbooks' triggers, the booth's health).
     attention: Mutex<Attention>,
+    /// Every printer as of the workers' last look, for the booth's report to the hub.
+    last_look: Mutex<Vec<PrinterView>>,
     /// Where printers named by DNS-SD are found (`None` when discovery is off).
     discovery: Option<Arc<crate::discovery::Discovery>>,
     /// The paired booths a printer's fallback may print at, and the client that asks
@@ -177,6 +180,7 @@ impl Printing {
             receipt_base: Mutex::default(),
             fonts: std::sync::OnceLock::new(),
             attention: Mutex::default(),
+            last_look: Mutex::default(),
             assets,
             logos: logo::Logos::default(),
         }
@@ -351,9 +355,44 @@ impl Printing {
         let Ok(all) = self.printers().await else { return };
         let printers = all.iter().filter(|p| p.state == "needs_attention").count() as u32;
         let now = self.clock.now();
-        let mut a = self.attention.lock().unwrap_or_else(|e| e.into_inner());
-        a.since = if printers == 0 { None } else { a.since.or(Some(now)) };
-        a.printers = printers;
+        {
+            let mut a = self.attention.lock().unwrap_or_else(|e| e.into_inner());
+            a.since = if printers == 0 { None } else { a.since.or(Some(now)) };
+            a.printers = printers;
+        }
+        *self.last_look.lock().unwrap_or_else(|e| e.into_inner()) = all;
+    }
+
+    /// Each printer of the manifest as the workers last saw it, in the words of the
+    /// booth's report to the hub (no database read: the heartbeat must not wait).
+    pub fn report(&self) -> Vec<PrinterReport> {
+        let loaded = self.manifest.current();
+        let named = &loaded.manifest.printing.printers;
+        let look = self.last_look.lock().unwrap_or_else(|e| e.into_inner());
+        named
+            .iter()
+            .take(wire::MAX_REPORT_PRINTERS)
+            .map(|p| match look.iter().find(|v| v.name == p.name) {
+                Some(v) => PrinterReport {
+                    name: v.name.clone(),
+                    role: v.role.as_str().to_owned(),
+                    state: v.state.to_owned(),
+                    paper: v.paper.to_owned(),
+                    queued: v.queued,
+                    waiting_for_staff: v.held + v.attention,
+                    detail: v.detail.as_deref().and_then(wire::printer_detail),
+                },
+                None => PrinterReport {
+                    name: p.name.clone(),
+                    role: p.role.as_str().to_owned(),
+                    state: "not_checked".to_owned(),
+                    paper: "unknown".to_owned(),
+                    queued: 0,
+                    waiting_for_staff: 0,
+                    detail: None,
+                },
+            })
+            .collect()
     }
 
     /// Where to reach a printer now: its address, or for one named by DNS-SD the

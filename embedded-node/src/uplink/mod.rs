@@ -103,6 +103,20 @@ struct HubClock {
     epoch: u64,
 }
 
+/// What the uplink reads from the rest of the booth.
+pub struct Parts {
+    pub manifest: Arc<LiveManifest>,
+    pub clock: Arc<BoothClock>,
+    pub orders: OrderQueue,
+    pub peers: Arc<Peers>,
+    /// What enrolled kiosks hold in their offline queues (counted in the runway).
+    pub kiosks: Arc<crate::kiosks::Kiosks>,
+    /// Whose printers' state goes into every heartbeat.
+    pub printing: Arc<crate::printing::Printing>,
+    pub data_dir: std::path::PathBuf,
+    pub meters: Arc<Meters>,
+}
+
 pub struct Uplink {
     manifest: Arc<LiveManifest>,
     clock: Arc<BoothClock>,
@@ -110,6 +124,8 @@ pub struct Uplink {
     peers: Arc<Peers>,
     /// What enrolled kiosks hold in their offline queues (counted in the runway).
     kiosks: Arc<crate::kiosks::Kiosks>,
+    /// Whose printers' state goes into every heartbeat (the fleet view).
+    printing: Arc<crate::printing::Printing>,
     /// Every call to the hub is metered (spend) by purpose.
     meters: Arc<Meters>,
     data_dir: std::path::PathBuf,
@@ -174,15 +190,8 @@ pub struct NeedsApproval {
 }
 
 impl Uplink {
-    pub fn new(
-        manifest: Arc<LiveManifest>,
-        clock: Arc<BoothClock>,
-        orders: OrderQueue,
-        peers: Arc<Peers>,
-        kiosks: Arc<crate::kiosks::Kiosks>,
-        data_dir: std::path::PathBuf,
-        meters: Arc<Meters>,
-    ) -> Uplink {
+    pub fn new(parts: Parts) -> Uplink {
+        let Parts { manifest, clock, orders, peers, kiosks, printing, data_dir, meters } = parts;
         let now = clock.now();
         // The hub by the public roots; a relaying booth by its pinned CA.
         let http = reqwest::Client::builder()
@@ -215,6 +224,7 @@ impl Uplink {
             orders,
             peers,
             kiosks,
+            printing,
             meters,
             data_dir,
             http,
@@ -444,6 +454,7 @@ impl Uplink {
             clock_offset_ms: self.hub_offset_ms().map(|o| -o),
             clock_in_doubt: self.clock.standing().in_doubt,
             clock_steps: self.clock.steps_seen() as i64,
+            printers: self.printing.report(),
         };
         let body = serde_json::to_vec(&report).expect("reports serialize");
         let sig = HubSignature::sign(
