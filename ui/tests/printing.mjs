@@ -71,6 +71,11 @@ name = "prep-table"
 uri = "socket://127.0.0.1:${port}"
 role = "tickets"
 paper = "80mm"
+
+[[printers]]
+name = "bags"
+uri = "socket://127.0.0.1:${bags.port}"
+role = "labels"
 ${settings ? `\n[printing]\n${settings}\n` : ''}`;
 
 const has = (job, text) => job.includes(Buffer.from(text, 'latin1'));
@@ -80,6 +85,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--ignore-certificate-errors', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const printer = await startEscposPrinter();
+const bags = await startEscposPrinter();
 let demo = '';
 const manifest = await exampleManifest((text) => (demo = text) + printing(printer.port));
 const node = await startNode({ dataDir: freshDataDir(), manifest });
@@ -133,6 +139,17 @@ try {
     await eventually('the no-printer message', async () =>
       /No printer prints receipts/.test(await card(first.pickup_number).getByTestId('print-message').innerText()));
     assert.equal(printer.jobs.length, 2, 'nothing printed');
+  });
+
+  await step('Print label prints the bag label once, and the button goes', async () => {
+    const order = card(first.pickup_number);
+    await order.getByTestId('print-label').click();
+    const [label] = await bags.waitForJobs(1);
+    assert.ok(has(label, first.pickup_number), `the label carries ${first.pickup_number}`);
+    const row = order.locator('[data-testid="print-job"][data-kind="label"]');
+    await eventually('the label printed', async () => (await row.count()) === 1 && (await row.getAttribute('data-state')) === 'sent');
+    assert.equal(await order.getByTestId('print-label').count(), 0, 'no second label offered; Reprint is there for that');
+    assert.equal(printer.jobs.length, 2, 'the prep printer printed nothing more');
   });
 
   await step('the Printers screen shows the printer ready, in words', async () => {
@@ -223,7 +240,7 @@ try {
     await eventually('8 orders at the counter', async () => (await cards.count()) === 8);
     const count = await cards.count();
     await eventually('every ticket printed at the counter', async () =>
-      (await counter.page.locator('[data-testid="print-job"][data-state="sent"]').count()) === 9, 10_000);
+      (await counter.page.locator('[data-testid="print-job"][data-kind="ticket"][data-state="sent"]').count()) === 9, 10_000);
     let asked = 0;
     const onRequest = (r) => {
       if (r.url().includes('/api/v1/ops/print-jobs?')) asked += 1;
@@ -279,5 +296,6 @@ try {
   await browser.close();
   await node.stop();
   await printer.close();
+  await bags.close();
 }
 finish('printing tests');

@@ -35,6 +35,11 @@ export class PrintingApi {
     await this.client.post(`/api/v1/ops/orders/${id(orderId)}/receipt-print`, undefined);
   }
 
+  /** Prints the order's bag label; a 409 `no_printer` when no printer prints labels. */
+  async printLabel(orderId: string): Promise<void> {
+    await this.client.post(`/api/v1/ops/orders/${id(orderId)}/label-print`, undefined);
+  }
+
   /** A test page on the printer, through the queue like any job. */
   testPrint(printer: string): Promise<PrintJob> {
     return this.client.post(`/api/v1/ops/printers/${id(printer)}/test-print`, undefined);

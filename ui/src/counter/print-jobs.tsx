@@ -15,7 +15,7 @@ import type { CounterOrder } from '../api/selling';
 import type { PrintJob } from '../api/types';
 import { t } from '../i18n';
 import { errorText, orderName } from '../i18n/words';
-import { canReprint, jobsDue, jobStatus, jobTitle, type KnownJobs, offersReceipt } from './print-status';
+import { canReprint, jobsDue, jobStatus, jobTitle, type KnownJobs, offersLabel, offersReceipt } from './print-status';
 
 const POLL_MS = 3_000;
 /** Cards this close to the screen count as on it (they are a flick away). */
@@ -161,14 +161,14 @@ export function OrderPrints({ order, known, printing, onAskAgain, onSessionEnded
   if (!known) return null;
   const number = orderName(order);
 
-  const act = async (key: string, what: () => Promise<string>) => {
+  const act = async (key: string, what: () => Promise<string>, noPrinter: 'print.no_printer' | 'print.no_label_printer' = 'print.no_printer') => {
     setBusy(key);
     try {
       setMessage({ tone: 'good', text: await what() });
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(0, 'unreachable', String(e));
       if (err.status === 401) onSessionEnded();
-      setMessage({ tone: 'bad', text: err.code === 'no_printer' ? t('print.no_printer') : errorText(err) });
+      setMessage({ tone: 'bad', text: err.code === 'no_printer' ? t(noPrinter) : errorText(err) });
     } finally {
       setBusy(null);
     }
@@ -183,6 +183,11 @@ export function OrderPrints({ order, known, printing, onAskAgain, onSessionEnded
     onAskAgain(order.order_id);
     return t('print.receipt_queued');
   });
+  const label = () => act('label', async () => {
+    await printing.printLabel(order.order_id);
+    onAskAgain(order.order_id);
+    return t('print.label_queued');
+  }, 'print.no_label_printer');
 
   return (
     <section class="order-prints" aria-label={t('print.title')} data-testid="order-prints">
@@ -209,12 +214,20 @@ export function OrderPrints({ order, known, printing, onAskAgain, onSessionEnded
           })}
         </ul>
       )}
-      {offersReceipt(known.jobs) && (
-        <button type="button" class="big-button print-button" data-testid="print-receipt" disabled={busy !== null}
-          aria-label={t('print.receipt_label', { number })} onClick={() => void receipt()}>
-          {t('print.receipt')}
-        </button>
-      )}
+      <div class="print-actions">
+        {offersReceipt(known.jobs) && (
+          <button type="button" class="big-button print-button" data-testid="print-receipt" disabled={busy !== null}
+            aria-label={t('print.receipt_label', { number })} onClick={() => void receipt()}>
+            {t('print.receipt')}
+          </button>
+        )}
+        {offersLabel(known.jobs) && (
+          <button type="button" class="big-button print-button" data-testid="print-label" disabled={busy !== null}
+            aria-label={t('print.label_label', { number })} onClick={() => void label()}>
+            {t('print.label')}
+          </button>
+        )}
+      </div>
       {message && <p class={`print-message ${message.tone}`} role="status" data-testid="print-message">{message.text}</p>}
     </section>
   );

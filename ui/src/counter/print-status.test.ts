@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PrintJob } from '../api/types';
 import { setLang } from '../i18n';
-import { canReprint, jobsDue, jobStatus, jobTitle, type KnownJobs, offersReceipt, SETTLED_EVERY_MS, settled } from './print-status';
+import { canReprint, jobsDue, jobStatus, jobTitle, type KnownJobs, offersLabel, offersReceipt, SETTLED_EVERY_MS, settled } from './print-status';
 
 function job(over: Partial<PrintJob> = {}): PrintJob {
   return {
@@ -56,6 +56,10 @@ describe('what staff can do', () => {
     expect(offersReceipt([])).toBe(true);
     expect(offersReceipt([job()])).toBe(true);
     expect(offersReceipt([job(), job({ kind: 'receipt', state: 'queued' })])).toBe(false);
+  });
+  it('offers a bag label until one was asked for, whatever else printed', () => {
+    expect(offersLabel([job(), job({ kind: 'receipt', state: 'sent' })])).toBe(true);
+    expect(offersLabel([job({ kind: 'label', state: 'attention' })])).toBe(false);
   });
 });
 

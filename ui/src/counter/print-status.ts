@@ -74,6 +74,11 @@ export function offersReceipt(jobs: readonly Pick<PrintJob, 'kind'>[]): boolean 
   return !jobs.some((j) => j.kind === 'receipt');
 }
 
+/** Whether "Print label" is offered: no label was printed or asked for yet. */
+export function offersLabel(jobs: readonly Pick<PrintJob, 'kind'>[]): boolean {
+  return !jobs.some((j) => j.kind === 'label');
+}
+
 /** Whether none of an order's jobs will change without a person (none at all counts). */
 export function settled(jobs: readonly Pick<PrintJob, 'state'>[]): boolean {
   return jobs.every((j) => SETTLED.has(j.state));
