@@ -405,7 +405,11 @@ async fn a_real_ipp_everywhere_printer_takes_the_ticket_and_says_it_completed() 
     let dir = tempfile::tempdir().unwrap();
     let node = booth(
         dir.path(),
-        &format!("[[printers]]\nname = \"prep\"\nuri = \"ipp://127.0.0.1:{port}/ipp/print\"\nrole = \"tickets\"\n"),
+        &format!(
+            "[[printers]]\nname = \"prep\"\nuri = \"ipp://127.0.0.1:{port}/ipp/print\"\nrole = \"tickets\"\n\n\
+             [[printers]]\nname = \"bags\"\nuri = \"ipp://127.0.0.1:{port}/ipp/print\"\nrole = \"labels\"\n\
+             uuid = \"urn:uuid:00000000-0000-4000-8000-000000000000\"\n"
+        ),
     );
     let (id, _) = order(&node, "ipp-1").await;
     let job = until("confirmed by the printer", Duration::from_secs(30), async || {
@@ -424,10 +428,33 @@ async fn a_real_ipp_everywhere_printer_takes_the_ticket_and_says_it_completed() 
     let bytes = std::fs::read(page).unwrap();
     assert_eq!(&bytes[..4], b"RaS2", "a PWG raster page");
     let view = ops(&node, "/api/v1/ops/printers").await;
-    assert!(
-        view[0]["identity"].as_str().unwrap().starts_with("urn:uuid:"),
-        "known by its printer-uuid: {view}"
-    );
+    let uuid = view[0]["identity"].as_str().unwrap().to_owned();
+    assert!(uuid.starts_with("urn:uuid:"), "known by its printer-uuid: {view}");
+
+    // `bags` pins another printer-uuid: the printer answering at that address is not
+    // it, so it needs a person and nothing is sent to it.
+    let bags = until("bags refused", Duration::from_secs(20), async || {
+        let view = ops(&node, "/api/v1/ops/printers").await;
+        Some(view[1].clone()).filter(|b| b["state"] == "needs_attention")
+    })
+    .await;
+    let why = bags["detail"].as_str().unwrap();
+    assert!(why.contains("A different printer answers as `bags`") && why.contains(&uuid), "{bags}");
+    let test = TestNode::client()
+        .post(format!("{}/api/v1/ops/printers/bags/test-print", node.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(test.status().as_u16(), 201);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pages = std::fs::read_dir(&jobs_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pwg"))
+        .count();
+    assert_eq!(pages, 1, "only prep's ticket reached the printer");
+    assert_eq!(ops(&node, "/api/v1/ops/printers").await[1]["queued"], 1, "the test page waits");
     let _ = printer.kill();
     let _ = printer.wait();
     let _ = dbus.kill();

@@ -101,6 +101,23 @@ pub struct PrinterSettings {
     pub paper: Paper,
     /// The printer that takes this one's jobs when it cannot print.
     pub fallback: Option<Fallback>,
+    /// The IPP `printer-uuid` this must be (`urn:uuid:…`, lower case): a printer that
+    /// answers at its address (or under its DNS-SD name) with another is not printed to.
+    pub uuid: Option<String>,
+}
+
+/// `urn:uuid:` and a UUID in its 8-4-4-4-12 hex form, lower-cased; `None` otherwise.
+pub fn printer_uuid(text: &str) -> Option<String> {
+    let t = text.trim().to_ascii_lowercase();
+    let hex = t.strip_prefix("urn:uuid:")?;
+    let groups: Vec<&str> = hex.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    let ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip(lengths)
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    ok.then_some(t)
 }
 
 /// Where a printer's jobs go while it cannot print: another printer of this booth
@@ -188,6 +205,7 @@ pub(super) struct RawPrinter {
     role: Spanned<String>,
     paper: Option<Spanned<String>>,
     fallback: Option<Spanned<String>>,
+    uuid: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -254,6 +272,26 @@ pub(super) fn check_printing(
             None if role == PrinterRole::Labels => Paper::A6,
             None => Paper::Roll80,
         };
+        let uuid = p.uuid.as_ref().and_then(|u| {
+            let parsed = printer_uuid(u.get_ref());
+            if parsed.is_none() {
+                c.at(
+                    u.span(),
+                    format!(
+                        "printers.uuid `{}` must be the printer's printer-uuid (urn:uuid:…)",
+                        u.get_ref()
+                    ),
+                );
+            } else if matches!(address, Some(PrinterAddress::Socket { .. })) {
+                c.at(
+                    u.span(),
+                    format!(
+                        "printer `{name}`: a socket (ESC/POS) printer says no printer-uuid; uuid is for ipp:// and dns_sd printers"
+                    ),
+                );
+            }
+            parsed
+        });
         if let Some(address) = address {
             fallback_spans.push(p.fallback.as_ref().map(Spanned::span));
             out.push(PrinterSettings {
@@ -274,6 +312,7 @@ pub(super) fn check_printing(
                     }
                     parsed
                 }),
+                uuid,
             });
         }
     }
@@ -354,10 +393,16 @@ mod tests {
         let text = format!(
             "{EVENT}\n[[printers]]\nname = \"prep\"\nuri = \"socket://10.0.0.9:9100\"\nrole = \"tickets\"\npaper = \"58mm\"\nfallback = \"front\"\n\n\
              [[printers]]\nname = \"front\"\nuri = \"ipp://10.0.0.8:631/ipp/print\"\nrole = \"receipts\"\nfallback = \"till@Hall B\"\n\n\
-             [[printers]]\nname = \"labels\"\ndns_sd = \"Label maker._ipp._tcp\"\nrole = \"labels\"\n\n[printing]\nbacklog_after = \"5m\"\n"
+             [[printers]]\nname = \"labels\"\ndns_sd = \"Label maker._ipp._tcp\"\nrole = \"labels\"\nuuid = \"URN:UUID:3C1B2A8E-0D4F-4E6A-9B7C-1F2E3D4C5B6A\"\n\n[printing]\nbacklog_after = \"5m\"\n"
         );
         let p = parse(&text).expect("valid").printing;
         assert_eq!(p.printers.len(), 3);
+        assert_eq!(
+            p.printer("labels").unwrap().uuid.as_deref(),
+            Some("urn:uuid:3c1b2a8e-0d4f-4e6a-9b7c-1f2e3d4c5b6a"),
+            "kept lower-cased, as printers compare"
+        );
+        assert_eq!(p.printer("prep").unwrap().uuid, None);
         let prep = p.printer("prep").unwrap();
         assert_eq!(prep.address, PrinterAddress::Socket { host: "10.0.0.9".into(), port: 9100 });
         assert_eq!(
@@ -387,7 +432,9 @@ mod tests {
              [[printers]]\nname = \"c\"\nuri = \"socket://10.0.0.1\"\nrole = \"tickets\"\npaper = \"A4\"\n\n\
              [[printers]]\nname = \"d\"\nuri = \"socket://10.0.0.2:9100\"\nrole = \"tickets\"\nfallback = \"@Hall B\"\n\n\
              [[printers]]\nname = \"e\"\nuri = \"socket://10.0.0.3:9100\"\nrole = \"tickets\"\nfallback = \"e\"\n\n\
-             [[printers]]\nname = \"f\"\nuri = \"socket://10.0.0.4:9100\"\nrole = \"tickets\"\nfallback = \"nowhere\"\n"
+             [[printers]]\nname = \"f\"\nuri = \"socket://10.0.0.4:9100\"\nrole = \"tickets\"\nfallback = \"nowhere\"\n\n\
+             [[printers]]\nname = \"g\"\nuri = \"socket://10.0.0.5:9100\"\nrole = \"tickets\"\nuuid = \"urn:uuid:3c1b2a8e-0d4f-4e6a-9b7c-1f2e3d4c5b6a\"\n\n\
+             [[printers]]\nname = \"h\"\ndns_sd = \"Prep._ipp._tcp\"\nrole = \"tickets\"\nuuid = \"3c1b2a8e\"\n"
         );
         let problems: Vec<String> =
             parse(&text).expect_err("invalid").0.iter().map(|p| p.message.clone()).collect();
@@ -401,6 +448,8 @@ mod tests {
             "printers.fallback `@Hall B` must name a printer here (front) or a paired booth's (prep@Hall B)",
             "printer `e` cannot be its own fallback",
             "printers.fallback names `nowhere`, which is not a printer here",
+            "printer `g`: a socket (ESC/POS) printer says no printer-uuid",
+            "printers.uuid `3c1b2a8e` must be the printer's printer-uuid",
         ] {
             assert!(problems.contains(said), "{said} missing from: {problems}");
         }

@@ -813,10 +813,16 @@ async fn look(printing: &Printing, printer: &PrinterSettings) {
         .unwrap_or_else(|e| e.into_inner())
         .get(&printer.name)
         .and_then(|s| s.down_since);
-    let (ok, why, identity, paper_out) = match printing.reach(printer) {
+    let (mut ok, mut why, identity, paper_out) = match printing.reach(printer) {
         Ok(address) => probe(&address).await,
         Err(why) => (false, Some(why), None, false),
     };
+    // A printer that answered, but is not the one the manifest pins, is not this one.
+    if ok || identity.is_some() {
+        if let Err(wrong) = pinned(printer, identity.as_deref()) {
+            (ok, why) = (false, Some(wrong));
+        }
+    }
     let now = printing.clock.now();
     let backlog_after = printing.manifest.current().manifest.printing.backlog_after;
     if ok {
@@ -849,6 +855,23 @@ async fn look(printing: &Printing, printer: &PrinterSettings) {
             s.why = why;
         }
     });
+}
+
+/// Whether `identity` (the `printer-uuid` a printer gave, if any) is the printer the
+/// manifest pins with `uuid`, and why not in words.
+fn pinned(printer: &PrinterSettings, identity: Option<&str>) -> Result<(), String> {
+    let Some(want) = &printer.uuid else { return Ok(()) };
+    match identity {
+        Some(got) if got.eq_ignore_ascii_case(want) => Ok(()),
+        Some(got) => Err(format!(
+            "A different printer answers as `{}`: its printer-uuid is {got}, the price list file names {want}. Nothing is sent to it; check which printer this is.",
+            printer.name
+        )),
+        None => Err(format!(
+            "The printer answering as `{}` does not say its printer-uuid, and the price list file names {want}. Nothing is sent to it.",
+            printer.name
+        )),
+    }
 }
 
 /// Whether the printer can print now, why not, its identity, and whether it is out of
@@ -929,6 +952,17 @@ async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) ->
                 Ok(u) => u,
                 Err(e) => return Outcome::NotSent(e.to_string()),
             };
+            // A pinned printer is asked who it is right before the job: the address (or
+            // the DNS-SD name) may have gone to another printer since the last look.
+            if printer.uuid.is_some() {
+                let said = match ipp::describe(&uri).await {
+                    Ok(d) => d.uuid,
+                    Err(e) => return Outcome::NotSent(e.to_string()),
+                };
+                if let Err(wrong) = pinned(printer, said.as_deref()) {
+                    return Outcome::NotSent(wrong);
+                }
+            }
             let fonts = printing.fonts();
             let paper = printer.paper;
             let page = match tokio::task::spawn_blocking(move || {
