@@ -140,9 +140,11 @@ pub const MAX_PRINTER_DETAIL: usize = 300;
 /// One printer in a booth's report: its manifest name and role, its state, and what
 /// waits on it. Names and reasons are the booth's own words about its equipment;
 /// nothing about a customer.
+///
+/// Unknown fields are ignored (not refused), so a booth that says more about its
+/// printers than this hub knows still keeps its uplink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct PrinterReport {
     pub name: String,
     /// `receipts`, `tickets` or `labels`.

@@ -282,7 +282,9 @@ pub(super) fn check_printing(
                         u.get_ref()
                     ),
                 );
-            } else if matches!(address, Some(PrinterAddress::Socket { .. })) {
+            } else if matches!(address, Some(PrinterAddress::Socket { .. }))
+                || matches!(&address, Some(PrinterAddress::DnsSd(i)) if i.to_ascii_lowercase().ends_with("._pdl-datastream._tcp"))
+            {
                 c.at(
                     u.span(),
                     format!(
@@ -434,7 +436,8 @@ mod tests {
              [[printers]]\nname = \"e\"\nuri = \"socket://10.0.0.3:9100\"\nrole = \"tickets\"\nfallback = \"e\"\n\n\
              [[printers]]\nname = \"f\"\nuri = \"socket://10.0.0.4:9100\"\nrole = \"tickets\"\nfallback = \"nowhere\"\n\n\
              [[printers]]\nname = \"g\"\nuri = \"socket://10.0.0.5:9100\"\nrole = \"tickets\"\nuuid = \"urn:uuid:3c1b2a8e-0d4f-4e6a-9b7c-1f2e3d4c5b6a\"\n\n\
-             [[printers]]\nname = \"h\"\ndns_sd = \"Prep._ipp._tcp\"\nrole = \"tickets\"\nuuid = \"3c1b2a8e\"\n"
+             [[printers]]\nname = \"h\"\ndns_sd = \"Prep._ipp._tcp\"\nrole = \"tickets\"\nuuid = \"3c1b2a8e\"\n\n\
+             [[printers]]\nname = \"i\"\ndns_sd = \"Till._pdl-datastream._tcp\"\nrole = \"receipts\"\nuuid = \"urn:uuid:3c1b2a8e-0d4f-4e6a-9b7c-1f2e3d4c5b6a\"\n"
         );
         let problems: Vec<String> =
             parse(&text).expect_err("invalid").0.iter().map(|p| p.message.clone()).collect();
@@ -449,6 +452,7 @@ mod tests {
             "printer `e` cannot be its own fallback",
             "printers.fallback names `nowhere`, which is not a printer here",
             "printer `g`: a socket (ESC/POS) printer says no printer-uuid",
+            "printer `i`: a socket (ESC/POS) printer says no printer-uuid",
             "printers.uuid `3c1b2a8e` must be the printer's printer-uuid",
         ] {
             assert!(problems.contains(said), "{said} missing from: {problems}");

@@ -933,6 +933,11 @@ async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) ->
         Ok(a) => a,
         Err(why) => return Outcome::NotSent(why),
     };
+    // Only an IPP printer says its printer-uuid: a pinned printer reached any other way
+    // (a DNS-SD name now announced as a raw socket) cannot be the pinned one.
+    if printer.uuid.is_some() && !matches!(address, PrinterAddress::Ipp(_)) {
+        return Outcome::NotSent(pinned(printer, None).unwrap_err());
+    }
     let logo = printing.logo_for_ticket().await;
     match &address {
         PrinterAddress::Socket { host, port } => {
