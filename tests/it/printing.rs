@@ -116,8 +116,15 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn booth(dir: &std::path::Path, printers: &str) -> TestNode {
+    booth_with_logo(dir, printers, "img/logo.svg")
+}
+
+/// The demo booth with `printers`, its event's logo at `logo`.
+fn booth_with_logo(dir: &std::path::Path, printers: &str, logo: &str) -> TestNode {
     let path = demo_manifest_in(dir);
     let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("logo = \"img/logo.svg\""), "the demo names its logo");
+    let text = text.replace("logo = \"img/logo.svg\"", &format!("logo = \"{logo}\""));
     std::fs::write(&path, format!("{text}\n{printers}\n")).unwrap();
     TestNode::start_with(Options { manifest: Some(path), ..Options::default() })
 }
@@ -713,12 +720,14 @@ async fn the_lead_test_prints_pauses_and_resumes_a_printer_and_sees_its_ticket()
 async fn a_customer_at_a_kiosk_prints_the_receipt_of_the_order_just_taken_once() {
     let till = FakePrinter::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let node = booth(
+    // The event's logo is not in the storefront: receipts print without it.
+    let node = booth_with_logo(
         dir.path(),
         &format!(
             "[[printers]]\nname = \"till\"\nuri = \"socket://127.0.0.1:{}\"\nrole = \"receipts\"\npaper = \"58mm\"\n",
             till.port
         ),
+        "img/missing.png",
     );
     let kiosk = Kiosk::enrolled(&node.url).await;
     let catalogue = kiosk.get("/api/v1/catalogue").await;
@@ -738,8 +747,13 @@ async fn a_customer_at_a_kiosk_prints_the_receipt_of_the_order_just_taken_once()
     })
     .await;
     assert!(contains(&printed, number.as_bytes()) && contains(&printed, b"TOTAL"));
+    assert!(!contains(&printed, &[0x1d, 0x76, 0x30, 0x00]), "no logo image on the receipt");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(till.jobs().len(), 1, "printed once");
+    // The Printers screen says why, in words.
+    let view = ops(&node, "/api/v1/ops/printers").await;
+    let why = view[0]["logo_problem"].as_str().unwrap_or_default();
+    assert!(why.contains("img/missing.png") && why.contains("404"), "{view}");
 
     // Only an enrolled kiosk, only an order there is.
     let phone = ask(TestNode::client(), id.clone()).await;

@@ -297,14 +297,24 @@ impl Printing {
         Ok(n)
     }
 
-    /// Every printer of the manifest, with its state as last seen and its queue.
+    /// Every printer of the manifest, with its state as last seen, its queue, and why
+    /// its tickets print without the logo if they do (for the Printers screen).
     pub async fn printers(&self) -> Result<Vec<PrinterView>, PrintError> {
+        let mut all = self.printers_as_seen().await?;
+        if !all.is_empty() {
+            let problem = self.logo().await.err().map(|e| e.to_string());
+            for p in &mut all {
+                p.logo_problem.clone_from(&problem);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Every printer with its state and queue, without asking for the logo: the workers'
+    /// look runs every few seconds and must not reach the origin for a missing logo.
+    async fn printers_as_seen(&self) -> Result<Vec<PrinterView>, PrintError> {
         let loaded = self.manifest.current();
         let mut out = Vec::new();
-        let logo_problem = match loaded.manifest.printing.printers.is_empty() {
-            true => None,
-            false => self.logo().await.err().map(|e| e.to_string()),
-        };
         for p in &loaded.manifest.printing.printers {
             let (queued, held, attention) = self.jobs.waiting(&p.name).await?;
             let seen = self
@@ -338,7 +348,7 @@ impl Printing {
                 held,
                 attention,
                 last_printed: seen.last_printed,
-                logo_problem: logo_problem.clone(),
+                logo_problem: None,
             });
         }
         Ok(out)
@@ -352,7 +362,7 @@ impl Printing {
 
     /// Looks again at every printer's state for [`Printing::attention`].
     async fn look_at_attention(&self) {
-        let Ok(all) = self.printers().await else { return };
+        let Ok(all) = self.printers_as_seen().await else { return };
         let printers = all.iter().filter(|p| p.state == "needs_attention").count() as u32;
         let now = self.clock.now();
         {
@@ -935,8 +945,10 @@ async fn send(printing: &Printing, printer: &PrinterSettings, job: &PrintJob) ->
     };
     // Only an IPP printer says its printer-uuid: a pinned printer reached any other way
     // (a DNS-SD name now announced as a raw socket) cannot be the pinned one.
-    if printer.uuid.is_some() && !matches!(address, PrinterAddress::Ipp(_)) {
-        return Outcome::NotSent(pinned(printer, None).unwrap_err());
+    if !matches!(address, PrinterAddress::Ipp(_)) {
+        if let Err(wrong) = pinned(printer, None) {
+            return Outcome::NotSent(wrong);
+        }
     }
     let logo = printing.logo_for_ticket().await;
     match &address {
